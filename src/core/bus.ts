@@ -1,0 +1,47 @@
+import type { Announcement, PresenceStatus, PublicUser, RoomEvent, MyRoom } from '../protocol/model.js';
+
+/**
+ * What travels on the bus between the nodes of a deployment (or within one process).
+ * Room topics carry room traffic; user topics carry what concerns one user's connections wherever they are.
+ */
+export type BusMessage =
+  | { kind: 'event'; event: RoomEvent }
+  | { kind: 'typing'; roomId: string; userId: string; username: string }
+  | {
+      kind: 'presence';
+      roomId: string;
+      changes: { userId: string; status: PresenceStatus }[];
+      online: number;
+      serverOnline: number;
+    }
+  | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
+  | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
+  | { kind: 'revoke'; userId: string; sessionIds: string[] }
+  | { kind: 'announcement'; announcement: Announcement };
+
+export const topics = {
+  room: (roomId: string) => `room:${roomId}`,
+  user: (userId: string) => `user:${userId}`,
+  /** Every node listens here: server-wide announcements. */
+  all: 'all',
+} as const;
+
+export type BusHandler = (message: BusMessage) => void;
+
+/**
+ * Fan-out between nodes. Contract:
+ * - Delivery is at most once: a message may be lost (a Redis reconnect, a dead node). Nothing durable
+ *   depends on the bus — receivers detect sequence gaps and read the store.
+ * - Per topic, messages from one publisher arrive in publish order.
+ * - A publisher's own subscribers on the same node receive its messages too (directly, not via the network).
+ * - `subscribe` with the same handler twice is one subscription; `unsubscribe` of an unknown pair is a no-op.
+ * - A handler that throws is logged and does not affect other handlers.
+ */
+export interface Bus {
+  publish(topic: string, message: BusMessage): Promise<void>;
+  subscribe(topic: string, handler: BusHandler): void;
+  unsubscribe(topic: string, handler: BusHandler): void;
+  /** Resolves when the bus can carry messages; for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

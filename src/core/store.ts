@@ -1,0 +1,161 @@
+import type {
+  Invite,
+  MemberRole,
+  MyRoom,
+  PublicUser,
+  Room,
+  RoomEvent,
+  RoomKind,
+  ServerRole,
+} from '../protocol/model.js';
+
+/**
+ * Storage, split by concern. An implementation (SQLite embedded, PostgreSQL clustered) must pass the
+ * conformance suite in test/contract/store-contract.ts. All methods are async so a networked store fits.
+ *
+ * Durability: a method's promise resolves only after its writes are durable (committed, fsynced per the
+ * engine's settings). A rejected promise means nothing was written.
+ */
+
+export interface UserRecord extends PublicUser {
+  passwordHash: string;
+  deactivated: boolean;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  tokenHash: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt: number;
+}
+
+export interface NewUser {
+  id: string;
+  username: string;
+  displayName: string;
+  passwordHash: string;
+}
+
+export interface AccountStore {
+  /**
+   * Creates a user. Usernames are unique ignoring case: a clash throws ChatError `username_taken`.
+   * The very first user of an empty store gets role `admin` when `adminIfFirst` is set (atomically).
+   */
+  createUser(user: NewUser, opts: { adminIfFirst: boolean; role?: ServerRole }): Promise<UserRecord>;
+  getUser(id: string): Promise<UserRecord | null>;
+  /** Case-insensitive lookup. */
+  getUserByUsername(username: string): Promise<UserRecord | null>;
+  /** Users by id, in no particular order; unknown ids are skipped. */
+  getUsers(ids: readonly string[]): Promise<PublicUser[]>;
+  /** Prefix match on username or display name, case-insensitive, active users only, by username. */
+  searchUsers(q: string, limit: number): Promise<PublicUser[]>;
+  updateProfile(id: string, patch: { displayName?: string; statusText?: string }): Promise<UserRecord>;
+  setPasswordHash(id: string, hash: string): Promise<void>;
+  setServerRole(id: string, role: ServerRole): Promise<void>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session with this token hash and its user, or null. Expired sessions are returned; callers check. */
+  getSessionByTokenHash(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord } | null>;
+  touchSession(id: string, lastUsedAt: number, expiresAt: number): Promise<void>;
+  listSessions(userId: string): Promise<SessionRecord[]>;
+  /** Deletes one session of this user; false when it did not exist. */
+  deleteSession(userId: string, sessionId: string): Promise<boolean>;
+  /** Deletes all of a user's sessions except `exceptId`; returns the ids deleted. */
+  deleteSessions(userId: string, exceptId?: string): Promise<string[]>;
+}
+
+export interface NewRoom {
+  id: string;
+  kind: RoomKind;
+  name: string;
+  topic: string;
+  createdBy: string;
+  /** For DMs: the canonical member set (sorted user ids joined by ","). Unique across rooms. */
+  dmKey?: string;
+  /** Initial members and roles. The creator first. */
+  members: { userId: string; role: MemberRole }[];
+}
+
+export interface RoomPage {
+  rooms: Room[];
+  nextCursor: string | null;
+}
+
+export interface RoomStore {
+  /**
+   * Creates a room with its initial members and appends `room.created` then one `member.joined` per member,
+   * atomically. For a DM whose `dmKey` exists already, creates nothing and returns the existing room
+   * with `created: false` and no events.
+   */
+  createRoom(room: NewRoom): Promise<{ room: Room; events: RoomEvent[]; created: boolean }>;
+  getRoom(id: string): Promise<Room | null>;
+  /** Public rooms whose name or topic contains `q` (case-insensitive), by name then id, paged by cursor. */
+  searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage>;
+  /** Rooms the user belongs to, newest activity first. */
+  listRoomsOf(userId: string): Promise<MyRoom[]>;
+  countRoomsOf(userId: string): Promise<number>;
+  /** Updates name/topic and appends `room.updated`, atomically. */
+  updateRoom(
+    roomId: string,
+    patch: { name?: string; topic?: string },
+    actorId: string,
+  ): Promise<{ room: Room; event: RoomEvent }>;
+
+  getRole(roomId: string, userId: string): Promise<MemberRole | null>;
+  listMembers(roomId: string): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string }[]>;
+  listMemberIds(roomId: string): Promise<string[]>;
+  countRole(roomId: string, role: MemberRole): Promise<number>;
+  /**
+   * Adds a member and appends `member.joined`, atomically; also clears a pending invite.
+   * Returns null (and appends nothing) when the user is already a member.
+   */
+  addMember(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null>;
+  /** Removes a member and appends `member.left`; null when the user was not a member. */
+  removeMember(roomId: string, userId: string, actorId: string, reason: 'left' | 'removed'): Promise<RoomEvent | null>;
+  /** Changes a member's role and appends `member.role`; null when not a member. */
+  setMemberRole(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null>;
+
+  /** Records an invite and appends `member.invited`; null when one is pending already. */
+  createInvite(roomId: string, userId: string, inviterId: string): Promise<RoomEvent | null>;
+  hasInvite(roomId: string, userId: string): Promise<boolean>;
+  listInvites(userId: string): Promise<Invite[]>;
+  /** Deletes a pending invite; false when there was none. */
+  deleteInvite(roomId: string, userId: string): Promise<boolean>;
+}
+
+export interface NewMessage {
+  id: string;
+  roomId: string;
+  senderId: string;
+  clientMsgId: string;
+  body: string;
+}
+
+export interface EventStore {
+  /**
+   * Appends a message to its room's sequence. Idempotent per (senderId, clientMsgId): a repeat returns the
+   * stored message with `duplicate: true` and writes nothing; the same key in another room throws
+   * ChatError `client_msg_id_reused`. Sequence numbers per room are strictly increasing with no gaps,
+   * shared with every other event type of the room. Implementations may group concurrent appends into one
+   * transaction; each promise still resolves only after its own message is durable.
+   */
+  appendMessage(message: NewMessage): Promise<{ event: RoomEvent; duplicate: boolean }>;
+  /**
+   * Events of a room in ascending seq order. `after`/`before` are exclusive; with neither, the newest
+   * `limit` events. `messagesOnly` skips non-message events (the page may then span more than `limit` seqs).
+   */
+  listEvents(
+    roomId: string,
+    query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+  ): Promise<RoomEvent[]>;
+}
+
+export interface Store extends AccountStore, RoomStore, EventStore {
+  /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
+  ping(): Promise<void>;
+  /** Flushes pending writes and releases resources. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+/**
+ * The one error catalog. Every error the server sends — HTTP body `{error}` or WebSocket `error` frame —
+ * carries one of these codes. Codes are stable API: add new ones, never rename. Documented in docs/protocol.md.
+ */
+export const ERRORS = {
+  bad_json: { status: 400, retryable: false, message: 'The body is not valid JSON.' },
+  validation_failed: { status: 400, retryable: false, message: 'The request does not match its schema.' },
+  unsupported_version: { status: 400, retryable: false, message: 'This protocol version is not supported.' },
+  unauthorized: { status: 401, retryable: false, message: 'Missing, invalid or expired session token.' },
+  invalid_credentials: { status: 401, retryable: false, message: 'Wrong username or password.' },
+  forbidden: { status: 403, retryable: false, message: 'You may not do that.' },
+  not_member: { status: 403, retryable: false, message: 'You are not a member of this room.' },
+  not_found: { status: 404, retryable: false, message: 'Not found.' },
+  room_not_found: { status: 404, retryable: false, message: 'No such room, or you may not see it.' },
+  user_not_found: { status: 404, retryable: false, message: 'No such user.' },
+  invite_not_found: { status: 404, retryable: false, message: 'No pending invite to that room.' },
+  username_taken: { status: 409, retryable: false, message: 'That username is taken.' },
+  already_member: { status: 409, retryable: false, message: 'Already a member of this room.' },
+  client_msg_id_reused: {
+    status: 409,
+    retryable: false,
+    message: 'This clientMsgId was already used for a different room.',
+  },
+  owner_cannot_leave: {
+    status: 409,
+    retryable: false,
+    message: 'The last owner cannot leave; make someone else owner first.',
+  },
+  too_many_rooms: { status: 409, retryable: false, message: 'Room membership limit reached.' },
+  payload_too_large: { status: 413, retryable: false, message: 'The request or frame is too large.' },
+  message_too_long: { status: 413, retryable: false, message: 'The message body is too long.' },
+  rate_limited: { status: 429, retryable: true, message: 'Too many requests; retry after retryAfterMs.' },
+  too_many_connections: { status: 429, retryable: true, message: 'Too many open connections.' },
+  internal: { status: 500, retryable: true, message: 'Internal server error.' },
+  unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** The JSON shape of every error: HTTP body is `{ error: ErrorBody }`; the WS `error` frame spreads it. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  /** Present with `rate_limited` / `too_many_connections`: how long to wait before retrying. */
+  retryAfterMs?: number;
+  /** Present with `validation_failed`: which fields failed and why. */
+  issues?: { path: string; message: string }[];
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { ErrorBody } from './errors.js';
+import { Body, ClientMsgId, Id, Seq } from './model.js';
+import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent } from './model.js';
+
+/**
+ * WebSocket frames. Every frame is a JSON object with a `type`. The server may also send a JSON array of
+ * frames in one WebSocket message (batching under load); clients must accept both.
+ * A client frame may carry `ref`, a string the server echoes in the ack or error it causes.
+ */
+
+const Ref = z.string().max(64).optional();
+
+export const HelloFrame = z.strictObject({
+  type: z.literal('hello'),
+  v: z.number().int(),
+  token: z.string().min(1).max(200),
+  /** Last sequence seen per room. Rooms not listed replay from the member's join; listed rooms replay after. */
+  resume: z.record(Id, Seq).optional(),
+  ref: Ref,
+});
+export const SendFrame = z.strictObject({
+  type: z.literal('send'),
+  roomId: Id,
+  clientMsgId: ClientMsgId,
+  body: Body,
+  ref: Ref,
+});
+export const TypingFrame = z.strictObject({ type: z.literal('typing'), roomId: Id, ref: Ref });
+export const PresenceFrame = z.strictObject({
+  type: z.literal('presence'),
+  status: z.enum(['online', 'away']),
+  ref: Ref,
+});
+export const PingFrame = z.strictObject({ type: z.literal('ping'), ref: Ref });
+
+export const ClientFrame = z.discriminatedUnion('type', [
+  HelloFrame,
+  SendFrame,
+  TypingFrame,
+  PresenceFrame,
+  PingFrame,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type HelloFrame = z.infer<typeof HelloFrame>;
+export type SendFrame = z.infer<typeof SendFrame>;
+
+/** Server → client frames. */
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  connId: string;
+  sessionId: string;
+  user: PublicUser;
+  /** Rooms the user is a member of, with their current last sequence. Replay follows as `event` frames. */
+  rooms: MyRoom[];
+  heartbeatMs: number;
+  limits: { maxFrameBytes: number; maxMessageChars: number };
+  online: number;
+}
+export interface EventFrame {
+  type: 'event';
+  event: RoomEvent;
+}
+/** Replay for `roomId` is complete up to `seq`; live events follow. Sent once per room after hello. */
+export interface SyncedFrame {
+  type: 'synced';
+  roomId: string;
+  seq: number;
+}
+export interface AckFrame {
+  type: 'ack';
+  ref?: string;
+  clientMsgId: string;
+  roomId: string;
+  id: string;
+  seq: number;
+  createdAt: string;
+  /** True when this clientMsgId was already stored: the earlier message is returned, nothing new was created. */
+  duplicate: boolean;
+}
+export interface ErrorFrame extends ErrorBody {
+  type: 'error';
+  ref?: string;
+  clientMsgId?: string;
+  roomId?: string;
+}
+export interface TypingNotice {
+  type: 'typing';
+  roomId: string;
+  userId: string;
+  username: string;
+}
+export interface PresenceNotice {
+  type: 'presence';
+  roomId: string;
+  changes: { userId: string; status: PresenceStatus }[];
+  /** Members of this room online now. */
+  online: number;
+  /** Users online on the whole server now. */
+  serverOnline: number;
+}
+/** You joined (or were added to) a room; its events follow. */
+export interface RoomAddedFrame {
+  type: 'room.added';
+  room: MyRoom;
+}
+/** You left or were removed from a room; no more events from it. */
+export interface RoomRemovedFrame {
+  type: 'room.removed';
+  roomId: string;
+  reason: 'left' | 'removed';
+}
+export interface InviteFrame {
+  type: 'invite';
+  roomId: string;
+  roomName: string;
+  inviter: PublicUser;
+}
+export interface AnnouncementFrame {
+  type: 'announcement';
+  announcement: Announcement;
+}
+export interface PongFrame {
+  type: 'pong';
+  ref?: string;
+  time: string;
+}
+
+export type ServerFrame =
+  | WelcomeFrame
+  | EventFrame
+  | SyncedFrame
+  | AckFrame
+  | ErrorFrame
+  | TypingNotice
+  | PresenceNotice
+  | RoomAddedFrame
+  | RoomRemovedFrame
+  | InviteFrame
+  | AnnouncementFrame
+  | PongFrame;
+
+export type ServerFrameType = ServerFrame['type'];
+/** Maps a frame type to its frame, for typed listeners. */
+export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>;
+
+/** Typing notices expire on the client after this long without a refresh. */
+export const TYPING_TTL_MS = 5_000;

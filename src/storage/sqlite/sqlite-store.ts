@@ -1,0 +1,634 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  Invite,
+  MemberRole,
+  MyRoom,
+  PublicUser,
+  Room,
+  RoomEvent,
+  RoomEventType,
+  ServerRole,
+} from '../../protocol/model.js';
+import { ChatError } from '../../core/chat-error.js';
+import { newId } from '../../core/ids.js';
+import type { NewMessage, NewRoom, NewUser, RoomPage, SessionRecord, Store, UserRecord } from '../../core/store.js';
+import { migrations } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+const iso = (ms: unknown) => new Date(ms as number).toISOString();
+
+function toUser(r: Row): UserRecord {
+  return {
+    id: r.id as string,
+    username: r.username as string,
+    displayName: r.display_name as string,
+    statusText: r.status_text as string,
+    role: r.role as ServerRole,
+    createdAt: iso(r.created_at),
+    passwordHash: r.password_hash as string,
+    deactivated: r.deactivated_at != null,
+  };
+}
+
+function toPublic(r: Row): PublicUser {
+  const { passwordHash: _p, deactivated: _d, ...pub } = toUser(r);
+  return pub;
+}
+
+function toRoom(r: Row): Room {
+  return {
+    id: r.id as string,
+    kind: r.kind as Room['kind'],
+    name: r.name as string,
+    topic: r.topic as string,
+    createdBy: r.created_by as string,
+    createdAt: iso(r.created_at),
+    lastSeq: r.last_seq as number,
+    memberCount: r.member_count as number,
+  };
+}
+
+function toEvent(r: Row): RoomEvent {
+  return {
+    id: r.id as string,
+    roomId: r.room_id as string,
+    seq: r.seq as number,
+    type: r.type as RoomEventType,
+    senderId: r.sender_id as string,
+    body: (r.body as string | null) ?? null,
+    clientMsgId: (r.client_msg_id as string | null) ?? null,
+    data: r.data == null ? null : (JSON.parse(r.data as string) as Record<string, unknown>),
+    createdAt: iso(r.created_at),
+  };
+}
+
+function toSession(r: Row): SessionRecord {
+  return {
+    id: r.id as string,
+    userId: r.user_id as string,
+    tokenHash: r.token_hash as string,
+    label: r.label as string,
+    createdAt: r.created_at as number,
+    expiresAt: r.expires_at as number,
+    lastUsedAt: r.last_used_at as number,
+  };
+}
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+interface Pending {
+  message: NewMessage;
+  resolve: (r: { event: RoomEvent; duplicate: boolean }) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; ':memory:' is allowed for throwaway use. */
+  file: string;
+  now?: () => number;
+  /** Upper bound on messages committed in one transaction by group commit. */
+  maxBatch?: number;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk before any
+ * promise resolves. Message appends arriving in the same event-loop turn are group-committed: one
+ * transaction and one fsync for the lot.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly maxBatch: number;
+  private pending: Pending[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly stmt;
+
+  constructor(opts: SqliteStoreOptions) {
+    if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+    this.db = new Database(opts.file);
+    this.now = opts.now ?? Date.now;
+    this.maxBatch = opts.maxBatch ?? 1000;
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const db = this.db;
+    this.stmt = {
+      userById: db.prepare('SELECT * FROM users WHERE id = ?'),
+      userByKey: db.prepare('SELECT * FROM users WHERE username_key = ?'),
+      countUsers: db.prepare('SELECT count(*) AS n FROM users'),
+      insertUser: db.prepare(
+        `INSERT INTO users (id, username, username_key, display_name, role, password_hash, created_at)
+         VALUES (@id, @username, @usernameKey, @displayName, @role, @passwordHash, @createdAt)`,
+      ),
+      roomById: db.prepare('SELECT * FROM rooms WHERE id = ?'),
+      roomByDmKey: db.prepare('SELECT * FROM rooms WHERE dm_key = ?'),
+      role: db.prepare('SELECT role FROM members WHERE room_id = ? AND user_id = ?'),
+      bumpSeq: db.prepare(
+        'UPDATE rooms SET last_seq = last_seq + 1, last_event_at = ? WHERE id = ? RETURNING last_seq',
+      ),
+      insertEvent: db.prepare(
+        `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+         VALUES (@roomId, @seq, @id, @type, @senderId, @body, @clientMsgId, @data, @createdAt)`,
+      ),
+      eventByIdem: db.prepare('SELECT * FROM events WHERE sender_id = ? AND client_msg_id = ?'),
+      insertMember: db.prepare(
+        'INSERT OR IGNORE INTO members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)',
+      ),
+      deleteMember: db.prepare('DELETE FROM members WHERE room_id = ? AND user_id = ?'),
+      bumpMembers: db.prepare('UPDATE rooms SET member_count = member_count + ? WHERE id = ?'),
+      deleteInvite: db.prepare('DELETE FROM invites WHERE room_id = ? AND user_id = ?'),
+      eventsAfter: db.prepare('SELECT * FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      eventsBefore: db.prepare('SELECT * FROM events WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
+      messagesAfter: db.prepare(
+        "SELECT * FROM events WHERE room_id = ? AND seq > ? AND type = 'message' ORDER BY seq LIMIT ?",
+      ),
+      messagesBefore: db.prepare(
+        "SELECT * FROM events WHERE room_id = ? AND seq < ? AND type = 'message' ORDER BY seq DESC LIMIT ?",
+      ),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const done = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    );
+    for (const m of migrations) {
+      if (done.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  /** Appends one event inside the caller's transaction; returns it. */
+  private appendTx(
+    roomId: string,
+    type: RoomEventType,
+    senderId: string,
+    fields: { body?: string; clientMsgId?: string; data?: Record<string, unknown>; id?: string },
+  ): RoomEvent {
+    const now = this.now();
+    const row = this.stmt.bumpSeq.get(now, roomId) as { last_seq: number } | undefined;
+    if (!row) throw new ChatError('room_not_found');
+    const event: RoomEvent = {
+      id: fields.id ?? newId('e'),
+      roomId,
+      seq: row.last_seq,
+      type,
+      senderId,
+      body: fields.body ?? null,
+      clientMsgId: fields.clientMsgId ?? null,
+      data: fields.data ?? null,
+      createdAt: iso(now),
+    };
+    this.stmt.insertEvent.run({
+      ...event,
+      data: event.data ? JSON.stringify(event.data) : null,
+      createdAt: now,
+    });
+    return event;
+  }
+
+  private tx<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new ChatError('unavailable', { message: 'Store is closed.' }));
+    try {
+      return Promise.resolve(this.db.transaction(fn).immediate());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new ChatError('unavailable', { message: 'Store is closed.' }));
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  // ---- accounts ----
+
+  createUser(user: NewUser, opts: { adminIfFirst: boolean; role?: ServerRole }): Promise<UserRecord> {
+    return this.tx(() => {
+      const key = user.username.toLowerCase();
+      if (this.stmt.userByKey.get(key)) throw new ChatError('username_taken');
+      const first = (this.stmt.countUsers.get() as { n: number }).n === 0;
+      const role: ServerRole = opts.role ?? (opts.adminIfFirst && first ? 'admin' : 'user');
+      this.stmt.insertUser.run({ ...user, usernameKey: key, role, createdAt: this.now() });
+      return toUser(this.stmt.userById.get(user.id) as Row);
+    });
+  }
+
+  getUser(id: string): Promise<UserRecord | null> {
+    return this.read(() => {
+      const r = this.stmt.userById.get(id) as Row | undefined;
+      return r ? toUser(r) : null;
+    });
+  }
+
+  getUserByUsername(username: string): Promise<UserRecord | null> {
+    return this.read(() => {
+      const r = this.stmt.userByKey.get(username.toLowerCase()) as Row | undefined;
+      return r ? toUser(r) : null;
+    });
+  }
+
+  getUsers(ids: readonly string[]): Promise<PublicUser[]> {
+    return this.read(() => {
+      const out: PublicUser[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = this.db
+          .prepare(`SELECT * FROM users WHERE id IN (${chunk.map(() => '?').join(',')})`)
+          .all(...chunk) as Row[];
+        out.push(...rows.map(toPublic));
+      }
+      return out;
+    });
+  }
+
+  searchUsers(q: string, limit: number): Promise<PublicUser[]> {
+    return this.read(() => {
+      const like = `${likeEscape(q.toLowerCase())}%`;
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM users WHERE deactivated_at IS NULL
+             AND (username_key LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')
+           ORDER BY username_key LIMIT ?`,
+        )
+        .all(like, like, limit) as Row[];
+      return rows.map(toPublic);
+    });
+  }
+
+  updateProfile(id: string, patch: { displayName?: string; statusText?: string }): Promise<UserRecord> {
+    return this.tx(() => {
+      if (patch.displayName !== undefined)
+        this.db.prepare('UPDATE users SET display_name = ? WHERE id = ?').run(patch.displayName, id);
+      if (patch.statusText !== undefined)
+        this.db.prepare('UPDATE users SET status_text = ? WHERE id = ?').run(patch.statusText, id);
+      const r = this.stmt.userById.get(id) as Row | undefined;
+      if (!r) throw new ChatError('user_not_found');
+      return toUser(r);
+    });
+  }
+
+  setPasswordHash(id: string, hash: string): Promise<void> {
+    return this.tx(() => {
+      this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
+    });
+  }
+
+  setServerRole(id: string, role: ServerRole): Promise<void> {
+    return this.tx(() => {
+      this.db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, id);
+    });
+  }
+
+  createSession(s: SessionRecord): Promise<void> {
+    return this.tx(() => {
+      this.db
+        .prepare(
+          `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(s.id, s.userId, s.tokenHash, s.label, s.createdAt, s.expiresAt, s.lastUsedAt);
+    });
+  }
+
+  getSessionByTokenHash(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord } | null> {
+    return this.read(() => {
+      const s = this.db.prepare('SELECT * FROM sessions WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+      if (!s) return null;
+      const u = this.stmt.userById.get(s.user_id) as Row | undefined;
+      return u ? { session: toSession(s), user: toUser(u) } : null;
+    });
+  }
+
+  touchSession(id: string, lastUsedAt: number, expiresAt: number): Promise<void> {
+    return this.tx(() => {
+      this.db.prepare('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?').run(lastUsedAt, expiresAt, id);
+    });
+  }
+
+  listSessions(userId: string): Promise<SessionRecord[]> {
+    return this.read(() =>
+      (this.db.prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(
+        toSession,
+      ),
+    );
+  }
+
+  deleteSession(userId: string, sessionId: string): Promise<boolean> {
+    return this.tx(
+      () => this.db.prepare('DELETE FROM sessions WHERE id = ? AND user_id = ?').run(sessionId, userId).changes > 0,
+    );
+  }
+
+  deleteSessions(userId: string, exceptId?: string): Promise<string[]> {
+    return this.tx(() => {
+      const rows = this.db
+        .prepare('DELETE FROM sessions WHERE user_id = ? AND id IS NOT ? RETURNING id')
+        .all(userId, exceptId ?? null) as { id: string }[];
+      return rows.map((r) => r.id);
+    });
+  }
+
+  // ---- rooms ----
+
+  createRoom(room: NewRoom): Promise<{ room: Room; events: RoomEvent[]; created: boolean }> {
+    return this.tx(() => {
+      if (room.dmKey) {
+        const existing = this.stmt.roomByDmKey.get(room.dmKey) as Row | undefined;
+        if (existing) return { room: toRoom(existing), events: [], created: false };
+      }
+      const now = this.now();
+      this.db
+        .prepare(
+          `INSERT INTO rooms (id, kind, name, name_key, topic, created_by, created_at, last_event_at, dm_key)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(room.id, room.kind, room.name, room.name.toLowerCase(), room.topic, room.createdBy, now, now, room.dmKey ?? null);
+      const events = [
+        this.appendTx(room.id, 'room.created', room.createdBy, {
+          data: { name: room.name, kind: room.kind, topic: room.topic },
+        }),
+      ];
+      for (const m of room.members) {
+        this.stmt.insertMember.run(room.id, m.userId, m.role, now);
+        events.push(this.appendTx(room.id, 'member.joined', room.createdBy, { data: { userId: m.userId, role: m.role } }));
+      }
+      this.stmt.bumpMembers.run(room.members.length, room.id);
+      return { room: toRoom(this.stmt.roomById.get(room.id) as Row), events, created: true };
+    });
+  }
+
+  getRoom(id: string): Promise<Room | null> {
+    return this.read(() => {
+      const r = this.stmt.roomById.get(id) as Row | undefined;
+      return r ? toRoom(r) : null;
+    });
+  }
+
+  searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage> {
+    return this.read(() => {
+      let after: [string, string] = ['', ''];
+      if (cursor) {
+        try {
+          const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+          if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((x) => typeof x === 'string')) {
+            after = parsed as [string, string];
+          } else throw new Error('bad cursor');
+        } catch {
+          throw new ChatError('validation_failed', { message: 'Invalid cursor.' });
+        }
+      }
+      const like = `%${likeEscape(q.toLowerCase())}%`;
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM rooms WHERE kind = 'public'
+             AND (name_key LIKE ? ESCAPE '\\' OR lower(topic) LIKE ? ESCAPE '\\')
+             AND (name_key, id) > (?, ?)
+           ORDER BY name_key, id LIMIT ?`,
+        )
+        .all(like, like, after[0], after[1], limit + 1) as Row[];
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > limit && last
+          ? Buffer.from(JSON.stringify([last.name_key, last.id])).toString('base64url')
+          : null;
+      return { rooms: page.map(toRoom), nextCursor };
+    });
+  }
+
+  listRoomsOf(userId: string): Promise<MyRoom[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT r.*, m.role AS my_role FROM members m JOIN rooms r ON r.id = m.room_id
+           WHERE m.user_id = ? ORDER BY r.last_event_at DESC, r.id`,
+        )
+        .all(userId) as Row[];
+      const rooms: MyRoom[] = rows.map((r) => ({ ...toRoom(r), myRole: r.my_role as MemberRole }));
+      const dms = rooms.filter((r) => r.kind === 'dm');
+      if (dms.length > 0) {
+        const memberRows = this.db
+          .prepare(
+            `SELECT m.room_id AS member_room, u.* FROM members m JOIN users u ON u.id = m.user_id
+             WHERE m.room_id IN (${dms.map(() => '?').join(',')}) AND m.user_id != ?`,
+          )
+          .all(...dms.map((d) => d.id), userId) as Row[];
+        for (const dm of dms) dm.members = memberRows.filter((m) => m.member_room === dm.id).map(toPublic);
+      }
+      return rooms;
+    });
+  }
+
+  countRoomsOf(userId: string): Promise<number> {
+    return this.read(() => (this.db.prepare('SELECT count(*) AS n FROM members WHERE user_id = ?').get(userId) as { n: number }).n);
+  }
+
+  updateRoom(roomId: string, patch: { name?: string; topic?: string }, actorId: string): Promise<{ room: Room; event: RoomEvent }> {
+    return this.tx(() => {
+      if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
+      if (patch.name !== undefined)
+        this.db.prepare('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?').run(patch.name, patch.name.toLowerCase(), roomId);
+      if (patch.topic !== undefined) this.db.prepare('UPDATE rooms SET topic = ? WHERE id = ?').run(patch.topic, roomId);
+      const event = this.appendTx(roomId, 'room.updated', actorId, { data: { ...patch } });
+      return { room: toRoom(this.stmt.roomById.get(roomId) as Row), event };
+    });
+  }
+
+  getRole(roomId: string, userId: string): Promise<MemberRole | null> {
+    return this.read(() => ((this.stmt.role.get(roomId, userId) as { role: MemberRole } | undefined)?.role ?? null));
+  }
+
+  listMembers(roomId: string): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string }[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT u.*, m.role AS member_role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+           WHERE m.room_id = ? ORDER BY m.joined_at, u.username_key`,
+        )
+        .all(roomId) as Row[];
+      return rows.map((r) => ({ user: toPublic(r), role: r.member_role as MemberRole, joinedAt: iso(r.joined_at) }));
+    });
+  }
+
+  listMemberIds(roomId: string): Promise<string[]> {
+    return this.read(() =>
+      (this.db.prepare('SELECT user_id FROM members WHERE room_id = ?').all(roomId) as { user_id: string }[]).map((r) => r.user_id),
+    );
+  }
+
+  countRole(roomId: string, role: MemberRole): Promise<number> {
+    return this.read(
+      () => (this.db.prepare('SELECT count(*) AS n FROM members WHERE room_id = ? AND role = ?').get(roomId, role) as { n: number }).n,
+    );
+  }
+
+  addMember(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
+      if (this.stmt.insertMember.run(roomId, userId, role, this.now()).changes === 0) return null;
+      this.stmt.bumpMembers.run(1, roomId);
+      this.stmt.deleteInvite.run(roomId, userId);
+      return this.appendTx(roomId, 'member.joined', actorId, { data: { userId, role } });
+    });
+  }
+
+  removeMember(roomId: string, userId: string, actorId: string, reason: 'left' | 'removed'): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      if (this.stmt.deleteMember.run(roomId, userId).changes === 0) return null;
+      this.stmt.bumpMembers.run(-1, roomId);
+      return this.appendTx(roomId, 'member.left', actorId, { data: { userId, reason } });
+    });
+  }
+
+  setMemberRole(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      const r = this.db.prepare('UPDATE members SET role = ? WHERE room_id = ? AND user_id = ?').run(role, roomId, userId);
+      if (r.changes === 0) return null;
+      return this.appendTx(roomId, 'member.role', actorId, { data: { userId, role } });
+    });
+  }
+
+  createInvite(roomId: string, userId: string, inviterId: string): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      const r = this.db
+        .prepare('INSERT OR IGNORE INTO invites (room_id, user_id, inviter_id, created_at) VALUES (?, ?, ?, ?)')
+        .run(roomId, userId, inviterId, this.now());
+      if (r.changes === 0) return null;
+      return this.appendTx(roomId, 'member.invited', inviterId, { data: { userId } });
+    });
+  }
+
+  hasInvite(roomId: string, userId: string): Promise<boolean> {
+    return this.read(() => !!this.db.prepare('SELECT 1 FROM invites WHERE room_id = ? AND user_id = ?').get(roomId, userId));
+  }
+
+  listInvites(userId: string): Promise<Invite[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT i.created_at AS invited_at, i.inviter_id, r.* FROM invites i JOIN rooms r ON r.id = i.room_id
+           WHERE i.user_id = ? ORDER BY i.created_at DESC`,
+        )
+        .all(userId) as Row[];
+      return rows.flatMap((r) => {
+        const inviter = this.stmt.userById.get(r.inviter_id) as Row | undefined;
+        return inviter ? [{ room: toRoom(r), inviter: toPublic(inviter), createdAt: iso(r.invited_at) }] : [];
+      });
+    });
+  }
+
+  deleteInvite(roomId: string, userId: string): Promise<boolean> {
+    return this.tx(() => this.stmt.deleteInvite.run(roomId, userId).changes > 0);
+  }
+
+  // ---- events ----
+
+  appendMessage(message: NewMessage): Promise<{ event: RoomEvent; duplicate: boolean }> {
+    if (this.closed) return Promise.reject(new ChatError('unavailable', { message: 'Store is closed.' }));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ message, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Group commit: every append queued since the last flush, in one transaction. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const outcomes: ({ ok: true; value: { event: RoomEvent; duplicate: boolean } } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const { message: m } of batch) {
+            const existing = this.stmt.eventByIdem.get(m.senderId, m.clientMsgId) as Row | undefined;
+            if (existing) {
+              outcomes.push(
+                existing.room_id === m.roomId
+                  ? { ok: true, value: { event: toEvent(existing), duplicate: true } }
+                  : { ok: false, error: new ChatError('client_msg_id_reused') },
+              );
+              continue;
+            }
+            if (!this.stmt.roomById.get(m.roomId)) {
+              outcomes.push({ ok: false, error: new ChatError('room_not_found') });
+              continue;
+            }
+            const event = this.appendTx(m.roomId, 'message', m.senderId, {
+              id: m.id,
+              body: m.body,
+              clientMsgId: m.clientMsgId,
+            });
+            outcomes.push({ ok: true, value: { event, duplicate: false } });
+          }
+        })
+        .immediate();
+    } catch (err) {
+      // Nothing in the batch was committed: every sender gets a retryable error, never a false ack.
+      const error = new ChatError('unavailable', { message: `Storage write failed: ${(err as Error).message}` });
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) p.resolve(o.value);
+      else p.reject(o.error);
+    });
+  }
+
+  listEvents(
+    roomId: string,
+    query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+  ): Promise<RoomEvent[]> {
+    return this.read(() => {
+      const s = this.stmt;
+      let rows: Row[];
+      if (query.after !== undefined) {
+        rows = (query.messagesOnly ? s.messagesAfter : s.eventsAfter).all(roomId, query.after, query.limit) as Row[];
+      } else {
+        const before = query.before ?? Number.MAX_SAFE_INTEGER;
+        rows = (query.messagesOnly ? s.messagesBefore : s.eventsBefore).all(roomId, before, query.limit) as Row[];
+        rows.reverse();
+      }
+      return rows.map(toEvent);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.read(() => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.flush();
+    this.closed = true;
+    this.db.close();
+    return Promise.resolve();
+  }
+}
