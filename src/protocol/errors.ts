@@ -27,6 +27,11 @@ export const ERRORS = {
     message: 'The last owner cannot leave; make someone else owner first.',
   },
   too_many_rooms: { status: 409, retryable: false, message: 'Room membership limit reached.' },
+  unsupported_media_type: {
+    status: 415,
+    retryable: false,
+    message: 'Send JSON with Content-Type: application/json.',
+  },
   payload_too_large: { status: 413, retryable: false, message: 'The request or frame is too large.' },
   message_too_long: { status: 413, retryable: false, message: 'The message body is too long.' },
   rate_limited: { status: 429, retryable: true, message: 'Too many requests; retry after retryAfterMs.' },

@@ -1,0 +1,54 @@
+import { CLOSE_CODES } from '../../protocol/close-codes.js';
+import type { ServerFrame } from '../../protocol/frames.js';
+import type { Transport } from './transport.js';
+
+/**
+ * Where a connection stands in one room's sequence. `seq` is the last event delivered to it; events are
+ * delivered strictly in order, so everything up to `seq` has been sent and nothing after it.
+ */
+export interface RoomCursor {
+  seq: number;
+  /** A catch-up read from the store is running; live events only mark the cursor dirty meanwhile. */
+  syncing: boolean;
+  /** A live event arrived during the sync: read again before going live. */
+  dirty: boolean;
+}
+
+/** One authenticated client connection. */
+export class Connection {
+  readonly rooms = new Map<string, RoomCursor>();
+  closed = false;
+  status: 'online' | 'away' = 'online';
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly username: string,
+    readonly sessionId: string,
+    private readonly transport: Transport,
+    private readonly maxOutboundBytes: number,
+  ) {}
+
+  get bufferedAmount(): number {
+    return this.transport.bufferedAmount;
+  }
+
+  /** Sends a pre-serialized frame. A peer too slow to drain its buffer is cut off instead of growing memory. */
+  sendRaw(data: string): void {
+    if (this.closed) return;
+    this.transport.send(data);
+    if (this.transport.bufferedAmount > this.maxOutboundBytes) {
+      this.close(CLOSE_CODES.SLOW_CONSUMER.code, 'slow consumer', true);
+    }
+  }
+
+  send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  close(code: number, reason: string, force = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.close(code, reason, force);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * What the delivery layer needs from a client connection. The WebSocket gateway adapts `ws` to this; the
+ * domain never imports `ws`.
+ */
+export interface Transport {
+  /** Queues one text message. Never throws; sending on a closed transport is a no-op. */
+  send(data: string): void;
+  /** Closes with a code from CLOSE_CODES; `force` drops the socket without waiting for the peer. */
+  close(code: number, reason: string, force?: boolean): void;
+  /** Bytes accepted by `send` and not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+}

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AccountService } from '../core/accounts.js';
+import type { Bus } from '../core/bus.js';
+import type { DomainContext } from '../core/context.js';
+import { Hub } from '../core/delivery/hub.js';
+import { InProcessBus } from '../core/in-process-bus.js';
+import { InMemoryPresence } from '../core/in-memory-presence.js';
+import { MessageService } from '../core/messages.js';
+import { PasswordHasher } from '../core/password.js';
+import type { Presence } from '../core/presence.js';
+import { PresenceNotifier } from '../core/presence-notifier.js';
+import { InMemoryRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
+import { RoomService } from '../core/rooms.js';
+import type { Store } from '../core/store.js';
+import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { Config } from './config.js';
+import { installErrorHandling } from './http/errors.js';
+import { installJsonParser } from './http/json-body.js';
+import { accountRoutes } from './http/routes/accounts.js';
+import { messageRoutes } from './http/routes/messages.js';
+import { roomRoutes } from './http/routes/rooms.js';
+import { systemRoutes } from './http/routes/system.js';
+import type { Services } from './services.js';
+import { Gateway } from './ws/gateway.js';
+
+export interface ChatServer {
+  app: FastifyInstance;
+  services: Services;
+  gateway: Gateway;
+  hub: Hub;
+  /** Starts listening; resolves to the base URL (http://host:port). */
+  listen(): Promise<string>;
+  /** Graceful stop: close 1001 to clients, flush and close storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Ports a deployment may swap (the cluster passes PostgreSQL/Redis ones); embedded defaults otherwise. */
+export interface Adapters {
+  store?: Store;
+  bus?: Bus;
+  presence?: Presence;
+  limiter?: RateLimiter;
+  logger?: Logger;
+}
+
+export function buildDomain(config: Config, adapters: Adapters, log: Logger): Services {
+  const ctx: DomainContext = {
+    store: adapters.store ?? new SqliteStore({ file: join(config.dataDir, 'chat.db') }),
+    bus: adapters.bus ?? new InProcessBus({ onHandlerError: (err, topic) => log.error({ err, topic }, 'bus handler failed') }),
+    presence: adapters.presence ?? new InMemoryPresence(),
+    limiter: adapters.limiter ?? new InMemoryRateLimiter(),
+    hasher: new PasswordHasher({ log2N: config.scryptLog2N }),
+    now: Date.now,
+    limits: {
+      maxMessageChars: config.maxMessageChars,
+      maxRoomsPerUser: config.maxRoomsPerUser,
+      maxDmMembers: config.maxDmMembers,
+      sessionTtlMs: config.sessionTtlDays * 86_400_000,
+      firstUserIsAdmin: config.firstUserIsAdmin,
+      rates: {
+        message: { burst: config.messageBurst, perSecond: config.messagesPerSecond },
+        roomCreate: { burst: config.roomsPerMinute, perSecond: config.roomsPerMinute / 60 },
+        invite: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
+        register: { burst: config.registrationsPerHour, perSecond: config.registrationsPerHour / 3600 },
+        login: { burst: config.loginsPerMinute, perSecond: config.loginsPerMinute / 60 },
+        typing: { burst: 2, perSecond: 0.5 },
+      },
+    },
+  };
+  const rooms = new RoomService(ctx);
+  const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
+  const messages = new MessageService(ctx, rooms);
+  return { ctx, accounts, rooms, messages };
+}
+
+/** The composition root: wires config, ports, domain and transports into one server. */
+export async function createChatServer(config: Config, adapters: Adapters = {}): Promise<ChatServer> {
+  const log =
+    adapters.logger ??
+    pino({ level: config.logLevel, redact: ['req.headers.authorization', 'token', '*.token', '*.password'] });
+  const services = buildDomain(config, adapters, log);
+  const { ctx } = services;
+  await services.rooms.ensureLobby();
+
+  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: config.maxHttpBodyBytes, disableRequestLogging: true });
+  installJsonParser(app);
+  installErrorHandling(app);
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  accountRoutes(app, services);
+  roomRoutes(app, services);
+  messageRoutes(app, services);
+
+  const hub = new Hub({
+    store: ctx.store,
+    bus: ctx.bus,
+    replayPageSize: config.replayPageSize,
+    replayLowWaterBytes: Math.floor(config.maxOutboundBytes / 4),
+    log,
+  });
+  const notifier = new PresenceNotifier(
+    { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
+    (err) => log.warn({ err }, 'presence flush failed'),
+  );
+  const gateway = new Gateway(config, services, hub, notifier, log);
+  systemRoutes(app, services, gateway);
+  app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    services,
+    gateway,
+    hub,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      const addr = app.server.address();
+      if (!addr || typeof addr === 'string') throw new Error('server did not bind a TCP port');
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return `http://${host}:${addr.port}`;
+    },
+    close() {
+      closed ??= (async () => {
+        await gateway.close(config.shutdownGraceMs);
+        notifier.close();
+        hub.close();
+        await app.close();
+        await ctx.bus.close();
+        await ctx.presence.close();
+        await ctx.limiter.close();
+        await ctx.store.close();
+      })();
+      return closed;
+    },
+  };
+}

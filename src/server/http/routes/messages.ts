@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { AnnouncementRequest, HistoryQuery, RoomIdParams, SendMessageRequest } from '../../../protocol/http.js';
+import type { Services } from '../../services.js';
+import { requireAuth } from '../auth.js';
+import { parse } from '../validate.js';
+
+export function messageRoutes(app: FastifyInstance, s: Services): void {
+  app.post('/api/v1/rooms/:roomId/messages', async (req, reply) => {
+    const auth = await requireAuth(s, req);
+    const { roomId } = parse(RoomIdParams, req.params);
+    const body = parse(SendMessageRequest, req.body);
+    const { event, duplicate } = await s.messages.send(auth, { roomId, ...body });
+    return reply.status(duplicate ? 200 : 201).send({ message: event, duplicate });
+  });
+
+  app.get('/api/v1/rooms/:roomId/messages', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId } = parse(RoomIdParams, req.params);
+    return { messages: await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true) };
+  });
+
+  app.get('/api/v1/rooms/:roomId/events', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId } = parse(RoomIdParams, req.params);
+    return { events: await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), false) };
+  });
+
+  app.post('/api/v1/announcements', async (req, reply) => {
+    const auth = await requireAuth(s, req);
+    const announcement = await s.messages.announce(auth, parse(AnnouncementRequest, req.body).body);
+    return reply.status(201).send({ announcement });
+  });
+
+  app.get('/api/v1/presence', async (req) => {
+    await requireAuth(s, req);
+    return { online: await s.ctx.presence.onlineCount() };
+  });
+}

@@ -1,0 +1,288 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CLOSE_CODES } from '../../protocol/close-codes.js';
+import { ClientFrame, type HelloFrame, type SendFrame } from '../../protocol/frames.js';
+import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import type { AuthContext } from '../../core/accounts.js';
+import { toPublicUser } from '../../core/accounts.js';
+import { ChatError, validationError } from '../../core/chat-error.js';
+import { Connection } from '../../core/delivery/connection.js';
+import type { Hub } from '../../core/delivery/hub.js';
+import { newId } from '../../core/ids.js';
+import { topics } from '../../core/bus.js';
+import type { PresenceNotifier } from '../../core/presence-notifier.js';
+import { InMemoryRateLimiter } from '../../core/rate-limiter.js';
+import type { Config } from '../config.js';
+import type { Services } from '../services.js';
+import type { Logger } from 'pino';
+
+/** Frames above this are refused by `ws` itself with close 1009; between maxFrameBytes and this, an error frame. */
+const HARD_FRAME_CAP = 1 << 20;
+
+interface SocketState {
+  alive: boolean;
+  conn?: Connection;
+  auth?: AuthContext;
+  helloTimer?: NodeJS.Timeout;
+  helloPending: boolean;
+  gone?: boolean;
+}
+
+/**
+ * The WebSocket transport: upgrade, hello/auth, frame decoding and validation, heartbeats, dispatch to the
+ * domain. Delivery ordering lives in the Hub; this file only adapts sockets to it.
+ */
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Map<WebSocket, SocketState>();
+  /** Per-connection limits are local by nature (a socket lives on one node). */
+  private readonly local = new InMemoryRateLimiter();
+  private readonly heartbeat: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly services: Services,
+    private readonly hub: Hub,
+    private readonly notifier: PresenceNotifier,
+    private readonly log: Logger,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_CAP, perMessageDeflate: false });
+    this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Hooked to the HTTP server's `upgrade` event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws' || this.closing) {
+      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+  }
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const state: SocketState = { alive: true, helloPending: false };
+    this.sockets.set(ws, state);
+    state.helloTimer = setTimeout(() => {
+      if (!state.conn) ws.close(CLOSE_CODES.AUTH_TIMEOUT.code, 'hello timeout');
+    }, this.config.helloTimeoutMs);
+    ws.on('pong', () => (state.alive = true));
+    ws.on('message', (data, isBinary) => {
+      state.alive = true;
+      this.onMessage(ws, state, data, isBinary).catch((err: unknown) => {
+        this.log.error({ err }, 'frame handler failed');
+        this.sendError(ws, new ChatError('internal'));
+      });
+    });
+    ws.on('error', (err) => this.log.debug({ err }, 'socket error'));
+    ws.on('close', () => this.onClose(ws, state));
+  }
+
+  private onClose(ws: WebSocket, state: SocketState): void {
+    if (state.gone) return;
+    state.gone = true;
+    clearTimeout(state.helloTimer);
+    this.sockets.delete(ws);
+    const conn = state.conn;
+    if (!conn) return;
+    conn.closed = true;
+    const rooms = this.hub.roomsOf(conn);
+    this.hub.detach(conn);
+    this.services.ctx.presence
+      .disconnect(conn.userId, conn.id)
+      .then((change) => change.changed && this.notifier.changed(conn.userId, change.status, rooms))
+      .catch((err: unknown) => this.log.warn({ err }, 'presence disconnect failed'));
+  }
+
+  private sendError(ws: WebSocket, err: ChatError, extra: Record<string, string | undefined> = {}): void {
+    if (ws.readyState !== ws.OPEN) return;
+    const frame: Record<string, unknown> = { type: 'error', ...err.toBody() };
+    for (const [k, v] of Object.entries(extra)) if (v !== undefined) frame[k] = v;
+    ws.send(JSON.stringify(frame));
+  }
+
+  /** Malformed input earns an error frame; too much of it within a minute earns close 1008. */
+  private frameError(ws: WebSocket, err: ChatError, ref?: string): void {
+    this.sendError(ws, err, { ref });
+    const ok = this.local.takeSync(`frame-errors:${this.connKey(ws)}`, {
+      burst: this.config.frameErrorsPerMinute,
+      perSecond: this.config.frameErrorsPerMinute / 60,
+    });
+    if (!ok.ok) ws.close(CLOSE_CODES.POLICY.code, 'too many bad frames');
+  }
+
+  private readonly keys = new WeakMap<WebSocket, string>();
+  private connKey(ws: WebSocket): string {
+    let key = this.keys.get(ws);
+    if (!key) this.keys.set(ws, (key = newId('c')));
+    return key;
+  }
+
+  private async onMessage(ws: WebSocket, state: SocketState, data: RawData, isBinary: boolean): Promise<void> {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (buf.length > this.config.maxFrameBytes) {
+      return this.frameError(ws, new ChatError('payload_too_large', { message: `Frames are at most ${this.config.maxFrameBytes} bytes.` }));
+    }
+    if (isBinary) return this.frameError(ws, new ChatError('bad_json', { message: 'Send text frames of JSON.' }));
+    let json: unknown;
+    try {
+      json = JSON.parse(buf.toString('utf8'));
+    } catch {
+      return this.frameError(ws, new ChatError('bad_json'));
+    }
+    const parsed = ClientFrame.safeParse(json);
+    if (!parsed.success) {
+      const ref = typeof (json as { ref?: unknown })?.ref === 'string' ? (json as { ref: string }).ref.slice(0, 64) : undefined;
+      return this.frameError(ws, validationError(parsed.error.issues), ref);
+    }
+    const frame = parsed.data;
+    if (frame.type === 'hello') return this.onHello(ws, state, frame);
+    const conn = state.conn;
+    const auth = state.auth;
+    if (!conn || !auth) return this.frameError(ws, new ChatError('unauthorized', { message: 'Send hello first.' }), frame.ref);
+    switch (frame.type) {
+      case 'send':
+        return this.onSend(conn, auth, frame);
+      case 'typing': {
+        if (!conn.rooms.has(frame.roomId)) {
+          return conn.send({ type: 'error', ...new ChatError('not_member').toBody(), ref: frame.ref, roomId: frame.roomId });
+        }
+        const r = this.local.takeSync(`typing:${conn.id}:${frame.roomId}`, this.services.ctx.limits.rates.typing);
+        if (!r.ok) return; // typing is a hint: extra ones are dropped silently
+        await this.services.ctx.bus.publish(topics.room(frame.roomId), {
+          kind: 'typing',
+          roomId: frame.roomId,
+          userId: conn.userId,
+          username: conn.username,
+        });
+        return;
+      }
+      case 'presence': {
+        conn.status = frame.status;
+        const change = await this.services.ctx.presence.setStatus(conn.userId, conn.id, frame.status);
+        if (change.changed) this.notifier.changed(conn.userId, change.status, this.hub.roomsOf(conn));
+        return;
+      }
+      case 'ping':
+        return conn.send({ type: 'pong', ...(frame.ref ? { ref: frame.ref } : {}), time: new Date().toISOString() });
+    }
+  }
+
+  private async onHello(ws: WebSocket, state: SocketState, hello: HelloFrame): Promise<void> {
+    if (state.conn || state.helloPending) {
+      return this.frameError(ws, new ChatError('validation_failed', { message: 'Already said hello.' }), hello.ref);
+    }
+    if (hello.v !== PROTOCOL_VERSION) {
+      this.sendError(ws, new ChatError('unsupported_version', { message: `This server speaks protocol ${PROTOCOL_VERSION}.` }));
+      return ws.close(CLOSE_CODES.UNSUPPORTED_VERSION.code, 'unsupported protocol version');
+    }
+    state.helloPending = true;
+    let auth: AuthContext;
+    try {
+      auth = await this.services.accounts.authenticate(hello.token);
+    } catch (err) {
+      if (!(err instanceof ChatError) || err.code !== 'unauthorized') throw err;
+      this.sendError(ws, err, { ref: hello.ref });
+      return ws.close(CLOSE_CODES.UNAUTHORIZED.code, 'unauthorized');
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    if (this.hub.connectionsOf(auth.user.id) >= this.config.maxConnectionsPerUser) {
+      this.sendError(ws, new ChatError('too_many_connections', { retryAfterMs: 5000 }), { ref: hello.ref });
+      return ws.close(CLOSE_CODES.TOO_MANY_CONNECTIONS.code, 'too many connections');
+    }
+    const connId = newId('c');
+    const transport = {
+      send: (data: string) => {
+        if (ws.readyState === ws.OPEN) ws.send(data);
+      },
+      close: (code: number, reason: string, force?: boolean) => {
+        if (force) {
+          // The peer is not reading, so a close frame would never get through: say it, then cut.
+          ws.close(code, reason);
+          setTimeout(() => ws.terminate(), 1000).unref();
+        } else ws.close(code, reason);
+      },
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+    };
+    const conn = new Connection(connId, auth.user.id, auth.user.username, auth.session.id, transport, this.config.maxOutboundBytes);
+    const ctx = this.services.ctx;
+    const [rooms, change] = await Promise.all([ctx.store.listRoomsOf(auth.user.id), ctx.presence.connect(auth.user.id, connId)]);
+    if (ws.readyState !== ws.OPEN) {
+      await ctx.presence.disconnect(auth.user.id, connId);
+      return;
+    }
+    state.conn = conn;
+    state.auth = auth;
+    clearTimeout(state.helloTimer);
+    conn.send({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      connId,
+      sessionId: auth.session.id,
+      user: toPublicUser(auth.user),
+      rooms,
+      heartbeatMs: this.config.heartbeatMs,
+      limits: { maxFrameBytes: this.config.maxFrameBytes, maxMessageChars: this.config.maxMessageChars },
+      online: await ctx.presence.onlineCount(),
+    });
+    this.hub.attach(conn, rooms, hello.resume ?? {});
+    if (change.changed) this.notifier.changed(auth.user.id, change.status, rooms.map((r) => r.id));
+  }
+
+  private async onSend(conn: Connection, auth: AuthContext, frame: SendFrame): Promise<void> {
+    try {
+      const { event, duplicate } = await this.services.messages.send(auth, frame);
+      conn.send({
+        type: 'ack',
+        ...(frame.ref ? { ref: frame.ref } : {}),
+        clientMsgId: frame.clientMsgId,
+        roomId: event.roomId,
+        id: event.id,
+        seq: event.seq,
+        createdAt: event.createdAt,
+        duplicate,
+      });
+    } catch (err) {
+      const chat = err instanceof ChatError ? err : new ChatError('internal');
+      if (!(err instanceof ChatError)) this.log.error({ err }, 'send failed');
+      conn.send({ type: 'error', ...chat.toBody(), ref: frame.ref, clientMsgId: frame.clientMsgId, roomId: frame.roomId });
+    }
+  }
+
+  /** Pings every socket; one that did not answer the previous ping is dropped. */
+  private beat(): void {
+    for (const [ws, state] of this.sockets) {
+      if (!state.alive) {
+        ws.close(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, 'heartbeat timeout');
+        setTimeout(() => ws.terminate(), 1000).unref();
+        this.sockets.delete(ws);
+        this.onClose(ws, state);
+        continue;
+      }
+      state.alive = false;
+      ws.ping();
+    }
+  }
+
+  /** Graceful shutdown: refuse new upgrades, ask every client to reconnect elsewhere (1001), wait, cut the rest. */
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    this.hub.closeAll(CLOSE_CODES.GOING_AWAY.code, 'server shutting down');
+    for (const ws of this.sockets.keys()) ws.close(CLOSE_CODES.GOING_AWAY.code, 'server shutting down');
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of this.sockets.keys()) ws.terminate();
+    this.wss.close();
+    await this.local.close();
+  }
+}
