@@ -118,7 +118,9 @@ export class RoomService {
     }
     if (others.length === 0) throw new ChatError('validation_failed', { message: 'A DM needs another user.' });
     if (others.length + 1 > this.ctx.limits.maxDmMembers) {
-      throw new ChatError('validation_failed', { message: `A DM has at most ${this.ctx.limits.maxDmMembers} members.` });
+      throw new ChatError('validation_failed', {
+        message: `A DM has at most ${this.ctx.limits.maxDmMembers} members.`,
+      });
     }
     const ids = [auth.user.id, ...others.map((o) => o.id)];
     const { room, events, created } = await this.ctx.store.createRoom({

@@ -34,13 +34,7 @@ export const PresenceFrame = z.strictObject({
 });
 export const PingFrame = z.strictObject({ type: z.literal('ping'), ref: Ref });
 
-export const ClientFrame = z.discriminatedUnion('type', [
-  HelloFrame,
-  SendFrame,
-  TypingFrame,
-  PresenceFrame,
-  PingFrame,
-]);
+export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, SendFrame, TypingFrame, PresenceFrame, PingFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;

@@ -28,10 +28,7 @@ export const Username = z
   .string()
   .min(PROTOCOL_LIMITS.usernameMin)
   .max(PROTOCOL_LIMITS.usernameMax)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-    'letters, digits, "_", "." and "-" only, starting with a letter or digit',
-  );
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-" only, starting with a letter or digit');
 export const Password = z.string().min(PROTOCOL_LIMITS.passwordMin).max(PROTOCOL_LIMITS.passwordMax);
 export const DisplayName = z
   .string()
@@ -49,10 +46,7 @@ export const RoomName = z
   .min(1)
   .max(PROTOCOL_LIMITS.roomNameMax)
   .refine(noControl, 'must not contain control characters');
-export const Topic = z
-  .string()
-  .max(PROTOCOL_LIMITS.topicMax)
-  .refine(noControl, 'must not contain control characters');
+export const Topic = z.string().max(PROTOCOL_LIMITS.topicMax).refine(noControl, 'must not contain control characters');
 export const Id = z
   .string()
   .min(1)
@@ -132,13 +126,7 @@ export interface SessionInfo {
  * so resume replays both. Sequence numbers start at 1 and are gap-free per room.
  */
 export type RoomEventType =
-  | 'message'
-  | 'room.created'
-  | 'room.updated'
-  | 'member.joined'
-  | 'member.left'
-  | 'member.invited'
-  | 'member.role';
+  'message' | 'room.created' | 'room.updated' | 'member.joined' | 'member.left' | 'member.invited' | 'member.role';
 
 export interface RoomEvent {
   id: string;

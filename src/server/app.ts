@@ -48,7 +48,9 @@ export interface Adapters {
 export function buildDomain(config: Config, adapters: Adapters, log: Logger): Services {
   const ctx: DomainContext = {
     store: adapters.store ?? new SqliteStore({ file: join(config.dataDir, 'chat.db') }),
-    bus: adapters.bus ?? new InProcessBus({ onHandlerError: (err, topic) => log.error({ err, topic }, 'bus handler failed') }),
+    bus:
+      adapters.bus ??
+      new InProcessBus({ onHandlerError: (err, topic) => log.error({ err, topic }, 'bus handler failed') }),
     presence: adapters.presence ?? new InMemoryPresence(),
     limiter: adapters.limiter ?? new InMemoryRateLimiter(),
     hasher: new PasswordHasher({ log2N: config.scryptLog2N }),
@@ -84,7 +86,11 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   const { ctx } = services;
   await services.rooms.ensureLobby();
 
-  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, bodyLimit: config.maxHttpBodyBytes, disableRequestLogging: true });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.maxHttpBodyBytes,
+    disableRequestLogging: true,
+  });
   installJsonParser(app);
   installErrorHandling(app);
   app.addHook('onSend', async (req, reply, payload) => {

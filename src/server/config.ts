@@ -10,41 +10,172 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const SETTINGS = {
-  port: { env: 'PORT', schema: int(0, 65535), default: 3000, doc: 'TCP port for HTTP and WebSocket (0 = any free port).' },
-  host: { env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', doc: 'Interface to listen on; 0.0.0.0 to serve your network.' },
-  dataDir: { env: 'DATA_DIR', schema: z.string().min(1), default: './data', doc: 'Directory of the embedded SQLite database.' },
+  port: {
+    env: 'PORT',
+    schema: int(0, 65535),
+    default: 3000,
+    doc: 'TCP port for HTTP and WebSocket (0 = any free port).',
+  },
+  host: {
+    env: 'HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Interface to listen on; 0.0.0.0 to serve your network.',
+  },
+  dataDir: {
+    env: 'DATA_DIR',
+    schema: z.string().min(1),
+    default: './data',
+    doc: 'Directory of the embedded SQLite database.',
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info',
     doc: 'Log level (logs are JSON lines on stdout).',
   },
-  maxFrameBytes: { env: 'MAX_FRAME_BYTES', schema: int(1024, 1 << 20), default: 65536, doc: 'Largest WebSocket frame accepted; bigger ones get a `payload_too_large` error frame.' },
-  maxHttpBodyBytes: { env: 'MAX_HTTP_BODY_BYTES', schema: int(1024, 16 << 20), default: 65536, doc: 'Largest HTTP request body; bigger ones get 413.' },
-  maxMessageChars: { env: 'MAX_MESSAGE_CHARS', schema: int(1, 16000), default: 4000, doc: 'Longest message body, in characters.' },
-  maxOutboundBytes: { env: 'MAX_OUTBOUND_BYTES', schema: int(16384, 256 << 20), default: 4 << 20, doc: 'Per-connection send buffer; a client that lets more pile up is closed with 4008.' },
-  maxConnectionsPerUser: { env: 'MAX_CONNECTIONS_PER_USER', schema: int(1, 10000), default: 20, doc: 'Open WebSocket connections per user; more are closed with 4004.' },
-  maxRoomsPerUser: { env: 'MAX_ROOMS_PER_USER', schema: int(1, 100000), default: 1000, doc: 'Rooms (incl. DMs) a user may belong to.' },
-  maxDmMembers: { env: 'MAX_DM_MEMBERS', schema: int(2, 64), default: 9, doc: 'Members of a group DM, including its creator.' },
-  heartbeatMs: { env: 'HEARTBEAT_MS', schema: int(100, 600000), default: 30000, doc: 'Ping interval; a connection silent for two intervals is dropped.' },
-  helloTimeoutMs: { env: 'HELLO_TIMEOUT_MS', schema: int(100, 600000), default: 10000, doc: 'Time a new socket has to send `hello` before close 4002.' },
-  sessionTtlDays: { env: 'SESSION_TTL_DAYS', schema: int(1, 3650), default: 30, doc: 'Session lifetime since last use (sliding).' },
-  messagesPerSecond: { env: 'MESSAGES_PER_SECOND', schema: int(1, 1000000), default: 10, doc: 'Sustained messages per user per second (token bucket refill).' },
-  messageBurst: { env: 'MESSAGE_BURST', schema: int(1, 1000000), default: 30, doc: 'Message burst per user (token bucket size).' },
-  loginsPerMinute: { env: 'LOGINS_PER_MINUTE', schema: int(1, 100000), default: 10, doc: 'Login attempts per IP and per username per minute.' },
-  registrationsPerHour: { env: 'REGISTRATIONS_PER_HOUR', schema: int(1, 1000000), default: 30, doc: 'Registrations per IP per hour.' },
-  roomsPerMinute: { env: 'ROOMS_PER_MINUTE', schema: int(1, 100000), default: 10, doc: 'Rooms a user may create per minute.' },
-  invitesPerMinute: { env: 'INVITES_PER_MINUTE', schema: int(1, 100000), default: 30, doc: 'Invites a user may send per minute.' },
-  frameErrorsPerMinute: { env: 'FRAME_ERRORS_PER_MINUTE', schema: int(1, 100000), default: 60, doc: 'Malformed frames tolerated per connection per minute before close 1008.' },
-  replayPageSize: { env: 'REPLAY_PAGE_SIZE', schema: int(10, 10000), default: 500, doc: 'Events per store read when catching a client up.' },
-  presenceFlushMs: { env: 'PRESENCE_FLUSH_MS', schema: int(10, 60000), default: 1000, doc: 'Presence changes are coalesced and sent at most this often per room.' },
-  shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', schema: int(0, 120000), default: 5000, doc: 'On SIGTERM/SIGINT, time to let clients close before exiting.' },
-  scryptLog2N: { env: 'SCRYPT_LOG2N', schema: int(10, 20), default: 17, doc: 'Password hashing cost: scrypt N = 2^this (r=8, p=1). Lower only for tests.' },
-  firstUserIsAdmin: { env: 'FIRST_USER_IS_ADMIN', schema: bool, default: true, doc: 'The first account registered becomes server admin.' },
+  maxFrameBytes: {
+    env: 'MAX_FRAME_BYTES',
+    schema: int(1024, 1 << 20),
+    default: 65536,
+    doc: 'Largest WebSocket frame accepted; bigger ones get a `payload_too_large` error frame.',
+  },
+  maxHttpBodyBytes: {
+    env: 'MAX_HTTP_BODY_BYTES',
+    schema: int(1024, 16 << 20),
+    default: 65536,
+    doc: 'Largest HTTP request body; bigger ones get 413.',
+  },
+  maxMessageChars: {
+    env: 'MAX_MESSAGE_CHARS',
+    schema: int(1, 16000),
+    default: 4000,
+    doc: 'Longest message body, in characters.',
+  },
+  maxOutboundBytes: {
+    env: 'MAX_OUTBOUND_BYTES',
+    schema: int(16384, 256 << 20),
+    default: 4 << 20,
+    doc: 'Per-connection send buffer; a client that lets more pile up is closed with 4008.',
+  },
+  maxConnectionsPerUser: {
+    env: 'MAX_CONNECTIONS_PER_USER',
+    schema: int(1, 10000),
+    default: 20,
+    doc: 'Open WebSocket connections per user; more are closed with 4004.',
+  },
+  maxRoomsPerUser: {
+    env: 'MAX_ROOMS_PER_USER',
+    schema: int(1, 100000),
+    default: 1000,
+    doc: 'Rooms (incl. DMs) a user may belong to.',
+  },
+  maxDmMembers: {
+    env: 'MAX_DM_MEMBERS',
+    schema: int(2, 64),
+    default: 9,
+    doc: 'Members of a group DM, including its creator.',
+  },
+  heartbeatMs: {
+    env: 'HEARTBEAT_MS',
+    schema: int(100, 600000),
+    default: 30000,
+    doc: 'Ping interval; a connection silent for two intervals is dropped.',
+  },
+  helloTimeoutMs: {
+    env: 'HELLO_TIMEOUT_MS',
+    schema: int(100, 600000),
+    default: 10000,
+    doc: 'Time a new socket has to send `hello` before close 4002.',
+  },
+  sessionTtlDays: {
+    env: 'SESSION_TTL_DAYS',
+    schema: int(1, 3650),
+    default: 30,
+    doc: 'Session lifetime since last use (sliding).',
+  },
+  messagesPerSecond: {
+    env: 'MESSAGES_PER_SECOND',
+    schema: int(1, 1000000),
+    default: 10,
+    doc: 'Sustained messages per user per second (token bucket refill).',
+  },
+  messageBurst: {
+    env: 'MESSAGE_BURST',
+    schema: int(1, 1000000),
+    default: 30,
+    doc: 'Message burst per user (token bucket size).',
+  },
+  loginsPerMinute: {
+    env: 'LOGINS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 10,
+    doc: 'Login attempts per IP and per username per minute.',
+  },
+  registrationsPerHour: {
+    env: 'REGISTRATIONS_PER_HOUR',
+    schema: int(1, 1000000),
+    default: 30,
+    doc: 'Registrations per IP per hour.',
+  },
+  roomsPerMinute: {
+    env: 'ROOMS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 10,
+    doc: 'Rooms a user may create per minute.',
+  },
+  invitesPerMinute: {
+    env: 'INVITES_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Invites a user may send per minute.',
+  },
+  frameErrorsPerMinute: {
+    env: 'FRAME_ERRORS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 60,
+    doc: 'Malformed frames tolerated per connection per minute before close 1008.',
+  },
+  replayPageSize: {
+    env: 'REPLAY_PAGE_SIZE',
+    schema: int(10, 10000),
+    default: 500,
+    doc: 'Events per store read when catching a client up.',
+  },
+  presenceFlushMs: {
+    env: 'PRESENCE_FLUSH_MS',
+    schema: int(10, 60000),
+    default: 1000,
+    doc: 'Presence changes are coalesced and sent at most this often per room.',
+  },
+  shutdownGraceMs: {
+    env: 'SHUTDOWN_GRACE_MS',
+    schema: int(0, 120000),
+    default: 5000,
+    doc: 'On SIGTERM/SIGINT, time to let clients close before exiting.',
+  },
+  scryptLog2N: {
+    env: 'SCRYPT_LOG2N',
+    schema: int(10, 20),
+    default: 17,
+    doc: 'Password hashing cost: scrypt N = 2^this (r=8, p=1). Lower only for tests.',
+  },
+  firstUserIsAdmin: {
+    env: 'FIRST_USER_IS_ADMIN',
+    schema: bool,
+    default: true,
+    doc: 'The first account registered becomes server admin.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
-export type Config = { [K in keyof Settings]: Settings[K]['default'] extends number ? number : Settings[K]['default'] extends boolean ? boolean : string } & {
+export type Config = {
+  [K in keyof Settings]: Settings[K]['default'] extends number
+    ? number
+    : Settings[K]['default'] extends boolean
+      ? boolean
+      : string;
+} & {
   logLevel: z.infer<Settings['logLevel']['schema']>;
 };
 

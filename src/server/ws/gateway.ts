@@ -27,6 +27,8 @@ interface SocketState {
   helloTimer?: NodeJS.Timeout;
   helloPending: boolean;
   gone?: boolean;
+  /** Sends on one connection are processed one after another, so they are sequenced in the order sent. */
+  sends: Promise<void>;
 }
 
 /**
@@ -68,7 +70,7 @@ export class Gateway {
   }
 
   private onConnection(ws: WebSocket): void {
-    const state: SocketState = { alive: true, helloPending: false };
+    const state: SocketState = { alive: true, helloPending: false, sends: Promise.resolve() };
     this.sockets.set(ws, state);
     state.helloTimer = setTimeout(() => {
       if (!state.conn) ws.close(CLOSE_CODES.AUTH_TIMEOUT.code, 'hello timeout');
@@ -128,7 +130,10 @@ export class Gateway {
   private async onMessage(ws: WebSocket, state: SocketState, data: RawData, isBinary: boolean): Promise<void> {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (buf.length > this.config.maxFrameBytes) {
-      return this.frameError(ws, new ChatError('payload_too_large', { message: `Frames are at most ${this.config.maxFrameBytes} bytes.` }));
+      return this.frameError(
+        ws,
+        new ChatError('payload_too_large', { message: `Frames are at most ${this.config.maxFrameBytes} bytes.` }),
+      );
     }
     if (isBinary) return this.frameError(ws, new ChatError('bad_json', { message: 'Send text frames of JSON.' }));
     let json: unknown;
@@ -139,20 +144,28 @@ export class Gateway {
     }
     const parsed = ClientFrame.safeParse(json);
     if (!parsed.success) {
-      const ref = typeof (json as { ref?: unknown })?.ref === 'string' ? (json as { ref: string }).ref.slice(0, 64) : undefined;
+      const ref =
+        typeof (json as { ref?: unknown })?.ref === 'string' ? (json as { ref: string }).ref.slice(0, 64) : undefined;
       return this.frameError(ws, validationError(parsed.error.issues), ref);
     }
     const frame = parsed.data;
     if (frame.type === 'hello') return this.onHello(ws, state, frame);
     const conn = state.conn;
     const auth = state.auth;
-    if (!conn || !auth) return this.frameError(ws, new ChatError('unauthorized', { message: 'Send hello first.' }), frame.ref);
+    if (!conn || !auth)
+      return this.frameError(ws, new ChatError('unauthorized', { message: 'Send hello first.' }), frame.ref);
     switch (frame.type) {
       case 'send':
-        return this.onSend(conn, auth, frame);
+        state.sends = state.sends.then(() => this.onSend(conn, auth, frame));
+        return state.sends;
       case 'typing': {
         if (!conn.rooms.has(frame.roomId)) {
-          return conn.send({ type: 'error', ...new ChatError('not_member').toBody(), ref: frame.ref, roomId: frame.roomId });
+          return conn.send({
+            type: 'error',
+            ...new ChatError('not_member').toBody(),
+            ref: frame.ref,
+            roomId: frame.roomId,
+          });
         }
         const r = this.local.takeSync(`typing:${conn.id}:${frame.roomId}`, this.services.ctx.limits.rates.typing);
         if (!r.ok) return; // typing is a hint: extra ones are dropped silently
@@ -180,7 +193,10 @@ export class Gateway {
       return this.frameError(ws, new ChatError('validation_failed', { message: 'Already said hello.' }), hello.ref);
     }
     if (hello.v !== PROTOCOL_VERSION) {
-      this.sendError(ws, new ChatError('unsupported_version', { message: `This server speaks protocol ${PROTOCOL_VERSION}.` }));
+      this.sendError(
+        ws,
+        new ChatError('unsupported_version', { message: `This server speaks protocol ${PROTOCOL_VERSION}.` }),
+      );
       return ws.close(CLOSE_CODES.UNSUPPORTED_VERSION.code, 'unsupported protocol version');
     }
     state.helloPending = true;
@@ -213,9 +229,19 @@ export class Gateway {
         return ws.bufferedAmount;
       },
     };
-    const conn = new Connection(connId, auth.user.id, auth.user.username, auth.session.id, transport, this.config.maxOutboundBytes);
+    const conn = new Connection(
+      connId,
+      auth.user.id,
+      auth.user.username,
+      auth.session.id,
+      transport,
+      this.config.maxOutboundBytes,
+    );
     const ctx = this.services.ctx;
-    const [rooms, change] = await Promise.all([ctx.store.listRoomsOf(auth.user.id), ctx.presence.connect(auth.user.id, connId)]);
+    const [rooms, change] = await Promise.all([
+      ctx.store.listRoomsOf(auth.user.id),
+      ctx.presence.connect(auth.user.id, connId),
+    ]);
     if (ws.readyState !== ws.OPEN) {
       await ctx.presence.disconnect(auth.user.id, connId);
       return;
@@ -235,7 +261,12 @@ export class Gateway {
       online: await ctx.presence.onlineCount(),
     });
     this.hub.attach(conn, rooms, hello.resume ?? {});
-    if (change.changed) this.notifier.changed(auth.user.id, change.status, rooms.map((r) => r.id));
+    if (change.changed)
+      this.notifier.changed(
+        auth.user.id,
+        change.status,
+        rooms.map((r) => r.id),
+      );
   }
 
   private async onSend(conn: Connection, auth: AuthContext, frame: SendFrame): Promise<void> {
@@ -254,7 +285,13 @@ export class Gateway {
     } catch (err) {
       const chat = err instanceof ChatError ? err : new ChatError('internal');
       if (!(err instanceof ChatError)) this.log.error({ err }, 'send failed');
-      conn.send({ type: 'error', ...chat.toBody(), ref: frame.ref, clientMsgId: frame.clientMsgId, roomId: frame.roomId });
+      conn.send({
+        type: 'error',
+        ...chat.toBody(),
+        ref: frame.ref,
+        clientMsgId: frame.clientMsgId,
+        roomId: frame.roomId,
+      });
     }
   }
 

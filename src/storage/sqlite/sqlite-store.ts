@@ -137,9 +137,7 @@ export class SqliteStore implements Store {
          VALUES (@roomId, @seq, @id, @type, @senderId, @body, @clientMsgId, @data, @createdAt)`,
       ),
       eventByIdem: db.prepare('SELECT * FROM events WHERE sender_id = ? AND client_msg_id = ?'),
-      insertMember: db.prepare(
-        'INSERT OR IGNORE INTO members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)',
-      ),
+      insertMember: db.prepare('INSERT OR IGNORE INTO members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)'),
       deleteMember: db.prepare('DELETE FROM members WHERE room_id = ? AND user_id = ?'),
       bumpMembers: db.prepare('UPDATE rooms SET member_count = member_count + ? WHERE id = ?'),
       deleteInvite: db.prepare('DELETE FROM invites WHERE room_id = ? AND user_id = ?'),
@@ -320,7 +318,9 @@ export class SqliteStore implements Store {
 
   touchSession(id: string, lastUsedAt: number, expiresAt: number): Promise<void> {
     return this.tx(() => {
-      this.db.prepare('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?').run(lastUsedAt, expiresAt, id);
+      this.db
+        .prepare('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id = ?')
+        .run(lastUsedAt, expiresAt, id);
     });
   }
 
@@ -361,7 +361,17 @@ export class SqliteStore implements Store {
           `INSERT INTO rooms (id, kind, name, name_key, topic, created_by, created_at, last_event_at, dm_key)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(room.id, room.kind, room.name, room.name.toLowerCase(), room.topic, room.createdBy, now, now, room.dmKey ?? null);
+        .run(
+          room.id,
+          room.kind,
+          room.name,
+          room.name.toLowerCase(),
+          room.topic,
+          room.createdBy,
+          now,
+          now,
+          room.dmKey ?? null,
+        );
       const events = [
         this.appendTx(room.id, 'room.created', room.createdBy, {
           data: { name: room.name, kind: room.kind, topic: room.topic },
@@ -369,7 +379,9 @@ export class SqliteStore implements Store {
       ];
       for (const m of room.members) {
         this.stmt.insertMember.run(room.id, m.userId, m.role, now);
-        events.push(this.appendTx(room.id, 'member.joined', room.createdBy, { data: { userId: m.userId, role: m.role } }));
+        events.push(
+          this.appendTx(room.id, 'member.joined', room.createdBy, { data: { userId: m.userId, role: m.role } }),
+        );
       }
       this.stmt.bumpMembers.run(room.members.length, room.id);
       return { room: toRoom(this.stmt.roomById.get(room.id) as Row), events, created: true };
@@ -439,22 +451,31 @@ export class SqliteStore implements Store {
   }
 
   countRoomsOf(userId: string): Promise<number> {
-    return this.read(() => (this.db.prepare('SELECT count(*) AS n FROM members WHERE user_id = ?').get(userId) as { n: number }).n);
+    return this.read(
+      () => (this.db.prepare('SELECT count(*) AS n FROM members WHERE user_id = ?').get(userId) as { n: number }).n,
+    );
   }
 
-  updateRoom(roomId: string, patch: { name?: string; topic?: string }, actorId: string): Promise<{ room: Room; event: RoomEvent }> {
+  updateRoom(
+    roomId: string,
+    patch: { name?: string; topic?: string },
+    actorId: string,
+  ): Promise<{ room: Room; event: RoomEvent }> {
     return this.tx(() => {
       if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
       if (patch.name !== undefined)
-        this.db.prepare('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?').run(patch.name, patch.name.toLowerCase(), roomId);
-      if (patch.topic !== undefined) this.db.prepare('UPDATE rooms SET topic = ? WHERE id = ?').run(patch.topic, roomId);
+        this.db
+          .prepare('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?')
+          .run(patch.name, patch.name.toLowerCase(), roomId);
+      if (patch.topic !== undefined)
+        this.db.prepare('UPDATE rooms SET topic = ? WHERE id = ?').run(patch.topic, roomId);
       const event = this.appendTx(roomId, 'room.updated', actorId, { data: { ...patch } });
       return { room: toRoom(this.stmt.roomById.get(roomId) as Row), event };
     });
   }
 
   getRole(roomId: string, userId: string): Promise<MemberRole | null> {
-    return this.read(() => ((this.stmt.role.get(roomId, userId) as { role: MemberRole } | undefined)?.role ?? null));
+    return this.read(() => (this.stmt.role.get(roomId, userId) as { role: MemberRole } | undefined)?.role ?? null);
   }
 
   listMembers(roomId: string): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string }[]> {
@@ -471,13 +492,20 @@ export class SqliteStore implements Store {
 
   listMemberIds(roomId: string): Promise<string[]> {
     return this.read(() =>
-      (this.db.prepare('SELECT user_id FROM members WHERE room_id = ?').all(roomId) as { user_id: string }[]).map((r) => r.user_id),
+      (this.db.prepare('SELECT user_id FROM members WHERE room_id = ?').all(roomId) as { user_id: string }[]).map(
+        (r) => r.user_id,
+      ),
     );
   }
 
   countRole(roomId: string, role: MemberRole): Promise<number> {
     return this.read(
-      () => (this.db.prepare('SELECT count(*) AS n FROM members WHERE room_id = ? AND role = ?').get(roomId, role) as { n: number }).n,
+      () =>
+        (
+          this.db.prepare('SELECT count(*) AS n FROM members WHERE room_id = ? AND role = ?').get(roomId, role) as {
+            n: number;
+          }
+        ).n,
     );
   }
 
@@ -501,7 +529,9 @@ export class SqliteStore implements Store {
 
   setMemberRole(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null> {
     return this.tx(() => {
-      const r = this.db.prepare('UPDATE members SET role = ? WHERE room_id = ? AND user_id = ?').run(role, roomId, userId);
+      const r = this.db
+        .prepare('UPDATE members SET role = ? WHERE room_id = ? AND user_id = ?')
+        .run(role, roomId, userId);
       if (r.changes === 0) return null;
       return this.appendTx(roomId, 'member.role', actorId, { data: { userId, role } });
     });
@@ -518,7 +548,9 @@ export class SqliteStore implements Store {
   }
 
   hasInvite(roomId: string, userId: string): Promise<boolean> {
-    return this.read(() => !!this.db.prepare('SELECT 1 FROM invites WHERE room_id = ? AND user_id = ?').get(roomId, userId));
+    return this.read(
+      () => !!this.db.prepare('SELECT 1 FROM invites WHERE room_id = ? AND user_id = ?').get(roomId, userId),
+    );
   }
 
   listInvites(userId: string): Promise<Invite[]> {
@@ -560,7 +592,8 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const outcomes: ({ ok: true; value: { event: RoomEvent; duplicate: boolean } } | { ok: false; error: unknown })[] = [];
+    const outcomes: ({ ok: true; value: { event: RoomEvent; duplicate: boolean } } | { ok: false; error: unknown })[] =
+      [];
     try {
       this.db
         .transaction(() => {

@@ -21,10 +21,7 @@ export function accountRoutes(app: FastifyInstance, s: Services): void {
 
   app.post('/api/v1/auth/login', async (req) => {
     const body = parse(LoginRequest, req.body);
-    const result = await s.accounts.login(
-      { ...body, label: body.label ?? req.headers['user-agent'] },
-      { ip: req.ip },
-    );
+    const result = await s.accounts.login({ ...body, label: body.label ?? req.headers['user-agent'] }, { ip: req.ip });
     return { token: result.token, user: result.user, sessionId: result.sessionId };
   });
 

@@ -13,7 +13,9 @@ export function systemRoutes(app: FastifyInstance, s: Services, gateway: Gateway
       await Promise.all([s.ctx.store.ping(), s.ctx.bus.ping()]);
       return { ok: true, connections: gateway.size };
     } catch (err) {
-      return reply.status(503).send({ error: { code: 'unavailable', message: (err as Error).message, retryable: true } });
+      return reply
+        .status(503)
+        .send({ error: { code: 'unavailable', message: (err as Error).message, retryable: true } });
     }
   });
 

@@ -1,0 +1,146 @@
+import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
+import type { Invite, Member, Message, MyRoom, PublicUser, Room, RoomEvent, SessionInfo } from '../protocol/model.js';
+
+/** An error answered by the server, with its stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'network_error',
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface AuthResult {
+  token: string;
+  user: PublicUser;
+  sessionId: string;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+/** The HTTP API, typed. Works wherever `fetch` exists (browsers, Node >= 18). */
+export class ChatApi {
+  token: string | undefined;
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string, token?: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.token = token;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    const qs = query
+      ? Object.entries(query)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+          .join('&')
+      : '';
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}${qs ? `?${qs}` : ''}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'network_error', (err as Error).message, true);
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ApiError(res.status, 'internal', `Non-JSON response (${res.status})`, res.status >= 500);
+    }
+    if (!res.ok) {
+      const e = (json as { error?: ErrorBody } | undefined)?.error;
+      throw new ApiError(
+        res.status,
+        e?.code ?? 'internal',
+        e?.message ?? res.statusText,
+        e?.retryable ?? false,
+        e?.retryAfterMs,
+      );
+    }
+    return json as T;
+  }
+
+  async register(username: string, password: string, displayName?: string): Promise<AuthResult> {
+    const r = await this.request<AuthResult>('POST', '/api/v1/auth/register', {
+      username,
+      password,
+      ...(displayName ? { displayName } : {}),
+    });
+    this.token = r.token;
+    return r;
+  }
+  async login(username: string, password: string, label?: string): Promise<AuthResult> {
+    const r = await this.request<AuthResult>('POST', '/api/v1/auth/login', {
+      username,
+      password,
+      ...(label ? { label } : {}),
+    });
+    this.token = r.token;
+    return r;
+  }
+  logout = () => this.request<void>('POST', '/api/v1/auth/logout');
+  logoutEverywhere = () => this.request<{ revoked: number }>('POST', '/api/v1/auth/logout-all');
+  sessions = () => this.request<{ sessions: SessionInfo[] }>('GET', '/api/v1/auth/sessions').then((r) => r.sessions);
+  revokeSession = (id: string) => this.request<void>('DELETE', `/api/v1/auth/sessions/${id}`);
+  changePassword = (currentPassword: string, newPassword: string) =>
+    this.request<void>('POST', '/api/v1/auth/password', { currentPassword, newPassword });
+  me = () => this.request<{ user: PublicUser }>('GET', '/api/v1/me').then((r) => r.user);
+  updateProfile = (patch: { displayName?: string; statusText?: string }) =>
+    this.request<{ user: PublicUser }>('PATCH', '/api/v1/me', patch).then((r) => r.user);
+  searchUsers = (q = '', limit?: number) =>
+    this.request<{ users: PublicUser[] }>('GET', '/api/v1/users', undefined, { q, limit }).then((r) => r.users);
+
+  createRoom = (name: string, visibility: 'public' | 'private' = 'public', topic?: string) =>
+    this.request<{ room: Room }>('POST', '/api/v1/rooms', { name, visibility, ...(topic ? { topic } : {}) }).then(
+      (r) => r.room,
+    );
+  searchRooms = (q = '', opts: { limit?: number; cursor?: string } = {}) =>
+    this.request<{ rooms: Room[]; nextCursor: string | null }>('GET', '/api/v1/rooms', undefined, { q, ...opts });
+  myRooms = () => this.request<{ rooms: MyRoom[] }>('GET', '/api/v1/me/rooms').then((r) => r.rooms);
+  invites = () => this.request<{ invites: Invite[] }>('GET', '/api/v1/me/invites').then((r) => r.invites);
+  room = (roomId: string) => this.request<{ room: Room }>('GET', `/api/v1/rooms/${roomId}`).then((r) => r.room);
+  updateRoom = (roomId: string, patch: { name?: string; topic?: string }) =>
+    this.request<{ room: Room }>('PATCH', `/api/v1/rooms/${roomId}`, patch).then((r) => r.room);
+  join = (roomId: string) => this.request<{ room: Room }>('POST', `/api/v1/rooms/${roomId}/join`).then((r) => r.room);
+  leave = (roomId: string) => this.request<void>('POST', `/api/v1/rooms/${roomId}/leave`);
+  invite = (roomId: string, username: string) =>
+    this.request<void>('POST', `/api/v1/rooms/${roomId}/invites`, { username });
+  acceptInvite = (roomId: string) =>
+    this.request<{ room: Room }>('POST', `/api/v1/rooms/${roomId}/invite/accept`).then((r) => r.room);
+  declineInvite = (roomId: string) => this.request<void>('POST', `/api/v1/rooms/${roomId}/invite/decline`);
+  members = (roomId: string) =>
+    this.request<{ members: Member[]; online: number }>('GET', `/api/v1/rooms/${roomId}/members`);
+  setRole = (roomId: string, userId: string, role: 'owner' | 'admin' | 'member') =>
+    this.request<void>('PUT', `/api/v1/rooms/${roomId}/members/${userId}/role`, { role });
+  openDm = (...usernames: string[]) =>
+    this.request<{ room: MyRoom }>('POST', '/api/v1/dms', { usernames }).then((r) => r.room);
+
+  sendMessage = (roomId: string, body: string, clientMsgId: string) =>
+    this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
+      body,
+      clientMsgId,
+    });
+  messages = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
+    this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
+      (r) => r.messages,
+    );
+  events = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
+    this.request<{ events: RoomEvent[] }>('GET', `/api/v1/rooms/${roomId}/events`, undefined, q).then((r) => r.events);
+  announce = (body: string) =>
+    this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
+  online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);
+}

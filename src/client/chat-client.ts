@@ -1,0 +1,370 @@
+import { shouldReconnect, CLOSE_CODES } from '../protocol/close-codes.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import type {
+  AckFrame,
+  AnnouncementFrame,
+  ErrorFrame,
+  InviteFrame,
+  PresenceNotice,
+  RoomAddedFrame,
+  RoomRemovedFrame,
+  ServerFrame,
+  SyncedFrame,
+  TypingNotice,
+  WelcomeFrame,
+} from '../protocol/frames.js';
+import type { Message, RoomEvent } from '../protocol/model.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { Emitter } from './emitter.js';
+
+/** The subset of the WebSocket API the client uses: the browser's global and the `ws` package both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open', l: () => void): void;
+  addEventListener(type: 'message', l: (e: { data: unknown }) => void): void;
+  addEventListener(type: 'close', l: (e: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'error', l: (e: unknown) => void): void;
+}
+export type WebSocketCtor = new (url: string) => WebSocketLike;
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface ClientEvents extends Record<string, unknown> {
+  welcome: WelcomeFrame;
+  /** Every room event, exactly once, in per-room sequence order (across reconnects too). */
+  event: RoomEvent;
+  /** The `message` subset of `event`. */
+  message: Message;
+  synced: SyncedFrame;
+  typing: TypingNotice;
+  presence: PresenceNotice;
+  'room.added': RoomAddedFrame;
+  'room.removed': RoomRemovedFrame;
+  invite: InviteFrame;
+  announcement: AnnouncementFrame;
+  /** Error frames not tied to a pending send. */
+  error: ErrorFrame;
+  state: ConnectionState;
+  /** The server closed the connection; `willReconnect` says whether the client retries. */
+  disconnect: { code: number; reason: string; willReconnect: boolean };
+}
+
+export interface ChatClientOptions {
+  /** Base URL of the server (http(s)://host:port); the socket goes to /ws on it. */
+  url: string;
+  token: string;
+  /** WebSocket implementation; defaults to the global one (browsers). In Node 20 pass `ws`'s WebSocket. */
+  WebSocket?: WebSocketCtor;
+  /** Last seen seq per room from a previous run, to resume exactly after it. */
+  resume?: Record<string, number>;
+  /** Reconnect backoff: exponential from minMs to maxMs with full jitter. */
+  backoff?: { minMs?: number; maxMs?: number };
+  /** A send not acknowledged after this long is rejected (it stays safe to retry with the same id). */
+  sendTimeoutMs?: number;
+}
+
+export class SendError extends Error {
+  constructor(
+    readonly code: ErrorCode | 'timeout' | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+interface Pending {
+  roomId: string;
+  clientMsgId: string;
+  body: string;
+  resolve: (ack: AckFrame) => void;
+  reject: (err: SendError) => void;
+  timer: ReturnType<typeof setTimeout>;
+  retryTimer?: ReturnType<typeof setTimeout>;
+  attempts: number;
+}
+
+const OPEN = 1;
+
+function randomId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * A real-time connection with the protocol's guarantees on the client side:
+ * - reconnects with backoff and jitter, obeying close codes (no retry after 4001/4003/4005);
+ * - resumes every room from the last seq it delivered, so `event` fires exactly once per event, in order;
+ * - keeps an outbox: sends wait for their ack and are re-sent with the same clientMsgId after a reconnect,
+ *   which the server deduplicates.
+ */
+export class ChatClient extends Emitter<ClientEvents> {
+  private ws: WebSocketLike | undefined;
+  private readonly Ws: WebSocketCtor;
+  private readonly cursors = new Map<string, number>();
+  private readonly outbox = new Map<string, Pending>();
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private lastHeard = 0;
+  private stopped = false;
+  private firstWelcome: { resolve: (w: WelcomeFrame) => void; reject: (e: Error) => void } | undefined;
+  state: ConnectionState = 'idle';
+  welcome: WelcomeFrame | undefined;
+  /** Diagnostics: events skipped as duplicates, and sequence gaps seen (the server promises none). */
+  readonly stats = { duplicatesDropped: 0, gaps: 0, reconnects: 0 };
+
+  constructor(private readonly opts: ChatClientOptions) {
+    super();
+    const Ws = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    if (!Ws) throw new Error('No WebSocket implementation: pass options.WebSocket (e.g. from the "ws" package).');
+    this.Ws = Ws;
+    for (const [room, seq] of Object.entries(opts.resume ?? {})) this.cursors.set(room, seq);
+  }
+
+  /** Last delivered seq per room: persist it to resume a later run exactly. */
+  get positions(): Record<string, number> {
+    return Object.fromEntries(this.cursors);
+  }
+
+  /** Connects; resolves with the first `welcome`, rejects if the server refuses the token. */
+  connect(): Promise<WelcomeFrame> {
+    this.stopped = false;
+    return new Promise((resolve, reject) => {
+      this.firstWelcome = { resolve, reject };
+      this.open();
+    });
+  }
+
+  private setState(s: ConnectionState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.emit('state', s);
+  }
+
+  private wsUrl(): string {
+    return `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+  }
+
+  private open(): void {
+    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    const ws = new this.Ws(this.wsUrl());
+    this.ws = ws;
+    ws.addEventListener('open', () => {
+      if (this.ws !== ws) return;
+      this.lastHeard = Date.now();
+      ws.send(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token: this.opts.token, resume: this.positions }));
+    });
+    ws.addEventListener('message', (e) => {
+      if (this.ws !== ws) return;
+      this.lastHeard = Date.now();
+      let parsed: ServerFrame | ServerFrame[];
+      try {
+        parsed = JSON.parse(String(e.data)) as ServerFrame | ServerFrame[];
+      } catch {
+        return;
+      }
+      for (const frame of Array.isArray(parsed) ? parsed : [parsed]) this.onFrame(frame);
+    });
+    ws.addEventListener('close', (e) => {
+      if (this.ws !== ws) return;
+      this.onClose(e.code, e.reason);
+    });
+    ws.addEventListener('error', () => {
+      /* a close event follows */
+    });
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome': {
+        this.welcome = frame;
+        this.attempt = 0;
+        for (const room of frame.rooms) if (!this.cursors.has(room.id)) this.cursors.set(room.id, room.lastSeq);
+        this.setState('open');
+        this.startHeartbeat(frame.heartbeatMs);
+        this.emit('welcome', frame);
+        this.firstWelcome?.resolve(frame);
+        this.firstWelcome = undefined;
+        for (const p of this.outbox.values()) this.transmit(p);
+        return;
+      }
+      case 'event':
+        return this.onEvent(frame.event);
+      case 'ack': {
+        const p = this.outbox.get(frame.clientMsgId);
+        if (!p) return;
+        this.settle(p);
+        p.resolve(frame);
+        return;
+      }
+      case 'error': {
+        const p = frame.clientMsgId ? this.outbox.get(frame.clientMsgId) : undefined;
+        if (!p) return this.emit('error', frame);
+        if (frame.retryable) {
+          // Same clientMsgId on retry: the server stores it at most once.
+          const wait = frame.retryAfterMs ?? Math.min(30_000, 250 * 2 ** Math.min(p.attempts, 7));
+          clearTimeout(p.retryTimer);
+          p.retryTimer = setTimeout(() => this.transmit(p), wait);
+          return;
+        }
+        this.settle(p);
+        p.reject(new SendError(frame.code, frame.message));
+        return;
+      }
+      case 'room.added':
+        if (!this.cursors.has(frame.room.id)) this.cursors.set(frame.room.id, 0);
+        return this.emit('room.added', frame);
+      case 'room.removed':
+        this.cursors.delete(frame.roomId);
+        return this.emit('room.removed', frame);
+      case 'synced':
+        return this.emit('synced', frame);
+      case 'typing':
+        return this.emit('typing', frame);
+      case 'presence':
+        return this.emit('presence', frame);
+      case 'invite':
+        return this.emit('invite', frame);
+      case 'announcement':
+        return this.emit('announcement', frame);
+      case 'pong':
+        return;
+    }
+  }
+
+  private onEvent(event: RoomEvent): void {
+    const last = this.cursors.get(event.roomId) ?? 0;
+    if (event.seq <= last) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    if (event.seq !== last + 1 && last !== 0) this.stats.gaps++;
+    this.cursors.set(event.roomId, event.seq);
+    this.emit('event', event);
+    if (event.type === 'message') this.emit('message', event as Message);
+  }
+
+  private startHeartbeat(intervalMs: number): void {
+    clearInterval(this.heartbeatTimer);
+    // Browsers answer protocol pings invisibly, so the client checks liveness itself with app-level pings.
+    this.heartbeatTimer = setInterval(() => {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== OPEN) return;
+      if (Date.now() - this.lastHeard > intervalMs * 2) {
+        ws.close(4000, 'heartbeat timeout');
+        this.onClose(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, 'no traffic from server');
+        return;
+      }
+      ws.send(JSON.stringify({ type: 'ping' }));
+    }, intervalMs);
+  }
+
+  private onClose(code: number, reason: string): void {
+    clearInterval(this.heartbeatTimer);
+    this.ws = undefined;
+    const retry = !this.stopped && shouldReconnect(code);
+    this.emit('disconnect', { code, reason, willReconnect: retry });
+    if (!retry) {
+      this.setState('closed');
+      this.failOutbox(
+        code === CLOSE_CODES.UNAUTHORIZED.code ? 'unauthorized' : 'closed',
+        `connection closed (${code})`,
+      );
+      this.firstWelcome?.reject(new Error(`connection refused: ${code} ${reason}`));
+      this.firstWelcome = undefined;
+      return;
+    }
+    this.stats.reconnects++;
+    const { minMs = 250, maxMs = 15_000 } = this.opts.backoff ?? {};
+    const cap = Math.min(maxMs, minMs * 2 ** this.attempt);
+    const delay = cap / 2 + Math.random() * (cap / 2);
+    this.attempt++;
+    this.setState('reconnecting');
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private transmit(p: Pending): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== OPEN || this.state !== 'open') return; // sent on the next welcome
+    p.attempts++;
+    ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, body: p.body }));
+  }
+
+  private settle(p: Pending): void {
+    clearTimeout(p.timer);
+    clearTimeout(p.retryTimer);
+    this.outbox.delete(p.clientMsgId);
+  }
+
+  private failOutbox(code: SendError['code'], message: string): void {
+    for (const p of [...this.outbox.values()]) {
+      this.settle(p);
+      p.reject(new SendError(code, message));
+    }
+  }
+
+  /**
+   * Sends a message; resolves with the server's ack once it is durably stored. Survives reconnects: an
+   * unacknowledged send is re-sent with the same clientMsgId. Pass your own id to retry across app restarts.
+   */
+  send(roomId: string, body: string, clientMsgId: string = randomId()): Promise<AckFrame> {
+    const existing = this.outbox.get(clientMsgId);
+    if (existing) return Promise.reject(new SendError('validation_failed', 'that clientMsgId is already pending'));
+    return new Promise((resolve, reject) => {
+      const timeout = this.opts.sendTimeoutMs ?? 120_000;
+      const p: Pending = {
+        roomId,
+        clientMsgId,
+        body,
+        resolve,
+        reject,
+        attempts: 0,
+        timer: setTimeout(() => {
+          this.settle(p);
+          reject(new SendError('timeout', `no ack within ${timeout} ms`));
+        }, timeout),
+      };
+      this.outbox.set(clientMsgId, p);
+      this.transmit(p);
+    });
+  }
+
+  /** Messages sent but not yet acknowledged, oldest first. */
+  get pending(): { roomId: string; clientMsgId: string; body: string }[] {
+    return [...this.outbox.values()].map(({ roomId, clientMsgId, body }) => ({ roomId, clientMsgId, body }));
+  }
+
+  typing(roomId: string): void {
+    if (this.ws?.readyState === OPEN && this.state === 'open') this.ws.send(JSON.stringify({ type: 'typing', roomId }));
+  }
+
+  setPresence(status: 'online' | 'away'): void {
+    if (this.ws?.readyState === OPEN && this.state === 'open')
+      this.ws.send(JSON.stringify({ type: 'presence', status }));
+  }
+
+  /** Drops the socket as a network failure would; the client reconnects and resumes (for tests and demos). */
+  dropConnection(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.onClose(1006, 'dropped by client');
+    ws.close(4000, 'dropped');
+  }
+
+  /** Closes for good: no reconnect; pending sends are rejected with `closed`. */
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeatTimer);
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close(1000, 'client closed');
+    this.failOutbox('closed', 'client closed');
+    this.setState('closed');
+  }
+}
