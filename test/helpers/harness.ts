@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatApi } from '../../src/client/api.js';
+import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
+import type { PublicUser } from '../../src/protocol/model.js';
+import { createChatServer, type ChatServer } from '../../src/server/app.js';
+import { configWith, type Config } from '../../src/server/config.js';
+
+/** Test defaults: loopback, any free port, cheap password hashing, generous limits (tests of limits lower them). */
+export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  return configWith({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    scryptLog2N: 10,
+    messagesPerSecond: 10_000,
+    messageBurst: 10_000,
+    loginsPerMinute: 10_000,
+    registrationsPerHour: 100_000,
+    roomsPerMinute: 10_000,
+    invitesPerMinute: 10_000,
+    presenceFlushMs: 50,
+    shutdownGraceMs: 1000,
+    ...overrides,
+  });
+}
+
+export interface TestServer {
+  url: string;
+  server: ChatServer;
+  dataDir: string;
+  config: Config;
+  /** Stops the server gracefully (clients see 1001). */
+  stop(): Promise<void>;
+  /** Stops, then starts a new server on the same data dir and port. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A real server on an ephemeral loopback port with a real SQLite file in a temp dir.
+ * Registers its own teardown with the current test.
+ */
+export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'relaychat-test-'));
+  let config = testConfig(dataDir, overrides);
+  let server = await createChatServer(config);
+  const url = await server.listen();
+  const port = Number(new URL(url).port);
+  const t: TestServer = {
+    url,
+    server,
+    dataDir,
+    config,
+    stop: () => t.server.close(),
+    async restart() {
+      await t.server.close();
+      config = { ...config, port };
+      server = await createChatServer(config);
+      await server.listen();
+      t.server = server;
+    },
+  };
+  onTestFinished(async () => {
+    await t.server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return t;
+}
+
+let userCounter = 0;
+
+export interface TestUser {
+  api: ChatApi;
+  token: string;
+  user: PublicUser;
+  username: string;
+  password: string;
+}
+
+export async function registerUser(url: string, name?: string): Promise<TestUser> {
+  const username = name ?? `user${process.pid}x${++userCounter}`;
+  const password = 'correct horse battery';
+  const api = new ChatApi(url);
+  const r = await api.register(username, password);
+  return { api, token: r.token, user: r.user, username, password };
+}
+
+/** A connected SDK client whose teardown is registered with the current test. */
+export async function connect(url: string, token: string, opts: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
+  const client = new ChatClient({
+    url,
+    token,
+    WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'],
+    backoff: { minMs: 20, maxMs: 200 },
+    ...opts,
+  });
+  onTestFinished(() => client.close());
+  await client.connect();
+  return client;
+}
+
+/** Polls until `check` returns truthy (or stops throwing); fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+}
+
+/** Collects every event a client delivers, per room, for order and exactly-once assertions. */
+export function recordEvents(client: ChatClient) {
+  const byRoom = new Map<string, { seq: number; type: string; body: string | null; clientMsgId: string | null }[]>();
+  client.on('event', (e) => {
+    let list = byRoom.get(e.roomId);
+    if (!list) byRoom.set(e.roomId, (list = []));
+    list.push({ seq: e.seq, type: e.type, body: e.body, clientMsgId: e.clientMsgId });
+  });
+  return {
+    byRoom,
+    messages: (roomId: string) => (byRoom.get(roomId) ?? []).filter((e) => e.type === 'message'),
+    bodies: (roomId: string) => (byRoom.get(roomId) ?? []).filter((e) => e.type === 'message').map((e) => e.body),
+  };
+}
+
+/** A raw `ws` socket speaking frames directly, for protocol-level tests. */
+export async function rawSocket(url: string): Promise<{
+  ws: WebSocket;
+  frames: Record<string, unknown>[];
+  send: (frame: unknown) => void;
+  closed: Promise<{ code: number; reason: string }>;
+}> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
+  const frames: Record<string, unknown>[] = [];
+  ws.on('message', (data) => {
+    const parsed = JSON.parse(String(data)) as Record<string, unknown> | Record<string, unknown>[];
+    frames.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  onTestFinished(() => ws.terminate());
+  return { ws, frames, send: (f) => ws.send(typeof f === 'string' ? f : JSON.stringify(f)), closed };
+}
