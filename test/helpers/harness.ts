@@ -90,7 +90,13 @@ export async function registerUser(url: string, name?: string): Promise<TestUser
 }
 
 /** A connected SDK client whose teardown is registered with the current test. */
-export async function connect(url: string, token: string, opts: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
+export async function connect(
+  url: string,
+  token: string,
+  opts: Partial<ChatClientOptions> = {},
+  /** Runs before connecting: attach listeners here to see replayed events, which can arrive with `welcome`. */
+  setup?: (client: ChatClient) => void,
+): Promise<ChatClient> {
   const client = new ChatClient({
     url,
     token,
@@ -99,6 +105,7 @@ export async function connect(url: string, token: string, opts: Partial<ChatClie
     ...opts,
   });
   onTestFinished(() => client.close());
+  setup?.(client);
   await client.connect();
   return client;
 }

@@ -18,6 +18,8 @@ export interface RoomCursor {
 export class Connection {
   readonly rooms = new Map<string, RoomCursor>();
   closed = false;
+  /** The code this side closed with, if it did (for metrics and logs). */
+  closeCode: number | undefined;
   status: 'online' | 'away' = 'online';
 
   constructor(
@@ -49,6 +51,7 @@ export class Connection {
   close(code: number, reason: string, force = false): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeCode = code;
     this.transport.close(code, reason, force);
   }
 }

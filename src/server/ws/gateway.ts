@@ -42,6 +42,8 @@ export class Gateway {
   private readonly local = new InMemoryRateLimiter();
   private readonly heartbeat: NodeJS.Timeout;
   private closing = false;
+  /** Connections the server closed, by close code: how many slow consumers, revoked sessions, and so on. */
+  readonly closedByServer = new Map<number, number>();
 
   constructor(
     private readonly config: Config,
@@ -94,6 +96,12 @@ export class Gateway {
     this.sockets.delete(ws);
     const conn = state.conn;
     if (!conn) return;
+    if (conn.closeCode !== undefined) {
+      this.closedByServer.set(conn.closeCode, (this.closedByServer.get(conn.closeCode) ?? 0) + 1);
+      if (conn.closeCode === CLOSE_CODES.SLOW_CONSUMER.code) {
+        this.log.warn({ connId: conn.id, userId: conn.userId }, 'slow consumer disconnected');
+      }
+    }
     conn.closed = true;
     const rooms = this.hub.roomsOf(conn);
     this.hub.detach(conn);
@@ -299,9 +307,9 @@ export class Gateway {
   private beat(): void {
     for (const [ws, state] of this.sockets) {
       if (!state.alive) {
-        ws.close(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, 'heartbeat timeout');
-        setTimeout(() => ws.terminate(), 1000).unref();
-        this.sockets.delete(ws);
+        // The peer is gone or stuck: say why, then drop it without waiting for a closing handshake.
+        if (state.conn) state.conn.close(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, 'heartbeat timeout', true);
+        else ws.terminate();
         this.onClose(ws, state);
         continue;
       }

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { CLOSE_CODES } from '../src/protocol/close-codes.js';
+import { connect, rawSocket, registerUser, startServer, waitFor } from './helpers/harness.js';
+
+async function hello(url: string, token: string) {
+  const sock = await rawSocket(url);
+  sock.send({ type: 'hello', v: 1, token });
+  await waitFor(() => sock.frames.some((f) => f.type === 'welcome'), 5000, 'welcome');
+  return sock;
+}
+
+const errorsOf = (frames: Record<string, unknown>[]) => frames.filter((f) => f.type === 'error').map((f) => f.code);
+
+describe('WebSocket gateway robustness', () => {
+  it('answers malformed frames with error frames and keeps the connection usable', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    sock.send('this is not json');
+    sock.send({ type: 'send', roomId: 'lobby' }); // missing fields
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'a', body: { $ne: 1 } }); // object where a string belongs
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'a', body: 'hi', extra: true }); // unknown field
+    sock.send({ type: 'nonsense' });
+    sock.send([1, 2, 3]);
+    sock.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    await waitFor(() => errorsOf(sock.frames).length === 7);
+    expect(errorsOf(sock.frames)).toEqual([
+      'bad_json',
+      'validation_failed',
+      'validation_failed',
+      'validation_failed',
+      'validation_failed',
+      'validation_failed',
+      'bad_json',
+    ]);
+    sock.send({ type: 'ping', ref: 'still-here' });
+    await waitFor(() => sock.frames.some((f) => f.type === 'pong' && f.ref === 'still-here'));
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'ok-1', body: 'works' });
+    await waitFor(() => sock.frames.some((f) => f.type === 'ack' && f.clientMsgId === 'ok-1'));
+  });
+
+  it('refuses oversized frames: an error frame up to the hard cap, close 1009 beyond it', async () => {
+    const srv = await startServer({ maxFrameBytes: 4096 });
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'big', body: 'x'.repeat(5000) });
+    await waitFor(() => errorsOf(sock.frames).includes('payload_too_large'));
+    sock.send({ type: 'ping', ref: 'alive' });
+    await waitFor(() => sock.frames.some((f) => f.type === 'pong'));
+    sock.ws.send('x'.repeat(2 << 20));
+    expect((await sock.closed).code).toBe(CLOSE_CODES.TOO_BIG.code);
+    expect(await (await fetch(`${srv.url}/healthz`)).json()).toEqual({ ok: true });
+  });
+
+  it('closes with 1008 after sustained malformed input', async () => {
+    const srv = await startServer({ frameErrorsPerMinute: 5 });
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    for (let i = 0; i < 10; i++) sock.send('garbage');
+    expect((await sock.closed).code).toBe(CLOSE_CODES.POLICY.code);
+  });
+
+  it('enforces the per-user message rate with rate_limited and retryAfterMs (WebSocket and HTTP 429)', async () => {
+    const srv = await startServer({ messagesPerSecond: 1, messageBurst: 3 });
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    for (let i = 0; i < 4; i++) sock.send({ type: 'send', roomId: 'lobby', clientMsgId: `r${i}`, body: `m${i}` });
+    await waitFor(() => sock.frames.filter((f) => f.type === 'ack' || f.type === 'error').length === 4);
+    expect(sock.frames.filter((f) => f.type === 'ack')).toHaveLength(3);
+    const limited = sock.frames.find((f) => f.type === 'error')!;
+    expect(limited).toMatchObject({ code: 'rate_limited', retryable: true, clientMsgId: 'r3' });
+    expect(limited.retryAfterMs).toBeGreaterThan(0);
+    const res = await fetch(`${srv.url}/api/v1/rooms/lobby/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ body: 'over http', clientMsgId: 'h1' }),
+    });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+  });
+
+  it('the SDK retries a rate-limited send by itself with the same clientMsgId', async () => {
+    const srv = await startServer({ messagesPerSecond: 20, messageBurst: 2 });
+    const alice = await registerUser(srv.url);
+    const a = await connect(srv.url, alice.token);
+    const acks = await Promise.all(Array.from({ length: 6 }, (_, i) => a.send('lobby', `burst ${i}`)));
+    expect(new Set(acks.map((x) => x.seq)).size).toBe(6);
+    expect((await alice.api.messages('lobby')).map((m) => m.body).sort()).toEqual(
+      Array.from({ length: 6 }, (_, i) => `burst ${i}`),
+    );
+  });
+
+  it('handshake failures close with documented codes', async () => {
+    const srv = await startServer({ helloTimeoutMs: 200, maxConnectionsPerUser: 1 });
+    const alice = await registerUser(srv.url);
+    const silent = await rawSocket(srv.url);
+    expect((await silent.closed).code).toBe(CLOSE_CODES.AUTH_TIMEOUT.code);
+    const badToken = await rawSocket(srv.url);
+    badToken.send({ type: 'hello', v: 1, token: 'not-a-token' });
+    expect((await badToken.closed).code).toBe(CLOSE_CODES.UNAUTHORIZED.code);
+    const badVersion = await rawSocket(srv.url);
+    badVersion.send({ type: 'hello', v: 99, token: alice.token });
+    expect((await badVersion.closed).code).toBe(CLOSE_CODES.UNSUPPORTED_VERSION.code);
+    const beforeHello = await rawSocket(srv.url);
+    beforeHello.send({ type: 'ping' });
+    await waitFor(() => errorsOf(beforeHello.frames).includes('unauthorized'));
+    await hello(srv.url, alice.token);
+    const second = await rawSocket(srv.url);
+    second.send({ type: 'hello', v: 1, token: alice.token });
+    expect((await second.closed).code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS.code);
+  });
+
+  it('drops a connection that stops answering heartbeats', async () => {
+    const srv = await startServer({ heartbeatMs: 100 });
+    const alice = await registerUser(srv.url);
+    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`, { autoPong: false });
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'hello', v: 1, token: alice.token }));
+    await waitFor(() => srv.server.hub.connectionsOf(alice.user.id) === 1);
+    const started = Date.now();
+    await waitFor(() => srv.server.hub.connectionsOf(alice.user.id) === 0, 2000, 'dead connection dropped');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(srv.server.gateway.closedByServer.get(CLOSE_CODES.HEARTBEAT_TIMEOUT.code)).toBe(1);
+    ws.terminate();
+  });
+
+  it('graceful shutdown tells clients 1001 so they reconnect', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    await srv.stop();
+    expect((await sock.closed).code).toBe(CLOSE_CODES.GOING_AWAY.code);
+  });
+
+  it('rejects unknown WebSocket paths', async () => {
+    const srv = await startServer();
+    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/not-ws`);
+    const err = await new Promise<Error>((resolve) => ws.once('error', resolve));
+    expect(err.message).toMatch(/404/);
+  });
+});
