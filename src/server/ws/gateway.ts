@@ -26,6 +26,8 @@ interface SocketState {
   auth?: AuthContext;
   helloTimer?: NodeJS.Timeout;
   helloPending: boolean;
+  /** Settles when a pending hello finishes; frames pipelined behind hello wait for it. */
+  helloDone?: Promise<void>;
   gone?: boolean;
   /** Sends on one connection are processed one after another, so they are sequenced in the order sent. */
   sends: Promise<void>;
@@ -157,11 +159,19 @@ export class Gateway {
       return this.frameError(ws, validationError(parsed.error.issues), ref);
     }
     const frame = parsed.data;
-    if (frame.type === 'hello') return this.onHello(ws, state, frame);
+    if (frame.type === 'hello') {
+      if (state.conn || state.helloPending) return this.onHello(ws, state, frame);
+      state.helloDone = this.onHello(ws, state, frame);
+      return state.helloDone;
+    }
+    if (state.helloPending && !state.conn) await state.helloDone?.catch(() => {});
     const conn = state.conn;
     const auth = state.auth;
-    if (!conn || !auth)
-      return this.frameError(ws, new ChatError('unauthorized', { message: 'Send hello first.' }), frame.ref);
+    if (!conn || !auth) {
+      const err = new ChatError('unauthorized', { message: 'Send hello first.' });
+      this.sendError(ws, err, { ref: frame.ref, clientMsgId: frame.type === 'send' ? frame.clientMsgId : undefined });
+      return;
+    }
     switch (frame.type) {
       case 'send':
         state.sends = state.sends.then(() => this.onSend(conn, auth, frame));

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { ApiError, type ChatApi, type Message } from '../client/index.js';
+import { JSON_OPTION, type CommandSpec } from './command.js';
+import { CliError } from './errors.js';
+import { localTime, roomTitle, withBody } from './format.js';
+import { UserNames } from './resolve.js';
+import { findRoom } from './rooms.js';
+
+/** clientMsgId: the server stores a message at most once per id, which makes retrying a send safe. */
+export const newClientMsgId = () => `cli-${randomUUID()}`;
+
+const SEND_ATTEMPTS = 4;
+
+/** Sends over HTTP, retrying retryable failures (network, rate limit) with the same clientMsgId. */
+async function sendWithRetry(api: ChatApi, roomId: string, body: string) {
+  const clientMsgId = newClientMsgId();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.sendMessage(roomId, body, clientMsgId);
+    } catch (err) {
+      if (!(err instanceof ApiError) || !err.retryable || attempt >= SEND_ATTEMPTS) throw err;
+      const wait = err.retryAfterMs ?? 250 * 2 ** attempt;
+      await new Promise((r) => setTimeout(r, Math.min(wait, 10_000)));
+    }
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\n$/, '');
+}
+
+export const send: CommandSpec = {
+  name: 'send',
+  summary: 'Send one message and print its sequence number',
+  details:
+    'The words after <room> are joined with spaces. Use `-` as the text to read the message from stdin,\n' +
+    'and `--` before text that starts with a dash. A <room> is a room id, the exact name of one of your\n' +
+    'rooms, or @user for a DM.',
+  args: [{ name: 'room' }, { name: 'text', variadic: true }],
+  options: JSON_OPTION,
+  examples: ['chat send general hello everyone', 'chat send @bob "see you at 3?"', 'git log -1 | chat send dev -'],
+  async run(ctx, inv) {
+    const body = inv.rest.length === 1 && inv.rest[0] === '-' ? await readStdin() : inv.rest.join(' ');
+    if (body.trim() === '') throw new CliError('usage', 'the message is empty');
+    const room = await findRoom(ctx, inv.args.room!);
+    const { message, duplicate } = await sendWithRetry(ctx.api(), room.id, body);
+    if (ctx.json) return ctx.printJson({ message, duplicate });
+    ctx.out(`sent #${message.seq} to ${roomTitle(room)}`);
+  },
+};
+
+export function formatMessage(m: Message, author: string, withSeq: boolean): string {
+  return withBody(`${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `, m.body);
+}
+
+export const history: CommandSpec = {
+  name: 'history',
+  summary: 'Print recent messages of a room, oldest first',
+  details: 'A <room> is a room id, the exact name of one of your rooms, or @user for a DM.',
+  args: [{ name: 'room' }],
+  options: {
+    ...JSON_OPTION,
+    limit: { type: 'string', value: 'N', description: 'How many messages (1-200, default 50)' },
+    before: { type: 'string', value: 'SEQ', description: 'Only messages before this sequence number (page back)' },
+  },
+  examples: ['chat history general', 'chat history general --limit 10', 'chat history @bob --before 120'],
+  async run(ctx, inv) {
+    const limit = inv.int('limit', 1, 200) ?? 50;
+    const before = inv.int('before', 0, Number.MAX_SAFE_INTEGER);
+    const api = ctx.api();
+    const room = await findRoom(ctx, inv.args.room!);
+    const messages = await api.messages(room.id, { limit, ...(before !== undefined ? { before } : {}) });
+    const last = messages[messages.length - 1];
+    if (last) ctx.config.markSeen(ctx.server, room.id, last.seq);
+    if (ctx.json) return ctx.printJson(messages);
+    const names = new UserNames(api);
+    await names.seedRoom(room.id);
+    await names.ensure(messages.map((m) => m.senderId));
+    if (messages.length === 0) return ctx.note(before === undefined ? 'No messages yet.' : 'No older messages.');
+    for (const m of messages) ctx.out(formatMessage(m, names.name(m.senderId), true));
+    const first = messages[0]!;
+    if (messages.length === limit && first.seq > 1) {
+      ctx.note(`Older messages: chat history ${inv.args.room} --before ${first.seq}`);
+    }
+  },
+};
