@@ -140,4 +140,26 @@ describe('WebSocket gateway robustness', () => {
     const err = await new Promise<Error>((resolve) => ws.once('error', resolve));
     expect(err.message).toMatch(/404/);
   });
+
+  it('coalesces events committed together into one array frame per recipient, still in order', async () => {
+    const srv = await startServer();
+    const users = await Promise.all(Array.from({ length: 12 }, () => registerUser(srv.url)));
+    const observer = await registerUser(srv.url);
+    const sock = await rawSocket(srv.url);
+    const messages: (Record<string, unknown> | Record<string, unknown>[])[] = [];
+    sock.ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Record<string, unknown>));
+    sock.send({ type: 'hello', v: 1, token: observer.token });
+    await waitFor(() => sock.frames.some((f) => f.type === 'synced'));
+    const clients = await Promise.all(users.map((u) => connect(srv.url, u.token)));
+    for (let round = 0; round < 5; round++)
+      await Promise.all(clients.map((c, i) => c.send('lobby', `r${round}-u${i}`)));
+    const events = () =>
+      sock.frames.filter((f) => f.type === 'event' && (f.event as { type: string }).type === 'message');
+    await waitFor(() => events().length === 60);
+    expect(messages.some((m) => Array.isArray(m) && m.length > 1)).toBe(true);
+    const seqs = events().map((f) => (f.event as { seq: number }).seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(60);
+    expect(seqs[59]! - seqs[0]!).toBe(59);
+  });
 });

@@ -64,7 +64,8 @@ describe('rooms', () => {
     const bob = await registerUser(srv.url);
     const room = await owner.api.createRoom('keep');
     await bob.api.join(room.id);
-    await expect(owner.api.leave(room.id)).rejects.toMatchObject({ status: 409, code: 'owner_cannot_leave' });
+    await expect(owner.api.leave(room.id)).rejects.toMatchObject({ status: 409, code: 'last_owner' });
+    await expect(owner.api.setRole(room.id, owner.user.id, 'member')).rejects.toMatchObject({ code: 'last_owner' });
     await expect(bob.api.updateRoom(room.id, { name: 'mine now' })).rejects.toMatchObject({ status: 403 });
     await expect(bob.api.setRole(room.id, bob.user.id, 'owner')).rejects.toMatchObject({ status: 403 });
   });
@@ -93,6 +94,32 @@ describe('rooms', () => {
     expect(added).toEqual([room.id]);
     expect(log.byRoom.get(room.id)!.map((e) => e.type)).toEqual(['member.joined', 'message']);
     expect(log.bodies(room.id)).toEqual(['after bob']);
+  });
+
+  it('leaving and re-joining while offline: resume from before the leave keeps the room live', async () => {
+    const srv = await startServer();
+    const owner = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await owner.api.createRoom('revolving');
+    await bob.api.join(room.id);
+    const b1 = await connect(srv.url, bob.token);
+    const positions = b1.positions;
+    b1.close();
+    await bob.api.leave(room.id);
+    await owner.api.sendMessage(room.id, 'while bob was out', 'o1');
+    await bob.api.join(room.id);
+    let log!: ReturnType<typeof recordEvents>;
+    const removed: string[] = [];
+    const b2 = await connect(srv.url, bob.token, { resume: positions }, (c) => {
+      log = recordEvents(c);
+      c.on('room.removed', (f) => removed.push(f.roomId));
+    });
+    await owner.api.sendMessage(room.id, 'welcome back', 'o2');
+    await waitFor(() => log.bodies(room.id).includes('welcome back'), 5000, 'live message after rejoin');
+    expect(removed).toEqual([]);
+    // Replay starts at the new membership: the old leave and what was said while away are not replayed.
+    expect(log.byRoom.get(room.id)!.map((e) => e.type)).toEqual(['member.joined', 'message']);
+    b2.typing(room.id);
   });
 
   it('typing indicators reach other members only; presence and online counts follow connections', async () => {
@@ -213,6 +240,12 @@ describe('privacy of private rooms and DMs', () => {
     expect(group.id).not.toBe(dm.id);
     expect(group.memberCount).toBe(3);
     await expect(alice.api.openDm(alice.username)).rejects.toMatchObject({ status: 400 });
+    // Leaving a DM and opening it again brings you back into the same conversation.
+    await bob.api.leave(dm.id);
+    await expect(bob.api.messages(dm.id)).rejects.toMatchObject({ status: 404 });
+    const reopened = await bob.api.openDm(alice.username);
+    expect(reopened.id).toBe(dm.id);
+    expect((await bob.api.messages(dm.id)).map((m) => m.body)).toEqual(['psst']);
     await expect(alice.api.invite(dm.id, eve.username)).rejects.toMatchObject({ status: 403 });
   });
 });

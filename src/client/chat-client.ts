@@ -59,7 +59,7 @@ export interface ChatClientOptions {
   WebSocket?: WebSocketCtor;
   /** Last seen seq per room from a previous run, to resume exactly after it. */
   resume?: Record<string, number>;
-  /** Reconnect backoff: exponential from minMs to maxMs with full jitter. */
+  /** Reconnect backoff: exponential from minMs to maxMs, each wait drawn between half the cap and the cap. */
   backoff?: { minMs?: number; maxMs?: number };
   /** A send not acknowledged after this long is rejected (it stays safe to retry with the same id). */
   sendTimeoutMs?: number;
@@ -183,10 +183,15 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'welcome': {
         this.welcome = frame;
         this.attempt = 0;
+        const current = new Set(frame.rooms.map((r) => r.id));
+        // Rooms we had but no longer belong to (removed while we were away): forget them and say so.
+        const gone = [...this.cursors.keys()].filter((id) => !current.has(id));
+        for (const roomId of gone) this.cursors.delete(roomId);
         for (const room of frame.rooms) if (!this.cursors.has(room.id)) this.cursors.set(room.id, room.lastSeq);
         this.setState('open');
         this.startHeartbeat(frame.heartbeatMs);
         this.emit('welcome', frame);
+        for (const roomId of gone) this.emit('room.removed', { type: 'room.removed', roomId, reason: 'removed' });
         this.firstWelcome?.resolve(frame);
         this.firstWelcome = undefined;
         for (const p of this.outbox.values()) this.transmit(p);
@@ -216,7 +221,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return;
       }
       case 'room.added':
-        if (!this.cursors.has(frame.room.id)) this.cursors.set(frame.room.id, 0);
+        // Events follow from the join on; a reconnect before the first of them resumes from there too.
+        if (!this.cursors.has(frame.room.id)) this.cursors.set(frame.room.id, frame.room.joinedSeq - 1);
         return this.emit('room.added', frame);
       case 'room.removed':
         this.cursors.delete(frame.roomId);

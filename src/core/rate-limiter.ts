@@ -40,7 +40,8 @@ export class InMemoryRateLimiter implements RateLimiter {
     if (!b) this.buckets.set(key, (b = { tokens: rule.burst, at: now, rule }));
     b.tokens = Math.min(rule.burst, b.tokens + ((now - b.at) / 1000) * rule.perSecond);
     b.at = now;
-    if (b.tokens >= cost) {
+    // The epsilon absorbs float error, so waiting exactly retryAfterMs always succeeds.
+    if (b.tokens + 1e-9 >= cost) {
       b.tokens -= cost;
       return { ok: true };
     }

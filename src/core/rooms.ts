@@ -13,7 +13,8 @@ import type { UserRecord } from './store.js';
  * - read history: public → any user; private/DM → members.
  * - post, typing: members. Join: public rooms, or any room with a pending invite. DMs are never joined.
  * - invite: public room → any member; private room → owner/admin. Rename/topic: owner/admin.
- * - change roles: owner. The last owner cannot leave or be demoted while others remain.
+ * - change roles: owner. While others remain, the last owner can neither leave nor be demoted (`last_owner`).
+ * - DMs: one per member set; a member who left one gets back in by opening it again.
  */
 export class RoomService {
   constructor(private readonly ctx: DomainContext) {}
@@ -123,18 +124,28 @@ export class RoomService {
       });
     }
     const ids = [auth.user.id, ...others.map((o) => o.id)];
+    const dmKey = [...ids].sort().join(',');
+    await this.limit(`room-create:${auth.user.id}`, this.ctx.limits.rates.roomCreate);
+    await this.checkRoomQuota(auth.user.id);
     const { room, events, created } = await this.ctx.store.createRoom({
       id: newId('r'),
       kind: 'dm',
       name: '',
       topic: '',
       createdBy: auth.user.id,
-      dmKey: [...ids].sort().join(','),
+      dmKey,
       members: ids.map((userId) => ({ userId, role: 'member' as const })),
     });
     if (created) {
       await this.publish(events);
       for (const id of ids) await this.announceAdded(id, room.id, 1);
+    } else if (!(await this.ctx.store.getRole(room.id, auth.user.id))) {
+      // The caller had left this DM: opening it again brings them back (with its history, as before).
+      const event = await this.ctx.store.addMember(room.id, auth.user.id, 'member', auth.user.id);
+      if (event) {
+        await this.publish([event]);
+        await this.announceAdded(auth.user.id, room.id, event.seq);
+      }
     }
     const mine = (await this.ctx.store.listRoomsOf(auth.user.id)).find((r) => r.id === room.id);
     if (!mine) throw new ChatError('room_not_found');
@@ -174,7 +185,7 @@ export class RoomService {
   async leave(auth: AuthContext, roomId: string): Promise<void> {
     const { room, role } = await this.requireMember(auth, roomId);
     if (role === 'owner' && room.memberCount > 1 && (await this.ctx.store.countRole(roomId, 'owner')) === 1) {
-      throw new ChatError('owner_cannot_leave');
+      throw new ChatError('last_owner');
     }
     const event = await this.ctx.store.removeMember(roomId, auth.user.id, auth.user.id, 'left');
     if (event) await this.publish([event]);
@@ -235,8 +246,8 @@ export class RoomService {
     const current = await this.ctx.store.getRole(roomId, userId);
     if (!current) throw new ChatError('user_not_found', { message: 'That user is not a member of this room.' });
     if (current === role) return;
-    if (current === 'owner' && (await this.ctx.store.countRole(roomId, 'owner')) === 1) {
-      throw new ChatError('owner_cannot_leave', { message: 'A room keeps at least one owner.' });
+    if (current === 'owner' && room.memberCount > 1 && (await this.ctx.store.countRole(roomId, 'owner')) === 1) {
+      throw new ChatError('last_owner');
     }
     const event = await this.ctx.store.setMemberRole(roomId, userId, role, auth.user.id);
     if (event) await this.publish([event]);

@@ -21,10 +21,10 @@ export const ERRORS = {
     retryable: false,
     message: 'This clientMsgId was already used for a different room.',
   },
-  owner_cannot_leave: {
+  last_owner: {
     status: 409,
     retryable: false,
-    message: 'The last owner cannot leave; make someone else owner first.',
+    message: 'A room with other members keeps at least one owner: make someone else owner first.',
   },
   too_many_rooms: { status: 409, retryable: false, message: 'Room membership limit reached.' },
   unsupported_media_type: {

@@ -15,7 +15,10 @@ export const HelloFrame = z.strictObject({
   type: z.literal('hello'),
   v: z.number().int(),
   token: z.string().min(1).max(200),
-  /** Last sequence seen per room. Rooms not listed replay from the member's join; listed rooms replay after. */
+  /**
+   * Last sequence seen per room: listed rooms replay every event after it (never from before the current
+   * membership began); rooms not listed start live at their current `lastSeq` (load history over HTTP).
+   */
   resume: z.record(Id, Seq).optional(),
   ref: Ref,
 });

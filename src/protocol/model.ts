@@ -95,6 +95,8 @@ export interface Room {
 /** A room from its member's point of view. */
 export interface MyRoom extends Room {
   myRole: MemberRole;
+  /** Seq of the `member.joined` event that began your current membership. Resume never goes before it. */
+  joinedSeq: number;
   /** For DMs: the other members, so a client can title the conversation. */
   members?: PublicUser[];
 }

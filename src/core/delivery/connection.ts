@@ -1,5 +1,6 @@
 import { CLOSE_CODES } from '../../protocol/close-codes.js';
 import type { ServerFrame } from '../../protocol/frames.js';
+import type { MyRoom } from '../../protocol/model.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -12,11 +13,17 @@ export interface RoomCursor {
   syncing: boolean;
   /** A live event arrived during the sync: read again before going live. */
   dirty: boolean;
+  /** Seq of the join that began the current membership; events before it belong to an earlier membership. */
+  joinedSeq: number;
 }
 
 /** One authenticated client connection. */
 export class Connection {
   readonly rooms = new Map<string, RoomCursor>();
+  /** False between register and attach (while `welcome` is being prepared): room additions wait. */
+  attached = false;
+  /** Rooms added between register and attach, applied at attach. */
+  readonly pendingAdded: { room: MyRoom; fromSeq: number }[] = [];
   closed = false;
   /** The code this side closed with, if it did (for metrics and logs). */
   closeCode: number | undefined;
@@ -36,7 +43,7 @@ export class Connection {
   }
 
   /** Sends a pre-serialized frame. A peer too slow to drain its buffer is cut off instead of growing memory. */
-  sendRaw(data: string): void {
+  sendRaw(data: string | Uint8Array): void {
     if (this.closed) return;
     this.transport.send(data);
     if (this.transport.bufferedAmount > this.maxOutboundBytes) {

@@ -45,10 +45,10 @@ export class Hub {
   }
 
   /**
-   * Registers a connection that has just been sent its `welcome`. For each room it resumes after the seq the
-   * client gave (or, for rooms it did not name, after the room's current last seq) and sends `synced`.
+   * Step 1 of a connection's start, before its rooms are read: from now on it hears about rooms added to its
+   * user, so a join that lands while `welcome` is being prepared is not missed.
    */
-  attach(conn: Connection, rooms: MyRoom[], resume: Record<string, number>): void {
+  register(conn: Connection): void {
     this.all.add(conn);
     let mine = this.byUser.get(conn.userId);
     if (!mine) {
@@ -56,10 +56,27 @@ export class Hub {
       this.opts.bus.subscribe(topics.user(conn.userId), this.onUser);
     }
     mine.add(conn);
+  }
+
+  /**
+   * Step 2, right after `welcome` was sent: for each room, replay after the seq the client gave — never before
+   * its current membership began, never past the room's last seq; rooms it did not name start live — then
+   * `synced`. Rooms added since `register` follow as `room.added`.
+   */
+  attach(conn: Connection, rooms: MyRoom[], resume: Record<string, number>): void {
     for (const room of rooms) {
-      const from = Math.min(resume[room.id] ?? room.lastSeq, room.lastSeq);
-      this.addRoom(conn, room.id, from, true);
+      const asked = resume[room.id] ?? room.lastSeq;
+      const from = Math.min(Math.max(asked, room.joinedSeq - 1), room.lastSeq);
+      this.addRoom(conn, room.id, from, room.joinedSeq, true);
     }
+    conn.attached = true;
+    for (const { room, fromSeq } of conn.pendingAdded.splice(0)) this.roomAdded(conn, room, fromSeq);
+  }
+
+  private roomAdded(conn: Connection, room: MyRoom, fromSeq: number): void {
+    if (conn.rooms.has(room.id)) return;
+    conn.send({ type: 'room.added', room });
+    this.addRoom(conn, room.id, fromSeq - 1, room.joinedSeq, true);
   }
 
   detach(conn: Connection): void {
@@ -83,9 +100,9 @@ export class Hub {
     for (const conn of [...this.all]) conn.close(code, reason);
   }
 
-  private addRoom(conn: Connection, roomId: string, fromSeq: number, announce: boolean): void {
+  private addRoom(conn: Connection, roomId: string, fromSeq: number, joinedSeq: number, announce: boolean): void {
     if (conn.rooms.has(roomId)) return;
-    conn.rooms.set(roomId, { seq: fromSeq, syncing: false, dirty: false });
+    conn.rooms.set(roomId, { seq: fromSeq, syncing: false, dirty: false, joinedSeq });
     let set = this.byRoom.get(roomId);
     if (!set) {
       this.byRoom.set(roomId, (set = new Set()));
@@ -116,7 +133,7 @@ export class Hub {
   private deliver(conn: Connection, cursor: RoomCursor, event: RoomEvent, frame: string): void {
     cursor.seq = event.seq;
     conn.sendRaw(frame);
-    if (event.type === 'member.left' && event.data?.userId === conn.userId) {
+    if (event.type === 'member.left' && event.data?.userId === conn.userId && event.seq > cursor.joinedSeq) {
       this.removeRoom(conn, event.roomId, event.data.reason === 'removed' ? 'removed' : 'left');
     }
   }
@@ -182,24 +199,69 @@ export class Hub {
     }
   }
 
-  /** The hot path: one serialization per event, one comparison per recipient, no I/O unless there is a gap. */
+  /**
+   * Live events are not written at once: they are queued per room and flushed after the current event-loop
+   * turn, so when the server is busy a recipient gets one write carrying every event of the turn (a JSON array
+   * frame) instead of one write each. When idle, a turn holds one event and the frame is a plain object.
+   */
   private fanOutEvent(event: RoomEvent): void {
-    const set = this.byRoom.get(event.roomId);
+    if (!this.byRoom.has(event.roomId)) return;
+    let queue = this.queued.get(event.roomId);
+    if (!queue) this.queued.set(event.roomId, (queue = []));
+    queue.push(event);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushQueued());
+    }
+  }
+
+  private readonly queued = new Map<string, RoomEvent[]>();
+  private flushScheduled = false;
+  private readonly encoder = new TextEncoder();
+
+  private flushQueued(): void {
+    this.flushScheduled = false;
+    const rooms = [...this.queued];
+    this.queued.clear();
+    for (const [roomId, events] of rooms) this.deliverBatch(roomId, events);
+  }
+
+  /**
+   * The hot path. Each event is serialized once, the batch is encoded once, and per recipient the work is a
+   * cursor comparison and one write. Anything unusual (a gap, a recipient mid-sync, a leave in the batch) takes
+   * the per-event path, which keeps exact ordering with store catch-up.
+   */
+  private deliverBatch(roomId: string, events: RoomEvent[]): void {
+    const set = this.byRoom.get(roomId);
     if (!set) return;
-    let frame: string | undefined;
+    if (events.length > 1) events.sort((a, b) => a.seq - b.seq);
+    const parts = events.map((event) => JSON.stringify({ type: 'event', event }));
+    const first = events[0]!.seq;
+    const last = events[events.length - 1]!.seq;
+    const simple = last - first + 1 === events.length && !events.some((e) => e.type === 'member.left');
+    let batch: Uint8Array | undefined;
     // Deleting the current element while iterating a Set is safe; deliver() may remove a leaving member.
     for (const conn of set) {
-      const cursor = conn.rooms.get(event.roomId);
+      const cursor = conn.rooms.get(roomId);
       if (!cursor) continue;
       if (cursor.syncing) {
         cursor.dirty = true;
-      } else if (event.seq === cursor.seq + 1) {
-        frame ??= JSON.stringify({ type: 'event', event });
-        this.deliver(conn, cursor, event, frame);
-      } else if (event.seq > cursor.seq + 1) {
-        void this.sync(conn, event.roomId, false);
+      } else if (simple && cursor.seq === first - 1) {
+        batch ??= this.encoder.encode(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`);
+        cursor.seq = last;
+        conn.sendRaw(batch);
+      } else {
+        for (let i = 0; i < events.length && conn.rooms.get(roomId) === cursor; i++) {
+          const event = events[i]!;
+          if (cursor.syncing) {
+            cursor.dirty = true;
+            break;
+          }
+          if (event.seq === cursor.seq + 1) this.deliver(conn, cursor, event, parts[i]!);
+          else if (event.seq > cursor.seq + 1) void this.sync(conn, roomId, false);
+          // event.seq <= cursor.seq: already delivered (a bus duplicate or a catch-up overlap): dropped.
+        }
       }
-      // event.seq <= cursor.seq: already delivered; a duplicate from the bus is dropped here.
     }
   }
 
@@ -210,14 +272,14 @@ export class Hub {
     switch (m.kind) {
       case 'room.added':
         for (const conn of conns) {
-          if (conn.rooms.has(m.room.id)) continue;
-          conn.send({ type: 'room.added', room: m.room });
-          this.addRoom(conn, m.room.id, m.fromSeq - 1, true);
+          if (conn.attached) this.roomAdded(conn, m.room, m.fromSeq);
+          else conn.pendingAdded.push({ room: m.room, fromSeq: m.fromSeq });
         }
         return;
       case 'invite': {
+        // Before `welcome` an invite is not sent: the client lists pending invites over HTTP anyway.
         const frame = JSON.stringify({ type: 'invite', roomId: m.roomId, roomName: m.roomName, inviter: m.inviter });
-        for (const conn of conns) conn.sendRaw(frame);
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }
       case 'revoke': {

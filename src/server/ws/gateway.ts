@@ -164,7 +164,7 @@ export class Gateway {
       state.helloDone = this.onHello(ws, state, frame);
       return state.helloDone;
     }
-    if (state.helloPending && !state.conn) await state.helloDone?.catch(() => {});
+    if (state.helloDone && !state.conn?.attached) await state.helloDone.catch(() => {});
     const conn = state.conn;
     const auth = state.auth;
     if (!conn || !auth) {
@@ -211,21 +211,28 @@ export class Gateway {
       return this.frameError(ws, new ChatError('validation_failed', { message: 'Already said hello.' }), hello.ref);
     }
     if (hello.v !== PROTOCOL_VERSION) {
-      this.sendError(
-        ws,
-        new ChatError('unsupported_version', { message: `This server speaks protocol ${PROTOCOL_VERSION}.` }),
-      );
+      const err = new ChatError('unsupported_version', { message: `This server speaks protocol ${PROTOCOL_VERSION}.` });
+      this.sendError(ws, err, { ref: hello.ref });
       return ws.close(CLOSE_CODES.UNSUPPORTED_VERSION.code, 'unsupported protocol version');
     }
     state.helloPending = true;
-    let auth: AuthContext;
     try {
-      auth = await this.services.accounts.authenticate(hello.token);
+      await this.startSession(ws, state, hello);
     } catch (err) {
-      if (!(err instanceof ChatError) || err.code !== 'unauthorized') throw err;
-      this.sendError(ws, err, { ref: hello.ref });
-      return ws.close(CLOSE_CODES.UNAUTHORIZED.code, 'unauthorized');
+      if (err instanceof ChatError && err.code === 'unauthorized') {
+        this.sendError(ws, err, { ref: hello.ref });
+        return ws.close(CLOSE_CODES.UNAUTHORIZED.code, 'unauthorized');
+      }
+      // Storage down or a bug: say so and let the client retry (here or on another node).
+      this.log.error({ err }, 'hello failed');
+      this.sendError(ws, new ChatError('unavailable'), { ref: hello.ref });
+      ws.close(CLOSE_CODES.INTERNAL.code, 'could not start session');
     }
+  }
+
+  /** Authenticates, registers the connection, sends `welcome`, then hands the rooms to the hub for replay. */
+  private async startSession(ws: WebSocket, state: SocketState, hello: HelloFrame): Promise<void> {
+    const auth = await this.services.accounts.authenticate(hello.token);
     if (ws.readyState !== ws.OPEN) return;
     if (this.hub.connectionsOf(auth.user.id) >= this.config.maxConnectionsPerUser) {
       this.sendError(ws, new ChatError('too_many_connections', { retryAfterMs: 5000 }), { ref: hello.ref });
@@ -233,15 +240,13 @@ export class Gateway {
     }
     const connId = newId('c');
     const transport = {
-      send: (data: string) => {
-        if (ws.readyState === ws.OPEN) ws.send(data);
+      send: (data: string | Uint8Array) => {
+        if (ws.readyState === ws.OPEN) ws.send(data, { binary: false });
       },
       close: (code: number, reason: string, force?: boolean) => {
-        if (force) {
-          // The peer is not reading, so a close frame would never get through: say it, then cut.
-          ws.close(code, reason);
-          setTimeout(() => ws.terminate(), 1000).unref();
-        } else ws.close(code, reason);
+        ws.close(code, reason);
+        // The peer is not reading (or is gone), so the closing handshake would never finish: cut it shortly.
+        if (force) setTimeout(() => ws.terminate(), 1000).unref();
       },
       get bufferedAmount() {
         return ws.bufferedAmount;
@@ -255,17 +260,17 @@ export class Gateway {
       transport,
       this.config.maxOutboundBytes,
     );
+    // Register before reading rooms, so a room joined meanwhile reaches this connection (hub.attach applies it).
+    state.conn = conn;
+    state.auth = auth;
+    this.hub.register(conn);
     const ctx = this.services.ctx;
     const [rooms, change] = await Promise.all([
       ctx.store.listRoomsOf(auth.user.id),
       ctx.presence.connect(auth.user.id, connId),
     ]);
-    if (ws.readyState !== ws.OPEN) {
-      await ctx.presence.disconnect(auth.user.id, connId);
-      return;
-    }
-    state.conn = conn;
-    state.auth = auth;
+    const online = await ctx.presence.onlineCount();
+    if (ws.readyState !== ws.OPEN || conn.closed) return; // onClose has cleaned up (and will see presence below)
     clearTimeout(state.helloTimer);
     conn.send({
       type: 'welcome',
@@ -276,15 +281,10 @@ export class Gateway {
       rooms,
       heartbeatMs: this.config.heartbeatMs,
       limits: { maxFrameBytes: this.config.maxFrameBytes, maxMessageChars: this.config.maxMessageChars },
-      online: await ctx.presence.onlineCount(),
+      online,
     });
     this.hub.attach(conn, rooms, hello.resume ?? {});
-    if (change.changed)
-      this.notifier.changed(
-        auth.user.id,
-        change.status,
-        rooms.map((r) => r.id),
-      );
+    if (change.changed) this.notifier.changed(auth.user.id, change.status, this.hub.roomsOf(conn));
   }
 
   private async onSend(conn: Connection, auth: AuthContext, frame: SendFrame): Promise<void> {

@@ -50,6 +50,7 @@ CREATE TABLE members (
   user_id   TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   role      TEXT NOT NULL,                     -- 'owner' | 'admin' | 'member'
   joined_at INTEGER NOT NULL,
+  joined_seq INTEGER NOT NULL DEFAULT 0,       -- seq of the member.joined event that began this membership
   PRIMARY KEY (room_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX members_by_user ON members(user_id);

@@ -116,6 +116,8 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // SQLite's lower() and LIKE fold ASCII only; search must fold "Élodie" like "elodie".
+    this.db.function('fold', { deterministic: true }, (v: unknown) => (v == null ? null : String(v).toLowerCase()));
     this.migrate();
     const db = this.db;
     this.stmt = {
@@ -139,6 +141,7 @@ export class SqliteStore implements Store {
       eventByIdem: db.prepare('SELECT * FROM events WHERE sender_id = ? AND client_msg_id = ?'),
       insertMember: db.prepare('INSERT OR IGNORE INTO members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)'),
       deleteMember: db.prepare('DELETE FROM members WHERE room_id = ? AND user_id = ?'),
+      setJoinedSeq: db.prepare('UPDATE members SET joined_seq = ? WHERE room_id = ? AND user_id = ?'),
       bumpMembers: db.prepare('UPDATE rooms SET member_count = member_count + ? WHERE id = ?'),
       deleteInvite: db.prepare('DELETE FROM invites WHERE room_id = ? AND user_id = ?'),
       eventsAfter: db.prepare('SELECT * FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
@@ -264,7 +267,7 @@ export class SqliteStore implements Store {
       const rows = this.db
         .prepare(
           `SELECT * FROM users WHERE deactivated_at IS NULL
-             AND (username_key LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')
+             AND (username_key LIKE ? ESCAPE '\\' OR fold(display_name) LIKE ? ESCAPE '\\')
            ORDER BY username_key LIMIT ?`,
         )
         .all(like, like, limit) as Row[];
@@ -379,9 +382,11 @@ export class SqliteStore implements Store {
       ];
       for (const m of room.members) {
         this.stmt.insertMember.run(room.id, m.userId, m.role, now);
-        events.push(
-          this.appendTx(room.id, 'member.joined', room.createdBy, { data: { userId: m.userId, role: m.role } }),
-        );
+        const joined = this.appendTx(room.id, 'member.joined', room.createdBy, {
+          data: { userId: m.userId, role: m.role },
+        });
+        this.stmt.setJoinedSeq.run(joined.seq, room.id, m.userId);
+        events.push(joined);
       }
       this.stmt.bumpMembers.run(room.members.length, room.id);
       return { room: toRoom(this.stmt.roomById.get(room.id) as Row), events, created: true };
@@ -412,7 +417,7 @@ export class SqliteStore implements Store {
       const rows = this.db
         .prepare(
           `SELECT * FROM rooms WHERE kind = 'public'
-             AND (name_key LIKE ? ESCAPE '\\' OR lower(topic) LIKE ? ESCAPE '\\')
+             AND (name_key LIKE ? ESCAPE '\\' OR fold(topic) LIKE ? ESCAPE '\\')
              AND (name_key, id) > (?, ?)
            ORDER BY name_key, id LIMIT ?`,
         )
@@ -431,11 +436,15 @@ export class SqliteStore implements Store {
     return this.read(() => {
       const rows = this.db
         .prepare(
-          `SELECT r.*, m.role AS my_role FROM members m JOIN rooms r ON r.id = m.room_id
+          `SELECT r.*, m.role AS my_role, m.joined_seq FROM members m JOIN rooms r ON r.id = m.room_id
            WHERE m.user_id = ? ORDER BY r.last_event_at DESC, r.id`,
         )
         .all(userId) as Row[];
-      const rooms: MyRoom[] = rows.map((r) => ({ ...toRoom(r), myRole: r.my_role as MemberRole }));
+      const rooms: MyRoom[] = rows.map((r) => ({
+        ...toRoom(r),
+        myRole: r.my_role as MemberRole,
+        joinedSeq: r.joined_seq as number,
+      }));
       const dms = rooms.filter((r) => r.kind === 'dm');
       if (dms.length > 0) {
         const memberRows = this.db
@@ -515,7 +524,9 @@ export class SqliteStore implements Store {
       if (this.stmt.insertMember.run(roomId, userId, role, this.now()).changes === 0) return null;
       this.stmt.bumpMembers.run(1, roomId);
       this.stmt.deleteInvite.run(roomId, userId);
-      return this.appendTx(roomId, 'member.joined', actorId, { data: { userId, role } });
+      const joined = this.appendTx(roomId, 'member.joined', actorId, { data: { userId, role } });
+      this.stmt.setJoinedSeq.run(joined.seq, roomId, userId);
+      return joined;
     });
   }
 

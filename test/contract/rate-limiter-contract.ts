@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RateLimiter, RateResult, RateRule } from '../../src/core/rate-limiter.js';
+import { sleep, waitFor } from './wait.js';
+
+export interface RateLimiterUnderTest {
+  limiter: RateLimiter;
+  /**
+   * Moves the limiter's clock forward, for implementations whose time can be injected. Without it the suite
+   * uses short real waits and bounded polling, so the rules it uses refill within tens of milliseconds.
+   */
+  advance?: (ms: number) => void;
+  cleanup(): Promise<void>;
+}
+
+let counter = 0;
+const freshKey = (what: string) => `${what}:${++counter}:${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * The RateLimiter conformance suite (src/core/rate-limiter.ts): buckets start full, `take` beyond the
+ * available tokens fails with a positive retryAfterMs and removes nothing, tokens refill at `perSecond` up
+ * to `burst`, and keys are independent.
+ */
+export function rateLimiterContract(name: string, makeLimiter: () => Promise<RateLimiterUnderTest>): void {
+  describe(`RateLimiter contract: ${name}`, () => {
+    let h: RateLimiterUnderTest;
+    let limiter: RateLimiter;
+
+    beforeEach(async () => {
+      h = await makeLimiter();
+      limiter = h.limiter;
+    });
+
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    /** Lets `ms` of limiter time pass: exactly with an injected clock, at least with the real one. */
+    const pass = async (ms: number) => {
+      if (h.advance) h.advance(ms);
+      else await sleep(ms);
+    };
+
+    /** With an injected clock `take` must succeed now; with the real clock, within a bounded poll. */
+    const takeEventually = async (key: string, rule: RateRule, cost = 1): Promise<void> => {
+      if (h.advance) {
+        expect(await limiter.take(key, rule, cost)).toEqual({ ok: true });
+        return;
+      }
+      await waitFor(async () => (await limiter.take(key, rule, cost)).ok, { timeoutMs: 2000, what: 'a refill' });
+    };
+
+    const expectDenied = (r: RateResult, atMostMs: number): number => {
+      expect(r.ok).toBe(false);
+      if (r.ok) return 0;
+      expect(r.retryAfterMs).toBeGreaterThan(0);
+      expect(r.retryAfterMs).toBeLessThanOrEqual(atMostMs);
+      return r.retryAfterMs;
+    };
+
+    // 20 tokens/s = one per 50 ms: slow enough that a few back-to-back takes see no refill.
+    const rule: RateRule = { burst: 3, perSecond: 20 };
+
+    it('a bucket starts full: burst takes succeed, the next fails with a positive retryAfterMs', async () => {
+      const key = freshKey('start');
+      for (let i = 0; i < rule.burst; i++) expect(await limiter.take(key, rule)).toEqual({ ok: true });
+      expectDenied(await limiter.take(key, rule), 50);
+      expectDenied(await limiter.take(key, rule), 50);
+    });
+
+    it('a full bucket allows one take of cost burst', async () => {
+      const key = freshKey('cost');
+      expect(await limiter.take(key, { burst: 10, perSecond: 1 }, 10)).toEqual({ ok: true });
+      expectDenied(await limiter.take(key, { burst: 10, perSecond: 1 }, 1), 1000);
+    });
+
+    it('a failed take removes nothing', async () => {
+      const key = freshKey('nothing');
+      const slow: RateRule = { burst: 3, perSecond: 0.5 };
+      expect(await limiter.take(key, slow, 2)).toEqual({ ok: true }); // 1 left
+      expectDenied(await limiter.take(key, slow, 2), 2000);
+      expectDenied(await limiter.take(key, slow, 2), 2000);
+      expect(await limiter.take(key, slow, 1)).toEqual({ ok: true });
+      expectDenied(await limiter.take(key, slow, 1), 2000);
+    });
+
+    it('tokens refill at perSecond; waiting retryAfterMs is enough', async () => {
+      const key = freshKey('refill');
+      for (let i = 0; i < rule.burst; i++) await limiter.take(key, rule);
+      const wait = expectDenied(await limiter.take(key, rule), 50);
+      await pass(wait);
+      await takeEventually(key, rule);
+      // One token came back, not more (the next is 50 ms away).
+      expectDenied(await limiter.take(key, rule), 50);
+      await pass(100);
+      await takeEventually(key, rule);
+      await takeEventually(key, rule);
+    });
+
+    it('retryAfterMs accounts for the cost asked', async () => {
+      const key = freshKey('costly');
+      const slow: RateRule = { burst: 4, perSecond: 2 }; // 500 ms per token
+      expect(await limiter.take(key, slow, 4)).toEqual({ ok: true });
+      const forOne = expectDenied(await limiter.take(key, slow, 1), 500);
+      const forThree = expectDenied(await limiter.take(key, slow, 3), 1500);
+      expect(forThree).toBeGreaterThan(forOne);
+      expect(forThree).toBeGreaterThan(1000);
+      if (h.advance) {
+        h.advance(forThree);
+        expect(await limiter.take(key, slow, 3)).toEqual({ ok: true });
+      }
+    });
+
+    it('refill stops at burst', async () => {
+      const key = freshKey('cap');
+      for (let i = 0; i < rule.burst; i++) await limiter.take(key, rule);
+      await pass(300); // 6 tokens' worth of time
+      for (let i = 0; i < rule.burst; i++) expect(await limiter.take(key, rule)).toEqual({ ok: true });
+      expectDenied(await limiter.take(key, rule), 50);
+    });
+
+    it('keys are independent', async () => {
+      const drained = freshKey('drained');
+      const other = freshKey('other');
+      const slow: RateRule = { burst: 2, perSecond: 0.1 };
+      await limiter.take(drained, slow);
+      await limiter.take(drained, slow);
+      expectDenied(await limiter.take(drained, slow), 10_000);
+      expect(await limiter.take(other, slow)).toEqual({ ok: true });
+      expect(await limiter.take(other, slow)).toEqual({ ok: true });
+      expectDenied(await limiter.take(other, slow), 10_000);
+      expect(await limiter.take(freshKey('third'), slow, 2)).toEqual({ ok: true });
+    });
+
+    it('close resolves', async () => {
+      await limiter.take(freshKey('close'), rule);
+      await expect(limiter.close()).resolves.toBeUndefined();
+    });
+  });
+}
