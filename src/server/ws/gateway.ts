@@ -19,6 +19,8 @@ import type { Logger } from 'pino';
 
 /** Frames above this are refused by `ws` itself with close 1009; between maxFrameBytes and this, an error frame. */
 const HARD_FRAME_CAP = 1 << 20;
+/** Pre-encoded bytes go out as text frames; one shared options object, as this runs per recipient. */
+const AS_TEXT = { binary: false } as const;
 
 interface SocketState {
   alive: boolean;
@@ -241,7 +243,7 @@ export class Gateway {
     const connId = newId('c');
     const transport = {
       send: (data: string | Uint8Array) => {
-        if (ws.readyState === ws.OPEN) ws.send(data, { binary: false });
+        if (ws.readyState === ws.OPEN) ws.send(data, AS_TEXT);
       },
       close: (code: number, reason: string, force?: boolean) => {
         ws.close(code, reason);
