@@ -35,7 +35,9 @@ export const register: CommandSpec = {
     const password = await obtainPassword({ flag: inv.string('password'), env: ctx.env, confirm: true });
     const r = await ctx.anonymousApi().register(username, password, inv.string('display-name'));
     remember(ctx, r);
-    ctx.out(`registered and logged in as ${r.user.username} on ${ctx.server}${r.user.role === 'admin' ? ' (server admin)' : ''}`);
+    ctx.out(
+      `registered and logged in as ${r.user.username} on ${ctx.server}${r.user.role === 'admin' ? ' (server admin)' : ''}`,
+    );
   },
 };
 

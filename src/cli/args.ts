@@ -30,7 +30,8 @@ export function locateCommand(argv: readonly string[], isCommand: (name: string)
     if (VALUED_GLOBALS.has(tok) && i + 1 < argv.length) before.push(argv[++i]!);
   }
   const first = argv[i];
-  if (first === undefined || first === '--' || first.startsWith('-')) return { words: [], rest: [...before, ...argv.slice(i)] };
+  if (first === undefined || first === '--' || first.startsWith('-'))
+    return { words: [], rest: [...before, ...argv.slice(i)] };
   const second = argv[i + 1];
   if (second !== undefined && isCommand(`${first} ${second}`)) {
     return { words: [first, second], rest: [...before, ...argv.slice(i + 2)] };
@@ -45,13 +46,17 @@ function optionsOf(spec: CommandSpec): Record<string, OptionSpec> {
 /** Parses a command's options and positionals strictly: unknown options and extra arguments are errors. */
 export function parseInvocation(spec: CommandSpec, argv: string[]): Invocation {
   const options = Object.fromEntries(
-    Object.entries(optionsOf(spec)).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+    Object.entries(optionsOf(spec)).map(([name, o]) => [
+      name,
+      { type: o.type, ...(o.short ? { short: o.short } : {}) },
+    ]),
   );
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usageError((err as Error).message.split('\n')[0]!.replace(/\.$/, ''), spec.name);
+    // Node's messages go on with advice about `--`; the first sentence is the useful part.
+    throw usageError((err as Error).message.split(/\.( |$)/)[0]!, spec.name);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const inv: Invocation = {

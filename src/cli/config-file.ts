@@ -44,7 +44,8 @@ export class ConfigFile {
     }
     try {
       const parsed = JSON.parse(text) as Partial<FileShape>;
-      if (typeof parsed !== 'object' || parsed === null || typeof parsed.servers !== 'object') throw new Error('bad shape');
+      if (typeof parsed !== 'object' || parsed === null || typeof parsed.servers !== 'object')
+        throw new Error('bad shape');
       return { version: 1, servers: parsed.servers ?? {} };
     } catch {
       throw new CliError('config_error', `${this.path} is not a relaychat CLI config file; fix or delete it`);

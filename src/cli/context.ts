@@ -45,9 +45,15 @@ export function createContext(opts: { server?: string | undefined; json: boolean
     env: opts.env,
     config,
     json: opts.json,
-    out: (line) => process.stdout.write(`${line}\n`),
-    note: (line) => process.stderr.write(`${line}\n`),
-    printJson: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    out(line) {
+      process.stdout.write(`${line}\n`);
+    },
+    note(line) {
+      process.stderr.write(`${line}\n`);
+    },
+    printJson(value) {
+      process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
     login() {
       const saved = config.get(server);
       if (!saved) {

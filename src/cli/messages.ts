@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, type ChatApi, type Message } from '../client/index.js';
 import { JSON_OPTION, type CommandSpec } from './command.js';
-import { CliError } from './errors.js';
+import { usageError } from './errors.js';
 import { localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
@@ -43,7 +43,7 @@ export const send: CommandSpec = {
   examples: ['chat send general hello everyone', 'chat send @bob "see you at 3?"', 'git log -1 | chat send dev -'],
   async run(ctx, inv) {
     const body = inv.rest.length === 1 && inv.rest[0] === '-' ? await readStdin() : inv.rest.join(' ');
-    if (body.trim() === '') throw new CliError('usage', 'the message is empty');
+    if (body.trim() === '') throw usageError('the message is empty', 'send');
     const room = await findRoom(ctx, inv.args.room!);
     const { message, duplicate } = await sendWithRetry(ctx.api(), room.id, body);
     if (ctx.json) return ctx.printJson({ message, duplicate });

@@ -28,7 +28,8 @@ export function readHidden(prompt: string, input = process.stdin, output = proce
         }
         if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
         else if (ch === '\u0015') value = '';
-        else if (ch === '\u001b') return; // the rest of the chunk is the escape sequence
+        else if (ch === '\u001b')
+          return; // the rest of the chunk is the escape sequence
         else if (ch >= ' ') value += ch;
       }
     };

@@ -87,7 +87,11 @@ export async function resolveInvite(api: ChatApi, arg: string): Promise<Invite> 
   if (byId) return byId;
   const named = invites.filter((i) => sameName(i.room.name, arg));
   if (named.length === 1) return named[0]!;
-  if (named.length > 1) throw ambiguous(arg, named.map((i) => i.room));
+  if (named.length > 1)
+    throw ambiguous(
+      arg,
+      named.map((i) => i.room),
+    );
   throw new CliError('invite_not_found', `no pending invite to "${arg}"; see \`chat invites\``);
 }
 
@@ -116,7 +120,7 @@ export class UserNames {
     for (const id of new Set(ids)) {
       if (!id || this.names.has(id)) continue;
       try {
-        const { user } = await this.api.request<{ user: PublicUser }>('GET', `/api/v1/users/${encodeURIComponent(id)}`);
+        const { user } = await this.api.user(id);
         this.names.set(id, user.username);
       } catch {
         this.names.set(id, id);

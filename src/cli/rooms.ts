@@ -1,7 +1,7 @@
 import type { MyRoom, Room } from '../client/index.js';
 import { JSON_OPTION, type CommandSpec } from './command.js';
 import type { Context } from './context.js';
-import { CliError } from './errors.js';
+import { usageError } from './errors.js';
 import { localTime, roomTitle, table, userLabel } from './format.js';
 import { resolveInvite, resolveRoom } from './resolve.js';
 
@@ -55,25 +55,34 @@ export const roomsSearch: CommandSpec = {
     const api = ctx.api();
     const all = inv.flag('all');
     const want = inv.int('limit', 1, 1_000_000);
-    if (all && want !== undefined) throw new CliError('usage', 'give --all or --limit, not both');
+    if (all && want !== undefined) throw usageError('give --all or --limit, not both', 'rooms search');
     const found: Room[] = [];
     let cursor = inv.string('cursor');
-    let next: string | null = null;
-    do {
+    let next: string | null;
+    // One page by default; with --all every page; with --limit pages until N rooms.
+    for (;;) {
       const pageSize = Math.min(200, want === undefined ? (all ? 200 : 20) : want - found.length);
       const page = await api.searchRooms(inv.args.query ?? '', { limit: pageSize, ...(cursor ? { cursor } : {}) });
       found.push(...page.rooms);
       next = page.nextCursor;
-      cursor = next ?? undefined;
-    } while (next && (all || (want !== undefined && found.length < want)));
+      if (!next || !(all || (want !== undefined && found.length < want))) break;
+      cursor = next;
+    }
 
     const joined = new Set((await api.myRooms()).map((r) => r.id));
-    if (ctx.json) return ctx.printJson({ rooms: found.map((r) => ({ ...r, joined: joined.has(r.id) })), nextCursor: next });
+    if (ctx.json)
+      return ctx.printJson({ rooms: found.map((r) => ({ ...r, joined: joined.has(r.id) })), nextCursor: next });
     if (found.length === 0) return ctx.note('No public rooms match.');
     ctx.out(
       table(
         ['ROOM', 'MEMBERS', 'JOINED', 'TOPIC', 'ID'],
-        found.map((r) => [r.name, String(r.memberCount), joined.has(r.id) ? 'yes' : '', r.topic.split('\n')[0] ?? '', r.id]),
+        found.map((r) => [
+          r.name,
+          String(r.memberCount),
+          joined.has(r.id) ? 'yes' : '',
+          r.topic.split('\n')[0] ?? '',
+          r.id,
+        ]),
       ),
     );
     if (next) ctx.note(`More rooms: add --all, or --cursor ${next}`);
@@ -91,7 +100,9 @@ export const create: CommandSpec = {
   },
   examples: ['chat create general --topic "Anything goes"', 'chat create secret-plans --private'],
   async run(ctx, inv) {
-    const room = await ctx.api().createRoom(inv.args.name!, inv.flag('private') ? 'private' : 'public', inv.string('topic'));
+    const room = await ctx
+      .api()
+      .createRoom(inv.args.name!, inv.flag('private') ? 'private' : 'public', inv.string('topic'));
     if (ctx.json) return ctx.printJson(room);
     ctx.out(`created ${room.kind} room ${label(room)}`);
   },

@@ -101,6 +101,8 @@ export class ChatApi {
   me = () => this.request<{ user: PublicUser }>('GET', '/api/v1/me').then((r) => r.user);
   updateProfile = (patch: { displayName?: string; statusText?: string }) =>
     this.request<{ user: PublicUser }>('PATCH', '/api/v1/me', patch).then((r) => r.user);
+  user = (id: string) =>
+    this.request<{ user: PublicUser; presence: 'online' | 'away' | 'offline' }>('GET', `/api/v1/users/${id}`);
   searchUsers = (q = '', limit?: number) =>
     this.request<{ users: PublicUser[] }>('GET', '/api/v1/users', undefined, { q, limit }).then((r) => r.users);
 

@@ -1,0 +1,37 @@
+import type { RoomEvent } from '../client/index.js';
+import { clean } from './format.js';
+
+/**
+ * One line for a room event other than a message (`* bob joined`), or undefined for events not worth a line.
+ * `name` maps a user id to a username.
+ */
+export function describeEvent(e: RoomEvent, name: (id: string) => string): string | undefined {
+  const actor = name(e.senderId);
+  const subjectId = typeof e.data?.userId === 'string' ? e.data.userId : undefined;
+  const subject = subjectId ? name(subjectId) : 'someone';
+  const bySomeoneElse = subjectId !== undefined && subjectId !== e.senderId;
+  switch (e.type) {
+    case 'message':
+      return undefined;
+    case 'room.created':
+      return `* ${actor} created the room`;
+    case 'room.updated': {
+      const parts: string[] = [];
+      if (typeof e.data?.name === 'string') parts.push(`renamed the room to "${clean(e.data.name)}"`);
+      if (typeof e.data?.topic === 'string') parts.push(`set the topic to "${clean(e.data.topic)}"`);
+      return parts.length ? `* ${actor} ${parts.join(' and ')}` : undefined;
+    }
+    case 'member.joined':
+      return bySomeoneElse ? `* ${actor} added ${subject}` : `* ${subject} joined`;
+    case 'member.left':
+      return e.data?.reason === 'removed' || bySomeoneElse
+        ? `* ${subject} was removed by ${actor}`
+        : `* ${subject} left`;
+    case 'member.invited':
+      return `* ${actor} invited ${subject}`;
+    case 'member.role':
+      return `* ${actor} made ${subject} ${typeof e.data?.role === 'string' ? e.data.role : 'a member'}`;
+    default:
+      return undefined;
+  }
+}
