@@ -89,7 +89,6 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.maxHttpBodyBytes,
-    disableRequestLogging: true,
   });
   installJsonParser(app);
   installErrorHandling(app);
