@@ -37,6 +37,11 @@ export default tseslint.config(
     'the SDK runs in browsers: protocol only',
   ),
   layer(
+    ['web/**'],
+    ['**/core/**', '**/server/**', '**/storage/**', '**/cli/**', 'node:*', 'ws', 'fastify', 'better-sqlite3', 'zod'],
+    'the web client runs in browsers and reaches the server only through the SDK (src/client)',
+  ),
+  layer(
     ['src/storage/**'],
     ['**/server/**', '**/client/**'],
     'storage implements core ports; it does not know transports',

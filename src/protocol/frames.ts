@@ -142,5 +142,4 @@ export type ServerFrameType = ServerFrame['type'];
 /** Maps a frame type to its frame, for typed listeners. */
 export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>;
 
-/** Typing notices expire on the client after this long without a refresh. */
-export const TYPING_TTL_MS = 5_000;
+export { TYPING_TTL_MS } from './timing.js';

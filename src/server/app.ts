@@ -22,6 +22,7 @@ import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { systemRoutes } from './http/routes/system.js';
+import { webClientRoutes } from './http/static.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -43,6 +44,8 @@ export interface Adapters {
   presence?: Presence;
   limiter?: RateLimiter;
   logger?: Logger;
+  /** Directory of the built web client served at `/` (default: `dist/web`; tests pass a fresh build). */
+  webDir?: string;
 }
 
 export function buildDomain(config: Config, adapters: Adapters, log: Logger): Services {
@@ -113,6 +116,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   );
   const gateway = new Gateway(config, services, hub, notifier, log);
   systemRoutes(app, services, gateway);
+  webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
   let closed: Promise<void> | undefined;
@@ -133,7 +137,10 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         await gateway.close(config.shutdownGraceMs);
         notifier.close();
         hub.close();
-        await app.close();
+        // A connection that has sent no request yet (browsers pre-open them) would hold close() open until
+        // Node's headersTimeout (60 s): give requests in flight the grace period, then cut what is left.
+        const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
+        await app.close().finally(() => clearTimeout(cut));
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();

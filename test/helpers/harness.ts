@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
 import type { PublicUser } from '../../src/protocol/model.js';
-import { createChatServer, type ChatServer } from '../../src/server/app.js';
+import { createChatServer, type Adapters, type ChatServer } from '../../src/server/app.js';
 import { configWith, type Config } from '../../src/server/config.js';
 
 /** Test defaults: loopback, any free port, cheap password hashing, generous limits (tests of limits lower them). */
@@ -44,10 +44,14 @@ export interface TestServer {
  * A real server on an ephemeral loopback port with a real SQLite file in a temp dir.
  * Registers its own teardown with the current test.
  */
-export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startServer(
+  overrides: Partial<Config> = {},
+  /** `webDir`: serve this build of the web client (test/web builds one per run). */
+  adapters: Pick<Adapters, 'webDir'> = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'relaychat-test-'));
   let config = testConfig(dataDir, overrides);
-  let server = await createChatServer(config);
+  let server = await createChatServer(config, adapters);
   const url = await server.listen();
   const port = Number(new URL(url).port);
   const t: TestServer = {
@@ -59,7 +63,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     async restart() {
       await t.server.close();
       config = { ...config, port };
-      server = await createChatServer(config);
+      server = await createChatServer(config, adapters);
       await server.listen();
       t.server = server;
     },

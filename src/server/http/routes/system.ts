@@ -20,15 +20,4 @@ export function systemRoutes(app: FastifyInstance, s: Services, gateway: Gateway
   });
 
   app.get('/api/v1', async () => ({ name: 'relaychat', protocol: PROTOCOL_VERSION }));
-
-  // Until the web client lands (issue 3), the root page says what this is and where to look.
-  app.get('/', async (_req, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .send(
-        '<!doctype html><meta charset="utf-8"><title>relaychat</title>' +
-          '<h1>relaychat is running</h1><p>HTTP API under <code>/api/v1</code>, WebSocket at <code>/ws</code>. ' +
-          'Try the terminal client: <code>npm run chat -- --help</code>.</p>',
-      ),
-  );
 }

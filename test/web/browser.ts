@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { onTestFinished } from 'vitest';
+import type { PublicUser } from '../../src/protocol/model.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * A production build of the web client made from the current sources, built at most once per change: it is
+ * cached under node_modules/.cache by a hash of everything that goes into it, so re-runs cost nothing and an
+ * edit to web/ or the SDK is never tested against a stale bundle. Safe when several test files build at once
+ * (each builds into its own temp dir, then renames into place; the loser uses the winner's).
+ */
+export function builtWebDir(): string {
+  const inputs = [
+    ...filesUnder(join(ROOT, 'web')),
+    ...filesUnder(join(ROOT, 'src/client')),
+    ...filesUnder(join(ROOT, 'src/protocol')),
+    join(ROOT, 'vite.config.ts'),
+  ].sort();
+  const hash = createHash('sha256');
+  for (const f of inputs) hash.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
+  const cache = join(ROOT, 'node_modules/.cache/relaychat-web');
+  const dir = join(cache, hash.digest('hex').slice(0, 16));
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  mkdirSync(cache, { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', tmp, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+  );
+  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+  try {
+    renameSync(tmp, dir);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another process finished first
+  }
+  return dir;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+export interface UserPage {
+  context: BrowserContext;
+  page: Page;
+  /** Every `alert()`/`confirm()` the page tried to open (the XSS test expects none). */
+  dialogs: string[];
+  /** Uncaught page errors. */
+  errors: string[];
+}
+
+/** A fresh browser profile (its own localStorage) with one page; closed when the test finishes. */
+export async function newUserPage(
+  browser: Browser,
+  opts: {
+    session?: { token: string; user: PublicUser };
+    colorScheme?: 'light' | 'dark';
+    viewport?: { width: number; height: number };
+  } = {},
+): Promise<UserPage> {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1280, height: 800 },
+    colorScheme: opts.colorScheme ?? 'light',
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  onTestFinished(() => context.close());
+  context.setDefaultTimeout(10_000);
+  if (opts.session) {
+    // As if this user had signed in before: the app finds its session in localStorage on load.
+    await context.addInitScript((session) => {
+      try {
+        if (location.protocol === 'http:' && !sessionStorage.getItem('seeded')) {
+          localStorage.setItem('relaychat.session', JSON.stringify(session));
+          sessionStorage.setItem('seeded', '1');
+        }
+      } catch {
+        /* about:blank has no storage */
+      }
+    }, opts.session);
+  }
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, dialogs, errors };
+}
+
+/** Message bodies shown in the open room, top to bottom. */
+export async function bodies(page: Page): Promise<string[]> {
+  return page.locator('.messages .msg .md').allInnerTexts();
+}
+
+/** Waits until `check` holds for the page's message bodies; fails with what was there. */
+export async function waitForBodies(
+  page: Page,
+  check: (b: string[]) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string[] = [];
+  while (Date.now() < deadline) {
+    last = await bodies(page);
+    if (check(last)) return last;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; messages were: ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,253 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { t } from '../i18n/index.js';
+import { PICKER, suggestEmoji } from '../state/emoji.js';
+import { nameOf } from '../state/format.js';
+import { useApp, useChat } from './context.js';
+import { Icon } from './Icon.js';
+
+const SHORTCODE_AT_CARET = /(^|\s):([a-z0-9_+-]{2,32})$/;
+
+function TypingIndicator({ roomId }: { roomId: string }) {
+  const typing = useApp((s) => s.typing[roomId]);
+  const users = useApp((s) => s.users);
+  const names = Object.keys(typing ?? {}).map((id) => nameOf(users, id));
+  let text = '';
+  if (names.length === 1) text = t('typing.one', { a: names[0] as string });
+  else if (names.length === 2) text = t('typing.two', { a: names[0] as string, b: names[1] as string });
+  else if (names.length > 2) text = t('typing.many');
+  return (
+    <div class="typing" aria-live="polite">
+      {text && (
+        <>
+          <span class="typing-dots" aria-hidden="true">
+            <i />
+            <i />
+            <i />
+          </span>
+          <span class="typing-text">{text}</span>
+        </>
+      )}
+    </div>
+  );
+}
+
+function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLButtonElement>('button')?.focus();
+    const onDoc = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) onClose();
+    };
+    document.addEventListener('mousedown', onDoc);
+    return () => document.removeEventListener('mousedown', onDoc);
+  }, []);
+  return (
+    <div
+      class="emoji-picker"
+      ref={ref}
+      role="dialog"
+      aria-label={t('composer.emojiPicker')}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onClose();
+        }
+      }}
+    >
+      {PICKER.map(({ code, emoji }) => (
+        <button
+          type="button"
+          key={code}
+          class="emoji-cell"
+          title={`:${code}:`}
+          aria-label={`:${code}:`}
+          onClick={() => onPick(emoji)}
+        >
+          {emoji}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
+  const chat = useChat();
+  const draft = useApp((s) => s.drafts[roomId] ?? '');
+  const maxChars = useApp((s) => s.maxChars);
+  const [picker, setPicker] = useState(false);
+  const [suggest, setSuggest] = useState<{ code: string; emoji: string }[]>([]);
+  const [sel, setSel] = useState(0);
+  const input = useRef<HTMLTextAreaElement>(null);
+
+  // Grow with the text up to a limit, then scroll.
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+  }, [draft]);
+
+  useEffect(() => {
+    if (matchMedia('(pointer: fine)').matches) input.current?.focus();
+    setSuggest([]);
+  }, [roomId]);
+
+  const updateSuggestions = (value: string, caret: number) => {
+    const m = SHORTCODE_AT_CARET.exec(value.slice(0, caret));
+    const list = m ? suggestEmoji(m[2] as string) : [];
+    setSuggest(list);
+    setSel(0);
+  };
+
+  const insert = (text: string, replaceBack = 0) => {
+    const el = input.current;
+    const start = el?.selectionStart ?? draft.length;
+    const end = el?.selectionEnd ?? draft.length;
+    const next = draft.slice(0, start - replaceBack) + text + draft.slice(end);
+    chat.setDraft(roomId, next);
+    const caret = start - replaceBack + text.length;
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(caret, caret);
+    });
+  };
+
+  const pickSuggestion = (i: number) => {
+    const s = suggest[i];
+    const el = input.current;
+    if (!s || !el) return;
+    const m = SHORTCODE_AT_CARET.exec(draft.slice(0, el.selectionStart));
+    insert(`${s.emoji} `, m ? (m[2] as string).length + 1 : 0);
+    setSuggest([]);
+  };
+
+  const submit = () => {
+    if (!draft.trim() || draft.length > maxChars) return;
+    chat.send(roomId, draft);
+    chat.setDraft(roomId, '');
+    setSuggest([]);
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (suggest.length) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const d = e.key === 'ArrowDown' ? 1 : -1;
+        setSel((sel + d + suggest.length) % suggest.length);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        pickSuggestion(sel);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setSuggest([]);
+        return;
+      }
+    }
+    // Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition (pinyin) does neither.
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      submit();
+    }
+  };
+
+  const over = draft.length - maxChars;
+  const listId = `emoji-suggest-${roomId}`;
+  return (
+    <div class="composer-wrap">
+      <form
+        class={`composer${over > 0 ? ' over' : ''}`}
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
+        }}
+      >
+        {suggest.length > 0 && (
+          <ul class="suggest" id={listId} role="listbox" aria-label={t('composer.emojiSuggestions')}>
+            {suggest.map((s, i) => (
+              <li
+                key={s.code}
+                id={`${listId}-${i}`}
+                role="option"
+                aria-selected={i === sel}
+                class={i === sel ? 'active' : ''}
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  pickSuggestion(i);
+                }}
+              >
+                <span class="suggest-emoji">{s.emoji}</span> :{s.code}:
+              </li>
+            ))}
+          </ul>
+        )}
+        <textarea
+          ref={input}
+          class="composer-input"
+          rows={1}
+          value={draft}
+          placeholder={placeholder}
+          aria-label={placeholder}
+          aria-autocomplete="list"
+          aria-controls={suggest.length ? listId : undefined}
+          aria-activedescendant={suggest.length ? `${listId}-${sel}` : undefined}
+          onInput={(e) => {
+            const el = e.currentTarget;
+            chat.setDraft(roomId, el.value);
+            if (el.value.trim()) chat.typing(roomId);
+            updateSuggestions(el.value, el.selectionStart);
+          }}
+          onKeyDown={onKeyDown}
+          onBlur={() => setSuggest([])}
+        />
+        <div class="composer-actions">
+          {over > -200 && (
+            <span class={`char-count${over > 0 ? ' over' : ''}`} aria-live="polite">
+              {maxChars - draft.length}
+            </span>
+          )}
+          <div class="picker-anchor">
+            <button
+              type="button"
+              class="icon-button"
+              aria-label={t('composer.emoji')}
+              aria-expanded={picker}
+              title={t('composer.emoji')}
+              onClick={() => setPicker(!picker)}
+            >
+              <Icon name="smile" size={20} />
+            </button>
+            {picker && (
+              <EmojiPicker
+                onPick={(emoji) => {
+                  insert(emoji);
+                  setPicker(false);
+                }}
+                onClose={() => {
+                  setPicker(false);
+                  input.current?.focus();
+                }}
+              />
+            )}
+          </div>
+          <button
+            type="submit"
+            class="send-button"
+            aria-label={t('composer.send')}
+            title={t('composer.send')}
+            disabled={!draft.trim() || over > 0}
+          >
+            <Icon name="send" size={18} />
+          </button>
+        </div>
+      </form>
+      <div class="composer-foot">
+        <TypingIndicator roomId={roomId} />
+        <span class="composer-hint">{t('composer.hint')}</span>
+      </div>
+    </div>
+  );
+}

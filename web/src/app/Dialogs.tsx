@@ -1,0 +1,478 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { PublicUser, Room } from '../../../src/protocol/model.js';
+import { LOCALES, t, type Locale } from '../i18n/index.js';
+import { errorText } from '../state/chat.js';
+import { Avatar } from './Avatar.js';
+import { useApp, useChat } from './context.js';
+import { Icon } from './Icon.js';
+
+const FOCUSABLE =
+  'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
+
+/** A modal dialog: focus moves in and is trapped, Escape or the backdrop closes, focus returns on close. */
+function Modal({
+  title,
+  onClose,
+  children,
+  wide = false,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+  wide?: boolean;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    // The first field if there is one (not the close button that comes first in the markup).
+    const el = ref.current;
+    const first =
+      el?.querySelector<HTMLElement>('input:not([type=radio]), textarea, select') ??
+      el?.querySelector<HTMLElement>('.dialog-foot button, button');
+    first?.focus();
+    return () => before?.focus?.();
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      onClose();
+      return;
+    }
+    if (e.key !== 'Tab' || !ref.current) return;
+    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (!first || !last) return;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+  return (
+    <div
+      class="backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
+    >
+      <div
+        class={`dialog${wide ? ' wide' : ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="dialog-title"
+        ref={ref}
+        onKeyDown={onKeyDown}
+      >
+        <div class="dialog-head">
+          <h2 id="dialog-title">{title}</h2>
+          <button type="button" class="icon-button" aria-label={t('common.close')} onClick={onClose}>
+            <Icon name="x" size={18} />
+          </button>
+        </div>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const id = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(id);
+  }, [value, ms]);
+  return v;
+}
+
+function ErrorLine({ error }: { error: string | null }) {
+  return error ? (
+    <p class="form-error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+function DirectoryDialog({ onClose }: { onClose: () => void }) {
+  const chat = useChat();
+  const mine = useApp((s) => s.rooms);
+  const [q, setQ] = useState('');
+  const query = useDebounced(q, 200);
+  const [rooms, setRooms] = useState<Room[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    chat.searchRooms(query.trim()).then(
+      (r) => live && (setRooms(r), setError(null)),
+      (e: unknown) => live && setError(errorText(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [query]);
+  return (
+    <Modal title={t('directory.title')} onClose={onClose} wide>
+      <div class="search-field">
+        <Icon name="search" size={16} />
+        <input
+          type="search"
+          value={q}
+          placeholder={t('directory.search')}
+          aria-label={t('directory.search')}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
+      </div>
+      <ErrorLine error={error} />
+      <ul class="directory" aria-busy={rooms === null}>
+        {rooms?.map((r) => (
+          <li key={r.id} class="directory-row">
+            <span class="directory-icon">
+              <Icon name="hash" size={18} />
+            </span>
+            <span class="directory-text">
+              <span class="directory-name">{r.name}</span>
+              <span class="directory-meta">
+                {t('directory.members', { count: r.memberCount })}
+                {r.topic ? ` · ${r.topic}` : ''}
+              </span>
+            </span>
+            {mine[r.id] ? (
+              <button
+                type="button"
+                class="button small"
+                onClick={() => {
+                  chat.open(r.id);
+                  onClose();
+                }}
+              >
+                {t('directory.open')}
+              </button>
+            ) : (
+              <button
+                type="button"
+                class="button primary small"
+                aria-label={t('directory.joinRoom', { room: r.name })}
+                onClick={() => chat.join(r.id).then(onClose, (e: unknown) => setError(errorText(e)))}
+              >
+                {t('directory.join')}
+              </button>
+            )}
+          </li>
+        ))}
+        {rooms && !rooms.length && <li class="empty-hint">{t('directory.none')}</li>}
+      </ul>
+      <div class="dialog-foot">
+        <span class="muted">{t('directory.privateHint')}</span>
+        <button type="button" class="button" onClick={() => chat.setDialog({ kind: 'create' })}>
+          <Icon name="plus" size={16} />
+          {t('nav.createRoom')}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function CreateRoomDialog({ onClose }: { onClose: () => void }) {
+  const chat = useChat();
+  const [name, setName] = useState('');
+  const [topic, setTopic] = useState('');
+  const [visibility, setVisibility] = useState<'public' | 'private'>('public');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Modal title={t('create.title')} onClose={onClose}>
+      <form
+        class="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!name.trim()) return;
+          setBusy(true);
+          chat.createRoom(name.trim(), visibility, topic.trim()).then(onClose, (err: unknown) => {
+            setBusy(false);
+            setError(errorText(err));
+          });
+        }}
+      >
+        <label class="field">
+          <span>{t('create.name')}</span>
+          <input
+            value={name}
+            maxLength={80}
+            required
+            placeholder={t('create.namePlaceholder')}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
+        </label>
+        <label class="field">
+          <span>
+            {t('create.topic')} <span class="muted">{t('common.optional')}</span>
+          </span>
+          <input value={topic} maxLength={500} onInput={(e) => setTopic(e.currentTarget.value)} />
+        </label>
+        <fieldset class="choice-group">
+          <legend>{t('create.visibility')}</legend>
+          {(['public', 'private'] as const).map((v) => (
+            <label key={v} class={`choice${visibility === v ? ' selected' : ''}`}>
+              <input
+                type="radio"
+                name="visibility"
+                value={v}
+                checked={visibility === v}
+                onChange={() => setVisibility(v)}
+              />
+              <Icon name={v === 'public' ? 'hash' : 'lock'} size={18} />
+              <span>
+                <strong>{t(`create.${v}`)}</strong>
+                <span class="muted">{t(`create.${v}Hint`)}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        <ErrorLine error={error} />
+        <div class="dialog-foot">
+          <button type="button" class="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" class="button primary" disabled={busy || !name.trim()}>
+            {t('create.submit')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+/** Search-as-you-type over users (for DMs and invites). */
+function UserPicker({ onPick, actionLabel }: { onPick: (u: PublicUser) => Promise<void>; actionLabel: string }) {
+  const chat = useChat();
+  const meId = useApp((s) => s.me?.id);
+  const [q, setQ] = useState('');
+  const query = useDebounced(q, 200);
+  const [users, setUsers] = useState<PublicUser[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    chat.searchUsers(query.trim()).then(
+      (u) => live && setUsers(u.filter((x) => x.id !== meId)),
+      (e: unknown) => live && setError(errorText(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [query]);
+  return (
+    <>
+      <div class="search-field">
+        <Icon name="search" size={16} />
+        <input
+          type="search"
+          value={q}
+          placeholder={t('people.search')}
+          aria-label={t('people.search')}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
+      </div>
+      <ErrorLine error={error} />
+      <ul class="directory">
+        {users?.map((u) => (
+          <li key={u.id} class="directory-row">
+            <Avatar id={u.id} name={u.displayName || u.username} size={32} />
+            <span class="directory-text">
+              <span class="directory-name">{u.displayName || u.username}</span>
+              <span class="directory-meta">@{u.username}</span>
+            </span>
+            <button
+              type="button"
+              class="button primary small"
+              aria-label={`${actionLabel}: ${u.username}`}
+              onClick={() => onPick(u).catch((e: unknown) => setError(errorText(e)))}
+            >
+              {actionLabel}
+            </button>
+          </li>
+        ))}
+        {users && !users.length && <li class="empty-hint">{t('people.none')}</li>}
+      </ul>
+    </>
+  );
+}
+
+function DmDialog({ onClose }: { onClose: () => void }) {
+  const chat = useChat();
+  return (
+    <Modal title={t('dm.title')} onClose={onClose}>
+      <UserPicker actionLabel={t('dm.start')} onPick={(u) => chat.openDm(u.username).then(onClose)} />
+    </Modal>
+  );
+}
+
+function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const chat = useChat();
+  const room = useApp((s) => s.rooms[roomId]);
+  const [done, setDone] = useState<string[]>([]);
+  return (
+    <Modal title={t('invite.title', { room: room?.name ?? '' })} onClose={onClose}>
+      <UserPicker
+        actionLabel={t('invite.send')}
+        onPick={async (u) => {
+          await chat.invite(roomId, u.username);
+          setDone((d) => [...d, u.displayName || u.username]);
+        }}
+      />
+      {done.length > 0 && (
+        <p class="form-success" role="status">
+          <Icon name="check" size={16} /> {t('invite.sent', { names: done.join(', ') })}
+        </p>
+      )}
+    </Modal>
+  );
+}
+
+function LeaveDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const chat = useChat();
+  const room = useApp((s) => s.rooms[roomId]);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Modal title={t('leave.title', { room: room?.name ?? '' })} onClose={onClose}>
+      <p>{room?.kind === 'private' ? t('leave.bodyPrivate') : t('leave.body')}</p>
+      <ErrorLine error={error} />
+      <div class="dialog-foot">
+        <button type="button" class="button" onClick={onClose}>
+          {t('common.cancel')}
+        </button>
+        <button
+          type="button"
+          class="button danger"
+          onClick={() => chat.leave(roomId).then(onClose, (e: unknown) => setError(errorText(e)))}
+        >
+          {t('leave.submit')}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function SettingsDialog({ onClose }: { onClose: () => void }) {
+  const chat = useChat();
+  const me = useApp((s) => s.me);
+  const theme = useApp((s) => s.theme);
+  const locale = useApp((s) => s.locale);
+  const [displayName, setDisplayName] = useState(me?.displayName ?? '');
+  const [announcement, setAnnouncement] = useState('');
+  const [note, setNote] = useState<{ text: string; ok: boolean } | null>(null);
+  const report = (p: Promise<void>, ok: string) =>
+    p.then(
+      () => setNote({ text: ok, ok: true }),
+      (e: unknown) => setNote({ text: errorText(e), ok: false }),
+    );
+  return (
+    <Modal title={t('settings.title')} onClose={onClose}>
+      <div class="form">
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (displayName.trim()) void report(chat.updateProfile(displayName.trim()), t('settings.saved'));
+          }}
+        >
+          <label class="field grow">
+            <span>{t('settings.displayName')}</span>
+            <input value={displayName} maxLength={64} onInput={(e) => setDisplayName(e.currentTarget.value)} />
+          </label>
+          <button type="submit" class="button">
+            {t('common.save')}
+          </button>
+        </form>
+        <fieldset class="choice-group row">
+          <legend>{t('settings.theme')}</legend>
+          {(['light', 'dark'] as const).map((v) => (
+            <label key={v} class={`choice compact${theme === v ? ' selected' : ''}`}>
+              <input type="radio" name="theme" checked={theme === v} onChange={() => chat.setTheme(v)} />
+              <Icon name={v === 'light' ? 'sun' : 'moon'} size={16} />
+              <span>{t(`settings.${v}`)}</span>
+            </label>
+          ))}
+        </fieldset>
+        <label class="field">
+          <span>
+            <Icon name="globe" size={14} /> {t('settings.language')}
+          </span>
+          <select value={locale} onChange={(e) => chat.setLocale(e.currentTarget.value as Locale)}>
+            {LOCALES.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {me?.role === 'admin' && (
+          <form
+            class="field"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!announcement.trim()) return;
+              void report(
+                chat.announce(announcement.trim()).then(() => setAnnouncement('')),
+                t('settings.announceSent'),
+              );
+            }}
+          >
+            <span>
+              <Icon name="megaphone" size={14} /> {t('settings.announce')}
+            </span>
+            <div class="inline-form">
+              <input
+                class="grow"
+                value={announcement}
+                placeholder={t('settings.announcePlaceholder')}
+                aria-label={t('settings.announce')}
+                onInput={(e) => setAnnouncement(e.currentTarget.value)}
+              />
+              <button type="submit" class="button">
+                {t('settings.announceSend')}
+              </button>
+            </div>
+          </form>
+        )}
+        {note && (
+          <p class={note.ok ? 'form-success' : 'form-error'} role="status">
+            {note.text}
+          </p>
+        )}
+        <div class="dialog-foot split">
+          <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
+            {t('settings.logoutAll')}
+          </button>
+          <button type="button" class="button" onClick={() => void chat.logout(false)}>
+            <Icon name="logout" size={16} />
+            {t('settings.logout')}
+          </button>
+        </div>
+      </div>
+    </Modal>
+  );
+}
+
+export function Dialogs() {
+  const chat = useChat();
+  const dialog = useApp((s) => s.dialog);
+  const close = () => chat.setDialog(null);
+  if (!dialog) return null;
+  switch (dialog.kind) {
+    case 'directory':
+      return <DirectoryDialog onClose={close} />;
+    case 'create':
+      return <CreateRoomDialog onClose={close} />;
+    case 'dm':
+      return <DmDialog onClose={close} />;
+    case 'invite':
+      return <InviteDialog roomId={dialog.roomId} onClose={close} />;
+    case 'leave':
+      return <LeaveDialog roomId={dialog.roomId} onClose={close} />;
+    case 'settings':
+      return <SettingsDialog onClose={close} />;
+  }
+}

@@ -1,0 +1,89 @@
+import type { Member } from '../../../src/protocol/model.js';
+import { t } from '../i18n/index.js';
+import { Avatar } from './Avatar.js';
+import { useApp, useChat } from './context.js';
+import { Icon } from './Icon.js';
+
+export function Members({ roomId }: { roomId: string }) {
+  const chat = useChat();
+  const members = useApp((s) => s.members[roomId]);
+  const presence = useApp((s) => s.presence);
+  const room = useApp((s) => s.rooms[roomId]);
+  const meId = useApp((s) => s.me?.id);
+  const status = (m: Member) => presence[m.user.id] ?? m.presence;
+  const sorted = [...(members ?? [])].sort(
+    (a, b) =>
+      Number(status(a) === 'offline') - Number(status(b) === 'offline') ||
+      (a.user.displayName || a.user.username).localeCompare(b.user.displayName || b.user.username),
+  );
+  const online = sorted.filter((m) => status(m) !== 'offline');
+  const offline = sorted.filter((m) => status(m) === 'offline');
+
+  const row = (m: Member) => {
+    const name = m.user.displayName || m.user.username;
+    const st = status(m);
+    return (
+      <li key={m.user.id} class={`member${st === 'offline' ? ' offline' : ''}`}>
+        <Avatar id={m.user.id} name={name} size={30} presence={st} />
+        <span class="member-text">
+          <span class="member-name">
+            {name}
+            {m.user.id === meId && <span class="muted"> {t('people.you')}</span>}
+          </span>
+          <span class="member-sub">{m.role !== 'member' ? t(`roles.${m.role}`) : `@${m.user.username}`}</span>
+        </span>
+        <span class="sr-only">{t(`presence.${st}`)}</span>
+        {m.user.id !== meId && (
+          <button
+            type="button"
+            class="icon-button small member-dm"
+            aria-label={t('members.message', { name })}
+            title={t('members.message', { name })}
+            onClick={() => chat.openDm(m.user.username).catch((e: unknown) => chat.fail(e))}
+          >
+            <Icon name="message" size={16} />
+          </button>
+        )}
+      </li>
+    );
+  };
+
+  return (
+    <aside class="members" aria-label={t('members.title')}>
+      <div class="members-head">
+        <h2>{t('members.title')}</h2>
+        <button
+          type="button"
+          class="icon-button small"
+          aria-label={t('members.close')}
+          onClick={() => chat.toggleMembers(false)}
+        >
+          <Icon name="x" size={16} />
+        </button>
+      </div>
+      {room && room.kind !== 'dm' && (
+        <button type="button" class="member-invite" onClick={() => chat.setDialog({ kind: 'invite', roomId })}>
+          <Icon name="userPlus" size={16} />
+          {t('members.invite')}
+        </button>
+      )}
+      {!members && (
+        <div class="loading-row">
+          <span class="spinner" aria-hidden="true" />
+        </div>
+      )}
+      {online.length > 0 && (
+        <section>
+          <h3>{t('members.online', { count: online.length })}</h3>
+          <ul>{online.map(row)}</ul>
+        </section>
+      )}
+      {offline.length > 0 && (
+        <section>
+          <h3>{t('members.offline', { count: offline.length })}</h3>
+          <ul>{offline.map(row)}</ul>
+        </section>
+      )}
+    </aside>
+  );
+}

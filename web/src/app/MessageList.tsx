@@ -1,0 +1,220 @@
+import { Fragment } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
+import { t } from '../i18n/index.js';
+import type { UiMessage } from '../state/messages.js';
+import { dayKey, dayLabel, formatFull, formatTime, roomTitle } from '../state/format.js';
+import { Avatar } from './Avatar.js';
+import { useApp, useChat } from './context.js';
+import { Icon } from './Icon.js';
+import { memo } from './memo.js';
+import { MessageBody } from './MessageBody.js';
+
+/** Consecutive messages by one author within this long are grouped under one header. */
+const GROUP_MS = 5 * 60_000;
+const NEAR_BOTTOM_PX = 48;
+const NEAR_TOP_PX = 300;
+
+const MessageRow = memo(function MessageRow({
+  m,
+  grouped,
+  author,
+  mine,
+}: {
+  m: UiMessage;
+  grouped: boolean;
+  author: PublicUser | undefined;
+  mine: boolean;
+}) {
+  const chat = useChat();
+  const name = author ? author.displayName || author.username : t('people.unknown');
+  return (
+    <div
+      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''} status-${m.status}`}
+      data-seq={m.seq ?? undefined}
+      data-status={m.status}
+      data-key={m.key}
+    >
+      <div class="msg-gutter">
+        {grouped ? (
+          <time class="msg-time-hover" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
+            {formatTime(m.createdAt)}
+          </time>
+        ) : (
+          <Avatar id={m.senderId} name={name} size={38} />
+        )}
+      </div>
+      <div class="msg-main">
+        {!grouped && (
+          <div class="msg-head">
+            <span class="msg-author">{name}</span>
+            {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
+            <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
+              {formatTime(m.createdAt)}
+            </time>
+          </div>
+        )}
+        <MessageBody body={m.body} />
+        {m.status === 'pending' && <div class="msg-state">{t('message.sending')}</div>}
+        {m.status === 'failed' && (
+          <div class="msg-state failed" role="alert">
+            <Icon name="alert" size={14} />
+            <span>{m.error ? t('message.failedWhy', { why: m.error }) : t('message.failed')}</span>
+            <button type="button" class="link-button" onClick={() => chat.retry(m.roomId, m.key)}>
+              {t('message.retry')}
+            </button>
+            <button type="button" class="link-button muted" onClick={() => chat.discard(m.roomId, m.key)}>
+              {t('message.discard')}
+            </button>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+});
+
+function RoomIntro({ room, meId }: { room: MyRoom; meId: string | undefined }) {
+  const title = roomTitle(room, meId);
+  return (
+    <div class="room-intro">
+      <div class="room-intro-icon">
+        <Icon name={room.kind === 'dm' ? 'at' : room.kind === 'private' ? 'lock' : 'hash'} size={28} />
+      </div>
+      <h2>{room.kind === 'dm' ? title : t('room.introTitle', { room: title })}</h2>
+      <p>{room.kind === 'dm' ? t('room.introDm', { name: title }) : t('room.introBody', { room: title })}</p>
+    </div>
+  );
+}
+
+export function MessageList({ roomId }: { roomId: string }) {
+  const chat = useChat();
+  const view = useApp((s) => s.views[roomId]);
+  const users = useApp((s) => s.users);
+  const me = useApp((s) => s.me);
+  const room = useApp((s) => s.rooms[roomId]);
+  const unread = useApp((s) => s.unread[roomId] ?? 0);
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const [showJump, setShowJump] = useState(false);
+  const snapshot = useRef<{ first: string | undefined; height: number; top: number; count: number }>({
+    first: undefined,
+    height: 0,
+    top: 0,
+    count: 0,
+  });
+  const messages = view?.messages ?? [];
+
+  const scrollToBottom = () => {
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+    atBottom.current = true;
+    chat.atBottom = true;
+    setShowJump(false);
+  };
+
+  // Keep the view where the reader is: pinned to the bottom for new messages, anchored when older ones load.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const prev = snapshot.current;
+    const first = messages[0]?.key;
+    if (prev.count && first !== prev.first && messages.length > prev.count && !atBottom.current) {
+      el.scrollTop = prev.top + (el.scrollHeight - prev.height);
+    } else if (atBottom.current || chat.atBottom) {
+      el.scrollTop = el.scrollHeight;
+      atBottom.current = true;
+    } else if (messages.length > prev.count) {
+      setShowJump(true); // new messages below while the reader is scrolled up
+    }
+    snapshot.current = { first, height: el.scrollHeight, top: el.scrollTop, count: messages.length };
+    // A short first page leaves nothing to scroll: fetch older ones until there is.
+    if (view?.loaded && view.hasMore && !view.loading && el.scrollHeight <= el.clientHeight + NEAR_TOP_PX) {
+      void chat.loadOlder(roomId);
+    }
+  }, [messages, view?.loaded, view?.hasMore, view?.loading]);
+
+  // A new room opens at its newest message.
+  useLayoutEffect(() => {
+    snapshot.current = { first: undefined, height: 0, top: 0, count: 0 };
+    scrollToBottom();
+  }, [roomId]);
+
+  // The composer growing or the window resizing must not unpin the view.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    atBottom.current = bottom;
+    chat.atBottom = bottom;
+    snapshot.current = { ...snapshot.current, top: el.scrollTop, height: el.scrollHeight };
+    setShowJump(!bottom && el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight / 2);
+    if (bottom) chat.markReadLatest(roomId);
+    if (el.scrollTop < NEAR_TOP_PX) void chat.loadOlder(roomId);
+  };
+
+  let prev: UiMessage | undefined;
+  const rows = messages.map((m) => {
+    const day = dayKey(m.createdAt);
+    const newDay = !prev || dayKey(prev.createdAt) !== day;
+    const grouped =
+      !newDay &&
+      !!prev &&
+      prev.senderId === m.senderId &&
+      prev.status !== 'failed' &&
+      Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_MS;
+    prev = m;
+    return (
+      <Fragment key={m.key}>
+        {newDay && (
+          <div class="day-divider" role="separator" aria-label={dayLabel(m.createdAt)}>
+            <span>{dayLabel(m.createdAt)}</span>
+          </div>
+        )}
+        <MessageRow m={m} grouped={grouped} author={users[m.senderId]} mine={m.senderId === me?.id} />
+      </Fragment>
+    );
+  });
+
+  return (
+    <div class="messages-wrap">
+      <div
+        class="messages"
+        ref={scroller}
+        onScroll={onScroll}
+        role="log"
+        aria-live="polite"
+        aria-relevant="additions"
+        aria-label={t('room.messagesLabel', { room: room ? roomTitle(room, me?.id) : '' })}
+        tabIndex={0}
+      >
+        <div class="messages-inner">
+          {view?.loaded && !view.hasMore && room && <RoomIntro room={room} meId={me?.id} />}
+          {(view?.loading || !view?.loaded) && (
+            <div class="loading-row" role="status">
+              <span class="spinner" aria-hidden="true" />
+              {t('room.loadingHistory')}
+            </div>
+          )}
+          {rows}
+          {view?.loaded && !messages.length && <p class="empty-hint">{t('room.empty')}</p>}
+        </div>
+      </div>
+      {showJump && (
+        <button type="button" class="jump-latest" onClick={scrollToBottom}>
+          <Icon name="arrowDown" size={16} />
+          {unread > 0 ? t('room.newMessages', { count: unread }) : t('room.jumpLatest')}
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,98 @@
+import { t } from '../i18n/index.js';
+import { dmPeer, roomTitle } from '../state/format.js';
+import { PresenceDot } from './Avatar.js';
+import { Composer } from './Composer.js';
+import { useApp, useChat } from './context.js';
+import { Icon } from './Icon.js';
+import { Members } from './Members.js';
+import { MessageList } from './MessageList.js';
+
+export function RoomView({ roomId }: { roomId: string }) {
+  const chat = useChat();
+  const room = useApp((s) => s.rooms[roomId]);
+  const meId = useApp((s) => s.me?.id);
+  const online = useApp((s) => s.online[roomId]);
+  const membersOpen = useApp((s) => s.membersOpen);
+  const presence = useApp((s) => s.presence);
+  if (!room) return null;
+  const title = roomTitle(room, meId);
+  const peer = dmPeer(room, meId);
+  const placeholder =
+    room.kind === 'dm' ? t('composer.placeholderDm', { name: title }) : t('composer.placeholder', { room: title });
+
+  return (
+    <div class={`room${membersOpen ? ' with-members' : ''}`}>
+      <header class="room-header">
+        <button
+          type="button"
+          class="icon-button only-mobile"
+          aria-label={t('nav.openSidebar')}
+          onClick={() => chat.toggleSidebar(true)}
+        >
+          <Icon name="menu" size={20} />
+        </button>
+        <div class="room-title-wrap">
+          <h1 class="room-title">
+            {peer ? (
+              <PresenceDot status={presence[peer.id] ?? 'offline'} label />
+            ) : (
+              <Icon name={room.kind === 'private' ? 'lock' : room.kind === 'dm' ? 'at' : 'hash'} size={18} />
+            )}
+            <span>{title}</span>
+          </h1>
+          {room.topic && (
+            <p class="room-topic" title={room.topic}>
+              {room.topic}
+            </p>
+          )}
+        </div>
+        <div class="room-tools">
+          <button
+            type="button"
+            class={`pill-button${membersOpen ? ' active' : ''}`}
+            aria-pressed={membersOpen}
+            aria-label={t('room.membersButton', { count: room.memberCount, online: online ?? 0 })}
+            title={t('room.membersButton', { count: room.memberCount, online: online ?? 0 })}
+            onClick={() => chat.toggleMembers()}
+          >
+            <Icon name="users" size={16} />
+            <span>{room.memberCount}</span>
+            <span class="online-count">
+              <span class="presence presence-online" aria-hidden="true" />
+              {online ?? 0}
+            </span>
+          </button>
+          {room.kind !== 'dm' && (
+            <>
+              <button
+                type="button"
+                class="icon-button"
+                aria-label={t('room.invite')}
+                title={t('room.invite')}
+                onClick={() => chat.setDialog({ kind: 'invite', roomId })}
+              >
+                <Icon name="userPlus" size={18} />
+              </button>
+              <button
+                type="button"
+                class="icon-button"
+                aria-label={t('room.leave')}
+                title={t('room.leave')}
+                onClick={() => chat.setDialog({ kind: 'leave', roomId })}
+              >
+                <Icon name="logout" size={18} />
+              </button>
+            </>
+          )}
+        </div>
+      </header>
+      <div class="room-body">
+        <section class="conversation" aria-label={title}>
+          <MessageList roomId={roomId} />
+          <Composer roomId={roomId} placeholder={placeholder} />
+        </section>
+        {membersOpen && <Members roomId={roomId} />}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
+import { getLocale, t } from '../i18n/index.js';
+
+export function nameOf(users: Record<string, PublicUser>, id: string): string {
+  const u = users[id];
+  return u ? u.displayName || u.username : t('people.unknown');
+}
+
+/** A room's title: its name, or for a DM the other members' names. */
+export function roomTitle(room: MyRoom, meId: string | undefined): string {
+  if (room.kind !== 'dm') return room.name;
+  const others = (room.members ?? []).filter((u) => u.id !== meId);
+  if (!others.length) return room.name;
+  return others.map((u) => u.displayName || u.username).join(', ');
+}
+
+/** The other person in a one-to-one DM (for its avatar and presence dot). */
+export function dmPeer(room: MyRoom, meId: string | undefined): PublicUser | undefined {
+  if (room.kind !== 'dm') return undefined;
+  const others = (room.members ?? []).filter((u) => u.id !== meId);
+  return others.length === 1 ? others[0] : undefined;
+}
+
+const PALETTE = ['#e8590c', '#2f9e44', '#1971c2', '#9c36b5', '#c2255c', '#0c8599', '#5f3dc4', '#d9480f', '#2b8a3e'];
+
+/** A stable color per user id (FNV-1a hash into a palette readable on light and dark backgrounds). */
+export function colorFor(id: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return PALETTE[(h >>> 0) % PALETTE.length] as string;
+}
+
+export function initials(name: string): string {
+  const parts = name
+    .trim()
+    .split(/[\s._-]+/)
+    .filter(Boolean);
+  const first = [...(parts[0] ?? '?')][0] ?? '?';
+  const second = parts.length > 1 ? ([...(parts[1] as string)][0] ?? '') : '';
+  return (first + second).toUpperCase();
+}
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+function fmt(key: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const id = `${getLocale()}|${key}`;
+  let f = timeFormats.get(id);
+  if (!f) timeFormats.set(id, (f = new Intl.DateTimeFormat(getLocale(), opts)));
+  return f;
+}
+
+export function formatTime(iso: string): string {
+  return fmt('time', { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+}
+
+export function formatFull(iso: string): string {
+  return fmt('full', { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
+}
+
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** "Today", "Yesterday", a weekday this week, or a date. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const startOf = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((startOf(now) - startOf(d)) / 86_400_000);
+  if (days === 0) return t('time.today');
+  if (days === 1) return t('time.yesterday');
+  if (days > 1 && days < 7) return fmt('weekday', { weekday: 'long', month: 'long', day: 'numeric' }).format(d);
+  const sameYear = d.getFullYear() === now.getFullYear();
+  return fmt(sameYear ? 'date' : 'dateYear', {
+    weekday: 'long',
+    month: 'long',
+    day: 'numeric',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  }).format(d);
+}

@@ -1,0 +1,56 @@
+import type { Message, RoomEvent } from '../../../src/protocol/model.js';
+
+export type SendStatus = 'sent' | 'pending' | 'failed';
+
+/** A message as the UI shows it: stored (with its seq) or this user's own, still pending or failed. */
+export interface UiMessage {
+  /** Stable across the optimistic → stored transition: the clientMsgId. */
+  key: string;
+  id: string | null;
+  seq: number | null;
+  roomId: string;
+  senderId: string;
+  body: string;
+  clientMsgId: string;
+  createdAt: string;
+  status: SendStatus;
+  error?: string | undefined;
+}
+
+export function toUi(m: Message | RoomEvent): UiMessage {
+  return {
+    key: m.clientMsgId ?? m.id,
+    id: m.id,
+    seq: m.seq,
+    roomId: m.roomId,
+    senderId: m.senderId,
+    body: m.body ?? '',
+    clientMsgId: m.clientMsgId ?? m.id,
+    createdAt: m.createdAt,
+    status: 'sent',
+  };
+}
+
+/**
+ * Merges stored messages into a room's list: one entry per seq (a copy that arrives again — from history, the
+ * live socket and the ack alike — is dropped), in seq order, followed by the local ones still unsent. A local
+ * message whose clientMsgId comes back stored is replaced by the stored one, so it never shows twice.
+ * Returns the same array when nothing changed (cheap re-renders).
+ */
+export function mergeMessages(list: UiMessage[], incoming: UiMessage[]): UiMessage[] {
+  const seqs = new Set<number>();
+  for (const m of list) if (m.seq !== null) seqs.add(m.seq);
+  const fresh: UiMessage[] = [];
+  for (const m of incoming) {
+    if (m.seq === null || seqs.has(m.seq)) continue;
+    seqs.add(m.seq);
+    fresh.push(m);
+  }
+  const storedKeys = new Set(incoming.filter((m) => m.seq !== null).map((m) => m.key));
+  const local = list.filter((m) => m.seq === null);
+  const keptLocal = local.filter((m) => !storedKeys.has(m.key));
+  if (!fresh.length && keptLocal.length === local.length) return list;
+  const stored = list.filter((m) => m.seq !== null).concat(fresh);
+  stored.sort((a, b) => (a.seq as number) - (b.seq as number));
+  return stored.concat(keptLocal);
+}
