@@ -1,0 +1,107 @@
+/**
+ * PostgreSQL schema, as an ordered list of migrations. Append only: never edit a migration that has shipped.
+ * Applied by migrate.ts, each in its own transaction, under an advisory lock; `schema_migrations` records what ran.
+ *
+ * The same logical schema as SQLite's (src/storage/sqlite/migrations.ts), in PostgreSQL terms:
+ * - Times are bigint milliseconds since the epoch (the domain's unit), sequence numbers bigint.
+ * - Ids and search keys are `text COLLATE "C"`: byte order, whatever the database's locale, so ordering and the
+ *   directory cursor behave exactly as in SQLite, and btree indexes serve `LIKE 'prefix%'`.
+ * - The `*_key` columns hold the JS-folded (`toLowerCase()`) text that search and uniqueness compare. Folding in
+ *   the application, not with SQL lower(), keeps search Unicode-aware even on a C-locale cluster (where lower()
+ *   folds ASCII only) and identical to the embedded store's. SQLite folds display names and topics at query
+ *   time with an application function; PostgreSQL cannot call back into the app, so they are stored too.
+ * - A room's sequence is its row's `last_seq`, bumped under the row lock (see PgStore) — never a SEQUENCE.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE users (
+  id               text COLLATE "C" PRIMARY KEY,
+  username         text NOT NULL,
+  username_key     text COLLATE "C" NOT NULL,         -- folded username: uniqueness ignores case
+  display_name     text NOT NULL,
+  display_name_key text COLLATE "C" NOT NULL,         -- folded display name, for search
+  status_text      text NOT NULL DEFAULT '',
+  role             text NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user')),
+  password_hash    text NOT NULL,
+  created_at       bigint NOT NULL,
+  deactivated_at   bigint,
+  CONSTRAINT users_username_key_unique UNIQUE (username_key)
+);
+
+CREATE TABLE sessions (
+  id           text COLLATE "C" PRIMARY KEY,
+  user_id      text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  token_hash   text COLLATE "C" NOT NULL UNIQUE,
+  label        text NOT NULL DEFAULT '',
+  created_at   bigint NOT NULL,
+  expires_at   bigint NOT NULL,
+  last_used_at bigint NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- Every message bumps its room's row (last_seq, last_event_at): none of those columns is indexed, and the
+-- fillfactor leaves room on each page, so the updates are HOT (no index churn, little bloat).
+CREATE TABLE rooms (
+  id            text COLLATE "C" PRIMARY KEY,
+  kind          text NOT NULL CHECK (kind IN ('public', 'private', 'dm')),
+  name          text NOT NULL,
+  name_key      text COLLATE "C" NOT NULL,            -- folded name, for search and directory order
+  topic         text NOT NULL DEFAULT '',
+  topic_key     text COLLATE "C" NOT NULL DEFAULT '', -- folded topic, for search
+  created_by    text COLLATE "C" NOT NULL,
+  created_at    bigint NOT NULL,
+  last_seq      bigint NOT NULL DEFAULT 0,            -- the room's sequence: seq of its newest event
+  last_event_at bigint NOT NULL,
+  member_count  integer NOT NULL DEFAULT 0,
+  dm_key        text COLLATE "C" UNIQUE               -- sorted member ids for DMs: one DM per member set
+) WITH (fillfactor = 70);
+-- The public directory, in the order searchPublicRooms pages through it.
+CREATE INDEX rooms_directory ON rooms (name_key, id) WHERE kind = 'public';
+
+CREATE TABLE members (
+  room_id    text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  role       text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  joined_at  bigint NOT NULL,
+  joined_seq bigint NOT NULL DEFAULT 0,               -- seq of the member.joined event that began this membership
+  PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX members_by_user ON members (user_id);
+
+CREATE TABLE invites (
+  room_id    text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  inviter_id text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX invites_by_user ON invites (user_id, created_at);
+
+-- Every room event. The primary key (room_id, seq) makes history and resume index range scans, and rejects
+-- a second event at one position outright.
+CREATE TABLE events (
+  room_id       text COLLATE "C" NOT NULL,
+  seq           bigint NOT NULL CHECK (seq > 0),
+  id            text COLLATE "C" NOT NULL UNIQUE,
+  type          text NOT NULL,
+  sender_id     text COLLATE "C" NOT NULL,
+  body          text,
+  client_msg_id text COLLATE "C",
+  data          jsonb,
+  created_at    bigint NOT NULL,
+  PRIMARY KEY (room_id, seq)
+);
+-- Idempotency: one message per (sender, clientMsgId), across all rooms and all nodes.
+CREATE UNIQUE INDEX events_idempotency ON events (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+`,
+  },
+];
