@@ -95,6 +95,22 @@ export class Hub {
     return [...conn.rooms.keys()];
   }
 
+  /**
+   * After the bus may have dropped messages (a Redis reconnect), checks every room with local connections
+   * against the store and catches up the connections that are behind. One store read per room; a sync only
+   * where a cursor is behind the room's last seq.
+   */
+  async resyncAll(): Promise<void> {
+    for (const [roomId, conns] of [...this.byRoom]) {
+      const room = await this.opts.store.getRoom(roomId);
+      if (!room) continue;
+      for (const conn of conns) {
+        const cursor = conn.rooms.get(roomId);
+        if (cursor && !cursor.syncing && cursor.seq < room.lastSeq) void this.sync(conn, roomId, false);
+      }
+    }
+  }
+
   /** Closes every connection (graceful shutdown). */
   closeAll(code: number, reason: string): void {
     for (const conn of [...this.all]) conn.close(code, reason);
