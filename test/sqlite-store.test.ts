@@ -58,13 +58,24 @@ describe('SqliteStore specifics', () => {
       { adminIfFirst: false },
     );
 
-  it('the file is in WAL mode and the store connection uses synchronous=FULL', () => {
+  it('the file is in WAL mode; commits resolve only after an fdatasync of the WAL that followed them', async () => {
     // journal_mode=WAL is persistent in the file: any connection sees it.
     expect(openRaw().pragma('journal_mode', { simple: true })).toBe('wal');
     // synchronous is per connection, so it must be checked on the store's own connection.
     const db: unknown = Reflect.get(h.store, 'db');
     expect(db).toBeInstanceOf(Database);
-    expect((db as Database.Database).pragma('synchronous', { simple: true })).toBe(2); // 2 = FULL
+    // NORMAL (1): SQLite does not fsync at commit; the store fdatasyncs the WAL itself before resolving.
+    expect((db as Database.Database).pragma('synchronous', { simple: true })).toBe(1);
+    const stats = Reflect.get(h.store, 'stats') as { fsyncs: number; commits: number };
+    const before = stats.fsyncs;
+    const settled: number[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => user(h.store, `durable${i}`).then(() => settled.push(stats.fsyncs))),
+    );
+    // Every write resolved after at least one fsync that began after it; 50 writes shared far fewer fsyncs.
+    expect(settled.every((n) => n > before)).toBe(true);
+    expect(stats.fsyncs - before).toBeGreaterThan(0);
+    expect(stats.fsyncs - before).toBeLessThan(50);
     expect((db as Database.Database).pragma('foreign_keys', { simple: true })).toBe(1);
   });
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -94,9 +94,12 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk before any
- * promise resolves. Message appends arriving in the same event-loop turn are group-committed: one
- * transaction and one fsync for the lot.
+ * The embedded store: one SQLite file in WAL mode. Durability without blocking the event loop: SQLite commits
+ * with synchronous=NORMAL (the WAL is written, not fsynced), then the WAL file is fdatasync'ed on libuv's thread
+ * pool, and a write's promise resolves only after an fdatasync that started after its commit finished — as
+ * durable as synchronous=FULL, but a 1–2 ms disk flush no longer stalls every socket. fsyncs run back to back
+ * and each covers every commit before it (group commit). Message appends arriving in the same event-loop turn
+ * also share one transaction.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -105,15 +108,18 @@ export class SqliteStore implements Store {
   private pending: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
+  private readonly file: string;
   private readonly stmt;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+    this.file = opts.file;
     this.db = new Database(opts.file);
     this.now = opts.now ?? Date.now;
     this.maxBatch = opts.maxBatch ?? 1000;
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    // NORMAL: commits write the WAL but do not fsync it; durable() does that off the event loop.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     // SQLite's lower() and LIKE fold ASCII only; search must fold "Élodie" like "elodie".
@@ -202,13 +208,53 @@ export class SqliteStore implements Store {
     return event;
   }
 
-  private tx<T>(fn: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new ChatError('unavailable', { message: 'Store is closed.' }));
+  private async tx<T>(fn: () => T): Promise<T> {
+    if (this.closed) throw new ChatError('unavailable', { message: 'Store is closed.' });
+    const result = this.db.transaction(fn).immediate();
+    await this.durable();
+    return result;
+  }
+
+  /** Counters for tests and diagnostics. */
+  readonly stats = { fsyncs: 0, commits: 0 };
+  private walFd: number | undefined;
+  /** The fdatasync running now, and the callers waiting for the one after it. */
+  private syncing = false;
+  private waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  /**
+   * Resolves once everything committed before this call is on disk: waits for an fdatasync of the WAL that
+   * starts after the call. Concurrent callers share fsyncs.
+   */
+  private durable(): Promise<void> {
+    this.stats.commits++;
+    if (this.file === ':memory:') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.syncing) this.syncNext();
+    });
+  }
+
+  private syncNext(): void {
+    const group = this.waiting;
+    if (group.length === 0) return;
+    this.waiting = [];
+    this.syncing = true;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      this.syncing = false;
+      this.stats.fsyncs++;
+      if (err) {
+        const error = new ChatError('unavailable', { message: `Storage sync failed: ${err.message}` });
+        for (const w of group) w.reject(error);
+      } else for (const w of group) w.resolve();
+      this.syncNext();
+    };
     try {
-      return Promise.resolve(this.db.transaction(fn).immediate());
+      this.walFd ??= openSync(`${this.file}-wal`, 'r+');
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return done(err as NodeJS.ErrnoException);
     }
+    fdatasync(this.walFd, done);
   }
 
   private read<T>(fn: () => T): Promise<T> {
@@ -637,11 +683,19 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(error);
       return;
     }
-    batch.forEach((p, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) p.resolve(o.value);
-      else p.reject(o.error);
-    });
+    this.durable().then(
+      () =>
+        batch.forEach((p, i) => {
+          const o = outcomes[i]!;
+          if (o.ok) p.resolve(o.value);
+          else p.reject(o.error);
+        }),
+      (err: unknown) => {
+        // The commit may or may not have reached the disk: never ack it. A retry with the same clientMsgId
+        // finds the message if it was kept.
+        for (const p of batch) p.reject(err);
+      },
+    );
   }
 
   listEvents(
@@ -668,11 +722,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.flush();
     this.closed = true;
+    // Let the last commits reach the disk (and their promises settle) before the file goes away.
+    if (this.file !== ':memory:')
+      await new Promise<void>((resolve) => {
+        this.waiting.push({ resolve, reject: () => resolve() });
+        if (!this.syncing) this.syncNext();
+      });
+    if (this.walFd !== undefined) closeSync(this.walFd);
     this.db.close();
-    return Promise.resolve();
   }
 }
