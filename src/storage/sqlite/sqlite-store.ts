@@ -179,6 +179,17 @@ export class SqliteStore implements Store {
     }
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+  /** A prepared statement for `sql`, compiled once. Bounded: IN-lists of many lengths must not grow it forever. */
+  private q(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      if (this.statements.size >= 500) this.statements.clear();
+      this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    }
+    return stmt;
+  }
+
   /** Appends one event inside the caller's transaction; returns it. */
   private appendTx(
     roomId: string,
@@ -324,9 +335,9 @@ export class SqliteStore implements Store {
   updateProfile(id: string, patch: { displayName?: string; statusText?: string }): Promise<UserRecord> {
     return this.tx(() => {
       if (patch.displayName !== undefined)
-        this.db.prepare('UPDATE users SET display_name = ? WHERE id = ?').run(patch.displayName, id);
+        this.q('UPDATE users SET display_name = ? WHERE id = ?').run(patch.displayName, id);
       if (patch.statusText !== undefined)
-        this.db.prepare('UPDATE users SET status_text = ? WHERE id = ?').run(patch.statusText, id);
+        this.q('UPDATE users SET status_text = ? WHERE id = ?').run(patch.statusText, id);
       const r = this.stmt.userById.get(id) as Row | undefined;
       if (!r) throw new ChatError('user_not_found');
       return toUser(r);
@@ -335,13 +346,13 @@ export class SqliteStore implements Store {
 
   setPasswordHash(id: string, hash: string): Promise<void> {
     return this.tx(() => {
-      this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
+      this.q('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
     });
   }
 
   setServerRole(id: string, role: ServerRole): Promise<void> {
     return this.tx(() => {
-      this.db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, id);
+      this.q('UPDATE users SET role = ? WHERE id = ?').run(role, id);
     });
   }
 
@@ -358,7 +369,7 @@ export class SqliteStore implements Store {
 
   getSessionByTokenHash(tokenHash: string): Promise<{ session: SessionRecord; user: UserRecord } | null> {
     return this.read(() => {
-      const s = this.db.prepare('SELECT * FROM sessions WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+      const s = this.q('SELECT * FROM sessions WHERE token_hash = ?').get(tokenHash) as Row | undefined;
       if (!s) return null;
       const u = this.stmt.userById.get(s.user_id) as Row | undefined;
       return u ? { session: toSession(s), user: toUser(u) } : null;
@@ -375,15 +386,13 @@ export class SqliteStore implements Store {
 
   listSessions(userId: string): Promise<SessionRecord[]> {
     return this.read(() =>
-      (this.db.prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(
-        toSession,
-      ),
+      (this.q('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(toSession),
     );
   }
 
   deleteSession(userId: string, sessionId: string): Promise<boolean> {
     return this.tx(
-      () => this.db.prepare('DELETE FROM sessions WHERE id = ? AND user_id = ?').run(sessionId, userId).changes > 0,
+      () => this.q('DELETE FROM sessions WHERE id = ? AND user_id = ?').run(sessionId, userId).changes > 0,
     );
   }
 
@@ -507,7 +516,7 @@ export class SqliteStore implements Store {
 
   countRoomsOf(userId: string): Promise<number> {
     return this.read(
-      () => (this.db.prepare('SELECT count(*) AS n FROM members WHERE user_id = ?').get(userId) as { n: number }).n,
+      () => (this.q('SELECT count(*) AS n FROM members WHERE user_id = ?').get(userId) as { n: number }).n,
     );
   }
 
@@ -522,8 +531,7 @@ export class SqliteStore implements Store {
         this.db
           .prepare('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?')
           .run(patch.name, patch.name.toLowerCase(), roomId);
-      if (patch.topic !== undefined)
-        this.db.prepare('UPDATE rooms SET topic = ? WHERE id = ?').run(patch.topic, roomId);
+      if (patch.topic !== undefined) this.q('UPDATE rooms SET topic = ? WHERE id = ?').run(patch.topic, roomId);
       const event = this.appendTx(roomId, 'room.updated', actorId, { data: { ...patch } });
       return { room: toRoom(this.stmt.roomById.get(roomId) as Row), event };
     });
@@ -547,7 +555,7 @@ export class SqliteStore implements Store {
 
   listMemberIds(roomId: string): Promise<string[]> {
     return this.read(() =>
-      (this.db.prepare('SELECT user_id FROM members WHERE room_id = ?').all(roomId) as { user_id: string }[]).map(
+      (this.q('SELECT user_id FROM members WHERE room_id = ?').all(roomId) as { user_id: string }[]).map(
         (r) => r.user_id,
       ),
     );
@@ -557,7 +565,7 @@ export class SqliteStore implements Store {
     return this.read(
       () =>
         (
-          this.db.prepare('SELECT count(*) AS n FROM members WHERE room_id = ? AND role = ?').get(roomId, role) as {
+          this.q('SELECT count(*) AS n FROM members WHERE room_id = ? AND role = ?').get(roomId, role) as {
             n: number;
           }
         ).n,
@@ -605,9 +613,7 @@ export class SqliteStore implements Store {
   }
 
   hasInvite(roomId: string, userId: string): Promise<boolean> {
-    return this.read(
-      () => !!this.db.prepare('SELECT 1 FROM invites WHERE room_id = ? AND user_id = ?').get(roomId, userId),
-    );
+    return this.read(() => !!this.q('SELECT 1 FROM invites WHERE room_id = ? AND user_id = ?').get(roomId, userId));
   }
 
   listInvites(userId: string): Promise<Invite[]> {
@@ -718,7 +724,7 @@ export class SqliteStore implements Store {
 
   ping(): Promise<void> {
     return this.read(() => {
-      this.db.prepare('SELECT 1').get();
+      this.q('SELECT 1').get();
     });
   }
 
