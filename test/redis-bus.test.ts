@@ -208,6 +208,81 @@ describe('RedisBus specifics', () => {
     await waitFor(() => rec.has('publishing to redis again'), { what: 'the recovery log line' });
   });
 
+  it('heals what an outage lost: onRecovered after re-subscribing, the last dropped event republished, onSubscribed on confirmation', async () => {
+    const prefix = uniquePrefix();
+    const recovered: string[] = [];
+    const subscribed: string[] = [];
+    const make = async (name: string) => {
+      const bus = new RedisBus({
+        redis: redis.url,
+        prefix,
+        onRecovered: () => recovered.push(name),
+        onSubscribed: (topic) => subscribed.push(`${name} ${topic}`),
+      });
+      open.push(bus);
+      await waitFor(
+        () =>
+          bus.ping().then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 15_000, intervalMs: 20, what: 'the bus to connect' },
+      );
+      return bus;
+    };
+    const a = await make('a');
+    const b = await make('b');
+    const topic = 'room:heal';
+    const onB = recorder();
+    b.subscribe(topic, onB.handler);
+    await waitFor(() => subscribed.includes(`b ${topic}`), { what: 'onSubscribed after SUBSCRIBE is confirmed' });
+    expect(recovered).toEqual([]); // the first connect is not a recovery
+
+    const event = (seq: number): BusMessage => ({
+      kind: 'event',
+      event: {
+        id: `e_${seq}`,
+        roomId: 'heal',
+        seq,
+        type: 'message',
+        senderId: 'u_1',
+        body: `m${seq}`,
+        clientMsgId: null,
+        data: null,
+        createdAt: new Date(0).toISOString(),
+      },
+    });
+    // A Redis restart: both subscribers re-subscribe, then report it (the server then resyncs from the store,
+    // which covers whatever was published while they were away).
+    await redis.restart();
+    await waitFor(() => recovered.includes('a') && recovered.includes('b'), {
+      timeoutMs: 20_000,
+      what: 'onRecovered on both nodes',
+    });
+    await flows(a, topic, onB);
+
+    // Only a's publisher drops (b stays subscribed): what a publishes meanwhile is lost remotely, and the last
+    // event of the topic is published again once a's publisher is back, so b's hub sees the gap.
+    const admin = new Redis(redis.url);
+    raw.push(admin);
+    const clients = (await admin.client('LIST')) as string;
+    const pubId = /id=(\d+) .*name=relaychat-bus-pub-/.exec(
+      clients.split('\n').find((l) => l.includes(`name=relaychat-bus-pub-${a.nodeId}`)) ?? '',
+    )?.[1];
+    expect(pubId).toBeDefined();
+    onB.got.length = 0;
+    await admin.client('KILL', 'ID', pubId!);
+    const pubOf = (bus: RedisBus) => (bus as unknown as { pub: Redis }).pub;
+    await waitFor(() => pubOf(a).status !== 'ready', { timeoutMs: 5000, intervalMs: 0, what: 'a’s publisher to drop' });
+    for (const seq of [7, 8, 9]) await a.publish(topic, event(seq));
+    await waitFor(() => onB.got.some((m) => m.kind === 'event' && m.event.seq === 9), {
+      timeoutMs: 20_000,
+      what: 'the republished last event',
+    });
+    const seqs = onB.got.flatMap((m) => (m.kind === 'event' ? [m.event.seq] : []));
+    expect(seqs).toEqual([9]);
+  });
+
   it('subscribes in Redis only while a local handler needs the topic', async () => {
     const {
       prefix,

@@ -38,15 +38,22 @@ export class RoomService {
   async ensureLobby(): Promise<Room> {
     const existing = await this.ctx.store.getRoom(LOBBY_ROOM_ID);
     if (existing) return existing;
-    const { room } = await this.ctx.store.createRoom({
-      id: LOBBY_ROOM_ID,
-      kind: 'public',
-      name: 'Lobby',
-      topic: 'Everyone is here. Say hello!',
-      createdBy: SYSTEM_USER_ID,
-      members: [],
-    });
-    return room;
+    try {
+      const { room } = await this.ctx.store.createRoom({
+        id: LOBBY_ROOM_ID,
+        kind: 'public',
+        name: 'Lobby',
+        topic: 'Everyone is here. Say hello!',
+        createdBy: SYSTEM_USER_ID,
+        members: [],
+      });
+      return room;
+    } catch (err) {
+      // Cluster nodes starting at once race to create it: the loser finds the winner's lobby.
+      const created = await this.ctx.store.getRoom(LOBBY_ROOM_ID);
+      if (created) return created;
+      throw err;
+    }
   }
 
   /** New users join the lobby; called once after registration. */

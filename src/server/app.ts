@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -15,7 +17,8 @@ import { InMemoryRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { RoomService } from '../core/rooms.js';
 import type { Store } from '../core/store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
-import type { Config } from './config.js';
+import { openClusterPorts } from './cluster.js';
+import { trustProxyOption, type Config } from './config.js';
 import { installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
 import { accountRoutes } from './http/routes/accounts.js';
@@ -31,11 +34,23 @@ export interface ChatServer {
   services: Services;
   gateway: Gateway;
   hub: Hub;
+  /** This node's name (NODE_ID, or random per start): in logs, `/readyz` and Redis. */
+  nodeId: string;
   /** Starts listening; resolves to the base URL (http://host:port). */
   listen(): Promise<string>;
+  /** From now on `/readyz` answers 503 (draining); everything else keeps working. */
+  drain(): void;
+  /**
+   * What SIGTERM does: drain, wait DRAIN_DELAY_MS so the load balancer sees it (skipped when nothing checked
+   * `/readyz` in the last minute), then close(). A close() meanwhile cuts the wait short.
+   */
+  shutdown(): Promise<void>;
   /** Graceful stop: close 1001 to clients, flush and close storage. Idempotent. */
   close(): Promise<void>;
 }
+
+/** A drain waits only if a load balancer is watching: a `/readyz` check came in within this window. */
+const DRAIN_WATCH_WINDOW_MS = 60_000;
 
 /** Ports a deployment may swap (the cluster passes PostgreSQL/Redis ones); embedded defaults otherwise. */
 export interface Adapters {
@@ -82,16 +97,47 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
 
 /** The composition root: wires config, ports, domain and transports into one server. */
 export async function createChatServer(config: Config, adapters: Adapters = {}): Promise<ChatServer> {
+  const nodeId = config.nodeId || randomBytes(4).toString('hex');
+  const clustered = Boolean(config.databaseUrl || config.redisUrl || config.nodeId);
   const log =
     adapters.logger ??
-    pino({ level: config.logLevel, redact: ['req.headers.authorization', 'token', '*.token', '*.password'] });
-  const services = buildDomain(config, adapters, log);
+    pino({
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'token', '*.token', '*.password'],
+      ...(clustered ? { base: { pid: process.pid, hostname: hostname(), node: nodeId } } : {}),
+    });
+  // DATABASE_URL / REDIS_URL select the cluster ports (adapters passed in still win).
+  const ports = await openClusterPorts(config, nodeId, log, {
+    store: !!adapters.store,
+    bus: !!adapters.bus,
+    presence: !!adapters.presence,
+    limiter: !!adapters.limiter,
+  });
+  let services: Services;
+  try {
+    services = buildDomain(
+      config,
+      {
+        ...adapters,
+        store: adapters.store ?? ports.store,
+        bus: adapters.bus ?? ports.bus,
+        presence: adapters.presence ?? ports.presence,
+        limiter: adapters.limiter ?? ports.limiter,
+      },
+      log,
+    );
+    await services.rooms.ensureLobby();
+  } catch (err) {
+    await ports.close();
+    throw err;
+  }
   const { ctx } = services;
-  await services.rooms.ensureLobby();
 
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.maxHttpBodyBytes,
+    // Behind a load balancer: req.ip (per-IP limits, logs) from X-Forwarded-For when the peer is trusted.
+    trustProxy: trustProxyOption(config.trustProxy),
   });
   installJsonParser(app);
   installErrorHandling(app);
@@ -114,17 +160,21 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
     (err) => log.warn({ err }, 'presence flush failed'),
   );
+  ports.wire({ hub, notifier, store: ctx.store });
   const gateway = new Gateway(config, services, hub, notifier, log);
-  systemRoutes(app, services, gateway);
+  const readiness = { draining: false, lastCheckAt: 0, nodeId };
+  systemRoutes(app, services, gateway, readiness);
   webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
   let closed: Promise<void> | undefined;
-  return {
+  let endDrainWait: (() => void) | undefined;
+  const server: ChatServer = {
     app,
     services,
     gateway,
     hub,
+    nodeId,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       const addr = app.server.address();
@@ -132,7 +182,27 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       return `http://${host}:${addr.port}`;
     },
+    drain() {
+      readiness.draining = true;
+    },
+    async shutdown() {
+      server.drain();
+      const watched = readiness.lastCheckAt > 0 && Date.now() - readiness.lastCheckAt < DRAIN_WATCH_WINDOW_MS;
+      if (watched && config.drainDelayMs > 0 && !closed) {
+        log.info({ drainDelayMs: config.drainDelayMs }, 'draining: /readyz answers 503 before connections close');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, config.drainDelayMs);
+          endDrainWait = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      await server.close();
+    },
     close() {
+      endDrainWait?.();
+      readiness.draining = true;
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
         notifier.close();
@@ -149,4 +219,5 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       return closed;
     },
   };
+  return server;
 }

@@ -166,6 +166,65 @@ export const SETTINGS = {
     default: true,
     doc: 'The first account registered becomes server admin.',
   },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    schema: z.string().regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/database'),
+    default: '',
+    doc: 'PostgreSQL connection string (`postgres://…`): use PostgreSQL instead of the embedded SQLite store.',
+  },
+  databasePoolSize: {
+    env: 'DATABASE_POOL_SIZE',
+    schema: int(1, 1000),
+    default: 10,
+    doc: 'PostgreSQL connections per node (nodes × this must fit `max_connections`).',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    schema: z.string().regex(/^rediss?:\/\//, 'expected redis://[:password@]host:port[/db]'),
+    default: '',
+    doc: 'Redis URL (`redis://…`): cross-node fan-out, presence and rate limits in Redis (cluster mode).',
+  },
+  redisPrefix: {
+    env: 'REDIS_PREFIX',
+    schema: z.string().min(1).max(100),
+    default: 'relaychat:',
+    doc: "Prefix of this deployment's Redis keys and channels (deployments sharing one Redis need distinct ones).",
+  },
+  nodeId: {
+    env: 'NODE_ID',
+    schema: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only'),
+    default: '',
+    doc: 'Name of this node in logs, `/readyz` and Redis (letters, digits, `_`, `-`); empty = random per start.',
+  },
+  presenceHeartbeatMs: {
+    env: 'PRESENCE_HEARTBEAT_MS',
+    schema: int(100, 600000),
+    default: 5000,
+    doc: 'Cluster: how often a node renews its presence in Redis and sweeps dead nodes.',
+  },
+  presenceTtlMs: {
+    env: 'PRESENCE_TTL_MS',
+    schema: int(200, 3600000),
+    default: 15000,
+    doc: 'Cluster: a node silent this long counts as dead and its users go offline (within TTL + heartbeat).',
+  },
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    schema: z
+      .string()
+      .regex(
+        /^(true|false|\d+|[\d.:a-fA-F/]+(,\s*[\d.:a-fA-F/]+)*)$/,
+        'expected true, false, a hop count, or comma-separated proxy addresses/CIDRs',
+      ),
+    default: 'false',
+    doc: 'Behind a load balancer: take the client IP from `X-Forwarded-For` when the peer is a trusted proxy (`true`, a hop count, or addresses/CIDRs like `10.0.0.0/8,127.0.0.1`).',
+  },
+  drainDelayMs: {
+    env: 'DRAIN_DELAY_MS',
+    schema: int(0, 600000),
+    default: 3000,
+    doc: 'On SIGTERM, time `/readyz` answers 503 (draining) before connections are closed, so the load balancer stops routing here first. Skipped when no `/readyz` check came in during the last minute.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -183,6 +242,16 @@ export const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.t
 
 /** A bad setting: the message is one line naming it, for the operator. */
 export class ConfigError extends Error {}
+
+/** Fastify's `trustProxy` from the TRUST_PROXY setting: a boolean, a hop count, or a list of addresses/CIDRs. */
+export function trustProxyOption(value: string): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_addr, hop) => hop < hops; // trust the nearest `hops` proxies
+  }
+  return value.split(',').map((a) => a.trim());
+}
 
 /** Reads settings from CLI flags (first), then env vars, then defaults; validates each. */
 export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Config {
@@ -213,6 +282,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     out[key] = parsed.data;
   }
   out.dataDir = resolve(out.dataDir as string);
+  if ((out.presenceTtlMs as number) <= (out.presenceHeartbeatMs as number)) {
+    throw new ConfigError(
+      `Invalid setting PRESENCE_TTL_MS (--presence-ttl-ms) = ${String(out.presenceTtlMs)}: must be longer than PRESENCE_HEARTBEAT_MS (${String(out.presenceHeartbeatMs)})`,
+    );
+  }
   return out as Config;
 }
 

@@ -14,15 +14,25 @@ try {
 
 const server = await createChatServer(config);
 const url = await server.listen();
-server.app.log.info({ url, dataDir: config.dataDir }, `relaychat listening on ${url}`);
+const storage = config.databaseUrl ? 'postgresql' : 'sqlite';
+const bus = config.redisUrl ? 'redis' : 'in-process';
+server.app.log.info(
+  { url, storage, bus, ...(config.databaseUrl ? {} : { dataDir: config.dataDir }) },
+  `relaychat listening on ${url}`,
+);
 
+// First signal: drain (readyz 503 for DRAIN_DELAY_MS when a load balancer watches), then close gracefully.
+// A second signal skips what is left of the drain delay.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) {
+      void server.close();
+      return;
+    }
     stopping = true;
     server.app.log.info({ signal }, 'shutting down');
-    server.close().then(
+    server.shutdown().then(
       () => process.exit(0),
       (err: unknown) => {
         server.app.log.error({ err }, 'shutdown failed');

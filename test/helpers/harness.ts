@@ -1,13 +1,48 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
 import type { PublicUser } from '../../src/protocol/model.js';
 import { createChatServer, type Adapters, type ChatServer } from '../../src/server/app.js';
 import { configWith, type Config } from '../../src/server/config.js';
+import { PgStore } from '../../src/storage/postgres/pg-store.js';
+import { startPostgres, type PgTestServer } from './postgres.js';
+import { startRedis, uniquePrefix, type RedisTestServer } from './redis.js';
+
+/**
+ * Which backend `startServer` runs on. `embedded` (default): SQLite and the in-process bus. `cluster`
+ * (RELAYCHAT_TEST_BACKEND=cluster, the `cluster` vitest project): PostgreSQL and Redis, selected through the same
+ * DATABASE_URL/REDIS_URL settings a deployment uses — one PostgreSQL and one Redis per test file, a fresh database
+ * and key prefix per server — so the end-to-end suites prove every guarantee on both.
+ */
+export const backend: 'embedded' | 'cluster' =
+  process.env.RELAYCHAT_TEST_BACKEND === 'cluster' ? 'cluster' : 'embedded';
+
+const TEMPLATE_DB = 'relaychat_template';
+let clusterBackends: Promise<{ pg: PgTestServer; redis: RedisTestServer }> | undefined;
+
+/** Started on first use in a test file, stopped after it. A migrated template makes each database cheap. */
+function clusterBackendsOnce(): Promise<{ pg: PgTestServer; redis: RedisTestServer }> {
+  clusterBackends ??= (async () => {
+    const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+    await pg.createDatabase({ prefix: 'x' }).then(async (db) => {
+      await (await PgStore.open({ connectionString: db.url })).close();
+      await pg.admin(`ALTER DATABASE ${db.name} RENAME TO ${TEMPLATE_DB}`);
+    });
+    return { pg, redis };
+  })();
+  return clusterBackends;
+}
+
+if (backend === 'cluster') {
+  afterAll(async () => {
+    const b = await clusterBackends?.catch(() => undefined);
+    await Promise.all([b?.pg.destroy(), b?.redis.stop()]);
+  }, 30_000);
+}
 
 /** Test defaults: loopback, any free port, cheap password hashing, generous limits (tests of limits lower them). */
 export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
@@ -50,8 +85,18 @@ export async function startServer(
   adapters: Pick<Adapters, 'webDir'> = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'relaychat-test-'));
+  let dropDatabase = async () => {};
+  if (backend === 'cluster') {
+    const { pg, redis } = await clusterBackendsOnce();
+    const db = await pg.createDatabase({ template: TEMPLATE_DB });
+    dropDatabase = () => pg.dropDatabase(db.name);
+    overrides = { databaseUrl: db.url, redisUrl: redis.url, redisPrefix: uniquePrefix(), ...overrides };
+  }
   let config = testConfig(dataDir, overrides);
   let server = await createChatServer(config, adapters);
+  if (backend === 'cluster' && !(server.services.ctx.store instanceof PgStore)) {
+    throw new Error('RELAYCHAT_TEST_BACKEND=cluster but the server did not pick the PostgreSQL store');
+  }
   const url = await server.listen();
   const port = Number(new URL(url).port);
   const t: TestServer = {
@@ -71,6 +116,7 @@ export async function startServer(
   onTestFinished(async () => {
     await t.server.close();
     rmSync(dataDir, { recursive: true, force: true });
+    await dropDatabase().catch(() => {});
   });
   return t;
 }

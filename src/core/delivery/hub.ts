@@ -106,8 +106,24 @@ export class Hub {
       if (!room) continue;
       for (const conn of conns) {
         const cursor = conn.rooms.get(roomId);
-        if (cursor && !cursor.syncing && cursor.seq < room.lastSeq) void this.sync(conn, roomId, false);
+        if (!cursor) continue;
+        // A catch-up in progress may have read before the lost events were committed: one more round.
+        if (cursor.syncing) cursor.dirty = true;
+        else if (cursor.seq < room.lastSeq) void this.sync(conn, roomId, false);
       }
+    }
+  }
+
+  /**
+   * The bus confirmed this node's subscription to a room only now (a network bus subscribes asynchronously):
+   * events published before that were not heard, so every local connection of the room reads the store once.
+   */
+  resyncRoom(roomId: string): void {
+    for (const conn of this.byRoom.get(roomId) ?? []) {
+      const cursor = conn.rooms.get(roomId);
+      if (!cursor) continue;
+      if (cursor.syncing) cursor.dirty = true;
+      else void this.sync(conn, roomId, false);
     }
   }
 

@@ -24,6 +24,15 @@ import { InProcessBus } from '../../core/in-process-bus.js';
  * - Redis down: `publish` still delivers locally, drops the remote copy at once and logs it (once per outage);
  *   it never rejects. ioredis reconnects and re-subscribes every channel by itself; subscription changes made
  *   meanwhile are queued and sent after that. `ping` rejects until both connections are up again.
+ * - Healing what an outage lost, in both directions (the store has it all; receivers only need to notice):
+ *   - This node missed what others published while its subscriber was away: once the subscriber is back and
+ *     every channel re-subscribed, `onRecovered` fires; the server runs `Hub.resyncAll()`, which reads the store
+ *     for every room with local connections. Anything committed later arrives live.
+ *   - Others missed what this node could not publish: for each room topic, the last dropped `event` is kept
+ *     (bounded) and published again as soon as publishing works (on reconnect, or after the next successful
+ *     publish). A receiver that missed earlier events sees a gap and reads them from the store; one that has it
+ *     drops it by seq. Other kinds (typing, presence, user and server-wide notices) are not replayed: they are
+ *     ephemeral, or reach the user at their next reconnect (`welcome` lists their rooms).
  * - Pub/sub ignores the database number: channels of deployments sharing one Redis are kept apart only by
  *   the prefix.
  */
@@ -36,6 +45,10 @@ export class RedisBus extends InProcessBus {
   private readonly log: RedisLog;
   private readonly pingTimeoutMs: number;
   private droppedInOutage = 0;
+  /** Per room topic, the last event this node could not publish: published again once Redis takes them. */
+  private readonly unsent = new Map<string, BusMessage>();
+  private readonly onRecovered: () => void;
+  private readonly onSubscribed: (topic: string) => void;
   private closed = false;
 
   constructor(opts: RedisBusOptions) {
@@ -60,8 +73,28 @@ export class RedisBus extends InProcessBus {
       // Subscription changes made while Redis is away are queued and must survive any outage.
       maxRetriesPerRequest: null,
     });
-    watchConnection(this.pub, 'bus publisher', log, () => this.reportRecovered());
-    watchConnection(this.sub, 'bus subscriber', log);
+    this.onRecovered = opts.onRecovered ?? (() => {});
+    this.onSubscribed = opts.onSubscribed ?? (() => {});
+    watchConnection(this.pub, 'bus publisher', log, () => {
+      this.reportRecovered();
+      this.republish();
+    });
+    let subscribed = false;
+    watchConnection(this.sub, 'bus subscriber', log, () => {
+      if (!subscribed) {
+        subscribed = true; // the first connect: nothing was missed yet
+        return;
+      }
+      // ioredis emits 'ready' just before it re-subscribes; a PING queued after those SUBSCRIBEs answers once
+      // they are in place, so nothing published from then on can be missed by the resync that follows.
+      setImmediate(() => {
+        if (this.closed) return;
+        this.sub.ping().then(
+          () => !this.closed && this.recovered(),
+          (err: unknown) => this.log.warn({ err }, 'bus subscriber ping after reconnect failed'),
+        );
+      });
+    });
     this.sub.on('message', (channel: string, payload: string) => this.receive(channel, payload));
   }
 
@@ -69,13 +102,15 @@ export class RedisBus extends InProcessBus {
     this.deliverLocal(topic, message);
     if (this.closed) return Promise.resolve();
     if (this.pub.status !== 'ready') {
-      this.reportDropped(new Error(`redis connection is ${this.pub.status}`), topic);
+      this.reportDropped(new Error(`redis connection is ${this.pub.status}`), topic, message);
       return Promise.resolve();
     }
     const envelope: Envelope = { o: this.nodeId, m: message };
     return this.pub.publish(this.prefix + topic, JSON.stringify(envelope)).then(
-      () => undefined,
-      (err: unknown) => this.reportDropped(err, topic),
+      () => {
+        if (this.unsent.size > 0) this.republish();
+      },
+      (err: unknown) => this.reportDropped(err, topic, message),
     );
   }
 
@@ -83,9 +118,12 @@ export class RedisBus extends InProcessBus {
     const first = !this.handlers.has(topic);
     super.subscribe(topic, handler);
     if (first && !this.closed) {
-      this.sub
-        .subscribe(this.prefix + topic)
-        .catch((err: unknown) => this.log.error({ err, topic }, 'bus subscribe failed'));
+      this.sub.subscribe(this.prefix + topic).then(
+        () => {
+          if (!this.closed && this.handlers.has(topic)) this.callHook('onSubscribed', () => this.onSubscribed(topic));
+        },
+        (err: unknown) => this.log.error({ err, topic }, 'bus subscribe failed'),
+      );
     }
   }
 
@@ -136,9 +174,38 @@ export class RedisBus extends InProcessBus {
     this.deliverLocal(topic, envelope.m);
   }
 
-  private reportDropped(err: unknown, topic: string): void {
+  private reportDropped(err: unknown, topic: string, message: BusMessage): void {
     if (this.droppedInOutage++ === 0) {
       this.log.warn({ err, topic }, 'bus could not publish to redis; delivered on this node only');
+    }
+    if (message.kind !== 'event') return;
+    const last = this.unsent.get(topic);
+    if (last?.kind === 'event' && last.event.seq > message.event.seq) return;
+    if (last || this.unsent.size < MAX_UNSENT_TOPICS) this.unsent.set(topic, message);
+  }
+
+  /** Publishes the last dropped event of each room again, so other nodes notice their gap. */
+  private republish(): void {
+    if (this.closed || this.unsent.size === 0 || this.pub.status !== 'ready') return;
+    const batch = [...this.unsent];
+    this.unsent.clear();
+    for (const [topic, message] of batch) {
+      const envelope: Envelope = { o: this.nodeId, m: message };
+      this.pub.publish(this.prefix + topic, JSON.stringify(envelope)).catch((err: unknown) => {
+        this.reportDropped(err, topic, message);
+      });
+    }
+  }
+
+  private recovered(): void {
+    this.callHook('onRecovered', this.onRecovered);
+  }
+
+  private callHook(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err }, `bus ${name} handler failed`);
     }
   }
 
@@ -164,7 +231,20 @@ export interface RedisBusOptions {
   publishTimeoutMs?: number;
   /** Longest `ping` waits for Redis. Default 2000. */
   pingTimeoutMs?: number;
+  /**
+   * Called when the subscriber connection is back after a loss and subscribed again: messages published
+   * meanwhile were missed, so resync from the store (the server runs `Hub.resyncAll()`).
+   */
+  onRecovered?: () => void;
+  /**
+   * Called when Redis confirms this node's subscription to a new topic. Until then messages published by other
+   * nodes were not heard, though local handlers were already registered: the server resyncs that room.
+   */
+  onSubscribed?: (topic: string) => void;
 }
+
+/** Room topics whose last dropped event is remembered for republishing; beyond that, receivers heal on the next event. */
+const MAX_UNSENT_TOPICS = 10_000;
 
 /** The logger the Redis adapters use: a subset of pino's. */
 export interface RedisLog {

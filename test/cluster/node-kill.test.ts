@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatApi } from '../../src/client/api.js';
+import { connectionsPerNode, report, sleep, Traffic, until, useCluster } from './fixture.js';
+
+describe('cluster: a node is killed (kill -9)', () => {
+  const cluster = useCluster();
+
+  it('its clients reconnect through the load balancer and resume; nothing acknowledged is lost or doubled', async () => {
+    const c = cluster();
+    const traffic = new Traffic(c.url);
+    await traffic.setup({ users: 9, rooms: 2, tag: 'kill' });
+    const spread = await connectionsPerNode(c);
+    expect(
+      Object.values(spread).every((n) => n > 0),
+      `clients on every node: ${JSON.stringify(spread)}`,
+    ).toBe(true);
+    const victim = c.nodes[1]!;
+
+    // A user connected straight to the victim, outside the SDK: it will not come back, so it must go offline.
+    const ghostApi = new ChatApi(c.url);
+    const ghost = await ghostApi.register(`killghost${process.pid}`, 'correct horse battery');
+    await ghostApi.join(traffic.rooms[0]!);
+    const ghostWs = new WebSocket(`${victim.url.replace('http', 'ws')}/ws`);
+    ghostWs.on('error', () => {});
+    await new Promise((r) => ghostWs.once('open', r));
+    ghostWs.send(JSON.stringify({ type: 'hello', v: 1, token: ghost.token }));
+    const watcher = traffic.members[0]!;
+    let ghostOfflineAt = 0;
+    watcher.client.on('presence', (p) => {
+      if (p.changes.some((ch) => ch.userId === ghost.user.id && ch.status === 'offline')) ghostOfflineAt ||= Date.now();
+    });
+
+    traffic.start({ senders: 6, intervalMs: 40 });
+    await sleep(2500);
+    const ackedBeforeKill = traffic.maxAcked();
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    await victim.exited();
+
+    // Its clients are the ones that lost their connection just now.
+    await until(() => traffic.members.some((m) => m.disconnects.some((d) => d.at >= killedAt)), 10_000, 'a disconnect');
+    await sleep(200);
+    const orphans = traffic.members.filter((m) => m.disconnects.some((d) => d.at >= killedAt));
+    await until(
+      () => orphans.every((m) => m.welcomes.some((w) => w > killedAt)) && traffic.caughtUp(ackedBeforeKill, orphans),
+      20_000,
+      'the killed node’s clients to reconnect elsewhere and catch up',
+    );
+    const recoveredAt = Date.now();
+    const reconnectedAt = Math.max(...orphans.map((m) => m.welcomes.find((w) => w > killedAt)!));
+
+    await sleep(2000); // keep sending on the two survivors
+    await traffic.stop();
+    await traffic.drain();
+    await until(() => ghostOfflineAt > 0, 15_000, 'the dead node’s user to show offline');
+    const lbStates = await c.haproxy.serverStates();
+    const figures = await traffic.verify(new ChatApi(c.url, traffic.members[0]!.token));
+    traffic.close();
+    ghostWs.terminate();
+
+    report('kill -9 one of 3 nodes', figures, {
+      'clients per node before': JSON.stringify(spread),
+      'clients on the killed node': orphans.length,
+      'all of them reconnected after (s)': ((reconnectedAt - killedAt) / 1000).toFixed(2),
+      'recovery: reconnected and caught up after (s)': ((recoveredAt - killedAt) / 1000).toFixed(2),
+      'dead node’s user shown offline after (s)': ((ghostOfflineAt - killedAt) / 1000).toFixed(2),
+      'load balancer states after': JSON.stringify(lbStates),
+    });
+    expect(orphans.length).toBeGreaterThan(0);
+    // PRESENCE_TTL_MS 3000 + PRESENCE_HEARTBEAT_MS 1000 + PRESENCE_FLUSH_MS 200, and scheduling slack.
+    expect(ghostOfflineAt - killedAt).toBeLessThan(3000 + 1000 + 200 + 3000);
+    expect(lbStates[victim.name]).toMatch(/DOWN/);
+  }, 120_000);
+});

@@ -1,0 +1,109 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ChatApi } from '../src/client/api.js';
+import { loadConfig } from '../src/server/config.js';
+import { HAPROXY_TEMPLATE, renderHaproxyConfig } from '../scripts/lib/haproxy.js';
+import { hasCommand } from '../scripts/lib/proc.js';
+import { startServer } from './helpers/harness.js';
+
+describe('deployment', () => {
+  it('TRUST_PROXY: per-IP limits see the client address from X-Forwarded-For only when the proxy is trusted', async () => {
+    const register = (url: string, name: string, forwardedFor: string) =>
+      fetch(`${url}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ username: name, password: 'correct horse battery' }),
+      }).then((r) => r.status);
+    const trusted = await startServer({ trustProxy: '127.0.0.1', registrationsPerHour: 2 });
+    expect(await register(trusted.url, 'tp1', '198.51.100.1')).toBe(201);
+    expect(await register(trusted.url, 'tp2', '198.51.100.1')).toBe(201);
+    expect(await register(trusted.url, 'tp3', '198.51.100.1')).toBe(429);
+    expect(await register(trusted.url, 'tp4', '198.51.100.2')).toBe(201); // another client behind the same proxy
+    const untrusted = await startServer({ registrationsPerHour: 2 });
+    expect(await register(untrusted.url, 'tu1', '198.51.100.1')).toBe(201);
+    expect(await register(untrusted.url, 'tu2', '198.51.100.2')).toBe(201);
+    expect(await register(untrusted.url, 'tu3', '198.51.100.3')).toBe(429); // the header is not believed
+    expect(loadConfig([], { TRUST_PROXY: '2' }).trustProxy).toBe('2');
+    expect(() => loadConfig([], { TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig([], { PRESENCE_TTL_MS: '1000', PRESENCE_HEARTBEAT_MS: '1000' })).toThrow(
+      /PRESENCE_TTL_MS .* longer than PRESENCE_HEARTBEAT_MS/,
+    );
+    expect(() => loadConfig([], { DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+  });
+
+  it('draining: /readyz answers 503 at once while the API and sockets keep working; shutdown waits only when watched', async () => {
+    const srv = await startServer({ drainDelayMs: 300 });
+    const ready = await fetch(`${srv.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ok: true, node: srv.server.nodeId });
+    srv.server.drain();
+    const draining = await fetch(`${srv.url}/readyz`);
+    expect(draining.status).toBe(503);
+    expect(await draining.json()).toMatchObject({ error: { code: 'unavailable', retryable: true } });
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    const user = await new ChatApi(srv.url).register('drainee', 'correct horse battery');
+    expect(user.token).toBeTruthy();
+    const started = Date.now();
+    await srv.server.shutdown(); // /readyz was checked just now: waits DRAIN_DELAY_MS, then closes
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+
+    const unwatched = await startServer({ drainDelayMs: 5000 });
+    const t0 = Date.now();
+    await unwatched.server.shutdown(); // no load balancer ever checked: no reason to wait
+    expect(Date.now() - t0).toBeLessThan(4000);
+  });
+
+  it('deploy/haproxy.cfg renders for loopback nodes and HAProxy accepts it', () => {
+    const cfg = renderHaproxyConfig(readFileSync(HAPROXY_TEMPLATE, 'utf8'), {
+      port: 18080,
+      statsPort: 18404,
+      nodes: [
+        { name: 'node1', port: 13001 },
+        { name: 'node2', port: 13002 },
+      ],
+    });
+    expect(cfg).toContain('bind 127.0.0.1:18080');
+    expect(cfg).toContain('server node2 127.0.0.1:13002');
+    expect(cfg).not.toContain('10.0.0.11');
+    expect(cfg).toMatch(/balance leastconn/);
+    expect(cfg).toMatch(/option httpchk GET \/readyz/);
+    if (!hasCommand('haproxy')) return; // the cluster tests fail loudly without it; this one only checks syntax
+    const dir = mkdtempSync(join(tmpdir(), 'relaychat-haproxy-'));
+    try {
+      writeFileSync(join(dir, 'haproxy.cfg'), cfg);
+      execFileSync('haproxy', ['-c', '-q', '-f', join(dir, 'haproxy.cfg')], { stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the migrate command migrates the configured store and exits 0 (2 on a bad setting)', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'relaychat-migrate-'));
+    try {
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, ['--import', 'tsx', 'src/server/migrate.ts', ...args], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
+        });
+      const ok = run([]);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/SQLite schema up to date/);
+      const bad = run(['--database-url', 'nope']);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/DATABASE_URL/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('the embedded default never loads the PostgreSQL or Redis drivers (imported on demand only)', () => {
+    for (const file of ['src/server/app.ts', 'src/server/cluster.ts', 'src/server/main.ts']) {
+      const src = readFileSync(file, 'utf8');
+      expect(src, file).not.toMatch(/^import(?! type).*from '(pg|ioredis|\.\.\/storage\/(postgres|redis)\/[^']*)';$/m);
+    }
+  });
+});
