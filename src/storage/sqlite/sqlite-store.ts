@@ -15,67 +15,7 @@ import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type { NewMessage, NewRoom, NewUser, RoomPage, SessionRecord, Store, UserRecord } from '../../core/store.js';
 import { migrations } from './migrations.js';
-
-type Row = Record<string, unknown>;
-
-const iso = (ms: unknown) => new Date(ms as number).toISOString();
-
-function toUser(r: Row): UserRecord {
-  return {
-    id: r.id as string,
-    username: r.username as string,
-    displayName: r.display_name as string,
-    statusText: r.status_text as string,
-    role: r.role as ServerRole,
-    createdAt: iso(r.created_at),
-    passwordHash: r.password_hash as string,
-    deactivated: r.deactivated_at != null,
-  };
-}
-
-function toPublic(r: Row): PublicUser {
-  const { passwordHash: _p, deactivated: _d, ...pub } = toUser(r);
-  return pub;
-}
-
-function toRoom(r: Row): Room {
-  return {
-    id: r.id as string,
-    kind: r.kind as Room['kind'],
-    name: r.name as string,
-    topic: r.topic as string,
-    createdBy: r.created_by as string,
-    createdAt: iso(r.created_at),
-    lastSeq: r.last_seq as number,
-    memberCount: r.member_count as number,
-  };
-}
-
-function toEvent(r: Row): RoomEvent {
-  return {
-    id: r.id as string,
-    roomId: r.room_id as string,
-    seq: r.seq as number,
-    type: r.type as RoomEventType,
-    senderId: r.sender_id as string,
-    body: (r.body as string | null) ?? null,
-    clientMsgId: (r.client_msg_id as string | null) ?? null,
-    data: r.data == null ? null : (JSON.parse(r.data as string) as Record<string, unknown>),
-    createdAt: iso(r.created_at),
-  };
-}
-
-function toSession(r: Row): SessionRecord {
-  return {
-    id: r.id as string,
-    userId: r.user_id as string,
-    tokenHash: r.token_hash as string,
-    label: r.label as string,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    lastUsedAt: r.last_used_at as number,
-  };
-}
+import { iso, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 

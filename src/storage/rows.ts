@@ -1,0 +1,68 @@
+import type { PublicUser, Room, RoomEvent, RoomEventType, ServerRole } from '../protocol/model.js';
+import type { SessionRecord, UserRecord } from '../core/store.js';
+
+/**
+ * Row → domain mapping shared by the SQL stores: both use the same column names and store times as epoch ms.
+ * `data` arrives as JSON text from SQLite and already parsed (jsonb) from PostgreSQL.
+ */
+export type Row = Record<string, unknown>;
+
+export const iso = (ms: unknown) => new Date(ms as number).toISOString();
+
+export function toUser(r: Row): UserRecord {
+  return {
+    id: r.id as string,
+    username: r.username as string,
+    displayName: r.display_name as string,
+    statusText: r.status_text as string,
+    role: r.role as ServerRole,
+    createdAt: iso(r.created_at),
+    passwordHash: r.password_hash as string,
+    deactivated: r.deactivated_at != null,
+  };
+}
+
+export function toPublic(r: Row): PublicUser {
+  const { passwordHash: _p, deactivated: _d, ...pub } = toUser(r);
+  return pub;
+}
+
+export function toRoom(r: Row): Room {
+  return {
+    id: r.id as string,
+    kind: r.kind as Room['kind'],
+    name: r.name as string,
+    topic: r.topic as string,
+    createdBy: r.created_by as string,
+    createdAt: iso(r.created_at),
+    lastSeq: r.last_seq as number,
+    memberCount: r.member_count as number,
+  };
+}
+
+export function toEvent(r: Row): RoomEvent {
+  const data = typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data;
+  return {
+    id: r.id as string,
+    roomId: r.room_id as string,
+    seq: r.seq as number,
+    type: r.type as RoomEventType,
+    senderId: r.sender_id as string,
+    body: (r.body as string | null) ?? null,
+    clientMsgId: (r.client_msg_id as string | null) ?? null,
+    data: (data as Record<string, unknown> | null | undefined) ?? null,
+    createdAt: iso(r.created_at),
+  };
+}
+
+export function toSession(r: Row): SessionRecord {
+  return {
+    id: r.id as string,
+    userId: r.user_id as string,
+    tokenHash: r.token_hash as string,
+    label: r.label as string,
+    createdAt: r.created_at as number,
+    expiresAt: r.expires_at as number,
+    lastUsedAt: r.last_used_at as number,
+  };
+}
