@@ -234,7 +234,7 @@ ${saturationNotes()}
 
 Raw results: \`bench-results/latest.jsonl\` (one JSON object per step or measurement; gitignored). Server logs:
 \`bench-results/logs/\`. Other flags: \`npm run bench -- --help\`. \`--cluster\` is accepted and exits with "cluster mode
-not available yet" until the cluster exists.`;
+not available yet" until the bench can drive a cluster deployment.`;
   const file = join(docsDir, 'performance.md');
   // Formatted with the repo's prettier config, as `npm run format:check` expects (the rest of the page is
   // already formatted, so only our block changes).

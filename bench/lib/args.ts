@@ -127,8 +127,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
   if (v.help) return 'help';
   if (v.cluster) {
     throw new ClusterUnavailable(
-      'cluster mode not available yet: relaychat has no cluster deployment (PostgreSQL + Redis) to benchmark. ' +
-        'Run without --cluster to benchmark the embedded server.',
+      'cluster mode not available yet: the bench drives only the embedded server (node dist/server/main.js), ' +
+        'not a cluster deployment (PostgreSQL + Redis). Run without --cluster to benchmark the embedded server.',
     );
   }
   const quick = !!v.quick;
