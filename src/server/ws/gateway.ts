@@ -19,6 +19,8 @@ import type { Logger } from 'pino';
 
 /** Frames above this are refused by `ws` itself with close 1009; between maxFrameBytes and this, an error frame. */
 const HARD_FRAME_CAP = 1 << 20;
+/** How many slices a heartbeat interval is cut into (see the constructor). */
+const HEARTBEAT_SLICES = 10;
 /** Pre-encoded bytes go out as text frames; one shared options object, as this runs per recipient. */
 const AS_TEXT = { binary: false } as const;
 
@@ -31,6 +33,8 @@ interface SocketState {
   /** Settles when a pending hello finishes; frames pipelined behind hello wait for it. */
   helloDone?: Promise<void>;
   gone?: boolean;
+  /** Which heartbeat slice pings this socket. */
+  slice: number;
   /** Sends on one connection are processed one after another, so they are sequenced in the order sent. */
   sends: Promise<void>;
 }
@@ -57,7 +61,10 @@ export class Gateway {
     private readonly log: Logger,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_CAP, perMessageDeflate: false });
-    this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
+    // The interval is cut into slices and each socket is pinged in its own slice: pinging thousands of sockets
+    // in one loop stalled delivery for ~150 ms every interval (seen in the bench). Each socket is still checked
+    // once per HEARTBEAT_MS.
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.floor(config.heartbeatMs / HEARTBEAT_SLICES)));
     this.heartbeat.unref();
   }
 
@@ -76,7 +83,12 @@ export class Gateway {
   }
 
   private onConnection(ws: WebSocket): void {
-    const state: SocketState = { alive: true, helloPending: false, sends: Promise.resolve() };
+    const state: SocketState = {
+      alive: true,
+      helloPending: false,
+      sends: Promise.resolve(),
+      slice: Math.floor(Math.random() * HEARTBEAT_SLICES),
+    };
     this.sockets.set(ws, state);
     state.helloTimer = setTimeout(() => {
       if (!state.conn) ws.close(CLOSE_CODES.AUTH_TIMEOUT.code, 'hello timeout');
@@ -316,8 +328,13 @@ export class Gateway {
   }
 
   /** Pings every socket; one that did not answer the previous ping is dropped. */
+  private slice = 0;
+
   private beat(): void {
+    const slice = this.slice;
+    this.slice = (this.slice + 1) % HEARTBEAT_SLICES;
     for (const [ws, state] of this.sockets) {
+      if (state.slice !== slice) continue;
       if (!state.alive) {
         // The peer is gone or stuck: say why, then drop it without waiting for a closing handshake.
         if (state.conn) state.conn.close(CLOSE_CODES.HEARTBEAT_TIMEOUT.code, 'heartbeat timeout', true);
