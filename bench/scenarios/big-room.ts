@@ -1,7 +1,7 @@
-import { limitedBy, membersPerRoom, round, type Result } from '../lib/measure.js';
+import { limitedBy, round, type Result } from '../lib/measure.js';
 import { registerUsers } from '../lib/setup.js';
 import type { ClientSpec } from '../lib/wire.js';
-import { passes, saturationSearch, settle, sustained, withBaseline, withPool, withRelay, type Ctx } from './common.js';
+import { passes, searchWithPool, sustained, withBaseline, withRelay, type Ctx } from './common.js';
 
 /**
  * Big room: N clients in one room (relaychat: the lobby every user is in; baseline: one joined room), S of them
@@ -21,24 +21,14 @@ export async function bigRoom(ctx: Ctx): Promise<Result[]> {
     const users = await registerUsers(server.baseUrl, o.clients, 'big');
     ctx.log(`  registered ${users.length} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const specs: ClientSpec[] = users.map((u, i) => ({ id: i, token: u.token, room: 'lobby' }));
-    return withPool(ctx, 'relaychat', server, specs, async (pool) => {
-      await settle(server, 8000, ctx.opts.quick ? 0 : 1500);
-      return saturationSearch(
-        ctx,
-        {
-          scenario: 'big-room',
-          kind: 'relaychat',
-          pool,
-          server,
-          clients: specs.length,
-          rooms: 1,
-          senders,
-          membersOf: membersPerRoom(specs.map((s) => s.room)),
-          durationMs: ctx.opts.stepSec * 1000,
-        },
-        ladder,
-      );
-    });
+    return searchWithPool(
+      ctx,
+      'relaychat',
+      server,
+      specs,
+      { scenario: 'big-room', rooms: 1, senders, settleMaxMs: 8000 },
+      ladder,
+    );
   });
   all.push(...ours);
 
@@ -46,24 +36,14 @@ export async function bigRoom(ctx: Ctx): Promise<Result[]> {
   if (ctx.opts.baseline) {
     theirs = await withBaseline(ctx, 'big-room', async (server) => {
       const specs: ClientSpec[] = Array.from({ length: o.clients }, (_, i) => ({ id: i, token: '', room: 'big' }));
-      return withPool(ctx, 'baseline', server, specs, async (pool) => {
-        await settle(server, 5000, ctx.opts.quick ? 0 : 500);
-        return saturationSearch(
-          ctx,
-          {
-            scenario: 'big-room',
-            kind: 'baseline',
-            pool,
-            server,
-            clients: specs.length,
-            rooms: 1,
-            senders,
-            membersOf: membersPerRoom(specs.map((s) => s.room)),
-            durationMs: ctx.opts.stepSec * 1000,
-          },
-          ladder,
-        );
-      });
+      return searchWithPool(
+        ctx,
+        'baseline',
+        server,
+        specs,
+        { scenario: 'big-room', rooms: 1, senders, settleMaxMs: 5000 },
+        ladder,
+      );
     });
     all.push(...theirs);
   }

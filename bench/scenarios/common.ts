@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from '../lib/args.js';
 import { sleep, startBaseline, startRelay, type ServerHandle } from '../lib/children.js';
-import { rateStep, type Result, type StepSpec } from '../lib/measure.js';
+import { membersPerRoom, rateStep, type Result, type StepSpec } from '../lib/measure.js';
 import { ClientPool } from '../lib/pool.js';
 import type { ClientSpec, ServerKind } from '../lib/wire.js';
 
@@ -183,6 +183,38 @@ export async function saturationSearch(
     }
   }
   return out;
+}
+
+/**
+ * One server's half of a rate scenario: connect `specs`, let the server settle (relaychat longer: its presence
+ * flush follows the connects), then run the saturation search with every client's room as the fan-out.
+ */
+export function searchWithPool(
+  ctx: Ctx,
+  kind: ServerKind,
+  server: ServerHandle,
+  specs: ClientSpec[],
+  step: { scenario: string; rooms: number; senders: number[]; settleMaxMs: number },
+  ladder: { rates: number[] | null; startRate: number; maxSteps: number },
+): Promise<Result[]> {
+  return withPool(ctx, kind, server, specs, async (pool) => {
+    await settle(server, step.settleMaxMs, ctx.opts.quick ? 0 : kind === 'relaychat' ? 1500 : 500);
+    return saturationSearch(
+      ctx,
+      {
+        scenario: step.scenario,
+        kind,
+        pool,
+        server,
+        clients: specs.length,
+        rooms: step.rooms,
+        senders: step.senders,
+        membersOf: membersPerRoom(specs.map((s) => s.room)),
+        durationMs: ctx.opts.stepSec * 1000,
+      },
+      ladder,
+    );
+  });
 }
 
 /** The best sustained deliveries/s among steps within the p99 limit with nothing lost. */

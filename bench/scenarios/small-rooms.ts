@@ -1,8 +1,8 @@
-import { membersPerRoom, type Result } from '../lib/measure.js';
+import type { Result } from '../lib/measure.js';
 import { buildRooms, leaveLobby, registerUsers } from '../lib/setup.js';
 import type { ClientSpec } from '../lib/wire.js';
 import { summarize } from './big-room.js';
-import { saturationSearch, settle, withBaseline, withPool, withRelay, type Ctx } from './common.js';
+import { searchWithPool, withBaseline, withRelay, type Ctx } from './common.js';
 
 /**
  * Many small rooms: N clients in N/size rooms of `size`, one sender per room, the total rate doubling per step.
@@ -37,24 +37,14 @@ export async function smallRooms(ctx: Ctx): Promise<Result[]> {
       token: u.token,
       room: roomIds[Math.floor(i / o.roomSize)]!,
     }));
-    return withPool(ctx, 'relaychat', server, specs, async (pool) => {
-      await settle(server, 10_000, ctx.opts.quick ? 0 : 1500);
-      return saturationSearch(
-        ctx,
-        {
-          scenario: 'small-rooms',
-          kind: 'relaychat',
-          pool,
-          server,
-          clients: n,
-          rooms: roomCount,
-          senders,
-          membersOf: membersPerRoom(specs.map((s) => s.room)),
-          durationMs: ctx.opts.stepSec * 1000,
-        },
-        ladder,
-      );
-    });
+    return searchWithPool(
+      ctx,
+      'relaychat',
+      server,
+      specs,
+      { scenario: 'small-rooms', rooms: roomCount, senders, settleMaxMs: 10_000 },
+      ladder,
+    );
   });
   all.push(...ours);
 
@@ -66,24 +56,14 @@ export async function smallRooms(ctx: Ctx): Promise<Result[]> {
         token: '',
         room: `room-${Math.floor(i / o.roomSize)}`,
       }));
-      return withPool(ctx, 'baseline', server, specs, async (pool) => {
-        await settle(server, 5000, ctx.opts.quick ? 0 : 500);
-        return saturationSearch(
-          ctx,
-          {
-            scenario: 'small-rooms',
-            kind: 'baseline',
-            pool,
-            server,
-            clients: n,
-            rooms: roomCount,
-            senders,
-            membersOf: membersPerRoom(specs.map((s) => s.room)),
-            durationMs: ctx.opts.stepSec * 1000,
-          },
-          ladder,
-        );
-      });
+      return searchWithPool(
+        ctx,
+        'baseline',
+        server,
+        specs,
+        { scenario: 'small-rooms', rooms: roomCount, senders, settleMaxMs: 5000 },
+        ladder,
+      );
     });
     all.push(...theirs);
   }
