@@ -1,5 +1,6 @@
 import type { PublicUser, Room, RoomEvent, RoomEventType, ServerRole } from '../protocol/model.js';
-import type { SessionRecord, UserRecord } from '../core/store.js';
+import { ChatError } from '../core/chat-error.js';
+import type { RoomPage, SessionRecord, UserRecord } from '../core/store.js';
 
 /**
  * Row → domain mapping shared by the SQL stores: both use the same column names and store times as epoch ms.
@@ -65,4 +66,30 @@ export function toSession(r: Row): SessionRecord {
     expiresAt: r.expires_at as number,
     lastUsedAt: r.last_used_at as number,
   };
+}
+
+/**
+ * The public-room directory is ordered by (name_key, id); a page's cursor is the last row's pair, opaque to
+ * clients (base64url JSON). No cursor starts at the beginning; a malformed one is a validation error.
+ */
+export function decodeRoomCursor(cursor: string | undefined): [string, string] {
+  if (!cursor) return ['', ''];
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
+    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((x) => typeof x === 'string')) {
+      return parsed as [string, string];
+    }
+  } catch {
+    // fall through
+  }
+  throw new ChatError('validation_failed', { message: 'Invalid cursor.' });
+}
+
+/** Rows fetched with LIMIT `limit + 1`: the page, and a cursor when there is more. */
+export function roomPage(rows: Row[], limit: number): RoomPage {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > limit && last ? Buffer.from(JSON.stringify([last.name_key, last.id])).toString('base64url') : null;
+  return { rooms: page.map(toRoom), nextCursor };
 }

@@ -14,7 +14,7 @@ import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type { NewMessage, NewRoom, NewUser, RoomPage, SessionRecord, Store, UserRecord } from '../../core/store.js';
 import { migrate, type MigrateResult } from './migrate.js';
-import { iso, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
+import { decodeRoomCursor, iso, roomPage, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
 
 /**
  * Case folding for uniqueness and search, done here rather than with SQL lower(): JavaScript's toLowerCase() is
@@ -578,17 +578,7 @@ export class PgStore implements Store {
 
   searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage> {
     return this.op(async () => {
-      let after: [string, string] = ['', ''];
-      if (cursor) {
-        try {
-          const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-          if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((x) => typeof x === 'string')) {
-            after = parsed as [string, string];
-          } else throw new Error('bad cursor');
-        } catch {
-          throw new ChatError('validation_failed', { message: 'Invalid cursor.' });
-        }
-      }
+      const after = decodeRoomCursor(cursor);
       const like = `%${likeEscape(fold(q))}%`;
       // name_key and id are COLLATE "C": the row comparison and ORDER BY use byte order, like SQLite's.
       const rows = await this.query(
@@ -598,13 +588,7 @@ export class PgStore implements Store {
          ORDER BY name_key, id LIMIT $4`,
         [like, after[0], after[1], limit + 1],
       );
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      const nextCursor =
-        rows.length > limit && last
-          ? Buffer.from(JSON.stringify([last.name_key, last.id])).toString('base64url')
-          : null;
-      return { rooms: page.map(toRoom), nextCursor };
+      return roomPage(rows, limit);
     });
   }
 

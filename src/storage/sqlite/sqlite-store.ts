@@ -15,7 +15,7 @@ import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type { NewMessage, NewRoom, NewUser, RoomPage, SessionRecord, Store, UserRecord } from '../../core/store.js';
 import { migrations } from './migrations.js';
-import { iso, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
+import { decodeRoomCursor, iso, roomPage, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -397,17 +397,7 @@ export class SqliteStore implements Store {
 
   searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage> {
     return this.read(() => {
-      let after: [string, string] = ['', ''];
-      if (cursor) {
-        try {
-          const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-          if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((x) => typeof x === 'string')) {
-            after = parsed as [string, string];
-          } else throw new Error('bad cursor');
-        } catch {
-          throw new ChatError('validation_failed', { message: 'Invalid cursor.' });
-        }
-      }
+      const after = decodeRoomCursor(cursor);
       const like = `%${likeEscape(q.toLowerCase())}%`;
       const rows = this.db
         .prepare(
@@ -417,13 +407,7 @@ export class SqliteStore implements Store {
            ORDER BY name_key, id LIMIT ?`,
         )
         .all(like, like, after[0], after[1], limit + 1) as Row[];
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      const nextCursor =
-        rows.length > limit && last
-          ? Buffer.from(JSON.stringify([last.name_key, last.id])).toString('base64url')
-          : null;
-      return { rooms: page.map(toRoom), nextCursor };
+      return roomPage(rows, limit);
     });
   }
 
