@@ -6,6 +6,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/rooms.test.ts',
   'test/accounts.test.ts',
   'test/protocol.test.ts',
+  'test/brute-force.test.ts',
 ];
 
 export default defineConfig({

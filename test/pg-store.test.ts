@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChatError } from '../src/core/chat-error.js';
 import type { NewMessage, Store, UserRecord } from '../src/core/store.js';
-import type { RoomEvent } from '../src/protocol/model.js';
+import { FOREVER_MS, type RoomEvent } from '../src/protocol/model.js';
+import { migrate } from '../src/storage/postgres/migrate.js';
 import { migrations } from '../src/storage/postgres/migrations.js';
 import { PgStore, type PgStoreOptions } from '../src/storage/postgres/pg-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
@@ -187,7 +188,9 @@ describe('PgStore specifics', () => {
       expect(results.filter((r) => r.applied.length > 0)).toEqual([{ applied: versions }]);
       expect(results.filter((r) => r.applied.length === 0)).toHaveLength(2);
       await withClient(db.url, async (c) => {
-        const rows = (await c.query('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version')).rows;
+        const rows = (
+          await c.query('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version')
+        ).rows;
         expect(rows).toEqual(versions.map((version) => ({ version, n: 1 })));
         // The advisory lock was released by every node.
         expect((await c.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).rowCount).toBe(0);
@@ -201,7 +204,7 @@ describe('PgStore specifics', () => {
       const opened = await Promise.all([0, 1, 2].map(() => PgStore.open({ connectionString: db2.url })));
       await Promise.all(opened.map((s) => s.close()));
       await withClient(db2.url, async (c) => {
-        expect((await c.query('SELECT version FROM schema_migrations')).rows).toEqual(
+        expect((await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual(
           versions.map((version) => ({ version })),
         );
       });
@@ -411,6 +414,114 @@ describe('PgStore specifics', () => {
     expect(await h.store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
     const retried = await h.store.appendMessage(m('e_one', 'a'));
     expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
+  });
+
+  it('migration 2 upgrades a populated v1 database: existing rooms get default settings, members stay, roles gain moderator', async () => {
+    const db = await server.createDatabase();
+    try {
+      const v1 = migrations.filter((m) => m.version === 1);
+      await withClient(db.url, async (c) => {
+        expect(await migrate(c, { migrations: v1 })).toEqual({ applied: [1] });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_old', 1000, 2, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq) VALUES ('r_old', 'u_old', 'owner', 1000, 2)`,
+        );
+        // v1 knows no moderators.
+        await expect(c.query("UPDATE members SET role = 'moderator'")).rejects.toThrow(/members_role_check/);
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        expect(await store.migrate()).toEqual({ applied: [] });
+        expect(await store.getRoom('r_old')).toMatchObject({
+          lastSeq: 2,
+          memberCount: 1,
+          settings: { readOnly: false, slowModeSeconds: 0, joinApproval: false },
+        });
+        expect(await store.getUser('u_old')).toMatchObject({ deactivated: false, bannedUntil: null });
+        expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 2 });
+        const other = await createUser(store, 'newcomer');
+        const joined = await store.addMember('r_old', other.id, 'moderator', 'u_old');
+        expect(joined).toMatchObject({ seq: 3, data: { userId: other.id, role: 'moderator' } });
+        await withClient(db.url, async (c) => {
+          await expect(c.query("UPDATE members SET role = 'superuser'")).rejects.toThrow(/members_role_check/);
+          await expect(c.query('UPDATE rooms SET slow_mode_s = -1')).rejects.toThrow(/check/);
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('moderation across nodes: racing deletes and resolves have one winner; seqs stay gap-free', async () => {
+    h = await pgHarness();
+    const nodes = [h.store, await h.open(), await h.open()];
+    const node = (i: number) => nodes[i % nodes.length] as PgStore;
+    const owner = await createUser(h.store, 'owner');
+    const members = await Promise.all(range(1, 6).map((i) => createUser(h!.store, `m${i}`)));
+    const room = await createRoom(h.store, owner); // 1, 2
+    for (const m of members) await h.store.addMember(room.id, m.id, 'member', m.id); // 3..8
+    const sent = await Promise.all(range(1, 4).map((i) => node(i).appendMessage(msg(room.id, owner, `x${i}`)))); // 9..12
+
+    const [m1, m2, m3, m4] = members as [UserRecord, UserRecord, UserRecord, UserRecord];
+    const report = await node(0).createReport({
+      id: uid('p'),
+      reporterId: m1.id,
+      roomId: room.id,
+      seq: sent[0]?.event.seq ?? 0,
+      targetUserId: owner.id,
+      reason: 'rude',
+      excerpt: 'x1',
+    });
+    const results = await Promise.all([
+      // Every node deletes the same two messages; every node resolves the same report.
+      ...[0, 1].flatMap((k) => [0, 1, 2].map((n) => node(n).deleteMessage(room.id, sent[k]?.event.seq ?? 0, owner.id))),
+      ...[0, 1, 2].map((n) => node(n).resolveReport(report.id, 'deleted', owner.id)),
+      // Meanwhile messages and other moderation, spread over the nodes.
+      ...range(1, 30).map((i) =>
+        node(i)
+          .appendMessage(msg(room.id, owner, `y${i}`))
+          .then((r) => r.event),
+      ),
+      node(0).muteMember(room.id, m1.id, FOREVER_MS, owner.id),
+      node(1).banFromRoom(room.id, m2.id, { until: FOREVER_MS, reason: 'spam' }, owner.id),
+      node(2).banFromRoom(room.id, m2.id, { until: FOREVER_MS, reason: 'spam again' }, owner.id),
+      node(0).removeMember(room.id, m3.id, owner.id, 'removed'),
+      node(1).setMemberRole(room.id, m4.id, 'moderator', owner.id),
+      node(2)
+        .updateRoom(room.id, { settings: { readOnly: true } }, owner.id)
+        .then((r) => r.event),
+    ]);
+    const deletes = results.slice(0, 6);
+    expect(deletes.slice(0, 3).filter((r) => r !== null)).toHaveLength(1);
+    expect(deletes.slice(3, 6).filter((r) => r !== null)).toHaveLength(1);
+    const resolves = results.slice(6, 9);
+    expect(resolves.filter((r) => r !== null)).toHaveLength(1);
+    expect(await node(2).getReport(report.id)).toEqual(resolves.find((r) => r !== null));
+    // One of the two bans removed the member; the other only replaced the ban.
+    const bans = results.slice(-5, -3);
+    expect(bans.filter((r) => r !== null)).toHaveLength(1);
+
+    const events = await allEvents(node(1), room.id);
+    const n = events.length;
+    expect(events.map((e) => e.seq)).toEqual(range(1, n));
+    // 12 before, 2 deletions, 30 messages, mute, 1 ban, remove, role, update.
+    expect(n).toBe(12 + 2 + 30 + 5);
+    expect((await node(2).getRoom(room.id))?.lastSeq).toBe(n);
+    expect(await node(0).getRoom(room.id)).toMatchObject({ memberCount: 5, settings: { readOnly: true } });
+    for (const e of results) if (e && 'seq' in e && 'type' in e) expect(events[e.seq - 1]).toEqual(e);
+    expect(await node(0).getRoomBan(room.id, m2.id)).toMatchObject({ until: FOREVER_MS });
+    expect(events.filter((e) => e.type === 'message' && e.body === '').map((e) => e.seq)).toEqual(
+      sent.slice(0, 2).map((s) => s.event.seq),
+    );
   });
 
   it('searchUsers and the directory fold Unicode case on a C-locale database', async () => {

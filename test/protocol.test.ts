@@ -115,7 +115,7 @@ describe('WebSocket gateway robustness', () => {
   it('drops a connection that stops answering heartbeats', async () => {
     const srv = await startServer({ heartbeatMs: 100 });
     const alice = await registerUser(srv.url);
-    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`, { autoPong: false });
+    const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`, { autoPong: false, origin: srv.url });
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ type: 'hello', v: 1, token: alice.token }));
     await waitFor(() => srv.server.hub.connectionsOf(alice.user.id) === 1);

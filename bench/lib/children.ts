@@ -178,6 +178,8 @@ export function benchServerEnv(): Record<string, string> {
     ROOMS_PER_MINUTE: '100000',
     INVITES_PER_MINUTE: '100000',
     SHUTDOWN_GRACE_MS: '1000',
+    // Every bench client connects from 127.0.0.1: no per-IP cap.
+    MAX_CONNECTIONS_PER_IP: '0',
   };
 }
 

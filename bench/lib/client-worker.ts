@@ -25,6 +25,8 @@ import {
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const relay = init.kind === 'relaychat';
+/** The server's own origin (ws://host:port/ws → http://host:port), sent as Origin on every handshake. */
+const origin = new URL(init.wsUrl.replace(/^ws/, 'http')).origin;
 
 const MAX_RECONNECTS_PER_CLIENT = 20;
 const RECONNECT_DELAY_MS = 200;
@@ -306,6 +308,7 @@ function open(c: Client, timeoutMs: number): Promise<void> {
     c.syncGot = 0;
     c.syncWanted = -1;
     const ws = new WebSocket(init.wsUrl, {
+      origin, // relaychat refuses upgrades without an allowed Origin (the naive baseline ignores it)
       perMessageDeflate: false,
       skipUTF8Validation: true,
       handshakeTimeout: timeoutMs,

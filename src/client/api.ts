@@ -1,11 +1,27 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
-import type { Invite, Member, Message, MyRoom, PublicUser, Room, RoomEvent, SessionInfo } from '../protocol/model.js';
+import type {
+  AdminUser,
+  AuditEntry,
+  Invite,
+  Member,
+  MemberRole,
+  Message,
+  MyRoom,
+  PublicUser,
+  Report,
+  Room,
+  RoomEvent,
+  RoomSettings,
+  ServerRole,
+  SessionInfo,
+} from '../protocol/model.js';
 
 /** An error answered by the server, with its stable code. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: ErrorCode | 'network_error',
+    /** `join_pending`: `join` on a room that needs approval; the join request was recorded (HTTP 202). */
+    readonly code: ErrorCode | 'network_error' | 'join_pending',
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
@@ -22,6 +38,28 @@ export interface AuthResult {
 }
 
 type Query = Record<string, string | number | undefined>;
+
+/** A timed sanction (mute, ban): no `durationSec` = until lifted. */
+export interface Sanction {
+  durationSec?: number;
+  reason?: string;
+}
+
+export interface RoomBanInfo {
+  user: PublicUser;
+  /** ISO; year 9999 = indefinitely. */
+  until: string;
+  reason: string;
+  actorId: string;
+  createdAt: string;
+}
+
+export interface JoinRequest {
+  user: PublicUser;
+  createdAt: string;
+}
+
+export type ReportAction = 'dismiss' | 'delete' | 'mute' | 'ban';
 
 /** The HTTP API, typed. Works wherever `fetch` exists (browsers, Node >= 18). */
 export class ChatApi {
@@ -115,9 +153,17 @@ export class ChatApi {
   myRooms = () => this.request<{ rooms: MyRoom[] }>('GET', '/api/v1/me/rooms').then((r) => r.rooms);
   invites = () => this.request<{ invites: Invite[] }>('GET', '/api/v1/me/invites').then((r) => r.invites);
   room = (roomId: string) => this.request<{ room: Room }>('GET', `/api/v1/rooms/${roomId}`).then((r) => r.room);
-  updateRoom = (roomId: string, patch: { name?: string; topic?: string }) =>
+  updateRoom = (roomId: string, patch: { name?: string; topic?: string; settings?: Partial<RoomSettings> }) =>
     this.request<{ room: Room }>('PATCH', `/api/v1/rooms/${roomId}`, patch).then((r) => r.room);
-  join = (roomId: string) => this.request<{ room: Room }>('POST', `/api/v1/rooms/${roomId}/join`).then((r) => r.room);
+  /** Joins a public room, or — when it needs approval — records a join request (`{pending: true}`). */
+  requestJoin = (roomId: string) =>
+    this.request<{ room: Room } | { pending: true }>('POST', `/api/v1/rooms/${roomId}/join`);
+  /** Joins a public room; rejects with `join_pending` when it needs approval (the request is then recorded). */
+  join = (roomId: string) =>
+    this.requestJoin(roomId).then((r) => {
+      if ('room' in r) return r.room;
+      throw new ApiError(202, 'join_pending', 'This room needs approval: your join request was sent.', false);
+    });
   leave = (roomId: string) => this.request<void>('POST', `/api/v1/rooms/${roomId}/leave`);
   invite = (roomId: string, username: string) =>
     this.request<void>('POST', `/api/v1/rooms/${roomId}/invites`, { username });
@@ -126,8 +172,59 @@ export class ChatApi {
   declineInvite = (roomId: string) => this.request<void>('POST', `/api/v1/rooms/${roomId}/invite/decline`);
   members = (roomId: string) =>
     this.request<{ members: Member[]; online: number }>('GET', `/api/v1/rooms/${roomId}/members`);
-  setRole = (roomId: string, userId: string, role: 'owner' | 'admin' | 'member') =>
+  setRole = (roomId: string, userId: string, role: MemberRole) =>
     this.request<void>('PUT', `/api/v1/rooms/${roomId}/members/${userId}/role`, { role });
+
+  // Room moderation (moderators and up; see docs/protocol.md for who may do what).
+  kick = (roomId: string, userId: string, reason?: string) =>
+    this.request<void>('POST', `/api/v1/rooms/${roomId}/members/${userId}/kick`, reason ? { reason } : {});
+  ban = (roomId: string, userId: string, opts: Sanction = {}) =>
+    this.request<void>('PUT', `/api/v1/rooms/${roomId}/bans/${userId}`, opts);
+  unban = (roomId: string, userId: string) => this.request<void>('DELETE', `/api/v1/rooms/${roomId}/bans/${userId}`);
+  bans = (roomId: string) =>
+    this.request<{ bans: RoomBanInfo[] }>('GET', `/api/v1/rooms/${roomId}/bans`).then((r) => r.bans);
+  mute = (roomId: string, userId: string, opts: Sanction = {}) =>
+    this.request<void>('PUT', `/api/v1/rooms/${roomId}/mutes/${userId}`, opts);
+  unmute = (roomId: string, userId: string) => this.request<void>('DELETE', `/api/v1/rooms/${roomId}/mutes/${userId}`);
+  /** Deletes a message (yours, or any as a moderator); everyone sees `message.deleted`. */
+  deleteMessage = (roomId: string, seq: number) =>
+    this.request<void>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}`);
+  joinRequests = (roomId: string) =>
+    this.request<{ requests: JoinRequest[] }>('GET', `/api/v1/rooms/${roomId}/requests`).then((r) => r.requests);
+  approveJoin = (roomId: string, userId: string) =>
+    this.request<void>('POST', `/api/v1/rooms/${roomId}/requests/${userId}/approve`);
+  rejectJoin = (roomId: string, userId: string) =>
+    this.request<void>('POST', `/api/v1/rooms/${roomId}/requests/${userId}/reject`);
+  roomAudit = (roomId: string, q: { limit?: number; before?: string } = {}) =>
+    this.request<{ entries: AuditEntry[] }>('GET', `/api/v1/rooms/${roomId}/audit`, undefined, q).then(
+      (r) => r.entries,
+    );
+
+  // Reports: anyone may report; moderators see their rooms' reports, server admins all.
+  report = (target: { roomId: string; seq: number; reason: string } | { userId: string; reason: string }) =>
+    this.request<{ report: Report }>('POST', '/api/v1/reports', target).then((r) => r.report);
+  reports = (q: { status?: 'open' | 'resolved'; limit?: number; before?: string } = {}) =>
+    this.request<{ reports: Report[]; users: PublicUser[] }>('GET', '/api/v1/reports', undefined, q);
+  resolveReport = (id: string, action: ReportAction, durationSec?: number) =>
+    this.request<{ report: Report }>('POST', `/api/v1/reports/${id}/resolve`, {
+      action,
+      ...(durationSec !== undefined ? { durationSec } : {}),
+    }).then((r) => r.report);
+
+  // Server administration (server admins only).
+  adminUsers = (q: { q?: string; limit?: number; cursor?: string } = {}) =>
+    this.request<{ users: AdminUser[]; nextCursor: string | null }>('GET', '/api/v1/admin/users', undefined, q);
+  deactivateUser = (id: string) => this.request<void>('POST', `/api/v1/admin/users/${id}/deactivate`);
+  reactivateUser = (id: string) => this.request<void>('POST', `/api/v1/admin/users/${id}/reactivate`);
+  /** Ends every session of the user (their sockets close); returns how many were revoked. */
+  forceLogout = (id: string) =>
+    this.request<{ revoked: number }>('POST', `/api/v1/admin/users/${id}/logout`).then((r) => r.revoked);
+  setServerRole = (id: string, role: ServerRole) =>
+    this.request<void>('PUT', `/api/v1/admin/users/${id}/role`, { role });
+  serverBan = (id: string, opts: Sanction = {}) => this.request<void>('PUT', `/api/v1/admin/users/${id}/ban`, opts);
+  serverUnban = (id: string) => this.request<void>('DELETE', `/api/v1/admin/users/${id}/ban`);
+  audit = (q: { roomId?: string; limit?: number; before?: string } = {}) =>
+    this.request<{ entries: AuditEntry[] }>('GET', '/api/v1/admin/audit', undefined, q).then((r) => r.entries);
   openDm = (...usernames: string[]) =>
     this.request<{ room: MyRoom }>('POST', '/api/v1/dms', { usernames }).then((r) => r.room);
 

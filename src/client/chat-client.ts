@@ -27,7 +27,15 @@ export interface WebSocketLike {
   addEventListener(type: 'close', l: (e: { code: number; reason: string }) => void): void;
   addEventListener(type: 'error', l: (e: unknown) => void): void;
 }
-export type WebSocketCtor = new (url: string) => WebSocketLike;
+/** Handshake options for non-browser implementations (`ws`, Node's undici); browsers get none. */
+export interface WebSocketOptions {
+  headers: Record<string, string>;
+}
+export type WebSocketCtor = new (url: string, options?: WebSocketOptions) => WebSocketLike;
+
+/** Node (or another runtime with `process.versions.node`): nothing sets Origin there unless we do. */
+const IN_NODE =
+  typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node === 'string';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -46,6 +54,11 @@ export interface ClientEvents extends Record<string, unknown> {
   announcement: AnnouncementFrame;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
+  /**
+   * A send the server asked to wait for (`slow_mode`, `rate_limited`, ...): it stays pending and is re-sent with
+   * the same clientMsgId after `retryAfterMs`. For showing a countdown; nothing to do.
+   */
+  'send.delayed': { roomId: string; clientMsgId: string; code: ErrorCode; retryAfterMs: number };
   state: ConnectionState;
   /** The server closed the connection; `willReconnect` says whether the client retries. */
   disconnect: { code: number; reason: string; willReconnect: boolean };
@@ -63,12 +76,19 @@ export interface ChatClientOptions {
   backoff?: { minMs?: number; maxMs?: number };
   /** A send not acknowledged after this long is rejected (it stays safe to retry with the same id). */
   sendTimeoutMs?: number;
+  /**
+   * `Origin` of the WebSocket handshake outside browsers: the server refuses upgrades without an allowed one.
+   * Default: the origin of `url` (the server's own). Browsers send the page's origin themselves; this is ignored there.
+   */
+  origin?: string;
 }
 
 export class SendError extends Error {
   constructor(
     readonly code: ErrorCode | 'timeout' | 'closed',
     message: string,
+    /** With `flood`: how long until the same text may be sent again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'SendError';
@@ -96,7 +116,7 @@ function randomId(): string {
 
 /**
  * A real-time connection with the protocol's guarantees on the client side:
- * - reconnects with backoff and jitter, obeying close codes (no retry after 4001/4003/4005);
+ * - reconnects with backoff and jitter, obeying close codes (no retry after 4001/4003/4005/4006/4007);
  * - resumes every room from the last seq it delivered, so `event` fires exactly once per event, in order;
  * - keeps an outbox: sends wait for their ack and are re-sent with the same clientMsgId after a reconnect,
  *   which the server deduplicates.
@@ -151,7 +171,9 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   private open(): void {
     this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    const ws = new this.Ws(this.wsUrl());
+    const ws = IN_NODE
+      ? new this.Ws(this.wsUrl(), { headers: { origin: this.opts.origin ?? new URL(this.opts.url).origin } })
+      : new this.Ws(this.wsUrl());
     this.ws = ws;
     ws.addEventListener('open', () => {
       if (this.ws !== ws) return;
@@ -209,15 +231,22 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'error': {
         const p = frame.clientMsgId ? this.outbox.get(frame.clientMsgId) : undefined;
         if (!p) return this.emit('error', frame);
-        if (frame.retryable) {
+        // A repeated text (`flood`) is not re-sent by itself: the sender decides whether it was meant.
+        if (frame.retryable && frame.code !== 'flood') {
           // Same clientMsgId on retry: the server stores it at most once.
           const wait = frame.retryAfterMs ?? Math.min(30_000, 250 * 2 ** Math.min(p.attempts, 7));
           clearTimeout(p.retryTimer);
           p.retryTimer = setTimeout(() => this.transmit(p), wait);
+          this.emit('send.delayed', {
+            roomId: p.roomId,
+            clientMsgId: p.clientMsgId,
+            code: frame.code,
+            retryAfterMs: wait,
+          });
           return;
         }
         this.settle(p);
-        p.reject(new SendError(frame.code, frame.message));
+        p.reject(new SendError(frame.code, frame.message, frame.retryAfterMs));
         return;
       }
       case 'room.added':

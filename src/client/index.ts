@@ -1,4 +1,12 @@
-export { ChatApi, ApiError, type AuthResult } from './api.js';
+export {
+  ChatApi,
+  ApiError,
+  type AuthResult,
+  type JoinRequest,
+  type ReportAction,
+  type RoomBanInfo,
+  type Sanction,
+} from './api.js';
 export {
   ChatClient,
   SendError,
@@ -6,5 +14,6 @@ export {
   type ClientEvents,
   type ConnectionState,
   type WebSocketCtor,
+  type WebSocketOptions,
 } from './chat-client.js';
 export * from '../protocol/index.js';

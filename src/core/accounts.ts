@@ -1,6 +1,7 @@
 import type { PublicUser, SessionInfo } from '../protocol/model.js';
 import { ChatError } from './chat-error.js';
 import type { DomainContext } from './context.js';
+import type { RateRule } from './rate-limiter.js';
 import { topics } from './bus.js';
 import { newId } from './ids.js';
 import { hashToken, newToken } from './tokens.js';
@@ -13,6 +14,11 @@ export interface AuthContext {
 
 /** Sliding expiry is written at most this often per session, so authentication is a read, not a write. */
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
+
+/** Neither deactivated nor under a server ban. */
+export function isActive(u: UserRecord, now: number): boolean {
+  return !u.deactivated && !(u.bannedUntil !== null && u.bannedUntil > now);
+}
 
 export function toPublicUser(u: UserRecord): PublicUser {
   return {
@@ -27,10 +33,21 @@ export function toPublicUser(u: UserRecord): PublicUser {
 
 /** Accounts and sessions: register, log in and out, tokens, passwords, profiles. */
 export class AccountService {
+  private readonly lockout: LoginLockout;
+
   constructor(
     private readonly ctx: DomainContext,
     private readonly hooks: { onRegistered?: (user: UserRecord) => Promise<void> } = {},
-  ) {}
+  ) {
+    this.lockout = new LoginLockout(ctx);
+  }
+
+  /** A display name or status text as it may be stored: refused when it holds a blocked word, else masked. */
+  private filtered(text: string): string {
+    const verdict = this.ctx.filter.check(text);
+    if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
+    return verdict.text;
+  }
 
   private async limit(key: string, rule: DomainContext['limits']['rates']['login']): Promise<void> {
     const r = await this.ctx.limiter.take(key, rule);
@@ -42,13 +59,16 @@ export class AccountService {
     meta: { ip: string; label?: string | undefined },
   ): Promise<{ token: string; user: PublicUser; sessionId: string }> {
     await this.limit(`register-ip:${meta.ip}`, this.ctx.limits.rates.register);
+    // The username cannot be masked (it is the handle): a blocked word in it refuses the registration.
+    this.filtered(input.username);
+    const displayName = this.filtered(input.displayName ?? input.username);
     const existing = await this.ctx.store.getUserByUsername(input.username);
     if (existing) throw new ChatError('username_taken');
     const user = await this.ctx.store.createUser(
       {
         id: newId('u'),
         username: input.username,
-        displayName: input.displayName ?? input.username,
+        displayName,
         passwordHash: await this.ctx.hasher.hash(input.password),
       },
       { adminIfFirst: this.ctx.limits.firstUserIsAdmin },
@@ -75,22 +95,29 @@ export class AccountService {
   }
 
   /**
-   * Wrong password, unknown user and deactivated user all answer `invalid_credentials` after the same work,
-   * so the response never tells whether an account exists.
+   * Wrong password and unknown user both answer `invalid_credentials` after the same work, so the response never
+   * tells whether an account exists. A deactivated or banned account answers `account_disabled`, but only to
+   * the right password.
    */
   async login(
     input: { username: string; password: string; label?: string | undefined },
     meta: { ip: string },
   ): Promise<{ token: string; user: PublicUser; sessionId: string }> {
+    const name = input.username.toLowerCase();
     await this.limit(`login-ip:${meta.ip}`, this.ctx.limits.rates.login);
-    await this.limit(`login-user:${input.username.toLowerCase()}`, this.ctx.limits.rates.login);
+    await this.limit(`login-user:${name}`, this.ctx.limits.rates.login);
+    await this.lockout.check(name);
     const user = await this.ctx.store.getUserByUsername(input.username);
-    if (!user) {
-      await this.ctx.hasher.burn(input.password);
+    let ok = false;
+    if (user) ok = await this.ctx.hasher.verify(input.password, user.passwordHash);
+    else await this.ctx.hasher.burn(input.password);
+    if (!user || !ok) {
+      await this.lockout.failed(name);
       throw new ChatError('invalid_credentials');
     }
-    const ok = await this.ctx.hasher.verify(input.password, user.passwordHash);
-    if (!ok || user.deactivated) throw new ChatError('invalid_credentials');
+    await this.lockout.succeeded(name);
+    // Only someone who knows the password learns the account is disabled.
+    if (!isActive(user, this.ctx.now())) throw new ChatError('account_disabled');
     const { token, session } = await this.openSession(user, input.label ?? '');
     return { token, user: toPublicUser(user), sessionId: session.id };
   }
@@ -116,7 +143,7 @@ export class AccountService {
     if (!token || token.length > 200) throw new ChatError('unauthorized');
     const found = await this.ctx.store.getSessionByTokenHash(hashToken(token));
     const now = this.ctx.now();
-    if (!found || found.session.expiresAt <= now || found.user.deactivated) throw new ChatError('unauthorized');
+    if (!found || found.session.expiresAt <= now || !isActive(found.user, now)) throw new ChatError('unauthorized');
     if (now - found.session.lastUsedAt > TOUCH_EVERY_MS) {
       const expiresAt = now + this.ctx.limits.sessionTtlMs;
       await this.ctx.store.touchSession(found.session.id, now, expiresAt);
@@ -170,7 +197,10 @@ export class AccountService {
   }
 
   async updateProfile(auth: AuthContext, patch: { displayName?: string; statusText?: string }): Promise<PublicUser> {
-    return toPublicUser(await this.ctx.store.updateProfile(auth.user.id, patch));
+    const clean: { displayName?: string; statusText?: string } = {};
+    if (patch.displayName !== undefined) clean.displayName = this.filtered(patch.displayName);
+    if (patch.statusText !== undefined) clean.statusText = this.filtered(patch.statusText);
+    return toPublicUser(await this.ctx.store.updateProfile(auth.user.id, clean));
   }
 
   async getUser(id: string): Promise<PublicUser> {
@@ -181,5 +211,56 @@ export class AccountService {
 
   searchUsers(q: string, limit: number): Promise<PublicUser[]> {
     return this.ctx.store.searchUsers(q, limit);
+  }
+}
+
+/**
+ * Brute-force lockout per username (lower-cased, whether or not the account exists, so it reveals nothing).
+ * After `failures` consecutive wrong passwords, the next attempt must wait `baseMs`, doubling with each further
+ * failure up to `maxMs`; a locked attempt is answered `rate_limited` before any lookup or hashing.
+ *
+ * State lives in two rate-limiter buckets, so it is shared by every node in a cluster (Redis):
+ * - `login-fail:<name>` counts failures as tokens taken; it refills one token per `maxMs`, so an idle username's
+ *   failures are forgotten one per `maxMs` (and the key disappears), and a correct password resets it;
+ * - `login-lock:<name>` measures the lock in seconds: a full bucket (`maxMs`/1000 tokens, 1 token/s) is unlocked,
+ *   and locking for D ms takes D/1000 tokens, so the bucket is full again exactly when the lock ends.
+ */
+class LoginLockout {
+  constructor(private readonly ctx: DomainContext) {}
+
+  private get cfg() {
+    return this.ctx.limits.loginLockout;
+  }
+
+  private get failRule(): RateRule {
+    // Headroom above `failures` for the doubling steps; past ~32 doublings the lock is at maxMs anyway.
+    return { burst: this.cfg.failures + 32, perSecond: 1000 / this.cfg.maxMs };
+  }
+
+  private get lockRule(): RateRule {
+    return { burst: this.cfg.maxMs / 1000, perSecond: 1 };
+  }
+
+  /** Throws `rate_limited` while `name` is locked out. */
+  async check(name: string): Promise<void> {
+    const rule = this.lockRule;
+    const level = await this.ctx.limiter.peek(`login-lock:${name}`, rule);
+    const waitMs = Math.ceil((rule.burst - level) * 1000 - 1e-6);
+    if (waitMs > 0) throw new ChatError('rate_limited', { retryAfterMs: waitMs });
+  }
+
+  async failed(name: string): Promise<void> {
+    const rule = this.failRule;
+    await this.ctx.limiter.take(`login-fail:${name}`, rule);
+    // Failures not yet forgotten; a partly refilled token still counts as a failure.
+    const count = Math.ceil(rule.burst - (await this.ctx.limiter.peek(`login-fail:${name}`, rule)) - 1e-6);
+    if (count < this.cfg.failures) return;
+    const lockMs = Math.min(this.cfg.maxMs, this.cfg.baseMs * 2 ** (count - this.cfg.failures));
+    // Fails only when a concurrent attempt just locked the name: that lock stands.
+    await this.ctx.limiter.take(`login-lock:${name}`, this.lockRule, lockMs / 1000);
+  }
+
+  async succeeded(name: string): Promise<void> {
+    await this.ctx.limiter.reset(`login-fail:${name}`);
   }
 }

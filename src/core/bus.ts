@@ -16,7 +16,11 @@ export type BusMessage =
     }
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
-  | { kind: 'revoke'; userId: string; sessionIds: string[] }
+  /**
+   * Sessions ended: their sockets close with 4003. `disabled` (deactivation, server ban) closes every socket of
+   * the user with 4006, whatever its session.
+   */
+  | { kind: 'revoke'; userId: string; sessionIds: string[]; disabled?: boolean }
   | { kind: 'announcement'; announcement: Announcement };
 
 export const topics = {

@@ -18,7 +18,28 @@ export interface DomainLimits {
     register: RateRule;
     login: RateRule;
     typing: RateRule;
+    report: RateRule;
   };
+  /** Most `@username` mentions one message may carry. */
+  maxMentions: number;
+  /** The same body from the same user in the same room more than `repeats` times within `windowMs` is refused. */
+  flood: { repeats: number; windowMs: number };
+  /** After `failures` wrong passwords for one username, logins for it wait baseMs, doubling per failure up to maxMs. */
+  loginLockout: { failures: number; baseMs: number; maxMs: number };
+}
+
+/** What the keyword filter says about a text (message, room name, display name). */
+export interface ContentVerdict {
+  /** Blocked words found: the text must be refused (`content_blocked`). */
+  blocked: string[];
+  /** The text with masked words replaced by asterisks (equal to the input when nothing was masked). */
+  text: string;
+  /** Flagged words found: the text passes, and a report is filed for moderators. */
+  flagged: string[];
+}
+
+export interface ContentFilter {
+  check(text: string): ContentVerdict;
 }
 
 /** What every domain service is built from: the ports (store, bus, presence, limiter) and the rules. */
@@ -29,6 +50,8 @@ export interface DomainContext {
   limiter: RateLimiter;
   hasher: PasswordHasher;
   limits: DomainLimits;
+  /** The keyword filter (src/core/moderation/keyword-filter.ts), configured from FILTER_* settings. */
+  filter: ContentFilter;
   now: () => number;
 }
 

@@ -4,3 +4,11 @@ import { randomBytes } from 'node:crypto';
 export function newId(prefix: 'u' | 'r' | 'e' | 's' | 'c' | 'a'): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
 }
+
+/**
+ * An id that sorts by creation time (`rp_` report, `al_` audit entry): fixed-width base-36 milliseconds, then
+ * 64 random bits. Lists of these are paged by id alone, newest first = id descending.
+ */
+export function newTimeId(prefix: 'rp' | 'al', now = Date.now()): string {
+  return `${prefix}_${now.toString(36).padStart(10, '0')}${randomBytes(8).toString('hex')}`;
+}

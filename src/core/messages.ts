@@ -3,16 +3,48 @@ import type { AuthContext } from './accounts.js';
 import { toPublicUser } from './accounts.js';
 import { topics } from './bus.js';
 import { ChatError } from './chat-error.js';
-import type { DomainContext } from './context.js';
-import { newId } from './ids.js';
+import { SYSTEM_USER_ID, type DomainContext } from './context.js';
+import { newId, newTimeId } from './ids.js';
+import { FloodGuard } from './moderation/flood-guard.js';
+import { READ_ONLY_POSTER, rank } from './permissions.js';
 import type { RoomService } from './rooms.js';
+import type { MemberRecord } from './store.js';
+import type { MemberRole, Room } from '../protocol/model.js';
 
 /** Sending and reading messages, and server-wide announcements. */
 export class MessageService {
+  /** Repeated-message and mention limits: per node (a flood spread over nodes is caught by the rate limit). */
+  private readonly flood: FloodGuard;
+
   constructor(
     private readonly ctx: DomainContext,
     private readonly rooms: RoomService,
-  ) {}
+  ) {
+    this.flood = new FloodGuard(
+      { repeats: ctx.limits.flood.repeats, windowMs: ctx.limits.flood.windowMs, maxMentions: ctx.limits.maxMentions },
+      ctx.now,
+    );
+  }
+
+  /**
+   * Whether the caller may post in the room now: a member, not muted, a moderator in a read-only room.
+   * Used by send and by typing (a user who may not post does not type either).
+   */
+  async requirePoster(
+    auth: AuthContext,
+    roomId: string,
+  ): Promise<{ room: Room; role: MemberRole; member: MemberRecord }> {
+    const found = await this.rooms.requireMember(auth, roomId);
+    const { room, role, member } = found;
+    if (member.mutedUntil !== null && member.mutedUntil > this.ctx.now()) {
+      const until = member.mutedUntil;
+      throw new ChatError('muted', {
+        message: `You are muted in this room until ${new Date(until).toISOString()}.`,
+      });
+    }
+    if (room.settings.readOnly && rank(role) < rank(READ_ONLY_POSTER)) throw new ChatError('read_only');
+    return found;
+  }
 
   /**
    * Stores a message and fans it out. Resolves only after the message is durable, so an ack built from the
@@ -27,16 +59,42 @@ export class MessageService {
         message: `A message has at most ${this.ctx.limits.maxMessageChars} characters.`,
       });
     }
-    await this.rooms.requireMember(auth, input.roomId);
+    const { room, role } = await this.requirePoster(auth, input.roomId);
+    const verdict = this.ctx.filter.check(input.body);
+    if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
     const rate = await this.ctx.limiter.take(`msg:${auth.user.id}`, this.ctx.limits.rates.message);
     if (!rate.ok) throw new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
+    if (room.settings.slowModeSeconds > 0 && rank(role) < rank(READ_ONLY_POSTER)) {
+      const slow = await this.ctx.limiter.take(`slow:${room.id}:${auth.user.id}`, {
+        burst: 1,
+        perSecond: 1 / room.settings.slowModeSeconds,
+      });
+      if (!slow.ok) throw new ChatError('slow_mode', { retryAfterMs: slow.retryAfterMs });
+    }
+    // Last, as FloodGuard asks: it counts what it passes, so a send refused above (and re-sent by the SDK after
+    // retryAfterMs) must not count as a repeat.
+    // Last before storing: the guard counts what it lets through.
+    const flood = this.flood.check(auth.user.id, input.roomId, input.body);
+    if (flood) throw flood;
     const result = await this.ctx.store.appendMessage({
       id: newId('e'),
       roomId: input.roomId,
       senderId: auth.user.id,
       clientMsgId: input.clientMsgId,
-      body: input.body,
+      body: verdict.text,
     });
+    if (verdict.flagged.length > 0 && !result.duplicate) {
+      // Flagged words pass, and land in the moderation queue as a report by the server itself.
+      await this.ctx.store.createReport({
+        id: newTimeId('rp'),
+        reporterId: SYSTEM_USER_ID,
+        roomId: input.roomId,
+        seq: result.event.seq,
+        targetUserId: auth.user.id,
+        reason: `keyword filter: ${verdict.flagged.join(', ')}`,
+        excerpt: result.event.body,
+      });
+    }
     // A duplicate is published again too: if the first attempt died between commit and publish, this heals
     // live delivery; receivers drop what they already have by seq.
     await this.ctx.bus.publish(topics.room(input.roomId), { kind: 'event', event: result.event });
@@ -61,6 +119,14 @@ export class MessageService {
   /** A server-wide announcement from an admin to every online user (not stored). */
   async announce(auth: AuthContext, body: string): Promise<{ id: string; createdAt: string }> {
     if (auth.user.role !== 'admin') throw new ChatError('forbidden');
+    await this.ctx.store.appendAudit({
+      id: newTimeId('al'),
+      actorId: auth.user.id,
+      action: 'announcement',
+      roomId: null,
+      targetUserId: null,
+      data: { body: body.slice(0, 200) },
+    });
     const announcement = {
       id: newId('a'),
       body,

@@ -5,6 +5,10 @@
  */
 export interface RateLimiter {
   take(key: string, rule: RateRule, cost?: number): Promise<RateResult>;
+  /** The tokens `key` holds now under `rule` (`burst` for a bucket never used or refilled), taking none. */
+  peek(key: string, rule: RateRule): Promise<number>;
+  /** Forgets the bucket: it is full again. Resolves also for a key never used. */
+  reset(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,17 @@ export class InMemoryRateLimiter implements RateLimiter {
     }
     const retryAfterMs = Math.ceil(((cost - b.tokens) / rule.perSecond) * 1000);
     return { ok: false, retryAfterMs };
+  }
+
+  peek(key: string, rule: RateRule): Promise<number> {
+    const b = this.buckets.get(key);
+    if (!b) return Promise.resolve(rule.burst);
+    return Promise.resolve(Math.min(rule.burst, b.tokens + ((this.now() - b.at) / 1000) * rule.perSecond));
+  }
+
+  reset(key: string): Promise<void> {
+    this.buckets.delete(key);
+    return Promise.resolve();
   }
 
   private sweep(): void {

@@ -1,19 +1,29 @@
-import type { Invite, Member, MemberRole, MyRoom, PublicUser, Room, RoomEvent } from '../protocol/model.js';
+import type {
+  Invite,
+  Member,
+  MemberRole,
+  MyRoom,
+  PublicUser,
+  Room,
+  RoomEvent,
+  RoomSettings,
+} from '../protocol/model.js';
 import type { AuthContext } from './accounts.js';
 import { toPublicUser } from './accounts.js';
 import { topics } from './bus.js';
 import { ChatError } from './chat-error.js';
 import { LOBBY_ROOM_ID, SYSTEM_USER_ID, type DomainContext } from './context.js';
-import { newId } from './ids.js';
-import type { UserRecord } from './store.js';
+import { newId, newTimeId } from './ids.js';
+import { can, mayGrant, outranks, rank, type RoomAction } from './permissions.js';
+import type { MemberRecord, UserRecord } from './store.js';
 
 /**
- * Rooms, DMs, membership and invites. Who may do what:
+ * Rooms, DMs, membership and invites. Who may do what is ROOM_PERMISSIONS (src/core/permissions.ts); besides:
  * - see a room: public → any user; private/DM → members and invitees (others get `room_not_found`).
- * - read history: public → any user; private/DM → members.
- * - post, typing: members. Join: public rooms, or any room with a pending invite. DMs are never joined.
- * - invite: public room → any member; private room → owner/admin. Rename/topic: owner/admin.
- * - change roles: owner. While others remain, the last owner can neither leave nor be demoted (`last_owner`).
+ * - a user banned from a public room may neither read nor join it (`banned`).
+ * - join: public rooms (or a join request, when the room needs approval), or any room with a pending invite.
+ *   DMs are never joined.
+ * - While others remain, the last owner can neither leave nor be demoted (`last_owner`).
  * - DMs: one per member set; a member who left one gets back in by opening it again.
  */
 export class RoomService {
@@ -69,26 +79,69 @@ export class RoomService {
     return room;
   }
 
-  /** The room if the user may see it; `room_not_found` otherwise, so private rooms do not leak existence. */
-  async requireVisible(auth: AuthContext, roomId: string): Promise<{ room: Room; role: MemberRole | null }> {
-    const room = await this.roomOr404(roomId);
-    const role = await this.ctx.store.getRole(roomId, auth.user.id);
-    if (room.kind !== 'public' && !role && !(await this.ctx.store.hasInvite(roomId, auth.user.id))) {
-      throw new ChatError('room_not_found');
+  /**
+   * The room if the user may see it; `room_not_found` otherwise, so private rooms do not leak existence.
+   * A non-member banned from a public room gets `banned`.
+   */
+  async requireVisible(
+    auth: AuthContext,
+    roomId: string,
+  ): Promise<{ room: Room; role: MemberRole | null; member: MemberRecord | null }> {
+    const [room, member] = await Promise.all([this.roomOr404(roomId), this.ctx.store.getMember(roomId, auth.user.id)]);
+    const role = member?.role ?? null;
+    if (!role) {
+      if (room.kind !== 'public') {
+        if (!(await this.ctx.store.hasInvite(roomId, auth.user.id))) throw new ChatError('room_not_found');
+      } else if (await this.isBanned(roomId, auth.user.id)) {
+        throw new ChatError('banned');
+      }
     }
-    return { room, role };
+    return { room, role, member };
+  }
+
+  /** Whether a room ban on the user is in force now. */
+  async isBanned(roomId: string, userId: string): Promise<boolean> {
+    const ban = await this.ctx.store.getRoomBan(roomId, userId);
+    return ban !== null && ban.until > this.ctx.now();
   }
 
   async requireReadable(auth: AuthContext, roomId: string): Promise<Room> {
     const { room, role } = await this.requireVisible(auth, roomId);
-    if (room.kind !== 'public' && !role) throw new ChatError('not_member');
+    if (!can('read', room.kind, role, false)) throw new ChatError('not_member');
     return room;
   }
 
-  async requireMember(auth: AuthContext, roomId: string): Promise<{ room: Room; role: MemberRole }> {
-    const { room, role } = await this.requireVisible(auth, roomId);
-    if (!role) throw new ChatError('not_member');
-    return { room, role };
+  async requireMember(
+    auth: AuthContext,
+    roomId: string,
+  ): Promise<{ room: Room; role: MemberRole; member: MemberRecord }> {
+    const { room, role, member } = await this.requireVisible(auth, roomId);
+    if (!role || !member) throw new ChatError('not_member');
+    return { room, role, member };
+  }
+
+  /**
+   * For actions a server admin may take without being a member (moderation): the room and the caller's role,
+   * after checking `action` against the permission table. Private rooms stay hidden from non-member non-admins.
+   */
+  async requireAllowed(
+    auth: AuthContext,
+    roomId: string,
+    action: RoomAction,
+  ): Promise<{ room: Room; role: MemberRole | null; serverAdmin: boolean }> {
+    const serverAdmin = auth.user.role === 'admin';
+    const room = await this.roomOr404(roomId);
+    const role = await this.ctx.store.getRole(roomId, auth.user.id);
+    if (!role && !serverAdmin && room.kind !== 'public') throw new ChatError('room_not_found');
+    if (!can(action, room.kind, role, serverAdmin)) throw new ChatError(role ? 'forbidden' : 'not_member');
+    return { room, role, serverAdmin };
+  }
+
+  /** Refuses text the keyword filter blocks; returns it with masked words starred. */
+  cleanText(text: string): string {
+    const verdict = this.ctx.filter.check(text);
+    if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
+    return verdict.text;
   }
 
   private async checkRoomQuota(userId: string): Promise<void> {
@@ -101,13 +154,15 @@ export class RoomService {
     auth: AuthContext,
     input: { name: string; visibility: 'public' | 'private'; topic?: string | undefined },
   ): Promise<Room> {
+    const name = this.cleanText(input.name);
+    const topic = input.topic ? this.cleanText(input.topic) : '';
     await this.limit(`room-create:${auth.user.id}`, this.ctx.limits.rates.roomCreate);
     await this.checkRoomQuota(auth.user.id);
     const { room, events } = await this.ctx.store.createRoom({
       id: newId('r'),
       kind: input.visibility,
-      name: input.name,
-      topic: input.topic ?? '',
+      name,
+      topic,
       createdBy: auth.user.id,
       members: [{ userId: auth.user.id, role: 'owner' }],
     });
@@ -147,7 +202,9 @@ export class RoomService {
       await this.publish(events);
       for (const id of ids) await this.announceAdded(id, room.id, 1);
     } else if (!(await this.ctx.store.getRole(room.id, auth.user.id))) {
-      // The caller had left this DM: opening it again brings them back (with its history, as before).
+      // The caller had left this DM: opening it again brings them back (with its history, as before) — unless
+      // they were banned from it (a server admin acting on a report).
+      if (await this.isBanned(room.id, auth.user.id)) throw new ChatError('banned');
       const event = await this.ctx.store.addMember(room.id, auth.user.id, 'member', auth.user.id);
       if (event) {
         await this.publish([event]);
@@ -172,21 +229,38 @@ export class RoomService {
     return this.ctx.store.listRoomsOf(auth.user.id);
   }
 
-  /** Joins a public room, or a private one with a pending invite (accepting it). Joining twice is a no-op. */
-  async join(auth: AuthContext, roomId: string): Promise<Room> {
+  /**
+   * Joins a public room, or a private one with a pending invite (accepting it). Joining twice is a no-op.
+   * A public room that needs approval records a join request instead (`pending`), unless the user is invited.
+   */
+  async join(auth: AuthContext, roomId: string): Promise<{ room: Room; pending: boolean }> {
     const { room, role } = await this.requireVisible(auth, roomId);
-    if (role) return room;
+    if (role) return { room, pending: false };
     if (room.kind === 'dm') throw new ChatError('forbidden', { message: 'DMs cannot be joined.' });
-    if (room.kind === 'private' && !(await this.ctx.store.hasInvite(roomId, auth.user.id))) {
-      throw new ChatError('room_not_found');
-    }
+    const invited = await this.ctx.store.hasInvite(roomId, auth.user.id);
+    if (room.kind === 'private' && !invited) throw new ChatError('room_not_found');
+    if (await this.isBanned(roomId, auth.user.id)) throw new ChatError('banned');
     await this.checkRoomQuota(auth.user.id);
+    if (room.settings.joinApproval && !invited) {
+      await this.ctx.store.createJoinRequest(roomId, auth.user.id);
+      return { room, pending: true };
+    }
     const event = await this.ctx.store.addMember(roomId, auth.user.id, 'member', auth.user.id);
     if (event) {
       await this.publish([event]);
       await this.announceAdded(auth.user.id, roomId, event.seq);
     }
-    return (await this.ctx.store.getRoom(roomId)) ?? room;
+    return { room: (await this.ctx.store.getRoom(roomId)) ?? room, pending: false };
+  }
+
+  /** Adds a user whose join request a moderator approved (or who was approved some other way). */
+  async admit(roomId: string, userId: string, actorId: string): Promise<boolean> {
+    await this.checkRoomQuota(userId);
+    const event = await this.ctx.store.addMember(roomId, userId, 'member', actorId);
+    if (!event) return false;
+    await this.publish([event]);
+    await this.announceAdded(userId, roomId, event.seq);
+    return true;
   }
 
   async leave(auth: AuthContext, roomId: string): Promise<void> {
@@ -201,11 +275,14 @@ export class RoomService {
   async invite(auth: AuthContext, roomId: string, username: string): Promise<void> {
     const { room, role } = await this.requireMember(auth, roomId);
     if (room.kind === 'dm') throw new ChatError('forbidden', { message: 'Open a new DM to add people.' });
-    if (room.kind === 'private' && role === 'member') throw new ChatError('forbidden');
+    if (!can('invite', room.kind, role, false)) throw new ChatError('forbidden');
     await this.limit(`invite:${auth.user.id}`, this.ctx.limits.rates.invite);
     const invitee = await this.ctx.store.getUserByUsername(username);
     if (!invitee || invitee.deactivated) throw new ChatError('user_not_found');
     if (await this.ctx.store.getRole(roomId, invitee.id)) throw new ChatError('already_member');
+    if (await this.isBanned(roomId, invitee.id)) {
+      throw new ChatError('banned', { message: 'That user is banned from this room.' });
+    }
     const event = await this.ctx.store.createInvite(roomId, invitee.id, auth.user.id);
     if (!event) return; // already invited: inviting again is a no-op
     await this.publish([event]);
@@ -220,7 +297,7 @@ export class RoomService {
 
   async acceptInvite(auth: AuthContext, roomId: string): Promise<Room> {
     if (!(await this.ctx.store.hasInvite(roomId, auth.user.id))) throw new ChatError('invite_not_found');
-    return this.join(auth, roomId);
+    return (await this.join(auth, roomId)).room;
   }
 
   async declineInvite(auth: AuthContext, roomId: string): Promise<void> {
@@ -235,29 +312,76 @@ export class RoomService {
     await this.requireReadable(auth, roomId);
     const rows = await this.ctx.store.listMembers(roomId);
     const status = await this.ctx.presence.statusOf(rows.map((r) => r.user.id));
-    const members = rows.map((r) => ({ ...r, presence: status.get(r.user.id) ?? 'offline' }));
+    const now = this.ctx.now();
+    const members = rows.map((r) => ({
+      ...r,
+      mutedUntil: r.mutedUntil !== null && r.mutedUntil > now ? new Date(r.mutedUntil).toISOString() : null,
+      presence: status.get(r.user.id) ?? 'offline',
+    }));
     return { members, online: members.filter((m) => m.presence !== 'offline').length };
   }
 
-  async update(auth: AuthContext, roomId: string, patch: { name?: string; topic?: string }): Promise<Room> {
-    const { room, role } = await this.requireMember(auth, roomId);
-    if (room.kind === 'dm' || role === 'member') throw new ChatError('forbidden');
-    const { room: updated, event } = await this.ctx.store.updateRoom(roomId, patch, auth.user.id);
+  async update(
+    auth: AuthContext,
+    roomId: string,
+    patch: { name?: string | undefined; topic?: string | undefined; settings?: Partial<RoomSettings> | undefined },
+  ): Promise<Room> {
+    await this.requireAllowed(auth, roomId, 'update');
+    const clean: { name?: string; topic?: string; settings?: Partial<RoomSettings> } = {};
+    if (patch.name !== undefined) clean.name = this.cleanText(patch.name);
+    if (patch.topic !== undefined) clean.topic = patch.topic ? this.cleanText(patch.topic) : '';
+    if (patch.settings !== undefined) {
+      const settings: Partial<RoomSettings> = {};
+      for (const [k, v] of Object.entries(patch.settings)) if (v !== undefined) Object.assign(settings, { [k]: v });
+      clean.settings = settings;
+    }
+    const { room: updated, event } = await this.ctx.store.updateRoom(roomId, clean, auth.user.id);
     await this.publish([event]);
+    if (clean.settings) {
+      await this.audit(auth, 'room.settings', roomId, null, clean.settings);
+    }
     return updated;
   }
 
+  /** Records a moderation action in the audit log. */
+  async audit(
+    auth: AuthContext,
+    action: string,
+    roomId: string | null,
+    targetUserId: string | null,
+    data: Record<string, unknown> | null = null,
+  ): Promise<void> {
+    await this.ctx.store.appendAudit({
+      id: newTimeId('al'),
+      actorId: auth.user.id,
+      action,
+      roomId,
+      targetUserId,
+      data,
+    });
+  }
+
+  /**
+   * Owners give any role; admins give moderator/member to members below them; server admins act as owners.
+   * While others remain, the last owner cannot be demoted.
+   */
   async setRole(auth: AuthContext, roomId: string, userId: string, role: MemberRole): Promise<void> {
-    const { room, role: mine } = await this.requireMember(auth, roomId);
-    if (room.kind === 'dm' || mine !== 'owner') throw new ChatError('forbidden');
+    const { room, role: mine, serverAdmin } = await this.requireAllowed(auth, roomId, 'setRole');
     const current = await this.ctx.store.getRole(roomId, userId);
     if (!current) throw new ChatError('user_not_found', { message: 'That user is not a member of this room.' });
     if (current === role) return;
+    const steppingDown = userId === auth.user.id && rank(role) < rank(current);
+    if (!steppingDown && (!mayGrant(mine, serverAdmin, role) || !outranks(mine, serverAdmin, current))) {
+      throw new ChatError('forbidden');
+    }
     if (current === 'owner' && room.memberCount > 1 && (await this.ctx.store.countRole(roomId, 'owner')) === 1) {
       throw new ChatError('last_owner');
     }
     const event = await this.ctx.store.setMemberRole(roomId, userId, role, auth.user.id);
-    if (event) await this.publish([event]);
+    if (event) {
+      await this.publish([event]);
+      await this.audit(auth, 'room.role', roomId, userId, { from: current, to: role });
+    }
   }
 
   async usersById(ids: readonly string[]): Promise<PublicUser[]> {

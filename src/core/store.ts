@@ -1,11 +1,15 @@
 import type {
+  AuditEntry,
   Invite,
   MemberRole,
   MyRoom,
   PublicUser,
+  Report,
+  ReportResolution,
   Room,
   RoomEvent,
   RoomKind,
+  RoomSettings,
   ServerRole,
 } from '../protocol/model.js';
 
@@ -20,6 +24,8 @@ import type {
 export interface UserRecord extends PublicUser {
   passwordHash: string;
   deactivated: boolean;
+  /** End of a server-wide ban (epoch ms; FOREVER_MS = indefinitely); null = not banned. Callers compare to now. */
+  bannedUntil: number | null;
 }
 
 export interface SessionRecord {
@@ -55,6 +61,11 @@ export interface AccountStore {
   updateProfile(id: string, patch: { displayName?: string; statusText?: string }): Promise<UserRecord>;
   setPasswordHash(id: string, hash: string): Promise<void>;
   setServerRole(id: string, role: ServerRole): Promise<void>;
+  /** Admin directory: prefix match like searchUsers but including deactivated users, by username, paged. */
+  listUsers(q: string, limit: number, cursor?: string): Promise<{ users: UserRecord[]; nextCursor: string | null }>;
+  setDeactivated(id: string, deactivated: boolean): Promise<void>;
+  /** Sets or clears (null) a server-wide ban. */
+  setBannedUntil(id: string, until: number | null): Promise<void>;
 
   createSession(session: SessionRecord): Promise<void>;
   /** The session with this token hash and its user, or null. Expired sessions are returned; callers check. */
@@ -97,23 +108,30 @@ export interface RoomStore {
   /** Rooms the user belongs to, newest activity first. */
   listRoomsOf(userId: string): Promise<MyRoom[]>;
   countRoomsOf(userId: string): Promise<number>;
-  /** Updates name/topic and appends `room.updated`, atomically. */
+  /**
+   * Updates name/topic/settings and appends `room.updated` (data: the changed fields, settings flattened as
+   * `readOnly`, `slowModeSeconds`, `joinApproval`), atomically.
+   */
   updateRoom(
     roomId: string,
-    patch: { name?: string; topic?: string },
+    patch: { name?: string; topic?: string; settings?: Partial<RoomSettings> },
     actorId: string,
   ): Promise<{ room: Room; event: RoomEvent }>;
 
   getRole(roomId: string, userId: string): Promise<MemberRole | null>;
-  listMembers(roomId: string): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string }[]>;
+  /** One membership with its moderation state (one read: the send path uses it). */
+  getMember(roomId: string, userId: string): Promise<MemberRecord | null>;
+  listMembers(
+    roomId: string,
+  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]>;
   listMemberIds(roomId: string): Promise<string[]>;
   countRole(roomId: string, role: MemberRole): Promise<number>;
   /**
-   * Adds a member and appends `member.joined`, atomically; also clears a pending invite.
+   * Adds a member and appends `member.joined`, atomically; also clears a pending invite and join request.
    * Returns null (and appends nothing) when the user is already a member.
    */
   addMember(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null>;
-  /** Removes a member and appends `member.left`; null when the user was not a member. */
+  /** Removes a member and appends `member.left` (data `{userId, reason}`); null when the user was not a member. */
   removeMember(roomId: string, userId: string, actorId: string, reason: 'left' | 'removed'): Promise<RoomEvent | null>;
   /** Changes a member's role and appends `member.role`; null when not a member. */
   setMemberRole(roomId: string, userId: string, role: MemberRole, actorId: string): Promise<RoomEvent | null>;
@@ -124,6 +142,103 @@ export interface RoomStore {
   listInvites(userId: string): Promise<Invite[]>;
   /** Deletes a pending invite; false when there was none. */
   deleteInvite(roomId: string, userId: string): Promise<boolean>;
+}
+
+export interface MemberRecord {
+  role: MemberRole;
+  /** Epoch ms; null = not muted. Callers compare with now (an expired mute is no mute). */
+  mutedUntil: number | null;
+  joinedSeq: number;
+}
+
+export interface RoomBan {
+  userId: string;
+  /** Epoch ms; FOREVER_MS = indefinitely. Callers compare with now. */
+  until: number;
+  reason: string;
+  actorId: string;
+  createdAt: number;
+}
+
+/** Report and audit ids come from newTimeId (src/core/ids.ts): they sort by creation time, so "newest first" is id order. */
+export interface NewReport {
+  id: string;
+  reporterId: string;
+  roomId: string | null;
+  seq: number | null;
+  targetUserId: string;
+  reason: string;
+  excerpt: string | null;
+}
+
+export interface NewAuditEntry {
+  id: string;
+  actorId: string;
+  action: string;
+  roomId: string | null;
+  targetUserId: string | null;
+  data: Record<string, unknown> | null;
+}
+
+/**
+ * Moderation state: mutes, room bans, deleted messages, join requests, reports and the audit log.
+ * Event-producing methods append to the room's one sequence, atomically with their change, like RoomStore's.
+ */
+export interface ModerationStore {
+  /** Sets a member's mute end (epoch ms) and appends `member.muted` `{userId, until}` (ISO); null when not a member. */
+  muteMember(roomId: string, userId: string, until: number, actorId: string): Promise<RoomEvent | null>;
+  /** Clears a mute and appends `member.unmuted` `{userId}`; null when not a member or not muted. */
+  unmuteMember(roomId: string, userId: string, actorId: string): Promise<RoomEvent | null>;
+  /**
+   * Records (or replaces) a room ban; if the user is a member, removes them and appends `member.left` with
+   * `{userId, reason: 'banned'}`, atomically. Also drops their pending invite and join request.
+   * Returns the event, or null when they were not a member (the ban is recorded either way).
+   */
+  banFromRoom(
+    roomId: string,
+    userId: string,
+    ban: { until: number; reason: string },
+    actorId: string,
+  ): Promise<RoomEvent | null>;
+  /** Lifts a room ban; false when there was none. */
+  unbanFromRoom(roomId: string, userId: string): Promise<boolean>;
+  /** The ban row, expired or not (callers compare `until` with now); null when none. */
+  getRoomBan(roomId: string, userId: string): Promise<RoomBan | null>;
+  listRoomBans(roomId: string): Promise<RoomBan[]>;
+
+  /** One event by seq, or null. */
+  getEvent(roomId: string, seq: number): Promise<RoomEvent | null>;
+  /**
+   * Redacts the message at `seq` (its body becomes '' and its data `{deleted: true, deletedBy}`) and appends
+   * `message.deleted` `{seq, messageId}`, atomically. Null when there is no message at `seq` or it was deleted.
+   */
+  deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null>;
+
+  /** Records a request to join a room that needs approval; false when one is pending already. */
+  createJoinRequest(roomId: string, userId: string): Promise<boolean>;
+  listJoinRequests(roomId: string): Promise<{ user: PublicUser; createdAt: string }[]>;
+  hasJoinRequest(roomId: string, userId: string): Promise<boolean>;
+  /** Deletes a pending join request; false when there was none. */
+  deleteJoinRequest(roomId: string, userId: string): Promise<boolean>;
+
+  createReport(report: NewReport): Promise<Report>;
+  getReport(id: string): Promise<Report | null>;
+  /**
+   * Reports newest first, paged by `before` (a report id from the previous page). `roomIds` restricts to reports
+   * about those rooms (a room moderator's queue); omitted = all (a server admin's queue).
+   */
+  listReports(query: {
+    status?: Report['status'];
+    roomIds?: readonly string[];
+    limit: number;
+    before?: string;
+  }): Promise<Report[]>;
+  /** Marks an open report resolved; null when it does not exist or is resolved already (first resolver wins). */
+  resolveReport(id: string, resolution: ReportResolution, resolvedBy: string): Promise<Report | null>;
+
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first, paged by `before` (an entry id from the previous page); `roomId` filters to one room. */
+  listAudit(query: { roomId?: string; limit: number; before?: string }): Promise<AuditEntry[]>;
 }
 
 export interface NewMessage {
@@ -153,7 +268,7 @@ export interface EventStore {
   ): Promise<RoomEvent[]>;
 }
 
-export interface Store extends AccountStore, RoomStore, EventStore {
+export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

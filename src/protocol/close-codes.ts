@@ -11,6 +11,8 @@ export const CLOSE_CODES = {
   UNAUTHORIZED: { code: 4001, reconnect: false, reason: 'token missing, invalid or expired; log in again' },
   AUTH_TIMEOUT: { code: 4002, reconnect: true, reason: 'no hello frame in time' },
   SESSION_REVOKED: { code: 4003, reconnect: false, reason: 'session revoked (logout, password change)' },
+  ACCOUNT_DISABLED: { code: 4006, reconnect: false, reason: 'account deactivated or banned by an admin' },
+  SESSION_EXPIRED: { code: 4007, reconnect: false, reason: 'session expired; log in again' },
   TOO_MANY_CONNECTIONS: { code: 4004, reconnect: true, reason: 'connection limit reached; back off' },
   UNSUPPORTED_VERSION: { code: 4005, reconnect: false, reason: 'protocol version not supported' },
   SLOW_CONSUMER: { code: 4008, reconnect: true, reason: 'outbound buffer overflow; reconnect and resume' },

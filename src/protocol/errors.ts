@@ -10,6 +10,14 @@ export const ERRORS = {
   invalid_credentials: { status: 401, retryable: false, message: 'Wrong username or password.' },
   forbidden: { status: 403, retryable: false, message: 'You may not do that.' },
   not_member: { status: 403, retryable: false, message: 'You are not a member of this room.' },
+  banned: { status: 403, retryable: false, message: 'You are banned from this room.' },
+  muted: { status: 403, retryable: false, message: 'You are muted in this room.' },
+  read_only: { status: 403, retryable: false, message: 'Only moderators may post in this room.' },
+  account_disabled: {
+    status: 403,
+    retryable: false,
+    message: 'This account is deactivated or suspended.',
+  },
   not_found: { status: 404, retryable: false, message: 'Not found.' },
   room_not_found: { status: 404, retryable: false, message: 'No such room, or you may not see it.' },
   user_not_found: { status: 404, retryable: false, message: 'No such user.' },
@@ -34,6 +42,11 @@ export const ERRORS = {
   },
   payload_too_large: { status: 413, retryable: false, message: 'The request or frame is too large.' },
   message_too_long: { status: 413, retryable: false, message: 'The message body is too long.' },
+  content_blocked: { status: 422, retryable: false, message: 'The text contains words this server blocks.' },
+  too_many_mentions: { status: 422, retryable: false, message: 'Too many mentions in one message.' },
+  already_resolved: { status: 409, retryable: false, message: 'That report is already resolved.' },
+  slow_mode: { status: 429, retryable: true, message: 'Slow mode is on: wait retryAfterMs before posting again.' },
+  flood: { status: 429, retryable: true, message: 'You sent that same message just now.' },
   rate_limited: { status: 429, retryable: true, message: 'Too many requests; retry after retryAfterMs.' },
   too_many_connections: { status: 429, retryable: true, message: 'Too many open connections.' },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
@@ -49,7 +62,7 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   retryable: boolean;
-  /** Present with `rate_limited` / `too_many_connections`: how long to wait before retrying. */
+  /** Present with `rate_limited`, `slow_mode`, `flood`, `too_many_connections`: how long to wait before retrying. */
   retryAfterMs?: number;
   /** Present with `validation_failed`: which fields failed and why. */
   issues?: { path: string; message: string }[];

@@ -106,7 +106,7 @@ export interface RoomAddedFrame {
 export interface RoomRemovedFrame {
   type: 'room.removed';
   roomId: string;
-  reason: 'left' | 'removed';
+  reason: 'left' | 'removed' | 'banned';
 }
 export interface InviteFrame {
   type: 'invite';

@@ -38,11 +38,69 @@ export const CreateRoomRequest = z.strictObject({
   visibility: z.enum(['public', 'private']).default('public'),
   topic: Topic.optional(),
 });
+/** Longest slow-mode interval: six hours. */
+export const SLOW_MODE_MAX_SECONDS = 21_600;
+export const RoomSettingsPatch = z
+  .strictObject({
+    readOnly: z.boolean().optional(),
+    slowModeSeconds: z.number().int().min(0).max(SLOW_MODE_MAX_SECONDS).optional(),
+    joinApproval: z.boolean().optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to update');
 export const UpdateRoomRequest = z
-  .strictObject({ name: RoomName.optional(), topic: Topic.optional() })
-  .refine((v) => v.name !== undefined || v.topic !== undefined, 'nothing to update');
+  .strictObject({ name: RoomName.optional(), topic: Topic.optional(), settings: RoomSettingsPatch.optional() })
+  .refine((v) => v.name !== undefined || v.topic !== undefined || v.settings !== undefined, 'nothing to update');
 export const InviteRequest = z.strictObject({ username: Username });
-export const SetRoleRequest = z.strictObject({ role: z.enum(['admin', 'member', 'owner']) });
+export const SetRoleRequest = z.strictObject({ role: z.enum(['owner', 'admin', 'moderator', 'member']) });
+
+/** Reasons (reports, bans, kicks) are short free text. */
+export const REASON_MAX = 500;
+const Reason = z
+  .string()
+  .max(REASON_MAX)
+  .refine(
+    (s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u.test(s),
+    'must not contain control characters',
+  );
+/** Longest timed sanction (mute, ban): one year; omit the duration for "until lifted". */
+export const SANCTION_MAX_SECONDS = 31_536_000;
+export const SanctionRequest = z.strictObject({
+  durationSec: z.number().int().min(1).max(SANCTION_MAX_SECONDS).optional(),
+  reason: Reason.optional(),
+});
+export const KickRequest = z.strictObject({ reason: Reason.optional() });
+export const RoomSeqParams = z.strictObject({
+  roomId: Id,
+  seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+export const CreateReportRequest = z.union([
+  z.strictObject({
+    roomId: Id,
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    reason: Reason.pipe(z.string().min(1)),
+  }),
+  z.strictObject({ userId: Id, roomId: Id.optional(), reason: Reason.pipe(z.string().min(1)) }),
+]);
+export const ReportListQuery = z.strictObject({
+  status: z.enum(['open', 'resolved']).optional(),
+  limit: z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax).default(50),
+  before: Id.optional(),
+});
+export const ResolveReportRequest = z.strictObject({
+  action: z.enum(['dismiss', 'delete', 'mute', 'ban']),
+  durationSec: z.number().int().min(1).max(SANCTION_MAX_SECONDS).optional(),
+});
+export const AdminUserQuery = z.strictObject({
+  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
+  limit: z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export const ServerRoleRequest = z.strictObject({ role: z.enum(['admin', 'user']) });
+export const AuditQuery = z.strictObject({
+  roomId: Id.optional(),
+  limit: z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax).default(50),
+  before: Id.optional(),
+});
 export const CreateDmRequest = z.strictObject({
   usernames: z.array(Username).min(1).max(16),
 });

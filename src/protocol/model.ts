@@ -67,7 +67,9 @@ export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export type ServerRole = 'admin' | 'user';
 export type RoomKind = 'public' | 'private' | 'dm';
-export type MemberRole = 'owner' | 'admin' | 'member';
+/** Room roles, most powerful first. What each may do is one table: ROOM_PERMISSIONS in src/core/permissions.ts. */
+export type MemberRole = 'owner' | 'admin' | 'moderator' | 'member';
+export const MEMBER_ROLES = ['owner', 'admin', 'moderator', 'member'] as const satisfies readonly MemberRole[];
 export type PresenceStatus = 'online' | 'away' | 'offline';
 
 /** A user as others see them. */
@@ -90,7 +92,20 @@ export interface Room {
   createdAt: string;
   lastSeq: number;
   memberCount: number;
+  settings: RoomSettings;
 }
+
+/** Per-room moderation settings, changed by room owners and admins. */
+export interface RoomSettings {
+  /** Announcement room: only moderators and above may post. */
+  readOnly: boolean;
+  /** Slow mode: a member (below moderator) may post once per this many seconds; 0 = off. */
+  slowModeSeconds: number;
+  /** Joining this public room needs a moderator's approval (a join request). */
+  joinApproval: boolean;
+}
+
+export const DEFAULT_ROOM_SETTINGS: RoomSettings = { readOnly: false, slowModeSeconds: 0, joinApproval: false };
 
 /** A room from its member's point of view. */
 export interface MyRoom extends Room {
@@ -106,6 +121,8 @@ export interface Member {
   role: MemberRole;
   joinedAt: string;
   presence: PresenceStatus;
+  /** When the member's mute ends; null = not muted. A far-future date (year 9999) means indefinitely. */
+  mutedUntil: string | null;
 }
 
 export interface Invite {
@@ -128,7 +145,16 @@ export interface SessionInfo {
  * so resume replays both. Sequence numbers start at 1 and are gap-free per room.
  */
 export type RoomEventType =
-  'message' | 'room.created' | 'room.updated' | 'member.joined' | 'member.left' | 'member.invited' | 'member.role';
+  | 'message'
+  | 'message.deleted'
+  | 'room.created'
+  | 'room.updated'
+  | 'member.joined'
+  | 'member.left'
+  | 'member.invited'
+  | 'member.role'
+  | 'member.muted'
+  | 'member.unmuted';
 
 export interface RoomEvent {
   id: string;
@@ -155,3 +181,48 @@ export interface Announcement {
   from: PublicUser;
   createdAt: string;
 }
+
+/** A user as server admins see them. */
+export interface AdminUser extends PublicUser {
+  deactivated: boolean;
+  /** When a server-wide ban ends; null = not banned. Year 9999 = indefinitely. */
+  bannedUntil: string | null;
+}
+
+export type ReportStatus = 'open' | 'resolved';
+export type ReportResolution = 'dismissed' | 'deleted' | 'muted' | 'banned';
+
+/** A member's report of a message or a user, for the moderation queue. */
+export interface Report {
+  id: string;
+  reporterId: string;
+  /** The room the report is about (a message's room); null for a report about a user in general. */
+  roomId: string | null;
+  /** The reported message's seq in `roomId`; null for a user report. */
+  seq: number | null;
+  /** The reported user (the message's author for a message report). */
+  targetUserId: string;
+  reason: string;
+  /** The message text when the report was filed, so deleting the message does not erase the evidence. */
+  excerpt: string | null;
+  status: ReportStatus;
+  resolution: ReportResolution | null;
+  resolvedBy: string | null;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+/** One moderation or admin action, for the audit log. */
+export interface AuditEntry {
+  id: string;
+  actorId: string;
+  /** e.g. `room.kick`, `room.ban`, `message.delete`, `user.deactivate`; the full list is in docs/protocol.md. */
+  action: string;
+  roomId: string | null;
+  targetUserId: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+/** Mutes and bans "until forever" are stored with this end time (9999-12-31T23:59:59Z). */
+export const FOREVER_MS = 253_402_300_799_000;

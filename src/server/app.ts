@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -18,14 +19,20 @@ import { RoomService } from '../core/rooms.js';
 import type { Store } from '../core/store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { openClusterPorts } from './cluster.js';
-import { trustProxyOption, type Config } from './config.js';
-import { installErrorHandling } from './http/errors.js';
+import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
+import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { roomRoutes } from './http/routes/rooms.js';
+import { moderationRoutes } from './http/routes/moderation.js';
+import { adminRoutes } from './http/routes/admin.js';
+import { AdminService } from '../core/admin.js';
+import { ReportService } from '../core/moderation/reports.js';
+import { RoomModeration } from '../core/moderation/room-moderation.js';
 import { systemRoutes } from './http/routes/system.js';
 import { webClientRoutes } from './http/static.js';
+import { installSecurityHeaders } from './transport-security.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -36,7 +43,7 @@ export interface ChatServer {
   hub: Hub;
   /** This node's name (NODE_ID, or random per start): in logs, `/readyz` and Redis. */
   nodeId: string;
-  /** Starts listening; resolves to the base URL (http://host:port). */
+  /** Starts listening; resolves to the base URL (http://host:port, or https:// with TLS). */
   listen(): Promise<string>;
   /** From now on `/readyz` answers 503 (draining); everything else keeps working. */
   drain(): void;
@@ -86,13 +93,25 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
         register: { burst: config.registrationsPerHour, perSecond: config.registrationsPerHour / 3600 },
         login: { burst: config.loginsPerMinute, perSecond: config.loginsPerMinute / 60 },
         typing: { burst: 2, perSecond: 0.5 },
+        report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
+      },
+      maxMentions: config.maxMentions,
+      flood: { repeats: config.floodRepeats, windowMs: config.floodWindowMs },
+      loginLockout: {
+        failures: config.loginLockoutFailures,
+        baseMs: config.loginLockoutBaseMs,
+        maxMs: config.loginLockoutMaxMs,
       },
     },
+    filter: contentFilterFrom(config),
   };
   const rooms = new RoomService(ctx);
   const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
   const messages = new MessageService(ctx, rooms);
-  return { ctx, accounts, rooms, messages };
+  const moderation = new RoomModeration(ctx, rooms);
+  const admin = new AdminService(ctx);
+  const reports = new ReportService(ctx, rooms, moderation, admin);
+  return { ctx, accounts, rooms, messages, moderation, reports, admin };
 }
 
 /** The composition root: wires config, ports, domain and transports into one server. */
@@ -103,7 +122,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     adapters.logger ??
     pino({
       level: config.logLevel,
-      redact: ['req.headers.authorization', 'token', '*.token', '*.password'],
+      redact: ['req.headers.authorization', '*.headers.authorization', 'token', '*.token', '*.password'],
       ...(clustered ? { base: { pid: process.pid, hostname: hostname(), node: nodeId } } : {}),
     });
   // DATABASE_URL / REDIS_URL select the cluster ports (adapters passed in still win).
@@ -133,21 +152,28 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   }
   const { ctx } = services;
 
-  const app: FastifyInstance = Fastify({
+  // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS on the same port. (An https.Server serves the same API as an
+  // http.Server, which is what the rest of the code is typed against.)
+  const tls = config.tlsCertFile
+    ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
+    : null;
+  const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.maxHttpBodyBytes,
     // Behind a load balancer: req.ip (per-IP limits, logs) from X-Forwarded-For when the peer is trusted.
     trustProxy: trustProxyOption(config.trustProxy),
-  });
+    // Malformed URLs are refused by the router itself: give them the catalog's error shape too.
+    frameworkErrors,
+    https: tls,
+  }) as unknown as FastifyInstance;
   installJsonParser(app);
   installErrorHandling(app);
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
-    return payload;
-  });
+  installSecurityHeaders(app, config);
   accountRoutes(app, services);
   roomRoutes(app, services);
   messageRoutes(app, services);
+  moderationRoutes(app, services);
+  adminRoutes(app, services);
 
   const hub = new Hub({
     store: ctx.store,
@@ -180,7 +206,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       const addr = app.server.address();
       if (!addr || typeof addr === 'string') throw new Error('server did not bind a TCP port');
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      return `http://${host}:${addr.port}`;
+      return `${tls ? 'https' : 'http'}://${host}:${addr.port}`;
     },
     drain() {
       readiness.draining = true;

@@ -155,6 +155,22 @@ export class FailOpenRateLimiter implements RateLimiter {
     }
   }
 
+  async peek(key: string, rule: RateRule): Promise<number> {
+    if (Date.now() < this.skipUntil) return rule.burst;
+    try {
+      return await this.inner.peek(key, rule);
+    } catch (err) {
+      if (err instanceof RangeError) throw err;
+      this.skipUntil = Date.now() + this.pauseMs;
+      return rule.burst;
+    }
+  }
+
+  async reset(key: string): Promise<void> {
+    // Failing open here too: a bucket Redis could not forget refills by itself.
+    await this.inner.reset(key).catch(() => {});
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

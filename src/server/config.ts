@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { KeywordFilter, parseFilterFile, type FilterRule } from '../core/moderation/keyword-filter.js';
 
 /**
  * Every setting: its env var, its CLI flag, its schema and default, and a line for the docs.
@@ -8,6 +11,14 @@ import { z } from 'zod';
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** An origin as browsers send it: `http(s)://host[:port]`, lower case, no default port, no path. */
+const isOrigin = (o: string) => {
+  try {
+    return /^https?:$/.test(new URL(o).protocol) && new URL(o).origin === o;
+  } catch {
+    return false;
+  }
+};
 
 export const SETTINGS = {
   port: {
@@ -21,6 +32,35 @@ export const SETTINGS = {
     schema: z.string().min(1),
     default: '127.0.0.1',
     doc: 'Interface to listen on; 0.0.0.0 to serve your network.',
+  },
+  tlsCertFile: {
+    env: 'TLS_CERT_FILE',
+    schema: z.string().min(1),
+    default: '',
+    doc: 'PEM certificate chain: with `TLS_KEY_FILE`, serve HTTPS and WSS on `PORT` (both or neither).',
+  },
+  tlsKeyFile: {
+    env: 'TLS_KEY_FILE',
+    schema: z.string().min(1),
+    default: '',
+    doc: 'PEM private key of `TLS_CERT_FILE`.',
+  },
+  hstsMaxAge: {
+    env: 'HSTS_MAX_AGE',
+    schema: int(0, 63072000),
+    default: 31536000,
+    doc: '`Strict-Transport-Security` max-age (seconds) on HTTPS responses: served over TLS, or `X-Forwarded-Proto: https` from a trusted proxy. 0 = none.',
+  },
+  allowedOrigins: {
+    env: 'ALLOWED_ORIGINS',
+    schema: z
+      .string()
+      .refine(
+        (v) => v.split(',').every((o) => isOrigin(o.trim())),
+        'expected comma-separated origins like https://chat.example.org (scheme://host[:port], no path)',
+      ),
+    default: '',
+    doc: "Origins allowed to open a WebSocket, matched exactly (`https://chat.example.org,https://app.example.org`); empty = the server's own (scheme and `Host` of the request).",
   },
   dataDir: {
     env: 'DATA_DIR',
@@ -64,6 +104,12 @@ export const SETTINGS = {
     default: 20,
     doc: 'Open WebSocket connections per user; more are closed with 4004.',
   },
+  maxConnectionsPerIp: {
+    env: 'MAX_CONNECTIONS_PER_IP',
+    schema: int(0, 1000000),
+    default: 1000,
+    doc: 'Open WebSocket connections per client IP on one node (see `TRUST_PROXY`); more are refused with HTTP 429 before the upgrade. 0 = no cap.',
+  },
   maxRoomsPerUser: {
     env: 'MAX_ROOMS_PER_USER',
     schema: int(1, 100000),
@@ -93,6 +139,12 @@ export const SETTINGS = {
     schema: int(1, 3650),
     default: 30,
     doc: 'Session lifetime since last use (sliding).',
+  },
+  sessionRecheckMs: {
+    env: 'SESSION_RECHECK_MS',
+    schema: int(1000, 3_600_000),
+    default: 60_000,
+    doc: 'How often an open socket re-checks its session and account (a safety net behind instant revocation; expiry is exact).',
   },
   messagesPerSecond: {
     env: 'MESSAGES_PER_SECOND',
@@ -129,6 +181,72 @@ export const SETTINGS = {
     schema: int(1, 100000),
     default: 30,
     doc: 'Invites a user may send per minute.',
+  },
+  reportsPerHour: {
+    env: 'REPORTS_PER_HOUR',
+    schema: int(1, 100000),
+    default: 20,
+    doc: 'Reports a user may file per hour.',
+  },
+  loginLockoutFailures: {
+    env: 'LOGIN_LOCKOUT_FAILURES',
+    schema: int(1, 1000),
+    default: 5,
+    doc: 'Consecutive wrong passwords for one username before its logins are locked out (unknown usernames alike).',
+  },
+  loginLockoutBaseMs: {
+    env: 'LOGIN_LOCKOUT_BASE_MS',
+    schema: int(1, 86400000),
+    default: 30000,
+    doc: 'First lockout; it doubles with each further wrong password. One failure is forgotten per `LOGIN_LOCKOUT_MAX_MS` without any, all on a successful login.',
+  },
+  loginLockoutMaxMs: {
+    env: 'LOGIN_LOCKOUT_MAX_MS',
+    schema: int(1, 86400000),
+    default: 900000,
+    doc: 'Longest lockout.',
+  },
+  floodRepeats: {
+    env: 'FLOOD_REPEATS',
+    schema: int(1, 10000),
+    default: 3,
+    doc: 'The same message (whitespace and case aside) a user may send to a room within `FLOOD_WINDOW_MS`; more get `flood`. Counted per node.',
+  },
+  floodWindowMs: {
+    env: 'FLOOD_WINDOW_MS',
+    schema: int(1, 86400000),
+    default: 30000,
+    doc: 'Window of `FLOOD_REPEATS`.',
+  },
+  maxMentions: {
+    env: 'MAX_MENTIONS',
+    schema: int(0, 10000),
+    default: 10,
+    doc: 'Distinct `@username` mentions one message may carry; more get `too_many_mentions`.',
+  },
+  filterBlock: {
+    env: 'FILTER_BLOCK',
+    schema: z.string(),
+    default: '',
+    doc: 'Comma-separated words refused in messages, room names and display names (`content_blocked`). Matching ignores case and width, sees through separators between single letters, and is whole-word except in CJK text.',
+  },
+  filterMask: {
+    env: 'FILTER_MASK',
+    schema: z.string(),
+    default: '',
+    doc: 'Comma-separated words replaced by `*` (same matching as `FILTER_BLOCK`).',
+  },
+  filterFlag: {
+    env: 'FILTER_FLAG',
+    schema: z.string(),
+    default: '',
+    doc: 'Comma-separated words that let the text pass but file a report for moderators.',
+  },
+  filterFile: {
+    env: 'FILTER_FILE',
+    schema: z.string(),
+    default: '',
+    doc: 'File of more filter words, one `block: word`, `mask: word` or `flag: word` per line (`#` starts a comment line); read at start.',
   },
   frameErrorsPerMinute: {
     env: 'FRAME_ERRORS_PER_MINUTE',
@@ -282,12 +400,62 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
     out[key] = parsed.data;
   }
   out.dataDir = resolve(out.dataDir as string);
+  if (Boolean(out.tlsCertFile) !== Boolean(out.tlsKeyFile)) {
+    throw new ConfigError(
+      'Invalid settings TLS_CERT_FILE (--tls-cert-file) and TLS_KEY_FILE (--tls-key-file): set both or neither',
+    );
+  }
+  if (out.tlsCertFile) {
+    // Read and parse both now, so a wrong path, a bad PEM or a key of another certificate is one line at start.
+    const [cert, key] = (['tlsCertFile', 'tlsKeyFile'] as const).map((k) => {
+      const file = out[k] as string;
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new ConfigError(
+          `Invalid setting ${SETTINGS[k].env} (${flagOf(k)}) = ${JSON.stringify(file)}: ${(err as Error).message}`,
+        );
+      }
+    });
+    try {
+      createSecureContext({ cert, key });
+    } catch (err) {
+      throw new ConfigError(
+        `Invalid settings TLS_CERT_FILE (--tls-cert-file) and TLS_KEY_FILE (--tls-key-file): ${(err as Error).message}`,
+      );
+    }
+  }
   if ((out.presenceTtlMs as number) <= (out.presenceHeartbeatMs as number)) {
     throw new ConfigError(
       `Invalid setting PRESENCE_TTL_MS (--presence-ttl-ms) = ${String(out.presenceTtlMs)}: must be longer than PRESENCE_HEARTBEAT_MS (${String(out.presenceHeartbeatMs)})`,
     );
   }
+  if ((out.loginLockoutMaxMs as number) < (out.loginLockoutBaseMs as number)) {
+    throw new ConfigError(
+      `Invalid setting LOGIN_LOCKOUT_MAX_MS (--login-lockout-max-ms) = ${String(out.loginLockoutMaxMs)}: must be at least LOGIN_LOCKOUT_BASE_MS (${String(out.loginLockoutBaseMs)})`,
+    );
+  }
+  // A bad filter file stops the start like any other bad setting.
+  contentFilterFrom(out as Config);
   return out as Config;
+}
+
+/** The keyword filter the FILTER_* settings describe (reads FILTER_FILE, if set). */
+export function contentFilterFrom(config: Config): KeywordFilter {
+  let fromFile: FilterRule[] = [];
+  if (config.filterFile) {
+    try {
+      fromFile = parseFilterFile(readFileSync(config.filterFile, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(
+        `Invalid setting FILTER_FILE (--filter-file) = ${JSON.stringify(config.filterFile)}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return KeywordFilter.fromLists(
+    { block: config.filterBlock, mask: config.filterMask, flag: config.filterFlag },
+    fromFile,
+  );
 }
 
 /** Defaults with overrides, for tests and embedding. */

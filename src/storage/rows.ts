@@ -1,6 +1,17 @@
-import type { PublicUser, Room, RoomEvent, RoomEventType, ServerRole } from '../protocol/model.js';
+import type {
+  AuditEntry,
+  MemberRole,
+  PublicUser,
+  Report,
+  ReportResolution,
+  ReportStatus,
+  Room,
+  RoomEvent,
+  RoomEventType,
+  ServerRole,
+} from '../protocol/model.js';
 import { ChatError } from '../core/chat-error.js';
-import type { RoomPage, SessionRecord, UserRecord } from '../core/store.js';
+import type { MemberRecord, RoomBan, RoomPage, SessionRecord, UserRecord } from '../core/store.js';
 
 /**
  * Row → domain mapping shared by the SQL stores: both use the same column names and store times as epoch ms.
@@ -20,11 +31,12 @@ export function toUser(r: Row): UserRecord {
     createdAt: iso(r.created_at),
     passwordHash: r.password_hash as string,
     deactivated: r.deactivated_at != null,
+    bannedUntil: r.banned_until == null ? null : Number(r.banned_until),
   };
 }
 
 export function toPublic(r: Row): PublicUser {
-  const { passwordHash: _p, deactivated: _d, ...pub } = toUser(r);
+  const { passwordHash: _p, deactivated: _d, bannedUntil: _b, ...pub } = toUser(r);
   return pub;
 }
 
@@ -38,6 +50,12 @@ export function toRoom(r: Row): Room {
     createdAt: iso(r.created_at),
     lastSeq: r.last_seq as number,
     memberCount: r.member_count as number,
+    settings: {
+      // SQLite stores booleans as 0/1, PostgreSQL as booleans.
+      readOnly: Boolean(r.read_only),
+      slowModeSeconds: Number(r.slow_mode_s ?? 0),
+      joinApproval: Boolean(r.join_approval),
+    },
   };
 }
 
@@ -93,3 +111,62 @@ export function roomPage(rows: Row[], limit: number): RoomPage {
     rows.length > limit && last ? Buffer.from(JSON.stringify([last.name_key, last.id])).toString('base64url') : null;
   return { rooms: page.map(toRoom), nextCursor };
 }
+
+/** `reports` row → Report. Columns: id, reporter_id, room_id, seq, target_user_id, reason, excerpt, status,
+ * resolution, resolved_by, created_at, resolved_at (times epoch ms). */
+export function toReport(r: Row): Report {
+  return {
+    id: r.id as string,
+    reporterId: r.reporter_id as string,
+    roomId: (r.room_id as string | null) ?? null,
+    seq: r.seq == null ? null : Number(r.seq),
+    targetUserId: r.target_user_id as string,
+    reason: r.reason as string,
+    excerpt: (r.excerpt as string | null) ?? null,
+    status: r.status as ReportStatus,
+    resolution: (r.resolution as ReportResolution | null) ?? null,
+    resolvedBy: (r.resolved_by as string | null) ?? null,
+    createdAt: iso(Number(r.created_at)),
+    resolvedAt: r.resolved_at == null ? null : iso(Number(r.resolved_at)),
+  };
+}
+
+/** `audit_log` row → AuditEntry. Columns: id, actor_id, action, room_id, target_user_id, data (JSON), created_at. */
+export function toAudit(r: Row): AuditEntry {
+  const data = typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data;
+  return {
+    id: r.id as string,
+    actorId: r.actor_id as string,
+    action: r.action as string,
+    roomId: (r.room_id as string | null) ?? null,
+    targetUserId: (r.target_user_id as string | null) ?? null,
+    data: (data as Record<string, unknown> | null | undefined) ?? null,
+    createdAt: iso(Number(r.created_at)),
+  };
+}
+
+/** `room_bans` row → RoomBan. Columns: room_id, user_id, until, reason, actor_id, created_at (epoch ms). */
+export function toRoomBan(r: Row): RoomBan {
+  return {
+    userId: r.user_id as string,
+    until: Number(r.until),
+    reason: r.reason as string,
+    actorId: r.actor_id as string,
+    createdAt: Number(r.created_at),
+  };
+}
+
+/** `members` row (role, muted_until, joined_seq) → MemberRecord. */
+export function toMember(r: Row): MemberRecord {
+  return {
+    role: r.role as MemberRole,
+    mutedUntil: r.muted_until == null ? null : Number(r.muted_until),
+    joinedSeq: Number(r.joined_seq),
+  };
+}
+
+/** Admin-directory cursor: the last row's (username_key, id), opaque to clients (base64url JSON). */
+export const encodeUserCursor = (usernameKey: string, id: string) =>
+  Buffer.from(JSON.stringify([usernameKey, id])).toString('base64url');
+/** Decodes an admin-directory cursor; a malformed one is a validation error. Same shape as the room cursor. */
+export const decodeUserCursor = (cursor: string | undefined): [string, string] => decodeRoomCursor(cursor);

@@ -6,7 +6,7 @@
  * exactly once, in room order, and is in the store.
  */
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
 import type { RoomEvent } from '../../src/protocol/model.js';
@@ -64,8 +64,8 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
 /** `ws` wrapped to count the frames a client receives (for error frames the SDK handles silently). */
 function tappedWebSocket(onFrame: (f: { type: string; code?: string; retryable?: boolean }) => void) {
   return class extends WebSocket {
-    constructor(url: string) {
-      super(url);
+    constructor(url: string, options?: ClientOptions) {
+      super(url, options); // options carry the Origin header the server requires
       this.on('message', (data) => {
         try {
           const parsed = JSON.parse(String(data)) as { type: string } | { type: string }[];

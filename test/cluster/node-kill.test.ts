@@ -21,7 +21,7 @@ describe('cluster: a node is killed (kill -9)', () => {
     const ghostApi = new ChatApi(c.url);
     const ghost = await ghostApi.register(`killghost${process.pid}`, 'correct horse battery');
     await ghostApi.join(traffic.rooms[0]!);
-    const ghostWs = new WebSocket(`${victim.url.replace('http', 'ws')}/ws`);
+    const ghostWs = new WebSocket(`${victim.url.replace('http', 'ws')}/ws`, { origin: new URL(victim.url).origin });
     ghostWs.on('error', () => {});
     await new Promise((r) => ghostWs.once('open', r));
     ghostWs.send(JSON.stringify({ type: 'hello', v: 1, token: ghost.token }));

@@ -19,7 +19,7 @@ describe('cluster: PostgreSQL restarts', () => {
     const probeUser = traffic.members[0]!;
 
     // A raw socket straight to a node, to read the exact answer to a send during the outage.
-    const raw = new WebSocket(`${node.url.replace('http', 'ws')}/ws`);
+    const raw = new WebSocket(`${node.url.replace('http', 'ws')}/ws`, { origin: new URL(node.url).origin });
     const rawFrames: Record<string, unknown>[] = [];
     raw.on('message', (d) => {
       const parsed = JSON.parse(String(d)) as Record<string, unknown> | Record<string, unknown>[];

@@ -18,7 +18,7 @@ const freshKey = (what: string) => `${what}:${++counter}:${Math.random().toStrin
 /**
  * The RateLimiter conformance suite (src/core/rate-limiter.ts): buckets start full, `take` beyond the
  * available tokens fails with a positive retryAfterMs and removes nothing, tokens refill at `perSecond` up
- * to `burst`, and keys are independent.
+ * to `burst`, and keys are independent. `peek` reads the level without taking; `reset` refills a bucket.
  */
 export function rateLimiterContract(name: string, makeLimiter: () => Promise<RateLimiterUnderTest>): void {
   describe(`RateLimiter contract: ${name}`, () => {
@@ -129,6 +129,48 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
       expect(await limiter.take(other, slow)).toEqual({ ok: true });
       expectDenied(await limiter.take(other, slow), 10_000);
       expect(await limiter.take(freshKey('third'), slow, 2)).toEqual({ ok: true });
+    });
+
+    it('peek reports the tokens without taking any: burst for a fresh key, less after takes', async () => {
+      const slow: RateRule = { burst: 5, perSecond: 0.01 }; // refill too slow to show within the test
+      const key = freshKey('peek');
+      expect(await limiter.peek(key, slow)).toBe(5);
+      expect(await limiter.peek(key, slow)).toBe(5);
+      expect(await limiter.take(key, slow, 2)).toEqual({ ok: true });
+      const left = await limiter.peek(key, slow);
+      expect(left).toBeGreaterThanOrEqual(3);
+      expect(left).toBeLessThan(3.01);
+      // Peeking took nothing: the remaining 3 can still be taken in one go, and not a fourth.
+      expect(await limiter.take(key, slow, 3)).toEqual({ ok: true });
+      expectDenied(await limiter.take(key, slow, 1), 100_000);
+      expect(await limiter.peek(key, slow)).toBeLessThan(0.01);
+      // Fractional levels survive (a bucket in seconds, as the login lockout uses it).
+      const secs: RateRule = { burst: 900, perSecond: 1 };
+      const lock = freshKey('lock');
+      expect(await limiter.take(lock, secs, 30.5)).toEqual({ ok: true });
+      const level = await limiter.peek(lock, secs);
+      expect(level).toBeGreaterThanOrEqual(869.5);
+      expect(level).toBeLessThan(871);
+    });
+
+    it('peek sees refills and stops at burst', async () => {
+      const key = freshKey('peekrefill');
+      for (let i = 0; i < rule.burst; i++) await limiter.take(key, rule);
+      expect(await limiter.peek(key, rule)).toBeLessThan(1);
+      await pass(300);
+      if (h.advance) expect(await limiter.peek(key, rule)).toBe(rule.burst);
+      else await waitFor(async () => (await limiter.peek(key, rule)) === rule.burst, { timeoutMs: 2000, what: 'full' });
+    });
+
+    it('reset makes a bucket full again, and resolves for an unknown key', async () => {
+      const slow: RateRule = { burst: 2, perSecond: 0.01 };
+      const key = freshKey('reset');
+      await limiter.take(key, slow, 2);
+      expectDenied(await limiter.take(key, slow), 200_000);
+      await expect(limiter.reset(key)).resolves.toBeUndefined();
+      expect(await limiter.peek(key, slow)).toBe(2);
+      expect(await limiter.take(key, slow, 2)).toEqual({ ok: true });
+      await expect(limiter.reset(freshKey('never'))).resolves.toBeUndefined();
     });
 
     it('close resolves', async () => {

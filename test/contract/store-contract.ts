@@ -1,8 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../src/core/chat-error.js';
-import type { NewMessage, SessionRecord, Store, UserRecord } from '../../src/core/store.js';
+import type { NewMessage, NewReport, SessionRecord, Store, UserRecord } from '../../src/core/store.js';
 import type { ErrorCode } from '../../src/protocol/errors.js';
-import type { MemberRole, PublicUser, Room, RoomEvent, RoomKind, ServerRole } from '../../src/protocol/model.js';
+import {
+  DEFAULT_ROOM_SETTINGS,
+  FOREVER_MS,
+  type AuditEntry,
+  type MemberRole,
+  type PublicUser,
+  type Report,
+  type Room,
+  type RoomEvent,
+  type RoomKind,
+  type ServerRole,
+} from '../../src/protocol/model.js';
 import { clockTick } from './wait.js';
 
 /**
@@ -31,6 +42,8 @@ function expectPublic(users: readonly PublicUser[]) {
   for (const u of users) {
     expect(u).not.toHaveProperty('passwordHash');
     expect(u).not.toHaveProperty('password_hash');
+    expect(u).not.toHaveProperty('bannedUntil');
+    expect(u).not.toHaveProperty('deactivated');
   }
 }
 
@@ -1034,6 +1047,751 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    // ---- admin directory and server bans ----
+
+    describe('admin: users', () => {
+      it('a new user is not banned; setBannedUntil sets (including FOREVER_MS) and clears a server ban', async () => {
+        const u = await createUser('rowdy');
+        const other = await createUser('calm');
+        expect(u.bannedUntil).toBeNull();
+        const until = Date.now() + 3_600_000;
+        await store.setBannedUntil(u.id, until);
+        expect(await store.getUser(u.id)).toEqual({ ...u, bannedUntil: until });
+        expect((await store.getUserByUsername('ROWDY'))?.bannedUntil).toBe(until);
+        await store.setBannedUntil(u.id, FOREVER_MS);
+        expect((await store.getUser(u.id))?.bannedUntil).toBe(FOREVER_MS);
+        const s = await session(u);
+        expect((await store.getSessionByTokenHash(s.tokenHash))?.user.bannedUntil).toBe(FOREVER_MS);
+        await store.setBannedUntil(u.id, null);
+        expect(await store.getUser(u.id)).toEqual(u);
+        expect(await store.getUser(other.id)).toEqual(other);
+        // A ban is not a deactivation: the user is still found.
+        await store.setBannedUntil(u.id, until);
+        expect((await store.searchUsers('rowdy', 10)).map((x) => x.id)).toEqual([u.id]);
+        expectPublic(await store.getUsers([u.id]));
+      });
+
+      it('setDeactivated deactivates and reactivates; searchUsers skips deactivated users', async () => {
+        const u = await createUser('sleepy');
+        const other = await createUser('sleepless');
+        await store.setDeactivated(u.id, true);
+        expect(await store.getUser(u.id)).toEqual({ ...u, deactivated: true });
+        expect((await store.searchUsers('sleep', 10)).map((x) => x.id)).toEqual([other.id]);
+        await store.setDeactivated(u.id, true); // idempotent
+        expect((await store.getUser(u.id))?.deactivated).toBe(true);
+        await store.setDeactivated(u.id, false);
+        expect(await store.getUser(u.id)).toEqual(u);
+        expect((await store.searchUsers('sleep', 10)).map((x) => x.id)).toEqual([other.id, u.id]); // by username
+        expect(await store.getUser(other.id)).toEqual(other);
+      });
+
+      it('listUsers: prefix of username or display name (folded), deactivated included, by username', async () => {
+        const carol = await createUser('carol', { displayName: 'Carol Danvers' });
+        const caroline = await createUser('Caroline', { displayName: 'Line' });
+        const dave = await createUser('dave', { displayName: 'Carolus Magnus' });
+        await createUser('xcarol', { displayName: 'Someone Else' });
+        const elodie = await createUser('elodie', { displayName: 'Élodie' });
+        await store.setDeactivated(caroline.id, true);
+        await store.setBannedUntil(dave.id, FOREVER_MS);
+        const page = await store.listUsers('car', 10);
+        expect(page.nextCursor).toBeNull();
+        expect(page.users.map((u) => u.username)).toEqual(['carol', 'Caroline', 'dave']);
+        // Full records: the admin sees the moderation state.
+        expect(page.users[0]).toEqual(carol);
+        expect(page.users[1]).toEqual({ ...caroline, deactivated: true });
+        expect(page.users[2]).toEqual({ ...dave, bannedUntil: FOREVER_MS });
+        expect((await store.listUsers('CAROLU', 10)).users.map((u) => u.id)).toEqual([dave.id]);
+        expect((await store.listUsers('line', 10)).users.map((u) => u.id)).toEqual([caroline.id]);
+        expect((await store.listUsers('ÉLO', 10)).users.map((u) => u.id)).toEqual([elodie.id]);
+        expect((await store.listUsers('%', 10)).users).toEqual([]);
+        expect((await store.listUsers('_', 10)).users).toEqual([]);
+        expect((await store.listUsers('zzz', 10)).users).toEqual([]);
+        const all = await store.listUsers('', 10);
+        expect(all.users.map((u) => u.username)).toEqual(['carol', 'Caroline', 'dave', 'elodie', 'xcarol']);
+      });
+
+      it('listUsers pages with an opaque cursor, visiting every user exactly once in username order', async () => {
+        const names = range(1, 17).map((i) => `user${String(i).padStart(2, '0')}`);
+        const shuffled = [...names].sort(() => Math.random() - 0.5);
+        const created: UserRecord[] = [];
+        for (const n of shuffled) created.push(await createUser(Math.random() < 0.3 ? n.toUpperCase() : n));
+        await store.setDeactivated(created[3]!.id, true);
+        await createUser('other');
+        for (const limit of [1, 3, 5, 17, 40]) {
+          const seen: UserRecord[] = [];
+          let cursor: string | undefined;
+          for (let pages = 0; ; pages++) {
+            expect(pages).toBeLessThanOrEqual(names.length + 1);
+            const page = await store.listUsers('user', limit, cursor);
+            expect(page.users.length).toBeLessThanOrEqual(limit);
+            seen.push(...page.users);
+            if (page.nextCursor === null) break;
+            expect(typeof page.nextCursor).toBe('string');
+            cursor = page.nextCursor;
+          }
+          expect(seen.map((u) => u.username.toLowerCase())).toEqual(names);
+          expect(seen.filter((u) => u.deactivated)).toHaveLength(1);
+        }
+        await rejectsWith(() => store.listUsers('', 1, 'not a cursor!'), 'validation_failed');
+      });
+    });
+
+    // ---- rooms: settings and moderation state ----
+
+    describe('rooms: settings and members', () => {
+      it('a new room has the default settings; updateRoom changes settings and appends room.updated', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner, { name: 'News', topic: 'daily' });
+        expect(room.settings).toEqual(DEFAULT_ROOM_SETTINGS);
+        expect((await store.getRoom(room.id))?.settings).toEqual(DEFAULT_ROOM_SETTINGS);
+
+        const r1 = await store.updateRoom(room.id, { settings: { readOnly: true } }, owner.id);
+        expect(r1.room).toEqual({ ...room, lastSeq: 3, settings: { ...DEFAULT_ROOM_SETTINGS, readOnly: true } });
+        expect(r1.event).toMatchObject({ roomId: room.id, seq: 3, type: 'room.updated', senderId: owner.id });
+        // Settings are flattened into the event data; only the changed fields appear.
+        expect(r1.event.data).toEqual({ readOnly: true });
+
+        const r2 = await store.updateRoom(
+          room.id,
+          { topic: 'hourly', settings: { slowModeSeconds: 30, joinApproval: true } },
+          owner.id,
+        );
+        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true };
+        expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, settings });
+        expect(r2.event.data).toEqual({ topic: 'hourly', slowModeSeconds: 30, joinApproval: true });
+        expect(await store.getRoom(room.id)).toEqual(r2.room);
+        expect((await store.listRoomsOf(owner.id))[0]?.settings).toEqual(settings);
+        expect((await store.searchPublicRooms('news', 10)).rooms[0]?.settings).toEqual(settings);
+
+        const r3 = await store.updateRoom(room.id, { settings: { readOnly: false, slowModeSeconds: 0 } }, owner.id);
+        expect(r3.room.settings).toEqual({ readOnly: false, slowModeSeconds: 0, joinApproval: true });
+        expect(r3.event.data).toEqual({ readOnly: false, slowModeSeconds: 0 });
+        expect((await allEvents(room.id)).slice(2)).toEqual([r1.event, r2.event, r3.event]);
+        await rejectsWith(
+          () => store.updateRoom('r_nowhere', { settings: { readOnly: true } }, owner.id),
+          'room_not_found',
+        );
+      });
+
+      it('getMember returns role, mutedUntil and joinedSeq; null for a non-member', async () => {
+        const owner = await createUser('owner');
+        const member = await createUser('member');
+        const outsider = await createUser('outsider');
+        const { room } = await createRoom(owner, { members: [{ user: member, role: 'moderator' }] });
+        expect(await store.getMember(room.id, owner.id)).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 2 });
+        expect(await store.getMember(room.id, member.id)).toEqual({
+          role: 'moderator',
+          mutedUntil: null,
+          joinedSeq: 3,
+        });
+        expect(await store.getMember(room.id, outsider.id)).toBeNull();
+        expect(await store.getMember('r_nowhere', owner.id)).toBeNull();
+        await store.addMember(room.id, outsider.id, 'member', outsider.id);
+        expect(await store.getMember(room.id, outsider.id)).toEqual({ role: 'member', mutedUntil: null, joinedSeq: 4 });
+        await store.setMemberRole(room.id, outsider.id, 'admin', owner.id);
+        expect((await store.getMember(room.id, outsider.id))?.role).toBe('admin');
+        const until = Date.now() + 60_000;
+        await store.muteMember(room.id, outsider.id, until, owner.id);
+        expect(await store.getMember(room.id, outsider.id)).toEqual({ role: 'admin', mutedUntil: until, joinedSeq: 4 });
+      });
+
+      it('listMembers carries mutedUntil', async () => {
+        const owner = await createUser('owner');
+        const member = await createUser('member');
+        const { room } = await createRoom(owner, { members: [{ user: member }] });
+        const muted = (xs: Awaited<ReturnType<Store['listMembers']>>) =>
+          Object.fromEntries(xs.map((m) => [m.user.id, m.mutedUntil]));
+        expect(muted(await store.listMembers(room.id))).toEqual({ [owner.id]: null, [member.id]: null });
+        await store.muteMember(room.id, member.id, FOREVER_MS, owner.id);
+        expect(muted(await store.listMembers(room.id))).toEqual({ [owner.id]: null, [member.id]: FOREVER_MS });
+        await store.unmuteMember(room.id, member.id, owner.id);
+        expect(muted(await store.listMembers(room.id))).toEqual({ [owner.id]: null, [member.id]: null });
+      });
+
+      it('addMember clears a pending join request', async () => {
+        const owner = await createUser('owner');
+        const asker = await createUser('asker');
+        const { room } = await createRoom(owner);
+        await store.updateRoom(room.id, { settings: { joinApproval: true } }, owner.id);
+        expect(await store.createJoinRequest(room.id, asker.id)).toBe(true);
+        expect(await store.addMember(room.id, asker.id, 'member', owner.id)).not.toBeNull();
+        expect(await store.hasJoinRequest(room.id, asker.id)).toBe(false);
+        expect(await store.listJoinRequests(room.id)).toEqual([]);
+      });
+    });
+
+    // ---- moderation ----
+
+    describe('moderation: mutes', () => {
+      it('muteMember appends member.muted {userId, until ISO}; unmuteMember appends member.unmuted', async () => {
+        const owner = await createUser('owner');
+        const member = await createUser('member');
+        const outsider = await createUser('outsider');
+        const { room } = await createRoom(owner, { members: [{ user: member }] }); // seqs 1..3
+        const until = Date.UTC(2031, 0, 2, 3, 4, 5, 6);
+        const muted = await store.muteMember(room.id, member.id, until, owner.id);
+        expect(muted).toMatchObject({
+          roomId: room.id,
+          seq: 4,
+          type: 'member.muted',
+          senderId: owner.id,
+          body: null,
+          clientMsgId: null,
+          data: { userId: member.id, until: '2031-01-02T03:04:05.006Z' },
+        });
+        expectIso(muted?.createdAt ?? '');
+        expect((await store.getMember(room.id, member.id))?.mutedUntil).toBe(until);
+        // Muting again replaces the end time (and says so).
+        const forever = await store.muteMember(room.id, member.id, FOREVER_MS, owner.id);
+        expect(forever).toMatchObject({ seq: 5, type: 'member.muted' });
+        expect(forever?.data).toEqual({ userId: member.id, until: new Date(FOREVER_MS).toISOString() });
+        expect((await store.getMember(room.id, member.id))?.mutedUntil).toBe(FOREVER_MS);
+
+        const unmuted = await store.unmuteMember(room.id, member.id, owner.id);
+        expect(unmuted).toMatchObject({ seq: 6, type: 'member.unmuted', senderId: owner.id, body: null });
+        expect(unmuted?.data).toEqual({ userId: member.id });
+        expect((await store.getMember(room.id, member.id))?.mutedUntil).toBeNull();
+        // Not muted / not a member: null and nothing appended.
+        expect(await store.unmuteMember(room.id, member.id, owner.id)).toBeNull();
+        expect(await store.unmuteMember(room.id, outsider.id, owner.id)).toBeNull();
+        expect(await store.muteMember(room.id, outsider.id, until, owner.id)).toBeNull();
+        expect(await store.muteMember('r_nowhere', member.id, until, owner.id)).toBeNull();
+        expect(await store.getMember(room.id, outsider.id)).toBeNull();
+        expect(await lastSeq(room.id)).toBe(6);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 6));
+        expect(all.slice(3)).toEqual([muted, forever, unmuted]);
+      });
+
+      it('a mute ends with the membership: a member who leaves and rejoins is not muted', async () => {
+        const owner = await createUser('owner');
+        const member = await createUser('member');
+        const { room } = await createRoom(owner, { members: [{ user: member }] });
+        await store.muteMember(room.id, member.id, FOREVER_MS, owner.id);
+        await store.removeMember(room.id, member.id, member.id, 'left');
+        await store.addMember(room.id, member.id, 'member', member.id);
+        expect((await store.getMember(room.id, member.id))?.mutedUntil).toBeNull();
+      });
+    });
+
+    describe('moderation: room bans', () => {
+      it('banning a member removes them and appends member.left {userId, reason: banned}, atomically', async () => {
+        const owner = await createUser('owner');
+        const member = await createUser('member');
+        const bystander = await createUser('bystander');
+        const { room } = await createRoom(owner, { members: [{ user: member }, { user: bystander }] }); // 1..4
+        await store.muteMember(room.id, member.id, FOREVER_MS, owner.id); // 5
+        const until = Date.now() + 86_400_000;
+        const event = await store.banFromRoom(room.id, member.id, { until, reason: 'spam' }, owner.id);
+        expect(event).toMatchObject({
+          roomId: room.id,
+          seq: 6,
+          type: 'member.left',
+          senderId: owner.id,
+          body: null,
+          clientMsgId: null,
+          data: { userId: member.id, reason: 'banned' },
+        });
+        expect(await store.getRole(room.id, member.id)).toBeNull();
+        expect(await store.getMember(room.id, member.id)).toBeNull();
+        expect(await store.getRoom(room.id)).toMatchObject({ lastSeq: 6, memberCount: 2 });
+        expect((await store.listMemberIds(room.id)).sort()).toEqual([owner.id, bystander.id].sort());
+        expect(await store.countRoomsOf(member.id)).toBe(0);
+        const ban = await store.getRoomBan(room.id, member.id);
+        expect(ban).toEqual({ userId: member.id, until, reason: 'spam', actorId: owner.id, createdAt: ban?.createdAt });
+        expect(typeof ban?.createdAt).toBe('number');
+        expect(Math.abs((ban?.createdAt ?? 0) - Date.now())).toBeLessThan(60_000);
+        expect(await store.listRoomBans(room.id)).toEqual([ban]);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 6));
+        expect((await allEvents(room.id)).at(-1)).toEqual(event);
+      });
+
+      it('banning a non-member records the ban, drops their invite and join request, and appends nothing', async () => {
+        const owner = await createUser('owner');
+        const invited = await createUser('invited');
+        const asker = await createUser('asker');
+        const { room } = await createRoom(owner, { kind: 'private', name: 'secret' });
+        const other = (await createRoom(owner, { kind: 'private', name: 'other' })).room;
+        await store.createInvite(room.id, invited.id, owner.id); // 3
+        await store.createInvite(other.id, invited.id, owner.id);
+        await store.createJoinRequest(room.id, asker.id);
+        await store.createJoinRequest(other.id, asker.id);
+        expect(await store.banFromRoom(room.id, invited.id, { until: FOREVER_MS, reason: '' }, owner.id)).toBeNull();
+        expect(await store.banFromRoom(room.id, asker.id, { until: FOREVER_MS, reason: 'troll' }, owner.id)).toBeNull();
+        expect(await store.getRoom(room.id)).toMatchObject({ lastSeq: 3, memberCount: 1 });
+        expect(await store.hasInvite(room.id, invited.id)).toBe(false);
+        expect(await store.hasJoinRequest(room.id, asker.id)).toBe(false);
+        // Other rooms are untouched.
+        expect(await store.hasInvite(other.id, invited.id)).toBe(true);
+        expect(await store.hasJoinRequest(other.id, asker.id)).toBe(true);
+        expect(await store.getRoomBan(room.id, invited.id)).toMatchObject({
+          userId: invited.id,
+          until: FOREVER_MS,
+          reason: '',
+          actorId: owner.id,
+        });
+        expect(await store.getRoomBan(room.id, asker.id)).toMatchObject({ reason: 'troll' });
+        expect(await store.getRoomBan(other.id, asker.id)).toBeNull();
+        expect((await store.listRoomBans(room.id)).map((b) => b.userId).sort()).toEqual([invited.id, asker.id].sort());
+        expect(await store.listRoomBans(other.id)).toEqual([]);
+      });
+
+      it('a second ban replaces the first; unbanFromRoom lifts it (false when none); expired bans are kept', async () => {
+        const owner = await createUser('owner');
+        const mod = await createUser('mod');
+        const target = await createUser('target');
+        const { room } = await createRoom(owner, { members: [{ user: mod, role: 'moderator' }] });
+        expect(await store.getRoomBan(room.id, target.id)).toBeNull();
+        expect(await store.unbanFromRoom(room.id, target.id)).toBe(false);
+        // An expired ban is still returned: callers compare with now.
+        await store.banFromRoom(room.id, target.id, { until: 1_000, reason: 'old' }, owner.id);
+        expect(await store.getRoomBan(room.id, target.id)).toMatchObject({ until: 1_000, reason: 'old' });
+        await store.banFromRoom(room.id, target.id, { until: FOREVER_MS, reason: 'again' }, mod.id);
+        expect(await store.getRoomBan(room.id, target.id)).toMatchObject({
+          userId: target.id,
+          until: FOREVER_MS,
+          reason: 'again',
+          actorId: mod.id,
+        });
+        expect(await store.listRoomBans(room.id)).toHaveLength(1);
+        expect(await store.unbanFromRoom(room.id, target.id)).toBe(true);
+        expect(await store.getRoomBan(room.id, target.id)).toBeNull();
+        expect(await store.listRoomBans(room.id)).toEqual([]);
+        expect(await store.unbanFromRoom(room.id, target.id)).toBe(false);
+        expect(await lastSeq(room.id)).toBe(3);
+      });
+
+      it('banFromRoom of an unknown room rejects with room_not_found', async () => {
+        const owner = await createUser('owner');
+        await rejectsWith(
+          () => store.banFromRoom('r_nowhere', owner.id, { until: FOREVER_MS, reason: '' }, owner.id),
+          'room_not_found',
+        );
+      });
+    });
+
+    describe('moderation: events and deletion', () => {
+      it('getEvent returns one event by seq, or null', async () => {
+        const owner = await createUser('owner');
+        const { room, events } = await createRoom(owner);
+        const { event } = await store.appendMessage(message(room.id, owner, 'c1', 'hi'));
+        expect(await store.getEvent(room.id, 1)).toEqual(events[0]);
+        expect(await store.getEvent(room.id, 3)).toEqual(event);
+        expect(await store.getEvent(room.id, 4)).toBeNull();
+        expect(await store.getEvent(room.id, 0)).toBeNull();
+        expect(await store.getEvent('r_nowhere', 1)).toBeNull();
+      });
+
+      it('deleteMessage redacts the message and appends message.deleted {seq, messageId}', async () => {
+        const owner = await createUser('owner');
+        const mod = await createUser('mod');
+        const { room } = await createRoom(owner, { members: [{ user: mod, role: 'moderator' }] }); // 1..3
+        const { event: original } = await store.appendMessage(message(room.id, owner, 'c1', 'something rude')); // 4
+        const { event: kept } = await store.appendMessage(message(room.id, owner, 'c2', 'something nice')); // 5
+        const deleted = await store.deleteMessage(room.id, original.seq, mod.id);
+        expect(deleted).toMatchObject({
+          roomId: room.id,
+          seq: 6,
+          type: 'message.deleted',
+          senderId: mod.id,
+          body: null,
+          clientMsgId: null,
+          data: { seq: original.seq, messageId: original.id },
+        });
+        expectIso(deleted?.createdAt ?? '');
+        const redacted = { ...original, body: '', data: { deleted: true, deletedBy: mod.id } };
+        expect(await store.getEvent(room.id, original.seq)).toEqual(redacted);
+        expect(await store.getEvent(room.id, kept.seq)).toEqual(kept);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 6));
+        expect(all.slice(3)).toEqual([redacted, kept, deleted]);
+        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([redacted, kept]);
+        expect(await lastSeq(room.id)).toBe(6);
+
+        // Already deleted, not a message, no such seq: null and nothing appended.
+        expect(await store.deleteMessage(room.id, original.seq, owner.id)).toBeNull();
+        expect(await store.deleteMessage(room.id, 1, owner.id)).toBeNull();
+        expect(await store.deleteMessage(room.id, deleted?.seq ?? 6, owner.id)).toBeNull();
+        expect(await store.deleteMessage(room.id, 99, owner.id)).toBeNull();
+        expect(await store.deleteMessage('r_nowhere', 1, owner.id)).toBeNull();
+        expect(await lastSeq(room.id)).toBe(6);
+        expect(await store.getEvent(room.id, original.seq)).toEqual(redacted);
+
+        // A retry of the deleted message does not resurrect it: the stored (redacted) one comes back.
+        expect(await store.appendMessage(message(room.id, owner, 'c1', 'something rude'))).toEqual({
+          event: redacted,
+          duplicate: true,
+        });
+        expect(await lastSeq(room.id)).toBe(6);
+      });
+
+      it('concurrent deletions of one message: exactly one succeeds', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        const { event } = await store.appendMessage(message(room.id, owner));
+        const results = await Promise.all(range(1, 5).map(() => store.deleteMessage(room.id, event.seq, owner.id)));
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
+        expect(await lastSeq(room.id)).toBe(4);
+      });
+
+      it('moderation events share the room sequence with messages, gap-free under concurrency', async () => {
+        const owner = await createUser('owner');
+        const users = await Promise.all(range(1, 6).map((i) => createUser(`m${i}`)));
+        const { room } = await createRoom(owner, { members: users.map((user) => ({ user })) }); // 1..8
+        const msgs = await Promise.all(range(1, 6).map(() => store.appendMessage(message(room.id, owner))));
+        const [u1, u2, u3, u4] = users as [UserRecord, UserRecord, UserRecord, UserRecord];
+        const results = await Promise.all([
+          ...range(1, 20).map(() => store.appendMessage(message(room.id, owner)).then((r) => r.event)),
+          store.muteMember(room.id, u1.id, FOREVER_MS, owner.id),
+          store.muteMember(room.id, u2.id, FOREVER_MS, owner.id),
+          store.banFromRoom(room.id, u3.id, { until: FOREVER_MS, reason: '' }, owner.id),
+          store.removeMember(room.id, u4.id, owner.id, 'removed'),
+          ...msgs.slice(0, 3).map((m) => store.deleteMessage(room.id, m.event.seq, owner.id)),
+          store.updateRoom(room.id, { settings: { slowModeSeconds: 5 } }, owner.id).then((r) => r.event),
+        ]);
+        expect(results.every((r) => r !== null)).toBe(true);
+        const n = 8 + 6 + results.length;
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, n));
+        expect(await lastSeq(room.id)).toBe(n);
+        for (const e of results) expect(all[(e?.seq ?? 0) - 1]).toEqual(e);
+        expect(all.filter((e) => e.type === 'message.deleted')).toHaveLength(3);
+        expect(await store.getRoom(room.id)).toMatchObject({ memberCount: 5 });
+      });
+    });
+
+    describe('moderation: join requests', () => {
+      it('create (false when pending), has, list with the user, delete (false when none)', async () => {
+        const owner = await createUser('owner');
+        const a = await createUser('asker-a', { displayName: 'Asker A' });
+        const b = await createUser('asker-b');
+        const { room } = await createRoom(owner);
+        const other = (await createRoom(owner, { name: 'other' })).room;
+        expect(await store.listJoinRequests(room.id)).toEqual([]);
+        expect(await store.hasJoinRequest(room.id, a.id)).toBe(false);
+        expect(await store.createJoinRequest(room.id, a.id)).toBe(true);
+        expect(await store.createJoinRequest(room.id, a.id)).toBe(false);
+        await clockTick();
+        expect(await store.createJoinRequest(room.id, b.id)).toBe(true);
+        expect(await store.hasJoinRequest(room.id, a.id)).toBe(true);
+        expect(await store.hasJoinRequest(other.id, a.id)).toBe(false);
+        // Join requests are not room events.
+        expect(await lastSeq(room.id)).toBe(2);
+
+        const list = await store.listJoinRequests(room.id);
+        expect(list.map((r) => r.user.id)).toEqual([a.id, b.id]);
+        expect(list[0]?.user).toMatchObject({ id: a.id, username: 'asker-a', displayName: 'Asker A' });
+        expectPublic(list.map((r) => r.user));
+        for (const r of list) expectIso(r.createdAt);
+        expect(await store.listJoinRequests(other.id)).toEqual([]);
+
+        expect(await store.deleteJoinRequest(room.id, a.id)).toBe(true);
+        expect(await store.deleteJoinRequest(room.id, a.id)).toBe(false);
+        expect(await store.hasJoinRequest(room.id, a.id)).toBe(false);
+        expect((await store.listJoinRequests(room.id)).map((r) => r.user.id)).toEqual([b.id]);
+        expect(await store.createJoinRequest(room.id, a.id)).toBe(true);
+      });
+    });
+
+    describe('moderation: reports', () => {
+      const newReport = (
+        reporter: UserRecord,
+        target: UserRecord,
+        roomId: string | null,
+        extra: Partial<NewReport> = {},
+      ): NewReport => ({
+        id: newTestId('p'),
+        reporterId: reporter.id,
+        roomId,
+        seq: roomId ? 3 : null,
+        targetUserId: target.id,
+        reason: 'rude',
+        excerpt: roomId ? 'the message' : null,
+        ...extra,
+      });
+
+      it('createReport stores an open report; getReport finds it', async () => {
+        const reporter = await createUser('reporter');
+        const target = await createUser('target');
+        const { room } = await createRoom(target);
+        const input = newReport(reporter, target, room.id, { seq: 7, reason: 'spam', excerpt: 'buy now' });
+        const report = await store.createReport(input);
+        expect(report).toEqual({
+          ...input,
+          status: 'open',
+          resolution: null,
+          resolvedBy: null,
+          createdAt: report.createdAt,
+          resolvedAt: null,
+        });
+        expectIso(report.createdAt);
+        expect(await store.getReport(input.id)).toEqual(report);
+        const userReport = await store.createReport(newReport(reporter, target, null));
+        expect(userReport).toMatchObject({ roomId: null, seq: null, excerpt: null, status: 'open' });
+        expect(await store.getReport(userReport.id)).toEqual(userReport);
+        expect(await store.getReport('p_nowhere')).toBeNull();
+      });
+
+      it('resolveReport: the first resolver wins; later attempts and unknown ids give null', async () => {
+        const reporter = await createUser('reporter');
+        const target = await createUser('target');
+        const mod = await createUser('mod');
+        const report = await store.createReport(newReport(reporter, target, null));
+        const resolved = await store.resolveReport(report.id, 'muted', mod.id);
+        expect(resolved).toEqual({
+          ...report,
+          status: 'resolved',
+          resolution: 'muted',
+          resolvedBy: mod.id,
+          resolvedAt: resolved?.resolvedAt,
+        });
+        expectIso(resolved?.resolvedAt ?? '');
+        expect(await store.getReport(report.id)).toEqual(resolved);
+        expect(await store.resolveReport(report.id, 'dismissed', reporter.id)).toBeNull();
+        expect(await store.getReport(report.id)).toEqual(resolved);
+        expect(await store.resolveReport('p_nowhere', 'dismissed', mod.id)).toBeNull();
+
+        const racy = await store.createReport(newReport(reporter, target, null));
+        const results = await Promise.all(
+          (['dismissed', 'deleted', 'muted', 'banned'] as const).map((r) => store.resolveReport(racy.id, r, mod.id)),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.getReport(racy.id)).toEqual(winners[0]);
+      });
+
+      it('listReports: newest first, paged by before, filtered by status and roomIds', async () => {
+        const reporter = await createUser('reporter');
+        const target = await createUser('target');
+        const mod = await createUser('mod');
+        const r1 = (await createRoom(target, { name: 'one' })).room;
+        const r2 = (await createRoom(target, { name: 'two' })).room;
+        const r3 = (await createRoom(target, { name: 'three' })).room;
+        const made: Report[] = [];
+        for (let i = 0; i < 9; i++) {
+          const roomId = [r1.id, r2.id, null][i % 3] ?? null;
+          made.push(await store.createReport(newReport(reporter, target, roomId, { reason: `r${i}` })));
+          await clockTick();
+        }
+        await store.resolveReport(made[0]!.id, 'dismissed', mod.id);
+        await store.resolveReport(made[4]!.id, 'deleted', mod.id);
+        const newestFirst = [...made].reverse();
+        const ids = (xs: readonly Report[]) => xs.map((r) => r.reason);
+
+        expect(ids(await store.listReports({ limit: 50 }))).toEqual(ids(newestFirst));
+        expect(ids(await store.listReports({ limit: 3 }))).toEqual(['r8', 'r7', 'r6']);
+        expect(ids(await store.listReports({ limit: 3, before: made[6]!.id }))).toEqual(['r5', 'r4', 'r3']);
+        expect(ids(await store.listReports({ limit: 3, before: made[1]!.id }))).toEqual(['r0']);
+        expect(ids(await store.listReports({ limit: 3, before: made[0]!.id }))).toEqual([]);
+        expect(ids(await store.listReports({ status: 'open', limit: 50 }))).toEqual([
+          'r8',
+          'r7',
+          'r6',
+          'r5',
+          'r3',
+          'r2',
+          'r1',
+        ]);
+        expect(ids(await store.listReports({ status: 'resolved', limit: 50 }))).toEqual(['r4', 'r0']);
+        expect(ids(await store.listReports({ status: 'open', limit: 2, before: made[5]!.id }))).toEqual(['r3', 'r2']);
+        expect(ids(await store.listReports({ roomIds: [r1.id], limit: 50 }))).toEqual(['r6', 'r3', 'r0']);
+        expect(ids(await store.listReports({ roomIds: [r1.id, r2.id], limit: 50 }))).toEqual([
+          'r7',
+          'r6',
+          'r4',
+          'r3',
+          'r1',
+          'r0',
+        ]);
+        expect(ids(await store.listReports({ roomIds: [r1.id, r2.id], status: 'open', limit: 2 }))).toEqual([
+          'r7',
+          'r6',
+        ]);
+        expect(
+          ids(await store.listReports({ roomIds: [r1.id, r2.id], status: 'open', limit: 2, before: made[6]!.id })),
+        ).toEqual(['r3', 'r1']);
+        expect(await store.listReports({ roomIds: [r3.id], limit: 50 })).toEqual([]);
+        expect(await store.listReports({ roomIds: [], limit: 50 })).toEqual([]);
+        // Pages carry full reports.
+        expect((await store.listReports({ limit: 1, before: made[1]!.id }))[0]).toEqual(
+          await store.getReport(made[0]!.id),
+        );
+      });
+
+      it('listReports paging visits every report exactly once even when timestamps tie', async () => {
+        const reporter = await createUser('reporter');
+        const target = await createUser('target');
+        const created = await Promise.all(
+          range(1, 25).map((i) => store.createReport(newReport(reporter, target, null, { reason: `t${i}` }))),
+        );
+        for (const limit of [1, 4, 25, 30]) {
+          const seen: Report[] = [];
+          for (let pages = 0; pages <= created.length + 1; pages++) {
+            const page = await store.listReports({ limit, ...(seen.length ? { before: seen.at(-1)!.id } : {}) });
+            expect(page.length).toBeLessThanOrEqual(limit);
+            seen.push(...page);
+            if (page.length < limit) break;
+          }
+          expect(seen.map((r) => r.id).sort()).toEqual(created.map((r) => r.id).sort());
+          const times = seen.map((r) => Date.parse(r.createdAt));
+          expect(times).toEqual([...times].sort((a, b) => b - a));
+        }
+      });
+    });
+
+    describe('moderation: audit log', () => {
+      it('appendAudit stores an entry; listAudit is newest first, paged by before, filtered by roomId', async () => {
+        const admin = await createUser('admin');
+        const target = await createUser('target');
+        const r1 = (await createRoom(admin, { name: 'one' })).room;
+        const r2 = (await createRoom(admin, { name: 'two' })).room;
+        const first = await store.appendAudit({
+          id: newTestId('a'),
+          actorId: admin.id,
+          action: 'room.ban',
+          roomId: r1.id,
+          targetUserId: target.id,
+          data: { reason: 'spam', until: '9999-12-31T23:59:59.000Z', nested: { list: [1, 'two', null] } },
+        });
+        expect(first).toMatchObject({
+          actorId: admin.id,
+          action: 'room.ban',
+          roomId: r1.id,
+          targetUserId: target.id,
+          data: { reason: 'spam', until: '9999-12-31T23:59:59.000Z', nested: { list: [1, 'two', null] } },
+        });
+        expectIso(first.createdAt);
+        const made: AuditEntry[] = [first];
+        for (let i = 1; i < 8; i++) {
+          await clockTick();
+          made.push(
+            await store.appendAudit({
+              id: newTestId('a'),
+              actorId: admin.id,
+              action: `action.${i}`,
+              roomId: [r1.id, r2.id, null][i % 3] ?? null,
+              targetUserId: i % 2 ? target.id : null,
+              data: i % 2 ? null : { i },
+            }),
+          );
+        }
+        expect(made[2]).toMatchObject({ roomId: null, targetUserId: null, data: { i: 2 } });
+        expect(made[1]).toMatchObject({ roomId: r2.id, targetUserId: target.id, data: null });
+        const actions = (xs: readonly AuditEntry[]) => xs.map((e) => e.action);
+        const all = await store.listAudit({ limit: 50 });
+        expect(all).toEqual([...made].reverse());
+        expect(actions(await store.listAudit({ limit: 3 }))).toEqual(['action.7', 'action.6', 'action.5']);
+        expect(actions(await store.listAudit({ limit: 3, before: made[5]!.id }))).toEqual([
+          'action.4',
+          'action.3',
+          'action.2',
+        ]);
+        expect(actions(await store.listAudit({ limit: 3, before: made[1]!.id }))).toEqual(['room.ban']);
+        expect(await store.listAudit({ limit: 3, before: first.id })).toEqual([]);
+        expect(actions(await store.listAudit({ roomId: r1.id, limit: 50 }))).toEqual([
+          'action.6',
+          'action.3',
+          'room.ban',
+        ]);
+        expect(actions(await store.listAudit({ roomId: r1.id, limit: 2, before: made[6]!.id }))).toEqual([
+          'action.3',
+          'room.ban',
+        ]);
+        expect(actions(await store.listAudit({ roomId: r2.id, limit: 50 }))).toEqual([
+          'action.7',
+          'action.4',
+          'action.1',
+        ]);
+        expect(await store.listAudit({ roomId: 'r_nowhere', limit: 50 })).toEqual([]);
+      });
+
+      it('listAudit paging visits every entry exactly once even when timestamps tie', async () => {
+        const admin = await createUser('admin');
+        const created = await Promise.all(
+          range(1, 25).map((i) =>
+            store.appendAudit({
+              id: newTestId('a'),
+              actorId: admin.id,
+              action: `a${i}`,
+              roomId: null,
+              targetUserId: null,
+              data: null,
+            }),
+          ),
+        );
+        for (const limit of [1, 7, 25]) {
+          const seen: AuditEntry[] = [];
+          for (let pages = 0; pages <= created.length + 1; pages++) {
+            const page = await store.listAudit({ limit, ...(seen.length ? { before: seen.at(-1)!.id } : {}) });
+            seen.push(...page);
+            if (page.length < limit) break;
+          }
+          expect(seen.map((e) => e.id).sort()).toEqual(created.map((e) => e.id).sort());
+        }
+      });
+    });
+
+    describe('moderation: durability', () => {
+      it('moderation state survives close and reopen', async () => {
+        const owner = await createUser('owner', { displayName: 'Owner' });
+        const member = await createUser('member');
+        const banned = await createUser('banned');
+        const asker = await createUser('asker');
+        const { room } = await createRoom(owner, { members: [{ user: member }, { user: banned }] });
+        await store.updateRoom(
+          room.id,
+          { settings: { readOnly: true, slowModeSeconds: 9, joinApproval: true } },
+          owner.id,
+        );
+        await store.muteMember(room.id, member.id, FOREVER_MS, owner.id);
+        await store.banFromRoom(room.id, banned.id, { until: FOREVER_MS, reason: 'x' }, owner.id);
+        const { event } = await store.appendMessage(message(room.id, owner));
+        await store.deleteMessage(room.id, event.seq, owner.id);
+        await store.createJoinRequest(room.id, asker.id);
+        await store.setDeactivated(asker.id, true);
+        await store.setBannedUntil(banned.id, FOREVER_MS);
+        const report = await store.createReport({
+          id: newTestId('p'),
+          reporterId: member.id,
+          roomId: room.id,
+          seq: event.seq,
+          targetUserId: owner.id,
+          reason: 'r',
+          excerpt: event.body,
+        });
+        const resolved = await store.resolveReport(report.id, 'deleted', owner.id);
+        const entry = await store.appendAudit({
+          id: newTestId('a'),
+          actorId: owner.id,
+          action: 'room.ban',
+          roomId: room.id,
+          targetUserId: banned.id,
+          data: { reason: 'x' },
+        });
+        const before = {
+          room: await store.getRoom(room.id),
+          events: await allEvents(room.id),
+          members: await store.listMembers(room.id),
+          bans: await store.listRoomBans(room.id),
+          requests: await store.listJoinRequests(room.id),
+          users: await store.listUsers('', 10),
+        };
+
+        await store.close();
+        store = await harness.reopen();
+
+        expect(await store.getRoom(room.id)).toEqual(before.room);
+        expect(await allEvents(room.id)).toEqual(before.events);
+        expect(await store.listMembers(room.id)).toEqual(before.members);
+        expect(await store.listRoomBans(room.id)).toEqual(before.bans);
+        expect(await store.listJoinRequests(room.id)).toEqual(before.requests);
+        expect(await store.listUsers('', 10)).toEqual(before.users);
+        expect(await store.getReport(report.id)).toEqual(resolved);
+        expect(await store.listAudit({ limit: 10 })).toEqual([entry]);
+        expect(await store.getMember(room.id, member.id)).toMatchObject({ mutedUntil: FOREVER_MS });
+      });
+    });
+
     // ---- lifecycle ----
 
     describe('lifecycle', () => {
@@ -1157,6 +1915,51 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['deleteInvite', () => s.deleteInvite(room.id, 'u_x')],
           ['appendMessage', () => s.appendMessage(message(room.id, owner))],
           ['listEvents', () => s.listEvents(room.id, { limit: 10 })],
+          ['listUsers', () => s.listUsers('', 10)],
+          ['setDeactivated', () => s.setDeactivated(owner.id, true)],
+          ['setBannedUntil', () => s.setBannedUntil(owner.id, null)],
+          ['getMember', () => s.getMember(room.id, owner.id)],
+          ['muteMember', () => s.muteMember(room.id, owner.id, FOREVER_MS, owner.id)],
+          ['unmuteMember', () => s.unmuteMember(room.id, owner.id, owner.id)],
+          ['banFromRoom', () => s.banFromRoom(room.id, 'u_x', { until: FOREVER_MS, reason: '' }, owner.id)],
+          ['unbanFromRoom', () => s.unbanFromRoom(room.id, 'u_x')],
+          ['getRoomBan', () => s.getRoomBan(room.id, 'u_x')],
+          ['listRoomBans', () => s.listRoomBans(room.id)],
+          ['getEvent', () => s.getEvent(room.id, 1)],
+          ['deleteMessage', () => s.deleteMessage(room.id, 1, owner.id)],
+          ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
+          ['listJoinRequests', () => s.listJoinRequests(room.id)],
+          ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],
+          ['deleteJoinRequest', () => s.deleteJoinRequest(room.id, owner.id)],
+          [
+            'createReport',
+            () =>
+              s.createReport({
+                id: 'p_x',
+                reporterId: owner.id,
+                roomId: null,
+                seq: null,
+                targetUserId: owner.id,
+                reason: '',
+                excerpt: null,
+              }),
+          ],
+          ['getReport', () => s.getReport('p_x')],
+          ['listReports', () => s.listReports({ limit: 10 })],
+          ['resolveReport', () => s.resolveReport('p_x', 'dismissed', owner.id)],
+          [
+            'appendAudit',
+            () =>
+              s.appendAudit({
+                id: 'a_x',
+                actorId: owner.id,
+                action: 'x',
+                roomId: null,
+                targetUserId: null,
+                data: null,
+              }),
+          ],
+          ['listAudit', () => s.listAudit({ limit: 10 })],
         ];
         const failures: string[] = [];
         for (const [method, call] of calls) {

@@ -191,14 +191,14 @@ export function recordEvents(client: ChatClient) {
   };
 }
 
-/** A raw `ws` socket speaking frames directly, for protocol-level tests. */
+/** A raw `ws` socket speaking frames directly, for protocol-level tests. It sends the server's own Origin. */
 export async function rawSocket(url: string): Promise<{
   ws: WebSocket;
   frames: Record<string, unknown>[];
   send: (frame: unknown) => void;
   closed: Promise<{ code: number; reason: string }>;
 }> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`);
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { origin: new URL(url).origin });
   const frames: Record<string, unknown>[] = [];
   ws.on('message', (data) => {
     const parsed = JSON.parse(String(data)) as Record<string, unknown> | Record<string, unknown>[];

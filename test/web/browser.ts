@@ -80,6 +80,8 @@ export interface UserPage {
   dialogs: string[];
   /** Uncaught page errors. */
   errors: string[];
+  /** Console messages of type `error` (a CSP violation logs one, so does a failed resource load). */
+  consoleErrors: string[];
 }
 
 /** A fresh browser profile (its own localStorage) with one page; closed when the test finishes. */
@@ -89,9 +91,12 @@ export async function newUserPage(
     session?: { token: string; user: PublicUser };
     colorScheme?: 'light' | 'dark';
     viewport?: { width: number; height: number };
+    /** Ignore the page's CSP, so a test of the client's own escaping is not masked by the second wall. */
+    bypassCSP?: boolean;
   } = {},
 ): Promise<UserPage> {
   const context = await browser.newContext({
+    bypassCSP: opts.bypassCSP ?? false,
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     colorScheme: opts.colorScheme ?? 'light',
     locale: 'en-US',
@@ -115,12 +120,16 @@ export async function newUserPage(
   const page = await context.newPage();
   const dialogs: string[] = [];
   const errors: string[] = [];
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
   page.on('dialog', (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
     void d.dismiss();
   });
   page.on('pageerror', (e) => errors.push(e.message));
-  return { context, page, dialogs, errors };
+  return { context, page, dialogs, errors, consoleErrors };
 }
 
 /** Message bodies shown in the open room, top to bottom. */

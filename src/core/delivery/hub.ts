@@ -155,7 +155,7 @@ export class Hub {
     }
   }
 
-  private removeRoom(conn: Connection, roomId: string, reason: 'left' | 'removed'): void {
+  private removeRoom(conn: Connection, roomId: string, reason: 'left' | 'removed' | 'banned'): void {
     if (!conn.rooms.delete(roomId)) return;
     this.unlinkRoom(conn, roomId);
     conn.send({ type: 'room.removed', roomId, reason });
@@ -166,7 +166,8 @@ export class Hub {
     cursor.seq = event.seq;
     conn.sendRaw(frame);
     if (event.type === 'member.left' && event.data?.userId === conn.userId && event.seq > cursor.joinedSeq) {
-      this.removeRoom(conn, event.roomId, event.data.reason === 'removed' ? 'removed' : 'left');
+      const reason = event.data.reason;
+      this.removeRoom(conn, event.roomId, reason === 'removed' || reason === 'banned' ? reason : 'left');
     }
   }
 
@@ -317,7 +318,8 @@ export class Hub {
       case 'revoke': {
         const ids = new Set(m.sessionIds);
         for (const conn of [...conns]) {
-          if (ids.has(conn.sessionId)) conn.close(CLOSE_CODES.SESSION_REVOKED.code, 'session revoked');
+          if (m.disabled) conn.close(CLOSE_CODES.ACCOUNT_DISABLED.code, 'account disabled');
+          else if (ids.has(conn.sessionId)) conn.close(CLOSE_CODES.SESSION_REVOKED.code, 'session revoked');
         }
         return;
       }

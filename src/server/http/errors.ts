@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ChatError } from '../../core/chat-error.js';
 
 /** The one place where exceptions become HTTP responses: `{error: {code, message, retryable, ...}}`. */
@@ -22,4 +22,17 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((_request, reply) => {
     void reply.status(404).send({ error: new ChatError('not_found', { message: 'No such route.' }).toBody() });
   });
+}
+
+/**
+ * Errors fastify's router raises before any route, hook or error handler runs: a malformed percent-encoding in the
+ * path, a path parameter over the router's length cap. Passed as the `frameworkErrors` option of Fastify(), so
+ * they get the catalog's `{error}` shape (fastify's own body has a code that is not ours, and status 414).
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const chat =
+    err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ChatError('validation_failed', { message: 'The URL path is malformed or a path parameter is too long.' })
+      : new ChatError('internal');
+  void reply.status(chat.status).send({ error: chat.toBody() });
 }

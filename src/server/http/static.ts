@@ -24,6 +24,7 @@ const HTML_HEADERS = {
     "frame-ancestors 'none'",
   ].join('; '),
   'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY', // frame-ancestors for browsers that predate it
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-cache',
 };
@@ -51,7 +52,9 @@ function wantsAppShell(req: FastifyRequest): boolean {
 export function webClientRoutes(app: FastifyInstance, dir: string = DEFAULT_WEB_DIR): void {
   const built = existsSync(join(dir, 'index.html'));
   if (!built) {
-    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT_PAGE));
+    app.get('/', async (_req, reply) =>
+      reply.headers(HTML_HEADERS).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE),
+    );
     return;
   }
 

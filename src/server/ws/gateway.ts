@@ -5,7 +5,7 @@ import { CLOSE_CODES } from '../../protocol/close-codes.js';
 import { ClientFrame, type HelloFrame, type SendFrame } from '../../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { AuthContext } from '../../core/accounts.js';
-import { toPublicUser } from '../../core/accounts.js';
+import { isActive, toPublicUser } from '../../core/accounts.js';
 import { ChatError, validationError } from '../../core/chat-error.js';
 import { Connection } from '../../core/delivery/connection.js';
 import type { Hub } from '../../core/delivery/hub.js';
@@ -14,6 +14,13 @@ import { topics } from '../../core/bus.js';
 import type { PresenceNotifier } from '../../core/presence-notifier.js';
 import { InMemoryRateLimiter } from '../../core/rate-limiter.js';
 import type { Config } from '../config.js';
+import {
+  clientAddress,
+  compileProxyTrust,
+  originAllowed,
+  parseAllowedOrigins,
+  type ProxyTrust,
+} from '../transport-security.js';
 import type { Services } from '../services.js';
 import type { Logger } from 'pino';
 
@@ -37,6 +44,23 @@ interface SocketState {
   slice: number;
   /** Sends on one connection are processed one after another, so they are sequenced in the order sent. */
   sends: Promise<void>;
+  /** Next re-check of the session (expiry, revocation missed on the bus, account disabled). */
+  recheck?: NodeJS.Timeout;
+}
+
+/** An open socket slides its session's expiry at most this often (as HTTP use does, see AccountService). */
+const SESSION_TOUCH_MS = 60 * 60 * 1000;
+/** setTimeout's ceiling (about 24.8 days); longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Answers an upgrade request with a plain HTTP error instead of a WebSocket, then closes the TCP connection. */
+function refuse(socket: Duplex, status: number, reason: string, body = reason, extraHeader?: string): void {
+  socket.on('error', () => {}); // the peer may be gone already; nothing to do about it
+  socket.once('finish', () => socket.destroy());
+  const head = [`HTTP/1.1 ${status} ${reason}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8'];
+  if (extraHeader) head.push(extraHeader);
+  head.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /**
@@ -68,14 +92,52 @@ export class Gateway {
     this.heartbeat.unref();
   }
 
-  /** Hooked to the HTTP server's `upgrade` event. */
+  /** TRUST_PROXY and ALLOWED_ORIGINS, compiled on first use (see transport-security.ts). */
+  private upgradePolicy?: { trust: ProxyTrust; origins: ReadonlySet<string> | undefined };
+  /** Open sockets per client IP, for MAX_CONNECTIONS_PER_IP. */
+  private readonly perIp = new Map<string, number>();
+  /** Upgrades refused before the handshake, by HTTP status (403 origin not allowed, 429 per-IP cap). */
+  readonly refusedUpgrades = new Map<number, number>();
+
+  /**
+   * Hooked to the HTTP server's `upgrade` event. Everything here is decided before the handshake, so a refused
+   * client never gets a socket: the path, the Origin (cross-site WebSocket hijacking), the per-IP cap.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws' || this.closing) {
-      socket.end(`HTTP/1.1 ${this.closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`);
-      return;
+      return this.closing ? refuse(socket, 503, 'Service Unavailable') : refuse(socket, 404, 'Not Found');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    const policy = (this.upgradePolicy ??= {
+      trust: compileProxyTrust(this.config.trustProxy),
+      origins: parseAllowedOrigins(this.config.allowedOrigins),
+    });
+    const ip = clientAddress(req, policy.trust);
+    if (!originAllowed(req, policy.origins, policy.trust)) {
+      const origin = typeof req.headers.origin === 'string' ? req.headers.origin.slice(0, 200) : undefined;
+      this.log.info({ origin, host: req.headers.host?.slice(0, 200), ip }, 'websocket refused: origin not allowed');
+      this.countRefused(403);
+      return refuse(socket, 403, 'Forbidden', 'Origin not allowed');
+    }
+    const cap = this.config.maxConnectionsPerIp;
+    if (cap > 0 && (this.perIp.get(ip) ?? 0) >= cap) {
+      this.countRefused(429);
+      return refuse(socket, 429, 'Too Many Requests', 'Too many connections from this address', 'Retry-After: 5');
+    }
+    // ws completes the handshake and calls back synchronously, so the count cannot be overtaken in between.
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+      ws.once('close', () => {
+        const left = (this.perIp.get(ip) ?? 1) - 1;
+        if (left > 0) this.perIp.set(ip, left);
+        else this.perIp.delete(ip);
+      });
+      this.onConnection(ws);
+    });
+  }
+
+  private countRefused(status: number): void {
+    this.refusedUpgrades.set(status, (this.refusedUpgrades.get(status) ?? 0) + 1);
   }
 
   get size(): number {
@@ -109,6 +171,7 @@ export class Gateway {
     if (state.gone) return;
     state.gone = true;
     clearTimeout(state.helloTimer);
+    clearTimeout(state.recheck);
     this.sockets.delete(ws);
     const conn = state.conn;
     if (!conn) return;
@@ -201,6 +264,13 @@ export class Gateway {
         }
         const r = this.local.takeSync(`typing:${conn.id}:${frame.roomId}`, this.services.ctx.limits.rates.typing);
         if (!r.ok) return; // typing is a hint: extra ones are dropped silently
+        try {
+          // Checked against the store each time: a muted member or one in a read-only room does not type.
+          await this.services.messages.requirePoster(auth, frame.roomId);
+        } catch (err) {
+          const chat = err instanceof ChatError ? err : new ChatError('internal');
+          return conn.send({ type: 'error', ...chat.toBody(), ref: frame.ref, roomId: frame.roomId });
+        }
         await this.services.ctx.bus.publish(topics.room(frame.roomId), {
           kind: 'typing',
           roomId: frame.roomId,
@@ -216,7 +286,12 @@ export class Gateway {
         return;
       }
       case 'ping':
-        return conn.send({ type: 'pong', ...(frame.ref ? { ref: frame.ref } : {}), time: new Date().toISOString() });
+        // `ref` is echoed whenever given, even empty, as in acks and errors.
+        return conn.send({
+          type: 'pong',
+          ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
+          time: new Date().toISOString(),
+        });
     }
   }
 
@@ -299,6 +374,51 @@ export class Gateway {
     });
     this.hub.attach(conn, rooms, hello.resume ?? {});
     if (change.changed) this.notifier.changed(auth.user.id, change.status, this.hub.roomsOf(conn));
+    this.scheduleRecheck(state, conn);
+  }
+
+  /**
+   * Revocation reaches sockets through the bus at once; this timer is the safety net and the clock: at the
+   * session's expiry (or every SESSION_RECHECK_MS, whichever is sooner) the socket re-reads its session and
+   * account, picks up role changes, and closes if either ended.
+   */
+  private scheduleRecheck(state: SocketState, conn: Connection): void {
+    const auth = state.auth;
+    if (!auth || conn.closed) return;
+    const now = this.services.ctx.now();
+    const wait = Math.max(0, Math.min(auth.session.expiresAt - now, this.config.sessionRecheckMs, MAX_TIMER_MS));
+    clearTimeout(state.recheck);
+    state.recheck = setTimeout(() => {
+      this.recheck(state, conn).catch((err: unknown) => {
+        // Storage unreachable: keep the socket (revocation still arrives over the bus) and try again later.
+        this.log.warn({ err, connId: conn.id }, 'session re-check failed');
+        this.scheduleRecheck(state, conn);
+      });
+    }, wait);
+    state.recheck.unref();
+  }
+
+  private async recheck(state: SocketState, conn: Connection): Promise<void> {
+    const auth = state.auth;
+    if (!auth || conn.closed) return;
+    const found = await this.services.ctx.store.getSessionByTokenHash(auth.session.tokenHash);
+    const now = this.services.ctx.now();
+    if (conn.closed) return;
+    if (!found || found.session.id !== auth.session.id) {
+      return conn.close(CLOSE_CODES.SESSION_REVOKED.code, 'session revoked');
+    }
+    if (!isActive(found.user, now)) return conn.close(CLOSE_CODES.ACCOUNT_DISABLED.code, 'account disabled');
+    if (found.session.expiresAt <= now) return conn.close(CLOSE_CODES.SESSION_EXPIRED.code, 'session expired');
+    // An open socket is use: slide the expiry as an HTTP request would (written at most hourly per session).
+    if (now - found.session.lastUsedAt > SESSION_TOUCH_MS) {
+      const expiresAt = now + this.services.ctx.limits.sessionTtlMs;
+      await this.services.ctx.store.touchSession(found.session.id, now, expiresAt);
+      found.session.lastUsedAt = now;
+      found.session.expiresAt = expiresAt;
+    }
+    // Fresh user record (server role, name) and session (a sliding expiry extended by HTTP use).
+    state.auth = { user: found.user, session: found.session };
+    this.scheduleRecheck(state, conn);
   }
 
   private async onSend(conn: Connection, auth: AuthContext, frame: SendFrame): Promise<void> {
@@ -306,7 +426,7 @@ export class Gateway {
       const { event, duplicate } = await this.services.messages.send(auth, frame);
       conn.send({
         type: 'ack',
-        ...(frame.ref ? { ref: frame.ref } : {}),
+        ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
         clientMsgId: frame.clientMsgId,
         roomId: event.roomId,
         id: event.id,

@@ -104,4 +104,70 @@ CREATE TABLE events (
 CREATE UNIQUE INDEX events_idempotency ON events (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'moderation',
+    sql: `
+-- Room roles gain 'moderator' (between admin and member).
+ALTER TABLE members DROP CONSTRAINT members_role_check;
+ALTER TABLE members ADD CONSTRAINT members_role_check CHECK (role IN ('owner', 'admin', 'moderator', 'member'));
+ALTER TABLE members ADD COLUMN muted_until bigint;   -- end of the member's mute; null = not muted
+
+ALTER TABLE users ADD COLUMN banned_until bigint;    -- end of a server-wide ban; null = not banned
+
+-- Constant defaults: adding these is a catalog change, no table rewrite. None is indexed (updates stay HOT).
+ALTER TABLE rooms ADD COLUMN read_only boolean NOT NULL DEFAULT false;
+ALTER TABLE rooms ADD COLUMN slow_mode_s integer NOT NULL DEFAULT 0 CHECK (slow_mode_s >= 0);
+ALTER TABLE rooms ADD COLUMN join_approval boolean NOT NULL DEFAULT false;
+
+CREATE TABLE room_bans (
+  room_id    text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  until      bigint NOT NULL,                       -- FOREVER_MS = indefinitely; expired rows stay until lifted
+  reason     text NOT NULL DEFAULT '',
+  actor_id   text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+);
+
+CREATE TABLE join_requests (
+  room_id    text COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    text COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+);
+
+-- Reports and the audit log are evidence: no foreign keys, so they outlive what they mention. Ids are random;
+-- pages go newest first by (created_at, id), ids in byte order (COLLATE "C") as in SQLite.
+CREATE TABLE reports (
+  id             text COLLATE "C" PRIMARY KEY,
+  reporter_id    text COLLATE "C" NOT NULL,
+  room_id        text COLLATE "C",                  -- null for a report about a user in general
+  seq            bigint,                            -- the reported message's seq in room_id
+  target_user_id text COLLATE "C" NOT NULL,
+  reason         text NOT NULL,
+  excerpt        text,                              -- the message text when reported: kept if it is deleted
+  status         text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+  resolution     text CHECK (resolution IN ('dismissed', 'deleted', 'muted', 'banned')),
+  resolved_by    text COLLATE "C",
+  created_at     bigint NOT NULL,
+  resolved_at    bigint
+);
+CREATE INDEX reports_by_created ON reports (created_at, id);
+CREATE INDEX reports_by_status ON reports (status, created_at, id);
+CREATE INDEX reports_by_room ON reports (room_id, created_at, id) WHERE room_id IS NOT NULL;
+
+CREATE TABLE audit_log (
+  id             text COLLATE "C" PRIMARY KEY,
+  actor_id       text COLLATE "C" NOT NULL,
+  action         text NOT NULL,
+  room_id        text COLLATE "C",
+  target_user_id text COLLATE "C",
+  data           jsonb,
+  created_at     bigint NOT NULL
+);
+CREATE INDEX audit_by_created ON audit_log (created_at, id);
+CREATE INDEX audit_by_room ON audit_log (room_id, created_at, id) WHERE room_id IS NOT NULL;
+`,
+  },
 ];

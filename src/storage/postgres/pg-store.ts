@@ -1,20 +1,52 @@
 import pg from 'pg';
 import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type {
+  AuditEntry,
   Invite,
   MemberRole,
   MyRoom,
   PublicUser,
+  Report,
+  ReportResolution,
   Room,
   RoomEvent,
   RoomEventType,
+  RoomSettings,
   ServerRole,
 } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
-import type { NewMessage, NewRoom, NewUser, RoomPage, SessionRecord, Store, UserRecord } from '../../core/store.js';
+import type {
+  MemberRecord,
+  NewAuditEntry,
+  NewMessage,
+  NewReport,
+  NewRoom,
+  NewUser,
+  RoomBan,
+  RoomPage,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from '../../core/store.js';
 import { migrate, type MigrateResult } from './migrate.js';
-import { decodeRoomCursor, iso, roomPage, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
+import {
+  decodeRoomCursor,
+  decodeUserCursor,
+  encodeUserCursor,
+  iso,
+  roomPage,
+  toAudit,
+  toEvent,
+  toMember,
+  toPublic,
+  toReport,
+  toRoom,
+  toRoomBan,
+  toSession,
+  toUser,
+  type Row,
+} from '../rows.js';
 
 /**
  * Case folding for uniqueness and search, done here rather than with SQL lower(): JavaScript's toLowerCase() is
@@ -436,6 +468,42 @@ export class PgStore implements Store {
     });
   }
 
+  listUsers(q: string, limit: number, cursor?: string): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
+    return this.op(async () => {
+      const after = decodeUserCursor(cursor);
+      const like = `${likeEscape(fold(q))}%`;
+      // username_key is unique, so it alone orders the directory; the id in the cursor only keeps its shape.
+      const rows = await this.query(
+        `SELECT * FROM users
+         WHERE (username_key LIKE $1 ESCAPE '!' OR display_name_key LIKE $1 ESCAPE '!')
+           AND (username_key, id) > ($2, $3)
+         ORDER BY username_key, id LIMIT $4`,
+        [like, after[0], after[1], limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > limit && last ? encodeUserCursor(last.username_key as string, last.id as string) : null;
+      return { users: page.map(toUser), nextCursor };
+    });
+  }
+
+  setDeactivated(id: string, deactivated: boolean): Promise<void> {
+    return this.op(async () => {
+      // Deactivating twice keeps the first time.
+      await this.query(
+        'UPDATE users SET deactivated_at = CASE WHEN $2 THEN COALESCE(deactivated_at, $3) END WHERE id = $1',
+        [id, deactivated, this.now()],
+      );
+    });
+  }
+
+  setBannedUntil(id: string, until: number | null): Promise<void> {
+    return this.op(async () => {
+      await this.query('UPDATE users SET banned_until = $2 WHERE id = $1', [id, until]);
+    });
+  }
+
   createSession(s: SessionRecord): Promise<void> {
     return this.op(async () => {
       await this.query(
@@ -624,18 +692,21 @@ export class PgStore implements Store {
 
   updateRoom(
     roomId: string,
-    patch: { name?: string; topic?: string },
+    patch: { name?: string; topic?: string; settings?: Partial<RoomSettings> },
     actorId: string,
   ): Promise<{ room: Room; event: RoomEvent }> {
     return this.op(() =>
       this.tx(async (c) => {
         const now = this.now();
+        const settings = patch.settings ?? {};
         // The room lock, the new seq and the change in one statement.
         const [row] = (
           await c.query(
             `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = GREATEST(last_event_at, $2),
                name = COALESCE($3, name), name_key = COALESCE($4, name_key),
-               topic = COALESCE($5, topic), topic_key = COALESCE($6, topic_key)
+               topic = COALESCE($5, topic), topic_key = COALESCE($6, topic_key),
+               read_only = COALESCE($7, read_only), slow_mode_s = COALESCE($8, slow_mode_s),
+               join_approval = COALESCE($9, join_approval)
              WHERE id = $1 RETURNING *`,
             [
               roomId,
@@ -644,6 +715,9 @@ export class PgStore implements Store {
               patch.name === undefined ? null : fold(patch.name),
               patch.topic ?? null,
               patch.topic === undefined ? null : fold(patch.topic),
+              settings.readOnly ?? null,
+              settings.slowModeSeconds ?? null,
+              settings.joinApproval ?? null,
             ],
           )
         ).rows as Row[];
@@ -655,7 +729,13 @@ export class PgStore implements Store {
           now,
           'room.updated',
           actorId,
-          defined({ ...patch }),
+          defined({
+            name: patch.name,
+            topic: patch.topic,
+            readOnly: settings.readOnly,
+            slowModeSeconds: settings.slowModeSeconds,
+            joinApproval: settings.joinApproval,
+          }),
         );
         return { room: toRoom(row), event };
       }),
@@ -672,14 +752,31 @@ export class PgStore implements Store {
     });
   }
 
-  listMembers(roomId: string): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string }[]> {
+  getMember(roomId: string, userId: string): Promise<MemberRecord | null> {
+    return this.op(async () => {
+      const [r] = await this.query(
+        'SELECT role, muted_until, joined_seq FROM members WHERE room_id = $1 AND user_id = $2',
+        [roomId, userId],
+      );
+      return r ? toMember(r) : null;
+    });
+  }
+
+  listMembers(
+    roomId: string,
+  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]> {
     return this.op(async () => {
       const rows = await this.query(
-        `SELECT u.*, m.role AS member_role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+        `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = $1 ORDER BY m.joined_at, u.username_key`,
         [roomId],
       );
-      return rows.map((r) => ({ user: toPublic(r), role: r.member_role as MemberRole, joinedAt: iso(r.joined_at) }));
+      return rows.map((r) => ({
+        user: toPublic(r),
+        role: r.member_role as MemberRole,
+        joinedAt: iso(r.joined_at),
+        mutedUntil: (r.muted_until as number | null) ?? null,
+      }));
     });
   }
 
@@ -720,6 +817,7 @@ export class PgStore implements Store {
         );
         if (added.rowCount === 0) throw new Rollback(null);
         await c.query('DELETE FROM invites WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+        await c.query('DELETE FROM join_requests WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
         return this.appendTx(c, roomId, seq, now, 'member.joined', actorId, { userId, role });
       }),
     );
@@ -795,6 +893,269 @@ export class PgStore implements Store {
     return this.op(async () => {
       const r = await this.pool.query('DELETE FROM invites WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
       return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  // ---- moderation ----
+
+  /*
+   * Event-producing moderation calls follow the membership pattern above: the room's lock first (bumpSeq, or a
+   * plain row lock when whether an event follows is known only later), then members/bans/events, then the event.
+   */
+
+  muteMember(roomId: string, userId: string, until: number, actorId: string): Promise<RoomEvent | null> {
+    return this.op(() =>
+      this.tx(async (c) => {
+        const now = this.now();
+        const seq = await this.bumpSeq(c, roomId, now);
+        if (seq === null) return null;
+        const muted = await c.query('UPDATE members SET muted_until = $3 WHERE room_id = $1 AND user_id = $2', [
+          roomId,
+          userId,
+          until,
+        ]);
+        if (muted.rowCount === 0) throw new Rollback(null);
+        return this.appendTx(c, roomId, seq, now, 'member.muted', actorId, { userId, until: iso(until) });
+      }),
+    );
+  }
+
+  unmuteMember(roomId: string, userId: string, actorId: string): Promise<RoomEvent | null> {
+    return this.op(() =>
+      this.tx(async (c) => {
+        const now = this.now();
+        const seq = await this.bumpSeq(c, roomId, now);
+        if (seq === null) return null;
+        const unmuted = await c.query(
+          'UPDATE members SET muted_until = NULL WHERE room_id = $1 AND user_id = $2 AND muted_until IS NOT NULL',
+          [roomId, userId],
+        );
+        if (unmuted.rowCount === 0) throw new Rollback(null);
+        return this.appendTx(c, roomId, seq, now, 'member.unmuted', actorId, { userId });
+      }),
+    );
+  }
+
+  banFromRoom(
+    roomId: string,
+    userId: string,
+    ban: { until: number; reason: string },
+    actorId: string,
+  ): Promise<RoomEvent | null> {
+    return this.op(() =>
+      this.tx(async (c) => {
+        const now = this.now();
+        // The ban is recorded whether or not an event follows, so the room is locked without taking a seq yet.
+        const locked = await c.query('SELECT 1 FROM rooms WHERE id = $1 FOR NO KEY UPDATE', [roomId]);
+        if (locked.rowCount === 0) throw new ChatError('room_not_found');
+        await c.query(
+          `INSERT INTO room_bans (room_id, user_id, until, reason, actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (room_id, user_id) DO UPDATE SET until = excluded.until, reason = excluded.reason,
+             actor_id = excluded.actor_id, created_at = excluded.created_at`,
+          [roomId, userId, ban.until, ban.reason, actorId, now],
+        );
+        await c.query('DELETE FROM invites WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+        await c.query('DELETE FROM join_requests WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+        const removed = await c.query('DELETE FROM members WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+        if (removed.rowCount === 0) return null;
+        const seq = await this.bumpSeq(c, roomId, now, -1);
+        if (seq === null) throw new ChatError('room_not_found');
+        return this.appendTx(c, roomId, seq, now, 'member.left', actorId, { userId, reason: 'banned' });
+      }),
+    );
+  }
+
+  unbanFromRoom(roomId: string, userId: string): Promise<boolean> {
+    return this.op(async () => {
+      const r = await this.pool.query('DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  getRoomBan(roomId: string, userId: string): Promise<RoomBan | null> {
+    return this.op(async () => {
+      const [r] = await this.query('SELECT * FROM room_bans WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+      return r ? toRoomBan(r) : null;
+    });
+  }
+
+  listRoomBans(roomId: string): Promise<RoomBan[]> {
+    return this.op(async () =>
+      (await this.query('SELECT * FROM room_bans WHERE room_id = $1 ORDER BY created_at DESC, user_id', [roomId])).map(
+        toRoomBan,
+      ),
+    );
+  }
+
+  getEvent(roomId: string, seq: number): Promise<RoomEvent | null> {
+    return this.op(async () => {
+      const [r] = await this.query('SELECT * FROM events WHERE room_id = $1 AND seq = $2', [roomId, seq]);
+      return r ? toEvent(r) : null;
+    });
+  }
+
+  deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null> {
+    return this.op(() =>
+      this.tx(async (c) => {
+        const now = this.now();
+        const next = await this.bumpSeq(c, roomId, now);
+        if (next === null) return null;
+        const [redacted] = (
+          await c.query<{ id: string }>(
+            `UPDATE events SET body = '', data = jsonb_build_object('deleted', true, 'deletedBy', $3::text)
+             WHERE room_id = $1 AND seq = $2 AND type = 'message'
+               AND (data IS NULL OR data->'deleted' IS DISTINCT FROM 'true'::jsonb)
+             RETURNING id`,
+            [roomId, seq, actorId],
+          )
+        ).rows;
+        if (!redacted) throw new Rollback(null);
+        return this.appendTx(c, roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
+      }),
+    );
+  }
+
+  createJoinRequest(roomId: string, userId: string): Promise<boolean> {
+    return this.op(async () => {
+      const r = await this.pool.query(
+        'INSERT INTO join_requests (room_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [roomId, userId, this.now()],
+      );
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  listJoinRequests(roomId: string): Promise<{ user: PublicUser; createdAt: string }[]> {
+    return this.op(async () => {
+      const rows = await this.query(
+        `SELECT u.*, j.created_at AS requested_at FROM join_requests j JOIN users u ON u.id = j.user_id
+         WHERE j.room_id = $1 ORDER BY j.created_at, u.username_key`,
+        [roomId],
+      );
+      return rows.map((r) => ({ user: toPublic(r), createdAt: iso(r.requested_at) }));
+    });
+  }
+
+  hasJoinRequest(roomId: string, userId: string): Promise<boolean> {
+    return this.op(
+      async () =>
+        (await this.query('SELECT 1 FROM join_requests WHERE room_id = $1 AND user_id = $2', [roomId, userId])).length >
+        0,
+    );
+  }
+
+  deleteJoinRequest(roomId: string, userId: string): Promise<boolean> {
+    return this.op(async () => {
+      const r = await this.pool.query('DELETE FROM join_requests WHERE room_id = $1 AND user_id = $2', [
+        roomId,
+        userId,
+      ]);
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  createReport(report: NewReport): Promise<Report> {
+    return this.op(async () => {
+      const [r] = await this.query(
+        `INSERT INTO reports (id, reporter_id, room_id, seq, target_user_id, reason, excerpt, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [
+          report.id,
+          report.reporterId,
+          report.roomId,
+          report.seq,
+          report.targetUserId,
+          report.reason,
+          report.excerpt,
+          this.now(),
+        ],
+      );
+      return toReport(r as Row);
+    });
+  }
+
+  getReport(id: string): Promise<Report | null> {
+    return this.op(async () => {
+      const [r] = await this.query('SELECT * FROM reports WHERE id = $1', [id]);
+      return r ? toReport(r) : null;
+    });
+  }
+
+  /*
+   * Reports and audit entries: newest first by (created_at, id); `before` names the previous page's last row,
+   * whose position is looked up in the same statement (an unknown id yields an empty page).
+   */
+
+  listReports(query: {
+    status?: Report['status'];
+    roomIds?: readonly string[];
+    limit: number;
+    before?: string;
+  }): Promise<Report[]> {
+    return this.op(async () => {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      const param = (v: unknown) => `$${params.push(v)}`;
+      if (query.status !== undefined) where.push(`status = ${param(query.status)}`);
+      if (query.roomIds !== undefined) where.push(`room_id = ANY(${param([...query.roomIds])}::text[])`);
+      if (query.before !== undefined) {
+        where.push(`(created_at, id) < (SELECT created_at, id FROM reports WHERE id = ${param(query.before)})`);
+      }
+      const rows = await this.query(
+        `SELECT * FROM reports ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT ${param(query.limit)}`,
+        params,
+      );
+      return rows.map(toReport);
+    });
+  }
+
+  resolveReport(id: string, resolution: ReportResolution, resolvedBy: string): Promise<Report | null> {
+    return this.op(async () => {
+      // Concurrent resolvers: the row lock makes the second UPDATE wait, re-check status, and match nothing.
+      const [r] = await this.query(
+        `UPDATE reports SET status = 'resolved', resolution = $2, resolved_by = $3, resolved_at = $4
+         WHERE id = $1 AND status = 'open' RETURNING *`,
+        [id, resolution, resolvedBy, this.now()],
+      );
+      return r ? toReport(r) : null;
+    });
+  }
+
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.op(async () => {
+      const [r] = await this.query(
+        `INSERT INTO audit_log (id, actor_id, action, room_id, target_user_id, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING *`,
+        [
+          entry.id,
+          entry.actorId,
+          entry.action,
+          entry.roomId,
+          entry.targetUserId,
+          entry.data ? JSON.stringify(entry.data) : null,
+          this.now(),
+        ],
+      );
+      return toAudit(r as Row);
+    });
+  }
+
+  listAudit(query: { roomId?: string; limit: number; before?: string }): Promise<AuditEntry[]> {
+    return this.op(async () => {
+      const params: unknown[] = [];
+      const where: string[] = [];
+      const param = (v: unknown) => `$${params.push(v)}`;
+      if (query.roomId !== undefined) where.push(`room_id = ${param(query.roomId)}`);
+      if (query.before !== undefined) {
+        where.push(`(created_at, id) < (SELECT created_at, id FROM audit_log WHERE id = ${param(query.before)})`);
+      }
+      const rows = await this.query(
+        `SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT ${param(query.limit)}`,
+        params,
+      );
+      return rows.map(toAudit);
     });
   }
 

@@ -25,24 +25,38 @@ export class RedisRateLimiter implements RateLimiter {
       commandTimeout: opts.commandTimeoutMs ?? 2000,
     });
     redis.defineCommand('relaychatTake', { numberOfKeys: 1, lua: TAKE });
+    redis.defineCommand('relaychatPeek', { numberOfKeys: 1, lua: PEEK });
     watchConnection(redis, 'rate limiter', opts.log ?? { warn: () => {}, error: () => {} });
     this.redis = redis as Redis & TakeCommand;
     this.prefix = `${opts.prefix ?? 'relaychat:'}rate:`;
   }
 
   async take(key: string, rule: RateRule, cost = 1): Promise<RateResult> {
-    if (!(rule.burst > 0 && rule.perSecond > 0 && Number.isFinite(rule.burst) && Number.isFinite(rule.perSecond))) {
-      throw new RangeError(`invalid rate rule ${JSON.stringify(rule)}`);
-    }
+    checkRule(rule);
     if (!(cost >= 0 && Number.isFinite(cost))) throw new RangeError(`invalid cost ${cost}`);
     const [ok, retryAfterMs] = await this.redis.relaychatTake(this.prefix + key, rule.burst, rule.perSecond, cost);
     return ok === 1 ? { ok: true } : { ok: false, retryAfterMs };
+  }
+
+  async peek(key: string, rule: RateRule): Promise<number> {
+    checkRule(rule);
+    return Number(await this.redis.relaychatPeek(this.prefix + key, rule.burst, rule.perSecond));
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await quit(this.redis);
+  }
+}
+
+function checkRule(rule: RateRule): void {
+  if (!(rule.burst > 0 && rule.perSecond > 0 && Number.isFinite(rule.burst) && Number.isFinite(rule.perSecond))) {
+    throw new RangeError(`invalid rate rule ${JSON.stringify(rule)}`);
   }
 }
 
@@ -58,6 +72,8 @@ export interface RedisRateLimiterOptions {
 
 interface TakeCommand {
   relaychatTake(key: string, burst: number, perSecond: number, cost: number): Promise<[0 | 1, number]>;
+  /** The token count as a string (Lua numbers would be truncated to integers in the reply). */
+  relaychatPeek(key: string, burst: number, perSecond: number): Promise<string>;
 }
 
 /**
@@ -85,4 +101,16 @@ redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 's', now[1], 'u
 redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((burst - tokens) / rate * 1000)))
 if ok then return {1, 0} end
 return {0, math.ceil((cost - tokens) / rate * 1000)}
+`;
+
+/** KEYS[1] bucket; ARGV burst, perSecond. Returns the tokens now (as a string), writing nothing. */
+const PEEK = `
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 't', 's', 'u')
+if not b[1] then return tostring(burst) end
+local now = redis.call('TIME')
+local elapsedMs = (tonumber(now[1]) - tonumber(b[2])) * 1000 + (tonumber(now[2]) - tonumber(b[3])) / 1000
+if elapsedMs < 0 then elapsedMs = 0 end
+return string.format('%.17g', math.min(burst, tonumber(b[1]) + elapsedMs / 1000 * rate))
 `;

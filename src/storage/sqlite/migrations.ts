@@ -80,4 +80,64 @@ CREATE TABLE events (
 CREATE UNIQUE INDEX events_idempotency ON events(sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'moderation',
+    sql: `
+ALTER TABLE users ADD COLUMN banned_until INTEGER;                 -- server-wide ban end (epoch ms); NULL = none
+ALTER TABLE rooms ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0;  -- 0/1
+ALTER TABLE rooms ADD COLUMN slow_mode_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rooms ADD COLUMN join_approval INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN muted_until INTEGER;                -- mute end (epoch ms); NULL = not muted
+
+CREATE TABLE room_bans (
+  room_id    TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  until      INTEGER NOT NULL,                 -- epoch ms; FOREVER_MS = indefinitely
+  reason     TEXT NOT NULL DEFAULT '',
+  actor_id   TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)               -- also the by-room index
+) WITHOUT ROWID;
+
+CREATE TABLE join_requests (
+  room_id    TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+
+-- Reports and the audit log are evidence: no foreign keys, so they outlive what they mention.
+-- Ids are random; pages go newest first by (created_at, id).
+CREATE TABLE reports (
+  id             TEXT PRIMARY KEY,
+  reporter_id    TEXT NOT NULL,
+  room_id        TEXT,                         -- NULL for a report about a user
+  seq            INTEGER,
+  target_user_id TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  excerpt        TEXT,
+  status         TEXT NOT NULL DEFAULT 'open', -- 'open' | 'resolved'
+  resolution     TEXT,                         -- 'dismissed' | 'deleted' | 'muted' | 'banned'
+  resolved_by    TEXT,
+  created_at     INTEGER NOT NULL,
+  resolved_at    INTEGER
+);
+CREATE INDEX reports_by_created ON reports(created_at, id);
+CREATE INDEX reports_by_status ON reports(status, created_at, id);
+CREATE INDEX reports_by_room ON reports(room_id, created_at, id) WHERE room_id IS NOT NULL;
+
+CREATE TABLE audit_log (
+  id             TEXT PRIMARY KEY,
+  actor_id       TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  room_id        TEXT,
+  target_user_id TEXT,
+  data           TEXT,                         -- JSON
+  created_at     INTEGER NOT NULL
+);
+CREATE INDEX audit_by_created ON audit_log(created_at, id);
+CREATE INDEX audit_by_room ON audit_log(room_id, created_at, id) WHERE room_id IS NOT NULL;
+`,
+  },
 ];

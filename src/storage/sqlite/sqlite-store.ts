@@ -2,20 +2,52 @@ import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  AuditEntry,
   Invite,
   MemberRole,
   MyRoom,
   PublicUser,
+  Report,
+  ReportResolution,
   Room,
   RoomEvent,
   RoomEventType,
+  RoomSettings,
   ServerRole,
 } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
-import type { NewMessage, NewRoom, NewUser, RoomPage, SessionRecord, Store, UserRecord } from '../../core/store.js';
+import type {
+  MemberRecord,
+  NewAuditEntry,
+  NewMessage,
+  NewReport,
+  NewRoom,
+  NewUser,
+  RoomBan,
+  RoomPage,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from '../../core/store.js';
 import { migrations } from './migrations.js';
-import { decodeRoomCursor, iso, roomPage, toEvent, toPublic, toRoom, toSession, toUser, type Row } from '../rows.js';
+import {
+  decodeRoomCursor,
+  decodeUserCursor,
+  encodeUserCursor,
+  iso,
+  roomPage,
+  toAudit,
+  toEvent,
+  toMember,
+  toPublic,
+  toReport,
+  toRoom,
+  toRoomBan,
+  toSession,
+  toUser,
+  type Row,
+} from '../rows.js';
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -90,6 +122,10 @@ export class SqliteStore implements Store {
       setJoinedSeq: db.prepare('UPDATE members SET joined_seq = ? WHERE room_id = ? AND user_id = ?'),
       bumpMembers: db.prepare('UPDATE rooms SET member_count = member_count + ? WHERE id = ?'),
       deleteInvite: db.prepare('DELETE FROM invites WHERE room_id = ? AND user_id = ?'),
+      deleteJoinRequest: db.prepare('DELETE FROM join_requests WHERE room_id = ? AND user_id = ?'),
+      member: db.prepare('SELECT role, muted_until, joined_seq FROM members WHERE room_id = ? AND user_id = ?'),
+      eventBySeq: db.prepare('SELECT * FROM events WHERE room_id = ? AND seq = ?'),
+      reportById: db.prepare('SELECT * FROM reports WHERE id = ?'),
       eventsAfter: db.prepare('SELECT * FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       eventsBefore: db.prepare('SELECT * FROM events WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
       messagesAfter: db.prepare(
@@ -296,6 +332,41 @@ export class SqliteStore implements Store {
     });
   }
 
+  listUsers(q: string, limit: number, cursor?: string): Promise<{ users: UserRecord[]; nextCursor: string | null }> {
+    return this.read(() => {
+      const after = decodeUserCursor(cursor);
+      const like = `${likeEscape(q.toLowerCase())}%`;
+      const rows = this.q(
+        `SELECT * FROM users
+         WHERE (username_key LIKE ? ESCAPE '\\' OR fold(display_name) LIKE ? ESCAPE '\\')
+           AND (username_key, id) > (?, ?)
+         ORDER BY username_key, id LIMIT ?`,
+      ).all(like, like, after[0], after[1], limit + 1) as Row[];
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        users: page.map(toUser),
+        nextCursor:
+          rows.length > limit && last ? encodeUserCursor(last.username_key as string, last.id as string) : null,
+      };
+    });
+  }
+
+  setDeactivated(id: string, deactivated: boolean): Promise<void> {
+    return this.tx(() => {
+      // Keeps the original time when deactivated twice.
+      if (deactivated)
+        this.q('UPDATE users SET deactivated_at = coalesce(deactivated_at, ?) WHERE id = ?').run(this.now(), id);
+      else this.q('UPDATE users SET deactivated_at = NULL WHERE id = ?').run(id);
+    });
+  }
+
+  setBannedUntil(id: string, until: number | null): Promise<void> {
+    return this.tx(() => {
+      this.q('UPDATE users SET banned_until = ? WHERE id = ?').run(until, id);
+    });
+  }
+
   createSession(s: SessionRecord): Promise<void> {
     return this.tx(() => {
       this.db
@@ -446,17 +517,38 @@ export class SqliteStore implements Store {
 
   updateRoom(
     roomId: string,
-    patch: { name?: string; topic?: string },
+    patch: { name?: string; topic?: string; settings?: Partial<RoomSettings> },
     actorId: string,
   ): Promise<{ room: Room; event: RoomEvent }> {
     return this.tx(() => {
       if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
-      if (patch.name !== undefined)
-        this.db
-          .prepare('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?')
-          .run(patch.name, patch.name.toLowerCase(), roomId);
-      if (patch.topic !== undefined) this.q('UPDATE rooms SET topic = ? WHERE id = ?').run(patch.topic, roomId);
-      const event = this.appendTx(roomId, 'room.updated', actorId, { data: { ...patch } });
+      const { settings, ...fields } = patch;
+      const data: Record<string, unknown> = {};
+      if (fields.name !== undefined) {
+        this.q('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?').run(
+          fields.name,
+          fields.name.toLowerCase(),
+          roomId,
+        );
+        data.name = fields.name;
+      }
+      if (fields.topic !== undefined) {
+        this.q('UPDATE rooms SET topic = ? WHERE id = ?').run(fields.topic, roomId);
+        data.topic = fields.topic;
+      }
+      if (settings?.readOnly !== undefined) {
+        this.q('UPDATE rooms SET read_only = ? WHERE id = ?').run(settings.readOnly ? 1 : 0, roomId);
+        data.readOnly = settings.readOnly;
+      }
+      if (settings?.slowModeSeconds !== undefined) {
+        this.q('UPDATE rooms SET slow_mode_s = ? WHERE id = ?').run(settings.slowModeSeconds, roomId);
+        data.slowModeSeconds = settings.slowModeSeconds;
+      }
+      if (settings?.joinApproval !== undefined) {
+        this.q('UPDATE rooms SET join_approval = ? WHERE id = ?').run(settings.joinApproval ? 1 : 0, roomId);
+        data.joinApproval = settings.joinApproval;
+      }
+      const event = this.appendTx(roomId, 'room.updated', actorId, { data });
       return { room: toRoom(this.stmt.roomById.get(roomId) as Row), event };
     });
   }
@@ -465,15 +557,29 @@ export class SqliteStore implements Store {
     return this.read(() => (this.stmt.role.get(roomId, userId) as { role: MemberRole } | undefined)?.role ?? null);
   }
 
-  listMembers(roomId: string): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string }[]> {
+  getMember(roomId: string, userId: string): Promise<MemberRecord | null> {
+    return this.read(() => {
+      const r = this.stmt.member.get(roomId, userId) as Row | undefined;
+      return r ? toMember(r) : null;
+    });
+  }
+
+  listMembers(
+    roomId: string,
+  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]> {
     return this.read(() => {
       const rows = this.db
         .prepare(
-          `SELECT u.*, m.role AS member_role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+          `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
            WHERE m.room_id = ? ORDER BY m.joined_at, u.username_key`,
         )
         .all(roomId) as Row[];
-      return rows.map((r) => ({ user: toPublic(r), role: r.member_role as MemberRole, joinedAt: iso(r.joined_at) }));
+      return rows.map((r) => ({
+        user: toPublic(r),
+        role: r.member_role as MemberRole,
+        joinedAt: iso(r.joined_at),
+        mutedUntil: r.muted_until == null ? null : Number(r.muted_until),
+      }));
     });
   }
 
@@ -502,6 +608,7 @@ export class SqliteStore implements Store {
       if (this.stmt.insertMember.run(roomId, userId, role, this.now()).changes === 0) return null;
       this.stmt.bumpMembers.run(1, roomId);
       this.stmt.deleteInvite.run(roomId, userId);
+      this.stmt.deleteJoinRequest.run(roomId, userId);
       const joined = this.appendTx(roomId, 'member.joined', actorId, { data: { userId, role } });
       this.stmt.setJoinedSeq.run(joined.seq, roomId, userId);
       return joined;
@@ -557,6 +664,233 @@ export class SqliteStore implements Store {
 
   deleteInvite(roomId: string, userId: string): Promise<boolean> {
     return this.tx(() => this.stmt.deleteInvite.run(roomId, userId).changes > 0);
+  }
+
+  // ---- moderation ----
+
+  muteMember(roomId: string, userId: string, until: number, actorId: string): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      const r = this.q('UPDATE members SET muted_until = ? WHERE room_id = ? AND user_id = ?').run(
+        until,
+        roomId,
+        userId,
+      );
+      if (r.changes === 0) return null;
+      return this.appendTx(roomId, 'member.muted', actorId, { data: { userId, until: iso(until) } });
+    });
+  }
+
+  unmuteMember(roomId: string, userId: string, actorId: string): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      const r = this.q(
+        'UPDATE members SET muted_until = NULL WHERE room_id = ? AND user_id = ? AND muted_until IS NOT NULL',
+      ).run(roomId, userId);
+      if (r.changes === 0) return null;
+      return this.appendTx(roomId, 'member.unmuted', actorId, { data: { userId } });
+    });
+  }
+
+  banFromRoom(
+    roomId: string,
+    userId: string,
+    ban: { until: number; reason: string },
+    actorId: string,
+  ): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
+      this.q(
+        `INSERT INTO room_bans (room_id, user_id, until, reason, actor_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET
+           until = excluded.until, reason = excluded.reason, actor_id = excluded.actor_id, created_at = excluded.created_at`,
+      ).run(roomId, userId, ban.until, ban.reason, actorId, this.now());
+      this.stmt.deleteInvite.run(roomId, userId);
+      this.stmt.deleteJoinRequest.run(roomId, userId);
+      if (this.stmt.deleteMember.run(roomId, userId).changes === 0) return null;
+      this.stmt.bumpMembers.run(-1, roomId);
+      return this.appendTx(roomId, 'member.left', actorId, { data: { userId, reason: 'banned' } });
+    });
+  }
+
+  unbanFromRoom(roomId: string, userId: string): Promise<boolean> {
+    return this.tx(
+      () => this.q('DELETE FROM room_bans WHERE room_id = ? AND user_id = ?').run(roomId, userId).changes > 0,
+    );
+  }
+
+  getRoomBan(roomId: string, userId: string): Promise<RoomBan | null> {
+    return this.read(() => {
+      const r = this.q('SELECT * FROM room_bans WHERE room_id = ? AND user_id = ?').get(roomId, userId) as
+        Row | undefined;
+      return r ? toRoomBan(r) : null;
+    });
+  }
+
+  listRoomBans(roomId: string): Promise<RoomBan[]> {
+    return this.read(() =>
+      (this.q('SELECT * FROM room_bans WHERE room_id = ? ORDER BY created_at DESC, user_id').all(roomId) as Row[]).map(
+        toRoomBan,
+      ),
+    );
+  }
+
+  getEvent(roomId: string, seq: number): Promise<RoomEvent | null> {
+    return this.read(() => {
+      const r = this.stmt.eventBySeq.get(roomId, seq) as Row | undefined;
+      return r ? toEvent(r) : null;
+    });
+  }
+
+  deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null> {
+    return this.tx(() => {
+      const r = this.stmt.eventBySeq.get(roomId, seq) as Row | undefined;
+      if (!r || r.type !== 'message' || toEvent(r).data?.deleted) return null;
+      // The row keeps its id and clientMsgId: a retry of the deleted message finds it (redacted), not a new one.
+      this.q('UPDATE events SET body = ?, data = ? WHERE room_id = ? AND seq = ?').run(
+        '',
+        JSON.stringify({ deleted: true, deletedBy: actorId }),
+        roomId,
+        seq,
+      );
+      return this.appendTx(roomId, 'message.deleted', actorId, { data: { seq, messageId: r.id as string } });
+    });
+  }
+
+  createJoinRequest(roomId: string, userId: string): Promise<boolean> {
+    return this.tx(() => {
+      if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
+      return (
+        this.q('INSERT OR IGNORE INTO join_requests (room_id, user_id, created_at) VALUES (?, ?, ?)').run(
+          roomId,
+          userId,
+          this.now(),
+        ).changes > 0
+      );
+    });
+  }
+
+  listJoinRequests(roomId: string): Promise<{ user: PublicUser; createdAt: string }[]> {
+    return this.read(() => {
+      const rows = this.q(
+        `SELECT u.*, j.created_at AS requested_at FROM join_requests j JOIN users u ON u.id = j.user_id
+         WHERE j.room_id = ? ORDER BY j.created_at, u.username_key`,
+      ).all(roomId) as Row[];
+      return rows.map((r) => ({ user: toPublic(r), createdAt: iso(r.requested_at) }));
+    });
+  }
+
+  hasJoinRequest(roomId: string, userId: string): Promise<boolean> {
+    return this.read(
+      () => !!this.q('SELECT 1 FROM join_requests WHERE room_id = ? AND user_id = ?').get(roomId, userId),
+    );
+  }
+
+  deleteJoinRequest(roomId: string, userId: string): Promise<boolean> {
+    return this.tx(() => this.stmt.deleteJoinRequest.run(roomId, userId).changes > 0);
+  }
+
+  createReport(report: NewReport): Promise<Report> {
+    return this.tx(() => {
+      this.q(
+        `INSERT INTO reports (id, reporter_id, room_id, seq, target_user_id, reason, excerpt, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+      ).run(
+        report.id,
+        report.reporterId,
+        report.roomId,
+        report.seq,
+        report.targetUserId,
+        report.reason,
+        report.excerpt,
+        this.now(),
+      );
+      return toReport(this.stmt.reportById.get(report.id) as Row);
+    });
+  }
+
+  getReport(id: string): Promise<Report | null> {
+    return this.read(() => {
+      const r = this.stmt.reportById.get(id) as Row | undefined;
+      return r ? toReport(r) : null;
+    });
+  }
+
+  listReports(query: {
+    status?: Report['status'];
+    roomIds?: readonly string[];
+    limit: number;
+    before?: string;
+  }): Promise<Report[]> {
+    return this.read(() => {
+      if (query.roomIds?.length === 0) return [];
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (query.status !== undefined) {
+        where.push('status = ?');
+        args.push(query.status);
+      }
+      if (query.roomIds) {
+        where.push(`room_id IN (${query.roomIds.map(() => '?').join(',')})`);
+        args.push(...query.roomIds);
+      }
+      if (query.before !== undefined) {
+        // Ids are random: the page continues below the (created_at, id) of the given report.
+        where.push('(created_at, id) < (SELECT created_at, id FROM reports WHERE id = ?)');
+        args.push(query.before);
+      }
+      const rows = this.q(
+        `SELECT * FROM reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      ).all(...args, query.limit) as Row[];
+      return rows.map(toReport);
+    });
+  }
+
+  resolveReport(id: string, resolution: ReportResolution, resolvedBy: string): Promise<Report | null> {
+    return this.tx(() => {
+      const r = this.q(
+        `UPDATE reports SET status = 'resolved', resolution = ?, resolved_by = ?, resolved_at = ?
+         WHERE id = ? AND status = 'open' RETURNING *`,
+      ).get(resolution, resolvedBy, this.now(), id) as Row | undefined;
+      return r ? toReport(r) : null;
+    });
+  }
+
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.tx(() => {
+      const r = this.q(
+        `INSERT INTO audit_log (id, actor_id, action, room_id, target_user_id, data, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
+        entry.id,
+        entry.actorId,
+        entry.action,
+        entry.roomId,
+        entry.targetUserId,
+        entry.data ? JSON.stringify(entry.data) : null,
+        this.now(),
+      ) as Row;
+      return toAudit(r);
+    });
+  }
+
+  listAudit(query: { roomId?: string; limit: number; before?: string }): Promise<AuditEntry[]> {
+    return this.read(() => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (query.roomId !== undefined) {
+        where.push('room_id = ?');
+        args.push(query.roomId);
+      }
+      if (query.before !== undefined) {
+        where.push('(created_at, id) < (SELECT created_at, id FROM audit_log WHERE id = ?)');
+        args.push(query.before);
+      }
+      const rows = this.q(
+        `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      ).all(...args, query.limit) as Row[];
+      return rows.map(toAudit);
+    });
   }
 
   // ---- events ----

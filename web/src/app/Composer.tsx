@@ -2,6 +2,8 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { PICKER, suggestEmoji } from '../state/emoji.js';
 import { nameOf } from '../state/format.js';
+import { untilText } from '../state/chat.js';
+import { isMuted, readOnlyFor } from '../state/permissions.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 
@@ -70,8 +72,47 @@ function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onC
   );
 }
 
+/** Re-renders every `everyMs` until `until` (epoch ms) has passed, and once when it does; returns now. */
+function useClock(until: number, everyMs: number): number {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const left = until - Date.now();
+    if (left <= 0) return;
+    const id = setTimeout(() => tick((n) => n + 1), Math.min(left + 20, everyMs, 2 ** 31 - 1));
+    return () => clearTimeout(id);
+  });
+  return Date.now();
+}
+
+/**
+ * The composer, or why you cannot post here: a read-only room (below moderator) or a mute. Slow mode leaves it
+ * open but counts down until your next message may go.
+ */
 export function Composer({ roomId, placeholder }: { roomId: string; placeholder: string }) {
+  const room = useApp((s) => s.rooms[roomId]);
+  const mutedUntil = useApp((s) => s.members[roomId]?.find((m) => m.user.id === s.me?.id)?.mutedUntil ?? null);
+  const now = useClock(mutedUntil ? Date.parse(mutedUntil) : 0, 60 * 60_000);
+  let blocked: string | null = null;
+  if (room && readOnlyFor(room)) blocked = t('composer.readOnly');
+  else if (mutedUntil && isMuted({ mutedUntil }, now)) blocked = t('composer.muted', { until: untilText(mutedUntil) });
+  if (blocked) {
+    return (
+      <div class="composer-wrap">
+        <div class="composer-blocked" role="status" data-testid="composer-blocked">
+          <Icon name={room && readOnlyFor(room) ? 'megaphone' : 'mute'} size={16} />
+          <span>{blocked}</span>
+        </div>
+      </div>
+    );
+  }
+  return <ComposerEditor roomId={roomId} placeholder={placeholder} />;
+}
+
+function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: string }) {
   const chat = useChat();
+  const slowUntil = useApp((s) => s.slowUntil[roomId] ?? 0);
+  const now = useClock(slowUntil, 1000);
+  const wait = Math.ceil((slowUntil - now) / 1000);
   const draft = useApp((s) => s.drafts[roomId] ?? '');
   const maxChars = useApp((s) => s.maxChars);
   const [picker, setPicker] = useState(false);
@@ -122,7 +163,7 @@ export function Composer({ roomId, placeholder }: { roomId: string; placeholder:
   };
 
   const submit = () => {
-    if (!draft.trim() || draft.length > maxChars) return;
+    if (!draft.trim() || draft.length > maxChars || wait > 0) return;
     chat.send(roomId, draft);
     chat.setDraft(roomId, '');
     setSuggest([]);
@@ -238,7 +279,7 @@ export function Composer({ roomId, placeholder }: { roomId: string; placeholder:
             class="send-button"
             aria-label={t('composer.send')}
             title={t('composer.send')}
-            disabled={!draft.trim() || over > 0}
+            disabled={!draft.trim() || over > 0 || wait > 0}
           >
             <Icon name="send" size={18} />
           </button>
@@ -246,7 +287,13 @@ export function Composer({ roomId, placeholder }: { roomId: string; placeholder:
       </form>
       <div class="composer-foot">
         <TypingIndicator roomId={roomId} />
-        <span class="composer-hint">{t('composer.hint')}</span>
+        {wait > 0 ? (
+          <span class="composer-slow" role="status" data-testid="slow-mode">
+            <Icon name="clock" size={12} /> {t('composer.slowWait', { seconds: wait })}
+          </span>
+        ) : (
+          <span class="composer-hint">{t('composer.hint')}</span>
+        )}
       </div>
     </div>
   );

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PublicUser, Room } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
-import { errorText } from '../state/chat.js';
+import { errorText, type Dialog } from '../state/chat.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -11,7 +11,7 @@ const FOCUSABLE =
   'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
 
 /** A modal dialog: focus moves in and is trapped, Escape or the backdrop closes, focus returns on close. */
-function Modal({
+export function Modal({
   title,
   onClose,
   children,
@@ -23,6 +23,19 @@ function Modal({
   wide?: boolean;
 }) {
   const ref = useRef<HTMLDivElement>(null);
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    // On the document, not the dialog: Escape still closes it when focus has fallen out (e.g. to <body>
+    // after the language switch re-renders everything).
+    const onEscape = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      e.preventDefault();
+      close.current();
+    };
+    document.addEventListener('keydown', onEscape);
+    return () => document.removeEventListener('keydown', onEscape);
+  }, []);
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
     // The first field if there is one (not the close button that comes first in the markup).
@@ -34,11 +47,6 @@ function Modal({
     return () => before?.focus?.();
   }, []);
   const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      onClose();
-      return;
-    }
     if (e.key !== 'Tab' || !ref.current) return;
     const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
     const first = items[0];
@@ -79,7 +87,7 @@ function Modal({
   );
 }
 
-function useDebounced<T>(value: T, ms: number): T {
+export function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
   useEffect(() => {
     const id = setTimeout(() => setV(value), ms);
@@ -88,7 +96,7 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-function ErrorLine({ error }: { error: string | null }) {
+export function ErrorLine({ error }: { error: string | null }) {
   return error ? (
     <p class="form-error" role="alert">
       {error}
@@ -99,6 +107,7 @@ function ErrorLine({ error }: { error: string | null }) {
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
   const mine = useApp((s) => s.rooms);
+  const requested = useApp((s) => s.requested);
   const [q, setQ] = useState('');
   const query = useDebounced(q, 200);
   const [rooms, setRooms] = useState<Room[] | null>(null);
@@ -139,7 +148,11 @@ function DirectoryDialog({ onClose }: { onClose: () => void }) {
                 {r.topic ? ` · ${r.topic}` : ''}
               </span>
             </span>
-            {mine[r.id] ? (
+            {requested[r.id] && !mine[r.id] ? (
+              <span class="directory-pending" role="status">
+                <Icon name="clock" size={14} /> {t('directory.requested')}
+              </span>
+            ) : mine[r.id] ? (
               <button
                 type="button"
                 class="button small"
@@ -154,10 +167,17 @@ function DirectoryDialog({ onClose }: { onClose: () => void }) {
               <button
                 type="button"
                 class="button primary small"
-                aria-label={t('directory.joinRoom', { room: r.name })}
-                onClick={() => chat.join(r.id).then(onClose, (e: unknown) => setError(errorText(e)))}
+                aria-label={t(r.settings?.joinApproval ? 'directory.requestRoom' : 'directory.joinRoom', {
+                  room: r.name,
+                })}
+                onClick={() =>
+                  chat.join(r.id).then(
+                    (how) => how === 'joined' && onClose(),
+                    (e: unknown) => setError(errorText(e)),
+                  )
+                }
               >
-                {t('directory.join')}
+                {r.settings?.joinApproval ? t('directory.request') : t('directory.join')}
               </button>
             )}
           </li>
@@ -456,6 +476,73 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
+/** The moderation and admin views, split out of the initial bundle: fetched the first time one opens. */
+const views = {
+  moderation: () => import('./Moderation.js'),
+  admin: () => import('./Admin.js'),
+};
+type Views = { [K in keyof typeof views]: Awaited<ReturnType<(typeof views)[K]>> };
+const loaded: Partial<Views> = {};
+
+function useView<K extends keyof Views>(name: K): Views[K] | undefined {
+  const chat = useChat();
+  const [mod, setMod] = useState(loaded[name]);
+  useEffect(() => {
+    if (mod) return;
+    let live = true;
+    views[name]().then(
+      (m) => {
+        loaded[name] = m as Views[K];
+        if (live) setMod(m as Views[K]);
+      },
+      (e: unknown) => {
+        // A new build replaced the chunk since this page loaded: a reload fetches the current one.
+        chat.toast(t('errors.loadFailed'), 'error');
+        chat.setDialog(null);
+        console.warn(e);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [name]);
+  return mod;
+}
+
+function Loading({ onClose }: { onClose: () => void }) {
+  return (
+    <Modal title={t('common.loading')} onClose={onClose}>
+      <div class="loading-row" role="status">
+        <span class="spinner" aria-hidden="true" />
+      </div>
+    </Modal>
+  );
+}
+
+function ModerationDialog({ dialog, onClose }: { dialog: NonNullable<Dialog>; onClose: () => void }) {
+  const m = useView('moderation');
+  if (!m) return <Loading onClose={onClose} />;
+  switch (dialog.kind) {
+    case 'roomSettings':
+      return <m.RoomSettingsDialog roomId={dialog.roomId} onClose={onClose} />;
+    case 'member':
+      return <m.MemberDialog roomId={dialog.roomId} userId={dialog.userId} onClose={onClose} />;
+    case 'report':
+      return <m.ReportDialog roomId={dialog.roomId} seq={dialog.seq} onClose={onClose} />;
+    case 'deleteMessage':
+      return <m.DeleteMessageDialog roomId={dialog.roomId} seq={dialog.seq} onClose={onClose} />;
+    case 'reports':
+      return <m.ReportsDialog onClose={onClose} />;
+    default:
+      return null;
+  }
+}
+
+function AdminDialog({ onClose }: { onClose: () => void }) {
+  const m = useView('admin');
+  return m ? <m.AdminDialog onClose={onClose} /> : <Loading onClose={onClose} />;
+}
+
 export function Dialogs() {
   const chat = useChat();
   const dialog = useApp((s) => s.dialog);
@@ -474,5 +561,9 @@ export function Dialogs() {
       return <LeaveDialog roomId={dialog.roomId} onClose={close} />;
     case 'settings':
       return <SettingsDialog onClose={close} />;
+    case 'admin':
+      return <AdminDialog onClose={close} />;
+    default:
+      return <ModerationDialog key={JSON.stringify(dialog)} dialog={dialog} onClose={close} />;
   }
 }

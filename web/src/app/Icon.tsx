@@ -44,6 +44,12 @@ const PATHS = {
   check: ['M20 6 9 17l-5-5'],
   message: ['M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z'],
   settings: ['M4 21v-7', 'M4 10V3', 'M12 21v-9', 'M12 8V3', 'M20 21v-5', 'M20 12V3', 'M1 14h6', 'M9 8h6', 'M17 16h6'],
+  trash: ['M3 6h18', 'M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2', 'M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6'],
+  flag: ['M4 22V4', 'M4 4h13l-2 4 2 4H4'],
+  shield: ['M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z'],
+  ban: ['M12 2a10 10 0 1 1 0 20a10 10 0 0 1 0-20z', 'm4.9 4.9 14.2 14.2'],
+  mute: ['M11 5 6 9H2v6h4l5 4z', 'm22 9-6 6', 'm16 9 6 6'],
+  clock: ['M12 2a10 10 0 1 1 0 20a10 10 0 0 1 0-20z', 'M12 6v6l4 2'],
 } as const;
 
 export type IconName = keyof typeof PATHS;

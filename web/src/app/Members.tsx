@@ -3,13 +3,17 @@ import { t } from '../i18n/index.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
+import { can, isMuted, outranks } from '../state/permissions.js';
+import { untilText } from '../state/chat.js';
 
 export function Members({ roomId }: { roomId: string }) {
   const chat = useChat();
   const members = useApp((s) => s.members[roomId]);
   const presence = useApp((s) => s.presence);
   const room = useApp((s) => s.rooms[roomId]);
-  const meId = useApp((s) => s.me?.id);
+  const me = useApp((s) => s.me);
+  const meId = me?.id;
+  const moderator = room ? can('moderate', room.kind, room.myRole, me) : false;
   const status = (m: Member) => presence[m.user.id] ?? m.presence;
   const sorted = [...(members ?? [])].sort(
     (a, b) =>
@@ -22,6 +26,13 @@ export function Members({ roomId }: { roomId: string }) {
   const row = (m: Member) => {
     const name = m.user.displayName || m.user.username;
     const st = status(m);
+    const muted = isMuted(m);
+    const actOn =
+      moderator &&
+      m.user.id !== meId &&
+      room &&
+      outranks(room.myRole, me, m.role) &&
+      (m.user.role !== 'admin' || me?.role === 'admin');
     return (
       <li key={m.user.id} class={`member${st === 'offline' ? ' offline' : ''}`}>
         <Avatar id={m.user.id} name={name} size={30} presence={st} />
@@ -30,8 +41,26 @@ export function Members({ roomId }: { roomId: string }) {
             {name}
             {m.user.id === meId && <span class="muted"> {t('people.you')}</span>}
           </span>
-          <span class="member-sub">{m.role !== 'member' ? t(`roles.${m.role}`) : `@${m.user.username}`}</span>
+          <span class="member-sub">
+            {m.role !== 'member' ? t(`roles.${m.role}`) : `@${m.user.username}`}
+            {muted && m.mutedUntil && (
+              <span class="member-muted" title={untilText(m.mutedUntil)}>
+                <Icon name="mute" size={12} /> {t('members.muted')}
+              </span>
+            )}
+          </span>
         </span>
+        {actOn && (
+          <button
+            type="button"
+            class="icon-button small member-mod"
+            aria-label={t('members.moderate', { name })}
+            title={t('members.moderate', { name })}
+            onClick={() => chat.setDialog({ kind: 'member', roomId, userId: m.user.id })}
+          >
+            <Icon name="shield" size={15} />
+          </button>
+        )}
         <span class="sr-only">{t(`presence.${st}`)}</span>
         {m.user.id !== meId && (
           <button

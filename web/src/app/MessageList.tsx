@@ -9,6 +9,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { memo } from './memo.js';
 import { MessageBody } from './MessageBody.js';
+import { can } from '../state/permissions.js';
 
 /** Consecutive messages by one author within this long are grouped under one header. */
 const GROUP_MS = 5 * 60_000;
@@ -20,21 +21,52 @@ const MessageRow = memo(function MessageRow({
   grouped,
   author,
   mine,
+  canDelete,
 }: {
   m: UiMessage;
   grouped: boolean;
   author: PublicUser | undefined;
   mine: boolean;
+  /** May delete this message: your own, or any as a moderator (the server checks again). */
+  canDelete: boolean;
 }) {
   const chat = useChat();
   const name = author ? author.displayName || author.username : t('people.unknown');
+  const seq = m.seq;
+  const actions = seq !== null && !m.deleted && (canDelete || !mine);
   return (
     <div
-      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''} status-${m.status}`}
+      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''} status-${m.status}`}
       data-seq={m.seq ?? undefined}
       data-status={m.status}
       data-key={m.key}
     >
+      {actions && (
+        <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+          {!mine && (
+            <button
+              type="button"
+              class="icon-button small"
+              aria-label={t('message.report')}
+              title={t('message.report')}
+              onClick={() => chat.setDialog({ kind: 'report', roomId: m.roomId, seq })}
+            >
+              <Icon name="flag" size={15} />
+            </button>
+          )}
+          {canDelete && (
+            <button
+              type="button"
+              class="icon-button small danger"
+              aria-label={t('message.delete')}
+              title={t('message.delete')}
+              onClick={() => chat.setDialog({ kind: 'deleteMessage', roomId: m.roomId, seq })}
+            >
+              <Icon name="trash" size={15} />
+            </button>
+          )}
+        </div>
+      )}
       <div class="msg-gutter">
         {grouped ? (
           <time class="msg-time-hover" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
@@ -54,7 +86,7 @@ const MessageRow = memo(function MessageRow({
             </time>
           </div>
         )}
-        <MessageBody body={m.body} />
+        {m.deleted ? <p class="msg-deleted">{t('message.deleted')}</p> : <MessageBody body={m.body} />}
         {m.status === 'pending' && <div class="msg-state">{t('message.sending')}</div>}
         {m.status === 'failed' && (
           <div class="msg-state failed" role="alert">
@@ -93,6 +125,7 @@ export function MessageList({ roomId }: { roomId: string }) {
   const me = useApp((s) => s.me);
   const room = useApp((s) => s.rooms[roomId]);
   const unread = useApp((s) => s.unread[roomId] ?? 0);
+  const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const [showJump, setShowJump] = useState(false);
@@ -180,7 +213,13 @@ export function MessageList({ roomId }: { roomId: string }) {
             <span>{dayLabel(m.createdAt)}</span>
           </div>
         )}
-        <MessageRow m={m} grouped={grouped} author={users[m.senderId]} mine={m.senderId === me?.id} />
+        <MessageRow
+          m={m}
+          grouped={grouped}
+          author={users[m.senderId]}
+          mine={m.senderId === me?.id}
+          canDelete={deleteAny || m.senderId === me?.id}
+        />
       </Fragment>
     );
   });

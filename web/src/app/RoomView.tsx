@@ -1,22 +1,35 @@
 import { t } from '../i18n/index.js';
-import { dmPeer, roomTitle } from '../state/format.js';
+import { dmPeer, durationText, roomTitle } from '../state/format.js';
 import { PresenceDot } from './Avatar.js';
 import { Composer } from './Composer.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
+import { can } from '../state/permissions.js';
 
 export function RoomView({ roomId }: { roomId: string }) {
   const chat = useChat();
   const room = useApp((s) => s.rooms[roomId]);
-  const meId = useApp((s) => s.me?.id);
+  const me = useApp((s) => s.me);
+  const meId = me?.id;
   const online = useApp((s) => s.online[roomId]);
   const membersOpen = useApp((s) => s.membersOpen);
   const presence = useApp((s) => s.presence);
   if (!room) return null;
   const title = roomTitle(room, meId);
   const peer = dmPeer(room, meId);
+  const settings = room.settings;
+  const flags = settings
+    ? [
+        settings.readOnly && { icon: 'megaphone' as const, text: t('room.readOnly') },
+        settings.slowModeSeconds > 0 && {
+          icon: 'clock' as const,
+          text: t('room.slowMode', { duration: durationText(settings.slowModeSeconds) }),
+        },
+        settings.joinApproval && room.kind === 'public' && { icon: 'lock' as const, text: t('room.approval') },
+      ].filter((f) => !!f)
+    : [];
   const placeholder =
     room.kind === 'dm' ? t('composer.placeholderDm', { name: title }) : t('composer.placeholder', { room: title });
 
@@ -40,8 +53,14 @@ export function RoomView({ roomId }: { roomId: string }) {
             )}
             <span>{title}</span>
           </h1>
-          {room.topic && (
-            <p class="room-topic" title={room.topic}>
+          {(room.topic || flags.length > 0) && (
+            <p class="room-topic" title={room.topic || undefined}>
+              {flags.map((f) => (
+                <span key={f.text} class="room-flag">
+                  <Icon name={f.icon} size={12} />
+                  {f.text}
+                </span>
+              ))}
               {room.topic}
             </p>
           )}
@@ -62,6 +81,17 @@ export function RoomView({ roomId }: { roomId: string }) {
               {online ?? 0}
             </span>
           </button>
+          {can('moderate', room.kind, room.myRole, me) && (
+            <button
+              type="button"
+              class="icon-button"
+              aria-label={t('room.settings')}
+              title={t('room.settings')}
+              onClick={() => chat.setDialog({ kind: 'roomSettings', roomId })}
+            >
+              <Icon name="shield" size={18} />
+            </button>
+          )}
           {room.kind !== 'dm' && (
             <>
               <button

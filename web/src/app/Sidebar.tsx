@@ -4,6 +4,7 @@ import { dmPeer, roomTitle } from '../state/format.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
+import { rank } from '../state/permissions.js';
 
 function RoomItem({ room }: { room: MyRoom }) {
   const chat = useChat();
@@ -89,6 +90,8 @@ export function Sidebar() {
   const channels = sorted.filter((r) => r.kind !== 'dm');
   const dms = sorted.filter((r) => r.kind === 'dm');
   const myName = me ? me.displayName || me.username : '';
+  // The moderation queue is for server admins and for moderators of any room.
+  const moderates = me?.role === 'admin' || channels.some((r) => rank(r.myRole) >= rank('moderator'));
 
   return (
     <nav class={`sidebar${open ? ' open' : ''}`} aria-label={t('nav.label')}>
@@ -117,6 +120,18 @@ export function Sidebar() {
           <Icon name="compass" size={16} />
           {t('nav.browse')}
         </button>
+        {moderates && (
+          <button type="button" class="side-action" onClick={() => chat.setDialog({ kind: 'reports' })}>
+            <Icon name="flag" size={16} />
+            {t('nav.reports')}
+          </button>
+        )}
+        {me?.role === 'admin' && (
+          <button type="button" class="side-action" onClick={() => chat.setDialog({ kind: 'admin' })}>
+            <Icon name="shield" size={16} />
+            {t('nav.admin')}
+          </button>
+        )}
       </div>
       <div class="side-scroll">
         <Invites />

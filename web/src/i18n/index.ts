@@ -9,7 +9,13 @@ export const LOCALES: readonly { id: Locale; name: string }[] = [
   { id: 'zh-CN', name: '简体中文' },
 ];
 
-const TABLES: Record<Locale, Partial<Record<MsgKey, string>>> = { en, 'zh-CN': zhCN };
+// Copies, so that views loaded later can add their strings (`addMessages`) without touching the imports.
+const TABLES: Record<Locale, Record<string, string>> = { en: { ...en }, 'zh-CN': { ...zhCN } };
+
+/** Adds the strings of a view loaded on demand (see i18n/mod.ts), in every language. */
+export function addMessages(tables: Record<Locale, Record<string, string>>): void {
+  for (const id of Object.keys(tables) as Locale[]) Object.assign(TABLES[id], tables[id]);
+}
 
 let current: Locale = 'en';
 
@@ -32,13 +38,17 @@ export function getLocale(): Locale {
  * Counted strings use `key_one` / `key_other` variants when `count` is given and they exist.
  */
 export function t(key: MsgKey, params?: Record<string, string | number>): string {
-  let k: string = key;
+  return translate(key, params);
+}
+
+/** `t` for any key, including those added with `addMessages` (typed wrappers: `t`, and `tm` in i18n/mod.ts). */
+export function translate(key: string, params?: Record<string, string | number>): string {
+  let k = key;
   if (params && typeof params.count === 'number') {
     const variant = `${key}_${params.count === 1 ? 'one' : 'other'}`;
-    if (variant in en) k = variant;
+    if (variant in TABLES.en) k = variant;
   }
-  const table = TABLES[current] as Record<string, string | undefined>;
-  const text = table[k] ?? (en as Record<string, string>)[k] ?? k;
+  const text = TABLES[current][k] ?? TABLES.en[k] ?? k;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }

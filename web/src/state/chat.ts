@@ -12,6 +12,7 @@ import { TYPING_TTL_MS } from '../../../src/protocol/timing.js';
 import type {
   Announcement,
   Member,
+  MemberRole,
   MyRoom,
   PresenceStatus,
   PublicUser,
@@ -19,8 +20,10 @@ import type {
   RoomEvent,
 } from '../../../src/protocol/model.js';
 import { detectLocale, setLocale as applyLocale, t, type Locale, type MsgKey } from '../i18n/index.js';
+import { formatFull } from './format.js';
 import { debounced, load, remove, save } from './persist.js';
-import { mergeMessages, toUi, type UiMessage } from './messages.js';
+import { markDeleted, mergeMessages, toUi, type UiMessage } from './messages.js';
+import { slowModeFor } from './permissions.js';
 import { Store } from './store.js';
 
 export const PAGE_SIZE = 50;
@@ -54,6 +57,13 @@ export type Dialog =
   | { kind: 'invite'; roomId: string }
   | { kind: 'leave'; roomId: string }
   | { kind: 'settings' }
+  // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
+  | { kind: 'roomSettings'; roomId: string }
+  | { kind: 'member'; roomId: string; userId: string }
+  | { kind: 'report'; roomId: string; seq: number }
+  | { kind: 'deleteMessage'; roomId: string; seq: number }
+  | { kind: 'reports' }
+  | { kind: 'admin' }
   | null;
 
 export type Theme = 'light' | 'dark';
@@ -86,6 +96,10 @@ export interface AppState {
   theme: Theme;
   locale: Locale;
   maxChars: number;
+  /** Public rooms this user asked to join that need a moderator's approval (answered 202 pending). */
+  requested: Record<string, true>;
+  /** Per room: when slow mode lets this user post again (epoch ms). */
+  slowUntil: Record<string, number>;
 }
 
 interface SavedSession {
@@ -118,6 +132,17 @@ function systemTheme(): Theme {
 
 const EMPTY_VIEW: RoomView = { messages: [], hasMore: true, loading: false, loaded: false };
 
+/** Send refusals that are about this user or this room (moderation), worth a toast besides the failed message. */
+const MODERATION_CODES = new Set(['muted', 'read_only', 'banned', 'content_blocked', 'too_many_mentions', 'flood']);
+
+/** The sign-in screen's explanation for a socket the server closed for good. */
+const CLOSE_NOTICES: Record<number, MsgKey> = {
+  4001: 'auth.sessionEnded',
+  4003: 'auth.sessionEnded',
+  4006: 'auth.accountDisabled',
+  4007: 'auth.sessionExpired',
+};
+
 export class Chat {
   readonly store: Store<AppState>;
   readonly api = new ChatApi(location.origin);
@@ -129,6 +154,8 @@ export class Chat {
   private lastTypingSent = new Map<string, number>();
   private typingSweep: ReturnType<typeof setTimeout> | undefined;
   private fetchingUsers = new Set<string>();
+  /** Seqs deleted while this page runs, per room: a history page fetched just before a delete is shown redacted. */
+  private deletedSeqs = new Map<string, Set<number>>();
   private loadingMembers = new Map<string, ReturnType<typeof setTimeout>>();
   private toastId = 0;
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
@@ -168,6 +195,8 @@ export class Chat {
       theme,
       locale,
       maxChars: 4000,
+      requested: {},
+      slowUntil: {},
     });
     window.addEventListener('popstate', () => {
       const id = this.roomFromUrl();
@@ -240,7 +269,13 @@ export class Chat {
       client.on('event', (e) => this.onEvent(e)),
       client.on('typing', (n) => this.onTyping(n)),
       client.on('presence', (n) => this.onPresence(n)),
-      client.on('room.added', (f) => this.addRoom(f.room)),
+      client.on('room.added', (f) => {
+        if (this.s.requested[f.room.id]) {
+          this.set((s) => ({ requested: omit(s.requested, f.room.id) }));
+          this.toast(t('join.approved', { room: f.room.name }), 'success');
+        }
+        this.addRoom(f.room);
+      }),
       client.on('room.removed', (f) => this.removeRoom(f.roomId, f.reason)),
       client.on('invite', (f) => this.onInvite(f)),
       client.on('announcement', (f) =>
@@ -248,10 +283,19 @@ export class Chat {
       ),
       client.on('state', (conn) => this.set({ conn })),
       client.on('error', (f) => {
-        if (f.code !== 'rate_limited') this.toast(f.message, 'error');
+        if (f.code !== 'rate_limited') this.toast(errorText(new SendError(f.code, f.message)), 'error');
+      }),
+      client.on('send.delayed', (d) => {
+        if (d.code !== 'slow_mode') return;
+        const until = Date.now() + d.retryAfterMs;
+        if ((this.s.slowUntil[d.roomId] ?? 0) < Date.now()) {
+          this.toast(t('errors.slowModeWait', { seconds: Math.ceil(d.retryAfterMs / 1000) }), 'info');
+        }
+        this.set((s) => ({ slowUntil: { ...s.slowUntil, [d.roomId]: Math.max(until, s.slowUntil[d.roomId] ?? 0) } }));
       }),
       client.on('disconnect', (d) => {
-        if (!d.willReconnect && (d.code === 4001 || d.code === 4003)) this.endSession('auth.sessionEnded');
+        const notice = CLOSE_NOTICES[d.code];
+        if (!d.willReconnect && notice) this.endSession(notice);
       }),
     ];
     // Sends that were still unacknowledged when the page last closed: the same clientMsgId makes them safe.
@@ -313,6 +357,8 @@ export class Chat {
       active: null,
       drafts: {},
       dialog: null,
+      requested: {},
+      slowUntil: {},
     });
     if (location.pathname !== '/') history.replaceState(null, '', '/');
   }
@@ -398,9 +444,49 @@ export class Chat {
         else this.countUnread(e.roomId, [e.seq]);
         return;
       }
+      case 'message.deleted': {
+        const seq = typeof e.data?.seq === 'number' ? e.data.seq : null;
+        if (seq === null) return;
+        let gone = this.deletedSeqs.get(e.roomId);
+        if (!gone) this.deletedSeqs.set(e.roomId, (gone = new Set()));
+        gone.add(seq);
+        this.setView(e.roomId, (v) => ({ messages: markDeleted(v.messages, seq) }));
+        const set = this.unseen.get(e.roomId);
+        if (set?.delete(seq)) this.countUnread(e.roomId, []);
+        return;
+      }
+      case 'member.muted':
+      case 'member.unmuted': {
+        const userId = String(e.data?.userId ?? '');
+        const until = e.type === 'member.muted' && typeof e.data?.until === 'string' ? e.data.until : null;
+        this.set((s) => {
+          const list = s.members[e.roomId];
+          if (!list) return {};
+          return {
+            members: {
+              ...s.members,
+              [e.roomId]: list.map((m) => (m.user.id === userId ? { ...m, mutedUntil: until } : m)),
+            },
+          };
+        });
+        if (userId === this.me?.id && room) {
+          if (until) this.toast(t('mod.youMuted', { room: room.name, until: untilText(until) }), 'error');
+          else this.toast(t('mod.youUnmuted', { room: room.name }), 'info');
+          if (!this.s.members[e.roomId]) void this.loadMembers(e.roomId);
+        }
+        return;
+      }
       case 'member.joined':
       case 'member.left':
       case 'member.role': {
+        if (e.type === 'member.role' && room && e.data?.userId === this.me?.id && typeof e.data?.role === 'string') {
+          const role = e.data.role as MemberRole;
+          this.set((s) => {
+            const r = s.rooms[e.roomId];
+            return r ? { rooms: { ...s.rooms, [e.roomId]: { ...r, myRole: role } } } : {};
+          });
+          this.toast(t('mod.yourRole', { room: room.name, role: t(`roles.${role}`) }), 'info');
+        }
         if (room && e.type !== 'member.role') {
           const delta = e.type === 'member.joined' ? 1 : -1;
           this.set((s) => {
@@ -413,9 +499,15 @@ export class Chat {
       }
       case 'room.updated': {
         const d = e.data ?? {};
+        // Settings come flattened in the event's data (`readOnly`, `slowModeSeconds`, `joinApproval`).
+        const flat = (typeof d.settings === 'object' && d.settings ? d.settings : d) as Record<string, unknown>;
         this.set((s) => {
           const r = s.rooms[e.roomId];
           if (!r) return {};
+          const settings = { ...r.settings };
+          if (typeof flat.readOnly === 'boolean') settings.readOnly = flat.readOnly;
+          if (typeof flat.slowModeSeconds === 'number') settings.slowModeSeconds = flat.slowModeSeconds;
+          if (typeof flat.joinApproval === 'boolean') settings.joinApproval = flat.joinApproval;
           return {
             rooms: {
               ...s.rooms,
@@ -423,6 +515,7 @@ export class Chat {
                 ...r,
                 ...(typeof d.name === 'string' ? { name: d.name } : {}),
                 ...(typeof d.topic === 'string' ? { topic: d.topic } : {}),
+                settings,
               },
             },
           };
@@ -493,7 +586,7 @@ export class Chat {
     }));
   }
 
-  private removeRoom(roomId: string, reason: 'left' | 'removed'): void {
+  private removeRoom(roomId: string, reason: 'left' | 'removed' | 'banned'): void {
     const room = this.s.rooms[roomId];
     if (!room) return;
     this.set((s) => ({
@@ -503,6 +596,7 @@ export class Chat {
       dialog: s.dialog && 'roomId' in s.dialog && s.dialog.roomId === roomId ? null : s.dialog,
     }));
     if (reason === 'removed') this.toast(t('rooms.removed', { room: room.name }), 'info');
+    if (reason === 'banned') this.toast(t('rooms.banned', { room: room.name }), 'error');
     if (this.s.active === roomId) {
       const next = this.sortedRooms()[0];
       if (next) this.open(next.id);
@@ -558,7 +652,13 @@ export class Chat {
   }
 
   private addStored(roomId: string, msgs: UiMessage[]): void {
-    this.setView(roomId, (v) => ({ messages: mergeMessages(v.messages, msgs) }));
+    this.setView(roomId, (v) => ({ messages: mergeMessages(v.messages, this.redact(roomId, msgs)) }));
+  }
+
+  private redact(roomId: string, msgs: UiMessage[]): UiMessage[] {
+    const gone = this.deletedSeqs.get(roomId);
+    if (!gone?.size) return msgs;
+    return msgs.map((m) => (m.seq !== null && gone.has(m.seq) ? { ...m, body: '', deleted: true } : m));
   }
 
   private addLocal(m: UiMessage): void {
@@ -573,7 +673,7 @@ export class Chat {
       const page = await this.api.messages(roomId, { limit: PAGE_SIZE });
       for (const m of page) this.ensureUser(m.senderId);
       this.setView(roomId, (cur) => ({
-        messages: mergeMessages(cur.messages, page.map(toUi)),
+        messages: mergeMessages(cur.messages, this.redact(roomId, page.map(toUi))),
         hasMore: page.length === PAGE_SIZE,
         loaded: true,
         loading: false,
@@ -595,7 +695,7 @@ export class Chat {
       const page = await this.api.messages(roomId, { before: oldest, limit: PAGE_SIZE });
       for (const m of page) this.ensureUser(m.senderId);
       this.setView(roomId, (cur) => ({
-        messages: mergeMessages(cur.messages, page.map(toUi)),
+        messages: mergeMessages(cur.messages, this.redact(roomId, page.map(toUi))),
         hasMore: page.length === PAGE_SIZE,
         loading: false,
       }));
@@ -772,11 +872,15 @@ export class Chat {
         ]);
         this.markRead(roomId, ack.seq);
         this.persistOutbox();
+        const room = this.s.rooms[roomId];
+        const slow = room ? slowModeFor(room) : 0;
+        if (slow > 0) this.set((s) => ({ slowUntil: { ...s.slowUntil, [roomId]: Date.now() + slow * 1000 } }));
       },
       (err: unknown) => {
         if (this.client !== client) return;
         const code = err instanceof SendError ? err.code : 'internal';
         if (code === 'closed' || code === 'unauthorized') return;
+        if (MODERATION_CODES.has(code)) this.toast(errorText(err), 'error');
         this.setView(roomId, (v) => ({
           messages: v.messages.map((m) =>
             m.key === clientMsgId && m.seq === null ? { ...m, status: 'failed', error: errorText(err) } : m,
@@ -815,12 +919,23 @@ export class Chat {
     return this.api.searchUsers(q, 20);
   }
 
-  async join(roomId: string): Promise<void> {
-    if (this.s.rooms[roomId]) return this.open(roomId);
-    const room = await this.api.join(roomId);
+  /** Joins a public room; one that needs approval records a request instead (`'pending'`). */
+  async join(roomId: string): Promise<'joined' | 'pending'> {
+    if (this.s.rooms[roomId]) {
+      this.open(roomId);
+      return 'joined';
+    }
+    const r = await this.api.requestJoin(roomId);
+    if (!('room' in r)) {
+      this.set((s) => ({ requested: { ...s.requested, [roomId]: true } }));
+      this.toast(t('join.requested'), 'success');
+      return 'pending';
+    }
+    const room = r.room;
     this.addRoom({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
     this.read[room.id] = room.lastSeq;
     this.open(room.id);
+    return 'joined';
   }
 
   async leave(roomId: string): Promise<void> {
@@ -871,6 +986,16 @@ export class Chat {
   }
 
   // ───────────────────────────── people ─────────────────────────────
+
+  /** Adds users the caller fetched (e.g. with a moderation list) to the shared directory. */
+  knowUsers(users: PublicUser[]): void {
+    if (users.length) this.set((s) => ({ users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, u])) } }));
+  }
+
+  /** Fetches users not known yet (names for ids in reports and audit entries). */
+  lookupUsers(ids: Iterable<string>): void {
+    for (const id of ids) this.ensureUser(id);
+  }
 
   private ensureUser(id: string, username?: string): void {
     if (this.s.users[id] || this.fetchingUsers.has(id)) return;
@@ -946,6 +1071,13 @@ export class Chat {
 function omit<T extends Record<string, unknown>>(obj: T, key: string): T {
   const { [key]: _drop, ...rest } = obj;
   return rest as T;
+}
+
+/** "until <date>", or "indefinitely" for the far-future end the server uses for "until lifted". */
+export function untilText(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms) || new Date(ms).getUTCFullYear() >= 9999) return t('mod.indefinitely');
+  return t('mod.until', { when: formatFull(iso) });
 }
 
 /** A user-facing sentence for an API or send error, in the current language when we have one. */

@@ -77,3 +77,11 @@ export function dayLabel(iso: string, now = new Date()): string {
     ...(sameYear ? {} : { year: 'numeric' }),
   }).format(d);
 }
+
+/** A whole duration in the largest unit that divides it: "30 seconds", "5 minutes", "1 day". */
+export function durationText(sec: number): string {
+  if (sec >= 86_400 && sec % 86_400 === 0) return t('time.days', { count: sec / 86_400 });
+  if (sec >= 3600 && sec % 3600 === 0) return t('time.hours', { count: sec / 3600 });
+  if (sec >= 60 && sec % 60 === 0) return t('time.minutes', { count: sec / 60 });
+  return t('time.seconds', { count: sec });
+}

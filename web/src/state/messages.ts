@@ -15,6 +15,8 @@ export interface UiMessage {
   createdAt: string;
   status: SendStatus;
   error?: string | undefined;
+  /** Deleted by its author or a moderator: shown as a placeholder, its text gone (the server keeps none). */
+  deleted?: boolean;
 }
 
 export function toUi(m: Message | RoomEvent): UiMessage {
@@ -28,7 +30,18 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     clientMsgId: m.clientMsgId ?? m.id,
     createdAt: m.createdAt,
     status: 'sent',
+    ...(m.data?.deleted === true ? { deleted: true } : {}),
   };
+}
+
+/** The list with the message at `seq` shown as deleted (its text dropped); the same array if there is none. */
+export function markDeleted(list: UiMessage[], seq: number): UiMessage[] {
+  const i = list.findIndex((m) => m.seq === seq);
+  const m = list[i];
+  if (!m || m.deleted) return list;
+  const next = list.slice();
+  next[i] = { ...m, body: '', deleted: true };
+  return next;
 }
 
 /**

@@ -41,9 +41,11 @@ export function roomRoutes(app: FastifyInstance, s: Services): void {
     return { room: await s.rooms.update(auth, roomId, parse(UpdateRoomRequest, req.body)) };
   });
 
-  app.post('/api/v1/rooms/:roomId/join', async (req) => {
+  app.post('/api/v1/rooms/:roomId/join', async (req, reply) => {
     const auth = await requireAuth(s, req);
-    return { room: await s.rooms.join(auth, parse(RoomIdParams, req.params).roomId) };
+    const { room, pending } = await s.rooms.join(auth, parse(RoomIdParams, req.params).roomId);
+    // A room that needs approval: the request is recorded; moderators approve it.
+    return pending ? reply.status(202).send({ pending: true }) : { room };
   });
 
   app.post('/api/v1/rooms/:roomId/leave', async (req, reply) => {

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { KeywordFilter, parseFilterFile } from '../src/core/moderation/keyword-filter.js';
+
+const filter = KeywordFilter.fromLists({
+  block: 'bad, evil word, 坏蛋',
+  mask: 'darn,heck,傻瓜',
+  flag: 'spam,ＳＣＡＭ',
+});
+const blocked = (text: string) => filter.check(text).blocked;
+const masked = (text: string) => filter.check(text).text;
+const flagged = (text: string) => filter.check(text).flagged;
+
+describe('KeywordFilter matching', () => {
+  it.each([
+    ['bad'],
+    ['this is bad.'],
+    ['BAD'],
+    ['BaD news'],
+    ['ＢＡＤ'], // full-width Latin
+    ['ｂａｄ and more'],
+    ['b.a.d'],
+    ['b a d'],
+    ['b-a-d'],
+    ['b_a_d'],
+    ['b . a . d'],
+    ['B...A...D!'],
+    ['b\u200Ba\u200Bd'], // zero-width spaces
+    ['b\u200Da\u200Cd'], // zero-width joiner / non-joiner
+    ['b\u00ADa\u00ADd'], // soft hyphens
+    ['ba\u200Bd'],
+    ['\uFEFFbad'],
+    ['b\u034Fa\uFE0Fd'], // combining grapheme joiner, variation selector
+    ['\u3164bad\u3164'], // Hangul filler
+    ['x b a d y'], // inside a longer spelled-out run
+    ['"bad"'],
+    ["that's bad's fault"],
+    ['(bad)'],
+    ['line one\nbad\nline three'],
+    ['你好 bad 朋友'],
+    ['这是bad的'], // Latin next to CJK: every CJK neighbour is a boundary
+    ['evil word'],
+    ['EVIL   WORD'],
+    ['evil-word'],
+    ['evil\nword'],
+    ['你是坏蛋吗'], // CJK: substring match
+    ['坏蛋'],
+    ['坏 蛋'],
+    ['坏.蛋'],
+    ['坏\u200B蛋'],
+  ])('blocks %j', (text) => {
+    expect(blocked(text).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [''],
+    ['good'],
+    ['badge'], // whole words only
+    ['sinbad'],
+    ['bad1'],
+    ['ba d'], // split pieces longer than one letter are not joined
+    ['b  ,   a d'], // separator run too long to join
+    ['evil'],
+    ['evilword'],
+    ['words that are evil'],
+    ['坏人'],
+    ['蛋糕很好吃'],
+    ['bandana'],
+    ['abad'],
+  ])('passes %j', (text) => {
+    expect(filter.check(text)).toEqual({ blocked: [], text, flagged: [] });
+  });
+
+  it('names each configured word found once, as configured', () => {
+    expect(blocked('bad bad BAD 坏蛋 evil word')).toEqual(['bad', 'evil word', '坏蛋']);
+    expect(flagged('spam and scam and SPAM')).toEqual(['spam', 'ＳＣＡＭ']);
+  });
+
+  it('flags without changing the text', () => {
+    expect(filter.check('buy now, not spam')).toEqual({ blocked: [], text: 'buy now, not spam', flagged: ['spam'] });
+    expect(flagged('ｓｃａｍ')).toEqual(['ＳＣＡＭ']);
+    expect(flagged('s.c.a.m')).toEqual(['ＳＣＡＭ']);
+    expect(flagged('scammer')).toEqual([]);
+  });
+});
+
+describe('KeywordFilter masking', () => {
+  it.each([
+    ['darn', '****'],
+    ['oh darn it', 'oh **** it'],
+    ['DARN!', '****!'],
+    ['Ｄａｒｎ', '****'], // full-width: one * per character
+    ['d.a.r.n', '*******'], // separators inside the span are masked too
+    ['d a r n it', '******* it'],
+    ['d\u200Ba\u200Br\u200Bn', '****'], // invisible characters do not count
+    ['darn heck darn', '**** **** ****'],
+    ['darnit', 'darnit'],
+    ['你这个傻瓜！', '你这个**！'],
+    ['傻瓜傻瓜', '****'],
+    ['what the HECK, darn', 'what the ****, ****'],
+    ['naïve darn café', 'naïve **** café'],
+    ['👍 darn 👍', '👍 **** 👍'],
+  ])('%j → %j', (text, out) => {
+    expect(masked(text)).toBe(out);
+    expect(filter.check(text).blocked).toEqual([]);
+  });
+
+  it('masks and blocks independently in one text', () => {
+    expect(filter.check('darn, that is bad')).toEqual({ blocked: ['bad'], text: '****, that is bad', flagged: [] });
+  });
+});
+
+describe('KeywordFilter configuration', () => {
+  it('normalizes configured words the same way as text', () => {
+    const f = KeywordFilter.fromLists({ block: 'ＦＯＯ, B-A-R, Straße' });
+    expect(f.check('foo').blocked).toEqual(['ＦＯＯ']);
+    expect(f.check('bar').blocked).toEqual(['B-A-R']);
+    expect(f.check('STRASSE').blocked).toEqual(['Straße']);
+    expect(f.check('strasse').blocked).toEqual(['Straße']);
+  });
+
+  it('ignores empty entries and duplicates', () => {
+    const f = KeywordFilter.fromLists({ block: ' , bad,,BAD , ', mask: '', flag: undefined });
+    expect(f.size).toBe(1);
+    expect(KeywordFilter.fromLists({}).check('anything bad')).toEqual({
+      blocked: [],
+      text: 'anything bad',
+      flagged: [],
+    });
+    expect(new KeywordFilter([{ word: '...', action: 'block' }]).size).toBe(0);
+  });
+
+  it('parses a filter file', () => {
+    const rules = parseFilterFile(
+      ['# words', '', 'block: bad', '  mask:darn  ', 'FLAG: spam eggs', '# block: commented', 'block: 坏蛋\r'].join(
+        '\n',
+      ),
+    );
+    expect(rules).toEqual([
+      { action: 'block', word: 'bad' },
+      { action: 'mask', word: 'darn' },
+      { action: 'flag', word: 'spam eggs' },
+      { action: 'block', word: '坏蛋' },
+    ]);
+    const f = KeywordFilter.fromLists({ block: 'evil' }, rules);
+    expect(f.check('evil spam  EGGS darn').blocked).toEqual(['evil']);
+    expect(f.check('evil spam  EGGS darn').flagged).toEqual(['spam eggs']);
+    expect(f.check('evil spam  EGGS darn').text).toBe('evil spam  EGGS ****');
+  });
+
+  it('names the first bad line of a filter file', () => {
+    expect(() => parseFilterFile('block: ok\nremove: x')).toThrow(/^line 2: expected/);
+    expect(() => parseFilterFile('block:')).toThrow(/^line 1:/);
+    expect(() => parseFilterFile('just a word')).toThrow(/^line 1:/);
+  });
+
+  it('checks a long message quickly', () => {
+    const many = KeywordFilter.fromLists({ block: Array.from({ length: 500 }, (_, i) => `word${i}x`).join(',') });
+    const text = 'lorem ipsum dolor sit amet 你好世界 '.repeat(130); // ~4000 characters
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) expect(many.check(text).blocked).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,490 @@
+import { describe, expect, it } from 'vitest';
+import type { Room, RoomEvent } from '../src/protocol/model.js';
+import { registerUser, startServer, waitFor } from './helpers/harness.js';
+import {
+  call,
+  cast,
+  expectStatus,
+  history,
+  httpSend,
+  live,
+  quiet,
+  wsSend,
+  wsTyping,
+  type Frame,
+  type Live,
+} from './helpers/moderation-kit.js';
+
+/**
+ * Issue #5, room moderation end to end: kick and ban take effect at once on every open socket, mutes (timed and
+ * lifted), slow mode, read-only rooms, join approval and message deletion — over HTTP and WebSocket.
+ */
+
+const isEvent =
+  (type: string, pred: (e: RoomEvent) => boolean = () => true) =>
+  (f: Frame) =>
+    f.type === 'event' && (f.event as RoomEvent).type === type && pred(f.event as RoomEvent);
+
+/**
+ * After a removal: traffic in `roomId` (messages, typing) reaches `witness` but nothing of it reaches `gone`'s
+ * sockets, while `otherRoom` keeps working for them.
+ */
+async function expectCutOff(opts: {
+  url: string;
+  roomId: string;
+  otherRoom: string;
+  gone: { sockets: Live[]; from: number[] };
+  actor: { token: string; sock: Live };
+  witness: Live;
+  otherSender: { token: string };
+}): Promise<void> {
+  const { url, roomId, otherRoom, gone, actor, witness } = opts;
+  const witnessFrom = witness.frames.length;
+  for (let i = 0; i < 3; i++) expect((await httpSend(url, actor.token, roomId, `after removal ${i}`)).status).toBe(201);
+  expect(await wsTyping(actor.sock, roomId, 50)).toBeNull();
+  const other = await httpSend(url, opts.otherSender.token, otherRoom, 'elsewhere, still live');
+  expect(other.status).toBe(201);
+  // The witness got all of it: fan-out happened.
+  await witness.next(
+    (f) => f.type === 'typing' && f.roomId === roomId,
+    'typing reaches the witness',
+    witnessFrom,
+    2000,
+  );
+  await waitFor(
+    () => witness.events(roomId).filter((e) => e.body?.startsWith('after removal')).length === 3,
+    2000,
+    'witness gets the messages',
+  );
+  for (const [i, s] of gone.sockets.entries()) {
+    await s.next(
+      isEvent('message', (e) => e.seq === other.body.message.seq && e.roomId === otherRoom),
+      'other room',
+    );
+    await quiet(100);
+    expect(s.aboutRoom(roomId, gone.from[i]! + 1)).toEqual([]);
+  }
+}
+
+describe('kick and room ban take effect at once', () => {
+  it('a kicked member’s sockets get member.left + room.removed within 1 s, then nothing from that room', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+    const second = await bob.api.createRoom('second');
+    await alice.api.join(second.id);
+    const socks = [await live(srv.url, alice.token), await live(srv.url, alice.token)];
+    const witness = await live(srv.url, owner.token);
+    const modSock = await live(srv.url, mod.token);
+
+    const r = await call(srv.url, mod.token, 'POST', `/api/v1/rooms/${roomId}/members/${alice.user.id}/kick`, {
+      reason: 'off topic',
+    });
+    expect(r.status).toBe(204);
+    const removedAt: number[] = [];
+    for (const s of socks) {
+      const left = await s.next(
+        isEvent('member.left', (e) => e.roomId === roomId && e.data?.userId === alice.user.id),
+        'member.left',
+      );
+      expect((left.event as RoomEvent).data?.reason).toBe('removed');
+      const removed = await s.next((f) => f.type === 'room.removed' && f.roomId === roomId, 'room.removed');
+      expect(removed.reason).toBe('removed');
+      const i = s.frames.indexOf(removed);
+      expect(i).toBeGreaterThan(s.frames.indexOf(left));
+      expect(s.times[i]! - r.at).toBeLessThan(1000);
+      removedAt.push(i);
+    }
+    await expectCutOff({
+      url: srv.url,
+      roomId,
+      otherRoom: second.id,
+      gone: { sockets: socks, from: removedAt },
+      actor: { token: mod.token, sock: modSock },
+      witness,
+      otherSender: bob,
+    });
+    // Sending there is refused; the other room takes sends.
+    expect((await wsSend(socks[0]!, roomId, 'let me back')).code).toBe('not_member');
+    expect((await wsSend(socks[0]!, second.id, 'fine, over here')).type).toBe('ack');
+    // A kick is not a ban: the public room can be joined again, and it comes back live.
+    const from = socks[1]!.frames.length;
+    await expectStatus(srv.url, alice.token, 'POST', `/api/v1/rooms/${roomId}/join`, undefined, 200);
+    await socks[1]!.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
+  });
+
+  it('a banned member is cut off at once, cannot read or rejoin, and a timed ban lapses by itself', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+    const second = await bob.api.createRoom('second');
+    await alice.api.join(second.id);
+    const socks = [await live(srv.url, alice.token), await live(srv.url, alice.token)];
+    const witness = await live(srv.url, owner.token);
+    const modSock = await live(srv.url, mod.token);
+
+    const r = await call(srv.url, mod.token, 'PUT', `/api/v1/rooms/${roomId}/bans/${alice.user.id}`, {
+      durationSec: 2,
+      reason: 'spam',
+    });
+    expect(r.status).toBe(204);
+    const removedAt: number[] = [];
+    for (const s of socks) {
+      const left = await s.next(
+        isEvent('member.left', (e) => e.data?.userId === alice.user.id),
+        'member.left',
+      );
+      expect((left.event as RoomEvent).data?.reason).toBe('banned');
+      const removed = await s.next((f) => f.type === 'room.removed' && f.roomId === roomId, 'room.removed');
+      expect(removed.reason).toBe('banned');
+      const i = s.frames.indexOf(removed);
+      expect(s.times[i]! - r.at).toBeLessThan(1000);
+      removedAt.push(i);
+    }
+    await expectCutOff({
+      url: srv.url,
+      roomId,
+      otherRoom: second.id,
+      gone: { sockets: socks, from: removedAt },
+      actor: { token: mod.token, sock: modSock },
+      witness,
+      otherSender: bob,
+    });
+
+    // Banned: no history, no joining, no room info, no invite — even though the room is public.
+    const base = `/api/v1/rooms/${roomId}`;
+    await expectStatus(srv.url, alice.token, 'GET', `${base}/messages`, undefined, 403, 'banned');
+    await expectStatus(srv.url, alice.token, 'GET', `${base}/members`, undefined, 403, 'banned');
+    await expectStatus(srv.url, alice.token, 'POST', `${base}/join`, undefined, 403, 'banned');
+    await expectStatus(srv.url, owner.token, 'POST', `${base}/invites`, { username: 'alice' }, 403, 'banned');
+    // Moderators see the ban; members do not.
+    const bans = await expectStatus<{ bans: { user: { id: string }; until: string; reason: string }[] }>(
+      srv.url,
+      mod.token,
+      'GET',
+      `${base}/bans`,
+      undefined,
+      200,
+    );
+    expect(bans.bans.map((b) => [b.user.id, b.reason])).toEqual([[alice.user.id, 'spam']]);
+    const until = Date.parse(bans.bans[0]!.until);
+    expect(until - r.at).toBeLessThanOrEqual(2000);
+    await expectStatus(srv.url, bob.token, 'GET', `${base}/bans`, undefined, 403, 'forbidden');
+
+    // The ban lapses: joining works again (polled, bounded) and the room comes back live.
+    const from = socks[0]!.frames.length;
+    await waitFor(
+      async () => (await call(srv.url, alice.token, 'POST', `${base}/join`)).status === 200,
+      5000,
+      'rejoin after the ban lapsed',
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
+    await socks[0]!.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
+    expect((await wsSend(socks[0]!, roomId, 'I am back')).type).toBe('ack');
+  });
+
+  it('an indefinite ban holds until lifted; ranks limit who may kick and ban whom', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+    const base = `/api/v1/rooms/${roomId}`;
+    // Members cannot moderate; moderators cannot act on the owner or on themselves.
+    await expectStatus(srv.url, alice.token, 'POST', `${base}/members/${bob.user.id}/kick`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, alice.token, 'PUT', `${base}/bans/${bob.user.id}`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'POST', `${base}/members/${owner.user.id}/kick`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'PUT', `${base}/bans/${owner.user.id}`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'PUT', `${base}/bans/${mod.user.id}`, {}, 403, 'forbidden');
+    // The owner may ban the moderator.
+    await expectStatus(srv.url, owner.token, 'PUT', `${base}/bans/${mod.user.id}`, {}, 204);
+    await expectStatus(srv.url, mod.token, 'POST', `${base}/join`, undefined, 403, 'banned');
+
+    await expectStatus(srv.url, owner.token, 'PUT', `${base}/bans/${bob.user.id}`, {}, 204);
+    const bans = await expectStatus<{ bans: { user: { id: string }; until: string }[] }>(
+      srv.url,
+      owner.token,
+      'GET',
+      `${base}/bans`,
+      undefined,
+      200,
+    );
+    expect(bans.bans.find((b) => b.user.id === bob.user.id)?.until).toBe('9999-12-31T23:59:59.000Z');
+    await expectStatus(srv.url, bob.token, 'POST', `${base}/join`, undefined, 403, 'banned');
+    await expectStatus(srv.url, owner.token, 'DELETE', `${base}/bans/${bob.user.id}`, undefined, 204);
+    await expectStatus(srv.url, owner.token, 'DELETE', `${base}/bans/${bob.user.id}`, undefined, 404, 'not_found');
+    await expectStatus(srv.url, bob.token, 'POST', `${base}/join`, undefined, 200);
+  });
+});
+
+describe('mutes', () => {
+  it('a muted member cannot send (WS and HTTP) or type; others see member.muted; unmute restores', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+    const a = await live(srv.url, alice.token);
+    const b = await live(srv.url, bob.token);
+    const base = `/api/v1/rooms/${roomId}`;
+
+    await expectStatus(srv.url, mod.token, 'PUT', `${base}/mutes/${alice.user.id}`, { reason: 'calm down' }, 204);
+    const muted = await b.next(
+      isEvent('member.muted', (e) => e.data?.userId === alice.user.id),
+      'member.muted',
+    );
+    expect((muted.event as RoomEvent).data?.until).toBe('9999-12-31T23:59:59.000Z');
+    expect((await wsSend(a, roomId, 'can I talk?')).code).toBe('muted');
+    const viaHttp = await httpSend(srv.url, alice.token, roomId, 'over http?');
+    expect([viaHttp.status, viaHttp.body.error?.code]).toEqual([403, 'muted']);
+    expect((await wsTyping(a, roomId))?.code).toBe('muted');
+    // Muted in this room only.
+    expect((await wsSend(a, 'lobby', 'in the lobby I can')).type).toBe('ack');
+    const members = await expectStatus<{ members: { user: { id: string }; mutedUntil: string | null }[] }>(
+      srv.url,
+      bob.token,
+      'GET',
+      `${base}/members`,
+      undefined,
+      200,
+    );
+    expect(members.members.find((m) => m.user.id === alice.user.id)?.mutedUntil).toBe('9999-12-31T23:59:59.000Z');
+    expect(members.members.find((m) => m.user.id === bob.user.id)?.mutedUntil).toBeNull();
+    // Nothing alice tried reached bob.
+    expect(b.events(roomId).filter((e) => e.type === 'message')).toEqual([]);
+    expect(b.frames.some((f) => f.type === 'typing')).toBe(false);
+
+    // Members cannot unmute; moderators cannot mute the owner.
+    await expectStatus(srv.url, bob.token, 'DELETE', `${base}/mutes/${alice.user.id}`, undefined, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'PUT', `${base}/mutes/${owner.user.id}`, {}, 403, 'forbidden');
+
+    await expectStatus(srv.url, mod.token, 'DELETE', `${base}/mutes/${alice.user.id}`, undefined, 204);
+    await b.next(
+      isEvent('member.unmuted', (e) => e.data?.userId === alice.user.id),
+      'member.unmuted',
+    );
+    expect((await wsSend(a, roomId, 'thanks')).type).toBe('ack');
+    expect(await wsTyping(a, roomId)).toBeNull();
+    await b.next((f) => f.type === 'typing' && f.userId === alice.user.id, 'typing after unmute');
+    await expectStatus(srv.url, mod.token, 'DELETE', `${base}/mutes/${alice.user.id}`, undefined, 404, 'not_found');
+  });
+
+  it('a timed mute ends by itself', async () => {
+    const srv = await startServer();
+    const { mod, alice, roomId } = await cast(srv.url);
+    const a = await live(srv.url, alice.token);
+    const r = await call(srv.url, mod.token, 'PUT', `/api/v1/rooms/${roomId}/mutes/${alice.user.id}`, {
+      durationSec: 1,
+    });
+    expect(r.status).toBe(204);
+    const muted = await a.next(isEvent('member.muted'), 'member.muted');
+    const until = Date.parse((muted.event as RoomEvent).data?.until as string);
+    expect(until - r.at).toBeLessThanOrEqual(1000);
+    expect((await wsSend(a, roomId, 'muted now')).code).toBe('muted');
+    let n = 0;
+    await waitFor(async () => (await wsSend(a, roomId, `try ${++n}`)).type === 'ack', 4000, 'send after the mute');
+    expect(Date.now()).toBeGreaterThanOrEqual(until);
+    expect((await httpSend(srv.url, alice.token, roomId, 'and over http')).status).toBe(201);
+  });
+});
+
+describe('room settings', () => {
+  it('slow mode: a second message within N s gets slow_mode with retryAfterMs; moderators are exempt', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, roomId } = await cast(srv.url);
+    const a = await live(srv.url, alice.token);
+    const m = await live(srv.url, mod.token);
+    const base = `/api/v1/rooms/${roomId}`;
+    // Settings are for room admins and owners, not moderators.
+    await expectStatus(srv.url, mod.token, 'PATCH', base, { settings: { slowModeSeconds: 2 } }, 403, 'forbidden');
+    const patched = await expectStatus<{ room: Room }>(
+      srv.url,
+      owner.token,
+      'PATCH',
+      base,
+      { settings: { slowModeSeconds: 2 } },
+      200,
+    );
+    expect(patched.room.settings).toEqual({ readOnly: false, slowModeSeconds: 2, joinApproval: false });
+    await a.next(isEvent('room.updated'), 'room.updated reaches members');
+
+    expect((await wsSend(a, roomId, 'first')).type).toBe('ack');
+    const refusedAt = Date.now();
+    const slow = await wsSend(a, roomId, 'second');
+    expect(slow.code).toBe('slow_mode');
+    expect(slow.retryAfterMs).toBeGreaterThan(1000);
+    expect(slow.retryAfterMs).toBeLessThanOrEqual(2000);
+    const viaHttp = await httpSend(srv.url, alice.token, roomId, 'second, over http');
+    expect([viaHttp.status, viaHttp.body.error?.code]).toEqual([429, 'slow_mode']);
+    expect(viaHttp.body.error?.retryAfterMs).toBeGreaterThan(0);
+    // Retrying the refused text (as the SDK does) does not count as a repeat: it was never posted.
+    expect((await wsSend(a, roomId, 'second')).code).toBe('slow_mode');
+    expect((await wsSend(a, roomId, 'second')).code).toBe('slow_mode');
+    for (let i = 0; i < 3; i++) expect((await wsSend(m, roomId, `mod ${i}`)).type).toBe('ack');
+
+    // After the wait it works (polled, bounded).
+    const ack = await waitFor(
+      async () => {
+        const f = await wsSend(a, roomId, 'second');
+        if (f.type === 'error') expect(f.code).toBe('slow_mode');
+        return f.type === 'ack' ? f : undefined;
+      },
+      4000,
+      'send after slow mode wait',
+    );
+    expect(ack!.type).toBe('ack');
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual((slow.retryAfterMs as number) - 50);
+
+    await expectStatus(srv.url, owner.token, 'PATCH', base, { settings: { slowModeSeconds: 0 } }, 200);
+    expect((await wsSend(a, roomId, 'free again')).type).toBe('ack');
+    expect((await wsSend(a, roomId, 'and again')).type).toBe('ack');
+  });
+
+  it('read-only: members get read_only (send and typing), moderators post', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, roomId } = await cast(srv.url);
+    const a = await live(srv.url, alice.token);
+    const m = await live(srv.url, mod.token);
+    const base = `/api/v1/rooms/${roomId}`;
+    await expectStatus(srv.url, owner.token, 'PATCH', base, { settings: { readOnly: true } }, 200);
+    expect((await wsSend(a, roomId, 'hello?')).code).toBe('read_only');
+    const viaHttp = await httpSend(srv.url, alice.token, roomId, 'hello over http?');
+    expect([viaHttp.status, viaHttp.body.error?.code]).toEqual([403, 'read_only']);
+    expect((await wsTyping(a, roomId))?.code).toBe('read_only');
+    expect((await wsSend(m, roomId, 'announcement')).type).toBe('ack');
+    expect((await httpSend(srv.url, owner.token, roomId, 'from the owner')).status).toBe(201);
+    await waitFor(() => a.events(roomId).filter((e) => e.type === 'message').length === 2, 2000, 'members read');
+    const room = await expectStatus<{ room: Room }>(srv.url, alice.token, 'GET', base, undefined, 200);
+    expect(room.room.settings.readOnly).toBe(true);
+
+    await expectStatus(srv.url, owner.token, 'PATCH', base, { settings: { readOnly: false } }, 200);
+    expect((await wsSend(a, roomId, 'now I can')).type).toBe('ack');
+  });
+
+  it('join approval: join answers 202, a moderator approves (room.added arrives live) or rejects', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, roomId } = await cast(srv.url);
+    const carol = await registerUser(srv.url, 'carol');
+    const dave = await registerUser(srv.url, 'dave');
+    const base = `/api/v1/rooms/${roomId}`;
+    await expectStatus(srv.url, owner.token, 'PATCH', base, { settings: { joinApproval: true } }, 200);
+    const c = await live(srv.url, carol.token);
+    const ownerSock = await live(srv.url, owner.token);
+
+    expect(await expectStatus(srv.url, carol.token, 'POST', `${base}/join`, undefined, 202)).toEqual({
+      pending: true,
+    });
+    await expectStatus(srv.url, carol.token, 'POST', `${base}/join`, undefined, 202); // asking twice is fine
+    await expectStatus(srv.url, dave.token, 'POST', `${base}/join`, undefined, 202);
+    expect((await carol.api.myRooms()).map((r) => r.id)).not.toContain(roomId);
+    expect((await wsSend(c, roomId, 'let me in')).code).toBe('not_member');
+
+    const listed = await expectStatus<{ requests: { user: { id: string } }[] }>(
+      srv.url,
+      mod.token,
+      'GET',
+      `${base}/requests`,
+      undefined,
+      200,
+    );
+    expect(listed.requests.map((q) => q.user.id).sort()).toEqual([carol.user.id, dave.user.id].sort());
+    await expectStatus(srv.url, alice.token, 'GET', `${base}/requests`, undefined, 403, 'forbidden');
+    await expectStatus(
+      srv.url,
+      alice.token,
+      'POST',
+      `${base}/requests/${carol.user.id}/approve`,
+      undefined,
+      403,
+      'forbidden',
+    );
+
+    const from = c.frames.length;
+    const r = await call(srv.url, mod.token, 'POST', `${base}/requests/${carol.user.id}/approve`);
+    expect(r.status).toBe(204);
+    const added = await c.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
+    expect(c.times[c.frames.indexOf(added)]! - r.at).toBeLessThan(1000);
+    expect((added.room as { myRole: string }).myRole).toBe('member');
+    await ownerSock.next(
+      isEvent('member.joined', (e) => e.data?.userId === carol.user.id),
+      'member.joined',
+    );
+    expect((await wsSend(c, roomId, 'thanks for having me')).type).toBe('ack');
+    await ownerSock.next(
+      isEvent('message', (e) => e.body === 'thanks for having me'),
+      'carol’s message',
+    );
+
+    await expectStatus(srv.url, mod.token, 'POST', `${base}/requests/${dave.user.id}/reject`, undefined, 204);
+    const after = await expectStatus<{ requests: unknown[] }>(
+      srv.url,
+      mod.token,
+      'GET',
+      `${base}/requests`,
+      undefined,
+      200,
+    );
+    expect(after.requests).toEqual([]);
+    expect((await dave.api.myRooms()).map((x) => x.id)).not.toContain(roomId);
+    await expectStatus(
+      srv.url,
+      mod.token,
+      'POST',
+      `${base}/requests/${dave.user.id}/approve`,
+      undefined,
+      404,
+      'not_found',
+    );
+    // An invite skips the queue.
+    await expectStatus(srv.url, owner.token, 'POST', `${base}/invites`, { username: 'dave' }, 204);
+    await expectStatus(srv.url, dave.token, 'POST', `${base}/join`, undefined, 200);
+  });
+});
+
+describe('message deletion', () => {
+  it('author and moderators delete; members see message.deleted live; history and resume show the redaction', async () => {
+    const srv = await startServer();
+    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+    const a = await live(srv.url, alice.token);
+    const b = await live(srv.url, bob.token);
+    // The owner goes offline before the messages and comes back after the deletions.
+    const offline = await live(srv.url, owner.token);
+    const seenUpTo = (offline.welcome.rooms as { id: string; lastSeq: number }[]).find((r) => r.id === roomId)!.lastSeq;
+    offline.close();
+    await offline.closed;
+
+    const s1 = (await wsSend(a, roomId, 'alice one')).seq as number;
+    const s2 = (await wsSend(b, roomId, 'bob two')).seq as number;
+    const s3 = (await wsSend(a, roomId, 'alice three')).seq as number;
+    const base = `/api/v1/rooms/${roomId}`;
+
+    const r1 = await call(srv.url, alice.token, 'DELETE', `${base}/messages/${s1}`);
+    expect(r1.status).toBe(204);
+    const d1 = await b.next(
+      isEvent('message.deleted', (e) => e.data?.seq === s1),
+      'message.deleted s1',
+    );
+    expect(b.times[b.frames.indexOf(d1)]! - r1.at).toBeLessThan(1000);
+    const id1 = b.events(roomId).find((e) => e.seq === s1)!.id;
+    expect((d1.event as RoomEvent).data).toEqual({ seq: s1, messageId: id1 });
+    expect((d1.event as RoomEvent).senderId).toBe(alice.user.id);
+
+    // A member cannot delete someone else's message; a moderator can.
+    await expectStatus(srv.url, bob.token, 'DELETE', `${base}/messages/${s3}`, undefined, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'DELETE', `${base}/messages/${s2}`, undefined, 204);
+    await a.next(
+      isEvent('message.deleted', (e) => e.data?.seq === s2),
+      'message.deleted s2',
+    );
+    await expectStatus(srv.url, alice.token, 'DELETE', `${base}/messages/${s1}`, undefined, 404, 'not_found');
+    await expectStatus(srv.url, mod.token, 'DELETE', `${base}/messages/9999`, undefined, 404, 'not_found');
+
+    const msgs = await history(srv.url, bob.token, roomId);
+    const bySeq = new Map(msgs.map((e) => [e.seq, e]));
+    expect(bySeq.get(s1)).toMatchObject({ body: '', data: { deleted: true, deletedBy: alice.user.id } });
+    expect(bySeq.get(s2)).toMatchObject({ body: '', data: { deleted: true, deletedBy: mod.user.id } });
+    expect(bySeq.get(s3)?.body).toBe('alice three');
+    expect(msgs.some((e) => e.body === 'alice one' || e.body === 'bob two')).toBe(false);
+
+    // A client resuming from before sees the redacted messages and the deletions.
+    const back = await live(srv.url, owner.token, { [roomId]: seenUpTo });
+    const replay = back.events(roomId);
+    expect(replay.find((e) => e.seq === s1)).toMatchObject({ type: 'message', body: '' });
+    expect(replay.find((e) => e.seq === s2)).toMatchObject({ type: 'message', body: '' });
+    expect(replay.find((e) => e.seq === s3)?.body).toBe('alice three');
+    expect(replay.filter((e) => e.type === 'message.deleted').map((e) => e.data?.seq)).toEqual([s1, s2]);
+    expect(JSON.stringify(back.frames)).not.toContain('bob two');
+  });
+});
