@@ -83,6 +83,17 @@ describe('FloodGuard repeats', () => {
   });
 });
 
+describe('FloodGuard retries', () => {
+  it('lets a retry of an accepted send (same clientMsgId) through uncounted, so the store can answer duplicate', () => {
+    const { g } = guard({ repeats: 1 });
+    expect(g.check('u', 'r', 'ok', 'k1')).toBeNull();
+    expect(g.check('u', 'r', 'ok', 'k1')).toBeNull();
+    expect(g.check('u', 'r', 'ok', 'k1')).toBeNull();
+    // A new send of the same text is still a repeat.
+    expect(g.check('u', 'r', 'ok', 'k2')?.code).toBe('flood');
+  });
+});
+
 describe('FloodGuard mentions', () => {
   it('counts distinct @usernames, ignoring case, e-mail addresses and trailing punctuation', () => {
     expect([...mentionsOf('@alice hi @Bob and @ALICE, @carol.')].sort()).toEqual(['alice', 'bob', 'carol']);

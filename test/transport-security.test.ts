@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +13,7 @@ import { createChatServer } from '../src/server/app.js';
 import { ConfigError, loadConfig } from '../src/server/config.js';
 import { clientAddress, compileProxyTrust } from '../src/server/transport-security.js';
 import { connect, registerUser, startServer, testConfig, waitFor } from './helpers/harness.js';
+import { launchBrowser } from './web/browser.js';
 
 /**
  * Transport and browser security: the WebSocket Origin check (cross-site WebSocket hijacking), the per-IP
@@ -143,6 +145,33 @@ describe('WebSocket Origin check (cross-site WebSocket hijacking)', () => {
     const untrusted = await startServer();
     const spoofed = { headers: { ...viaProxy, origin: 'https://chat.example.org' } };
     expect((await upgradeStatus(wsOf(untrusted.url), spoofed)).status).toBe(403);
+  });
+});
+
+describe('cross-site WebSocket hijacking from a real browser (Chromium)', () => {
+  it("a page on another origin cannot open a socket; the server's own page can", async () => {
+    const srv = await startServer();
+    // The attacker's page: plain HTML on another port, with no CSP of its own that could block the attempt.
+    const evil = createServer((_req, res) => res.end('<!doctype html><title>evil</title>'));
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => evil.close(() => r())));
+    const browser = await launchBrowser();
+    onTestFinished(() => browser.close());
+    const page = await browser.newPage();
+    // The page's own WebSocket (a string, so the test's `ws` import is not compiled into it).
+    const tryOpen = (url: string) =>
+      page.evaluate(`new Promise((resolve) => {
+        const ws = new WebSocket(${JSON.stringify(url)});
+        ws.onopen = () => { ws.close(); resolve('open'); };
+        ws.onclose = (e) => resolve('closed ' + e.code);
+      })`);
+    const evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`;
+    await page.goto(evilUrl);
+    expect(await tryOpen(wsOf(srv.url))).toBe('closed 1006');
+    expect(srv.server.gateway.refusedUpgrades.get(403)).toBe(1); // it reached the server and the Origin check said no
+    await page.goto(`${srv.url}/`);
+    expect(await tryOpen(wsOf(srv.url))).toBe('open');
+    expect(srv.server.gateway.refusedUpgrades.get(403)).toBe(1);
   });
 });
 

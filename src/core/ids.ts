@@ -6,9 +6,13 @@ export function newId(prefix: 'u' | 'r' | 'e' | 's' | 'c' | 'a'): string {
 }
 
 /**
- * An id that sorts by creation time (`rp_` report, `al_` audit entry): fixed-width base-36 milliseconds, then
- * 64 random bits. Lists of these are paged by id alone, newest first = id descending.
+ * An id that sorts by creation time (`rp_` report, `al_` audit entry): fixed-width base-36 milliseconds (nudged
+ * forward when several are made in one millisecond), then 64 random bits. Newest first = id descending.
  */
 export function newTimeId(prefix: 'rp' | 'al', now = Date.now()): string {
-  return `${prefix}_${now.toString(36).padStart(10, '0')}${randomBytes(8).toString('hex')}`;
+  // Strictly increasing within this process, so two ids made in the same millisecond still sort in creation order.
+  lastTime = Math.max(now, lastTime + 1);
+  return `${prefix}_${lastTime.toString(36).padStart(10, '0')}${randomBytes(8).toString('hex')}`;
 }
+
+let lastTime = 0;

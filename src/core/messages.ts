@@ -71,10 +71,9 @@ export class MessageService {
       });
       if (!slow.ok) throw new ChatError('slow_mode', { retryAfterMs: slow.retryAfterMs });
     }
-    // Last, as FloodGuard asks: it counts what it passes, so a send refused above (and re-sent by the SDK after
-    // retryAfterMs) must not count as a repeat.
-    // Last before storing: the guard counts what it lets through.
-    const flood = this.flood.check(auth.user.id, input.roomId, input.body);
+    // Last before storing, as FloodGuard asks: it counts what it lets through, so a send refused above (and
+    // re-sent by the SDK after retryAfterMs) must not count as a repeat.
+    const flood = this.flood.check(auth.user.id, input.roomId, input.body, input.clientMsgId);
     if (flood) throw flood;
     const result = await this.ctx.store.appendMessage({
       id: newId('e'),

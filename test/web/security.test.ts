@@ -211,14 +211,20 @@ describe('web client security', { timeout: 90_000 }, () => {
     };
     await check();
 
-    // Dialogs that put the room name in their title; hovering every message (for any onmouseover).
+    // Dialogs that put the room name in their title; mouse events on every element of every message (for any
+    // injected onmouseover).
     await a.page.locator('.room-tools').getByRole('button', { name: 'Leave room' }).click();
     expect(await a.page.locator('#dialog-title').innerText()).toBe(`Leave ${ROOM}?`);
     await a.page.keyboard.press('Escape');
     await a.page.locator('.room-tools').getByRole('button', { name: 'Invite people' }).click();
     expect(await a.page.locator('#dialog-title').innerText()).toBe(`Invite people to ${ROOM}`);
     await a.page.keyboard.press('Escape');
-    for (const msg of await a.page.locator('.messages .msg').all()) await msg.hover();
+    await a.page.locator('.messages .md').evaluateAll((els) => {
+      for (const el of els.flatMap((e) => [e, ...e.querySelectorAll('*')])) {
+        for (const type of ['mouseover', 'mouseenter', 'mousemove', 'focus'])
+          el.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true }));
+      }
+    });
 
     // The DM, titled by the hostile name.
     await a.page.locator('.room-item', { hasText: NAME }).click();

@@ -36,7 +36,8 @@ export function mentionsOf(body: string): Set<string> {
  * are swept.
  */
 export class FloodGuard {
-  private readonly keys = new Map<string, Map<string, number[]>>();
+  /** (user, room) → body hash → when it was sent, and with which clientMsgId. */
+  private readonly keys = new Map<string, Map<string, Sent[]>>();
   private readonly maxKeys: number;
   private lastSweep: number;
 
@@ -51,8 +52,10 @@ export class FloodGuard {
   /**
    * Checks a message about to be sent and, when it passes, counts it. Returns the error to answer, or null.
    * Call it after the other checks (membership, rate limit), right before the message is stored.
+   * A retry of a send it already let through (same `clientMsgId`) passes uncounted: the store answers it as a
+   * duplicate, and refusing it would report a stored message as failed.
    */
-  check(userId: string, roomId: string, body: string): ChatError | null {
+  check(userId: string, roomId: string, body: string, clientMsgId?: string): ChatError | null {
     if (mentionsOf(body).size > this.opts.maxMentions) return new ChatError('too_many_mentions');
     const now = this.now();
     if (now - this.lastSweep >= this.opts.windowMs) this.sweep(now);
@@ -69,12 +72,13 @@ export class FloodGuard {
 
     const hash = createHash('sha256').update(normalizeBody(body)).digest('base64');
     const since = now - this.opts.windowMs;
-    const times = (bodies.get(hash) ?? []).filter((t) => t > since);
+    const times = (bodies.get(hash) ?? []).filter((s) => s.at > since);
+    if (clientMsgId !== undefined && times.some((s) => s.id === clientMsgId)) return null;
     if (times.length >= this.opts.repeats) {
       bodies.set(hash, times);
-      return new ChatError('flood', { retryAfterMs: Math.max(1, times[0]! + this.opts.windowMs - now) });
+      return new ChatError('flood', { retryAfterMs: Math.max(1, times[0]!.at + this.opts.windowMs - now) });
     }
-    times.push(now);
+    times.push({ at: now, id: clientMsgId });
     bodies.delete(hash);
     bodies.set(hash, times);
     if (bodies.size > BODIES_PER_KEY) bodies.delete(bodies.keys().next().value!);
@@ -90,7 +94,7 @@ export class FloodGuard {
     this.lastSweep = now;
     const since = now - this.opts.windowMs;
     for (const [key, bodies] of this.keys) {
-      for (const [hash, times] of bodies) if (times[times.length - 1]! <= since) bodies.delete(hash);
+      for (const [hash, times] of bodies) if (times[times.length - 1]!.at <= since) bodies.delete(hash);
       if (bodies.size === 0) this.keys.delete(key);
     }
   }
@@ -103,6 +107,11 @@ export class FloodGuard {
       this.keys.delete(key);
     }
   }
+}
+
+interface Sent {
+  at: number;
+  id: string | undefined;
 }
 
 function normalizeBody(body: string): string {

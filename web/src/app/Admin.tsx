@@ -92,7 +92,7 @@ function UserRow({ user: u, onChange }: { user: AdminUser; onChange: (u: AdminUs
   const chat = useChat();
   const meId = useApp((s) => s.me?.id);
   const [banFor, setBanFor] = useState<number | undefined>(86_400);
-  const { busy, run, Note } = useAction();
+  const { busy, note, run, Note } = useAction();
   const name = u.displayName || u.username;
   const self = u.id === meId;
   const banned = u.bannedUntil !== null && Date.parse(u.bannedUntil) > Date.now();
@@ -113,7 +113,6 @@ function UserRow({ user: u, onChange }: { user: AdminUser; onChange: (u: AdminUs
           )}
         </span>
         {banned && u.bannedUntil && <span class="mod-row-meta">{untilText(u.bannedUntil)}</span>}
-        <Note />
       </span>
       {!self && (
         <span class="admin-actions">
@@ -201,6 +200,11 @@ function UserRow({ user: u, onChange }: { user: AdminUser; onChange: (u: AdminUs
             </>
           )}
         </span>
+      )}
+      {note && (
+        <div class="mod-row-note">
+          <Note />
+        </div>
       )}
     </li>
   );

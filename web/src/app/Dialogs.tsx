@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { PublicUser, Room } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText, type Dialog } from '../state/chat.js';
@@ -25,7 +25,8 @@ export function Modal({
   const ref = useRef<HTMLDivElement>(null);
   const close = useRef(onClose);
   close.current = onClose;
-  useEffect(() => {
+  // A layout effect, so the listener is there as soon as the dialog is on screen: a quick Escape is not lost.
+  useLayoutEffect(() => {
     // On the document, not the dialog: Escape still closes it when focus has fallen out (e.g. to <body>
     // after the language switch re-renders everything).
     const onEscape = (e: KeyboardEvent) => {
