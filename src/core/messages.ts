@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../protocol/model.js';
+import type { MemberRole, Room, RoomEvent } from '../protocol/model.js';
 import type { AuthContext } from './accounts.js';
 import { toPublicUser } from './accounts.js';
 import { topics } from './bus.js';
@@ -9,7 +9,6 @@ import { FloodGuard } from './moderation/flood-guard.js';
 import { READ_ONLY_POSTER, rank } from './permissions.js';
 import type { RoomService } from './rooms.js';
 import type { MemberRecord } from './store.js';
-import type { MemberRole, Room } from '../protocol/model.js';
 
 /** Sending and reading messages, and server-wide announcements. */
 export class MessageService {
@@ -37,10 +36,8 @@ export class MessageService {
     const found = await this.rooms.requireMember(auth, roomId);
     const { room, role, member } = found;
     if (member.mutedUntil !== null && member.mutedUntil > this.ctx.now()) {
-      const until = member.mutedUntil;
-      throw new ChatError('muted', {
-        message: `You are muted in this room until ${new Date(until).toISOString()}.`,
-      });
+      const until = new Date(member.mutedUntil).toISOString();
+      throw new ChatError('muted', { message: `You are muted in this room until ${until}.` });
     }
     if (room.settings.readOnly && rank(role) < rank(READ_ONLY_POSTER)) throw new ChatError('read_only');
     return found;
