@@ -73,7 +73,8 @@ export class RoomService {
     if (event) await this.publish([event]);
   }
 
-  private async roomOr404(roomId: string): Promise<Room> {
+  /** The room, or `room_not_found`. */
+  async roomOr404(roomId: string): Promise<Room> {
     const room = await this.ctx.store.getRoom(roomId);
     if (!room) throw new ChatError('room_not_found');
     return room;

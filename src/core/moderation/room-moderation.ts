@@ -110,7 +110,7 @@ export class RoomModeration {
   async deleteMessage(auth: AuthContext, roomId: string, seq: number): Promise<void> {
     const serverAdmin = auth.user.role === 'admin';
     const { room, role } = serverAdmin
-      ? { room: await this.roomOr404(roomId), role: await this.ctx.store.getRole(roomId, auth.user.id) }
+      ? { room: await this.rooms.roomOr404(roomId), role: await this.ctx.store.getRole(roomId, auth.user.id) }
       : await this.rooms.requireVisible(auth, roomId);
     const message = await this.ctx.store.getEvent(roomId, seq);
     if (!message || message.type !== 'message' || message.data?.deleted) throw new ChatError('not_found');
@@ -120,12 +120,6 @@ export class RoomModeration {
     if (!event) throw new ChatError('not_found');
     await this.rooms.publish([event]);
     if (!own) await this.rooms.audit(auth, 'message.delete', roomId, message.senderId, { seq });
-  }
-
-  private async roomOr404(roomId: string) {
-    const room = await this.ctx.store.getRoom(roomId);
-    if (!room) throw new ChatError('room_not_found');
-    return room;
   }
 
   private async requireNotLastOwner(roomId: string, targetRole: string | null): Promise<void> {
