@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CLOSE_CODES } from '../src/protocol/close-codes.js';
-import { connect, rawSocket, registerUser, startServer, waitFor } from './helpers/harness.js';
+import { backend, connect, rawSocket, registerUser, startServer, waitFor } from './helpers/harness.js';
 
 async function hello(url: string, token: string) {
   const sock = await rawSocket(url);
@@ -139,6 +139,44 @@ describe('WebSocket gateway robustness', () => {
     const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/not-ws`);
     const err = await new Promise<Error>((resolve) => ws.once('error', resolve));
     expect(err.message).toMatch(/404/);
+  });
+
+  // In-process fan-out only: through Redis the event comes back after the ack was written, as it should.
+  it.runIf(backend !== 'cluster')("sends a sender's ack and its own event in one message", async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    await waitFor(() => sock.frames.some((f) => f.type === 'synced'));
+    const messages: unknown[] = [];
+    sock.ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'one', body: 'hi' });
+    await waitFor(() => sock.frames.some((f) => f.type === 'ack'));
+    await waitFor(() =>
+      sock.frames.some((f) => f.type === 'event' && (f.event as { type: string }).type === 'message'),
+    );
+    const [first] = messages as Record<string, unknown>[][];
+    expect(Array.isArray(first)).toBe(true);
+    expect(first!.map((f) => f.type)).toEqual(['ack', 'event']);
+    expect((first![1]!.event as { seq: number }).seq).toBe(first![0]!.seq);
+  });
+
+  it('stores sends pipelined on one connection in the order sent', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const sock = await hello(srv.url, alice.token);
+    await waitFor(() => sock.frames.some((f) => f.type === 'synced'));
+    // No waiting for acks: the server checks the next send while earlier ones wait for their commit.
+    for (let i = 0; i < 100; i++) sock.send({ type: 'send', roomId: 'lobby', clientMsgId: `m${i}`, body: `n${i}` });
+    const acks = () => sock.frames.filter((f) => f.type === 'ack');
+    await waitFor(() => acks().length === 100, 10_000, '100 acks');
+    const seqOf = new Map(acks().map((a) => [a.clientMsgId as string, a.seq as number]));
+    const seqs = Array.from({ length: 100 }, (_, i) => seqOf.get(`m${i}`)!);
+    expect(seqs[99]! - seqs[0]!).toBe(99);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    const bodies = sock.frames
+      .filter((f) => f.type === 'event' && (f.event as { type: string }).type === 'message')
+      .map((f) => (f.event as { body: string }).body);
+    expect(bodies).toEqual(Array.from({ length: 100 }, (_, i) => `n${i}`));
   });
 
   it('coalesces events committed together into one array frame per recipient, still in order', async () => {

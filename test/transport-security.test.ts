@@ -52,7 +52,11 @@ async function openSocket(url: string, opts: ClientOptions = {}): Promise<WebSoc
 /** Sends hello on an open socket and resolves with the first frame back. */
 function hello(ws: WebSocket, token: string): Promise<Record<string, unknown>> {
   return new Promise((resolve) => {
-    ws.once('message', (d) => resolve(JSON.parse(String(d)) as Record<string, unknown>));
+    ws.once('message', (d) => {
+      // The first message may be an array of frames (welcome, then what followed it in the same turn).
+      const parsed = JSON.parse(String(d)) as Record<string, unknown> | Record<string, unknown>[];
+      resolve(Array.isArray(parsed) ? parsed[0]! : parsed);
+    });
     ws.send(JSON.stringify({ type: 'hello', v: 1, token }));
   });
 }

@@ -51,6 +51,21 @@ export class MessageService {
     auth: AuthContext,
     input: { roomId: string; clientMsgId: string; body: string },
   ): Promise<{ event: RoomEvent; duplicate: boolean }> {
+    const { stored } = await this.submit(auth, input);
+    return stored;
+  }
+
+  /**
+   * `send` in two steps, for a connection that pipelines: resolves once the message passed every check and is
+   * queued in the store (stores keep call order, so a connection that submits one message after the previous
+   * one resolved gets its messages stored in the order sent), with `stored`, which settles like `send`. The
+   * next message can be checked while this one waits for its commit: waiting for durability one message at a
+   * time would cap a sender at one message per commit round trip.
+   */
+  async submit(
+    auth: AuthContext,
+    input: { roomId: string; clientMsgId: string; body: string },
+  ): Promise<{ stored: Promise<{ event: RoomEvent; duplicate: boolean }> }> {
     if (input.body.length > this.ctx.limits.maxMessageChars) {
       throw new ChatError('message_too_long', {
         message: `A message has at most ${this.ctx.limits.maxMessageChars} characters.`,
@@ -72,29 +87,34 @@ export class MessageService {
     // re-sent by the SDK after retryAfterMs) must not count as a repeat.
     const flood = this.flood.check(auth.user.id, input.roomId, input.body, input.clientMsgId);
     if (flood) throw flood;
-    const result = await this.ctx.store.appendMessage({
+    const appended = this.ctx.store.appendMessage({
       id: newId('e'),
       roomId: input.roomId,
       senderId: auth.user.id,
       clientMsgId: input.clientMsgId,
       body: verdict.text,
     });
-    if (verdict.flagged.length > 0 && !result.duplicate) {
-      // Flagged words pass, and land in the moderation queue as a report by the server itself.
-      await this.ctx.store.createReport({
-        id: newTimeId('rp'),
-        reporterId: SYSTEM_USER_ID,
-        roomId: input.roomId,
-        seq: result.event.seq,
-        targetUserId: auth.user.id,
-        reason: `keyword filter: ${verdict.flagged.join(', ')}`,
-        excerpt: result.event.body,
-      });
-    }
-    // A duplicate is published again too: if the first attempt died between commit and publish, this heals
-    // live delivery; receivers drop what they already have by seq.
-    await this.ctx.bus.publish(topics.room(input.roomId), { kind: 'event', event: result.event });
-    return result;
+    const stored = appended.then(async (result) => {
+      if (verdict.flagged.length > 0 && !result.duplicate) {
+        // Flagged words pass, and land in the moderation queue as a report by the server itself.
+        await this.ctx.store.createReport({
+          id: newTimeId('rp'),
+          reporterId: SYSTEM_USER_ID,
+          roomId: input.roomId,
+          seq: result.event.seq,
+          targetUserId: auth.user.id,
+          reason: `keyword filter: ${verdict.flagged.join(', ')}`,
+          excerpt: result.event.body,
+        });
+      }
+      // A duplicate is published again too: if the first attempt died between commit and publish, this heals
+      // live delivery; receivers drop what they already have by seq.
+      await this.ctx.bus.publish(topics.room(input.roomId), { kind: 'event', event: result.event });
+      return result;
+    });
+    // The caller handles `stored` once this resolves; until then a failure must not count as unhandled.
+    stored.catch(() => {});
+    return { stored };
   }
 
   async history(

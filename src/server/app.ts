@@ -8,6 +8,7 @@ import { AccountService } from '../core/accounts.js';
 import type { Bus } from '../core/bus.js';
 import type { DomainContext } from '../core/context.js';
 import { Hub } from '../core/delivery/hub.js';
+import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
 import { MessageService } from '../core/messages.js';
@@ -178,6 +179,10 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   const hub = new Hub({
     store: ctx.store,
     bus: ctx.bus,
+    writes: new WriteScheduler({
+      busyWindowMs: config.busyWriteWindowMs,
+      busyUtilization: config.busyUtilizationPercent / 100,
+    }),
     replayPageSize: config.replayPageSize,
     replayLowWaterBytes: Math.floor(config.maxOutboundBytes / 4),
     log,

@@ -98,6 +98,18 @@ export const SETTINGS = {
     default: 4 << 20,
     doc: 'Per-connection send buffer; a client that lets more pile up is closed with 4008.',
   },
+  busyWriteWindowMs: {
+    env: 'BUSY_WRITE_WINDOW_MS',
+    schema: int(0, 1000),
+    default: 50,
+    doc: 'When the event loop is busy, writes to each connection are gathered for this long (ms) and sent as one; 0 turns it off.',
+  },
+  busyUtilizationPercent: {
+    env: 'BUSY_UTILIZATION_PERCENT',
+    schema: int(1, 100),
+    default: 80,
+    doc: 'Event-loop utilisation (%) above which the node counts as busy (idle again below half of it).',
+  },
   maxConnectionsPerUser: {
     env: 'MAX_CONNECTIONS_PER_USER',
     schema: int(1, 10000),

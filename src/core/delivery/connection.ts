@@ -2,6 +2,7 @@ import { CLOSE_CODES } from '../../protocol/close-codes.js';
 import type { ServerFrame } from '../../protocol/frames.js';
 import type { MyRoom } from '../../protocol/model.js';
 import type { Transport } from './transport.js';
+import { joinFrames, type Flushable, type WriteScheduler } from './write-scheduler.js';
 
 /**
  * Where a connection stands in one room's sequence. `seq` is the last event delivered to it; events are
@@ -15,10 +16,15 @@ export interface RoomCursor {
   dirty: boolean;
   /** Seq of the join that began the current membership; events before it belong to an earlier membership. */
   joinedSeq: number;
+  /**
+   * The user joined again while this membership's end (its `member.left`) was still on its way: once that is
+   * delivered, the room is added back from here.
+   */
+  rejoin?: { room: MyRoom; fromSeq: number };
 }
 
-/** One authenticated client connection. */
-export class Connection {
+/** One authenticated client connection. Output is queued and written once per flush (see WriteScheduler). */
+export class Connection implements Flushable {
   readonly rooms = new Map<string, RoomCursor>();
   /** False between register and attach (while `welcome` is being prepared): room additions wait. */
   attached = false;
@@ -28,6 +34,7 @@ export class Connection {
   /** The code this side closed with, if it did (for metrics and logs). */
   closeCode: number | undefined;
   status: 'online' | 'away' = 'online';
+  private readonly outbox: (string | Uint8Array)[] = [];
 
   constructor(
     readonly id: string,
@@ -36,15 +43,25 @@ export class Connection {
     readonly sessionId: string,
     private readonly transport: Transport,
     private readonly maxOutboundBytes: number,
+    private readonly writes: WriteScheduler,
   ) {}
 
   get bufferedAmount(): number {
     return this.transport.bufferedAmount;
   }
 
-  /** Sends a pre-serialized frame. A peer too slow to drain its buffer is cut off instead of growing memory. */
+  /** Queues a pre-serialized frame (or array of frames) for the next flush. */
   sendRaw(data: string | Uint8Array): void {
     if (this.closed) return;
+    if (this.outbox.push(data) === 1) this.writes.markDirty(this);
+  }
+
+  /** Writes what is queued as one message. A peer too slow to drain its buffer is cut off instead of growing memory. */
+  flush(): void {
+    const items = this.outbox;
+    if (items.length === 0 || this.closed) return;
+    const data = items.length === 1 ? items[0]! : joinFrames(items);
+    items.length = 0;
     this.transport.send(data);
     if (this.transport.bufferedAmount > this.maxOutboundBytes) {
       this.close(CLOSE_CODES.SLOW_CONSUMER.code, 'slow consumer', true);
@@ -55,8 +72,12 @@ export class Connection {
     this.sendRaw(JSON.stringify(frame));
   }
 
+  /** Closes after writing what is queued (a `room.removed`, an error), unless `force`d. */
   close(code: number, reason: string, force = false): void {
     if (this.closed) return;
+    if (!force) this.flush();
+    if (this.closed) return; // the flush found a slow consumer and closed it
+    this.outbox.length = 0;
     this.closed = true;
     this.closeCode = code;
     this.transport.close(code, reason, force);

@@ -3,10 +3,13 @@ import type { MyRoom, RoomEvent } from '../../protocol/model.js';
 import { topics, type Bus, type BusMessage } from '../bus.js';
 import type { Store } from '../store.js';
 import type { Connection, RoomCursor } from './connection.js';
+import type { WriteScheduler } from './write-scheduler.js';
 
 export interface HubOptions {
   store: Store;
   bus: Bus;
+  /** Writes what the hub queues for connections; the hub drains its per-room queues at the start of each flush. */
+  writes: WriteScheduler;
   /** Events per store read while catching a connection up. */
   replayPageSize: number;
   /** A catch-up waits while the connection has more than this many bytes queued. */
@@ -34,6 +37,12 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     opts.bus.subscribe(topics.all, this.onAll);
+    opts.writes.addProducer(() => this.flushQueued());
+  }
+
+  /** The scheduler every connection of this hub writes through. */
+  get writes(): WriteScheduler {
+    return this.opts.writes;
   }
 
   get connectionCount(): number {
@@ -74,7 +83,15 @@ export class Hub {
   }
 
   private roomAdded(conn: Connection, room: MyRoom, fromSeq: number): void {
-    if (conn.rooms.has(room.id)) return;
+    const current = conn.rooms.get(room.id);
+    if (current) {
+      // A new membership while the old one's member.left is still queued: removing the room on that event
+      // would drop the new membership too, so it is re-added right after (see removeRoom).
+      if (room.joinedSeq > current.joinedSeq && fromSeq > (current.rejoin?.fromSeq ?? 0)) {
+        current.rejoin = { room, fromSeq };
+      }
+      return;
+    }
     conn.send({ type: 'room.added', room });
     this.addRoom(conn, room.id, fromSeq - 1, room.joinedSeq, true);
   }
@@ -156,9 +173,12 @@ export class Hub {
   }
 
   private removeRoom(conn: Connection, roomId: string, reason: 'left' | 'removed' | 'banned'): void {
-    if (!conn.rooms.delete(roomId)) return;
+    const cursor = conn.rooms.get(roomId);
+    if (!cursor) return;
+    conn.rooms.delete(roomId);
     this.unlinkRoom(conn, roomId);
     conn.send({ type: 'room.removed', roomId, reason });
+    if (cursor.rejoin) this.roomAdded(conn, cursor.rejoin.room, cursor.rejoin.fromSeq);
   }
 
   /** Sends `event` to `conn` as the next in sequence, with the side effects some events carry. */
@@ -233,27 +253,24 @@ export class Hub {
   }
 
   /**
-   * Live events are not written at once: they are queued per room and flushed after the current event-loop
-   * turn, so when the server is busy a recipient gets one write carrying every event of the turn (a JSON array
-   * frame) instead of one write each. When idle, a turn holds one event and the frame is a plain object.
+   * Live events are not written at once: they are queued per room and drained at the next flush of the
+   * WriteScheduler (after the current event-loop turn), so when the server is busy a recipient gets one write
+   * carrying every event of the turn (a JSON array frame) instead of one write each. When idle, a turn holds one
+   * event and the frame is a plain object.
    */
   private fanOutEvent(event: RoomEvent): void {
     if (!this.byRoom.has(event.roomId)) return;
     let queue = this.queued.get(event.roomId);
     if (!queue) this.queued.set(event.roomId, (queue = []));
     queue.push(event);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushQueued());
-    }
+    this.opts.writes.request();
   }
 
   private readonly queued = new Map<string, RoomEvent[]>();
-  private flushScheduled = false;
   private readonly encoder = new TextEncoder();
 
   private flushQueued(): void {
-    this.flushScheduled = false;
+    if (this.queued.size === 0) return;
     const rooms = [...this.queued];
     this.queued.clear();
     for (const [roomId, events] of rooms) this.deliverBatch(roomId, events);

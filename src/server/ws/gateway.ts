@@ -42,7 +42,7 @@ interface SocketState {
   gone?: boolean;
   /** Which heartbeat slice pings this socket. */
   slice: number;
-  /** Sends on one connection are processed one after another, so they are sequenced in the order sent. */
+  /** Sends on one connection are checked and queued for storage one after another: sequenced in the order sent. */
   sends: Promise<void>;
   /** Next re-check of the session (expiry, revocation missed on the bus, account disabled). */
   recheck?: NodeJS.Timeout;
@@ -348,6 +348,7 @@ export class Gateway {
       auth.session.id,
       transport,
       this.config.maxOutboundBytes,
+      this.hub.writes,
     );
     // Register before reading rooms, so a room joined meanwhile reaches this connection (hub.attach applies it).
     state.conn = conn;
@@ -421,9 +422,29 @@ export class Gateway {
     this.scheduleRecheck(state, conn);
   }
 
+  /**
+   * Checks and queues one send; resolves when it is queued, so the connection's next send can start (see
+   * MessageService.submit). The ack or error follows when the store has answered.
+   */
   private async onSend(conn: Connection, auth: AuthContext, frame: SendFrame): Promise<void> {
+    const fail = (err: unknown) => {
+      const chat = err instanceof ChatError ? err : new ChatError('internal');
+      if (!(err instanceof ChatError)) this.log.error({ err }, 'send failed');
+      conn.send({
+        type: 'error',
+        ...chat.toBody(),
+        ref: frame.ref,
+        clientMsgId: frame.clientMsgId,
+        roomId: frame.roomId,
+      });
+    };
+    let stored;
     try {
-      const { event, duplicate } = await this.services.messages.send(auth, frame);
+      ({ stored } = await this.services.messages.submit(auth, frame));
+    } catch (err) {
+      return fail(err);
+    }
+    stored.then(({ event, duplicate }) => {
       conn.send({
         type: 'ack',
         ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
@@ -434,17 +455,7 @@ export class Gateway {
         createdAt: event.createdAt,
         duplicate,
       });
-    } catch (err) {
-      const chat = err instanceof ChatError ? err : new ChatError('internal');
-      if (!(err instanceof ChatError)) this.log.error({ err }, 'send failed');
-      conn.send({
-        type: 'error',
-        ...chat.toBody(),
-        ref: frame.ref,
-        clientMsgId: frame.clientMsgId,
-        roomId: frame.roomId,
-      });
-    }
+    }, fail);
   }
 
   /** Pings every socket; one that did not answer the previous ping is dropped. */
