@@ -1,17 +1,19 @@
 /**
  * relaychat's benchmark instrument: `npm run bench` (full run, a few minutes) or `npm run bench -- --quick`
- * (smoke run, seconds). Starts the servers it measures as child processes on loopback, drives them with raw
- * WebSocket clients in worker threads, and writes bench-results/ (JSON lines, chart) and docs/performance.md.
- * Exit status: 0 when every scenario ran and relaychat lost and duplicated nothing; 1 otherwise; 2 on bad
- * flags or --cluster.
+ * (smoke run, seconds). Starts the servers it measures as child processes on loopback — relaychat embedded, or
+ * with `--cluster` as a local cluster (PostgreSQL, Redis, nodes, HAProxy) — drives them with raw WebSocket clients
+ * in worker threads, and writes bench-results/ (JSON lines, chart) and docs/performance.md (each mode its section).
+ * Exit status: 0 when every scenario ran and relaychat lost and duplicated nothing; 1 otherwise; 2 on bad flags.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as prettier from 'prettier';
 import { join, relative, resolve } from 'node:path';
-import { ClusterUnavailable, parseOptions, USAGE, UsageError, type Options, type Scenario } from './lib/args.js';
-import { benchServerEnv, buildRuntime, installCleanup, REPO } from './lib/children.js';
+import { parseOptions, USAGE, UsageError, type Options, type Scenario } from './lib/args.js';
+import { benchServerEnv, buildRuntime, installCleanup, REPO, shutdown } from './lib/children.js';
+import { CLUSTER_ENV, clusterVersions } from './lib/cluster.js';
 import { limitedBy, type Result } from './lib/measure.js';
+import { openFilesHardLimit } from './lib/proc.js';
 import { allTables, bigRoomChart, machine, mergeDocs, readIfExists, type Machine } from './lib/report.js';
 import { bigRoom } from './scenarios/big-room.js';
 import { passes, type Ctx } from './scenarios/common.js';
@@ -42,7 +44,6 @@ try {
   }
   opts = o;
 } catch (err) {
-  if (err instanceof ClusterUnavailable) fail(2, err.message);
   if (err instanceof UsageError) fail(2, `${err.message}\n\n${USAGE}`);
   throw err;
 }
@@ -55,7 +56,7 @@ installCleanup();
 const watchdogMs = opts.quick ? 150_000 : 45 * 60_000;
 setTimeout(() => {
   process.stderr.write(`bench: still running after ${watchdogMs / 1000} s; giving up\n`);
-  process.exit(1); // the exit hook kills every child
+  void shutdown(1); // kills every child, stops a running cluster
 }, watchdogMs).unref();
 
 const outDir = resolve(opts.outDir);
@@ -71,10 +72,13 @@ const log = (msg: string) =>
     msg.trim() ? `[${((performance.now() - tStart) / 1000).toFixed(1).padStart(5)}s] ${msg}\n` : '\n',
   );
 
+// With --cluster, relaychat's lines say so (server and node count), in the JSON and in every table.
+const ours = opts.cluster ? 'relaychat-cluster' : 'relaychat';
+const oursTitle = opts.cluster ? `relaychat cluster (${opts.cluster.nodes} nodes)` : 'relaychat';
 const runtime = buildRuntime();
 const ctx: Ctx = {
   opts,
-  emit: (r) => results.push(r),
+  emit: (r) => results.push(r.server === 'relaychat' ? Object.assign(r, { server: ours, ...clusterField() }) : r),
   log,
   tmpRoot,
   logDir,
@@ -83,11 +87,15 @@ const ctx: Ctx = {
   tag: `b${Date.now().toString(36)}`,
 };
 
+function clusterField() {
+  return opts.cluster ? { nodes: opts.cluster.nodes } : {};
+}
+
 const env = machine();
 const loadStart = loadavg()[0]!;
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 log(
-  `relaychat bench (${opts.quick ? 'quick' : 'full'}): ${opts.scenarios.join(', ')} — ${env.nproc} cores, ` +
+  `relaychat bench (${opts.quick ? 'quick' : 'full'}${opts.cluster ? `, ${oursTitle}` : ''}): ${opts.scenarios.join(', ')} — ${env.nproc} cores, ` +
     `${env.cpuModel}, ${env.ramGiB} GiB, node ${env.node}, ${opts.workers} client worker(s), load average ${loadStart}`,
 );
 if (loadStart > 0.5 && !opts.quick) {
@@ -103,7 +111,7 @@ for (const s of opts.scenarios) {
   } catch (err) {
     failed = true;
     log(`${s} FAILED: ${(err as Error).stack ?? err}\n`);
-    results.push({ scenario: s, server: 'relaychat', label: 'error', error: String((err as Error).message ?? err) });
+    ctx.emit({ scenario: s, server: 'relaychat', label: 'error', error: String((err as Error).message ?? err) });
   }
 }
 const totalSec = (performance.now() - t0) / 1000;
@@ -114,6 +122,7 @@ results.unshift({
   label: 'run',
   command,
   ...env,
+  cluster: opts.cluster,
   clientWorkers: opts.workers,
   loadAverageStart: loadStart,
   loadAverageEnd: loadEnd,
@@ -124,7 +133,7 @@ results.unshift({
 const jsonl = results.map((r) => JSON.stringify({ ...r, quick: opts.quick })).join('\n') + '\n';
 writeFileSync(join(outDir, `results-${stamp}.jsonl`), jsonl);
 writeFileSync(join(outDir, 'latest.jsonl'), jsonl);
-const tables = allTables(results);
+const tables = allTables(results, oursTitle);
 process.stdout.write(`\n${tables}\n\n`);
 process.stdout.write(jsonl);
 
@@ -138,6 +147,7 @@ if (results.some((r) => r.scenario === 'big-room' && r.label !== 'summary' && r.
       results,
       opts.p99LimitMs,
       `${big.clients} clients in one room, ${big.senders} senders, ${opts.stepSec} s per step — ${env.nproc} × ${env.cpuModel}, node ${env.node}`,
+      ours,
     ),
   );
 }
@@ -158,13 +168,10 @@ process.exit(failed || bad.length > 0 ? 1 : 0);
 
 async function writeDocs(m: Machine, tablesMd: string, chartFile: string | null): Promise<void> {
   const docsDir = join(REPO, 'docs');
-  if (chartFile) copyFileSync(chartFile, join(docsDir, 'performance-big-room.svg'));
+  const svg = opts.cluster ? 'performance-cluster-big-room.svg' : 'performance-big-room.svg';
+  if (chartFile) copyFileSync(chartFile, join(docsDir, svg));
   const serverEnv = { ...benchServerEnv(), ...opts.serverEnv };
-  const block = `## Benchmarks
-
-Numbers from one run of the bench instrument (\`bench/\`), on this machine:
-
-| | |
+  const header = `| | |
 | --- | --- |
 | command | \`npm run build && ${command}\` |
 | CPU | ${m.nproc} × ${m.cpuModel} (\`nproc\` = ${m.nproc}) |
@@ -172,9 +179,19 @@ Numbers from one run of the bench instrument (\`bench/\`), on this machine:
 | Node.js | ${m.node} |
 | kernel | Linux ${m.kernel} |
 | relaychat | commit ${m.commit} |
-| date | ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, run took ${Math.round(totalSec)} s |
+${opts.cluster ? `| cluster | ${opts.cluster.nodes} relaychat nodes, ${clusterVersions()}, all on this machine |\n` : ''}| date | ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, run took ${Math.round(totalSec)} s |
 | other processes | ${otherLine()} |
-| client worker threads | ${opts.workers} |
+| client worker threads | ${opts.workers} |`;
+  const chartLine = chartFile
+    ? `\n![Big room: p50 and p99 latency against delivered load, ${oursTitle} and the baseline](${svg})\n`
+    : '';
+  const block = opts.cluster
+    ? clusterSection(opts.cluster.nodes, header, tablesMd, chartLine)
+    : `## Benchmarks
+
+Numbers from one run of the bench instrument (\`bench/\`), on this machine:
+
+${header}
 
 The server and the load generator share these ${m.nproc} cores, so read "server cores" and "generator cores" in
 the tables to see which side ran out first. "Other processes cores" is the CPU the rest of the machine used
@@ -182,7 +199,7 @@ during the same window (from \`/proc/stat\`): where it is well above 0, other wo
 step's figures are pessimistic.
 
 ${tablesMd}
-${chartFile ? '\n![Big room: p50 and p99 latency against delivered load, relaychat and the baseline](performance-big-room.svg)\n' : ''}
+${chartLine}
 ${saturationNotes()}
 
 ### How it is measured
@@ -233,15 +250,69 @@ ${saturationNotes()}
   drop.
 
 Raw results: \`bench-results/latest.jsonl\` (one JSON object per step or measurement; gitignored). Server logs:
-\`bench-results/logs/\`. Other flags: \`npm run bench -- --help\`. \`--cluster\` is accepted and exits with "cluster mode
-not available yet" until the bench can drive a cluster deployment.`;
+\`bench-results/logs/\`. Other flags: \`npm run bench -- --help\`; \`--cluster\` runs the same scenarios against a
+local cluster (the next section).`;
   const file = join(docsDir, 'performance.md');
   // Formatted with the repo's prettier config, as `npm run format:check` expects (the rest of the page is
   // already formatted, so only our block changes).
-  const merged = mergeDocs(readIfExists(file), block);
+  const merged = mergeDocs(readIfExists(file), block, opts.cluster ? 'cluster' : 'embedded');
   const config = (await prettier.resolveConfig(file)) ?? {};
   writeFileSync(file, await prettier.format(merged, { ...config, filepath: file }));
-  log('wrote docs/performance.md' + (chartFile ? ' and docs/performance-big-room.svg' : ''));
+  log(`wrote docs/performance.md${chartFile ? ` and docs/${svg}` : ''}`);
+}
+
+/** The `--cluster` section of docs/performance.md: what differs from the embedded run is explained here. */
+function clusterSection(nodes: number, header: string, tablesMd: string, chartLine: string): string {
+  const fileLimit = openFilesHardLimit();
+  return `## Benchmarks: local cluster
+
+The same scenarios with relaychat deployed as a cluster (\`npm run bench -- --cluster\`): ${nodes} nodes behind
+HAProxy, with PostgreSQL and Redis, every process on this machine. Numbers from one run:
+
+${header}
+
+Everything shares these ${env.nproc} cores — the nodes, PostgreSQL, Redis, HAProxy and the load generator — so the
+figures show what the cluster's extra work costs on one machine (a PostgreSQL commit and a Redis publish per
+message, a proxy hop for every frame), not what a cluster of machines sustains. "Server" CPU and RSS are summed
+over the nodes; "PostgreSQL / Redis / HAProxy cores" is the CPU each used over the same window; "other processes"
+is the rest of the machine. The baseline is the same single naive process as in the embedded section.
+
+${tablesMd}
+${chartLine}
+${saturationNotes()}
+
+### How the cluster run is measured
+
+As the embedded run above (clients, delivery check, load steps, small rooms, reconnect storm, the baseline), except:
+
+- **Cluster.** Each scenario gets a fresh cluster from \`scripts/lib/cluster.ts\` (the launcher of \`npm run cluster\`
+  and the fault tests), all on 127.0.0.1: PostgreSQL (a new \`initdb\`, fsync and \`synchronous_commit\` on,
+  \`shared_buffers=64MB\`, migrated by \`npm run migrate\`), Redis (no persistence), ${nodes} nodes
+  (\`node dist/server/main.js\` with \`DATABASE_URL\`, \`REDIS_URL\`, \`TRUST_PROXY=127.0.0.1\`, \`NODE_ID\`, the
+  embedded run's environment and ${Object.entries(CLUSTER_ENV)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(', ')}), and HAProxy with \`deploy/haproxy.cfg\` as deployed but for its listen address and node list
+  (\`balance leastconn\`, health checks on \`/readyz\`). Every client connection and HTTP call goes through HAProxy.
+  The bench stops it all after the scenario (nodes, HAProxy, Redis, PostgreSQL), on Ctrl-C and on a crash too.
+- **Resources.** Server CPU and RSS are the sums over the nodes' \`/proc/<pid>\` (peak RSS: the peak of the sum;
+  idle: the sum of each node's \`VmHWM\`). PostgreSQL's CPU is the postmaster's and all its children's (backends,
+  WAL writer, checkpointer…), exited ones included (\`cutime\`, \`cstime\`); Redis's and HAProxy's their process's;
+  each read at the window's edges. "Other processes" leaves all of them out.
+- **Idle memory.** (summed node RSS with N connections open − before) / N: the nodes' memory only; HAProxy's (two
+  sockets and their buffers per connection) and Redis's are not in it. HAProxy sizes its connection limit from the
+  open-files limit (${Number.isFinite(fileLimit) ? fileLimit.toLocaleString('en-US') : 'unlimited'} here; two descriptors per proxied connection), so without
+  \`--clients\` the idle scenario opens 10,000 connections or, where that limit is lower, fewer: ${opts.idle.connections.toLocaleString('en-US')} in this run.
+- **History.** The reader and the room are created through the cluster, then one SQL statement seeds PostgreSQL,
+  taking the room row's lock and moving its \`last_seq\` as the store does:
+  \`WITH bump AS (UPDATE rooms SET last_seq = last_seq + n … RETURNING last_seq - n AS start)\`
+  \`INSERT INTO events … SELECT … FROM bump, generate_series(1, n)\`, then \`VACUUM ANALYZE events\` (so that
+  autovacuum does not run during the measurement instead). The same cluster is measured: a node reads history from
+  PostgreSQL on every request, so there is no cache to refresh.
+- **Where it saturated.** For the cluster, "the server was saturated" means the machine's cores were at least 90 %
+  busy (the nodes, PostgreSQL, Redis, HAProxy, the generator and the rest together).
+
+Raw results and logs as for the embedded run (the cluster's in \`bench-results/logs/<scenario>-cluster-*.log\`); a
+\`cluster\` line per scenario records its processes and how long it took to start and stop.`;
 }
 
 /** How much the rest of the machine competed with the bench, from the measurement windows and the load average. */
@@ -264,19 +335,33 @@ function saturationNotes(): string {
     generator: 'the load generator was saturated, not the server: the real limit is higher than measured',
     neither: 'neither process was at a full core (CPU shared with other processes, or latency bound)',
   };
+  // For a cluster, limitedBy judges the machine's cores, not one process.
+  const clusterWords: Record<string, string> = {
+    ...words,
+    both: "the generator was saturated and the machine's cores were busy",
+    server: "the machine's cores were busy (nodes, PostgreSQL, Redis, HAProxy and the generator)",
+    neither: "neither the generator nor the machine's cores were saturated (latency bound)",
+  };
   for (const scenario of ['big-room', 'small-rooms']) {
-    for (const server of ['relaychat', 'baseline']) {
+    for (const server of [ours, 'baseline']) {
       const steps = results.filter((r) => r.scenario === scenario && r.server === server && r.label !== 'summary');
       const l = limitedBy(steps, (r) => passes(r, opts.p99LimitMs));
       if (!l) continue;
       const s = l.step;
       out.push(
         `- ${scenario}, ${server}: judged at ${s.offeredRate} msg/s (${s.deliveriesPerSec} deliveries/s, p99 ${s.e2eP99Ms} ms): ` +
-          `server ${s.serverCores} cores, generator ${s.genCores} cores (worker ELU ${(s.genElu ?? []).join(', ')}), ` +
+          `server ${s.serverCores} cores${infraNote(s)}, generator ${s.genCores} cores (worker ELU ${(s.genElu ?? []).join(', ')}), ` +
           `other processes ${s.otherCores} cores — ` +
-          `${words[l.who] ?? l.who}.`,
+          `${(s.infraCores ? clusterWords : words)[l.who] ?? l.who}.`,
       );
     }
   }
   return out.length ? `### Where it saturated\n\n${out.join('\n')}` : '';
+}
+
+function infraNote(r: Result): string {
+  const c = r.infraCores;
+  return c
+    ? ` (${r.nodes} nodes), PostgreSQL ${c.postgres} cores, Redis ${c.redis} cores, HAProxy ${c.haproxy} cores`
+    : '';
 }

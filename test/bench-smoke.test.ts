@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * Runs `npm run bench -- --quick` (the smoke variant of the benchmark instrument) as a child process: every
- * scenario must run, relaychat must lose and duplicate nothing, and the command must exit 0.
+ * scenario must run, relaychat must lose and duplicate nothing, and the command must exit 0. Then the same with
+ * `--cluster` (PostgreSQL, Redis, 2 nodes and HAProxy per scenario; without the baseline, which the first run
+ * covers), which must also stop every process of every cluster it started.
  */
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const out = mkdtempSync(join(tmpdir(), 'relaychat-bench-smoke-'));
 
 interface Line {
   scenario: string;
@@ -21,13 +22,30 @@ interface Line {
   gaps?: number;
   delivered?: number;
   expected?: number;
+  nodes?: number;
+  pids?: Record<string, number[]>;
 }
 
-function runQuick(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  lines: Line[];
+}
+
+function runQuick(outDir: string, extra: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(repo, 'node_modules/tsx/dist/cli.mjs'), 'bench/run.ts', '--quick', '--no-docs', '--out-dir', out],
+      [
+        join(repo, 'node_modules/tsx/dist/cli.mjs'),
+        'bench/run.ts',
+        '--quick',
+        '--no-docs',
+        '--out-dir',
+        outDir,
+        ...extra,
+      ],
       { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -39,27 +57,55 @@ function runQuick(): Promise<{ code: number | null; stdout: string; stderr: stri
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Line);
+      resolve({ code, stdout, stderr, lines });
     });
   });
 }
 
+function ensureBuilt(): void {
+  if (!existsSync(join(repo, 'dist/server/main.js'))) {
+    execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'ignore', timeout: 180_000 });
+  }
+}
+
+/** Every delivery check of `server` lost, duplicated and skipped nothing; one per scenario at least. */
+function expectNothingLost(lines: Line[], server: string): void {
+  const ours = lines.filter((l) => l.server === server && (l.lost !== undefined || l.delivered !== undefined));
+  // Every scenario reports at least one delivery check.
+  expect(new Set(ours.map((l) => l.scenario)).size).toBe(5);
+  for (const l of ours) {
+    const at = `${l.scenario} ${l.label}`;
+    expect({ at, lost: l.lost, duplicated: l.duplicated, gaps: l.gaps ?? 0 }).toEqual({
+      at,
+      lost: 0,
+      duplicated: 0,
+      gaps: 0,
+    });
+    if (l.delivered !== undefined) expect({ at, delivered: l.delivered }).toEqual({ at, delivered: l.expected });
+  }
+}
+
+const SCENARIOS = ['big-room', 'history', 'idle', 'reconnect', 'small-rooms'];
+
 describe('npm run bench -- --quick', () => {
-  let run: { code: number | null; stdout: string; stderr: string };
+  let out: string;
+  let run: Run;
   let lines: Line[];
 
   beforeAll(async () => {
-    if (!existsSync(join(repo, 'dist/server/main.js'))) {
-      execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'ignore', timeout: 180_000 });
-    }
-    run = await runQuick();
-    lines = run.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Line);
+    ensureBuilt();
+    out = mkdtempSync(join(tmpdir(), 'relaychat-bench-smoke-'));
+    run = await runQuick(out);
+    lines = run.lines;
   }, 300_000);
 
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
 
   it('exits 0', () => {
     expect(run.code, run.stderr.split('\n').slice(-30).join('\n')).toBe(0);
@@ -69,29 +115,71 @@ describe('npm run bench -- --quick', () => {
     const scenarios = new Set(
       lines.filter((l) => l.server === 'relaychat' && l.label !== 'error').map((l) => l.scenario),
     );
-    expect([...scenarios].sort()).toEqual(['big-room', 'history', 'idle', 'reconnect', 'small-rooms']);
+    expect([...scenarios].sort()).toEqual(SCENARIOS);
     expect(lines.some((l) => l.server === 'baseline')).toBe(true);
   });
 
   it('loses and duplicates nothing (relaychat)', () => {
-    const ours = lines.filter((l) => l.server === 'relaychat' && (l.lost !== undefined || l.delivered !== undefined));
-    // Every scenario reports at least one delivery check.
-    expect(new Set(ours.map((l) => l.scenario)).size).toBe(5);
-    for (const l of ours) {
-      const at = `${l.scenario} ${l.label}`;
-      expect({ at, lost: l.lost, duplicated: l.duplicated, gaps: l.gaps ?? 0 }).toEqual({
-        at,
-        lost: 0,
-        duplicated: 0,
-        gaps: 0,
-      });
-      if (l.delivered !== undefined) expect({ at, delivered: l.delivered }).toEqual({ at, delivered: l.expected });
-    }
+    expectNothingLost(lines, 'relaychat');
   });
 
   it('writes the JSON lines to its output directory', () => {
     const file = join(out, 'latest.jsonl');
     expect(existsSync(file)).toBe(true);
     expect(readFileSync(file, 'utf8').trim().split('\n').length).toBe(lines.length);
+  });
+});
+
+describe('npm run bench -- --quick --cluster', () => {
+  let out: string;
+  let run: Run;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    out = mkdtempSync(join(tmpdir(), 'relaychat-bench-smoke-cluster-'));
+    run = await runQuick(out, ['--cluster', '--no-baseline']);
+  }, 300_000);
+
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  it('exits 0', () => {
+    expect(run.code, run.stderr.split('\n').slice(-30).join('\n')).toBe(0);
+  });
+
+  it('runs every scenario against a fresh 2-node cluster, labelled as such', () => {
+    const ours = run.lines.filter((l) => l.server === 'relaychat-cluster' && l.label !== 'error');
+    expect([...new Set(ours.filter((l) => l.scenario !== 'cluster').map((l) => l.scenario))].sort()).toEqual(SCENARIOS);
+    expect(ours.every((l) => l.nodes === 2)).toBe(true);
+    // One cluster per scenario.
+    expect(
+      ours
+        .filter((l) => l.scenario === 'cluster')
+        .map((l) => l.label)
+        .sort(),
+    ).toEqual(SCENARIOS);
+    expect(run.lines.some((l) => l.server === 'relaychat')).toBe(false);
+  });
+
+  it('loses and duplicates nothing', () => {
+    expectNothingLost(run.lines, 'relaychat-cluster');
+  });
+
+  it('leaves no process of any cluster running', () => {
+    const pids = run.lines.filter((l) => l.scenario === 'cluster').flatMap((l) => Object.values(l.pids ?? {}).flat());
+    // nodes, PostgreSQL (postmaster and children), Redis, HAProxy: 2 + at least 1 + 1 + 1 per cluster
+    expect(pids.length).toBeGreaterThanOrEqual(5 * 5);
+    const alive = pids.filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [, comm, state] = /\((.*)\) (\S)/.exec(stat) ?? [];
+        // A pid the kernel gave to someone else since, or a zombie, is not one of ours running.
+        return state !== 'Z' && ['node', 'postgres', 'redis-server', 'haproxy'].includes(comm ?? '');
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
   });
 });

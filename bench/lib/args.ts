@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { openFilesHardLimit } from './proc.js';
 
 export const SCENARIOS = ['big-room', 'small-rooms', 'idle', 'history', 'reconnect'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -19,6 +20,8 @@ export interface Options {
   serverNodeArgs: string[];
   /** Run the servers with --cpu-prof (profiles in <out-dir>/profiles/<scenario>-<server>/). */
   serverProf: boolean;
+  /** `--cluster`: relaychat runs as a local cluster of this many nodes behind HAProxy; null = embedded. */
+  cluster: { nodes: number } | null;
   p99LimitMs: number;
   /** Connections opened concurrently during setup. */
   connectConcurrency: number;
@@ -66,7 +69,10 @@ export const USAGE = `npm run bench -- [flags]
   --no-baseline            skip the naive baseline server
   --out-dir DIR            where results go (default bench-results)
   --docs / --no-docs       write docs/performance.md and the chart (default: on for full runs, off for --quick)
-  --cluster                cluster mode (not available yet)
+  --cluster                relaychat as a local cluster instead of the embedded server: PostgreSQL, Redis, N nodes
+                           and HAProxy on loopback, a fresh one per scenario, clients through HAProxy (the baseline
+                           stays one process); results go to their own section of docs/performance.md
+  --nodes N                cluster nodes (default 2)
   --help
 `;
 
@@ -86,7 +92,6 @@ function int(name: string, v: string | undefined, min: number, max: number): num
 }
 
 export class UsageError extends Error {}
-export class ClusterUnavailable extends Error {}
 
 export function parseOptions(argv: string[]): Options | 'help' {
   let v;
@@ -118,6 +123,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
         docs: { type: 'boolean' },
         'no-docs': { type: 'boolean' },
         cluster: { type: 'boolean' },
+        nodes: { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -125,12 +131,6 @@ export function parseOptions(argv: string[]): Options | 'help' {
     throw new UsageError((err as Error).message);
   }
   if (v.help) return 'help';
-  if (v.cluster) {
-    throw new ClusterUnavailable(
-      'cluster mode not available yet: the bench drives only the embedded server (node dist/server/main.js), ' +
-        'not a cluster deployment (PostgreSQL + Redis). Run without --cluster to benchmark the embedded server.',
-    );
-  }
   const quick = !!v.quick;
   let scenarios: Scenario[] = [...SCENARIOS];
   if (v.scenario) {
@@ -153,7 +153,19 @@ export function parseOptions(argv: string[]): Options | 'help' {
       if (i <= 0) throw new Error(`--server-env wants KEY=VALUE, got "${kv}"`);
       serverEnv[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    const idleN = clients ?? (quick ? 200 : 10_000);
+    if (!v.cluster && v.nodes !== undefined) throw new Error('--nodes needs --cluster');
+    if (v.cluster && (v['server-prof'] || v['server-node-args'])) {
+      throw new Error('--server-prof and --server-node-args work on the embedded server only, not with --cluster');
+    }
+    const cluster = v.cluster ? { nodes: int('nodes', v.nodes, 1, 16) ?? 2 } : null;
+    // HAProxy holds two file descriptors per proxied connection and sizes itself from the file limit it inherits.
+    const proxyCap = cluster ? Math.floor((openFilesHardLimit() - 100) / 2) : Infinity;
+    if (clients !== undefined && clients > proxyCap) {
+      throw new Error(
+        `--clients ${clients}: HAProxy can hold ${proxyCap} connections with this file limit (ulimit -Hn)`,
+      );
+    }
+    const idleN = clients ?? (quick ? 200 : Math.min(10_000, Math.floor(proxyCap / 1000) * 1000));
     const stormN = clients ?? (quick ? 100 : 2000);
     return {
       quick,
@@ -166,6 +178,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       baseline: !v['no-baseline'],
       serverEnv,
       serverProf: !!v['server-prof'],
+      cluster,
       serverNodeArgs: (v['server-node-args'] ?? '').split(/\s+/).filter(Boolean),
       p99LimitMs: int('p99-limit', v['p99-limit'], 1, 600_000) ?? 250,
       connectConcurrency: 100,

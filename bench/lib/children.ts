@@ -12,7 +12,10 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Every child this process started; all of them are killed on exit, on SIGINT/SIGTERM and on a crash. */
 const live = new Set<ChildProcess>();
+/** Stops that need time (a cluster: nodes, HAProxy, Redis, PostgreSQL, in order); run before exiting early. */
+const stops = new Set<() => Promise<void>>();
 let cleanupInstalled = false;
+let exiting = false;
 
 function killAll(signal: NodeJS.Signals): void {
   for (const c of live) {
@@ -24,26 +27,43 @@ function killAll(signal: NodeJS.Signals): void {
   }
 }
 
+/** Registers a stop to run if the bench exits early; returns its removal (call it once stopped normally). */
+export function onEarlyExit(stop: () => Promise<void>): () => void {
+  stops.add(stop);
+  return () => stops.delete(stop);
+}
+
+/**
+ * Exits with `code` after killing every child and running the registered stops (bounded: 30 s). Errors while it
+ * runs are ignored; a second signal exits at once (the processes' exit hooks and parent-death signals remain).
+ */
+export async function shutdown(code: number): Promise<void> {
+  killAll('SIGKILL');
+  if (exiting) return;
+  exiting = true;
+  if (stops.size) process.stderr.write(`bench: stopping the cluster…\n`);
+  await Promise.race([Promise.allSettled([...stops].map((stop) => stop())), sleep(30_000)]);
+  process.exit(code);
+}
+
 export function installCleanup(): void {
   if (cleanupInstalled) return;
   cleanupInstalled = true;
   process.on('exit', () => killAll('SIGKILL'));
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
-      process.stderr.write(`\nbench: ${sig}, stopping ${live.size} child process(es)\n`);
-      killAll('SIGKILL');
-      process.exit(130);
+      process.stderr.write(`\nbench: ${sig}, stopping everything it started\n`);
+      if (exiting) process.exit(130);
+      void shutdown(130);
     });
   }
   process.on('uncaughtException', (err) => {
     process.stderr.write(`bench: uncaught ${err.stack ?? err}\n`);
-    killAll('SIGKILL');
-    process.exit(1);
+    void shutdown(1);
   });
   process.on('unhandledRejection', (err) => {
     process.stderr.write(`bench: unhandled rejection ${(err as Error)?.stack ?? err}\n`);
-    killAll('SIGKILL');
-    process.exit(1);
+    void shutdown(1);
   });
 }
 
@@ -62,13 +82,26 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** What a cluster deployment (`--cluster`) adds to a server handle. */
+export interface ClusterInfo {
+  nodes: number;
+  databaseUrl: string;
+  /** CPU seconds so far of PostgreSQL (the postmaster and its children), Redis and HAProxy. */
+  infraCpuSec(): Record<'postgres' | 'redis' | 'haproxy', number>;
+  /** Every process of the cluster now: the nodes, PostgreSQL (postmaster, then its children), Redis, HAProxy. */
+  pids(): Record<'nodes' | 'postgres' | 'redis' | 'haproxy', number[]>;
+}
+
 export interface ServerHandle {
   kind: ServerKind;
+  /** The server process (a cluster: its first node). */
   pid: number;
   baseUrl: string;
   wsUrl: string;
   logFile: string;
+  /** The server process (a cluster: the sum over its nodes). */
   sampler: ProcSampler;
+  cluster?: ClusterInfo;
   /** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Histogram, ms } from './histogram.js';
 import type { ClientPool, MergedReport } from './pool.js';
 import type { ServerHandle } from './children.js';
@@ -8,7 +9,8 @@ import { nowUs, type ServerKind } from './wire.js';
 /** One line of output: a rate step, a scenario measurement, or a scenario summary. */
 export interface Result {
   scenario: string;
-  server: ServerKind | 'both';
+  /** `relaychat-cluster`: relaychat deployed with `--cluster` (then `nodes` says how many). */
+  server: ServerKind | 'relaychat-cluster' | 'both';
   label: string;
   clients?: number;
   rooms?: number;
@@ -42,6 +44,9 @@ export interface Result {
   genElu?: number[];
   /** CPU used by every other process on the machine during the window (noise: should be near 0). */
   otherCores?: number;
+  /** Cluster: CPU seconds and cores of PostgreSQL (all its processes), Redis and HAProxy over the window. */
+  infraCpuSec?: Record<string, number>;
+  infraCores?: Record<string, number>;
   serverCloses?: Record<string, number>;
   reconnects?: number;
   drainTimedOut?: boolean;
@@ -63,9 +68,13 @@ export interface Window {
   cpu0: number;
   gen0: number;
   busy0: number;
+  infra0: Record<string, number> | undefined;
 }
 
-/** Starts a measurement window over the server process and this (generator) process. */
+/**
+ * Starts a measurement window over the server process (a cluster: its nodes, and apart its PostgreSQL, Redis and
+ * HAProxy) and this (generator) process.
+ */
 export function openWindow(server: ServerHandle): Window {
   return {
     server,
@@ -73,12 +82,20 @@ export function openWindow(server: ServerHandle): Window {
     cpu0: server.sampler.mark().cpuSec,
     gen0: selfCpuSec(),
     busy0: machineBusySec(),
+    infra0: server.cluster?.infraCpuSec(),
   };
 }
 
 export function closeWindow(w: Window): Pick<
   Result,
-  'serverCpuSec' | 'serverCores' | 'serverPeakRssMB' | 'genCpuSec' | 'genCores' | 'otherCores'
+  | 'serverCpuSec'
+  | 'serverCores'
+  | 'serverPeakRssMB'
+  | 'genCpuSec'
+  | 'genCores'
+  | 'otherCores'
+  | 'infraCpuSec'
+  | 'infraCores'
 > & {
   wallSec: number;
 } {
@@ -86,7 +103,11 @@ export function closeWindow(w: Window): Pick<
   const wallSec = (performance.now() - w.t0) / 1000;
   const serverCpuSec = r.cpuSec - w.cpu0;
   const genCpuSec = selfCpuSec() - w.gen0;
-  const otherSec = machineBusySec() - w.busy0 - serverCpuSec - genCpuSec;
+  const infra1 = w.server.cluster?.infraCpuSec();
+  const infraCpuSec: Record<string, number> = {};
+  for (const [k, v] of Object.entries(infra1 ?? {})) infraCpuSec[k] = v - (w.infra0?.[k] ?? NaN);
+  const infraSec = Object.values(infraCpuSec).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  const otherSec = machineBusySec() - w.busy0 - serverCpuSec - genCpuSec - infraSec;
   return {
     wallSec: round(wallSec),
     serverCpuSec: round(serverCpuSec),
@@ -95,8 +116,17 @@ export function closeWindow(w: Window): Pick<
     genCpuSec: round(genCpuSec),
     genCores: round(genCpuSec / wallSec),
     otherCores: round(Math.max(0, otherSec) / wallSec),
+    ...(infra1
+      ? {
+          infraCpuSec: mapValues(infraCpuSec, (v) => round(v)),
+          infraCores: mapValues(infraCpuSec, (v) => round(v / wallSec)),
+        }
+      : {}),
   };
 }
+
+const mapValues = (o: Record<string, number>, fn: (v: number) => number) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fn(v)]));
 
 export function latencyFields(rep: { e2e: Histogram; ack: Histogram }, acks: boolean) {
   return {
@@ -231,7 +261,8 @@ export async function rateStep(p: StepSpec): Promise<Result> {
 /**
  * Which side ran out first in a saturation search, judged at the step that ended it (the confirmed failure at
  * the highest offered rate, else the highest offered rate): the server process at ≥ 0.9 cores, or a client
- * worker at ≥ 0.9 event-loop utilisation.
+ * worker at ≥ 0.9 event-loop utilisation. A cluster's processes (nodes, PostgreSQL, Redis, HAProxy) share the
+ * machine with the generator, so for a cluster "server" means the machine's cores were ≥ 90 % busy.
  */
 export function limitedBy(steps: Result[], passed: (r: Result) => boolean): { step: Result; who: string } | null {
   if (steps.length === 0) return null;
@@ -241,7 +272,11 @@ export function limitedBy(steps: Result[], passed: (r: Result) => boolean): { st
       undefined,
     );
   const step = highest(steps.filter((r) => !passed(r) && !String(r.label).includes('refine'))) ?? highest(steps)!;
-  const srv = step.serverCores ?? 0;
+  const busy = (xs: (number | undefined)[]) => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
+  const srv = step.infraCores
+    ? busy([step.serverCores, step.genCores, step.otherCores, ...Object.values(step.infraCores)]) /
+      availableParallelism()
+    : (step.serverCores ?? 0);
   const gen = Math.max(0, ...(step.genElu ?? [0]));
   const who = srv >= 0.9 && gen >= 0.9 ? 'both' : srv >= 0.9 ? 'server' : gen >= 0.9 ? 'generator' : 'neither';
   return { step, who };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Linux clock ticks per second for /proc/<pid>/stat utime/stime (USER_HZ is 100 on every Linux ABI in use). */
 const CLK_TCK = 100;
@@ -13,13 +13,23 @@ export interface ProcReading {
   hwmBytes: number;
 }
 
-/** Reads CPU and memory of a process from /proc/<pid>/stat and /proc/<pid>/status. Null once it is gone. */
-export function readProc(pid: number): ProcReading | null {
+/** The fields of /proc/<pid>/stat after comm: [0] is field 3 (state). Null once the process is gone. */
+function statFields(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm (field 2) may contain spaces and parentheses: split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime is field 14, stime field 15.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** Reads CPU and memory of a process from /proc/<pid>/stat and /proc/<pid>/status. Null once it is gone. */
+export function readProc(pid: number): ProcReading | null {
+  try {
+    const fields = statFields(pid);
+    if (!fields) return null;
+    // utime is field 14, stime field 15.
     const cpuSec = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => {
@@ -32,28 +42,45 @@ export function readProc(pid: number): ProcReading | null {
   }
 }
 
+/** The sum of `readProc` over several processes (a cluster's nodes); null once any of them is gone. */
+function readAll(pids: number[]): ProcReading | null {
+  let sum: ProcReading | null = null;
+  for (const pid of pids) {
+    const r = readProc(pid);
+    if (!r) return null;
+    sum = sum
+      ? {
+          at: r.at,
+          cpuSec: sum.cpuSec + r.cpuSec,
+          rssBytes: sum.rssBytes + r.rssBytes,
+          hwmBytes: sum.hwmBytes + r.hwmBytes,
+        }
+      : r;
+  }
+  return sum;
+}
+
 /**
- * Samples a process every `everyMs` (100–250 ms) and keeps what the report needs: the latest reading and the
- * peak RSS seen in the current window. Windows are opened with `mark()`; readings at window edges are taken on
- * the spot so CPU deltas do not depend on sampling phase.
+ * Samples a process (or the sum of several: a cluster's nodes) every `everyMs` (100–250 ms) and keeps what the
+ * report needs: the latest reading and the peak RSS seen in the current window. Windows are opened with `mark()`;
+ * readings at window edges are taken on the spot so CPU deltas do not depend on sampling phase.
  */
 export class ProcSampler {
   private timer: NodeJS.Timeout;
   last: ProcReading | null;
   private windowPeak = 0;
   private readonly rssLog: { at: number; rss: number }[] = [];
+  private readonly pids: number[];
 
-  constructor(
-    readonly pid: number,
-    everyMs = 200,
-  ) {
-    this.last = readProc(pid);
+  constructor(pid: number | number[], everyMs = 200) {
+    this.pids = typeof pid === 'number' ? [pid] : pid;
+    this.last = readAll(this.pids);
     this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
   }
 
   private sample(): ProcReading | null {
-    const r = readProc(this.pid);
+    const r = readAll(this.pids);
     if (r) {
       this.last = r;
       if (r.rssBytes > this.windowPeak) this.windowPeak = r.rssBytes;
@@ -66,7 +93,7 @@ export class ProcSampler {
   /** Reads now and starts a new peak window. */
   mark(): ProcReading {
     const r = this.sample() ?? this.last;
-    if (!r) throw new Error(`process ${this.pid} is gone`);
+    if (!r) throw new Error(`process ${this.pids.join(', ')} is gone`);
     this.windowPeak = r.rssBytes;
     return r;
   }
@@ -74,7 +101,7 @@ export class ProcSampler {
   /** Reads now; returns the reading and the peak RSS since the last mark(). */
   read(): ProcReading & { windowPeakBytes: number } {
     const r = this.sample() ?? this.last;
-    if (!r) throw new Error(`process ${this.pid} is gone`);
+    if (!r) throw new Error(`process ${this.pids.join(', ')} is gone`);
     return { ...r, windowPeakBytes: Math.max(this.windowPeak, r.rssBytes) };
   }
 
@@ -89,6 +116,39 @@ export class ProcSampler {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+}
+
+/** The live children of a process (every /proc/<pid>/stat whose ppid, field 4, is `pid`). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (/^\d+$/.test(entry) && Number(statFields(entry)?.[1]) === pid) out.push(Number(entry));
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of a process and its children, reaped ones included: its utime + stime + cutime + cstime plus the
+ * same of each live child (for PostgreSQL: the postmaster, its backends and its workers). Null once it is gone.
+ */
+export function treeCpuSec(pid: number): number | null {
+  // utime, stime, cutime, cstime are fields 14–17.
+  const total = (f: string[] | null) =>
+    f ? (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK : 0;
+  const own = statFields(pid);
+  if (!own) return null;
+  return childPids(pid).reduce((sec, child) => sec + total(statFields(child)), total(own));
+}
+
+/** This process's hard limit on open files (its children inherit it), from /proc/self/limits; Infinity if unknown. */
+export function openFilesHardLimit(): number {
+  try {
+    const m = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const n = Number(m?.[1]);
+    return Number.isFinite(n) && n > 0 ? n : Infinity;
+  } catch {
+    return Infinity;
   }
 }
 

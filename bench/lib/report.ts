@@ -27,6 +27,13 @@ function table(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+/** Cluster runs: one more column, the CPU of PostgreSQL, Redis and HAProxy (cores), after the server's. */
+const infraHead = (rs: Result[]) => (rs.some((r) => r.infraCores) ? ['PostgreSQL / Redis / HAProxy cores'] : []);
+const infraCell = (rs: Result[], r: Result) =>
+  infraHead(rs).length
+    ? [r.infraCores ? ['postgres', 'redis', 'haproxy'].map((k) => f(r.infraCores?.[k])).join(' / ') : dash]
+    : [];
+
 const isStep = (r: Result) => (r.scenario === 'big-room' || r.scenario === 'small-rooms') && r.label !== 'summary';
 
 /** Rate steps (big-room, small-rooms) and the idle delivery checks: the full delivery table. */
@@ -51,6 +58,7 @@ export function deliveryTable(results: Result[]): string {
       r.server === 'baseline' ? 'n/a' : `${f(r.ackP50Ms)} / ${f(r.ackP99Ms)}`,
       `${f(r.serverCpuSec)} (${f(r.serverCores)})`,
       f(r.serverPeakRssMB),
+      ...infraCell(results, r),
       `${f(r.genCores)} (elu ${(r.genElu ?? []).map((x) => x.toFixed(2)).join(',') || dash})`,
       f(r.otherCores),
       [
@@ -80,6 +88,7 @@ export function deliveryTable(results: Result[]): string {
       'ack ms p50 / p99',
       'server CPU s (cores)',
       'server peak RSS MB',
+      ...infraHead(results),
       'generator cores (worker ELU)',
       'other processes cores',
       'notes',
@@ -94,7 +103,7 @@ export function idleTable(results: Result[]): string {
     .map((r) => [
       r.server,
       f(r.clients),
-      r.server === 'relaychat' ? `${f(r.users)} × ${f(r.connectionsPerUser)}` : 'n/a',
+      r.server === 'baseline' ? 'n/a' : `${f(r.users)} × ${f(r.connectionsPerUser)}`,
       f(r.rssBeforeMB),
       f(r.rssAfterMB),
       f(r.memPerConnKB),
@@ -129,6 +138,7 @@ export function historyTable(results: Result[]): string {
       f(r.requestsPerSec),
       `${f(r.p50Ms)} / ${f(r.p95Ms)} / ${f(r.p99Ms)} / ${f(r.maxMs)}`,
       `${f(r.serverCpuSec)} (${f(r.serverCores)})`,
+      ...infraCell(results, r),
       f(r.genCores),
       f(r.otherCores),
       `${f(r.seedSec)} s, ${f(r.dbMB)} MB`,
@@ -142,6 +152,7 @@ export function historyTable(results: Result[]): string {
       'req/s',
       'latency ms p50 / p95 / p99 / max',
       'server CPU s (cores)',
+      ...infraHead(results),
       'generator cores',
       'other processes cores',
       'seed time, db size',
@@ -167,6 +178,7 @@ export function reconnectTable(results: Result[]): string {
       `${f(r.e2eP50Ms)} / ${f(r.e2eP99Ms)} / ${f(r.e2eMaxMs)}`,
       `${f(r.serverCpuSec)} (${f(r.serverCores)})`,
       f(r.serverPeakRssMB),
+      ...infraCell(results, r),
       f(r.otherCores),
       f(r.presenceMB),
     ]);
@@ -185,6 +197,7 @@ export function reconnectTable(results: Result[]): string {
       'e2e ms p50 / p99 / max',
       'server CPU s (cores)',
       'server peak RSS MB',
+      ...infraHead(results),
       'other processes cores',
       'presence MB received',
     ],
@@ -192,8 +205,8 @@ export function reconnectTable(results: Result[]): string {
   );
 }
 
-/** The headline figures against the issue's targets. */
-export function summaryTable(results: Result[]): string {
+/** The headline figures against the issue's targets; `ours` names relaychat's column. */
+export function summaryTable(results: Result[], ours = 'relaychat'): string {
   const rows: string[][] = [];
   const sum = (scenario: string) => results.find((r) => r.scenario === scenario && r.label === 'summary');
   const met = (ok: boolean | null) => (ok === null ? dash : ok ? 'yes' : 'no');
@@ -257,13 +270,13 @@ export function summaryTable(results: Result[]): string {
       met(ok),
     ]);
   }
-  return table(['measure', 'relaychat', 'baseline', 'ratio', 'target', 'met'], rows);
+  return table(['measure', ours, 'baseline', 'ratio', 'target', 'met'], rows);
 }
 
-export function allTables(results: Result[]): string {
+export function allTables(results: Result[], ours = 'relaychat'): string {
   const parts: string[] = [];
   const has = (s: string) => results.some((r) => r.scenario === s);
-  parts.push('### Against the targets\n\n' + summaryTable(results));
+  parts.push('### Against the targets\n\n' + summaryTable(results, ours));
   if (has('big-room') || has('small-rooms') || has('idle')) {
     parts.push('### Delivery (rate steps and checks)\n\n' + deliveryTable(results));
   }
@@ -285,7 +298,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
  * p50 and p99 end-to-end latency (log scale) against measured deliveries/s, for relaychat and the baseline,
  * one point per rate step of the big-room scenario. Hand-written SVG, no chart library.
  */
-export function bigRoomChart(results: Result[], limitMs: number, subtitle: string): string {
+export function bigRoomChart(results: Result[], limitMs: number, subtitle: string, ours = 'relaychat'): string {
   const steps = results
     .filter((r) => r.scenario === 'big-room' && r.label !== 'summary' && r.e2eP99Ms != null)
     .sort((a, b) => (a.offeredRate ?? 0) - (b.offeredRate ?? 0));
@@ -343,8 +356,8 @@ export function bigRoomChart(results: Result[], limitMs: number, subtitle: strin
   );
   o.push(`<text x="${m.l + 6}" y="${Y(limitMs) - 5}" fill="#c00">p99 limit ${limitMs} ms</text>`);
   const series: { server: string; key: 'e2eP99Ms' | 'e2eP50Ms'; color: string; dash: string; name: string }[] = [
-    { server: 'relaychat', key: 'e2eP99Ms', color: '#1f5fbf', dash: '', name: 'relaychat p99' },
-    { server: 'relaychat', key: 'e2eP50Ms', color: '#1f5fbf', dash: '5 4', name: 'relaychat p50' },
+    { server: ours, key: 'e2eP99Ms', color: '#1f5fbf', dash: '', name: `${ours} p99` },
+    { server: ours, key: 'e2eP50Ms', color: '#1f5fbf', dash: '5 4', name: `${ours} p50` },
     { server: 'baseline', key: 'e2eP99Ms', color: '#d9822b', dash: '', name: 'baseline p99' },
     { server: 'baseline', key: 'e2eP50Ms', color: '#d9822b', dash: '5 4', name: 'baseline p50' },
   ];
@@ -421,16 +434,41 @@ export function machine(): Machine {
   };
 }
 
-export const BEGIN = '<!-- bench:begin — generated by `npm run bench`; edits between these markers are overwritten -->';
-export const END = '<!-- bench:end -->';
+/**
+ * The generated sections of docs/performance.md: the embedded run's, then the cluster run's (`--cluster`). A
+ * section is found by the start of its begin marker (`open`), so the marker's wording may change.
+ */
+const MARKERS = {
+  embedded: {
+    open: '<!-- bench:begin',
+    begin: '<!-- bench:begin — generated by `npm run bench`; edits between these markers are overwritten -->',
+    end: '<!-- bench:end -->',
+  },
+  cluster: {
+    open: '<!-- bench:cluster:begin',
+    begin:
+      '<!-- bench:cluster:begin — generated by `npm run bench -- --cluster`; edits between these markers are overwritten -->',
+    end: '<!-- bench:cluster:end -->',
+  },
+};
 
-/** Puts `block` between the bench markers of an existing docs page, keeping everything else as it is. */
-export function mergeDocs(existing: string | null, block: string): string {
-  const wrapped = `${BEGIN}\n\n${block.trim()}\n\n${END}`;
+/**
+ * Puts `block` between the markers of its section (`which`) of an existing docs page, keeping everything else as
+ * it is. Without markers yet, the embedded section goes right after the page title, the cluster section right
+ * after the embedded one (or the title).
+ */
+export function mergeDocs(existing: string | null, block: string, which: 'embedded' | 'cluster' = 'embedded'): string {
+  const { open, begin, end } = MARKERS[which];
+  const wrapped = `${begin}\n\n${block.trim()}\n\n${end}`;
   if (existing === null || existing.trim() === '') return `# Performance\n\n${wrapped}\n`;
-  const b = existing.indexOf('<!-- bench:begin');
-  const e = existing.indexOf(END);
-  if (b >= 0 && e > b) return existing.slice(0, b) + wrapped + existing.slice(e + END.length);
+  const b = existing.indexOf(open);
+  const e = existing.indexOf(end);
+  if (b >= 0 && e > b) return existing.slice(0, b) + wrapped + existing.slice(e + end.length);
+  const after = which === 'cluster' ? existing.indexOf(MARKERS.embedded.end) : -1;
+  if (after >= 0) {
+    const at = after + MARKERS.embedded.end.length;
+    return `${existing.slice(0, at)}\n\n${wrapped}\n${existing.slice(at)}`;
+  }
   // No markers yet: our sections go right after the page title; the rest of the page follows unchanged.
   const lines = existing.split('\n');
   const h1 = lines.findIndex((l) => /^# /.test(l));

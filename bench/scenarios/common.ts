@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from '../lib/args.js';
 import { sleep, startBaseline, startRelay, type ServerHandle } from '../lib/children.js';
-import { membersPerRoom, rateStep, type Result, type StepSpec } from '../lib/measure.js';
+import { startRelayCluster } from '../lib/cluster.js';
+import { membersPerRoom, rateStep, round, type Result, type StepSpec } from '../lib/measure.js';
 import { ClientPool } from '../lib/pool.js';
 import type { ClientSpec, ServerKind } from '../lib/wire.js';
 
@@ -21,15 +22,17 @@ export interface Ctx {
 
 /**
  * Runs `fn` against a relaychat server on a fresh temp DATA_DIR (or on `dataDir`, which the caller owns and
- * removes); always stops the server, and removes the temp dir it made.
+ * removes); always stops the server, and removes the temp dir it made. With `--cluster`, against a fresh
+ * cluster instead (`ownDataDir` does not apply).
  */
 export async function withRelay<T>(
   ctx: Ctx,
   name: string,
   env: Record<string, string>,
-  fn: (s: ServerHandle, dataDir: string) => Promise<T>,
+  fn: (s: ServerHandle) => Promise<T>,
   ownDataDir?: string,
 ): Promise<T> {
+  if (ctx.opts.cluster) return withCluster(ctx, ctx.opts.cluster.nodes, name, env, fn);
   const dataDir = ownDataDir ?? mkdtempSync(join(ctx.tmpRoot, `${name}-`));
   const server = await startRelay({
     dataDir,
@@ -40,10 +43,44 @@ export async function withRelay<T>(
   });
   ctx.log(`  relaychat pid ${server.pid} on ${server.baseUrl} (DATA_DIR ${dataDir})`);
   try {
-    return await fn(server, dataDir);
+    return await fn(server);
   } finally {
     await server.stop(5000);
     if (!ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `withRelay` on a fresh cluster; records its processes and start/stop times as a `cluster` line. */
+async function withCluster<T>(
+  ctx: Ctx,
+  nodes: number,
+  name: string,
+  env: Record<string, string>,
+  fn: (s: ServerHandle) => Promise<T>,
+): Promise<T> {
+  let t0 = performance.now();
+  const server = await startRelayCluster({ nodes, extra: { ...env, ...ctx.opts.serverEnv }, name, logDir: ctx.logDir });
+  const startSec = round((performance.now() - t0) / 1000, 1);
+  const pids = server.cluster.pids();
+  ctx.log(
+    `  relaychat cluster on ${server.baseUrl} (HAProxy pid ${pids.haproxy}), started in ${startSec} s: ` +
+      `nodes ${pids.nodes.join(', ')}, PostgreSQL ${pids.postgres[0]}, Redis ${pids.redis}`,
+  );
+  try {
+    return await fn(server);
+  } finally {
+    const seen = server.cluster.pids();
+    t0 = performance.now();
+    await server.stop();
+    ctx.emit({
+      scenario: 'cluster',
+      server: 'relaychat-cluster',
+      label: name,
+      nodes,
+      startSec,
+      stopSec: round((performance.now() - t0) / 1000, 1),
+      pids: seen,
+    });
   }
 }
 

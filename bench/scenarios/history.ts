@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { ServerHandle } from '../lib/children.js';
 import { Histogram, ms } from '../lib/histogram.js';
 import { closeWindow, MB, openWindow, round, type Result } from '../lib/measure.js';
 import { api, registerUsers } from '../lib/setup.js';
@@ -16,80 +18,129 @@ import { withRelay, type Ctx } from './common.js';
  * seq last_seq+1 … last_seq+rows, type 'message', ids `e_h<seq base36>`, no clientMsgId, and
  * `rooms.last_seq` / `last_event_at` updated in the same transaction so the room's sequence stays consistent.
  * The measured server is then started on that file.
+ *
+ * With `--cluster` the reader and the room are created through the running cluster, the rows go into its
+ * PostgreSQL (`seedPostgres`), and the same cluster is measured: a node reads history from PostgreSQL on every
+ * request and keeps none of it, so nothing needs a restart.
  */
 export async function history(ctx: Ctx): Promise<Result[]> {
   const o = ctx.opts.history;
   ctx.log(`history: latest 50 of ${o.rows.toLocaleString('en-US')} stored messages`);
+  if (ctx.opts.cluster) {
+    return withRelay(ctx, 'history', {}, async (server) => {
+      const reader = await createReader(server);
+      const seeded = await seedPostgres(server.cluster!.databaseUrl, reader, o.rows, ctx.opts.bodyBytes);
+      ctx.log(`  seeded ${o.rows} rows in ${seeded.sec} s (database ${seeded.dbMB} MB)`);
+      return measure(ctx, server, reader, seeded);
+    });
+  }
   const dataDir = mkdtempSync(join(ctx.tmpRoot, 'history-'));
   try {
-    const { token, roomId, userId } = await withRelay(
-      ctx,
-      'history-setup',
-      {},
-      async (server) => {
-        const [u] = await registerUsers(server.baseUrl, 1, 'hist');
-        const r = await api<{ room: { id: string } }>(
-          server.baseUrl,
-          'POST',
-          '/api/v1/rooms',
-          { name: 'history' },
-          u!.token,
-        );
-        return { token: u!.token, roomId: r.room.id, userId: u!.id };
-      },
-      dataDir,
-    );
-    const seeded = seed(join(dataDir, 'chat.db'), roomId, userId, o.rows, ctx.opts.bodyBytes);
+    const reader = await withRelay(ctx, 'history-setup', {}, createReader, dataDir);
+    const seeded = seed(join(dataDir, 'chat.db'), reader.roomId, reader.userId, o.rows, ctx.opts.bodyBytes);
     ctx.log(`  seeded ${o.rows} rows in ${seeded.sec} s (db ${seeded.dbMB} MB)`);
-    return await withRelay(
-      ctx,
-      'history',
-      {},
-      async (server) => {
-        const out: Result[] = [];
-        const path = `/api/v1/rooms/${roomId}/messages?limit=50`;
-        // Correctness once: the newest 50, ascending, ending at the room's last seq.
-        const first = await api<{ messages: { seq: number }[] }>(server.baseUrl, 'GET', path, undefined, token);
-        const seqs = first.messages.map((m) => m.seq);
-        const ok =
-          seqs.length === 50 && seqs[49] === seeded.lastSeq && seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
-        if (!ok) throw new Error(`history returned unexpected seqs: ${seqs.slice(0, 3)}…${seqs.slice(-3)}`);
-        for (const c of o.concurrency) {
-          const r = await load(server.baseUrl, path, token, c, 200, o.sec * 1000, server);
-          const res: Result = {
-            scenario: 'history',
-            server: 'relaychat',
-            label: `limit=50, concurrency ${c}`,
-            storedMessages: o.rows,
-            concurrency: c,
-            requests: r.n,
-            errors: r.errors,
-            requestsPerSec: Math.round(r.n / r.sec),
-            p50Ms: ms(r.h.percentile(50)),
-            p95Ms: ms(r.h.percentile(95)),
-            p99Ms: ms(r.h.percentile(99)),
-            maxMs: ms(r.h.max),
-            ...r.win,
-            seedSec: seeded.sec,
-            dbMB: seeded.dbMB,
-            target: c === 1 ? 'p99 < 10 ms' : 'none (load)',
-            lost: 0,
-            duplicated: 0,
-          };
-          out.push(res);
-          ctx.emit(res);
-          ctx.log(`  concurrency ${c}: ${res.requestsPerSec} req/s, p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms`);
-        }
-        return out;
-      },
-      dataDir,
-    );
+    return await withRelay(ctx, 'history', {}, (server) => measure(ctx, server, reader, seeded), dataDir);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-function seed(file: string, roomId: string, senderId: string, rows: number, bodyBytes: number) {
+interface Reader {
+  token: string;
+  roomId: string;
+  userId: string;
+}
+
+interface Seeded {
+  lastSeq: number;
+  sec: number;
+  dbMB: number;
+}
+
+/** Registers the reader, who creates the room. */
+async function createReader(server: ServerHandle): Promise<Reader> {
+  const [u] = await registerUsers(server.baseUrl, 1, 'hist');
+  const r = await api<{ room: { id: string } }>(server.baseUrl, 'POST', '/api/v1/rooms', { name: 'history' }, u!.token);
+  return { token: u!.token, roomId: r.room.id, userId: u!.id };
+}
+
+async function measure(ctx: Ctx, server: ServerHandle, reader: Reader, seeded: Seeded): Promise<Result[]> {
+  const o = ctx.opts.history;
+  const out: Result[] = [];
+  const path = `/api/v1/rooms/${reader.roomId}/messages?limit=50`;
+  // Correctness once: the newest 50, ascending, ending at the room's last seq.
+  const first = await api<{ messages: { seq: number }[] }>(server.baseUrl, 'GET', path, undefined, reader.token);
+  const seqs = first.messages.map((m) => m.seq);
+  const ok =
+    seqs.length === 50 && seqs[49] === seeded.lastSeq && seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1);
+  if (!ok) throw new Error(`history returned unexpected seqs: ${seqs.slice(0, 3)}…${seqs.slice(-3)}`);
+  for (const c of o.concurrency) {
+    const r = await load(server.baseUrl, path, reader.token, c, 200, o.sec * 1000, server);
+    const res: Result = {
+      scenario: 'history',
+      server: 'relaychat',
+      label: `limit=50, concurrency ${c}`,
+      storedMessages: o.rows,
+      concurrency: c,
+      requests: r.n,
+      errors: r.errors,
+      requestsPerSec: Math.round(r.n / r.sec),
+      p50Ms: ms(r.h.percentile(50)),
+      p95Ms: ms(r.h.percentile(95)),
+      p99Ms: ms(r.h.percentile(99)),
+      maxMs: ms(r.h.max),
+      ...r.win,
+      seedSec: seeded.sec,
+      dbMB: seeded.dbMB,
+      target: c === 1 ? 'p99 < 10 ms' : 'none (load)',
+      lost: 0,
+      duplicated: 0,
+    };
+    out.push(res);
+    ctx.emit(res);
+    ctx.log(`  concurrency ${c}: ${res.requestsPerSec} req/s, p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms`);
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL, in ONE statement: the UPDATE takes the room row's lock and advances `last_seq` by `rows` (as PgStore
+ * does for a batch), and the INSERT writes seqs old last_seq+1 … +rows from generate_series, with ids
+ * `e_h<seq hex>`, no clientMsgId. Then VACUUM ANALYZE, so that autovacuum, woken by a million new rows, does not run
+ * during the measurement instead.
+ */
+async function seedPostgres(url: string, reader: Reader, rows: number, bodyBytes: number): Promise<Seeded> {
+  const t0 = performance.now();
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const ins = await db.query(
+      `WITH bump AS (
+         UPDATE rooms SET last_seq = last_seq + $3, last_event_at = GREATEST(last_event_at, $5)
+         WHERE id = $1 RETURNING last_seq - $3 AS start)
+       INSERT INTO events (room_id, seq, id, type, sender_id, body, created_at)
+       SELECT $1, start + i, 'e_h' || to_hex(start + i), 'message', $2,
+              'history message ' || (start + i) || ' ' || $4, $5 - $3 + i
+       FROM bump, generate_series(1, $3::bigint) AS i`,
+      [reader.roomId, reader.userId, rows, 'x'.repeat(bodyBytes), Date.now()],
+    );
+    if (ins.rowCount !== rows) throw new Error(`seeded ${ins.rowCount} rows instead of ${rows}`);
+    await db.query('VACUUM ANALYZE events');
+    const r = await db.query<{ last_seq: string; bytes: string }>(
+      'SELECT last_seq, pg_database_size(current_database()) AS bytes FROM rooms WHERE id = $1',
+      [reader.roomId],
+    );
+    return {
+      lastSeq: Number(r.rows[0]!.last_seq),
+      sec: round((performance.now() - t0) / 1000, 1),
+      dbMB: MB(Number(r.rows[0]!.bytes)),
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+function seed(file: string, roomId: string, senderId: string, rows: number, bodyBytes: number): Seeded {
   const t0 = performance.now();
   const db = new Database(file);
   try {
@@ -131,7 +182,7 @@ async function load(
   concurrency: number,
   warmup: number,
   durationMs: number,
-  server: Parameters<typeof openWindow>[0],
+  server: ServerHandle,
 ) {
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });

@@ -20,6 +20,11 @@ export interface ClusterOptions {
   port?: number;
   /** Progress lines (the script prints them; tests stay quiet). */
   log?: (line: string) => void;
+  /**
+   * Compile dist/server first when it is older than src/ (default). The bench passes false: it measures the
+   * build it was given, like its embedded mode.
+   */
+  build?: boolean;
 }
 
 export interface Cluster {
@@ -41,7 +46,7 @@ export interface Cluster {
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const log = opts.log ?? (() => {});
   const count = opts.nodes ?? 3;
-  await ensureBuilt(log);
+  if (opts.build !== false) await ensureBuilt(log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relaychat-cluster-'));
   let pg: PgTestServer | undefined;
   let redis: RedisTestServer | undefined;

@@ -45,6 +45,8 @@ export interface HaproxyProcess {
   readonly statsUrl: string;
   readonly configFile: string;
   readonly running: boolean;
+  /** The haproxy process while it runs. */
+  readonly pid: number | undefined;
   /** The state HAProxy gives each server right now (`UP`, `DOWN`, `UP 1/2`, …), from its stats CSV. */
   serverStates(): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -133,6 +135,9 @@ export async function startHaproxy(opts: {
     configFile,
     get running() {
       return isRunning(proc);
+    },
+    get pid() {
+      return isRunning(proc) ? proc.pid : undefined;
     },
     async serverStates() {
       const res = await fetch(`http://${LOOPBACK}:${statsPort}/;csv`, { signal: AbortSignal.timeout(2000) });

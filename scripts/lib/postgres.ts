@@ -43,6 +43,8 @@ export interface PgTestServer {
   readonly logFile: string;
   /** Whether the postmaster is running (as far as this harness knows). */
   readonly running: boolean;
+  /** The postmaster's pid while it runs (its backends and workers are its children). */
+  readonly pid: number | undefined;
   /** Connection string for `database` on this server. */
   url(database?: string): string;
   /** Creates a fresh, empty database named `t_<random>` (or from `template`). */
@@ -329,6 +331,9 @@ export async function startPostgres(opts: { maxConnections?: number } = {}): Pro
     get running() {
       const proc = child as ChildProcess | null;
       return !!proc && proc.exitCode === null && proc.signalCode === null;
+    },
+    get pid() {
+      return server.running ? (child as ChildProcess | null)?.pid : undefined;
     },
     url,
     async createDatabase({ template, prefix = 't' } = {}) {

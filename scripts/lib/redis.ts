@@ -22,6 +22,8 @@ export interface RedisTestServer {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
   readonly running: boolean;
+  /** The redis-server process while it runs. */
+  readonly pid?: number | undefined;
   /** Stops the server: SIGTERM, then SIGKILL after `timeoutMs`. No-op when stopped. */
   stop(opts?: { timeoutMs?: number }): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted) and waits until it answers PING. */
@@ -64,6 +66,10 @@ export class RedisServer implements RedisTestServer {
 
   get running(): boolean {
     return this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   logTail(): string {
