@@ -107,7 +107,7 @@ export const SETTINGS = {
   busyUtilizationPercent: {
     env: 'BUSY_UTILIZATION_PERCENT',
     schema: int(1, 100),
-    default: 80,
+    default: 90,
     doc: 'Event-loop utilisation (%) above which the node counts as busy (idle again below half of it).',
   },
   maxConnectionsPerUser: {
