@@ -12,6 +12,8 @@ import type { MemberRecord } from './store.js';
 
 /** Sending and reading messages, and server-wide announcements. */
 export class MessageService {
+  /** Messages stored (duplicates not counted), for metrics. */
+  readonly stats = { stored: 0 };
   /** Repeated-message and mention limits: per node (a flood spread over nodes is caught by the rate limit). */
   private readonly flood: FloodGuard;
 
@@ -95,6 +97,7 @@ export class MessageService {
       body: verdict.text,
     });
     const stored = appended.then(async (result) => {
+      if (!result.duplicate) this.stats.stored++;
       if (verdict.flagged.length > 0 && !result.duplicate) {
         // Flagged words pass, and land in the moderation queue as a report by the server itself.
         await this.ctx.store.createReport({

@@ -23,6 +23,7 @@ import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
+import { createMetrics } from './metrics.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { roomRoutes } from './http/routes/rooms.js';
@@ -194,7 +195,10 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   ports.wire({ hub, notifier, store: ctx.store });
   const gateway = new Gateway(config, services, hub, notifier, log);
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
-  systemRoutes(app, services, gateway, readiness);
+  const metrics = config.metricsToken
+    ? { registry: createMetrics({ gateway, hub, messages: services.messages }), token: config.metricsToken }
+    : null;
+  systemRoutes(app, services, gateway, readiness, metrics);
   webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 

@@ -51,6 +51,12 @@ export const SETTINGS = {
     default: 31536000,
     doc: '`Strict-Transport-Security` max-age (seconds) on HTTPS responses: served over TLS, or `X-Forwarded-Proto: https` from a trusted proxy. 0 = none.',
   },
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    schema: z.string().refine((v) => v === '' || v.length >= 16, 'at least 16 characters'),
+    default: '',
+    doc: 'Serves Prometheus metrics at `GET /metrics` to `Authorization: Bearer <this token>` (16+ characters); empty = no metrics endpoint.',
+  },
   allowedOrigins: {
     env: 'ALLOWED_ORIGINS',
     schema: z

@@ -34,6 +34,8 @@ export class Hub {
   private readonly onRoom = (m: BusMessage) => this.handleRoomMessage(m);
   private readonly onUser = (m: BusMessage) => this.handleUserMessage(m);
   private readonly onAll = (m: BusMessage) => this.handleAllMessage(m);
+  /** Room events written to connections (one per event per recipient), for metrics. */
+  readonly stats = { deliveries: 0 };
 
   constructor(private readonly opts: HubOptions) {
     opts.bus.subscribe(topics.all, this.onAll);
@@ -184,6 +186,7 @@ export class Hub {
   /** Sends `event` to `conn` as the next in sequence, with the side effects some events carry. */
   private deliver(conn: Connection, cursor: RoomCursor, event: RoomEvent, frame: string): void {
     cursor.seq = event.seq;
+    this.stats.deliveries++;
     conn.sendRaw(frame);
     if (event.type === 'member.left' && event.data?.userId === conn.userId && event.seq > cursor.joinedSeq) {
       const reason = event.data.reason;
@@ -299,6 +302,7 @@ export class Hub {
       } else if (simple && cursor.seq === first - 1) {
         batch ??= this.encoder.encode(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`);
         cursor.seq = last;
+        this.stats.deliveries += events.length;
         conn.sendRaw(batch);
       } else {
         for (let i = 0; i < events.length && conn.rooms.get(roomId) === cursor; i++) {

@@ -1,4 +1,7 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { ChatError } from '../../../core/chat-error.js';
 import type { Services } from '../../services.js';
 import type { Gateway } from '../../ws/gateway.js';
 import { PROTOCOL_VERSION } from '../../../protocol/version.js';
@@ -10,7 +13,20 @@ export interface Readiness {
   nodeId: string;
 }
 
-export function systemRoutes(app: FastifyInstance, s: Services, gateway: Gateway, readiness: Readiness): void {
+/** `Authorization: Bearer <token>`, compared in constant time (hashes first, so lengths do not leak either). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
+export function systemRoutes(
+  app: FastifyInstance,
+  s: Services,
+  gateway: Gateway,
+  readiness: Readiness,
+  metrics: { registry: Registry; token: string } | null,
+): void {
   // Probed every second or so by load balancers and orchestrators: logged only when something is wrong.
   const quiet = { logLevel: 'warn' } as const;
 
@@ -29,6 +45,16 @@ export function systemRoutes(app: FastifyInstance, s: Services, gateway: Gateway
     } catch (err) {
       return unavailable((err as Error).message);
     }
+  });
+
+  /** Prometheus scrape target, per node (scrape each node, not the load balancer). Off unless METRICS_TOKEN is set. */
+  app.get('/metrics', quiet, async (req, reply) => {
+    if (!metrics) throw new ChatError('not_found', { message: 'Metrics are off: set METRICS_TOKEN to serve them.' });
+    if (!bearerMatches(req.headers.authorization, metrics.token)) {
+      throw new ChatError('unauthorized', { message: 'Send Authorization: Bearer <METRICS_TOKEN>.' });
+    }
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
 
   app.get('/api/v1', async () => ({ name: 'relaychat', protocol: PROTOCOL_VERSION }));
