@@ -238,6 +238,8 @@ ${saturationNotes()}
 - **Server resources.** CPU (utime + stime) and RSS come from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\` of
   the server child, sampled every 200 ms; peak RSS is the window maximum (idle: \`VmHWM\`). Generator CPU is the
   bench process (all threads); worker ELU is each client thread's event-loop utilisation (1.0 = saturated).
+  The server's own event-loop utilisation and event-loop delay p99 over each step come from its \`GET /metrics\`
+  (scraped right before and after the step; \`METRICS_TOKEN\` is set for that), relaychat embedded only.
 - **Idle memory.** (server RSS with N connections open and settled − RSS before any connection) / N, each RSS the
   median of one second of samples after the server went quiet.
 - **History.** A first server registers the reader and creates the room and is stopped; the bench then writes the

@@ -24,6 +24,9 @@ interface Line {
   expected?: number;
   nodes?: number;
   pids?: Record<string, number[]>;
+  offeredRate?: number;
+  serverElu?: number | null;
+  serverLoopDelayP99Ms?: number | null;
 }
 
 interface Run {
@@ -121,6 +124,20 @@ describe('npm run bench -- --quick', () => {
 
   it('loses and duplicates nothing (relaychat)', () => {
     expectNothingLost(lines, 'relaychat');
+  });
+
+  it("reads the server's event-loop utilisation and delay from its /metrics for every relaychat rate step", () => {
+    const steps = lines.filter(
+      (l) => l.server === 'relaychat' && (l.scenario === 'big-room' || l.scenario === 'small-rooms') && l.offeredRate,
+    );
+    expect(steps.length).toBeGreaterThan(0);
+    for (const l of steps) {
+      expect(l.serverElu, String(l.label)).toBeGreaterThan(0);
+      expect(l.serverElu, String(l.label)).toBeLessThanOrEqual(1);
+      expect(l.serverLoopDelayP99Ms, String(l.label)).toBeGreaterThanOrEqual(0);
+    }
+    // The baseline has no such endpoint: its cells stay empty rather than invented.
+    expect(lines.filter((l) => l.server === 'baseline').every((l) => l.serverElu == null)).toBe(true);
   });
 
   it('writes the JSON lines to its output directory', () => {

@@ -197,9 +197,13 @@ export async function startRelay(opts: {
 }
 
 /** What every relaychat child gets; documented in docs/performance.md. */
+/** The bench reads the server's event-loop figures from `GET /metrics` with this token (loopback only). */
+export const BENCH_METRICS_TOKEN = 'relaychat-bench-metrics-token';
+
 export function benchServerEnv(): Record<string, string> {
   return {
     HOST: '127.0.0.1',
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
     LOG_LEVEL: 'warn',
     // Registering thousands of bench users must be quick: scrypt N = 2^10 instead of 2^17.
     SCRYPT_LOG2N: '10',

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Histogram, ms } from './histogram.js';
 import type { ClientPool, MergedReport } from './pool.js';
 import type { ServerHandle } from './children.js';
-import { sleep } from './children.js';
+import { BENCH_METRICS_TOKEN, sleep } from './children.js';
 import { machineBusySec, selfCpuSec } from './proc.js';
 import { nowUs, type ServerKind } from './wire.js';
 
@@ -42,6 +42,9 @@ export interface Result {
   genCores?: number;
   /** Event-loop utilisation of each client worker thread (1 = saturated). */
   genElu?: number[];
+  /** relaychat (embedded): event-loop utilisation and delay p99 of the server over the step, from its /metrics. */
+  serverElu?: number | null;
+  serverLoopDelayP99Ms?: number | null;
   /** CPU used by every other process on the machine during the window (noise: should be near 0). */
   otherCores?: number;
   /** Cluster: CPU seconds and cores of PostgreSQL (all its processes), Redis and HAProxy over the window. */
@@ -218,13 +221,45 @@ export interface StepSpec {
   durationMs: number;
 }
 
+/**
+ * The embedded server's event-loop figures since the previous scrape (each scrape resets its delay histogram), or
+ * nulls for the baseline and a cluster (behind HAProxy a scrape would reach one node at random).
+ */
+const LOOP_PROBE_MS = 10;
+
+async function scrapeLoop(
+  server: ServerHandle,
+): Promise<{ serverElu: number | null; serverLoopDelayP99Ms: number | null }> {
+  const none = { serverElu: null, serverLoopDelayP99Ms: null };
+  if (server.kind !== 'relaychat' || server.cluster) return none;
+  try {
+    const res = await fetch(`${server.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await res.text();
+    const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const elu = sample('relaychat_event_loop_utilization');
+    const p99 = sample('nodejs_eventloop_lag_p99_seconds');
+    return {
+      serverElu: Number.isFinite(elu) ? round(elu) : null,
+      // prom-client samples with a 10 ms timer and its figures include that interval (idle ≈ 10 ms): report the delay.
+      serverLoopDelayP99Ms: Number.isFinite(p99) ? round(Math.max(0, p99 * 1000 - LOOP_PROBE_MS)) : null,
+    };
+  } catch {
+    return none;
+  }
+}
+
 /** One open-loop rate step: send at `rate` for `durationMs`, drain, and measure everything. */
 export async function rateStep(p: StepSpec): Promise<Result> {
   await p.pool.beginStep();
+  await scrapeLoop(p.server); // starts the server's event-loop figures afresh for this step
   const w = openWindow(p.server);
   await p.pool.send(p.rate, p.durationMs, p.senders);
   const { rep, expected, timedOut } = await drain(p.pool, p.kind, p.membersOf, Math.max(15_000, 3 * p.durationMs));
   const win = closeWindow(w);
+  const loop = await scrapeLoop(p.server);
   const spanSec = rep.lastDeliveryUs > 0 ? (rep.lastDeliveryUs - rep.firstSendUs) / 1e6 : NaN;
   const lost = Math.max(0, expected - rep.delivered);
   return {
@@ -248,6 +283,7 @@ export async function rateStep(p: StepSpec): Promise<Result> {
     deliveriesPerSec: Number.isFinite(spanSec) && spanSec > 0 ? Math.round(rep.delivered / spanSec) : 0,
     ...latencyFields(rep, p.kind === 'relaychat'),
     ...win,
+    ...loop,
     genElu: rep.elu.map((x) => round(x)),
     serverCloses: rep.closes,
     reconnects: rep.reconnects,
