@@ -114,7 +114,7 @@ export const SETTINGS = {
     env: 'BUSY_UTILIZATION_PERCENT',
     schema: int(1, 100),
     default: 90,
-    doc: 'Event-loop utilisation (%) above which the node counts as busy (idle again below half of it).',
+    doc: 'Event-loop utilisation (%) above which the node counts as busy (no longer busy 10 points below it).',
   },
   maxConnectionsPerUser: {
     env: 'MAX_CONNECTIONS_PER_USER',

@@ -11,9 +11,12 @@ export interface WriteSchedulerOptions {
    * write; 0 always flushes at the end of the turn.
    */
   busyWindowMs: number;
-  /** Event-loop utilisation (0–1) above which the loop counts as busy; it counts as idle again below half of it. */
+  /** Event-loop utilisation (0–1) above which the loop counts as busy; it stops counting as busy 10 points below. */
   busyUtilization: number;
 }
+
+/** Once busy, the loop counts as busy until its utilisation falls this far below the threshold (no flapping). */
+const HYSTERESIS = 0.1;
 
 /** How often the event-loop utilisation is re-measured (ms). */
 const SAMPLE_MS = 100;
@@ -68,7 +71,7 @@ export class WriteScheduler {
       const { utilization } = performance.eventLoopUtilization(this.elu);
       this.elu = performance.eventLoopUtilization();
       this.sampledAt = now;
-      const threshold = this.busy ? this.opts.busyUtilization / 2 : this.opts.busyUtilization;
+      const threshold = this.busy ? this.opts.busyUtilization - HYSTERESIS : this.opts.busyUtilization;
       this.busy = utilization > threshold;
     }
     return this.busy;
