@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { can, type RoomAction } from '../src/core/permissions.js';
+import { can, type RoomAction } from '../src/protocol/permissions.js';
 import type { MemberRole, RoomKind } from '../src/protocol/model.js';
 import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { rawSocket, registerUser, startServer, waitFor, type TestServer, type TestUser } from './helpers/harness.js';

@@ -6,7 +6,7 @@ import { ChatError } from './chat-error.js';
 import { SYSTEM_USER_ID, type DomainContext } from './context.js';
 import { newId, newTimeId } from './ids.js';
 import { FloodGuard } from './moderation/flood-guard.js';
-import { READ_ONLY_POSTER, rank } from './permissions.js';
+import { READ_ONLY_POSTER, rank } from '../protocol/permissions.js';
 import type { RoomService } from './rooms.js';
 import type { MemberRecord } from './store.js';
 

@@ -14,7 +14,7 @@ import { topics } from './bus.js';
 import { ChatError } from './chat-error.js';
 import { LOBBY_ROOM_ID, SYSTEM_USER_ID, type DomainContext } from './context.js';
 import { newId, newTimeId } from './ids.js';
-import { can, mayGrant, outranks, rank, type RoomAction } from './permissions.js';
+import { can, mayGrant, outranks, rank, type RoomAction } from '../protocol/permissions.js';
 import type { MemberRecord, UserRecord } from './store.js';
 
 /**

@@ -4,7 +4,7 @@ import type { AdminService } from '../admin.js';
 import { ChatError } from '../chat-error.js';
 import type { DomainContext } from '../context.js';
 import { newTimeId } from '../ids.js';
-import { can, rank } from '../permissions.js';
+import { can, rank } from '../../protocol/permissions.js';
 import type { RoomService } from '../rooms.js';
 import type { RoomModeration } from './room-moderation.js';
 

@@ -2,7 +2,7 @@ import { FOREVER_MS, type PublicUser } from '../../protocol/model.js';
 import type { AuthContext } from '../accounts.js';
 import { ChatError } from '../chat-error.js';
 import type { DomainContext } from '../context.js';
-import { can, outranks } from '../permissions.js';
+import { can, outranks } from '../../protocol/permissions.js';
 import type { RoomService } from '../rooms.js';
 
 /** End time of a sanction `durationSec` from now; none = indefinitely. */

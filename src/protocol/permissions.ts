@@ -1,4 +1,4 @@
-import type { MemberRole, RoomKind } from '../protocol/model.js';
+import type { MemberRole, RoomKind } from './model.js';
 
 /**
  * Who may do what in a room: the one table. docs/protocol.md prints it and test/authorization-matrix.test.ts
