@@ -78,6 +78,15 @@ describe('rooms', () => {
     await expect(u.api.createRoom('three')).rejects.toMatchObject({ status: 409, code: 'too_many_rooms' });
   });
 
+  it('opening a DM you are already in is not held to the room quota; a new one is', async () => {
+    const srv = await startServer({ maxRoomsPerUser: 3 });
+    const [u, v, w] = await Promise.all([registerUser(srv.url), registerUser(srv.url), registerUser(srv.url)]);
+    const dm = await u.api.openDm(v.user.username); // lobby + this DM
+    await u.api.createRoom('full'); // at the quota now
+    expect((await u.api.openDm(v.user.username)).id).toBe(dm.id);
+    await expect(u.api.openDm(w.user.username)).rejects.toMatchObject({ status: 409, code: 'too_many_rooms' });
+  });
+
   it('a room joined on one device appears live on the user’s other connections', async () => {
     const srv = await startServer();
     const owner = await registerUser(srv.url);

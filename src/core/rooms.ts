@@ -188,8 +188,12 @@ export class RoomService {
     }
     const ids = [auth.user.id, ...others.map((o) => o.id)];
     const dmKey = [...ids].sort().join(',');
-    await this.limit(`room-create:${auth.user.id}`, this.ctx.limits.rates.roomCreate);
-    await this.checkRoomQuota(auth.user.id);
+    // Opening a DM you are in already adds nothing: no creation rate limit, no room quota.
+    const existing = await this.ctx.store.getDmByKey(dmKey);
+    if (!existing || !(await this.ctx.store.getRole(existing.id, auth.user.id))) {
+      await this.limit(`room-create:${auth.user.id}`, this.ctx.limits.rates.roomCreate);
+      await this.checkRoomQuota(auth.user.id);
+    }
     const { room, events, created } = await this.ctx.store.createRoom({
       id: newId('r'),
       kind: 'dm',

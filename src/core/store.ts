@@ -103,6 +103,8 @@ export interface RoomStore {
    */
   createRoom(room: NewRoom): Promise<{ room: Room; events: RoomEvent[]; created: boolean }>;
   getRoom(id: string): Promise<Room | null>;
+  /** The DM with this canonical member set (`NewRoom.dmKey`), or null. */
+  getDmByKey(dmKey: string): Promise<Room | null>;
   /** Public rooms whose name or topic contains `q` (case-insensitive), by name then id, paged by cursor. */
   searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage>;
   /** Rooms the user belongs to, newest activity first. */

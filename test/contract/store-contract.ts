@@ -498,6 +498,21 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.countRoomsOf(a.id)).toBe(1);
       });
 
+      it('getDmByKey finds a DM by its member set, and nothing else', async () => {
+        const a = await createUser('dora');
+        const b = await createUser('dan');
+        const c = await createUser('dee');
+        const { room } = await createDm([a, b]);
+        const key = (...us: UserRecord[]) =>
+          us
+            .map((u) => u.id)
+            .sort()
+            .join(',');
+        expect(await store.getDmByKey(key(b, a))).toEqual(room);
+        expect(await store.getDmByKey(key(a, c))).toBeNull();
+        expect(await store.getDmByKey(key(a, b, c))).toBeNull();
+      });
+
       it('concurrent creates of one DM: exactly one creates, all get the same room', async () => {
         const a = await createUser('anna');
         const b = await createUser('ben');

@@ -644,6 +644,13 @@ export class PgStore implements Store {
     });
   }
 
+  getDmByKey(dmKey: string): Promise<Room | null> {
+    return this.op(async () => {
+      const [r] = await this.query('SELECT * FROM rooms WHERE dm_key = $1', [dmKey]);
+      return r ? toRoom(r) : null;
+    });
+  }
+
   searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage> {
     return this.op(async () => {
       const after = decodeRoomCursor(cursor);

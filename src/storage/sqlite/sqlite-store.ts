@@ -466,6 +466,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  getDmByKey(dmKey: string): Promise<Room | null> {
+    return this.read(() => {
+      const r = this.stmt.roomByDmKey.get(dmKey) as Row | undefined;
+      return r ? toRoom(r) : null;
+    });
+  }
+
   searchPublicRooms(q: string, limit: number, cursor?: string): Promise<RoomPage> {
     return this.read(() => {
       const after = decodeRoomCursor(cursor);
