@@ -216,7 +216,10 @@ export interface ModerationStore {
    */
   deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null>;
 
-  /** Records a request to join a room that needs approval; false when one is pending already. */
+  /**
+   * Records a request to join a room that needs approval; false when one is pending already. Rejects with
+   * `room_not_found` / `user_not_found` for an unknown room or user.
+   */
   createJoinRequest(roomId: string, userId: string): Promise<boolean>;
   listJoinRequests(roomId: string): Promise<{ user: PublicUser; createdAt: string }[]>;
   hasJoinRequest(roomId: string, userId: string): Promise<boolean>;

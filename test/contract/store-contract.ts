@@ -1486,6 +1486,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.hasJoinRequest(room.id, a.id)).toBe(false);
         expect(await store.createJoinRequest(room.id, a.id)).toBe(true);
         expect(await store.createJoinRequest(room.id, a.id)).toBe(false);
+        await expect(store.createJoinRequest('r_nowhere', a.id)).rejects.toMatchObject({ code: 'room_not_found' });
+        await expect(store.createJoinRequest(room.id, 'u_nobody')).rejects.toMatchObject({ code: 'user_not_found' });
         await clockTick();
         expect(await store.createJoinRequest(room.id, b.id)).toBe(true);
         expect(await store.hasJoinRequest(room.id, a.id)).toBe(true);

@@ -765,6 +765,7 @@ export class SqliteStore implements Store {
   createJoinRequest(roomId: string, userId: string): Promise<boolean> {
     return this.tx(() => {
       if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
+      if (!this.stmt.userById.get(userId)) throw new ChatError('user_not_found');
       return (
         this.q('INSERT OR IGNORE INTO join_requests (room_id, user_id, created_at) VALUES (?, ?, ?)').run(
           roomId,
