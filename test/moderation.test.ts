@@ -300,12 +300,16 @@ describe('room settings', () => {
     expect(patched.room.settings).toEqual({ readOnly: false, slowModeSeconds: 2, joinApproval: false });
     await a.next(isEvent('room.updated'), 'room.updated reaches members');
 
-    expect((await wsSend(a, roomId, 'first')).type).toBe('ack');
+    const first = await wsSend(a, roomId, 'first');
+    expect(first.type).toBe('ack');
     const refusedAt = Date.now();
     const slow = await wsSend(a, roomId, 'second');
     expect(slow.code).toBe('slow_mode');
     expect(slow.retryAfterMs).toBeGreaterThan(1000);
     expect(slow.retryAfterMs).toBeLessThanOrEqual(2000);
+    // A retry of the stored first message (same clientMsgId: its ack was lost) gets that ack, not slow_mode.
+    const retry = await wsSend(a, roomId, 'first', first.clientMsgId as string);
+    expect(retry).toMatchObject({ type: 'ack', duplicate: true, seq: first.seq, id: first.id });
     const viaHttp = await httpSend(srv.url, alice.token, roomId, 'second, over http');
     expect([viaHttp.status, viaHttp.body.error?.code]).toEqual([429, 'slow_mode']);
     expect(viaHttp.body.error?.retryAfterMs).toBeGreaterThan(0);

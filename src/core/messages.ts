@@ -76,19 +76,18 @@ export class MessageService {
     const { room, role } = await this.requirePoster(auth, input.roomId);
     const verdict = this.ctx.filter.check(input.body);
     if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
-    const rate = await this.ctx.limiter.take(`msg:${auth.user.id}`, this.ctx.limits.rates.message);
-    if (!rate.ok) throw new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
-    if (room.settings.slowModeSeconds > 0 && rank(role) < rank(READ_ONLY_POSTER)) {
-      const slow = await this.ctx.limiter.take(`slow:${room.id}:${auth.user.id}`, {
-        burst: 1,
-        perSecond: 1 / room.settings.slowModeSeconds,
-      });
-      if (!slow.ok) throw new ChatError('slow_mode', { retryAfterMs: slow.retryAfterMs });
+    const refused = await this.throttle(auth, room, role, input);
+    if (refused) {
+      // Throttles count new messages. A retry of one already stored (its ack lost, perhaps on another node) gets
+      // its ack as a duplicate instead of a refusal; only refusals pay for this lookup.
+      const earlier = await this.ctx.store.findMessageByClientMsgId(auth.user.id, input.clientMsgId);
+      if (!earlier || earlier.roomId !== input.roomId) throw refused;
+      const stored = this.ctx.bus
+        .publish(topics.room(input.roomId), { kind: 'event', event: earlier })
+        .then(() => ({ event: earlier, duplicate: true }));
+      stored.catch(() => {});
+      return { stored };
     }
-    // Last before storing, as FloodGuard asks: it counts what it lets through, so a send refused above (and
-    // re-sent by the SDK after retryAfterMs) must not count as a repeat.
-    const flood = this.flood.check(auth.user.id, input.roomId, input.body, input.clientMsgId);
-    if (flood) throw flood;
     const appended = this.ctx.store.appendMessage({
       id: newId('e'),
       roomId: input.roomId,
@@ -118,6 +117,27 @@ export class MessageService {
     // The caller handles `stored` once this resolves; until then a failure must not count as unhandled.
     stored.catch(() => {});
     return { stored };
+  }
+
+  /** The rate limit, slow mode and flood guard, in that order: the refusal, or null to go ahead. */
+  private async throttle(
+    auth: AuthContext,
+    room: Room,
+    role: MemberRole,
+    input: { roomId: string; clientMsgId: string; body: string },
+  ): Promise<ChatError | null> {
+    const rate = await this.ctx.limiter.take(`msg:${auth.user.id}`, this.ctx.limits.rates.message);
+    if (!rate.ok) return new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
+    if (room.settings.slowModeSeconds > 0 && rank(role) < rank(READ_ONLY_POSTER)) {
+      const slow = await this.ctx.limiter.take(`slow:${room.id}:${auth.user.id}`, {
+        burst: 1,
+        perSecond: 1 / room.settings.slowModeSeconds,
+      });
+      if (!slow.ok) return new ChatError('slow_mode', { retryAfterMs: slow.retryAfterMs });
+    }
+    // Last before storing, as FloodGuard asks: it counts what it lets through, so a send refused above (and
+    // re-sent by the SDK after retryAfterMs) must not count as a repeat.
+    return this.flood.check(auth.user.id, input.roomId, input.body, input.clientMsgId);
   }
 
   async history(

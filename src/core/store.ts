@@ -263,6 +263,8 @@ export interface EventStore {
    * transaction; each promise still resolves only after its own message is durable.
    */
   appendMessage(message: NewMessage): Promise<{ event: RoomEvent; duplicate: boolean }>;
+  /** The message this sender stored under `clientMsgId` (any room), or null: what `appendMessage` would return as a duplicate. */
+  findMessageByClientMsgId(senderId: string, clientMsgId: string): Promise<RoomEvent | null>;
   /**
    * Events of a room in ascending seq order. `after`/`before` are exclusive; with neither, the newest
    * `limit` events. `messagesOnly` skips non-message events (the page may then span more than `limit` seqs).

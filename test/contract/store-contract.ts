@@ -916,6 +916,16 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await lastSeq(room.id)).toBe(5);
       });
 
+      it('findMessageByClientMsgId returns what a retry would get, per sender', async () => {
+        const owner = await createUser('owner');
+        const other = await createUser('other');
+        const { room } = await createRoom(owner);
+        const first = await store.appendMessage(message(room.id, owner, 'key-1', 'hello'));
+        expect(await store.findMessageByClientMsgId(owner.id, 'key-1')).toEqual(first.event);
+        expect(await store.findMessageByClientMsgId(other.id, 'key-1')).toBeNull();
+        expect(await store.findMessageByClientMsgId(owner.id, 'key-2')).toBeNull();
+      });
+
       it('concurrent repeats of one key: exactly one is stored, all resolve to it', async () => {
         const owner = await createUser('owner');
         const { room } = await createRoom(owner);

@@ -121,8 +121,12 @@ export async function live(url: string, token: string, resume?: Record<string, n
 let msgCounter = 0;
 
 /** Sends a message over the socket and waits for its ack or error frame. */
-export async function wsSend(l: Live, roomId: string, body: string): Promise<Frame> {
-  const clientMsgId = `m${process.pid}-${++msgCounter}`;
+export async function wsSend(
+  l: Live,
+  roomId: string,
+  body: string,
+  clientMsgId = `m${process.pid}-${++msgCounter}`,
+): Promise<Frame> {
   const from = l.frames.length;
   l.send({ type: 'send', roomId, clientMsgId, body });
   return l.next(

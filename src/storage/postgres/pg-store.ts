@@ -1332,6 +1332,16 @@ export class PgStore implements Store {
     return outcomes;
   }
 
+  findMessageByClientMsgId(senderId: string, clientMsgId: string): Promise<RoomEvent | null> {
+    return this.op(async () => {
+      const [r] = await this.query('SELECT * FROM events WHERE sender_id = $1 AND client_msg_id = $2', [
+        senderId,
+        clientMsgId,
+      ]);
+      return r ? toEvent(r) : null;
+    });
+  }
+
   listEvents(
     roomId: string,
     query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },

@@ -970,6 +970,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  findMessageByClientMsgId(senderId: string, clientMsgId: string): Promise<RoomEvent | null> {
+    return this.read(() => {
+      const r = this.stmt.eventByIdem.get(senderId, clientMsgId) as Row | undefined;
+      return r ? toEvent(r) : null;
+    });
+  }
+
   listEvents(
     roomId: string,
     query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
