@@ -41,6 +41,25 @@ describe('WriteScheduler', () => {
     expect(writes.stats).toEqual({ flushes: 1, windowed: 0 });
   });
 
+  it('reports a producer that throws and keeps flushing', async () => {
+    const errors: unknown[] = [];
+    const writes = new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8, onError: (e) => errors.push(e) });
+    let fail = true;
+    writes.addProducer(() => {
+      if (fail) throw new Error('producer bug');
+    });
+    let flushed = 0;
+    const target = { flush: () => flushed++ };
+    writes.markDirty(target);
+    await sleep(5);
+    expect(errors).toHaveLength(1);
+    expect(flushed).toBe(1); // what was queued still went out
+    fail = false;
+    writes.markDirty(target);
+    await sleep(5);
+    expect(flushed).toBe(2);
+  });
+
   it('spaces flushes by the busy window while the loop is busy, and flushes at once again when idle', async () => {
     const writes = new WriteScheduler({ busyWindowMs: 40, busyUtilization: 0.8 });
     let flushedAt = 0;

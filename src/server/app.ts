@@ -183,6 +183,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     writes: new WriteScheduler({
       busyWindowMs: config.busyWriteWindowMs,
       busyUtilization: config.busyUtilizationPercent / 100,
+      onError: (err) => log.error({ err }, 'delivery flush failed'),
     }),
     replayPageSize: config.replayPageSize,
     replayLowWaterBytes: Math.floor(config.maxOutboundBytes / 4),

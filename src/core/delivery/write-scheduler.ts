@@ -13,6 +13,8 @@ export interface WriteSchedulerOptions {
   busyWindowMs: number;
   /** Event-loop utilisation (0–1) above which the loop counts as busy; it stops counting as busy 10 points below. */
   busyUtilization: number;
+  /** Called with what a producer threw (logged by the server); the flush goes on. */
+  onError?: (err: unknown) => void;
 }
 
 /** Once busy, the loop counts as busy until its utilisation falls this far below the threshold (no flapping). */
@@ -79,7 +81,14 @@ export class WriteScheduler {
 
   private readonly run = (): void => {
     this.stats.flushes++;
-    for (const produce of this.producers) produce();
+    for (const produce of this.producers) {
+      try {
+        produce();
+      } catch (err) {
+        // A bug in one producer must not silence every connection: report it and write what is queued.
+        this.opts.onError?.(err);
+      }
+    }
     // Cleared after the producers: what they queue is written below, not in another flush.
     this.scheduled = false;
     // A flush may close a slow consumer, which must not disturb this loop: iterate a copy.
