@@ -7,6 +7,11 @@ const CLUSTER_BACKEND_SUITES = [
   'test/accounts.test.ts',
   'test/protocol.test.ts',
   'test/brute-force.test.ts',
+  'test/authorization-matrix.test.ts',
+  'test/moderation.test.ts',
+  'test/moderation-content.test.ts',
+  'test/reports-audit.test.ts',
+  'test/session-end.test.ts',
 ];
 
 export default defineConfig({
