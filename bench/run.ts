@@ -230,7 +230,7 @@ ${saturationNotes()}
   naive server spends sending it, so on this machine the generator's worker ELU is reported next to every figure.
 - **Load steps.** big-room and small-rooms double the offered rate each step of ${opts.stepSec} s until e2e p99 passes
   ${opts.p99LimitMs} ms (or anything is lost, or the drain times out; a failed step is run once more to confirm) or deliveries/s
-  grow less than 10 %, then one step at the midpoint between the last good and the failed rate refines it; the
+  grow less than 10 %, then two bisection steps between the last good and the failed rate refine it; the
   headline figure is the best deliveries/s among steps that stayed within the limit. Deliveries/s = deliveries /
   (last delivery − first send).
 - **Small rooms.** Rooms are created over HTTP by their first member and joined by the others;

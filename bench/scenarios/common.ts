@@ -162,10 +162,12 @@ export const passes = (r: Result, limitMs: number) =>
  * The saturation search: after an unreported warm-up step, the offered load doubles each step until p99
  * passes the limit (or anything is lost, or the drain times out), or deliveries/s stop growing (< 10 % more
  * than the previous step). A failed step is run once more before it counts (a transient must not end the
- * search). After the failure, one more step at the midpoint between the last good and the failed rate
- * refines the answer. With an explicit `rates` list, exactly those steps run (stopping at the
- * first failure), without warm-up or refinement.
+ * search). After the failure, REFINE_STEPS bisection steps between the last good and the failed rate refine the
+ * answer. With an explicit `rates` list, exactly those steps run (stopping at the first failure), without warm-up
+ * or refinement.
  */
+const REFINE_STEPS = 2;
+
 export async function saturationSearch(
   ctx: Ctx,
   base: Omit<StepSpec, 'rate' | 'label'>,
@@ -213,10 +215,14 @@ export async function saturationSearch(
     await sleep(500);
   }
   if (!ladder.rates && failedAt && lastGood) {
-    const mid = Math.round((lastGood + failedAt) / 2);
-    if (mid > lastGood && mid < failedAt) {
+    // Bisect between the last good and the failed rate, so the answer is within a quarter of that gap.
+    let [lo, hi] = [lastGood, failedAt];
+    for (let k = 0; k < REFINE_STEPS; k++) {
+      const mid = Math.round((lo + hi) / 2);
+      if (mid <= lo || mid >= hi) break;
       await sleep(1000); // let the failed step's backlog clear
-      await step(mid, `${mid} msg/s (refine)`);
+      if (passes(await step(mid, `${mid} msg/s (refine)`), limit)) lo = mid;
+      else hi = mid;
     }
   }
   return out;
