@@ -94,24 +94,31 @@ function expectNothingLost(lines: Line[], server: string): void {
 
 const SCENARIOS = ['big-room', 'history', 'idle', 'reconnect', 'small-rooms'];
 
-describe('npm run bench -- --quick', () => {
-  let out: string;
-  let run: Run;
-  let lines: Line[];
-
+/**
+ * Runs the quick bench once for the enclosing describe block (into a temporary output directory, removed after),
+ * and checks that it exited 0. The returned object's fields are set once the run is done.
+ */
+function quickRun(prefix: string, args: string[] = []): { out: string; run: Run } {
+  const fx = {} as { out: string; run: Run };
   beforeAll(async () => {
     ensureBuilt();
-    out = mkdtempSync(join(tmpdir(), 'relaychat-bench-smoke-'));
-    run = await runQuick(out);
-    lines = run.lines;
+    fx.out = mkdtempSync(join(tmpdir(), prefix));
+    fx.run = await runQuick(fx.out, args);
   }, 300_000);
-
   afterAll(() => {
-    if (out) rmSync(out, { recursive: true, force: true });
+    if (fx.out) rmSync(fx.out, { recursive: true, force: true });
   });
-
   it('exits 0', () => {
-    expect(run.code, run.stderr.split('\n').slice(-30).join('\n')).toBe(0);
+    expect(fx.run.code, fx.run.stderr.split('\n').slice(-30).join('\n')).toBe(0);
+  });
+  return fx;
+}
+
+describe('npm run bench -- --quick', () => {
+  const fx = quickRun('relaychat-bench-smoke-');
+  let lines: Line[];
+  beforeAll(() => {
+    lines = fx.run.lines;
   });
 
   it('runs every scenario against relaychat', () => {
@@ -141,32 +148,17 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('writes the JSON lines to its output directory', () => {
-    const file = join(out, 'latest.jsonl');
+    const file = join(fx.out, 'latest.jsonl');
     expect(existsSync(file)).toBe(true);
     expect(readFileSync(file, 'utf8').trim().split('\n').length).toBe(lines.length);
   });
 });
 
 describe('npm run bench -- --quick --cluster', () => {
-  let out: string;
-  let run: Run;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    out = mkdtempSync(join(tmpdir(), 'relaychat-bench-smoke-cluster-'));
-    run = await runQuick(out, ['--cluster', '--no-baseline']);
-  }, 300_000);
-
-  afterAll(() => {
-    if (out) rmSync(out, { recursive: true, force: true });
-  });
-
-  it('exits 0', () => {
-    expect(run.code, run.stderr.split('\n').slice(-30).join('\n')).toBe(0);
-  });
+  const fx = quickRun('relaychat-bench-smoke-cluster-', ['--cluster', '--no-baseline']);
 
   it('runs every scenario against a fresh 2-node cluster, labelled as such', () => {
-    const ours = run.lines.filter((l) => l.server === 'relaychat-cluster' && l.label !== 'error');
+    const ours = fx.run.lines.filter((l) => l.server === 'relaychat-cluster' && l.label !== 'error');
     expect([...new Set(ours.filter((l) => l.scenario !== 'cluster').map((l) => l.scenario))].sort()).toEqual(SCENARIOS);
     expect(ours.every((l) => l.nodes === 2)).toBe(true);
     // One cluster per scenario.
@@ -176,15 +168,17 @@ describe('npm run bench -- --quick --cluster', () => {
         .map((l) => l.label)
         .sort(),
     ).toEqual(SCENARIOS);
-    expect(run.lines.some((l) => l.server === 'relaychat')).toBe(false);
+    expect(fx.run.lines.some((l) => l.server === 'relaychat')).toBe(false);
   });
 
   it('loses and duplicates nothing', () => {
-    expectNothingLost(run.lines, 'relaychat-cluster');
+    expectNothingLost(fx.run.lines, 'relaychat-cluster');
   });
 
   it('leaves no process of any cluster running', () => {
-    const pids = run.lines.filter((l) => l.scenario === 'cluster').flatMap((l) => Object.values(l.pids ?? {}).flat());
+    const pids = fx.run.lines
+      .filter((l) => l.scenario === 'cluster')
+      .flatMap((l) => Object.values(l.pids ?? {}).flat());
     // nodes, PostgreSQL (postmaster and children), Redis, HAProxy: 2 + at least 1 + 1 + 1 per cluster
     expect(pids.length).toBeGreaterThanOrEqual(5 * 5);
     const alive = pids.filter((pid) => {
