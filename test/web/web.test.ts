@@ -121,6 +121,28 @@ describe('web client', { timeout: 60_000 }, () => {
     expect([...a.dialogs, ...b.dialogs, ...a.errors, ...b.errors]).toEqual([]);
   });
 
+  it('keeps the member list right when someone joins while it is still loading', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice');
+    const bob = await seedUser(srv.url, 'bob');
+    const room = await alice.api.createRoom('late-join');
+    const a = await newUserPage(browser, { session: session(alice) });
+    // The first member-list answer is taken before Bob joins and handed over only after the page has seen his
+    // join event (the room header counts him): the client must not keep that stale list.
+    let held = 0;
+    await a.page.route(`**/api/v1/rooms/${room.id}/members`, async (route) => {
+      if (held++ > 0) return route.continue();
+      const before = await route.fetch();
+      await bob.api.join(room.id);
+      await a.page.locator('.room-header [aria-label^="2 members"]').waitFor();
+      await route.fulfill({ response: before });
+    });
+    await openRoom(a.page, srv.url, room.id);
+    await a.page.locator('.members').getByRole('button', { name: 'Message bob' }).waitFor();
+    expect(held).toBeGreaterThanOrEqual(2);
+    expect([...a.dialogs, ...a.errors]).toEqual([]);
+  });
+
   it('never shows a private room’s messages to someone who is not a member', async () => {
     const srv = await serve();
     const alice = await seedUser(srv.url, 'alice');

@@ -157,6 +157,9 @@ export class Chat {
   /** Seqs deleted while this page runs, per room: a history page fetched just before a delete is shown redacted. */
   private deletedSeqs = new Map<string, Set<number>>();
   private loadingMembers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Member-list fetches in flight per room: the latest request's number, and whether a member event came meanwhile. */
+  private membersFetch = new Map<string, { seq: number; stale: boolean }>();
+  private membersFetchSeq = 0;
   private toastId = 0;
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set by the message list: whether the active room is scrolled to its newest message. */
@@ -494,7 +497,10 @@ export class Chat {
             return r ? { rooms: { ...s.rooms, [e.roomId]: { ...r, memberCount: r.memberCount + delta } } } : {};
           });
         }
-        if (this.s.members[e.roomId]) this.refreshMembersSoon(e.roomId);
+        const inFlight = this.membersFetch.get(e.roomId);
+        // A join during the first fetch may not be in its answer: fetch again once it lands.
+        if (inFlight) inFlight.stale = true;
+        else if (this.s.members[e.roomId]) this.refreshMembersSoon(e.roomId);
         return;
       }
       case 'room.updated': {
@@ -706,8 +712,14 @@ export class Chat {
   }
 
   async loadMembers(roomId: string): Promise<void> {
+    const seq = ++this.membersFetchSeq;
+    this.membersFetch.set(roomId, { seq, stale: false });
     try {
       const { members, online } = await this.api.members(roomId);
+      const cur = this.membersFetch.get(roomId);
+      if (cur?.seq !== seq) return; // a newer fetch started: its answer wins
+      this.membersFetch.delete(roomId);
+      if (cur.stale) this.refreshMembersSoon(roomId);
       this.set((s) => {
         const users = { ...s.users };
         const presence = { ...s.presence };
@@ -724,6 +736,7 @@ export class Chat {
       });
     } catch {
       /* not fatal: the list stays as it was */
+      if (this.membersFetch.get(roomId)?.seq === seq) this.membersFetch.delete(roomId);
     }
   }
 
