@@ -60,6 +60,18 @@ describe('WriteScheduler', () => {
     expect(flushed).toBe(2);
   });
 
+  it('writes a big flush in slices, one per turn, each target once and in the order marked', async () => {
+    const writes = new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8, sliceSize: 3 });
+    const log: string[] = [];
+    const targets = Array.from({ length: 7 }, (_, i) => ({ flush: () => log.push(`t${i}`) }));
+    for (const t of targets) writes.markDirty(t);
+    // Something else scheduled for the next turn runs between the slices: the loop is not held for the whole flush.
+    setImmediate(() => log.push('other'));
+    await sleep(20);
+    expect(log).toEqual(['t0', 't1', 't2', 'other', 't3', 't4', 't5', 't6']);
+    expect(writes.stats.flushes).toBe(3);
+  });
+
   it('spaces flushes by the busy window while the loop is busy, and flushes at once again when idle', async () => {
     const writes = new WriteScheduler({ busyWindowMs: 40, busyUtilization: 0.8 });
     let flushedAt = 0;

@@ -15,7 +15,15 @@ export interface WriteSchedulerOptions {
   busyUtilization: number;
   /** Called with what a producer threw (logged by the server); the flush goes on. */
   onError?: (err: unknown) => void;
+  /**
+   * Connections written per event-loop turn (default FLUSH_SLICE); the rest follow on the next turns, so one
+   * flush to thousands of sockets does not hold off reading for its whole length.
+   */
+  sliceSize?: number;
 }
+
+/** Default connections written per turn: a few ms of writes at ~10 µs each. */
+export const FLUSH_SLICE = 256;
 
 /** Once busy, the loop counts as busy until its utilisation falls this far below the threshold (no flapping). */
 const HYSTERESIS = 0.1;
@@ -40,8 +48,11 @@ export class WriteScheduler {
   private elu = performance.eventLoopUtilization();
   /** Flushes so far, and how many of them waited for the busy window (for metrics and tests). */
   readonly stats = { flushes: 0, windowed: 0 };
+  private readonly sliceSize: number;
 
-  constructor(private readonly opts: WriteSchedulerOptions) {}
+  constructor(private readonly opts: WriteSchedulerOptions) {
+    this.sliceSize = opts.sliceSize ?? FLUSH_SLICE;
+  }
 
   /** `fn` runs at the start of every flush, before any connection is written. */
   addProducer(fn: () => void): void {
@@ -91,10 +102,20 @@ export class WriteScheduler {
     }
     // Cleared after the producers: what they queue is written below, not in another flush.
     this.scheduled = false;
-    // A flush may close a slow consumer, which must not disturb this loop: iterate a copy.
-    const targets = [...this.dirty];
-    this.dirty.clear();
-    for (const t of targets) t.flush();
+    // A flush may close a slow consumer, which must not disturb this loop: take a slice out first.
+    const slice: Flushable[] = [];
+    for (const t of this.dirty) {
+      if (slice.length === this.sliceSize) break;
+      slice.push(t);
+    }
+    for (const t of slice) this.dirty.delete(t);
+    // The rest go out on the next turn, after the loop has read what arrived meanwhile; no window for them, they
+    // already waited.
+    if (this.dirty.size > 0) {
+      this.scheduled = true;
+      setImmediate(this.run);
+    }
+    for (const t of slice) t.flush();
   };
 }
 
