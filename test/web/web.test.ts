@@ -5,7 +5,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
@@ -140,6 +140,38 @@ describe('web client', { timeout: 60_000 }, () => {
     await openRoom(a.page, srv.url, room.id);
     await a.page.locator('.members').getByRole('button', { name: 'Message bob' }).waitFor();
     expect(held).toBeGreaterThanOrEqual(2);
+    expect([...a.dialogs, ...a.errors]).toEqual([]);
+  });
+
+  it('keeps presence and the online count that came live while the member list was loading', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice');
+    const bob = await seedUser(srv.url, 'bob');
+    const room = await alice.api.createRoom('late-online');
+    await bob.api.join(room.id);
+    const a = await newUserPage(browser, { session: session(alice) });
+    const bobClient = new ChatClient({
+      url: srv.url,
+      token: bob.token,
+      WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'],
+    });
+    onTestFinished(() => bobClient.close());
+    // The first member-list answer says Bob is offline; it is handed over only after the page has seen him come
+    // online live (the header counts 2 online).
+    let held = 0;
+    await a.page.route(`**/api/v1/rooms/${room.id}/members`, async (route) => {
+      if (held++ > 0) return route.continue();
+      const before = await route.fetch();
+      await bobClient.connect();
+      await a.page.locator('.room-header [aria-label="2 members, 2 online"]').waitFor();
+      await route.fulfill({ response: before });
+    });
+    await openRoom(a.page, srv.url, room.id);
+    await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-online').waitFor();
+    await a.page.waitForTimeout(300); // time for a stale answer to be applied, were it going to be
+    expect(await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-online').count()).toBe(1);
+    expect(await a.page.locator('.room-header [aria-label="2 members, 2 online"]').count()).toBe(1);
+    expect(held).toBe(1);
     expect([...a.dialogs, ...a.errors]).toEqual([]);
   });
 

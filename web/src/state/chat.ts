@@ -160,6 +160,12 @@ export class Chat {
   /** Member-list fetches in flight per room: the latest request's number, and whether a member event came meanwhile. */
   private membersFetch = new Map<string, { seq: number; stale: boolean }>();
   private membersFetchSeq = 0;
+  /**
+   * The fetch number current when a user's presence (or a room's online count) last came as an event: a member-list
+   * answer from a fetch started before that carries an older value and must not overwrite it.
+   */
+  private presenceAt = new Map<string, number>();
+  private onlineAt = new Map<string, number>();
   private toastId = 0;
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set by the message list: whether the active room is scrolled to its newest message. */
@@ -564,6 +570,8 @@ export class Chat {
   }
 
   private onPresence(n: PresenceNotice): void {
+    for (const c of n.changes) this.presenceAt.set(c.userId, this.membersFetchSeq);
+    this.onlineAt.set(n.roomId, this.membersFetchSeq);
     this.set((s) => {
       const presence = { ...s.presence };
       for (const c of n.changes) presence[c.userId] = c.status;
@@ -725,11 +733,12 @@ export class Chat {
         const presence = { ...s.presence };
         for (const m of members) {
           users[m.user.id] = m.user;
-          presence[m.user.id] = m.presence;
+          if ((this.presenceAt.get(m.user.id) ?? -1) < seq) presence[m.user.id] = m.presence;
         }
+        const fresher = (this.onlineAt.get(roomId) ?? -1) >= seq;
         return {
           members: { ...s.members, [roomId]: members },
-          online: { ...s.online, [roomId]: online },
+          online: fresher ? s.online : { ...s.online, [roomId]: online },
           users,
           presence,
         };
