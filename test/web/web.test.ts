@@ -52,6 +52,22 @@ async function send(page: Page, text: string): Promise<void> {
   await input.press('Enter');
 }
 
+/**
+ * Takes the page's first member-list answer for `roomId` from the server, runs `meanwhile` (which changes the room and
+ * waits until the page has seen it live), and only then hands that older answer over. Later requests pass through.
+ * Returns how many requests were made.
+ */
+async function holdFirstMembersAnswer(page: Page, roomId: string, meanwhile: () => Promise<void>) {
+  let requests = 0;
+  await page.route(`**/api/v1/rooms/${roomId}/members`, async (route) => {
+    if (requests++ > 0) return route.continue();
+    const before = await route.fetch();
+    await meanwhile();
+    await route.fulfill({ response: before });
+  });
+  return () => requests;
+}
+
 const title = (page: Page) => page.locator('h1.room-title').innerText();
 
 describe('web client', { timeout: 60_000 }, () => {
@@ -129,17 +145,13 @@ describe('web client', { timeout: 60_000 }, () => {
     const a = await newUserPage(browser, { session: session(alice) });
     // The first member-list answer is taken before Bob joins and handed over only after the page has seen his
     // join event (the room header counts him): the client must not keep that stale list.
-    let held = 0;
-    await a.page.route(`**/api/v1/rooms/${room.id}/members`, async (route) => {
-      if (held++ > 0) return route.continue();
-      const before = await route.fetch();
+    const requests = await holdFirstMembersAnswer(a.page, room.id, async () => {
       await bob.api.join(room.id);
       await a.page.locator('.room-header [aria-label^="2 members"]').waitFor();
-      await route.fulfill({ response: before });
     });
     await openRoom(a.page, srv.url, room.id);
     await a.page.locator('.members').getByRole('button', { name: 'Message bob' }).waitFor();
-    expect(held).toBeGreaterThanOrEqual(2);
+    expect(requests()).toBeGreaterThanOrEqual(2);
     expect([...a.dialogs, ...a.errors]).toEqual([]);
   });
 
@@ -158,20 +170,16 @@ describe('web client', { timeout: 60_000 }, () => {
     onTestFinished(() => bobClient.close());
     // The first member-list answer says Bob is offline; it is handed over only after the page has seen him come
     // online live (the header counts 2 online).
-    let held = 0;
-    await a.page.route(`**/api/v1/rooms/${room.id}/members`, async (route) => {
-      if (held++ > 0) return route.continue();
-      const before = await route.fetch();
+    const requests = await holdFirstMembersAnswer(a.page, room.id, async () => {
       await bobClient.connect();
       await a.page.locator('.room-header [aria-label="2 members, 2 online"]').waitFor();
-      await route.fulfill({ response: before });
     });
     await openRoom(a.page, srv.url, room.id);
     await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-online').waitFor();
     await a.page.waitForTimeout(300); // time for a stale answer to be applied, were it going to be
     expect(await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-online').count()).toBe(1);
     expect(await a.page.locator('.room-header [aria-label="2 members, 2 online"]').count()).toBe(1);
-    expect(held).toBe(1);
+    expect(requests()).toBe(1);
     expect([...a.dialogs, ...a.errors]).toEqual([]);
   });
 
