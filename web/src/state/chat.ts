@@ -504,7 +504,7 @@ export class Chat {
           });
         }
         const inFlight = this.membersFetch.get(e.roomId);
-        // A join during the first fetch may not be in its answer: fetch again once it lands.
+        // A change during a fetch may not be in its answer: fetch again once it lands.
         if (inFlight) inFlight.stale = true;
         else if (this.s.members[e.roomId]) this.refreshMembersSoon(e.roomId);
         return;
