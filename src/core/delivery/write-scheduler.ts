@@ -106,9 +106,9 @@ export class WriteScheduler {
     const slice: Flushable[] = [];
     for (const t of this.dirty) {
       if (slice.length === this.sliceSize) break;
+      this.dirty.delete(t); // safe while iterating a Set: entries not yet visited are unaffected
       slice.push(t);
     }
-    for (const t of slice) this.dirty.delete(t);
     // The rest go out on the next turn, after the loop has read what arrived meanwhile; no window for them, they
     // already waited.
     if (this.dirty.size > 0) {
