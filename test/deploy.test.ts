@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChatApi } from '../src/client/api.js';
 import { loadConfig } from '../src/server/config.js';
-import { HAPROXY_TEMPLATE, renderHaproxyConfig } from '../scripts/lib/haproxy.js';
-import { hasCommand } from '../scripts/lib/proc.js';
+import { findHaproxy, HAPROXY_TEMPLATE, renderHaproxyConfig } from '../scripts/lib/haproxy.js';
 import { startServer } from './helpers/harness.js';
 
 describe('deployment', () => {
@@ -70,11 +69,11 @@ describe('deployment', () => {
     expect(cfg).not.toContain('10.0.0.11');
     expect(cfg).toMatch(/balance leastconn/);
     expect(cfg).toMatch(/option httpchk GET \/readyz/);
-    if (!hasCommand('haproxy')) return; // the cluster tests fail loudly without it; this one only checks syntax
+    const haproxy = findHaproxy(); // throws, naming the package, when HAProxy is not installed
     const dir = mkdtempSync(join(tmpdir(), 'relaychat-haproxy-'));
     try {
       writeFileSync(join(dir, 'haproxy.cfg'), cfg);
-      execFileSync('haproxy', ['-c', '-q', '-f', join(dir, 'haproxy.cfg')], { stdio: 'pipe' });
+      execFileSync(haproxy, ['-c', '-q', '-f', join(dir, 'haproxy.cfg')], { stdio: 'pipe' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,17 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dieWithParent, freePort, hasCommand, isRunning, LOOPBACK, sleep, spawnBound, stopChild } from './proc.js';
+import {
+  assertServiceAllowed,
+  dieWithParent,
+  freePort,
+  findCommand,
+  isRunning,
+  LOOPBACK,
+  sleep,
+  spawnBound,
+  stopChild,
+} from './proc.js';
 import { REPO } from './relaychat.js';
 
 export const HAPROXY_TEMPLATE = path.join(REPO, 'deploy/haproxy.cfg');
@@ -53,11 +63,13 @@ export interface HaproxyProcess {
 }
 
 export function findHaproxy(): string {
+  assertServiceAllowed('HAProxy');
   const bin = process.env.HAPROXY ?? 'haproxy';
-  if (!hasCommand(bin)) {
+  const found = findCommand(bin);
+  if (!found) {
     throw new Error(`${bin} not found: install it with \`apt-get install -y haproxy\` (or set HAPROXY to its path)`);
   }
-  return bin;
+  return found;
 }
 
 /**
