@@ -141,6 +141,44 @@ describe('SqliteStore specifics', () => {
     ).toEqual(migrations.map((m) => m.version));
   });
 
+  it('migration 3 makes public room names unique ignoring case, renaming the newer of existing clashes', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    // A file as release 2 left it, with two public rooms whose names differ only in case.
+    const v2 = new Database(h.file);
+    v2.pragma('journal_mode = WAL');
+    v2.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    for (const m of migrations.filter((x) => x.version <= 2)) {
+      v2.exec(m.sql);
+      v2.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v2.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    const room = v2.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES (?, ?, ?, ?, 'u_old', ?, 0, 1, 0)`,
+    );
+    room.run('r_first', 'public', 'design-reviews', 'design-reviews', 1);
+    room.run('r_second', 'public', 'Design-Reviews', 'design-reviews', 2);
+    room.run('r_private', 'private', 'design-reviews', 'design-reviews', 3);
+    v2.close();
+
+    const store = await h.reopen();
+    expect((await store.getRoom('r_first'))?.name).toBe('design-reviews');
+    expect((await store.getRoom('r_second'))?.name).toBe('Design-Reviews (r_second)');
+    expect((await store.getRoom('r_private'))?.name).toBe('design-reviews');
+    expect((await store.searchPublicRooms('design-reviews (r_second)', 5)).rooms.map((r) => r.id)).toEqual([
+      'r_second',
+    ]);
+    await expect(store.updateRoom('r_second', { name: 'DESIGN-reviews' }, 'u_old')).rejects.toMatchObject({
+      code: 'room_name_taken',
+    });
+  });
+
   it('moderation queues are served by indexes, not table scans', () => {
     const db = openRaw();
     const plan = (sql: string, ...args: unknown[]) =>
