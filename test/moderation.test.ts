@@ -485,6 +485,9 @@ describe('message deletion', () => {
     // A client resuming from before sees the redacted messages and the deletions.
     const back = await live(srv.url, owner.token, { [roomId]: seenUpTo });
     const replay = back.events(roomId);
+    // Exactly what was missed, each once, in order: from the seq after the resume point to the last deletion.
+    const lastSeq = (back.welcome.rooms as { id: string; lastSeq: number }[]).find((r) => r.id === roomId)!.lastSeq;
+    expect(replay.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq - seenUpTo }, (_, i) => seenUpTo + 1 + i));
     expect(replay.find((e) => e.seq === s1)).toMatchObject({ type: 'message', body: '' });
     expect(replay.find((e) => e.seq === s2)).toMatchObject({ type: 'message', body: '' });
     expect(replay.find((e) => e.seq === s3)?.body).toBe('alice three');

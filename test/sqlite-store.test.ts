@@ -79,6 +79,56 @@ describe('SqliteStore specifics', () => {
     expect((db as Database.Database).pragma('foreign_keys', { simple: true })).toBe(1);
   });
 
+  it('message batches: every ack comes after an fdatasync that began after the commit holding the message', async () => {
+    const owner = await user(h.store, 'owner');
+    await h.store.createRoom({
+      id: 'r_acks',
+      kind: 'public',
+      name: 'acks',
+      topic: '',
+      createdBy: owner.id,
+      members: [],
+    });
+    const store = h.store;
+    const stats = Reflect.get(store, 'stats') as { fsyncs: number };
+    // fsyncs run one at a time: those begun so far are the finished ones plus the one running, if any.
+    const begun = () => stats.fsyncs + (Reflect.get(store, 'syncing') === true ? 1 : 0);
+    // appendTx writes a message inside the batch transaction; the commit follows in the same synchronous run, so
+    // the fsyncs begun when it is called are the fsyncs begun before the commit.
+    const appendTx = (Reflect.get(store, 'appendTx') as (...args: unknown[]) => { id: string }).bind(store);
+    const begunAtCommit = new Map<string, number>();
+    Reflect.set(store, 'appendTx', (...args: unknown[]) => {
+      const event = appendTx(...args);
+      begunAtCommit.set(event.id, begun());
+      return event;
+    });
+    const uncovered: string[] = [];
+    const acks: Promise<unknown>[] = [];
+    const append = (i: number, clientMsgId = `c${i}`) =>
+      acks.push(
+        store
+          .appendMessage({ id: `e_${i}`, roomId: 'r_acks', senderId: owner.id, clientMsgId, body: `${i}` })
+          .then(({ event }) => {
+            // The ack must wait for an fsync that began after the commit and has finished.
+            if (!(stats.fsyncs > begunAtCommit.get(event.id)!)) {
+              uncovered.push(
+                `${clientMsgId} (seq ${event.seq}): ${stats.fsyncs} fsyncs done, ${begunAtCommit.get(event.id)} begun at commit`,
+              );
+            }
+          }),
+      );
+    // Waves in separate event-loop turns, so batches commit both while an fsync runs and while none does; each wave
+    // also re-sends one earlier clientMsgId (a duplicate ack is for the same stored message).
+    for (let wave = 0; wave < 30; wave++) {
+      for (let k = 0; k < 7; k++) append(wave * 7 + k);
+      if (wave > 0) append(1000 + wave, `c${(wave - 1) * 7}`);
+      await new Promise((r) => (wave % 2 ? setImmediate(r) : setTimeout(r, 1)));
+    }
+    await Promise.all(acks);
+    expect(begunAtCommit.size).toBe(30 * 7);
+    expect(uncovered).toEqual([]);
+  });
+
   it('migrations are recorded in schema_migrations and not re-run on reopen', async () => {
     await user(h.store, 'before');
     const rows = () =>
