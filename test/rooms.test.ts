@@ -126,6 +126,7 @@ describe('rooms', () => {
     await waitFor(() => log.bodies(room.id).length === 1);
     expect(added).toEqual([room.id]);
     expect(log.byRoom.get(room.id)!.map((e) => e.type)).toEqual(['member.joined', 'message']);
+    expect(b.stats.duplicatesDropped).toBe(0);
     expect(log.bodies(room.id)).toEqual(['after bob']);
   });
 
@@ -152,6 +153,7 @@ describe('rooms', () => {
     expect(removed).toEqual([]);
     // Replay starts at the new membership: the old leave and what was said while away are not replayed.
     expect(log.byRoom.get(room.id)!.map((e) => e.type)).toEqual(['member.joined', 'message']);
+    expect(b2.stats.duplicatesDropped).toBe(0);
     b2.typing(room.id);
   });
 
