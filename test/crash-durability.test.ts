@@ -181,19 +181,21 @@ describe('durable before ack across a crash (kill -9)', () => {
   );
 
   describe('cluster node on PostgreSQL', () => {
-    let pgServer: PgTestServer | undefined;
-    let redis: RedisTestServer | undefined;
-    afterEach(async () => {
-      await Promise.all([pgServer?.destroy(), redis?.stop()]);
-      pgServer = redis = undefined;
-    });
+    /** PostgreSQL and Redis for one test, stopped after whatever was started on them (cleanups run in reverse). */
+    async function backends(): Promise<{ pgServer: PgTestServer; redis: RedisTestServer }> {
+      const pgServer = await startPostgres();
+      cleanups.push(() => pgServer.destroy());
+      const redis = await startRedis();
+      cleanups.push(() => redis.stop());
+      return { pgServer, redis };
+    }
 
     it(
       'every message acknowledged before the kill is stored at its seq after restart',
       { timeout: 180_000 },
       async () => {
         const dir = tempDir();
-        [pgServer, redis] = await Promise.all([startPostgres(), startRedis()]);
+        const { pgServer, redis } = await backends();
         const db = await pgServer.createDatabase({ prefix: 'crash' });
         const n = await node(
           'pgnode',
@@ -210,7 +212,7 @@ describe('durable before ack across a crash (kill -9)', () => {
       { timeout: 60_000 },
       async () => {
         const dir = tempDir();
-        [pgServer, redis] = await Promise.all([startPostgres(), startRedis()]);
+        const { pgServer, redis } = await backends();
         const db = await pgServer.createDatabase({ prefix: 'sync' });
         // The composition a node runs (DATABASE_URL + REDIS_URL select the PostgreSQL store), in this process, so the
         // store's own connections can be asked: the setting is per session, and a session may override the server's.
