@@ -29,6 +29,7 @@ const SERVICE_SUITES = [
   'test/deploy.test.ts',
   'test/bench-smoke.test.ts',
   'test/transport-security.test.ts',
+  'test/crash-durability.test.ts',
 ];
 
 export default defineConfig({
