@@ -193,8 +193,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
     (err) => log.warn({ err }, 'presence flush failed'),
   );
-  ports.wire({ hub, notifier, store: ctx.store });
   const gateway = new Gateway(config, services, hub, notifier, log);
+  ports.wire({ hub, notifier, store: ctx.store, sessions: gateway });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
     ? { registry: createMetrics({ gateway, hub, messages: services.messages }), token: config.metricsToken }

@@ -344,6 +344,12 @@ export const SETTINGS = {
     default: 15000,
     doc: 'Cluster: a node silent this long counts as dead and its users go offline (within TTL + heartbeat).',
   },
+  busOutagePollMs: {
+    env: 'BUS_OUTAGE_POLL_MS',
+    schema: int(0, 600000),
+    default: 2000,
+    doc: "Cluster: while Redis is unreachable, each node reads the store this often for its rooms' new events and its users' new rooms, so messages from other nodes still arrive (late); 0 = only when Redis is back.",
+  },
   trustProxy: {
     env: 'TRUST_PROXY',
     schema: z

@@ -116,13 +116,14 @@ export class Hub {
 
   /**
    * After the bus may have dropped messages (a Redis reconnect), checks every room with local connections
-   * against the store and catches up the connections that are behind. One store read per room; a sync only
-   * where a cursor is behind the room's last seq.
+   * against the store and catches up the connections that are behind. One store read per room (`concurrency` at a
+   * time); a sync only where a cursor is behind the room's last seq.
    */
-  async resyncAll(): Promise<void> {
-    for (const [roomId, conns] of [...this.byRoom]) {
+  async resyncAll(concurrency = 8): Promise<void> {
+    await forEachLimited([...this.byRoom.keys()], concurrency, async (roomId) => {
       const room = await this.opts.store.getRoom(roomId);
-      if (!room) continue;
+      const conns = this.byRoom.get(roomId);
+      if (!room || !conns) return;
       for (const conn of conns) {
         const cursor = conn.rooms.get(roomId);
         if (!cursor) continue;
@@ -130,7 +131,40 @@ export class Hub {
         if (cursor.syncing) cursor.dirty = true;
         else if (cursor.seq < room.lastSeq) void this.sync(conn, roomId, false);
       }
+    });
+  }
+
+  /**
+   * After the bus may have dropped `room.added` notices (a Redis outage): re-reads the room list of every user with
+   * connections here and adds each room a connection lacks, from the start of its membership (`room.added`, then
+   * catch-up from the store, then `synced`). Rooms the user lost meanwhile need nothing here: their `member.left`
+   * rides the room's sequence, so the room's own catch-up (resyncAll) delivers it and the room is removed.
+   * One store read per user, `concurrency` at a time.
+   */
+  async resyncMemberships(concurrency = 8): Promise<void> {
+    await forEachLimited([...this.byUser.keys()], concurrency, async (userId) => {
+      if (!this.byUser.has(userId)) return;
+      const rooms = await this.opts.store.listRoomsOf(userId);
+      for (const conn of this.byUser.get(userId) ?? []) {
+        for (const room of rooms) {
+          if (conn.rooms.has(room.id)) continue;
+          // Mid-hello: attach applies it (and skips it if welcome listed the room already).
+          if (conn.attached) this.roomAdded(conn, room, room.joinedSeq);
+          else conn.pendingAdded.push({ room, fromSeq: room.joinedSeq });
+        }
+      }
+    });
+  }
+
+  /** Users with connections here, with the rooms those connections are in (for presence announcements). */
+  localUsers(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [userId, conns] of this.byUser) {
+      const rooms = new Set<string>();
+      for (const conn of conns) for (const roomId of conn.rooms.keys()) rooms.add(roomId);
+      out.set(userId, rooms);
     }
+    return out;
   }
 
   /**
@@ -358,4 +392,17 @@ export class Hub {
   close(): void {
     this.opts.bus.unsubscribe(topics.all, this.onAll);
   }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

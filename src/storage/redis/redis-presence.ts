@@ -86,6 +86,7 @@ export class RedisPresence implements Presence {
 
   async statusOf(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {
     await this.gate;
+    if (this.redis.status !== 'ready') throw this.unavailable();
     const result = new Map<string, PresenceStatus>();
     const batches: Promise<void>[] = [];
     for (let i = 0; i < userIds.length; i += STATUS_BATCH) {
@@ -102,6 +103,7 @@ export class RedisPresence implements Presence {
 
   async onlineCount(): Promise<number> {
     await this.gate;
+    if (this.redis.status !== 'ready') throw this.unavailable();
     for (let round = 0; ; round++) {
       const { more, online } = await this.sweep(true);
       if (!more) return online;
@@ -152,6 +154,11 @@ export class RedisPresence implements Presence {
     } else if (conns?.has(connId)) {
       conns.set(connId, op);
     }
+    if (this.redis.status !== 'ready') {
+      // Fail fast instead of queueing behind a reconnect; the rewrite after the outage brings Redis up to date.
+      this.dirty = true;
+      throw this.unavailable();
+    }
     try {
       const [status, changed] = await this.redis.relaychatPresenceApply(this.prefix, this.nodeId, op, userId, connId);
       return { status, changed: changed === 1 };
@@ -159,6 +166,10 @@ export class RedisPresence implements Presence {
       this.dirty = true;
       throw err;
     }
+  }
+
+  private unavailable(): Error {
+    return new Error(`redis presence connection is ${this.redis.status}`);
   }
 
   private async beat(): Promise<void> {
