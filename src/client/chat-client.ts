@@ -83,6 +83,9 @@ export interface ChatClientOptions {
   origin?: string;
 }
 
+/** Longest wait before re-sending after a retryable error that named no `retryAfterMs`. */
+const SEND_RETRY_MAX_MS = 5000;
+
 export class SendError extends Error {
   constructor(
     readonly code: ErrorCode | 'timeout' | 'closed',
@@ -234,7 +237,10 @@ export class ChatClient extends Emitter<ClientEvents> {
         // A repeated text (`flood`) is not re-sent by itself: the sender decides whether it was meant.
         if (frame.retryable && frame.code !== 'flood') {
           // Same clientMsgId on retry: the server stores it at most once.
-          const wait = frame.retryAfterMs ?? Math.min(30_000, 250 * 2 ** Math.min(p.attempts, 7));
+          // Without a hint it is mostly a store restart: retrying at least every 5 s (jittered, so a crowd of
+          // clients does not retry in step) gets the send through within seconds of the store's return.
+          const cap = Math.min(SEND_RETRY_MAX_MS, 250 * 2 ** Math.min(p.attempts, 7));
+          const wait = frame.retryAfterMs ?? Math.round(cap / 2 + (Math.random() * cap) / 2);
           clearTimeout(p.retryTimer);
           p.retryTimer = setTimeout(() => this.transmit(p), wait);
           this.emit('send.delayed', {

@@ -96,6 +96,8 @@ export interface Member {
   disconnects: { at: number; code: number }[];
   /** Error frames received, by code (retryable ones are retried by the SDK). */
   errors: Map<string, number>;
+  /** When the last error frame arrived (ms since epoch; 0 = none). */
+  lastErrorAt: number;
 }
 
 export interface Figures {
@@ -171,12 +173,16 @@ export class Traffic {
       welcomes: [],
       disconnects: [],
       errors: new Map(),
+      lastErrorAt: 0,
     };
     m.client = new ChatClient({
       url,
       token,
       WebSocket: tappedWebSocket((f) => {
-        if (f.type === 'error' && f.code) m.errors.set(f.code, (m.errors.get(f.code) ?? 0) + 1);
+        if (f.type === 'error' && f.code) {
+          m.errors.set(f.code, (m.errors.get(f.code) ?? 0) + 1);
+          m.lastErrorAt = Date.now();
+        }
       }),
       backoff: { minMs: 50, maxMs: 500 },
       sendTimeoutMs: 120_000,

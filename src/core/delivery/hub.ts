@@ -20,6 +20,9 @@ export interface HubOptions {
 const MAX_SYNC_ROUNDS = 10_000;
 const DRAIN_POLL_MS = 5;
 const DRAIN_MAX_WAIT_MS = 30_000;
+/** A failed catch-up read is retried this often, this many times in all, before the connection is closed. */
+const SYNC_RETRY_MS = 1000;
+const SYNC_RETRIES = 30;
 
 /**
  * Delivers room traffic from the bus to this node's connections, in sequence order, with no gap and no
@@ -235,11 +238,17 @@ export class Hub {
     }
   }
 
-  /** Catches `conn` up on `roomId` from the store, page by page, then lets live delivery take over. */
-  private async sync(conn: Connection, roomId: string, announce: boolean): Promise<void> {
+  /**
+   * Catches `conn` up on `roomId` from the store, page by page, then lets live delivery take over. A failed read
+   * (the store restarting) is retried every SYNC_RETRY_MS with the cursor kept busy, so live events only mark it
+   * dirty meanwhile and the connection survives a short store outage; after SYNC_RETRIES failures in a row the
+   * connection is closed (1011) and the client resumes later or elsewhere.
+   */
+  private async sync(conn: Connection, roomId: string, announce: boolean, failures = 0): Promise<void> {
     const cursor = conn.rooms.get(roomId);
-    if (!cursor || cursor.syncing) return;
+    if (!cursor || (cursor.syncing && failures === 0)) return;
     cursor.syncing = true;
+    let retrying = false;
     try {
       for (let round = 0; round < MAX_SYNC_ROUNDS; round++) {
         cursor.dirty = false;
@@ -257,11 +266,21 @@ export class Hub {
       cursor.syncing = false;
       if (announce) conn.send({ type: 'synced', roomId, seq: cursor.seq });
     } catch (err) {
+      if (conn.closed || conn.rooms.get(roomId) !== cursor) return;
+      if (failures + 1 < SYNC_RETRIES) {
+        retrying = true;
+        if (failures === 0) this.opts.log.warn({ err, roomId, connId: conn.id }, 'catch-up read failed; retrying');
+        setTimeout(() => {
+          if (!conn.closed && conn.rooms.get(roomId) === cursor) void this.sync(conn, roomId, announce, failures + 1);
+          else cursor.syncing = false;
+        }, SYNC_RETRY_MS).unref();
+        return;
+      }
       // Without the store we cannot promise order: drop the connection; the client resumes elsewhere/later.
-      this.opts.log.error({ err, roomId, connId: conn.id }, 'catch-up read failed; closing connection');
+      this.opts.log.error({ err, roomId, connId: conn.id }, 'catch-up read kept failing; closing connection');
       conn.close(CLOSE_CODES.INTERNAL.code, 'storage unavailable');
     } finally {
-      cursor.syncing = false;
+      if (!retrying) cursor.syncing = false;
     }
   }
 

@@ -31,8 +31,11 @@ import { InProcessBus } from '../../core/in-process-bus.js';
  *   - Others missed what this node could not publish: for each room topic, the last dropped `event` is kept
  *     (bounded) and published again as soon as publishing works (on reconnect, or after the next successful
  *     publish). A receiver that missed earlier events sees a gap and reads them from the store; one that has it
- *     drops it by seq. Other kinds (typing, presence, user and server-wide notices) are not replayed: they are
- *     ephemeral, or reach the user at their next reconnect (`welcome` lists their rooms).
+ *     drops it by seq. Other kinds are not replayed: typing and presence are ephemeral (presence is re-announced
+ *     after an outage), and what user notices carried is read from the store (`room.added`: the server re-reads
+ *     its users' room lists; `revoke`: it re-checks every open session).
+ * - While the subscriber is away, `onLost` tells the server, which then reads the store periodically for what the
+ *   bus would have brought (see BusOutage in src/server/cluster.ts).
  * - Pub/sub ignores the database number: channels of deployments sharing one Redis are kept apart only by
  *   the prefix.
  */

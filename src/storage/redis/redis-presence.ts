@@ -21,6 +21,9 @@ import { connect, quit, watchConnection, type RedisLog } from './redis-bus.js';
  * - `online` set of users with any entry: `onlineCount` is its SCARD after the sweep — O(1) plus one EXISTS
  *   per node, however many users are online.
  *
+ * While the connection to Redis is down every call rejects at once instead of queueing (the server's
+ * FallbackPresence then answers from this node's view), and a change marks this node's entries for a rewrite.
+ *
  * This node keeps its own connections in memory too. When Redis lost them (a restart without persistence,
  * a stall longer than the TTL that let others sweep us) or a write failed, the next heartbeat rewrites this
  * node's entries from memory, so presence heals without reconnecting clients.
