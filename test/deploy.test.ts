@@ -55,6 +55,31 @@ describe('deployment', () => {
     expect(Date.now() - t0).toBeLessThan(4000);
   });
 
+  it('/readyz: a bus that does not answer is reported degraded with 200; a store that does not answer is 503', async () => {
+    const srv = await startServer();
+    const { bus, store } = srv.server.services.ctx;
+    expect(await (await fetch(`${srv.url}/readyz`)).json()).toMatchObject({ ok: true, degraded: [] });
+    const busPing = bus.ping.bind(bus);
+    bus.ping = () => Promise.reject(new Error('redis bus subscriber connection is reconnecting'));
+    const degraded = await fetch(`${srv.url}/readyz`);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toMatchObject({ ok: true, degraded: ['redis'] });
+    // A bus that hangs counts as degraded too, well within a load balancer's check timeout.
+    bus.ping = () => new Promise<void>(() => {});
+    const t0 = Date.now();
+    const hung = await fetch(`${srv.url}/readyz`);
+    expect([hung.status, ((await hung.json()) as { degraded: string[] }).degraded]).toEqual([200, ['redis']]);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    bus.ping = busPing;
+    const storePing = store.ping.bind(store);
+    store.ping = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    const down = await fetch(`${srv.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ error: { code: 'unavailable', retryable: true } });
+    store.ping = storePing;
+    expect((await fetch(`${srv.url}/readyz`)).status).toBe(200);
+  });
+
   it('deploy/haproxy.cfg renders for loopback nodes and HAProxy accepts it', () => {
     const cfg = renderHaproxyConfig(readFileSync(HAPROXY_TEMPLATE, 'utf8'), {
       port: 18080,

@@ -64,3 +64,33 @@ describe('hub membership resync after a lossy bus', () => {
     expect(seen.byRoom.get(room.id)!.length).toBe(2);
   });
 });
+
+describe('hub catch-up while the store restarts', () => {
+  it('a catch-up read that fails is retried, the connection stays open, and the events arrive once the store answers', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const closes: number[] = [];
+    let seen!: ReturnType<typeof recordEvents>;
+    await connect(srv.url, bob.token, {}, (c) => {
+      seen = recordEvents(c);
+      c.on('disconnect', (d) => closes.push(d.code));
+    });
+    const { bus, store } = srv.server.services.ctx;
+    // The live event is lost, so the resync has to read the store, which fails twice (a restart) before answering.
+    const publish = bus.publish.bind(bus);
+    bus.publish = (topic: string, m: BusMessage) =>
+      topic === topics.room('lobby') && m.kind === 'event' ? Promise.resolve() : publish(topic, m);
+    await alice.api.sendMessage('lobby', 'committed before the restart', 'restart-1');
+    bus.publish = publish;
+    const listEvents = store.listEvents.bind(store);
+    let failures = 0;
+    store.listEvents = (...args: Parameters<typeof store.listEvents>) =>
+      failures++ < 2 ? Promise.reject(new Error('Storage unavailable: connect ECONNREFUSED')) : listEvents(...args);
+    await srv.server.hub.resyncAll();
+    await waitFor(() => seen.bodies('lobby').length === 1, 10_000);
+    expect(failures).toBeGreaterThanOrEqual(3);
+    expect(seen.bodies('lobby')).toEqual(['committed before the restart']);
+    expect(closes).toEqual([]);
+  });
+});

@@ -63,6 +63,18 @@ describe('cluster: Redis outage', () => {
     const victim = `victim${process.pid}`;
     await lb.register(victim, 'correct horse battery');
 
+    // Presence frames naming the joiner online that arrive after Redis returns (each node re-announces its users).
+    let returnedAt = Number.POSITIVE_INFINITY;
+    const announced = new Set<string>();
+    for (const m of traffic.members.slice(0, 9)) {
+      m.client.on('presence', (f) => {
+        const online = f.changes.some((ch) => ch.userId === joinerAccount.user.id && ch.status === 'online');
+        if (online && Date.now() >= returnedAt) announced.add(m.name);
+      });
+    }
+    const presenceVia = async (url: string) =>
+      (await new ChatApi(url, joinerAccount.token).user(joinerAccount.user.id)).presence;
+
     traffic.start({ senders: 6, intervalMs: 40 });
     await sleep(2000);
     const stoppedAt = Date.now();
@@ -97,6 +109,9 @@ describe('cluster: Redis outage', () => {
     await until(() => joiner.added.includes(traffic.rooms[0]!), 6000, 'the joiner to get room.added during the outage');
     const addedAfterMs = Date.now() - joinedAt;
 
+    // Presence is per node now: the joiner is online on its own node, offline as seen from another.
+    const presenceDuring = { node1: await presenceVia(node1.url), node2: await presenceVia(node2.url) };
+
     // The leaver's session ends through node2; the revocation cannot cross the bus now.
     await new ChatApi(node2.url, leaverAccount.token).logout();
 
@@ -122,11 +137,19 @@ describe('cluster: Redis outage', () => {
     const missingAtReturn = traffic.members.filter((m) => !traffic.caughtUp(targetsAtReturn, [m])).length;
     await c.redis.start();
     const backAt = Date.now();
+    returnedAt = backAt;
     await until(() => traffic.caughtUp(traffic.maxAcked()), 10_000, 'every member to catch up after Redis is back');
     const recoveredMs = Date.now() - backAt;
     // The revocation lost on the bus takes effect at the recovery's session re-check.
     await until(() => leaverCloses.includes(4003), 10_000, 'the logged-out socket to close with 4003');
     const revokedMs = Date.now() - backAt;
+    await until(() => announced.size === 9, 10_000, 'every member to be told the joiner is online after Redis is back');
+    const announcedMs = Date.now() - backAt;
+    await until(
+      async () => (await presenceVia(node2.url)) === 'online',
+      10_000,
+      'the joiner online as seen from another node again',
+    );
     await until(
       async () => Object.values(await readiness(c.nodes)).every((r) => r.degraded.length === 0),
       10_000,
@@ -162,6 +185,8 @@ describe('cluster: Redis outage', () => {
       'members missing something when Redis came back': `${missingAtReturn} of ${traffic.members.length}`,
       'recovery: every member had every acked message after Redis was back (ms)': recoveredMs,
       'a session revoked during the outage was closed after Redis was back (ms)': revokedMs,
+      'presence of a node1 user during the outage, via node1 / node2': `${presenceDuring.node1} / ${presenceDuring.node2}`,
+      'every member told that user is online after Redis was back (ms)': announcedMs,
       'then a new message reached every member in (ms)': probeMs,
     });
     expect(Object.values(ready)).toEqual(c.nodes.map(() => ({ status: 200, degraded: ['redis'] })));
@@ -174,5 +199,6 @@ describe('cluster: Redis outage', () => {
     expect(figures.reconnects).toBe(0);
     expect(figures.sdkDuplicatesDropped).toBe(0);
     expect(joiner.added).toEqual([traffic.rooms[0]]);
+    expect(presenceDuring).toEqual({ node1: 'online', node2: 'offline' });
   }, 180_000);
 });
