@@ -39,7 +39,14 @@ export async function openClusterPorts(
     busRecovered(): void;
     subscribed(topic: string): void;
     expired(changes: { userId: string; status: 'online' | 'away' | 'offline' }[]): void;
-  } = { busLost: () => {}, busRecovered: () => {}, subscribed: () => {}, expired: () => {} };
+  } = {
+    // Before wire: remember an outage that began while the server was still being built.
+    busLost: () => (lostBeforeWire = true),
+    busRecovered: () => (lostBeforeWire = false),
+    subscribed: () => {},
+    expired: () => {},
+  };
+  let lostBeforeWire = false;
   let redisPresence: { heartbeat(): Promise<void> } | undefined;
   const opened: { close(): Promise<void> }[] = [];
   ports.close = async () => {
@@ -130,6 +137,7 @@ export async function openClusterPorts(
         }).catch((err: unknown) => log.warn({ err }, 'could not announce expired presence'));
       },
     };
+    if (lostBeforeWire) outage.lost();
     const close = ports.close;
     ports.close = async () => {
       outage.stop();
