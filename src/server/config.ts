@@ -348,7 +348,7 @@ export const SETTINGS = {
     env: 'BUS_OUTAGE_POLL_MS',
     schema: int(0, 600000),
     default: 2000,
-    doc: "Cluster: while Redis is unreachable, each node reads the store this often for its rooms' new events and its users' new rooms, so messages from other nodes still arrive (late); 0 = only when Redis is back.",
+    doc: 'Cluster: while Redis is unreachable, each node reads the store this often for what other nodes committed (events, rooms its users joined); 0 = only once Redis is back.',
   },
   trustProxy: {
     env: 'TRUST_PROXY',
