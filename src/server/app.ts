@@ -241,6 +241,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       readiness.draining = true;
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
+        ports.unwire();
         notifier.close();
         hub.close();
         // A connection that has sent no request yet (browsers pre-open them) would hold close() open until

@@ -21,6 +21,8 @@ export interface ClusterPorts {
   limiter?: RateLimiter;
   /** Connects the ports' outage and recovery signals to delivery, once the hub, notifier and gateway exist. */
   wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store; sessions: { recheckAll(): Promise<void> } }): void;
+  /** Stops what `wire` started (the store polling of a bus outage): at shutdown, before the ports close. */
+  unwire(): void;
   /** Closes what was opened here (when server construction fails half-way). */
   close(): Promise<void>;
 }
@@ -32,7 +34,7 @@ export async function openClusterPorts(
   log: Logger,
   skip: { store?: boolean; bus?: boolean; presence?: boolean; limiter?: boolean } = {},
 ): Promise<ClusterPorts> {
-  const ports: ClusterPorts = { wire: () => {}, close: async () => {} };
+  const ports: ClusterPorts = { wire: () => {}, unwire: () => {}, close: async () => {} };
   // Late-bound: the bus and presence are built before the hub and notifier they report to.
   let hooks: {
     busLost(): void;
@@ -138,11 +140,7 @@ export async function openClusterPorts(
       },
     };
     if (lostBeforeWire) outage.lost();
-    const close = ports.close;
-    ports.close = async () => {
-      outage.stop();
-      await close();
-    };
+    ports.unwire = () => outage.stop();
   };
   return ports;
 }
