@@ -68,6 +68,13 @@ export interface ChatClientOptions {
   /** Base URL of the server (http(s)://host:port); the socket goes to /ws on it. */
   url: string;
   token: string;
+  /**
+   * The logged-in user's id (from `login`/`register`): sent as `/ws?u=<userId>` on the upgrade, so a load balancer
+   * that hashes by user keeps all of a user's connections on one node (docs/protocol.md, 4.1). Not a credential:
+   * the server ignores it and authenticates the token in `hello`. Without it the first connection goes without
+   * `u`, and reconnects carry the id from `welcome`.
+   */
+  userId?: string;
   /** WebSocket implementation; defaults to the global one (browsers). In Node 20 pass `ws`'s WebSocket. */
   WebSocket?: WebSocketCtor;
   /** Last seen seq per room from a previous run, to resume exactly after it. */
@@ -169,7 +176,10 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private wsUrl(): string {
-    return `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    const base = `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    // Only the user id: the token stays out of the URL (and so out of proxy logs); it goes in `hello`.
+    const userId = this.welcome?.user.id ?? this.opts.userId;
+    return userId ? `${base}?u=${encodeURIComponent(userId)}` : base;
   }
 
   private open(): void {

@@ -178,6 +178,7 @@ export class Traffic {
     m.client = new ChatClient({
       url,
       token,
+      userId,
       WebSocket: tappedWebSocket((f) => {
         if (f.type === 'error' && f.code) {
           m.errors.set(f.code, (m.errors.get(f.code) ?? 0) + 1);
