@@ -115,10 +115,11 @@ describe('cluster: load balancing strategies', () => {
     return ((await res.json()) as { node?: string }).node ?? `status ${res.status}`;
   }
 
+  let deliveryRuns = 0;
   /** A short send stream through the current load balancer: every acked message reaches every member once, in order. */
   async function deliveryHolds(c: Cluster, title: string): Promise<void> {
     const traffic = new Traffic(c.url);
-    await traffic.setup({ users: 4, rooms: 1, tag: `lb-${title.replace(/\W+/g, '-')}-` });
+    await traffic.setup({ users: 4, rooms: 1, tag: `lbd${++deliveryRuns}-` });
     traffic.start({ senders: 2, intervalMs: 30 });
     await sleep(1200);
     await traffic.stop();
