@@ -65,7 +65,7 @@ export interface Cluster {
    */
   useBalancer(choice: BalancerChoice): Promise<Balancer>;
   readonly databaseUrl: string;
-  /** Holds the nodes' and HAProxy's logs and config. */
+  /** Holds the nodes' and the load balancer's logs and config. */
   readonly dir: string;
   /** Last log lines of every process, for failure messages. */
   logTails(lines?: number): string;
