@@ -7,7 +7,7 @@
  * connId, and the node that serves it registered `<nodeId>:<connId>` in the user's presence hash in Redis.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatApi, type AuthResult } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
@@ -36,13 +36,18 @@ describe('cluster: load balancing strategies', () => {
   afterAll(async () => {
     await redis?.quit();
   });
+  // A test that failed half-way leaves no client behind to reconnect through the next load balancer.
+  afterEach(() => {
+    for (const o of open) o.close();
+    open = [];
+  });
 
-  /** An SDK client through the load balancer; `key: false` leaves out `?u=` on its first upgrade. */
-  async function client(c: Cluster, user: AuthResult, key = true): Promise<ChatClient> {
+  /** An SDK client through the load balancer, naming its user on the upgrade (`?u=`) as the web client does. */
+  async function client(c: Cluster, user: AuthResult): Promise<ChatClient> {
     const cl = new ChatClient({
       url: c.url,
       token: user.token,
-      ...(key ? { userId: user.user.id } : {}),
+      userId: user.user.id,
       WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'],
       backoff: { minMs: 50, maxMs: 300 },
     });
@@ -112,7 +117,8 @@ describe('cluster: load balancing strategies', () => {
   /** Which node the load balancer sends a request to now (`/readyz` names the node that answered). */
   async function routedTo(c: Cluster, query = ''): Promise<string> {
     const res = await fetch(`${c.url}/readyz${query}`, { signal: AbortSignal.timeout(2000) });
-    return ((await res.json()) as { node?: string }).node ?? `status ${res.status}`;
+    const body = (await res.json()) as { node?: string };
+    return res.ok && body.node ? body.node : `status ${res.status}`;
   }
 
   let deliveryRuns = 0;
