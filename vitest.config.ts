@@ -13,6 +13,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/reports-audit.test.ts',
   'test/session-end.test.ts',
   'test/limits.test.ts',
+  'test/presence.test.ts',
 ];
 
 /**

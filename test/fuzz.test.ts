@@ -213,7 +213,7 @@ class Peer {
 // ---------------------------------------------------------------------------------------------------------------
 // WebSocket inputs
 
-type WsTemplate = 'hello' | 'send' | 'typing' | 'presence' | 'ping';
+type WsTemplate = 'hello' | 'send' | 'typing' | 'presence' | 'ping' | 'view';
 const WS_SHAPES: Record<WsTemplate, Shape> = {
   hello: {
     fields: { type: 'frameType', v: 'version', token: 'token', resume: 'resume', ref: 'ref' },
@@ -232,6 +232,7 @@ const WS_SHAPES: Record<WsTemplate, Shape> = {
     strict: true,
   },
   ping: { fields: { type: 'frameType', ref: 'ref' }, required: ['type'], strict: true },
+  view: { fields: { type: 'frameType', roomIds: 'roomIds', ref: 'ref' }, required: ['type', 'roomIds'], strict: true },
 };
 // The `type` field is the discriminator: an ok edit of it swaps in another valid type, which our oracle
 // (ClientFrame itself) then judges; only the `bad` edits are certain.
@@ -251,15 +252,17 @@ type WsInput =
 const wsInput: fc.Arbitrary<WsInput> = fc.oneof(
   {
     weight: 55,
-    arbitrary: fc.constantFrom<WsTemplate>('hello', 'send', 'send', 'typing', 'presence', 'ping').chain((template) =>
-      fc.record({
-        kind: fc.constant('frame' as const),
-        template: fc.constant(template),
-        room: fc.nat(3),
-        edits: WS_EDITS[template],
-        fragments: fc.oneof({ weight: 9, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: 4 })),
-      }),
-    ),
+    arbitrary: fc
+      .constantFrom<WsTemplate>('hello', 'send', 'send', 'typing', 'presence', 'ping', 'view')
+      .chain((template) =>
+        fc.record({
+          kind: fc.constant('frame' as const),
+          template: fc.constant(template),
+          room: fc.nat(3),
+          edits: WS_EDITS[template],
+          fragments: fc.oneof({ weight: 9, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: 4 })),
+        }),
+      ),
   },
   {
     weight: 12,
@@ -333,6 +336,7 @@ function encodeWs(input: WsInput, live: WsLive): { data: Buffer; binary: boolean
         typing: { type: 'typing', roomId: room },
         presence: { type: 'presence', status: 'away' },
         ping: { type: 'ping', ref: 'p' },
+        view: { type: 'view', roomIds: [room] },
       };
       const { value, mustReject } = applyEdits(bases[input.template], input.edits);
       return { data: Buffer.from(JSON.stringify(value)), binary: false, fragments: input.fragments, bad: mustReject };
@@ -381,6 +385,7 @@ function expectWs(data: Buffer, binary: boolean, authed: boolean, live: WsLive):
     case 'typing':
       return live.memberRooms.has(f.roomId) ? { t: 'quiet' } : { t: 'not_member' };
     case 'presence':
+    case 'view':
       return { t: 'quiet' };
     case 'ping':
       return { t: 'pong', ref: f.ref };
@@ -446,7 +451,7 @@ class WsWorker {
       peer.frames.length = 0;
       peer.sendRaw(data, binary, fragments);
       if (expected.t === 'quiet') {
-        // Nothing answers a valid typing or presence frame: a ping behind it proves nothing else did.
+        // Nothing answers a valid typing, presence or view frame: a ping behind it proves nothing else did.
         marker = `~mark~${this.name}~${++this.marker}`;
         peer.send({ type: 'ping', ref: marker });
       }

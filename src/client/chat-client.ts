@@ -142,6 +142,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private lastHeard = 0;
   private stopped = false;
   private firstWelcome: { resolve: (w: WelcomeFrame) => void; reject: (e: Error) => void } | undefined;
+  private viewing: string[] = [];
   state: ConnectionState = 'idle';
   welcome: WelcomeFrame | undefined;
   /** Diagnostics: events skipped as duplicates, and sequence gaps seen (the server promises none). */
@@ -225,6 +226,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         for (const room of frame.rooms) if (!this.cursors.has(room.id)) this.cursors.set(room.id, room.lastSeq);
         this.setState('open');
         this.startHeartbeat(frame.heartbeatMs);
+        // Before 'welcome' listeners run: one that re-reads member lists then misses no change after its read.
+        if (this.viewing.length > 0) this.sendView();
         this.emit('welcome', frame);
         for (const roomId of gone) this.emit('room.removed', { type: 'room.removed', roomId, reason: 'removed' });
         this.firstWelcome?.resolve(frame);
@@ -392,6 +395,26 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   typing(roomId: string): void {
     if (this.ws?.readyState === OPEN && this.state === 'open') this.ws.send(JSON.stringify({ type: 'typing', roomId }));
+  }
+
+  /**
+   * The rooms this client shows (an open conversation, its member list). In rooms bigger than the server's
+   * PRESENCE_FANOUT_MAX_MEMBERS only viewers get `presence` changes (others get counts, with `changes: []`);
+   * small rooms and DMs tell every member anyway. Replaces the previous set, `[]` views nothing; kept and sent
+   * again after every reconnect. Load the member list after calling this, so no change falls in between.
+   */
+  view(roomIds: readonly string[]): void {
+    this.viewing = [...new Set(roomIds)];
+    if (this.ws?.readyState === OPEN && this.state === 'open') this.sendView();
+  }
+
+  /** The rooms last given to `view`. */
+  get viewed(): readonly string[] {
+    return this.viewing;
+  }
+
+  private sendView(): void {
+    this.ws?.send(JSON.stringify({ type: 'view', roomIds: this.viewing }));
   }
 
   setPresence(status: 'online' | 'away'): void {

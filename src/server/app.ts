@@ -177,6 +177,17 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
 
+  const notifier = new PresenceNotifier(
+    {
+      store: ctx.store,
+      bus: ctx.bus,
+      presence: ctx.presence,
+      flushMs: config.presenceFlushMs,
+      fanoutMaxMembers: config.presenceFanoutMaxMembers,
+      countIntervalMs: config.presenceCountIntervalMs,
+    },
+    (err) => log.warn({ err }, 'presence flush failed'),
+  );
   const hub = new Hub({
     store: ctx.store,
     bus: ctx.bus,
@@ -188,11 +199,9 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     replayPageSize: config.replayPageSize,
     replayLowWaterBytes: Math.floor(config.maxOutboundBytes / 4),
     log,
+    // Big rooms: each node puts its own online count into the presence frames it delivers.
+    presenceCount: (m) => notifier.countFor(m),
   });
-  const notifier = new PresenceNotifier(
-    { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
-    (err) => log.warn({ err }, 'presence flush failed'),
-  );
   const gateway = new Gateway(config, services, hub, notifier, log);
   ports.wire({ hub, notifier, store: ctx.store, sessions: gateway });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { MAX_VIEW_ROOM_IDS } from '../../src/protocol/frames.js';
 import { PROTOCOL_LIMITS } from '../../src/protocol/model.js';
 
 /**
@@ -36,6 +37,7 @@ export type Kind =
   | 'reportAction'
   | 'usernames'
   | 'resume'
+  | 'roomIds'
   | 'settings'
   | 'frameType';
 
@@ -216,6 +218,16 @@ export const KINDS: Record<Kind, { ok: fc.Arbitrary<unknown>; bad: fc.Arbitrary<
       fc.constant({ r1: 2 ** 53 + 2 }),
     ),
   },
+  roomIds: {
+    // Three ids at most: within the fuzz server's MAX_VIEWED_ROOMS (the default, 20).
+    ok: fc.array(fc.stringMatching(idChars), { maxLength: 3 }),
+    bad: fc.oneof(
+      fc.constantFrom('r1', 5, null, {}),
+      fc.array(fc.constantFrom('', 'a b', 'x/y'), { minLength: 1, maxLength: 2 }),
+      fc.array(notString, { minLength: 1, maxLength: 2 }),
+      fc.constant(Array.from({ length: MAX_VIEW_ROOM_IDS + 1 }, (_, i) => `r${i}`)),
+    ),
+  },
   settings: {
     ok: fc.record(
       { readOnly: fc.boolean(), slowModeSeconds: fc.integer({ min: 0, max: 3600 }), joinApproval: fc.boolean() },
@@ -231,7 +243,7 @@ export const KINDS: Record<Kind, { ok: fc.Arbitrary<unknown>; bad: fc.Arbitrary<
     ),
   },
   frameType: {
-    ok: fc.constantFrom('hello', 'send', 'typing', 'presence', 'ping'),
+    ok: fc.constantFrom('hello', 'send', 'typing', 'presence', 'ping', 'view'),
     bad: fc.oneof(
       fc.constantFrom('PING', 'Send', 'ping ', 'pong', 'ack', 'welcome', 'error', 'event', ''),
       fc.constantFrom(...POISON_KEYS),

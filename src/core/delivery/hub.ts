@@ -15,7 +15,11 @@ export interface HubOptions {
   /** A catch-up waits while the connection has more than this many bytes queued. */
   replayLowWaterBytes: number;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** The online count a presence frame carries here (PresenceNotifier.countFor); default: the publisher's. */
+  presenceCount?: (m: PresenceMessage) => number;
 }
+
+type PresenceMessage = Extract<BusMessage, { kind: 'presence' }>;
 
 const MAX_SYNC_ROUNDS = 10_000;
 const DRAIN_POLL_MS = 5;
@@ -295,16 +299,32 @@ export class Hub {
         for (const conn of set) if (conn.userId !== m.userId) conn.sendRaw(frame);
         return;
       }
-      case 'presence': {
-        const set = this.byRoom.get(m.roomId);
-        if (!set) return;
-        const { kind: _k, ...rest } = m;
-        const frame = JSON.stringify({ type: 'presence', ...rest });
-        for (const conn of set) conn.sendRaw(frame);
-        return;
-      }
+      case 'presence':
+        return this.fanOutPresence(m);
       default:
         this.opts.log.warn({ kind: m.kind }, 'unexpected message on a room topic; dropped');
+    }
+  }
+
+  /**
+   * Who came and went goes to every member connection of a small room, but in a big one only to the connections
+   * viewing it; the others get the counts now and then (`counts`), a frame of constant size. So a reconnect storm
+   * into the lobby costs each member O(1), not O(N).
+   */
+  private fanOutPresence(m: PresenceMessage): void {
+    const set = this.byRoom.get(m.roomId);
+    if (!set) return;
+    const { roomId, changes, serverOnline } = m;
+    const online = this.opts.presenceCount ? this.opts.presenceCount(m) : m.online;
+    const full = JSON.stringify({ type: 'presence', roomId, changes, online, serverOnline });
+    if (m.to !== 'viewers') {
+      for (const conn of set) conn.sendRaw(full);
+      return;
+    }
+    const counts = m.counts ? JSON.stringify({ type: 'presence', roomId, changes: [], online, serverOnline }) : null;
+    for (const conn of set) {
+      if (conn.viewing.has(roomId)) conn.sendRaw(full);
+      else if (counts) conn.sendRaw(counts);
     }
   }
 

@@ -285,6 +285,20 @@ export class Gateway {
         if (change.changed) this.notifier.changed(conn.userId, change.status, this.hub.roomsOf(conn));
         return;
       }
+      case 'view': {
+        // No ack and no membership check: a room not (or not yet) joined simply has nothing to tell this socket.
+        const ids = new Set(frame.roomIds);
+        if (ids.size > this.config.maxViewedRooms) {
+          const message = `A connection may view at most ${this.config.maxViewedRooms} rooms.`;
+          return conn.send({
+            type: 'error',
+            ...new ChatError('validation_failed', { message }).toBody(),
+            ref: frame.ref,
+          });
+        }
+        conn.viewing = ids;
+        return;
+      }
       case 'ping':
         // `ref` is echoed whenever given, even empty, as in acks and errors.
         return conn.send({

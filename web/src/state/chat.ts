@@ -168,6 +168,8 @@ export class Chat {
   private onlineAt = new Map<string, number>();
   private toastId = 0;
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The tab has been hidden long enough to count as away: it views no room (see syncView). */
+  private idle = false;
   /** Set by the message list: whether the active room is scrolled to its newest message. */
   atBottom = true;
   private savePositions = debounced(400, () => this.persistPositions());
@@ -262,6 +264,7 @@ export class Chat {
 
   private start(token: string, user: PublicUser): void {
     this.api.token = token;
+    this.idle = false;
     this.read = load<Record<string, number>>(`read.${user.id}`) ?? {};
     this.unseen.clear();
     this.set((s) => ({ phase: 'connecting', authNotice: null, me: user, users: { ...s.users, [user.id]: user } }));
@@ -427,7 +430,10 @@ export class Chat {
         w.rooms[0]?.id ??
         null;
       if (pick) this.open(pick, { push: false, replace: true });
-      else this.set({ active: null });
+      else {
+        this.set({ active: null });
+        this.syncView();
+      }
     } else {
       // Presence may have changed while we were away; history fills in by itself through the resume.
       void this.loadMembers(active);
@@ -615,7 +621,10 @@ export class Chat {
     if (this.s.active === roomId) {
       const next = this.sortedRooms()[0];
       if (next) this.open(next.id);
-      else this.set({ active: null });
+      else {
+        this.set({ active: null });
+        this.syncView();
+      }
     }
   }
 
@@ -625,9 +634,32 @@ export class Chat {
       this.client?.setPresence('online');
       const active = this.s.active;
       if (active && this.atBottom) this.markReadLatest(active);
+      if (this.idle) {
+        this.idle = false;
+        this.syncView();
+        // Big rooms told this tab nothing while it viewed nothing: the member list is read again.
+        if (active) void this.loadMembers(active);
+      }
     } else {
-      this.awayTimer = setTimeout(() => this.client?.setPresence('away'), 120_000);
+      this.awayTimer = setTimeout(() => {
+        this.client?.setPresence('away');
+        this.idle = true;
+        this.syncView();
+      }, 120_000);
     }
+  }
+
+  /**
+   * Tells the server which room this tab shows (the open conversation and its member list), so that big rooms
+   * send their presence changes here; nothing while the tab has been hidden for a while. Call it before
+   * loading a member list, so no change falls between the list and the live updates.
+   */
+  private syncView(): void {
+    const client = this.client;
+    if (!client) return;
+    const active = this.s.active;
+    const want = active && !this.idle ? [active] : [];
+    if (want.join() !== client.viewed.join()) client.view(want);
   }
 
   // ───────────────────────────── rooms & history ─────────────────────────────
@@ -652,6 +684,7 @@ export class Chat {
     if (this.me) save(`active.${this.me.id}`, roomId);
     if (this.view(roomId).loaded) this.markReadLatest(roomId);
     else void this.loadLatest(roomId);
+    this.syncView();
     void this.loadMembers(roomId);
   }
 
