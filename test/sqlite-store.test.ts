@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../src/core/chat-error.js';
 import type { Store } from '../src/core/store.js';
+import type { Queries } from '../src/storage/sql/queries.js';
 import { migrations } from '../src/storage/sqlite/migrations.js';
 import { SqliteStore, type SqliteStoreOptions } from '../src/storage/sqlite/sqlite-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
@@ -93,15 +94,16 @@ describe('SqliteStore specifics', () => {
     const stats = Reflect.get(store, 'stats') as { fsyncs: number };
     // fsyncs run one at a time: those begun so far are the finished ones plus the one running, if any.
     const begun = () => stats.fsyncs + (Reflect.get(store, 'syncing') === true ? 1 : 0);
-    // appendTx writes a message inside the batch transaction; the commit follows in the same synchronous run, so
-    // the fsyncs begun when it is called are the fsyncs begun before the commit.
-    const appendTx = (Reflect.get(store, 'appendTx') as (...args: unknown[]) => { id: string }).bind(store);
+    // messagesInsertNew writes a batch's new messages inside the batch transaction; the commit follows in the same
+    // synchronous run, so the fsyncs begun when it is called are the fsyncs begun before the commit.
+    const queries = Reflect.get(store, 'queries') as Queries;
+    const insert = queries.messagesInsertNew;
     const begunAtCommit = new Map<string, number>();
-    Reflect.set(store, 'appendTx', (...args: unknown[]) => {
-      const event = appendTx(...args);
-      begunAtCommit.set(event.id, begun());
-      return event;
-    });
+    queries.messagesInsertNew = (args) => {
+      const inserted = insert(args);
+      for (const event of args.events) begunAtCommit.set(event.id, begun());
+      return inserted;
+    };
     const uncovered: string[] = [];
     const acks: Promise<unknown>[] = [];
     const append = (i: number, clientMsgId = `c${i}`) =>

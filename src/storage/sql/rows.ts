@@ -9,9 +9,9 @@ import type {
   RoomEvent,
   RoomEventType,
   ServerRole,
-} from '../protocol/model.js';
-import { ChatError } from '../core/chat-error.js';
-import type { MemberRecord, RoomBan, RoomPage, SessionRecord, UserRecord } from '../core/store.js';
+} from '../../protocol/model.js';
+import { ChatError } from '../../core/chat-error.js';
+import type { MemberRecord, RoomBan, RoomPage, SessionRecord, UserRecord } from '../../core/store.js';
 
 /**
  * Row → domain mapping shared by the SQL stores: both use the same column names and store times as epoch ms.

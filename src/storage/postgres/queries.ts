@@ -1,0 +1,343 @@
+import type { QueryResultRow } from 'pg';
+import type { RoomEvent } from '../../protocol/model.js';
+import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
+import { compileParams, valuesOf } from '../sql/params.js';
+import type { Queries } from '../sql/queries.js';
+import type { Row } from '../sql/rows.js';
+
+/** A pool or one checked-out connection: reads and one-statement writes use the pool, transactions one client. */
+export interface Queryable {
+  query<R extends QueryResultRow = Row>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+/** The engine's form of each named query: the same arguments and result, asynchronously, on a connection. */
+export type PgQueries = {
+  [K in keyof Queries]: (c: Queryable, args: Parameters<Queries[K]>[0]) => Promise<ReturnType<Queries[K]>>;
+};
+
+/** A statement with `@name` parameters; `map` turns the recipe's arguments into them where they differ. */
+function compile<A extends object>(sql: string, map?: (args: A) => object) {
+  const { text, names } = compileParams(sql, 'numbered');
+  return async <R extends QueryResultRow>(c: Queryable, args: A) =>
+    c.query<R>(text, valuesOf(names, map ? map(args) : args));
+}
+
+/** At most one row. */
+const one = <R extends QueryResultRow = Row, A extends object = object>(sql: string, map?: (args: A) => object) => {
+  const q = compile(sql, map);
+  return async (c: Queryable, a: A) => (await q<R>(c, a)).rows[0];
+};
+const all = <R extends QueryResultRow = Row, A extends object = object>(sql: string, map?: (args: A) => object) => {
+  const q = compile(sql, map);
+  return async (c: Queryable, a: A) => (await q<R>(c, a)).rows;
+};
+/** Rows changed. */
+const run = <A extends object = object>(sql: string, map?: (args: A) => object) => {
+  const q = compile(sql, map);
+  return async (c: Queryable, a: A) => (await q(c, a)).rowCount ?? 0;
+};
+/** An INSERT … RETURNING of exactly one row. */
+const inserted = <A extends object = object>(sql: string, map?: (args: A) => object) => {
+  const q = compile(sql, map);
+  return async (c: Queryable, a: A) => (await q<Row>(c, a)).rows[0] as Row;
+};
+const exists = (sql: string) => {
+  const q = compile(sql);
+  return async (c: Queryable, a: object) => (await q(c, a)).rows.length > 0;
+};
+const count = (sql: string) => {
+  const q = compile(sql);
+  return async (c: Queryable, a: object) => (await q<{ n: number }>(c, a)).rows[0]?.n ?? 0;
+};
+
+/** Events as the columns of an unnest(): any number of rows in one statement. */
+const eventArrays = ({ events, now }: { events: readonly RoomEvent[]; now: number }) => ({
+  roomIds: events.map((e) => e.roomId),
+  seqs: events.map((e) => e.seq),
+  ids: events.map((e) => e.id),
+  types: events.map((e) => e.type),
+  senderIds: events.map((e) => e.senderId),
+  bodies: events.map((e) => e.body),
+  clientMsgIds: events.map((e) => e.clientMsgId),
+  datas: events.map((e) => (e.data ? JSON.stringify(e.data) : null)),
+  now,
+});
+const insertEvents = `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+  SELECT room_id, seq, id, type, sender_id, body, client_msg_id, data::jsonb, @now
+  FROM unnest(@roomIds::text[], @seqs::bigint[], @ids::text[], @types::text[], @senderIds::text[], @bodies::text[],
+              @clientMsgIds::text[], @datas::text[])
+    AS x(room_id, seq, id, type, sender_id, body, client_msg_id, data)`;
+
+const sessionWithUser = one(
+  'SELECT s.*, to_json(u) AS u FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = @tokenHash',
+);
+const membersInsert = run(
+  `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq)
+   SELECT @roomId, user_id, role, @now, joined_seq FROM unnest(@userIds::text[], @roles::text[], @joinedSeqs::bigint[])
+     AS x(user_id, role, joined_seq)
+   ON CONFLICT DO NOTHING`,
+  (a: { roomId: string; now: number; members: readonly { userId: string; role: string; joinedSeq: number }[] }) => ({
+    roomId: a.roomId,
+    now: a.now,
+    userIds: a.members.map((m) => m.userId),
+    roles: a.members.map((m) => m.role),
+    joinedSeqs: a.members.map((m) => m.joinedSeq),
+  }),
+);
+/** Takes the room row's lock and its next seq (see roomNextSeq in src/storage/sql/events.ts). */
+const nextSeq = one<{ last_seq: number }>(
+  `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = GREATEST(last_event_at, @now),
+     member_count = member_count + @memberDelta
+   WHERE id = @roomId RETURNING last_seq`,
+);
+
+/**
+ * Reports and audit entries: newest first by (created_at, id); `before` names the previous page's last row, whose
+ * position is looked up in the same statement (an unknown id yields an empty page).
+ */
+function newestFirst(c: Queryable, table: string, where: string[], params: unknown[], before?: string, limit = 0) {
+  const param = (v: unknown) => `$${params.push(v)}`;
+  if (before !== undefined) {
+    where.push(`(created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = ${param(before)})`);
+  }
+  return c.query(
+    `SELECT * FROM ${table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`,
+    params,
+  );
+}
+
+/**
+ * The SQL of every named query (src/storage/sql/queries.ts) for PostgreSQL.
+ *
+ * Differences from SQLite that live here: the `*_key` columns hold folded text (COLLATE "C", so comparisons and
+ * ORDER BY are byte order, like SQLite's); `FOR NO KEY UPDATE` and `UPDATE … RETURNING` take the row locks that
+ * serialize a room's writers across nodes; `GREATEST` keeps a room's activity time monotonic when nodes' clocks
+ * differ; `ON CONFLICT` settles races with other nodes; arrays (`unnest`, `ANY`) make a batch one statement.
+ */
+export const pgQueries: PgQueries = {
+  // ---- accounts ----
+  userById: one('SELECT * FROM users WHERE id = @id'),
+  userByUsernameKey: one('SELECT * FROM users WHERE username_key = @usernameKey'),
+  usersByIds: all('SELECT * FROM users WHERE id = ANY(@ids::text[])'),
+  usersSearch: all(
+    `SELECT * FROM users WHERE deactivated_at IS NULL
+       AND (username_key LIKE @like ESCAPE '!' OR display_name_key LIKE @like ESCAPE '!')
+     ORDER BY username_key LIMIT @limit`,
+  ),
+  usersDirectory: all(
+    `SELECT * FROM users
+     WHERE (username_key LIKE @like ESCAPE '!' OR display_name_key LIKE @like ESCAPE '!')
+       AND (username_key, id) > (@afterKey, @afterId)
+     ORDER BY username_key, id LIMIT @limit`,
+  ),
+  usersExist: exists('SELECT 1 FROM users LIMIT 1'),
+  // Transaction-scoped advisory lock: concurrent first registrations queue here; each re-checks after the previous
+  // one committed (READ COMMITTED: the next statement sees it).
+  firstUserLock: async (c) => {
+    await c.query("SELECT pg_advisory_xact_lock(hashtext('relaychat:first-user'))");
+  },
+  userInsert: one(
+    `INSERT INTO users (id, username, username_key, display_name, display_name_key, role, password_hash, created_at)
+     VALUES (@id, @username, @usernameKey, @displayName, @displayNameKey, @role, @passwordHash, @now)
+     ON CONFLICT (username_key) DO NOTHING RETURNING *`,
+  ),
+  userUpdateProfile: one(
+    `UPDATE users SET display_name = COALESCE(@displayName, display_name),
+       display_name_key = COALESCE(@displayNameKey, display_name_key), status_text = COALESCE(@statusText, status_text)
+     WHERE id = @id RETURNING *`,
+  ),
+  userSetPasswordHash: run('UPDATE users SET password_hash = @hash WHERE id = @id'),
+  userSetRole: run('UPDATE users SET role = @role WHERE id = @id'),
+  userDeactivate: run('UPDATE users SET deactivated_at = COALESCE(deactivated_at, @now) WHERE id = @id'),
+  userReactivate: run('UPDATE users SET deactivated_at = NULL WHERE id = @id'),
+  userSetBannedUntil: run('UPDATE users SET banned_until = @until WHERE id = @id'),
+
+  sessionInsert: run(
+    `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at)
+     VALUES (@id, @userId, @tokenHash, @label, @createdAt, @expiresAt, @lastUsedAt)`,
+  ),
+  sessionByTokenHash: async (c, a) => {
+    const r = await sessionWithUser(c, a);
+    return r ? { session: r, user: r.u as Row } : undefined;
+  },
+  sessionTouch: run('UPDATE sessions SET last_used_at = @lastUsedAt, expires_at = @expiresAt WHERE id = @id'),
+  sessionsOf: all('SELECT * FROM sessions WHERE user_id = @userId ORDER BY created_at, id'),
+  sessionDelete: run('DELETE FROM sessions WHERE id = @id AND user_id = @userId'),
+  sessionsDeleteExcept: all<{ id: string }>(
+    'DELETE FROM sessions WHERE user_id = @userId AND id IS DISTINCT FROM @exceptId RETURNING id',
+  ),
+
+  // ---- rooms ----
+  roomById: one('SELECT * FROM rooms WHERE id = @id'),
+  roomByDmKey: one('SELECT * FROM rooms WHERE dm_key = @dmKey'),
+  roomNameTaken: exists("SELECT 1 FROM rooms WHERE kind = 'public' AND name_key = @nameKey AND id <> @roomId"),
+  roomInsert: one(
+    `INSERT INTO rooms (id, kind, name, name_key, topic, topic_key, created_by, created_at, last_seq,
+       last_event_at, member_count, dm_key)
+     VALUES (@id, @kind, @name, @nameKey, @topic, @topicKey, @createdBy, @now, @lastSeq, @now, @memberCount, @dmKey)
+     ON CONFLICT (dm_key) DO NOTHING RETURNING *`,
+  ),
+  // name_key and id are COLLATE "C": the row comparison and ORDER BY use byte order, like SQLite's.
+  roomsSearch: all(
+    `SELECT * FROM rooms WHERE kind = 'public'
+       AND (name_key LIKE @like ESCAPE '!' OR topic_key LIKE @like ESCAPE '!')
+       AND (name_key, id) > (@afterKey, @afterId)
+     ORDER BY name_key, id LIMIT @limit`,
+  ),
+  // One statement, one snapshot: the DMs' other members come along as JSON.
+  roomsOf: all(
+    `SELECT r.*, m.role AS my_role, m.joined_seq,
+       CASE WHEN r.kind = 'dm' THEN (
+         SELECT coalesce(json_agg(to_json(u) ORDER BY om.joined_seq, om.user_id), '[]'::json)
+         FROM members om JOIN users u ON u.id = om.user_id
+         WHERE om.room_id = r.id AND om.user_id <> @userId
+       ) END AS dm_members
+     FROM members m JOIN rooms r ON r.id = m.room_id
+     WHERE m.user_id = @userId
+     ORDER BY r.last_event_at DESC, r.id`,
+  ),
+  roomCountOf: count('SELECT count(*) AS n FROM members WHERE user_id = @userId'),
+  // The room lock, the new seq and the change in one statement.
+  roomUpdate: one(
+    `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = GREATEST(last_event_at, @now),
+       name = COALESCE(@name, name), name_key = COALESCE(@nameKey, name_key),
+       topic = COALESCE(@topic, topic), topic_key = COALESCE(@topicKey, topic_key),
+       read_only = COALESCE(@readOnly, read_only), slow_mode_s = COALESCE(@slowModeSeconds, slow_mode_s),
+       join_approval = COALESCE(@joinApproval, join_approval)
+     WHERE id = @roomId RETURNING *`,
+  ),
+
+  memberGet: one('SELECT role, muted_until, joined_seq FROM members WHERE room_id = @roomId AND user_id = @userId'),
+  membersOf: all(
+    `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
+     WHERE m.room_id = @roomId ORDER BY m.joined_at, u.username_key`,
+  ),
+  memberIdsOf: all<{ user_id: string }>('SELECT user_id FROM members WHERE room_id = @roomId'),
+  memberCountWithRole: count('SELECT count(*) AS n FROM members WHERE room_id = @roomId AND role = @role'),
+  memberInsert: run(
+    `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq)
+     VALUES (@roomId, @userId, @role, @now, @joinedSeq) ON CONFLICT DO NOTHING`,
+  ),
+  membersInsert: async (c, a) => {
+    await membersInsert(c, a);
+  },
+  memberDelete: run('DELETE FROM members WHERE room_id = @roomId AND user_id = @userId'),
+  memberSetRole: run('UPDATE members SET role = @role WHERE room_id = @roomId AND user_id = @userId'),
+
+  inviteInsert: run(
+    `INSERT INTO invites (room_id, user_id, inviter_id, created_at) VALUES (@roomId, @userId, @inviterId, @now)
+     ON CONFLICT DO NOTHING`,
+  ),
+  inviteExists: exists('SELECT 1 FROM invites WHERE room_id = @roomId AND user_id = @userId'),
+  invitesOf: all(
+    `SELECT r.*, i.created_at AS invited_at, to_json(u) AS inviter
+     FROM invites i JOIN rooms r ON r.id = i.room_id JOIN users u ON u.id = i.inviter_id
+     WHERE i.user_id = @userId ORDER BY i.created_at DESC, i.room_id`,
+  ),
+  inviteDelete: run('DELETE FROM invites WHERE room_id = @roomId AND user_id = @userId'),
+  joinRequestDelete: run('DELETE FROM join_requests WHERE room_id = @roomId AND user_id = @userId'),
+
+  // ---- moderation ----
+  memberMute: run('UPDATE members SET muted_until = @until WHERE room_id = @roomId AND user_id = @userId'),
+  memberUnmute: run(
+    'UPDATE members SET muted_until = NULL WHERE room_id = @roomId AND user_id = @userId AND muted_until IS NOT NULL',
+  ),
+  roomLock: exists('SELECT 1 FROM rooms WHERE id = @roomId FOR NO KEY UPDATE'),
+  banUpsert: run(
+    `INSERT INTO room_bans (room_id, user_id, until, reason, actor_id, created_at)
+     VALUES (@roomId, @userId, @until, @reason, @actorId, @now)
+     ON CONFLICT (room_id, user_id) DO UPDATE SET until = excluded.until, reason = excluded.reason,
+       actor_id = excluded.actor_id, created_at = excluded.created_at`,
+  ),
+  banDelete: run('DELETE FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
+  banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
+  bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
+  messageRedact: one<{ id: string }>(
+    `UPDATE events SET body = '', data = jsonb_build_object('deleted', true, 'deletedBy', @actorId::text)
+     WHERE room_id = @roomId AND seq = @seq AND type = 'message'
+       AND (data IS NULL OR data->'deleted' IS DISTINCT FROM 'true'::jsonb)
+     RETURNING id`,
+  ),
+  joinRequestInsert: run(
+    'INSERT INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now) ON CONFLICT DO NOTHING',
+  ),
+  joinRequestsOf: all(
+    `SELECT u.*, j.created_at AS requested_at FROM join_requests j JOIN users u ON u.id = j.user_id
+     WHERE j.room_id = @roomId ORDER BY j.created_at, u.username_key`,
+  ),
+  joinRequestExists: exists('SELECT 1 FROM join_requests WHERE room_id = @roomId AND user_id = @userId'),
+  reportInsert: inserted(
+    `INSERT INTO reports (id, reporter_id, room_id, seq, target_user_id, reason, excerpt, created_at)
+     VALUES (@id, @reporterId, @roomId, @seq, @targetUserId, @reason, @excerpt, @now) RETURNING *`,
+  ),
+  reportById: one('SELECT * FROM reports WHERE id = @id'),
+  reportsList: async (c, q: ReportQuery) => {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    if (q.status !== undefined) where.push(`status = ${param(q.status)}`);
+    if (q.roomIds !== undefined) where.push(`room_id = ANY(${param([...q.roomIds])}::text[])`);
+    return (await newestFirst(c, 'reports', where, params, q.before, q.limit)).rows;
+  },
+  // Concurrent resolvers: the row lock makes the second UPDATE wait, re-check status, and match nothing.
+  reportResolve: one(
+    `UPDATE reports SET status = 'resolved', resolution = @resolution, resolved_by = @resolvedBy, resolved_at = @now
+     WHERE id = @id AND status = 'open' RETURNING *`,
+  ),
+  auditInsert: inserted(
+    `INSERT INTO audit_log (id, actor_id, action, room_id, target_user_id, data, created_at)
+     VALUES (@id, @actorId, @action, @roomId, @targetUserId, @data::jsonb, @now) RETURNING *`,
+    (a: { data: Record<string, unknown> | null }) => ({ ...a, data: a.data ? JSON.stringify(a.data) : null }),
+  ),
+  auditList: async (c, q: AuditQuery) => {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (q.roomId !== undefined) where.push(`room_id = $${params.push(q.roomId)}`);
+    return (await newestFirst(c, 'audit_log', where, params, q.before, q.limit)).rows;
+  },
+
+  // ---- events ----
+  roomNextSeq: async (c, a) => (await nextSeq(c, a))?.last_seq ?? null,
+  eventsInsert: run(insertEvents, eventArrays),
+  messagesInsertNew: run(
+    `${insertEvents} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
+    eventArrays,
+  ),
+  eventBySeq: one('SELECT * FROM events WHERE room_id = @roomId AND seq = @seq'),
+  eventByClientMsgId: one('SELECT * FROM events WHERE sender_id = @senderId AND client_msg_id = @clientMsgId'),
+  eventsByClientMsgIds: all(
+    `SELECT e.* FROM unnest(@senderIds::text[], @clientMsgIds::text[]) AS k(sender_id, client_msg_id)
+     JOIN events e ON e.sender_id = k.sender_id AND e.client_msg_id = k.client_msg_id
+     WHERE e.client_msg_id IS NOT NULL`,
+    (a: { keys: readonly { senderId: string; clientMsgId: string }[] }) => ({
+      senderIds: a.keys.map((k) => k.senderId),
+      clientMsgIds: a.keys.map((k) => k.clientMsgId),
+    }),
+  ),
+  // Locked in id order, so two batches never deadlock on each other's rooms.
+  roomsLockSeqs: all<{ id: string; last_seq: number }>(
+    'SELECT id, last_seq FROM rooms WHERE id = ANY(@roomIds::text[]) ORDER BY id FOR NO KEY UPDATE',
+  ),
+  roomsAdvanceSeqs: all<{ id: string; last_seq: number }, { bumps: readonly { id: string; n: number }[]; now: number }>(
+    `UPDATE rooms AS r SET last_seq = r.last_seq + b.n, last_event_at = GREATEST(r.last_event_at, @now)
+     FROM unnest(@ids::text[], @ns::bigint[]) AS b(id, n)
+     WHERE r.id = b.id RETURNING r.id, r.last_seq`,
+    (a) => ({
+      ids: a.bumps.map((b) => b.id),
+      ns: a.bumps.map((b) => b.n),
+      now: a.now,
+    }),
+  ),
+  eventsAfter: all('SELECT * FROM events WHERE room_id = @roomId AND seq > @seq ORDER BY seq LIMIT @limit'),
+  eventsBefore: all('SELECT * FROM events WHERE room_id = @roomId AND seq < @seq ORDER BY seq DESC LIMIT @limit'),
+  messagesAfter: all(
+    "SELECT * FROM events WHERE room_id = @roomId AND seq > @seq AND type = 'message' ORDER BY seq LIMIT @limit",
+  ),
+  messagesBefore: all(
+    "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+  ),
+};

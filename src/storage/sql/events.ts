@@ -1,0 +1,198 @@
+import type { RoomEvent, RoomEventType } from '../../protocol/model.js';
+import { ChatError } from '../../core/chat-error.js';
+import { newId } from '../../core/ids.js';
+import type { EventStore, NewMessage } from '../../core/store.js';
+import { query, read, type Operations, type Recipe } from './recipe.js';
+import { iso, toEvent, type Row } from './rows.js';
+
+/** The named queries of the room sequence and its events. */
+export interface EventQueries {
+  /**
+   * Advances the room's sequence by one (and its member count by `memberDelta`, its activity time to `now`) and
+   * returns the new last_seq, or null for an unknown room. On PostgreSQL this takes the room row's lock until the
+   * transaction ends: every writer of a room is serialized from here to its commit.
+   */
+  roomNextSeq(a: { roomId: string; now: number; memberDelta: number }): number | null;
+  /** Inserts events (with `data` as JSON); returns how many. */
+  eventsInsert(a: { events: readonly RoomEvent[]; now: number }): number;
+  /** Like eventsInsert, but skips an event whose (sender_id, client_msg_id) is stored already. */
+  messagesInsertNew(a: { events: readonly RoomEvent[]; now: number }): number;
+  eventBySeq(a: { roomId: string; seq: number }): Row | undefined;
+  eventByClientMsgId(a: { senderId: string; clientMsgId: string }): Row | undefined;
+  /** The stored events of these (sender, clientMsgId) keys. */
+  eventsByClientMsgIds(a: { keys: readonly { senderId: string; clientMsgId: string }[] }): Row[];
+  /** Reads (and on PostgreSQL locks, in id order, until the transaction ends) the rooms' last_seq. */
+  roomsLockSeqs(a: { roomIds: readonly string[] }): { id: string; last_seq: number }[];
+  /** Advances each room's last_seq by `n` (activity time to `now`); returns the new last_seqs. */
+  roomsAdvanceSeqs(a: { bumps: readonly { id: string; n: number }[]; now: number }): { id: string; last_seq: number }[];
+  /** Ascending, `seq` exclusive. */
+  eventsAfter(a: { roomId: string; seq: number; limit: number }): Row[];
+  /** Descending (newest first), `seq` exclusive. */
+  eventsBefore(a: { roomId: string; seq: number; limit: number }): Row[];
+  messagesAfter(a: { roomId: string; seq: number; limit: number }): Row[];
+  messagesBefore(a: { roomId: string; seq: number; limit: number }): Row[];
+}
+
+// ---- the append-event step: every event-producing recipe ends with it ----
+
+/**
+ * Takes the room's next seq (see roomNextSeq: the room lock on PostgreSQL). Recipes take it before touching
+ * members, invites or bans, so every writer locks the room first and writers never deadlock; a no-op found
+ * afterwards throws a Rollback, which returns the seq with the rest.
+ */
+export function nextSeq(roomId: string, now: number, memberDelta = 0): Recipe<number | null> {
+  return query('roomNextSeq', { roomId, now, memberDelta });
+}
+
+/** Appends a non-message event at `seq` (from nextSeq) and returns it. */
+export function* insertEvent(
+  roomId: string,
+  seq: number,
+  now: number,
+  type: RoomEventType,
+  senderId: string,
+  data: Record<string, unknown>,
+): Recipe<RoomEvent> {
+  const event: RoomEvent = {
+    id: newId('e'),
+    roomId,
+    seq,
+    type,
+    senderId,
+    body: null,
+    clientMsgId: null,
+    data,
+    createdAt: iso(now),
+  };
+  yield* query('eventsInsert', { events: [event], now });
+  return event;
+}
+
+// ---- message group commit ----
+
+export type AppendResult = { event: RoomEvent; duplicate: boolean };
+export type Outcome = { ok: true; value: AppendResult } | { ok: false; error: unknown };
+
+/** An appendMessage call waiting for its batch. */
+export interface Pending {
+  message: NewMessage;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Settles every call of a committed (and, where the engine requires it, synced) batch with its outcome. */
+export function settle(batch: readonly Pending[], outcomes: readonly Outcome[]): void {
+  batch.forEach((p, i) => {
+    const o = outcomes[i];
+    if (!o) p.reject(new ChatError('internal'));
+    else if (o.ok) p.resolve(o.value);
+    else p.reject(o.error);
+  });
+}
+
+/** Another writer stored one of the batch's idempotency keys after our lookup: redo the batch from scratch. */
+export class IdempotencyRace extends Error {
+  constructor() {
+    super('idempotency key stored concurrently by another writer');
+  }
+}
+
+/**
+ * One group-commit transaction, for any number of messages:
+ * 1. look up the batch's idempotency keys (one query);
+ * 2. read (on PostgreSQL: lock, in id order) the rooms it writes to, with their last_seq;
+ * 3. decide each message in submission order: duplicate, key reused in another room, unknown room, or new
+ *    with the room's next seq (keys repeated within the batch resolve to their first occurrence);
+ * 4. advance each room's last_seq by its count of new messages;
+ * 5. insert the new events in one statement. If another writer committed one of our keys after step 1, the
+ *    unique index makes the insert skip that row: the seqs already assigned would then leave a gap, so this throws
+ *    IdempotencyRace, the transaction rolls back (seqs included), and the engine runs the batch again, where step 1
+ *    sees that key. (SQLite has one writer, so there it cannot happen.)
+ */
+export function* appendMessages(messages: readonly NewMessage[], now: number): Recipe<Outcome[]> {
+  const keyOf = (senderId: string, clientMsgId: string) => `${senderId}\u0000${clientMsgId}`;
+
+  const keys = new Map<string, { senderId: string; clientMsgId: string }>();
+  for (const m of messages) keys.set(keyOf(m.senderId, m.clientMsgId), m);
+  const stored = new Map<string, RoomEvent>();
+  for (const r of yield* query('eventsByClientMsgIds', { keys: [...keys.values()] })) {
+    const e = toEvent(r);
+    stored.set(keyOf(e.senderId, e.clientMsgId ?? ''), e);
+  }
+
+  const roomIds = [
+    ...new Set(messages.filter((m) => !stored.has(keyOf(m.senderId, m.clientMsgId))).map((m) => m.roomId)),
+  ].sort();
+  const lastSeq = new Map<string, number>();
+  if (roomIds.length > 0) {
+    for (const r of yield* query('roomsLockSeqs', { roomIds })) lastSeq.set(r.id, r.last_seq);
+  }
+
+  const next = new Map(lastSeq);
+  const fresh = new Map<string, RoomEvent>();
+  const created: RoomEvent[] = [];
+  const outcomes = messages.map((m): Outcome => {
+    const key = keyOf(m.senderId, m.clientMsgId);
+    const earlier = stored.get(key) ?? fresh.get(key);
+    if (earlier) {
+      return earlier.roomId === m.roomId
+        ? { ok: true, value: { event: earlier, duplicate: true } }
+        : { ok: false, error: new ChatError('client_msg_id_reused') };
+    }
+    const last = next.get(m.roomId);
+    if (last === undefined) return { ok: false, error: new ChatError('room_not_found') };
+    const event: RoomEvent = {
+      id: m.id,
+      roomId: m.roomId,
+      seq: last + 1,
+      type: 'message',
+      senderId: m.senderId,
+      body: m.body,
+      clientMsgId: m.clientMsgId,
+      data: null,
+      createdAt: iso(now),
+    };
+    next.set(m.roomId, last + 1);
+    fresh.set(key, event);
+    created.push(event);
+    return { ok: true, value: { event, duplicate: false } };
+  });
+  if (created.length === 0) return outcomes;
+
+  const bumps = [...next]
+    .filter(([id, seq]) => seq !== lastSeq.get(id))
+    .map(([id, seq]) => ({
+      id,
+      n: seq - (lastSeq.get(id) ?? 0),
+    }));
+  const updated = yield* query('roomsAdvanceSeqs', { bumps, now });
+  // Nothing can have moved the rooms under us; checked anyway, as a gap or reuse would be silent.
+  if (updated.length !== bumps.length || updated.some((r) => r.last_seq !== next.get(r.id))) {
+    throw new Error('room sequence changed under its lock');
+  }
+  if ((yield* query('messagesInsertNew', { events: created, now })) !== created.length) throw new IdempotencyRace();
+  return outcomes;
+}
+
+// ---- reads ----
+
+/** EventStore's reads, written once (appendMessage is each engine's group commit around appendMessages). */
+export const events = {
+  findMessageByClientMsgId: read(function* (_now, senderId: string, clientMsgId: string) {
+    const r = yield* query('eventByClientMsgId', { senderId, clientMsgId });
+    return r ? toEvent(r) : null;
+  }),
+
+  listEvents: read(function* (
+    _now,
+    roomId: string,
+    q: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+  ) {
+    if (q.after !== undefined) {
+      const args = { roomId, seq: q.after, limit: q.limit };
+      return (yield* query(q.messagesOnly ? 'messagesAfter' : 'eventsAfter', args)).map(toEvent);
+    }
+    const args = { roomId, seq: q.before ?? Number.MAX_SAFE_INTEGER, limit: q.limit };
+    return (yield* query(q.messagesOnly ? 'messagesBefore' : 'eventsBefore', args)).reverse().map(toEvent);
+  }),
+} satisfies Operations<Omit<EventStore, 'appendMessage'>>;

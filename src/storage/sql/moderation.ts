@@ -1,0 +1,168 @@
+import type { Report, ReportResolution } from '../../protocol/model.js';
+import { ChatError } from '../../core/chat-error.js';
+import type { ModerationStore, NewAuditEntry, NewReport } from '../../core/store.js';
+import { insertEvent, nextSeq } from './events.js';
+import { query, read, Rollback, transaction, write, type Operations } from './recipe.js';
+import { iso, toAudit, toEvent, toPublic, toReport, toRoomBan, type Row } from './rows.js';
+
+export interface ReportQuery {
+  status?: Report['status'];
+  roomIds?: readonly string[];
+  limit: number;
+  before?: string;
+}
+
+export interface AuditQuery {
+  roomId?: string;
+  limit: number;
+  before?: string;
+}
+
+/** The named queries of moderation state. Counts are rows changed. */
+export interface ModerationQueries {
+  memberMute(a: { roomId: string; userId: string; until: number }): number;
+  /** Clears a mute that is set. */
+  memberUnmute(a: { roomId: string; userId: string }): number;
+  /** Checks the room exists; on PostgreSQL also locks its row (without taking a seq) until the transaction ends. */
+  roomLock(a: { roomId: string }): boolean;
+  /** Records or replaces a room ban. */
+  banUpsert(a: { roomId: string; userId: string; until: number; reason: string; actorId: string; now: number }): number;
+  banDelete(a: { roomId: string; userId: string }): number;
+  banGet(a: { roomId: string; userId: string }): Row | undefined;
+  /** Newest first. */
+  bansOf(a: { roomId: string }): Row[];
+  /**
+   * Redacts the message at `seq` (body '', data `{deleted: true, deletedBy: actorId}`) unless it is not a message
+   * or deleted already; the row's `id`, or undefined when nothing was redacted.
+   */
+  messageRedact(a: { roomId: string; seq: number; actorId: string }): { id: string } | undefined;
+  /** Records a join request unless one is pending. */
+  joinRequestInsert(a: { roomId: string; userId: string; now: number }): number;
+  /** User rows with `requested_at`, oldest first. */
+  joinRequestsOf(a: { roomId: string }): Row[];
+  joinRequestExists(a: { roomId: string; userId: string }): boolean;
+  /** Inserts an open report; the new row. */
+  reportInsert(a: NewReport & { now: number }): Row;
+  reportById(a: { id: string }): Row | undefined;
+  /** Newest first by (created_at, id); `before` is the previous page's last id. `roomIds`, if given, is not empty. */
+  reportsList(a: ReportQuery): Row[];
+  /** Resolves an open report; the updated row, or undefined when none is open with this id. */
+  reportResolve(a: { id: string; resolution: ReportResolution; resolvedBy: string; now: number }): Row | undefined;
+  /** The new row. */
+  auditInsert(a: NewAuditEntry & { now: number }): Row;
+  /** Newest first by (created_at, id), like reportsList. */
+  auditList(a: AuditQuery): Row[];
+}
+
+/**
+ * ModerationStore, written once: each operation's recipe and how it runs. Event-producing calls follow the
+ * membership pattern of rooms.ts: the room's next seq first (or a plain room lock when whether an event follows is
+ * known only later), then members/bans/events, then the event.
+ */
+export const moderation = {
+  muteMember: transaction(function* (now, roomId: string, userId: string, until: number, actorId: string) {
+    const seq = yield* nextSeq(roomId, now);
+    if (seq === null) return null;
+    if (!(yield* query('memberMute', { roomId, userId, until }))) throw new Rollback(null);
+    return yield* insertEvent(roomId, seq, now, 'member.muted', actorId, { userId, until: iso(until) });
+  }),
+
+  unmuteMember: transaction(function* (now, roomId: string, userId: string, actorId: string) {
+    const seq = yield* nextSeq(roomId, now);
+    if (seq === null) return null;
+    if (!(yield* query('memberUnmute', { roomId, userId }))) throw new Rollback(null);
+    return yield* insertEvent(roomId, seq, now, 'member.unmuted', actorId, { userId });
+  }),
+
+  banFromRoom: transaction(function* (
+    now,
+    roomId: string,
+    userId: string,
+    ban: { until: number; reason: string },
+    actorId: string,
+  ) {
+    // The ban is recorded whether or not an event follows, so the room is locked without taking a seq yet.
+    if (!(yield* query('roomLock', { roomId }))) throw new ChatError('room_not_found');
+    yield* query('banUpsert', { roomId, userId, until: ban.until, reason: ban.reason, actorId, now });
+    yield* query('inviteDelete', { roomId, userId });
+    yield* query('joinRequestDelete', { roomId, userId });
+    if (!(yield* query('memberDelete', { roomId, userId }))) return null;
+    const seq = yield* nextSeq(roomId, now, -1);
+    if (seq === null) throw new ChatError('room_not_found');
+    return yield* insertEvent(roomId, seq, now, 'member.left', actorId, { userId, reason: 'banned' });
+  }),
+
+  unbanFromRoom: write(function* (_now, roomId: string, userId: string) {
+    return (yield* query('banDelete', { roomId, userId })) > 0;
+  }),
+
+  getRoomBan: read(function* (_now, roomId: string, userId: string) {
+    const r = yield* query('banGet', { roomId, userId });
+    return r ? toRoomBan(r) : null;
+  }),
+
+  listRoomBans: read(function* (_now, roomId: string) {
+    return (yield* query('bansOf', { roomId })).map(toRoomBan);
+  }),
+
+  getEvent: read(function* (_now, roomId: string, seq: number) {
+    const r = yield* query('eventBySeq', { roomId, seq });
+    return r ? toEvent(r) : null;
+  }),
+
+  deleteMessage: transaction(function* (now, roomId: string, seq: number, actorId: string) {
+    const next = yield* nextSeq(roomId, now);
+    if (next === null) return null;
+    // The row keeps its id and clientMsgId: a retry of the deleted message finds it (redacted), not a new one.
+    const redacted = yield* query('messageRedact', { roomId, seq, actorId });
+    if (!redacted) throw new Rollback(null);
+    return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
+  }),
+
+  createJoinRequest: transaction(function* (now, roomId: string, userId: string) {
+    if (!(yield* query('roomById', { id: roomId }))) throw new ChatError('room_not_found');
+    if (!(yield* query('userById', { id: userId }))) throw new ChatError('user_not_found');
+    return (yield* query('joinRequestInsert', { roomId, userId, now })) > 0;
+  }),
+
+  listJoinRequests: read(function* (_now, roomId: string) {
+    return (yield* query('joinRequestsOf', { roomId })).map((r) => ({
+      user: toPublic(r),
+      createdAt: iso(r.requested_at),
+    }));
+  }),
+
+  hasJoinRequest: read((_now, roomId: string, userId: string) => query('joinRequestExists', { roomId, userId })),
+
+  deleteJoinRequest: write(function* (_now, roomId: string, userId: string) {
+    return (yield* query('joinRequestDelete', { roomId, userId })) > 0;
+  }),
+
+  createReport: write(function* (now, report: NewReport) {
+    return toReport(yield* query('reportInsert', { ...report, now }));
+  }),
+
+  getReport: read(function* (_now, id: string) {
+    const r = yield* query('reportById', { id });
+    return r ? toReport(r) : null;
+  }),
+
+  listReports: read(function* (_now, q: ReportQuery) {
+    if (q.roomIds?.length === 0) return [];
+    return (yield* query('reportsList', q)).map(toReport);
+  }),
+
+  // Concurrent resolvers: the first resolves; the others find no open report.
+  resolveReport: write(function* (now, id: string, resolution: ReportResolution, resolvedBy: string) {
+    const r = yield* query('reportResolve', { id, resolution, resolvedBy, now });
+    return r ? toReport(r) : null;
+  }),
+
+  appendAudit: write(function* (now, entry: NewAuditEntry) {
+    return toAudit(yield* query('auditInsert', { ...entry, now }));
+  }),
+
+  listAudit: read(function* (_now, q: AuditQuery) {
+    return (yield* query('auditList', q)).map(toAudit);
+  }),
+} satisfies Operations<ModerationStore>;

@@ -1,0 +1,322 @@
+import type Database from 'better-sqlite3';
+import type { RoomEvent } from '../../protocol/model.js';
+import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
+import { compileParams, valuesOf } from '../sql/params.js';
+import type { Queries } from '../sql/queries.js';
+import type { Row } from '../sql/rows.js';
+
+/**
+ * The SQL of every named query (src/storage/sql/queries.ts) for SQLite, as prepared better-sqlite3 statements with
+ * `@name` parameters bound from the recipe's argument object (keys a statement does not name are ignored).
+ *
+ * Differences from PostgreSQL that live here: `fold()` (a JS function registered on the connection) folds display
+ * names and topics at query time, where PostgreSQL stores `*_key` columns; booleans are bound as 0/1; JSON is text;
+ * locks are no-ops, since every write runs in an IMMEDIATE transaction that holds the database's one write lock.
+ */
+export function sqliteQueries(db: Database.Database): Queries {
+  /** A statement with `@name` parameters, bound positionally from the recipe's argument object. */
+  const prepare = (sql: string) => {
+    const { text, names } = compileParams(sql, 'positional');
+    const s = db.prepare(text);
+    return { s, values: (a: object) => valuesOf(names, a) };
+  };
+  const one = <R = Row>(sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: object) => s.get(values(a)) as R | undefined;
+  };
+  const all = <R = Row>(sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: object) => s.all(values(a)) as R[];
+  };
+  /** Rows changed. */
+  const run = (sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: object) => s.run(values(a)).changes;
+  };
+  /** An INSERT … RETURNING of exactly one row. */
+  const inserted = (sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: object) => s.get(values(a)) as Row;
+  };
+  const exists = (sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: object) => s.get(values(a)) !== undefined;
+  };
+  const count = (sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: object) => (s.get(values(a)) as { n: number }).n;
+  };
+
+  /** Statements whose text varies (IN-lists, optional filters), compiled once per text. */
+  const dynamic = new Map<string, Database.Statement>();
+  const prepareDynamic = (sql: string) => {
+    let s = dynamic.get(sql);
+    if (!s) {
+      // Bounded: IN-lists of many lengths must not grow it forever.
+      if (dynamic.size >= 500) dynamic.clear();
+      dynamic.set(sql, (s = db.prepare(sql)));
+    }
+    return s;
+  };
+  const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
+  const present = <T>(rows: (T | undefined)[]) => rows.filter((r): r is T => r !== undefined);
+  const bit = (b: boolean | null) => (b === null ? null : b ? 1 : 0);
+  const json = (data: Record<string, unknown> | null) => (data ? JSON.stringify(data) : null);
+
+  const userById = one('SELECT * FROM users WHERE id = @id');
+  const bumpSeq = one<{ last_seq: number }>(
+    `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now, member_count = member_count + @memberDelta
+     WHERE id = @roomId RETURNING last_seq`,
+  );
+  const eventByClientMsgId = one('SELECT * FROM events WHERE sender_id = @senderId AND client_msg_id = @clientMsgId');
+  const roomSeq = one<{ id: string; last_seq: number }>('SELECT id, last_seq FROM rooms WHERE id = @id');
+  const advanceSeq = one<{ id: string; last_seq: number }>(
+    'UPDATE rooms SET last_seq = last_seq + @n, last_event_at = @now WHERE id = @id RETURNING id, last_seq',
+  );
+  const insertEvents = (sql: string) => {
+    const { s, values } = prepare(sql);
+    return (a: { events: readonly RoomEvent[]; now: number }) => {
+      let n = 0;
+      for (const e of a.events) n += s.run(values({ ...e, data: json(e.data), createdAt: a.now })).changes;
+      return n;
+    };
+  };
+  const eventColumns = `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+    VALUES (@roomId, @seq, @id, @type, @senderId, @body, @clientMsgId, @data, @createdAt)`;
+  const memberInsert = run(
+    `INSERT OR IGNORE INTO members (room_id, user_id, role, joined_at, joined_seq)
+     VALUES (@roomId, @userId, @role, @now, @joinedSeq)`,
+  );
+  const roomUpdate = one(
+    `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now,
+       name = coalesce(@name, name), name_key = coalesce(@nameKey, name_key), topic = coalesce(@topic, topic),
+       read_only = coalesce(@readOnly, read_only), slow_mode_s = coalesce(@slowModeSeconds, slow_mode_s),
+       join_approval = coalesce(@joinApproval, join_approval)
+     WHERE id = @roomId RETURNING *`,
+  );
+  const roomsOf = all(
+    `SELECT r.*, m.role AS my_role, m.joined_seq FROM members m JOIN rooms r ON r.id = m.room_id
+     WHERE m.user_id = @userId ORDER BY r.last_event_at DESC, r.id`,
+  );
+  const sessionByTokenHash = one('SELECT * FROM sessions WHERE token_hash = @tokenHash');
+  const invitesOf = all(
+    `SELECT i.created_at AS invited_at, i.inviter_id, r.* FROM invites i JOIN rooms r ON r.id = i.room_id
+     WHERE i.user_id = @userId ORDER BY i.created_at DESC`,
+  );
+  const auditInsert = inserted(
+    `INSERT INTO audit_log (id, actor_id, action, room_id, target_user_id, data, created_at)
+     VALUES (@id, @actorId, @action, @roomId, @targetUserId, @data, @now) RETURNING *`,
+  );
+
+  /** `(created_at, id) < …` of the row `before` names: newest-first pages of reports and the audit log. */
+  const newestFirst = (table: string, where: string[], args: unknown[], before: string | undefined, limit: number) => {
+    if (before !== undefined) {
+      where.push(`(created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = ?)`);
+      args.push(before);
+    }
+    return prepareDynamic(
+      `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    ).all(...args, limit) as Row[];
+  };
+
+  return {
+    // ---- accounts ----
+    userById,
+    userByUsernameKey: one('SELECT * FROM users WHERE username_key = @usernameKey'),
+    usersByIds: ({ ids }) => {
+      const rows: Row[] = [];
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        rows.push(
+          ...(prepareDynamic(`SELECT * FROM users WHERE id IN (${placeholders(chunk.length)})`).all(...chunk) as Row[]),
+        );
+      }
+      return rows;
+    },
+    usersSearch: all(
+      `SELECT * FROM users WHERE deactivated_at IS NULL
+         AND (username_key LIKE @like ESCAPE '!' OR fold(display_name) LIKE @like ESCAPE '!')
+       ORDER BY username_key LIMIT @limit`,
+    ),
+    usersDirectory: all(
+      `SELECT * FROM users
+       WHERE (username_key LIKE @like ESCAPE '!' OR fold(display_name) LIKE @like ESCAPE '!')
+         AND (username_key, id) > (@afterKey, @afterId)
+       ORDER BY username_key, id LIMIT @limit`,
+    ),
+    usersExist: exists('SELECT 1 FROM users LIMIT 1'),
+    firstUserLock: () => {},
+    userInsert: one(
+      `INSERT INTO users (id, username, username_key, display_name, role, password_hash, created_at)
+       VALUES (@id, @username, @usernameKey, @displayName, @role, @passwordHash, @now)
+       ON CONFLICT (username_key) DO NOTHING RETURNING *`,
+    ),
+    userUpdateProfile: one(
+      `UPDATE users SET display_name = coalesce(@displayName, display_name), status_text = coalesce(@statusText, status_text)
+       WHERE id = @id RETURNING *`,
+    ),
+    userSetPasswordHash: run('UPDATE users SET password_hash = @hash WHERE id = @id'),
+    userSetRole: run('UPDATE users SET role = @role WHERE id = @id'),
+    userDeactivate: run('UPDATE users SET deactivated_at = coalesce(deactivated_at, @now) WHERE id = @id'),
+    userReactivate: run('UPDATE users SET deactivated_at = NULL WHERE id = @id'),
+    userSetBannedUntil: run('UPDATE users SET banned_until = @until WHERE id = @id'),
+
+    sessionInsert: run(
+      `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at)
+       VALUES (@id, @userId, @tokenHash, @label, @createdAt, @expiresAt, @lastUsedAt)`,
+    ),
+    sessionByTokenHash: (a) => {
+      const session = sessionByTokenHash(a);
+      const user = session && userById({ id: session.user_id });
+      return session && user ? { session, user } : undefined;
+    },
+    sessionTouch: run('UPDATE sessions SET last_used_at = @lastUsedAt, expires_at = @expiresAt WHERE id = @id'),
+    sessionsOf: all('SELECT * FROM sessions WHERE user_id = @userId ORDER BY created_at'),
+    sessionDelete: run('DELETE FROM sessions WHERE id = @id AND user_id = @userId'),
+    sessionsDeleteExcept: all<{ id: string }>(
+      'DELETE FROM sessions WHERE user_id = @userId AND id IS NOT @exceptId RETURNING id',
+    ),
+
+    // ---- rooms ----
+    roomById: one('SELECT * FROM rooms WHERE id = @id'),
+    roomByDmKey: one('SELECT * FROM rooms WHERE dm_key = @dmKey'),
+    roomNameTaken: exists("SELECT 1 FROM rooms WHERE kind = 'public' AND name_key = @nameKey AND id <> @roomId"),
+    roomInsert: one(
+      `INSERT INTO rooms (id, kind, name, name_key, topic, created_by, created_at, last_seq, last_event_at,
+         member_count, dm_key)
+       VALUES (@id, @kind, @name, @nameKey, @topic, @createdBy, @now, @lastSeq, @now, @memberCount, @dmKey)
+       ON CONFLICT (dm_key) DO NOTHING RETURNING *`,
+    ),
+    roomsSearch: all(
+      `SELECT * FROM rooms WHERE kind = 'public'
+         AND (name_key LIKE @like ESCAPE '!' OR fold(topic) LIKE @like ESCAPE '!')
+         AND (name_key, id) > (@afterKey, @afterId)
+       ORDER BY name_key, id LIMIT @limit`,
+    ),
+    roomsOf: ({ userId }) => {
+      const rows = roomsOf({ userId });
+      const dms = rows.filter((r) => r.kind === 'dm');
+      if (dms.length > 0) {
+        const members = prepareDynamic(
+          `SELECT m.room_id AS member_room, u.* FROM members m JOIN users u ON u.id = m.user_id
+           WHERE m.room_id IN (${placeholders(dms.length)}) AND m.user_id != ?`,
+        ).all(...dms.map((d) => d.id), userId) as Row[];
+        for (const dm of dms) dm.dm_members = members.filter((m) => m.member_room === dm.id);
+      }
+      return rows;
+    },
+    roomCountOf: count('SELECT count(*) AS n FROM members WHERE user_id = @userId'),
+    roomUpdate: (a) => roomUpdate({ ...a, readOnly: bit(a.readOnly), joinApproval: bit(a.joinApproval) }),
+
+    memberGet: one('SELECT role, muted_until, joined_seq FROM members WHERE room_id = @roomId AND user_id = @userId'),
+    membersOf: all(
+      `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.room_id = @roomId ORDER BY m.joined_at, u.username_key`,
+    ),
+    memberIdsOf: all<{ user_id: string }>('SELECT user_id FROM members WHERE room_id = @roomId'),
+    memberCountWithRole: count('SELECT count(*) AS n FROM members WHERE room_id = @roomId AND role = @role'),
+    memberInsert,
+    membersInsert: ({ roomId, now, members }) => {
+      for (const m of members) memberInsert({ roomId, now, ...m });
+    },
+    memberDelete: run('DELETE FROM members WHERE room_id = @roomId AND user_id = @userId'),
+    memberSetRole: run('UPDATE members SET role = @role WHERE room_id = @roomId AND user_id = @userId'),
+
+    inviteInsert: run(
+      `INSERT OR IGNORE INTO invites (room_id, user_id, inviter_id, created_at)
+       VALUES (@roomId, @userId, @inviterId, @now)`,
+    ),
+    inviteExists: exists('SELECT 1 FROM invites WHERE room_id = @roomId AND user_id = @userId'),
+    invitesOf: (a) =>
+      invitesOf(a).flatMap((r) => {
+        const inviter = userById({ id: r.inviter_id as string });
+        return inviter ? [{ ...r, inviter }] : [];
+      }),
+    inviteDelete: run('DELETE FROM invites WHERE room_id = @roomId AND user_id = @userId'),
+    joinRequestDelete: run('DELETE FROM join_requests WHERE room_id = @roomId AND user_id = @userId'),
+
+    // ---- moderation ----
+    memberMute: run('UPDATE members SET muted_until = @until WHERE room_id = @roomId AND user_id = @userId'),
+    memberUnmute: run(
+      'UPDATE members SET muted_until = NULL WHERE room_id = @roomId AND user_id = @userId AND muted_until IS NOT NULL',
+    ),
+    roomLock: exists('SELECT 1 FROM rooms WHERE id = @roomId'),
+    banUpsert: run(
+      `INSERT INTO room_bans (room_id, user_id, until, reason, actor_id, created_at)
+       VALUES (@roomId, @userId, @until, @reason, @actorId, @now)
+       ON CONFLICT (room_id, user_id) DO UPDATE SET
+         until = excluded.until, reason = excluded.reason, actor_id = excluded.actor_id, created_at = excluded.created_at`,
+    ),
+    banDelete: run('DELETE FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
+    banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
+    bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
+    messageRedact: one<{ id: string }>(
+      `UPDATE events SET body = '', data = json_object('deleted', json('true'), 'deletedBy', @actorId)
+       WHERE room_id = @roomId AND seq = @seq AND type = 'message'
+         AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
+       RETURNING id`,
+    ),
+    joinRequestInsert: run(
+      'INSERT OR IGNORE INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now)',
+    ),
+    joinRequestsOf: all(
+      `SELECT u.*, j.created_at AS requested_at FROM join_requests j JOIN users u ON u.id = j.user_id
+       WHERE j.room_id = @roomId ORDER BY j.created_at, u.username_key`,
+    ),
+    joinRequestExists: exists('SELECT 1 FROM join_requests WHERE room_id = @roomId AND user_id = @userId'),
+    reportInsert: inserted(
+      `INSERT INTO reports (id, reporter_id, room_id, seq, target_user_id, reason, excerpt, status, created_at)
+       VALUES (@id, @reporterId, @roomId, @seq, @targetUserId, @reason, @excerpt, 'open', @now) RETURNING *`,
+    ),
+    reportById: one('SELECT * FROM reports WHERE id = @id'),
+    reportsList: (q: ReportQuery) => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.status !== undefined) {
+        where.push('status = ?');
+        args.push(q.status);
+      }
+      if (q.roomIds) {
+        where.push(`room_id IN (${placeholders(q.roomIds.length)})`);
+        args.push(...q.roomIds);
+      }
+      return newestFirst('reports', where, args, q.before, q.limit);
+    },
+    reportResolve: one(
+      `UPDATE reports SET status = 'resolved', resolution = @resolution, resolved_by = @resolvedBy, resolved_at = @now
+       WHERE id = @id AND status = 'open' RETURNING *`,
+    ),
+    auditInsert: (a) => auditInsert({ ...a, data: json(a.data) }),
+    auditList: (q: AuditQuery) => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.roomId !== undefined) {
+        where.push('room_id = ?');
+        args.push(q.roomId);
+      }
+      return newestFirst('audit_log', where, args, q.before, q.limit);
+    },
+
+    // ---- events ----
+    roomNextSeq: (a) => bumpSeq(a)?.last_seq ?? null,
+    eventsInsert: insertEvents(eventColumns),
+    messagesInsertNew: insertEvents(
+      `${eventColumns} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
+    ),
+    eventBySeq: one('SELECT * FROM events WHERE room_id = @roomId AND seq = @seq'),
+    eventByClientMsgId,
+    // One statement per key/room: in-process SQLite statements cost microseconds, not round trips.
+    eventsByClientMsgIds: ({ keys }) => present(keys.map((k) => eventByClientMsgId(k))),
+    roomsLockSeqs: ({ roomIds }) => present(roomIds.map((id) => roomSeq({ id }))),
+    roomsAdvanceSeqs: ({ bumps, now }) => present(bumps.map((b) => advanceSeq({ ...b, now }))),
+    eventsAfter: all('SELECT * FROM events WHERE room_id = @roomId AND seq > @seq ORDER BY seq LIMIT @limit'),
+    eventsBefore: all('SELECT * FROM events WHERE room_id = @roomId AND seq < @seq ORDER BY seq DESC LIMIT @limit'),
+    messagesAfter: all(
+      "SELECT * FROM events WHERE room_id = @roomId AND seq > @seq AND type = 'message' ORDER BY seq LIMIT @limit",
+    ),
+    messagesBefore: all(
+      "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+    ),
+  };
+}
