@@ -10,7 +10,7 @@ import {
   type Outcome,
   type Pending,
 } from '../sql/events.js';
-import { oneStatement, Rollback, runAsync, type Op, type Recipe } from '../sql/recipe.js';
+import { oneStatement, Rollback, runAsync, type Op, type RecipeFn } from '../sql/recipe.js';
 import { SqlStore } from '../sql/sql-store.js';
 import { migrate, type MigrateResult } from './migrate.js';
 import { pgQueries, type Queryable } from './queries.js';
@@ -64,6 +64,10 @@ export function toStoreError(err: unknown): unknown {
   // Socket errors (ECONNREFUSED, ECONNRESET, ...), "Connection terminated", connect timeouts, a pool that ended.
   return unavailable(err);
 }
+
+const rethrowAsStoreError = (err: unknown): never => {
+  throw toStoreError(err);
+};
 
 const closedError = () => new ChatError('unavailable', { message: 'Store is closed.' });
 
@@ -176,9 +180,12 @@ export class PgStore extends SqlStore {
   /** Runs one store call: rejects once closed, maps errors, and lets close() wait for it. */
   private op<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(closedError());
-    const p = fn().catch((err: unknown) => {
-      throw toStoreError(err);
-    });
+    return this.track(fn());
+  }
+
+  /** Maps a call's errors and lets close() wait for it. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    const p = work.catch(rethrowAsStoreError);
     this.inflight.add(p);
     const done = () => this.inflight.delete(p);
     p.then(done, done);
@@ -232,25 +239,26 @@ export class PgStore extends SqlStore {
   // ---- the unit of work: reads and one-statement writes on the pool, transactions on one connection ----
 
   /** Runs one named query of a recipe on `c`. */
-  private exec(c: Queryable, op: Op): Promise<unknown> {
+  private static exec(c: Queryable, op: Op): Promise<unknown> {
     return (pgQueries[op.name] as (c: Queryable, args: object) => Promise<unknown>)(c, op.args);
   }
 
-  protected read<T>(recipe: (now: number) => Recipe<T>): Promise<T> {
-    return this.op(() => runAsync(recipe(this.now()), (o) => this.exec(this.pool, o)));
+  /** Runs one named query on the pool. */
+  private readonly onPool = (op: Op) => PgStore.exec(this.pool, op);
+
+  protected read<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.track(runAsync(recipe(this.now(), ...args), this.onPool));
   }
 
-  protected write<T>(recipe: (now: number) => Recipe<T>): Promise<T> {
-    return this.op(() =>
-      runAsync(
-        recipe(this.now()),
-        oneStatement((o) => this.exec(this.pool, o)),
-      ),
-    );
+  protected write<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.track(runAsync(recipe(this.now(), ...args), oneStatement(this.onPool)));
   }
 
-  protected transaction<T>(recipe: (now: number) => Recipe<T>): Promise<T> {
-    return this.op(() => this.tx((c) => runAsync(recipe(this.now()), (o) => this.exec(c, o))));
+  protected transaction<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    return this.track(this.tx((c) => runAsync(recipe(this.now(), ...args), (op) => PgStore.exec(c, op))));
   }
 
   // ---- message group commit ----
@@ -314,7 +322,7 @@ export class PgStore extends SqlStore {
   private async writeBatch(messages: readonly NewMessage[]): Promise<Outcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.tx((c) => runAsync(appendMessages(messages, this.now()), (o) => this.exec(c, o)));
+        return await this.tx((c) => runAsync(appendMessages(messages, this.now()), (op) => PgStore.exec(c, op)));
       } catch (err) {
         // Both roll back everything, so the batch can simply run again: the next attempt's lookup sees what the
         // other writer committed. Deadlocks are possible only between batches racing on one idempotency key in

@@ -36,50 +36,47 @@ export class Rollback<T> {
 }
 
 /**
- * How a recipe runs. `now` is the clock reading for the operation, taken by the engine when the work starts (for
- * a transaction: after it began).
+ * A recipe function: given the operation's clock reading `now` (taken by the engine when the work starts; for a
+ * transaction, after it began) and the store method's arguments, the recipe to drive.
+ */
+export type RecipeFn<A extends unknown[], T> = (now: number, ...args: A) => Recipe<T>;
+
+/**
+ * How a recipe runs: what each engine supplies (SqliteStore, PgStore). The engine calls `recipe(now, ...args)` and
+ * drives the generator it returns.
  */
 export interface UnitOfWork {
   /** Reads. PostgreSQL runs each query on the pool, so a read recipe that needs one snapshot issues one query. */
-  read<T>(recipe: (now: number) => Recipe<T>): Promise<T>;
+  read<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T>;
   /** One write statement, atomic by itself: PostgreSQL sends it without BEGIN/COMMIT. */
-  write<T>(recipe: (now: number) => Recipe<T>): Promise<T>;
+  write<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T>;
   /** All or nothing. Throwing a Rollback undoes everything and resolves with its value. */
-  transaction<T>(recipe: (now: number) => Recipe<T>): Promise<T>;
+  transaction<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T>;
 }
 
 /** A store operation: its recipe and how it runs (a UnitOfWork method). */
 export interface Operation<A extends unknown[], T> {
   readonly mode: keyof UnitOfWork;
-  readonly recipe: (now: number, ...args: A) => Recipe<T>;
+  readonly recipe: RecipeFn<A, T>;
 }
 
 /*
- * Recipes are generator functions created once, at module load, and given their arguments per call. (A generator
- * function created per call, as a closure, costs V8 microseconds each time: every such function gets a fresh
- * prototype and its generator objects a fresh shape. The send path reads the store for every message.)
+ * No recipe is created per store call: recipes are generator functions created once, at module load, and the
+ * engine calls them with the call's arguments directly. A call allocates its arguments array, its generators and
+ * the query objects they yield. (A generator function created per call, as a closure, would cost much more: each
+ * gets a fresh prototype object, and its generators a fresh shape. The send path reads the store for every message.)
  */
-export const read = <A extends unknown[], T>(recipe: (now: number, ...args: A) => Recipe<T>): Operation<A, T> => ({
-  mode: 'read',
+export const read = <A extends unknown[], T>(recipe: RecipeFn<A, T>): Operation<A, T> => ({ mode: 'read', recipe });
+export const write = <A extends unknown[], T>(recipe: RecipeFn<A, T>): Operation<A, T> => ({ mode: 'write', recipe });
+export const transaction = <A extends unknown[], T>(recipe: RecipeFn<A, T>): Operation<A, T> => ({
+  mode: 'transaction',
   recipe,
 });
-export const write = <A extends unknown[], T>(recipe: (now: number, ...args: A) => Recipe<T>): Operation<A, T> => ({
-  mode: 'write',
-  recipe,
-});
-export const transaction = <A extends unknown[], T>(
-  recipe: (now: number, ...args: A) => Recipe<T>,
-): Operation<A, T> => ({ mode: 'transaction', recipe });
 
 /** The operations implementing a store interface: one per method, with the method's arguments and result. */
 export type Operations<I> = {
   [K in keyof I]: I[K] extends (...args: infer A) => Promise<infer T> ? Operation<A, T> : never;
 };
-
-/** Runs an operation with its arguments on a unit of work. */
-export function perform<A extends unknown[], T>(db: UnitOfWork, op: Operation<A, T>, args: A): Promise<T> {
-  return db[op.mode]((now) => op.recipe(now, ...args));
-}
 
 /**
  * Wraps an executor for `write`: without BEGIN/COMMIT only a single statement is atomic, so a second query is a

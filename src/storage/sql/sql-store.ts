@@ -2,7 +2,7 @@ import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
 import { events, type AppendResult } from './events.js';
 import { moderation } from './moderation.js';
-import { perform, type Recipe, type UnitOfWork } from './recipe.js';
+import type { Operation, RecipeFn } from './recipe.js';
 import { rooms } from './rooms.js';
 
 /**
@@ -11,84 +11,82 @@ import { rooms } from './rooms.js';
  * — read, write, transaction — and what genuinely differs per engine: message group commit, ping and close.
  */
 export abstract class SqlStore implements Store {
-  private readonly unit: UnitOfWork = {
-    read: (recipe) => this.read(recipe),
-    write: (recipe) => this.write(recipe),
-    transaction: (recipe) => this.transaction(recipe),
-  };
+  /** See UnitOfWork: how the engine runs a recipe. */
+  protected abstract read<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T>;
+  protected abstract write<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T>;
+  protected abstract transaction<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T>;
 
-  /** See UnitOfWork. */
-  protected abstract read<T>(recipe: (now: number) => Recipe<T>): Promise<T>;
-  protected abstract write<T>(recipe: (now: number) => Recipe<T>): Promise<T>;
-  protected abstract transaction<T>(recipe: (now: number) => Recipe<T>): Promise<T>;
+  /** Runs an operation with a call's arguments, the way it asks for (UnitOfWork's read, write or transaction). */
+  private perform<A extends unknown[], T>(op: Operation<A, T>, args: A): Promise<T> {
+    return this[op.mode](op.recipe, args);
+  }
 
   abstract appendMessage(message: NewMessage): Promise<AppendResult>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
 
   // ---- AccountStore ----
-  createUser: Store['createUser'] = (...a) => perform(this.unit, accounts.createUser, a);
-  getUser: Store['getUser'] = (...a) => perform(this.unit, accounts.getUser, a);
-  getUserByUsername: Store['getUserByUsername'] = (...a) => perform(this.unit, accounts.getUserByUsername, a);
-  getUsers: Store['getUsers'] = (...a) => perform(this.unit, accounts.getUsers, a);
-  searchUsers: Store['searchUsers'] = (...a) => perform(this.unit, accounts.searchUsers, a);
-  updateProfile: Store['updateProfile'] = (...a) => perform(this.unit, accounts.updateProfile, a);
-  setPasswordHash: Store['setPasswordHash'] = (...a) => perform(this.unit, accounts.setPasswordHash, a);
-  setServerRole: Store['setServerRole'] = (...a) => perform(this.unit, accounts.setServerRole, a);
-  listUsers: Store['listUsers'] = (...a) => perform(this.unit, accounts.listUsers, a);
-  setDeactivated: Store['setDeactivated'] = (...a) => perform(this.unit, accounts.setDeactivated, a);
-  setBannedUntil: Store['setBannedUntil'] = (...a) => perform(this.unit, accounts.setBannedUntil, a);
-  createSession: Store['createSession'] = (...a) => perform(this.unit, accounts.createSession, a);
-  getSessionByTokenHash: Store['getSessionByTokenHash'] = (...a) =>
-    perform(this.unit, accounts.getSessionByTokenHash, a);
-  touchSession: Store['touchSession'] = (...a) => perform(this.unit, accounts.touchSession, a);
-  listSessions: Store['listSessions'] = (...a) => perform(this.unit, accounts.listSessions, a);
-  deleteSession: Store['deleteSession'] = (...a) => perform(this.unit, accounts.deleteSession, a);
-  deleteSessions: Store['deleteSessions'] = (...a) => perform(this.unit, accounts.deleteSessions, a);
+  createUser: Store['createUser'] = (...a) => this.perform(accounts.createUser, a);
+  getUser: Store['getUser'] = (...a) => this.perform(accounts.getUser, a);
+  getUserByUsername: Store['getUserByUsername'] = (...a) => this.perform(accounts.getUserByUsername, a);
+  getUsers: Store['getUsers'] = (...a) => this.perform(accounts.getUsers, a);
+  searchUsers: Store['searchUsers'] = (...a) => this.perform(accounts.searchUsers, a);
+  updateProfile: Store['updateProfile'] = (...a) => this.perform(accounts.updateProfile, a);
+  setPasswordHash: Store['setPasswordHash'] = (...a) => this.perform(accounts.setPasswordHash, a);
+  setServerRole: Store['setServerRole'] = (...a) => this.perform(accounts.setServerRole, a);
+  listUsers: Store['listUsers'] = (...a) => this.perform(accounts.listUsers, a);
+  setDeactivated: Store['setDeactivated'] = (...a) => this.perform(accounts.setDeactivated, a);
+  setBannedUntil: Store['setBannedUntil'] = (...a) => this.perform(accounts.setBannedUntil, a);
+  createSession: Store['createSession'] = (...a) => this.perform(accounts.createSession, a);
+  getSessionByTokenHash: Store['getSessionByTokenHash'] = (...a) => this.perform(accounts.getSessionByTokenHash, a);
+  touchSession: Store['touchSession'] = (...a) => this.perform(accounts.touchSession, a);
+  listSessions: Store['listSessions'] = (...a) => this.perform(accounts.listSessions, a);
+  deleteSession: Store['deleteSession'] = (...a) => this.perform(accounts.deleteSession, a);
+  deleteSessions: Store['deleteSessions'] = (...a) => this.perform(accounts.deleteSessions, a);
 
   // ---- RoomStore ----
-  createRoom: Store['createRoom'] = (...a) => perform(this.unit, rooms.createRoom, a);
-  getRoom: Store['getRoom'] = (...a) => perform(this.unit, rooms.getRoom, a);
-  getDmByKey: Store['getDmByKey'] = (...a) => perform(this.unit, rooms.getDmByKey, a);
-  searchPublicRooms: Store['searchPublicRooms'] = (...a) => perform(this.unit, rooms.searchPublicRooms, a);
-  listRoomsOf: Store['listRoomsOf'] = (...a) => perform(this.unit, rooms.listRoomsOf, a);
-  countRoomsOf: Store['countRoomsOf'] = (...a) => perform(this.unit, rooms.countRoomsOf, a);
-  updateRoom: Store['updateRoom'] = (...a) => perform(this.unit, rooms.updateRoom, a);
-  getRole: Store['getRole'] = (...a) => perform(this.unit, rooms.getRole, a);
-  getMember: Store['getMember'] = (...a) => perform(this.unit, rooms.getMember, a);
-  listMembers: Store['listMembers'] = (...a) => perform(this.unit, rooms.listMembers, a);
-  listMemberIds: Store['listMemberIds'] = (...a) => perform(this.unit, rooms.listMemberIds, a);
-  countRole: Store['countRole'] = (...a) => perform(this.unit, rooms.countRole, a);
-  addMember: Store['addMember'] = (...a) => perform(this.unit, rooms.addMember, a);
-  removeMember: Store['removeMember'] = (...a) => perform(this.unit, rooms.removeMember, a);
-  setMemberRole: Store['setMemberRole'] = (...a) => perform(this.unit, rooms.setMemberRole, a);
-  createInvite: Store['createInvite'] = (...a) => perform(this.unit, rooms.createInvite, a);
-  hasInvite: Store['hasInvite'] = (...a) => perform(this.unit, rooms.hasInvite, a);
-  listInvites: Store['listInvites'] = (...a) => perform(this.unit, rooms.listInvites, a);
-  deleteInvite: Store['deleteInvite'] = (...a) => perform(this.unit, rooms.deleteInvite, a);
+  createRoom: Store['createRoom'] = (...a) => this.perform(rooms.createRoom, a);
+  getRoom: Store['getRoom'] = (...a) => this.perform(rooms.getRoom, a);
+  getDmByKey: Store['getDmByKey'] = (...a) => this.perform(rooms.getDmByKey, a);
+  searchPublicRooms: Store['searchPublicRooms'] = (...a) => this.perform(rooms.searchPublicRooms, a);
+  listRoomsOf: Store['listRoomsOf'] = (...a) => this.perform(rooms.listRoomsOf, a);
+  countRoomsOf: Store['countRoomsOf'] = (...a) => this.perform(rooms.countRoomsOf, a);
+  updateRoom: Store['updateRoom'] = (...a) => this.perform(rooms.updateRoom, a);
+  getRole: Store['getRole'] = (...a) => this.perform(rooms.getRole, a);
+  getMember: Store['getMember'] = (...a) => this.perform(rooms.getMember, a);
+  listMembers: Store['listMembers'] = (...a) => this.perform(rooms.listMembers, a);
+  listMemberIds: Store['listMemberIds'] = (...a) => this.perform(rooms.listMemberIds, a);
+  countRole: Store['countRole'] = (...a) => this.perform(rooms.countRole, a);
+  addMember: Store['addMember'] = (...a) => this.perform(rooms.addMember, a);
+  removeMember: Store['removeMember'] = (...a) => this.perform(rooms.removeMember, a);
+  setMemberRole: Store['setMemberRole'] = (...a) => this.perform(rooms.setMemberRole, a);
+  createInvite: Store['createInvite'] = (...a) => this.perform(rooms.createInvite, a);
+  hasInvite: Store['hasInvite'] = (...a) => this.perform(rooms.hasInvite, a);
+  listInvites: Store['listInvites'] = (...a) => this.perform(rooms.listInvites, a);
+  deleteInvite: Store['deleteInvite'] = (...a) => this.perform(rooms.deleteInvite, a);
 
   // ---- ModerationStore ----
-  muteMember: Store['muteMember'] = (...a) => perform(this.unit, moderation.muteMember, a);
-  unmuteMember: Store['unmuteMember'] = (...a) => perform(this.unit, moderation.unmuteMember, a);
-  banFromRoom: Store['banFromRoom'] = (...a) => perform(this.unit, moderation.banFromRoom, a);
-  unbanFromRoom: Store['unbanFromRoom'] = (...a) => perform(this.unit, moderation.unbanFromRoom, a);
-  getRoomBan: Store['getRoomBan'] = (...a) => perform(this.unit, moderation.getRoomBan, a);
-  listRoomBans: Store['listRoomBans'] = (...a) => perform(this.unit, moderation.listRoomBans, a);
-  getEvent: Store['getEvent'] = (...a) => perform(this.unit, moderation.getEvent, a);
-  deleteMessage: Store['deleteMessage'] = (...a) => perform(this.unit, moderation.deleteMessage, a);
-  createJoinRequest: Store['createJoinRequest'] = (...a) => perform(this.unit, moderation.createJoinRequest, a);
-  listJoinRequests: Store['listJoinRequests'] = (...a) => perform(this.unit, moderation.listJoinRequests, a);
-  hasJoinRequest: Store['hasJoinRequest'] = (...a) => perform(this.unit, moderation.hasJoinRequest, a);
-  deleteJoinRequest: Store['deleteJoinRequest'] = (...a) => perform(this.unit, moderation.deleteJoinRequest, a);
-  createReport: Store['createReport'] = (...a) => perform(this.unit, moderation.createReport, a);
-  getReport: Store['getReport'] = (...a) => perform(this.unit, moderation.getReport, a);
-  listReports: Store['listReports'] = (...a) => perform(this.unit, moderation.listReports, a);
-  resolveReport: Store['resolveReport'] = (...a) => perform(this.unit, moderation.resolveReport, a);
-  appendAudit: Store['appendAudit'] = (...a) => perform(this.unit, moderation.appendAudit, a);
-  listAudit: Store['listAudit'] = (...a) => perform(this.unit, moderation.listAudit, a);
+  muteMember: Store['muteMember'] = (...a) => this.perform(moderation.muteMember, a);
+  unmuteMember: Store['unmuteMember'] = (...a) => this.perform(moderation.unmuteMember, a);
+  banFromRoom: Store['banFromRoom'] = (...a) => this.perform(moderation.banFromRoom, a);
+  unbanFromRoom: Store['unbanFromRoom'] = (...a) => this.perform(moderation.unbanFromRoom, a);
+  getRoomBan: Store['getRoomBan'] = (...a) => this.perform(moderation.getRoomBan, a);
+  listRoomBans: Store['listRoomBans'] = (...a) => this.perform(moderation.listRoomBans, a);
+  getEvent: Store['getEvent'] = (...a) => this.perform(moderation.getEvent, a);
+  deleteMessage: Store['deleteMessage'] = (...a) => this.perform(moderation.deleteMessage, a);
+  createJoinRequest: Store['createJoinRequest'] = (...a) => this.perform(moderation.createJoinRequest, a);
+  listJoinRequests: Store['listJoinRequests'] = (...a) => this.perform(moderation.listJoinRequests, a);
+  hasJoinRequest: Store['hasJoinRequest'] = (...a) => this.perform(moderation.hasJoinRequest, a);
+  deleteJoinRequest: Store['deleteJoinRequest'] = (...a) => this.perform(moderation.deleteJoinRequest, a);
+  createReport: Store['createReport'] = (...a) => this.perform(moderation.createReport, a);
+  getReport: Store['getReport'] = (...a) => this.perform(moderation.getReport, a);
+  listReports: Store['listReports'] = (...a) => this.perform(moderation.listReports, a);
+  resolveReport: Store['resolveReport'] = (...a) => this.perform(moderation.resolveReport, a);
+  appendAudit: Store['appendAudit'] = (...a) => this.perform(moderation.appendAudit, a);
+  listAudit: Store['listAudit'] = (...a) => this.perform(moderation.listAudit, a);
 
   // ---- EventStore (appendMessage: the engine's group commit) ----
   findMessageByClientMsgId: Store['findMessageByClientMsgId'] = (...a) =>
-    perform(this.unit, events.findMessageByClientMsgId, a);
-  listEvents: Store['listEvents'] = (...a) => perform(this.unit, events.listEvents, a);
+    this.perform(events.findMessageByClientMsgId, a);
+  listEvents: Store['listEvents'] = (...a) => this.perform(events.listEvents, a);
 }

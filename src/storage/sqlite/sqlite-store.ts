@@ -5,7 +5,7 @@ import { ChatError } from '../../core/chat-error.js';
 import type { NewMessage } from '../../core/store.js';
 import { appendMessages, settle, type AppendResult, type Outcome, type Pending } from '../sql/events.js';
 import type { Queries } from '../sql/queries.js';
-import { oneStatement, Rollback, runSync, type Op, type Recipe } from '../sql/recipe.js';
+import { oneStatement, Rollback, runSync, type Op, type RecipeFn } from '../sql/recipe.js';
 import { SqlStore } from '../sql/sql-store.js';
 import { migrations } from './migrations.js';
 import { sqliteQueries } from './queries.js';
@@ -39,6 +39,12 @@ export class SqliteStore extends SqlStore {
   private readonly queries: Queries;
   /** Runs one named query of a recipe. */
   private readonly exec = (op: Op) => (this.queries[op.name] as (args: object) => unknown)(op.args);
+  /** Runs a recipe inside a transaction: see run(). */
+  private readonly inTransaction: Database.Transaction<
+    (recipe: RecipeFn<unknown[], unknown>, args: unknown[], exec: (op: Op) => unknown) => unknown
+  >;
+  /** Runs a group-commit batch (the shared appendMessages recipe) inside a transaction: see flush(). */
+  private readonly appendTransaction: Database.Transaction<(messages: readonly NewMessage[]) => Outcome[]>;
 
   constructor(opts: SqliteStoreOptions) {
     super();
@@ -56,6 +62,14 @@ export class SqliteStore extends SqlStore {
     this.db.function('fold', { deterministic: true }, (v: unknown) => (v == null ? null : String(v).toLowerCase()));
     this.migrate();
     this.queries = sqliteQueries(this.db);
+    // better-sqlite3 transaction functions, made once rather than per call.
+    this.inTransaction = this.db.transaction(
+      (recipe: RecipeFn<unknown[], unknown>, args: unknown[], exec: (op: Op) => unknown) =>
+        runSync(recipe(this.now(), ...args), exec),
+    );
+    this.appendTransaction = this.db.transaction((messages: readonly NewMessage[]) =>
+      runSync(appendMessages(messages, this.now()), this.exec),
+    );
   }
 
   private migrate(): void {
@@ -78,33 +92,33 @@ export class SqliteStore extends SqlStore {
 
   // ---- the unit of work: recipes run synchronously, so nothing interleaves on the one connection ----
 
-  protected read<T>(recipe: (now: number) => Recipe<T>): Promise<T> {
+  protected read<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T> {
     if (this.closed) return Promise.reject(closedError());
     try {
-      return Promise.resolve(runSync(recipe(this.now()), this.exec));
+      return Promise.resolve(runSync(recipe(this.now(), ...args), this.exec));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
   /** On SQLite a write is a transaction too: that is what waits for its fsync. */
-  protected write<T>(recipe: (now: number) => Recipe<T>): Promise<T> {
-    return this.run(recipe, oneStatement(this.exec));
+  protected write<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T> {
+    return this.run(recipe, args, oneStatement(this.exec));
   }
 
-  protected transaction<T>(recipe: (now: number) => Recipe<T>): Promise<T> {
-    return this.run(recipe, this.exec);
+  protected transaction<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A): Promise<T> {
+    return this.run(recipe, args, this.exec);
   }
 
   /**
    * Runs a recipe in an IMMEDIATE transaction (it takes the write lock at BEGIN, so it never fails half-way for a
    * lock) and resolves once the commit is on disk. A Rollback undoes the transaction and resolves with its value.
    */
-  private async run<T>(recipe: (now: number) => Recipe<T>, exec: (op: Op) => unknown): Promise<T> {
+  private async run<A extends unknown[], T>(recipe: RecipeFn<A, T>, args: A, exec: (op: Op) => unknown): Promise<T> {
     if (this.closed) throw closedError();
     let result: T;
     try {
-      result = this.db.transaction(() => runSync(recipe(this.now()), exec)).immediate();
+      result = this.inTransaction.immediate(recipe as RecipeFn<unknown[], unknown>, args, exec) as T;
     } catch (err) {
       if (!(err instanceof Rollback)) throw err;
       result = err.value as T;
@@ -178,7 +192,7 @@ export class SqliteStore extends SqlStore {
     const messages = batch.map((p) => p.message);
     let outcomes: Outcome[];
     try {
-      outcomes = this.db.transaction(() => runSync(appendMessages(messages, this.now()), this.exec)).immediate();
+      outcomes = this.appendTransaction.immediate(messages);
     } catch (err) {
       // Nothing in the batch was committed: every sender gets a retryable error, never a false ack.
       const error = new ChatError('unavailable', { message: `Storage write failed: ${(err as Error).message}` });
