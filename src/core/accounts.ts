@@ -1,4 +1,4 @@
-import type { PublicUser, SessionInfo } from '../protocol/model.js';
+import { cleanSessionLabel, type PublicUser, type SessionInfo } from '../protocol/model.js';
 import { ChatError } from './chat-error.js';
 import type { DomainContext } from './context.js';
 import type { RateRule } from './rate-limiter.js';
@@ -129,7 +129,7 @@ export class AccountService {
       id: newId('s'),
       userId: user.id,
       tokenHash: hashToken(token),
-      label: label.slice(0, 64),
+      label: cleanSessionLabel(label),
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + this.ctx.limits.sessionTtlMs,

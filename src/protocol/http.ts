@@ -7,6 +7,7 @@ import {
   Password,
   PROTOCOL_LIMITS,
   RoomName,
+  SessionLabel,
   StatusText,
   Topic,
   Username,
@@ -23,7 +24,7 @@ export const LoginRequest = z.strictObject({
   username: z.string().min(1).max(PROTOCOL_LIMITS.usernameMax),
   password: z.string().min(1).max(PROTOCOL_LIMITS.passwordMax),
   /** A label for the session list, e.g. "laptop" or a browser name. */
-  label: z.string().max(64).optional(),
+  label: SessionLabel.optional(),
 });
 export const ChangePasswordRequest = z.strictObject({
   currentPassword: z.string().min(1).max(PROTOCOL_LIMITS.passwordMax),

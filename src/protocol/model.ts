@@ -14,6 +14,7 @@ export const PROTOCOL_LIMITS = {
   /** Hard cap on a message body; the server's `maxMessageChars` setting is at most this. */
   bodyMaxHard: 16_000,
   searchQueryMax: 100,
+  sessionLabelMax: 64,
   pageMax: 200,
 } as const;
 
@@ -23,6 +24,15 @@ const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u
 const BODY_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 
 const noControl = (s: string) => !NAME_FORBIDDEN.test(s);
+
+/**
+ * A session label as it may be stored when it comes from a header (the User-Agent) rather than a checked field:
+ * characters names may not hold dropped, cut to the label length without splitting a surrogate pair.
+ */
+export function cleanSessionLabel(s: string): string {
+  const clean = s.replace(new RegExp(NAME_FORBIDDEN.source, 'gu'), '').replace(/\p{Surrogate}/gu, '');
+  return Array.from(clean).slice(0, PROTOCOL_LIMITS.sessionLabelMax).join('').trim();
+}
 
 export const Username = z
   .string()
@@ -45,6 +55,11 @@ export const RoomName = z
   .trim()
   .min(1)
   .max(PROTOCOL_LIMITS.roomNameMax)
+  .refine(noControl, 'must not contain control characters');
+/** A label for the session list ("laptop", a browser name): the rules of other names. */
+export const SessionLabel = z
+  .string()
+  .max(PROTOCOL_LIMITS.sessionLabelMax)
   .refine(noControl, 'must not contain control characters');
 export const Topic = z.string().max(PROTOCOL_LIMITS.topicMax).refine(noControl, 'must not contain control characters');
 export const Id = z
