@@ -100,3 +100,80 @@ describe('session labels follow the rules of other names', () => {
     expect(sessions.map((s) => s.label)).toContain('laptop 💻');
   });
 });
+
+describe('path and query integers are plain decimal', () => {
+  it('refuses hex, signs, exponents and spaces in after/before/limit and in a :seq path parameter', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    for (let i = 1; i <= 5; i++) {
+      const r = await call(
+        srv.url,
+        'POST',
+        '/rooms/lobby/messages',
+        { body: `m${i}`, clientMsgId: `m${i}` },
+        alice.token,
+      );
+      expect(r.status).toBe(201);
+    }
+    for (const q of [
+      'after=0x10',
+      'limit=+5',
+      'after=1e3',
+      'before=%205',
+      'limit=0b1',
+      'after=1.0',
+      'limit=-1',
+      'after=',
+    ]) {
+      const r = await call(srv.url, 'GET', `/rooms/lobby/messages?${q}`, undefined, alice.token);
+      expect([q, r.status, r.body.error?.code]).toEqual([q, 400, 'validation_failed']);
+    }
+    const del = await call(srv.url, 'DELETE', '/rooms/lobby/messages/0x4', undefined, alice.token);
+    expect([del.status, del.body.error?.code]).toEqual([400, 'validation_failed']);
+    const reports = await call(srv.url, 'GET', '/reports?limit=1e1', undefined, alice.token);
+    expect(reports.status).toBe(400);
+    // Nothing was deleted, and plain decimals still work.
+    const all = (await call(srv.url, 'GET', '/rooms/lobby/messages', undefined, alice.token)).body.messages as {
+      body: string;
+      seq: number;
+    }[];
+    expect(all.map((m) => m.body)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    const after = all[1]!.seq;
+    const page = await call(srv.url, 'GET', `/rooms/lobby/messages?after=${after}&limit=2`, undefined, alice.token);
+    expect((page.body.messages as { body: string }[]).map((m) => m.body)).toEqual(['m3', 'm4']);
+    const ok = await call(srv.url, 'DELETE', `/rooms/lobby/messages/${all[3]!.seq}`, undefined, alice.token);
+    expect(ok.status).toBe(204);
+  });
+});
+
+describe('validation errors stay small', () => {
+  it('a body with thousands of unknown keys gets a short 400, not one that lists them all', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const body: Record<string, unknown> = { body: 'x', clientMsgId: 'c1' };
+    for (let i = 0; i < 6000; i++) body[`k${i.toString(36)}`] = 0;
+    const r = await call(srv.url, 'POST', '/rooms/lobby/messages', body, alice.token);
+    expect([r.status, r.body.error?.code]).toEqual([400, 'validation_failed']);
+    expect(r.text.length).toBeLessThan(4096);
+    expect(r.body.error?.issues?.[0]?.message).toMatch(/"k0"/);
+  });
+
+  it('many failing fields: at most 20 issues, each message and path cut to a bounded length', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const items = Array.from({ length: 500 }, () => 'not a username!');
+    const r = await call(srv.url, 'POST', '/dms', { usernames: items }, alice.token);
+    expect(r.status).toBe(400);
+    const longKey = await call(srv.url, 'POST', '/dms', { usernames: ['bob'], ['k'.repeat(5000)]: 1 }, alice.token);
+    expect(longKey.status).toBe(400);
+    const longPath = await call(srv.url, 'POST', '/dms', { [`${LONE}${'k'.repeat(5000)}`]: 1 }, alice.token);
+    expect(longPath.status).toBe(400);
+    for (const a of [r, longKey, longPath]) {
+      expect(a.body.error?.issues?.length).toBeLessThanOrEqual(20);
+      for (const i of a.body.error?.issues ?? []) {
+        expect(i.message.length).toBeLessThanOrEqual(200);
+        expect(i.path.length).toBeLessThanOrEqual(200);
+      }
+    }
+  });
+});
