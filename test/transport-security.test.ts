@@ -402,18 +402,31 @@ describe('tokens', () => {
     const client = await connect(url, alice.token);
     await client.send('lobby', 'hello');
     await fetch(`${url}/api/v1/me`, { headers: { authorization: 'Bearer not-a-real-token-but-secret' } });
+    // A client that puts its token in the query string (the server ignores it there) must not get it logged.
+    const queried = await fetch(`${url}/api/v1/me?token=${alice.token}&access_token=${alice.token}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(queried.status).toBe(200); // routes without query parameters ignore them
+    await fetch(`${url}/api/v1/rooms?q=${alice.token}`, { headers: { authorization: `Bearer ${alice.token}` } });
+    expect((await upgradeStatus(`${wsOf(url)}?token=${alice.token}`, { origin: 'http://evil.example' })).status).toBe(
+      403,
+    );
     expect((await upgradeStatus(wsOf(url), { origin: 'http://evil.example' })).status).toBe(403);
     client.close();
     await waitFor(() => server.gateway.size === 0, 5000, 'socket closed');
 
     expect(logText).toContain('"url":"/api/v1/me"'); // request logging is on: the check below means something
+    expect(logText).toContain('"url":"/api/v1/me?token=[redacted]&access_token=[redacted]"');
     expect(logText).toContain('websocket refused: origin not allowed');
     expect(logText).not.toContain(alice.token);
     expect(logText).not.toContain('not-a-real-token-but-secret');
     expect(logText).not.toContain(alice.password);
     for (const line of logText.split('\n').filter(Boolean)) {
       const entry = JSON.parse(line) as { req?: { url?: string } };
-      if (entry.req?.url) expect(entry.req.url).not.toMatch(/token|authorization/i);
+      if (!entry.req?.url) continue;
+      expect(entry.req.url).not.toMatch(/authorization/i);
+      // Query parameter names stay, every value is redacted.
+      for (const pair of entry.req.url.split('?')[1]?.split('&') ?? []) expect(pair).toMatch(/^[^=]*(=\[redacted\])?$/);
     }
   });
 });

@@ -23,6 +23,7 @@ import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
+import { logSerializers } from './log-redaction.js';
 import { createMetrics } from './metrics.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
@@ -120,13 +121,15 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
 export async function createChatServer(config: Config, adapters: Adapters = {}): Promise<ChatServer> {
   const nodeId = config.nodeId || randomBytes(4).toString('hex');
   const clustered = Boolean(config.databaseUrl || config.redisUrl || config.nodeId);
-  const log =
+  // Request logs carry no query values (a token put in a URL must not reach the logs), also on a logger passed in.
+  const log = (
     adapters.logger ??
     pino({
       level: config.logLevel,
       redact: ['req.headers.authorization', '*.headers.authorization', 'token', '*.token', '*.password'],
       ...(clustered ? { base: { pid: process.pid, hostname: hostname(), node: nodeId } } : {}),
-    });
+    })
+  ).child({}, { serializers: logSerializers });
   // DATABASE_URL / REDIS_URL select the cluster ports (adapters passed in still win).
   const ports = await openClusterPorts(config, nodeId, log, {
     store: !!adapters.store,
