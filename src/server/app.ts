@@ -81,7 +81,11 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
       new InProcessBus({ onHandlerError: (err, topic) => log.error({ err, topic }, 'bus handler failed') }),
     presence: adapters.presence ?? new InMemoryPresence(),
     limiter: adapters.limiter ?? new InMemoryRateLimiter(),
-    hasher: new PasswordHasher({ log2N: config.scryptLog2N }),
+    hasher: new PasswordHasher({
+      log2N: config.scryptLog2N,
+      concurrency: config.passwordHashConcurrency,
+      queue: config.passwordHashQueue,
+    }),
     now: Date.now,
     limits: {
       maxMessageChars: config.maxMessageChars,
@@ -95,6 +99,12 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
         invite: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
         register: { burst: config.registrationsPerHour, perSecond: config.registrationsPerHour / 3600 },
         login: { burst: config.loginsPerMinute, perSecond: config.loginsPerMinute / 60 },
+        loginFailures: { burst: config.loginFailuresPerMinute, perSecond: config.loginFailuresPerMinute / 60 },
+        membership: { burst: config.membershipChangesPerMinute, perSecond: config.membershipChangesPerMinute / 60 },
+        roomMembership: {
+          burst: config.roomMembershipChangesPerMinute,
+          perSecond: config.roomMembershipChangesPerMinute / 60,
+        },
         typing: { burst: 2, perSecond: 0.5 },
         report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
       },
