@@ -34,6 +34,16 @@ export class RoomService {
     if (!r.ok) throw new ChatError('rate_limited', { retryAfterMs: r.retryAfterMs });
   }
 
+  /**
+   * Every join and leave costs a token from the user's and from the room's membership bucket: each one is a
+   * durable event on the room's sequence, delivered to every member, so churn must stay bounded. (Coalescing a
+   * quick leave+join is not an option: history and resume replay every event exactly.)
+   */
+  private async membershipChange(userId: string, roomId: string): Promise<void> {
+    await this.limit(`membership:${userId}`, this.ctx.limits.rates.membership);
+    await this.limit(`room-membership:${roomId}`, this.ctx.limits.rates.roomMembership);
+  }
+
   /** Publishes committed room events in order, on the room's topic. */
   async publish(events: readonly RoomEvent[]): Promise<void> {
     for (const event of events) await this.ctx.bus.publish(topics.room(event.roomId), { kind: 'event', event });
@@ -246,6 +256,7 @@ export class RoomService {
     if (room.kind === 'private' && !invited) throw new ChatError('room_not_found');
     if (await this.isBanned(roomId, auth.user.id)) throw new ChatError('banned');
     await this.checkRoomQuota(auth.user.id);
+    await this.membershipChange(auth.user.id, roomId);
     if (room.settings.joinApproval && !invited) {
       await this.ctx.store.createJoinRequest(roomId, auth.user.id);
       return { room, pending: true };
@@ -273,6 +284,7 @@ export class RoomService {
     if (role === 'owner' && room.memberCount > 1 && (await this.ctx.store.countRole(roomId, 'owner')) === 1) {
       throw new ChatError('last_owner');
     }
+    await this.membershipChange(auth.user.id, roomId);
     const event = await this.ctx.store.removeMember(roomId, auth.user.id, auth.user.id, 'left');
     if (event) await this.publish([event]);
   }
