@@ -246,7 +246,7 @@ export const SETTINGS = {
     env: 'FLOOD_REPEATS',
     schema: int(1, 10000),
     default: 3,
-    doc: 'The same message (whitespace and case aside) a user may send to a room within `FLOOD_WINDOW_MS`; more get `flood`. Counted per node.',
+    doc: 'The same message (whitespace, case, width, invisible characters, accents and look-alike letters aside) a user may send to a room within `FLOOD_WINDOW_MS`; more get `flood`. Counted per node.',
   },
   floodWindowMs: {
     env: 'FLOOD_WINDOW_MS',
@@ -264,7 +264,7 @@ export const SETTINGS = {
     env: 'FILTER_BLOCK',
     schema: z.string(),
     default: '',
-    doc: 'Comma-separated words refused in messages, room names and display names (`content_blocked`). Matching ignores case and width, sees through separators between single letters, and is whole-word except in CJK text.',
+    doc: 'Comma-separated words refused in messages, room names and display names (`content_blocked`). Matching ignores case, width, accents and look-alike letters (Unicode confusables), sees through separators between single letters, and is whole-word except in CJK text.',
   },
   filterMask: {
     env: 'FILTER_MASK',
