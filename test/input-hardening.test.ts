@@ -177,3 +177,43 @@ describe('validation errors stay small', () => {
     }
   });
 });
+
+describe('search text and the lobby (doc drift)', () => {
+  it('a control character in a search query is refused instead of matching every room or user', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    await call(srv.url, 'POST', '/rooms', { name: 'alpha' }, alice.token);
+    for (const path of ['/rooms?q=%00', '/rooms?q=a%00', '/users?q=%00', '/admin/users?q=%01', '/rooms?q=%7F']) {
+      const r = await call(srv.url, 'GET', path, undefined, alice.token);
+      expect([path, r.status, r.body.error?.code]).toEqual([path, 400, 'validation_failed']);
+    }
+    const none = await call(srv.url, 'GET', '/rooms?q=zzz', undefined, alice.token);
+    expect(none.body.rooms).toEqual([]);
+  });
+
+  it('in the lobby, which has no owner, only a server admin can give roles or rename it', async () => {
+    const srv = await startServer();
+    const admin = await registerUser(srv.url); // the first account is a server admin
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    expect(admin.user.role).toBe('admin');
+    const byBob = await call(
+      srv.url,
+      'PUT',
+      `/rooms/lobby/members/${carol.user.id}/role`,
+      { role: 'moderator' },
+      bob.token,
+    );
+    expect([byBob.status, byBob.body.error?.code]).toEqual([403, 'forbidden']);
+    expect((await call(srv.url, 'PATCH', '/rooms/lobby', { topic: 'mine now' }, bob.token)).status).toBe(403);
+    const byAdmin = await call(
+      srv.url,
+      'PUT',
+      `/rooms/lobby/members/${bob.user.id}/role`,
+      { role: 'moderator' },
+      admin.token,
+    );
+    expect(byAdmin.status).toBe(204);
+    expect((await call(srv.url, 'PATCH', '/rooms/lobby', { topic: 'Welcome!' }, admin.token)).status).toBe(200);
+  });
+});

@@ -7,6 +7,7 @@ import {
   Password,
   PROTOCOL_LIMITS,
   RoomName,
+  SearchQuery,
   SessionLabel,
   StatusText,
   Topic,
@@ -103,7 +104,7 @@ export const ResolveReportRequest = z.strictObject({
   durationSec: z.number().int().min(1).max(SANCTION_MAX_SECONDS).optional(),
 });
 export const AdminUserQuery = z.strictObject({
-  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
+  q: SearchQuery.default(''),
   limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(50),
   cursor: z.string().max(200).optional(),
 });
@@ -129,13 +130,13 @@ export const HistoryQuery = z
   .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
 
 export const RoomSearchQuery = z.strictObject({
-  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
+  q: SearchQuery.default(''),
   limit: Limit.default(20),
   /** Opaque cursor from the previous page's `nextCursor`. */
   cursor: z.string().max(200).optional(),
 });
 export const UserSearchQuery = z.strictObject({
-  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
+  q: SearchQuery.default(''),
   limit: Limit.default(20),
 });
 export const RoomIdParams = z.strictObject({ roomId: Id });

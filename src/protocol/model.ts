@@ -56,6 +56,14 @@ export const RoomName = z
   .min(1)
   .max(PROTOCOL_LIMITS.roomNameMax)
   .refine(noControl, 'must not contain control characters');
+/**
+ * Search text (room directory, user search): what names may hold, so no control characters — a NUL would end the
+ * pattern early in SQLite (matching everything) and is an error in PostgreSQL.
+ */
+export const SearchQuery = z
+  .string()
+  .max(PROTOCOL_LIMITS.searchQueryMax)
+  .refine(noControl, 'must not contain control characters');
 /** A label for the session list ("laptop", a browser name): the rules of other names. */
 export const SessionLabel = z
   .string()
