@@ -325,17 +325,35 @@ export class RoomService {
     return this.ctx.store.listInvites(auth.user.id);
   }
 
-  async members(auth: AuthContext, roomId: string): Promise<{ members: Member[]; online: number }> {
+  /**
+   * One page of a room's members in join order, with `nextCursor` for the next (null on the last), and how many
+   * of all its members are online. Pages keep each answer bounded whatever the room's size.
+   */
+  async members(
+    auth: AuthContext,
+    roomId: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ members: Member[]; online: number; nextCursor: string | null }> {
     await this.requireReadable(auth, roomId);
-    const rows = await this.ctx.store.listMembers(roomId);
-    const status = await this.ctx.presence.statusOf(rows.map((r) => r.user.id));
+    const after = page.cursor === undefined ? undefined : decodeMemberCursor(page.cursor);
+    const rows = await this.ctx.store.listMembers(roomId, { limit: page.limit + 1, ...(after ? { after } : {}) });
+    const more = rows.length > page.limit;
+    if (more) rows.length = page.limit;
+    // The online count is over the whole room: ids only, no profiles.
+    const ids = await this.ctx.store.listMemberIds(roomId);
+    const status = await this.ctx.presence.statusOf(ids);
     const now = this.ctx.now();
     const members = rows.map((r) => ({
       ...r,
       mutedUntil: r.mutedUntil !== null && r.mutedUntil > now ? new Date(r.mutedUntil).toISOString() : null,
       presence: status.get(r.user.id) ?? 'offline',
     }));
-    return { members, online: members.filter((m) => m.presence !== 'offline').length };
+    const last = rows[rows.length - 1];
+    return {
+      members,
+      online: ids.filter((id) => (status.get(id) ?? 'offline') !== 'offline').length,
+      nextCursor: more && last ? encodeMemberCursor(Date.parse(last.joinedAt), last.user.id) : null,
+    };
   }
 
   async update(
@@ -404,4 +422,15 @@ export class RoomService {
   async usersById(ids: readonly string[]): Promise<PublicUser[]> {
     return this.ctx.store.getUsers(ids);
   }
+}
+
+/** An opaque member-list cursor: the last member of a page, as base64url of `<joinedAt ms>.<userId>`. */
+function encodeMemberCursor(joinedAt: number, userId: string): string {
+  return Buffer.from(`${joinedAt}.${userId}`).toString('base64url');
+}
+
+function decodeMemberCursor(cursor: string): { joinedAt: number; userId: string } {
+  const m = /^([0-9]{1,16})\.([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new ChatError('validation_failed', { message: 'Invalid cursor.' });
+  return { joinedAt: Number(m[1]), userId: m[2]! };
 }

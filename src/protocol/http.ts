@@ -139,6 +139,11 @@ export const UserSearchQuery = z.strictObject({
   q: SearchQuery.default(''),
   limit: Limit.default(20),
 });
+/** A page of `GET /rooms/:roomId/members`: `cursor` is the previous page's `nextCursor`. */
+export const MembersQuery = z.strictObject({
+  limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(100),
+  cursor: z.string().max(200).optional(),
+});
 export const RoomIdParams = z.strictObject({ roomId: Id });
 export const RoomUserParams = z.strictObject({ roomId: Id, userId: Id });
 export const IdParams = z.strictObject({ id: Id });

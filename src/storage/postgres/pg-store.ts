@@ -17,7 +17,9 @@ import type {
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type {
+  MemberPage,
   MemberRecord,
+  MemberRow,
   NewAuditEntry,
   NewMessage,
   NewReport,
@@ -770,14 +772,24 @@ export class PgStore implements Store {
     });
   }
 
-  listMembers(
-    roomId: string,
-  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]> {
+  listMembers(roomId: string, page?: MemberPage): Promise<MemberRow[]> {
     return this.op(async () => {
+      const after = page?.after;
+      const params: unknown[] = [roomId];
+      let where = 'm.room_id = $1';
+      if (after) {
+        params.push(after.joinedAt, after.userId);
+        where += ' AND (m.joined_at, m.user_id) > ($2, $3)';
+      }
+      let limit = '';
+      if (page) {
+        params.push(page.limit);
+        limit = ` LIMIT $${params.length}`;
+      }
       const rows = await this.query(
         `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = $1 ORDER BY m.joined_at, u.username_key`,
-        [roomId],
+         WHERE ${where} ORDER BY m.joined_at, m.user_id${limit}`,
+        params,
       );
       return rows.map((r) => ({
         user: toPublic(r),

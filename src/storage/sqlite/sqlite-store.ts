@@ -18,7 +18,9 @@ import type {
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type {
+  MemberPage,
   MemberRecord,
+  MemberRow,
   NewAuditEntry,
   NewMessage,
   NewReport,
@@ -583,16 +585,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  listMembers(
-    roomId: string,
-  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]> {
+  listMembers(roomId: string, page?: MemberPage): Promise<MemberRow[]> {
     return this.read(() => {
+      const after = page?.after;
       const rows = this.db
         .prepare(
           `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
-           WHERE m.room_id = ? ORDER BY m.joined_at, u.username_key`,
+           WHERE m.room_id = ?${after ? ' AND (m.joined_at > ? OR (m.joined_at = ? AND m.user_id > ?))' : ''}
+           ORDER BY m.joined_at, m.user_id${page ? ' LIMIT ?' : ''}`,
         )
-        .all(roomId) as Row[];
+        .all(
+          roomId,
+          ...(after ? [after.joinedAt, after.joinedAt, after.userId] : []),
+          ...(page ? [page.limit] : []),
+        ) as Row[];
       return rows.map((r) => ({
         user: toPublic(r),
         role: r.member_role as MemberRole,

@@ -9,6 +9,7 @@ import { untilText } from '../state/chat.js';
 export function Members({ roomId }: { roomId: string }) {
   const chat = useChat();
   const members = useApp((s) => s.members[roomId]);
+  const hasMore = useApp((s) => Boolean(s.membersNext[roomId]));
   const presence = useApp((s) => s.presence);
   const room = useApp((s) => s.rooms[roomId]);
   const me = useApp((s) => s.me);
@@ -112,6 +113,11 @@ export function Members({ roomId }: { roomId: string }) {
           <h3>{t('members.offline', { count: offline.length })}</h3>
           <ul>{offline.map(row)}</ul>
         </section>
+      )}
+      {hasMore && (
+        <button type="button" class="member-more" onClick={() => void chat.loadMoreMembers(roomId)}>
+          {t('members.more', { shown: members?.length ?? 0, total: room?.memberCount ?? 0 })}
+        </button>
       )}
     </aside>
   );

@@ -27,6 +27,8 @@ import { slowModeFor } from './permissions.js';
 import { Store } from './store.js';
 
 export const PAGE_SIZE = 50;
+/** Members per page of the member list: rooms up to this size load whole, bigger ones show "load more". */
+const MEMBERS_PAGE = 200;
 /** Typing notices are sent at most this often while the user types (the server also drops extras). */
 const TYPING_SEND_EVERY_MS = 3000;
 
@@ -80,6 +82,8 @@ export interface AppState {
   views: Record<string, RoomView>;
   unread: Record<string, number>;
   members: Record<string, Member[]>;
+  /** Cursor of the next page of a room's members (null: all loaded). */
+  membersNext: Record<string, string | null>;
   online: Record<string, number>;
   serverOnline: number;
   presence: Record<string, PresenceStatus>;
@@ -188,6 +192,7 @@ export class Chat {
       views: {},
       unread: {},
       members: {},
+      membersNext: {},
       online: {},
       serverOnline: 0,
       presence: {},
@@ -358,6 +363,7 @@ export class Chat {
       views: {},
       unread: {},
       members: {},
+      membersNext: {},
       online: {},
       presence: {},
       typing: {},
@@ -723,7 +729,7 @@ export class Chat {
     const seq = ++this.membersFetchSeq;
     this.membersFetch.set(roomId, { seq, stale: false });
     try {
-      const { members, online } = await this.api.members(roomId);
+      const { members, online, nextCursor } = await this.api.members(roomId, { limit: MEMBERS_PAGE });
       const cur = this.membersFetch.get(roomId);
       if (cur?.seq !== seq) return; // a newer fetch started: its answer wins
       this.membersFetch.delete(roomId);
@@ -738,6 +744,7 @@ export class Chat {
         const fresher = (this.onlineAt.get(roomId) ?? -1) >= seq;
         return {
           members: { ...s.members, [roomId]: members },
+          membersNext: { ...s.membersNext, [roomId]: nextCursor },
           online: fresher ? s.online : { ...s.online, [roomId]: online },
           users,
           presence,
@@ -746,6 +753,29 @@ export class Chat {
     } catch {
       /* not fatal: the list stays as it was */
       if (this.membersFetch.get(roomId)?.seq === seq) this.membersFetch.delete(roomId);
+    }
+  }
+
+  /** Appends the next page of a big room's members (the list shows a "load more" button while there is one). */
+  async loadMoreMembers(roomId: string): Promise<void> {
+    const cursor = this.s.membersNext[roomId];
+    if (!cursor || this.membersFetch.has(roomId)) return;
+    try {
+      const page = await this.api.members(roomId, { limit: MEMBERS_PAGE, cursor });
+      this.set((s) => {
+        const have = s.members[roomId];
+        if (!have || s.membersNext[roomId] !== cursor) return {}; // reloaded meanwhile: that answer wins
+        const known = new Set(have.map((m) => m.user.id));
+        const users = { ...s.users };
+        for (const m of page.members) users[m.user.id] = m.user;
+        return {
+          members: { ...s.members, [roomId]: [...have, ...page.members.filter((m) => !known.has(m.user.id))] },
+          membersNext: { ...s.membersNext, [roomId]: page.nextCursor },
+          users,
+        };
+      });
+    } catch (err) {
+      this.fail(err);
     }
   }
 
