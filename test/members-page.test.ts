@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/client/api.js';
+import { welcomeRooms } from '../src/protocol/frames.js';
 import { connect, registerUser, startServer, waitFor } from './helpers/harness.js';
 
 /** Issue 21, finding 10: `GET /rooms/:id/members` answers in bounded pages. */
@@ -61,5 +62,42 @@ describe('member list pages', () => {
     expect(all.members.length).toBe(206);
     expect(new Set(all.members.map((m) => m.user.id)).size).toBe(206);
     expect(all.nextCursor).toBeNull();
+  });
+});
+
+/** Issue 21, finding 10 (second half): `welcome` stays small for a user in many rooms and DMs. */
+describe('welcome', () => {
+  it('embeds no member lists: DMs name their peers by id, each peer once in a compact profile map', async () => {
+    const srv = await startServer();
+    const me = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    await bob.api.updateProfile({ displayName: 'Bob B', statusText: 'a long status that welcome need not carry' });
+    const room = await me.api.createRoom('plain', 'public');
+    await bob.api.join(room.id);
+    const dmBob = await me.api.openDm(bob.username);
+    const group = await me.api.openDm(bob.username, carol.username);
+
+    const welcome = (await connect(srv.url, me.token)).welcome!;
+    for (const r of welcome.rooms) expect(r).not.toHaveProperty('members');
+    const byId = new Map(welcome.rooms.map((r) => [r.id, r]));
+    expect(byId.get(room.id)).not.toHaveProperty('memberIds');
+    expect(byId.get(dmBob.id)?.memberIds).toEqual([bob.user.id]);
+    expect([...(byId.get(group.id)?.memberIds ?? [])].sort()).toEqual([bob.user.id, carol.user.id].sort());
+    // Bob is in two DMs and appears once; names only (no status text, role or dates), keyed by id.
+    expect(welcome.profiles).toEqual({
+      [bob.user.id]: { username: bob.username, displayName: 'Bob B' },
+      [carol.user.id]: { username: carol.username, displayName: carol.username },
+    });
+
+    // The SDK rebuilds each DM's member names for a client that titles conversations.
+    const rooms = welcomeRooms(welcome);
+    expect(rooms.find((r) => r.id === dmBob.id)?.members).toEqual([
+      { id: bob.user.id, username: bob.username, displayName: 'Bob B' },
+    ]);
+    expect(rooms.find((r) => r.id === room.id)?.members).toBeUndefined();
+    // GET /me/rooms and POST /dms carry the same names-only members.
+    const listed = (await me.api.myRooms()).find((r) => r.id === dmBob.id);
+    expect(listed?.members).toEqual([{ id: bob.user.id, username: bob.username, displayName: 'Bob B' }]);
   });
 });

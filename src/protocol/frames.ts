@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
 import { Body, ClientMsgId, Id, Seq } from './model.js';
-import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent } from './model.js';
+import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent, UserProfile } from './model.js';
 
 /**
  * WebSocket frames. Every frame is a JSON object with a `type`. The server may also send a JSON array of
@@ -42,6 +42,9 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;
 
+/** A room in `welcome`: no embedded member list; a DM names its other members by id (see `profiles`). */
+export type WelcomeRoom = Omit<MyRoom, 'members'> & { memberIds?: string[] };
+
 /** Server → client frames. */
 export interface WelcomeFrame {
   type: 'welcome';
@@ -50,7 +53,9 @@ export interface WelcomeFrame {
   sessionId: string;
   user: PublicUser;
   /** Rooms the user is a member of, with their current last sequence. Replay follows as `event` frames. */
-  rooms: MyRoom[];
+  rooms: WelcomeRoom[];
+  /** Names of every user a DM in `rooms` lists in `memberIds`, once each, by id. */
+  profiles: Record<string, Omit<UserProfile, 'id'>>;
   heartbeatMs: number;
   limits: { maxFrameBytes: number; maxMessageChars: number };
   online: number;
@@ -141,5 +146,28 @@ export type ServerFrame =
 export type ServerFrameType = ServerFrame['type'];
 /** Maps a frame type to its frame, for typed listeners. */
 export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>;
+
+/** `welcome`'s rooms as `MyRoom`s, each DM with its `members` rebuilt from `memberIds` and `profiles`. */
+export function welcomeRooms(w: Pick<WelcomeFrame, 'rooms' | 'profiles'>): MyRoom[] {
+  return w.rooms.map(({ memberIds, ...room }) => {
+    if (!memberIds) return room;
+    const members = memberIds.flatMap((id) => {
+      const p = w.profiles[id];
+      return p ? [{ id, username: p.username, displayName: p.displayName }] : [];
+    });
+    return { ...room, members };
+  });
+}
+
+/** The compact form of `rooms` for `welcome` (the inverse of `welcomeRooms`). */
+export function compactRooms(rooms: readonly MyRoom[]): Pick<WelcomeFrame, 'rooms' | 'profiles'> {
+  const profiles: WelcomeFrame['profiles'] = {};
+  const compact = rooms.map(({ members, ...room }): WelcomeRoom => {
+    if (!members) return room;
+    for (const m of members) profiles[m.id] = { username: m.username, displayName: m.displayName };
+    return { ...room, memberIds: members.map((m) => m.id) };
+  });
+  return { rooms: compact, profiles };
+}
 
 export { TYPING_TTL_MS } from './timing.js';

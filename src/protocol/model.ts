@@ -105,6 +105,13 @@ export interface PublicUser {
   createdAt: string;
 }
 
+/** A user's names: all a client needs to title a DM or show who is in it. */
+export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName'>;
+
+export function toProfile(u: UserProfile): UserProfile {
+  return { id: u.id, username: u.username, displayName: u.displayName };
+}
+
 /** A room's metadata. `lastSeq` is the sequence number of its newest event (0 = no events yet). */
 export interface Room {
   id: string;
@@ -135,8 +142,8 @@ export interface MyRoom extends Room {
   myRole: MemberRole;
   /** Seq of the `member.joined` event that began your current membership. Resume never goes before it. */
   joinedSeq: number;
-  /** For DMs: the other members, so a client can title the conversation. */
-  members?: PublicUser[];
+  /** For DMs: the other members' names, so a client can title the conversation. */
+  members?: UserProfile[];
 }
 
 export interface Member {

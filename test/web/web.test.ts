@@ -133,6 +133,13 @@ describe('web client', { timeout: 60_000 }, () => {
     await send(a.page, 'psst, a private word');
     await b.page.locator('.room-item', { hasText: 'alice' }).click();
     await waitForBodies(b.page, (x) => x.includes('psst, a private word'), 'the DM at bob');
+    // After a reload the DM comes from `welcome`, which names DM peers by id with one profile each: the sidebar
+    // and the header still title it, and its member list (paged over HTTP) still lists both people.
+    await b.page.reload();
+    await b.page.locator('.room-item', { hasText: 'alice' }).click();
+    await b.page.locator('h1.room-title', { hasText: 'alice' }).waitFor();
+    await b.page.locator('.members .member', { hasText: 'alice' }).waitFor();
+    await b.page.locator('.members .member', { hasText: 'bob' }).waitFor();
 
     expect([...a.dialogs, ...b.dialogs, ...a.errors, ...b.errors]).toEqual([]);
   });

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES } from '../../protocol/close-codes.js';
-import { type HelloFrame, type SendFrame } from '../../protocol/frames.js';
+import { compactRooms, type HelloFrame, type SendFrame } from '../../protocol/frames.js';
 import { isWellFormed } from '../../protocol/well-formed.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { AuthContext } from '../../core/accounts.js';
@@ -373,7 +373,8 @@ export class Gateway {
       connId,
       sessionId: auth.session.id,
       user: toPublicUser(auth.user),
-      rooms,
+      // Kept small for a user in many rooms: no member lists, DM peers by id with one profile each.
+      ...compactRooms(rooms),
       heartbeatMs: this.config.heartbeatMs,
       limits: { maxFrameBytes: this.config.maxFrameBytes, maxMessageChars: this.config.maxMessageChars },
       online,

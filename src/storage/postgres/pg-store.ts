@@ -14,6 +14,7 @@ import type {
   RoomSettings,
   ServerRole,
 } from '../../protocol/model.js';
+import { toProfile } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type {
@@ -687,7 +688,7 @@ export class PgStore implements Store {
       );
       return rows.map((r) => {
         const room: MyRoom = { ...toRoom(r), myRole: r.my_role as MemberRole, joinedSeq: r.joined_seq as number };
-        if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map(toPublic);
+        if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map((u) => toProfile(toPublic(u)));
         return room;
       });
     });

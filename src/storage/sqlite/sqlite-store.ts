@@ -15,6 +15,7 @@ import type {
   RoomSettings,
   ServerRole,
 } from '../../protocol/model.js';
+import { toProfile } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type {
@@ -522,7 +523,9 @@ export class SqliteStore implements Store {
              WHERE m.room_id IN (${dms.map(() => '?').join(',')}) AND m.user_id != ?`,
           )
           .all(...dms.map((d) => d.id), userId) as Row[];
-        for (const dm of dms) dm.members = memberRows.filter((m) => m.member_room === dm.id).map(toPublic);
+        for (const dm of dms) {
+          dm.members = memberRows.filter((m) => m.member_room === dm.id).map((m) => toProfile(toPublic(m)));
+        }
       }
       return rooms;
     });

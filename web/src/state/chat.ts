@@ -7,7 +7,13 @@
  */
 import { ApiError, ChatApi } from '../../../src/client/api.js';
 import { ChatClient, SendError, type ConnectionState } from '../../../src/client/chat-client.js';
-import type { InviteFrame, PresenceNotice, TypingNotice, WelcomeFrame } from '../../../src/protocol/frames.js';
+import {
+  welcomeRooms,
+  type InviteFrame,
+  type PresenceNotice,
+  type TypingNotice,
+  type WelcomeFrame,
+} from '../../../src/protocol/frames.js';
 import { TYPING_TTL_MS } from '../../../src/protocol/timing.js';
 import type {
   Announcement,
@@ -18,6 +24,7 @@ import type {
   PublicUser,
   Room,
   RoomEvent,
+  UserProfile,
 } from '../../../src/protocol/model.js';
 import { detectLocale, setLocale as applyLocale, t, type Locale, type MsgKey } from '../i18n/index.js';
 import { formatFull } from './format.js';
@@ -399,25 +406,31 @@ export class Chat {
 
   private onWelcome(w: WelcomeFrame): void {
     const first = this.s.phase !== 'ready';
-    const rooms = Object.fromEntries(w.rooms.map((r) => [r.id, r]));
-    for (const r of w.rooms) this.read[r.id] ??= r.lastSeq; // a new device starts with everything read
+    // welcome names DM peers by id with one profile each; rebuild each DM's member names from them.
+    const list = welcomeRooms(w);
+    const rooms = Object.fromEntries(list.map((r) => [r.id, r]));
+    for (const r of list) this.read[r.id] ??= r.lastSeq; // a new device starts with everything read
     this.saveRead();
-    const users: Record<string, PublicUser> = { [w.user.id]: w.user };
-    for (const r of w.rooms) for (const u of r.members ?? []) users[u.id] = u;
     this.set((s) => ({
       phase: 'ready',
       me: w.user,
       rooms,
       serverOnline: w.online,
       maxChars: w.limits.maxMessageChars,
-      users: { ...s.users, ...users },
+      users: {
+        ...withProfiles(
+          s.users,
+          list.flatMap((r) => r.members ?? []),
+        ),
+        [w.user.id]: w.user,
+      },
     }));
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
     void this.loadInvites();
     const known = this.s.activity;
     void this.eachLimited(
-      w.rooms.filter((r) => first || known[r.id] === undefined),
+      list.filter((r) => first || known[r.id] === undefined),
       4,
       (r) => this.summarize(r),
     );
@@ -428,8 +441,8 @@ export class Chat {
       const pick =
         (fromUrl && rooms[fromUrl] ? fromUrl : null) ??
         (saved && rooms[saved] ? saved : null) ??
-        w.rooms.find((r) => r.name.toLowerCase() === 'lobby')?.id ??
-        w.rooms[0]?.id ??
+        list.find((r) => r.name.toLowerCase() === 'lobby')?.id ??
+        list[0]?.id ??
         null;
       if (pick) this.open(pick, { push: false, replace: true });
       else this.set({ active: null });
@@ -595,13 +608,11 @@ export class Chat {
   }
 
   private addRoom(room: MyRoom): void {
-    const users: Record<string, PublicUser> = {};
-    for (const u of room.members ?? []) users[u.id] = u;
     this.read[room.id] ??= 0;
     this.set((s) => ({
       rooms: { ...s.rooms, [room.id]: { ...s.rooms[room.id], ...room } },
       activity: { ...s.activity, [room.id]: s.activity[room.id] ?? Date.now() },
-      users: { ...s.users, ...users },
+      users: withProfiles(s.users, room.members ?? []),
       invites: s.invites.filter((i) => i.roomId !== room.id),
     }));
   }
@@ -1050,9 +1061,10 @@ export class Chat {
   }
 
   private ensureUser(id: string, username?: string): void {
-    if (this.s.users[id] || this.fetchingUsers.has(id)) return;
+    // A placeholder (no createdAt: names only, from welcome or a DM) still fetches the full profile once.
+    if (this.s.users[id]?.createdAt || this.fetchingUsers.has(id)) return;
     this.fetchingUsers.add(id);
-    if (username) {
+    if (username && !this.s.users[id]) {
       // A placeholder until the profile arrives, so a name shows at once.
       const placeholder: PublicUser = {
         id,
@@ -1066,9 +1078,11 @@ export class Chat {
     }
     this.api
       .request<{ user: PublicUser }>('GET', `/api/v1/users/${encodeURIComponent(id)}`)
-      .then(({ user }) => this.set((s) => ({ users: { ...s.users, [id]: user } })))
-      .catch(() => undefined)
-      .finally(() => this.fetchingUsers.delete(id));
+      .then(({ user }) => {
+        this.set((s) => ({ users: { ...s.users, [id]: user } }));
+        this.fetchingUsers.delete(id);
+      })
+      .catch(() => undefined); // stays in fetchingUsers: a failed lookup is not retried on every message
   }
 
   // ───────────────────────────── ui ─────────────────────────────
@@ -1118,6 +1132,22 @@ export class Chat {
   fail(err: unknown): void {
     this.toast(errorText(err), 'error');
   }
+}
+
+/**
+ * `users` with these names known: a known user gets the (possibly newer) names, an unknown one a placeholder
+ * until their full profile arrives (a member list or a lookup replaces it).
+ */
+function withProfiles(users: Record<string, PublicUser>, profiles: UserProfile[]): Record<string, PublicUser> {
+  if (!profiles.length) return users;
+  const out = { ...users };
+  for (const p of profiles) {
+    const known = out[p.id];
+    out[p.id] = known
+      ? { ...known, username: p.username, displayName: p.displayName }
+      : { id: p.id, username: p.username, displayName: p.displayName, statusText: '', role: 'user', createdAt: '' };
+  }
+  return out;
 }
 
 function omit<T extends Record<string, unknown>>(obj: T, key: string): T {

@@ -1,4 +1,4 @@
-import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
+import type { MyRoom, PublicUser, UserProfile } from '../../../src/protocol/model.js';
 import { getLocale, t } from '../i18n/index.js';
 
 export function nameOf(users: Record<string, PublicUser>, id: string): string {
@@ -15,7 +15,7 @@ export function roomTitle(room: MyRoom, meId: string | undefined): string {
 }
 
 /** The other person in a one-to-one DM (for its avatar and presence dot). */
-export function dmPeer(room: MyRoom, meId: string | undefined): PublicUser | undefined {
+export function dmPeer(room: MyRoom, meId: string | undefined): UserProfile | undefined {
   if (room.kind !== 'dm') return undefined;
   const others = (room.members ?? []).filter((u) => u.id !== meId);
   return others.length === 1 ? others[0] : undefined;
