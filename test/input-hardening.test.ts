@@ -176,6 +176,21 @@ describe('validation errors stay small', () => {
       }
     }
   });
+
+  it('a frame failing in 100 places gets an error listing 20 of them; the socket stays usable', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const sock = await rawSocket(srv.url);
+    const resume = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`r_${i}`, -1]));
+    sock.send({ type: 'hello', v: PROTOCOL_VERSION, token: alice.token, resume, ref: 'h1' });
+    const err = await waitFor(() => sock.frames.find((f) => f.type === 'error' && f.ref === 'h1'));
+    expect(err?.code).toBe('validation_failed');
+    const issues = (err as { issues?: { path: string }[] }).issues ?? [];
+    expect(issues).toHaveLength(20);
+    expect(issues[0]?.path).toBe('resume.r_0');
+    sock.send({ type: 'hello', v: PROTOCOL_VERSION, token: alice.token });
+    await waitFor(() => sock.frames.find((f) => f.type === 'welcome'));
+  });
 });
 
 describe('search text and the lobby (doc drift)', () => {

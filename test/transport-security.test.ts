@@ -248,6 +248,28 @@ describe('security headers', () => {
       expect(csp.get('frame-ancestors'), url).toEqual(["'none'"]);
       expect(csp.get('default-src'), url).toEqual(["'self'"]);
       for (const values of csp.values()) expect(values).not.toContain("'unsafe-eval'");
+      // Exactly the directives docs/security.md lists: images and styles from this origin only (no data:, no
+      // 'unsafe-inline'; the "not built" page allows its one inline style by hash).
+      expect(csp.get('img-src'), url).toEqual(["'self'"]);
+      expect(csp.get('connect-src'), url).toEqual(["'self'"]);
+      expect(csp.get('form-action'), url).toEqual(["'self'"]);
+      const styles = csp.get('style-src') ?? [];
+      expect(styles[0], url).toBe("'self'");
+      expect(
+        styles.slice(1).every((v) => /^'sha256-[A-Za-z0-9+/=]+'$/.test(v)),
+        url,
+      ).toBe(true);
+      expect([...csp.keys()].sort(), url).toEqual([
+        'base-uri',
+        'connect-src',
+        'default-src',
+        'form-action',
+        'frame-ancestors',
+        'img-src',
+        'object-src',
+        'script-src',
+        'style-src',
+      ]);
       expect(res.headers.get('x-content-type-options'), url).toBe('nosniff');
       expect(res.headers.get('referrer-policy'), url).toBe('no-referrer');
       expect(res.headers.get('x-frame-options'), url).toBe('DENY');
