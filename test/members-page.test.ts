@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/client/api.js';
-import { welcomeRooms } from '../src/protocol/frames.js';
+import { welcomeRooms } from '../src/protocol/welcome.js';
 import { connect, registerUser, startServer, waitFor } from './helpers/harness.js';
 
 /** Issue 21, finding 10: `GET /rooms/:id/members` answers in bounded pages. */

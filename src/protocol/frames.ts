@@ -147,27 +147,4 @@ export type ServerFrameType = ServerFrame['type'];
 /** Maps a frame type to its frame, for typed listeners. */
 export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { type: T }>;
 
-/** `welcome`'s rooms as `MyRoom`s, each DM with its `members` rebuilt from `memberIds` and `profiles`. */
-export function welcomeRooms(w: Pick<WelcomeFrame, 'rooms' | 'profiles'>): MyRoom[] {
-  return w.rooms.map(({ memberIds, ...room }) => {
-    if (!memberIds) return room;
-    const members = memberIds.flatMap((id) => {
-      const p = w.profiles[id];
-      return p ? [{ id, username: p.username, displayName: p.displayName }] : [];
-    });
-    return { ...room, members };
-  });
-}
-
-/** The compact form of `rooms` for `welcome` (the inverse of `welcomeRooms`). */
-export function compactRooms(rooms: readonly MyRoom[]): Pick<WelcomeFrame, 'rooms' | 'profiles'> {
-  const profiles: WelcomeFrame['profiles'] = {};
-  const compact = rooms.map(({ members, ...room }): WelcomeRoom => {
-    if (!members) return room;
-    for (const m of members) profiles[m.id] = { username: m.username, displayName: m.displayName };
-    return { ...room, memberIds: members.map((m) => m.id) };
-  });
-  return { rooms: compact, profiles };
-}
-
 export { TYPING_TTL_MS } from './timing.js';

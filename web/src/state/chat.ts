@@ -7,13 +7,8 @@
  */
 import { ApiError, ChatApi } from '../../../src/client/api.js';
 import { ChatClient, SendError, type ConnectionState } from '../../../src/client/chat-client.js';
-import {
-  welcomeRooms,
-  type InviteFrame,
-  type PresenceNotice,
-  type TypingNotice,
-  type WelcomeFrame,
-} from '../../../src/protocol/frames.js';
+import type { InviteFrame, PresenceNotice, TypingNotice, WelcomeFrame } from '../../../src/protocol/frames.js';
+import { welcomeRooms } from '../../../src/protocol/welcome.js';
 import { TYPING_TTL_MS } from '../../../src/protocol/timing.js';
 import type {
   Announcement,
