@@ -226,3 +226,44 @@ export interface AuditEntry {
 
 /** Mutes and bans "until forever" are stored with this end time (9999-12-31T23:59:59Z). */
 export const FOREVER_MS = 253_402_300_799_000;
+
+/** A figure over the last 10 seconds and the last minute (less just after the node started). */
+export interface StatsWindows<T> {
+  last10s: T;
+  last60s: T;
+}
+
+/** Delivery latency over a window: how many events were measured, and their median and 99th percentile (ms). */
+export interface LatencyWindow {
+  samples: number;
+  /** null when no event was delivered in the window. */
+  p50: number | null;
+  p99: number | null;
+}
+
+/**
+ * `GET /api/v1/admin/stats`: the operations dashboard of the node that answered. Everything is about that node
+ * except `onlineUsers` (the whole deployment); cluster-wide figures come from Prometheus (see docs/operations.md).
+ */
+export interface AdminStats {
+  node: { id: string; clustered: boolean; startedAt: string; uptimeSec: number };
+  sampledAt: string;
+  /** Distinct users online or away on any node; null when presence could not be read (Redis down). */
+  onlineUsers: number | null;
+  /** Authenticated WebSocket connections on this node. */
+  connections: number;
+  /** Open WebSockets on this node, authenticated or not. */
+  websockets: number;
+  /** Messages stored through this node: since it started, and per second. */
+  messages: { stored: number; perSecond: StatsWindows<number> };
+  /** Room events written to this node's connections (one per event per recipient). */
+  deliveries: { total: number; perSecond: StatsWindows<number> };
+  /** From a live event being stored to its write to this node's connections. */
+  deliveryLatencyMs: StatsWindows<LatencyWindow>;
+  eventLoop: {
+    /** The highest per-second p99 event-loop delay in the window, in ms beyond the 10 ms probe interval. */
+    delayP99Ms: StatsWindows<number>;
+    /** Share of time the event loop was busy (0–1). */
+    utilization: StatsWindows<number>;
+  };
+}

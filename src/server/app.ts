@@ -24,11 +24,12 @@ import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
 import { createMetrics } from './metrics.js';
+import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
-import { adminRoutes } from './http/routes/admin.js';
+import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
 import { AdminService } from '../core/admin.js';
 import { ReportService } from '../core/moderation/reports.js';
 import { RoomModeration } from '../core/moderation/room-moderation.js';
@@ -177,6 +178,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
 
+  const latency = createDeliveryLatencyHistogram();
   const hub = new Hub({
     store: ctx.store,
     bus: ctx.bus,
@@ -188,6 +190,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     replayPageSize: config.replayPageSize,
     replayLowWaterBytes: Math.floor(config.maxOutboundBytes / 4),
     log,
+    onDeliveryLatency: (ms) => latency.observe(ms / 1000),
   });
   const notifier = new PresenceNotifier(
     { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
@@ -197,9 +200,19 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   const gateway = new Gateway(config, services, hub, notifier, log);
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
-    ? { registry: createMetrics({ gateway, hub, messages: services.messages }), token: config.metricsToken }
+    ? { registry: createMetrics({ gateway, hub, messages: services.messages, latency }), token: config.metricsToken }
     : null;
+  const stats = new NodeStats({
+    nodeId,
+    clustered,
+    gateway,
+    hub,
+    messages: services.messages,
+    presence: ctx.presence,
+    latency,
+  });
   systemRoutes(app, services, gateway, readiness, metrics);
+  adminStatsRoutes(app, services, stats);
   webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
@@ -241,6 +254,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       readiness.draining = true;
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
+        stats.stop();
         notifier.close();
         hub.close();
         // A connection that has sent no request yet (browsers pre-open them) would hold close() open until

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Histogram } from 'prom-client';
 import type { Hub } from '../core/delivery/hub.js';
 import type { MessageService } from '../core/messages.js';
 import type { Gateway } from './ws/gateway.js';
@@ -9,6 +9,8 @@ export interface MetricSources {
   gateway: Gateway;
   hub: Hub;
   messages: MessageService;
+  /** The hub's delivery latency histogram (it exists whether or not metrics are served). */
+  latency: Histogram;
 }
 
 /** A counter that mirrors a monotonic number kept elsewhere: each scrape adds what it grew by. */
@@ -28,12 +30,14 @@ function mirrorCounter(registry: Registry, name: string, help: string, read: () 
 
 /**
  * The node's Prometheus registry (`GET /metrics`, when METRICS_TOKEN is set): Node's own metrics (event-loop delay,
- * GC, heap, CPU, file descriptors) and relaychat's connections, messages, deliveries and write coalescing. A registry
+ * GC, heap, CPU, file descriptors) and relaychat's connections, messages, deliveries, delivery latency and write
+ * coalescing. A registry
  * per server, so several servers in one process (tests) do not share metrics.
  */
-export function createMetrics({ gateway, hub, messages }: MetricSources): Registry {
+export function createMetrics({ gateway, hub, messages, latency }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(latency);
 
   new Gauge({
     name: 'relaychat_websockets',
