@@ -12,6 +12,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/moderation-content.test.ts',
   'test/reports-audit.test.ts',
   'test/session-end.test.ts',
+  'test/admin-stats.test.ts',
 ];
 
 export default defineConfig({

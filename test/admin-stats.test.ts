@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminStats } from '../src/protocol/model.js';
-import { connect, registerUser, startServer, waitFor } from './helpers/harness.js';
+import { backend, connect, registerUser, startServer, waitFor } from './helpers/harness.js';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 
@@ -89,5 +89,43 @@ describe('GET /api/v1/admin/stats', () => {
     const text = await scrape();
     expect(sample(text, 'relaychat_delivery_latency_seconds_count') - latencyCountBefore).toBe(N);
     expect(text).toContain('relaychat_delivery_latency_seconds_bucket{le="0.001"}');
+    // The node list: this node, with the same figures.
+    expect(after.nodes?.map((n) => n.id)).toEqual([srv.server.nodeId]);
+    expect(after.nodes![0]).toMatchObject({ connections: 2, messagesPerSecond: after.messages.perSecond.last10s });
+  });
+
+  it.runIf(backend === 'cluster')('in a cluster, lists every node with its own figures', async () => {
+    const one = await startServer({ nodeId: 'node-one' });
+    // A second node of the same deployment: same database, same Redis prefix.
+    const two = await startServer({
+      nodeId: 'node-two',
+      databaseUrl: one.config.databaseUrl,
+      redisPrefix: one.config.redisPrefix,
+    });
+    const admin = await registerUser(one.url);
+    const users = [await registerUser(two.url), await registerUser(two.url)];
+    await connect(one.url, admin.token);
+    for (const u of users) await connect(two.url, u.token);
+    let stats!: AdminStats;
+    await waitFor(
+      async () => {
+        stats = (await get(one.url, admin.token)).body as AdminStats;
+        return stats.nodes?.find((n) => n.id === 'node-two')?.connections === 2;
+      },
+      10_000,
+      'node-two to post its two connections',
+    );
+    expect(stats.node.id).toBe('node-one');
+    expect(stats.node.clustered).toBe(true);
+    expect(stats.connections).toBe(1);
+    expect(stats.onlineUsers).toBe(3); // cluster-wide
+    expect(stats.nodes!.map((n) => [n.id, n.connections])).toEqual([
+      ['node-one', 1],
+      ['node-two', 2],
+    ]);
+    // A node that shuts down leaves the list at once.
+    await two.stop();
+    stats = (await get(one.url, admin.token)).body as AdminStats;
+    expect(stats.nodes!.map((n) => n.id)).toEqual(['node-one']);
   });
 });

@@ -241,9 +241,23 @@ export interface LatencyWindow {
   p99: number | null;
 }
 
+/** One node's headline figures over its last 10 seconds, as it posted them for the others (`AdminStats.nodes`). */
+export interface NodeSummary {
+  id: string;
+  startedAt: string;
+  /** When the node posted this, by its own clock; a cluster's nodes post every 2 s. */
+  postedAt: string;
+  connections: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+  deliveryLatencyP99Ms: number | null;
+  eventLoopDelayP99Ms: number;
+  eventLoopUtilization: number;
+}
+
 /**
- * `GET /api/v1/admin/stats`: the operations dashboard of the node that answered. Everything is about that node
- * except `onlineUsers` (the whole deployment); cluster-wide figures come from Prometheus (see docs/operations.md).
+ * `GET /api/v1/admin/stats`: the operations dashboard of the node that answered. The figures are about that node
+ * except `onlineUsers` (the whole deployment) and `nodes` (every live node's summary).
  */
 export interface AdminStats {
   node: { id: string; clustered: boolean; startedAt: string; uptimeSec: number };
@@ -266,4 +280,9 @@ export interface AdminStats {
     /** Share of time the event loop was busy (0–1). */
     utilization: StatsWindows<number>;
   };
+  /**
+   * Every live node of the deployment (just this one when embedded), by id, this node's entry as of now; null
+   * when the other nodes' entries could not be read (Redis down).
+   */
+  nodes: NodeSummary[] | null;
 }

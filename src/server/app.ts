@@ -11,6 +11,7 @@ import { Hub } from '../core/delivery/hub.js';
 import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
+import { InMemoryNodeDirectory } from '../core/node-directory.js';
 import { MessageService } from '../core/messages.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
@@ -210,6 +211,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     messages: services.messages,
     presence: ctx.presence,
     latency,
+    directory: ports.nodes ?? new InMemoryNodeDirectory(),
+    log,
   });
   systemRoutes(app, services, gateway, readiness, metrics);
   adminStatsRoutes(app, services, stats);
@@ -254,7 +257,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       readiness.draining = true;
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
-        stats.stop();
+        await stats.stop();
         notifier.close();
         hub.close();
         // A connection that has sent no request yet (browsers pre-open them) would hold close() open until

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../core/bus.js';
 import type { Hub } from '../core/delivery/hub.js';
+import type { NodeDirectory } from '../core/node-directory.js';
 import type { Presence } from '../core/presence.js';
 import type { PresenceNotifier } from '../core/presence-notifier.js';
 import type { RateLimiter, RateResult, RateRule } from '../core/rate-limiter.js';
@@ -17,6 +18,8 @@ export interface ClusterPorts {
   bus?: Bus;
   presence?: Presence;
   limiter?: RateLimiter;
+  /** Where the nodes post their figures for the admin dashboard. */
+  nodes?: NodeDirectory;
   /** Connects the ports' recovery signals to delivery, once the hub and notifier exist. */
   wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store }): void;
   /** Closes what was opened here (when server construction fails half-way). */
@@ -53,10 +56,11 @@ export async function openClusterPorts(
       opened.push(ports.store);
     }
     if (config.redisUrl) {
-      const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }] = await Promise.all([
+      const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }, { RedisNodeDirectory }] = await Promise.all([
         import('../storage/redis/redis-bus.js'),
         import('../storage/redis/redis-presence.js'),
         import('../storage/redis/redis-rate-limiter.js'),
+        import('../storage/redis/redis-node-directory.js'),
       ]);
       const common = { redis: config.redisUrl, prefix: config.redisPrefix, log };
       if (!skip.bus) {
@@ -82,6 +86,8 @@ export async function openClusterPorts(
         ports.limiter = new FailOpenRateLimiter(new RedisRateLimiter(common), log);
         opened.push(ports.limiter);
       }
+      ports.nodes = new RedisNodeDirectory({ ...common, nodeId });
+      opened.push(ports.nodes);
     }
   } catch (err) {
     await ports.close();

@@ -2,8 +2,9 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type Int
 import { Histogram } from 'prom-client';
 import type { Hub } from '../core/delivery/hub.js';
 import type { MessageService } from '../core/messages.js';
+import type { NodeDirectory } from '../core/node-directory.js';
 import type { Presence } from '../core/presence.js';
-import type { AdminStats, StatsWindows } from '../protocol/model.js';
+import type { AdminStats, NodeSummary, StatsWindows } from '../protocol/model.js';
 import type { Gateway } from './ws/gateway.js';
 
 /** Upper bounds (seconds) of the delivery latency histogram; the same buckets Prometheus scrapes. */
@@ -17,6 +18,9 @@ const WINDOWS = { last10s: 10_000, last60s: 60_000 } as const;
 const KEEP = 65;
 /** Event-loop delay probe interval (ms): the probe's own interval is subtracted, so an idle loop reads ~0. */
 export const EVENT_LOOP_PROBE_MS = 10;
+/** How often a node posts its summary to the node directory (ms), and how long an entry outlives its post. */
+export const NODE_POST_MS = 2000;
+const NODE_TTL_MS = 5 * NODE_POST_MS;
 
 /**
  * `relaychat_delivery_latency_seconds`: from a live room event's `createdAt` (set in the transaction that stores
@@ -74,7 +78,12 @@ export interface NodeStatsSources {
   messages: MessageService;
   presence: Presence;
   latency: Histogram;
+  /** Where the nodes post their summaries for each other (in-memory when embedded). */
+  directory: NodeDirectory;
+  log: { warn(obj: object, msg: string): void };
 }
+
+type Figures = Omit<AdminStats, 'onlineUsers' | 'nodes'>;
 
 /**
  * The figures of the admin dashboard (`GET /api/v1/admin/stats`) for this node. Counters the parts keep anyway are
@@ -88,25 +97,61 @@ export class NodeStats {
   private readonly timer: NodeJS.Timeout;
   private readonly startedAt = Date.now();
   private sampling: Promise<void> | undefined;
+  private ticks = 0;
+  /** Whether the last post failed, so an outage is logged once. */
+  private postFailing = false;
+  private stopped = false;
 
   constructor(private readonly src: NodeStatsSources) {
     this.delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_PROBE_MS });
     this.delay.enable();
-    void this.sample();
-    this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
+    void this.sample().then(() => this.post());
+    this.timer = setInterval(() => void this.tick(), SAMPLE_MS);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops sampling and takes this node out of the directory. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.timer);
     this.delay.disable();
+    await this.sampling;
+    await this.src.directory.close().catch(() => {});
   }
 
   /** Everything `GET /api/v1/admin/stats` answers. */
   async read(): Promise<AdminStats> {
+    const figures = await this.figures();
+    const [online, others] = await Promise.all([
+      this.src.presence.onlineCount().catch(() => null),
+      this.src.directory.list().catch(() => null),
+    ]);
+    // This node's entry as of now; the others as they last posted.
+    const mine = summaryOf(figures);
+    const nodes = others && [...others.filter((n) => n.id !== mine.id), mine].sort((a, b) => a.id.localeCompare(b.id));
+    return { ...figures, onlineUsers: online, nodes };
+  }
+
+  private async tick(): Promise<void> {
+    await this.sample();
+    if (++this.ticks % (NODE_POST_MS / SAMPLE_MS) === 0) await this.post();
+  }
+
+  private async post(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.src.directory.post(summaryOf(await this.figures()), NODE_TTL_MS);
+      this.postFailing = false;
+    } catch (err) {
+      if (!this.postFailing && !this.stopped) this.src.log.warn({ err }, 'could not post node stats for the dashboard');
+      this.postFailing = true;
+    }
+  }
+
+  private async figures(): Promise<Figures> {
     // The newest figures, without disturbing the per-second event-loop record.
     const now = await this.take(false);
-    const online = await this.src.presence.onlineCount().catch(() => null);
     const rate = (pick: (s: Sample) => number): StatsWindows<number> =>
       this.windows(now, (base) => {
         const secs = (now.at - base.at) / 1000;
@@ -128,7 +173,6 @@ export class NodeStats {
         uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
       },
       sampledAt: new Date().toISOString(),
-      onlineUsers: online,
       connections: this.src.hub.connectionCount,
       websockets: this.src.gateway.size,
       messages: { stored: now.stored, perSecond: rate((s) => s.stored) },
@@ -184,4 +228,19 @@ export class NodeStats {
       delayP99Ms,
     };
   }
+}
+
+/** The last-10-seconds headline of a node's figures, as posted for the other nodes. */
+function summaryOf(f: Figures): NodeSummary {
+  return {
+    id: f.node.id,
+    startedAt: f.node.startedAt,
+    postedAt: f.sampledAt,
+    connections: f.connections,
+    messagesPerSecond: f.messages.perSecond.last10s,
+    deliveriesPerSecond: f.deliveries.perSecond.last10s,
+    deliveryLatencyP99Ms: f.deliveryLatencyMs.last10s.p99,
+    eventLoopDelayP99Ms: f.eventLoop.delayP99Ms.last10s,
+    eventLoopUtilization: f.eventLoop.utilization.last10s,
+  };
 }
