@@ -279,6 +279,8 @@ export interface AdminStats {
     delayP99Ms: StatsWindows<number>;
     /** Share of time the event loop was busy (0–1). */
     utilization: StatsWindows<number>;
+    /** BUSY_UTILIZATION_PERCENT as 0–1: above it the node gathers writes, and it is near capacity. */
+    busyAbove: number;
   };
   /**
    * Every live node of the deployment (just this one when embedded), by id, this node's entry as of now; null

@@ -212,6 +212,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     presence: ctx.presence,
     latency,
     directory: ports.nodes ?? new InMemoryNodeDirectory(),
+    busyAbove: config.busyUtilizationPercent / 100,
     log,
   });
   systemRoutes(app, services, gateway, readiness, metrics);

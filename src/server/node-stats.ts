@@ -80,6 +80,8 @@ export interface NodeStatsSources {
   latency: Histogram;
   /** Where the nodes post their summaries for each other (in-memory when embedded). */
   directory: NodeDirectory;
+  /** BUSY_UTILIZATION_PERCENT / 100. */
+  busyAbove: number;
   log: { warn(obj: object, msg: string): void };
 }
 
@@ -187,6 +189,7 @@ export class NodeStats {
           return worst;
         }),
         utilization: this.windows(now, (base) => performance.eventLoopUtilization(now.elu, base.elu).utilization),
+        busyAbove: this.src.busyAbove,
       },
     };
   }
