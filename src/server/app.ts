@@ -201,7 +201,10 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   const gateway = new Gateway(config, services, hub, notifier, log);
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
-    ? { registry: createMetrics({ gateway, hub, messages: services.messages, latency }), token: config.metricsToken }
+    ? {
+        registry: createMetrics({ gateway, hub, messages: services.messages, latency, presence: ctx.presence }),
+        token: config.metricsToken,
+      }
     : null;
   const stats = new NodeStats({
     nodeId,

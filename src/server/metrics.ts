@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Histogram } from 'prom-client';
 import type { Hub } from '../core/delivery/hub.js';
 import type { MessageService } from '../core/messages.js';
+import type { Presence } from '../core/presence.js';
 import type { Gateway } from './ws/gateway.js';
 
 /** What the metrics read; every value is taken at scrape time from counters the parts keep anyway. */
@@ -11,6 +12,7 @@ export interface MetricSources {
   messages: MessageService;
   /** The hub's delivery latency histogram (it exists whether or not metrics are served). */
   latency: Histogram;
+  presence: Presence;
 }
 
 /** A counter that mirrors a monotonic number kept elsewhere: each scrape adds what it grew by. */
@@ -34,7 +36,7 @@ function mirrorCounter(registry: Registry, name: string, help: string, read: () 
  * coalescing. A registry
  * per server, so several servers in one process (tests) do not share metrics.
  */
-export function createMetrics({ gateway, hub, messages, latency }: MetricSources): Registry {
+export function createMetrics({ gateway, hub, messages, latency, presence }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registry.registerMetric(latency);
@@ -53,6 +55,15 @@ export function createMetrics({ gateway, hub, messages, latency }: MetricSources
     registers: [registry],
     collect() {
       this.set(hub.connectionCount);
+    },
+  });
+  new Gauge({
+    name: 'relaychat_online_users',
+    help: 'Distinct users online or away on any node of the deployment (the same on every node: take the max); NaN when presence cannot be read.',
+    registers: [registry],
+    async collect() {
+      // A Redis outage must not fail the whole scrape: the node's own metrics matter most then.
+      this.set(await presence.onlineCount().catch(() => NaN));
     },
   });
   mirrorCounter(registry, 'relaychat_messages_stored_total', 'Messages stored (not counting duplicates).', () => {
