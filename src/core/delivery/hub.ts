@@ -278,8 +278,8 @@ export class Hub {
 
   private readonly queued = new Map<string, RoomEvent[]>();
   private readonly encoder = new TextEncoder();
-  /** `createdAt` (ms) of the live events this flush wrote to at least one connection, for onDeliveryLatency. */
-  private readonly written: number[] = [];
+  /** `createdAt` of the live events this flush wrote to at least one connection, for onDeliveryLatency. */
+  private readonly written: string[] = [];
 
   private flushQueued(): void {
     if (this.queued.size === 0) return;
@@ -291,7 +291,7 @@ export class Hub {
       this.deliverBatch(roomId, events);
       // One sample per event, whatever the number of recipients; an event nobody needed (a bus duplicate, a
       // re-publish of a retried send) is not a delivery and is not measured.
-      if (measure && this.stats.deliveries > before) for (const e of events) this.written.push(Date.parse(e.createdAt));
+      if (measure && this.stats.deliveries > before) for (const e of events) this.written.push(e.createdAt);
     }
   }
 
@@ -299,8 +299,14 @@ export class Hub {
   private reportLatency(observe: (ms: number) => void): void {
     if (this.written.length === 0) return;
     const now = Date.now();
-    // createdAt is another node's clock in a cluster: a small skew must not produce negative latencies.
-    for (const at of this.written) observe(Math.max(0, now - at));
+    // Events of one group commit share their createdAt: parse each distinct one once.
+    let iso = '';
+    let at = 0;
+    for (const createdAt of this.written) {
+      if (createdAt !== iso) at = Date.parse((iso = createdAt));
+      // createdAt is another node's clock in a cluster: a small skew must not produce negative latencies.
+      observe(Math.max(0, now - at));
+    }
     this.written.length = 0;
   }
 
