@@ -32,9 +32,9 @@ function mirrorCounter(registry: Registry, name: string, help: string, read: () 
 
 /**
  * The node's Prometheus registry (`GET /metrics`, when METRICS_TOKEN is set): Node's own metrics (event-loop delay,
- * GC, heap, CPU, file descriptors) and relaychat's connections, messages, deliveries, delivery latency and write
- * coalescing. A registry
- * per server, so several servers in one process (tests) do not share metrics.
+ * GC, heap, CPU, file descriptors) and relaychat's connections, online users, messages, deliveries, delivery
+ * latency and write coalescing. A registry per server, so several servers in one process (tests) do not share
+ * metrics.
  */
 export function createMetrics({ gateway, hub, messages, latency, presence }: MetricSources): Registry {
   const registry = new Registry();
