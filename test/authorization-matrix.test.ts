@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { can, type RoomAction } from '../src/protocol/permissions.js';
+import type { RoomAction } from '../src/protocol/permissions.js';
 import type { MemberRole, RoomKind } from '../src/protocol/model.js';
 import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { rawSocket, registerUser, startServer, waitFor, type TestServer, type TestUser } from './helpers/harness.js';
+import { may, type Caller } from './helpers/permission-oracle.js';
 
 /**
  * The authorization matrix of issue #5: every role × every action × room kind, over HTTP and WebSocket, against
- * one real server. The expected outcome of each cell comes from ROOM_PERMISSIONS (src/core/permissions.ts) through
- * the gates below, which spell out which denial code each kind of check answers. Every cell runs; the test fails
+ * one real server. The expected outcome of each cell comes from the literal grid in test/helpers/permission-oracle.ts
+ * (not from ROOM_PERMISSIONS, which the server decides with: a wrong cell there must not move the expectation too;
+ * test/permissions-oracle.test.ts pins the grid to the code and to docs/protocol.md §7) through the gates below,
+ * which spell out which denial code each kind of check answers. Every cell runs; the test fails
  * at the end with the list of cells that did not match.
  */
 
@@ -37,6 +40,8 @@ const ROOM_ROLE: Partial<Record<Role, MemberRole>> = {
 const NOT_IN_DM: ReadonlySet<Role> = new Set(['moderator', 'roomAdmin', 'owner']);
 
 const roomRole = (role: Role): MemberRole | null => ROOM_ROLE[role] ?? null;
+/** The oracle's column for a role's room standing (server powers aside): anyone without a room role is outside. */
+const standing = (role: Role): Caller => (roomRole(role) ? (role as Caller) : 'nonMember');
 const signedOut = (role: Role) => role === 'anonymous' || role === 'deactivated';
 const UNAUTHORIZED = '401 unauthorized';
 
@@ -67,7 +72,7 @@ function allowGate(kind: RoomKind, role: Role, action: RoomAction): string | nul
   const r = roomRole(role);
   const serverAdmin = role === 'serverAdmin';
   if (!r && !serverAdmin && kind !== 'public') return '404 room_not_found';
-  if (!can(action, kind, r, serverAdmin)) return r ? '403 forbidden' : '403 not_member';
+  if (!may(action, kind, serverAdmin ? 'serverAdmin' : standing(role))) return r ? '403 forbidden' : '403 not_member';
   return null;
 }
 
@@ -355,7 +360,7 @@ describe('authorization matrix', () => {
 
     // ---- HTTP actions ---------------------------------------------------------------------------------------------
     const read = (kind: RoomKind, role: Role, ok: string) =>
-      outcome(seeGate(kind, role) ?? (can('read', kind, roomRole(role), false) ? null : '403 not_member'), ok);
+      outcome(seeGate(kind, role) ?? (may('read', kind, standing(role)) ? null : '403 not_member'), ok);
     const gated = (action: RoomAction, ok: string) => (kind: RoomKind, role: Role) =>
       outcome(allowGate(kind, role, action), ok);
     let n = 0;
@@ -382,8 +387,7 @@ describe('authorization matrix', () => {
       },
       {
         name: 'message.send',
-        expect: (k, r) =>
-          outcome(memberGate(k, r) ?? (can('post', k, roomRole(r), false) ? null : '403 forbidden'), '201'),
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('post', k, standing(r)) ? null : '403 forbidden'), '201'),
         run: async (c) =>
           show(
             await call('POST', `/rooms/${c.roomId}/messages`, c.token, {
@@ -394,8 +398,7 @@ describe('authorization matrix', () => {
       },
       {
         name: 'invite',
-        expect: (k, r) =>
-          outcome(memberGate(k, r) ?? (can('invite', k, roomRole(r), false) ? null : '403 forbidden'), '204'),
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('invite', k, standing(r)) ? null : '403 forbidden'), '204'),
         run: async (c) =>
           show(await call('POST', `/rooms/${c.roomId}/invites`, c.token, { username: invitee.username })),
       },
@@ -463,11 +466,9 @@ describe('authorization matrix', () => {
         name: 'message.deleteOthers',
         expect: (k, r) => {
           if (signedOut(r)) return outcome(UNAUTHORIZED, '');
-          if (r === 'serverAdmin') return outcome(can('deleteMessage', k, null, true) ? null : '403 forbidden', '204');
-          return outcome(
-            seeGate(k, r) ?? (can('deleteMessage', k, roomRole(r), false) ? null : '403 forbidden'),
-            '204',
-          );
+          if (r === 'serverAdmin')
+            return outcome(may('deleteMessage', k, 'serverAdmin') ? null : '403 forbidden', '204');
+          return outcome(seeGate(k, r) ?? (may('deleteMessage', k, standing(r)) ? null : '403 forbidden'), '204');
         },
         run: async (c) => {
           const seq = await post(c.kind, author.token);
@@ -531,7 +532,7 @@ describe('authorization matrix', () => {
         name: 'reports.list',
         expect: (k, r) => {
           if (signedOut(r)) return outcome(UNAUTHORIZED, '');
-          const sees = r === 'serverAdmin' || can('viewReports', k, roomRole(r), false);
+          const sees = r === 'serverAdmin' || may('viewReports', k, standing(r));
           return outcome(sees ? null : 'hidden', 'visible');
         },
         run: async (c) => {
@@ -751,7 +752,7 @@ describe('authorization matrix', () => {
         if (role === 'anonymous') want = outcome('error:unauthorized', '');
         else if (role === 'deactivated') want = outcome('closed:4006', '');
         else {
-          const denied = memberGate(kind, role) ?? (can('post', kind, roomRole(role), false) ? null : '403 forbidden');
+          const denied = memberGate(kind, role) ?? (may('post', kind, standing(role)) ? null : '403 forbidden');
           want = outcome(denied && asWsError(denied), 'ack');
         }
         record('ws', role, 'ws.send', kind, want, got);

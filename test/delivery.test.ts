@@ -1,10 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { CLOSE_CODES } from '../src/protocol/close-codes.js';
+import type { RoomEvent } from '../src/protocol/model.js';
+import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { connect, rawSocket, recordEvents, registerUser, startServer, waitFor } from './helpers/harness.js';
 
 /** Asserts a delivered stream is exactly seqs from..to, each once, ascending. */
 function expectContiguous(seqs: number[], from: number, to: number): void {
   expect(seqs).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
+}
+
+type Frame = Record<string, unknown>;
+
+/**
+ * A raw socket (no SDK, so nothing is deduplicated or reordered for us) that says hello with `resume` and keeps
+ * every frame as the server sent it.
+ */
+async function rawHello(url: string, token: string, resume?: Record<string, number>) {
+  const sock = await rawSocket(url);
+  sock.send({ type: 'hello', v: PROTOCOL_VERSION, token, ...(resume ? { resume } : {}) });
+  const welcome = (await waitFor(() => sock.frames.find((f) => f.type === 'welcome'), 5000, 'welcome'))!;
+  const lastSeq = (roomId: string) =>
+    (welcome.rooms as { id: string; lastSeq: number }[]).find((r) => r.id === roomId)!.lastSeq;
+  const events = (roomId: string) =>
+    sock.frames
+      .filter((f) => f.type === 'event')
+      .map((f) => f.event as RoomEvent)
+      .filter((e) => e.roomId === roomId);
+  const synced = (roomId: string) =>
+    sock.frames.find((f) => f.type === 'synced' && f.roomId === roomId) as Frame | undefined;
+  return { ...sock, welcome, lastSeq, events, synced };
 }
 
 describe('delivery guarantees', () => {
@@ -105,6 +129,97 @@ describe('delivery guarantees', () => {
     expectContiguous(seqs, seqs[0]!, seqs[seqs.length - 1]!);
     expect(b.stats.reconnects).toBeGreaterThanOrEqual(3);
     expect(b.stats.gaps).toBe(0);
+    // The server sent nothing twice: the SDK had no duplicate to hide.
+    expect(b.stats.duplicatesDropped).toBe(0);
+  });
+
+  it('raw socket: resume at N replays N+1 first, every event once, then synced, then live', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-exact');
+    await bob.api.join(room.id);
+    for (let i = 0; i < 30; i++) await alice.api.sendMessage(room.id, `before ${i}`, `before-${i}`);
+    const probe = await rawHello(srv.url, bob.token);
+    let last = probe.lastSeq(room.id);
+    probe.ws.close();
+    // Resume points across the room's history: just after bob joined, in the middle, one short of the end, the end.
+    const joinedSeq = (probe.welcome.rooms as { id: string; joinedSeq: number }[]).find(
+      (r) => r.id === room.id,
+    )!.joinedSeq;
+    for (const pick of [() => joinedSeq, () => joinedSeq + 13, () => last - 1, () => last]) {
+      const n = pick();
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      // The first event replayed is N+1, never N (the client has it) and never later (a gap).
+      if (n < last) expect(replayed[0]?.seq, `first replayed after resume at ${n}`).toBe(n + 1);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        last,
+      );
+      // `synced` names the last replayed seq and comes after the replay.
+      expect(sock.synced(room.id)!.seq).toBe(last);
+      const syncedAt = sock.frames.indexOf(sock.synced(room.id)!);
+      expect(sock.frames.slice(syncedAt).some((f) => f.type === 'event')).toBe(false);
+      // Live traffic continues from exactly there.
+      const live = await alice.api.sendMessage(room.id, `live after ${n}`, `live-after-${n}`);
+      await waitFor(() => sock.events(room.id).some((e) => e.seq === live.message.seq), 5000, 'live event');
+      expectContiguous(
+        sock.events(room.id).map((e) => e.seq),
+        n + 1,
+        live.message.seq,
+      );
+      last = live.message.seq;
+      sock.ws.close();
+      await sock.closed;
+    }
+  });
+
+  it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const a = await connect(srv.url, alice.token);
+    let sock = await rawHello(srv.url, bob.token);
+    const start = sock.lastSeq('lobby');
+    // Every lobby event bob's sockets received, in arrival order, across all of them.
+    const got: RoomEvent[] = [];
+    const total = 200;
+    let lastAck = 0;
+    let done = false;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) {
+        lastAck = (await a.send('lobby', `m${i}`)).seq;
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      done = true;
+    })();
+    for (let cut = 0; cut < 3; cut++) {
+      await waitFor(() => sock.events('lobby').length >= 20 || done, 10_000, `progress before cut ${cut}`);
+      // Cut at once, as a network failure would: whatever the socket had received is what bob has.
+      sock.ws.terminate();
+      await sock.closed;
+      const mine = sock.events('lobby');
+      got.push(...mine);
+      const position = got.length > 0 ? got[got.length - 1]!.seq : start;
+      sock = await rawHello(srv.url, bob.token, { lobby: position });
+      await waitFor(() => sock.events('lobby').length > 0 || sock.synced('lobby'), 10_000, 'replay after cut');
+      if (sock.events('lobby').length > 0) expect(sock.events('lobby')[0]!.seq).toBe(position + 1);
+    }
+    await sending;
+    await waitFor(() => sock.events('lobby').some((e) => e.seq >= lastAck), 10_000, 'bob caught up');
+    got.push(...sock.events('lobby'));
+    // Across four sockets and three resumes: every seq once, in order, none missing.
+    expectContiguous(
+      got.map((e) => e.seq),
+      start + 1,
+      got[got.length - 1]!.seq,
+    );
+    expect(got.filter((e) => e.type === 'message').map((e) => e.body)).toEqual(
+      Array.from({ length: total }, (_, i) => `m${i}`),
+    );
   });
 
   it('a client offline for a long stretch gets everything it missed, paged, in order', async () => {
@@ -120,10 +235,12 @@ describe('delivery guarantees', () => {
       );
     }
     let seen!: ReturnType<typeof recordEvents>;
-    await connect(srv.url, bob.token, { resume: positions }, (c) => (seen = recordEvents(c)));
+    const b2 = await connect(srv.url, bob.token, { resume: positions }, (c) => (seen = recordEvents(c)));
     await waitFor(() => seen.messages('lobby').length === 1200, 10_000, 'replay of 1200');
+    expect(b2.stats.duplicatesDropped).toBe(0);
     const seqs = seen.byRoom.get('lobby')!.map((e) => e.seq);
     expectContiguous(seqs, positions.lobby! + 1, positions.lobby! + 1200);
+    expect(seen.byRoom.get('lobby')![0]!.seq).toBe(positions.lobby! + 1);
   });
 
   it('stopping and starting the server keeps history, sessions and the sequence; clients resume by themselves', async () => {
@@ -149,6 +266,7 @@ describe('delivery guarantees', () => {
       [before.seq, 'before restart'],
       [after.seq, 'after restart'],
     ]);
+    expect([a.stats.duplicatesDropped, b.stats.duplicatesDropped]).toEqual([0, 0]);
   });
 
   it('sends made while the server is down wait in the outbox and are stored exactly once after it returns', async () => {
@@ -164,6 +282,8 @@ describe('delivery guarantees', () => {
     expect(acks[1]!.seq).toBe(acks[0]!.seq + 1);
     const history = await alice.api.messages('lobby');
     expect(history.map((m) => m.body)).toEqual(['queued 1', 'queued 2']);
+    await waitFor(() => a.positions.lobby === acks[1]!.seq, 5000, 'alice sees her own messages');
+    expect(a.stats.duplicatesDropped).toBe(0);
   });
 
   it('a slow consumer is disconnected with 4008 while others are unaffected, and resumes later', async () => {
@@ -190,8 +310,9 @@ describe('delivery guarantees', () => {
     await waitFor(() => carolSees.messages('lobby').length === total, 10_000, 'carol got everything');
     // Bob comes back and resumes from where he was.
     let bobSees!: ReturnType<typeof recordEvents>;
-    await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
+    const b = await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
     await waitFor(() => bobSees.messages('lobby').length === total, 10_000, 'bob resumed');
     expect(bobSees.bodies('lobby')).toEqual(carolSees.bodies('lobby'));
+    expect(b.stats.duplicatesDropped).toBe(0);
   });
 });

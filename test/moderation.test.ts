@@ -485,10 +485,218 @@ describe('message deletion', () => {
     // A client resuming from before sees the redacted messages and the deletions.
     const back = await live(srv.url, owner.token, { [roomId]: seenUpTo });
     const replay = back.events(roomId);
+    // Exactly what was missed, each once, in order: from the seq after the resume point to the last deletion.
+    const lastSeq = (back.welcome.rooms as { id: string; lastSeq: number }[]).find((r) => r.id === roomId)!.lastSeq;
+    expect(replay.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq - seenUpTo }, (_, i) => seenUpTo + 1 + i));
     expect(replay.find((e) => e.seq === s1)).toMatchObject({ type: 'message', body: '' });
     expect(replay.find((e) => e.seq === s2)).toMatchObject({ type: 'message', body: '' });
     expect(replay.find((e) => e.seq === s3)?.body).toBe('alice three');
     expect(replay.filter((e) => e.type === 'message.deleted').map((e) => e.data?.seq)).toEqual([s1, s2]);
     expect(JSON.stringify(back.frames)).not.toContain('bob two');
+  });
+});
+
+/**
+ * The join-request, invite and moderation scenarios again in the other two room kinds, where the rules differ
+ * (docs/protocol.md §7): private rooms are invite-only and their invites need a room admin; DMs take no joins,
+ * invites, requests or room roles, and only server admins moderate them.
+ */
+describe('private rooms and DMs', () => {
+  /** A server admin (first account), and a private room with an owner, a room admin, a moderator and two members. */
+  async function privateCast(url: string) {
+    const admin = await registerUser(url, 'admin');
+    const owner = await registerUser(url, 'owner');
+    const radmin = await registerUser(url, 'radmin');
+    const mod = await registerUser(url, 'mod');
+    const alice = await registerUser(url, 'alice');
+    const bob = await registerUser(url, 'bob');
+    const room = await owner.api.createRoom('backroom', 'private');
+    for (const u of [radmin, mod, alice, bob]) {
+      await owner.api.invite(room.id, u.username);
+      await u.api.acceptInvite(room.id);
+    }
+    await owner.api.setRole(room.id, radmin.user.id, 'admin');
+    await owner.api.setRole(room.id, mod.user.id, 'moderator');
+    return { admin, owner, radmin, mod, alice, bob, roomId: room.id };
+  }
+
+  it('private room with join approval: no invite, no request (404); an invite lets in at once; moderators and server admins hold the queue', async () => {
+    const srv = await startServer();
+    const { admin, owner, radmin, mod, alice, roomId } = await privateCast(srv.url);
+    const carol = await registerUser(srv.url, 'carol');
+    const base = `/api/v1/rooms/${roomId}`;
+    await expectStatus(srv.url, owner.token, 'PATCH', base, { settings: { joinApproval: true } }, 200);
+    const c = await live(srv.url, carol.token);
+    const ownerSock = await live(srv.url, owner.token);
+
+    // Without an invite the room does not exist for carol: no request is filed.
+    await expectStatus(srv.url, carol.token, 'POST', `${base}/join`, undefined, 404, 'room_not_found');
+    const queue = () =>
+      expectStatus<{ requests: { user: { id: string } }[] }>(
+        srv.url,
+        mod.token,
+        'GET',
+        `${base}/requests`,
+        undefined,
+        200,
+      );
+    expect((await queue()).requests).toEqual([]);
+    // Who may look at and act on the queue: moderators and up, and server admins who are not members.
+    await expectStatus(srv.url, alice.token, 'GET', `${base}/requests`, undefined, 403, 'forbidden');
+    await expectStatus(srv.url, carol.token, 'GET', `${base}/requests`, undefined, 404, 'room_not_found');
+    await expectStatus(srv.url, admin.token, 'GET', `${base}/requests`, undefined, 200);
+    for (const verb of ['approve', 'reject']) {
+      const path = `${base}/requests/${carol.user.id}/${verb}`;
+      await expectStatus(srv.url, alice.token, 'POST', path, undefined, 403, 'forbidden');
+      await expectStatus(srv.url, mod.token, 'POST', path, undefined, 404, 'not_found');
+      await expectStatus(srv.url, admin.token, 'POST', path, undefined, 404, 'not_found');
+    }
+
+    // An invite skips the queue: the join is immediate (200, not 202) and reaches carol's socket live.
+    const from = c.frames.length;
+    await expectStatus(srv.url, radmin.token, 'POST', `${base}/invites`, { username: 'carol' }, 204);
+    await c.next((f) => f.type === 'invite' && f.roomId === roomId, 'invite frame', from);
+    const joined = await expectStatus<{ room: { id: string } }>(
+      srv.url,
+      carol.token,
+      'POST',
+      `${base}/join`,
+      undefined,
+      200,
+    );
+    expect(joined.room.id).toBe(roomId);
+    await c.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
+    await ownerSock.next(
+      isEvent('member.joined', (e) => e.data?.userId === carol.user.id),
+      'member.joined',
+    );
+    expect((await queue()).requests).toEqual([]);
+    expect((await wsSend(c, roomId, 'hello backroom')).type).toBe('ack');
+  });
+
+  it('private room: only room admins invite; a kick leaves no way back without a new invite, a ban not even that; mutes hold', async () => {
+    const srv = await startServer();
+    const { owner, radmin, mod, alice, bob, roomId } = await privateCast(srv.url);
+    const dave = await registerUser(srv.url, 'dave');
+    const base = `/api/v1/rooms/${roomId}`;
+    const invite = (token: string, username: string) => call(srv.url, token, 'POST', `${base}/invites`, { username });
+
+    // Invites: members and moderators may not (unlike a public room), room admins may.
+    for (const u of [alice, mod]) {
+      const r = await invite(u.token, 'dave');
+      expect([r.status, r.body.error?.code]).toEqual([403, 'forbidden']);
+    }
+    expect(await dave.api.invites()).toEqual([]);
+    expect((await invite(radmin.token, 'dave')).status).toBe(204);
+    await dave.api.acceptInvite(roomId);
+
+    // Kick: bob is cut off live, and cannot come back by himself.
+    const b = await live(srv.url, bob.token);
+    await expectStatus(
+      srv.url,
+      alice.token,
+      'POST',
+      `${base}/members/${bob.user.id}/kick`,
+      undefined,
+      403,
+      'forbidden',
+    );
+    await expectStatus(srv.url, mod.token, 'POST', `${base}/members/${bob.user.id}/kick`, undefined, 204);
+    await b.next((f) => f.type === 'room.removed' && f.roomId === roomId && f.reason === 'removed', 'room.removed');
+    await expectStatus(srv.url, bob.token, 'POST', `${base}/join`, undefined, 404, 'room_not_found');
+    await expectStatus(srv.url, bob.token, 'GET', `${base}/messages`, undefined, 404, 'room_not_found');
+    expect((await wsSend(b, roomId, 'let me back')).code).toBe('room_not_found');
+    // A new invite brings him back.
+    expect((await invite(radmin.token, 'bob')).status).toBe(204);
+    await bob.api.acceptInvite(roomId);
+
+    // Ban: alice is cut off live, and cannot be invited back while banned.
+    const a = await live(srv.url, alice.token);
+    await expectStatus(srv.url, bob.token, 'PUT', `${base}/bans/${alice.user.id}`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'PUT', `${base}/bans/${alice.user.id}`, {}, 204);
+    await a.next((f) => f.type === 'room.removed' && f.roomId === roomId && f.reason === 'banned', 'room.removed');
+    const reinvite = await invite(owner.token, 'alice');
+    expect([reinvite.status, reinvite.body.error?.code]).toEqual([403, 'banned']);
+    expect(await alice.api.invites()).toEqual([]);
+    await expectStatus(srv.url, alice.token, 'POST', `${base}/join`, undefined, 404, 'room_not_found');
+    await expectStatus(srv.url, mod.token, 'DELETE', `${base}/bans/${alice.user.id}`, undefined, 204);
+    expect((await invite(owner.token, 'alice')).status).toBe(204);
+
+    // Mute: dave cannot post until unmuted; a member cannot mute.
+    const d = await live(srv.url, dave.token);
+    await expectStatus(srv.url, bob.token, 'PUT', `${base}/mutes/${dave.user.id}`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, mod.token, 'PUT', `${base}/mutes/${dave.user.id}`, {}, 204);
+    expect((await wsSend(d, roomId, 'muted?')).code).toBe('muted');
+    await expectStatus(srv.url, mod.token, 'DELETE', `${base}/mutes/${dave.user.id}`, undefined, 204);
+    expect((await wsSend(d, roomId, 'not any more')).type).toBe('ack');
+  });
+
+  it('DM: nobody joins, invites, files or handles join requests; members do not moderate; a server admin does from outside', async () => {
+    const srv = await startServer();
+    const admin = await registerUser(srv.url, 'admin');
+    const alice = await registerUser(srv.url, 'alice');
+    const bob = await registerUser(srv.url, 'bob');
+    const eve = await registerUser(srv.url, 'eve');
+    const dm = await alice.api.openDm('bob');
+    const base = `/api/v1/rooms/${dm.id}`;
+    const b = await live(srv.url, bob.token);
+
+    // Joins and invites: an outsider cannot see it, members cannot add anyone, a server admin is an outsider here.
+    await expectStatus(srv.url, eve.token, 'POST', `${base}/join`, undefined, 404, 'room_not_found');
+    await expectStatus(srv.url, alice.token, 'POST', `${base}/invites`, { username: 'eve' }, 403, 'forbidden');
+    await expectStatus(srv.url, admin.token, 'POST', `${base}/invites`, { username: 'eve' }, 404, 'room_not_found');
+    expect(await eve.api.invites()).toEqual([]);
+    // Join approval cannot be switched on, and there is no queue to handle, even for server admins.
+    await expectStatus(srv.url, alice.token, 'PATCH', base, { settings: { joinApproval: true } }, 403, 'forbidden');
+    await expectStatus(srv.url, admin.token, 'PATCH', base, { settings: { joinApproval: true } }, 403, 'not_member');
+    await expectStatus(srv.url, alice.token, 'GET', `${base}/requests`, undefined, 403, 'forbidden');
+    await expectStatus(srv.url, admin.token, 'GET', `${base}/requests`, undefined, 403, 'not_member');
+    await expectStatus(
+      srv.url,
+      alice.token,
+      'POST',
+      `${base}/requests/${eve.user.id}/approve`,
+      undefined,
+      403,
+      'forbidden',
+    );
+    await expectStatus(
+      srv.url,
+      admin.token,
+      'POST',
+      `${base}/requests/${eve.user.id}/approve`,
+      undefined,
+      403,
+      'not_member',
+    );
+    expect((await alice.api.members(dm.id)).members.map((m) => m.user.id).sort()).toEqual(
+      [alice.user.id, bob.user.id].sort(),
+    );
+
+    // Members do not moderate each other.
+    await expectStatus(
+      srv.url,
+      alice.token,
+      'POST',
+      `${base}/members/${bob.user.id}/kick`,
+      undefined,
+      403,
+      'forbidden',
+    );
+    await expectStatus(srv.url, alice.token, 'PUT', `${base}/bans/${bob.user.id}`, {}, 403, 'forbidden');
+    await expectStatus(srv.url, alice.token, 'PUT', `${base}/mutes/${bob.user.id}`, {}, 403, 'forbidden');
+
+    // A server admin (acting on a report) mutes and bans from outside.
+    await expectStatus(srv.url, admin.token, 'PUT', `${base}/mutes/${bob.user.id}`, {}, 204);
+    expect((await wsSend(b, dm.id, 'muted in a DM?')).code).toBe('muted');
+    await expectStatus(srv.url, admin.token, 'DELETE', `${base}/mutes/${bob.user.id}`, undefined, 204);
+    expect((await wsSend(b, dm.id, 'free again')).type).toBe('ack');
+    await expectStatus(srv.url, admin.token, 'PUT', `${base}/bans/${bob.user.id}`, {}, 204);
+    await b.next((f) => f.type === 'room.removed' && f.roomId === dm.id && f.reason === 'banned', 'room.removed');
+    // Reopening the DM is how a member gets back in: not while banned.
+    const reopen = await call(srv.url, bob.token, 'POST', '/api/v1/dms', { usernames: ['alice'] });
+    expect([reopen.status, reopen.body.error?.code]).toEqual([403, 'banned']);
+    await expectStatus(srv.url, admin.token, 'DELETE', `${base}/bans/${bob.user.id}`, undefined, 204);
+    expect((await bob.api.openDm('alice')).id).toBe(dm.id);
   });
 });

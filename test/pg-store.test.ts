@@ -82,7 +82,7 @@ function createUser(store: Store, username: string, adminIfFirst = false): Promi
   return store.createUser({ id: uid('u'), username, displayName: username, passwordHash: 'x' }, { adminIfFirst });
 }
 
-async function createRoom(store: Store, owner: UserRecord, name = 'room') {
+async function createRoom(store: Store, owner: UserRecord, name = `room ${uid('n')}`) {
   return (
     await store.createRoom({
       id: uid('r'),
@@ -414,6 +414,42 @@ describe('PgStore specifics', () => {
     expect(await h.store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
     const retried = await h.store.appendMessage(m('e_one', 'a'));
     expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
+  });
+
+  it('migration 3 makes public room names unique ignoring case, renaming the newer of existing clashes', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        const upTo2 = migrations.filter((m) => m.version <= 2);
+        expect(await migrate(c, { migrations: upTo2 })).toEqual({ applied: [1, 2] });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        const room = `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at,
+                        member_count) VALUES ($1, $2, $3, $4, 'u_old', $5, 0, 1000, 0)`;
+        await c.query(room, ['r_first', 'public', 'design-reviews', 'design-reviews', 1000]);
+        await c.query(room, ['r_Second', 'public', 'Design-Reviews', 'design-reviews', 2000]);
+        await c.query(room, ['r_private', 'private', 'design-reviews', 'design-reviews', 3000]);
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        expect((await store.getRoom('r_first'))?.name).toBe('design-reviews');
+        expect((await store.getRoom('r_Second'))?.name).toBe('Design-Reviews (r_Second)');
+        expect((await store.getRoom('r_private'))?.name).toBe('design-reviews');
+        // The appended id is folded like any name, so search finds it in any case.
+        expect((await store.searchPublicRooms('design-reviews (r_second)', 5)).rooms.map((r) => r.id)).toEqual([
+          'r_Second',
+        ]);
+        await expect(store.updateRoom('r_Second', { name: 'DESIGN-reviews' }, 'u_old')).rejects.toMatchObject({
+          code: 'room_name_taken',
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
   });
 
   it('migration 2 upgrades a populated v1 database: existing rooms get default settings, members stay, roles gain moderator', async () => {

@@ -134,6 +134,25 @@ describe('WebSocket gateway robustness', () => {
     expect((await sock.closed).code).toBe(CLOSE_CODES.GOING_AWAY.code);
   });
 
+  it('the SDK names its user on the upgrade (/ws?u=<userId>, for hashing load balancers), never the token', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const upgrades: string[] = [];
+    srv.server.app.server.prependListener('upgrade', (req: { url?: string }) => upgrades.push(req.url ?? ''));
+    // Given the id (the web client and the CLI have it from login): the first upgrade carries it.
+    const given = await connect(srv.url, alice.token, { userId: alice.user.id });
+    expect(upgrades).toEqual([`/ws?u=${alice.user.id}`]);
+    given.dropConnection();
+    await waitFor(() => upgrades.length === 2 && given.state === 'open', 5000, 'reconnect');
+    expect(upgrades[1]).toBe(`/ws?u=${alice.user.id}`);
+    // Not given: the first upgrade goes without, reconnects carry the id the welcome named.
+    const learned = await connect(srv.url, alice.token);
+    learned.dropConnection();
+    await waitFor(() => upgrades.length === 4 && learned.state === 'open', 5000, 'reconnect');
+    expect(upgrades.slice(2)).toEqual(['/ws', `/ws?u=${alice.user.id}`]);
+    for (const url of upgrades) expect(url).not.toContain(alice.token);
+  });
+
   it('rejects unknown WebSocket paths', async () => {
     const srv = await startServer();
     const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/not-ws`);

@@ -70,6 +70,30 @@ describe('rooms', () => {
     await expect(bob.api.setRole(room.id, bob.user.id, 'owner')).rejects.toMatchObject({ status: 403 });
   });
 
+  it('public room names are trimmed and unique ignoring case; private rooms may repeat them', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const first = await alice.api.createRoom('  design-reviews  ', 'public');
+    expect(first.name).toBe('design-reviews');
+    await expect(bob.api.createRoom('Design-Reviews ', 'public')).rejects.toMatchObject({
+      status: 409,
+      code: 'room_name_taken',
+    });
+    await expect(bob.api.createRoom('LOBBY', 'public')).rejects.toMatchObject({ code: 'room_name_taken' });
+    const found = await bob.api.searchRooms('design-reviews');
+    expect(found.rooms.map((r) => r.id)).toEqual([first.id]);
+    // Only members see a private room's name, so it may repeat a public one.
+    const secret = await bob.api.createRoom('Design-Reviews', 'private');
+    expect(secret.name).toBe('Design-Reviews');
+    const other = await bob.api.createRoom('reviews', 'public');
+    await expect(bob.api.updateRoom(other.id, { name: ' DESIGN-REVIEWS' })).rejects.toMatchObject({
+      status: 409,
+      code: 'room_name_taken',
+    });
+    expect((await bob.api.room(other.id)).name).toBe('reviews');
+  });
+
   it('limits how many rooms a user belongs to', async () => {
     const srv = await startServer({ maxRoomsPerUser: 3 });
     const u = await registerUser(srv.url);
@@ -102,6 +126,7 @@ describe('rooms', () => {
     await waitFor(() => log.bodies(room.id).length === 1);
     expect(added).toEqual([room.id]);
     expect(log.byRoom.get(room.id)!.map((e) => e.type)).toEqual(['member.joined', 'message']);
+    expect(b.stats.duplicatesDropped).toBe(0);
     expect(log.bodies(room.id)).toEqual(['after bob']);
   });
 
@@ -128,6 +153,7 @@ describe('rooms', () => {
     expect(removed).toEqual([]);
     // Replay starts at the new membership: the old leave and what was said while away are not replayed.
     expect(log.byRoom.get(room.id)!.map((e) => e.type)).toEqual(['member.joined', 'message']);
+    expect(b2.stats.duplicatesDropped).toBe(0);
     b2.typing(room.id);
   });
 

@@ -79,6 +79,56 @@ describe('SqliteStore specifics', () => {
     expect((db as Database.Database).pragma('foreign_keys', { simple: true })).toBe(1);
   });
 
+  it('message batches: every ack comes after an fdatasync that began after the commit holding the message', async () => {
+    const owner = await user(h.store, 'owner');
+    await h.store.createRoom({
+      id: 'r_acks',
+      kind: 'public',
+      name: 'acks',
+      topic: '',
+      createdBy: owner.id,
+      members: [],
+    });
+    const store = h.store;
+    const stats = Reflect.get(store, 'stats') as { fsyncs: number };
+    // fsyncs run one at a time: those begun so far are the finished ones plus the one running, if any.
+    const begun = () => stats.fsyncs + (Reflect.get(store, 'syncing') === true ? 1 : 0);
+    // appendTx writes a message inside the batch transaction; the commit follows in the same synchronous run, so
+    // the fsyncs begun when it is called are the fsyncs begun before the commit.
+    const appendTx = (Reflect.get(store, 'appendTx') as (...args: unknown[]) => { id: string }).bind(store);
+    const begunAtCommit = new Map<string, number>();
+    Reflect.set(store, 'appendTx', (...args: unknown[]) => {
+      const event = appendTx(...args);
+      begunAtCommit.set(event.id, begun());
+      return event;
+    });
+    const uncovered: string[] = [];
+    const acks: Promise<unknown>[] = [];
+    const append = (i: number, clientMsgId = `c${i}`) =>
+      acks.push(
+        store
+          .appendMessage({ id: `e_${i}`, roomId: 'r_acks', senderId: owner.id, clientMsgId, body: `${i}` })
+          .then(({ event }) => {
+            // The ack must wait for an fsync that began after the commit and has finished.
+            if (!(stats.fsyncs > begunAtCommit.get(event.id)!)) {
+              uncovered.push(
+                `${clientMsgId} (seq ${event.seq}): ${stats.fsyncs} fsyncs done, ${begunAtCommit.get(event.id)} begun at commit`,
+              );
+            }
+          }),
+      );
+    // Waves in separate event-loop turns, so batches commit both while an fsync runs and while none does; each wave
+    // also re-sends one earlier clientMsgId (a duplicate ack is for the same stored message).
+    for (let wave = 0; wave < 30; wave++) {
+      for (let k = 0; k < 7; k++) append(wave * 7 + k);
+      if (wave > 0) append(1000 + wave, `c${(wave - 1) * 7}`);
+      await new Promise((r) => (wave % 2 ? setImmediate(r) : setTimeout(r, 1)));
+    }
+    await Promise.all(acks);
+    expect(begunAtCommit.size).toBe(30 * 7);
+    expect(uncovered).toEqual([]);
+  });
+
   it('migrations are recorded in schema_migrations and not re-run on reopen', async () => {
     await user(h.store, 'before');
     const rows = () =>
@@ -139,6 +189,44 @@ describe('SqliteStore specifics', () => {
         (r) => r.version,
       ),
     ).toEqual(migrations.map((m) => m.version));
+  });
+
+  it('migration 3 makes public room names unique ignoring case, renaming the newer of existing clashes', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    // A file as release 2 left it, with two public rooms whose names differ only in case.
+    const v2 = new Database(h.file);
+    v2.pragma('journal_mode = WAL');
+    v2.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    for (const m of migrations.filter((x) => x.version <= 2)) {
+      v2.exec(m.sql);
+      v2.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v2.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    const room = v2.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES (?, ?, ?, ?, 'u_old', ?, 0, 1, 0)`,
+    );
+    room.run('r_first', 'public', 'design-reviews', 'design-reviews', 1);
+    room.run('r_second', 'public', 'Design-Reviews', 'design-reviews', 2);
+    room.run('r_private', 'private', 'design-reviews', 'design-reviews', 3);
+    v2.close();
+
+    const store = await h.reopen();
+    expect((await store.getRoom('r_first'))?.name).toBe('design-reviews');
+    expect((await store.getRoom('r_second'))?.name).toBe('Design-Reviews (r_second)');
+    expect((await store.getRoom('r_private'))?.name).toBe('design-reviews');
+    expect((await store.searchPublicRooms('design-reviews (r_second)', 5)).rooms.map((r) => r.id)).toEqual([
+      'r_second',
+    ]);
+    await expect(store.updateRoom('r_second', { name: 'DESIGN-reviews' }, 'u_old')).rejects.toMatchObject({
+      code: 'room_name_taken',
+    });
   });
 
   it('moderation queues are served by indexes, not table scans', () => {

@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { dieWithParent, freePort, LOOPBACK as HOST, sleep } from './proc.js';
+import { dieWithParent, freePort, LOOPBACK as HOST, sleep, assertServiceAllowed } from './proc.js';
 
 const SUPERUSER = 'postgres';
 
@@ -133,6 +133,7 @@ function chownTree(p: string, uid: number, gid: number): void {
 
 /** Starts a fresh PostgreSQL cluster in a new temp dir; resolves once it accepts connections. */
 export async function startPostgres(opts: { maxConnections?: number } = {}): Promise<PgTestServer> {
+  assertServiceAllowed('PostgreSQL');
   const bin = findPostgresBin();
   if (!bin) {
     throw new Error(

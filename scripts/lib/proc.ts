@@ -7,7 +7,7 @@
  * Children run in their own process group (`detached`), so a Ctrl-C in the terminal reaches only the launcher,
  * which then stops them in order.
  */
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
@@ -51,14 +51,31 @@ export function dieWithParent(signal: 'TERM' | 'KILL' | 'QUIT' | 'INT' = 'TERM')
   return setpriv ? [setpriv, '--pdeathsig', signal, '--'] : [];
 }
 
-/** Whether a command exists on PATH (or as a path). */
-export function hasCommand(cmd: string): boolean {
+/**
+ * The path of a command: as given when it contains a slash, else the first match on PATH or in the sbin
+ * directories, where Debian installs servers (haproxy, nginx) but which a non-root PATH usually lacks.
+ */
+export function findCommand(cmd: string): string | null {
+  if (cmd.includes('/')) return isExecutable(cmd) ? cmd : null;
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (dir && isExecutable(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  }
+  return null;
+}
+
+function isExecutable(p: string): boolean {
   try {
-    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
-    return true;
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
   } catch {
     return false;
   }
+}
+
+/** Whether a command exists on PATH, in an sbin directory, or as a path. */
+export function hasCommand(cmd: string): boolean {
+  return findCommand(cmd) !== null;
 }
 
 /** A child that is killed (SIGKILL) if this process exits without stopping it. */
@@ -137,5 +154,18 @@ export async function httpStatus(url: string, timeoutMs = 1000): Promise<number>
     return res.status;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * Called by every launcher of a program besides Node.js. The `embedded` test project (vitest.config.ts) sets
+ * RELAYCHAT_TEST_EMBEDDED_ONLY, and there starting one is a mistake: the suite belongs in SERVICE_SUITES.
+ */
+export function assertServiceAllowed(name: string): void {
+  if (process.env.RELAYCHAT_TEST_EMBEDDED_ONLY === '1') {
+    throw new Error(
+      `${name} was started by a suite of the embedded test project, which must need only Node.js: ` +
+        'list the suite in SERVICE_SUITES in vitest.config.ts',
+    );
   }
 }

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
-import { dieWithParent, freePort, LOOPBACK as HOST } from './proc.js';
+import { dieWithParent, freePort, LOOPBACK as HOST, assertServiceAllowed } from './proc.js';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -36,6 +36,7 @@ export interface RedisTestServer {
 
 /** Starts a redis-server on a free port and waits until it answers PING. */
 export async function startRedis(): Promise<RedisTestServer> {
+  assertServiceAllowed('Redis');
   // A port found free may be taken before redis binds it: try a few.
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -96,6 +96,7 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   const client = new ChatClient({
     url: ctx.server,
     token: login.token,
+    userId: login.userId,
     WebSocket: WebSocket as unknown as WebSocketCtor,
     resume,
     sendTimeoutMs: SEND_TIMEOUT_MS,

@@ -68,6 +68,13 @@ export interface ChatClientOptions {
   /** Base URL of the server (http(s)://host:port); the socket goes to /ws on it. */
   url: string;
   token: string;
+  /**
+   * The logged-in user's id (from `login`/`register`): sent as `/ws?u=<userId>` on the upgrade, so a load balancer
+   * that hashes by user keeps all of a user's connections on one node (docs/protocol.md, 4.1). Not a credential:
+   * the server ignores it and authenticates the token in `hello`. Without it the first connection goes without
+   * `u`, and reconnects carry the id from `welcome`.
+   */
+  userId?: string;
   /** WebSocket implementation; defaults to the global one (browsers). In Node 20 pass `ws`'s WebSocket. */
   WebSocket?: WebSocketCtor;
   /** Last seen seq per room from a previous run, to resume exactly after it. */
@@ -82,6 +89,9 @@ export interface ChatClientOptions {
    */
   origin?: string;
 }
+
+/** Longest wait before re-sending after a retryable error that named no `retryAfterMs`. */
+const SEND_RETRY_MAX_MS = 5000;
 
 export class SendError extends Error {
   constructor(
@@ -166,7 +176,10 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private wsUrl(): string {
-    return `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    const base = `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    // Only the user id: the token stays out of the URL (and so out of proxy logs); it goes in `hello`.
+    const userId = this.welcome?.user.id ?? this.opts.userId;
+    return userId ? `${base}?u=${encodeURIComponent(userId)}` : base;
   }
 
   private open(): void {
@@ -234,7 +247,10 @@ export class ChatClient extends Emitter<ClientEvents> {
         // A repeated text (`flood`) is not re-sent by itself: the sender decides whether it was meant.
         if (frame.retryable && frame.code !== 'flood') {
           // Same clientMsgId on retry: the server stores it at most once.
-          const wait = frame.retryAfterMs ?? Math.min(30_000, 250 * 2 ** Math.min(p.attempts, 7));
+          // Without a hint it is mostly a store restart: retrying at least every 5 s (jittered, so a crowd of
+          // clients does not retry in step) gets the send through within seconds of the store's return.
+          const cap = Math.min(SEND_RETRY_MAX_MS, 250 * 2 ** Math.min(p.attempts, 7));
+          const wait = frame.retryAfterMs ?? Math.round(cap / 2 + (Math.random() * cap) / 2);
           clearTimeout(p.retryTimer);
           p.retryTimer = setTimeout(() => this.transmit(p), wait);
           this.emit('send.delayed', {

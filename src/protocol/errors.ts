@@ -23,6 +23,11 @@ export const ERRORS = {
   user_not_found: { status: 404, retryable: false, message: 'No such user.' },
   invite_not_found: { status: 404, retryable: false, message: 'No pending invite to that room.' },
   username_taken: { status: 409, retryable: false, message: 'That username is taken.' },
+  room_name_taken: {
+    status: 409,
+    retryable: false,
+    message: 'A public room with that name already exists (names ignore case).',
+  },
   already_member: { status: 409, retryable: false, message: 'Already a member of this room.' },
   client_msg_id_reused: {
     status: 409,

@@ -262,7 +262,10 @@ export interface NodeSummary {
 export interface AdminStats {
   node: { id: string; clustered: boolean; startedAt: string; uptimeSec: number };
   sampledAt: string;
-  /** Distinct users online or away on any node; null when presence could not be read (Redis down). */
+  /**
+   * Distinct users online or away on any node. While Redis is unreachable presence falls back to this node's view,
+   * and so does this count (`nodes` is null then); null if presence could not be read at all.
+   */
   onlineUsers: number | null;
   /** Authenticated WebSocket connections on this node. */
   connections: number;

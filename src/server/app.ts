@@ -197,8 +197,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
     (err) => log.warn({ err }, 'presence flush failed'),
   );
-  ports.wire({ hub, notifier, store: ctx.store });
   const gateway = new Gateway(config, services, hub, notifier, log);
+  ports.wire({ hub, notifier, store: ctx.store, sessions: gateway });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
     ? {
@@ -261,6 +261,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       readiness.draining = true;
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
+        ports.unwire();
         await stats.stop();
         notifier.close();
         hub.close();

@@ -344,6 +344,12 @@ export const SETTINGS = {
     default: 15000,
     doc: 'Cluster: a node silent this long counts as dead and its users go offline (within TTL + heartbeat).',
   },
+  busOutagePollMs: {
+    env: 'BUS_OUTAGE_POLL_MS',
+    schema: int(0, 600000),
+    default: 2000,
+    doc: 'Cluster: while Redis is unreachable, each node reads the store this often for what other nodes committed (events, rooms its users joined); 0 = only once Redis is back.',
+  },
   trustProxy: {
     env: 'TRUST_PROXY',
     schema: z

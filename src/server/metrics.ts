@@ -59,7 +59,7 @@ export function createMetrics({ gateway, hub, messages, latency, presence }: Met
   });
   new Gauge({
     name: 'relaychat_online_users',
-    help: 'Distinct users online or away on any node of the deployment (the same on every node: take the max); NaN when presence cannot be read.',
+    help: 'Distinct users online or away on any node of the deployment (the same on every node: take the max); this node only while Redis is unreachable.',
     registers: [registry],
     async collect() {
       // A Redis outage must not fail the whole scrape: the node's own metrics matter most then.

@@ -101,6 +101,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       );
     }
 
+    let unnamedRooms = 0;
     async function createRoom(
       owner: UserRecord,
       opts: {
@@ -116,7 +117,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       return store.createRoom({
         id: opts.id ?? newTestId('r'),
         kind,
-        name: opts.name ?? (kind === 'dm' ? '' : 'general'),
+        // Public names are unique: each unnamed room gets its own.
+        name: opts.name ?? (kind === 'dm' ? '' : `general ${++unnamedRooms}`),
         topic: opts.topic ?? '',
         createdBy: owner.id,
         ...(opts.dmKey !== undefined ? { dmKey: opts.dmKey } : {}),
@@ -693,6 +695,28 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect((await store.searchPublicRooms('old name', 10)).rooms).toEqual([]);
       });
 
+      it('public room names are unique ignoring case, on create and rename; private rooms and DMs may share', async () => {
+        const owner = await createUser('owner');
+        const other = await createUser('other');
+        const first = (await createRoom(owner, { name: 'design-reviews' })).room;
+        await expect(createRoom(other, { name: 'Design-Reviews' })).rejects.toMatchObject({ code: 'room_name_taken' });
+        await expect(createRoom(other, { name: 'DESIGN-REVIEWS' })).rejects.toMatchObject({ code: 'room_name_taken' });
+        // Nothing of the refused room was written.
+        expect((await store.searchPublicRooms('design', 10)).rooms.map((r) => r.id)).toEqual([first.id]);
+        const secret = (await createRoom(other, { kind: 'private', name: 'Design-Reviews' })).room;
+        expect(secret.name).toBe('Design-Reviews');
+        const second = (await createRoom(other, { name: 'design reviews' })).room;
+        await expect(store.updateRoom(second.id, { name: 'Design-REVIEWS' }, other.id)).rejects.toMatchObject({
+          code: 'room_name_taken',
+        });
+        expect(await store.getRoom(second.id)).toMatchObject({ name: 'design reviews', lastSeq: second.lastSeq });
+        // Renaming a room to its own name in another case is allowed, and frees the old name.
+        await store.updateRoom(first.id, { name: 'Design-Reviews' }, owner.id);
+        await store.updateRoom(second.id, { name: 'old design' }, other.id);
+        expect((await createRoom(other, { name: 'design reviews' })).created).toBe(true);
+        await store.updateRoom(secret.id, { name: 'design-reviews' }, other.id);
+      });
+
       it('listRoomsOf: newest activity first, with myRole; DM members exclude the caller', async () => {
         const me = await createUser('me');
         const friend = await createUser('friend');
@@ -773,14 +797,14 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
 
       it('searchPublicRooms cursor pagination visits every match exactly once, in name order', async () => {
         const owner = await createUser('owner');
-        // Names tie ignoring case, so the cursor must break ties by id.
+        // Mixed case: the order ignores it (public names are unique ignoring case, so they never tie).
         const names = [
           'alpha',
-          'Alpha',
-          'ALPHA',
+          'Alpha Two',
+          'ALPHA three',
           'bravo',
           'charlie',
-          'Charlie',
+          'Charlie Brown',
           'delta',
           'echo',
           'foxtrot',
@@ -828,7 +852,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           narrowed.push(...page.rooms.map((r) => r.name));
           cursor = page.nextCursor ?? undefined;
         } while (cursor);
-        expect(narrowed.sort()).toEqual(['ALPHA', 'Alpha', 'alpha']);
+        expect(narrowed.sort()).toEqual(['ALPHA three', 'Alpha Two', 'alpha']);
       });
 
       it('searchPublicRooms rejects an invalid cursor with ChatError validation_failed', async () => {

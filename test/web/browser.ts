@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { onTestFinished } from 'vitest';
 import type { PublicUser } from '../../src/protocol/model.js';
+import { assertServiceAllowed } from '../../scripts/lib/proc.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -67,6 +68,7 @@ export function builtWebDir(): string {
 }
 
 export async function launchBrowser(): Promise<Browser> {
+  assertServiceAllowed('Chromium');
   if (!existsSync(CHROMIUM)) {
     throw new Error(`No Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }

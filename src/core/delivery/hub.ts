@@ -26,6 +26,9 @@ export interface HubOptions {
 const MAX_SYNC_ROUNDS = 10_000;
 const DRAIN_POLL_MS = 5;
 const DRAIN_MAX_WAIT_MS = 30_000;
+/** A failed catch-up read is retried this often, this many times in all, before the connection is closed. */
+const SYNC_RETRY_MS = 1000;
+const SYNC_RETRIES = 30;
 
 /**
  * Delivers room traffic from the bus to this node's connections, in sequence order, with no gap and no
@@ -123,13 +126,14 @@ export class Hub {
 
   /**
    * After the bus may have dropped messages (a Redis reconnect), checks every room with local connections
-   * against the store and catches up the connections that are behind. One store read per room; a sync only
-   * where a cursor is behind the room's last seq.
+   * against the store and catches up the connections that are behind. One store read per room (`concurrency` at a
+   * time); a sync only where a cursor is behind the room's last seq.
    */
-  async resyncAll(): Promise<void> {
-    for (const [roomId, conns] of [...this.byRoom]) {
+  async resyncAll(concurrency = 8): Promise<void> {
+    await forEachLimited([...this.byRoom.keys()], concurrency, async (roomId) => {
       const room = await this.opts.store.getRoom(roomId);
-      if (!room) continue;
+      const conns = this.byRoom.get(roomId);
+      if (!room || !conns) return;
       for (const conn of conns) {
         const cursor = conn.rooms.get(roomId);
         if (!cursor) continue;
@@ -137,7 +141,40 @@ export class Hub {
         if (cursor.syncing) cursor.dirty = true;
         else if (cursor.seq < room.lastSeq) void this.sync(conn, roomId, false);
       }
+    });
+  }
+
+  /**
+   * After the bus may have dropped `room.added` notices (a Redis outage): re-reads the room list of every user with
+   * connections here and adds each room a connection lacks, from the start of its membership (`room.added`, then
+   * catch-up from the store, then `synced`). Rooms the user lost meanwhile need nothing here: their `member.left`
+   * rides the room's sequence, so the room's own catch-up (resyncAll) delivers it and the room is removed.
+   * One store read per user, `concurrency` at a time.
+   */
+  async resyncMemberships(concurrency = 8): Promise<void> {
+    await forEachLimited([...this.byUser.keys()], concurrency, async (userId) => {
+      if (!this.byUser.has(userId)) return;
+      const rooms = await this.opts.store.listRoomsOf(userId);
+      for (const conn of this.byUser.get(userId) ?? []) {
+        for (const room of rooms) {
+          if (conn.rooms.has(room.id)) continue;
+          // Mid-hello: attach applies it (and skips it if welcome listed the room already).
+          if (conn.attached) this.roomAdded(conn, room, room.joinedSeq);
+          else conn.pendingAdded.push({ room, fromSeq: room.joinedSeq });
+        }
+      }
+    });
+  }
+
+  /** Users with connections here, with the rooms those connections are in (for presence announcements). */
+  localUsers(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [userId, conns] of this.byUser) {
+      const rooms = new Set<string>();
+      for (const conn of conns) for (const roomId of conn.rooms.keys()) rooms.add(roomId);
+      out.set(userId, rooms);
     }
+    return out;
   }
 
   /**
@@ -208,11 +245,17 @@ export class Hub {
     }
   }
 
-  /** Catches `conn` up on `roomId` from the store, page by page, then lets live delivery take over. */
-  private async sync(conn: Connection, roomId: string, announce: boolean): Promise<void> {
+  /**
+   * Catches `conn` up on `roomId` from the store, page by page, then lets live delivery take over. A failed read
+   * (the store restarting) is retried every SYNC_RETRY_MS with the cursor kept busy, so live events only mark it
+   * dirty meanwhile and the connection survives a short store outage; after SYNC_RETRIES failures in a row the
+   * connection is closed (1011) and the client resumes later or elsewhere.
+   */
+  private async sync(conn: Connection, roomId: string, announce: boolean, failures = 0): Promise<void> {
     const cursor = conn.rooms.get(roomId);
-    if (!cursor || cursor.syncing) return;
+    if (!cursor || (cursor.syncing && failures === 0)) return;
     cursor.syncing = true;
+    let retrying = false;
     try {
       for (let round = 0; round < MAX_SYNC_ROUNDS; round++) {
         cursor.dirty = false;
@@ -230,11 +273,21 @@ export class Hub {
       cursor.syncing = false;
       if (announce) conn.send({ type: 'synced', roomId, seq: cursor.seq });
     } catch (err) {
+      if (conn.closed || conn.rooms.get(roomId) !== cursor) return;
+      if (failures + 1 < SYNC_RETRIES) {
+        retrying = true;
+        if (failures === 0) this.opts.log.warn({ err, roomId, connId: conn.id }, 'catch-up read failed; retrying');
+        setTimeout(() => {
+          if (!conn.closed && conn.rooms.get(roomId) === cursor) void this.sync(conn, roomId, announce, failures + 1);
+          else cursor.syncing = false;
+        }, SYNC_RETRY_MS).unref();
+        return;
+      }
       // Without the store we cannot promise order: drop the connection; the client resumes elsewhere/later.
-      this.opts.log.error({ err, roomId, connId: conn.id }, 'catch-up read failed; closing connection');
+      this.opts.log.error({ err, roomId, connId: conn.id }, 'catch-up read kept failing; closing connection');
       conn.close(CLOSE_CODES.INTERNAL.code, 'storage unavailable');
     } finally {
-      cursor.syncing = false;
+      if (!retrying) cursor.syncing = false;
     }
   }
 
@@ -389,4 +442,17 @@ export class Hub {
   close(): void {
     this.opts.bus.unsubscribe(topics.all, this.onAll);
   }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -8,7 +8,7 @@ import type { AuthContext } from '../../core/accounts.js';
 import { isActive, toPublicUser } from '../../core/accounts.js';
 import { ChatError, validationError } from '../../core/chat-error.js';
 import { Connection } from '../../core/delivery/connection.js';
-import type { Hub } from '../../core/delivery/hub.js';
+import { forEachLimited, type Hub } from '../../core/delivery/hub.js';
 import { newId } from '../../core/ids.js';
 import { topics } from '../../core/bus.js';
 import type { PresenceNotifier } from '../../core/presence-notifier.js';
@@ -397,6 +397,21 @@ export class Gateway {
       });
     }, wait);
     state.recheck.unref();
+  }
+
+  /**
+   * Re-checks every open socket's session now, `concurrency` at a time: after a bus outage, whose revocations
+   * (logout, ban, deactivation) were lost, instead of waiting up to SESSION_RECHECK_MS.
+   */
+  async recheckAll(concurrency = 8): Promise<void> {
+    const open = [...this.sockets.values()].filter((s) => s.auth && s.conn && !s.conn.closed);
+    await forEachLimited(open, concurrency, async (state) => {
+      const conn = state.conn!;
+      await this.recheck(state, conn).catch((err: unknown) => {
+        this.log.warn({ err, connId: conn.id }, 'session re-check failed');
+        this.scheduleRecheck(state, conn);
+      });
+    });
   }
 
   private async recheck(state: SocketState, conn: Connection): Promise<void> {

@@ -95,6 +95,7 @@ export function toStoreError(err: unknown): unknown {
   if (err instanceof pg.DatabaseError) {
     const code = err.code ?? '';
     if (code === '23505' && err.constraint === 'users_username_key_unique') return new ChatError('username_taken');
+    if (code === '23505' && err.constraint === 'rooms_public_name_unique') return new ChatError('room_name_taken');
     if (code === '23503' && err.constraint?.endsWith('_user_id_fkey')) return new ChatError('user_not_found');
     if (code === '23503' && err.constraint?.endsWith('_room_id_fkey')) return new ChatError('room_not_found');
     if (TRANSIENT_CLASSES.has(code.slice(0, 2)) || TRANSIENT_CODES.has(code)) return unavailable(err);

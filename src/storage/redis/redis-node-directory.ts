@@ -32,6 +32,7 @@ export class RedisNodeDirectory implements NodeDirectory {
 
   async post(summary: NodeSummary, ttlMs: number): Promise<void> {
     this.open();
+    this.checkConnected();
     await this.redis
       .multi()
       .set(this.keyOf(this.opts.nodeId), JSON.stringify(summary), 'PX', Math.max(1, Math.round(ttlMs)))
@@ -41,6 +42,7 @@ export class RedisNodeDirectory implements NodeDirectory {
 
   async list(): Promise<NodeSummary[]> {
     this.open();
+    this.checkConnected();
     const ids = (await this.redis.smembers(this.setKey)).sort();
     if (ids.length === 0) return [];
     const values = await this.redis.mget(ids.map((id) => this.keyOf(id)));
@@ -72,6 +74,11 @@ export class RedisNodeDirectory implements NodeDirectory {
 
   private open(): void {
     if (this.closed) throw new Error('node directory is closed');
+  }
+
+  /** A lost connection fails at once rather than queueing behind the reconnect: the dashboard does not wait. */
+  private checkConnected(): void {
+    if (this.redis.status === 'reconnecting') throw new Error('node directory connection is reconnecting');
   }
 }
 

@@ -140,4 +140,17 @@ CREATE INDEX audit_by_created ON audit_log(created_at, id);
 CREATE INDEX audit_by_room ON audit_log(room_id, created_at, id) WHERE room_id IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'unique public room names',
+    sql: `
+-- Public room names are unique ignoring case (names are trimmed on input). Rooms that already share a name keep
+-- the oldest as it is; the others get their id appended, so they stay findable and the index can be built.
+UPDATE rooms SET name = rooms.name || ' (' || rooms.id || ')', name_key = fold(rooms.name || ' (' || rooms.id || ')')
+  FROM (SELECT id, row_number() OVER (PARTITION BY name_key ORDER BY created_at, id) AS rn
+          FROM rooms WHERE kind = 'public') AS d
+ WHERE rooms.id = d.id AND d.rn > 1;
+CREATE UNIQUE INDEX rooms_public_name_unique ON rooms(name_key) WHERE kind = 'public';
+`,
+  },
 ];

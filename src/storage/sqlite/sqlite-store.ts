@@ -155,6 +155,15 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Public room names are unique ignoring case (the partial unique index backs this up). Inside a transaction. */
+  private assertPublicNameFree(name: string, roomId: string): void {
+    const clash = this.q("SELECT 1 FROM rooms WHERE kind = 'public' AND name_key = ? AND id <> ?").get(
+      name.toLowerCase(),
+      roomId,
+    );
+    if (clash) throw new ChatError('room_name_taken');
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
   /** A prepared statement for `sql`, compiled once. Bounded: IN-lists of many lengths must not grow it forever. */
   private q(sql: string): Database.Statement {
@@ -424,6 +433,7 @@ export class SqliteStore implements Store {
         const existing = this.stmt.roomByDmKey.get(room.dmKey) as Row | undefined;
         if (existing) return { room: toRoom(existing), events: [], created: false };
       }
+      if (room.kind === 'public') this.assertPublicNameFree(room.name, room.id);
       const now = this.now();
       this.db
         .prepare(
@@ -528,10 +538,12 @@ export class SqliteStore implements Store {
     actorId: string,
   ): Promise<{ room: Room; event: RoomEvent }> {
     return this.tx(() => {
-      if (!this.stmt.roomById.get(roomId)) throw new ChatError('room_not_found');
+      const current = this.stmt.roomById.get(roomId) as Row | undefined;
+      if (!current) throw new ChatError('room_not_found');
       const { settings, ...fields } = patch;
       const data: Record<string, unknown> = {};
       if (fields.name !== undefined) {
+        if (current.kind === 'public') this.assertPublicNameFree(fields.name, roomId);
         this.q('UPDATE rooms SET name = ?, name_key = ? WHERE id = ?').run(
           fields.name,
           fields.name.toLowerCase(),

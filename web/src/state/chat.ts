@@ -268,6 +268,7 @@ export class Chat {
     const client = new ChatClient({
       url: location.origin,
       token,
+      userId: user.id,
       resume: load<Record<string, number>>(`positions.${user.id}`) ?? {},
       backoff: { minMs: 500, maxMs: 5000 },
       sendTimeoutMs: 60_000,
