@@ -1,6 +1,7 @@
 /**
  * Server administration, loaded the first time it opens (server admins only; the server checks): the user
- * directory with deactivate / reactivate, sign-out everywhere, admin rights and server bans, and the audit log.
+ * directory with deactivate / reactivate, sign-out everywhere, admin rights and server bans, the audit log, and
+ * the operations dashboard.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { AdminUser } from '../../../src/protocol/model.js';
@@ -12,6 +13,7 @@ import { useApp, useChat } from './context.js';
 import { ErrorLine, Modal, useDebounced } from './Dialogs.js';
 import { Icon } from './Icon.js';
 import { AUDIT_PAGE, AuditList, DurationSelect, Tabs, useAction } from './ModShared.js';
+import { Operations } from './Operations.js';
 
 const USERS_PAGE = 50;
 /** The far-future end the server uses for "until lifted". */
@@ -19,23 +21,24 @@ const FOREVER_ISO = '9999-12-31T23:59:59.000Z';
 
 export function AdminDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
-  const [tab, setTab] = useState<'users' | 'audit'>('users');
+  const [tab, setTab] = useState<'users' | 'audit' | 'operations'>('users');
   return (
     <Modal title={tm('admin.title')} onClose={onClose} wide>
       <Tabs
         tabs={[
           { id: 'users', text: tm('admin.users') },
           { id: 'audit', text: tm('admin.audit') },
+          { id: 'operations', text: tm('admin.operations') },
         ]}
         active={tab}
         onPick={setTab}
         label={tm('admin.title')}
       />
-      {tab === 'users' ? (
-        <Users />
-      ) : (
+      {tab === 'users' && <Users />}
+      {tab === 'audit' && (
         <AuditList load={(before) => chat.api.audit({ limit: AUDIT_PAGE, ...(before ? { before } : {}) })} />
       )}
+      {tab === 'operations' && <Operations />}
     </Modal>
   );
 }
