@@ -461,7 +461,8 @@ describe('web client', { timeout: 60_000 }, () => {
     await two.page.getByText('Your session ended. Please sign in again.').waitFor();
   });
 
-  it('looks right in light and dark (screenshots to test-artifacts/, and docs/screenshots/ on request)', async () => {
+  // What "looks right" means is for a person looking at the PNGs; the test checks only what a machine can.
+  it('takes light and dark screenshots (test-artifacts/; docs/screenshots/ on request): the theme is applied, no page errors, the phone sidebar is a drawer', async () => {
     const srv = await serve();
     const demo = await seedDemo(srv.url);
     // Others online, one of them typing, for a lived-in picture.
