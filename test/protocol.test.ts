@@ -62,7 +62,8 @@ describe('WebSocket gateway robustness', () => {
   });
 
   it('enforces the per-user message rate with rate_limited and retryAfterMs (WebSocket and HTTP 429)', async () => {
-    const srv = await startServer({ messagesPerSecond: 1, messageBurst: 3 });
+    // A token per 100 s: no refill between these sends, however slow the machine.
+    const srv = await startServer({ messagesPerSecond: 0.01, messageBurst: 3 });
     const alice = await registerUser(srv.url);
     const sock = await hello(srv.url, alice.token);
     for (let i = 0; i < 4; i++) sock.send({ type: 'send', roomId: 'lobby', clientMsgId: `r${i}`, body: `m${i}` });
