@@ -50,8 +50,17 @@ class RecordingTransport {
   }
 }
 
-/** The in-process bus, telling which topics have subscribers (the hub must not leak subscriptions). */
+/**
+ * The in-process bus, telling which topics have subscribers (the hub must not leak subscriptions) and keeping
+ * what its handlers threw (a hub handler must not throw).
+ */
 class WatchedBus extends InProcessBus {
+  readonly thrown: unknown[];
+  constructor() {
+    const thrown: unknown[] = [];
+    super({ onHandlerError: (err) => thrown.push(err) });
+    this.thrown = thrown;
+  }
   subscribed(topic: string): boolean {
     return this.handlers.has(topic);
   }
@@ -72,17 +81,23 @@ async function setup(opts: { pageSize?: number; lowWater?: number; maxOutbound?:
   const store = new SqliteStore({ file: join(dir, 'chat.db') });
   const bus = new WatchedBus();
   const errors: string[] = [];
+  const warnings: string[] = [];
+  const flushErrors: unknown[] = [];
   const hub = new Hub({
     store,
     bus,
-    writes: new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8 }),
+    // What a flush throws is reported here (the server logs it): a hub bug must show, not stall delivery.
+    writes: new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8, onError: (err) => flushErrors.push(err) }),
     replayPageSize: opts.pageSize ?? 100,
     replayLowWaterBytes: opts.lowWater ?? 1 << 20,
-    log: { warn: () => {}, error: (_o, msg) => errors.push(msg) },
+    log: { warn: (_o, msg) => warnings.push(msg), error: (_o, msg) => errors.push(msg) },
   });
   cleanups.push(async () => {
     hub.close();
     await store.close();
+    // No test expects the hub to throw anywhere.
+    expect(flushErrors).toEqual([]);
+    expect(bus.thrown).toEqual([]);
   });
   for (const id of ['u_owner', 'u_bob', 'u_carol']) await store.createUser(user(id), { adminIfFirst: false });
   const { room } = await store.createRoom({
@@ -136,7 +151,7 @@ async function setup(opts: { pageSize?: number; lowWater?: number; maxOutbound?:
   }
 
   const publish = (topic: string, m: BusMessage) => bus.publish(topic, m);
-  return { store, bus, hub, room, side, errors, connect, post, publish };
+  return { store, bus, hub, room, side, errors, warnings, flushErrors, connect, post, publish };
 }
 
 /** Waits until `t` has the room's events up to `seq`; returns their seqs. */
@@ -172,13 +187,22 @@ describe('Hub: live delivery', () => {
     const bob = await h.connect('u_bob');
     const first = await h.post(h.room.id, 'one');
     await h.publish(topics.room(h.room.id), { kind: 'event', event: first }); // a duplicate
+    await upTo(bob.t, h.room.id, first.seq);
+    const listEvents = h.store.listEvents.bind(h.store);
+    let reads = 0;
+    h.store.listEvents = (id, q) => (reads++, listEvents(id, q));
+    await h.publish(topics.room(h.room.id), { kind: 'event', event: first }); // an old one, late
+    const marker = await h.post(h.side.id, 'marker');
+    await upTo(bob.t, h.side.id, marker.seq);
+    expect(reads, 'a duplicate costs no store read').toBe(0);
     await h.post(h.room.id, 'lost on the bus', false);
     await h.post(h.room.id, 'lost too', false);
+    // Only this event shows the gap: it alone must get the missing ones read.
     const last = await h.post(h.room.id, 'after the gap');
-    await h.publish(topics.room(h.room.id), { kind: 'event', event: first }); // an old one, late
     const seqs = await upTo(bob.t, h.room.id, last.seq);
     expect(seqs).toEqual(range(first.seq, last.seq));
     expect(bob.t.events(h.room.id).map((e) => e.body)).toEqual(['one', 'lost on the bus', 'lost too', 'after the gap']);
+    expect(bob.t.of('synced'), 'a gap read announces nothing').toHaveLength(2);
   });
 
   it('encodes a batch once: every recipient is handed the same bytes, one write each', async () => {
@@ -188,9 +212,9 @@ describe('Hub: live delivery', () => {
     const before = [owner.t.writes.length, bob.t.writes.length];
     const a = await h.post(h.room.id, 'a', false);
     const b = await h.post(h.room.id, 'b', false);
-    // Published in one turn: one flush carries both.
-    void h.publish(topics.room(h.room.id), { kind: 'event', event: a });
+    // Published in one turn, out of order (two publishers): one flush carries both, sorted.
     void h.publish(topics.room(h.room.id), { kind: 'event', event: b });
+    void h.publish(topics.room(h.room.id), { kind: 'event', event: a });
     await upTo(owner.t, h.room.id, b.seq);
     await upTo(bob.t, h.room.id, b.seq);
     const ownerWrites = owner.t.writes.slice(before[0]);
@@ -202,6 +226,13 @@ describe('Hub: live delivery', () => {
       { type: 'event', event: a },
       { type: 'event', event: b },
     ]);
+    // One event alone is written as a plain frame, not an array of one.
+    const c = await h.post(h.room.id, 'c');
+    await upTo(bob.t, h.room.id, c.seq);
+    expect(JSON.parse(new TextDecoder().decode(bob.t.writes.at(-1) as Uint8Array))).toEqual({
+      type: 'event',
+      event: c,
+    });
   });
 
   it('typing reaches the other members, presence all of them; neither reaches other rooms', async () => {
@@ -284,6 +315,27 @@ describe('Hub: resume and catch-up', () => {
     expect(bob.t.frames.slice(at + 1).filter((f) => f.type === 'event')).toEqual([]);
     const live = await h.post(h.room.id, 'live');
     expect(await upTo(bob.t, h.room.id, live.seq)).toEqual(range(base + 2, live.seq));
+    expect(h.hub.stats.deliveries, 'replayed and live deliveries are counted').toBe(7);
+  });
+
+  it('a catch-up over other members’ leaves and the user’s own mute keeps the room', async () => {
+    const h = await setup();
+    const base = h.room.lastSeq;
+    await h.store.addMember(h.room.id, 'u_carol', 'member', 'u_carol');
+    await h.store.removeMember(h.room.id, 'u_carol', 'u_carol', 'left');
+    await h.store.muteMember(h.room.id, 'u_bob', Date.now() + 60_000, 'u_owner');
+    const last = await h.post(h.room.id, 'still here', false);
+    const bob = await h.connect('u_bob', { [h.room.id]: base });
+    expect(bob.t.events(h.room.id).map((e) => e.type)).toEqual([
+      'member.joined',
+      'member.left',
+      'member.muted',
+      'message',
+    ]);
+    expect(bob.t.seqs(h.room.id).at(-1)).toBe(last.seq);
+    expect(bob.t.of('room.removed')).toEqual([]);
+    const live = await h.post(h.room.id, 'live');
+    expect((await upTo(bob.t, h.room.id, live.seq)).at(-1)).toBe(live.seq);
   });
 
   it('never replays before the current membership, nor past the last seq', async () => {
@@ -357,6 +409,7 @@ describe('Hub: resume and catch-up', () => {
     const again = await h.post(h.room.id, 'lost again', false);
     h.hub.resyncRoom(h.room.id);
     expect(await upTo(bob.t, h.room.id, again.seq)).toEqual([lost.seq, again.seq]);
+    expect(bob.t.of('synced'), 'resyncs announce nothing').toHaveLength(2);
   });
 
   it('a catch-up read that fails closes the connection (1011): the client resumes elsewhere', async () => {
@@ -369,7 +422,7 @@ describe('Hub: resume and catch-up', () => {
     h.hub.register(conn);
     h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
     await waitFor(() => t.closed);
-    expect(t.closed).toMatchObject({ code: CLOSE_CODES.INTERNAL.code });
+    expect(t.closed).toEqual({ code: CLOSE_CODES.INTERNAL.code, reason: 'storage unavailable', force: false });
     expect(h.errors).toContain('catch-up read failed; closing connection');
     expect(t.of('synced').filter((f) => f.roomId === h.room.id)).toEqual([]);
   });
@@ -378,10 +431,14 @@ describe('Hub: resume and catch-up', () => {
 describe('Hub: membership', () => {
   it('after its own member.left a connection gets room.removed and nothing more from the room', async () => {
     const h = await setup();
-    const owner = await h.connect('u_owner');
+    // Bob first: the connection that leaves is served before the one that stays, in the same flush.
     const bob = await h.connect('u_bob');
+    const owner = await h.connect('u_owner');
     const left = (await h.store.removeMember(h.room.id, 'u_bob', 'u_owner', 'removed'))!;
     await h.publish(topics.room(h.room.id), { kind: 'event', event: left });
+    const first = await h.post(h.side.id, 'first marker in the other room');
+    await upTo(owner.t, h.side.id, first.seq);
+    expect(owner.t.seqs(h.room.id).at(-1), 'the owner got the leave live').toBe(left.seq);
     const after = await h.post(h.room.id, 'after bob left');
     const marker = await h.post(h.side.id, 'marker in the other room');
     await upTo(bob.t, h.side.id, marker.seq);
@@ -445,6 +502,56 @@ describe('Hub: membership', () => {
     const next = await h.post(h.room.id, 'welcome carol');
     for (const t of [carol.t, early]) expect(await upTo(t, h.room.id, next.seq)).toEqual([joined.seq, next.seq]);
     expect(await upTo(late, h.room.id, next.seq)).toEqual([next.seq]);
+
+    // The late connection heard of the same membership twice (welcome and room.added): when it ends, the room
+    // ends for every connection, and nothing brings it back.
+    await h.store.addMember(h.side.id, 'u_carol', 'member', 'u_owner');
+    const kicked = (await h.store.removeMember(h.room.id, 'u_carol', 'u_owner', 'removed'))!;
+    await h.publish(topics.room(h.room.id), { kind: 'event', event: kicked });
+    const afterKick = await h.post(h.room.id, 'after carol was kicked');
+    // Carol's connections never subscribed to the side room; the hub reads it for them on room.added.
+    const sideRoom = (await h.store.listRoomsOf('u_carol')).find((r) => r.id === h.side.id)!;
+    await h.publish(topics.user('u_carol'), {
+      kind: 'room.added',
+      userId: 'u_carol',
+      room: sideRoom,
+      fromSeq: sideRoom.joinedSeq,
+    });
+    const marker = await h.post(h.side.id, 'marker');
+    for (const t of [carol.t, early, late]) {
+      await upTo(t, h.side.id, marker.seq);
+      expect(t.of('room.removed')).toEqual([{ type: 'room.removed', roomId: h.room.id, reason: 'removed' }]);
+      expect(t.of('room.added').filter((f) => (f.room as { id: string }).id === h.room.id)).toHaveLength(
+        t === late ? 0 : 1,
+      );
+      expect(t.seqs(h.room.id).at(-1)).toBe(kicked.seq);
+      expect(t.seqs(h.room.id)).not.toContain(afterKick.seq);
+    }
+  });
+
+  it('rejoins announced out of order (two nodes) still end with the newest membership', async () => {
+    const h = await setup();
+    const bob = await h.connect('u_bob');
+    const firstJoin = bob.conn.rooms.get(h.room.id)!.joinedSeq;
+    // Within one flush: bob leaves, joins, leaves and joins again; the room.added of the last join arrives first.
+    const l1 = (await h.store.removeMember(h.room.id, 'u_bob', 'u_bob', 'left'))!;
+    const j2 = (await h.store.addMember(h.room.id, 'u_bob', 'member', 'u_bob'))!;
+    const room2 = (await h.store.listRoomsOf('u_bob')).find((r) => r.id === h.room.id)!;
+    const l2 = (await h.store.removeMember(h.room.id, 'u_bob', 'u_bob', 'left'))!;
+    const j3 = (await h.store.addMember(h.room.id, 'u_bob', 'member', 'u_bob'))!;
+    const room3 = (await h.store.listRoomsOf('u_bob')).find((r) => r.id === h.room.id)!;
+    expect([room2.joinedSeq, room3.joinedSeq]).toEqual([j2.seq, j3.seq]);
+    void h.publish(topics.user('u_bob'), { kind: 'room.added', userId: 'u_bob', room: room3, fromSeq: j3.seq });
+    void h.publish(topics.user('u_bob'), { kind: 'room.added', userId: 'u_bob', room: room2, fromSeq: j2.seq });
+    for (const event of [l1, j2, l2, j3]) void h.publish(topics.room(h.room.id), { kind: 'event', event });
+    await waitFor(() => bob.t.of('synced').filter((f) => f.roomId === h.room.id).length === 2);
+    const cursor = bob.conn.rooms.get(h.room.id);
+    expect(cursor?.joinedSeq, 'still in the room, from the newest join').toBe(j3.seq);
+    expect(firstJoin).toBeLessThan(j3.seq);
+    expect(bob.t.of('room.removed')).toHaveLength(1);
+    expect(bob.t.of('room.added')).toEqual([{ type: 'room.added', room: room3 }]);
+    const next = await h.post(h.room.id, 'bob is back');
+    expect((await upTo(bob.t, h.room.id, next.seq)).slice(-3)).toEqual([l1.seq, j3.seq, next.seq]);
   });
 
   it('detach stops delivery and drops the room and user subscriptions with the last connection', async () => {
@@ -476,6 +583,157 @@ describe('Hub: membership', () => {
   });
 });
 
+/** A store whose next read of `roomId` waits for `release()`; `stale` answers what the store held when asked. */
+function gateReads(store: SqliteStore, roomId: string, stale: boolean) {
+  const listEvents = store.listEvents.bind(store);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let reads = 0;
+  let armed = true;
+  store.listEvents = async (id, query) => {
+    reads++;
+    if (id !== roomId || !armed) return listEvents(id, query);
+    armed = false;
+    if (stale) {
+      const result = await listEvents(id, query);
+      await gate;
+      return result;
+    }
+    await gate;
+    return listEvents(id, query);
+  };
+  return { release, reads: () => reads, waiting: () => !armed };
+}
+
+describe('Hub: catch-up races', () => {
+  for (const how of ['resyncAll', 'resyncRoom'] as const) {
+    it(`${how} during a catch-up read makes it read again (the read may predate what the bus lost)`, async () => {
+      const h = await setup();
+      const base = h.room.lastSeq;
+      await h.post(h.room.id, 'missed', false);
+      const gate = gateReads(h.store, h.room.id, true);
+      const t = new RecordingTransport();
+      const conn = new Connection('c_x', 'u_bob', 'u_bob', 's_1', t, 1 << 20, h.hub.writes);
+      h.hub.register(conn);
+      h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
+      await waitFor(() => gate.waiting());
+      const lost = await h.post(h.room.id, 'lost by the bus', false);
+      if (how === 'resyncAll') await h.hub.resyncAll();
+      else h.hub.resyncRoom(h.room.id);
+      gate.release();
+      expect(await upTo(t, h.room.id, lost.seq)).toEqual([base + 1, lost.seq]);
+      expect(t.of('synced').filter((f) => f.roomId === h.room.id)).toEqual([
+        { type: 'synced', roomId: h.room.id, seq: lost.seq },
+      ]);
+    });
+  }
+
+  it('resyncs read nothing for connections already caught up, and announce nothing', async () => {
+    const h = await setup();
+    const bob = await h.connect('u_bob');
+    const before = bob.t.frames.length;
+    const listEvents = h.store.listEvents.bind(h.store);
+    let reads = 0;
+    h.store.listEvents = (id, q) => (reads++, listEvents(id, q));
+    await h.hub.resyncAll();
+    h.hub.resyncRoom('r_nobody_here');
+    const marker = await h.post(h.side.id, 'marker');
+    await upTo(bob.t, h.side.id, marker.seq);
+    expect(reads).toBe(0);
+    expect(bob.t.frames.slice(before).map((f) => f.type)).toEqual(['event']);
+  });
+
+  // The removal mid-page, at the end of a full page, and as the last event there is.
+  for (const [pageSize, more] of [
+    [100, 3],
+    [2, 3],
+    [100, 0],
+  ] as const) {
+    it(`a user removed while being caught up gets nothing after the removal (page ${pageSize}, ${more} after)`, async () => {
+      const h = await setup({ pageSize });
+      const base = h.room.lastSeq;
+      await h.post(h.room.id, 'missed', false);
+      // The catch-up read runs after the kick and what follows it were stored (none of it on the bus).
+      const gate = gateReads(h.store, h.room.id, false);
+      const t = new RecordingTransport();
+      const conn = new Connection('c_x', 'u_bob', 'u_bob', 's_1', t, 1 << 20, h.hub.writes);
+      h.hub.register(conn);
+      h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
+      await waitFor(() => gate.waiting());
+      const left = (await h.store.removeMember(h.room.id, 'u_bob', 'u_owner', 'removed'))!;
+      for (let i = 0; i < more; i++) await h.post(h.room.id, `after the kick ${i}`, false);
+      gate.release();
+      const marker = await h.post(h.side.id, 'marker');
+      await waitFor(() => t.of('room.removed').length === 1 && t.seqs(h.side.id).includes(marker.seq));
+      expect(t.seqs(h.room.id)).toEqual([base + 1, left.seq]);
+      expect(
+        t.of('synced').filter((f) => f.roomId === h.room.id),
+        'no synced for a room it left',
+      ).toEqual([]);
+      expect(h.hub.roomsOf(conn)).toEqual([h.side.id]);
+    });
+  }
+});
+
+describe('Hub: one connection’s path does not hold up the others in the same flush', () => {
+  it('an event for a room whose last local connection left just before the flush', async () => {
+    const h = await setup();
+    const { room: solo } = await h.store.createRoom({
+      id: 'r_solo',
+      kind: 'public',
+      name: 'solo',
+      topic: '',
+      createdBy: 'u_owner',
+      members: [{ userId: 'u_owner', role: 'owner' }],
+    });
+    const owner = await h.connect('u_owner');
+    const bob = await h.connect('u_bob');
+    const inSolo = await h.post(solo.id, 'nobody will hear this', false);
+    const inSide = await h.post(h.side.id, 'bob hears this', false);
+    // One turn: both queued, then the solo room loses its last connection before the flush.
+    void h.publish(topics.room(solo.id), { kind: 'event', event: inSolo });
+    void h.publish(topics.room(h.side.id), { kind: 'event', event: inSide });
+    h.hub.detach(owner.conn);
+    expect(await upTo(bob.t, h.side.id, inSide.seq)).toEqual([inSide.seq]);
+  });
+
+  it('a connection that finds a gap, served before one that is up to date', async () => {
+    const h = await setup();
+    const bob = await h.connect('u_bob');
+    const lost = await h.post(h.room.id, 'lost', false);
+    const owner = await h.connect('u_owner'); // starts live after the lost one
+    const next = await h.post(h.room.id, 'next');
+    expect(await upTo(owner.t, h.room.id, next.seq)).toEqual([next.seq]);
+    expect(await upTo(bob.t, h.room.id, next.seq)).toEqual([lost.seq, next.seq]);
+  });
+});
+
+describe('Hub: what it ignores', () => {
+  it('messages of the wrong kind for a topic are logged and dropped', async () => {
+    const h = await setup();
+    const bob = await h.connect('u_bob');
+    const inviter = {
+      id: 'u_owner',
+      username: 'u_owner',
+      displayName: 'u_owner',
+      statusText: '',
+      role: 'user' as const,
+      createdAt: new Date(0).toISOString(),
+    };
+    const invite = { kind: 'invite' as const, userId: 'u_bob', roomId: h.room.id, roomName: 'main', inviter };
+    await h.publish(topics.room(h.room.id), invite);
+    await h.publish(topics.user('u_bob'), { kind: 'typing', roomId: h.room.id, userId: 'u_bob', username: 'u_bob' });
+    await h.publish(topics.all, { kind: 'typing', roomId: h.room.id, userId: 'u_owner', username: 'u_owner' });
+    const marker = await h.post(h.room.id, 'marker');
+    await upTo(bob.t, h.room.id, marker.seq);
+    expect(bob.t.frames.filter((f) => f.type !== 'event' && f.type !== 'synced')).toEqual([]);
+    expect(h.warnings).toEqual([
+      'unexpected message on a room topic; dropped',
+      'unexpected message on a user topic; dropped',
+    ]);
+  });
+});
+
 describe('Hub: session end', () => {
   it('a revoke closes the revoked sessions’ connections (4003), a disabled account every connection (4006)', async () => {
     const h = await setup();
@@ -483,11 +741,11 @@ describe('Hub: session end', () => {
     const s2 = await h.connect('u_bob', {}, 's_2');
     const owner = await h.connect('u_owner', {}, 's_1');
     await h.publish(topics.user('u_bob'), { kind: 'revoke', userId: 'u_bob', sessionIds: ['s_1'] });
-    expect(s1.t.closed?.code).toBe(CLOSE_CODES.SESSION_REVOKED.code);
+    expect(s1.t.closed).toEqual({ code: CLOSE_CODES.SESSION_REVOKED.code, reason: 'session revoked', force: false });
     expect(s2.t.closed).toBeUndefined();
     expect(owner.t.closed, 'same session id, other user').toBeUndefined();
     await h.publish(topics.user('u_bob'), { kind: 'revoke', userId: 'u_bob', sessionIds: [], disabled: true });
-    expect(s2.t.closed?.code).toBe(CLOSE_CODES.ACCOUNT_DISABLED.code);
+    expect(s2.t.closed).toEqual({ code: CLOSE_CODES.ACCOUNT_DISABLED.code, reason: 'account disabled', force: false });
     expect(owner.t.closed).toBeUndefined();
   });
 
@@ -526,6 +784,21 @@ describe('Connection', () => {
     conn.close(CLOSE_CODES.INTERNAL.code, 'again');
     expect(t.frames.at(-1)).toEqual({ last: true });
     expect(t.closed?.code).toBe(CLOSE_CODES.GOING_AWAY.code);
+  });
+
+  it('closing with nothing queued writes nothing; a close that finds a slow consumer keeps 4008', () => {
+    const writes = new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8 });
+    const quiet = new RecordingTransport();
+    const idle = new Connection('c', 'u', 'u', 's', quiet, 100, writes);
+    idle.close(CLOSE_CODES.GOING_AWAY.code, 'bye');
+    expect(quiet.writes).toEqual([]);
+    const t = new RecordingTransport();
+    const conn = new Connection('c2', 'u', 'u', 's', t, 100, writes);
+    t.bufferedAmount = 500;
+    conn.sendRaw('{"last":1}');
+    conn.close(CLOSE_CODES.GOING_AWAY.code, 'bye'); // the flush on the way out finds the buffer over the limit
+    expect(t.closed).toEqual({ code: CLOSE_CODES.SLOW_CONSUMER.code, reason: 'slow consumer', force: true });
+    expect(conn.closeCode).toBe(CLOSE_CODES.SLOW_CONSUMER.code);
   });
 
   it('a peer whose buffer passes the limit is cut off (4008, forced) and written nothing more', async () => {

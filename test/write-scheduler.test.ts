@@ -73,6 +73,30 @@ describe('WriteScheduler', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('a producer that throws without an onError to report to still does not stop the flushes', async () => {
+    const writes = new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8 });
+    writes.addProducer(() => {
+      throw new Error('producer bug');
+    });
+    let flushed = 0;
+    const target = { flush: () => flushed++ };
+    writes.markDirty(target);
+    await turn();
+    writes.markDirty(target);
+    await turn();
+    expect(flushed).toBe(2);
+  });
+
+  it('a busy window of 0 turns the window off: a busy loop still flushes at the end of the turn', async () => {
+    const writes = new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8 });
+    let flushed = 0;
+    spin(150);
+    writes.markDirty({ flush: () => flushed++ });
+    await turn();
+    expect(flushed).toBe(1);
+    expect(writes.stats.windowed).toBe(0);
+  });
+
   it('writes a big flush in slices, one per turn, each target once and in the order marked', async () => {
     const writes = new WriteScheduler({ busyWindowMs: 0, busyUtilization: 0.8, sliceSize: 3 });
     const log: string[] = [];
