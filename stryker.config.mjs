@@ -2,14 +2,15 @@
 /* global process */
 /**
  * Mutation testing (`npm run mutation`, StrykerJS with its vitest runner): see docs/testing.md. Slow — hours for
- * every target on two cores — so it is not part of CI. `MUTATION_TARGET=delivery|messages|stores|permissions`
+ * every target on two cores — so it is not part of CI. `MUTATION_TARGET=delivery|messages|sqlite|postgres|permissions`
  * runs one target (comma-separate several); `-- --mutate <file>` narrows further. Reports go to
  * reports/mutation/ (ignored by git).
  */
 import { mutatePatterns, selectedTargets } from './test/mutation/targets.mjs';
 
 const targets = selectedTargets();
-const name = targets.length === 1 ? targets[0].name : 'all';
+// A run judged by MUTATION_TESTS only gets its own report name, so it does not pass for a full run.
+const name = (targets.length === 1 ? targets[0].name : 'all') + (process.env.MUTATION_TESTS ? '-quick' : '');
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
