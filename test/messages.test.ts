@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuthContext } from '../src/core/accounts.js';
 import { topics, type BusMessage } from '../src/core/bus.js';
 import { ChatError } from '../src/core/chat-error.js';
@@ -129,6 +129,9 @@ describe('MessageService: stored, then published, then answered', () => {
     // Published again: if the first attempt died between commit and publish, this heals live delivery.
     expect(h.bus.events(h.room.id).filter((e) => e.clientMsgId === 'same')).toEqual([first.event, first.event]);
     expect(h.services.messages.stats.stored).toBe(1);
+    // Counted once however often it is retried.
+    await h.send(h.alice, 'once (retried again)', 'same');
+    expect(h.services.messages.stats.stored).toBe(1);
     expect((await h.store.listEvents(h.room.id, { after: 0, limit: 100, messagesOnly: true })).length).toBe(1);
   });
 
@@ -181,6 +184,21 @@ describe('MessageService: what is refused before anything is stored', () => {
     expect((await h.send(h.alice, 'free again')).duplicate).toBe(false);
   });
 
+  it('a mute until T is over at T', async () => {
+    // The clock stands still (only Date is faked; timers are real), so "now" is exactly the mute's end.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const h = await setup();
+      const now = Date.now();
+      await h.store.muteMember(h.room.id, h.alice.user.id, now + 1, h.owner.user.id);
+      expect(await h.refusal(h.send(h.alice, 'a millisecond early'))).toBe('muted');
+      await h.store.muteMember(h.room.id, h.alice.user.id, now, h.owner.user.id);
+      expect(await h.refusal(h.send(h.alice, 'on time'))).toBe('accepted');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('read-only rooms take posts from moderators up; slow mode holds back members only', async () => {
     const h = await setup();
     await h.store.updateRoom(h.room.id, { settings: { readOnly: true } }, h.owner.user.id);
@@ -204,9 +222,41 @@ describe('MessageService: what is refused before anything is stored', () => {
     expect((err as ChatError).retryAfterMs).toBeGreaterThan(0);
     const published = h.bus.log.length;
     expect(await h.send(h.alice, 'one', 'k1')).toEqual({ event: first.event, duplicate: true });
-    expect(h.bus.log.length, 'published again').toBe(published + 1);
+    // Published again, as that very event on the room's topic: it heals a publish lost after the first commit.
+    expect(h.bus.log.slice(published)).toEqual([
+      { topic: topics.room(h.room.id), message: { kind: 'event', event: first.event } },
+    ]);
     // Not for a key used in another room: that one is refused like any new message.
     expect(await h.refusal(h.send(h.alice, 'one', 'k1', 'lobby'))).toBe('rate_limited');
+  });
+
+  it('the message rate is per user: one user out of tokens does not hold back another', async () => {
+    const h = await setup({ messageBurst: 1, messagesPerSecond: 0.001 });
+    expect(await h.refusal(h.send(h.alice, 'one'))).toBe('accepted');
+    expect(await h.refusal(h.send(h.alice, 'two'))).toBe('rate_limited');
+    expect(await h.refusal(h.send(h.owner, 'mine'))).toBe('accepted');
+  });
+
+  it('slow mode is per user and room, and moderators are not held back', async () => {
+    const h = await setup();
+    const other = await h.services.rooms.create(h.owner, { name: 'other', visibility: 'public' });
+    await h.services.rooms.join(h.alice, other.id);
+    for (const r of [h.room.id, other.id]) {
+      await h.store.updateRoom(r, { settings: { slowModeSeconds: 60 } }, h.owner.user.id);
+    }
+    const bob = await h.services.accounts.authenticate(
+      (await h.services.accounts.register({ username: 'bob', password: 'correct horse battery' }, { ip: '10.0.1.1' }))
+        .token,
+    );
+    await h.services.rooms.join(bob, h.room.id);
+    expect(await h.refusal(h.send(h.alice, 'one'))).toBe('accepted');
+    expect(await h.refusal(h.send(h.alice, 'two'))).toBe('slow_mode');
+    // Another member of the same room, and the same member in another room, each have their own interval.
+    expect(await h.refusal(h.send(bob, 'mine'))).toBe('accepted');
+    expect(await h.refusal(h.send(h.alice, 'elsewhere', undefined, other.id))).toBe('accepted');
+    // A moderator (the least role that slow mode does not apply to) posts as often as they like.
+    await h.store.setMemberRole(h.room.id, bob.user.id, 'moderator', h.owner.user.id);
+    for (let i = 0; i < 3; i++) expect(await h.refusal(h.send(bob, `mod ${i}`))).toBe('accepted');
   });
 
   it('flood: the same text more than FLOOD_REPEATS times is refused; other text passes', async () => {
@@ -226,6 +276,8 @@ describe('MessageService: the keyword filter', () => {
     expect(h.bus.events(h.room.id).at(-1)?.body).toBe('oh **** it');
     const flagged = await h.send(h.alice, 'a suspicious offer', 'f1');
     expect(flagged.event.body).toBe('a suspicious offer');
+    // Filed with the message itself, before the sender hears of it.
+    expect(await h.store.listReports({ status: 'open', limit: 10 })).toHaveLength(1);
     await h.send(h.alice, 'a suspicious offer', 'f1'); // a retry: no second report
     const reports = await h.store.listReports({ status: 'open', limit: 10 });
     expect(reports).toHaveLength(1);
