@@ -259,7 +259,8 @@ const WS_SHAPES: Record<WsTemplate, Shape> = {
   view: { fields: { type: 'frameType', roomIds: 'roomIds', ref: 'ref' }, required: ['type', 'roomIds'], strict: true },
 };
 // The `type` field is the discriminator: an ok edit of it swaps in another valid type, which our oracle
-// (ClientFrame itself) then judges; only the `bad` edits are certain.
+// (ClientFrame itself) then judges; only the `bad` edits are certain, and only while the type is the template's
+// (applyEdits with 'type').
 
 const WS_EDITS = Object.fromEntries(Object.entries(WS_SHAPES).map(([t, shape]) => [t, editsFor(shape)])) as Record<
   WsTemplate,
@@ -362,7 +363,7 @@ function encodeWs(input: WsInput, live: WsLive): { data: Buffer; binary: boolean
         ping: { type: 'ping', ref: 'p' },
         view: { type: 'view', roomIds: [room] },
       };
-      const { value, mustReject } = applyEdits(bases[input.template], input.edits);
+      const { value, mustReject } = applyEdits(bases[input.template], input.edits, 'type');
       return { data: Buffer.from(JSON.stringify(value)), binary: false, fragments: input.fragments, bad: mustReject };
     }
     case 'json':
