@@ -91,7 +91,7 @@ export const TARGETS = {
   permissions: {
     why: 'authorization: the permission table, ranks, who may act on whom',
     mutate: ['src/protocol/permissions.ts'],
-    tests: ['test/permissions.test.ts', 'test/authorization-matrix.test.ts'],
+    tests: ['test/permissions.test.ts', 'test/permissions-oracle.test.ts', 'test/authorization-matrix.test.ts'],
   },
 };
 
