@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { topics, type BusMessage } from '../src/core/bus.js';
 import { Connection } from '../src/core/delivery/connection.js';
 import { Hub } from '../src/core/delivery/hub.js';
@@ -412,19 +412,32 @@ describe('Hub: resume and catch-up', () => {
     expect(bob.t.of('synced'), 'resyncs announce nothing').toHaveLength(2);
   });
 
-  it('a catch-up read that fails closes the connection (1011): the client resumes elsewhere', async () => {
+  it('a catch-up read that keeps failing closes the connection (1011) after the retries: the client resumes elsewhere', async () => {
     const h = await setup();
     const base = h.room.lastSeq;
     await h.post(h.room.id, 'missed', false);
-    h.store.listEvents = () => Promise.reject(new Error('disk on fire'));
-    const t = new RecordingTransport();
-    const conn = new Connection('c_x', 'u_bob', 'u_bob', 's_1', t, 1 << 20, h.hub.writes);
-    h.hub.register(conn);
-    h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
-    await waitFor(() => t.closed);
-    expect(t.closed).toEqual({ code: CLOSE_CODES.INTERNAL.code, reason: 'storage unavailable', force: false });
-    expect(h.errors).toContain('catch-up read failed; closing connection');
-    expect(t.of('synced').filter((f) => f.roomId === h.room.id)).toEqual([]);
+    let reads = 0;
+    h.store.listEvents = () => {
+      reads++;
+      return Promise.reject(new Error('disk on fire'));
+    };
+    // The retries are a second apart for 30 s (a store restart); fake the clock so the test does not wait for them.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const t = new RecordingTransport();
+      const conn = new Connection('c_x', 'u_bob', 'u_bob', 's_1', t, 1 << 20, h.hub.writes);
+      h.hub.register(conn);
+      h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(t.closed, 'a short outage does not close the connection').toBeUndefined();
+      for (let i = 0; i < 60 && !t.closed; i++) await vi.advanceTimersByTimeAsync(1_000);
+      expect(t.closed).toEqual({ code: CLOSE_CODES.INTERNAL.code, reason: 'storage unavailable', force: false });
+      expect(reads).toBeGreaterThanOrEqual(30);
+      expect(h.errors).toContain('catch-up read kept failing; closing connection');
+      expect(t.of('synced').filter((f) => f.roomId === h.room.id)).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
