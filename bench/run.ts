@@ -234,7 +234,7 @@ ${saturationNotes()}
   headline figure is the best deliveries/s among steps that stayed within the limit. Deliveries/s = deliveries /
   (last delivery − first send).
 - **Small rooms.** Rooms are created over HTTP by their first member and joined by the others;
-  ${opts.smallRooms.leaveLobby ? 'the bench users then leave the lobby, so each client is in exactly one room of ' + opts.smallRooms.roomSize + ' (the reconnect scenario does the same)' : 'the users stay in the lobby as well (`--keep-lobby`)'}.
+  ${opts.smallRooms.leaveLobby ? 'the bench users then leave the lobby (`--leave-lobby`), so each client is in exactly one room of ' + opts.smallRooms.roomSize + ' (the reconnect scenario does the same)' : 'the users stay in the lobby as well, as every user of a real deployment is (the reconnect scenario too; `--leave-lobby` makes them leave it). The bench clients send no `view` frame, so in the lobby they get its online count, not who came and went'}.
 - **Server resources.** CPU (utime + stime) and RSS come from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\` of
   the server child, sampled every 200 ms; peak RSS is the window maximum (idle: \`VmHWM\`). Generator CPU is the
   bench process (all threads); worker ELU is each client thread's event-loop utilisation (1.0 = saturated).
@@ -346,7 +346,9 @@ function saturationNotes(): string {
   };
   for (const scenario of ['big-room', 'small-rooms']) {
     for (const server of [ours, 'baseline']) {
-      const steps = results.filter((r) => r.scenario === scenario && r.server === server && r.label !== 'summary');
+      const steps = results.filter(
+        (r) => r.scenario === scenario && r.server === server && r.label !== 'summary' && r.label !== 'connect',
+      );
       const l = limitedBy(steps, (r) => passes(r, opts.p99LimitMs));
       if (!l) continue;
       const s = l.step;

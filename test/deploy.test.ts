@@ -1,11 +1,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChatApi } from '../src/client/api.js';
 import { loadConfig } from '../src/server/config.js';
+import {
+  BALANCE_STRATEGIES,
+  BALANCERS,
+  strategyLines,
+  type BalanceStrategy,
+  type BalancerKind,
+} from '../scripts/lib/balance.js';
 import { findHaproxy, HAPROXY_TEMPLATE, renderHaproxyConfig } from '../scripts/lib/haproxy.js';
+import { findNginx, nginxMainConfig, NGINX_TEMPLATE, renderNginxConfig } from '../scripts/lib/nginx.js';
+import { readBlock } from '../scripts/lib/template.js';
 import { startServer } from './helpers/harness.js';
 
 describe('deployment', () => {
@@ -49,10 +58,35 @@ describe('deployment', () => {
     await srv.server.shutdown(); // /readyz was checked just now: waits DRAIN_DELAY_MS, then closes
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
 
-    const unwatched = await startServer({ drainDelayMs: 5000 });
+    // No load balancer ever checked: no reason to wait. The delay is the longest allowed (10 min), far past the
+    // test's timeout, so returning at all shows it was skipped, whatever the machine's speed.
+    const unwatched = await startServer({ drainDelayMs: 600_000 });
+    await unwatched.server.shutdown();
+  });
+
+  it('/readyz: a bus that does not answer is reported degraded with 200; a store that does not answer is 503', async () => {
+    const srv = await startServer();
+    const { bus, store } = srv.server.services.ctx;
+    expect(await (await fetch(`${srv.url}/readyz`)).json()).toMatchObject({ ok: true, degraded: [] });
+    const busPing = bus.ping.bind(bus);
+    bus.ping = () => Promise.reject(new Error('redis bus subscriber connection is reconnecting'));
+    const degraded = await fetch(`${srv.url}/readyz`);
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toMatchObject({ ok: true, degraded: ['redis'] });
+    // A bus that hangs counts as degraded too, well within a load balancer's check timeout.
+    bus.ping = () => new Promise<void>(() => {});
     const t0 = Date.now();
-    await unwatched.server.shutdown(); // no load balancer ever checked: no reason to wait
-    expect(Date.now() - t0).toBeLessThan(4000);
+    const hung = await fetch(`${srv.url}/readyz`);
+    expect([hung.status, ((await hung.json()) as { degraded: string[] }).degraded]).toEqual([200, ['redis']]);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    bus.ping = busPing;
+    const storePing = store.ping.bind(store);
+    store.ping = () => Promise.reject(new Error('connect ECONNREFUSED'));
+    const down = await fetch(`${srv.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ error: { code: 'unavailable', retryable: true } });
+    store.ping = storePing;
+    expect((await fetch(`${srv.url}/readyz`)).status).toBe(200);
   });
 
   it('deploy/haproxy.cfg renders for loopback nodes and HAProxy accepts it', () => {
@@ -74,6 +108,79 @@ describe('deployment', () => {
     try {
       writeFileSync(join(dir, 'haproxy.cfg'), cfg);
       execFileSync(haproxy, ['-c', '-q', '-f', join(dir, 'haproxy.cfg')], { stdio: 'pipe' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the shipped balance blocks are the leastconn strategy files, and every strategy file renders and passes the load balancer’s own check', () => {
+    const templates = { haproxy: HAPROXY_TEMPLATE, nginx: NGINX_TEMPLATE } as const;
+    for (const kind of BALANCERS) {
+      const template = readFileSync(templates[kind], 'utf8');
+      // As deployed without edits: leastconn, line for line the file the tests insert.
+      expect(readBlock(template, 'balance'), kind).toEqual(strategyLines(kind, 'leastconn'));
+    }
+    const expected: Record<BalancerKind, Record<BalanceStrategy, RegExp>> = {
+      haproxy: {
+        leastconn: /^\s*balance leastconn$/m,
+        roundrobin: /^\s*balance roundrobin$/m,
+        random: /^\s*balance random\(2\)$/m,
+        weighted: /^\s*balance leastconn$/m,
+        hash: /^\s*balance url_param u\n\s*hash-type consistent\n\s*hash-balance-factor 150$/m,
+      },
+      nginx: {
+        leastconn: /^\s*least_conn;$/m,
+        roundrobin: /# balance:begin\n(\s*#.*\n)*\s*# balance:end/, // nothing but comments: nginx's default
+        random: /^\s*random two least_conn;$/m,
+        weighted: /^\s*least_conn;$/m,
+        hash: /^\s*hash \$arg_u consistent;$/m,
+      },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'relaychat-balance-'));
+    mkdirSync(join(dir, 'nginx-tmp'));
+    try {
+      for (const kind of BALANCERS) {
+        for (const balance of BALANCE_STRATEGIES) {
+          const nodes = [
+            { name: 'node1', port: 13001, ...(balance === 'weighted' ? { weight: 1 } : {}) },
+            { name: 'node2', port: 13002, ...(balance === 'weighted' ? { weight: 3 } : {}) },
+          ];
+          const what = `${kind} ${balance}`;
+          const cfg =
+            kind === 'haproxy'
+              ? renderHaproxyConfig(readFileSync(HAPROXY_TEMPLATE, 'utf8'), {
+                  port: 18080,
+                  statsPort: 18404,
+                  nodes,
+                  balance,
+                })
+              : renderNginxConfig(readFileSync(NGINX_TEMPLATE, 'utf8'), { port: 18080, nodes, balance });
+          expect(readBlock(cfg, 'balance'), what).toEqual(strategyLines(kind, balance));
+          expect(cfg, what).toMatch(expected[kind][balance]);
+          expect(cfg, what).not.toContain('10.0.0.1');
+          if (kind === 'haproxy') {
+            expect(cfg, what).toContain(`server node2 127.0.0.1:13002${balance === 'weighted' ? ' weight 3' : ''}\n`);
+          } else {
+            // The template's per-server parameters are kept: only the address (and weight) change.
+            expect(cfg, what).toContain(
+              `server 127.0.0.1:13002${balance === 'weighted' ? ' weight=3' : ''} max_fails=2 fail_timeout=5s;`,
+            );
+            expect(cfg, what).toContain('listen 127.0.0.1:18080;');
+            expect(cfg, what).not.toMatch(/ssl_certificate|listen 80|return 301/);
+          }
+          const file = join(dir, `${kind}-${balance}.conf`);
+          writeFileSync(file, cfg);
+          if (kind === 'haproxy') {
+            execFileSync(findHaproxy(), ['-c', '-q', '-f', file], { stdio: 'pipe' });
+          } else {
+            const main = join(dir, `main-${balance}.conf`);
+            writeFileSync(main, nginxMainConfig(dir, file));
+            const log = join(dir, 'nginx-error.log');
+            const r = spawnSync(findNginx(), ['-t', '-q', '-c', main, '-e', log], { encoding: 'utf8' });
+            expect(r.status, `${what}: ${r.stderr}`).toBe(0);
+          }
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -173,11 +173,11 @@ describe('KeywordFilter configuration', () => {
     expect(() => parseFilterFile('just a word')).toThrow(/^line 1:/);
   });
 
-  it('checks a long message quickly', () => {
+  // How fast this is belongs to benchmarks, not to a timed unit test; a blow-up would still hit the test timeout.
+  it('checks a long message against 500 words: nothing blocked falsely, a word at the very end found', () => {
     const many = KeywordFilter.fromLists({ block: Array.from({ length: 500 }, (_, i) => `word${i}x`).join(',') });
     const text = 'lorem ipsum dolor sit amet 你好世界 '.repeat(130); // ~4000 characters
-    const started = performance.now();
     for (let i = 0; i < 10; i++) expect(many.check(text).blocked).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(many.check(`${text} word499x`).blocked).toEqual(['word499x']);
   });
 });

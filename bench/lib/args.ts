@@ -65,7 +65,8 @@ export const USAGE = `npm run bench -- [flags]
   --server-env K=V         extra env for the relaychat server (repeatable), e.g. MAX_OUTBOUND_BYTES=1048576
   --server-node-args=ARGS  extra node flags for the relaychat server, e.g. --server-node-args=--trace-gc (note the =)
   --server-prof            write a V8 CPU profile of each server (relaychat and baseline) to <out-dir>/profiles/
-  --keep-lobby             small-rooms: clients stay in the lobby too (default: they leave it)
+  --leave-lobby            small-rooms, reconnect: clients leave the lobby, so they are only in their small room
+                           (default: they stay in the lobby too, as every user of a real deployment is)
   --no-baseline            skip the naive baseline server
   --out-dir DIR            where results go (default bench-results)
   --docs / --no-docs       write docs/performance.md and the chart (default: on for full runs, off for --quick)
@@ -117,7 +118,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
         'server-env': { type: 'string', multiple: true },
         'server-prof': { type: 'boolean' },
         'server-node-args': { type: 'string' },
-        'keep-lobby': { type: 'boolean' },
+        'leave-lobby': { type: 'boolean' },
         'no-baseline': { type: 'boolean' },
         'out-dir': { type: 'string' },
         docs: { type: 'boolean' },
@@ -195,7 +196,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
         rates: list(v['small-rates']) ?? (quick ? [100] : null),
         startRate: 250,
         maxSteps: 10,
-        leaveLobby: !v['keep-lobby'],
+        leaveLobby: !!v['leave-lobby'],
       },
       idle: { connections: idleN, users: Math.min(idleN, quick ? 50 : 2000) },
       history: {

@@ -201,6 +201,11 @@ function onRelayFrame(c: Client, f: Frame, now: number): void {
       c.syncGot++;
       if (c.syncWanted >= 0 && c.syncGot >= c.syncWanted) markReady(c, now);
       return;
+    case 'presence':
+      // Inside a batch (a JSON array written under load): counted by its re-encoded size.
+      stats.presenceFrames++;
+      stats.presenceBytes += Buffer.byteLength(JSON.stringify(f));
+      return;
     default:
       return; // pong, typing, room.added, announcements: not part of the measurement
   }
@@ -239,7 +244,8 @@ function onMessage(c: Client, data: RawData): void {
   const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
   stats.framesIn++;
   stats.bytesIn += buf.length;
-  // Presence frames are ephemeral and can be large (every change in the window): counted, not parsed.
+  // Presence frames are ephemeral and can be large (every change in the window): counted, not parsed (those in
+  // a batch are parsed with it and counted in onRelayFrame).
   if (
     relay &&
     buf.length > PRESENCE_PREFIX.length &&

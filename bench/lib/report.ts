@@ -34,7 +34,8 @@ const infraCell = (rs: Result[], r: Result) =>
     ? [r.infraCores ? ['postgres', 'redis', 'haproxy'].map((k) => f(r.infraCores?.[k])).join(' / ') : dash]
     : [];
 
-const isStep = (r: Result) => (r.scenario === 'big-room' || r.scenario === 'small-rooms') && r.label !== 'summary';
+const isStep = (r: Result) =>
+  (r.scenario === 'big-room' || r.scenario === 'small-rooms') && r.label !== 'summary' && r.label !== 'connect';
 
 /** Rate steps (big-room, small-rooms) and the idle delivery checks: the full delivery table. */
 export function deliveryTable(results: Result[]): string {
@@ -97,6 +98,22 @@ export function deliveryTable(results: Result[]): string {
     ],
     rows,
   );
+}
+
+/** What the rate scenarios' clients received as presence while they connected and the server settled. */
+export function connectTable(results: Result[]): string {
+  const rows = results
+    .filter((r) => r.label === 'connect')
+    .map((r) => [
+      r.scenario,
+      r.server,
+      f(r.clients),
+      f(r.rooms),
+      f(r.connectSec),
+      f(r.presenceFrames),
+      f(r.presenceMB),
+    ]);
+  return table(['scenario', 'server', 'clients', 'rooms', 'connect s', 'presence frames', 'presence MB'], rows);
 }
 
 export function idleTable(results: Result[]): string {
@@ -281,6 +298,9 @@ export function allTables(results: Result[], ours = 'relaychat'): string {
   parts.push('### Against the targets\n\n' + summaryTable(results, ours));
   if (has('big-room') || has('small-rooms') || has('idle')) {
     parts.push('### Delivery (rate steps and checks)\n\n' + deliveryTable(results));
+  }
+  if (results.some((r) => r.label === 'connect')) {
+    parts.push('### Presence while connecting\n\n' + connectTable(results));
   }
   if (has('idle')) parts.push('### Idle connections\n\n' + idleTable(results));
   if (has('history')) parts.push('### History\n\n' + historyTable(results));

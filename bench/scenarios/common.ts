@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Options } from '../lib/args.js';
 import { sleep, startBaseline, startRelay, type ServerHandle } from '../lib/children.js';
 import { startRelayCluster } from '../lib/cluster.js';
-import { membersPerRoom, rateStep, round, type Result, type StepSpec } from '../lib/measure.js';
+import { MB, membersPerRoom, rateStep, round, type Result, type StepSpec } from '../lib/measure.js';
 import { ClientPool } from '../lib/pool.js';
 import type { ClientSpec, ServerKind } from '../lib/wire.js';
 
@@ -240,8 +240,24 @@ export function searchWithPool(
   step: { scenario: string; rooms: number; senders: number[]; settleMaxMs: number },
   ladder: { rates: number[] | null; startRate: number; maxSteps: number },
 ): Promise<Result[]> {
-  return withPool(ctx, kind, server, specs, async (pool) => {
+  return withPool(ctx, kind, server, specs, async (pool, connectSec) => {
     await settle(server, step.settleMaxMs, ctx.opts.quick ? 0 : kind === 'relaychat' ? 1500 : 500);
+    if (kind === 'relaychat') {
+      // What telling everyone who came online cost while the clients connected (every user is in the lobby).
+      const seen = await pool.stats();
+      const r: Result = {
+        scenario: step.scenario,
+        server: kind,
+        label: 'connect',
+        clients: specs.length,
+        rooms: step.rooms,
+        connectSec: round(connectSec, 1),
+        presenceFrames: seen.presenceFrames,
+        presenceMB: MB(seen.presenceBytes),
+      };
+      ctx.emit(r);
+      ctx.log(`  ${kind}: ${r.presenceFrames} presence frames (${r.presenceMB} MB) received while connecting`);
+    }
     return saturationSearch(
       ctx,
       {

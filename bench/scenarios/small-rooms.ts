@@ -6,9 +6,9 @@ import { searchWithPool, withBaseline, withRelay, type Ctx } from './common.js';
 
 /**
  * Many small rooms: N clients in N/size rooms of `size`, one sender per room, the total rate doubling per step.
- * relaychat: each room is created by its first member over HTTP and joined by the others; by default every
- * bench user then leaves the lobby, so each client is in exactly one room of `size` (`--keep-lobby` keeps
- * them in it too). Baseline: each client joins its room.
+ * relaychat: each room is created by its first member over HTTP and joined by the others; every client is in
+ * the lobby too, as in a real deployment (`--leave-lobby` makes them leave it, so each client is in exactly one
+ * room of `size`). Baseline: each client joins its room.
  */
 export async function smallRooms(ctx: Ctx): Promise<Result[]> {
   const o = ctx.opts.smallRooms;

@@ -1,8 +1,8 @@
 /**
  * HAProxy as a foreground child (`haproxy -f cfg -db`) on loopback, configured from deploy/haproxy.cfg: the
- * blocks between `# name:begin` and `# name:end` markers are replaced with the real listen address and nodes,
- * everything else is the deployed configuration. Needs the `haproxy` binary (Debian: `apt-get install -y
- * haproxy`; `HAPROXY` overrides the path).
+ * blocks between `# name:begin` and `# name:end` markers are replaced with the real listen address and nodes, and
+ * the `balance` block with deploy/balance/haproxy/<strategy>.cfg; everything else is the deployed configuration.
+ * Needs the `haproxy` binary (Debian: `apt-get install -y haproxy`; `HAPROXY` overrides the path).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,52 +14,53 @@ import {
   findCommand,
   isRunning,
   LOOPBACK,
-  sleep,
   spawnBound,
   stopChild,
+  tailFile,
 } from './proc.js';
+import {
+  strategyLines,
+  waitUntilServing,
+  type BalanceStrategy,
+  type BalancerNode,
+  type LoadBalancer,
+} from './balance.js';
 import { REPO } from './relaychat.js';
+import { nodeLinePattern, replaceBlock } from './template.js';
 
 export const HAPROXY_TEMPLATE = path.join(REPO, 'deploy/haproxy.cfg');
 
-/** Replaces the lines between `# name:begin` and `# name:end` (markers kept), keeping their indentation. */
-export function replaceBlock(cfg: string, name: string, lines: string[]): string {
-  const re = new RegExp(`^([ \\t]*)# ${name}:begin\\n[\\s\\S]*?^[ \\t]*# ${name}:end$`, 'm');
-  if (!re.test(cfg)) throw new Error(`haproxy template has no "# ${name}:begin" … "# ${name}:end" block`);
-  return cfg.replace(re, (_m, indent: string) =>
-    [`${indent}# ${name}:begin`, ...lines.map((l) => indent + l), `${indent}# ${name}:end`].join('\n'),
-  );
-}
-
-/** deploy/haproxy.cfg with loopback listeners and the given nodes (plain HTTP: no certificate on loopback). */
+/**
+ * deploy/haproxy.cfg with loopback listeners, the given nodes (the template's server line with another name and
+ * address, plus `weight N` when given) and, when `balance` is given, that strategy's lines. Plain HTTP: no
+ * certificate on loopback.
+ */
 export function renderHaproxyConfig(
   template: string,
-  opts: { port: number; statsPort: number; nodes: { name: string; port: number }[] },
+  opts: { port: number; statsPort: number; nodes: BalancerNode[]; balance?: BalanceStrategy },
 ): string {
   let cfg = replaceBlock(template, 'bind', [`bind ${LOOPBACK}:${opts.port}`]);
+  if (opts.balance) cfg = replaceBlock(cfg, 'balance', strategyLines('haproxy', opts.balance));
+  const line = /^server\s+\S+\s+\S+(.*)$/.exec(nodeLinePattern(template));
+  if (!line) throw new Error(`haproxy template: unexpected server line "${nodeLinePattern(template)}"`);
   cfg = replaceBlock(
     cfg,
     'nodes',
-    opts.nodes.map((n) => `server ${n.name} ${LOOPBACK}:${n.port}`),
+    opts.nodes.map(
+      (n) => `server ${n.name} ${LOOPBACK}:${n.port}${line[1]}${n.weight === undefined ? '' : ` weight ${n.weight}`}`,
+    ),
   );
   cfg = replaceBlock(cfg, 'stats', [`bind ${LOOPBACK}:${opts.statsPort}`]);
   // Logs go to the child's stdout, which the launcher writes to a file; keep them to warnings and worse.
   return cfg.replace(/^(\s*log stdout format raw local0) notice$/m, '$1 warning');
 }
 
-export interface HaproxyProcess {
-  /** http://127.0.0.1:<port>: the cluster's public URL. */
-  readonly url: string;
-  readonly port: number;
+export interface HaproxyProcess extends LoadBalancer {
+  readonly kind: 'haproxy';
   /** The stats page (http://127.0.0.1:<statsPort>/). */
   readonly statsUrl: string;
-  readonly configFile: string;
-  readonly running: boolean;
-  /** The haproxy process while it runs. */
-  readonly pid: number | undefined;
   /** The state HAProxy gives each server right now (`UP`, `DOWN`, `UP 1/2`, …), from its stats CSV. */
   serverStates(): Promise<Record<string, string>>;
-  stop(): Promise<void>;
 }
 
 export function findHaproxy(): string {
@@ -77,9 +78,11 @@ export function findHaproxy(): string {
  * request through it reaches a node (`/healthz` answers 200).
  */
 export async function startHaproxy(opts: {
-  nodes: { name: string; port: number }[];
+  nodes: BalancerNode[];
   dir: string;
   port?: number;
+  /** Default: the template's own `balance` block (leastconn). */
+  balance?: BalanceStrategy;
   template?: string;
 }): Promise<HaproxyProcess> {
   const bin = findHaproxy();
@@ -89,19 +92,21 @@ export async function startHaproxy(opts: {
   let child: ChildProcess | undefined;
   let port = 0;
   let statsPort = 0;
-  const tail = () => {
-    try {
-      return fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-20).join('\n');
-    } catch {
-      return '';
-    }
-  };
+  const tail = () => tailFile(logFile, 20);
 
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3 && !isRunning(child); attempt++) {
     port = opts.port ?? (await freePort());
     statsPort = await freePort();
-    fs.writeFileSync(configFile, renderHaproxyConfig(template, { port, statsPort, nodes: opts.nodes }));
+    fs.writeFileSync(
+      configFile,
+      renderHaproxyConfig(template, {
+        port,
+        statsPort,
+        nodes: opts.nodes,
+        ...(opts.balance ? { balance: opts.balance } : {}),
+      }),
+    );
     try {
       execFileSync(bin, ['-c', '-q', '-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
     } catch (err) {
@@ -117,19 +122,7 @@ export async function startHaproxy(opts: {
       fs.closeSync(fd);
     }
     try {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        if (!isRunning(child)) throw new Error(`haproxy exited (${child.exitCode ?? child.signalCode}):\n${tail()}`);
-        try {
-          const res = await fetch(`http://${LOOPBACK}:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
-          await res.arrayBuffer();
-          if (res.status === 200) break;
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > deadline) throw new Error(`haproxy did not reach a node within 20 s:\n${tail()}`);
-        await sleep(50);
-      }
+      await waitUntilServing('haproxy', child, port, tail);
     } catch (err) {
       lastErr = err;
       await stopChild(child, 'SIGKILL', 5_000);
@@ -141,8 +134,11 @@ export async function startHaproxy(opts: {
   const proc = child;
 
   return {
+    kind: 'haproxy',
+    balance: opts.balance ?? 'leastconn',
     url: `http://${LOOPBACK}:${port}`,
     port,
+    logFile,
     statsUrl: `http://${LOOPBACK}:${statsPort}/`,
     configFile,
     get running() {

@@ -96,10 +96,13 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   const client = new ChatClient({
     url: ctx.server,
     token: login.token,
+    userId: login.userId,
     WebSocket: WebSocket as unknown as WebSocketCtor,
     resume,
     sendTimeoutMs: SEND_TIMEOUT_MS,
   });
+  // Who comes and goes in this room, even a big one (sent again after every reconnect).
+  client.view([room.id]);
   const session: Session = { ctx, room, names, screen, client, myId: login.userId };
   const events = renderer(session);
   client.on('event', (e) => {

@@ -1,5 +1,6 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
 import type {
+  AdminStats,
   AdminUser,
   AuditEntry,
   Invite,
@@ -243,6 +244,8 @@ export class ChatApi {
     this.request<void>('PUT', `/api/v1/admin/users/${id}/role`, { role });
   serverBan = (id: string, opts: Sanction = {}) => this.request<void>('PUT', `/api/v1/admin/users/${id}/ban`, opts);
   serverUnban = (id: string) => this.request<void>('DELETE', `/api/v1/admin/users/${id}/ban`);
+  /** The operations dashboard's figures of the node that answers (see docs/protocol.md). */
+  adminStats = () => this.request<AdminStats>('GET', '/api/v1/admin/stats');
   audit = (q: { roomId?: string; limit?: number; before?: string } = {}) =>
     this.request<{ entries: AuditEntry[] }>('GET', '/api/v1/admin/audit', undefined, q).then((r) => r.entries);
   openDm = (...usernames: string[]) =>

@@ -68,6 +68,13 @@ export interface ChatClientOptions {
   /** Base URL of the server (http(s)://host:port); the socket goes to /ws on it. */
   url: string;
   token: string;
+  /**
+   * The logged-in user's id (from `login`/`register`): sent as `/ws?u=<userId>` on the upgrade, so a load balancer
+   * that hashes by user keeps all of a user's connections on one node (docs/protocol.md, 4.1). Not a credential:
+   * the server ignores it and authenticates the token in `hello`. Without it the first connection goes without
+   * `u`, and reconnects carry the id from `welcome`.
+   */
+  userId?: string;
   /** WebSocket implementation; defaults to the global one (browsers). In Node 20 pass `ws`'s WebSocket. */
   WebSocket?: WebSocketCtor;
   /** Last seen seq per room from a previous run, to resume exactly after it. */
@@ -82,6 +89,9 @@ export interface ChatClientOptions {
    */
   origin?: string;
 }
+
+/** Longest wait before re-sending after a retryable error that named no `retryAfterMs`. */
+const SEND_RETRY_MAX_MS = 5000;
 
 export class SendError extends Error {
   constructor(
@@ -132,6 +142,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private lastHeard = 0;
   private stopped = false;
   private firstWelcome: { resolve: (w: WelcomeFrame) => void; reject: (e: Error) => void } | undefined;
+  private viewing: string[] = [];
   state: ConnectionState = 'idle';
   welcome: WelcomeFrame | undefined;
   /** Diagnostics: events skipped as duplicates, and sequence gaps seen (the server promises none). */
@@ -166,7 +177,10 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private wsUrl(): string {
-    return `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    const base = `${this.opts.url.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws`;
+    // Only the user id: the token stays out of the URL (and so out of proxy logs); it goes in `hello`.
+    const userId = this.welcome?.user.id ?? this.opts.userId;
+    return userId ? `${base}?u=${encodeURIComponent(userId)}` : base;
   }
 
   private open(): void {
@@ -212,6 +226,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         for (const room of frame.rooms) if (!this.cursors.has(room.id)) this.cursors.set(room.id, room.lastSeq);
         this.setState('open');
         this.startHeartbeat(frame.heartbeatMs);
+        // Before 'welcome' listeners run: one that re-reads member lists then misses no change after its read.
+        if (this.viewing.length > 0) this.sendView();
         this.emit('welcome', frame);
         for (const roomId of gone) this.emit('room.removed', { type: 'room.removed', roomId, reason: 'removed' });
         this.firstWelcome?.resolve(frame);
@@ -234,7 +250,10 @@ export class ChatClient extends Emitter<ClientEvents> {
         // A repeated text (`flood`) is not re-sent by itself: the sender decides whether it was meant.
         if (frame.retryable && frame.code !== 'flood') {
           // Same clientMsgId on retry: the server stores it at most once.
-          const wait = frame.retryAfterMs ?? Math.min(30_000, 250 * 2 ** Math.min(p.attempts, 7));
+          // Without a hint it is mostly a store restart: retrying at least every 5 s (jittered, so a crowd of
+          // clients does not retry in step) gets the send through within seconds of the store's return.
+          const cap = Math.min(SEND_RETRY_MAX_MS, 250 * 2 ** Math.min(p.attempts, 7));
+          const wait = frame.retryAfterMs ?? Math.round(cap / 2 + (Math.random() * cap) / 2);
           clearTimeout(p.retryTimer);
           p.retryTimer = setTimeout(() => this.transmit(p), wait);
           this.emit('send.delayed', {
@@ -376,6 +395,26 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   typing(roomId: string): void {
     if (this.ws?.readyState === OPEN && this.state === 'open') this.ws.send(JSON.stringify({ type: 'typing', roomId }));
+  }
+
+  /**
+   * The rooms this client shows (an open conversation, its member list). In rooms bigger than the server's
+   * PRESENCE_FANOUT_MAX_MEMBERS only viewers get `presence` changes (others get counts, with `changes: []`);
+   * small rooms and DMs tell every member anyway. Replaces the previous set, `[]` views nothing; kept and sent
+   * again after every reconnect. Load the member list after calling this, so no change falls in between.
+   */
+  view(roomIds: readonly string[]): void {
+    this.viewing = [...new Set(roomIds)];
+    if (this.ws?.readyState === OPEN && this.state === 'open') this.sendView();
+  }
+
+  /** The rooms last given to `view`. */
+  get viewed(): readonly string[] {
+    return this.viewing;
+  }
+
+  private sendView(): void {
+    this.ws?.send(JSON.stringify({ type: 'view', roomIds: this.viewing }));
   }
 
   setPresence(status: 'online' | 'away'): void {

@@ -13,6 +13,13 @@ export type BusMessage =
       changes: { userId: string; status: PresenceStatus }[];
       online: number;
       serverOnline: number;
+      /**
+       * Who hears `changes`: every member connection of the room (`all`, the default), or only connections
+       * viewing it (`viewers`: rooms above PRESENCE_FANOUT_MAX_MEMBERS).
+       */
+      to?: 'all' | 'viewers';
+      /** With `viewers`: the other member connections get the counts (with no changes) this time. */
+      counts?: boolean;
     }
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }

@@ -51,6 +51,11 @@ export class InMemoryPresence implements Presence {
     return Promise.resolve(this.users.size);
   }
 
+  /** Every user with a connection here, with their status. */
+  snapshot(): Map<string, PresenceStatus> {
+    return new Map([...this.users.keys()].map((id) => [id, this.status(id)]));
+  }
+
   close(): Promise<void> {
     this.users.clear();
     return Promise.resolve();

@@ -10,6 +10,8 @@ import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent, UserP
  */
 
 const Ref = z.string().max(64).optional();
+/** Room ids one `view` frame may carry at most, whatever the server's MAX_VIEWED_ROOMS. */
+export const MAX_VIEW_ROOM_IDS = 1000;
 
 export const HelloFrame = z.strictObject({
   type: z.literal('hello'),
@@ -36,11 +38,29 @@ export const PresenceFrame = z.strictObject({
   ref: Ref,
 });
 export const PingFrame = z.strictObject({ type: z.literal('ping'), ref: Ref });
+/**
+ * The rooms this connection shows (an open conversation, its member list): in rooms above the server's presence
+ * fan-out size only viewers hear who came and went. Replaces the previous set; `[]` views nothing. The server's
+ * `MAX_VIEWED_ROOMS` (at most this hard cap) bounds it.
+ */
+export const ViewFrame = z.strictObject({
+  type: z.literal('view'),
+  roomIds: z.array(Id).max(MAX_VIEW_ROOM_IDS),
+  ref: Ref,
+});
 
-export const ClientFrame = z.discriminatedUnion('type', [HelloFrame, SendFrame, TypingFrame, PresenceFrame, PingFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [
+  HelloFrame,
+  SendFrame,
+  TypingFrame,
+  PresenceFrame,
+  PingFrame,
+  ViewFrame,
+]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type HelloFrame = z.infer<typeof HelloFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;
+export type ViewFrame = z.infer<typeof ViewFrame>;
 
 /** A room in `welcome`: no embedded member list; a DM names its other members by id (see `profiles`). */
 export type WelcomeRoom = Omit<MyRoom, 'members'> & { memberIds?: string[] };
@@ -96,6 +116,10 @@ export interface TypingNotice {
 export interface PresenceNotice {
   type: 'presence';
   roomId: string;
+  /**
+   * Members whose status changed, latest status each. Empty in a count-only frame: rooms above the server's
+   * presence fan-out size tell who changed only to connections viewing them (`view`).
+   */
   changes: { userId: string; status: PresenceStatus }[];
   /** Members of this room online now. */
   online: number;

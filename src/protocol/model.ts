@@ -256,3 +256,68 @@ export interface AuditEntry {
 
 /** Mutes and bans "until forever" are stored with this end time (9999-12-31T23:59:59Z). */
 export const FOREVER_MS = 253_402_300_799_000;
+
+/** A figure over the last 10 seconds and the last minute (less just after the node started). */
+export interface StatsWindows<T> {
+  last10s: T;
+  last60s: T;
+}
+
+/** Delivery latency over a window: how many events were measured, and their median and 99th percentile (ms). */
+export interface LatencyWindow {
+  samples: number;
+  /** null when no event was delivered in the window. */
+  p50: number | null;
+  p99: number | null;
+}
+
+/** One node's headline figures over its last 10 seconds, as it posted them for the others (`AdminStats.nodes`). */
+export interface NodeSummary {
+  id: string;
+  startedAt: string;
+  /** When the node posted this, by its own clock; a cluster's nodes post every 2 s. */
+  postedAt: string;
+  connections: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+  deliveryLatencyP99Ms: number | null;
+  eventLoopDelayP99Ms: number;
+  eventLoopUtilization: number;
+}
+
+/**
+ * `GET /api/v1/admin/stats`: the operations dashboard of the node that answered. The figures are about that node
+ * except `onlineUsers` (the whole deployment) and `nodes` (every live node's summary).
+ */
+export interface AdminStats {
+  node: { id: string; clustered: boolean; startedAt: string; uptimeSec: number };
+  sampledAt: string;
+  /**
+   * Distinct users online or away on any node. While Redis is unreachable presence falls back to this node's view,
+   * and so does this count (`nodes` is null then); null if presence could not be read at all.
+   */
+  onlineUsers: number | null;
+  /** Authenticated WebSocket connections on this node. */
+  connections: number;
+  /** Open WebSockets on this node, authenticated or not. */
+  websockets: number;
+  /** Messages stored through this node: since it started, and per second. */
+  messages: { stored: number; perSecond: StatsWindows<number> };
+  /** Room events written to this node's connections (one per event per recipient). */
+  deliveries: { total: number; perSecond: StatsWindows<number> };
+  /** From a live event being stored to its write to this node's connections. */
+  deliveryLatencyMs: StatsWindows<LatencyWindow>;
+  eventLoop: {
+    /** The highest per-second p99 event-loop delay in the window, in ms beyond the 10 ms probe interval. */
+    delayP99Ms: StatsWindows<number>;
+    /** Share of time the event loop was busy (0–1). */
+    utilization: StatsWindows<number>;
+    /** BUSY_UTILIZATION_PERCENT as 0–1: above it the node gathers writes, and it is near capacity. */
+    busyAbove: number;
+  };
+  /**
+   * Every live node of the deployment (just this one when embedded), by id, this node's entry as of now; null
+   * when the other nodes' entries could not be read (Redis down).
+   */
+  nodes: NodeSummary[] | null;
+}

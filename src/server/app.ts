@@ -11,6 +11,7 @@ import { Hub } from '../core/delivery/hub.js';
 import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
+import { InMemoryNodeDirectory } from '../core/node-directory.js';
 import { MessageService } from '../core/messages.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
@@ -25,11 +26,12 @@ import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
 import { logSerializers } from './log-redaction.js';
 import { createMetrics } from './metrics.js';
+import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
-import { adminRoutes } from './http/routes/admin.js';
+import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
 import { AdminService } from '../core/admin.js';
 import { ReportService } from '../core/moderation/reports.js';
 import { RoomModeration } from '../core/moderation/room-moderation.js';
@@ -190,6 +192,18 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
 
+  const notifier = new PresenceNotifier(
+    {
+      store: ctx.store,
+      bus: ctx.bus,
+      presence: ctx.presence,
+      flushMs: config.presenceFlushMs,
+      fanoutMaxMembers: config.presenceFanoutMaxMembers,
+      countIntervalMs: config.presenceCountIntervalMs,
+    },
+    (err) => log.warn({ err }, 'presence flush failed'),
+  );
+  const latency = createDeliveryLatencyHistogram();
   const hub = new Hub({
     store: ctx.store,
     bus: ctx.bus,
@@ -201,18 +215,33 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     replayPageSize: config.replayPageSize,
     replayLowWaterBytes: Math.floor(config.maxOutboundBytes / 4),
     log,
+    // Big rooms: each node puts its own online count into the presence frames it delivers.
+    presenceCount: (m) => notifier.countFor(m),
+    onDeliveryLatency: (ms) => latency.observe(ms / 1000),
   });
-  const notifier = new PresenceNotifier(
-    { store: ctx.store, bus: ctx.bus, presence: ctx.presence, flushMs: config.presenceFlushMs },
-    (err) => log.warn({ err }, 'presence flush failed'),
-  );
-  ports.wire({ hub, notifier, store: ctx.store });
   const gateway = new Gateway(config, services, hub, notifier, log);
+  ports.wire({ hub, notifier, store: ctx.store, sessions: gateway });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
-    ? { registry: createMetrics({ gateway, hub, messages: services.messages }), token: config.metricsToken }
+    ? {
+        registry: createMetrics({ gateway, hub, messages: services.messages, latency, presence: ctx.presence }),
+        token: config.metricsToken,
+      }
     : null;
+  const stats = new NodeStats({
+    nodeId,
+    clustered,
+    gateway,
+    hub,
+    messages: services.messages,
+    presence: ctx.presence,
+    latency,
+    directory: ports.nodes ?? new InMemoryNodeDirectory(),
+    busyAbove: config.busyUtilizationPercent / 100,
+    log,
+  });
   systemRoutes(app, services, gateway, readiness, metrics);
+  adminStatsRoutes(app, services, stats);
   webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
@@ -254,6 +283,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       readiness.draining = true;
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
+        ports.unwire();
+        await stats.stop();
         notifier.close();
         hub.close();
         // A connection that has sent no request yet (browsers pre-open them) would hold close() open until

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../core/bus.js';
-import type { Hub } from '../core/delivery/hub.js';
+import { forEachLimited, type Hub } from '../core/delivery/hub.js';
+import { FallbackPresence } from '../core/fallback-presence.js';
+import { FallbackRateLimiter } from '../core/fallback-rate-limiter.js';
+import type { NodeDirectory } from '../core/node-directory.js';
 import type { Presence } from '../core/presence.js';
 import type { PresenceNotifier } from '../core/presence-notifier.js';
-import type { RateLimiter, RateResult, RateRule } from '../core/rate-limiter.js';
+import type { RateLimiter } from '../core/rate-limiter.js';
 import type { Store } from '../core/store.js';
 import type { Config } from './config.js';
 
@@ -17,8 +20,12 @@ export interface ClusterPorts {
   bus?: Bus;
   presence?: Presence;
   limiter?: RateLimiter;
-  /** Connects the ports' recovery signals to delivery, once the hub and notifier exist. */
-  wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store }): void;
+  /** Where the nodes post their figures for the admin dashboard. */
+  nodes?: NodeDirectory;
+  /** Connects the ports' outage and recovery signals to delivery, once the hub, notifier and gateway exist. */
+  wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store; sessions: { recheckAll(): Promise<void> } }): void;
+  /** Stops what `wire` started (the store polling of a bus outage): at shutdown, before the ports close. */
+  unwire(): void;
   /** Closes what was opened here (when server construction fails half-way). */
   close(): Promise<void>;
 }
@@ -30,13 +37,22 @@ export async function openClusterPorts(
   log: Logger,
   skip: { store?: boolean; bus?: boolean; presence?: boolean; limiter?: boolean } = {},
 ): Promise<ClusterPorts> {
-  const ports: ClusterPorts = { wire: () => {}, close: async () => {} };
+  const ports: ClusterPorts = { wire: () => {}, unwire: () => {}, close: async () => {} };
   // Late-bound: the bus and presence are built before the hub and notifier they report to.
   let hooks: {
+    busLost(): void;
     busRecovered(): void;
     subscribed(topic: string): void;
     expired(changes: { userId: string; status: 'online' | 'away' | 'offline' }[]): void;
-  } = { busRecovered: () => {}, subscribed: () => {}, expired: () => {} };
+  } = {
+    // Before wire: remember an outage that began while the server was still being built.
+    busLost: () => (lostBeforeWire = true),
+    busRecovered: () => (lostBeforeWire = false),
+    subscribed: () => {},
+    expired: () => {},
+  };
+  let lostBeforeWire = false;
+  let redisPresence: { heartbeat(): Promise<void> } | undefined;
   const opened: { close(): Promise<void> }[] = [];
   ports.close = async () => {
     for (const p of opened.reverse()) await p.close().catch(() => {});
@@ -53,35 +69,41 @@ export async function openClusterPorts(
       opened.push(ports.store);
     }
     if (config.redisUrl) {
-      const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }] = await Promise.all([
+      const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }, { RedisNodeDirectory }] = await Promise.all([
         import('../storage/redis/redis-bus.js'),
         import('../storage/redis/redis-presence.js'),
         import('../storage/redis/redis-rate-limiter.js'),
+        import('../storage/redis/redis-node-directory.js'),
       ]);
       const common = { redis: config.redisUrl, prefix: config.redisPrefix, log };
       if (!skip.bus) {
         ports.bus = new RedisBus({
           ...common,
           nodeId,
+          onLost: () => hooks.busLost(),
           onRecovered: () => hooks.busRecovered(),
           onSubscribed: (topic) => hooks.subscribed(topic),
         });
         opened.push(ports.bus);
       }
       if (!skip.presence) {
-        ports.presence = new RedisPresence({
+        const inner = new RedisPresence({
           ...common,
           nodeId,
           heartbeatMs: config.presenceHeartbeatMs,
           ttlMs: config.presenceTtlMs,
           onExpired: (changes) => hooks.expired(changes),
         });
+        redisPresence = inner;
+        ports.presence = new FallbackPresence(inner, log);
         opened.push(ports.presence);
       }
       if (!skip.limiter) {
-        ports.limiter = new FailOpenRateLimiter(new RedisRateLimiter(common), log);
+        ports.limiter = new FallbackRateLimiter(new RedisRateLimiter(common), log);
         opened.push(ports.limiter);
       }
+      ports.nodes = new RedisNodeDirectory({ ...common, nodeId });
+      opened.push(ports.nodes);
     }
   } catch (err) {
     await ports.close();
@@ -94,12 +116,19 @@ export async function openClusterPorts(
     log.warn('DATABASE_URL without REDIS_URL: live fan-out stays in this process, so run one node only');
   }
 
-  ports.wire = ({ hub, notifier, store }) => {
-    hooks = {
-      busRecovered() {
-        log.warn('bus reconnected: catching local connections up from the store');
-        hub.resyncAll().catch((err: unknown) => log.error({ err }, 'resync after bus recovery failed'));
+  ports.wire = ({ hub, notifier, store, sessions }) => {
+    const outage = new BusOutage(config.busOutagePollMs, log, {
+      poll: () => catchUp(hub),
+      recover: async () => {
+        await catchUp(hub);
+        // Revocations (logout, ban, deactivation) published meanwhile were lost: read every session again.
+        await sessions.recheckAll();
+        await announcePresence(hub, notifier, ports.presence, redisPresence);
       },
+    });
+    hooks = {
+      busLost: () => outage.lost(),
+      busRecovered: () => outage.recovered(),
       subscribed(topic) {
         if (topic.startsWith('room:')) hub.resyncRoom(topic.slice('room:'.length));
       },
@@ -116,70 +145,91 @@ export async function openClusterPorts(
         }).catch((err: unknown) => log.warn({ err }, 'could not announce expired presence'));
       },
     };
+    if (lostBeforeWire) outage.lost();
+    ports.unwire = () => outage.stop();
   };
   return ports;
 }
 
+/** What the bus could not carry, read from the store: new events of local rooms, rooms added to local users. */
+async function catchUp(hub: Hub): Promise<void> {
+  await hub.resyncAll();
+  await hub.resyncMemberships();
+}
+
 /**
- * Rate limits protect the service; they are not worth an outage. While Redis is unreachable a `take` is allowed
- * (logged once per outage) and, for a second after a failure, Redis is not asked at all, so requests do not
- * each wait for a timeout.
+ * After an outage, every node tells the rooms of its own users their status: clients were told wrong ones while
+ * presence showed each node's users only (see FallbackPresence). This node's entries go back into Redis first.
  */
-export class FailOpenRateLimiter implements RateLimiter {
-  private skipUntil = 0;
-  private failing = false;
-
-  constructor(
-    private readonly inner: RateLimiter,
-    private readonly log: Pick<Logger, 'warn'>,
-    private readonly pauseMs = 1000,
-  ) {}
-
-  async take(key: string, rule: RateRule, cost?: number): Promise<RateResult> {
-    if (Date.now() < this.skipUntil) return { ok: true };
-    try {
-      const r = await this.inner.take(key, rule, cost);
-      if (this.failing) {
-        this.failing = false;
-        this.log.warn('rate limiter reachable again');
-      }
-      return r;
-    } catch (err) {
-      if (err instanceof RangeError) throw err;
-      if (!this.failing) {
-        this.failing = true;
-        this.log.warn({ err }, 'rate limiter unreachable: allowing requests until it is back');
-      }
-      this.skipUntil = Date.now() + this.pauseMs;
-      return { ok: true };
-    }
-  }
-
-  async peek(key: string, rule: RateRule): Promise<number> {
-    if (Date.now() < this.skipUntil) return rule.burst;
-    try {
-      return await this.inner.peek(key, rule);
-    } catch (err) {
-      if (err instanceof RangeError) throw err;
-      this.skipUntil = Date.now() + this.pauseMs;
-      return rule.burst;
-    }
-  }
-
-  async reset(key: string): Promise<void> {
-    // Failing open here too: a bucket Redis could not forget refills by itself.
-    await this.inner.reset(key).catch(() => {});
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
+async function announcePresence(
+  hub: Hub,
+  notifier: PresenceNotifier,
+  presence: Presence | undefined,
+  redisPresence: { heartbeat(): Promise<void> } | undefined,
+): Promise<void> {
+  if (!(presence instanceof FallbackPresence)) return;
+  await redisPresence?.heartbeat();
+  await presence.probeNow();
+  const statuses = presence.localUsers();
+  for (const [userId, rooms] of hub.localUsers()) {
+    const status = statuses.get(userId);
+    if (status && rooms.size > 0) notifier.changed(userId, status, rooms);
   }
 }
 
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/**
+ * The degraded mode while the bus is away (Redis down). Messages from other nodes are not heard, so every
+ * `pollMs` the node reads the store for what it missed (`poll`); the next read starts `pollMs` after the last one
+ * ended, so a slow store is not piled onto. When the bus is back (subscribed again), `recover` runs once: the same
+ * reads, then whatever else the bus would have carried.
+ */
+class BusOutage {
+  private timer: NodeJS.Timeout | undefined;
+  private down = false;
+  private stopped = false;
+  /** Bumped by every loss and recovery: a poll of an earlier outage does not schedule the next one. */
+  private generation = 0;
+
+  constructor(
+    private readonly pollMs: number,
+    private readonly log: Logger,
+    private readonly work: { poll(): Promise<void>; recover(): Promise<void> },
+  ) {}
+
+  lost(): void {
+    if (this.down || this.stopped) return;
+    this.down = true;
+    this.generation++;
+    this.log.warn(
+      { pollMs: this.pollMs },
+      'bus lost: serving clients from this node, reading the store for what other nodes commit',
+    );
+    this.schedule();
+  }
+
+  recovered(): void {
+    if (this.stopped) return;
+    this.down = false;
+    this.generation++;
+    clearTimeout(this.timer);
+    this.log.warn('bus reconnected: catching local connections up from the store');
+    this.work.recover().catch((err: unknown) => this.log.error({ err }, 'resync after bus recovery failed'));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.pollMs <= 0 || !this.down || this.stopped) return;
+    const generation = this.generation;
+    this.timer = setTimeout(() => {
+      this.work
+        .poll()
+        .catch((err: unknown) => this.log.warn({ err }, 'reading the store during the bus outage failed'))
+        .finally(() => generation === this.generation && this.schedule());
+    }, this.pollMs);
+    this.timer.unref();
+  }
 }

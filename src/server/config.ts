@@ -302,6 +302,24 @@ export const SETTINGS = {
     default: 1000,
     doc: 'Presence changes are coalesced and sent at most this often per room.',
   },
+  presenceFanoutMaxMembers: {
+    env: 'PRESENCE_FANOUT_MAX_MEMBERS',
+    schema: int(2, 1_000_000),
+    default: 100,
+    doc: 'Rooms with more members send who came online or left only to connections viewing the room (`view` frame); the others get the online count. At least `MAX_DM_MEMBERS`.',
+  },
+  presenceCountIntervalMs: {
+    env: 'PRESENCE_COUNT_INTERVAL_MS',
+    schema: int(100, 3_600_000),
+    default: 10000,
+    doc: 'In rooms above `PRESENCE_FANOUT_MAX_MEMBERS`, connections not viewing the room get its online count at most this often (per node).',
+  },
+  maxViewedRooms: {
+    env: 'MAX_VIEWED_ROOMS',
+    schema: int(1, 1000),
+    default: 20,
+    doc: 'Rooms one connection may view at once (`view` frame); more get `validation_failed`.',
+  },
   shutdownGraceMs: {
     env: 'SHUTDOWN_GRACE_MS',
     schema: int(0, 120000),
@@ -373,6 +391,12 @@ export const SETTINGS = {
     schema: int(200, 3600000),
     default: 15000,
     doc: 'Cluster: a node silent this long counts as dead and its users go offline (within TTL + heartbeat).',
+  },
+  busOutagePollMs: {
+    env: 'BUS_OUTAGE_POLL_MS',
+    schema: int(0, 600000),
+    default: 2000,
+    doc: 'Cluster: while Redis is unreachable, each node reads the store this often for what other nodes committed (events, rooms its users joined); 0 = only once Redis is back.',
   },
   trustProxy: {
     env: 'TRUST_PROXY',
@@ -476,6 +500,12 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if ((out.presenceTtlMs as number) <= (out.presenceHeartbeatMs as number)) {
     throw new ConfigError(
       `Invalid setting PRESENCE_TTL_MS (--presence-ttl-ms) = ${String(out.presenceTtlMs)}: must be longer than PRESENCE_HEARTBEAT_MS (${String(out.presenceHeartbeatMs)})`,
+    );
+  }
+  if ((out.presenceFanoutMaxMembers as number) < (out.maxDmMembers as number)) {
+    // Clients show DM presence without viewing the DM: a DM must never be a "big" room.
+    throw new ConfigError(
+      `Invalid setting PRESENCE_FANOUT_MAX_MEMBERS (--presence-fanout-max-members) = ${String(out.presenceFanoutMaxMembers)}: must be at least MAX_DM_MEMBERS (${String(out.maxDmMembers)})`,
     );
   }
   if ((out.loginLockoutMaxMs as number) < (out.loginLockoutBaseMs as number)) {

@@ -87,15 +87,21 @@ export interface Member {
   token: string;
   userId: string;
   client: ChatClient;
+  /** The traffic rooms this member belongs to: the ones whose deliveries are checked. */
+  rooms: Set<string>;
+  /** The rooms `room.added` announced, in order. */
+  added: string[];
   /** Delivered events per room, as the SDK emitted them (after its dedupe). */
   seen: Map<string, RoomEvent[]>;
-  /** The room's last seq at welcome: delivery starts after it. */
+  /** The room's last seq at welcome (or, for a room added later, the seq before the join): delivery starts after it. */
   startSeq: Map<string, number>;
   /** When each `welcome` arrived (ms since epoch): reconnects are the later ones. */
   welcomes: number[];
   disconnects: { at: number; code: number }[];
   /** Error frames received, by code (retryable ones are retried by the SDK). */
   errors: Map<string, number>;
+  /** When the last error frame arrived (ms since epoch; 0 = none). */
+  lastErrorAt: number;
 }
 
 export interface Figures {
@@ -143,26 +149,45 @@ export class Traffic {
       for (const roomId of this.rooms) await userApi.join(roomId);
     }
     // One at a time, so leastconn spreads them evenly over the nodes.
-    for (const a of accounts) this.members.push(await this.connect(a.user.username, a.token, a.user.id));
+    for (const a of accounts) {
+      this.members.push(await this.connect(a.user.username, a.token, a.user.id, this.url, this.rooms));
+    }
   }
 
-  private async connect(name: string, token: string, userId: string): Promise<Member> {
+  /**
+   * Connects one more member whose deliveries are checked in `rooms` (those it belongs to now; `expectRoom` adds
+   * one it joins later). `url` may be one node's, to pin the member there.
+   */
+  async addMember(opts: { name: string; token: string; userId: string; url?: string; rooms: string[] }) {
+    const m = await this.connect(opts.name, opts.token, opts.userId, opts.url ?? this.url, opts.rooms);
+    this.members.push(m);
+    return m;
+  }
+
+  private async connect(name: string, token: string, userId: string, url: string, rooms: string[]): Promise<Member> {
     const m: Member = {
       name,
       token,
       userId,
       client: undefined as unknown as ChatClient,
+      rooms: new Set(rooms),
+      added: [],
       seen: new Map(),
       startSeq: new Map(),
       welcomes: [],
       disconnects: [],
       errors: new Map(),
+      lastErrorAt: 0,
     };
     m.client = new ChatClient({
-      url: this.url,
+      url,
       token,
+      userId,
       WebSocket: tappedWebSocket((f) => {
-        if (f.type === 'error' && f.code) m.errors.set(f.code, (m.errors.get(f.code) ?? 0) + 1);
+        if (f.type === 'error' && f.code) {
+          m.errors.set(f.code, (m.errors.get(f.code) ?? 0) + 1);
+          m.lastErrorAt = Date.now();
+        }
       }),
       backoff: { minMs: 50, maxMs: 500 },
       sendTimeoutMs: 120_000,
@@ -170,6 +195,10 @@ export class Traffic {
     m.client.on('welcome', (w) => {
       m.welcomes.push(Date.now());
       for (const r of w.rooms) if (!m.startSeq.has(r.id)) m.startSeq.set(r.id, r.lastSeq);
+    });
+    m.client.on('room.added', (f) => {
+      m.added.push(f.room.id);
+      if (!m.startSeq.has(f.room.id)) m.startSeq.set(f.room.id, f.room.joinedSeq - 1);
     });
     m.client.on('event', (e) => {
       let list = m.seen.get(e.roomId);
@@ -236,7 +265,9 @@ export class Traffic {
   /** Whether every member has delivered up to `targets` (per room) and is connected. */
   caughtUp(targets: Map<string, number>, members: Member[] = this.members): boolean {
     return members.every(
-      (m) => m.client.state === 'open' && [...targets].every(([roomId, seq]) => this.lastDelivered(m, roomId) >= seq),
+      (m) =>
+        m.client.state === 'open' &&
+        [...targets].every(([roomId, seq]) => !m.rooms.has(roomId) || this.lastDelivered(m, roomId) >= seq),
     );
   }
 
@@ -264,7 +295,7 @@ export class Traffic {
       list.push({ seq: a.seq, id });
     }
     for (const m of this.members) {
-      for (const roomId of this.rooms) {
+      for (const roomId of m.rooms) {
         const events = m.seen.get(roomId) ?? [];
         const seqs = events.map((e) => e.seq);
         const seen = new Map<number, RoomEvent>();
@@ -274,6 +305,7 @@ export class Traffic {
           seen.set(e.seq, e);
           if (i > 0 && e.seq !== seqs[i - 1]! + 1) outOfOrder++;
         }
+        // A member never told about a room it belongs to (no welcome listing it, no room.added) misses it all.
         const start = m.startSeq.get(roomId) ?? 0;
         if (seqs.length > 0 && seqs[0] !== start + 1) outOfOrder++;
         for (const { seq, id } of byRoom.get(roomId) ?? []) {

@@ -194,6 +194,46 @@ describe('web client', { timeout: 60_000 }, () => {
     expect([...a.dialogs, ...a.errors]).toEqual([]);
   });
 
+  it('in a big room the member list shows who comes and goes live: the page views the room it has open', async () => {
+    // 12 lobby members with PRESENCE_FANOUT_MAX_MEMBERS 10: only connections viewing the lobby hear who changes.
+    const srv = await startServer({ presenceFanoutMaxMembers: 10 }, { webDir });
+    const alice = await seedUser(srv.url, 'alice');
+    const bob = await seedUser(srv.url, 'bob');
+    for (let i = 0; i < 10; i++) await seedUser(srv.url, `member${i}`);
+    const side = await alice.api.createRoom('side-room');
+    const a = await newUserPage(browser, { session: session(alice) });
+    const views: unknown[] = [];
+    a.page.on('websocket', (ws) =>
+      ws.on('framesent', (f) => {
+        const frame = JSON.parse(String(f.payload)) as { type: string; roomIds?: string[] };
+        if (frame.type === 'view') views.push(frame.roomIds);
+      }),
+    );
+    await openRoom(a.page, srv.url, side.id);
+    await openRoom(a.page, srv.url, 'lobby');
+    await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-offline').waitFor();
+    expect(views.at(-1)).toEqual(['lobby']);
+    expect(views).toContainEqual([side.id]);
+
+    const bobClient = new ChatClient({
+      url: srv.url,
+      token: bob.token,
+      WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'],
+    });
+    onTestFinished(() => bobClient.close());
+    await bobClient.connect();
+    await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-online').waitFor();
+    await a.page.locator('.room-header [aria-label="12 members, 2 online"]').waitFor();
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    await a.page.screenshot({ path: join(ROOT, 'test-artifacts/web-big-room-presence.png') });
+    bobClient.setPresence('away');
+    await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-away').waitFor();
+    bobClient.close();
+    await a.page.locator('.member', { hasText: 'bob' }).locator('.presence-offline').waitFor();
+    await a.page.locator('.room-header [aria-label="12 members, 1 online"]').waitFor();
+    expect([...a.dialogs, ...a.errors]).toEqual([]);
+  });
+
   it('never shows a private room’s messages to someone who is not a member', async () => {
     const srv = await serve();
     const alice = await seedUser(srv.url, 'alice');
@@ -432,7 +472,8 @@ describe('web client', { timeout: 60_000 }, () => {
     await two.page.getByText('Your session ended. Please sign in again.').waitFor();
   });
 
-  it('looks right in light and dark (screenshots to test-artifacts/, and docs/screenshots/ on request)', async () => {
+  // What "looks right" means is for a person looking at the PNGs; the test checks only what a machine can.
+  it('takes light and dark screenshots (test-artifacts/; docs/screenshots/ on request): the theme is applied, no page errors, the phone sidebar is a drawer', async () => {
     const srv = await serve();
     const demo = await seedDemo(srv.url);
     // Others online, one of them typing, for a lived-in picture.

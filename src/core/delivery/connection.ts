@@ -34,6 +34,8 @@ export class Connection implements Flushable {
   /** The code this side closed with, if it did (for metrics and logs). */
   closeCode: number | undefined;
   status: 'online' | 'away' = 'online';
+  /** Rooms the client shows (its `view` frame): in big rooms only these hear who came and went. */
+  viewing: ReadonlySet<string> = new Set();
   private readonly outbox: (string | Uint8Array)[] = [];
 
   constructor(

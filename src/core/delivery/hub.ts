@@ -15,11 +15,24 @@ export interface HubOptions {
   /** A catch-up waits while the connection has more than this many bytes queued. */
   replayLowWaterBytes: number;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** The online count a presence frame carries here (PresenceNotifier.countFor); default: the publisher's. */
+  presenceCount?: (m: PresenceMessage) => number;
+  /**
+   * Told, once per live event per flush (not per recipient), how long ago the event was stored (ms from its
+   * `createdAt` to the end of the flush that wrote it to this node's connections). Events read from the store
+   * to catch a connection up are not measured: their age is the reader's absence, not delivery.
+   */
+  onDeliveryLatency?: (ms: number) => void;
 }
+
+type PresenceMessage = Extract<BusMessage, { kind: 'presence' }>;
 
 const MAX_SYNC_ROUNDS = 10_000;
 const DRAIN_POLL_MS = 5;
 const DRAIN_MAX_WAIT_MS = 30_000;
+/** A failed catch-up read is retried this often, this many times in all, before the connection is closed. */
+const SYNC_RETRY_MS = 1000;
+const SYNC_RETRIES = 30;
 
 /**
  * Delivers room traffic from the bus to this node's connections, in sequence order, with no gap and no
@@ -40,6 +53,7 @@ export class Hub {
   constructor(private readonly opts: HubOptions) {
     opts.bus.subscribe(topics.all, this.onAll);
     opts.writes.addProducer(() => this.flushQueued());
+    if (opts.onDeliveryLatency) opts.writes.addAfterWrite(() => this.reportLatency(opts.onDeliveryLatency!));
   }
 
   /** The scheduler every connection of this hub writes through. */
@@ -116,13 +130,14 @@ export class Hub {
 
   /**
    * After the bus may have dropped messages (a Redis reconnect), checks every room with local connections
-   * against the store and catches up the connections that are behind. One store read per room; a sync only
-   * where a cursor is behind the room's last seq.
+   * against the store and catches up the connections that are behind. One store read per room (`concurrency` at a
+   * time); a sync only where a cursor is behind the room's last seq.
    */
-  async resyncAll(): Promise<void> {
-    for (const [roomId, conns] of [...this.byRoom]) {
+  async resyncAll(concurrency = 8): Promise<void> {
+    await forEachLimited([...this.byRoom.keys()], concurrency, async (roomId) => {
       const room = await this.opts.store.getRoom(roomId);
-      if (!room) continue;
+      const conns = this.byRoom.get(roomId);
+      if (!room || !conns) return;
       for (const conn of conns) {
         const cursor = conn.rooms.get(roomId);
         if (!cursor) continue;
@@ -130,7 +145,40 @@ export class Hub {
         if (cursor.syncing) cursor.dirty = true;
         else if (cursor.seq < room.lastSeq) void this.sync(conn, roomId, false);
       }
+    });
+  }
+
+  /**
+   * After the bus may have dropped `room.added` notices (a Redis outage): re-reads the room list of every user with
+   * connections here and adds each room a connection lacks, from the start of its membership (`room.added`, then
+   * catch-up from the store, then `synced`). Rooms the user lost meanwhile need nothing here: their `member.left`
+   * rides the room's sequence, so the room's own catch-up (resyncAll) delivers it and the room is removed.
+   * One store read per user, `concurrency` at a time.
+   */
+  async resyncMemberships(concurrency = 8): Promise<void> {
+    await forEachLimited([...this.byUser.keys()], concurrency, async (userId) => {
+      if (!this.byUser.has(userId)) return;
+      const rooms = await this.opts.store.listRoomsOf(userId);
+      for (const conn of this.byUser.get(userId) ?? []) {
+        for (const room of rooms) {
+          if (conn.rooms.has(room.id)) continue;
+          // Mid-hello: attach applies it (and skips it if welcome listed the room already).
+          if (conn.attached) this.roomAdded(conn, room, room.joinedSeq);
+          else conn.pendingAdded.push({ room, fromSeq: room.joinedSeq });
+        }
+      }
+    });
+  }
+
+  /** Users with connections here, with the rooms those connections are in (for presence announcements). */
+  localUsers(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [userId, conns] of this.byUser) {
+      const rooms = new Set<string>();
+      for (const conn of conns) for (const roomId of conn.rooms.keys()) rooms.add(roomId);
+      out.set(userId, rooms);
     }
+    return out;
   }
 
   /**
@@ -201,11 +249,17 @@ export class Hub {
     }
   }
 
-  /** Catches `conn` up on `roomId` from the store, page by page, then lets live delivery take over. */
-  private async sync(conn: Connection, roomId: string, announce: boolean): Promise<void> {
+  /**
+   * Catches `conn` up on `roomId` from the store, page by page, then lets live delivery take over. A failed read
+   * (the store restarting) is retried every SYNC_RETRY_MS with the cursor kept busy, so live events only mark it
+   * dirty meanwhile and the connection survives a short store outage; after SYNC_RETRIES failures in a row the
+   * connection is closed (1011) and the client resumes later or elsewhere.
+   */
+  private async sync(conn: Connection, roomId: string, announce: boolean, failures = 0): Promise<void> {
     const cursor = conn.rooms.get(roomId);
-    if (!cursor || cursor.syncing) return;
+    if (!cursor || (cursor.syncing && failures === 0)) return;
     cursor.syncing = true;
+    let retrying = false;
     try {
       for (let round = 0; round < MAX_SYNC_ROUNDS; round++) {
         cursor.dirty = false;
@@ -223,11 +277,21 @@ export class Hub {
       cursor.syncing = false;
       if (announce) conn.send({ type: 'synced', roomId, seq: cursor.seq });
     } catch (err) {
+      if (conn.closed || conn.rooms.get(roomId) !== cursor) return;
+      if (failures + 1 < SYNC_RETRIES) {
+        retrying = true;
+        if (failures === 0) this.opts.log.warn({ err, roomId, connId: conn.id }, 'catch-up read failed; retrying');
+        setTimeout(() => {
+          if (!conn.closed && conn.rooms.get(roomId) === cursor) void this.sync(conn, roomId, announce, failures + 1);
+          else cursor.syncing = false;
+        }, SYNC_RETRY_MS).unref();
+        return;
+      }
       // Without the store we cannot promise order: drop the connection; the client resumes elsewhere/later.
-      this.opts.log.error({ err, roomId, connId: conn.id }, 'catch-up read failed; closing connection');
+      this.opts.log.error({ err, roomId, connId: conn.id }, 'catch-up read kept failing; closing connection');
       conn.close(CLOSE_CODES.INTERNAL.code, 'storage unavailable');
     } finally {
-      cursor.syncing = false;
+      if (!retrying) cursor.syncing = false;
     }
   }
 
@@ -242,16 +306,32 @@ export class Hub {
         for (const conn of set) if (conn.userId !== m.userId) conn.sendRaw(frame);
         return;
       }
-      case 'presence': {
-        const set = this.byRoom.get(m.roomId);
-        if (!set) return;
-        const { kind: _k, ...rest } = m;
-        const frame = JSON.stringify({ type: 'presence', ...rest });
-        for (const conn of set) conn.sendRaw(frame);
-        return;
-      }
+      case 'presence':
+        return this.fanOutPresence(m);
       default:
         this.opts.log.warn({ kind: m.kind }, 'unexpected message on a room topic; dropped');
+    }
+  }
+
+  /**
+   * Who came and went goes to every member connection of a small room, but in a big one only to the connections
+   * viewing it; the others get the counts now and then (`counts`), a frame of constant size. So a reconnect storm
+   * into the lobby costs each member O(1), not O(N).
+   */
+  private fanOutPresence(m: PresenceMessage): void {
+    const set = this.byRoom.get(m.roomId);
+    if (!set) return;
+    const { roomId, changes, serverOnline } = m;
+    const online = this.opts.presenceCount ? this.opts.presenceCount(m) : m.online;
+    const full = JSON.stringify({ type: 'presence', roomId, changes, online, serverOnline });
+    if (m.to !== 'viewers') {
+      for (const conn of set) conn.sendRaw(full);
+      return;
+    }
+    const counts = m.counts ? JSON.stringify({ type: 'presence', roomId, changes: [], online, serverOnline }) : null;
+    for (const conn of set) {
+      if (conn.viewing.has(roomId)) conn.sendRaw(full);
+      else if (counts) conn.sendRaw(counts);
     }
   }
 
@@ -271,12 +351,36 @@ export class Hub {
 
   private readonly queued = new Map<string, RoomEvent[]>();
   private readonly encoder = new TextEncoder();
+  /** `createdAt` of the live events this flush wrote to at least one connection, for onDeliveryLatency. */
+  private readonly written: string[] = [];
 
   private flushQueued(): void {
     if (this.queued.size === 0) return;
     const rooms = [...this.queued];
     this.queued.clear();
-    for (const [roomId, events] of rooms) this.deliverBatch(roomId, events);
+    const measure = this.opts.onDeliveryLatency !== undefined;
+    for (const [roomId, events] of rooms) {
+      const before = this.stats.deliveries;
+      this.deliverBatch(roomId, events);
+      // One sample per event, whatever the number of recipients; an event nobody needed (a bus duplicate, a
+      // re-publish of a retried send) is not a delivery and is not measured.
+      if (measure && this.stats.deliveries > before) for (const e of events) this.written.push(e.createdAt);
+    }
+  }
+
+  /** Runs after the flush wrote its connections: one clock read for every event of the flush. */
+  private reportLatency(observe: (ms: number) => void): void {
+    if (this.written.length === 0) return;
+    const now = Date.now();
+    // Events of one group commit share their createdAt: parse each distinct one once.
+    let iso = '';
+    let at = 0;
+    for (const createdAt of this.written) {
+      if (createdAt !== iso) at = Date.parse((iso = createdAt));
+      // createdAt is another node's clock in a cluster: a small skew must not produce negative latencies.
+      observe(Math.max(0, now - at));
+    }
+    this.written.length = 0;
   }
 
   /**
@@ -358,4 +462,17 @@ export class Hub {
   close(): void {
     this.opts.bus.unsubscribe(topics.all, this.onAll);
   }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -10,7 +10,7 @@ import type { AuthContext } from '../../core/accounts.js';
 import { isActive, toPublicUser } from '../../core/accounts.js';
 import { ChatError } from '../../core/chat-error.js';
 import { Connection } from '../../core/delivery/connection.js';
-import type { Hub } from '../../core/delivery/hub.js';
+import { forEachLimited, type Hub } from '../../core/delivery/hub.js';
 import { newId } from '../../core/ids.js';
 import { topics } from '../../core/bus.js';
 import type { PresenceNotifier } from '../../core/presence-notifier.js';
@@ -291,6 +291,20 @@ export class Gateway {
         if (change.changed) this.notifier.changed(conn.userId, change.status, this.hub.roomsOf(conn));
         return;
       }
+      case 'view': {
+        // No ack and no membership check: a room not (or not yet) joined simply has nothing to tell this socket.
+        const ids = new Set(frame.roomIds);
+        if (ids.size > this.config.maxViewedRooms) {
+          const message = `A connection may view at most ${this.config.maxViewedRooms} rooms.`;
+          return conn.send({
+            type: 'error',
+            ...new ChatError('validation_failed', { message }).toBody(),
+            ref: frame.ref,
+          });
+        }
+        conn.viewing = ids;
+        return;
+      }
       case 'ping':
         // `ref` is echoed whenever given, even empty, as in acks and errors.
         return conn.send({
@@ -404,6 +418,21 @@ export class Gateway {
       });
     }, wait);
     state.recheck.unref();
+  }
+
+  /**
+   * Re-checks every open socket's session now, `concurrency` at a time: after a bus outage, whose revocations
+   * (logout, ban, deactivation) were lost, instead of waiting up to SESSION_RECHECK_MS.
+   */
+  async recheckAll(concurrency = 8): Promise<void> {
+    const open = [...this.sockets.values()].filter((s) => s.auth && s.conn && !s.conn.closed);
+    await forEachLimited(open, concurrency, async (state) => {
+      const conn = state.conn!;
+      await this.recheck(state, conn).catch((err: unknown) => {
+        this.log.warn({ err, connId: conn.id }, 'session re-check failed');
+        this.scheduleRecheck(state, conn);
+      });
+    });
   }
 
   private async recheck(state: SocketState, conn: Connection): Promise<void> {

@@ -31,8 +31,11 @@ import { InProcessBus } from '../../core/in-process-bus.js';
  *   - Others missed what this node could not publish: for each room topic, the last dropped `event` is kept
  *     (bounded) and published again as soon as publishing works (on reconnect, or after the next successful
  *     publish). A receiver that missed earlier events sees a gap and reads them from the store; one that has it
- *     drops it by seq. Other kinds (typing, presence, user and server-wide notices) are not replayed: they are
- *     ephemeral, or reach the user at their next reconnect (`welcome` lists their rooms).
+ *     drops it by seq. Other kinds are not replayed: typing and presence are ephemeral (presence is re-announced
+ *     after an outage), and what user notices carried is read from the store (`room.added`: the server re-reads
+ *     its users' room lists; `revoke`: it re-checks every open session).
+ * - While the subscriber is away, `onLost` tells the server, which then reads the store periodically for what the
+ *   bus would have brought (see BusOutage in src/server/cluster.ts).
  * - Pub/sub ignores the database number: channels of deployments sharing one Redis are kept apart only by
  *   the prefix.
  */
@@ -75,16 +78,20 @@ export class RedisBus extends InProcessBus {
     });
     this.onRecovered = opts.onRecovered ?? (() => {});
     this.onSubscribed = opts.onSubscribed ?? (() => {});
-    watchConnection(this.pub, 'bus publisher', log, () => {
+    const onLost = opts.onLost ?? (() => {});
+    watchConnection(this.pub, 'bus publisher', log, undefined, () => {
       this.reportRecovered();
       this.republish();
     });
-    let subscribed = false;
-    watchConnection(this.sub, 'bus subscriber', log, () => {
-      if (!subscribed) {
-        subscribed = true; // the first connect: nothing was missed yet
-        return;
-      }
+    let missed = false;
+    const lost = () => {
+      missed = true;
+      if (!this.closed) this.callHook('onLost', onLost);
+    };
+    watchConnection(this.sub, 'bus subscriber', log, lost, () => {
+      // The first connect, with no failed attempt before it: nothing was missed yet.
+      if (!missed) return;
+      missed = false;
       // ioredis emits 'ready' just before it re-subscribes; a PING queued after those SUBSCRIBEs answers once
       // they are in place, so nothing published from then on can be missed by the resync that follows.
       setImmediate(() => {
@@ -237,6 +244,11 @@ export interface RedisBusOptions {
    */
   onRecovered?: () => void;
   /**
+   * Called when the subscriber connection is lost (once per outage): until `onRecovered`, messages from other
+   * nodes are not heard (the server then polls the store for its rooms).
+   */
+  onLost?: () => void;
+  /**
    * Called when Redis confirms this node's subscription to a new topic. Until then messages published by other
    * nodes were not heard, though local handlers were already registered: the server resyncs that room.
    */
@@ -287,7 +299,13 @@ export function connect(redis: string | RedisOptions, overrides: RedisOptions): 
  * Logs a connection's outages once each (ioredis emits an error per reconnect attempt) and its recovery.
  * Also keeps ioredis from printing unhandled `error` events.
  */
-export function watchConnection(conn: Redis, name: string, log: RedisLog, onRecovered?: () => void): void {
+export function watchConnection(
+  conn: Redis,
+  name: string,
+  log: RedisLog,
+  onLost?: () => void,
+  onRecovered?: () => void,
+): void {
   let down = false;
   let lastErr: unknown;
   conn.on('error', (err: unknown) => {
@@ -298,6 +316,7 @@ export function watchConnection(conn: Redis, name: string, log: RedisLog, onReco
     if (down) return;
     down = true;
     log.warn({ err: lastErr, connection: name }, 'redis connection lost; reconnecting');
+    onLost?.();
   });
   conn.on('ready', () => {
     if (down) log.warn({ connection: name }, 'redis connection restored');

@@ -21,6 +21,9 @@ import { connect, quit, watchConnection, type RedisLog } from './redis-bus.js';
  * - `online` set of users with any entry: `onlineCount` is its SCARD after the sweep — O(1) plus one EXISTS
  *   per node, however many users are online.
  *
+ * While the connection to Redis is down every call rejects at once instead of queueing (the server's
+ * FallbackPresence then answers from this node's view), and a change marks this node's entries for a rewrite.
+ *
  * This node keeps its own connections in memory too. When Redis lost them (a restart without persistence,
  * a stall longer than the TTL that let others sweep us) or a write failed, the next heartbeat rewrites this
  * node's entries from memory, so presence heals without reconnecting clients.
@@ -86,6 +89,7 @@ export class RedisPresence implements Presence {
 
   async statusOf(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {
     await this.gate;
+    if (this.redis.status !== 'ready') throw this.unavailable();
     const result = new Map<string, PresenceStatus>();
     const batches: Promise<void>[] = [];
     for (let i = 0; i < userIds.length; i += STATUS_BATCH) {
@@ -102,6 +106,7 @@ export class RedisPresence implements Presence {
 
   async onlineCount(): Promise<number> {
     await this.gate;
+    if (this.redis.status !== 'ready') throw this.unavailable();
     for (let round = 0; ; round++) {
       const { more, online } = await this.sweep(true);
       if (!more) return online;
@@ -152,6 +157,11 @@ export class RedisPresence implements Presence {
     } else if (conns?.has(connId)) {
       conns.set(connId, op);
     }
+    if (this.redis.status !== 'ready') {
+      // Fail fast instead of queueing behind a reconnect; the rewrite after the outage brings Redis up to date.
+      this.dirty = true;
+      throw this.unavailable();
+    }
     try {
       const [status, changed] = await this.redis.relaychatPresenceApply(this.prefix, this.nodeId, op, userId, connId);
       return { status, changed: changed === 1 };
@@ -159,6 +169,10 @@ export class RedisPresence implements Presence {
       this.dirty = true;
       throw err;
     }
+  }
+
+  private unavailable(): Error {
+    return new Error(`redis presence connection is ${this.redis.status}`);
   }
 
   private async beat(): Promise<void> {

@@ -34,17 +34,24 @@ export class RedisRateLimiter implements RateLimiter {
   async take(key: string, rule: RateRule, cost = 1): Promise<RateResult> {
     checkRule(rule);
     if (!(cost >= 0 && Number.isFinite(cost))) throw new RangeError(`invalid cost ${cost}`);
+    this.checkConnected();
     const [ok, retryAfterMs] = await this.redis.relaychatTake(this.prefix + key, rule.burst, rule.perSecond, cost);
     return ok === 1 ? { ok: true } : { ok: false, retryAfterMs };
   }
 
   async peek(key: string, rule: RateRule): Promise<number> {
     checkRule(rule);
+    this.checkConnected();
     return Number(await this.redis.relaychatPeek(this.prefix + key, rule.burst, rule.perSecond));
   }
 
   async reset(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
+  }
+
+  /** A lost connection fails at once rather than queueing behind the reconnect (the caller falls back). */
+  private checkConnected(): void {
+    if (this.redis.status === 'reconnecting') throw new Error('redis rate limiter connection is reconnecting');
   }
 
   async close(): Promise<void> {

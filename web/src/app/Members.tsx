@@ -4,7 +4,7 @@ import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { can, isMuted, outranks } from '../state/permissions.js';
-import { untilText } from '../state/chat.js';
+import { untilText } from '../state/format.js';
 
 export function Members({ roomId }: { roomId: string }) {
   const chat = useChat();
@@ -57,7 +57,7 @@ export function Members({ roomId }: { roomId: string }) {
             class="icon-button small member-mod"
             aria-label={t('members.moderate', { name })}
             title={t('members.moderate', { name })}
-            onClick={() => chat.setDialog({ kind: 'member', roomId, userId: m.user.id })}
+            onClick={() => chat.ui.setDialog({ kind: 'member', roomId, userId: m.user.id })}
           >
             <Icon name="shield" size={15} />
           </button>
@@ -69,7 +69,7 @@ export function Members({ roomId }: { roomId: string }) {
             class="icon-button small member-dm"
             aria-label={t('members.message', { name })}
             title={t('members.message', { name })}
-            onClick={() => chat.openDm(m.user.username).catch((e: unknown) => chat.fail(e))}
+            onClick={() => chat.rooms.openDm(m.user.username).catch((e: unknown) => chat.ui.fail(e))}
           >
             <Icon name="message" size={16} />
           </button>
@@ -86,13 +86,13 @@ export function Members({ roomId }: { roomId: string }) {
           type="button"
           class="icon-button small"
           aria-label={t('members.close')}
-          onClick={() => chat.toggleMembers(false)}
+          onClick={() => chat.ui.toggleMembers(false)}
         >
           <Icon name="x" size={16} />
         </button>
       </div>
       {room && room.kind !== 'dm' && (
-        <button type="button" class="member-invite" onClick={() => chat.setDialog({ kind: 'invite', roomId })}>
+        <button type="button" class="member-invite" onClick={() => chat.ui.setDialog({ kind: 'invite', roomId })}>
           <Icon name="userPlus" size={16} />
           {t('members.invite')}
         </button>
@@ -115,7 +115,7 @@ export function Members({ roomId }: { roomId: string }) {
         </section>
       )}
       {hasMore && (
-        <button type="button" class="member-more" onClick={() => void chat.loadMoreMembers(roomId)}>
+        <button type="button" class="member-more" onClick={() => void chat.people.loadMoreMembers(roomId)}>
           {t('members.more', { shown: members?.length ?? 0, total: room?.memberCount ?? 0 })}
         </button>
       )}

@@ -85,3 +85,10 @@ export function durationText(sec: number): string {
   if (sec >= 60 && sec % 60 === 0) return t('time.minutes', { count: sec / 60 });
   return t('time.seconds', { count: sec });
 }
+
+/** "until <date>", or "indefinitely" for the far-future end the server uses for "until lifted". */
+export function untilText(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms) || new Date(ms).getUTCFullYear() >= 9999) return t('mod.indefinitely');
+  return t('mod.until', { when: formatFull(iso) });
+}

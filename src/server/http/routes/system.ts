@@ -13,6 +13,17 @@ export interface Readiness {
   nodeId: string;
 }
 
+/** How long `/readyz` waits for the bus before reporting it degraded. */
+const BUS_PING_MS = 500;
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** `Authorization: Bearer <token>`, compared in constant time (hashes first, so lengths do not leak either). */
 function bearerMatches(header: string | undefined, token: string): boolean {
   const given = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
@@ -33,18 +44,22 @@ export function systemRoutes(
   /** Alive: the process answers. */
   app.get('/healthz', quiet, async () => ({ ok: true }));
 
-  /** Ready: not draining, and storage and bus answer; a load balancer sends traffic only when this is 200. */
+  /**
+   * Ready: not draining, and the store answers; a load balancer sends traffic only when this is 200. Without the
+   * store a node can serve nothing (no login, no welcome, no send), so 503. Without Redis (the bus) it still
+   * serves its clients, degraded (docs/operations.md, "Failures"): 200 with `degraded: ["redis"]`, since every
+   * node shares that Redis and taking them all out would only refuse everyone.
+   */
   app.get('/readyz', quiet, async (_req, reply) => {
     readiness.lastCheckAt = Date.now();
     const unavailable = (message: string) =>
       reply.status(503).send({ error: { code: 'unavailable', message, retryable: true }, node: readiness.nodeId });
     if (readiness.draining) return unavailable('draining: this node is shutting down');
-    try {
-      await Promise.all([s.ctx.store.ping(), s.ctx.bus.ping()]);
-      return { ok: true, node: readiness.nodeId, connections: gateway.size };
-    } catch (err) {
-      return unavailable((err as Error).message);
-    }
+    // A hung Redis must not make the check itself time out (HAProxy waits `inter`, 1 s): short-capped.
+    const [store, bus] = await Promise.allSettled([s.ctx.store.ping(), withTimeout(s.ctx.bus.ping(), BUS_PING_MS)]);
+    if (store.status === 'rejected') return unavailable(`store: ${(store.reason as Error).message}`);
+    const degraded = bus.status === 'rejected' ? ['redis'] : [];
+    return { ok: true, node: readiness.nodeId, connections: gateway.size, degraded };
   });
 
   /** Prometheus scrape target, per node (scrape each node, not the load balancer). Off unless METRICS_TOKEN is set. */

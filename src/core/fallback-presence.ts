@@ -1,0 +1,130 @@
+import type { PresenceStatus } from '../protocol/model.js';
+import { InMemoryPresence } from './in-memory-presence.js';
+import type { Presence, PresenceChange } from './presence.js';
+
+/**
+ * Cluster presence (Redis) that degrades to this node's own view instead of failing: a connection must not be
+ * refused, nor a member list go unanswered, because presence is unreachable.
+ *
+ * Every change is applied to an in-process presence of this node's connections and passed on to `inner` (which
+ * keeps its own copy to rewrite when it is back). When `inner` fails, the answer comes from this node's view:
+ * users connected to this node have their real status, everyone else reads `offline`, and online counts are this
+ * node's. Reads do not ask `inner` while it is down (one probe at most every `retryMs` decides when it is back),
+ * so nothing waits for a timeout. Whoever was told a wrong status meanwhile is corrected by the presence
+ * announcement every node makes after an outage (see `announceAll` in server/cluster.ts).
+ */
+export class FallbackPresence implements Presence {
+  private readonly local = new InMemoryPresence();
+  private down = false;
+  private nextProbeAt = 0;
+  private probing = false;
+
+  constructor(
+    private readonly inner: Presence,
+    private readonly log: { warn(obj: object, msg: string): void },
+    private readonly opts: { retryMs?: number; now?: () => number } = {},
+  ) {}
+
+  /** True while presence answers from this node's view only. */
+  get degraded(): boolean {
+    return this.down;
+  }
+
+  connect(userId: string, connId: string): Promise<PresenceChange> {
+    return this.change(this.local.connect(userId, connId), () => this.inner.connect(userId, connId));
+  }
+
+  setStatus(userId: string, connId: string, status: 'online' | 'away'): Promise<PresenceChange> {
+    return this.change(this.local.setStatus(userId, connId, status), () =>
+      this.inner.setStatus(userId, connId, status),
+    );
+  }
+
+  disconnect(userId: string, connId: string): Promise<PresenceChange> {
+    return this.change(this.local.disconnect(userId, connId), () => this.inner.disconnect(userId, connId));
+  }
+
+  statusOf(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {
+    return this.read(
+      () => this.inner.statusOf(userIds),
+      () => this.local.statusOf(userIds),
+    );
+  }
+
+  onlineCount(): Promise<number> {
+    return this.read(
+      () => this.inner.onlineCount(),
+      () => this.local.onlineCount(),
+    );
+  }
+
+  /** This node's users and their statuses (what it announces after an outage). */
+  localUsers(): Map<string, PresenceStatus> {
+    return this.local.snapshot();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.local.close(), this.inner.close()]);
+  }
+
+  /** Changes always reach `inner` too (it keeps this node's connections to rewrite after an outage). */
+  private async change(local: Promise<PresenceChange>, shared: () => Promise<PresenceChange>): Promise<PresenceChange> {
+    const mine = await local;
+    try {
+      const r = await shared();
+      this.up();
+      return r;
+    } catch (err) {
+      this.failed(err);
+      return mine;
+    }
+  }
+
+  private async read<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    if (this.down) {
+      this.probe();
+      return fallback();
+    }
+    try {
+      return await shared();
+    } catch (err) {
+      this.failed(err);
+      return fallback();
+    }
+  }
+
+  private failed(err: unknown): void {
+    if (this.down) return;
+    this.down = true;
+    this.nextProbeAt = this.now() + (this.opts.retryMs ?? 1000);
+    this.log.warn({ err }, 'presence unreachable: showing this node’s users only until it is back');
+  }
+
+  private up(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.log.warn({}, 'presence reachable again');
+  }
+
+  /** Asks `inner` now whether it is back (after an outage ended); resolves to whether it answered. */
+  async probeNow(): Promise<boolean> {
+    try {
+      await this.inner.onlineCount();
+      this.up();
+      return true;
+    } catch {
+      this.nextProbeAt = this.now() + (this.opts.retryMs ?? 1000);
+      return false;
+    }
+  }
+
+  private probe(): void {
+    if (this.probing || this.now() < this.nextProbeAt) return;
+    this.probing = true;
+    void this.probeNow().finally(() => (this.probing = false));
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+}
