@@ -14,6 +14,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/session-end.test.ts',
   'test/limits.test.ts',
   'test/presence.test.ts',
+  'test/admin-stats.test.ts',
 ];
 
 /**
@@ -27,6 +28,7 @@ const SERVICE_SUITES = [
   'test/cluster/**/*.test.ts',
   'test/pg-store.test.ts',
   'test/redis-*.test.ts',
+  'test/node-directory.test.ts',
   'test/deploy.test.ts',
   'test/bench-smoke.test.ts',
   'test/transport-security.test.ts',

@@ -631,6 +631,7 @@ describe('authorization matrix', () => {
       { name: 'admin.serverBan', ok: '204', run: (t, u) => call('PUT', `/admin/users/${u.user.id}/ban`, t) },
       { name: 'admin.serverUnban', ok: '204', run: (t, u) => call('DELETE', `/admin/users/${u.user.id}/ban`, t) },
       { name: 'admin.audit', ok: '200', run: (t) => call('GET', '/admin/audit?limit=5', t) },
+      { name: 'admin.stats', ok: '200', run: (t) => call('GET', '/admin/stats', t) },
       { name: 'admin.announce', ok: '201', run: (t) => call('POST', '/announcements', t, { body: 'matrix notice' }) },
     ];
     async function adminCells(): Promise<void> {

@@ -34,6 +34,7 @@ describe('GET /metrics', () => {
 
     const before = await scrape();
     expect(value(before, 'relaychat_websockets')).toBe(0);
+    expect(value(before, 'relaychat_online_users')).toBe(0);
     expect(value(before, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
     expect(value(before, 'relaychat_event_loop_utilization')).toBeLessThanOrEqual(1);
 
@@ -51,6 +52,9 @@ describe('GET /metrics', () => {
     });
     expect(value(after, 'relaychat_websockets')).toBe(2);
     expect(value(after, 'relaychat_sessions_connected')).toBe(2);
+    expect(value(after, 'relaychat_online_users')).toBe(2);
+    // One latency sample per message delivered live (not one per recipient).
+    expect(value(after, 'relaychat_delivery_latency_seconds_count')).toBe(6);
     expect(value(after, 'relaychat_messages_stored_total') - value(before, 'relaychat_messages_stored_total')).toBe(6);
     expect(value(after, 'relaychat_write_flushes_total')).toBeGreaterThan(0);
   });

@@ -24,7 +24,8 @@ export function toAdminUser(u: UserRecord, now: number): AdminUser {
 export class AdminService {
   constructor(private readonly ctx: DomainContext) {}
 
-  private requireAdmin(auth: AuthContext): void {
+  /** Throws `forbidden` unless `auth` is a server admin. */
+  requireAdmin(auth: AuthContext): void {
     if (auth.user.role !== 'admin') throw new ChatError('forbidden');
   }
 

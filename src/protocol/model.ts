@@ -14,6 +14,7 @@ export const PROTOCOL_LIMITS = {
   /** Hard cap on a message body; the server's `maxMessageChars` setting is at most this. */
   bodyMaxHard: 16_000,
   searchQueryMax: 100,
+  sessionLabelMax: 64,
   pageMax: 200,
 } as const;
 
@@ -23,6 +24,15 @@ const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u
 const BODY_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 
 const noControl = (s: string) => !NAME_FORBIDDEN.test(s);
+
+/**
+ * A session label as it may be stored when it comes from a header (the User-Agent) rather than a checked field:
+ * characters names may not hold dropped, cut to the label length without splitting a surrogate pair.
+ */
+export function cleanSessionLabel(s: string): string {
+  const clean = s.replace(new RegExp(NAME_FORBIDDEN.source, 'gu'), '').replace(/\p{Surrogate}/gu, '');
+  return Array.from(clean).slice(0, PROTOCOL_LIMITS.sessionLabelMax).join('').trim();
+}
 
 export const Username = z
   .string()
@@ -45,6 +55,19 @@ export const RoomName = z
   .trim()
   .min(1)
   .max(PROTOCOL_LIMITS.roomNameMax)
+  .refine(noControl, 'must not contain control characters');
+/**
+ * Search text (room directory, user search): what names may hold, so no control characters — a NUL would end the
+ * pattern early in SQLite (matching everything) and is an error in PostgreSQL.
+ */
+export const SearchQuery = z
+  .string()
+  .max(PROTOCOL_LIMITS.searchQueryMax)
+  .refine(noControl, 'must not contain control characters');
+/** A label for the session list ("laptop", a browser name): the rules of other names. */
+export const SessionLabel = z
+  .string()
+  .max(PROTOCOL_LIMITS.sessionLabelMax)
   .refine(noControl, 'must not contain control characters');
 export const Topic = z.string().max(PROTOCOL_LIMITS.topicMax).refine(noControl, 'must not contain control characters');
 export const Id = z
@@ -82,6 +105,13 @@ export interface PublicUser {
   createdAt: string;
 }
 
+/** A user's names: all a client needs to title a DM or show who is in it. */
+export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName'>;
+
+export function toProfile(u: UserProfile): UserProfile {
+  return { id: u.id, username: u.username, displayName: u.displayName };
+}
+
 /** A room's metadata. `lastSeq` is the sequence number of its newest event (0 = no events yet). */
 export interface Room {
   id: string;
@@ -112,8 +142,8 @@ export interface MyRoom extends Room {
   myRole: MemberRole;
   /** Seq of the `member.joined` event that began your current membership. Resume never goes before it. */
   joinedSeq: number;
-  /** For DMs: the other members, so a client can title the conversation. */
-  members?: PublicUser[];
+  /** For DMs: the other members' names, so a client can title the conversation. */
+  members?: UserProfile[];
 }
 
 export interface Member {
@@ -226,3 +256,68 @@ export interface AuditEntry {
 
 /** Mutes and bans "until forever" are stored with this end time (9999-12-31T23:59:59Z). */
 export const FOREVER_MS = 253_402_300_799_000;
+
+/** A figure over the last 10 seconds and the last minute (less just after the node started). */
+export interface StatsWindows<T> {
+  last10s: T;
+  last60s: T;
+}
+
+/** Delivery latency over a window: how many events were measured, and their median and 99th percentile (ms). */
+export interface LatencyWindow {
+  samples: number;
+  /** null when no event was delivered in the window. */
+  p50: number | null;
+  p99: number | null;
+}
+
+/** One node's headline figures over its last 10 seconds, as it posted them for the others (`AdminStats.nodes`). */
+export interface NodeSummary {
+  id: string;
+  startedAt: string;
+  /** When the node posted this, by its own clock; a cluster's nodes post every 2 s. */
+  postedAt: string;
+  connections: number;
+  messagesPerSecond: number;
+  deliveriesPerSecond: number;
+  deliveryLatencyP99Ms: number | null;
+  eventLoopDelayP99Ms: number;
+  eventLoopUtilization: number;
+}
+
+/**
+ * `GET /api/v1/admin/stats`: the operations dashboard of the node that answered. The figures are about that node
+ * except `onlineUsers` (the whole deployment) and `nodes` (every live node's summary).
+ */
+export interface AdminStats {
+  node: { id: string; clustered: boolean; startedAt: string; uptimeSec: number };
+  sampledAt: string;
+  /**
+   * Distinct users online or away on any node. While Redis is unreachable presence falls back to this node's view,
+   * and so does this count (`nodes` is null then); null if presence could not be read at all.
+   */
+  onlineUsers: number | null;
+  /** Authenticated WebSocket connections on this node. */
+  connections: number;
+  /** Open WebSockets on this node, authenticated or not. */
+  websockets: number;
+  /** Messages stored through this node: since it started, and per second. */
+  messages: { stored: number; perSecond: StatsWindows<number> };
+  /** Room events written to this node's connections (one per event per recipient). */
+  deliveries: { total: number; perSecond: StatsWindows<number> };
+  /** From a live event being stored to its write to this node's connections. */
+  deliveryLatencyMs: StatsWindows<LatencyWindow>;
+  eventLoop: {
+    /** The highest per-second p99 event-loop delay in the window, in ms beyond the 10 ms probe interval. */
+    delayP99Ms: StatsWindows<number>;
+    /** Share of time the event loop was busy (0–1). */
+    utilization: StatsWindows<number>;
+    /** BUSY_UTILIZATION_PERCENT as 0–1: above it the node gathers writes, and it is near capacity. */
+    busyAbove: number;
+  };
+  /**
+   * Every live node of the deployment (just this one when embedded), by id, this node's entry as of now; null
+   * when the other nodes' entries could not be read (Redis down).
+   */
+  nodes: NodeSummary[] | null;
+}

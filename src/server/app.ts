@@ -11,6 +11,7 @@ import { Hub } from '../core/delivery/hub.js';
 import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
+import { InMemoryNodeDirectory } from '../core/node-directory.js';
 import { MessageService } from '../core/messages.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
@@ -23,12 +24,14 @@ import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
+import { logSerializers } from './log-redaction.js';
 import { createMetrics } from './metrics.js';
+import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
-import { adminRoutes } from './http/routes/admin.js';
+import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
 import { AdminService } from '../core/admin.js';
 import { ReportService } from '../core/moderation/reports.js';
 import { RoomModeration } from '../core/moderation/room-moderation.js';
@@ -80,7 +83,11 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
       new InProcessBus({ onHandlerError: (err, topic) => log.error({ err, topic }, 'bus handler failed') }),
     presence: adapters.presence ?? new InMemoryPresence(),
     limiter: adapters.limiter ?? new InMemoryRateLimiter(),
-    hasher: new PasswordHasher({ log2N: config.scryptLog2N }),
+    hasher: new PasswordHasher({
+      log2N: config.scryptLog2N,
+      concurrency: config.passwordHashConcurrency,
+      queue: config.passwordHashQueue,
+    }),
     now: Date.now,
     limits: {
       maxMessageChars: config.maxMessageChars,
@@ -94,6 +101,12 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
         invite: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
         register: { burst: config.registrationsPerHour, perSecond: config.registrationsPerHour / 3600 },
         login: { burst: config.loginsPerMinute, perSecond: config.loginsPerMinute / 60 },
+        loginFailures: { burst: config.loginFailuresPerMinute, perSecond: config.loginFailuresPerMinute / 60 },
+        membership: { burst: config.membershipChangesPerMinute, perSecond: config.membershipChangesPerMinute / 60 },
+        roomMembership: {
+          burst: config.roomMembershipChangesPerMinute,
+          perSecond: config.roomMembershipChangesPerMinute / 60,
+        },
         typing: { burst: 2, perSecond: 0.5 },
         report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
       },
@@ -120,13 +133,15 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
 export async function createChatServer(config: Config, adapters: Adapters = {}): Promise<ChatServer> {
   const nodeId = config.nodeId || randomBytes(4).toString('hex');
   const clustered = Boolean(config.databaseUrl || config.redisUrl || config.nodeId);
-  const log =
+  // Request logs carry no query values (a token put in a URL must not reach the logs), also on a logger passed in.
+  const log = (
     adapters.logger ??
     pino({
       level: config.logLevel,
       redact: ['req.headers.authorization', '*.headers.authorization', 'token', '*.token', '*.password'],
       ...(clustered ? { base: { pid: process.pid, hostname: hostname(), node: nodeId } } : {}),
-    });
+    })
+  ).child({}, { serializers: logSerializers });
   // DATABASE_URL / REDIS_URL select the cluster ports (adapters passed in still win).
   const ports = await openClusterPorts(config, nodeId, log, {
     store: !!adapters.store,
@@ -188,6 +203,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     },
     (err) => log.warn({ err }, 'presence flush failed'),
   );
+  const latency = createDeliveryLatencyHistogram();
   const hub = new Hub({
     store: ctx.store,
     bus: ctx.bus,
@@ -201,14 +217,31 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     log,
     // Big rooms: each node puts its own online count into the presence frames it delivers.
     presenceCount: (m) => notifier.countFor(m),
+    onDeliveryLatency: (ms) => latency.observe(ms / 1000),
   });
   const gateway = new Gateway(config, services, hub, notifier, log);
   ports.wire({ hub, notifier, store: ctx.store, sessions: gateway });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
-    ? { registry: createMetrics({ gateway, hub, messages: services.messages }), token: config.metricsToken }
+    ? {
+        registry: createMetrics({ gateway, hub, messages: services.messages, latency, presence: ctx.presence }),
+        token: config.metricsToken,
+      }
     : null;
+  const stats = new NodeStats({
+    nodeId,
+    clustered,
+    gateway,
+    hub,
+    messages: services.messages,
+    presence: ctx.presence,
+    latency,
+    directory: ports.nodes ?? new InMemoryNodeDirectory(),
+    busyAbove: config.busyUtilizationPercent / 100,
+    log,
+  });
   systemRoutes(app, services, gateway, readiness, metrics);
+  adminStatsRoutes(app, services, stats);
   webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
@@ -251,6 +284,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       closed ??= (async () => {
         await gateway.close(config.shutdownGraceMs);
         ports.unwire();
+        await stats.stop();
         notifier.close();
         hub.close();
         // A connection that has sent no request yet (browsers pre-open them) would hold close() open until

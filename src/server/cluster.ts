@@ -3,6 +3,7 @@ import type { Bus } from '../core/bus.js';
 import { forEachLimited, type Hub } from '../core/delivery/hub.js';
 import { FallbackPresence } from '../core/fallback-presence.js';
 import { FallbackRateLimiter } from '../core/fallback-rate-limiter.js';
+import type { NodeDirectory } from '../core/node-directory.js';
 import type { Presence } from '../core/presence.js';
 import type { PresenceNotifier } from '../core/presence-notifier.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
@@ -19,6 +20,8 @@ export interface ClusterPorts {
   bus?: Bus;
   presence?: Presence;
   limiter?: RateLimiter;
+  /** Where the nodes post their figures for the admin dashboard. */
+  nodes?: NodeDirectory;
   /** Connects the ports' outage and recovery signals to delivery, once the hub, notifier and gateway exist. */
   wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store; sessions: { recheckAll(): Promise<void> } }): void;
   /** Stops what `wire` started (the store polling of a bus outage): at shutdown, before the ports close. */
@@ -66,10 +69,11 @@ export async function openClusterPorts(
       opened.push(ports.store);
     }
     if (config.redisUrl) {
-      const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }] = await Promise.all([
+      const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }, { RedisNodeDirectory }] = await Promise.all([
         import('../storage/redis/redis-bus.js'),
         import('../storage/redis/redis-presence.js'),
         import('../storage/redis/redis-rate-limiter.js'),
+        import('../storage/redis/redis-node-directory.js'),
       ]);
       const common = { redis: config.redisUrl, prefix: config.redisPrefix, log };
       if (!skip.bus) {
@@ -98,6 +102,8 @@ export async function openClusterPorts(
         ports.limiter = new FallbackRateLimiter(new RedisRateLimiter(common), log);
         opened.push(ports.limiter);
       }
+      ports.nodes = new RedisNodeDirectory({ ...common, nodeId });
+      opened.push(ports.nodes);
     }
   } catch (err) {
     await ports.close();

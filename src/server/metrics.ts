@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Histogram } from 'prom-client';
 import type { Hub } from '../core/delivery/hub.js';
 import type { MessageService } from '../core/messages.js';
+import type { Presence } from '../core/presence.js';
 import type { Gateway } from './ws/gateway.js';
 
 /** What the metrics read; every value is taken at scrape time from counters the parts keep anyway. */
@@ -9,6 +10,9 @@ export interface MetricSources {
   gateway: Gateway;
   hub: Hub;
   messages: MessageService;
+  /** The hub's delivery latency histogram (it exists whether or not metrics are served). */
+  latency: Histogram;
+  presence: Presence;
 }
 
 /** A counter that mirrors a monotonic number kept elsewhere: each scrape adds what it grew by. */
@@ -28,12 +32,14 @@ function mirrorCounter(registry: Registry, name: string, help: string, read: () 
 
 /**
  * The node's Prometheus registry (`GET /metrics`, when METRICS_TOKEN is set): Node's own metrics (event-loop delay,
- * GC, heap, CPU, file descriptors) and relaychat's connections, messages, deliveries and write coalescing. A registry
- * per server, so several servers in one process (tests) do not share metrics.
+ * GC, heap, CPU, file descriptors) and relaychat's connections, online users, messages, deliveries, delivery
+ * latency and write coalescing. A registry per server, so several servers in one process (tests) do not share
+ * metrics.
  */
-export function createMetrics({ gateway, hub, messages }: MetricSources): Registry {
+export function createMetrics({ gateway, hub, messages, latency, presence }: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(latency);
 
   new Gauge({
     name: 'relaychat_websockets',
@@ -49,6 +55,15 @@ export function createMetrics({ gateway, hub, messages }: MetricSources): Regist
     registers: [registry],
     collect() {
       this.set(hub.connectionCount);
+    },
+  });
+  new Gauge({
+    name: 'relaychat_online_users',
+    help: 'Distinct users online or away on any node of the deployment (the same on every node: take the max); this node only while Redis is unreachable.',
+    registers: [registry],
+    async collect() {
+      // A Redis outage must not fail the whole scrape: the node's own metrics matter most then.
+      this.set(await presence.onlineCount().catch(() => NaN));
     },
   });
   mirrorCounter(registry, 'relaychat_messages_stored_total', 'Messages stored (not counting duplicates).', () => {

@@ -17,6 +17,12 @@ export interface HubOptions {
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** The online count a presence frame carries here (PresenceNotifier.countFor); default: the publisher's. */
   presenceCount?: (m: PresenceMessage) => number;
+  /**
+   * Told, once per live event per flush (not per recipient), how long ago the event was stored (ms from its
+   * `createdAt` to the end of the flush that wrote it to this node's connections). Events read from the store
+   * to catch a connection up are not measured: their age is the reader's absence, not delivery.
+   */
+  onDeliveryLatency?: (ms: number) => void;
 }
 
 type PresenceMessage = Extract<BusMessage, { kind: 'presence' }>;
@@ -47,6 +53,7 @@ export class Hub {
   constructor(private readonly opts: HubOptions) {
     opts.bus.subscribe(topics.all, this.onAll);
     opts.writes.addProducer(() => this.flushQueued());
+    if (opts.onDeliveryLatency) opts.writes.addAfterWrite(() => this.reportLatency(opts.onDeliveryLatency!));
   }
 
   /** The scheduler every connection of this hub writes through. */
@@ -344,12 +351,36 @@ export class Hub {
 
   private readonly queued = new Map<string, RoomEvent[]>();
   private readonly encoder = new TextEncoder();
+  /** `createdAt` of the live events this flush wrote to at least one connection, for onDeliveryLatency. */
+  private readonly written: string[] = [];
 
   private flushQueued(): void {
     if (this.queued.size === 0) return;
     const rooms = [...this.queued];
     this.queued.clear();
-    for (const [roomId, events] of rooms) this.deliverBatch(roomId, events);
+    const measure = this.opts.onDeliveryLatency !== undefined;
+    for (const [roomId, events] of rooms) {
+      const before = this.stats.deliveries;
+      this.deliverBatch(roomId, events);
+      // One sample per event, whatever the number of recipients; an event nobody needed (a bus duplicate, a
+      // re-publish of a retried send) is not a delivery and is not measured.
+      if (measure && this.stats.deliveries > before) for (const e of events) this.written.push(e.createdAt);
+    }
+  }
+
+  /** Runs after the flush wrote its connections: one clock read for every event of the flush. */
+  private reportLatency(observe: (ms: number) => void): void {
+    if (this.written.length === 0) return;
+    const now = Date.now();
+    // Events of one group commit share their createdAt: parse each distinct one once.
+    let iso = '';
+    let at = 0;
+    for (const createdAt of this.written) {
+      if (createdAt !== iso) at = Date.parse((iso = createdAt));
+      // createdAt is another node's clock in a cluster: a small skew must not produce negative latencies.
+      observe(Math.max(0, now - at));
+    }
+    this.written.length = 0;
   }
 
   /**

@@ -42,6 +42,7 @@ const SAMPLE_MS = 100;
 export class WriteScheduler {
   private readonly dirty = new Set<Flushable>();
   private readonly producers: (() => void)[] = [];
+  private readonly afterWrites: (() => void)[] = [];
   private scheduled = false;
   private busy = false;
   private sampledAt = performance.now();
@@ -57,6 +58,11 @@ export class WriteScheduler {
   /** `fn` runs at the start of every flush, before any connection is written. */
   addProducer(fn: () => void): void {
     this.producers.push(fn);
+  }
+
+  /** `fn` runs at the end of every flush, right after this turn's connections were written (for measurements). */
+  addAfterWrite(fn: () => void): void {
+    this.afterWrites.push(fn);
   }
 
   /** Asks for a flush (a producer has something queued). */
@@ -116,6 +122,13 @@ export class WriteScheduler {
       setImmediate(this.run);
     }
     for (const t of slice) t.flush();
+    for (const after of this.afterWrites) {
+      try {
+        after();
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+    }
   };
 }
 

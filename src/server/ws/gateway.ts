@@ -2,11 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLOSE_CODES } from '../../protocol/close-codes.js';
-import { ClientFrame, type HelloFrame, type SendFrame } from '../../protocol/frames.js';
+import { type HelloFrame, type SendFrame } from '../../protocol/frames.js';
+import { compactRooms } from '../../protocol/welcome.js';
+import { isWellFormed } from '../../protocol/well-formed.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import type { AuthContext } from '../../core/accounts.js';
 import { isActive, toPublicUser } from '../../core/accounts.js';
-import { ChatError, validationError } from '../../core/chat-error.js';
+import { ChatError } from '../../core/chat-error.js';
 import { Connection } from '../../core/delivery/connection.js';
 import { forEachLimited, type Hub } from '../../core/delivery/hub.js';
 import { newId } from '../../core/ids.js';
@@ -14,6 +16,7 @@ import { topics } from '../../core/bus.js';
 import type { PresenceNotifier } from '../../core/presence-notifier.js';
 import { InMemoryRateLimiter } from '../../core/rate-limiter.js';
 import type { Config } from '../config.js';
+import { parseClientFrame } from './decode.js';
 import {
   clientAddress,
   compileProxyTrust,
@@ -229,11 +232,14 @@ export class Gateway {
     } catch {
       return this.frameError(ws, new ChatError('bad_json'));
     }
-    const parsed = ClientFrame.safeParse(json);
+    const parsed = parseClientFrame(json);
     if (!parsed.success) {
-      const ref =
-        typeof (json as { ref?: unknown })?.ref === 'string' ? (json as { ref: string }).ref.slice(0, 64) : undefined;
-      return this.frameError(ws, validationError(parsed.error.issues), ref);
+      const ref = (json as { ref?: unknown })?.ref;
+      return this.frameError(
+        ws,
+        parsed.error,
+        typeof ref === 'string' && isWellFormed(ref) ? ref.slice(0, 64) : undefined,
+      );
     }
     const frame = parsed.data;
     if (frame.type === 'hello') {
@@ -382,7 +388,8 @@ export class Gateway {
       connId,
       sessionId: auth.session.id,
       user: toPublicUser(auth.user),
-      rooms,
+      // Kept small for a user in many rooms: no member lists, DM peers by id with one profile each.
+      ...compactRooms(rooms),
       heartbeatMs: this.config.heartbeatMs,
       limits: { maxFrameBytes: this.config.maxFrameBytes, maxMessageChars: this.config.maxMessageChars },
       online,

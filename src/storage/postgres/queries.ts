@@ -214,7 +214,12 @@ export const pgQueries: PgQueries = {
   memberGet: one('SELECT role, muted_until, joined_seq FROM members WHERE room_id = @roomId AND user_id = @userId'),
   membersOf: all(
     `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
-     WHERE m.room_id = @roomId ORDER BY m.joined_at, u.username_key`,
+     WHERE m.room_id = @roomId ORDER BY m.joined_at, m.user_id`,
+  ),
+  membersPage: all(
+    `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
+     WHERE m.room_id = @roomId AND (m.joined_at, m.user_id) > (@afterJoinedAt, @afterUserId)
+     ORDER BY m.joined_at, m.user_id LIMIT @limit`,
   ),
   memberIdsOf: all<{ user_id: string }>('SELECT user_id FROM members WHERE room_id = @roomId'),
   memberCountWithRole: count('SELECT count(*) AS n FROM members WHERE room_id = @roomId AND role = @role'),

@@ -1,7 +1,14 @@
-import type { MemberRole, MyRoom, Room, RoomEvent, RoomSettings } from '../../protocol/model.js';
+import {
+  toProfile,
+  type MemberRole,
+  type MyRoom,
+  type Room,
+  type RoomEvent,
+  type RoomSettings,
+} from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
-import type { NewRoom, RoomStore } from '../../core/store.js';
+import type { MemberPage, NewRoom, RoomStore } from '../../core/store.js';
 import { insertEvent, nextSeq } from './events.js';
 import { query, read, Rollback, transaction, write, type Operations, type Recipe } from './recipe.js';
 import { decodeRoomCursor, iso, roomPage, toMember, toPublic, toRoom, type Row } from './rows.js';
@@ -53,8 +60,10 @@ export interface RoomQueries {
 
   /** role, muted_until, joined_seq. */
   memberGet(a: { roomId: string; userId: string }): Row | undefined;
-  /** User rows with the member's `member_role`, `joined_at`, `muted_until`, by joined_at then username_key. */
+  /** User rows with the member's `member_role`, `joined_at`, `muted_until`, by (joined_at, user_id). */
   membersOf(a: { roomId: string }): Row[];
+  /** Like membersOf: at most `limit` rows after (`afterJoinedAt`, `afterUserId`). */
+  membersPage(a: { roomId: string; afterJoinedAt: number; afterUserId: string; limit: number }): Row[];
   memberIdsOf(a: { roomId: string }): { user_id: string }[];
   memberCountWithRole(a: { roomId: string; role: MemberRole }): number;
   /** Adds a member unless one exists already. */
@@ -158,7 +167,7 @@ export const rooms = {
   listRoomsOf: read(function* (_now, userId: string) {
     return (yield* query('roomsOf', { userId })).map((r) => {
       const room: MyRoom = { ...toRoom(r), myRole: r.my_role as MemberRole, joinedSeq: Number(r.joined_seq) };
-      if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map(toPublic);
+      if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map((u) => toProfile(toPublic(u)));
       return room;
     });
   }),
@@ -210,8 +219,17 @@ export const rooms = {
     return r ? toMember(r) : null;
   }),
 
-  listMembers: read(function* (_now, roomId: string) {
-    return (yield* query('membersOf', { roomId })).map((r) => ({
+  listMembers: read(function* (_now, roomId: string, page?: MemberPage) {
+    // The first page starts before every member: joined_at is epoch ms, never negative.
+    const rows = page
+      ? yield* query('membersPage', {
+          roomId,
+          afterJoinedAt: page.after?.joinedAt ?? -1,
+          afterUserId: page.after?.userId ?? '',
+          limit: page.limit,
+        })
+      : yield* query('membersOf', { roomId });
+    return rows.map((r) => ({
       user: toPublic(r),
       role: r.member_role as MemberRole,
       joinedAt: iso(r.joined_at),

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AdminUserQuery, AuditQuery, IdParams, SanctionRequest, ServerRoleRequest } from '../../../protocol/http.js';
+import type { NodeStats } from '../../node-stats.js';
 import type { Services } from '../../services.js';
 import { requireAuth } from '../auth.js';
 import { parse } from '../validate.js';
@@ -51,5 +52,13 @@ export function adminRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/admin/audit', async (req) => {
     const auth = await requireAuth(s, req);
     return { entries: await s.admin.listAudit(auth, parse(AuditQuery, req.query)) };
+  });
+}
+
+/** The operations dashboard's figures for the node that answers (`AdminStats`). Server admins only. */
+export function adminStatsRoutes(app: FastifyInstance, s: Services, stats: NodeStats): void {
+  app.get('/api/v1/admin/stats', async (req) => {
+    s.admin.requireAdmin(await requireAuth(s, req));
+    return stats.read();
   });
 }

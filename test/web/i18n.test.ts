@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import en from '../../web/src/i18n/en.json' with { type: 'json' };
+import modEn from '../../web/src/i18n/mod.en.json' with { type: 'json' };
+import modZh from '../../web/src/i18n/mod.zh-CN.json' with { type: 'json' };
+import zh from '../../web/src/i18n/zh-CN.json' with { type: 'json' };
+
+/** The `{name}` placeholders of a string, sorted. */
+const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('web client strings', () => {
+  for (const [name, a, b] of [
+    ['en.json / zh-CN.json', en, zh],
+    ['mod.en.json / mod.zh-CN.json', modEn, modZh],
+  ] as const) {
+    it(`${name}: every string in both languages, with the same placeholders`, () => {
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      const mismatched = Object.entries(a as Record<string, string>).filter(
+        ([k, v]) => JSON.stringify(params(v)) !== JSON.stringify(params((b as Record<string, string>)[k] ?? '')),
+      );
+      expect(mismatched.map(([k]) => k)).toEqual([]);
+    });
+  }
+});
