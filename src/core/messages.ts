@@ -45,6 +45,18 @@ export class MessageService {
     return found;
   }
 
+  /** Tells the room the caller is typing (not stored); refused like a send when they may not post. */
+  async typing(auth: AuthContext, roomId: string): Promise<void> {
+    // Checked against the store each time: a muted member or one in a read-only room does not type.
+    await this.requirePoster(auth, roomId);
+    await this.ctx.bus.publish(topics.room(roomId), {
+      kind: 'typing',
+      roomId,
+      userId: auth.user.id,
+      username: auth.user.username,
+    });
+  }
+
   /**
    * Stores a message and fans it out. Resolves only after the message is durable, so an ack built from the
    * result never lies. Idempotent per clientMsgId: a retry returns the stored message with `duplicate: true`.

@@ -22,7 +22,7 @@ export interface ClusterPorts {
   limiter?: RateLimiter;
   /** Where the nodes post their figures for the admin dashboard. */
   nodes?: NodeDirectory;
-  /** Connects the ports' outage and recovery signals to delivery, once the hub, notifier and gateway exist. */
+  /** Connects the ports' outage and recovery signals to delivery, once the hub, notifier and sessions exist. */
   wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store; sessions: { recheckAll(): Promise<void> } }): void;
   /** Stops what `wire` started (the store polling of a bus outage): at shutdown, before the ports close. */
   unwire(): void;
