@@ -231,7 +231,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     log,
   );
   const gateway = new Gateway(config, sessions, log);
-  ports.wire({ hub, notifier, store: ctx.store, sessions });
+  ports.wire({ hub, notifier, store: ctx.store, bus: ctx.bus, presence: ctx.presence, sessions });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
     ? {
