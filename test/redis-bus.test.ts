@@ -151,6 +151,29 @@ describe('RedisBus specifics', () => {
     await expect(b!.ping()).resolves.toBeUndefined();
   });
 
+  it('reports an outage to a handler registered after it began, and only the registered handler hears events', async () => {
+    const {
+      made: [a],
+    } = await nodes(1);
+    const handler = (into: string[]) => ({
+      lost: () => into.push('lost'),
+      recovered: () => into.push('recovered'),
+      subscribed: () => {},
+    });
+    const first: string[] = [];
+    a!.setEventHandler(handler(first));
+    await redis.stop();
+    await waitFor(() => first.includes('lost'), { what: 'the outage reported' });
+    // A handler registered now (as the server does once its hub exists) is told at once.
+    const late: string[] = [];
+    a!.setEventHandler(handler(late));
+    expect(late).toEqual(['lost']);
+    await redis.start();
+    await waitFor(() => late.includes('recovered'), { timeoutMs: 20_000, what: 'recovered reported' });
+    expect(late).toEqual(['lost', 'recovered']);
+    expect(first).toEqual(['lost']); // replaced: it hears nothing more
+  });
+
   it('survives a Redis restart: publish never throws, delivers locally, and traffic resumes by itself', async () => {
     const rec = recordingLog();
     const {
