@@ -30,6 +30,10 @@ const SETTINGS: Record<string, string> = {
   MESSAGE_BURST: '100000',
   REGISTRATIONS_PER_HOUR: '100000',
   LOGINS_PER_MINUTE: '100000',
+  PASSWORD_HASH_QUEUE: '10000',
+  LOGIN_FAILURES_PER_MINUTE: '1000000',
+  MEMBERSHIP_CHANGES_PER_MINUTE: '100000',
+  ROOM_MEMBERSHIP_CHANGES_PER_MINUTE: '1000000',
   SHUTDOWN_GRACE_MS: '500',
   DRAIN_DELAY_MS: '0',
   // Acks leave as soon as they are due: a gathering window would only widen the gap this test looks into.

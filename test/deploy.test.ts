@@ -58,10 +58,10 @@ describe('deployment', () => {
     await srv.server.shutdown(); // /readyz was checked just now: waits DRAIN_DELAY_MS, then closes
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
 
-    const unwatched = await startServer({ drainDelayMs: 5000 });
-    const t0 = Date.now();
-    await unwatched.server.shutdown(); // no load balancer ever checked: no reason to wait
-    expect(Date.now() - t0).toBeLessThan(4000);
+    // No load balancer ever checked: no reason to wait. The delay is the longest allowed (10 min), far past the
+    // test's timeout, so returning at all shows it was skipped, whatever the machine's speed.
+    const unwatched = await startServer({ drainDelayMs: 600_000 });
+    await unwatched.server.shutdown();
   });
 
   it('/readyz: a bus that does not answer is reported degraded with 200; a store that does not answer is 503', async () => {

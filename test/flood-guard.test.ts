@@ -37,6 +37,32 @@ describe('FloodGuard repeats', () => {
     expect(g.check('u1', 'r1', 'buy now!')).toBeNull();
   });
 
+  it('sees through invisible characters, width, look-alikes and combining marks (issue 21, finding 5)', () => {
+    const { g } = guard({ repeats: 3 });
+    // One more zero-width space each time: six identical-looking messages.
+    const bodies = Array.from({ length: 6 }, (_, i) => `buy now${'\u200b'.repeat(i)}`);
+    expect(bodies.map((b) => g.check('u1', 'r1', b)?.code ?? null)).toEqual([
+      null,
+      null,
+      null,
+      'flood',
+      'flood',
+      'flood',
+    ]);
+    for (const variant of [
+      'buy\u2060 now', // word joiner
+      '\ufeffbuy now\u00ad', // BOM, soft hyphen
+      'ｂｕｙ ｎｏｗ', // full width (NFKC)
+      'buy\u00a0now', // no-break space collapses like a space
+      'bu\u0443 n\u043ew', // Cyrillic у and о
+      'bu\u0301y now', // a combining mark
+      'buy n\u{E0020}ow', // a tag character
+    ]) {
+      expect([variant, g.check('u1', 'r1', variant)?.code]).toEqual([variant, 'flood']);
+    }
+    expect(g.check('u1', 'r1', 'buy now please')).toBeNull();
+  });
+
   it('counts per user, per room and per body', () => {
     const { g } = guard({ repeats: 1 });
     expect(g.check('u1', 'r1', 'x')).toBeNull();

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatApi } from '../src/client/api.js';
 import type { ChatClient, ChatClientOptions } from '../src/client/chat-client.js';
@@ -45,10 +45,14 @@ import { connect, recordEvents, registerUser, startServer, waitFor, type TestSer
  * while two bystanders chat. The server must answer every bad input with an error (or a documented close), keep
  * its memory, store nothing malformed, and deliver the bystanders' messages exactly once, in order.
  *
- * Reproduce a failure with the seed it prints: FUZZ_SEED=<n>. FUZZ_SCALE=<k> multiplies the run counts;
- * FUZZ_SHRINK=1 shrinks a failing input to a minimal one (slower).
+ * Every run draws a new seed (so the suite keeps exploring), prints it first, and puts it at the head of any
+ * failure: FUZZ_SEED=<n> replays that run's inputs. FUZZ_SCALE=<k> multiplies the run counts; FUZZ_SHRINK=1 shrinks
+ * a failing input to a minimal one (slower).
+ *
+ * No latency or speed is asserted (a busy machine is slow, not broken): the bystanders' send times are printed
+ * for information, and waiting is bounded only by ANSWER_MS, a hang detector. Performance is `npm run bench`.
  */
-const SEED = Number(process.env.FUZZ_SEED ?? 20_260_515);
+const SEED = fuzzSeed(process.env.FUZZ_SEED);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const SHRINK = process.env.FUZZ_SHRINK === '1';
 const WS_WORKERS = 6;
@@ -56,11 +60,23 @@ const WS_RUNS = Math.round(1000 * SCALE);
 const HTTP_WORKERS = 8;
 const HTTP_RUNS = Math.round(300 * SCALE);
 const TCP_RUNS = Math.round(150 * SCALE);
-/** How long any single input may take to be answered before the test calls it a hang. */
-const ANSWER_MS = 5000;
+/** How long any single input (or bystander send) may wait for its answer before the test calls it a hang. */
+const ANSWER_MS = 30_000;
 /** Frames above this are refused by `ws` with close 1009 (gateway.ts HARD_FRAME_CAP). */
 const HARD_FRAME_CAP = 1 << 20;
+/**
+ * Heap growth over the run, after full GCs: a leak per input (socket, request) adds up over thousands of them.
+ * Not a timing: what the run allocates depends on its inputs, not on the machine's speed (a few MiB seen).
+ */
 const HEAP_GROWTH_LIMIT = 64 << 20;
+
+/** FUZZ_SEED if given (an integer), else a fresh random one; fast-check seeds are 32-bit, and we add up to 300. */
+function fuzzSeed(given: string | undefined): number {
+  if (given === undefined || given === '') return randomInt(0, 2 ** 31 - 1000);
+  const seed = Number(given);
+  if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, not ${given}`);
+  return seed;
+}
 
 /** Frames that answer a client frame; anything else (events, presence, typing) is broadcast traffic. */
 const ANSWERS = new Set(['error', 'ack', 'pong', 'welcome']);
@@ -73,6 +89,14 @@ type Frame = Record<string, unknown> & { type?: unknown; ref?: unknown; code?: u
 
 const inc = <K>(m: Map<K, number>, k: K, by = 1) => m.set(k, (m.get(k) ?? 0) + by);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `p`, or a rejection if it has not settled within ANSWER_MS: a hang is a failure, slowness is not. */
+function hangGuard<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ANSWER_MS} ms`)), ANSWER_MS);
+  });
+  return Promise.race([p, hung]).finally(() => clearTimeout(timer));
+}
 
 const stats = {
   wsFrames: 0,
@@ -235,7 +259,8 @@ const WS_SHAPES: Record<WsTemplate, Shape> = {
   view: { fields: { type: 'frameType', roomIds: 'roomIds', ref: 'ref' }, required: ['type', 'roomIds'], strict: true },
 };
 // The `type` field is the discriminator: an ok edit of it swaps in another valid type, which our oracle
-// (ClientFrame itself) then judges; only the `bad` edits are certain.
+// (ClientFrame itself) then judges; only the `bad` edits are certain, and only while the type is the template's
+// (applyEdits with 'type').
 
 const WS_EDITS = Object.fromEntries(Object.entries(WS_SHAPES).map(([t, shape]) => [t, editsFor(shape)])) as Record<
   WsTemplate,
@@ -338,7 +363,7 @@ function encodeWs(input: WsInput, live: WsLive): { data: Buffer; binary: boolean
         ping: { type: 'ping', ref: 'p' },
         view: { type: 'view', roomIds: [room] },
       };
-      const { value, mustReject } = applyEdits(bases[input.template], input.edits);
+      const { value, mustReject } = applyEdits(bases[input.template], input.edits, 'type');
       return { data: Buffer.from(JSON.stringify(value)), binary: false, fragments: input.fragments, bad: mustReject };
     }
     case 'json':
@@ -1155,167 +1180,179 @@ async function firstFailure(runs: Promise<void>[]): Promise<void> {
 
 const params = (seed: number, numRuns: number) => ({ seed, numRuns, endOnFailure: !SHRINK, verbose: 1 as const });
 
+const REPRODUCE = `FUZZ_SEED=${SEED}${SCALE !== 1 ? ` FUZZ_SCALE=${SCALE}` : ''} npx vitest run test/fuzz.test.ts`;
+
 describe('fuzzing a live server', () => {
   it('answers every malformed frame and request, stores nothing malformed, and bystanders are unaffected', async () => {
-    const started = Date.now();
-    console.log(`fuzz seed=${SEED} scale=${SCALE} (reproduce: FUZZ_SEED=${SEED} npx vitest run test/fuzz.test.ts)`);
-    const srv = await startServer();
-    origin = srv.url;
-    policyAllowance = srv.config.frameErrorsPerMinute;
-    const base = new URL(srv.url);
-    const port = Number(base.port);
-    const protoKeys = Object.getOwnPropertyNames(Object.prototype).sort();
-
-    // Accounts. The first one registered is the server admin.
-    const admin = await registerUser(srv.url, 'fuzzadmin');
-    const member = await registerUser(srv.url, 'fuzzmember');
-    const victims = [await registerUser(srv.url, 'victim1'), await registerUser(srv.url, 'victim2')];
-    const alice = await registerUser(srv.url, 'alice');
-    const bob = await registerUser(srv.url, 'bob');
-    const wsUsers = await Promise.all(
-      Array.from({ length: WS_WORKERS }, (_, i) => registerUser(srv.url, `wsfuzz${i}`)),
-    );
-    const lobby = (await member.api.myRooms())[0]!.id;
-    const room = await member.api.createRoom('fuzz room');
-    const privRoom = await member.api.createRoom('fuzz private', 'private');
-    for (const u of [...victims, ...wsUsers]) await u.api.join(room.id);
-    for (const v of victims) {
-      await member.api.invite(privRoom.id, v.username);
-      await v.api.acceptInvite(privRoom.id);
-    }
-    await victims[0]!.api.sendMessage(room.id, 'a message to report', 'seed-msg-1');
-
-    // The bystanders chat in their own private room for the whole run.
-    const quiet = await alice.api.createRoom('bystanders', 'private');
-    await alice.api.invite(quiet.id, bob.username);
-    await bob.api.acceptInvite(quiet.id);
-    const opts = { WebSocket: OriginWebSocket as unknown as ChatClientOptions['WebSocket'] };
-    const a = await connect(srv.url, alice.token, opts);
-    const b = await connect(srv.url, bob.token, opts);
-    const seenByA = recordEvents(a);
-    const seenByB = recordEvents(b);
-    const sent: string[] = [];
-    const latencies: number[] = [];
-    let chatting = true;
-    let chatError: unknown;
-    const chat = (async () => {
-      for (let i = 0; chatting; i++) {
-        const from: ChatClient = i % 2 ? b : a;
-        const body = `bystander message ${i}`;
-        const t0 = performance.now();
-        await from.send(quiet.id, body);
-        latencies.push(performance.now() - t0);
-        sent.push(body);
-        await sleep(5);
-      }
-    })().catch((err: unknown) => void (chatError = err));
-
-    const heapBefore = heapUsed();
-
-    // WebSocket fuzzing: one worker per user, each with a pre-hello and an authenticated socket.
-    const wsLive = (i: number): WsLive => ({
-      token: wsUsers[i]!.token,
-      rooms: [lobby, room.id, privRoom.id, 'no-such-room'],
-      memberRooms: new Set([lobby, room.id]),
-      maxFrameBytes: srv.config.maxFrameBytes,
-    });
-    const workers = wsUsers.map((_, i) => new WsWorker(srv.url, `ws${i}`, wsLive(i)));
-    const wsRuns = workers.map((w, i) =>
-      fc.assert(
-        fc.asyncProperty(wsInput, fc.boolean(), (input, authed) => (failed ? Promise.resolve() : w.run(input, authed))),
-        params(SEED + i, WS_RUNS),
-      ),
-    );
-
-    // HTTP fuzzing: every declared route, as the admin, a member, anonymous, or with a garbage token.
-    const routes = discoverRoutes();
-    for (const r of routes) expect(srv.server.app.hasRoute({ method: r.method, url: r.path }), r.path).toBe(true);
-    const ids = {
-      admin: new Identity(srv.url, admin.username, admin.password, admin.token),
-      member: new Identity(srv.url, member.username, member.password, member.token),
-    };
-    let fresh = 0;
-    const httpLive: HttpLive = {
-      rooms: [lobby, room.id, room.id, privRoom.id, 'no-such-room', '__proto__', 'constructor'],
-      victims: victims.map((v) => ({ id: v.user.id, username: v.username })),
-      reportIds: [],
-      fresh: () => `fz${SEED.toString(36)}x${++fresh}`,
-    };
-    const agent = new http.Agent({ keepAlive: true, maxSockets: HTTP_WORKERS });
-    const httpRuns = Array.from({ length: HTTP_WORKERS }, (_, i) =>
-      fc.assert(
-        fc.asyncProperty(httpInput(routes), (input) =>
-          failed ? Promise.resolve() : runHttp(input, routes, httpLive, ids, base, agent),
-        ),
-        params(SEED + 100 + i, HTTP_RUNS),
-      ),
-    );
+    console.log(`fuzz seed=${SEED} scale=${SCALE} (reproduce: ${REPRODUCE})`);
+    // Also when the test times out, where no error passes through here.
+    onTestFailed(() => console.error(`fuzz failed with seed ${SEED}; reproduce: ${REPRODUCE}`));
     try {
-      await firstFailure([...wsRuns, ...httpRuns]);
-      // Raw TCP garbage, a few connections at a time.
-      await firstFailure(
-        Array.from({ length: 4 }, (_, i) =>
-          fc.assert(
-            fc.asyncProperty(tcpInput, (input) => (failed ? Promise.resolve() : runTcp(input, port))),
-            params(SEED + 200 + i, Math.ceil(TCP_RUNS / 4)),
-          ),
-        ),
-      );
-    } finally {
-      chatting = false;
-      agent.destroy();
-      for (const w of workers) w.close();
-      await chat;
+      await fuzzLiveServer();
+    } catch (err) {
+      if (err instanceof Error) err.message = `[fuzz seed ${SEED}: ${REPRODUCE}] ${err.message}`;
+      throw err;
     }
-
-    // The bystanders: every message delivered to both, exactly once, in order, with no reconnect.
-    expect(chatError).toBeUndefined();
-    const inQuiet = (seen: ReturnType<typeof recordEvents>) => seen.messages(quiet.id);
-    await waitFor(
-      () => inQuiet(seenByA).length >= sent.length && inQuiet(seenByB).length >= sent.length,
-      10_000,
-      'bystander deliveries',
-    );
-    for (const seen of [seenByA, seenByB]) {
-      const msgs = inQuiet(seen);
-      expect(msgs.map((m) => m.body)).toEqual(sent);
-      for (let i = 1; i < msgs.length; i++) expect(msgs[i]!.seq).toBe(msgs[i - 1]!.seq + 1);
-    }
-    for (const c of [a, b]) expect(c.stats).toEqual({ duplicatesDropped: 0, gaps: 0, reconnects: 0 });
-    latencies.sort((x, y) => x - y);
-    const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
-    const maxLatency = latencies.at(-1) ?? 0;
-    expect(sent.length).toBeGreaterThan(50);
-    expect(maxLatency).toBeLessThan(5000);
-
-    // The server is up, no fuzzed socket lingers, memory came back, nothing got polluted or stored malformed.
-    const health = await fetch(`${srv.url}/healthz`);
-    expect(health.status).toBe(200);
-    await waitFor(() => srv.server.gateway.size === 2, 5000, 'fuzzed sockets to close');
-    expect(srv.server.hub.connectionCount).toBe(2);
-    const heapAfter = heapUsed();
-    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoKeys);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const audit = auditStore(srv);
-    expect(audit.problems).toEqual([]);
-    expect(violations).toEqual([]);
-
-    const growth = heapAfter - heapBefore;
-    const top = (m: Map<string | number, number>) =>
-      [...m]
-        .sort((x, y) => y[1] - x[1])
-        .map(([k, v]) => `${k}:${v}`)
-        .join(' ');
-    console.log(
-      `fuzz seed=${SEED}: ${stats.wsFrames} ws frames (${stats.wsBad} malformed, ${stats.wsSockets} sockets), ` +
-        `${stats.httpRequests} http requests (${stats.httpMustReject} malformed), ${stats.tcp} raw tcp, ` +
-        `${sent.length} bystander messages (p99 ${p99.toFixed(0)} ms, max ${maxLatency.toFixed(0)} ms), ` +
-        `${audit.rows} rows audited, heap ${(growth / 2 ** 20).toFixed(1)} MiB, ` +
-        `${((Date.now() - started) / 1000).toFixed(1)} s | ws errors ${top(stats.wsErrors)} | ws closes ` +
-        `${top(stats.wsCloses)} | http ${top(stats.httpStatus)} | http errors ${top(stats.httpErrors)}`,
-    );
-    expect(stats.wsFrames).toBeGreaterThanOrEqual(WS_WORKERS * WS_RUNS);
-    expect(stats.httpRequests).toBeGreaterThanOrEqual(HTTP_WORKERS * HTTP_RUNS);
-    expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT);
   }, 180_000);
 });
+
+async function fuzzLiveServer(): Promise<void> {
+  const started = Date.now();
+  const srv = await startServer();
+  origin = srv.url;
+  policyAllowance = srv.config.frameErrorsPerMinute;
+  const base = new URL(srv.url);
+  const port = Number(base.port);
+  const protoKeys = Object.getOwnPropertyNames(Object.prototype).sort();
+
+  // Accounts. The first one registered is the server admin.
+  const admin = await registerUser(srv.url, 'fuzzadmin');
+  const member = await registerUser(srv.url, 'fuzzmember');
+  const victims = [await registerUser(srv.url, 'victim1'), await registerUser(srv.url, 'victim2')];
+  const alice = await registerUser(srv.url, 'alice');
+  const bob = await registerUser(srv.url, 'bob');
+  const wsUsers = await Promise.all(Array.from({ length: WS_WORKERS }, (_, i) => registerUser(srv.url, `wsfuzz${i}`)));
+  const lobby = (await member.api.myRooms())[0]!.id;
+  const room = await member.api.createRoom('fuzz room');
+  const privRoom = await member.api.createRoom('fuzz private', 'private');
+  for (const u of [...victims, ...wsUsers]) await u.api.join(room.id);
+  for (const v of victims) {
+    await member.api.invite(privRoom.id, v.username);
+    await v.api.acceptInvite(privRoom.id);
+  }
+  await victims[0]!.api.sendMessage(room.id, 'a message to report', 'seed-msg-1');
+
+  // The bystanders chat in their own private room for the whole run.
+  const quiet = await alice.api.createRoom('bystanders', 'private');
+  await alice.api.invite(quiet.id, bob.username);
+  await bob.api.acceptInvite(quiet.id);
+  const opts = { WebSocket: OriginWebSocket as unknown as ChatClientOptions['WebSocket'] };
+  const a = await connect(srv.url, alice.token, opts);
+  const b = await connect(srv.url, bob.token, opts);
+  const seenByA = recordEvents(a);
+  const seenByB = recordEvents(b);
+  const sent: string[] = [];
+  const latencies: number[] = [];
+  let chatting = true;
+  let chatError: unknown;
+  const chat = (async () => {
+    for (let i = 0; chatting; i++) {
+      const from: ChatClient = i % 2 ? b : a;
+      const body = `bystander message ${i}`;
+      const t0 = performance.now();
+      await hangGuard(from.send(quiet.id, body), `bystander send ${i}`);
+      latencies.push(performance.now() - t0);
+      sent.push(body);
+      await sleep(5);
+    }
+  })().catch((err: unknown) => void (chatError = err));
+
+  const heapBefore = heapUsed();
+
+  // WebSocket fuzzing: one worker per user, each with a pre-hello and an authenticated socket.
+  const wsLive = (i: number): WsLive => ({
+    token: wsUsers[i]!.token,
+    rooms: [lobby, room.id, privRoom.id, 'no-such-room'],
+    memberRooms: new Set([lobby, room.id]),
+    maxFrameBytes: srv.config.maxFrameBytes,
+  });
+  const workers = wsUsers.map((_, i) => new WsWorker(srv.url, `ws${i}`, wsLive(i)));
+  const wsRuns = workers.map((w, i) =>
+    fc.assert(
+      fc.asyncProperty(wsInput, fc.boolean(), (input, authed) => (failed ? Promise.resolve() : w.run(input, authed))),
+      params(SEED + i, WS_RUNS),
+    ),
+  );
+
+  // HTTP fuzzing: every declared route, as the admin, a member, anonymous, or with a garbage token.
+  const routes = discoverRoutes();
+  for (const r of routes) expect(srv.server.app.hasRoute({ method: r.method, url: r.path }), r.path).toBe(true);
+  const ids = {
+    admin: new Identity(srv.url, admin.username, admin.password, admin.token),
+    member: new Identity(srv.url, member.username, member.password, member.token),
+  };
+  let fresh = 0;
+  const httpLive: HttpLive = {
+    rooms: [lobby, room.id, room.id, privRoom.id, 'no-such-room', '__proto__', 'constructor'],
+    victims: victims.map((v) => ({ id: v.user.id, username: v.username })),
+    reportIds: [],
+    fresh: () => `fz${SEED.toString(36)}x${++fresh}`,
+  };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: HTTP_WORKERS });
+  const httpRuns = Array.from({ length: HTTP_WORKERS }, (_, i) =>
+    fc.assert(
+      fc.asyncProperty(httpInput(routes), (input) =>
+        failed ? Promise.resolve() : runHttp(input, routes, httpLive, ids, base, agent),
+      ),
+      params(SEED + 100 + i, HTTP_RUNS),
+    ),
+  );
+  try {
+    await firstFailure([...wsRuns, ...httpRuns]);
+    // Raw TCP garbage, a few connections at a time.
+    await firstFailure(
+      Array.from({ length: 4 }, (_, i) =>
+        fc.assert(
+          fc.asyncProperty(tcpInput, (input) => (failed ? Promise.resolve() : runTcp(input, port))),
+          params(SEED + 200 + i, Math.ceil(TCP_RUNS / 4)),
+        ),
+      ),
+    );
+  } finally {
+    chatting = false;
+    agent.destroy();
+    for (const w of workers) w.close();
+    await chat;
+  }
+
+  // The bystanders: every message delivered to both, exactly once, in order, with no reconnect.
+  expect(chatError).toBeUndefined();
+  const inQuiet = (seen: ReturnType<typeof recordEvents>) => seen.messages(quiet.id);
+  await waitFor(
+    () => inQuiet(seenByA).length >= sent.length && inQuiet(seenByB).length >= sent.length,
+    10_000,
+    'bystander deliveries',
+  );
+  for (const seen of [seenByA, seenByB]) {
+    const msgs = inQuiet(seen);
+    expect(msgs.map((m) => m.body)).toEqual(sent);
+    for (let i = 1; i < msgs.length; i++) expect(msgs[i]!.seq).toBe(msgs[i - 1]!.seq + 1);
+  }
+  for (const c of [a, b]) expect(c.stats).toEqual({ duplicatesDropped: 0, gaps: 0, reconnects: 0 });
+  latencies.sort((x, y) => x - y);
+  const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
+  const maxLatency = latencies.at(-1) ?? 0;
+  // The bystanders chatted through the run: far fewer than any machine manages, only so the checks above
+  // cannot pass empty.
+  expect(sent.length).toBeGreaterThanOrEqual(10);
+
+  // The server is up, no fuzzed socket lingers, memory came back, nothing got polluted or stored malformed.
+  const health = await fetch(`${srv.url}/healthz`);
+  expect(health.status).toBe(200);
+  await waitFor(() => srv.server.gateway.size === 2, 5000, 'fuzzed sockets to close');
+  expect(srv.server.hub.connectionCount).toBe(2);
+  const heapAfter = heapUsed();
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoKeys);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  const audit = auditStore(srv);
+  expect(audit.problems).toEqual([]);
+  expect(violations).toEqual([]);
+
+  const growth = heapAfter - heapBefore;
+  const top = (m: Map<string | number, number>) =>
+    [...m]
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' ');
+  console.log(
+    `fuzz seed=${SEED}: ${stats.wsFrames} ws frames (${stats.wsBad} malformed, ${stats.wsSockets} sockets), ` +
+      `${stats.httpRequests} http requests (${stats.httpMustReject} malformed), ${stats.tcp} raw tcp, ` +
+      `${sent.length} bystander messages (p99 ${p99.toFixed(0)} ms, max ${maxLatency.toFixed(0)} ms), ` +
+      `${audit.rows} rows audited, heap ${(growth / 2 ** 20).toFixed(1)} MiB, ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s | ws errors ${top(stats.wsErrors)} | ws closes ` +
+      `${top(stats.wsCloses)} | http ${top(stats.httpStatus)} | http errors ${top(stats.httpErrors)}`,
+  );
+  expect(stats.wsFrames).toBeGreaterThanOrEqual(WS_WORKERS * WS_RUNS);
+  expect(stats.httpRequests).toBeGreaterThanOrEqual(HTTP_WORKERS * HTTP_RUNS);
+  expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT);
+}

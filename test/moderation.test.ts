@@ -8,9 +8,9 @@ import {
   history,
   httpSend,
   live,
-  quiet,
   wsSend,
   wsTyping,
+  wsTypingRefused,
   type Frame,
   type Live,
 } from './helpers/moderation-kit.js';
@@ -41,145 +41,173 @@ async function expectCutOff(opts: {
   const { url, roomId, otherRoom, gone, actor, witness } = opts;
   const witnessFrom = witness.frames.length;
   for (let i = 0; i < 3; i++) expect((await httpSend(url, actor.token, roomId, `after removal ${i}`)).status).toBe(201);
-  expect(await wsTyping(actor.sock, roomId, 50)).toBeNull();
+  wsTyping(actor.sock, roomId);
+  // The witness sees the typing before this test goes on; the gone sockets would have got it before `other`.
+  await witness.next((f) => f.type === 'typing' && f.roomId === roomId, 'typing reaches the witness', witnessFrom);
   const other = await httpSend(url, opts.otherSender.token, otherRoom, 'elsewhere, still live');
   expect(other.status).toBe(201);
   // The witness got all of it: fan-out happened.
-  await witness.next(
-    (f) => f.type === 'typing' && f.roomId === roomId,
-    'typing reaches the witness',
-    witnessFrom,
-    2000,
-  );
   await waitFor(
     () => witness.events(roomId).filter((e) => e.body?.startsWith('after removal')).length === 3,
-    2000,
+    5000,
     'witness gets the messages',
   );
+  // `other` was sent after all of it: whatever of the room reached a gone socket would be there before it.
   for (const [i, s] of gone.sockets.entries()) {
     await s.next(
       isEvent('message', (e) => e.seq === other.body.message.seq && e.roomId === otherRoom),
       'other room',
     );
-    await quiet(100);
     expect(s.aboutRoom(roomId, gone.from[i]! + 1)).toEqual([]);
   }
 }
 
+/**
+ * A message sent to `roomId` now, once the action under test was answered: `at(sock)` waits until it reaches the
+ * socket and gives its index. What the action pushed to the socket must come before it ("at once").
+ */
+async function sentAfter(url: string, token: string, roomId: string) {
+  const sent = await httpSend(url, token, roomId, 'marker: sent after the action');
+  expect(sent.status).toBe(201);
+  const seq = sent.body.message.seq;
+  return {
+    at: async (s: Live) =>
+      s.frames.indexOf(
+        await s.next(
+          isEvent('message', (e) => e.roomId === roomId && e.seq === seq),
+          'marker',
+        ),
+      ),
+  };
+}
+
 describe('kick and room ban take effect at once', () => {
-  it('a kicked member’s sockets get member.left + room.removed within 1 s, then nothing from that room', async () => {
-    const srv = await startServer();
-    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
-    const second = await bob.api.createRoom('second');
-    await alice.api.join(second.id);
-    const socks = [await live(srv.url, alice.token), await live(srv.url, alice.token)];
-    const witness = await live(srv.url, owner.token);
-    const modSock = await live(srv.url, mod.token);
+  // Dozens of requests: on the cluster backends of a loaded machine this takes longer than the default 30 s.
+  it(
+    'a kicked member’s sockets get member.left + room.removed at once, then nothing from that room',
+    { timeout: 90_000 },
+    async () => {
+      const srv = await startServer();
+      const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+      const second = await bob.api.createRoom('second');
+      await alice.api.join(second.id);
+      const socks = [await live(srv.url, alice.token), await live(srv.url, alice.token)];
+      const witness = await live(srv.url, owner.token);
+      const modSock = await live(srv.url, mod.token);
 
-    const r = await call(srv.url, mod.token, 'POST', `/api/v1/rooms/${roomId}/members/${alice.user.id}/kick`, {
-      reason: 'off topic',
-    });
-    expect(r.status).toBe(204);
-    const removedAt: number[] = [];
-    for (const s of socks) {
-      const left = await s.next(
-        isEvent('member.left', (e) => e.roomId === roomId && e.data?.userId === alice.user.id),
-        'member.left',
+      const r = await call(srv.url, mod.token, 'POST', `/api/v1/rooms/${roomId}/members/${alice.user.id}/kick`, {
+        reason: 'off topic',
+      });
+      expect(r.status).toBe(204);
+      const marker = await sentAfter(srv.url, bob.token, second.id);
+      const removedAt: number[] = [];
+      for (const s of socks) {
+        const left = await s.next(
+          isEvent('member.left', (e) => e.roomId === roomId && e.data?.userId === alice.user.id),
+          'member.left',
+        );
+        expect((left.event as RoomEvent).data?.reason).toBe('removed');
+        const removed = await s.next((f) => f.type === 'room.removed' && f.roomId === roomId, 'room.removed');
+        expect(removed.reason).toBe('removed');
+        const i = s.frames.indexOf(removed);
+        expect(i).toBeGreaterThan(s.frames.indexOf(left));
+        expect(i, 'removed before a message sent after the kick was answered').toBeLessThan(await marker.at(s));
+        removedAt.push(i);
+      }
+      await expectCutOff({
+        url: srv.url,
+        roomId,
+        otherRoom: second.id,
+        gone: { sockets: socks, from: removedAt },
+        actor: { token: mod.token, sock: modSock },
+        witness,
+        otherSender: bob,
+      });
+      // Sending there is refused; the other room takes sends.
+      expect((await wsSend(socks[0]!, roomId, 'let me back')).code).toBe('not_member');
+      expect((await wsSend(socks[0]!, second.id, 'fine, over here')).type).toBe('ack');
+      // A kick is not a ban: the public room can be joined again, and it comes back live.
+      const from = socks[1]!.frames.length;
+      await expectStatus(srv.url, alice.token, 'POST', `/api/v1/rooms/${roomId}/join`, undefined, 200);
+      await socks[1]!.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
+    },
+  );
+
+  // Dozens of requests: on the cluster backends of a loaded machine this takes longer than the default 30 s.
+  it(
+    'a banned member is cut off at once, cannot read or rejoin, and a timed ban lapses by itself',
+    { timeout: 90_000 },
+    async () => {
+      const srv = await startServer();
+      const { owner, mod, alice, bob, roomId } = await cast(srv.url);
+      const second = await bob.api.createRoom('second');
+      await alice.api.join(second.id);
+      const socks = [await live(srv.url, alice.token), await live(srv.url, alice.token)];
+      const witness = await live(srv.url, owner.token);
+      const modSock = await live(srv.url, mod.token);
+
+      // Long enough for every check below to run while it holds, however slow the machine; then it lapses.
+      const r = await call(srv.url, mod.token, 'PUT', `/api/v1/rooms/${roomId}/bans/${alice.user.id}`, {
+        durationSec: 6,
+        reason: 'spam',
+      });
+      expect(r.status).toBe(204);
+      const marker = await sentAfter(srv.url, bob.token, second.id);
+      const removedAt: number[] = [];
+      for (const s of socks) {
+        const left = await s.next(
+          isEvent('member.left', (e) => e.data?.userId === alice.user.id),
+          'member.left',
+        );
+        expect((left.event as RoomEvent).data?.reason).toBe('banned');
+        const removed = await s.next((f) => f.type === 'room.removed' && f.roomId === roomId, 'room.removed');
+        expect(removed.reason).toBe('banned');
+        const i = s.frames.indexOf(removed);
+        expect(i, 'removed before a message sent after the ban was answered').toBeLessThan(await marker.at(s));
+        removedAt.push(i);
+      }
+      await expectCutOff({
+        url: srv.url,
+        roomId,
+        otherRoom: second.id,
+        gone: { sockets: socks, from: removedAt },
+        actor: { token: mod.token, sock: modSock },
+        witness,
+        otherSender: bob,
+      });
+
+      // Banned: no history, no joining, no room info, no invite — even though the room is public.
+      const base = `/api/v1/rooms/${roomId}`;
+      await expectStatus(srv.url, alice.token, 'GET', `${base}/messages`, undefined, 403, 'banned');
+      await expectStatus(srv.url, alice.token, 'GET', `${base}/members`, undefined, 403, 'banned');
+      await expectStatus(srv.url, alice.token, 'POST', `${base}/join`, undefined, 403, 'banned');
+      await expectStatus(srv.url, owner.token, 'POST', `${base}/invites`, { username: 'alice' }, 403, 'banned');
+      // Moderators see the ban; members do not.
+      const bans = await expectStatus<{ bans: { user: { id: string }; until: string; reason: string }[] }>(
+        srv.url,
+        mod.token,
+        'GET',
+        `${base}/bans`,
+        undefined,
+        200,
       );
-      expect((left.event as RoomEvent).data?.reason).toBe('removed');
-      const removed = await s.next((f) => f.type === 'room.removed' && f.roomId === roomId, 'room.removed');
-      expect(removed.reason).toBe('removed');
-      const i = s.frames.indexOf(removed);
-      expect(i).toBeGreaterThan(s.frames.indexOf(left));
-      expect(s.times[i]! - r.at).toBeLessThan(1000);
-      removedAt.push(i);
-    }
-    await expectCutOff({
-      url: srv.url,
-      roomId,
-      otherRoom: second.id,
-      gone: { sockets: socks, from: removedAt },
-      actor: { token: mod.token, sock: modSock },
-      witness,
-      otherSender: bob,
-    });
-    // Sending there is refused; the other room takes sends.
-    expect((await wsSend(socks[0]!, roomId, 'let me back')).code).toBe('not_member');
-    expect((await wsSend(socks[0]!, second.id, 'fine, over here')).type).toBe('ack');
-    // A kick is not a ban: the public room can be joined again, and it comes back live.
-    const from = socks[1]!.frames.length;
-    await expectStatus(srv.url, alice.token, 'POST', `/api/v1/rooms/${roomId}/join`, undefined, 200);
-    await socks[1]!.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
-  });
+      expect(bans.bans.map((b) => [b.user.id, b.reason])).toEqual([[alice.user.id, 'spam']]);
+      const until = Date.parse(bans.bans[0]!.until);
+      expect(until - r.at).toBeLessThanOrEqual(6000);
+      await expectStatus(srv.url, bob.token, 'GET', `${base}/bans`, undefined, 403, 'forbidden');
 
-  it('a banned member is cut off at once, cannot read or rejoin, and a timed ban lapses by itself', async () => {
-    const srv = await startServer();
-    const { owner, mod, alice, bob, roomId } = await cast(srv.url);
-    const second = await bob.api.createRoom('second');
-    await alice.api.join(second.id);
-    const socks = [await live(srv.url, alice.token), await live(srv.url, alice.token)];
-    const witness = await live(srv.url, owner.token);
-    const modSock = await live(srv.url, mod.token);
-
-    const r = await call(srv.url, mod.token, 'PUT', `/api/v1/rooms/${roomId}/bans/${alice.user.id}`, {
-      durationSec: 2,
-      reason: 'spam',
-    });
-    expect(r.status).toBe(204);
-    const removedAt: number[] = [];
-    for (const s of socks) {
-      const left = await s.next(
-        isEvent('member.left', (e) => e.data?.userId === alice.user.id),
-        'member.left',
+      // The ban lapses: joining works again (polled, bounded) and the room comes back live.
+      const from = socks[0]!.frames.length;
+      await waitFor(
+        async () => (await call(srv.url, alice.token, 'POST', `${base}/join`)).status === 200,
+        20_000,
+        'rejoin after the ban lapsed',
       );
-      expect((left.event as RoomEvent).data?.reason).toBe('banned');
-      const removed = await s.next((f) => f.type === 'room.removed' && f.roomId === roomId, 'room.removed');
-      expect(removed.reason).toBe('banned');
-      const i = s.frames.indexOf(removed);
-      expect(s.times[i]! - r.at).toBeLessThan(1000);
-      removedAt.push(i);
-    }
-    await expectCutOff({
-      url: srv.url,
-      roomId,
-      otherRoom: second.id,
-      gone: { sockets: socks, from: removedAt },
-      actor: { token: mod.token, sock: modSock },
-      witness,
-      otherSender: bob,
-    });
-
-    // Banned: no history, no joining, no room info, no invite — even though the room is public.
-    const base = `/api/v1/rooms/${roomId}`;
-    await expectStatus(srv.url, alice.token, 'GET', `${base}/messages`, undefined, 403, 'banned');
-    await expectStatus(srv.url, alice.token, 'GET', `${base}/members`, undefined, 403, 'banned');
-    await expectStatus(srv.url, alice.token, 'POST', `${base}/join`, undefined, 403, 'banned');
-    await expectStatus(srv.url, owner.token, 'POST', `${base}/invites`, { username: 'alice' }, 403, 'banned');
-    // Moderators see the ban; members do not.
-    const bans = await expectStatus<{ bans: { user: { id: string }; until: string; reason: string }[] }>(
-      srv.url,
-      mod.token,
-      'GET',
-      `${base}/bans`,
-      undefined,
-      200,
-    );
-    expect(bans.bans.map((b) => [b.user.id, b.reason])).toEqual([[alice.user.id, 'spam']]);
-    const until = Date.parse(bans.bans[0]!.until);
-    expect(until - r.at).toBeLessThanOrEqual(2000);
-    await expectStatus(srv.url, bob.token, 'GET', `${base}/bans`, undefined, 403, 'forbidden');
-
-    // The ban lapses: joining works again (polled, bounded) and the room comes back live.
-    const from = socks[0]!.frames.length;
-    await waitFor(
-      async () => (await call(srv.url, alice.token, 'POST', `${base}/join`)).status === 200,
-      5000,
-      'rejoin after the ban lapsed',
-    );
-    expect(Date.now()).toBeGreaterThanOrEqual(until);
-    await socks[0]!.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
-    expect((await wsSend(socks[0]!, roomId, 'I am back')).type).toBe('ack');
-  });
+      expect(Date.now()).toBeGreaterThanOrEqual(until);
+      await socks[0]!.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
+      expect((await wsSend(socks[0]!, roomId, 'I am back')).type).toBe('ack');
+    },
+  );
 
   it('an indefinite ban holds until lifted; ranks limit who may kick and ban whom', async () => {
     const srv = await startServer();
@@ -229,9 +257,14 @@ describe('mutes', () => {
     expect((await wsSend(a, roomId, 'can I talk?')).code).toBe('muted');
     const viaHttp = await httpSend(srv.url, alice.token, roomId, 'over http?');
     expect([viaHttp.status, viaHttp.body.error?.code]).toEqual([403, 'muted']);
-    expect((await wsTyping(a, roomId))?.code).toBe('muted');
+    expect((await wsTypingRefused(a, roomId)).code).toBe('muted');
     // Muted in this room only.
     expect((await wsSend(a, 'lobby', 'in the lobby I can')).type).toBe('ack');
+    // Bob gets that lobby message after anything of Alice's attempts that had reached him.
+    await b.next(
+      isEvent('message', (e) => e.body === 'in the lobby I can'),
+      'the lobby message',
+    );
     const members = await expectStatus<{ members: { user: { id: string }; mutedUntil: string | null }[] }>(
       srv.url,
       bob.token,
@@ -256,8 +289,9 @@ describe('mutes', () => {
       'member.unmuted',
     );
     expect((await wsSend(a, roomId, 'thanks')).type).toBe('ack');
-    expect(await wsTyping(a, roomId)).toBeNull();
+    const ref = wsTyping(a, roomId);
     await b.next((f) => f.type === 'typing' && f.userId === alice.user.id, 'typing after unmute');
+    expect(a.frames.some((f) => f.type === 'error' && f.ref === ref)).toBe(false);
     await expectStatus(srv.url, mod.token, 'DELETE', `${base}/mutes/${alice.user.id}`, undefined, 404, 'not_found');
   });
 
@@ -266,15 +300,15 @@ describe('mutes', () => {
     const { mod, alice, roomId } = await cast(srv.url);
     const a = await live(srv.url, alice.token);
     const r = await call(srv.url, mod.token, 'PUT', `/api/v1/rooms/${roomId}/mutes/${alice.user.id}`, {
-      durationSec: 1,
+      durationSec: 3,
     });
     expect(r.status).toBe(204);
     const muted = await a.next(isEvent('member.muted'), 'member.muted');
     const until = Date.parse((muted.event as RoomEvent).data?.until as string);
-    expect(until - r.at).toBeLessThanOrEqual(1000);
+    expect(until - r.at).toBeLessThanOrEqual(3000);
     expect((await wsSend(a, roomId, 'muted now')).code).toBe('muted');
     let n = 0;
-    await waitFor(async () => (await wsSend(a, roomId, `try ${++n}`)).type === 'ack', 4000, 'send after the mute');
+    await waitFor(async () => (await wsSend(a, roomId, `try ${++n}`)).type === 'ack', 20_000, 'send after the mute');
     expect(Date.now()).toBeGreaterThanOrEqual(until);
     expect((await httpSend(srv.url, alice.token, roomId, 'and over http')).status).toBe(201);
   });
@@ -288,25 +322,28 @@ describe('room settings', () => {
     const m = await live(srv.url, mod.token);
     const base = `/api/v1/rooms/${roomId}`;
     // Settings are for room admins and owners, not moderators.
-    await expectStatus(srv.url, mod.token, 'PATCH', base, { settings: { slowModeSeconds: 2 } }, 403, 'forbidden');
+    // Five seconds: every refusal below comes well within it, however slow the machine.
+    await expectStatus(srv.url, mod.token, 'PATCH', base, { settings: { slowModeSeconds: 5 } }, 403, 'forbidden');
     const patched = await expectStatus<{ room: Room }>(
       srv.url,
       owner.token,
       'PATCH',
       base,
-      { settings: { slowModeSeconds: 2 } },
+      { settings: { slowModeSeconds: 5 } },
       200,
     );
-    expect(patched.room.settings).toEqual({ readOnly: false, slowModeSeconds: 2, joinApproval: false });
+    expect(patched.room.settings).toEqual({ readOnly: false, slowModeSeconds: 5, joinApproval: false });
     await a.next(isEvent('room.updated'), 'room.updated reaches members');
 
+    const firstSentAt = Date.now();
     const first = await wsSend(a, roomId, 'first');
     expect(first.type).toBe('ack');
     const refusedAt = Date.now();
     const slow = await wsSend(a, roomId, 'second');
     expect(slow.code).toBe('slow_mode');
-    expect(slow.retryAfterMs).toBeGreaterThan(1000);
-    expect(slow.retryAfterMs).toBeLessThanOrEqual(2000);
+    // The wait left of the 5 s that began when the first message was taken (after firstSentAt).
+    expect(slow.retryAfterMs).toBeGreaterThanOrEqual(5000 - (Date.now() - firstSentAt) - 1);
+    expect(slow.retryAfterMs).toBeLessThanOrEqual(5000);
     // A retry of the stored first message (same clientMsgId: its ack was lost) gets that ack, not slow_mode.
     const retry = await wsSend(a, roomId, 'first', first.clientMsgId as string);
     expect(retry).toMatchObject({ type: 'ack', duplicate: true, seq: first.seq, id: first.id });
@@ -325,7 +362,7 @@ describe('room settings', () => {
         if (f.type === 'error') expect(f.code).toBe('slow_mode');
         return f.type === 'ack' ? f : undefined;
       },
-      4000,
+      20_000,
       'send after slow mode wait',
     );
     expect(ack!.type).toBe('ack');
@@ -346,7 +383,7 @@ describe('room settings', () => {
     expect((await wsSend(a, roomId, 'hello?')).code).toBe('read_only');
     const viaHttp = await httpSend(srv.url, alice.token, roomId, 'hello over http?');
     expect([viaHttp.status, viaHttp.body.error?.code]).toEqual([403, 'read_only']);
-    expect((await wsTyping(a, roomId))?.code).toBe('read_only');
+    expect((await wsTypingRefused(a, roomId)).code).toBe('read_only');
     expect((await wsSend(m, roomId, 'announcement')).type).toBe('ack');
     expect((await httpSend(srv.url, owner.token, roomId, 'from the owner')).status).toBe(201);
     await waitFor(() => a.events(roomId).filter((e) => e.type === 'message').length === 2, 2000, 'members read');
@@ -398,8 +435,10 @@ describe('room settings', () => {
     const from = c.frames.length;
     const r = await call(srv.url, mod.token, 'POST', `${base}/requests/${carol.user.id}/approve`);
     expect(r.status).toBe(204);
+    const marker = await sentAfter(srv.url, owner.token, 'lobby');
     const added = await c.next((f) => f.type === 'room.added' && (f.room as Room).id === roomId, 'room.added', from);
-    expect(c.times[c.frames.indexOf(added)]! - r.at).toBeLessThan(1000);
+    // Live: before a message sent after the approval was answered.
+    expect(c.frames.indexOf(added)).toBeLessThan(await marker.at(c));
     expect((added.room as { myRole: string }).myRole).toBe('member');
     await ownerSock.next(
       isEvent('member.joined', (e) => e.data?.userId === carol.user.id),
@@ -460,7 +499,6 @@ describe('message deletion', () => {
       isEvent('message.deleted', (e) => e.data?.seq === s1),
       'message.deleted s1',
     );
-    expect(b.times[b.frames.indexOf(d1)]! - r1.at).toBeLessThan(1000);
     const id1 = b.events(roomId).find((e) => e.seq === s1)!.id;
     expect((d1.event as RoomEvent).data).toEqual({ seq: s1, messageId: id1 });
     expect((d1.event as RoomEvent).senderId).toBe(alice.user.id);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from './contract/wait.js';
 import { InMemoryRateLimiter } from '../src/core/rate-limiter.js';
 import { rateLimiterContract } from './contract/rate-limiter-contract.js';
 
@@ -37,13 +38,21 @@ describe('InMemoryRateLimiter specifics', () => {
     let now = 0;
     const limiter = new InMemoryRateLimiter(() => now, 10);
     const rule = { burst: 2, perSecond: 1 };
+    // A sweep has run once a full bucket (a sentinel, taken at no cost) is gone: waited for, not slept on.
+    const buckets = (limiter as unknown as { buckets: Map<string, unknown> }).buckets;
+    const swept = async () => {
+      limiter.takeSync('sentinel', rule, 0);
+      await waitFor(() => !buckets.has('sentinel'), { what: 'a sweep' });
+    };
     expect(limiter.takeSync('k', rule, 2)).toEqual({ ok: true });
     now += 500;
-    // Let the sweeper run while the bucket is half full: it must be kept.
-    await new Promise((r) => setTimeout(r, 30));
+    // The sweeper runs while the bucket is half full: it must be kept.
+    await swept();
+    expect(buckets.has('k')).toBe(true);
     expect(limiter.takeSync('k', rule, 1)).toEqual({ ok: false, retryAfterMs: 500 });
     now += 10_000;
-    await new Promise((r) => setTimeout(r, 30));
+    await swept(); // full again: swept, which changes nothing for the key
+    expect(buckets.has('k')).toBe(false);
     expect(limiter.takeSync('k', rule, 2)).toEqual({ ok: true });
     await limiter.close();
   });

@@ -248,6 +248,28 @@ describe('security headers', () => {
       expect(csp.get('frame-ancestors'), url).toEqual(["'none'"]);
       expect(csp.get('default-src'), url).toEqual(["'self'"]);
       for (const values of csp.values()) expect(values).not.toContain("'unsafe-eval'");
+      // Exactly the directives docs/security.md lists: images and styles from this origin only (no data:, no
+      // 'unsafe-inline'; the "not built" page allows its one inline style by hash).
+      expect(csp.get('img-src'), url).toEqual(["'self'"]);
+      expect(csp.get('connect-src'), url).toEqual(["'self'"]);
+      expect(csp.get('form-action'), url).toEqual(["'self'"]);
+      const styles = csp.get('style-src') ?? [];
+      expect(styles[0], url).toBe("'self'");
+      expect(
+        styles.slice(1).every((v) => /^'sha256-[A-Za-z0-9+/=]+'$/.test(v)),
+        url,
+      ).toBe(true);
+      expect([...csp.keys()].sort(), url).toEqual([
+        'base-uri',
+        'connect-src',
+        'default-src',
+        'form-action',
+        'frame-ancestors',
+        'img-src',
+        'object-src',
+        'script-src',
+        'style-src',
+      ]);
       expect(res.headers.get('x-content-type-options'), url).toBe('nosniff');
       expect(res.headers.get('referrer-policy'), url).toBe('no-referrer');
       expect(res.headers.get('x-frame-options'), url).toBe('DENY');
@@ -402,18 +424,31 @@ describe('tokens', () => {
     const client = await connect(url, alice.token);
     await client.send('lobby', 'hello');
     await fetch(`${url}/api/v1/me`, { headers: { authorization: 'Bearer not-a-real-token-but-secret' } });
+    // A client that puts its token in the query string (the server ignores it there) must not get it logged.
+    const queried = await fetch(`${url}/api/v1/me?token=${alice.token}&access_token=${alice.token}`, {
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(queried.status).toBe(200); // routes without query parameters ignore them
+    await fetch(`${url}/api/v1/rooms?q=${alice.token}`, { headers: { authorization: `Bearer ${alice.token}` } });
+    expect((await upgradeStatus(`${wsOf(url)}?token=${alice.token}`, { origin: 'http://evil.example' })).status).toBe(
+      403,
+    );
     expect((await upgradeStatus(wsOf(url), { origin: 'http://evil.example' })).status).toBe(403);
     client.close();
     await waitFor(() => server.gateway.size === 0, 5000, 'socket closed');
 
     expect(logText).toContain('"url":"/api/v1/me"'); // request logging is on: the check below means something
+    expect(logText).toContain('"url":"/api/v1/me?token=[redacted]&access_token=[redacted]"');
     expect(logText).toContain('websocket refused: origin not allowed');
     expect(logText).not.toContain(alice.token);
     expect(logText).not.toContain('not-a-real-token-but-secret');
     expect(logText).not.toContain(alice.password);
     for (const line of logText.split('\n').filter(Boolean)) {
       const entry = JSON.parse(line) as { req?: { url?: string } };
-      if (entry.req?.url) expect(entry.req.url).not.toMatch(/token|authorization/i);
+      if (!entry.req?.url) continue;
+      expect(entry.req.url).not.toMatch(/authorization/i);
+      // Query parameter names stay, every value is redacted.
+      for (const pair of entry.req.url.split('?')[1]?.split('&') ?? []) expect(pair).toMatch(/^[^=]*(=\[redacted\])?$/);
     }
   });
 });

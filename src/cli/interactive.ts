@@ -172,8 +172,11 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
       if (cmd === '/quit' || cmd === '/exit') return void leave(0);
       if (cmd === '/help') return HELP.forEach((l) => screen.status(l));
       if (cmd === '/who') {
-        void api.members(room.id).then(
-          (r) => screen.status(`* ${r.members.map((m) => `${m.user.username} (${m.presence})`).join(', ')}`),
+        void api.members(room.id, { limit: 200 }).then(
+          (r) =>
+            screen.status(
+              `* ${r.members.map((m) => `${m.user.username} (${m.presence})`).join(', ')}${r.nextCursor ? ', …' : ''}`,
+            ),
           (err: unknown) => screen.status(`! ${(err as Error).message}`),
         );
         return;

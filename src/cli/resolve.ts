@@ -110,7 +110,8 @@ export class UserNames {
 
   async seedRoom(roomId: string): Promise<void> {
     try {
-      this.add((await this.api.members(roomId)).members.map((m) => m.user));
+      // The first page of names is enough to start with; others show as ids.
+      this.add((await this.api.members(roomId, { limit: 200 })).members.map((m) => m.user));
     } catch {
       // Only names are at stake; ids are shown instead.
     }

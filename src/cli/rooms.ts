@@ -200,7 +200,7 @@ export const members: CommandSpec = {
   examples: ['chat members general'],
   async run(ctx, inv) {
     const room = await findRoom(ctx, inv.args.room!);
-    const res = await ctx.api().members(room.id);
+    const res = await ctx.api().allMembers(room.id); // page by page
     if (ctx.json) return ctx.printJson(res);
     ctx.out(
       table(
@@ -208,7 +208,8 @@ export const members: CommandSpec = {
         res.members.map((m) => [userLabel(m.user), m.role, m.presence, localTime(m.joinedAt)]),
       ),
     );
-    ctx.note(`${res.members.length} member${res.members.length === 1 ? '' : 's'}, ${res.online} online`);
+    const shown = res.nextCursor ? ` (the first ${res.members.length} shown)` : '';
+    ctx.note(`${res.members.length} member${res.members.length === 1 ? '' : 's'}, ${res.online} online${shown}`);
   },
 };
 

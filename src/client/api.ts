@@ -32,6 +32,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A page of `GET /rooms/:roomId/members`: `online` counts the whole room; `nextCursor` is null on the last page. */
+export interface MembersPage {
+  members: Member[];
+  online: number;
+  nextCursor: string | null;
+}
+
 export interface AuthResult {
   token: string;
   user: PublicUser;
@@ -171,8 +178,21 @@ export class ChatApi {
   acceptInvite = (roomId: string) =>
     this.request<{ room: Room }>('POST', `/api/v1/rooms/${roomId}/invite/accept`).then((r) => r.room);
   declineInvite = (roomId: string) => this.request<void>('POST', `/api/v1/rooms/${roomId}/invite/decline`);
-  members = (roomId: string) =>
-    this.request<{ members: Member[]; online: number }>('GET', `/api/v1/rooms/${roomId}/members`);
+  /** One page of members in join order (default 100, at most 200); pass `nextCursor` back for the next. */
+  members = (roomId: string, page: { limit?: number; cursor?: string } = {}) =>
+    this.request<MembersPage>('GET', `/api/v1/rooms/${roomId}/members`, undefined, page);
+  /** Every member, page by page, up to `max` (default 5000): for small rooms and tools, not for huge ones. */
+  allMembers = async (roomId: string, max = 5000): Promise<MembersPage> => {
+    const first = await this.members(roomId, { limit: 200 });
+    const members = [...first.members];
+    let cursor = first.nextCursor;
+    while (cursor && members.length < max) {
+      const next = await this.members(roomId, { limit: 200, cursor });
+      members.push(...next.members);
+      cursor = next.nextCursor;
+    }
+    return { members, online: first.online, nextCursor: cursor };
+  };
   setRole = (roomId: string, userId: string, role: MemberRole) =>
     this.request<void>('PUT', `/api/v1/rooms/${roomId}/members/${userId}/role`, { role });
 

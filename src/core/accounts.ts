@@ -1,4 +1,4 @@
-import type { PublicUser, SessionInfo } from '../protocol/model.js';
+import { cleanSessionLabel, type PublicUser, type SessionInfo } from '../protocol/model.js';
 import { ChatError } from './chat-error.js';
 import type { DomainContext } from './context.js';
 import type { RateRule } from './rate-limiter.js';
@@ -111,6 +111,7 @@ export class AccountService {
     await this.limit(`login-user:${name}`, this.ctx.limits.rates.login);
     await this.lockout.check(name);
     const user = await this.ctx.store.getUserByUsername(input.username);
+    // Known or not, the check goes through the same bounded hashing queue (a full one refuses both alike).
     let ok = false;
     if (user) ok = await this.ctx.hasher.verify(input.password, user.passwordHash);
     else await this.ctx.hasher.burn(input.password);
@@ -121,8 +122,22 @@ export class AccountService {
     await this.lockout.succeeded(name);
     // Only someone who knows the password learns the account is disabled.
     if (!isActive(user, this.ctx.now())) throw new ChatError('account_disabled');
+    await this.rehashIfStale(user, input.password);
     const { token, session } = await this.openSession(user, input.label ?? '');
     return { token, user: toPublicUser(user), sessionId: session.id };
+  }
+
+  /**
+   * A hash made with older parameters (a lower SCRYPT_LOG2N) is replaced by a current one while the password is
+   * at hand. Best effort: a busy hashing queue skips it, and the next login tries again.
+   */
+  private async rehashIfStale(user: UserRecord, password: string): Promise<void> {
+    if (!this.ctx.hasher.needsRehash(user.passwordHash)) return;
+    try {
+      await this.ctx.store.setPasswordHash(user.id, await this.ctx.hasher.hash(password));
+    } catch (err) {
+      if (!(err instanceof ChatError && err.code === 'rate_limited')) throw err;
+    }
   }
 
   private async openSession(user: UserRecord, label: string): Promise<{ token: string; session: SessionRecord }> {
@@ -132,7 +147,7 @@ export class AccountService {
       id: newId('s'),
       userId: user.id,
       tokenHash: hashToken(token),
-      label: label.slice(0, 64),
+      label: cleanSessionLabel(label),
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + this.ctx.limits.sessionTtlMs,
@@ -206,12 +221,20 @@ export class AccountService {
     await this.revoked(auth.user.id, [sessionId]);
   }
 
-  /** Changes the password and ends every other session of the user (their sockets close with 4003). */
+  /**
+   * Changes the password and ends every other session of the user (their sockets close with 4003). A wrong
+   * `currentPassword` counts into the same per-username lockout as a failed login, so a stolen token is no faster
+   * way to guess the password.
+   */
   async changePassword(auth: AuthContext, currentPassword: string, newPassword: string): Promise<void> {
-    await this.limit(`login-user:${auth.user.username.toLowerCase()}`, this.ctx.limits.rates.login);
+    const name = auth.user.username.toLowerCase();
+    await this.limit(`login-user:${name}`, this.ctx.limits.rates.login);
+    await this.lockout.check(name);
     if (!(await this.ctx.hasher.verify(currentPassword, auth.user.passwordHash))) {
+      await this.lockout.failed(name);
       throw new ChatError('invalid_credentials');
     }
+    await this.lockout.succeeded(name);
     await this.ctx.store.setPasswordHash(auth.user.id, await this.ctx.hasher.hash(newPassword));
     const ids = await this.ctx.store.deleteSessions(auth.user.id, auth.session.id);
     await this.revoked(auth.user.id, ids);
@@ -240,12 +263,17 @@ export class AccountService {
  * After `failures` consecutive wrong passwords, the next attempt must wait `baseMs`, doubling with each further
  * failure up to `maxMs`; a locked attempt is answered `rate_limited` before any lookup or hashing.
  *
- * State lives in two rate-limiter buckets, so it is shared by every node in a cluster (Redis):
+ * On top, a server-wide budget of wrong passwords (`rates.loginFailures`, LOGIN_FAILURES_PER_MINUTE): while it is
+ * spent, every login waits, so guessing spread over many addresses and usernames stays bounded too.
+ *
+ * State lives in rate-limiter buckets, so it is shared by every node in a cluster (Redis):
  * - `login-fail:<name>` counts failures as tokens taken; it refills one token per `maxMs`, so an idle username's
  *   failures are forgotten one per `maxMs` (and the key disappears), and a correct password resets it;
  * - `login-lock:<name>` measures the lock in seconds: a full bucket (`maxMs`/1000 tokens, 1 token/s) is unlocked,
  *   and locking for D ms takes D/1000 tokens, so the bucket is full again exactly when the lock ends.
  */
+const GLOBAL_FAILURES_KEY = 'login-fail-global';
+
 class LoginLockout {
   constructor(private readonly ctx: DomainContext) {}
 
@@ -262,15 +290,21 @@ class LoginLockout {
     return { burst: this.cfg.maxMs / 1000, perSecond: 1 };
   }
 
-  /** Throws `rate_limited` while `name` is locked out. */
+  /** Throws `rate_limited` while `name` is locked out, or while the server-wide failure budget is spent. */
   async check(name: string): Promise<void> {
     const rule = this.lockRule;
     const level = await this.ctx.limiter.peek(`login-lock:${name}`, rule);
     const waitMs = Math.ceil((rule.burst - level) * 1000 - 1e-6);
     if (waitMs > 0) throw new ChatError('rate_limited', { retryAfterMs: waitMs });
+    const global = this.ctx.limits.rates.loginFailures;
+    const left = await this.ctx.limiter.peek(GLOBAL_FAILURES_KEY, global);
+    if (left < 1 - 1e-9) {
+      throw new ChatError('rate_limited', { retryAfterMs: Math.ceil(((1 - left) / global.perSecond) * 1000) });
+    }
   }
 
   async failed(name: string): Promise<void> {
+    await this.ctx.limiter.take(GLOBAL_FAILURES_KEY, this.ctx.limits.rates.loginFailures);
     const rule = this.failRule;
     await this.ctx.limiter.take(`login-fail:${name}`, rule);
     // Failures not yet forgotten; a partly refilled token still counts as a failure.

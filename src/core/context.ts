@@ -17,6 +17,11 @@ export interface DomainLimits {
     invite: RateRule;
     register: RateRule;
     login: RateRule;
+    /** Wrong passwords (logins and password changes) server-wide; while spent, logins are refused. */
+    loginFailures: RateRule;
+    /** Joins and leaves per user, and per room. */
+    membership: RateRule;
+    roomMembership: RateRule;
     typing: RateRule;
     report: RateRule;
   };

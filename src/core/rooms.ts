@@ -34,6 +34,16 @@ export class RoomService {
     if (!r.ok) throw new ChatError('rate_limited', { retryAfterMs: r.retryAfterMs });
   }
 
+  /**
+   * Every join and leave costs a token from the user's and from the room's membership bucket: each one is a
+   * durable event on the room's sequence, delivered to every member, so churn must stay bounded. (Coalescing a
+   * quick leave+join is not an option: history and resume replay every event exactly.)
+   */
+  private async membershipChange(userId: string, roomId: string): Promise<void> {
+    await this.limit(`membership:${userId}`, this.ctx.limits.rates.membership);
+    await this.limit(`room-membership:${roomId}`, this.ctx.limits.rates.roomMembership);
+  }
+
   /** Publishes committed room events in order, on the room's topic. */
   async publish(events: readonly RoomEvent[]): Promise<void> {
     for (const event of events) await this.ctx.bus.publish(topics.room(event.roomId), { kind: 'event', event });
@@ -246,6 +256,7 @@ export class RoomService {
     if (room.kind === 'private' && !invited) throw new ChatError('room_not_found');
     if (await this.isBanned(roomId, auth.user.id)) throw new ChatError('banned');
     await this.checkRoomQuota(auth.user.id);
+    await this.membershipChange(auth.user.id, roomId);
     if (room.settings.joinApproval && !invited) {
       await this.ctx.store.createJoinRequest(roomId, auth.user.id);
       return { room, pending: true };
@@ -273,6 +284,7 @@ export class RoomService {
     if (role === 'owner' && room.memberCount > 1 && (await this.ctx.store.countRole(roomId, 'owner')) === 1) {
       throw new ChatError('last_owner');
     }
+    await this.membershipChange(auth.user.id, roomId);
     const event = await this.ctx.store.removeMember(roomId, auth.user.id, auth.user.id, 'left');
     if (event) await this.publish([event]);
   }
@@ -313,17 +325,35 @@ export class RoomService {
     return this.ctx.store.listInvites(auth.user.id);
   }
 
-  async members(auth: AuthContext, roomId: string): Promise<{ members: Member[]; online: number }> {
+  /**
+   * One page of a room's members in join order, with `nextCursor` for the next (null on the last), and how many
+   * of all its members are online. Pages keep each answer bounded whatever the room's size.
+   */
+  async members(
+    auth: AuthContext,
+    roomId: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<{ members: Member[]; online: number; nextCursor: string | null }> {
     await this.requireReadable(auth, roomId);
-    const rows = await this.ctx.store.listMembers(roomId);
-    const status = await this.ctx.presence.statusOf(rows.map((r) => r.user.id));
+    const after = page.cursor === undefined ? undefined : decodeMemberCursor(page.cursor);
+    const rows = await this.ctx.store.listMembers(roomId, { limit: page.limit + 1, ...(after ? { after } : {}) });
+    const more = rows.length > page.limit;
+    if (more) rows.length = page.limit;
+    // The online count is over the whole room: ids only, no profiles.
+    const ids = await this.ctx.store.listMemberIds(roomId);
+    const status = await this.ctx.presence.statusOf(ids);
     const now = this.ctx.now();
     const members = rows.map((r) => ({
       ...r,
       mutedUntil: r.mutedUntil !== null && r.mutedUntil > now ? new Date(r.mutedUntil).toISOString() : null,
       presence: status.get(r.user.id) ?? 'offline',
     }));
-    return { members, online: members.filter((m) => m.presence !== 'offline').length };
+    const last = rows[rows.length - 1];
+    return {
+      members,
+      online: ids.filter((id) => (status.get(id) ?? 'offline') !== 'offline').length,
+      nextCursor: more && last ? encodeMemberCursor(Date.parse(last.joinedAt), last.user.id) : null,
+    };
   }
 
   async update(
@@ -392,4 +422,15 @@ export class RoomService {
   async usersById(ids: readonly string[]): Promise<PublicUser[]> {
     return this.ctx.store.getUsers(ids);
   }
+}
+
+/** An opaque member-list cursor: the last member of a page, as base64url of `<joinedAt ms>.<userId>`. */
+function encodeMemberCursor(joinedAt: number, userId: string): string {
+  return Buffer.from(`${joinedAt}.${userId}`).toString('base64url');
+}
+
+function decodeMemberCursor(cursor: string): { joinedAt: number; userId: string } {
+  const m = /^([0-9]{1,16})\.([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new ChatError('validation_failed', { message: 'Invalid cursor.' });
+  return { joinedAt: Number(m[1]), userId: m[2]! };
 }

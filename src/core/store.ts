@@ -21,6 +21,13 @@ import type {
  * engine's settings). A rejected promise means nothing was written.
  */
 
+export type MemberRow = { user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null };
+/** A page of a room's members: those after (`joinedAt` ms, `userId`) in join order. */
+export interface MemberPage {
+  after?: { joinedAt: number; userId: string };
+  limit: number;
+}
+
 export interface UserRecord extends PublicUser {
   passwordHash: string;
   deactivated: boolean;
@@ -123,9 +130,11 @@ export interface RoomStore {
   getRole(roomId: string, userId: string): Promise<MemberRole | null>;
   /** One membership with its moderation state (one read: the send path uses it). */
   getMember(roomId: string, userId: string): Promise<MemberRecord | null>;
-  listMembers(
-    roomId: string,
-  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]>;
+  /**
+   * Members in join order (ties by user id). With `page`: at most `limit` of them, after the member `after` names
+   * (keyset pagination: stable while members join and leave).
+   */
+  listMembers(roomId: string, page?: MemberPage): Promise<MemberRow[]>;
   listMemberIds(roomId: string): Promise<string[]>;
   countRole(roomId: string, role: MemberRole): Promise<number>;
   /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
 import { Body, ClientMsgId, Id, Seq } from './model.js';
-import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent } from './model.js';
+import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent, UserProfile } from './model.js';
 
 /**
  * WebSocket frames. Every frame is a JSON object with a `type`. The server may also send a JSON array of
@@ -62,6 +62,9 @@ export type HelloFrame = z.infer<typeof HelloFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;
 export type ViewFrame = z.infer<typeof ViewFrame>;
 
+/** A room in `welcome`: no embedded member list; a DM names its other members by id (see `profiles`). */
+export type WelcomeRoom = Omit<MyRoom, 'members'> & { memberIds?: string[] };
+
 /** Server → client frames. */
 export interface WelcomeFrame {
   type: 'welcome';
@@ -70,7 +73,9 @@ export interface WelcomeFrame {
   sessionId: string;
   user: PublicUser;
   /** Rooms the user is a member of, with their current last sequence. Replay follows as `event` frames. */
-  rooms: MyRoom[];
+  rooms: WelcomeRoom[];
+  /** Names of every user a DM in `rooms` lists in `memberIds`, once each, by id. */
+  profiles: Record<string, Omit<UserProfile, 'id'>>;
   heartbeatMs: number;
   limits: { maxFrameBytes: number; maxMessageChars: number };
   online: number;

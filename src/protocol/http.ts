@@ -7,12 +7,25 @@ import {
   Password,
   PROTOCOL_LIMITS,
   RoomName,
+  SearchQuery,
+  SessionLabel,
   StatusText,
   Topic,
   Username,
 } from './model.js';
 
 /** Request schemas for the HTTP API. All objects are strict: unknown fields are a validation error. */
+
+/**
+ * An integer in a path or query string: plain decimal digits only. `Number()` would also take `0x10`, `+5`, `1e3`,
+ * ` 5` and `0b1`, so one value would have many spellings (and `DELETE …/messages/0x4` would delete seq 4).
+ */
+export const decimalInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,16}$/, 'must be a plain decimal integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 export const RegisterRequest = z.strictObject({
   username: Username,
@@ -23,7 +36,7 @@ export const LoginRequest = z.strictObject({
   username: z.string().min(1).max(PROTOCOL_LIMITS.usernameMax),
   password: z.string().min(1).max(PROTOCOL_LIMITS.passwordMax),
   /** A label for the session list, e.g. "laptop" or a browser name. */
-  label: z.string().max(64).optional(),
+  label: SessionLabel.optional(),
 });
 export const ChangePasswordRequest = z.strictObject({
   currentPassword: z.string().min(1).max(PROTOCOL_LIMITS.passwordMax),
@@ -71,7 +84,7 @@ export const SanctionRequest = z.strictObject({
 export const KickRequest = z.strictObject({ reason: Reason.optional() });
 export const RoomSeqParams = z.strictObject({
   roomId: Id,
-  seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
 });
 export const CreateReportRequest = z.union([
   z.strictObject({
@@ -83,7 +96,7 @@ export const CreateReportRequest = z.union([
 ]);
 export const ReportListQuery = z.strictObject({
   status: z.enum(['open', 'resolved']).optional(),
-  limit: z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax).default(50),
+  limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(50),
   before: Id.optional(),
 });
 export const ResolveReportRequest = z.strictObject({
@@ -91,14 +104,14 @@ export const ResolveReportRequest = z.strictObject({
   durationSec: z.number().int().min(1).max(SANCTION_MAX_SECONDS).optional(),
 });
 export const AdminUserQuery = z.strictObject({
-  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
-  limit: z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax).default(50),
+  q: SearchQuery.default(''),
+  limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(50),
   cursor: z.string().max(200).optional(),
 });
 export const ServerRoleRequest = z.strictObject({ role: z.enum(['admin', 'user']) });
 export const AuditQuery = z.strictObject({
   roomId: Id.optional(),
-  limit: z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax).default(50),
+  limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(50),
   before: Id.optional(),
 });
 export const CreateDmRequest = z.strictObject({
@@ -108,8 +121,8 @@ export const CreateDmRequest = z.strictObject({
 export const SendMessageRequest = z.strictObject({ body: Body, clientMsgId: ClientMsgId });
 export const AnnouncementRequest = z.strictObject({ body: Body });
 
-const Limit = z.coerce.number().int().min(1).max(PROTOCOL_LIMITS.pageMax);
-const SeqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Limit = decimalInt(1, PROTOCOL_LIMITS.pageMax);
+const SeqParam = decimalInt(0, Number.MAX_SAFE_INTEGER);
 
 /** `after` and `before` are exclusive sequence cursors; give at most one. Without either: the newest page. */
 export const HistoryQuery = z
@@ -117,14 +130,19 @@ export const HistoryQuery = z
   .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
 
 export const RoomSearchQuery = z.strictObject({
-  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
+  q: SearchQuery.default(''),
   limit: Limit.default(20),
   /** Opaque cursor from the previous page's `nextCursor`. */
   cursor: z.string().max(200).optional(),
 });
 export const UserSearchQuery = z.strictObject({
-  q: z.string().max(PROTOCOL_LIMITS.searchQueryMax).default(''),
+  q: SearchQuery.default(''),
   limit: Limit.default(20),
+});
+/** A page of `GET /rooms/:roomId/members`: `cursor` is the previous page's `nextCursor`. */
+export const MembersQuery = z.strictObject({
+  limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(100),
+  cursor: z.string().max(200).optional(),
 });
 export const RoomIdParams = z.strictObject({ roomId: Id });
 export const RoomUserParams = z.strictObject({ roomId: Id, userId: Id });

@@ -14,6 +14,7 @@ export const PROTOCOL_LIMITS = {
   /** Hard cap on a message body; the server's `maxMessageChars` setting is at most this. */
   bodyMaxHard: 16_000,
   searchQueryMax: 100,
+  sessionLabelMax: 64,
   pageMax: 200,
 } as const;
 
@@ -23,6 +24,15 @@ const NAME_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u
 const BODY_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
 
 const noControl = (s: string) => !NAME_FORBIDDEN.test(s);
+
+/**
+ * A session label as it may be stored when it comes from a header (the User-Agent) rather than a checked field:
+ * characters names may not hold dropped, cut to the label length without splitting a surrogate pair.
+ */
+export function cleanSessionLabel(s: string): string {
+  const clean = s.replace(new RegExp(NAME_FORBIDDEN.source, 'gu'), '').replace(/\p{Surrogate}/gu, '');
+  return Array.from(clean).slice(0, PROTOCOL_LIMITS.sessionLabelMax).join('').trim();
+}
 
 export const Username = z
   .string()
@@ -45,6 +55,19 @@ export const RoomName = z
   .trim()
   .min(1)
   .max(PROTOCOL_LIMITS.roomNameMax)
+  .refine(noControl, 'must not contain control characters');
+/**
+ * Search text (room directory, user search): what names may hold, so no control characters — a NUL would end the
+ * pattern early in SQLite (matching everything) and is an error in PostgreSQL.
+ */
+export const SearchQuery = z
+  .string()
+  .max(PROTOCOL_LIMITS.searchQueryMax)
+  .refine(noControl, 'must not contain control characters');
+/** A label for the session list ("laptop", a browser name): the rules of other names. */
+export const SessionLabel = z
+  .string()
+  .max(PROTOCOL_LIMITS.sessionLabelMax)
   .refine(noControl, 'must not contain control characters');
 export const Topic = z.string().max(PROTOCOL_LIMITS.topicMax).refine(noControl, 'must not contain control characters');
 export const Id = z
@@ -82,6 +105,13 @@ export interface PublicUser {
   createdAt: string;
 }
 
+/** A user's names: all a client needs to title a DM or show who is in it. */
+export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName'>;
+
+export function toProfile(u: UserProfile): UserProfile {
+  return { id: u.id, username: u.username, displayName: u.displayName };
+}
+
 /** A room's metadata. `lastSeq` is the sequence number of its newest event (0 = no events yet). */
 export interface Room {
   id: string;
@@ -112,8 +142,8 @@ export interface MyRoom extends Room {
   myRole: MemberRole;
   /** Seq of the `member.joined` event that began your current membership. Resume never goes before it. */
   joinedSeq: number;
-  /** For DMs: the other members, so a client can title the conversation. */
-  members?: PublicUser[];
+  /** For DMs: the other members' names, so a client can title the conversation. */
+  members?: UserProfile[];
 }
 
 export interface Member {

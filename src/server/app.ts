@@ -24,6 +24,7 @@ import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
 import { installJsonParser } from './http/json-body.js';
+import { logSerializers } from './log-redaction.js';
 import { createMetrics } from './metrics.js';
 import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
@@ -83,7 +84,11 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
       new InProcessBus({ onHandlerError: (err, topic) => log.error({ err, topic }, 'bus handler failed') }),
     presence: adapters.presence ?? new InMemoryPresence(),
     limiter: adapters.limiter ?? new InMemoryRateLimiter(),
-    hasher: new PasswordHasher({ log2N: config.scryptLog2N }),
+    hasher: new PasswordHasher({
+      log2N: config.scryptLog2N,
+      concurrency: config.passwordHashConcurrency,
+      queue: config.passwordHashQueue,
+    }),
     now: Date.now,
     limits: {
       maxMessageChars: config.maxMessageChars,
@@ -97,6 +102,12 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
         invite: { burst: config.invitesPerMinute, perSecond: config.invitesPerMinute / 60 },
         register: { burst: config.registrationsPerHour, perSecond: config.registrationsPerHour / 3600 },
         login: { burst: config.loginsPerMinute, perSecond: config.loginsPerMinute / 60 },
+        loginFailures: { burst: config.loginFailuresPerMinute, perSecond: config.loginFailuresPerMinute / 60 },
+        membership: { burst: config.membershipChangesPerMinute, perSecond: config.membershipChangesPerMinute / 60 },
+        roomMembership: {
+          burst: config.roomMembershipChangesPerMinute,
+          perSecond: config.roomMembershipChangesPerMinute / 60,
+        },
         typing: { burst: 2, perSecond: 0.5 },
         report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
       },
@@ -123,13 +134,15 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
 export async function createChatServer(config: Config, adapters: Adapters = {}): Promise<ChatServer> {
   const nodeId = config.nodeId || randomBytes(4).toString('hex');
   const clustered = Boolean(config.databaseUrl || config.redisUrl || config.nodeId);
-  const log =
+  // Request logs carry no query values (a token put in a URL must not reach the logs), also on a logger passed in.
+  const log = (
     adapters.logger ??
     pino({
       level: config.logLevel,
       redact: ['req.headers.authorization', '*.headers.authorization', 'token', '*.token', '*.password'],
       ...(clustered ? { base: { pid: process.pid, hostname: hostname(), node: nodeId } } : {}),
-    });
+    })
+  ).child({}, { serializers: logSerializers });
   // DATABASE_URL / REDIS_URL select the cluster ports (adapters passed in still win).
   const ports = await openClusterPorts(config, nodeId, log, {
     store: !!adapters.store,

@@ -182,6 +182,12 @@ export const SETTINGS = {
     default: 10,
     doc: 'Login attempts per IP and per username per minute.',
   },
+  loginFailuresPerMinute: {
+    env: 'LOGIN_FAILURES_PER_MINUTE',
+    schema: int(1, 1000000),
+    default: 300,
+    doc: 'Wrong passwords (logins and password changes) per minute server-wide; while this budget is spent, every login is answered `rate_limited`. Bounds guessing spread over many addresses and usernames.',
+  },
   registrationsPerHour: {
     env: 'REGISTRATIONS_PER_HOUR',
     schema: int(1, 1000000),
@@ -193,6 +199,18 @@ export const SETTINGS = {
     schema: int(1, 100000),
     default: 10,
     doc: 'Rooms a user may create per minute.',
+  },
+  membershipChangesPerMinute: {
+    env: 'MEMBERSHIP_CHANGES_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Rooms a user may join or leave per minute (each join and each leave counts; invites accepted and DMs opened too).',
+  },
+  roomMembershipChangesPerMinute: {
+    env: 'ROOM_MEMBERSHIP_CHANGES_PER_MINUTE',
+    schema: int(1, 1000000),
+    default: 600,
+    doc: 'Joins and leaves one room accepts per minute from all users together.',
   },
   invitesPerMinute: {
     env: 'INVITES_PER_MINUTE',
@@ -228,7 +246,7 @@ export const SETTINGS = {
     env: 'FLOOD_REPEATS',
     schema: int(1, 10000),
     default: 3,
-    doc: 'The same message (whitespace and case aside) a user may send to a room within `FLOOD_WINDOW_MS`; more get `flood`. Counted per node.',
+    doc: 'The same message (whitespace, case, width, invisible characters, accents and look-alike letters aside) a user may send to a room within `FLOOD_WINDOW_MS`; more get `flood`. Counted per node.',
   },
   floodWindowMs: {
     env: 'FLOOD_WINDOW_MS',
@@ -246,7 +264,7 @@ export const SETTINGS = {
     env: 'FILTER_BLOCK',
     schema: z.string(),
     default: '',
-    doc: 'Comma-separated words refused in messages, room names and display names (`content_blocked`). Matching ignores case and width, sees through separators between single letters, and is whole-word except in CJK text.',
+    doc: 'Comma-separated words refused in messages, room names and display names (`content_blocked`). Matching ignores case, width, accents and look-alike letters (Unicode confusables), sees through separators between single letters, and is whole-word except in CJK text.',
   },
   filterMask: {
     env: 'FILTER_MASK',
@@ -308,11 +326,23 @@ export const SETTINGS = {
     default: 5000,
     doc: 'On SIGTERM/SIGINT, time to let clients close before exiting.',
   },
+  passwordHashConcurrency: {
+    env: 'PASSWORD_HASH_CONCURRENCY',
+    schema: int(1, 64),
+    default: 2,
+    doc: 'Password hashes computed at once (logins, registrations, password changes). Each holds 128·2^`SCRYPT_LOG2N`·8 bytes while it runs (128 MiB at the default cost), so this bounds hashing memory.',
+  },
+  passwordHashQueue: {
+    env: 'PASSWORD_HASH_QUEUE',
+    schema: int(0, 10000),
+    default: 8,
+    doc: 'Password hashes that may wait for a slot; beyond that, a login or registration is answered `rate_limited` (with `Retry-After`) at once instead of queueing.',
+  },
   scryptLog2N: {
     env: 'SCRYPT_LOG2N',
     schema: int(10, 20),
     default: 17,
-    doc: 'Password hashing cost: scrypt N = 2^this (r=8, p=1). Lower only for tests.',
+    doc: 'Password hashing cost: scrypt N = 2^this (r=8, p=1). Lower only for tests. Hashes made with another value still verify and are replaced at the next login.',
   },
   firstUserIsAdmin: {
     env: 'FIRST_USER_IS_ADMIN',

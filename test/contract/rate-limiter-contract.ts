@@ -46,7 +46,7 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
         expect(await limiter.take(key, rule, cost)).toEqual({ ok: true });
         return;
       }
-      await waitFor(async () => (await limiter.take(key, rule, cost)).ok, { timeoutMs: 2000, what: 'a refill' });
+      await waitFor(async () => (await limiter.take(key, rule, cost)).ok, { timeoutMs: 10_000, what: 'a refill' });
     };
 
     const expectDenied = (r: RateResult, atMostMs: number): number => {
@@ -57,14 +57,16 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
       return r.retryAfterMs;
     };
 
-    // 20 tokens/s = one per 50 ms: slow enough that a few back-to-back takes see no refill.
-    const rule: RateRule = { burst: 3, perSecond: 20 };
+    // 4 tokens/s = one per 250 ms: back-to-back takes see no refill even on a busy machine talking to Redis
+    // (the real clock), while the tests that wait for refills stay short.
+    const TOKEN_MS = 250;
+    const rule: RateRule = { burst: 3, perSecond: 1000 / TOKEN_MS };
 
     it('a bucket starts full: burst takes succeed, the next fails with a positive retryAfterMs', async () => {
       const key = freshKey('start');
       for (let i = 0; i < rule.burst; i++) expect(await limiter.take(key, rule)).toEqual({ ok: true });
-      expectDenied(await limiter.take(key, rule), 50);
-      expectDenied(await limiter.take(key, rule), 50);
+      expectDenied(await limiter.take(key, rule), TOKEN_MS);
+      expectDenied(await limiter.take(key, rule), TOKEN_MS);
     });
 
     it('a full bucket allows one take of cost burst', async () => {
@@ -86,12 +88,12 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
     it('tokens refill at perSecond; waiting retryAfterMs is enough', async () => {
       const key = freshKey('refill');
       for (let i = 0; i < rule.burst; i++) await limiter.take(key, rule);
-      const wait = expectDenied(await limiter.take(key, rule), 50);
+      const wait = expectDenied(await limiter.take(key, rule), TOKEN_MS);
       await pass(wait);
       await takeEventually(key, rule);
-      // One token came back, not more (the next is 50 ms away).
-      expectDenied(await limiter.take(key, rule), 50);
-      await pass(100);
+      // One token came back, not more (the next is TOKEN_MS away).
+      expectDenied(await limiter.take(key, rule), TOKEN_MS);
+      await pass(2 * TOKEN_MS);
       await takeEventually(key, rule);
       await takeEventually(key, rule);
     });
@@ -113,9 +115,9 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
     it('refill stops at burst', async () => {
       const key = freshKey('cap');
       for (let i = 0; i < rule.burst; i++) await limiter.take(key, rule);
-      await pass(300); // 6 tokens' worth of time
+      await pass(6 * TOKEN_MS); // 6 tokens' worth of time
       for (let i = 0; i < rule.burst; i++) expect(await limiter.take(key, rule)).toEqual({ ok: true });
-      expectDenied(await limiter.take(key, rule), 50);
+      expectDenied(await limiter.take(key, rule), TOKEN_MS);
     });
 
     it('keys are independent', async () => {
@@ -157,9 +159,10 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
       const key = freshKey('peekrefill');
       for (let i = 0; i < rule.burst; i++) await limiter.take(key, rule);
       expect(await limiter.peek(key, rule)).toBeLessThan(1);
-      await pass(300);
+      await pass(rule.burst * TOKEN_MS);
       if (h.advance) expect(await limiter.peek(key, rule)).toBe(rule.burst);
-      else await waitFor(async () => (await limiter.peek(key, rule)) === rule.burst, { timeoutMs: 2000, what: 'full' });
+      else
+        await waitFor(async () => (await limiter.peek(key, rule)) === rule.burst, { timeoutMs: 10_000, what: 'full' });
     });
 
     it('reset makes a bucket full again, and resolves for an unknown key', async () => {

@@ -286,10 +286,17 @@ export function editsFor(shape: Shape): fc.Arbitrary<Edit[]> {
   return fc.array(edit, { minLength: 0, maxLength: 3 }).map((edits) => edits.filter((e) => e.key !== ''));
 }
 
-/** Applies edits to a fresh template object; `mustReject` says whether any edit alone makes it invalid. */
+/**
+ * Applies edits to a fresh template object; `mustReject` says whether any edit alone makes it invalid. With a
+ * `discriminator` (a frame's `type`), an ok edit that swaps in another valid type leaves the other edits' verdicts
+ * uncertain: they were judged against the template's shape, and the new type requires and allows other keys (a
+ * presence frame without its status is bad; retyped as a ping it is a valid ping). Then nothing is certain, and
+ * the caller's oracle (the protocol's own schema) judges.
+ */
 export function applyEdits(
   base: Record<string, unknown>,
   edits: Edit[],
+  discriminator?: string,
 ): { value: Record<string, unknown>; mustReject: boolean } {
   const value: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) setKey(value, k, v);
@@ -299,6 +306,13 @@ export function applyEdits(
     if (e.op === 'drop') delete value[e.key];
     else setKey(value, e.key, e.value);
     verdict.set(e.key, e.bad);
+  }
+  if (
+    discriminator !== undefined &&
+    verdict.get(discriminator) === false &&
+    value[discriminator] !== base[discriminator]
+  ) {
+    return { value, mustReject: false };
   }
   return { value, mustReject: [...verdict.values()].some(Boolean) };
 }

@@ -5,7 +5,7 @@ import { rawSocket, registerUser, waitFor, type TestUser } from './harness.js';
 
 /**
  * Helpers for the moderation and session-end suites: raw HTTP calls that keep the status, and raw sockets that
- * record every frame with its arrival time, so a test can say exactly what a user's socket did and did not get.
+ * record every frame in order, so a test can say exactly what a user's socket did and did not get.
  */
 
 export type Frame = Record<string, unknown> & { type: string };
@@ -57,8 +57,6 @@ export async function expectStatus<T = Record<string, unknown>>(
 export interface Live {
   /** Every frame received, in order (array frames flattened). */
   frames: Frame[];
-  /** Arrival time of each frame, parallel to `frames`. */
-  times: number[];
   welcome: Frame;
   /** Resolves with the close code and when it arrived. */
   closed: Promise<{ code: number; reason: string; at: number }>;
@@ -78,11 +76,6 @@ export interface Live {
 export async function live(url: string, token: string, resume?: Record<string, number>): Promise<Live> {
   const sock = await rawSocket(url);
   const frames = sock.frames as Frame[];
-  const times: number[] = [];
-  // rawSocket pushes frames on 'message'; stamp each as it lands (this listener runs right after that one).
-  sock.ws.on('message', () => {
-    while (times.length < frames.length) times.push(Date.now());
-  });
   let closeInfo: Live['closeInfo'];
   const closed = sock.closed.then((c) => (closeInfo = { ...c, at: Date.now() }));
   sock.send({ type: 'hello', v: PROTOCOL_VERSION, token, ...(resume ? { resume } : {}) });
@@ -95,7 +88,6 @@ export async function live(url: string, token: string, resume?: Record<string, n
   );
   const l: Live = {
     frames,
-    times,
     welcome,
     closed,
     get closeInfo() {
@@ -144,16 +136,21 @@ export function httpSend(url: string, token: string, roomId: string, body: strin
   });
 }
 
-/** A typing frame; resolves with the error frame it caused, or null if none came within `quietMs`. */
-export async function wsTyping(l: Live, roomId: string, quietMs = 300): Promise<Frame | null> {
+/**
+ * Sends a typing frame; returns its `ref`. Typing that passes is never answered: it shows on the other members'
+ * sockets, so a test waits for it there (the server publishes a typing frame or answers an error, never both).
+ */
+export function wsTyping(l: Live, roomId: string): string {
   const ref = `t${++msgCounter}`;
-  const from = l.frames.length;
   l.send({ type: 'typing', roomId, ref });
-  try {
-    return await l.next((f) => f.type === 'error' && f.ref === ref, 'typing error', from, quietMs);
-  } catch {
-    return null;
-  }
+  return ref;
+}
+
+/** Sends a typing frame the server must refuse; resolves with the error frame. */
+export async function wsTypingRefused(l: Live, roomId: string): Promise<Frame> {
+  const from = l.frames.length;
+  const ref = wsTyping(l, roomId);
+  return l.next((f) => f.type === 'error' && f.ref === ref, `typing refused (${ref})`, from);
 }
 
 /** Says hello with a token that must no longer work: expects an `unauthorized` error frame and close 4001. */
@@ -177,9 +174,6 @@ export function closedWithin(l: Live, timeoutMs: number): Promise<{ code: number
     ),
   ]);
 }
-
-/** Resolves after `ms`: only for "nothing more arrives" windows, never to wait for something to happen. */
-export const quiet = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface Cast {
   admin: TestUser;

@@ -377,6 +377,20 @@ describe('web client security', { timeout: 90_000 }, () => {
       expect(scripts, `script-src in ${csp}`).toBeDefined();
       for (const bad of ["'unsafe-inline'", "'unsafe-eval'", '*', 'data:', 'http:', 'https:', 'blob:'])
         expect(scripts, csp).not.toContain(bad);
+      // Styles and images from the page's own origin only: docs/security.md lists exactly these directives.
+      expect(directives.get('style-src')).toEqual(["'self'"]);
+      expect(directives.get('img-src')).toEqual(["'self'"]);
+      expect([...directives.keys()].sort()).toEqual([
+        'base-uri',
+        'connect-src',
+        'default-src',
+        'form-action',
+        'frame-ancestors',
+        'img-src',
+        'object-src',
+        'script-src',
+        'style-src',
+      ]);
       expect(directives.get('object-src')).toEqual(["'none'"]);
       expect(directives.get('base-uri')).toEqual(["'none'"]);
       expect(directives.get('frame-ancestors')?.every((v) => v === "'none'" || v === "'self'")).toBe(true);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ChatError } from '../chat-error.js';
+import { fold } from './keyword-filter.js';
 
 export interface FloodGuardOptions {
   /** The same body may be sent this many times per (user, room) within `windowMs`; the next is `flood`. */
@@ -26,8 +27,8 @@ export function mentionsOf(body: string): Set<string> {
 }
 
 /**
- * Refuses repeated identical messages and mass mentions. Bodies are compared after collapsing whitespace and
- * case-folding, by hash (memory does not grow with message size).
+ * Refuses repeated identical messages and mass mentions. Bodies are compared after normalising (see
+ * `normalizeBody`: what looks the same is the same), by hash (memory does not grow with message size).
  *
  * Per node: counts live in this process, so behind a load balancer a user spreading repeats over N nodes may send
  * up to N × `repeats`. That is fine for what it is for — stopping a client that pastes the same line in a loop —
@@ -114,6 +115,11 @@ interface Sent {
   id: string | undefined;
 }
 
+/**
+ * What two bodies must share to count as "the same message": the keyword filter's folding (NFKC, case, invisible
+ * and default-ignorable characters dropped, combining marks stripped, confusables skeleton), whitespace collapsed.
+ * Appending a zero-width space or swapping a letter for a look-alike no longer makes a "new" message.
+ */
 function normalizeBody(body: string): string {
-  return body.trim().replace(/\s+/gu, ' ').toLowerCase();
+  return fold(body).trim().replace(/\s+/gu, ' ');
 }

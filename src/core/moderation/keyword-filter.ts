@@ -1,4 +1,5 @@
 import type { ContentFilter, ContentVerdict } from '../context.js';
+import { skeleton } from './confusables.js';
 
 export type FilterAction = 'block' | 'mask' | 'flag';
 
@@ -14,7 +15,12 @@ export interface FilterRule {
  *
  * How text and words are compared (both go through the same steps):
  * - each grapheme is NFKC-normalized (full-width "ＢＡＤ" → "bad", ligatures, circled letters) and case-folded;
- * - invisible format characters (zero-width space/joiners, soft hyphen, BOM, …) are dropped;
+ * - invisible format characters (zero-width space/joiners, soft hyphen, BOM, tag characters, …) and lone
+ *   surrogates are dropped;
+ * - combining marks are stripped ("bá̈d" → "bad"), and each character is replaced by its Unicode confusables
+ *   prototype (UTS #39 skeleton: Cyrillic "а", Greek "ο", mathematical "𝐚" read as Latin), so look-alike
+ *   spellings match. The cost: words that differ only in accents or in look-alike letters match each other
+ *   ("résumé" and "resume", "rn" and "m"), in every script (Japanese "が" matches "か");
  * - the rest splits into words (runs of letters, digits, marks) and separators (everything else);
  * - a run of single-character words with short separators between them (at most 3 characters, e.g. "b.a.d",
  *   "b a d", "b-a-d", "b_a_d", "b . a . d") is read as one word, so spelled-out words are caught;
@@ -26,7 +32,7 @@ export interface FilterRule {
  * ("b4d"), split words whose pieces are longer than one letter ("ba d"). List such forms explicitly.
  *
  * Masking replaces the matched span of the ORIGINAL text (separators inside it included) with as many `*` as it
- * has visible code points.
+ * has visible graphemes.
  */
 export class KeywordFilter implements ContentFilter {
   private readonly rules: { rule: FilterRule; needle: string }[];
@@ -97,6 +103,8 @@ export function parseFilterFile(content: string): FilterRule[] {
 // Invisible characters: zero-width space/joiners, soft hyphen, BOM, bidi marks, variation selectors, fillers, ….
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
 const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
+const NONSPACING_MARK = /\p{Mn}/gu;
+const LONE_SURROGATE = /\p{Surrogate}/gu;
 // Scripts written without spaces between words: matches need no word boundary next to them.
 const NO_SPACE_SCRIPT =
   /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}\u30fc]$/u;
@@ -115,14 +123,23 @@ interface Normalized {
   split: boolean[];
 }
 
-function fold(s: string): string {
-  return s
+/**
+ * One grapheme as the filter compares it: NFKC and case-folded, invisible characters and lone surrogates dropped,
+ * combining marks stripped ("bád" → "bad"), then reduced to its confusables skeleton ("bаd" with a Cyrillic а →
+ * "bad") and folded again (a prototype may be upper case: "0" → "O"). Folding comes first, as UTS #39 advises for
+ * case-insensitive matching: the data is case-sensitive ("I" and "l" share a prototype, "i" does not).
+ */
+export function fold(s: string): string {
+  const folded = s
     .normalize('NFKC')
     .toLowerCase()
     .replace(/ß/g, 'ss')
     .replace(/ς/g, 'σ')
     .replace(/i\u0307/g, 'i')
-    .replace(INVISIBLE, '');
+    .replace(INVISIBLE, '')
+    .replace(LONE_SURROGATE, '');
+  const bare = folded.normalize('NFD').replace(NONSPACING_MARK, '').normalize('NFC');
+  return skeleton(bare).toLowerCase();
 }
 
 function normalize(original: string): Normalized {
@@ -159,8 +176,9 @@ function normalize(original: string): Normalized {
     let joined = false;
     if (w > 0) {
       const prev = words[w - 1]!;
-      joined =
-        prev.end - prev.start === 1 && word.end - word.start === 1 && word.start - prev.end <= MAX_JOIN_SEPARATOR;
+      // Single letters are single graphemes of the original: a skeleton may spell one as two ("m" → "rn").
+      const single = (w: { start: number; end: number }) => chars[w.start]!.from === chars[w.end - 1]!.from;
+      joined = single(prev) && single(word) && word.start - prev.end <= MAX_JOIN_SEPARATOR;
       if (!joined) push(' ', chars[prev.end]!.from, chars[word.start - 1]!.to, false);
     }
     for (let i = word.start; i < word.end; i++) {
@@ -213,7 +231,8 @@ function mask(text: string, spans: [number, number][]): string {
     if (to <= at) continue;
     const start = Math.max(from, at);
     out += text.slice(at, start);
-    const visible = Array.from(text.slice(start, to).replace(INVISIBLE, '')).length;
+    // One star per grapheme: "he\u0301ck" (5 code points) shows as 4 letters.
+    const visible = Array.from(segmenter.segment(text.slice(start, to).replace(INVISIBLE, ''))).length;
     out += '*'.repeat(visible);
     at = to;
   }

@@ -1,6 +1,7 @@
 import { CLOSE_CODES } from '../../protocol/close-codes.js';
 import type { ClientFrame, HelloFrame, SendFrame } from '../../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
+import { compactRooms } from '../../protocol/welcome.js';
 import { toPublicUser, type AuthContext } from '../accounts.js';
 import { ChatError } from '../chat-error.js';
 import { Connection } from '../delivery/connection.js';
@@ -280,7 +281,8 @@ export class ClientSession {
       connId,
       sessionId: auth.session.id,
       user: toPublicUser(auth.user),
-      rooms,
+      // Kept small for a user in many rooms: no member lists, DM peers by id with one profile each.
+      ...compactRooms(rooms),
       heartbeatMs: limits.heartbeatMs,
       limits: { maxFrameBytes: limits.maxFrameBytes, maxMessageChars: limits.maxMessageChars },
       online,

@@ -1,11 +1,13 @@
 import { ClientFrame } from '../../protocol/frames.js';
+import { ILL_FORMED_MESSAGE, illFormedPath, isWellFormed } from '../../protocol/well-formed.js';
 import { ChatError, validationError } from '../chat-error.js';
 
 export type Decoded = { frame: ClientFrame } | { error: ChatError; ref?: string };
 
 /**
- * One inbound frame, decoded and validated before anything acts on it: text only, at most `maxBytes`, JSON, and
- * one of the protocol's client frames. A refusal carries the catalogue error and, when readable, the frame's `ref`.
+ * One inbound frame, decoded and validated before anything acts on it: text only, at most `maxBytes`, JSON,
+ * well-formed UTF-16 everywhere (as HTTP input is, in http/validate.ts), and one of the protocol's client frames. A
+ * refusal carries the catalogue error and, when readable, the frame's `ref`.
  */
 export function decodeFrame(data: Uint8Array, binary: boolean, maxBytes: number): Decoded {
   if (data.length > maxBytes) {
@@ -18,8 +20,17 @@ export function decodeFrame(data: Uint8Array, binary: boolean, maxBytes: number)
   } catch {
     return { error: new ChatError('bad_json') };
   }
-  const parsed = ClientFrame.safeParse(json);
-  if (parsed.success) return { frame: parsed.data };
+  const checked = validate(json);
+  if ('frame' in checked) return checked;
+  const { error } = checked;
   const ref = (json as { ref?: unknown } | null)?.ref;
-  return { error: validationError(parsed.error.issues), ...(typeof ref === 'string' ? { ref: ref.slice(0, 64) } : {}) };
+  return { error, ...(typeof ref === 'string' && isWellFormed(ref) ? { ref: ref.slice(0, 64) } : {}) };
+}
+
+/** Ill-formed UTF-16 anywhere first, then the frame schema. */
+function validate(json: unknown): { frame: ClientFrame } | { error: ChatError } {
+  const bad = illFormedPath(json);
+  if (bad) return { error: validationError([{ path: bad, message: ILL_FORMED_MESSAGE }]) };
+  const parsed = ClientFrame.safeParse(json);
+  return parsed.success ? { frame: parsed.data } : { error: validationError(parsed.error.issues) };
 }

@@ -14,10 +14,13 @@ import type {
   RoomSettings,
   ServerRole,
 } from '../../protocol/model.js';
+import { toProfile } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type {
+  MemberPage,
   MemberRecord,
+  MemberRow,
   NewAuditEntry,
   NewMessage,
   NewReport,
@@ -685,7 +688,7 @@ export class PgStore implements Store {
       );
       return rows.map((r) => {
         const room: MyRoom = { ...toRoom(r), myRole: r.my_role as MemberRole, joinedSeq: r.joined_seq as number };
-        if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map(toPublic);
+        if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map((u) => toProfile(toPublic(u)));
         return room;
       });
     });
@@ -770,14 +773,24 @@ export class PgStore implements Store {
     });
   }
 
-  listMembers(
-    roomId: string,
-  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]> {
+  listMembers(roomId: string, page?: MemberPage): Promise<MemberRow[]> {
     return this.op(async () => {
+      const after = page?.after;
+      const params: unknown[] = [roomId];
+      let where = 'm.room_id = $1';
+      if (after) {
+        params.push(after.joinedAt, after.userId);
+        where += ' AND (m.joined_at, m.user_id) > ($2, $3)';
+      }
+      let limit = '';
+      if (page) {
+        params.push(page.limit);
+        limit = ` LIMIT $${params.length}`;
+      }
       const rows = await this.query(
         `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = $1 ORDER BY m.joined_at, u.username_key`,
-        [roomId],
+         WHERE ${where} ORDER BY m.joined_at, m.user_id${limit}`,
+        params,
       );
       return rows.map((r) => ({
         user: toPublic(r),

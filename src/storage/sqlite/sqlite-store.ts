@@ -15,10 +15,13 @@ import type {
   RoomSettings,
   ServerRole,
 } from '../../protocol/model.js';
+import { toProfile } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type {
+  MemberPage,
   MemberRecord,
+  MemberRow,
   NewAuditEntry,
   NewMessage,
   NewReport,
@@ -520,7 +523,9 @@ export class SqliteStore implements Store {
              WHERE m.room_id IN (${dms.map(() => '?').join(',')}) AND m.user_id != ?`,
           )
           .all(...dms.map((d) => d.id), userId) as Row[];
-        for (const dm of dms) dm.members = memberRows.filter((m) => m.member_room === dm.id).map(toPublic);
+        for (const dm of dms) {
+          dm.members = memberRows.filter((m) => m.member_room === dm.id).map((m) => toProfile(toPublic(m)));
+        }
       }
       return rooms;
     });
@@ -583,16 +588,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  listMembers(
-    roomId: string,
-  ): Promise<{ user: PublicUser; role: MemberRole; joinedAt: string; mutedUntil: number | null }[]> {
+  listMembers(roomId: string, page?: MemberPage): Promise<MemberRow[]> {
     return this.read(() => {
+      const after = page?.after;
       const rows = this.db
         .prepare(
           `SELECT u.*, m.role AS member_role, m.joined_at, m.muted_until FROM members m JOIN users u ON u.id = m.user_id
-           WHERE m.room_id = ? ORDER BY m.joined_at, u.username_key`,
+           WHERE m.room_id = ?${after ? ' AND (m.joined_at > ? OR (m.joined_at = ? AND m.user_id > ?))' : ''}
+           ORDER BY m.joined_at, m.user_id${page ? ' LIMIT ?' : ''}`,
         )
-        .all(roomId) as Row[];
+        .all(
+          roomId,
+          ...(after ? [after.joinedAt, after.joinedAt, after.userId] : []),
+          ...(page ? [page.limit] : []),
+        ) as Row[];
       return rows.map((r) => ({
         user: toPublic(r),
         role: r.member_role as MemberRole,

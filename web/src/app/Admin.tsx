@@ -3,15 +3,14 @@
  * directory with deactivate / reactivate, sign-out everywhere, admin rights and server bans, the audit log, and
  * the operations dashboard.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { AdminUser } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import { tm } from '../i18n/mod.js';
-import { errorText, untilText } from '../state/chat.js';
+import { untilText } from '../state/format.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
-import { ErrorLine, Modal, useDebounced } from './Dialogs.js';
-import { Icon } from './Icon.js';
+import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 import { AUDIT_PAGE, AuditList, DurationSelect, Tabs, useAction } from './ModShared.js';
 import { Operations } from './Operations.js';
 
@@ -45,36 +44,19 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
 
 function Users() {
   const chat = useChat();
-  const [q, setQ] = useState('');
-  const query = useDebounced(q.trim(), 200);
-  const [users, setUsers] = useState<AdminUser[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = (after?: string) =>
-    chat.api.adminUsers({ q: query, limit: USERS_PAGE, ...(after ? { cursor: after } : {}) }).then(
-      (r) => {
-        setUsers((cur) => [...(after ? (cur ?? []) : []), ...r.users]);
-        setCursor(r.nextCursor);
-        setError(null);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  useEffect(() => {
-    void load();
-  }, [query]);
-  const update = (u: AdminUser) => setUsers((cur) => (cur ?? []).map((x) => (x.id === u.id ? u : x)));
+  const page = (q: string, cursor?: string) =>
+    chat.api.adminUsers({ q, limit: USERS_PAGE, ...(cursor ? { cursor } : {}) });
+  const search = useSearch((q) => page(q));
+  const { result, error, setResult } = search;
+  const users = result?.users;
+  const cursor = result?.nextCursor;
+  const loadMore = (after: string) =>
+    search.more(page(search.query, after), (cur, got) => ({ ...got, users: [...(cur?.users ?? []), ...got.users] }));
+  const update = (u: AdminUser) =>
+    setResult((cur) => cur && { ...cur, users: cur.users.map((x) => (x.id === u.id ? u : x)) });
   return (
     <div>
-      <div class="search-field">
-        <Icon name="search" size={16} />
-        <input
-          type="search"
-          value={q}
-          placeholder={tm('admin.search')}
-          aria-label={tm('admin.search')}
-          onInput={(e) => setQ(e.currentTarget.value)}
-        />
-      </div>
+      <SearchField search={search} label={tm('admin.search')} />
       <ErrorLine error={error} />
       {users && !users.length && <p class="empty-hint">{t('people.none')}</p>}
       <ul class="mod-list">
@@ -83,7 +65,7 @@ function Users() {
         ))}
       </ul>
       {cursor && (
-        <button type="button" class="button small" onClick={() => void load(cursor)}>
+        <button type="button" class="button small" onClick={() => loadMore(cursor)}>
           {tm('common.loadMore')}
         </button>
       )}
@@ -140,7 +122,7 @@ function UserRow({ user: u, onChange }: { user: AdminUser; onChange: (u: AdminUs
             onClick={() =>
               void run(async () => {
                 const n = await chat.api.forceLogout(u.id);
-                chat.toast(tm('admin.loggedOut', { name, count: n }), 'success');
+                chat.ui.toast(tm('admin.loggedOut', { name, count: n }), 'success');
               })
             }
           >

@@ -33,13 +33,13 @@ function NoRoom() {
         type="button"
         class="icon-button only-mobile"
         aria-label={t('nav.openSidebar')}
-        onClick={() => chat.toggleSidebar(true)}
+        onClick={() => chat.ui.toggleSidebar(true)}
       >
         <Icon name="menu" size={20} />
       </button>
       <h1>{t('room.noneTitle')}</h1>
       <p class="muted">{t('room.noneBody')}</p>
-      <button type="button" class="button primary" onClick={() => chat.setDialog({ kind: 'directory' })}>
+      <button type="button" class="button primary" onClick={() => chat.ui.setDialog({ kind: 'directory' })}>
         <Icon name="compass" size={16} /> {t('nav.browse')}
       </button>
     </div>
@@ -65,7 +65,7 @@ function Shell() {
         {t('nav.skip')}
       </a>
       <Sidebar />
-      {sidebarOpen && <div class="scrim only-mobile" onClick={() => chat.toggleSidebar(false)} />}
+      {sidebarOpen && <div class="scrim only-mobile" onClick={() => chat.ui.toggleSidebar(false)} />}
       <main class="main" id="main">
         <ConnectionBanner />
         <Announcements />

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
-import { errorText } from '../state/chat.js';
+import { errorText } from '../state/errors.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 
@@ -36,7 +36,7 @@ export function AuthScreen() {
         <select
           aria-label={t('settings.language')}
           value={locale}
-          onChange={(e) => chat.setLocale(e.currentTarget.value as Locale)}
+          onChange={(e) => chat.ui.setLocale(e.currentTarget.value as Locale)}
         >
           {LOCALES.map((l) => (
             <option key={l.id} value={l.id}>
@@ -48,7 +48,7 @@ export function AuthScreen() {
           type="button"
           class="icon-button"
           aria-label={theme === 'dark' ? t('settings.lightMode') : t('settings.darkMode')}
-          onClick={() => chat.setTheme(theme === 'dark' ? 'light' : 'dark')}
+          onClick={() => chat.ui.setTheme(theme === 'dark' ? 'light' : 'dark')}
         >
           <Icon name={theme === 'dark' ? 'sun' : 'moon'} size={18} />
         </button>

@@ -34,7 +34,7 @@ export function Announcements() {
             type="button"
             class="icon-button small"
             aria-label={t('common.dismiss')}
-            onClick={() => chat.dismissAnnouncement(a.id)}
+            onClick={() => chat.ui.dismissAnnouncement(a.id)}
           >
             <Icon name="x" size={16} />
           </button>
@@ -56,7 +56,7 @@ export function Toasts() {
             type="button"
             class="icon-button small"
             aria-label={t('common.dismiss')}
-            onClick={() => chat.dismissToast(x.id)}
+            onClick={() => chat.ui.dismissToast(x.id)}
           >
             <Icon name="x" size={14} />
           </button>

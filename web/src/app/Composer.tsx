@@ -1,8 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { PICKER, suggestEmoji } from '../state/emoji.js';
-import { nameOf } from '../state/format.js';
-import { untilText } from '../state/chat.js';
+import { nameOf, untilText } from '../state/format.js';
 import { isMuted, readOnlyFor } from '../state/permissions.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -145,7 +144,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     const start = el?.selectionStart ?? draft.length;
     const end = el?.selectionEnd ?? draft.length;
     const next = draft.slice(0, start - replaceBack) + text + draft.slice(end);
-    chat.setDraft(roomId, next);
+    chat.rooms.setDraft(roomId, next);
     const caret = start - replaceBack + text.length;
     requestAnimationFrame(() => {
       el?.focus();
@@ -164,8 +163,8 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
 
   const submit = () => {
     if (!draft.trim() || draft.length > maxChars || wait > 0) return;
-    chat.send(roomId, draft);
-    chat.setDraft(roomId, '');
+    chat.outbox.send(roomId, draft);
+    chat.rooms.setDraft(roomId, '');
     setSuggest([]);
   };
 
@@ -237,8 +236,8 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
           aria-activedescendant={suggest.length ? `${listId}-${sel}` : undefined}
           onInput={(e) => {
             const el = e.currentTarget;
-            chat.setDraft(roomId, el.value);
-            if (el.value.trim()) chat.typing(roomId);
+            chat.rooms.setDraft(roomId, el.value);
+            if (el.value.trim()) chat.outbox.typing(roomId);
             updateSuggestions(el.value, el.selectionStart);
           }}
           onKeyDown={onKeyDown}

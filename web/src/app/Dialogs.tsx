@@ -1,140 +1,22 @@
-import type { ComponentChildren } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { PublicUser, Room } from '../../../src/protocol/model.js';
+import { useEffect, useState } from 'preact/hooks';
+import type { PublicUser } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
-import { errorText, type Dialog } from '../state/chat.js';
+import { errorText } from '../state/errors.js';
+import type { Dialog } from '../state/app-state.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
-
-const FOCUSABLE =
-  'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
-
-/** A modal dialog: focus moves in and is trapped, Escape or the backdrop closes, focus returns on close. */
-export function Modal({
-  title,
-  onClose,
-  children,
-  wide = false,
-}: {
-  title: string;
-  onClose: () => void;
-  children: ComponentChildren;
-  wide?: boolean;
-}) {
-  const ref = useRef<HTMLDivElement>(null);
-  const close = useRef(onClose);
-  close.current = onClose;
-  // A layout effect, so the listener is there as soon as the dialog is on screen: a quick Escape is not lost.
-  useLayoutEffect(() => {
-    // On the document, not the dialog: Escape still closes it when focus has fallen out (e.g. to <body>
-    // after the language switch re-renders everything).
-    const onEscape = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || e.defaultPrevented) return;
-      e.preventDefault();
-      close.current();
-    };
-    document.addEventListener('keydown', onEscape);
-    return () => document.removeEventListener('keydown', onEscape);
-  }, []);
-  useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
-    // The first field if there is one (not the close button that comes first in the markup).
-    const el = ref.current;
-    const first =
-      el?.querySelector<HTMLElement>('input:not([type=radio]), textarea, select') ??
-      el?.querySelector<HTMLElement>('.dialog-foot button, button');
-    first?.focus();
-    return () => before?.focus?.();
-  }, []);
-  const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key !== 'Tab' || !ref.current) return;
-    const items = [...ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (!first || !last) return;
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  };
-  return (
-    <div
-      class="backdrop"
-      onMouseDown={(e) => {
-        if (e.target === e.currentTarget) onClose();
-      }}
-    >
-      <div
-        class={`dialog${wide ? ' wide' : ''}`}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="dialog-title"
-        ref={ref}
-        onKeyDown={onKeyDown}
-      >
-        <div class="dialog-head">
-          <h2 id="dialog-title">{title}</h2>
-          <button type="button" class="icon-button" aria-label={t('common.close')} onClick={onClose}>
-            <Icon name="x" size={18} />
-          </button>
-        </div>
-        {children}
-      </div>
-    </div>
-  );
-}
-
-export function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const id = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(id);
-  }, [value, ms]);
-  return v;
-}
-
-export function ErrorLine({ error }: { error: string | null }) {
-  return error ? (
-    <p class="form-error" role="alert">
-      {error}
-    </p>
-  ) : null;
-}
+import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
   const mine = useApp((s) => s.rooms);
   const requested = useApp((s) => s.requested);
-  const [q, setQ] = useState('');
-  const query = useDebounced(q, 200);
-  const [rooms, setRooms] = useState<Room[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    chat.searchRooms(query.trim()).then(
-      (r) => live && (setRooms(r), setError(null)),
-      (e: unknown) => live && setError(errorText(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [query]);
+  const search = useSearch((q) => chat.rooms.search(q));
+  const { result: rooms, error, setError } = search;
   return (
     <Modal title={t('directory.title')} onClose={onClose} wide>
-      <div class="search-field">
-        <Icon name="search" size={16} />
-        <input
-          type="search"
-          value={q}
-          placeholder={t('directory.search')}
-          aria-label={t('directory.search')}
-          onInput={(e) => setQ(e.currentTarget.value)}
-        />
-      </div>
+      <SearchField search={search} label={t('directory.search')} />
       <ErrorLine error={error} />
       <ul class="directory" aria-busy={rooms === null}>
         {rooms?.map((r) => (
@@ -158,7 +40,7 @@ function DirectoryDialog({ onClose }: { onClose: () => void }) {
                 type="button"
                 class="button small"
                 onClick={() => {
-                  chat.open(r.id);
+                  chat.rooms.open(r.id);
                   onClose();
                 }}
               >
@@ -172,7 +54,7 @@ function DirectoryDialog({ onClose }: { onClose: () => void }) {
                   room: r.name,
                 })}
                 onClick={() =>
-                  chat.join(r.id).then(
+                  chat.rooms.join(r.id).then(
                     (how) => how === 'joined' && onClose(),
                     (e: unknown) => setError(errorText(e)),
                   )
@@ -187,7 +69,7 @@ function DirectoryDialog({ onClose }: { onClose: () => void }) {
       </ul>
       <div class="dialog-foot">
         <span class="muted">{t('directory.privateHint')}</span>
-        <button type="button" class="button" onClick={() => chat.setDialog({ kind: 'create' })}>
+        <button type="button" class="button" onClick={() => chat.ui.setDialog({ kind: 'create' })}>
           <Icon name="plus" size={16} />
           {t('nav.createRoom')}
         </button>
@@ -211,7 +93,7 @@ function CreateRoomDialog({ onClose }: { onClose: () => void }) {
           e.preventDefault();
           if (!name.trim()) return;
           setBusy(true);
-          chat.createRoom(name.trim(), visibility, topic.trim()).then(onClose, (err: unknown) => {
+          chat.rooms.create(name.trim(), visibility, topic.trim()).then(onClose, (err: unknown) => {
             setBusy(false);
             setError(errorText(err));
           });
@@ -270,32 +152,11 @@ function CreateRoomDialog({ onClose }: { onClose: () => void }) {
 function UserPicker({ onPick, actionLabel }: { onPick: (u: PublicUser) => Promise<void>; actionLabel: string }) {
   const chat = useChat();
   const meId = useApp((s) => s.me?.id);
-  const [q, setQ] = useState('');
-  const query = useDebounced(q, 200);
-  const [users, setUsers] = useState<PublicUser[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    chat.searchUsers(query.trim()).then(
-      (u) => live && setUsers(u.filter((x) => x.id !== meId)),
-      (e: unknown) => live && setError(errorText(e)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [query]);
+  const search = useSearch((q) => chat.people.search(q).then((u) => u.filter((x) => x.id !== meId)));
+  const { result: users, error, setError } = search;
   return (
     <>
-      <div class="search-field">
-        <Icon name="search" size={16} />
-        <input
-          type="search"
-          value={q}
-          placeholder={t('people.search')}
-          aria-label={t('people.search')}
-          onInput={(e) => setQ(e.currentTarget.value)}
-        />
-      </div>
+      <SearchField search={search} label={t('people.search')} />
       <ErrorLine error={error} />
       <ul class="directory">
         {users?.map((u) => (
@@ -325,7 +186,7 @@ function DmDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
   return (
     <Modal title={t('dm.title')} onClose={onClose}>
-      <UserPicker actionLabel={t('dm.start')} onPick={(u) => chat.openDm(u.username).then(onClose)} />
+      <UserPicker actionLabel={t('dm.start')} onPick={(u) => chat.rooms.openDm(u.username).then(onClose)} />
     </Modal>
   );
 }
@@ -339,7 +200,7 @@ function InviteDialog({ roomId, onClose }: { roomId: string; onClose: () => void
       <UserPicker
         actionLabel={t('invite.send')}
         onPick={async (u) => {
-          await chat.invite(roomId, u.username);
+          await chat.rooms.invite(roomId, u.username);
           setDone((d) => [...d, u.displayName || u.username]);
         }}
       />
@@ -367,7 +228,7 @@ function LeaveDialog({ roomId, onClose }: { roomId: string; onClose: () => void 
         <button
           type="button"
           class="button danger"
-          onClick={() => chat.leave(roomId).then(onClose, (e: unknown) => setError(errorText(e)))}
+          onClick={() => chat.rooms.leave(roomId).then(onClose, (e: unknown) => setError(errorText(e)))}
         >
           {t('leave.submit')}
         </button>
@@ -411,7 +272,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
           <legend>{t('settings.theme')}</legend>
           {(['light', 'dark'] as const).map((v) => (
             <label key={v} class={`choice compact${theme === v ? ' selected' : ''}`}>
-              <input type="radio" name="theme" checked={theme === v} onChange={() => chat.setTheme(v)} />
+              <input type="radio" name="theme" checked={theme === v} onChange={() => chat.ui.setTheme(v)} />
               <Icon name={v === 'light' ? 'sun' : 'moon'} size={16} />
               <span>{t(`settings.${v}`)}</span>
             </label>
@@ -421,7 +282,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
           <span>
             <Icon name="globe" size={14} /> {t('settings.language')}
           </span>
-          <select value={locale} onChange={(e) => chat.setLocale(e.currentTarget.value as Locale)}>
+          <select value={locale} onChange={(e) => chat.ui.setLocale(e.currentTarget.value as Locale)}>
             {LOCALES.map((l) => (
               <option key={l.id} value={l.id}>
                 {l.name}
@@ -498,8 +359,8 @@ function useView<K extends keyof Views>(name: K): Views[K] | undefined {
       },
       (e: unknown) => {
         // A new build replaced the chunk since this page loaded: a reload fetches the current one.
-        chat.toast(t('errors.loadFailed'), 'error');
-        chat.setDialog(null);
+        chat.ui.toast(t('errors.loadFailed'), 'error');
+        chat.ui.setDialog(null);
         console.warn(e);
       },
     );
@@ -547,7 +408,7 @@ function AdminDialog({ onClose }: { onClose: () => void }) {
 export function Dialogs() {
   const chat = useChat();
   const dialog = useApp((s) => s.dialog);
-  const close = () => chat.setDialog(null);
+  const close = () => chat.ui.setDialog(null);
   if (!dialog) return null;
   switch (dialog.kind) {
     case 'directory':

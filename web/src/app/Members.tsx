@@ -4,11 +4,12 @@ import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { can, isMuted, outranks } from '../state/permissions.js';
-import { untilText } from '../state/chat.js';
+import { untilText } from '../state/format.js';
 
 export function Members({ roomId }: { roomId: string }) {
   const chat = useChat();
   const members = useApp((s) => s.members[roomId]);
+  const hasMore = useApp((s) => Boolean(s.membersNext[roomId]));
   const presence = useApp((s) => s.presence);
   const room = useApp((s) => s.rooms[roomId]);
   const me = useApp((s) => s.me);
@@ -56,7 +57,7 @@ export function Members({ roomId }: { roomId: string }) {
             class="icon-button small member-mod"
             aria-label={t('members.moderate', { name })}
             title={t('members.moderate', { name })}
-            onClick={() => chat.setDialog({ kind: 'member', roomId, userId: m.user.id })}
+            onClick={() => chat.ui.setDialog({ kind: 'member', roomId, userId: m.user.id })}
           >
             <Icon name="shield" size={15} />
           </button>
@@ -68,7 +69,7 @@ export function Members({ roomId }: { roomId: string }) {
             class="icon-button small member-dm"
             aria-label={t('members.message', { name })}
             title={t('members.message', { name })}
-            onClick={() => chat.openDm(m.user.username).catch((e: unknown) => chat.fail(e))}
+            onClick={() => chat.rooms.openDm(m.user.username).catch((e: unknown) => chat.ui.fail(e))}
           >
             <Icon name="message" size={16} />
           </button>
@@ -85,13 +86,13 @@ export function Members({ roomId }: { roomId: string }) {
           type="button"
           class="icon-button small"
           aria-label={t('members.close')}
-          onClick={() => chat.toggleMembers(false)}
+          onClick={() => chat.ui.toggleMembers(false)}
         >
           <Icon name="x" size={16} />
         </button>
       </div>
       {room && room.kind !== 'dm' && (
-        <button type="button" class="member-invite" onClick={() => chat.setDialog({ kind: 'invite', roomId })}>
+        <button type="button" class="member-invite" onClick={() => chat.ui.setDialog({ kind: 'invite', roomId })}>
           <Icon name="userPlus" size={16} />
           {t('members.invite')}
         </button>
@@ -112,6 +113,11 @@ export function Members({ roomId }: { roomId: string }) {
           <h3>{t('members.offline', { count: offline.length })}</h3>
           <ul>{offline.map(row)}</ul>
         </section>
+      )}
+      {hasMore && (
+        <button type="button" class="member-more" onClick={() => void chat.people.loadMoreMembers(roomId)}>
+          {t('members.more', { shown: members?.length ?? 0, total: room?.memberCount ?? 0 })}
+        </button>
       )}
     </aside>
   );

@@ -49,7 +49,7 @@ const MessageRow = memo(function MessageRow({
               class="icon-button small"
               aria-label={t('message.report')}
               title={t('message.report')}
-              onClick={() => chat.setDialog({ kind: 'report', roomId: m.roomId, seq })}
+              onClick={() => chat.ui.setDialog({ kind: 'report', roomId: m.roomId, seq })}
             >
               <Icon name="flag" size={15} />
             </button>
@@ -60,7 +60,7 @@ const MessageRow = memo(function MessageRow({
               class="icon-button small danger"
               aria-label={t('message.delete')}
               title={t('message.delete')}
-              onClick={() => chat.setDialog({ kind: 'deleteMessage', roomId: m.roomId, seq })}
+              onClick={() => chat.ui.setDialog({ kind: 'deleteMessage', roomId: m.roomId, seq })}
             >
               <Icon name="trash" size={15} />
             </button>
@@ -92,10 +92,10 @@ const MessageRow = memo(function MessageRow({
           <div class="msg-state failed" role="alert">
             <Icon name="alert" size={14} />
             <span>{m.error ? t('message.failedWhy', { why: m.error }) : t('message.failed')}</span>
-            <button type="button" class="link-button" onClick={() => chat.retry(m.roomId, m.key)}>
+            <button type="button" class="link-button" onClick={() => chat.outbox.retry(m.roomId, m.key)}>
               {t('message.retry')}
             </button>
-            <button type="button" class="link-button muted" onClick={() => chat.discard(m.roomId, m.key)}>
+            <button type="button" class="link-button muted" onClick={() => chat.outbox.discard(m.roomId, m.key)}>
               {t('message.discard')}
             </button>
           </div>
@@ -141,7 +141,7 @@ export function MessageList({ roomId }: { roomId: string }) {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
     atBottom.current = true;
-    chat.atBottom = true;
+    chat.timeline.atBottom = true;
     setShowJump(false);
   };
 
@@ -153,7 +153,7 @@ export function MessageList({ roomId }: { roomId: string }) {
     const first = messages[0]?.key;
     if (prev.count && first !== prev.first && messages.length > prev.count && !atBottom.current) {
       el.scrollTop = prev.top + (el.scrollHeight - prev.height);
-    } else if (atBottom.current || chat.atBottom) {
+    } else if (atBottom.current || chat.timeline.atBottom) {
       el.scrollTop = el.scrollHeight;
       atBottom.current = true;
     } else if (messages.length > prev.count) {
@@ -162,7 +162,7 @@ export function MessageList({ roomId }: { roomId: string }) {
     snapshot.current = { first, height: el.scrollHeight, top: el.scrollTop, count: messages.length };
     // A short first page leaves nothing to scroll: fetch older ones until there is.
     if (view?.loaded && view.hasMore && !view.loading && el.scrollHeight <= el.clientHeight + NEAR_TOP_PX) {
-      void chat.loadOlder(roomId);
+      void chat.timeline.loadOlder(roomId);
     }
   }, [messages, view?.loaded, view?.hasMore, view?.loading]);
 
@@ -188,11 +188,11 @@ export function MessageList({ roomId }: { roomId: string }) {
     if (!el) return;
     const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
     atBottom.current = bottom;
-    chat.atBottom = bottom;
+    chat.timeline.atBottom = bottom;
     snapshot.current = { ...snapshot.current, top: el.scrollTop, height: el.scrollHeight };
     setShowJump(!bottom && el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight / 2);
-    if (bottom) chat.markReadLatest(roomId);
-    if (el.scrollTop < NEAR_TOP_PX) void chat.loadOlder(roomId);
+    if (bottom) chat.timeline.markReadLatest(roomId);
+    if (el.scrollTop < NEAR_TOP_PX) void chat.timeline.loadOlder(roomId);
   };
 
   let prev: UiMessage | undefined;

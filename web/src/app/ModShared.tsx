@@ -4,10 +4,10 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AuditEntry } from '../../../src/protocol/model.js';
 import { translate } from '../i18n/index.js';
 import { tm } from '../i18n/mod.js';
-import { errorText } from '../state/chat.js';
+import { errorText } from '../state/errors.js';
 import { durationText, formatFull, formatTime, nameOf } from '../state/format.js';
 import { useApp, useChat } from './context.js';
-import { ErrorLine } from './Dialogs.js';
+import { ErrorLine } from './kit.js';
 
 /** Sanction lengths offered for mutes and bans; `undefined` = until lifted. */
 export const DURATIONS: readonly (number | undefined)[] = [600, 3600, 86_400, 604_800, 2_592_000, undefined];
@@ -112,7 +112,7 @@ export function useNames(ids: readonly (string | null | undefined)[]): (id: stri
   const users = useApp((s) => s.users);
   const key = ids.filter(Boolean).join(',');
   useEffect(() => {
-    chat.lookupUsers(ids.filter((x): x is string => !!x));
+    chat.people.lookupUsers(ids.filter((x): x is string => !!x));
   }, [key]);
   return (id) => (id ? nameOf(users, id) : '');
 }

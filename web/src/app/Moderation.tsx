@@ -8,13 +8,13 @@ import type { JoinRequest, ReportAction, RoomBanInfo } from '../../../src/client
 import type { MemberRole, Report } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import { tm } from '../i18n/mod.js';
-import { errorText, untilText } from '../state/chat.js';
-import { durationText, formatFull, formatTime } from '../state/format.js';
+import { errorText } from '../state/errors.js';
+import { durationText, formatFull, formatTime, untilText } from '../state/format.js';
 import { can, grantable, isMuted, outranks } from '../state/permissions.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
-import { ErrorLine, Modal } from './Dialogs.js';
 import { Icon } from './Icon.js';
+import { ErrorLine, Modal } from './kit.js';
 import { AUDIT_PAGE, AuditList, DurationSelect, Tabs, useAction, useNames, useRoomName } from './ModShared.js';
 
 /** The text of a message in a room's loaded view, for context in a dialog. */
@@ -242,7 +242,7 @@ export function MemberDialog({ roomId, userId, onClose }: { roomId: string; user
             onClick={() =>
               void run(() => chat.api.ban(roomId, userId, sanction(banFor))).then((ok) => {
                 if (!ok) return;
-                chat.toast(tm('mod.bannedDone', { name }), 'success');
+                chat.ui.toast(tm('mod.bannedDone', { name }), 'success');
                 onClose();
               })
             }
@@ -260,7 +260,7 @@ export function MemberDialog({ roomId, userId, onClose }: { roomId: string; user
             onClick={() =>
               void run(() => chat.api.kick(roomId, userId, reason.trim() || undefined)).then((ok) => {
                 if (!ok) return;
-                chat.toast(tm('mod.kickedDone', { name }), 'success');
+                chat.ui.toast(tm('mod.kickedDone', { name }), 'success');
                 onClose();
               })
             }
@@ -503,7 +503,7 @@ export function ReportsDialog({ onClose }: { onClose: () => void }) {
   const load = (before?: string) =>
     chat.api.reports({ status, limit: REPORT_PAGE, ...(before ? { before } : {}) }).then(
       (r) => {
-        chat.knowUsers(r.users);
+        chat.people.knowUsers(r.users);
         setReports((cur) => [...(before ? (cur ?? []) : []), ...r.reports]);
         setMore(r.reports.length === REPORT_PAGE);
         setError(null);

@@ -7,10 +7,10 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AdminStats, NodeSummary } from '../../../src/protocol/model.js';
 import { getLocale } from '../i18n/index.js';
 import { tm, type ModKey } from '../i18n/mod.js';
-import { errorText } from '../state/chat.js';
+import { errorText } from '../state/errors.js';
 import { poll, pushHistory, sparklineRuns } from '../state/poll.js';
 import { useChat } from './context.js';
-import { ErrorLine } from './Dialogs.js';
+import { ErrorLine } from './kit.js';
 
 /** How often the figures are fetched while the tab is shown. */
 export const REFRESH_MS = 3000;

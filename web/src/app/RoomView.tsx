@@ -40,7 +40,7 @@ export function RoomView({ roomId }: { roomId: string }) {
           type="button"
           class="icon-button only-mobile"
           aria-label={t('nav.openSidebar')}
-          onClick={() => chat.toggleSidebar(true)}
+          onClick={() => chat.ui.toggleSidebar(true)}
         >
           <Icon name="menu" size={20} />
         </button>
@@ -72,7 +72,7 @@ export function RoomView({ roomId }: { roomId: string }) {
             aria-pressed={membersOpen}
             aria-label={t('room.membersButton', { count: room.memberCount, online: online ?? 0 })}
             title={t('room.membersButton', { count: room.memberCount, online: online ?? 0 })}
-            onClick={() => chat.toggleMembers()}
+            onClick={() => chat.ui.toggleMembers()}
           >
             <Icon name="users" size={16} />
             <span>{room.memberCount}</span>
@@ -87,7 +87,7 @@ export function RoomView({ roomId }: { roomId: string }) {
               class="icon-button"
               aria-label={t('room.settings')}
               title={t('room.settings')}
-              onClick={() => chat.setDialog({ kind: 'roomSettings', roomId })}
+              onClick={() => chat.ui.setDialog({ kind: 'roomSettings', roomId })}
             >
               <Icon name="shield" size={18} />
             </button>
@@ -99,7 +99,7 @@ export function RoomView({ roomId }: { roomId: string }) {
                 class="icon-button"
                 aria-label={t('room.invite')}
                 title={t('room.invite')}
-                onClick={() => chat.setDialog({ kind: 'invite', roomId })}
+                onClick={() => chat.ui.setDialog({ kind: 'invite', roomId })}
               >
                 <Icon name="userPlus" size={18} />
               </button>
@@ -108,7 +108,7 @@ export function RoomView({ roomId }: { roomId: string }) {
                 class="icon-button"
                 aria-label={t('room.leave')}
                 title={t('room.leave')}
-                onClick={() => chat.setDialog({ kind: 'leave', roomId })}
+                onClick={() => chat.ui.setDialog({ kind: 'leave', roomId })}
               >
                 <Icon name="logout" size={18} />
               </button>

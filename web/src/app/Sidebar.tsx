@@ -24,7 +24,7 @@ function RoomItem({ room }: { room: MyRoom }) {
         onClick={(e) => {
           if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
           e.preventDefault();
-          chat.open(room.id);
+          chat.rooms.open(room.id);
         }}
       >
         {room.kind === 'dm' ? (
@@ -58,14 +58,14 @@ function Invites() {
               <button
                 type="button"
                 class="button primary small"
-                onClick={() => chat.acceptInvite(i.roomId).catch((e: unknown) => chat.fail(e))}
+                onClick={() => chat.rooms.acceptInvite(i.roomId).catch((e: unknown) => chat.ui.fail(e))}
               >
                 {t('invites.accept')}
               </button>
               <button
                 type="button"
                 class="button small"
-                onClick={() => chat.declineInvite(i.roomId).catch((e: unknown) => chat.fail(e))}
+                onClick={() => chat.rooms.declineInvite(i.roomId).catch((e: unknown) => chat.ui.fail(e))}
               >
                 {t('invites.decline')}
               </button>
@@ -86,7 +86,7 @@ export function Sidebar() {
   const conn = useApp((s) => s.conn);
   const serverOnline = useApp((s) => s.serverOnline);
   const open = useApp((s) => s.sidebarOpen);
-  const sorted = rooms ? chat.sortedRooms() : [];
+  const sorted = rooms ? chat.rooms.sortedRooms() : [];
   const channels = sorted.filter((r) => r.kind !== 'dm');
   const dms = sorted.filter((r) => r.kind === 'dm');
   const myName = me ? me.displayName || me.username : '';
@@ -110,24 +110,24 @@ export function Sidebar() {
           type="button"
           class="icon-button only-mobile side-close"
           aria-label={t('nav.closeSidebar')}
-          onClick={() => chat.toggleSidebar(false)}
+          onClick={() => chat.ui.toggleSidebar(false)}
         >
           <Icon name="x" size={18} />
         </button>
       </div>
       <div class="side-actions">
-        <button type="button" class="side-action" onClick={() => chat.setDialog({ kind: 'directory' })}>
+        <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'directory' })}>
           <Icon name="compass" size={16} />
           {t('nav.browse')}
         </button>
         {moderates && (
-          <button type="button" class="side-action" onClick={() => chat.setDialog({ kind: 'reports' })}>
+          <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'reports' })}>
             <Icon name="flag" size={16} />
             {t('nav.reports')}
           </button>
         )}
         {me?.role === 'admin' && (
-          <button type="button" class="side-action" onClick={() => chat.setDialog({ kind: 'admin' })}>
+          <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'admin' })}>
             <Icon name="shield" size={16} />
             {t('nav.admin')}
           </button>
@@ -143,7 +143,7 @@ export function Sidebar() {
               class="icon-button small"
               aria-label={t('nav.createRoom')}
               title={t('nav.createRoom')}
-              onClick={() => chat.setDialog({ kind: 'create' })}
+              onClick={() => chat.ui.setDialog({ kind: 'create' })}
             >
               <Icon name="plus" size={16} />
             </button>
@@ -162,7 +162,7 @@ export function Sidebar() {
               class="icon-button small"
               aria-label={t('nav.newDm')}
               title={t('nav.newDm')}
-              onClick={() => chat.setDialog({ kind: 'dm' })}
+              onClick={() => chat.ui.setDialog({ kind: 'dm' })}
             >
               <Icon name="plus" size={16} />
             </button>
@@ -173,7 +173,7 @@ export function Sidebar() {
             ))}
             {!dms.length && (
               <li>
-                <button type="button" class="side-empty" onClick={() => chat.setDialog({ kind: 'dm' })}>
+                <button type="button" class="side-empty" onClick={() => chat.ui.setDialog({ kind: 'dm' })}>
                   {t('nav.noDms')}
                 </button>
               </li>
@@ -193,7 +193,7 @@ export function Sidebar() {
             class="icon-button"
             aria-label={theme === 'dark' ? t('settings.lightMode') : t('settings.darkMode')}
             title={theme === 'dark' ? t('settings.lightMode') : t('settings.darkMode')}
-            onClick={() => chat.setTheme(theme === 'dark' ? 'light' : 'dark')}
+            onClick={() => chat.ui.setTheme(theme === 'dark' ? 'light' : 'dark')}
           >
             <Icon name={theme === 'dark' ? 'sun' : 'moon'} size={18} />
           </button>
@@ -202,7 +202,7 @@ export function Sidebar() {
             class="icon-button"
             aria-label={t('settings.title')}
             title={t('settings.title')}
-            onClick={() => chat.setDialog({ kind: 'settings' })}
+            onClick={() => chat.ui.setDialog({ kind: 'settings' })}
           >
             <Icon name="settings" size={18} />
           </button>

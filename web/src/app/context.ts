@@ -1,6 +1,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { AppState, Chat } from '../state/chat.js';
+import type { AppState } from '../state/app-state.js';
+import type { Chat } from '../state/chat.js';
 import { useSelector } from '../state/store.js';
 
 export const ChatContext = createContext<Chat | null>(null);

@@ -1,4 +1,4 @@
-import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
+import type { MyRoom, PublicUser, UserProfile } from '../../../src/protocol/model.js';
 import { getLocale, t } from '../i18n/index.js';
 
 export function nameOf(users: Record<string, PublicUser>, id: string): string {
@@ -15,7 +15,7 @@ export function roomTitle(room: MyRoom, meId: string | undefined): string {
 }
 
 /** The other person in a one-to-one DM (for its avatar and presence dot). */
-export function dmPeer(room: MyRoom, meId: string | undefined): PublicUser | undefined {
+export function dmPeer(room: MyRoom, meId: string | undefined): UserProfile | undefined {
   if (room.kind !== 'dm') return undefined;
   const others = (room.members ?? []).filter((u) => u.id !== meId);
   return others.length === 1 ? others[0] : undefined;
@@ -84,4 +84,11 @@ export function durationText(sec: number): string {
   if (sec >= 3600 && sec % 3600 === 0) return t('time.hours', { count: sec / 3600 });
   if (sec >= 60 && sec % 60 === 0) return t('time.minutes', { count: sec / 60 });
   return t('time.seconds', { count: sec });
+}
+
+/** "until <date>", or "indefinitely" for the far-future end the server uses for "until lifted". */
+export function untilText(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms) || new Date(ms).getUTCFullYear() >= 9999) return t('mod.indefinitely');
+  return t('mod.until', { when: formatFull(iso) });
 }

@@ -3,6 +3,7 @@ import {
   CreateDmRequest,
   CreateRoomRequest,
   InviteRequest,
+  MembersQuery,
   RoomIdParams,
   RoomSearchQuery,
   RoomUserParams,
@@ -74,7 +75,8 @@ export function roomRoutes(app: FastifyInstance, s: Services): void {
 
   app.get('/api/v1/rooms/:roomId/members', async (req) => {
     const auth = await requireAuth(s, req);
-    return s.rooms.members(auth, parse(RoomIdParams, req.params).roomId);
+    const { roomId } = parse(RoomIdParams, req.params);
+    return s.rooms.members(auth, roomId, parse(MembersQuery, req.query));
   });
 
   app.put('/api/v1/rooms/:roomId/members/:userId/role', async (req, reply) => {

@@ -1,0 +1,157 @@
+// @ts-check
+/* global process */
+/**
+ * What `npm run mutation` mutates, and which tests judge each part. Shared by stryker.config.mjs (what to mutate)
+ * and vitest.mutation.config.ts (which test files run). `MUTATION_TARGET=<name>` runs one target; unset, all.
+ *
+ * A target's tests are the fast suites that exercise it: unit and contract tests, and the embedded end-to-end
+ * suites on its path (no browser, no cluster processes), listed fastest first (they run in this order). Per-test
+ * coverage then runs, for each mutant, only the tests that reached it.
+ */
+import { readFileSync } from 'node:fs';
+
+/**
+ * @typedef {{ file: string, methods: string[] }} MethodSlice  Only these members of the file's classes (and
+ *   named functions) are mutated: the part of a large file that is on the path under test.
+ * @typedef {{ mutate: (string | MethodSlice)[], tests: string[], why: string }} Target
+ */
+
+/** @type {Record<string, Target>} */
+export const TARGETS = {
+  delivery: {
+    why: 'ordering, gap-free and exactly-once delivery to sockets; resume; batching of writes',
+    mutate: ['src/core/delivery/**/*.ts'],
+    tests: [
+      'test/write-scheduler.test.ts',
+      'test/hub.test.ts',
+      'test/hub-rejoin.test.ts',
+      'test/hub-resync.test.ts',
+      'test/delivery.test.ts',
+      'test/chat.test.ts',
+      'test/rooms.test.ts',
+      'test/session-end.test.ts',
+    ],
+  },
+  messages: {
+    why: 'the send path: checks before storing, durable before ack, idempotency, publish after commit',
+    mutate: ['src/core/messages.ts'],
+    tests: [
+      'test/messages.test.ts',
+      'test/delivery.test.ts',
+      'test/protocol.test.ts',
+      'test/moderation.test.ts',
+      'test/moderation-content.test.ts',
+      'test/reports-audit.test.ts',
+    ],
+  },
+  // The stores' message path: group commit, seq assignment, idempotency lookup, durability, event reads.
+  sqlite: {
+    why: "the embedded store's message path",
+    mutate: [
+      {
+        file: 'src/storage/sqlite/sqlite-store.ts',
+        methods: [
+          'appendTx',
+          'tx',
+          'durable',
+          'syncNext',
+          'appendMessage',
+          'flush',
+          'findMessageByClientMsgId',
+          'listEvents',
+          'close',
+        ],
+      },
+    ],
+    tests: ['test/sqlite-store.test.ts'],
+  },
+  postgres: {
+    why: "the cluster store's message path (slow: the suite runs against a real PostgreSQL)",
+    mutate: [
+      {
+        file: 'src/storage/postgres/pg-store.ts',
+        methods: [
+          'toStoreError',
+          'op',
+          'tx',
+          'insertEvents',
+          'appendMessage',
+          'drain',
+          'commitBatch',
+          'writeBatch',
+          'batchTx',
+          'findMessageByClientMsgId',
+          'listEvents',
+          'close',
+        ],
+      },
+    ],
+    tests: ['test/pg-store.test.ts'],
+  },
+  permissions: {
+    why: 'authorization: the permission table, ranks, who may act on whom',
+    mutate: ['src/protocol/permissions.ts'],
+    tests: ['test/permissions.test.ts', 'test/permissions-oracle.test.ts', 'test/authorization-matrix.test.ts'],
+  },
+};
+
+/**
+ * The targets selected by MUTATION_TARGET (comma-separated names), or all of them. MUTATION_TESTS (comma-separated
+ * test files) judges them with only those files instead of their list: a quicker run whose score is a lower bound
+ * (a mutant it lets through may still be killed by the full list).
+ */
+export function selectedTargets(env = process.env) {
+  const names = (env.MUTATION_TARGET ?? '').split(',').filter(Boolean);
+  for (const n of names) {
+    if (!(n in TARGETS))
+      throw new Error(`MUTATION_TARGET: unknown target ${n} (one of ${Object.keys(TARGETS).join(', ')})`);
+  }
+  const tests = (env.MUTATION_TESTS ?? '').split(',').filter(Boolean);
+  return (names.length > 0 ? names : Object.keys(TARGETS)).map((name) => ({
+    name,
+    ...TARGETS[name],
+    ...(tests.length > 0 ? { tests } : {}),
+  }));
+}
+
+/**
+ * Stryker mutate patterns for the targets: globs as they are, method slices as `file:start-end` line ranges found
+ * in the current source (so edits to the file do not leave the ranges stale). Throws if a method is missing.
+ * @param {Target[]} targets
+ */
+export async function mutatePatterns(targets) {
+  const ts = (await import('typescript')).default;
+  /** @type {string[]} */
+  const out = [];
+  for (const t of targets) {
+    for (const m of t.mutate) {
+      if (typeof m === 'string') {
+        out.push(m);
+        continue;
+      }
+      const text = readFileSync(m.file, 'utf8');
+      const source = ts.createSourceFile(m.file, text, ts.ScriptTarget.Latest, true);
+      const wanted = new Set(m.methods);
+      /** @type {Map<string, [number, number][]>} */
+      const found = new Map();
+      /** @param {import('typescript').Node} node */
+      const visit = (node) => {
+        const named = ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node) || ts.isVariableDeclaration(node);
+        const name = named && node.name && ts.isIdentifier(node.name) ? node.name.text : undefined;
+        if (name && wanted.has(name)) {
+          const line = (/** @type {number} */ pos) => source.getLineAndCharacterOfPosition(pos).line + 1;
+          const ranges = found.get(name) ?? [];
+          ranges.push([line(node.getStart(source)), line(node.getEnd())]);
+          found.set(name, ranges);
+          return;
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+      const missing = m.methods.filter((n) => !found.has(n));
+      if (missing.length > 0) throw new Error(`${m.file}: no ${missing.join(', ')} to mutate (renamed?)`);
+      for (const ranges of found.values()) for (const [a, b] of ranges) out.push(`${m.file}:${a}-${b}`);
+    }
+  }
+  return out;
+}

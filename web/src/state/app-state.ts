@@ -1,0 +1,149 @@
+/**
+ * The shape of the app's state, one flat object in one store (`Store<AppState>`), and what a session starts from.
+ * Each part is owned by one module that writes it (see the comments); components read any of it with `useApp`.
+ */
+import type { ConnectionState } from '../../../src/client/chat-client.js';
+import type { Announcement, Member, MyRoom, PresenceStatus, PublicUser } from '../../../src/protocol/model.js';
+import type { Locale, MsgKey } from '../i18n/index.js';
+import type { UiMessage } from './messages.js';
+
+export interface RoomView {
+  /** Stored messages in seq order, then this user's pending/failed ones in the order sent. */
+  messages: UiMessage[];
+  hasMore: boolean;
+  loading: boolean;
+  loaded: boolean;
+}
+
+export interface PendingInvite {
+  roomId: string;
+  roomName: string;
+  inviter: PublicUser;
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  tone: 'info' | 'error' | 'success';
+}
+
+export type Dialog =
+  | { kind: 'directory' }
+  | { kind: 'create' }
+  | { kind: 'dm' }
+  | { kind: 'invite'; roomId: string }
+  | { kind: 'leave'; roomId: string }
+  | { kind: 'settings' }
+  // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
+  | { kind: 'roomSettings'; roomId: string }
+  | { kind: 'member'; roomId: string; userId: string }
+  | { kind: 'report'; roomId: string; seq: number }
+  | { kind: 'deleteMessage'; roomId: string; seq: number }
+  | { kind: 'reports' }
+  | { kind: 'admin' }
+  | null;
+
+export type Theme = 'light' | 'dark';
+
+/** Session (session.ts): who is signed in, and the socket's state. */
+export interface SessionState {
+  me: PublicUser | null;
+  conn: ConnectionState;
+  maxChars: number;
+}
+
+/** Rooms (rooms.ts): the user's rooms and what the sidebar shows of them. */
+export interface RoomsState {
+  rooms: Record<string, MyRoom>;
+  /** Time of the latest message per room (ms), for "latest activity first". */
+  activity: Record<string, number>;
+  previews: Record<string, { senderId: string; body: string }>;
+  active: string | null;
+  invites: PendingInvite[];
+  /** Public rooms this user asked to join that need a moderator's approval (answered 202 pending). */
+  requested: Record<string, true>;
+  drafts: Record<string, string>;
+}
+
+/** Timeline (timeline.ts): per room, its events merged by seq, and how many of them are unread. */
+export interface TimelineState {
+  views: Record<string, RoomView>;
+  unread: Record<string, number>;
+}
+
+/** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
+export interface OutboxState {
+  /** Per room: when slow mode lets this user post again (epoch ms). */
+  slowUntil: Record<string, number>;
+}
+
+/** People (people.ts): the user directory, member lists, presence, online counts and who is typing. */
+export interface PeopleState {
+  users: Record<string, PublicUser>;
+  members: Record<string, Member[]>;
+  /** Cursor of the next page of a room's members (null: all loaded). */
+  membersNext: Record<string, string | null>;
+  /** Per room: members online. */
+  online: Record<string, number>;
+  serverOnline: number;
+  presence: Record<string, PresenceStatus>;
+  typing: Record<string, Record<string, number>>;
+}
+
+/** UI of a session (ui.ts): what is open and what is being announced. */
+export interface SessionUiState {
+  dialog: Dialog;
+  sidebarOpen: boolean;
+  toasts: Toast[];
+  announcements: Announcement[];
+}
+
+/** What belongs to this browser, not to whoever is signed in: it survives a sign-out (ui.ts, session.ts). */
+export interface DeviceState {
+  phase: 'boot' | 'auth' | 'connecting' | 'ready';
+  /** Why the sign-in screen is showing (the server ended the session), if it says. */
+  authNotice: MsgKey | null;
+  theme: Theme;
+  locale: Locale;
+  /** The member list beside the conversation (a layout preference, saved). */
+  membersOpen: boolean;
+}
+
+export type SignedInState = SessionState & RoomsState & TimelineState & OutboxState & PeopleState & SessionUiState;
+
+export type AppState = SignedInState & DeviceState;
+
+const freeze = <T extends object>(o: T): Readonly<T> => Object.freeze(o);
+const emptyList = <T>(): T[] => Object.freeze([]) as unknown as T[];
+
+/**
+ * Everything that belongs to a signed-in user, as it is before the first byte from the server. Signing in starts
+ * from it and signing out returns to it, so a second user on the same page sees nothing of the first.
+ * Frozen, so that no code can change it in place.
+ */
+export const SESSION_START: Readonly<SignedInState> = freeze({
+  me: null,
+  conn: 'idle',
+  maxChars: 4000,
+  rooms: freeze({}),
+  activity: freeze({}),
+  previews: freeze({}),
+  active: null,
+  invites: emptyList<PendingInvite>(),
+  requested: freeze({}),
+  drafts: freeze({}),
+  views: freeze({}),
+  unread: freeze({}),
+  slowUntil: freeze({}),
+  users: freeze({}),
+  members: freeze({}),
+  membersNext: freeze({}),
+  online: freeze({}),
+  serverOnline: 0,
+  presence: freeze({}),
+  typing: freeze({}),
+  dialog: null,
+  sidebarOpen: false,
+  toasts: emptyList<Toast>(),
+  announcements: emptyList<Announcement>(),
+});

@@ -1,0 +1,285 @@
+/**
+ * Rooms: the user's rooms and what the sidebar shows of them (latest activity, preview), which one is open,
+ * invites, join requests, drafts, and the actions that add or remove a room.
+ */
+import type { InviteFrame } from '../../../src/protocol/frames.js';
+import type { MyRoom, Room, RoomEvent } from '../../../src/protocol/model.js';
+import { t } from '../i18n/index.js';
+import type { People } from './people.js';
+import { load, save } from './persist.js';
+import { omit, Slice, type StateContext } from './slice.js';
+import type { Timeline } from './timeline.js';
+import type { Ui } from './ui.js';
+
+export function roomFromUrl(): string | null {
+  const m = /^\/r\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
+  return m ? (m[1] as string) : null;
+}
+
+export class Rooms extends Slice {
+  constructor(
+    ctx: StateContext,
+    private readonly timeline: Timeline,
+    private readonly people: People,
+    private readonly ui: Ui,
+  ) {
+    super(ctx);
+  }
+
+  sortedRooms(): MyRoom[] {
+    const { rooms, activity } = this.s;
+    const at = (r: MyRoom) => activity[r.id] ?? Date.parse(r.createdAt);
+    return Object.values(rooms).sort((a, b) => at(b) - at(a) || a.name.localeCompare(b.name));
+  }
+
+  open(roomId: string, opts: { push?: boolean; replace?: boolean } = {}): void {
+    const url = `/r/${roomId}`;
+    if (opts.replace) history.replaceState(null, '', url);
+    else if (opts.push !== false && location.pathname !== url) history.pushState(null, '', url);
+    this.timeline.atBottom = true;
+    this.set({ active: roomId });
+    this.ui.navigated();
+    const me = this.s.me;
+    if (me) save(`active.${me.id}`, roomId);
+    if (this.timeline.view(roomId).loaded) this.timeline.markReadLatest(roomId);
+    else void this.timeline.loadLatest(roomId);
+    this.people.syncView();
+    void this.people.loadMembers(roomId);
+  }
+
+  /** None open (no rooms left). */
+  private openNone(): void {
+    this.set({ active: null });
+    this.people.syncView();
+  }
+
+  /** After a (re)connect: the room to show — the one open, else from the URL, the last one, the lobby, any. */
+  pickAfterWelcome(rooms: MyRoom[], first: boolean, userId: string): void {
+    const byId = this.s.rooms;
+    const active = this.s.active;
+    if (!first && active && byId[active]) {
+      // Presence may have changed while we were away; history fills in by itself through the resume.
+      void this.people.loadMembers(active);
+      return;
+    }
+    const fromUrl = roomFromUrl();
+    const saved = load<string>(`active.${userId}`);
+    const pick =
+      (fromUrl && byId[fromUrl] ? fromUrl : null) ??
+      (saved && byId[saved] ? saved : null) ??
+      rooms.find((r) => r.name.toLowerCase() === 'lobby')?.id ??
+      rooms[0]?.id ??
+      null;
+    if (pick) this.open(pick, { push: false, replace: true });
+    else this.openNone();
+  }
+
+  add(room: MyRoom): void {
+    this.people.knowProfiles(room.members ?? []);
+    this.timeline.setReadStart(room.id, 0);
+    this.set((s) => ({
+      rooms: { ...s.rooms, [room.id]: { ...s.rooms[room.id], ...room } },
+      activity: { ...s.activity, [room.id]: s.activity[room.id] ?? Date.now() },
+      invites: s.invites.filter((i) => i.roomId !== room.id),
+    }));
+  }
+
+  /** `room.added`: a join request may have been approved. */
+  added(room: MyRoom): void {
+    if (this.s.requested[room.id]) {
+      this.set((s) => ({ requested: omit(s.requested, room.id) }));
+      this.ui.toast(t('join.approved', { room: room.name }), 'success');
+    }
+    this.add(room);
+  }
+
+  remove(roomId: string, reason: 'left' | 'removed' | 'banned'): void {
+    const room = this.s.rooms[roomId];
+    if (!room) return;
+    this.set((s) => ({
+      rooms: omit(s.rooms, roomId),
+      views: omit(s.views, roomId),
+      unread: omit(s.unread, roomId),
+    }));
+    this.ui.roomGone(roomId);
+    if (reason === 'removed') this.ui.toast(t('rooms.removed', { room: room.name }), 'info');
+    if (reason === 'banned') this.ui.toast(t('rooms.banned', { room: room.name }), 'error');
+    if (this.s.active === roomId) {
+      const next = this.sortedRooms()[0];
+      if (next) this.open(next.id);
+      else this.openNone();
+    }
+  }
+
+  /** A room event moved the room's sequence on. */
+  advanced(e: RoomEvent): void {
+    const room = this.s.rooms[e.roomId];
+    if (room && e.seq > room.lastSeq) {
+      this.set((s) => ({ rooms: { ...s.rooms, [e.roomId]: { ...room, lastSeq: e.seq } } }));
+    }
+  }
+
+  /** A message: the room moves up the sidebar with it as its preview. */
+  messaged(e: RoomEvent): void {
+    this.set((s) => ({
+      activity: { ...s.activity, [e.roomId]: Math.max(s.activity[e.roomId] ?? 0, Date.parse(e.createdAt)) },
+      previews: { ...s.previews, [e.roomId]: { senderId: e.senderId, body: e.body ?? '' } },
+    }));
+  }
+
+  /** `member.joined` / `member.left`: the member count. */
+  memberCountChanged(roomId: string, delta: number): void {
+    this.set((s) => {
+      const r = s.rooms[roomId];
+      return r ? { rooms: { ...s.rooms, [roomId]: { ...r, memberCount: r.memberCount + delta } } } : {};
+    });
+  }
+
+  /** This user's role in the room changed. */
+  myRoleChanged(roomId: string, role: MyRoom['myRole']): void {
+    this.set((s) => {
+      const r = s.rooms[roomId];
+      return r ? { rooms: { ...s.rooms, [roomId]: { ...r, myRole: role } } } : {};
+    });
+  }
+
+  /** `room.updated`: name, topic and settings. */
+  updated(e: RoomEvent): void {
+    const d = e.data ?? {};
+    // Settings come flattened in the event's data (`readOnly`, `slowModeSeconds`, `joinApproval`).
+    const flat = (typeof d.settings === 'object' && d.settings ? d.settings : d) as Record<string, unknown>;
+    this.set((s) => {
+      const r = s.rooms[e.roomId];
+      if (!r) return {};
+      const settings = { ...r.settings };
+      if (typeof flat.readOnly === 'boolean') settings.readOnly = flat.readOnly;
+      if (typeof flat.slowModeSeconds === 'number') settings.slowModeSeconds = flat.slowModeSeconds;
+      if (typeof flat.joinApproval === 'boolean') settings.joinApproval = flat.joinApproval;
+      return {
+        rooms: {
+          ...s.rooms,
+          [e.roomId]: {
+            ...r,
+            ...(typeof d.name === 'string' ? { name: d.name } : {}),
+            ...(typeof d.topic === 'string' ? { topic: d.topic } : {}),
+            settings,
+          },
+        },
+      };
+    });
+  }
+
+  /** Sidebar data for a room: its latest message (preview, activity time) and what is unread since last time. */
+  async summarize(room: MyRoom): Promise<void> {
+    const live = this.live();
+    try {
+      const [latest] = await this.ctx.api.messages(room.id, { limit: 1 });
+      if (!live()) return;
+      if (latest) {
+        this.people.ensureUser(latest.senderId);
+        this.set((s) => ({
+          activity: { ...s.activity, [room.id]: Math.max(s.activity[room.id] ?? 0, Date.parse(latest.createdAt)) },
+          previews: s.previews[room.id] ? s.previews : { ...s.previews, [room.id]: latest },
+        }));
+      } else {
+        this.set((s) => ({
+          activity: { ...s.activity, [room.id]: s.activity[room.id] ?? Date.parse(room.createdAt) },
+        }));
+      }
+      const read = this.timeline.readOf(room.id) ?? room.lastSeq;
+      if (room.lastSeq > read && this.s.active !== room.id) {
+        const missed = await this.ctx.api.messages(room.id, { after: read, limit: 100 });
+        if (!live()) return;
+        this.timeline.countUnread(
+          room.id,
+          missed.filter((m) => m.senderId !== this.s.me?.id).map((m) => m.seq),
+        );
+      }
+    } catch {
+      /* a room we can no longer read: the sidebar just shows no preview */
+    }
+  }
+
+  setDraft(roomId: string, text: string): void {
+    this.set((s) => ({ drafts: { ...s.drafts, [roomId]: text } }));
+  }
+
+  // ───────────────────────────── actions ─────────────────────────────
+
+  async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
+    const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
+    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq });
+    this.timeline.setReadStart(room.id, room.lastSeq, true);
+    this.open(room.id);
+  }
+
+  search(q: string): Promise<Room[]> {
+    return this.ctx.api.searchRooms(q, { limit: 50 }).then((r) => r.rooms);
+  }
+
+  /** Joins a public room; one that needs approval records a request instead (`'pending'`). */
+  async join(roomId: string): Promise<'joined' | 'pending'> {
+    if (this.s.rooms[roomId]) {
+      this.open(roomId);
+      return 'joined';
+    }
+    const r = await this.ctx.api.requestJoin(roomId);
+    if (!('room' in r)) {
+      this.set((s) => ({ requested: { ...s.requested, [roomId]: true } }));
+      this.ui.toast(t('join.requested'), 'success');
+      return 'pending';
+    }
+    const room = r.room;
+    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
+    this.timeline.setReadStart(room.id, room.lastSeq, true);
+    this.open(room.id);
+    return 'joined';
+  }
+
+  async leave(roomId: string): Promise<void> {
+    await this.ctx.api.leave(roomId);
+    this.remove(roomId, 'left');
+  }
+
+  async openDm(username: string): Promise<void> {
+    const room = await this.ctx.api.openDm(username);
+    this.add(room);
+    this.open(room.id);
+  }
+
+  // ───────────────────────────── invites ─────────────────────────────
+
+  async invite(roomId: string, username: string): Promise<void> {
+    await this.ctx.api.invite(roomId, username);
+  }
+
+  async acceptInvite(roomId: string): Promise<void> {
+    const room = await this.ctx.api.acceptInvite(roomId);
+    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
+    this.open(room.id);
+  }
+
+  async declineInvite(roomId: string): Promise<void> {
+    await this.ctx.api.declineInvite(roomId);
+    this.set((s) => ({ invites: s.invites.filter((i) => i.roomId !== roomId) }));
+  }
+
+  async loadInvites(): Promise<void> {
+    const live = this.live();
+    try {
+      const invites = await this.ctx.api.invites();
+      if (!live()) return;
+      this.people.knowUsers(invites.map((i) => i.inviter));
+      this.set({ invites: invites.map((i) => ({ roomId: i.room.id, roomName: i.room.name, inviter: i.inviter })) });
+    } catch {
+      /* shown again on the next connect */
+    }
+  }
+
+  invited(f: InviteFrame): void {
+    this.people.ensureUser(f.inviter.id);
+    this.people.knowUsers([f.inviter]);
+    this.set((s) => ({ invites: [...s.invites.filter((i) => i.roomId !== f.roomId), { ...f }] }));
+    this.ui.toast(t('invites.toast', { user: f.inviter.displayName, room: f.roomName }), 'info');
+  }
+}
