@@ -12,6 +12,7 @@ class FlakyPresence implements Presence {
   private gate(): void {
     if (this.down) throw new Error('redis presence connection is reconnecting');
   }
+  setEventHandler() {}
   async connect(u: string, c: string) {
     this.received.push(`connect ${u}`);
     this.gate();

@@ -151,6 +151,29 @@ describe('RedisBus specifics', () => {
     await expect(b!.ping()).resolves.toBeUndefined();
   });
 
+  it('reports an outage to a handler registered after it began, and only the registered handler hears events', async () => {
+    const {
+      made: [a],
+    } = await nodes(1);
+    const handler = (into: string[]) => ({
+      lost: () => into.push('lost'),
+      recovered: () => into.push('recovered'),
+      subscribed: () => {},
+    });
+    const first: string[] = [];
+    a!.setEventHandler(handler(first));
+    await redis.stop();
+    await waitFor(() => first.includes('lost'), { what: 'the outage reported' });
+    // A handler registered now (as the server does once its hub exists) is told at once.
+    const late: string[] = [];
+    a!.setEventHandler(handler(late));
+    expect(late).toEqual(['lost']);
+    await redis.start();
+    await waitFor(() => late.includes('recovered'), { timeoutMs: 20_000, what: 'recovered reported' });
+    expect(late).toEqual(['lost', 'recovered']);
+    expect(first).toEqual(['lost']); // replaced: it hears nothing more
+  });
+
   it('survives a Redis restart: publish never throws, delivers locally, and traffic resumes by itself', async () => {
     const rec = recordingLog();
     const {
@@ -208,16 +231,16 @@ describe('RedisBus specifics', () => {
     await waitFor(() => rec.has('publishing to redis again'), { what: 'the recovery log line' });
   });
 
-  it('heals what an outage lost: onRecovered after re-subscribing, the last dropped event republished, onSubscribed on confirmation', async () => {
+  it('heals what an outage lost: recovered after re-subscribing, the last dropped event republished, subscribed on confirmation', async () => {
     const prefix = uniquePrefix();
     const recovered: string[] = [];
     const subscribed: string[] = [];
     const make = async (name: string) => {
-      const bus = new RedisBus({
-        redis: redis.url,
-        prefix,
-        onRecovered: () => recovered.push(name),
-        onSubscribed: (topic) => subscribed.push(`${name} ${topic}`),
+      const bus = new RedisBus({ redis: redis.url, prefix });
+      bus.setEventHandler({
+        lost: () => {},
+        recovered: () => recovered.push(name),
+        subscribed: (topic) => subscribed.push(`${name} ${topic.kind}:${topic.kind === 'room' ? topic.roomId : ''}`),
       });
       open.push(bus);
       await waitFor(
@@ -235,7 +258,7 @@ describe('RedisBus specifics', () => {
     const topic = 'room:heal';
     const onB = recorder();
     b.subscribe(topic, onB.handler);
-    await waitFor(() => subscribed.includes(`b ${topic}`), { what: 'onSubscribed after SUBSCRIBE is confirmed' });
+    await waitFor(() => subscribed.includes(`b ${topic}`), { what: 'subscribed after SUBSCRIBE is confirmed' });
     expect(recovered).toEqual([]); // the first connect is not a recovery
 
     const event = (seq: number): BusMessage => ({
@@ -257,7 +280,7 @@ describe('RedisBus specifics', () => {
     await redis.restart();
     await waitFor(() => recovered.includes('a') && recovered.includes('b'), {
       timeoutMs: 20_000,
-      what: 'onRecovered on both nodes',
+      what: 'recovered on both nodes',
     });
     await flows(a, topic, onB);
 

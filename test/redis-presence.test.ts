@@ -39,8 +39,10 @@ describe('RedisPresence specifics', () => {
     const expired: ExpiredChange[] = [];
     const onExpired = (changes: ExpiredChange[]) => expired.push(...changes);
     // The living renew often; the dying one never on its own (heartbeatMs 0): it stops like a crashed process.
-    const a = node(prefix, { heartbeatMs: 100, ttlMs: 1000, onExpired });
-    const b = node(prefix, { heartbeatMs: 100, ttlMs: 1000, onExpired });
+    const a = node(prefix, { heartbeatMs: 100, ttlMs: 1000 });
+    const b = node(prefix, { heartbeatMs: 100, ttlMs: 1000 });
+    a.setEventHandler({ expired: onExpired });
+    b.setEventHandler({ expired: onExpired });
     const ttlMs = 1500;
     const dying = node(prefix, { heartbeatMs: 0, ttlMs });
 
@@ -72,7 +74,7 @@ describe('RedisPresence specifics', () => {
     expect(await a.onlineCount()).toBe(2);
 
     // Swept by a living node's heartbeat, reported once, and nothing of the dead node is left in Redis.
-    await waitFor(() => expired.length >= 2, { what: 'onExpired reports' });
+    await waitFor(() => expired.length >= 2, { what: 'expired reports' });
     expect(expired.sort((x, y) => x.userId.localeCompare(y.userId))).toEqual([
       { userId: 'u_gone', status: 'offline' },
       { userId: 'u_split', status: 'away' },

@@ -12,6 +12,9 @@ export interface AuthContext {
   session: SessionRecord;
 }
 
+/** What re-reading an open session found: the fresh user and session, or why the session ended. */
+export type SessionCheck = { auth: AuthContext; ended?: undefined } | { ended: 'revoked' | 'disabled' | 'expired' };
+
 /** Sliding expiry is written at most this often per session, so authentication is a read, not a write. */
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
 
@@ -159,13 +162,31 @@ export class AccountService {
     const found = await this.ctx.store.getSessionByTokenHash(hashToken(token));
     const now = this.ctx.now();
     if (!found || found.session.expiresAt <= now || !isActive(found.user, now)) throw new ChatError('unauthorized');
-    if (now - found.session.lastUsedAt > TOUCH_EVERY_MS) {
-      const expiresAt = now + this.ctx.limits.sessionTtlMs;
-      await this.ctx.store.touchSession(found.session.id, now, expiresAt);
-      found.session.lastUsedAt = now;
-      found.session.expiresAt = expiresAt;
-    }
+    await this.slide(found.session, now);
     return found;
+  }
+
+  /**
+   * Reads an open connection's session again (at its expiry, every SESSION_RECHECK_MS, after a bus outage): the
+   * fresh user and session, or why it ended. Staying connected is use, so the expiry slides as in `authenticate`.
+   */
+  async recheck(session: SessionRecord): Promise<SessionCheck> {
+    const found = await this.ctx.store.getSessionByTokenHash(session.tokenHash);
+    const now = this.ctx.now();
+    if (!found || found.session.id !== session.id) return { ended: 'revoked' };
+    if (!isActive(found.user, now)) return { ended: 'disabled' };
+    if (found.session.expiresAt <= now) return { ended: 'expired' };
+    await this.slide(found.session, now);
+    return { auth: found };
+  }
+
+  /** The sliding expiry: a session in use lives SESSION_TTL_DAYS past its last use, written at most hourly. */
+  private async slide(session: SessionRecord, now: number): Promise<void> {
+    if (now - session.lastUsedAt <= TOUCH_EVERY_MS) return;
+    const expiresAt = now + this.ctx.limits.sessionTtlMs;
+    await this.ctx.store.touchSession(session.id, now, expiresAt);
+    session.lastUsedAt = now;
+    session.expiresAt = expiresAt;
   }
 
   private async revoked(userId: string, sessionIds: string[]): Promise<void> {

@@ -37,7 +37,34 @@ export const topics = {
   all: 'all',
 } as const;
 
+/** A topic as its parts: what bus events report, so nobody parses topic strings. */
+export type TopicRef = { kind: 'room'; roomId: string } | { kind: 'user'; userId: string } | { kind: 'all' };
+
+/** The inverse of `topics`; unknown shapes are null. Only bus implementations call it. */
+export function parseTopic(topic: string): TopicRef | null {
+  if (topic === topics.all) return { kind: 'all' };
+  if (topic.startsWith('room:')) return { kind: 'room', roomId: topic.slice(5) };
+  if (topic.startsWith('user:')) return { kind: 'user', userId: topic.slice(5) };
+  return null;
+}
+
 export type BusHandler = (message: BusMessage) => void;
+
+/**
+ * What a bus tells the node about itself, pushed to the one handler registered at start (as Centrifuge's
+ * BrokerEventHandler). A bus within one process never loses anything and never reports.
+ */
+export interface BusEventHandler {
+  /** Other nodes can no longer be heard (the subscriber connection is down). Once per outage. */
+  lost(): void;
+  /** Heard again, every topic subscribed again: whatever was published meanwhile was missed. */
+  recovered(): void;
+  /**
+   * The bus confirmed this node's new subscription to `topic`. Until then other nodes' messages on it were not
+   * heard, though local handlers were already registered.
+   */
+  subscribed(topic: TopicRef): void;
+}
 
 /**
  * Fan-out between nodes. Contract:
@@ -52,6 +79,11 @@ export interface Bus {
   publish(topic: string, message: BusMessage): Promise<void>;
   subscribe(topic: string, handler: BusHandler): void;
   unsubscribe(topic: string, handler: BusHandler): void;
+  /**
+   * Registers the node's handler for the bus's own events (one; a second call replaces it). An outage that began
+   * before is reported to it at once with `lost`. A handler that throws is logged.
+   */
+  setEventHandler(handler: BusEventHandler): void;
   /** Resolves when the bus can carry messages; for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import type { PresenceStatus } from '../protocol/model.js';
 import { InMemoryPresence } from './in-memory-presence.js';
-import type { Presence, PresenceChange } from './presence.js';
+import type { Presence, PresenceChange, PresenceEventHandler } from './presence.js';
 
 /**
  * Cluster presence (Redis) that degrades to this node's own view instead of failing: a connection must not be
@@ -56,6 +56,11 @@ export class FallbackPresence implements Presence {
       () => this.inner.onlineCount(),
       () => this.local.onlineCount(),
     );
+  }
+
+  /** Expiries are found by the shared presence; this node's own view never expires anyone. */
+  setEventHandler(handler: PresenceEventHandler): void {
+    this.inner.setEventHandler(handler);
   }
 
   /** This node's users and their statuses (what it announces after an outage). */

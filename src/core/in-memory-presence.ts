@@ -1,5 +1,5 @@
 import type { PresenceStatus } from '../protocol/model.js';
-import type { Presence, PresenceChange } from './presence.js';
+import type { Presence, PresenceChange, PresenceEventHandler } from './presence.js';
 
 /** Presence for one process: user → connection → status. */
 export class InMemoryPresence implements Presence {
@@ -18,6 +18,9 @@ export class InMemoryPresence implements Presence {
     const after = this.status(userId);
     return Promise.resolve({ status: after, changed: before !== after });
   }
+
+  /** One process has no other node whose connections could expire: nothing to report. */
+  setEventHandler(_handler: PresenceEventHandler): void {}
 
   connect(userId: string, connId: string): Promise<PresenceChange> {
     return this.change(userId, () => {

@@ -1,4 +1,4 @@
-import type { Bus, BusHandler, BusMessage } from './bus.js';
+import type { Bus, BusEventHandler, BusHandler, BusMessage } from './bus.js';
 
 /**
  * The embedded bus: a topic → handlers map in this process. Handlers run synchronously inside `publish`,
@@ -42,6 +42,9 @@ export class InProcessBus implements Bus {
     set.delete(handler);
     if (set.size === 0) this.handlers.delete(topic);
   }
+
+  /** Nothing to report in one process: never lost, and a subscription holds at once. */
+  setEventHandler(_handler: BusEventHandler): void {}
 
   ping(): Promise<void> {
     return Promise.resolve();

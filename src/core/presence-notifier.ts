@@ -1,6 +1,6 @@
 import type { PresenceStatus } from '../protocol/model.js';
 import { topics, type Bus, type BusMessage } from './bus.js';
-import type { Presence } from './presence.js';
+import type { Presence, PresenceChange } from './presence.js';
 import type { Store } from './store.js';
 
 export interface PresenceNotifierOptions {
@@ -75,6 +75,33 @@ export class PresenceNotifier {
   ) {
     this.recountMs = deps.recountMs ?? DEFAULT_RECOUNT_MS;
     this.now = deps.now ?? Date.now;
+  }
+
+  /** A connection opened: its user's status after it (announce it with `changed` once its rooms are known). */
+  connect(userId: string, connId: string): Promise<PresenceChange> {
+    return this.deps.presence.connect(userId, connId);
+  }
+
+  /** Distinct users online or away, server-wide (what `welcome` carries). */
+  onlineCount(): Promise<number> {
+    return this.deps.presence.onlineCount();
+  }
+
+  /** A connection set its status (online/away); a change of its user's status is told to its rooms then. */
+  async setStatus(
+    userId: string,
+    connId: string,
+    status: 'online' | 'away',
+    roomIds: () => Iterable<string>,
+  ): Promise<void> {
+    const change = await this.deps.presence.setStatus(userId, connId, status);
+    if (change.changed) this.changed(userId, change.status, roomIds());
+  }
+
+  /** A connection closed; a change of its user's status is told to `roomIds`. */
+  async disconnect(userId: string, connId: string, roomIds: Iterable<string>): Promise<void> {
+    const change = await this.deps.presence.disconnect(userId, connId);
+    if (change.changed) this.changed(userId, change.status, roomIds);
   }
 
   changed(userId: string, status: PresenceStatus, roomIds: Iterable<string>): void {

@@ -13,10 +13,21 @@ export interface Presence {
   statusOf(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
   /** Distinct users online or away. */
   onlineCount(): Promise<number>;
+  /** Registers the node's handler for presence events (one; a second call replaces it). */
+  setEventHandler(handler: PresenceEventHandler): void;
   close(): Promise<void>;
 }
 
 export interface PresenceChange {
   status: PresenceStatus;
   changed: boolean;
+}
+
+/** What presence tells the node, pushed to the one handler registered at start. */
+export interface PresenceEventHandler {
+  /**
+   * Users whose status changed because a dead node's connections expired (each change reported by one node of
+   * the deployment): their rooms should be told. Presence within one process never expires anything.
+   */
+  expired(changes: { userId: string; status: PresenceStatus }[]): void;
 }

@@ -40,6 +40,7 @@ import { webClientRoutes } from './http/static.js';
 import { installSecurityHeaders } from './transport-security.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
+import { Sessions } from '../core/session/sessions.js';
 
 export interface ChatServer {
   app: FastifyInstance;
@@ -219,8 +220,31 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     presenceCount: (m) => notifier.countFor(m),
     onDeliveryLatency: (ms) => latency.observe(ms / 1000),
   });
-  const gateway = new Gateway(config, services, hub, notifier, log);
-  ports.wire({ hub, notifier, store: ctx.store, sessions: gateway });
+  const sessions = new Sessions(
+    {
+      accounts: services.accounts,
+      rooms: services.rooms,
+      messages: services.messages,
+      presence: notifier,
+      hub,
+      now: ctx.now,
+    },
+    {
+      helloTimeoutMs: config.helloTimeoutMs,
+      heartbeatMs: config.heartbeatMs,
+      sessionRecheckMs: config.sessionRecheckMs,
+      maxFrameBytes: config.maxFrameBytes,
+      maxMessageChars: config.maxMessageChars,
+      maxOutboundBytes: config.maxOutboundBytes,
+      maxConnectionsPerUser: config.maxConnectionsPerUser,
+      maxViewedRooms: config.maxViewedRooms,
+      frameErrorsPerMinute: config.frameErrorsPerMinute,
+      typing: ctx.limits.rates.typing,
+    },
+    log,
+  );
+  const gateway = new Gateway(config, sessions, log);
+  ports.wire({ hub, notifier, store: ctx.store, bus: ctx.bus, presence: ctx.presence, sessions });
   const readiness = { draining: false, lastCheckAt: 0, nodeId };
   const metrics = config.metricsToken
     ? {

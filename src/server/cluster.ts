@@ -22,8 +22,18 @@ export interface ClusterPorts {
   limiter?: RateLimiter;
   /** Where the nodes post their figures for the admin dashboard. */
   nodes?: NodeDirectory;
-  /** Connects the ports' outage and recovery signals to delivery, once the hub, notifier and gateway exist. */
-  wire(deps: { hub: Hub; notifier: PresenceNotifier; store: Store; sessions: { recheckAll(): Promise<void> } }): void;
+  /**
+   * Registers the node's one handler for the bus's and presence's events (outage, recovery, confirmed
+   * subscriptions, expired presence), once the hub, notifier and sessions exist.
+   */
+  wire(deps: {
+    hub: Hub;
+    notifier: PresenceNotifier;
+    store: Store;
+    bus: Bus;
+    presence: Presence;
+    sessions: { recheckAll(): Promise<void> };
+  }): void;
   /** Stops what `wire` started (the store polling of a bus outage): at shutdown, before the ports close. */
   unwire(): void;
   /** Closes what was opened here (when server construction fails half-way). */
@@ -38,20 +48,6 @@ export async function openClusterPorts(
   skip: { store?: boolean; bus?: boolean; presence?: boolean; limiter?: boolean } = {},
 ): Promise<ClusterPorts> {
   const ports: ClusterPorts = { wire: () => {}, unwire: () => {}, close: async () => {} };
-  // Late-bound: the bus and presence are built before the hub and notifier they report to.
-  let hooks: {
-    busLost(): void;
-    busRecovered(): void;
-    subscribed(topic: string): void;
-    expired(changes: { userId: string; status: 'online' | 'away' | 'offline' }[]): void;
-  } = {
-    // Before wire: remember an outage that began while the server was still being built.
-    busLost: () => (lostBeforeWire = true),
-    busRecovered: () => (lostBeforeWire = false),
-    subscribed: () => {},
-    expired: () => {},
-  };
-  let lostBeforeWire = false;
   let redisPresence: { heartbeat(): Promise<void> } | undefined;
   const opened: { close(): Promise<void> }[] = [];
   ports.close = async () => {
@@ -80,9 +76,6 @@ export async function openClusterPorts(
         ports.bus = new RedisBus({
           ...common,
           nodeId,
-          onLost: () => hooks.busLost(),
-          onRecovered: () => hooks.busRecovered(),
-          onSubscribed: (topic) => hooks.subscribed(topic),
         });
         opened.push(ports.bus);
       }
@@ -92,7 +85,6 @@ export async function openClusterPorts(
           nodeId,
           heartbeatMs: config.presenceHeartbeatMs,
           ttlMs: config.presenceTtlMs,
-          onExpired: (changes) => hooks.expired(changes),
         });
         redisPresence = inner;
         ports.presence = new FallbackPresence(inner, log);
@@ -116,22 +108,24 @@ export async function openClusterPorts(
     log.warn('DATABASE_URL without REDIS_URL: live fan-out stays in this process, so run one node only');
   }
 
-  ports.wire = ({ hub, notifier, store, sessions }) => {
+  ports.wire = ({ hub, notifier, store, bus, presence, sessions }) => {
     const outage = new BusOutage(config.busOutagePollMs, log, {
       poll: () => catchUp(hub),
       recover: async () => {
         await catchUp(hub);
         // Revocations (logout, ban, deactivation) published meanwhile were lost: read every session again.
         await sessions.recheckAll();
-        await announcePresence(hub, notifier, ports.presence, redisPresence);
+        await announcePresence(hub, notifier, presence, redisPresence);
       },
     });
-    hooks = {
-      busLost: () => outage.lost(),
-      busRecovered: () => outage.recovered(),
+    bus.setEventHandler({
+      lost: () => outage.lost(),
+      recovered: () => outage.recovered(),
       subscribed(topic) {
-        if (topic.startsWith('room:')) hub.resyncRoom(topic.slice('room:'.length));
+        if (topic.kind === 'room') hub.resyncRoom(topic.roomId);
       },
+    });
+    presence.setEventHandler({
       expired(changes) {
         // Users of a node that died: tell each of their rooms (one store read per user, a few at a time).
         log.info({ users: changes.length }, 'presence of a dead node expired');
@@ -144,8 +138,7 @@ export async function openClusterPorts(
           );
         }).catch((err: unknown) => log.warn({ err }, 'could not announce expired presence'));
       },
-    };
-    if (lostBeforeWire) outage.lost();
+    });
     ports.unwire = () => outage.stop();
   };
   return ports;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { BusMessage } from '../../core/bus.js';
+import { parseTopic, type BusEventHandler, type BusMessage } from '../../core/bus.js';
 import { InProcessBus } from '../../core/in-process-bus.js';
 
 /**
@@ -26,7 +26,7 @@ import { InProcessBus } from '../../core/in-process-bus.js';
  *   meanwhile are queued and sent after that. `ping` rejects until both connections are up again.
  * - Healing what an outage lost, in both directions (the store has it all; receivers only need to notice):
  *   - This node missed what others published while its subscriber was away: once the subscriber is back and
- *     every channel re-subscribed, `onRecovered` fires; the server runs `Hub.resyncAll()`, which reads the store
+ *     every channel re-subscribed, the event handler hears `recovered`; the server runs `Hub.resyncAll()`, which reads the store
  *     for every room with local connections. Anything committed later arrives live.
  *   - Others missed what this node could not publish: for each room topic, the last dropped `event` is kept
  *     (bounded) and published again as soon as publishing works (on reconnect, or after the next successful
@@ -34,7 +34,7 @@ import { InProcessBus } from '../../core/in-process-bus.js';
  *     drops it by seq. Other kinds are not replayed: typing and presence are ephemeral (presence is re-announced
  *     after an outage), and what user notices carried is read from the store (`room.added`: the server re-reads
  *     its users' room lists; `revoke`: it re-checks every open session).
- * - While the subscriber is away, `onLost` tells the server, which then reads the store periodically for what the
+ * - While the subscriber is away, `lost` tells the server, which then reads the store periodically for what the
  *   bus would have brought (see BusOutage in src/server/cluster.ts).
  * - Pub/sub ignores the database number: channels of deployments sharing one Redis are kept apart only by
  *   the prefix.
@@ -50,8 +50,10 @@ export class RedisBus extends InProcessBus {
   private droppedInOutage = 0;
   /** Per room topic, the last event this node could not publish: published again once Redis takes them. */
   private readonly unsent = new Map<string, BusMessage>();
-  private readonly onRecovered: () => void;
-  private readonly onSubscribed: (topic: string) => void;
+  /** The node's handler for lost / recovered / subscribed (setEventHandler); none until registered. */
+  private events: BusEventHandler | undefined;
+  /** The subscriber is away (lost reported, recovered not yet): told to a handler registered meanwhile. */
+  private deaf = false;
   private closed = false;
 
   constructor(opts: RedisBusOptions) {
@@ -76,9 +78,6 @@ export class RedisBus extends InProcessBus {
       // Subscription changes made while Redis is away are queued and must survive any outage.
       maxRetriesPerRequest: null,
     });
-    this.onRecovered = opts.onRecovered ?? (() => {});
-    this.onSubscribed = opts.onSubscribed ?? (() => {});
-    const onLost = opts.onLost ?? (() => {});
     watchConnection(this.pub, 'bus publisher', log, undefined, () => {
       this.reportRecovered();
       this.republish();
@@ -86,7 +85,9 @@ export class RedisBus extends InProcessBus {
     let missed = false;
     const lost = () => {
       missed = true;
-      if (!this.closed) this.callHook('onLost', onLost);
+      if (this.closed) return;
+      this.deaf = true;
+      this.report('lost', (h) => h.lost());
     };
     watchConnection(this.sub, 'bus subscriber', log, lost, () => {
       // The first connect, with no failed attempt before it: nothing was missed yet.
@@ -127,7 +128,9 @@ export class RedisBus extends InProcessBus {
     if (first && !this.closed) {
       this.sub.subscribe(this.prefix + topic).then(
         () => {
-          if (!this.closed && this.handlers.has(topic)) this.callHook('onSubscribed', () => this.onSubscribed(topic));
+          if (this.closed || !this.handlers.has(topic)) return;
+          const ref = parseTopic(topic);
+          if (ref) this.report('subscribed', (h) => h.subscribed(ref));
         },
         (err: unknown) => this.log.error({ err, topic }, 'bus subscribe failed'),
       );
@@ -204,13 +207,20 @@ export class RedisBus extends InProcessBus {
     }
   }
 
-  private recovered(): void {
-    this.callHook('onRecovered', this.onRecovered);
+  override setEventHandler(handler: BusEventHandler): void {
+    this.events = handler;
+    if (this.deaf && !this.closed) this.report('lost', (h) => h.lost());
   }
 
-  private callHook(name: string, fn: () => void): void {
+  private recovered(): void {
+    this.deaf = false;
+    this.report('recovered', (h) => h.recovered());
+  }
+
+  private report(name: string, fn: (handler: BusEventHandler) => void): void {
+    if (!this.events) return;
     try {
-      fn();
+      fn(this.events);
     } catch (err) {
       this.log.error({ err }, `bus ${name} handler failed`);
     }
@@ -238,21 +248,6 @@ export interface RedisBusOptions {
   publishTimeoutMs?: number;
   /** Longest `ping` waits for Redis. Default 2000. */
   pingTimeoutMs?: number;
-  /**
-   * Called when the subscriber connection is back after a loss and subscribed again: messages published
-   * meanwhile were missed, so resync from the store (the server runs `Hub.resyncAll()`).
-   */
-  onRecovered?: () => void;
-  /**
-   * Called when the subscriber connection is lost (once per outage): until `onRecovered`, messages from other
-   * nodes are not heard (the server then polls the store for its rooms).
-   */
-  onLost?: () => void;
-  /**
-   * Called when Redis confirms this node's subscription to a new topic. Until then messages published by other
-   * nodes were not heard, though local handlers were already registered: the server resyncs that room.
-   */
-  onSubscribed?: (topic: string) => void;
 }
 
 /** Room topics whose last dropped event is remembered for republishing; beyond that, receivers heal on the next event. */

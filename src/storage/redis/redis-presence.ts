@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
-import type { Presence, PresenceChange } from '../../core/presence.js';
+import type { Presence, PresenceChange, PresenceEventHandler } from '../../core/presence.js';
 import type { PresenceStatus } from '../../protocol/model.js';
 import { connect, quit, watchConnection, type RedisLog } from './redis-bus.js';
 
@@ -16,7 +16,7 @@ import { connect, quit, watchConnection, type RedisLog } from './redis-bus.js';
  *   dying by default.
  * - `node-users:<nodeId>` set of users with connections on that node, and `nodes`, the set of node ids:
  *   how the living find a dead node's entries. Each node's heartbeat (and `onlineCount`) sweeps dead nodes,
- *   500 users per script call, and reports users whose status that changed to `onExpired` (exactly one node
+ *   500 users per script call, and reports users whose status that changed to the event handler (`expired`) (exactly one node
  *   reports each), so rooms can be told; by default within `ttlMs + heartbeatMs` of the death.
  * - `online` set of users with any entry: `onlineCount` is its SCARD after the sweep — O(1) plus one EXISTS
  *   per node, however many users are online.
@@ -37,7 +37,8 @@ export class RedisPresence implements Presence {
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly log: RedisLog;
-  private readonly onExpired: (changes: ExpiredChange[]) => void;
+  /** The node's handler for expiries (setEventHandler); none until registered. */
+  private events: PresenceEventHandler | undefined;
   /** This node's connections: user → connection → status. */
   private readonly local = new Map<string, Map<string, 'online' | 'away'>>();
   private readonly timer: NodeJS.Timeout | undefined;
@@ -58,7 +59,6 @@ export class RedisPresence implements Presence {
     if (!/^[\w-]+$/.test(this.nodeId)) throw new RangeError(`invalid node id ${JSON.stringify(this.nodeId)}`);
     this.prefix = `${opts.prefix ?? 'relaychat:'}presence:`;
     this.log = opts.log ?? { warn: () => {}, error: () => {} };
-    this.onExpired = opts.onExpired ?? (() => {});
     const redis = connect(opts.redis, {
       connectionName: `relaychat-presence-${this.nodeId}`,
       // Fail fast during an outage; a failed write marks this node's entries for a rewrite.
@@ -119,6 +119,10 @@ export class RedisPresence implements Presence {
    * Renews this node's liveness key, rewrites its entries if Redis lost them, and sweeps dead nodes.
    * Runs every `heartbeatMs`; never rejects (failures are logged).
    */
+  setEventHandler(handler: PresenceEventHandler): void {
+    this.events = handler;
+  }
+
   heartbeat(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.beating ??= this.beat().finally(() => (this.beating = undefined));
@@ -227,9 +231,9 @@ export class RedisPresence implements Presence {
         changes.push({ userId: flat[i]!, status: flat[i + 1] as PresenceStatus });
       }
       try {
-        this.onExpired(changes);
+        this.events?.expired(changes);
       } catch (err) {
-        this.log.error({ err }, 'presence onExpired handler failed');
+        this.log.error({ err }, 'presence expired handler failed');
       }
     }
     return { more: more === 1, online };
@@ -247,8 +251,6 @@ export interface RedisPresenceOptions {
   heartbeatMs?: number;
   /** How long a node that stopped renewing counts as alive. Default 15000; must exceed `heartbeatMs`. */
   ttlMs?: number;
-  /** Users whose status changed because a dead node's entries were swept (each reported by one node). */
-  onExpired?: (changes: ExpiredChange[]) => void;
   log?: RedisLog;
   /** Longest one Redis call may take. Default 2000. */
   commandTimeoutMs?: number;

@@ -1,0 +1,133 @@
+import type { RoomEvent } from '../../protocol/model.js';
+import { READ_ONLY_POSTER, rank } from '../../protocol/permissions.js';
+import { topics } from '../bus.js';
+import { ChatError } from '../chat-error.js';
+import { SYSTEM_USER_ID, type DomainContext } from '../context.js';
+import { newTimeId } from '../ids.js';
+import type { FloodGuard } from '../moderation/flood-guard.js';
+import type { RoomService } from '../rooms.js';
+import type { AfterCommitHook, SendDraft, SendStep } from './pipeline.js';
+
+/**
+ * The send path as it ships, in order. The order is part of the protocol (tests pin which error a message that
+ * breaks two rules gets): checks first (length, membership, posting rights, keyword filter), then the throttles,
+ * which count new messages (rate limit, slow mode, flood guard), then the duplicate lookup for a refused retry.
+ */
+export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: FloodGuard): SendStep[] {
+  return [
+    {
+      name: 'length',
+      run(d) {
+        const max = ctx.limits.maxMessageChars;
+        if (d.input.body.length > max) {
+          throw new ChatError('message_too_long', { message: `A message has at most ${max} characters.` });
+        }
+      },
+    },
+    {
+      name: 'membership',
+      async run(d) {
+        const { room, role, member } = await rooms.requireMember(d.auth, d.input.roomId);
+        d.room = room;
+        d.role = role;
+        d.member = member;
+      },
+    },
+    { name: 'posting rights', run: (d) => requirePostingRights(ctx, d) },
+    {
+      name: 'keyword filter',
+      run(d) {
+        const verdict = ctx.filter.check(d.input.body);
+        if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
+        d.body = verdict.text;
+        d.flagged = verdict.flagged;
+      },
+    },
+    {
+      name: 'rate limit',
+      async run(d) {
+        const rate = await ctx.limiter.take(`msg:${d.auth.user.id}`, ctx.limits.rates.message);
+        if (!rate.ok) d.refused = new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
+      },
+    },
+    {
+      name: 'slow mode',
+      async run(d) {
+        const seconds = d.room!.settings.slowModeSeconds;
+        if (seconds <= 0 || rank(d.role!) >= rank(READ_ONLY_POSTER)) return;
+        const slow = await ctx.limiter.take(`slow:${d.room!.id}:${d.auth.user.id}`, {
+          burst: 1,
+          perSecond: 1 / seconds,
+        });
+        if (!slow.ok) d.refused = new ChatError('slow_mode', { retryAfterMs: slow.retryAfterMs });
+      },
+    },
+    {
+      // Last of the throttles, as FloodGuard asks: it counts what it lets through, so a send refused above (and
+      // re-sent by the SDK after retryAfterMs) must not count as a repeat.
+      name: 'flood guard',
+      run(d) {
+        const refused = flood.check(d.auth.user.id, d.input.roomId, d.input.body, d.input.clientMsgId);
+        if (refused) d.refused = refused;
+      },
+    },
+    {
+      // Throttles count new messages. A retry of one already stored (its ack lost, perhaps on another node) gets
+      // its ack as a duplicate instead of a refusal; only refusals pay for this lookup.
+      name: 'duplicate lookup',
+      onRefusal: true,
+      async run(d) {
+        const earlier = await ctx.store.findMessageByClientMsgId(d.auth.user.id, d.input.clientMsgId);
+        if (earlier && earlier.roomId === d.input.roomId) d.earlier = earlier;
+      },
+    },
+  ];
+}
+
+/** Muted members do not post; in a read-only room only moderators do. (Typing follows the same rule.) */
+export function requirePostingRights(ctx: DomainContext, d: Pick<SendDraft, 'role' | 'member' | 'room'>): void {
+  const mutedUntil = d.member!.mutedUntil;
+  if (mutedUntil !== null && mutedUntil > ctx.now()) {
+    const until = new Date(mutedUntil).toISOString();
+    throw new ChatError('muted', { message: `You are muted in this room until ${until}.` });
+  }
+  if (d.room!.settings.readOnly && rank(d.role!) < rank(READ_ONLY_POSTER)) throw new ChatError('read_only');
+}
+
+/** What follows a commit, in order: count it, report flagged words, fan it out. */
+export function standardHooks(ctx: DomainContext, stats: { stored: number }): AfterCommitHook[] {
+  return [
+    {
+      name: 'count',
+      run(_d, result) {
+        if (!result.duplicate) stats.stored++;
+      },
+    },
+    {
+      // Flagged words pass, and land in the moderation queue as a report by the server itself.
+      name: 'flagged report',
+      run(d, { event, duplicate }) {
+        if (d.flagged.length === 0 || duplicate) return;
+        return fileReport(ctx, d, event);
+      },
+    },
+    {
+      // A duplicate is published again too: if the first attempt died between commit and publish, this heals
+      // live delivery; receivers drop what they already have by seq.
+      name: 'publish',
+      run: (_d, { event }) => ctx.bus.publish(topics.room(event.roomId), { kind: 'event', event }),
+    },
+  ];
+}
+
+async function fileReport(ctx: DomainContext, d: SendDraft, event: RoomEvent): Promise<void> {
+  await ctx.store.createReport({
+    id: newTimeId('rp'),
+    reporterId: SYSTEM_USER_ID,
+    roomId: d.input.roomId,
+    seq: event.seq,
+    targetUserId: d.auth.user.id,
+    reason: `keyword filter: ${d.flagged.join(', ')}`,
+    excerpt: event.body,
+  });
+}
