@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import type { PublicUser } from '../../src/protocol/model.js';
 import { assertServiceAllowed } from '../../scripts/lib/proc.js';
 
@@ -65,6 +65,22 @@ export function builtWebDir(): string {
     rmSync(tmp, { recursive: true, force: true }); // another process finished first
   }
   return dir;
+}
+
+/**
+ * One Chromium for a test file's tests: launched (and the built web client found) before them, closed after them.
+ * `use` receives both once they are ready.
+ */
+export function withBrowser(use: (browser: Browser, webDir: string) => void): void {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    const webDir = builtWebDir();
+    browser = await launchBrowser();
+    use(browser, webDir);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -6,21 +6,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer, waitFor, type TestServer } from '../helpers/harness.js';
-import { builtWebDir, launchBrowser, newUserPage, ROOT } from './browser.js';
+import { newUserPage, ROOT, withBrowser } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
 let browser: Browser;
 let webDir: string;
 
-beforeAll(async () => {
-  webDir = builtWebDir();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
 });
 
 async function shot(page: Page, name: string): Promise<void> {

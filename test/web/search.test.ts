@@ -5,21 +5,17 @@
  * one `useSearch` of web/src/app/kit.tsx; each is checked here.
  */
 import type { Browser, Page, Route } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/harness.js';
-import { builtWebDir, launchBrowser, newUserPage } from './browser.js';
+import { newUserPage, withBrowser } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
 let browser: Browser;
 let webDir: string;
 
-beforeAll(async () => {
-  webDir = builtWebDir();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
 });
 
 /** A server with an admin and four people, each with a public room: three of each start with "c". */

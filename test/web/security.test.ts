@@ -5,21 +5,17 @@
  * client would never do (inline script), and the HTML page is served with strict headers.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, startServer, waitFor, type TestServer } from '../helpers/harness.js';
-import { bodies, builtWebDir, launchBrowser, newUserPage, waitForBodies, type UserPage } from './browser.js';
+import { bodies, newUserPage, waitForBodies, type UserPage, withBrowser } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
 let browser: Browser;
 let webDir: string;
 
-beforeAll(async () => {
-  webDir = builtWebDir();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
 });
 
 const serve = (): Promise<TestServer> => startServer({}, { webDir });

@@ -5,21 +5,17 @@
  * sign-out kept the toasts, the user directory and the online count: the toast is the part a person sees.)
  */
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { builtWebDir, launchBrowser, newUserPage } from './browser.js';
+import { newUserPage, withBrowser } from './browser.js';
 import { seedUser } from './seed.js';
 
 let browser: Browser;
 let webDir: string;
 
-beforeAll(async () => {
-  webDir = builtWebDir();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
 });
 
 /** An error toast stays this long (web/src/state/ui.ts): a toast kept across the sign-out would still show. */

@@ -5,24 +5,20 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
 import { startServer, type TestServer } from '../helpers/harness.js';
-import { bodies, builtWebDir, launchBrowser, newUserPage, ROOT, waitForBodies } from './browser.js';
+import { bodies, newUserPage, ROOT, waitForBodies, withBrowser } from './browser.js';
 import { seedDemo, seedUser, type SeededUser } from './seed.js';
 
 let browser: Browser;
 let webDir: string;
 
-beforeAll(async () => {
-  webDir = builtWebDir();
-  browser = await launchBrowser();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
 });
 
 const serve = (): Promise<TestServer> => startServer({}, { webDir });
