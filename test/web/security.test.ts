@@ -6,6 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { CSP_DIRECTIVES, cspDirectives } from '../helpers/csp.js';
 import { connect, startServer, waitFor, type TestServer } from '../helpers/harness.js';
 import { bodies, newUserPage, waitForBodies, type UserPage, withBrowser } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
@@ -362,13 +363,7 @@ describe('web client security', { timeout: 90_000 }, () => {
       const res = await fetch(`${srv.url}${path}`, { headers: { accept: 'text/html' } });
       expect(res.status).toBe(200);
       const csp = res.headers.get('content-security-policy') ?? '';
-      const directives = new Map(
-        csp
-          .split(';')
-          .map((d) => d.trim().split(/\s+/))
-          .filter((d) => d[0])
-          .map(([name, ...values]) => [name as string, values]),
-      );
+      const directives = cspDirectives(csp);
       const scripts = directives.get('script-src') ?? directives.get('default-src');
       expect(scripts, `script-src in ${csp}`).toBeDefined();
       for (const bad of ["'unsafe-inline'", "'unsafe-eval'", '*', 'data:', 'http:', 'https:', 'blob:'])
@@ -376,17 +371,7 @@ describe('web client security', { timeout: 90_000 }, () => {
       // Styles and images from the page's own origin only: docs/security.md lists exactly these directives.
       expect(directives.get('style-src')).toEqual(["'self'"]);
       expect(directives.get('img-src')).toEqual(["'self'"]);
-      expect([...directives.keys()].sort()).toEqual([
-        'base-uri',
-        'connect-src',
-        'default-src',
-        'form-action',
-        'frame-ancestors',
-        'img-src',
-        'object-src',
-        'script-src',
-        'style-src',
-      ]);
+      expect([...directives.keys()].sort()).toEqual(CSP_DIRECTIVES);
       expect(directives.get('object-src')).toEqual(["'none'"]);
       expect(directives.get('base-uri')).toEqual(["'none'"]);
       expect(directives.get('frame-ancestors')?.every((v) => v === "'none'" || v === "'self'")).toBe(true);
