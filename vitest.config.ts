@@ -2,19 +2,19 @@ import { defineConfig } from 'vitest/config';
 
 /** The end-to-end suites that also run against the cluster backends (PostgreSQL + Redis): see test/helpers/harness.ts. */
 const CLUSTER_BACKEND_SUITES = [
-  'test/delivery.test.ts',
-  'test/rooms.test.ts',
-  'test/accounts.test.ts',
-  'test/protocol.test.ts',
-  'test/brute-force.test.ts',
-  'test/authorization-matrix.test.ts',
-  'test/moderation.test.ts',
-  'test/moderation-content.test.ts',
-  'test/reports-audit.test.ts',
-  'test/session-end.test.ts',
-  'test/limits.test.ts',
-  'test/presence.test.ts',
-  'test/admin-stats.test.ts',
+  'test/e2e/delivery.test.ts',
+  'test/e2e/rooms.test.ts',
+  'test/e2e/accounts.test.ts',
+  'test/e2e/protocol.test.ts',
+  'test/e2e/brute-force.test.ts',
+  'test/e2e/authorization-matrix.test.ts',
+  'test/e2e/moderation.test.ts',
+  'test/e2e/moderation-content.test.ts',
+  'test/e2e/reports-audit.test.ts',
+  'test/e2e/session-end.test.ts',
+  'test/e2e/limits.test.ts',
+  'test/e2e/presence.test.ts',
+  'test/e2e/admin-stats.test.ts',
 ];
 
 /**
@@ -26,13 +26,13 @@ const CLUSTER_BACKEND_SUITES = [
 const SERVICE_SUITES = [
   'test/web/**/*.test.ts',
   'test/cluster/**/*.test.ts',
-  'test/pg-store.test.ts',
-  'test/redis-*.test.ts',
-  'test/node-directory.test.ts',
-  'test/deploy.test.ts',
-  'test/bench-smoke.test.ts',
-  'test/transport-security.test.ts',
-  'test/crash-durability.test.ts',
+  'test/ports/pg-store.test.ts',
+  'test/ports/redis-*.test.ts',
+  'test/ports/node-directory.test.ts',
+  'test/e2e/deploy.test.ts',
+  'test/e2e/bench-smoke.test.ts',
+  'test/e2e/transport-security.test.ts',
+  'test/e2e/crash-durability.test.ts',
 ];
 
 export default defineConfig({

@@ -5,7 +5,7 @@
  * openssl for TLS certificates). First it checks that each is installed. What is missing is installed with
  * apt-get when this runs as root on Debian/Ubuntu (one line says so); otherwise it stops before running anything,
  * naming what is missing and the one command that installs it. Then vitest runs with the arguments given
- * (`npm test -- test/rooms.test.ts`). `npm run test:embedded` runs the suites that need only Node.js and skips
+ * (`npm test -- test/e2e/rooms.test.ts`). `npm run test:embedded` runs the suites that need only Node.js and skips
  * all of this. `.ci/run` calls `npm test`, so CI checks exactly what a newcomer gets.
  */
 import { spawn, spawnSync } from 'node:child_process';

@@ -15,7 +15,7 @@ import type {
 
 /**
  * Storage, split by concern. An implementation (SQLite embedded, PostgreSQL clustered) must pass the
- * conformance suite in test/contract/store-contract.ts. All methods are async so a networked store fits.
+ * conformance suite in test/ports/contract/store-contract.ts. All methods are async so a networked store fits.
  *
  * Durability: a method's promise resolves only after its writes are durable (committed, fsynced per the
  * engine's settings). A rejected promise means nothing was written.

@@ -1,9 +1,9 @@
 import type { MemberRole, RoomKind } from './model.js';
 
 /**
- * Who may do what in a room: the one table. docs/protocol.md prints it and test/authorization-matrix.test.ts
+ * Who may do what in a room: the one table. docs/protocol.md prints it and test/e2e/authorization-matrix.test.ts
  * checks every cell over HTTP and WebSocket, against a grid of its own (test/helpers/permission-oracle.ts) that
- * test/permissions-oracle.test.ts holds equal to this table and to the docs.
+ * test/unit/permissions-oracle.test.ts holds equal to this table and to the docs.
  *
  * Each cell is the least room role that may act (`anyone` = any signed-in user, `nobody` = no room role).
  * `serverAdmin` says whether a server admin may act without that role: `rooms` in public and private rooms,

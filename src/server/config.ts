@@ -7,7 +7,7 @@ import { KeywordFilter, parseFilterFile, type FilterRule } from '../core/moderat
 
 /**
  * Every setting: its env var, its CLI flag, its schema and default, and a line for the docs.
- * The README's configuration table is this list; test/config.test.ts keeps them in step.
+ * The README's configuration table is this list; test/unit/config.test.ts keeps them in step.
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

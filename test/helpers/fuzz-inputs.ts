@@ -3,7 +3,7 @@ import { MAX_VIEW_ROOM_IDS } from '../../src/protocol/frames.js';
 import { PROTOCOL_LIMITS } from '../../src/protocol/model.js';
 
 /**
- * Input generators for test/fuzz.test.ts. A generated input is data only; ids, tokens and other live values are
+ * Input generators for test/e2e/fuzz.test.ts. A generated input is data only; ids, tokens and other live values are
  * named by placeholders and filled in when the input is sent, so the same seed replays the same inputs.
  *
  * Each field of a known request has a kind. A kind yields `ok` values (any value the schema may or may not take:

@@ -5,8 +5,8 @@ import type { RoomKind } from '../../src/protocol/model.js';
 /**
  * The expected room permissions, written out cell by cell and kept apart from the code on purpose: the server
  * decides with ROOM_PERMISSIONS (src/protocol/permissions.ts), and a test that took its expectations from that
- * same table would move with any wrong cell. test/permissions-oracle.test.ts pins this grid to the code and to the
- * table in docs/protocol.md §7; test/authorization-matrix.test.ts checks the running server against it.
+ * same table would move with any wrong cell. test/unit/permissions-oracle.test.ts pins this grid to the code and to the
+ * table in docs/protocol.md §7; test/e2e/authorization-matrix.test.ts checks the running server against it.
  *
  * Columns: the caller's standing in the room. `nonMember` is any signed-in user outside it; `serverAdmin` is a
  * server admin who is not a member. `·` marks cells that cannot exist (DMs have no roles above member).

@@ -1,0 +1,338 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ChatApi } from '../../src/client/api.js';
+import { connect, recordEvents, registerUser, startServer, waitFor } from '../helpers/harness.js';
+
+/**
+ * The `chat` CLI, run as a real child process against a real server. It runs from source through tsx's
+ * loader, so these tests need no prior build.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const PASSWORD = 'correct horse battery';
+const EXIT_TIMEOUT_MS = 20_000;
+
+interface CliProcess {
+  stdout(): string;
+  stderr(): string;
+  write(text: string): void;
+  end(): void;
+  exited(): boolean;
+  code(): number | null;
+}
+
+/** A private temp dir for this test, removed afterwards. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Starts `chat <args>`. The environment is built from scratch (not inherited) so a developer's CHAT_* or
+ * DATA_DIR settings can never leak in, and HOME points at a temp dir so nothing touches the real ~/.config.
+ */
+function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let exited = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.on('exit', () => (exited = true));
+  child.stdin.on('error', () => undefined); // the CLI may exit before reading everything
+  onTestFinished(() => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    write: (text) => child.stdin.write(text),
+    end: () => child.stdin.end(),
+    exited: () => exited,
+    code: () => child.exitCode,
+  };
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function runCli(args: string[], env: Record<string, string>, input = ''): Promise<CliResult> {
+  const p = spawnCli(args, env);
+  p.write(input);
+  p.end();
+  await waitFor(() => p.exited(), EXIT_TIMEOUT_MS, `chat ${args.join(' ')} to exit`);
+  return { code: p.code(), stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/** One CLI user: their own config file (saved login) against the given server. */
+function cliUser(serverUrl: string) {
+  const home = tempDir('relaychat-cli-');
+  const env = { HOME: home, CHAT_CONFIG: join(home, 'cli.json'), CHAT_SERVER: serverUrl };
+  const run = (args: string[], input?: string) => runCli(args, env, input);
+  /** Runs and insists on success, showing stderr if not. */
+  const ok = async (...args: string[]) => {
+    const r = await run(args);
+    expect(r.stderr, `chat ${args.join(' ')}`).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+  return { env, configFile: env.CHAT_CONFIG, run, ok, spawn: (args: string[]) => spawnCli(args, env) };
+}
+
+function savedLogins(file: string): Record<string, { token: string; username: string }> {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { servers: Record<string, { token: string; username: string }> })
+    .servers;
+}
+
+describe('chat CLI: accounts', () => {
+  it('register and login save a token for the server (0600); logout forgets it', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+
+    const reg = await alice.ok('register', 'alice', '--password', PASSWORD);
+    expect(reg).toContain('registered and logged in as alice');
+    const saved = savedLogins(alice.configFile)[srv.url];
+    expect(saved?.username).toBe('alice');
+    expect(statSync(alice.configFile).mode & 0o777).toBe(0o600);
+    // The saved token really is a session: the SDK accepts it.
+    expect((await new ChatApi(srv.url, saved!.token).me()).username).toBe('alice');
+
+    expect(await alice.ok('whoami')).toMatch(/^alice on /);
+
+    expect(await alice.ok('logout')).toContain('logged out');
+    expect(savedLogins(alice.configFile)[srv.url]).toBeUndefined();
+    await expect(new ChatApi(srv.url, saved!.token).me()).rejects.toMatchObject({ code: 'unauthorized' });
+    const after = await alice.run(['whoami']);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/^error: not logged in to .* \(not_logged_in\)$/m);
+
+    // The password may come from the environment instead of a flag.
+    const login = await runCli(['login', 'alice'], { ...alice.env, CHAT_PASSWORD: PASSWORD });
+    expect(login.code).toBe(0);
+    expect(savedLogins(alice.configFile)[srv.url]?.token).toBeTruthy();
+    expect(savedLogins(alice.configFile)[srv.url]?.token).not.toBe(saved!.token);
+    expect(JSON.parse(await alice.ok('whoami', '--json'))).toMatchObject({ user: { username: 'alice' } });
+  });
+
+  it('reports errors as one line with a code and exit status 1, without stack traces', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+
+    const wrong = await alice.run(['login', 'alice', '--password', 'not the password']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toBe('error: Wrong username or password. (invalid_credentials)');
+
+    // No flag, no env var, and stdin is a pipe, not a terminal: refuse rather than hang on a prompt.
+    const noPassword = await alice.run(['login', 'alice']);
+    expect(noPassword.code).toBe(1);
+    expect(noPassword.stderr).toMatch(/^error: no password given .*\(no_password\)$/m);
+
+    const unknownRoom = await alice.run(['send', 'no-such-room', 'hi']);
+    expect(unknownRoom.code).toBe(1);
+    expect(unknownRoom.stderr).toMatch(/^error: no room "no-such-room" among your rooms.*\(room_not_found\)$/m);
+
+    const badOption = await alice.run(['rooms', '--bogus']);
+    expect(badOption.code).toBe(1);
+    expect(badOption.stderr).toMatch(/^error: Unknown option '--bogus'.*\(usage\)$/m);
+
+    const unknownCommand = await alice.run(['fly']);
+    expect(unknownCommand.code).toBe(1);
+    expect(unknownCommand.stderr).toMatch(/\(usage\)$/m);
+
+    for (const r of [wrong, noPassword, unknownRoom, badOption, unknownCommand])
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+
+    const help = await alice.run(['send', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: chat send <room> <text...>');
+  });
+});
+
+describe('chat CLI: rooms and messages', () => {
+  it('creates a room, lists it, sends a message and shows it in history', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+
+    expect(await alice.ok('create', 'General', '--topic', 'Anything goes')).toMatch(/created public room General \(r_/);
+    const listed = JSON.parse(await alice.ok('rooms', '--json')) as { id: string; name: string }[];
+    const general = listed.find((r) => r.name === 'General');
+    expect(general).toBeDefined();
+    expect(await alice.ok('rooms')).toMatch(/^General\s+public\s+owner\s+1\s/m);
+
+    // Rooms are named case-insensitively.
+    const sent = await alice.ok('send', 'general', 'hello', 'world');
+    const seq = Number(/^sent #(\d+) to General$/m.exec(sent)?.[1]);
+    expect(seq).toBeGreaterThan(0);
+
+    const hist = await alice.ok('history', 'General');
+    expect(hist).toMatch(new RegExp(`^#${seq} \\[[0-9: -]+\\] alice: hello world$`, 'm'));
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    expect((await api.messages(general!.id)).map((m) => m.body)).toEqual(['hello world']);
+
+    // Having read it, the room has nothing new.
+    expect(await alice.ok('rooms')).toMatch(/^General\s+public\s+owner\s+1\s+\d+\s+0\s/m);
+  });
+
+  it('pages through the public room directory', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    for (const name of ['pager-a', 'pager-b', 'pager-c']) await alice.ok('create', name);
+    await alice.ok('create', 'pager-hidden', '--private');
+
+    const firstTwo = JSON.parse(await alice.ok('rooms', 'search', 'pager', '--limit', '2', '--json')) as {
+      rooms: { name: string }[];
+      nextCursor: string | null;
+    };
+    expect(firstTwo.rooms.map((r) => r.name)).toEqual(['pager-a', 'pager-b']);
+    expect(firstTwo.nextCursor).toBeTruthy();
+    const rest = JSON.parse(await alice.ok('rooms', 'search', 'pager', '--cursor', firstTwo.nextCursor!, '--json')) as {
+      rooms: { name: string }[];
+    };
+    expect(rest.rooms.map((r) => r.name)).toEqual(['pager-c']);
+    expect(await alice.ok('rooms', 'search', 'pager', '--all')).toMatch(/pager-a[\s\S]*pager-b[\s\S]*pager-c/);
+  });
+
+  it('invites, accepts, lists members, joins by name and leaves', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    const bob = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    await bob.ok('register', 'bob', '--password', PASSWORD);
+
+    await alice.ok('create', 'secret', '--private');
+    await alice.ok('create', 'open-room');
+    expect(await alice.ok('invite', 'secret', 'bob')).toContain('invited bob to secret');
+    expect(await bob.ok('invites')).toMatch(/^secret\s+private\s+alice\s/m);
+    expect(await bob.ok('accept', 'Secret')).toMatch(/^joined secret \(r_/);
+    expect(await bob.ok('members', 'secret')).toMatch(/alice\s+owner[\s\S]*bob\s+member/);
+
+    // `join` finds a public room by name in the directory, not only among my rooms.
+    expect(await bob.ok('join', 'open-room')).toMatch(/^joined open-room/);
+    expect(await bob.ok('leave', 'open-room')).toMatch(/^left open-room/);
+    expect(await bob.ok('rooms')).not.toContain('open-room');
+  });
+
+  it('opens a DM between two users and sends to it by @username', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+
+    const dmId = (await alice.ok('dm', 'bob')).trim();
+    expect(dmId).toMatch(/^r_[A-Za-z0-9_-]+$/);
+    expect((await alice.ok('dm', 'bob')).trim()).toBe(dmId); // found, not created again
+    const bobsDm = (await bob.api.myRooms()).find((r) => r.id === dmId);
+    expect(bobsDm?.kind).toBe('dm');
+
+    expect(await alice.ok('send', '@bob', 'psst')).toMatch(/^sent #\d+ to @bob$/m);
+    expect((await bob.api.messages(dmId)).map((m) => m.body)).toEqual(['psst']);
+    await bob.api.sendMessage(dmId, 'hi alice', 'bob-1');
+    expect(await alice.ok('history', dmId)).toMatch(/alice: psst\n.*bob: hi alice/);
+  });
+});
+
+describe('chat CLI: tail', () => {
+  it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const room = await bob.api.createRoom('ops');
+    await alice.ok('join', 'ops');
+    await alice.ok('send', 'ops', 'before tail');
+    const bobClient = await connect(srv.url, bob.token);
+    const seenByBob = recordEvents(bobClient);
+
+    const tail = alice.spawn(['tail', 'ops']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+    expect(tail.stdout()).toMatch(/\] alice: before tail$/m);
+
+    // A message from someone else appears live.
+    await bobClient.send(room.id, 'deploy finished');
+    await waitFor(() => /\] bob: deploy finished$/m.test(tail.stdout()), 5000, 'tail to print bob');
+
+    // Lines on stdin are sent; bob receives them in order.
+    tail.write('thanks bob\n');
+    tail.write('rolling back anyway\n');
+    await waitFor(
+      () => seenByBob.bodies(room.id).includes('rolling back anyway'),
+      5000,
+      'bob to receive the piped lines',
+    );
+    expect(seenByBob.bodies(room.id)).toEqual(['deploy finished', 'thanks bob', 'rolling back anyway']);
+
+    // End of stdin: pending sends are acknowledged, then it exits cleanly.
+    tail.end();
+    await waitFor(() => tail.exited(), EXIT_TIMEOUT_MS, 'tail to exit after stdin ends');
+    expect(tail.code()).toBe(0);
+    expect(tail.stderr()).not.toMatch(/^(error|!)/m);
+  });
+
+  it('sends everything piped in even when stdin ends at once', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    await alice.ok('create', 'notes');
+    const r = await alice.run(['open', 'notes'], 'one\ntwo\n/help\nthree\n');
+    expect(r.code).toBe(0);
+    // Before exiting it waits for the acks, and for its own messages to come back, so the transcript is whole.
+    expect(r.stdout).toMatch(/\] alice: one\n.*\] alice: two\n.*\] alice: three\n$/);
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.myRooms()).find((x) => x.name === 'notes')!.id;
+    expect((await api.messages(roomId)).map((m) => m.body)).toEqual(['one', 'two', 'three']);
+  });
+});
+
+describe('chat CLI: admin create', () => {
+  it('creates the first admin in a fresh data directory before the server starts', async () => {
+    const dataDir = tempDir('relaychat-admin-');
+    const admin = await runCli(['admin', 'create', 'root', '--password', PASSWORD], {
+      HOME: dataDir,
+      DATA_DIR: dataDir,
+      SCRYPT_LOG2N: '10', // cheap hashing for the test; the hash records its own cost
+    });
+    expect(admin.stderr).toBe('');
+    expect(admin.stdout).toMatch(/^created server admin root \(u_/);
+
+    const srv = await startServer({ dataDir });
+    const root = cliUser(srv.url);
+    await root.ok('login', 'root', '--password', PASSWORD);
+    expect(JSON.parse(await root.ok('whoami', '--json'))).toMatchObject({ user: { username: 'root', role: 'admin' } });
+  });
+
+  it('promotes an existing user while the server is running', async () => {
+    const srv = await startServer();
+    await registerUser(srv.url, 'first'); // the first account is admin by default; carol is not
+    const carol = await registerUser(srv.url, 'carol');
+    expect(carol.user.role).toBe('user');
+
+    const promoted = await runCli(['admin', 'create', 'carol', '--data-dir', srv.dataDir], {
+      HOME: srv.dataDir,
+      CHAT_PASSWORD: 'a brand new password',
+      SCRYPT_LOG2N: '10',
+    });
+    expect(promoted.code).toBe(0);
+    expect(promoted.stdout).toContain('carol');
+    expect(promoted.stdout).toContain('is now a server admin');
+
+    const cli = cliUser(srv.url);
+    await cli.ok('login', 'carol', '--password', 'a brand new password');
+    const token = savedLogins(cli.configFile)[srv.url]!.token;
+    expect(await new ChatApi(srv.url, token).me()).toMatchObject({ username: 'carol', role: 'admin' });
+  });
+});

@@ -1,0 +1,318 @@
+import { describe, expect, it } from 'vitest';
+import { CLOSE_CODES } from '../../src/protocol/close-codes.js';
+import type { RoomEvent } from '../../src/protocol/model.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
+import { connect, rawSocket, recordEvents, registerUser, startServer, waitFor } from '../helpers/harness.js';
+
+/** Asserts a delivered stream is exactly seqs from..to, each once, ascending. */
+function expectContiguous(seqs: number[], from: number, to: number): void {
+  expect(seqs).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
+}
+
+type Frame = Record<string, unknown>;
+
+/**
+ * A raw socket (no SDK, so nothing is deduplicated or reordered for us) that says hello with `resume` and keeps
+ * every frame as the server sent it.
+ */
+async function rawHello(url: string, token: string, resume?: Record<string, number>) {
+  const sock = await rawSocket(url);
+  sock.send({ type: 'hello', v: PROTOCOL_VERSION, token, ...(resume ? { resume } : {}) });
+  const welcome = (await waitFor(() => sock.frames.find((f) => f.type === 'welcome'), 5000, 'welcome'))!;
+  const lastSeq = (roomId: string) =>
+    (welcome.rooms as { id: string; lastSeq: number }[]).find((r) => r.id === roomId)!.lastSeq;
+  const events = (roomId: string) =>
+    sock.frames
+      .filter((f) => f.type === 'event')
+      .map((f) => f.event as RoomEvent)
+      .filter((e) => e.roomId === roomId);
+  const synced = (roomId: string) =>
+    sock.frames.find((f) => f.type === 'synced' && f.roomId === roomId) as Frame | undefined;
+  return { ...sock, welcome, lastSeq, events, synced };
+}
+
+describe('delivery guarantees', () => {
+  it('many users sending at once: every member receives every message once, in the same sequence order', async () => {
+    const srv = await startServer();
+    const users = await Promise.all(Array.from({ length: 8 }, () => registerUser(srv.url)));
+    const room = await users[0]!.api.createRoom('busy');
+    await Promise.all(users.slice(1).map((u) => u.api.join(room.id)));
+    const clients = await Promise.all(users.map((u) => connect(srv.url, u.token)));
+    const logs = clients.map((c) => recordEvents(c));
+    const perUser = 25;
+    await Promise.all(
+      clients.map((c, i) => Promise.all(Array.from({ length: perUser }, (_, k) => c.send(room.id, `u${i}-m${k}`)))),
+    );
+    const total = users.length * perUser;
+    await waitFor(() => logs.every((l) => l.messages(room.id).length === total), 10_000, 'all messages everywhere');
+    const reference = logs[0]!.byRoom.get(room.id)!;
+    for (const log of logs) {
+      const events = log.byRoom.get(room.id)!;
+      // Everyone sees the identical sequence (messages and the join events interleaved in one order).
+      expect(events.map((e) => e.seq)).toEqual(reference.map((e) => e.seq));
+      expect(events.map((e) => e.body)).toEqual(reference.map((e) => e.body));
+      const seqs = events.map((e) => e.seq);
+      expectContiguous(seqs, seqs[0]!, seqs[seqs.length - 1]!);
+    }
+    // Per sender, messages are sequenced in the order each client sent them.
+    for (let i = 0; i < users.length; i++) {
+      const mine = logs[0]!.bodies(room.id).filter((b) => b!.startsWith(`u${i}-`));
+      expect(mine).toEqual(Array.from({ length: perUser }, (_, k) => `u${i}-m${k}`));
+    }
+  });
+
+  it('every connection of a multi-device user gets the room stream', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const phone = recordEvents(await connect(srv.url, bob.token));
+    const laptop = recordEvents(await connect(srv.url, bob.token));
+    const a = await connect(srv.url, alice.token);
+    await a.send('lobby', 'to all devices');
+    await waitFor(() => phone.bodies('lobby').length === 1 && laptop.bodies('lobby').length === 1);
+    expect(phone.bodies('lobby')).toEqual(['to all devices']);
+  });
+
+  it('idempotent resend: the same clientMsgId never creates a second message (HTTP and WebSocket)', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const first = await alice.api.sendMessage('lobby', 'once', 'fixed-id-1');
+    const again = await alice.api.sendMessage('lobby', 'once', 'fixed-id-1');
+    expect(again.duplicate).toBe(true);
+    expect(again.message).toEqual(first.message);
+    const sock = await rawSocket(srv.url);
+    sock.send({ type: 'hello', v: 1, token: alice.token });
+    await waitFor(() => sock.frames.some((f) => f.type === 'welcome'));
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'fixed-id-1', body: 'once', ref: 'r1' });
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'fixed-id-2', body: 'twice', ref: 'r2' });
+    sock.send({ type: 'send', roomId: 'lobby', clientMsgId: 'fixed-id-2', body: 'twice', ref: 'r3' });
+    await waitFor(() => sock.frames.filter((f) => f.type === 'ack').length === 3);
+    const acks = sock.frames.filter((f) => f.type === 'ack');
+    expect(acks.map((a) => [a.ref, a.seq, a.duplicate])).toEqual([
+      ['r1', first.message.seq, true],
+      ['r2', first.message.seq + 1, false],
+      ['r3', first.message.seq + 1, true],
+    ]);
+    const history = await alice.api.messages('lobby');
+    expect(history.map((m) => m.body)).toEqual(['once', 'twice']);
+    // The same key for another room is a conflict, not a silent duplicate.
+    const room = await alice.api.createRoom('other');
+    await expect(alice.api.sendMessage(room.id, 'x', 'fixed-id-1')).rejects.toMatchObject({
+      status: 409,
+      code: 'client_msg_id_reused',
+    });
+  });
+
+  it('a socket cut mid-stream resumes with no gap and no duplicate while others keep sending', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const a = await connect(srv.url, alice.token);
+    const b = await connect(srv.url, bob.token);
+    const seen = recordEvents(b);
+    const total = 300;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) {
+        await a.send('lobby', `m${i}`);
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    // Cut Bob's socket three times while Alice is sending.
+    for (let cut = 0; cut < 3; cut++) {
+      await waitFor(() => seen.bodies('lobby').length > (cut + 1) * 40, 10_000, `progress before cut ${cut}`);
+      b.dropConnection();
+    }
+    await sending;
+    await waitFor(() => seen.bodies('lobby').length === total, 10_000, 'bob caught up');
+    expect(seen.bodies('lobby')).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+    const seqs = seen.byRoom.get('lobby')!.map((e) => e.seq);
+    expectContiguous(seqs, seqs[0]!, seqs[seqs.length - 1]!);
+    expect(b.stats.reconnects).toBeGreaterThanOrEqual(3);
+    expect(b.stats.gaps).toBe(0);
+    // The server sent nothing twice: the SDK had no duplicate to hide.
+    expect(b.stats.duplicatesDropped).toBe(0);
+  });
+
+  it('raw socket: resume at N replays N+1 first, every event once, then synced, then live', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-exact');
+    await bob.api.join(room.id);
+    for (let i = 0; i < 30; i++) await alice.api.sendMessage(room.id, `before ${i}`, `before-${i}`);
+    const probe = await rawHello(srv.url, bob.token);
+    let last = probe.lastSeq(room.id);
+    probe.ws.close();
+    // Resume points across the room's history: just after bob joined, in the middle, one short of the end, the end.
+    const joinedSeq = (probe.welcome.rooms as { id: string; joinedSeq: number }[]).find(
+      (r) => r.id === room.id,
+    )!.joinedSeq;
+    for (const pick of [() => joinedSeq, () => joinedSeq + 13, () => last - 1, () => last]) {
+      const n = pick();
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      // The first event replayed is N+1, never N (the client has it) and never later (a gap).
+      if (n < last) expect(replayed[0]?.seq, `first replayed after resume at ${n}`).toBe(n + 1);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        last,
+      );
+      // `synced` names the last replayed seq and comes after the replay.
+      expect(sock.synced(room.id)!.seq).toBe(last);
+      const syncedAt = sock.frames.indexOf(sock.synced(room.id)!);
+      expect(sock.frames.slice(syncedAt).some((f) => f.type === 'event')).toBe(false);
+      // Live traffic continues from exactly there.
+      const live = await alice.api.sendMessage(room.id, `live after ${n}`, `live-after-${n}`);
+      await waitFor(() => sock.events(room.id).some((e) => e.seq === live.message.seq), 5000, 'live event');
+      expectContiguous(
+        sock.events(room.id).map((e) => e.seq),
+        n + 1,
+        live.message.seq,
+      );
+      last = live.message.seq;
+      sock.ws.close();
+      await sock.closed;
+    }
+  });
+
+  it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const a = await connect(srv.url, alice.token);
+    let sock = await rawHello(srv.url, bob.token);
+    const start = sock.lastSeq('lobby');
+    // Every lobby event bob's sockets received, in arrival order, across all of them.
+    const got: RoomEvent[] = [];
+    const total = 200;
+    let lastAck = 0;
+    let done = false;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++) {
+        lastAck = (await a.send('lobby', `m${i}`)).seq;
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      done = true;
+    })();
+    for (let cut = 0; cut < 3; cut++) {
+      await waitFor(() => sock.events('lobby').length >= 20 || done, 10_000, `progress before cut ${cut}`);
+      // Cut at once, as a network failure would: whatever the socket had received is what bob has.
+      sock.ws.terminate();
+      await sock.closed;
+      const mine = sock.events('lobby');
+      got.push(...mine);
+      const position = got.length > 0 ? got[got.length - 1]!.seq : start;
+      sock = await rawHello(srv.url, bob.token, { lobby: position });
+      await waitFor(() => sock.events('lobby').length > 0 || sock.synced('lobby'), 10_000, 'replay after cut');
+      if (sock.events('lobby').length > 0) expect(sock.events('lobby')[0]!.seq).toBe(position + 1);
+    }
+    await sending;
+    await waitFor(() => sock.events('lobby').some((e) => e.seq >= lastAck), 10_000, 'bob caught up');
+    got.push(...sock.events('lobby'));
+    // Across four sockets and three resumes: every seq once, in order, none missing.
+    expectContiguous(
+      got.map((e) => e.seq),
+      start + 1,
+      got[got.length - 1]!.seq,
+    );
+    expect(got.filter((e) => e.type === 'message').map((e) => e.body)).toEqual(
+      Array.from({ length: total }, (_, i) => `m${i}`),
+    );
+  });
+
+  it('a client offline for a long stretch gets everything it missed, paged, in order', async () => {
+    const srv = await startServer({ replayPageSize: 50 });
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const b1 = await connect(srv.url, bob.token);
+    const positions = b1.positions;
+    b1.close();
+    for (let i = 0; i < 1200; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, k) => alice.api.sendMessage('lobby', `m${i + k}`, `off-${i + k}`)),
+      );
+    }
+    let seen!: ReturnType<typeof recordEvents>;
+    const b2 = await connect(srv.url, bob.token, { resume: positions }, (c) => (seen = recordEvents(c)));
+    await waitFor(() => seen.messages('lobby').length === 1200, 10_000, 'replay of 1200');
+    expect(b2.stats.duplicatesDropped).toBe(0);
+    const seqs = seen.byRoom.get('lobby')!.map((e) => e.seq);
+    expectContiguous(seqs, positions.lobby! + 1, positions.lobby! + 1200);
+    expect(seen.byRoom.get('lobby')![0]!.seq).toBe(positions.lobby! + 1);
+  });
+
+  it('stopping and starting the server keeps history, sessions and the sequence; clients resume by themselves', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const a = await connect(srv.url, alice.token);
+    const b = await connect(srv.url, bob.token);
+    const seen = recordEvents(b);
+    const disconnects: number[] = [];
+    b.on('disconnect', (d) => disconnects.push(d.code));
+    const before = await a.send('lobby', 'before restart');
+    await srv.restart();
+    expect(disconnects).toContain(CLOSE_CODES.GOING_AWAY.code);
+    // Sessions survived: the same tokens work, and the SDK reconnects on its own.
+    await waitFor(() => a.state === 'open' && b.state === 'open', 10_000, 'reconnect after restart');
+    const after = await a.send('lobby', 'after restart');
+    expect(after.seq).toBe(before.seq + 1);
+    await waitFor(() => seen.bodies('lobby').length === 2);
+    expect(seen.bodies('lobby')).toEqual(['before restart', 'after restart']);
+    const history = await alice.api.messages('lobby');
+    expect(history.map((m) => [m.seq, m.body])).toEqual([
+      [before.seq, 'before restart'],
+      [after.seq, 'after restart'],
+    ]);
+    expect([a.stats.duplicatesDropped, b.stats.duplicatesDropped]).toEqual([0, 0]);
+  });
+
+  it('sends made while the server is down wait in the outbox and are stored exactly once after it returns', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const a = await connect(srv.url, alice.token);
+    await srv.server.close();
+    await waitFor(() => a.state === 'reconnecting');
+    const pending = [a.send('lobby', 'queued 1'), a.send('lobby', 'queued 2')];
+    expect(a.pending).toHaveLength(2);
+    await srv.restart();
+    const acks = await Promise.all(pending);
+    expect(acks[1]!.seq).toBe(acks[0]!.seq + 1);
+    const history = await alice.api.messages('lobby');
+    expect(history.map((m) => m.body)).toEqual(['queued 1', 'queued 2']);
+    await waitFor(() => a.positions.lobby === acks[1]!.seq, 5000, 'alice sees her own messages');
+    expect(a.stats.duplicatesDropped).toBe(0);
+  });
+
+  it('a slow consumer is disconnected with 4008 while others are unaffected, and resumes later', async () => {
+    const srv = await startServer({ maxOutboundBytes: 64 * 1024 });
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    const slow = await rawSocket(srv.url);
+    slow.send({ type: 'hello', v: 1, token: bob.token });
+    await waitFor(() => slow.frames.some((f) => f.type === 'synced'));
+    const position = (slow.frames.find((f) => f.type === 'synced') as { seq: number }).seq;
+    // Stop reading: the kernel buffers fill, then the server's buffer for Bob grows past its limit.
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const c = await connect(srv.url, carol.token);
+    const carolSees = recordEvents(c);
+    const a = await connect(srv.url, alice.token);
+    const big = 'x'.repeat(3000);
+    const total = 3000;
+    for (let i = 0; i < total; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, k) => a.send('lobby', `${i + k} ${big}`)));
+    }
+    await waitFor(() => srv.server.hub.connectionsOf(bob.user.id) === 0, 10_000, 'slow consumer dropped');
+    expect(srv.server.gateway.closedByServer.get(CLOSE_CODES.SLOW_CONSUMER.code)).toBe(1);
+    await waitFor(() => carolSees.messages('lobby').length === total, 10_000, 'carol got everything');
+    // Bob comes back and resumes from where he was.
+    let bobSees!: ReturnType<typeof recordEvents>;
+    const b = await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
+    await waitFor(() => bobSees.messages('lobby').length === total, 10_000, 'bob resumed');
+    expect(bobSees.bodies('lobby')).toEqual(carolSees.bodies('lobby'));
+    expect(b.stats.duplicatesDropped).toBe(0);
+  });
+});

@@ -1,0 +1,660 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../../src/core/chat-error.js';
+import type { NewMessage, Store, UserRecord } from '../../src/core/store.js';
+import { FOREVER_MS, type RoomEvent } from '../../src/protocol/model.js';
+import { migrate } from '../../src/storage/postgres/migrate.js';
+import { migrations } from '../../src/storage/postgres/migrations.js';
+import { PgStore, type PgStoreOptions } from '../../src/storage/postgres/pg-store.js';
+import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
+import { waitFor } from '../helpers/wait.js';
+import { startPostgres, type PgTestServer, type TestDatabase } from '../helpers/postgres.js';
+
+// One real PostgreSQL server for this file; every test gets its own database.
+let server: PgTestServer;
+/** A database migrated once, copied for each contract test (CREATE DATABASE … TEMPLATE): faster than migrating. */
+let template: string;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  const db = await server.createDatabase({ prefix: 'template' });
+  await (await PgStore.open({ connectionString: db.url })).close();
+  template = db.name;
+}, 120_000);
+
+afterAll(async () => {
+  await server?.destroy();
+}, 60_000);
+
+type StoreOptions = Omit<PgStoreOptions, 'connectionString'>;
+
+/**
+ * Copying the template costs ~100 ms of fsyncs (CREATE DATABASE writes the copy to the WAL): the next test's
+ * database is made while the current test runs. A spare that fails (e.g. across a server restart) is replaced.
+ */
+let spare: Promise<TestDatabase> | null = null;
+async function freshDatabase(): Promise<TestDatabase> {
+  const ready = spare;
+  spare = null;
+  const db = (ready ? await ready.catch(() => undefined) : undefined) ?? (await server.createDatabase({ template }));
+  spare = server.createDatabase({ template });
+  spare.catch(() => {});
+  return db;
+}
+
+/**
+ * A fresh database (a copy of the migrated template: empty, with the current schema) with a PgStore over it;
+ * `open` makes more stores (more "nodes") over the same database.
+ */
+async function pgHarness(opts: StoreOptions = {}) {
+  const db = await freshDatabase();
+  const opened: PgStore[] = [];
+  const open = async (more: StoreOptions & { migrate?: boolean } = {}) => {
+    const s = await PgStore.open({ connectionString: db.url, ...opts, ...more });
+    opened.push(s);
+    return s;
+  };
+  const store = await open();
+  const harness = {
+    db,
+    store,
+    open,
+    reopen: () => open(),
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      await server.dropDatabase(db.name);
+    },
+  };
+  return harness satisfies StoreUnderTest;
+}
+
+storeContract('PgStore', () => pgHarness());
+// Tiny batches and a tiny pool: many transactions queue for few connections under the suite's concurrent tests.
+storeContract('PgStore (maxBatch 3, poolSize 2)', () => pgHarness({ maxBatch: 3, poolSize: 2 }));
+
+// ---- helpers for the PostgreSQL-specific tests ----
+
+let counter = 0;
+const uid = (prefix: string) => `${prefix}_${(++counter).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+function createUser(store: Store, username: string, adminIfFirst = false): Promise<UserRecord> {
+  return store.createUser({ id: uid('u'), username, displayName: username, passwordHash: 'x' }, { adminIfFirst });
+}
+
+async function createRoom(store: Store, owner: UserRecord, name = `room ${uid('n')}`) {
+  return (
+    await store.createRoom({
+      id: uid('r'),
+      kind: 'public',
+      name,
+      topic: '',
+      createdBy: owner.id,
+      members: [{ userId: owner.id, role: 'owner' }],
+    })
+  ).room;
+}
+
+const msg = (roomId: string, sender: UserRecord, clientMsgId: string, body = clientMsgId): NewMessage => ({
+  id: uid('e'),
+  roomId,
+  senderId: sender.id,
+  clientMsgId,
+  body,
+});
+
+async function allEvents(store: Store, roomId: string): Promise<RoomEvent[]> {
+  const out: RoomEvent[] = [];
+  for (;;) {
+    const page = await store.listEvents(roomId, { after: out.at(-1)?.seq ?? 0, limit: 1000 });
+    if (page.length === 0) return out;
+    out.push(...page);
+  }
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => {});
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** Asserts a promise rejects with ChatError `code`. */
+async function expectChatError(p: Promise<unknown>, code: string): Promise<void> {
+  const err = await p.then(
+    (v) => {
+      throw new Error(`resolved with ${JSON.stringify(v)}; expected ChatError ${code}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ChatError);
+  expect((err as ChatError).code).toBe(code);
+}
+
+describe('PgStore specifics', () => {
+  let h: Awaited<ReturnType<typeof pgHarness>> | undefined;
+
+  afterEach(async () => {
+    await h?.cleanup();
+    h = undefined;
+  });
+
+  it('runs on a server with fsync and synchronous_commit on', async () => {
+    h = await pgHarness();
+    await withClient(h.db.url, async (c) => {
+      const setting = async (name: string) =>
+        (await c.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]
+          ?.setting;
+      expect(await setting('fsync')).toBe('on');
+      expect(await setting('synchronous_commit')).toBe('on');
+    });
+  });
+
+  it('schema: events keyed (room_id, seq), a partial unique index for idempotency, migrations recorded once', async () => {
+    h = await pgHarness();
+    await withClient(h.db.url, async (c) => {
+      const indexes = new Map(
+        (
+          await c.query<{ indexname: string; indexdef: string }>(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+          )
+        ).rows.map((r) => [r.indexname, r.indexdef]),
+      );
+      expect(indexes.get('events_pkey')).toMatch(/\(room_id, seq\)/);
+      expect(indexes.get('events_idempotency')).toMatch(
+        /UNIQUE INDEX .* \(sender_id, client_msg_id\) WHERE \(client_msg_id IS NOT NULL\)/,
+      );
+      expect(indexes.get('members_by_user')).toMatch(/\(user_id\)/);
+      expect(indexes.get('rooms_directory')).toMatch(/\(name_key, id\) WHERE \(kind = 'public'::text\)/);
+      const rows = (await c.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
+      expect(rows).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
+      // No SEQUENCE anywhere: room seqs come from rooms.last_seq.
+      expect((await c.query("SELECT 1 FROM pg_class WHERE relkind = 'S'")).rowCount).toBe(0);
+    });
+    // Reopening applies nothing.
+    expect(await h.store.migrate()).toEqual({ applied: [] });
+  });
+
+  it('migrations run concurrently from 3 nodes on an empty database apply each version exactly once', async () => {
+    const db: TestDatabase = await server.createDatabase();
+    const nodes = [0, 1, 2].map(() => new PgStore({ connectionString: db.url }));
+    try {
+      const results = await Promise.all(nodes.map((n) => n.migrate()));
+      const versions = migrations.map((m) => m.version);
+      expect(results.filter((r) => r.applied.length > 0)).toEqual([{ applied: versions }]);
+      expect(results.filter((r) => r.applied.length === 0)).toHaveLength(2);
+      await withClient(db.url, async (c) => {
+        const rows = (
+          await c.query('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version')
+        ).rows;
+        expect(rows).toEqual(versions.map((version) => ({ version, n: 1 })));
+        // The advisory lock was released by every node.
+        expect((await c.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory'")).rowCount).toBe(0);
+      });
+      // Every node can serve at once.
+      const owner = await createUser(nodes[0] as PgStore, 'owner');
+      const room = await createRoom(nodes[1] as PgStore, owner);
+      expect((await (nodes[2] as PgStore).appendMessage(msg(room.id, owner, 'k'))).event.seq).toBe(3);
+      // And the same again with PgStore.open, concurrently, on another empty database.
+      const db2 = await server.createDatabase();
+      const opened = await Promise.all([0, 1, 2].map(() => PgStore.open({ connectionString: db2.url })));
+      await Promise.all(opened.map((s) => s.close()));
+      await withClient(db2.url, async (c) => {
+        expect((await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual(
+          versions.map((version) => ({ version })),
+        );
+      });
+      await server.dropDatabase(db2.name);
+    } finally {
+      await Promise.all(nodes.map((n) => n.close()));
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('two nodes appending to one room at full speed: seqs exactly 1..n, each promise gets its own event, retries across nodes create nothing', async () => {
+    h = await pgHarness();
+    const nodes = [h.store, await h.open()];
+    const senders = await Promise.all(['s1', 's2', 's3', 's4'].map((n) => createUser(h!.store, n)));
+    const owner = senders[0] as UserRecord;
+    const room = await createRoom(h.store, owner); // seqs 1, 2
+    const perNode = 2000;
+    const loops = 20;
+    const perLoop = perNode / loops;
+
+    const results = new Map<string, { event: RoomEvent; duplicate: boolean }[]>();
+    const submitted = new Map<string, NewMessage>();
+    const record = (key: string, r: { event: RoomEvent; duplicate: boolean }) =>
+      results.set(key, [...(results.get(key) ?? []), r]);
+
+    // Each node runs 20 concurrent senders, each sending 100 messages one after the other, so many small
+    // batches from both nodes interleave on the room's lock. Every 10th message is also sent to the other node
+    // at the same moment (a racing duplicate); every 7th is retried on the other node once acked.
+    const run = async (n: number, loop: number) => {
+      const here = nodes[n] as PgStore;
+      const there = nodes[1 - n] as PgStore;
+      for (let k = 0; k < perLoop; k++) {
+        const sender = senders[(loop + k) % senders.length] as UserRecord;
+        const key = `n${n}-l${loop}-m${k}`;
+        const m = msg(room.id, sender, key, `body ${key}`);
+        submitted.set(key, m);
+        if (k % 10 === 0) {
+          const [a, b] = await Promise.all([
+            here.appendMessage(m),
+            there.appendMessage({ ...m, id: uid('e'), body: 'racing copy' }),
+          ]);
+          record(key, a);
+          record(key, b);
+        } else {
+          record(key, await here.appendMessage(m));
+        }
+        if (k % 7 === 0) record(key, await there.appendMessage({ ...m, id: uid('e'), body: 'retry' }));
+      }
+    };
+    const started = Date.now();
+    await Promise.all([0, 1].flatMap((n) => range(0, loops - 1).map((loop) => run(n, loop))));
+    const elapsed = Date.now() - started;
+
+    const total = 2 * perNode;
+    expect(results.size).toBe(total);
+    const seqs: number[] = [];
+    for (const [key, rs] of results) {
+      const m = submitted.get(key) as NewMessage;
+      const originals = rs.filter((r) => !r.duplicate);
+      expect(originals).toHaveLength(1);
+      const stored = originals[0]?.event as RoomEvent;
+      for (const r of rs) expect(r.event).toEqual(stored);
+      expect(stored).toMatchObject({ roomId: room.id, senderId: m.senderId, clientMsgId: key, type: 'message' });
+      // The original's own id and body, unless its racing copy won (then the copy's).
+      if (stored.body !== 'racing copy') expect(stored).toMatchObject({ id: m.id, body: m.body });
+      seqs.push(stored.seq);
+    }
+    expect(seqs.sort((a, b) => a - b)).toEqual(range(3, total + 2));
+
+    // What a third node reads is exactly what the promises said.
+    const reader = await h.open();
+    const events = await allEvents(reader, room.id);
+    expect(events.map((e) => e.seq)).toEqual(range(1, total + 2));
+    expect((await reader.getRoom(room.id))?.lastSeq).toBe(total + 2);
+    const byKey = new Map(events.filter((e) => e.type === 'message').map((e) => [e.clientMsgId, e]));
+    for (const [key, rs] of results) expect(byKey.get(key)).toEqual(rs[0]?.event);
+    console.info(
+      `2 nodes x ${perNode} appends in ${elapsed} ms; batches ${nodes.map((s) => s.stats.batches).join('+')}, ` +
+        `idempotency-race retries ${nodes.map((s) => s.stats.batchRetries).join('+')}`,
+    );
+  }, 120_000);
+
+  it('an idempotency race between nodes leaves no gap: the loser becomes a duplicate, its batch-mates are stored', async () => {
+    h = await pgHarness();
+    const a = h.store;
+    const b = await h.open();
+    const owner = await createUser(a, 'owner');
+    const other = await createUser(a, 'other');
+    const room = await createRoom(a, owner); // seqs 1, 2
+    const elsewhere = await createRoom(a, owner, 'elsewhere'); // seqs 1, 2
+
+    // Hold the room's lock so that both nodes' batches pass their idempotency lookup (finding nothing) and
+    // queue on the lock; whichever gets it second then collides on the unique index.
+    const blocker = new pg.Client({ connectionString: h.db.url });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    // Sessions waiting for a lock in this database (polled outside the blocker's transaction: pg_stat_activity
+    // is a snapshot per transaction).
+    const lockWaiters = () =>
+      withClient(h!.db.url, async (c) => {
+        const r = await c.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        );
+        return r.rows[0]?.n ?? 0;
+      });
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
+      const pa = a.appendMessage(msg(room.id, owner, 'racy', 'from a'));
+      const pb = b.appendMessage(msg(room.id, owner, 'racy', 'from b'));
+      const pb2 = b.appendMessage(msg(room.id, other, 'innocent', 'batch-mate on b'));
+      await waitFor(async () => (await lockWaiters()) === 2, {
+        what: 'both batches to wait for the room lock',
+        timeoutMs: 10_000,
+      });
+      await blocker.query('COMMIT');
+      const [ra, rb, rb2] = await Promise.all([pa, pb, pb2]);
+      expect([ra.duplicate, rb.duplicate].sort()).toEqual([false, true]);
+      expect(ra.event).toEqual(rb.event);
+      expect(rb2).toMatchObject({ duplicate: false, event: { body: 'batch-mate on b' } });
+      expect([ra.event.seq, rb2.event.seq].sort()).toEqual([3, 4]);
+      expect(a.stats.batchRetries + b.stats.batchRetries).toBeGreaterThanOrEqual(1);
+      expect((await allEvents(a, room.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+
+      // The same key raced into two different rooms: one is stored, the other is client_msg_id_reused.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM rooms WHERE id = ANY($1) FOR UPDATE', [[room.id, elsewhere.id]]);
+      const qa = a.appendMessage(msg(room.id, owner, 'two-rooms'));
+      const qb = b.appendMessage(msg(elsewhere.id, owner, 'two-rooms'));
+      await waitFor(async () => (await lockWaiters()) === 2, {
+        what: 'both batches to wait for the room locks',
+        timeoutMs: 10_000,
+      });
+      await blocker.query('COMMIT');
+      const settled = await Promise.allSettled([qa, qb]);
+      const ok = settled.filter((s) => s.status === 'fulfilled');
+      const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+      expect(ok).toHaveLength(1);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toBeInstanceOf(ChatError);
+      expect((failed[0] as ChatError).code).toBe('client_msg_id_reused');
+      const winner = (ok[0] as PromiseFulfilledResult<{ event: RoomEvent }>).value.event;
+      expect(winner).toMatchObject({ clientMsgId: 'two-rooms', seq: winner.roomId === room.id ? 5 : 3 });
+      const lastSeqs = [(await a.getRoom(room.id))?.lastSeq, (await a.getRoom(elsewhere.id))?.lastSeq];
+      expect(lastSeqs).toEqual(winner.roomId === room.id ? [5, 2] : [4, 3]);
+      for (const r of [room, elsewhere]) {
+        const seqs = (await allEvents(a, r.id)).map((e) => e.seq);
+        expect(seqs).toEqual(range(1, seqs.length));
+      }
+    } finally {
+      await blocker.end().catch(() => {});
+    }
+  });
+
+  it('adminIfFirst and DM creation are atomic across nodes', async () => {
+    const db = await server.createDatabase();
+    const nodes = await Promise.all([0, 1, 2].map(() => PgStore.open({ connectionString: db.url })));
+    try {
+      const users = await Promise.all(range(0, 8).map((i) => createUser(nodes[i % 3] as PgStore, `early${i}`, true)));
+      expect(users.filter((u) => u.role === 'admin')).toHaveLength(1);
+      const [x, y] = users as [UserRecord, UserRecord];
+      const dmKey = [x.id, y.id].sort().join(',');
+      const results = await Promise.all(
+        range(0, 8).map((i) =>
+          (nodes[i % 3] as PgStore).createRoom({
+            id: uid('r'),
+            kind: 'dm',
+            name: '',
+            topic: '',
+            createdBy: x.id,
+            dmKey,
+            members: [
+              { userId: x.id, role: 'member' },
+              { userId: y.id, role: 'member' },
+            ],
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.room.id)).size).toBe(1);
+      expect(await (nodes[0] as PgStore).countRoomsOf(x.id)).toBe(1);
+    } finally {
+      await Promise.all(nodes.map((n) => n.close()));
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('a failed group-commit batch rejects every message in it with unavailable and writes nothing', async () => {
+    h = await pgHarness();
+    const owner = await createUser(h.store, 'owner');
+    const room = await createRoom(h.store, owner);
+    const m = (id: string, clientMsgId: string) => ({ ...msg(room.id, owner, clientMsgId), id });
+    // Two messages with one event id violate a constraint mid-transaction: the whole batch rolls back.
+    const results = await Promise.allSettled([
+      h.store.appendMessage(m('e_one', 'a')),
+      h.store.appendMessage(m('e_same', 'b')),
+      h.store.appendMessage(m('e_same', 'c')),
+    ]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      if (r.status === 'rejected') {
+        expect(r.reason).toBeInstanceOf(ChatError);
+        expect((r.reason as ChatError).code).toBe('unavailable');
+      }
+    }
+    expect((await h.store.getRoom(room.id))?.lastSeq).toBe(2);
+    expect(await h.store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
+    const retried = await h.store.appendMessage(m('e_one', 'a'));
+    expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
+  });
+
+  it('migration 3 makes public room names unique ignoring case, renaming the newer of existing clashes', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        const upTo2 = migrations.filter((m) => m.version <= 2);
+        expect(await migrate(c, { migrations: upTo2 })).toEqual({ applied: [1, 2] });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        const room = `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at,
+                        member_count) VALUES ($1, $2, $3, $4, 'u_old', $5, 0, 1000, 0)`;
+        await c.query(room, ['r_first', 'public', 'design-reviews', 'design-reviews', 1000]);
+        await c.query(room, ['r_Second', 'public', 'Design-Reviews', 'design-reviews', 2000]);
+        await c.query(room, ['r_private', 'private', 'design-reviews', 'design-reviews', 3000]);
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        expect((await store.getRoom('r_first'))?.name).toBe('design-reviews');
+        expect((await store.getRoom('r_Second'))?.name).toBe('Design-Reviews (r_Second)');
+        expect((await store.getRoom('r_private'))?.name).toBe('design-reviews');
+        // The appended id is folded like any name, so search finds it in any case.
+        expect((await store.searchPublicRooms('design-reviews (r_second)', 5)).rooms.map((r) => r.id)).toEqual([
+          'r_Second',
+        ]);
+        await expect(store.updateRoom('r_Second', { name: 'DESIGN-reviews' }, 'u_old')).rejects.toMatchObject({
+          code: 'room_name_taken',
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('migration 2 upgrades a populated v1 database: existing rooms get default settings, members stay, roles gain moderator', async () => {
+    const db = await server.createDatabase();
+    try {
+      const v1 = migrations.filter((m) => m.version === 1);
+      await withClient(db.url, async (c) => {
+        expect(await migrate(c, { migrations: v1 })).toEqual({ applied: [1] });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_old', 1000, 2, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq) VALUES ('r_old', 'u_old', 'owner', 1000, 2)`,
+        );
+        // v1 knows no moderators.
+        await expect(c.query("UPDATE members SET role = 'moderator'")).rejects.toThrow(/members_role_check/);
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        expect(await store.migrate()).toEqual({ applied: [] });
+        expect(await store.getRoom('r_old')).toMatchObject({
+          lastSeq: 2,
+          memberCount: 1,
+          settings: { readOnly: false, slowModeSeconds: 0, joinApproval: false },
+        });
+        expect(await store.getUser('u_old')).toMatchObject({ deactivated: false, bannedUntil: null });
+        expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 2 });
+        const other = await createUser(store, 'newcomer');
+        const joined = await store.addMember('r_old', other.id, 'moderator', 'u_old');
+        expect(joined).toMatchObject({ seq: 3, data: { userId: other.id, role: 'moderator' } });
+        await withClient(db.url, async (c) => {
+          await expect(c.query("UPDATE members SET role = 'superuser'")).rejects.toThrow(/members_role_check/);
+          await expect(c.query('UPDATE rooms SET slow_mode_s = -1')).rejects.toThrow(/check/);
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('moderation across nodes: racing deletes and resolves have one winner; seqs stay gap-free', async () => {
+    h = await pgHarness();
+    const nodes = [h.store, await h.open(), await h.open()];
+    const node = (i: number) => nodes[i % nodes.length] as PgStore;
+    const owner = await createUser(h.store, 'owner');
+    const members = await Promise.all(range(1, 6).map((i) => createUser(h!.store, `m${i}`)));
+    const room = await createRoom(h.store, owner); // 1, 2
+    for (const m of members) await h.store.addMember(room.id, m.id, 'member', m.id); // 3..8
+    const sent = await Promise.all(range(1, 4).map((i) => node(i).appendMessage(msg(room.id, owner, `x${i}`)))); // 9..12
+
+    const [m1, m2, m3, m4] = members as [UserRecord, UserRecord, UserRecord, UserRecord];
+    const report = await node(0).createReport({
+      id: uid('p'),
+      reporterId: m1.id,
+      roomId: room.id,
+      seq: sent[0]?.event.seq ?? 0,
+      targetUserId: owner.id,
+      reason: 'rude',
+      excerpt: 'x1',
+    });
+    const results = await Promise.all([
+      // Every node deletes the same two messages; every node resolves the same report.
+      ...[0, 1].flatMap((k) => [0, 1, 2].map((n) => node(n).deleteMessage(room.id, sent[k]?.event.seq ?? 0, owner.id))),
+      ...[0, 1, 2].map((n) => node(n).resolveReport(report.id, 'deleted', owner.id)),
+      // Meanwhile messages and other moderation, spread over the nodes.
+      ...range(1, 30).map((i) =>
+        node(i)
+          .appendMessage(msg(room.id, owner, `y${i}`))
+          .then((r) => r.event),
+      ),
+      node(0).muteMember(room.id, m1.id, FOREVER_MS, owner.id),
+      node(1).banFromRoom(room.id, m2.id, { until: FOREVER_MS, reason: 'spam' }, owner.id),
+      node(2).banFromRoom(room.id, m2.id, { until: FOREVER_MS, reason: 'spam again' }, owner.id),
+      node(0).removeMember(room.id, m3.id, owner.id, 'removed'),
+      node(1).setMemberRole(room.id, m4.id, 'moderator', owner.id),
+      node(2)
+        .updateRoom(room.id, { settings: { readOnly: true } }, owner.id)
+        .then((r) => r.event),
+    ]);
+    const deletes = results.slice(0, 6);
+    expect(deletes.slice(0, 3).filter((r) => r !== null)).toHaveLength(1);
+    expect(deletes.slice(3, 6).filter((r) => r !== null)).toHaveLength(1);
+    const resolves = results.slice(6, 9);
+    expect(resolves.filter((r) => r !== null)).toHaveLength(1);
+    expect(await node(2).getReport(report.id)).toEqual(resolves.find((r) => r !== null));
+    // One of the two bans removed the member; the other only replaced the ban.
+    const bans = results.slice(-5, -3);
+    expect(bans.filter((r) => r !== null)).toHaveLength(1);
+
+    const events = await allEvents(node(1), room.id);
+    const n = events.length;
+    expect(events.map((e) => e.seq)).toEqual(range(1, n));
+    // 12 before, 2 deletions, 30 messages, mute, 1 ban, remove, role, update.
+    expect(n).toBe(12 + 2 + 30 + 5);
+    expect((await node(2).getRoom(room.id))?.lastSeq).toBe(n);
+    expect(await node(0).getRoom(room.id)).toMatchObject({ memberCount: 5, settings: { readOnly: true } });
+    for (const e of results) if (e && 'seq' in e && 'type' in e) expect(events[e.seq - 1]).toEqual(e);
+    expect(await node(0).getRoomBan(room.id, m2.id)).toMatchObject({ until: FOREVER_MS });
+    // The four first messages were appended concurrently, so their seqs come in any order: compare as sets.
+    expect(events.filter((e) => e.type === 'message' && e.body === '').map((e) => e.seq)).toEqual(
+      sent
+        .slice(0, 2)
+        .map((s) => s.event.seq)
+        .sort((a, b) => a - b),
+    );
+  });
+
+  it('searchUsers and the directory fold Unicode case on a C-locale database', async () => {
+    h = await pgHarness();
+    await withClient(h.db.url, async (c) => {
+      const r = await c.query<{ datctype: string }>(
+        'SELECT datctype FROM pg_database WHERE datname = current_database()',
+      );
+      expect(r.rows[0]?.datctype).toBe('C'); // lower() would fold ASCII only here
+    });
+    const u = await h.store.createUser(
+      { id: uid('u'), username: 'zoe', displayName: 'ZOË ÅSTRÖM', passwordHash: 'x' },
+      { adminIfFirst: false },
+    );
+    expect((await h.store.searchUsers('zoë å', 10)).map((x) => x.id)).toEqual([u.id]);
+    const room = await createRoom(h.store, u, 'ÇA VA');
+    expect((await h.store.searchPublicRooms('ça', 10)).rooms.map((r) => r.id)).toEqual([room.id]);
+  });
+
+  // Runs last: it stops and restarts the file's server.
+  describe('when the server goes away', () => {
+    it('appendMessage and ping reject with unavailable while it is stopped; the same store recovers after restart', async () => {
+      h = await pgHarness();
+      const store = h.store;
+      const owner = await createUser(store, 'owner');
+      const room = await createRoom(store, owner);
+      const first = await store.appendMessage(msg(room.id, owner, 'before'));
+      expect(first.event.seq).toBe(3);
+
+      await server.stop();
+      await expectChatError(store.appendMessage(msg(room.id, owner, 'during')), 'unavailable');
+      await expectChatError(store.ping(), 'unavailable');
+      await expectChatError(store.getRoom(room.id), 'unavailable');
+      await expectChatError(createUser(store, 'nobody'), 'unavailable');
+      const concurrent = await Promise.allSettled(
+        range(1, 20).map((i) => store.appendMessage(msg(room.id, owner, `d${i}`))),
+      );
+      for (const r of concurrent) {
+        expect(r.status).toBe('rejected');
+        expect(r.status === 'rejected' && (r.reason as ChatError).code).toBe('unavailable');
+      }
+
+      await server.start();
+      await waitFor(() => store.ping().then(() => true), { what: 'the store to reconnect', timeoutMs: 10_000 });
+      const after = await store.appendMessage(msg(room.id, owner, 'during'));
+      expect(after).toMatchObject({ duplicate: false, event: { seq: 4 } });
+      expect((await allEvents(store, room.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(await store.appendMessage(msg(room.id, owner, 'before'))).toEqual({ event: first.event, duplicate: true });
+    }, 60_000);
+
+    it('a crash mid-stream: every acknowledged append survives, every other one rejects with unavailable, seqs stay gap-free', async () => {
+      h = await pgHarness();
+      const store = h.store;
+      const owner = await createUser(store, 'owner');
+      const room = await createRoom(store, owner);
+      const acked = new Map<string, RoomEvent>();
+      const rejected: NewMessage[] = [];
+      const other: unknown[] = [];
+      let stop = false;
+      const sender = async (s: number) => {
+        for (let k = 0; k < 2000 && !stop; k++) {
+          const m = msg(room.id, owner, `s${s}-${k}`);
+          try {
+            acked.set(m.clientMsgId, (await store.appendMessage(m)).event);
+          } catch (err) {
+            if (err instanceof ChatError && err.code === 'unavailable') rejected.push(m);
+            else other.push(err);
+            stop = true;
+          }
+        }
+      };
+      const senders = Promise.all(range(1, 10).map(sender));
+      await waitFor(() => acked.size >= 300, { what: '300 acks', timeoutMs: 30_000 });
+      // Immediate shutdown: no checkpoint, open transactions die with the server; the restart replays the WAL.
+      await server.stop({ mode: 'immediate' });
+      await senders;
+      expect(other).toEqual([]);
+      expect(rejected.length).toBeGreaterThan(0);
+
+      await server.start();
+      await waitFor(() => store.ping().then(() => true), { what: 'the store to reconnect', timeoutMs: 10_000 });
+      const events = await allEvents(store, room.id);
+      const stored = new Map(events.filter((e) => e.type === 'message').map((e) => [e.clientMsgId, e]));
+      for (const [key, event] of acked) expect(stored.get(key)).toEqual(event);
+      expect(events.map((e) => e.seq)).toEqual(range(1, events.length));
+      // The rejected ones are safe to retry: stored once, whether or not their commit had made it.
+      for (const m of rejected) {
+        const r = await store.appendMessage(m);
+        if (r.duplicate) expect(stored.get(m.clientMsgId)).toEqual(r.event);
+      }
+      const final = await allEvents(store, room.id);
+      expect(final.map((e) => e.seq)).toEqual(range(1, final.length));
+      expect(final.length).toBe(2 + acked.size + rejected.length);
+    }, 90_000);
+  });
+});

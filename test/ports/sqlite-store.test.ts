@@ -1,0 +1,325 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChatError } from '../../src/core/chat-error.js';
+import type { Store } from '../../src/core/store.js';
+import type { Queries } from '../../src/storage/sql/queries.js';
+import { migrations } from '../../src/storage/sqlite/migrations.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/storage/sqlite/sqlite-store.js';
+import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
+
+/** A SqliteStore over a real file in a fresh temp dir; cleanup closes every store opened and removes the dir. */
+function sqliteHarness(opts: Omit<SqliteStoreOptions, 'file'> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relaychat-sqlite-'));
+  const file = path.join(dir, 'chat.db');
+  const opened: SqliteStore[] = [];
+  const open = () => {
+    const store = new SqliteStore({ ...opts, file });
+    opened.push(store);
+    return store;
+  };
+  const harness = {
+    dir,
+    file,
+    store: open(),
+    reopen: () => Promise.resolve(open()),
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness satisfies StoreUnderTest;
+}
+
+storeContract('SqliteStore', () => Promise.resolve(sqliteHarness()));
+// A tiny group-commit batch exercises the synchronous flush path under load.
+storeContract('SqliteStore (maxBatch 3)', () => Promise.resolve(sqliteHarness({ maxBatch: 3 })));
+
+describe('SqliteStore specifics', () => {
+  let h: ReturnType<typeof sqliteHarness>;
+  let raw: Database.Database | undefined;
+
+  beforeEach(() => {
+    h = sqliteHarness();
+  });
+
+  afterEach(async () => {
+    raw?.close();
+    raw = undefined;
+    await h.cleanup();
+  });
+
+  const openRaw = () => (raw = new Database(h.file));
+
+  const user = (store: Store, username: string) =>
+    store.createUser(
+      { id: `u_${username}`, username, displayName: username, passwordHash: 'x' },
+      { adminIfFirst: false },
+    );
+
+  it('the file is in WAL mode; commits resolve only after an fdatasync of the WAL that followed them', async () => {
+    // journal_mode=WAL is persistent in the file: any connection sees it.
+    expect(openRaw().pragma('journal_mode', { simple: true })).toBe('wal');
+    // synchronous is per connection, so it must be checked on the store's own connection.
+    const db: unknown = Reflect.get(h.store, 'db');
+    expect(db).toBeInstanceOf(Database);
+    // NORMAL (1): SQLite does not fsync at commit; the store fdatasyncs the WAL itself before resolving.
+    expect((db as Database.Database).pragma('synchronous', { simple: true })).toBe(1);
+    const stats = Reflect.get(h.store, 'stats') as { fsyncs: number; commits: number };
+    const before = stats.fsyncs;
+    const settled: number[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => user(h.store, `durable${i}`).then(() => settled.push(stats.fsyncs))),
+    );
+    // Every write resolved after at least one fsync that began after it; 50 writes shared far fewer fsyncs.
+    expect(settled.every((n) => n > before)).toBe(true);
+    expect(stats.fsyncs - before).toBeGreaterThan(0);
+    expect(stats.fsyncs - before).toBeLessThan(50);
+    expect((db as Database.Database).pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('message batches: every ack comes after an fdatasync that began after the commit holding the message', async () => {
+    const owner = await user(h.store, 'owner');
+    await h.store.createRoom({
+      id: 'r_acks',
+      kind: 'public',
+      name: 'acks',
+      topic: '',
+      createdBy: owner.id,
+      members: [],
+    });
+    const store = h.store;
+    const stats = Reflect.get(store, 'stats') as { fsyncs: number };
+    // fsyncs run one at a time: those begun so far are the finished ones plus the one running, if any.
+    const begun = () => stats.fsyncs + (Reflect.get(store, 'syncing') === true ? 1 : 0);
+    // messagesInsertNew writes a batch's new messages inside the batch transaction; the commit follows in the same
+    // synchronous run, so the fsyncs begun when it is called are the fsyncs begun before the commit.
+    const queries = Reflect.get(store, 'queries') as Queries;
+    const insert = queries.messagesInsertNew;
+    const begunAtCommit = new Map<string, number>();
+    queries.messagesInsertNew = (args) => {
+      const inserted = insert(args);
+      for (const event of args.events) begunAtCommit.set(event.id, begun());
+      return inserted;
+    };
+    const uncovered: string[] = [];
+    const acks: Promise<unknown>[] = [];
+    const append = (i: number, clientMsgId = `c${i}`) =>
+      acks.push(
+        store
+          .appendMessage({ id: `e_${i}`, roomId: 'r_acks', senderId: owner.id, clientMsgId, body: `${i}` })
+          .then(({ event }) => {
+            // The ack must wait for an fsync that began after the commit and has finished.
+            if (!(stats.fsyncs > begunAtCommit.get(event.id)!)) {
+              uncovered.push(
+                `${clientMsgId} (seq ${event.seq}): ${stats.fsyncs} fsyncs done, ${begunAtCommit.get(event.id)} begun at commit`,
+              );
+            }
+          }),
+      );
+    // Waves in separate event-loop turns, so batches commit both while an fsync runs and while none does; each wave
+    // also re-sends one earlier clientMsgId (a duplicate ack is for the same stored message).
+    for (let wave = 0; wave < 30; wave++) {
+      for (let k = 0; k < 7; k++) append(wave * 7 + k);
+      if (wave > 0) append(1000 + wave, `c${(wave - 1) * 7}`);
+      await new Promise((r) => (wave % 2 ? setImmediate(r) : setTimeout(r, 1)));
+    }
+    await Promise.all(acks);
+    expect(begunAtCommit.size).toBe(30 * 7);
+    expect(uncovered).toEqual([]);
+  });
+
+  it('migrations are recorded in schema_migrations and not re-run on reopen', async () => {
+    await user(h.store, 'before');
+    const rows = () =>
+      openRaw().prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all() as {
+        version: number;
+        name: string;
+        applied_at: number;
+      }[];
+    const first = rows();
+    raw?.close();
+    expect(first.map((r) => [r.version, r.name])).toEqual(migrations.map((m) => [m.version, m.name]));
+    for (const r of first) expect(r.applied_at).toBeGreaterThan(0);
+
+    await h.store.close();
+    const reopened = await h.reopen(); // would throw "table users already exists" if migration 1 re-ran
+    await user(reopened, 'after');
+    expect(rows()).toEqual(first);
+    expect((await reopened.getUserByUsername('before'))?.id).toBe('u_before');
+    await reopened.close();
+  });
+
+  it('migration 2 upgrades a version-1 file: existing rows get default settings and no moderation state', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    // A file as the previous release left it: only migration 1 applied.
+    const v1 = new Database(h.file);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const first = migrations.find((m) => m.version === 1);
+    v1.exec(first?.sql ?? '');
+    v1.prepare('INSERT INTO schema_migrations VALUES (1, ?, 1)').run(first?.name);
+    v1.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    v1.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES ('r_old', 'public', 'old', 'old', 'u_old', 1, 0, 1, 1)`,
+    ).run();
+    v1.prepare("INSERT INTO members (room_id, user_id, role, joined_at) VALUES ('r_old', 'u_old', 'owner', 1)").run();
+    v1.close();
+
+    const store = await h.reopen();
+    expect(await store.getUser('u_old')).toMatchObject({ deactivated: false, bannedUntil: null });
+    expect((await store.getRoom('r_old'))?.settings).toEqual({
+      readOnly: false,
+      slowModeSeconds: 0,
+      joinApproval: false,
+    });
+    expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 0 });
+    expect(await store.muteMember('r_old', 'u_old', 5, 'u_old')).toMatchObject({ seq: 1, type: 'member.muted' });
+    expect(await store.listReports({ limit: 5 })).toEqual([]);
+    expect(await store.listAudit({ limit: 5 })).toEqual([]);
+    expect(
+      (openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+  });
+
+  it('migration 3 makes public room names unique ignoring case, renaming the newer of existing clashes', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    // A file as release 2 left it, with two public rooms whose names differ only in case.
+    const v2 = new Database(h.file);
+    v2.pragma('journal_mode = WAL');
+    v2.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    for (const m of migrations.filter((x) => x.version <= 2)) {
+      v2.exec(m.sql);
+      v2.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v2.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    const room = v2.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES (?, ?, ?, ?, 'u_old', ?, 0, 1, 0)`,
+    );
+    room.run('r_first', 'public', 'design-reviews', 'design-reviews', 1);
+    room.run('r_second', 'public', 'Design-Reviews', 'design-reviews', 2);
+    room.run('r_private', 'private', 'design-reviews', 'design-reviews', 3);
+    v2.close();
+
+    const store = await h.reopen();
+    expect((await store.getRoom('r_first'))?.name).toBe('design-reviews');
+    expect((await store.getRoom('r_second'))?.name).toBe('Design-Reviews (r_second)');
+    expect((await store.getRoom('r_private'))?.name).toBe('design-reviews');
+    expect((await store.searchPublicRooms('design-reviews (r_second)', 5)).rooms.map((r) => r.id)).toEqual([
+      'r_second',
+    ]);
+    await expect(store.updateRoom('r_second', { name: 'DESIGN-reviews' }, 'u_old')).rejects.toMatchObject({
+      code: 'room_name_taken',
+    });
+  });
+
+  it('moderation queues are served by indexes, not table scans', () => {
+    const db = openRaw();
+    const plan = (sql: string, ...args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
+    const checks = [
+      plan("SELECT * FROM reports WHERE status = 'open' ORDER BY created_at DESC, id DESC LIMIT 50"),
+      plan('SELECT * FROM reports WHERE room_id IN (?, ?) ORDER BY created_at DESC, id DESC LIMIT 50', 'a', 'b'),
+      plan('SELECT * FROM reports ORDER BY created_at DESC, id DESC LIMIT 50'),
+      plan('SELECT * FROM audit_log WHERE room_id = ? ORDER BY created_at DESC, id DESC LIMIT 50', 'a'),
+      plan('SELECT * FROM audit_log ORDER BY created_at DESC, id DESC LIMIT 50'),
+      plan('SELECT * FROM room_bans WHERE room_id = ?', 'a'),
+    ];
+    for (const p of checks) expect(p).not.toMatch(/SCAN (reports|audit_log|room_bans)(?! USING)/);
+  });
+
+  it('searchUsers excludes deactivated users; getUser reports them as deactivated', async () => {
+    await user(h.store, 'active1');
+    await user(h.store, 'active2');
+    await user(h.store, 'activegone');
+    // Set the column directly: what setDeactivated writes.
+    openRaw().prepare('UPDATE users SET deactivated_at = ? WHERE id = ?').run(Date.now(), 'u_activegone');
+    expect((await h.store.searchUsers('active', 10)).map((u) => u.username)).toEqual(['active1', 'active2']);
+    expect(await h.store.getUser('u_activegone')).toMatchObject({ deactivated: true });
+    expect(await h.store.getUser('u_active1')).toMatchObject({ deactivated: false });
+  });
+
+  it('a failed group-commit batch rejects every message in it with unavailable and writes nothing', async () => {
+    const owner = await user(h.store, 'owner');
+    const { room } = await h.store.createRoom({
+      id: 'r_batch',
+      kind: 'public',
+      name: 'batch',
+      topic: '',
+      createdBy: owner.id,
+      members: [{ userId: owner.id, role: 'owner' }],
+    });
+    const msg = (id: string, clientMsgId: string) => ({
+      id,
+      roomId: room.id,
+      senderId: owner.id,
+      clientMsgId,
+      body: clientMsgId,
+    });
+    // Two messages with one event id violate a constraint mid-transaction: the whole batch rolls back.
+    const results = await Promise.allSettled([
+      h.store.appendMessage(msg('e_one', 'a')),
+      h.store.appendMessage(msg('e_same', 'b')),
+      h.store.appendMessage(msg('e_same', 'c')),
+    ]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      if (r.status === 'rejected') {
+        expect(r.reason).toBeInstanceOf(ChatError);
+        expect((r.reason as ChatError).code).toBe('unavailable');
+      }
+    }
+    expect((await h.store.getRoom(room.id))?.lastSeq).toBe(2);
+    expect(await h.store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
+    // The store keeps working and the innocent messages can be retried.
+    const retried = await h.store.appendMessage(msg('e_one', 'a'));
+    expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
+  });
+
+  it('concurrent appends are group-committed and survive reopen byte for byte', async () => {
+    const owner = await user(h.store, 'owner');
+    await h.store.createRoom({
+      id: 'r_many',
+      kind: 'public',
+      name: 'many',
+      topic: '',
+      createdBy: owner.id,
+      members: [],
+    });
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        h.store.appendMessage({
+          id: `e_${i}`,
+          roomId: 'r_many',
+          senderId: owner.id,
+          clientMsgId: `c${i}`,
+          body: `${i}`,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.event.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 2));
+    await h.store.close();
+    const reopened = await h.reopen();
+    const events = await reopened.listEvents('r_many', { after: 1, limit: 1000 });
+    expect(events).toEqual(results.map((r) => r.event));
+    await reopened.close();
+  });
+});
