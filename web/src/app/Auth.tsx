@@ -86,7 +86,9 @@ export function AuthScreen() {
         <form class="form" onSubmit={submit} aria-label={mode === 'login' ? t('auth.login') : t('auth.register')}>
           <label class="field">
             <span>{t('auth.username')}</span>
+            {/* Keyed by mode: Preact clears a dropped `pattern` to pattern="" (matches only ""), not removes it. */}
             <input
+              key={mode}
               name="username"
               autoComplete="username"
               autoCapitalize="none"

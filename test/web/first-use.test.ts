@@ -1,0 +1,41 @@
+/**
+ * What a new user ran into trying the web app (issue 14): each test here failed before its fix. A real server
+ * (port 0, real SQLite file) and a real Chromium, the web client built from the current sources.
+ */
+import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../helpers/harness.js';
+import { newUserPage, withBrowser } from './browser.js';
+import { seedUser } from './seed.js';
+
+let browser: Browser;
+let webDir: string;
+
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
+});
+
+const serve = (): Promise<TestServer> => startServer({}, { webDir });
+
+describe('first use of the web app', { timeout: 60_000 }, () => {
+  it('signs in after a look at "Create account": the sign-in form keeps no rule of the other form', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const { page, errors } = await newUserPage(browser);
+    await page.goto(srv.url);
+    await page.getByRole('tab', { name: 'Create account' }).click();
+    await page.locator('input[name=displayName]').waitFor();
+    await page.getByRole('tab', { name: 'Sign in' }).click();
+    await page.locator('input[name=displayName]').waitFor({ state: 'detached' });
+    const username = page.locator('input[name=username]');
+    // No pattern at all: an empty one matches only the empty string and blocks every sign-in.
+    expect(await username.evaluate((el) => el.hasAttribute('pattern'))).toBe(false);
+    await username.fill('alice');
+    await page.locator('input[name=password]').fill(alice.password);
+    expect(await username.evaluate((el: HTMLInputElement) => el.validity.valid)).toBe(true);
+    await page.locator('form button[type=submit]').click();
+    await page.locator('.me-card .me-name', { hasText: 'Alice Martin' }).waitFor({ state: 'attached' });
+    expect(errors).toEqual([]);
+  });
+});
