@@ -38,4 +38,32 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     await page.locator('.me-card .me-name', { hasText: 'Alice Martin' }).waitFor({ state: 'attached' });
     expect(errors).toEqual([]);
   });
+
+  it('counts the members of a DM and a group DM it was invited to as they are, without a reload', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
+    await seedUser(srv.url, 'carol', 'Carol Diaz');
+    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    await page.goto(srv.url);
+    await page.locator('.me-card').waitFor();
+    // Alice opens a DM with Bob and a group DM with Bob and Carol while Bob's page is open.
+    const dm = await alice.api.openDm('bob');
+    const group = await alice.api.openDm('bob', 'carol');
+    await alice.api.sendMessage(group.id, 'hello both', 'g1');
+    for (const [room, count] of [
+      [dm, 2],
+      [group, 3],
+    ] as const) {
+      await page.locator(`.room-item[data-room="${room.id}"]`).click();
+      await page.locator(`.room-item.active[data-room="${room.id}"]`).waitFor({ state: 'attached' });
+      await expect
+        .poll(() => page.locator('.room-tools .pill-button > span').first().textContent())
+        .toBe(String(count));
+    }
+    // The message after the joins reached Bob, so every join did: the count is final, not on its way.
+    await page.locator('.messages .msg', { hasText: 'hello both' }).waitFor();
+    expect(await page.locator('.room-tools .pill-button > span').first().textContent()).toBe('3');
+    expect(errors).toEqual([]);
+  });
 });

@@ -220,6 +220,9 @@ export class Chat {
   private onEvent(e: RoomEvent): void {
     const room = this.s.rooms[e.roomId];
     const me = this.s.me;
+    // A room as the server sent it (welcome, room.added, an HTTP answer) counts every event up to its lastSeq;
+    // those events may still be replayed after it (a new membership starts at its join), so they count once.
+    const counted = room !== undefined && e.seq <= room.lastSeq;
     this.savePositions();
     this.rooms.advanced(e);
     switch (e.type) {
@@ -252,7 +255,7 @@ export class Chat {
           this.rooms.myRoleChanged(e.roomId, role);
           this.ui.toast(t('mod.yourRole', { room: room.name, role: t(`roles.${role}`) }), 'info');
         }
-        if (room && e.type !== 'member.role')
+        if (room && !counted && e.type !== 'member.role')
           this.rooms.memberCountChanged(e.roomId, e.type === 'member.joined' ? 1 : -1);
         this.people.membershipChanged(e.roomId);
         return;

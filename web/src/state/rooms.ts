@@ -16,6 +16,15 @@ export function roomFromUrl(): string | null {
   return m ? (m[1] as string) : null;
 }
 
+/**
+ * A room as the server sent it merged over the one known: a snapshot older than what events already brought
+ * (an HTTP answer overtaken by the socket) keeps the newer sequence and the member count that goes with it.
+ */
+function newer(known: MyRoom | undefined, room: MyRoom): MyRoom {
+  if (!known || known.lastSeq <= room.lastSeq) return { ...known, ...room };
+  return { ...known, ...room, lastSeq: known.lastSeq, memberCount: known.memberCount };
+}
+
 export class Rooms extends Slice {
   constructor(
     ctx: StateContext,
@@ -78,7 +87,7 @@ export class Rooms extends Slice {
     this.people.knowProfiles(room.members ?? []);
     this.timeline.setReadStart(room.id, 0);
     this.set((s) => ({
-      rooms: { ...s.rooms, [room.id]: { ...s.rooms[room.id], ...room } },
+      rooms: { ...s.rooms, [room.id]: newer(s.rooms[room.id], room) },
       activity: { ...s.activity, [room.id]: s.activity[room.id] ?? Date.now() },
       invites: s.invites.filter((i) => i.roomId !== room.id),
     }));
