@@ -3,6 +3,7 @@ import type { ErrorCode } from '../protocol/errors.js';
 import type {
   AckFrame,
   AnnouncementFrame,
+  ProfileNotice,
   ErrorFrame,
   InviteFrame,
   PresenceNotice,
@@ -52,6 +53,8 @@ export interface ClientEvents extends Record<string, unknown> {
   'room.removed': RoomRemovedFrame;
   invite: InviteFrame;
   announcement: AnnouncementFrame;
+  /** A user's profile changed (live only: re-read the profiles shown after `welcome`). */
+  profile: ProfileNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -285,6 +288,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('invite', frame);
       case 'announcement':
         return this.emit('announcement', frame);
+      case 'profile':
+        return this.emit('profile', frame);
       case 'pong':
         return;
     }

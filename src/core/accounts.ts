@@ -244,7 +244,14 @@ export class AccountService {
     const clean: { displayName?: string; statusText?: string } = {};
     if (patch.displayName !== undefined) clean.displayName = this.filtered(patch.displayName);
     if (patch.statusText !== undefined) clean.statusText = this.filtered(patch.statusText);
-    return toPublicUser(await this.ctx.store.updateProfile(auth.user.id, clean));
+    await this.limit(`profile:${auth.user.id}`, this.ctx.limits.rates.profile);
+    const user = toPublicUser(await this.ctx.store.updateProfile(auth.user.id, clean));
+    // Names show wherever the user wrote; other users learn of the change live (clients re-read after welcome).
+    const before = auth.user;
+    if (user.displayName !== before.displayName || user.statusText !== before.statusText) {
+      await this.ctx.bus.publish(topics.all, { kind: 'profile', user });
+    }
+    return user;
   }
 
   async getUser(id: string): Promise<PublicUser> {

@@ -28,12 +28,14 @@ export type BusMessage =
    * the user with 4006, whatever its session.
    */
   | { kind: 'revoke'; userId: string; sessionIds: string[]; disabled?: boolean }
-  | { kind: 'announcement'; announcement: Announcement };
+  | { kind: 'announcement'; announcement: Announcement }
+  /** A user's public profile changed (on `all`): a live hint to every connection, not replayed on resume. */
+  | { kind: 'profile'; user: PublicUser };
 
 export const topics = {
   room: (roomId: string) => `room:${roomId}`,
   user: (userId: string) => `user:${userId}`,
-  /** Every node listens here: server-wide announcements. */
+  /** Every node listens here: server-wide announcements and profile changes. */
   all: 'all',
 } as const;
 

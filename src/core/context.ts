@@ -24,6 +24,8 @@ export interface DomainLimits {
     roomMembership: RateRule;
     typing: RateRule;
     report: RateRule;
+    /** Profile changes per user: each one is a `profile` notice to every connection of the server. */
+    profile: RateRule;
   };
   /** Most `@username` mentions one message may carry. */
   maxMentions: number;

@@ -147,6 +147,14 @@ export interface AnnouncementFrame {
   type: 'announcement';
   announcement: Announcement;
 }
+/**
+ * A user's public profile changed (display name, status text). Live only, like presence: not replayed on resume,
+ * so a client re-reads the profiles it shows after `welcome`.
+ */
+export interface ProfileNotice {
+  type: 'profile';
+  user: PublicUser;
+}
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -165,6 +173,7 @@ export type ServerFrame =
   | RoomRemovedFrame
   | InviteFrame
   | AnnouncementFrame
+  | ProfileNotice
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

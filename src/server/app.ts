@@ -118,6 +118,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         },
         typing: { burst: 2, perSecond: 0.5 },
         report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
+        profile: { burst: config.profileChangesPerMinute, perSecond: config.profileChangesPerMinute / 60 },
       },
       maxMentions: config.maxMentions,
       flood: { repeats: config.floodRepeats, windowMs: config.floodWindowMs },

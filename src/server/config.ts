@@ -218,6 +218,12 @@ export const SETTINGS = {
     default: 30,
     doc: 'Invites a user may send per minute.',
   },
+  profileChangesPerMinute: {
+    env: 'PROFILE_CHANGES_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 10,
+    doc: 'Profile changes (display name, status text) a user may make per minute; each is pushed to every connection.',
+  },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',
     schema: int(1, 100000),

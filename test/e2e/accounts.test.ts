@@ -129,6 +129,32 @@ describe('accounts and sessions', () => {
     expect((await other.api.searchUsers(u.username.slice(0, 6))).map((x) => x.id)).toContain(u.user.id);
   });
 
+  it('a profile change reaches every other connection live, once per change, and is rate-limited', async () => {
+    const srv = await startServer({ profileChangesPerMinute: 3 });
+    const u = await registerUser(srv.url);
+    const other = await registerUser(srv.url); // shares no room with u but the lobby: names show anywhere
+    const client = await connect(srv.url, other.token);
+    const seen: { id: string; displayName: string; statusText: string }[] = [];
+    client.on('profile', (f) =>
+      seen.push({ id: f.user.id, displayName: f.user.displayName, statusText: f.user.statusText }),
+    );
+    await u.api.updateProfile({ displayName: u.user.displayName }); // nothing changed: nothing to tell
+    await u.api.updateProfile({ displayName: 'Hana 🌸' });
+    await waitFor(() => seen.length > 0, 5000, 'the profile frame');
+    await u.api.updateProfile({ statusText: 'in a meeting' });
+    await waitFor(() => seen.length > 1, 5000, 'the second profile frame');
+    expect(seen).toEqual([
+      { id: u.user.id, displayName: 'Hana 🌸', statusText: '' },
+      { id: u.user.id, displayName: 'Hana 🌸', statusText: 'in a meeting' },
+    ]);
+    // Three changes a minute (the no-op counted): each is a frame to every connection of the server.
+    await expect(u.api.updateProfile({ displayName: 'Hana' })).rejects.toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+    });
+    expect((await u.api.me()).displayName).toBe('Hana 🌸');
+  });
+
   it('API answers are never cached and need a bearer token', async () => {
     const srv = await startServer();
     const res = await fetch(`${srv.url}/api/v1/me`);

@@ -2,7 +2,7 @@
  * What a new user ran into trying the web app (issue 14): each test here failed before its fix. A real server
  * (port 0, real SQLite file) and a real Chromium, the web client built from the current sources.
  */
-import type { Browser } from 'playwright-core';
+import type { Browser, WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/harness.js';
 import { newUserPage, withBrowser } from './browser.js';
@@ -64,6 +64,74 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     // The message after the joins reached Bob, so every join did: the count is final, not on its way.
     await page.locator('.messages .msg', { hasText: 'hello both' }).waitFor();
     expect(await page.locator('.room-tools .pill-button > span').first().textContent()).toBe('3');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a new display name of someone else live: as author, as DM title, in the member list', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
+    const dm = await alice.api.openDm('bob');
+    await alice.api.sendMessage(dm.id, 'hi bob', 'd1');
+    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    await page.goto(`${srv.url}/r/${dm.id}`);
+    await page.locator('.messages .msg', { hasText: 'hi bob' }).waitFor();
+    await page.locator('.members').getByText('Alice Martin').waitFor();
+    await alice.api.updateProfile({ displayName: 'Alice Okoye' });
+    await page.locator('.msg-author', { hasText: 'Alice Okoye' }).waitFor();
+    await page.locator('h1.room-title', { hasText: 'Alice Okoye' }).waitFor();
+    await page.locator(`.room-item[data-room="${dm.id}"]`, { hasText: 'Alice Okoye' }).waitFor();
+    await page.locator('.members').getByText('Alice Okoye').waitFor();
+    expect(await page.locator('body').textContent()).not.toContain('Alice Martin');
+    expect(errors).toEqual([]);
+  });
+
+  it('after a reconnect, re-reads the names it missed (profile frames are not replayed)', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
+    const team = await bob.api.createRoom('team', 'public');
+    await alice.api.join(team.id);
+    await alice.api.sendMessage(team.id, 'bye all', 't1');
+    await alice.api.leave(team.id); // no longer in the member list: only her profile names her message
+    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    // The page's socket through a relay that loses `profile` frames until `lose` is false, as a cut connection would.
+    let lose = true;
+    let lost = 0;
+    let sockets = 0;
+    let current: WebSocketRoute | undefined;
+    await page.routeWebSocket(
+      (url) => url.pathname === '/ws',
+      (ws) => {
+        sockets++;
+        current = ws;
+        const server = ws.connectToServer();
+        ws.onMessage((m) => server.send(m));
+        ws.onClose(() => server.close());
+        server.onClose(() => ws.close());
+        server.onMessage((m) => {
+          if (lose && typeof m === 'string') {
+            const parsed = JSON.parse(m) as { type: string } | { type: string }[];
+            const frames = Array.isArray(parsed) ? parsed : [parsed];
+            const kept = frames.filter((f) => f.type !== 'profile');
+            lost += frames.length - kept.length;
+            if (kept.length === 0) return;
+            if (kept.length !== frames.length) return ws.send(JSON.stringify(kept));
+          }
+          ws.send(m);
+        });
+      },
+    );
+    await page.goto(`${srv.url}/r/${team.id}`);
+    await page.locator('.msg-author', { hasText: 'Alice Martin' }).waitFor();
+    await alice.api.updateProfile({ displayName: 'Alice Okoye' });
+    await expect.poll(() => lost).toBe(1);
+    lose = false;
+    // The connection drops (the server goes away); the client reconnects and is welcomed again.
+    expect(sockets).toBe(1);
+    await current?.close({ code: 1001, reason: 'going away' });
+    await expect.poll(() => sockets).toBe(2);
+    await page.locator('.msg-author', { hasText: 'Alice Okoye' }).waitFor();
     expect(errors).toEqual([]);
   });
 });

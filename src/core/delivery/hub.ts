@@ -454,8 +454,10 @@ export class Hub {
   }
 
   private handleAllMessage(m: BusMessage): void {
-    if (m.kind !== 'announcement') return;
-    const frame = JSON.stringify({ type: 'announcement', announcement: m.announcement });
+    let frame: string;
+    if (m.kind === 'announcement') frame = JSON.stringify({ type: 'announcement', announcement: m.announcement });
+    else if (m.kind === 'profile') frame = JSON.stringify({ type: 'profile', user: m.user });
+    else return;
     for (const conn of this.all) conn.sendRaw(frame);
   }
 

@@ -274,6 +274,7 @@ const KINDS: ReadonlySet<string> = new Set<BusMessage['kind']>([
   'invite',
   'revoke',
   'announcement',
+  'profile',
 ]);
 
 /** A shape check, not full validation: the bus is our own infrastructure; this stops corrupt or foreign data. */

@@ -154,6 +154,7 @@ export class Chat {
       client.on('room.removed', (f) => this.rooms.remove(f.roomId, f.reason)),
       client.on('invite', (f) => this.rooms.invited(f)),
       client.on('announcement', (f) => this.ui.announced(f.announcement)),
+      client.on('profile', (f) => this.profileChanged(f.user)),
       client.on('state', (conn) => this.store.update({ conn })),
       client.on('error', (f) => {
         if (f.code !== 'rate_limited') this.ui.toast(errorText(new SendError(f.code, f.message)), 'error');
@@ -214,6 +215,14 @@ export class Chat {
       (r: MyRoom) => this.rooms.summarize(r),
     );
     this.rooms.pickAfterWelcome(list, first, w.user.id);
+    if (!first) void this.people.refreshProfiles(); // `profile` frames missed while away are not replayed
+  }
+
+  /** A `profile` frame: someone's names changed (this user's too, from another device). */
+  private profileChanged(user: PublicUser): void {
+    this.people.profileChanged(user);
+    this.rooms.profileChanged(user);
+    if (user.id === this.s.me?.id) this.store.update({ me: user });
   }
 
   /** Every room event, in seq order: what each kind changes. */

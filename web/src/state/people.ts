@@ -64,6 +64,45 @@ export class People extends Slice {
     });
   }
 
+  /** A `profile` frame: the user's new names wherever the page shows them (directory and member lists). */
+  profileChanged(user: PublicUser): void {
+    this.set((s) => {
+      const members: AppState['members'] = {};
+      for (const [roomId, list] of Object.entries(s.members)) {
+        members[roomId] = list.some((m) => m.user.id === user.id)
+          ? list.map((m) => (m.user.id === user.id ? { ...m, user } : m))
+          : list;
+      }
+      return { users: s.users[user.id] ? { ...s.users, [user.id]: user } : s.users, members };
+    });
+  }
+
+  /**
+   * After a reconnect: `profile` frames are not replayed, so the full profiles this page holds are read again
+   * (a few at a time). Member lists are read again by whoever shows them.
+   */
+  async refreshProfiles(): Promise<void> {
+    const live = this.live();
+    const ids = Object.values(this.s.users)
+      .filter((u) => u.createdAt)
+      .map((u) => u.id);
+    const next = async (): Promise<void> => {
+      const id = ids.shift();
+      if (id === undefined || !live()) return;
+      try {
+        const { user } = await this.ctx.api.request<{ user: PublicUser }>(
+          'GET',
+          `/api/v1/users/${encodeURIComponent(id)}`,
+        );
+        if (live()) this.profileChanged(user);
+      } catch {
+        /* gone or unreachable: the name stays as it was */
+      }
+      return next();
+    };
+    await Promise.all([next(), next(), next(), next()]);
+  }
+
   search(q: string): Promise<PublicUser[]> {
     return this.ctx.api.searchUsers(q, 20);
   }

@@ -3,7 +3,7 @@
  * invites, join requests, drafts, and the actions that add or remove a room.
  */
 import type { InviteFrame } from '../../../src/protocol/frames.js';
-import type { MyRoom, Room, RoomEvent } from '../../../src/protocol/model.js';
+import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
 import { load, save } from './persist.js';
@@ -141,6 +141,20 @@ export class Rooms extends Slice {
     this.set((s) => {
       const r = s.rooms[roomId];
       return r ? { rooms: { ...s.rooms, [roomId]: { ...r, memberCount: r.memberCount + delta } } } : {};
+    });
+  }
+
+  /** A `profile` frame: a DM's title is its members' names. */
+  profileChanged(user: UserProfile): void {
+    this.set((s) => {
+      let changed = false;
+      const rooms = { ...s.rooms };
+      for (const r of Object.values(s.rooms)) {
+        if (!r.members?.some((m) => m.id === user.id)) continue;
+        changed = true;
+        rooms[r.id] = { ...r, members: r.members.map((m) => (m.id === user.id ? toProfile(user) : m)) };
+      }
+      return changed ? { rooms } : {};
     });
   }
 
