@@ -134,4 +134,37 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     await page.locator('.msg-author', { hasText: 'Alice Okoye' }).waitFor();
     expect(errors).toEqual([]);
   });
+
+  it('keeps unsent drafts per room across a reload, forgets one once sent', async () => {
+    const srv = await serve();
+    const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
+    const a = await bob.api.createRoom('room-a', 'public');
+    const b = await bob.api.createRoom('room-b', 'public');
+    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    const input = page.locator('textarea.composer-input');
+    const open = async (roomId: string) => {
+      await page.goto(`${srv.url}/r/${roomId}`);
+      await page.locator(`.room-item.active[data-room="${roomId}"]`).waitFor({ state: 'attached' });
+    };
+    await open(a.id);
+    await input.pressSequentially('half a thought in a');
+    await page.locator(`.room-item[data-room="${b.id}"]`).click();
+    await page.locator(`.room-item.active[data-room="${b.id}"]`).waitFor({ state: 'attached' });
+    await input.pressSequentially('and one in b');
+    await page.reload(); // at once, as a closed tab would: the last keys typed are kept too
+    await page.locator(`.room-item.active[data-room="${b.id}"]`).waitFor({ state: 'attached' });
+    await expect.poll(() => input.inputValue()).toBe('and one in b');
+    await open(a.id);
+    await expect.poll(() => input.inputValue()).toBe('half a thought in a');
+    await input.press('Enter');
+    await page.locator('.messages .msg[data-status=sent]', { hasText: 'half a thought in a' }).waitFor();
+    expect(await input.inputValue()).toBe('');
+    await page.reload();
+    await page.locator(`.room-item.active[data-room="${a.id}"]`).waitFor({ state: 'attached' });
+    await page.locator('.messages .msg', { hasText: 'half a thought in a' }).waitFor();
+    expect(await input.inputValue()).toBe('');
+    await open(b.id);
+    await expect.poll(() => input.inputValue()).toBe('and one in b');
+    expect(errors).toEqual([]);
+  });
 });

@@ -41,6 +41,11 @@ it('a second user signing in on the same page sees nothing of the first', async 
   });
   await page.goto(`${srv.url}/r/${secret.id}`);
   await page.locator('.messages .msg', { hasText: 'the plan is in the drawer' }).waitFor();
+  // An unsent draft: kept in the browser for Alice (a reload keeps it), gone with her sign-out.
+  await page.locator('textarea.composer-input').fill('the key is under the mat');
+  const savedDrafts = () =>
+    page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('relaychat.drafts.')).length);
+  await expect.poll(savedDrafts).toBe(1);
   await page.getByRole('button', { name: 'Open navigation' }).first().click();
   await page.locator('nav.sidebar.open').waitFor();
   await expect.poll(() => page.locator('nav.sidebar .room-item').allTextContents()).toHaveLength(3); // lobby too
@@ -56,6 +61,7 @@ it('a second user signing in on the same page sees nothing of the first', async 
   expect(Date.now() - toastAt).toBeLessThan(ERROR_TOAST_MS - 1000);
   expect(await page.locator('.toast').count()).toBe(0);
   expect(new URL(page.url()).pathname).toBe('/');
+  expect(await savedDrafts()).toBe(0);
 
   await page.locator('input[name=username]').fill('bob');
   await page.locator('input[name=password]').fill(bob.password);

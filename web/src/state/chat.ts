@@ -85,6 +85,7 @@ export class Chat {
     window.addEventListener('pagehide', () => {
       this.savePositions.flush();
       this.timeline.flush();
+      this.rooms.flushDrafts();
     });
     document.addEventListener('visibilitychange', () => this.onVisibility());
   }
@@ -135,6 +136,7 @@ export class Chat {
       authNotice: null,
       me: user,
       users: { [user.id]: user },
+      drafts: this.rooms.beginDrafts(user.id),
     });
     const client = new ChatClient({
       url: location.origin,
@@ -182,6 +184,7 @@ export class Chat {
     this.ctx.epoch++;
     this.people.reset();
     this.outbox.reset();
+    this.rooms.endDrafts();
     remove('session');
     this.api.token = undefined;
     this.store.update({ ...SESSION_START, phase: 'auth', authNotice: notice });

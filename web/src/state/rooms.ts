@@ -6,7 +6,7 @@ import type { InviteFrame } from '../../../src/protocol/frames.js';
 import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
-import { load, save } from './persist.js';
+import { debounced, load, save } from './persist.js';
 import { omit, Slice, type StateContext } from './slice.js';
 import type { Timeline } from './timeline.js';
 import type { Ui } from './ui.js';
@@ -26,6 +26,13 @@ function newer(known: MyRoom | undefined, room: MyRoom): MyRoom {
 }
 
 export class Rooms extends Slice {
+  private draftOwner: string | null = null;
+  private saveDrafts = debounced(300, () => {
+    if (!this.draftOwner) return;
+    const drafts = this.s.drafts;
+    save(`drafts.${this.draftOwner}`, Object.keys(drafts).length ? drafts : undefined);
+  });
+
   constructor(
     ctx: StateContext,
     private readonly timeline: Timeline,
@@ -224,7 +231,27 @@ export class Rooms extends Slice {
   }
 
   setDraft(roomId: string, text: string): void {
-    this.set((s) => ({ drafts: { ...s.drafts, [roomId]: text } }));
+    this.set((s) => ({ drafts: text ? { ...s.drafts, [roomId]: text } : omit(s.drafts, roomId) }));
+    this.saveDrafts();
+    if (!text) this.saveDrafts.flush(); // sent or emptied: a reload right after must not bring it back
+  }
+
+  /** The signed-in user's unsent drafts, kept in this browser per user and room (`drafts.<userId>`). */
+  beginDrafts(userId: string): Record<string, string> {
+    this.draftOwner = userId;
+    const saved = load<Record<string, string>>(`drafts.${userId}`);
+    return saved && typeof saved === 'object' ? saved : {};
+  }
+
+  /** Signing out leaves no draft behind in the browser (a shared computer). */
+  endDrafts(): void {
+    if (this.draftOwner) save(`drafts.${this.draftOwner}`, undefined);
+    this.draftOwner = null;
+  }
+
+  /** The page is going away: what was typed in the last moments is kept. */
+  flushDrafts(): void {
+    this.saveDrafts.flush();
   }
 
   // ───────────────────────────── actions ─────────────────────────────
