@@ -167,4 +167,33 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     await expect.poll(() => input.inputValue()).toBe('and one in b');
     expect(errors).toEqual([]);
   });
+
+  it('shows bidi controls in a message inert: no text reversed, the message stored as sent', async () => {
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
+    const room = await alice.api.createRoom('files', 'public');
+    await bob.api.join(room.id);
+    // U+202E (right-to-left override) shows "invoice_gnp.exe" as "invoice_exe.png"; U+2066..U+2069 isolate.
+    const spoof = 'invoice_\u202egnp.exe and \u2067`code\u202e`\u2069';
+    await alice.api.sendMessage(room.id, spoof, 'b1');
+    await alice.api.sendMessage(room.id, 'שלום עולם', 'b2');
+    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    await page.goto(`${srv.url}/r/${room.id}`);
+    const msg = page.locator('.messages .msg .md').filter({ hasText: 'invoice_' });
+    await msg.waitFor();
+    const text = await msg.evaluate((el) => el.textContent ?? '');
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/u); // nothing in the page can reorder the text
+    expect(text).toBe('invoice_U+202Egnp.exe and U+2067codeU+202EU+2069');
+    expect(await msg.locator('.bidi-control').count()).toBe(4);
+    expect(await msg.locator('.bidi-control').first().getAttribute('title')).toBe('U+202E RLO');
+    // Each paragraph takes its direction from its own text, isolated from the others.
+    const hebrew = page.locator('.messages .msg .md p', { hasText: 'שלום' });
+    expect(await hebrew.getAttribute('dir')).toBe('auto');
+    expect(await hebrew.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    expect(await msg.locator('p').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+    // Stored as sent: the rendering neutralises, the server keeps the body.
+    expect((await bob.api.messages(room.id, { limit: 10 })).map((m) => m.body)).toContain(spoof);
+    expect(errors).toEqual([]);
+  });
 });

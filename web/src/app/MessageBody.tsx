@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { inertText } from './Inert.js';
 import { memo } from './memo.js';
 import { replaceShortcodes } from '../state/emoji.js';
 import { isEmojiOnly, parseMarkdown, type Inline } from '../state/markdown.js';
@@ -11,13 +12,13 @@ function inline(nodes: Inline[]): ComponentChildren[] {
   return nodes.map((n, i) => {
     switch (n.t) {
       case 'text':
-        return n.v;
+        return inertText(n.v);
       case 'br':
         return <br key={i} />;
       case 'code':
         return (
           <code key={i} class="md-code">
-            {n.v}
+            {inertText(n.v)}
           </code>
         );
       case 'strong':
@@ -37,25 +38,32 @@ function inline(nodes: Inline[]): ComponentChildren[] {
 }
 
 export const MessageBody = memo(function MessageBody({ body }: { body: string }) {
-  if (isEmojiOnly(body)) return <div class="md jumbo">{replaceShortcodes(body.trim())}</div>;
+  // Each block is isolated, its direction from its own first strong letter (dir="auto"): a Hebrew or Arabic
+  // line reads right to left without turning the message around it; bidi controls in it are shown inert.
+  if (isEmojiOnly(body))
+    return (
+      <div class="md jumbo" dir="auto">
+        {inertText(replaceShortcodes(body.trim()))}
+      </div>
+    );
   const blocks = parseMarkdown(body);
   return (
     <div class="md">
       {blocks.map((b, i) => {
         if (b.t === 'pre')
           return (
-            <pre key={i} class="md-pre" data-lang={b.lang || undefined}>
-              <code>{b.v}</code>
+            <pre key={i} class="md-pre" data-lang={b.lang || undefined} dir="auto">
+              <code>{inertText(b.v)}</code>
             </pre>
           );
         if (b.t === 'quote')
           return (
-            <blockquote key={i} class="md-quote">
+            <blockquote key={i} class="md-quote" dir="auto">
               {inline(b.c)}
             </blockquote>
           );
         return (
-          <p key={i} class="md-p">
+          <p key={i} class="md-p" dir="auto">
             {inline(b.c)}
           </p>
         );

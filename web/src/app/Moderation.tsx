@@ -11,6 +11,7 @@ import { tm } from '../i18n/mod.js';
 import { errorText } from '../state/errors.js';
 import { durationText, formatFull, formatTime, untilText } from '../state/format.js';
 import { can, grantable, isMuted, outranks } from '../state/permissions.js';
+import { inertText } from './Inert.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -23,8 +24,12 @@ function useExcerpt(roomId: string, seq: number): { senderId: string; body: stri
 }
 
 function Quote({ text }: { text: string }) {
-  // Plain text on purpose: a report is evidence, shown exactly as written.
-  return <blockquote class="mod-quote">{text}</blockquote>;
+  // Plain text on purpose: a report is evidence, shown exactly as written (bidi controls visible, not acting).
+  return (
+    <blockquote class="mod-quote" dir="auto">
+      {inertText(text)}
+    </blockquote>
+  );
 }
 
 export function DeleteMessageDialog({ roomId, seq, onClose }: { roomId: string; seq: number; onClose: () => void }) {
