@@ -20,11 +20,17 @@ interface Finders {
 }
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The colour emoji font most Linux desktops have: the web client's font stack is tested against it. */
+export const EMOJI_FONT_PATH = '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf';
 
 /** What is missing on this machine, in a stable order (empty when everything is there). */
 export function missingRequirements(find: Finders): Requirement[] {
   const checks: [boolean, Requirement][] = [
     [fs.existsSync(CHROMIUM_PATH), { name: 'Chromium', what: 'web client tests', pkg: 'chromium' }],
+    [
+      fs.existsSync(EMOJI_FONT_PATH),
+      { name: 'Noto Color Emoji', what: 'web font tests', pkg: 'fonts-noto-color-emoji' },
+    ],
     [find.findPostgresBin() !== null, { name: 'PostgreSQL 15 server', what: 'cluster tests', pkg: 'postgresql-15' }],
     [
       find.hasCommand(process.env.REDIS_SERVER ?? 'redis-server'),

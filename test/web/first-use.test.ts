@@ -2,8 +2,10 @@
  * What a new user ran into trying the web app (issue 14): each test here failed before its fix. A real server
  * (port 0, real SQLite file) and a real Chromium, the web client built from the current sources.
  */
+import { existsSync } from 'node:fs';
 import type { Browser, WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { EMOJI_FONT_PATH } from '../../scripts/lib/requirements.js';
 import { startServer, type TestServer } from '../helpers/harness.js';
 import { newUserPage, withBrowser } from './browser.js';
 import { seedUser } from './seed.js';
@@ -17,6 +19,9 @@ withBrowser((b, dir) => {
 });
 
 const serve = (): Promise<TestServer> => startServer({}, { webDir });
+
+/** Debian's colour emoji font (fonts-noto-color-emoji), as on most Linux desktops. */
+const EMOJI_FONT = EMOJI_FONT_PATH;
 
 describe('first use of the web app', { timeout: 60_000 }, () => {
   it('signs in after a look at "Create account": the sign-in form keeps no rule of the other form', async () => {
@@ -194,6 +199,42 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     expect(await msg.locator('p').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
     // Stored as sent: the rendering neutralises, the server keeps the body.
     expect((await bob.api.messages(room.id, { limit: 10 })).map((m) => m.body)).toContain(spoof);
+    expect(errors).toEqual([]);
+  });
+
+  it('draws digits and spaces with the text font, emoji with the colour emoji font', async () => {
+    // The font must be installed for this to mean anything (Debian: fonts-noto-color-emoji; npm test installs it).
+    expect(existsSync(EMOJI_FONT), `${EMOJI_FONT} (apt-get install -y fonts-noto-color-emoji)`).toBe(true);
+    const srv = await serve();
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const room = await alice.api.createRoom('plans', 'public');
+    await alice.api.sendMessage(room.id, 'Meeting at 12:07 # 1 * 2', 'f1');
+    await alice.api.sendMessage(room.id, 'Ship it 🚀 done', 'f2');
+    await alice.api.sendMessage(room.id, '🚀😀', 'f3');
+    const { page, errors } = await newUserPage(browser, { session: { token: alice.token, user: alice.user } });
+    await page.goto(`${srv.url}/r/${room.id}`);
+    await page.locator('.messages .md.jumbo').waitFor();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
+    /** The platform fonts Chromium drew the text of each element matching `selector` with, by family. */
+    const fontsOf = async (selector: string): Promise<string[][]> => {
+      const { nodeIds } = await cdp.send('DOM.querySelectorAll', { nodeId: root.nodeId, selector });
+      const out: string[][] = [];
+      for (const nodeId of nodeIds) {
+        const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+        out.push(fonts.map((f) => f.familyName).sort());
+      }
+      return out;
+    };
+    const [digits, mixed] = await fontsOf('.messages .msg .md p');
+    expect(digits).not.toContain('Noto Color Emoji');
+    expect(digits!.length).toBeGreaterThan(0);
+    expect(mixed).toContain('Noto Color Emoji'); // the rocket
+    expect(mixed!.length).toBeGreaterThan(1); // the words beside it in the text font
+    expect(await fontsOf('.messages .md.jumbo')).toEqual([['Noto Color Emoji']]);
+    for (const time of await fontsOf('.messages .msg-time')) expect(time).not.toContain('Noto Color Emoji');
     expect(errors).toEqual([]);
   });
 });
