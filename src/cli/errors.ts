@@ -34,6 +34,11 @@ export function describeError(err: unknown, serverUrl: string): { message: strin
     if (err.code === 'rate_limited' && err.retryAfterMs !== undefined) {
       return { message: `${err.message} (retry in ${Math.ceil(err.retryAfterMs / 1000)} s)`, code: err.code };
     }
+    if (err.issues?.length) {
+      // The server's reasons, not only its code: `username: Too small: expected string to have >=3 characters`.
+      const why = err.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+      return { message: `${err.message} ${why}`, code: err.code };
+    }
     return { message: err.message, code: err.code };
   }
   if (err instanceof SendError) return { message: err.message, code: err.code };

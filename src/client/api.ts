@@ -26,6 +26,8 @@ export class ApiError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
+    /** With `validation_failed`: which fields failed and why, as the server said. */
+    readonly issues?: readonly { path: string; message: string }[],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -115,6 +117,7 @@ export class ChatApi {
         e?.message ?? res.statusText,
         e?.retryable ?? false,
         e?.retryAfterMs,
+        e?.issues,
       );
     }
     return json as T;

@@ -135,6 +135,12 @@ describe('chat CLI: accounts', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim()).toBe('error: Wrong username or password. (invalid_credentials)');
 
+    // A refused field says which one and why, as the server did, not only the code.
+    const short = await alice.run(['register', 'al', '--password', PASSWORD]);
+    expect(short.code).toBe(1);
+    expect(short.stderr.trim()).toMatch(/^error: .*username: .*>=3 characters.* \(validation_failed\)$/);
+    expect(short.stderr.trim().split('\n')).toHaveLength(1);
+
     // No flag, no env var, and stdin is a pipe, not a terminal: refuse rather than hang on a prompt.
     const noPassword = await alice.run(['login', 'alice']);
     expect(noPassword.code).toBe(1);
