@@ -13,6 +13,9 @@ import { clean, roomTitle, withBody } from './format.js';
 import { formatMessage } from './messages.js';
 import type { UserNames } from './resolve.js';
 
+/** Error codes the server answers a typing hint with when the user may not post in the room. */
+const TYPING_REFUSALS: ReadonlySet<string> = new Set(['muted', 'read_only']);
+
 /** What `chat tail` shows: the room's events in order, plus status lines for everything else. */
 
 /** Close codes after which the saved session is no good: log in again. */
@@ -102,7 +105,12 @@ export function listen(s: Session, exit: (code: number) => void): void {
   client.on('invite', (i) => {
     screen.status(`* ${clean(i.inviter.username)} invited you to ${clean(i.roomName)} (chat accept ${i.roomId})`);
   });
-  client.on('error', (e) => screen.status(`! ${clean(e.message)} (${e.code})`));
+  client.on('error', (e) => {
+    // A typing hint refused (muted, read-only room) comes back without a clientMsgId while the user types; the line
+    // they then send is refused for the same reason and says so ("! not sent: ..."): one notice, not two.
+    if (!e.clientMsgId && e.roomId === room.id && TYPING_REFUSALS.has(e.code)) return;
+    screen.status(`! ${clean(e.message)} (${e.code})`);
+  });
   client.on('room.removed', (r) => {
     if (r.roomId !== room.id) return;
     screen.status(`* you ${r.reason === 'left' ? 'left' : 'were removed from'} ${roomTitle(room)}`);

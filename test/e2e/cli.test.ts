@@ -36,8 +36,12 @@ function tempDir(prefix: string): string {
  * Starts `chat <args>`. The environment is built from scratch (not inherited) so a developer's CHAT_* or
  * DATA_DIR settings can never leak in, and HOME points at a temp dir so nothing touches the real ~/.config.
  */
-function spawnCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  command = [process.execPath, '--import', 'tsx', MAIN, ...args],
+): CliProcess {
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -287,6 +291,39 @@ describe('chat CLI: tail', () => {
     await waitFor(() => tail.exited(), EXIT_TIMEOUT_MS, 'tail to exit after stdin ends');
     expect(tail.code()).toBe(0);
     expect(tail.stderr()).not.toMatch(/^(error|!)/m);
+  });
+
+  it('a muted member is told once, by send and by tail in a terminal', async () => {
+    const srv = await startServer();
+    const bob = await registerUser(srv.url, 'bob'); // the first account (server admin): cannot be muted
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const room = await bob.api.createRoom('ops');
+    await alice.ok('join', 'ops');
+    await bob.api.mute(room.id, (await bob.api.searchUsers('alice'))[0]!.id, { durationSec: 3600 });
+
+    const sent = await alice.run(['send', 'ops', 'let me talk']);
+    expect(sent.code).toBe(1);
+    expect(sent.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: .*\(muted\)$/)]);
+
+    // In a terminal `tail` sends typing hints as keys are pressed; the server refuses those too (muted).
+    // util-linux `script` gives the CLI a pseudo-terminal.
+    const cmd = [process.execPath, '--import', 'tsx', MAIN, 'tail', 'ops'].map((a) => `'${a}'`).join(' ');
+    const tty = spawnCli([], alice.env, ['script', '-qfec', cmd, '/dev/null']);
+    await waitFor(() => tty.stdout().includes('* connected'), 10_000, 'tail to connect');
+    // Keys, then Enter: the typing hint goes out before the line, on the same socket, so its refusal comes first.
+    tty.write('still muted?');
+    tty.write('\r');
+    await waitFor(() => tty.stdout().includes('not sent'), 10_000, 'the refusal');
+    tty.write('/quit\r');
+    await waitFor(() => tty.exited(), EXIT_TIMEOUT_MS, 'tail to exit');
+    // A marker after the refusal: everything the CLI had to say about it is out.
+    const told = tty
+      .stdout()
+      .split(/\r?\n/)
+      .filter((l) => /muted in this room/.test(l));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/! not sent: "still muted\?": .*\(muted\)/);
   });
 
   it('sends everything piped in even when stdin ends at once', async () => {
