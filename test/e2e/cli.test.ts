@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +40,10 @@ function spawnCli(
   args: string[],
   env: Record<string, string>,
   command = [process.execPath, '--import', 'tsx', MAIN, ...args],
+  cwd = ROOT,
 ): CliProcess {
   const child = spawn(command[0]!, command.slice(1), {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -168,6 +169,29 @@ describe('chat CLI: accounts', () => {
     const help = await alice.run(['send', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: chat send <room> <text...>');
+  });
+});
+
+describe('chat CLI: the chat command', () => {
+  it('`chat --help` (what `npx chat --help` runs) shows the CLI help, in a checkout not built yet too', async () => {
+    // A fresh checkout before `npm run build`: no dist/. The sources and installed packages are the real ones.
+    const checkout = tempDir('relaychat-checkout-');
+    mkdirSync(join(checkout, 'bin'));
+    copyFileSync(join(ROOT, 'bin', 'chat.js'), join(checkout, 'bin', 'chat.js'));
+    copyFileSync(join(ROOT, 'package.json'), join(checkout, 'package.json'));
+    symlinkSync(join(ROOT, 'src'), join(checkout, 'src'));
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+    // package.json's "bin" is what npx runs: bin/chat.js.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin).toEqual({ chat: 'bin/chat.js' });
+    for (const flag of ['--help', '-h']) {
+      const r = spawnCli([], {}, [process.execPath, join(checkout, 'bin', 'chat.js'), flag], checkout);
+      await waitFor(() => r.exited(), EXIT_TIMEOUT_MS, `chat ${flag}`);
+      expect(r.stderr()).toBe('');
+      expect(r.stdout()).toMatch(/^Usage: chat <command> \[arguments\] \[options\]$/m);
+      expect(r.stdout()).toMatch(/^ {2}tail +Follow a room live/m);
+      expect(r.code()).toBe(0);
+    }
   });
 });
 
