@@ -1,4 +1,5 @@
 import type { MyRoom, PublicUser, Room } from '../client/index.js';
+import { displayWidth, padEndDisplay } from './display-width.js';
 
 /**
  * Text from the server goes to a terminal: strip control characters (except newline and tab) so a message
@@ -31,11 +32,12 @@ export function withBody(head: string, body: string): string {
 /** Aligned columns, two spaces apart; the last column is not padded. */
 export function table(headers: string[], rows: string[][]): string {
   const all = [headers, ...rows].map((r) => r.map(clean));
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  // Terminal columns, not UTF-16 units: a CJK character takes two, a combining accent none.
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => displayWidth(r[i] ?? ''))));
   return all
     .map((r) =>
       r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .map((cell, i) => (i === r.length - 1 ? cell : padEndDisplay(cell, widths[i] ?? 0)))
         .join('  ')
         .trimEnd(),
     )

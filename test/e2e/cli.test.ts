@@ -221,6 +221,27 @@ describe('chat CLI: rooms and messages', () => {
     expect(await alice.ok('rooms')).toMatch(/^General\s+public\s+owner\s+1\s+\d+\s+0\s/m);
   });
 
+  it('aligns table columns by display width: CJK wide characters, combining accents', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    await alice.ok('create', '中文频道');
+    await alice.ok('create', 'cafe\u0301-talk'); // "café-talk": 10 code units, 9 columns
+    await alice.ok('create', 'general');
+    const lines = (await alice.ok('rooms')).trimEnd().split('\n');
+    expect(lines).toHaveLength(5); // header, three rooms, the lobby
+    // Each CJK character takes two terminal columns, a combining accent none.
+    const column = (line: string, word: string) =>
+      line
+        .replace(/[\u4e00-\u9fff]/gu, 'xx')
+        .replace(/\u0301/gu, '')
+        .search(new RegExp(`\\b${word}\\b`));
+    const kinds = lines.map((l, i) => column(l, i === 0 ? 'KIND' : 'public'));
+    expect(kinds.every((c) => c > 0)).toBe(true);
+    expect(new Set(kinds).size, lines.join('\n')).toBe(1);
+    expect(lines.find((l) => l.startsWith('中文频道'))).toMatch(/^中文频道 {3}public/); // 8 columns + 2 apart
+  });
+
   it('pages through the public room directory', async () => {
     const srv = await startServer();
     const alice = cliUser(srv.url);
