@@ -111,13 +111,17 @@ export const create: CommandSpec = {
 export const join: CommandSpec = {
   name: 'join',
   summary: 'Join a public room (or a private one you are invited to)',
-  details: 'A <room> is a room id or the exact name of a public room (any case).',
+  details:
+    'A <room> is a room id or the exact name of a public room (any case). A room that needs approval\n' +
+    'records a join request instead (exit status 0); you are added when a moderator approves it.',
   args: ROOM_ARG,
   examples: ['chat join general', 'chat join r_Xy12...'],
   async run(ctx, inv) {
     const target = await findRoom(ctx, inv.args.room!, true);
-    const room = await ctx.api().join(target.id);
-    ctx.out(`joined ${label(room)}`);
+    const r = await ctx.api().requestJoin(target.id);
+    // A recorded request is what was asked for in such a room: a success, not an error.
+    if (!('room' in r)) return ctx.out(`request sent to join ${label(target)}: a moderator will approve it`);
+    ctx.out(`joined ${label(r.room)}`);
   },
 };
 

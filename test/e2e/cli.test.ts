@@ -242,6 +242,22 @@ describe('chat CLI: rooms and messages', () => {
     expect(lines.find((l) => l.startsWith('中文频道'))).toMatch(/^中文频道 {3}public/); // 8 columns + 2 apart
   });
 
+  it('join of a room that needs approval says the request was sent, and exits 0', async () => {
+    const srv = await startServer();
+    const bob = await registerUser(srv.url, 'bob');
+    const room = await bob.api.createRoom('vip');
+    await bob.api.updateRoom(room.id, { settings: { joinApproval: true } });
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const r = await alice.run(['join', 'vip']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`request sent to join vip (${room.id}): a moderator will approve it`);
+    expect(r.code).toBe(0);
+    // Really pending, not joined: the room's moderators see it.
+    expect((await bob.api.joinRequests(room.id)).map((q) => q.user.username)).toEqual(['alice']);
+    expect(await alice.ok('rooms')).not.toContain('vip');
+  });
+
   it('pages through the public room directory', async () => {
     const srv = await startServer();
     const alice = cliUser(srv.url);
