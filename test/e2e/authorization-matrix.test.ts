@@ -493,6 +493,34 @@ describe('authorization matrix', () => {
         },
       },
       {
+        name: 'message.editOwn',
+        notApplicable: (k, r) =>
+          k === 'dm' && (r === 'nonMember' || r === 'serverAdmin') ? 'never a DM member: has no message there' : null,
+        // The author edits while a member (posting rights permitting); a former member may not, nor may anyone else.
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? (may('editMessage', k, standing(r)) ? null : '403 forbidden'), '200');
+        },
+        run: async (c) => {
+          let seq = ownSeq.get(`${c.role}/${c.kind}`);
+          if (roomRole(c.role)) seq = await post(c.kind, c.token!);
+          seq ??= authorSeq[c.kind];
+          return show(await call('PATCH', `/rooms/${c.roomId}/messages/${seq}`, c.token, { body: `edited ${seq}` }));
+        },
+      },
+      {
+        // Nobody rewrites another's message: not the room's moderators, owners or server admins.
+        name: 'message.editOthers',
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? '403 forbidden', '200');
+        },
+        run: async (c) => {
+          const seq = await post(c.kind, author.token);
+          return show(await call('PATCH', `/rooms/${c.roomId}/messages/${seq}`, c.token, { body: 'rewritten' }));
+        },
+      },
+      {
         name: 'joinRequests.list',
         expect: gated('approveJoin', '200'),
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/requests`, c.token)),

@@ -231,6 +231,55 @@ describe('SqliteStore specifics', () => {
     });
   });
 
+  it('migration 4 upgrades a version-3 file with messages: they read unedited, then edit and keep a history', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    const v3 = new Database(h.file);
+    v3.pragma('journal_mode = WAL');
+    v3.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    v3.function('fold', (x: unknown) => String(x).toLowerCase());
+    for (const m of migrations.filter((x) => x.version <= 3)) {
+      v3.exec(m.sql);
+      v3.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v3.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    v3.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES ('r_old', 'public', 'old', 'old', 'u_old', 1, 1, 1, 1)`,
+    ).run();
+    v3.prepare("INSERT INTO members (room_id, user_id, role, joined_at) VALUES ('r_old', 'u_old', 'owner', 1)").run();
+    v3.prepare(
+      `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+       VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'typo', 'c_old', NULL, 1)`,
+    ).run();
+    v3.close();
+
+    const store = await h.reopen();
+    expect(await store.getEvent('r_old', 1)).toMatchObject({ body: 'typo', data: null });
+    expect(await store.listMessageEdits('r_old', 1)).toEqual([]);
+    const { message, event } = await store.editMessage('r_old', 1, 'u_old', 'fixed');
+    expect(event).toMatchObject({
+      seq: 2,
+      type: 'message.edited',
+      body: 'fixed',
+      data: { seq: 1, messageId: 'e_old' },
+    });
+    expect(message).toMatchObject({ id: 'e_old', body: 'fixed', data: { editedAt: event?.createdAt } });
+    expect(await store.listMessageEdits('r_old', 1)).toMatchObject([
+      { editSeq: 2, previousBody: 'typo', body: 'fixed' },
+    ]);
+    expect(
+      (openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+  });
+
   it('moderation queues are served by indexes, not table scans', () => {
     const db = openRaw();
     const plan = (sql: string, ...args: unknown[]) =>
