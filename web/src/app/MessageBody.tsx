@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+import { t } from '../i18n/index.js';
+import { formatFull } from '../state/format.js';
 import { memo } from './memo.js';
 import { replaceShortcodes } from '../state/emoji.js';
 import { isEmojiOnly, parseMarkdown, type Inline } from '../state/markdown.js';
@@ -36,9 +38,28 @@ function inline(nodes: Inline[]): ComponentChildren[] {
   });
 }
 
-export const MessageBody = memo(function MessageBody({ body }: { body: string }) {
-  if (isEmojiOnly(body)) return <div class="md jumbo">{replaceShortcodes(body.trim())}</div>;
+/** "(edited)", with the time on hover: inline at the end of the text, as chat apps show it. */
+function EditedMark({ editedAt }: { editedAt: string }) {
+  return (
+    <span class="msg-edited" title={t('message.editedAt', { time: formatFull(editedAt) })}>
+      {' '}
+      {t('message.edited')}
+    </span>
+  );
+}
+
+export const MessageBody = memo(function MessageBody({ body, editedAt }: { body: string; editedAt?: string }) {
+  const mark = editedAt ? <EditedMark editedAt={editedAt} /> : null;
+  if (isEmojiOnly(body)) {
+    return (
+      <div class="md jumbo">
+        {replaceShortcodes(body.trim())}
+        {mark}
+      </div>
+    );
+  }
   const blocks = parseMarkdown(body);
+  const last = blocks.length - 1;
   return (
     <div class="md">
       {blocks.map((b, i) => {
@@ -57,9 +78,11 @@ export const MessageBody = memo(function MessageBody({ body }: { body: string })
         return (
           <p key={i} class="md-p">
             {inline(b.c)}
+            {i === last && mark}
           </p>
         );
       })}
+      {blocks[last]?.t !== 'p' && mark}
     </div>
   );
 });
