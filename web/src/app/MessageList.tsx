@@ -272,6 +272,9 @@ export function MessageList({ roomId }: { roomId: string }) {
     scrollToBottom();
   }, [roomId]);
 
+  // An edit left open does not follow you to another room, nor come back when you return.
+  useEffect(() => () => chat.ui.setEditing(null), [roomId]);
+
   // The composer growing or the window resizing must not unpin the view.
   useEffect(() => {
     const el = scroller.current;
