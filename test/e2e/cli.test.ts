@@ -247,55 +247,65 @@ describe('chat CLI: rooms and messages', () => {
 });
 
 describe('chat CLI: edits and deletions', () => {
-  it('edit replaces your text; history and tail show edited messages as edited and deleted ones as deleted', async () => {
-    const srv = await startServer();
-    const alice = cliUser(srv.url);
-    await alice.ok('register', 'alice', '--password', PASSWORD);
-    const bob = await registerUser(srv.url, 'bob');
-    await alice.ok('create', 'notes');
-    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
-    const roomId = (await api.myRooms()).find((x) => x.name === 'notes')!.id;
-    await bob.api.join(roomId);
-    const seqOf = (out: string) => Number(/^sent #(\d+) to notes$/m.exec(out)?.[1]);
-    const typo = seqOf(await alice.ok('send', 'notes', 'helo wrold'));
-    const secret = seqOf(await alice.ok('send', 'notes', 'the password is hunter2'));
-    const bobs = (await bob.api.sendMessage(roomId, 'from bob', 'bob-1')).message.seq;
+  // Ten CLI processes one after another: on a loaded machine that takes longer than the default 30 s.
+  it(
+    'edit replaces your text; history and tail show edited messages as edited and deleted ones as deleted',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const srv = await startServer();
+      const alice = cliUser(srv.url);
+      await alice.ok('register', 'alice', '--password', PASSWORD);
+      const bob = await registerUser(srv.url, 'bob');
+      // Setup through the API: the CLI runs only for what is under test.
+      const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+      const roomId = (await api.createRoom('notes')).id;
+      await bob.api.join(roomId);
+      const typo = (await api.sendMessage(roomId, 'helo wrold', 'a-1')).message.seq;
+      const secret = (await api.sendMessage(roomId, 'the password is hunter2', 'a-2')).message.seq;
+      const bobs = (await bob.api.sendMessage(roomId, 'from bob', 'bob-1')).message.seq;
 
-    const tail = alice.spawn(['tail', 'notes', '--read-only']);
-    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+      const tail = alice.spawn(['tail', 'notes', '--read-only']);
+      await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
 
-    expect(await alice.ok('edit', 'notes', `#${typo}`, 'hello', 'world')).toBe(`edited #${typo} in notes\n`);
-    await api.deleteMessage(roomId, secret);
-    // Live, in protocol order: the edit with its new text, then the deletion.
-    await waitFor(() => tail.stdout().includes(`* alice deleted message #${secret}`), 5000, 'tail to show the delete');
-    expect(tail.stdout()).toMatch(
-      new RegExp(`^\\* alice edited message #${typo}: hello world\\n\\* alice deleted message #${secret}$`, 'm'),
-    );
+      expect(await alice.ok('edit', 'notes', `#${typo}`, 'hello', 'world')).toBe(`edited #${typo} in notes\n`);
+      await api.deleteMessage(roomId, secret);
+      // Live, in protocol order: the edit with its new text, then the deletion.
+      await waitFor(
+        () => tail.stdout().includes(`* alice deleted message #${secret}`),
+        5000,
+        'tail to show the delete',
+      );
+      expect(tail.stdout()).toMatch(
+        new RegExp(`^\\* alice edited message #${typo}: hello world\\n\\* alice deleted message #${secret}$`, 'm'),
+      );
 
-    // The same text again changes nothing (a safe retry); another's message and bad numbers are refused.
-    expect(await alice.ok('edit', 'notes', String(typo), 'hello world')).toBe(`#${typo} already says that\n`);
-    const others = await alice.run(['edit', 'notes', String(bobs), 'mine now']);
-    expect([others.code, others.stderr.trim()]).toEqual([1, 'error: You may not do that. (forbidden)']);
-    const deleted = await alice.run(['edit', 'notes', String(secret), 'again']);
-    expect([deleted.code, deleted.stderr.trim()]).toEqual([1, 'error: That message was deleted. (message_deleted)']);
-    const bad = await alice.run(['edit', 'notes', 'twelve', 'x']);
-    expect([bad.code, bad.stderr]).toEqual([
-      1,
-      expect.stringMatching(/^error: not a message number: twelve.*\(usage\)$/m),
-    ]);
+      // The same text again changes nothing (a safe retry); another's message and bad numbers are refused.
+      expect(await alice.ok('edit', 'notes', String(typo), 'hello world')).toBe(`#${typo} already says that\n`);
+      const others = await alice.run(['edit', 'notes', String(bobs), 'mine now']);
+      expect([others.code, others.stderr.trim()]).toEqual([1, 'error: You may not do that. (forbidden)']);
+      const deleted = await alice.run(['edit', 'notes', String(secret), 'again']);
+      expect([deleted.code, deleted.stderr.trim()]).toEqual([1, 'error: That message was deleted. (message_deleted)']);
+      const bad = await alice.run(['edit', 'notes', 'twelve', 'x']);
+      expect([bad.code, bad.stderr]).toEqual([
+        1,
+        expect.stringMatching(/^error: not a message number: twelve.*\(usage\)$/m),
+      ]);
 
-    const hist = await alice.ok('history', 'notes');
-    expect(hist).toMatch(new RegExp(`^#${typo} \\[[0-9: -]+\\] alice: hello world \\(edited [0-9: -]+\\)$`, 'm'));
-    expect(hist).toMatch(new RegExp(`^#${secret} \\[[0-9: -]+\\] alice: \\(message deleted\\)$`, 'm'));
-    expect(hist).toMatch(new RegExp(`^#${bobs} \\[[0-9: -]+\\] bob: from bob$`, 'm'));
-    expect(hist).not.toContain('hunter2');
-    expect((await api.messages(roomId)).find((m) => m.seq === typo)?.body).toBe('hello world');
+      const hist = await alice.ok('history', 'notes');
+      expect(hist).toMatch(new RegExp(`^#${typo} \\[[0-9: -]+\\] alice: hello world \\(edited [0-9: -]+\\)$`, 'm'));
+      expect(hist).toMatch(new RegExp(`^#${secret} \\[[0-9: -]+\\] alice: \\(message deleted\\)$`, 'm'));
+      expect(hist).toMatch(new RegExp(`^#${bobs} \\[[0-9: -]+\\] bob: from bob$`, 'm'));
+      expect(hist).not.toContain('hunter2');
+      expect((await api.messages(roomId)).find((m) => m.seq === typo)?.body).toBe('hello world');
 
-    // A new tail shows history the same way.
-    const again = alice.spawn(['tail', 'notes', '--read-only']);
-    await waitFor(() => again.stderr().includes('* connected'), 10_000, 'second tail to connect');
-    expect(again.stdout()).toMatch(/\] alice: hello world \(edited [0-9: -]+\)\n.*\] alice: \(message deleted\)\n/);
-  });
+      // A new tail shows history the same way.
+      const again = alice.spawn(['tail', 'notes', '--read-only']);
+      await waitFor(() => again.stderr().includes('* connected'), 10_000, 'second tail to connect');
+      expect(again.stdout()).toMatch(/\] alice: hello world \(edited [0-9: -]+\)\n.*\] alice: \(message deleted\)\n/);
+    },
+  );
 });
 
 describe('chat CLI: tail', () => {
