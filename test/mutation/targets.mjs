@@ -41,6 +41,7 @@ export const TARGETS = {
       'test/e2e/protocol.test.ts',
       'test/e2e/moderation.test.ts',
       'test/e2e/moderation-content.test.ts',
+      'test/e2e/message-edits.test.ts',
       'test/e2e/reports-audit.test.ts',
     ],
   },
