@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import * as prettier from 'prettier';
 import { join, relative, resolve } from 'node:path';
 import { parseOptions, USAGE, UsageError, type Options, type Scenario } from './lib/args.js';
-import { benchServerEnv, buildRuntime, installCleanup, REPO, shutdown } from './lib/children.js';
+import { benchServerEnv, buildRuntime, installCleanup, pinServersTo, REPO, shutdown } from './lib/children.js';
 import { CLUSTER_ENV, clusterVersions } from './lib/cluster.js';
 import { limitedBy, type Result } from './lib/measure.js';
 import { openFilesHardLimit } from './lib/proc.js';
@@ -52,6 +52,7 @@ if (!existsSync(join(REPO, 'dist/server/main.js')))
   fail(2, 'dist/server/main.js is missing: run `npm run build` first.');
 
 installCleanup();
+pinServersTo(opts.pinServer);
 // The whole run is bounded: a wedged step cannot hold CI or a terminal forever.
 const watchdogMs = opts.quick ? 150_000 : 45 * 60_000;
 setTimeout(() => {
@@ -98,6 +99,7 @@ log(
   `relaychat bench (${opts.quick ? 'quick' : 'full'}${opts.cluster ? `, ${oursTitle}` : ''}): ${opts.scenarios.join(', ')} — ${env.nproc} cores, ` +
     `${env.cpuModel}, ${env.ramGiB} GiB, node ${env.node}, ${opts.workers} client worker(s), load average ${loadStart}`,
 );
+if (opts.pinServer) log(`pinned: servers on CPU ${opts.pinServer}, load generator on CPU ${env.generatorCpus ?? '?'}`);
 if (loadStart > 0.5 && !opts.quick) {
   log(`warning: the machine is not idle (1-minute load average ${loadStart}); other processes skew the figures`);
 }
@@ -123,6 +125,7 @@ results.unshift({
   command,
   ...env,
   cluster: opts.cluster,
+  serverCpus: opts.pinServer,
   clientWorkers: opts.workers,
   loadAverageStart: loadStart,
   loadAverageEnd: loadEnd,
@@ -181,7 +184,7 @@ async function writeDocs(m: Machine, tablesMd: string, chartFile: string | null)
 | relaychat | commit ${m.commit} |
 ${opts.cluster ? `| cluster | ${opts.cluster.nodes} relaychat nodes, ${clusterVersions()}, all on this machine |\n` : ''}| date | ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, run took ${Math.round(totalSec)} s |
 | other processes | ${otherLine()} |
-| client worker threads | ${opts.workers} |`;
+| client worker threads | ${opts.workers} |${opts.pinServer ? `\n| pinning | servers on CPU ${opts.pinServer}, load generator on CPU ${m.generatorCpus ?? '?'} (taskset) |` : ''}`;
   const chartLine = chartFile
     ? `\n![Big room: p50 and p99 latency against delivered load, ${oursTitle} and the baseline](${svg})\n`
     : '';
@@ -253,7 +256,8 @@ ${saturationNotes()}
 
 Raw results: \`bench-results/latest.jsonl\` (one JSON object per step or measurement; gitignored). Server logs:
 \`bench-results/logs/\`. Other flags: \`npm run bench -- --help\`; \`--cluster\` runs the same scenarios against a
-local cluster (the next section).`;
+local cluster (the next section); \`taskset -c 1 npm run bench -- --pin-server 0\` gives the server(s) and the
+load generator a core each, for before/after comparisons that the other side's scheduling must not blur.`;
   const file = join(docsDir, 'performance.md');
   // Formatted with the repo's prettier config, as `npm run format:check` expects (the rest of the page is
   // already formatted, so only our block changes).

@@ -20,6 +20,8 @@ export interface Options {
   serverNodeArgs: string[];
   /** Run the servers with --cpu-prof (profiles in <out-dir>/profiles/<scenario>-<server>/). */
   serverProf: boolean;
+  /** `--pin-server`: the CPUs (taskset list) the server processes may run on; null = wherever the OS puts them. */
+  pinServer: string | null;
   /** `--cluster`: relaychat runs as a local cluster of this many nodes behind HAProxy; null = embedded. */
   cluster: { nodes: number } | null;
   p99LimitMs: number;
@@ -67,6 +69,8 @@ export const USAGE = `npm run bench -- [flags]
   --server-prof            write a V8 CPU profile of each server (relaychat and baseline) to <out-dir>/profiles/
   --leave-lobby            small-rooms, reconnect: clients leave the lobby, so they are only in their small room
                            (default: they stay in the lobby too, as every user of a real deployment is)
+  --pin-server CPUS        run each server process (relaychat, baseline) on these CPUs only (taskset -c list,
+                           e.g. 0); pin the generator to the others: taskset -c 1 npm run bench -- --pin-server 0
   --no-baseline            skip the naive baseline server
   --out-dir DIR            where results go (default bench-results)
   --docs / --no-docs       write docs/performance.md and the chart (default: on for full runs, off for --quick)
@@ -118,6 +122,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
         'server-env': { type: 'string', multiple: true },
         'server-prof': { type: 'boolean' },
         'server-node-args': { type: 'string' },
+        'pin-server': { type: 'string' },
         'leave-lobby': { type: 'boolean' },
         'no-baseline': { type: 'boolean' },
         'out-dir': { type: 'string' },
@@ -158,6 +163,12 @@ export function parseOptions(argv: string[]): Options | 'help' {
     if (v.cluster && (v['server-prof'] || v['server-node-args'])) {
       throw new Error('--server-prof and --server-node-args work on the embedded server only, not with --cluster');
     }
+    const pinServer = v['pin-server'] ?? null;
+    if (pinServer !== null && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(pinServer)) {
+      throw new Error(`--pin-server wants a CPU list such as 0 or 0,2-3, got "${pinServer}"`);
+    }
+    if (pinServer !== null && v.cluster)
+      throw new Error('--pin-server works on the embedded server only, not with --cluster');
     const cluster = v.cluster ? { nodes: int('nodes', v.nodes, 1, 16) ?? 2 } : null;
     // HAProxy holds two file descriptors per proxied connection and sizes itself from the file limit it inherits.
     const proxyCap = cluster ? Math.floor((openFilesHardLimit() - 100) / 2) : Infinity;
@@ -179,6 +190,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       baseline: !v['no-baseline'],
       serverEnv,
       serverProf: !!v['server-prof'],
+      pinServer,
       cluster,
       serverNodeArgs: (v['server-node-args'] ?? '').split(/\s+/).filter(Boolean),
       p99LimitMs: int('p99-limit', v['p99-limit'], 1, 600_000) ?? 250,

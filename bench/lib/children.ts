@@ -106,11 +106,21 @@ export interface ServerHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** `--pin-server`: the CPU list server processes are started on (through taskset, which execs node: same pid). */
+let serverCpus: string | null = null;
+
+export function pinServersTo(cpus: string | null): void {
+  serverCpus = cpus;
+}
+
 function spawnLogged(name: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'w');
   try {
-    const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', fd, fd] });
+    const [cmd, argv] = serverCpus
+      ? ['taskset', ['-c', serverCpus, process.execPath, ...args]]
+      : [process.execPath, args];
+    const child = spawn(cmd, argv, { cwd: REPO, env, stdio: ['ignore', fd, fd] });
     live.add(child);
     child.once('exit', () => live.delete(child));
     return child;

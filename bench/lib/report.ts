@@ -428,6 +428,8 @@ export interface Machine {
   node: string;
   kernel: string;
   commit: string;
+  /** The CPUs this process (the load generator) may run on, from /proc/self/status; null off Linux. */
+  generatorCpus: string | null;
 }
 
 export function machine(): Machine {
@@ -435,6 +437,12 @@ export function machine(): Machine {
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) cpuModel = m[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  let generatorCpus: string | null = null;
+  try {
+    generatorCpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null;
   } catch {
     // not Linux
   }
@@ -453,6 +461,7 @@ export function machine(): Machine {
     node: process.version,
     kernel: release(),
     commit,
+    generatorCpus,
   };
 }
 

@@ -39,15 +39,15 @@ export async function createAdmin(opts: {
     if (err instanceof ConfigError) throw new CliError('config_error', err.message);
     throw err;
   }
-  const services = buildDomain(config, {}, pino({ level: 'silent' }));
+  const { services, ports } = buildDomain(config, {}, pino({ level: 'silent' }));
   try {
     const { user, created } = await services.accounts.createAdmin(opts.username, opts.password);
     return { user, created, database: join(config.dataDir, 'chat.db') };
   } finally {
     // Closing the store flushes pending writes; the server (if running) sees them on its next read.
-    await services.ctx.bus.close();
-    await services.ctx.presence.close();
-    await services.ctx.limiter.close();
-    await services.ctx.store.close();
+    await ports.bus.close();
+    await ports.presence.close();
+    await ports.limiter.close();
+    await ports.store.close();
   }
 }

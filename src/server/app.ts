@@ -45,6 +45,8 @@ import { Sessions } from '../core/session/sessions.js';
 export interface ChatServer {
   app: FastifyInstance;
   services: Services;
+  /** The ports the domain runs on (store, bus, presence, limiter, hasher): for admin tools and tests only. */
+  ports: DomainContext;
   gateway: Gateway;
   hub: Hub;
   /** This node's name (NODE_ID, or random per start): in logs, `/readyz` and Redis. */
@@ -76,7 +78,13 @@ export interface Adapters {
   webDir?: string;
 }
 
-export function buildDomain(config: Config, adapters: Adapters, log: Logger): Services {
+/** The domain built on its ports: `services` for transports, `ports` for the composition root and admin tools. */
+export interface Domain {
+  services: Services;
+  ports: DomainContext;
+}
+
+export function buildDomain(config: Config, adapters: Adapters, log: Logger): Domain {
   const ctx: DomainContext = {
     store: adapters.store ?? new SqliteStore({ file: join(config.dataDir, 'chat.db') }),
     bus:
@@ -127,7 +135,9 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Se
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
-  return { ctx, accounts, rooms, messages, moderation, reports, admin };
+  const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
+  const services = { accounts, rooms, messages, moderation, reports, admin, presence: ctx.presence, health };
+  return { services, ports: ctx };
 }
 
 /** The composition root: wires config, ports, domain and transports into one server. */
@@ -150,9 +160,9 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     presence: !!adapters.presence,
     limiter: !!adapters.limiter,
   });
-  let services: Services;
+  let domain: Domain;
   try {
-    services = buildDomain(
+    domain = buildDomain(
       config,
       {
         ...adapters,
@@ -163,12 +173,12 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       },
       log,
     );
-    await services.rooms.ensureLobby();
+    await domain.services.rooms.ensureLobby();
   } catch (err) {
     await ports.close();
     throw err;
   }
-  const { ctx } = services;
+  const { services, ports: ctx } = domain;
 
   // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS on the same port. (An https.Server serves the same API as an
   // http.Server, which is what the rest of the code is typed against.)
@@ -274,6 +284,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   const server: ChatServer = {
     app,
     services,
+    ports: ctx,
     gateway,
     hub,
     nodeId,

@@ -2,17 +2,30 @@ import type { AccountService } from '../core/accounts.js';
 import type { AdminService } from '../core/admin.js';
 import type { ReportService } from '../core/moderation/reports.js';
 import type { RoomModeration } from '../core/moderation/room-moderation.js';
-import type { DomainContext } from '../core/context.js';
+import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
 import type { RoomService } from '../core/rooms.js';
 
-/** The domain services, built once in the composition root and shared by every transport. */
+/** What transports read of presence (who is online); changes come only from sessions. */
+export type PresenceView = Pick<Presence, 'statusOf' | 'onlineCount'>;
+
+/** Whether the shared backends answer, for `/readyz`. */
+export interface Health {
+  pingStore(): Promise<void>;
+  pingBus(): Promise<void>;
+}
+
+/**
+ * The domain services, built once in the composition root and shared by every transport. Transports get these,
+ * never the ports themselves (`DomainContext`), so a route cannot go around a service's rules.
+ */
 export interface Services {
-  ctx: DomainContext;
   accounts: AccountService;
   rooms: RoomService;
   messages: MessageService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;
+  presence: PresenceView;
+  health: Health;
 }

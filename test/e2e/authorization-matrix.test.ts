@@ -362,7 +362,7 @@ describe('authorization matrix', () => {
       await call('DELETE', `/rooms/${dm}/mutes/${dmTarget.user.id}`, sadmin.token);
       // No role can change in a DM (not even by a server admin), so there is none to restore.
     }
-    const store = srv.server.services.ctx.store;
+    const store = srv.server.ports.store;
     /** A pending join request from a fresh user (only public rooms with approval make them over HTTP). */
     async function freshJoinRequest(roomId: string): Promise<TestUser> {
       const u = await fresh();

@@ -103,7 +103,7 @@ describe('login brute-force lockout', () => {
     await registerUser(srv.url, 'realuser');
     // The work is counted, not timed (timing on a shared machine is noise): every scrypt verification the server
     // runs, with the cost it runs at.
-    const hasher = srv.server.services.ctx.hasher;
+    const hasher = srv.server.ports.hasher;
     const verify = hasher.verify.bind(hasher);
     const costs: string[] = [];
     hasher.verify = (password, stored) => {

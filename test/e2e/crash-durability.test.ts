@@ -223,7 +223,7 @@ describe('durable before ack across a crash (kill -9)', () => {
         const config = testConfig(dir, { databaseUrl: db.url, redisUrl: redis.url, databasePoolSize: 4 });
         const server = await createChatServer(config);
         try {
-          const store = server.services.ctx.store;
+          const store = server.ports.store;
           expect(store).toBeInstanceOf(PgStore);
           const pool = Reflect.get(store, 'pool') as pg.Pool;
           // Check out every connection the pool may open at once: each is a distinct session of the store.

@@ -66,7 +66,7 @@ describe('deployment', () => {
 
   it('/readyz: a bus that does not answer is reported degraded with 200; a store that does not answer is 503', async () => {
     const srv = await startServer();
-    const { bus, store } = srv.server.services.ctx;
+    const { bus, store } = srv.server.ports;
     expect(await (await fetch(`${srv.url}/readyz`)).json()).toMatchObject({ ok: true, degraded: [] });
     const busPing = bus.ping.bind(bus);
     bus.ping = () => Promise.reject(new Error('redis bus subscriber connection is reconnecting'));

@@ -130,7 +130,7 @@ describe('a login flood does not starve password hashing', () => {
   it('a hash made with an older cost is replaced at login; the old one kept working', async () => {
     const srv = await startServer({ scryptLog2N: 10 });
     const alice = await registerUser(srv.url, 'alice');
-    const stored = async () => (await srv.server.services.ctx.store.getUserByUsername('alice'))!.passwordHash;
+    const stored = async () => (await srv.server.ports.store.getUserByUsername('alice'))!.passwordHash;
     expect(await stored()).toMatch(/^scrypt\$10\$/);
     Object.assign(srv.config, { scryptLog2N: 11 }); // the restart below reads this config
     await srv.restart();

@@ -307,7 +307,7 @@ describe('session expiry', () => {
     const srv = await startServer({ sessionRecheckMs: 1000 });
     const alice = await registerUser(srv.url, 'alice');
     const sock = await live(srv.url, alice.token);
-    const store = srv.server.services.ctx.store;
+    const store = srv.server.ports.store;
     await store.deleteSessions(alice.user.id);
     const closed = await closedWithin(sock, 20_000);
     expect(closed.code).toBe(CLOSE_CODES.SESSION_REVOKED.code);

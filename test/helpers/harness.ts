@@ -98,7 +98,7 @@ export async function startServer(
   }
   let config = testConfig(dataDir, overrides);
   let server = await createChatServer(config, adapters);
-  if (backend === 'cluster' && !(server.services.ctx.store instanceof PgStore)) {
+  if (backend === 'cluster' && !(server.ports.store instanceof PgStore)) {
     throw new Error('RELAYCHAT_TEST_BACKEND=cluster but the server did not pick the PostgreSQL store');
   }
   const url = await server.listen();

@@ -12,7 +12,7 @@ describe('hub resync after a lossy bus', () => {
     await bob.api.join(other.id);
     let seen!: ReturnType<typeof recordEvents>;
     await connect(srv.url, bob.token, {}, (c) => (seen = recordEvents(c)));
-    const { bus } = srv.server.services.ctx;
+    const { bus } = srv.server.ports;
     // Make the bus lose room events, as Redis pub/sub may during a reconnect.
     const publish = bus.publish.bind(bus);
     bus.publish = (topic: string, m: BusMessage) =>
@@ -41,7 +41,7 @@ describe('hub membership resync after a lossy bus', () => {
     });
     const room = await alice.api.createRoom('added-while-lossy');
     await alice.api.sendMessage(room.id, 'before bob joined', 'before-1');
-    const { bus } = srv.server.services.ctx;
+    const { bus } = srv.server.ports;
     // Lose notices on bob's user topic, as Redis pub/sub does while it is down.
     const publish = bus.publish.bind(bus);
     bus.publish = (topic: string, m: BusMessage) =>
@@ -80,7 +80,7 @@ describe('hub catch-up while the store restarts', () => {
       seen = recordEvents(c);
       c.on('disconnect', (d) => closes.push(d.code));
     });
-    const { bus, store } = srv.server.services.ctx;
+    const { bus, store } = srv.server.ports;
     // The live event is lost, so the resync has to read the store, which fails twice (a restart) before answering.
     const publish = bus.publish.bind(bus);
     bus.publish = (topic: string, m: BusMessage) =>

@@ -11,7 +11,6 @@ import { InProcessBus } from '../../src/core/in-process-bus.js';
 import type { NewMessage } from '../../src/core/store.js';
 import type { Config } from '../../src/server/config.js';
 import { buildDomain } from '../../src/server/app.js';
-import type { Services } from '../../src/server/services.js';
 import { SqliteStore } from '../../src/storage/sqlite/sqlite-store.js';
 import { testConfig } from '../helpers/harness.js';
 
@@ -48,7 +47,7 @@ async function setup(overrides: Partial<Config> = {}) {
   const store = new SqliteStore({ file: join(dir, 'chat.db') });
   const bus = new RecordingBus();
   const config = testConfig(dir, overrides);
-  const services: Services = buildDomain(config, { store, bus }, pino({ level: 'silent' }));
+  const { services } = buildDomain(config, { store, bus }, pino({ level: 'silent' }));
   cleanups.push(() => store.close());
   await services.rooms.ensureLobby();
   let n = 0;

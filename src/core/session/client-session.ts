@@ -1,11 +1,12 @@
 import { CLOSE_CODES } from '../../protocol/close-codes.js';
-import type { ClientFrame, HelloFrame, SendFrame } from '../../protocol/frames.js';
+import type { HelloFrame } from '../../protocol/frames.js';
 import { PROTOCOL_VERSION } from '../../protocol/version.js';
 import { compactRooms } from '../../protocol/welcome.js';
 import { toPublicUser, type AuthContext } from '../accounts.js';
 import { ChatError } from '../chat-error.js';
 import { Connection } from '../delivery/connection.js';
 import { newId } from '../ids.js';
+import { isOrdered, runCommand, type CommandFrame } from './commands.js';
 import { decodeFrame } from './decode.js';
 import type { SessionHost } from './sessions.js';
 import type { SessionTransport } from './transport.js';
@@ -22,7 +23,7 @@ const ENDED = {
 
 /**
  * One client's session over one transport, from the first frame to the close: hello and authentication, command
- * dispatch (send, typing, presence, view, ping), the session re-check and the heartbeat verdict. It knows nothing
+ * dispatch (the command table in `commands.ts`), the session re-check and the heartbeat verdict. It knows nothing
  * of the transport beyond `SessionTransport`; delivery of room traffic is the Hub's, through the `Connection`
  * this session registers after hello.
  */
@@ -36,8 +37,8 @@ export class ClientSession {
   /** Settles when a pending hello finishes; frames pipelined behind hello wait for it. */
   private helloDone: Promise<void> | undefined;
   private gone = false;
-  /** Sends are checked and queued for storage one after another: sequenced in the order sent. */
-  private sends: Promise<void> = Promise.resolve();
+  /** Ordered commands (sends) run one after another: their effects are sequenced in the order sent. */
+  private ordered: Promise<void> = Promise.resolve();
   /** Next re-check of the session (expiry, revocation missed on the bus, account disabled). */
   private recheckTimer: NodeJS.Timeout | undefined;
   private errorKey: string | undefined;
@@ -150,58 +151,12 @@ export class ClientSession {
     return this.dispatch(conn, auth, frame);
   }
 
-  /** Every command of an authenticated session. */
-  private async dispatch(conn: Connection, auth: AuthContext, frame: Exclude<ClientFrame, HelloFrame>): Promise<void> {
-    const { messages, presence, hub } = this.host.deps;
-    switch (frame.type) {
-      case 'send':
-        this.sends = this.sends.then(() => this.onSend(conn, auth, frame));
-        return this.sends;
-      case 'typing': {
-        if (!conn.rooms.has(frame.roomId)) {
-          return conn.send({
-            type: 'error',
-            ...new ChatError('not_member').toBody(),
-            ref: frame.ref,
-            roomId: frame.roomId,
-          });
-        }
-        const r = this.host.local.takeSync(`typing:${conn.id}:${frame.roomId}`, this.host.limits.typing);
-        if (!r.ok) return; // typing is a hint: extra ones are dropped silently
-        try {
-          await messages.typing(auth, frame.roomId);
-        } catch (err) {
-          const chat = err instanceof ChatError ? err : new ChatError('internal');
-          return conn.send({ type: 'error', ...chat.toBody(), ref: frame.ref, roomId: frame.roomId });
-        }
-        return;
-      }
-      case 'presence':
-        conn.status = frame.status;
-        return presence.setStatus(conn.userId, conn.id, frame.status, () => hub.roomsOf(conn));
-      case 'view': {
-        // No ack and no membership check: a room not (or not yet) joined simply has nothing to tell this socket.
-        const ids = new Set(frame.roomIds);
-        const max = this.host.limits.maxViewedRooms;
-        if (ids.size > max) {
-          const message = `A connection may view at most ${max} rooms.`;
-          return conn.send({
-            type: 'error',
-            ...new ChatError('validation_failed', { message }).toBody(),
-            ref: frame.ref,
-          });
-        }
-        conn.viewing = ids;
-        return;
-      }
-      case 'ping':
-        // `ref` is echoed whenever given, even empty, as in acks and errors.
-        return conn.send({
-          type: 'pong',
-          ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
-          time: new Date().toISOString(),
-        });
-    }
+  /** Every command of an authenticated session, through the command table; ordered ones one after another. */
+  private dispatch(conn: Connection, auth: AuthContext, frame: CommandFrame): Promise<void> | void {
+    const cx = { conn, auth, host: this.host };
+    if (!isOrdered(frame)) return runCommand(cx, frame);
+    this.ordered = this.ordered.then(() => runCommand(cx, frame));
+    return this.ordered;
   }
 
   /** An error frame written at once (not queued behind delivery), as before hello there is no Connection. */
@@ -315,41 +270,5 @@ export class ClientSession {
     // Fresh user record (server role, name) and session (a sliding expiry extended by HTTP use).
     this.auth = check.auth;
     this.scheduleRecheck();
-  }
-
-  /**
-   * Checks and queues one send; resolves when it is queued, so the connection's next send can start (see
-   * MessageService.submit). The ack or error follows when the store has answered.
-   */
-  private async onSend(conn: Connection, auth: AuthContext, frame: SendFrame): Promise<void> {
-    const fail = (err: unknown) => {
-      const chat = err instanceof ChatError ? err : new ChatError('internal');
-      if (!(err instanceof ChatError)) this.host.log.error({ err }, 'send failed');
-      conn.send({
-        type: 'error',
-        ...chat.toBody(),
-        ref: frame.ref,
-        clientMsgId: frame.clientMsgId,
-        roomId: frame.roomId,
-      });
-    };
-    let stored;
-    try {
-      ({ stored } = await this.host.deps.messages.submit(auth, frame));
-    } catch (err) {
-      return fail(err);
-    }
-    stored.then(({ event, duplicate }) => {
-      conn.send({
-        type: 'ack',
-        ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
-        clientMsgId: frame.clientMsgId,
-        roomId: event.roomId,
-        id: event.id,
-        seq: event.seq,
-        createdAt: event.createdAt,
-        duplicate,
-      });
-    }, fail);
   }
 }

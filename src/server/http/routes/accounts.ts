@@ -67,7 +67,7 @@ export function accountRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/users/:id', async (req) => {
     await requireAuth(s, req);
     const user = await s.accounts.getUser(parse(IdParams, req.params).id);
-    const presence = (await s.ctx.presence.statusOf([user.id])).get(user.id) ?? 'offline';
+    const presence = (await s.presence.statusOf([user.id])).get(user.id) ?? 'offline';
     return { user, presence };
   });
 }

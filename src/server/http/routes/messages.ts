@@ -33,6 +33,6 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
 
   app.get('/api/v1/presence', async (req) => {
     await requireAuth(s, req);
-    return { online: await s.ctx.presence.onlineCount() };
+    return { online: await s.presence.onlineCount() };
   });
 }

@@ -56,7 +56,7 @@ export function systemRoutes(
       reply.status(503).send({ error: { code: 'unavailable', message, retryable: true }, node: readiness.nodeId });
     if (readiness.draining) return unavailable('draining: this node is shutting down');
     // A hung Redis must not make the check itself time out (HAProxy waits `inter`, 1 s): short-capped.
-    const [store, bus] = await Promise.allSettled([s.ctx.store.ping(), withTimeout(s.ctx.bus.ping(), BUS_PING_MS)]);
+    const [store, bus] = await Promise.allSettled([s.health.pingStore(), withTimeout(s.health.pingBus(), BUS_PING_MS)]);
     if (store.status === 'rejected') return unavailable(`store: ${(store.reason as Error).message}`);
     const degraded = bus.status === 'rejected' ? ['redis'] : [];
     return { ok: true, node: readiness.nodeId, connections: gateway.size, degraded };
