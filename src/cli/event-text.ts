@@ -1,5 +1,5 @@
 import type { RoomEvent } from '../client/index.js';
-import { clean } from './format.js';
+import { clean, withBody } from './format.js';
 
 /**
  * One line for a room event other than a message (`* bob joined`), or undefined for events not worth a line.
@@ -29,6 +29,13 @@ export function describeEvent(e: RoomEvent, name: (id: string) => string): strin
         : `* ${subject} left`;
     case 'member.invited':
       return `* ${actor} invited ${subject}`;
+    case 'message.edited': {
+      const seq = typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : '';
+      // A body blanked by a later delete: the edit happened, its text is gone.
+      return e.body ? withBody(`* ${actor} edited message${seq}: `, e.body) : `* ${actor} edited message${seq}`;
+    }
+    case 'message.deleted':
+      return `* ${actor} deleted message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
     case 'member.role':
       return `* ${actor} made ${subject} ${typeof e.data?.role === 'string' ? e.data.role : 'a member'}`;
     default:

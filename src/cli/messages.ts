@@ -12,11 +12,16 @@ export const newClientMsgId = () => `cli-${randomUUID()}`;
 const SEND_ATTEMPTS = 4;
 
 /** Sends over HTTP, retrying retryable failures (network, rate limit) with the same clientMsgId. */
-async function sendWithRetry(api: ChatApi, roomId: string, body: string) {
+function sendWithRetry(api: ChatApi, roomId: string, body: string) {
   const clientMsgId = newClientMsgId();
+  return withRetry(() => api.sendMessage(roomId, body, clientMsgId));
+}
+
+/** Runs an idempotent request, retrying retryable failures (network, rate limit) with backoff. */
+async function withRetry<T>(request: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await api.sendMessage(roomId, body, clientMsgId);
+      return await request();
     } catch (err) {
       if (!(err instanceof ApiError) || !err.retryable || attempt >= SEND_ATTEMPTS) throw err;
       const wait = err.retryAfterMs ?? 250 * 2 ** attempt;
@@ -51,8 +56,33 @@ export const send: CommandSpec = {
   },
 };
 
+/** One message as a line: a deleted one says so instead of its (redacted) body; an edited one is marked. */
+export const edit: CommandSpec = {
+  name: 'edit',
+  summary: 'Replace the text of one of your messages',
+  details:
+    'The <seq> is the number `chat send` and `chat history` print (#12 or 12). The words after it are the new\n' +
+    'text; `-` reads it from stdin. Everyone in the room sees the edit; `chat history` marks it (edited).',
+  args: [{ name: 'room' }, { name: 'seq' }, { name: 'text', variadic: true }],
+  options: JSON_OPTION,
+  examples: ['chat edit general 12 hello everyone', 'chat edit @bob #40 "see you at 4?"'],
+  async run(ctx, inv) {
+    const seq = Number(inv.args.seq!.replace(/^#/, ''));
+    if (!Number.isSafeInteger(seq) || seq < 1) throw usageError(`not a message number: ${inv.args.seq}`, 'edit');
+    const body = inv.rest.length === 1 && inv.rest[0] === '-' ? await readStdin() : inv.rest.join(' ');
+    if (body.trim() === '') throw usageError('the new text is empty', 'edit');
+    const room = await findRoom(ctx, inv.args.room!);
+    const { message, edited } = await withRetry(() => ctx.api().editMessage(room.id, seq, body));
+    if (ctx.json) return ctx.printJson({ message, edited });
+    ctx.out(edited ? `edited #${message.seq} in ${roomTitle(room)}` : `#${message.seq} already says that`);
+  },
+};
+
 export function formatMessage(m: Message, author: string, withSeq: boolean): string {
-  return withBody(`${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `, m.body);
+  const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
+  if (m.data?.deleted) return `${head}(message deleted)`;
+  const editedAt = typeof m.data?.editedAt === 'string' ? m.data.editedAt : undefined;
+  return withBody(head, editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body);
 }
 
 export const history: CommandSpec = {

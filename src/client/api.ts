@@ -7,6 +7,7 @@ import type {
   Member,
   MemberRole,
   Message,
+  MessageEdit,
   MyRoom,
   PublicUser,
   Report,
@@ -259,6 +260,15 @@ export class ChatApi {
       body,
       clientMsgId,
     });
+  /**
+   * Edits your own message; everyone sees `message.edited`. Safe to retry with the same body: a body equal to the
+   * stored one appends nothing and answers `edited: false`.
+   */
+  editMessage = (roomId: string, seq: number, body: string) =>
+    this.request<{ message: Message; edited: boolean }>('PATCH', `/api/v1/rooms/${roomId}/messages/${seq}`, { body });
+  /** A message's edits, oldest first (who, when, previous and new body). */
+  messageEdits = (roomId: string, seq: number) =>
+    this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);
   messages = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
     this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
       (r) => r.messages,

@@ -7,6 +7,8 @@ import type { Store } from './store.js';
 /** The limits the domain enforces. Defaults and their config names live in src/server/config.ts. */
 export interface DomainLimits {
   maxMessageChars: number;
+  /** How long after sending a message its author may edit it, in seconds; 0 = no limit. */
+  editWindowSeconds: number;
   maxRoomsPerUser: number;
   maxDmMembers: number;
   sessionTtlMs: number;

@@ -1,5 +1,6 @@
 import type { PresenceStatus } from '../protocol/model.js';
 import { InMemoryPresence } from './in-memory-presence.js';
+import { OutageSwitch } from './outage-switch.js';
 import type { Presence, PresenceChange, PresenceEventHandler } from './presence.js';
 
 /**
@@ -15,19 +16,24 @@ import type { Presence, PresenceChange, PresenceEventHandler } from './presence.
  */
 export class FallbackPresence implements Presence {
   private readonly local = new InMemoryPresence();
-  private down = false;
-  private nextProbeAt = 0;
-  private probing = false;
+  private readonly outage: OutageSwitch;
 
   constructor(
     private readonly inner: Presence,
-    private readonly log: { warn(obj: object, msg: string): void },
-    private readonly opts: { retryMs?: number; now?: () => number } = {},
-  ) {}
+    log: { warn(obj: object, msg: string): void },
+    opts: { retryMs?: number; now?: () => number } = {},
+  ) {
+    this.outage = new OutageSwitch({
+      ...opts,
+      probe: () => inner.onlineCount(),
+      onDown: (err) => log.warn({ err }, 'presence unreachable: showing this node’s users only until it is back'),
+      onUp: () => log.warn({}, 'presence reachable again'),
+    });
+  }
 
   /** True while presence answers from this node's view only. */
   get degraded(): boolean {
-    return this.down;
+    return this.outage.down;
   }
 
   connect(userId: string, connId: string): Promise<PresenceChange> {
@@ -77,59 +83,20 @@ export class FallbackPresence implements Presence {
     const mine = await local;
     try {
       const r = await shared();
-      this.up();
+      this.outage.up();
       return r;
     } catch (err) {
-      this.failed(err);
+      this.outage.failed(err);
       return mine;
     }
   }
 
-  private async read<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
-    if (this.down) {
-      this.probe();
-      return fallback();
-    }
-    try {
-      return await shared();
-    } catch (err) {
-      this.failed(err);
-      return fallback();
-    }
-  }
-
-  private failed(err: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    this.nextProbeAt = this.now() + (this.opts.retryMs ?? 1000);
-    this.log.warn({ err }, 'presence unreachable: showing this node’s users only until it is back');
-  }
-
-  private up(): void {
-    if (!this.down) return;
-    this.down = false;
-    this.log.warn({}, 'presence reachable again');
+  private read<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    return this.outage.call(shared, fallback);
   }
 
   /** Asks `inner` now whether it is back (after an outage ended); resolves to whether it answered. */
-  async probeNow(): Promise<boolean> {
-    try {
-      await this.inner.onlineCount();
-      this.up();
-      return true;
-    } catch {
-      this.nextProbeAt = this.now() + (this.opts.retryMs ?? 1000);
-      return false;
-    }
-  }
-
-  private probe(): void {
-    if (this.probing || this.now() < this.nextProbeAt) return;
-    this.probing = true;
-    void this.probeNow().finally(() => (this.probing = false));
-  }
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
+  probeNow(): Promise<boolean> {
+    return this.outage.probeNow();
   }
 }

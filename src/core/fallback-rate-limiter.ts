@@ -1,3 +1,4 @@
+import { OutageSwitch } from './outage-switch.js';
 import { InMemoryRateLimiter, type RateLimiter, type RateResult, type RateRule } from './rate-limiter.js';
 
 /**
@@ -15,21 +16,25 @@ import { InMemoryRateLimiter, type RateLimiter, type RateResult, type RateRule }
  */
 export class FallbackRateLimiter implements RateLimiter {
   private readonly local: InMemoryRateLimiter;
-  private down = false;
-  private nextProbeAt = 0;
-  private probing = false;
+  private readonly outage: OutageSwitch;
 
   constructor(
     private readonly inner: RateLimiter,
-    private readonly log: { warn(obj: object, msg: string): void },
-    private readonly opts: { retryMs?: number; now?: () => number } = {},
+    log: { warn(obj: object, msg: string): void },
+    opts: { retryMs?: number; now?: () => number } = {},
   ) {
     this.local = new InMemoryRateLimiter(opts.now);
+    this.outage = new OutageSwitch({
+      ...opts,
+      probe: () => inner.peek(PROBE_KEY, PROBE_RULE),
+      onDown: (err) => log.warn({ err }, 'shared rate limiter unreachable: enforcing limits per node until it is back'),
+      onUp: () => log.warn({}, 'shared rate limiter reachable again: limits are cluster-wide again'),
+    });
   }
 
   /** True while limits are enforced per node (for readiness and metrics). */
   get degraded(): boolean {
-    return this.down;
+    return this.outage.down;
   }
 
   take(key: string, rule: RateRule, cost?: number): Promise<RateResult> {
@@ -49,58 +54,16 @@ export class FallbackRateLimiter implements RateLimiter {
   async reset(key: string): Promise<void> {
     await this.local.reset(key);
     // A shared bucket Redis could not forget refills by itself; the fallback's is gone either way.
-    if (!this.down) await this.inner.reset(key).catch((err: unknown) => this.failed(err));
+    if (!this.outage.down) await this.inner.reset(key).catch((err: unknown) => this.outage.failed(err));
   }
 
   async close(): Promise<void> {
     await Promise.all([this.local.close(), this.inner.close()]);
   }
 
-  private async call<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
-    if (this.down) {
-      this.probe();
-      return fallback();
-    }
-    try {
-      return await shared();
-    } catch (err) {
-      if (err instanceof RangeError) throw err;
-      this.failed(err);
-      return fallback();
-    }
-  }
-
-  private failed(err: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    this.nextProbeAt = this.now() + this.retryMs;
-    this.log.warn({ err }, 'shared rate limiter unreachable: enforcing limits per node until it is back');
-  }
-
-  /** At most one probe in flight, at most one per `retryMs`; never delays the caller. */
-  private probe(): void {
-    if (this.probing || this.now() < this.nextProbeAt) return;
-    this.probing = true;
-    this.inner.peek(PROBE_KEY, PROBE_RULE).then(
-      () => {
-        this.probing = false;
-        if (!this.down) return;
-        this.down = false;
-        this.log.warn({}, 'shared rate limiter reachable again: limits are cluster-wide again');
-      },
-      () => {
-        this.probing = false;
-        this.nextProbeAt = this.now() + this.retryMs;
-      },
-    );
-  }
-
-  private get retryMs(): number {
-    return this.opts.retryMs ?? 1000;
-  }
-
-  private now(): number {
-    return (this.opts.now ?? Date.now)();
+  /** A `RangeError` (an invalid rule or cost) is the caller's bug, not an outage. */
+  private call<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    return this.outage.call(shared, fallback, (err) => !(err instanceof RangeError));
   }
 }
 

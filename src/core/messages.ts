@@ -1,13 +1,13 @@
-import type { MemberRole, Room, RoomEvent } from '../protocol/model.js';
+import type { MemberRole, MessageEdit, Room, RoomEvent } from '../protocol/model.js';
 import type { AuthContext } from './accounts.js';
 import { toPublicUser } from './accounts.js';
 import { topics } from './bus.js';
 import { ChatError } from './chat-error.js';
-import type { DomainContext } from './context.js';
+import { SYSTEM_USER_ID, type DomainContext } from './context.js';
 import { newId, newTimeId } from './ids.js';
 import { FloodGuard } from './moderation/flood-guard.js';
 import { SendPipeline, type SendDraft, type SendInput } from './send/pipeline.js';
-import { requirePostingRights, standardHooks, standardSteps } from './send/standard-steps.js';
+import { requireLength, requirePostingRights, standardHooks, standardSteps } from './send/standard-steps.js';
 import type { RoomService } from './rooms.js';
 import type { MemberRecord } from './store.js';
 
@@ -101,6 +101,64 @@ export class MessageService {
     const r = await result;
     await this.pipeline.committed(draft, r);
     return r;
+  }
+
+  /**
+   * Edits the caller's own message at `seq`: the send rules apply to the new body (length, posting rights, keyword
+   * filter, the message rate) and `EDIT_WINDOW_SECONDS` to the message's age. Appends `message.edited` and fans it
+   * out, once durable. Idempotent by content: when the (filtered) body equals the stored one nothing is written and
+   * `edited` is false, so a retry of an edit whose answer was lost does not append twice.
+   */
+  async editMessage(
+    auth: AuthContext,
+    roomId: string,
+    seq: number,
+    body: string,
+  ): Promise<{ message: RoomEvent; edited: boolean }> {
+    requireLength(this.ctx, body);
+    const found = await this.rooms.requireMember(auth, roomId);
+    const message = await this.ctx.store.getEvent(roomId, seq);
+    if (!message || message.type !== 'message') throw new ChatError('not_found');
+    if (message.data?.deleted) throw new ChatError('message_deleted');
+    // Author only: moderators and server admins delete, they do not rewrite what someone else said.
+    if (message.senderId !== auth.user.id) throw new ChatError('forbidden');
+    requirePostingRights(this.ctx, found);
+    const windowS = this.ctx.limits.editWindowSeconds;
+    if (windowS > 0 && this.ctx.now() - Date.parse(message.createdAt) > windowS * 1000) {
+      throw new ChatError('edit_window_closed', {
+        message: `A message may be edited within ${windowS} seconds of sending.`,
+      });
+    }
+    const verdict = this.ctx.filter.check(body);
+    if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
+    // A retry (or an edit to the same text) costs nothing and is answered with the message as it stands.
+    if (verdict.text === message.body) return { message, edited: false };
+    const rate = await this.ctx.limiter.take(`msg:${auth.user.id}`, this.ctx.limits.rates.message);
+    if (!rate.ok) throw new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
+    const { message: updated, event } = await this.ctx.store.editMessage(roomId, seq, auth.user.id, verdict.text);
+    if (!event) return { message: updated, edited: false };
+    if (verdict.flagged.length > 0) {
+      await this.ctx.store.createReport({
+        id: newTimeId('rp'),
+        reporterId: SYSTEM_USER_ID,
+        roomId,
+        seq,
+        targetUserId: auth.user.id,
+        reason: `keyword filter: ${verdict.flagged.join(', ')}`,
+        excerpt: verdict.text,
+      });
+    }
+    await this.rooms.publish([event]);
+    return { message: updated, edited: true };
+  }
+
+  /** The edit history of a message, oldest first, for anyone who may read the room; none for a deleted one. */
+  async listEdits(auth: AuthContext, roomId: string, seq: number): Promise<MessageEdit[]> {
+    await this.rooms.requireReadable(auth, roomId);
+    const message = await this.ctx.store.getEvent(roomId, seq);
+    if (!message || message.type !== 'message') throw new ChatError('not_found');
+    if (message.data?.deleted) throw new ChatError('message_deleted');
+    return this.ctx.store.listMessageEdits(roomId, seq);
   }
 
   async history(

@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   Invite,
   MemberRole,
+  MessageEdit,
   MyRoom,
   PublicUser,
   Report,
@@ -222,8 +223,24 @@ export interface ModerationStore {
   /**
    * Redacts the message at `seq` (its body becomes '' and its data `{deleted: true, deletedBy}`) and appends
    * `message.deleted` `{seq, messageId}`, atomically. Null when there is no message at `seq` or it was deleted.
+   * The message's edits go with it: its edit history is dropped and its `message.edited` events' bodies become ''.
    */
   deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null>;
+  /**
+   * Replaces the body of the message at `seq` and appends `message.edited` (body: the new text; data
+   * `{seq, messageId, editedAt}`), recording the edit (previous and new body) in its history, atomically; the message
+   * then reads with `data.editedAt`. When `body` equals the stored body nothing is written and `event` is null (a
+   * retried edit). Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or
+   * `forbidden` when `editorId` is not the author; nothing is written then.
+   */
+  editMessage(
+    roomId: string,
+    seq: number,
+    editorId: string,
+    body: string,
+  ): Promise<{ message: RoomEvent; event: RoomEvent | null }>;
+  /** The edits of the message at `seq`, oldest first (empty when never edited or deleted). */
+  listMessageEdits(roomId: string, seq: number): Promise<MessageEdit[]>;
 
   /**
    * Records a request to join a room that needs approval; false when one is pending already. Rejects with

@@ -119,6 +119,7 @@ export const CreateDmRequest = z.strictObject({
 });
 
 export const SendMessageRequest = z.strictObject({ body: Body, clientMsgId: ClientMsgId });
+export const EditMessageRequest = z.strictObject({ body: Body });
 export const AnnouncementRequest = z.strictObject({ body: Body });
 
 const Limit = decimalInt(1, PROTOCOL_LIMITS.pageMax);
@@ -152,4 +153,5 @@ export type RegisterRequest = z.infer<typeof RegisterRequest>;
 export type LoginRequest = z.infer<typeof LoginRequest>;
 export type CreateRoomRequest = z.input<typeof CreateRoomRequest>;
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
+export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
 export type HistoryQuery = z.infer<typeof HistoryQuery>;

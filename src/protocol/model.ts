@@ -177,6 +177,7 @@ export interface SessionInfo {
 export type RoomEventType =
   | 'message'
   | 'message.deleted'
+  | 'message.edited'
   | 'room.created'
   | 'room.updated'
   | 'member.joined'
@@ -204,6 +205,18 @@ export interface RoomEvent {
 
 /** A message is a room event of type `message`. */
 export type Message = RoomEvent & { type: 'message'; body: string; clientMsgId: string };
+
+/**
+ * One edit of a message (`GET …/messages/:seq/edits`): who changed it when, from what to what. `editSeq` is the seq of
+ * the `message.edited` event the edit appended.
+ */
+export interface MessageEdit {
+  editSeq: number;
+  editorId: string;
+  previousBody: string;
+  body: string;
+  editedAt: string;
+}
 
 export interface Announcement {
   id: string;

@@ -20,6 +20,7 @@ export type RoomAction =
   | 'ban'
   | 'mute'
   | 'deleteMessage'
+  | 'editMessage'
   | 'approveJoin'
   | 'viewReports'
   | 'viewAudit';
@@ -39,6 +40,8 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   mute: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   /** Any message; everyone may delete their own. DMs: only server admins (acting on a report). */
   deleteMessage: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
+  /** One's own messages only: nobody rewrites another's (moderators delete). Posting rights apply (mute, read-only). */
+  editMessage: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   approveJoin: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'rooms' },
   viewReports: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   viewAudit: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'all' },

@@ -100,6 +100,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     now: Date.now,
     limits: {
       maxMessageChars: config.maxMessageChars,
+      editWindowSeconds: config.editWindowSeconds,
       maxRoomsPerUser: config.maxRoomsPerUser,
       maxDmMembers: config.maxDmMembers,
       sessionTtlMs: config.sessionTtlDays * 86_400_000,

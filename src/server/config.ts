@@ -98,6 +98,12 @@ export const SETTINGS = {
     default: 4000,
     doc: 'Longest message body, in characters.',
   },
+  editWindowSeconds: {
+    env: 'EDIT_WINDOW_SECONDS',
+    schema: int(0, 31536000),
+    default: 0,
+    doc: 'How long after sending its author may edit a message, in seconds; later edits get `edit_window_closed`. 0 = no limit.',
+  },
   maxOutboundBytes: {
     env: 'MAX_OUTBOUND_BYTES',
     schema: int(16384, 256 << 20),

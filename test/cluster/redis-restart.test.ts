@@ -5,6 +5,11 @@ import { WebSocket } from 'ws';
 import { connectionsPerNode, report, sleep, Traffic, until, useCluster } from './fixture.js';
 
 const OUTAGE_MS = 10_000;
+/**
+ * Bound on each wait below: a hang detector, not a speed requirement. During the outage Redis stays down until the
+ * waits end (the outage only lasts at least OUTAGE_MS); after it, each wait is for something the recovery must do.
+ */
+const HANG_MS = 60_000;
 
 /** Each running node's /readyz: HTTP status and the `degraded` list of its body. */
 async function readiness(nodes: { name: string; url: string }[]) {
@@ -84,7 +89,7 @@ describe('cluster: Redis outage', () => {
     // Every node stays ready, saying it is degraded, so the load balancer keeps them all.
     await until(
       async () => Object.values(await readiness(c.nodes)).every((r) => r.status === 200 && r.degraded[0] === 'redis'),
-      5000,
+      HANG_MS,
       'every node to report degraded: ["redis"] with 200',
     );
     const ready = await readiness(c.nodes);
@@ -106,7 +111,11 @@ describe('cluster: Redis outage', () => {
     joiner.rooms.add(traffic.rooms[0]!);
     await new ChatApi(node2.url, joinerAccount.token).join(traffic.rooms[0]!);
     const joinedAt = Date.now();
-    await until(() => joiner.added.includes(traffic.rooms[0]!), 6000, 'the joiner to get room.added during the outage');
+    await until(
+      () => joiner.added.includes(traffic.rooms[0]!),
+      HANG_MS,
+      'the joiner to get room.added during the outage',
+    );
     const addedAfterMs = Date.now() - joinedAt;
 
     // Presence is per node now: the joiner is online on its own node, offline as seen from another.
@@ -127,7 +136,11 @@ describe('cluster: Redis outage', () => {
     // Messages from other nodes still arrive during the outage (read from the store, BUS_OUTAGE_POLL_MS).
     const duringTargets = traffic.maxAcked();
     const duringFrom = Date.now();
-    await until(() => traffic.caughtUp(duringTargets), 6000, 'every member to get, during the outage, what was acked');
+    await until(
+      () => traffic.caughtUp(duringTargets),
+      HANG_MS,
+      'every member to get, during the outage, what was acked',
+    );
     const duringMs = Date.now() - duringFrom;
 
     await sleep(Math.max(0, stoppedAt + OUTAGE_MS - Date.now()));
@@ -138,21 +151,27 @@ describe('cluster: Redis outage', () => {
     await c.redis.start();
     const backAt = Date.now();
     returnedAt = backAt;
-    await until(() => traffic.caughtUp(traffic.maxAcked()), 10_000, 'every member to catch up after Redis is back');
+    // Recovery: every member gets everything acknowledged so far (report() below then checks that no acknowledged
+    // message was lost, doubled or misordered, and the store holds each at its acked seq).
+    await until(() => traffic.caughtUp(traffic.maxAcked()), HANG_MS, 'every member to catch up after Redis is back');
     const recoveredMs = Date.now() - backAt;
     // The revocation lost on the bus takes effect at the recovery's session re-check.
-    await until(() => leaverCloses.includes(4003), 10_000, 'the logged-out socket to close with 4003');
+    await until(() => leaverCloses.includes(4003), HANG_MS, 'the logged-out socket to close with 4003');
     const revokedMs = Date.now() - backAt;
-    await until(() => announced.size === 9, 10_000, 'every member to be told the joiner is online after Redis is back');
+    await until(
+      () => announced.size === 9,
+      HANG_MS,
+      'every member to be told the joiner is online after Redis is back',
+    );
     const announcedMs = Date.now() - backAt;
     await until(
       async () => (await presenceVia(node2.url)) === 'online',
-      10_000,
+      HANG_MS,
       'the joiner online as seen from another node again',
     );
     await until(
       async () => Object.values(await readiness(c.nodes)).every((r) => r.degraded.length === 0),
-      10_000,
+      HANG_MS,
       'every node to report nothing degraded',
     );
 
@@ -163,7 +182,7 @@ describe('cluster: Redis outage', () => {
     const probeSentAt = Date.now();
     await until(
       () => traffic.caughtUp(new Map([[traffic.rooms[0]!, probe.seq]])),
-      10_000,
+      HANG_MS,
       'the probe to reach every member',
     );
     const probeMs = Date.now() - probeSentAt;
@@ -194,11 +213,10 @@ describe('cluster: Redis outage', () => {
     expect(ackedDuringOutage).toBeGreaterThan(0);
     expect(direct).toEqual([401, 401, 401, 401, 401, 429]);
     expect(flood.at(-1)).toBe(429);
-    expect(recoveredMs).toBeLessThan(10_000);
     // Nobody was disconnected by the outage, and nothing reached a client twice.
     expect(figures.reconnects).toBe(0);
     expect(figures.sdkDuplicatesDropped).toBe(0);
     expect(joiner.added).toEqual([traffic.rooms[0]]);
     expect(presenceDuring).toEqual({ node1: 'online', node2: 'offline' });
-  }, 180_000);
+  }, 600_000);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LOBBY_ROOM_ID } from '../../src/core/context.js';
 import type { RoomAction } from '../../src/protocol/permissions.js';
 import type { MemberRole, RoomKind } from '../../src/protocol/model.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
@@ -106,7 +107,13 @@ interface HttpAction {
 describe('authorization matrix', () => {
   it('checks every role × action × room kind over HTTP and WebSocket', { timeout: 90_000 }, async () => {
     const started = Date.now();
-    const srv: TestServer = await startServer({ reportsPerHour: 100_000, helloTimeoutMs: 60_000 });
+    // Every presence change reaches every lobby member (however many users the cells register): the presence
+    // cells' marker below travels through the lobby.
+    const srv: TestServer = await startServer({
+      reportsPerHour: 100_000,
+      helloTimeoutMs: 60_000,
+      presenceFanoutMaxMembers: 1_000_000,
+    });
     const api = (p: string) => `${srv.url}/api/v1${p}`;
 
     async function call(method: string, path: string, token?: string, body?: unknown): Promise<Res> {
@@ -144,6 +151,7 @@ describe('authorization matrix', () => {
     const author = await reg(); // writes the messages others delete and report
     const dmTarget = await reg(); // the DM member server admins sanction (then restored)
     const invitee = await reg(); // receives invites; never joins
+    const marker = await reg(); // in the lobby only, like every user: its presence changes are the presence cells' marker
     const stable: Record<Exclude<Role, 'anonymous'>, TestUser> = {
       nonMember,
       member,
@@ -265,6 +273,10 @@ describe('authorization matrix', () => {
       await waitFor(() => syncedAll(sock, welcome), 5000, `${role} synced`);
       live[role] = sock;
     }
+    const markerSock = await openSocket();
+    const markerWelcome = await hello(markerSock, marker.token);
+    if (!markerWelcome) throw new Error('fixture: the marker could not connect');
+    await waitFor(() => syncedAll(markerSock, markerWelcome), 5000, 'marker synced');
 
     // Now: the non-member is kicked (a former member), the banned user banned, the deactivated user deactivated.
     for (const kind of ['public', 'private'] as const) {
@@ -490,6 +502,34 @@ describe('authorization matrix', () => {
           if (roomRole(c.role)) seq = await post(c.kind, c.token!);
           seq ??= authorSeq[c.kind]; // anonymous, or deactivated in the DM it was never in: refused first anyway
           return show(await call('DELETE', `/rooms/${c.roomId}/messages/${seq}`, c.token));
+        },
+      },
+      {
+        name: 'message.editOwn',
+        notApplicable: (k, r) =>
+          k === 'dm' && (r === 'nonMember' || r === 'serverAdmin') ? 'never a DM member: has no message there' : null,
+        // The author edits while a member (posting rights permitting); a former member may not, nor may anyone else.
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? (may('editMessage', k, standing(r)) ? null : '403 forbidden'), '200');
+        },
+        run: async (c) => {
+          let seq = ownSeq.get(`${c.role}/${c.kind}`);
+          if (roomRole(c.role)) seq = await post(c.kind, c.token!);
+          seq ??= authorSeq[c.kind];
+          return show(await call('PATCH', `/rooms/${c.roomId}/messages/${seq}`, c.token, { body: `edited ${seq}` }));
+        },
+      },
+      {
+        // Nobody rewrites another's message: not the room's moderators, owners or server admins.
+        name: 'message.editOthers',
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? '403 forbidden', '200');
+        },
+        run: async (c) => {
+          const seq = await post(c.kind, author.token);
+          return show(await call('PATCH', `/rooms/${c.roomId}/messages/${seq}`, c.token, { body: 'rewritten' }));
         },
       },
       {
@@ -799,16 +839,58 @@ describe('authorization matrix', () => {
             f.roomId === rooms[kind] &&
             (f.changes as { userId: string; status: string }[]).some((c) => c.userId === userId && c.status === 'away'),
         );
-    const settle = async (check: () => boolean) => {
+    /*
+     * A frame that should not come is shown absent by a marker, not a pause: once each change under test has been
+     * published in the lobby (every user is in it; the marker user hears it), the flush carrying it — its frames for
+     * every room, wanted or not — has begun, and the marker's change, made after that, goes out in a later flush,
+     * through the same bus, after that one's last frame. Every open socket hearing the marker has therefore
+     * received whatever those changes sent it.
+     */
+    const lobbyHeard = (sock: Sock, from: number, userId: string, status: string) =>
+      sock.frames
+        .slice(from)
+        .some(
+          (f) =>
+            f.type === 'presence' &&
+            f.roomId === LOBBY_ROOM_ID &&
+            (f.changes as { userId: string; status: string }[]).some((c) => c.userId === userId && c.status === status),
+        );
+    let markerStatus = 'online';
+    const settle = async (check: () => boolean, madeBy: Role[], markerFrom: number) => {
       await waitFor(check, 5000).catch(() => {});
-      await new Promise((r) => setTimeout(r, 4 * srv.config.presenceFlushMs));
+      // Bounded: a change that never goes out (or an open socket that never hears the marker) fails its cells.
+      await waitFor(
+        () =>
+          madeBy.every((r) =>
+            r === 'anonymous'
+              ? live.anonymous.frames.some((f) => f.type === 'error' && f.code === 'unauthorized')
+              : live[r].code !== null || lobbyHeard(markerSock, markerFrom, userIdOf(r), 'away'),
+          ),
+        5000,
+      ).catch(() => {});
+      markerStatus = markerStatus === 'online' ? 'away' : 'online';
+      const from = new Map(ROLES.map((r) => [r, live[r].frames.length]));
+      markerSock.send({ type: 'presence', status: markerStatus });
+      await waitFor(
+        () =>
+          ROLES.every(
+            (r) =>
+              r === 'anonymous' || // not in any room: it cannot hear the marker (nor anything else; its barrier below)
+              live[r].code !== null ||
+              lobbyHeard(live[r], from.get(r)!, marker.user.id, markerStatus),
+          ),
+        5000,
+      ).catch(() => {});
       for (const role of ROLES) await barrier(live[role]);
     };
     for (const role of ROLES) mark.set(role, live[role].frames.length);
+    let markerFrom = markerSock.frames.length;
     live.owner.send({ type: 'presence', status: 'away' });
     const heard = (role: Role, kind: RoomKind) => presenceFor(live[role], mark.get(role)!, kind, owner.user.id);
-    await settle(() =>
-      KINDS.every((k) => ROLES.every((r) => !roomRole(r) || (k === 'dm' && NOT_IN_DM.has(r)) || heard(r, k))),
+    await settle(
+      () => KINDS.every((k) => ROLES.every((r) => !roomRole(r) || (k === 'dm' && NOT_IN_DM.has(r)) || heard(r, k))),
+      ['owner'],
+      markerFrom,
     );
     for (const kind of KINDS) {
       for (const role of ROLES) {
@@ -833,13 +915,17 @@ describe('authorization matrix', () => {
     const watch = live.owner;
     const from = watch.frames.length;
     const anonFrom = live.anonymous.frames.length;
+    markerFrom = markerSock.frames.length;
     for (const role of ROLES) if (role !== 'owner') live[role].send({ type: 'presence', status: 'away' });
     const published = (role: Role, kind: RoomKind) =>
       role !== 'anonymous' && presenceFor(watch, from, kind, userIdOf(role));
-    await settle(() =>
-      KINDS.every((k) =>
-        ROLES.every((r) => r === 'owner' || !roomRole(r) || (k === 'dm' && NOT_IN_DM.has(r)) || published(r, k)),
-      ),
+    await settle(
+      () =>
+        KINDS.every((k) =>
+          ROLES.every((r) => r === 'owner' || !roomRole(r) || (k === 'dm' && NOT_IN_DM.has(r)) || published(r, k)),
+        ),
+      ROLES.filter((r) => r !== 'owner'),
+      markerFrom,
     );
     for (const kind of KINDS) {
       for (const role of ROLES) {
@@ -855,6 +941,7 @@ describe('authorization matrix', () => {
     }
 
     for (const role of ROLES) live[role].close();
+    markerSock.close();
 
     // ---- Summary --------------------------------------------------------------------------------------------------
     const summary = (t: Transport) => {

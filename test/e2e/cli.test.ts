@@ -101,7 +101,11 @@ function savedLogins(file: string): Record<string, { token: string; username: st
     .servers;
 }
 
-describe('chat CLI: accounts', () => {
+// Each CLI run is a fresh Node process (about half a second, several seconds on a loaded 2-core runner), and a test
+// here makes up to a dozen: the bound is a hang detector sized for that, not a speed requirement.
+const CLI_TEST_TIMEOUT_MS = 90_000;
+
+describe('chat CLI: accounts', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('register and login save a token for the server (0600); logout forgets it', async () => {
     const srv = await startServer();
     const alice = cliUser(srv.url);
@@ -172,7 +176,7 @@ describe('chat CLI: accounts', () => {
   });
 });
 
-describe('chat CLI: the chat command', () => {
+describe('chat CLI: the chat command', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('`chat --help` (what `npx chat --help` runs) shows the CLI help, in a checkout not built yet too', async () => {
     // A fresh checkout before `npm run build`: no dist/. The sources and installed packages are the real ones.
     const checkout = tempDir('relaychat-checkout-');
@@ -195,7 +199,7 @@ describe('chat CLI: the chat command', () => {
   });
 });
 
-describe('chat CLI: rooms and messages', () => {
+describe('chat CLI: rooms and messages', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('creates a room, lists it, sends a message and shows it in history', async () => {
     const srv = await startServer();
     const alice = cliUser(srv.url);
@@ -317,7 +321,58 @@ describe('chat CLI: rooms and messages', () => {
   });
 });
 
-describe('chat CLI: tail', () => {
+describe('chat CLI: edits and deletions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('edit replaces your text; history and tail show edited messages as edited and deleted ones as deleted', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    // Setup through the API: the CLI runs only for what is under test.
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('notes')).id;
+    await bob.api.join(roomId);
+    const typo = (await api.sendMessage(roomId, 'helo wrold', 'a-1')).message.seq;
+    const secret = (await api.sendMessage(roomId, 'the password is hunter2', 'a-2')).message.seq;
+    const bobs = (await bob.api.sendMessage(roomId, 'from bob', 'bob-1')).message.seq;
+
+    const tail = alice.spawn(['tail', 'notes', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('edit', 'notes', `#${typo}`, 'hello', 'world')).toBe(`edited #${typo} in notes\n`);
+    await api.deleteMessage(roomId, secret);
+    // Live, in protocol order: the edit with its new text, then the deletion.
+    await waitFor(() => tail.stdout().includes(`* alice deleted message #${secret}`), 5000, 'tail to show the delete');
+    expect(tail.stdout()).toMatch(
+      new RegExp(`^\\* alice edited message #${typo}: hello world\\n\\* alice deleted message #${secret}$`, 'm'),
+    );
+
+    // The same text again changes nothing (a safe retry); another's message and bad numbers are refused.
+    expect(await alice.ok('edit', 'notes', String(typo), 'hello world')).toBe(`#${typo} already says that\n`);
+    const others = await alice.run(['edit', 'notes', String(bobs), 'mine now']);
+    expect([others.code, others.stderr.trim()]).toEqual([1, 'error: You may not do that. (forbidden)']);
+    const deleted = await alice.run(['edit', 'notes', String(secret), 'again']);
+    expect([deleted.code, deleted.stderr.trim()]).toEqual([1, 'error: That message was deleted. (message_deleted)']);
+    const bad = await alice.run(['edit', 'notes', 'twelve', 'x']);
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^error: not a message number: twelve.*\(usage\)$/m),
+    ]);
+
+    const hist = await alice.ok('history', 'notes');
+    expect(hist).toMatch(new RegExp(`^#${typo} \\[[0-9: -]+\\] alice: hello world \\(edited [0-9: -]+\\)$`, 'm'));
+    expect(hist).toMatch(new RegExp(`^#${secret} \\[[0-9: -]+\\] alice: \\(message deleted\\)$`, 'm'));
+    expect(hist).toMatch(new RegExp(`^#${bobs} \\[[0-9: -]+\\] bob: from bob$`, 'm'));
+    expect(hist).not.toContain('hunter2');
+    expect((await api.messages(roomId)).find((m) => m.seq === typo)?.body).toBe('hello world');
+
+    // A new tail shows history the same way.
+    const again = alice.spawn(['tail', 'notes', '--read-only']);
+    await waitFor(() => again.stderr().includes('* connected'), 10_000, 'second tail to connect');
+    expect(again.stdout()).toMatch(/\] alice: hello world \(edited [0-9: -]+\)\n.*\] alice: \(message deleted\)\n/);
+  });
+});
+
+describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
     const srv = await startServer();
     const alice = cliUser(srv.url);
@@ -402,7 +457,7 @@ describe('chat CLI: tail', () => {
   });
 });
 
-describe('chat CLI: admin create', () => {
+describe('chat CLI: admin create', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('creates the first admin in a fresh data directory before the server starts', async () => {
     const dataDir = tempDir('relaychat-admin-');
     const admin = await runCli(['admin', 'create', 'root', '--password', PASSWORD], {

@@ -177,6 +177,105 @@ describe('delivery guarantees', () => {
     }
   });
 
+  it('raw socket: edits and deletes made while offline are replayed on resume exactly once, in order', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-edits');
+    await bob.api.join(room.id);
+    const http = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      expect([method, path, res.status]).toEqual([method, path, method === 'DELETE' ? 204 : 200]);
+    };
+    const edit = (seq: number, body: string) => http('PATCH', `/messages/${seq}`, { body });
+    const sent: number[] = [];
+    for (let i = 1; i <= 3; i++) sent.push((await alice.api.sendMessage(room.id, `m${i}`, `re-${i}`)).message.seq);
+    const [s1, s2, s3] = sent as [number, number, number];
+
+    // Bob is online for the sends, then offline.
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    expect(position).toBe(s3);
+    before.ws.terminate();
+    await before.closed;
+
+    // While he is away: edits, a retried edit (no event), a delete of an edited message, a new message edited.
+    await edit(s1, 'm1 v2');
+    await edit(s1, 'm1 v3');
+    await edit(s1, 'm1 v3'); // the retry: appends nothing
+    await edit(s2, 'm2 v2');
+    await http('DELETE', `/messages/${s2}`);
+    await edit(s3, 'm3 v2');
+    const s4 = (await alice.api.sendMessage(room.id, 'm4', 're-4')).message.seq;
+    await edit(s4, 'm4 v2');
+    await http('DELETE', `/messages/${s3}`);
+    const want: [string, number | null, string | null][] = [
+      ['message.edited', s1, 'm1 v2'],
+      ['message.edited', s1, 'm1 v3'],
+      ['message.edited', s2, ''], // its text went with the delete
+      ['message.deleted', s2, null],
+      ['message.edited', s3, ''],
+      ['message', null, 'm4 v2'], // replay reads the message as it stands now; its edit follows
+      ['message.edited', s4, 'm4 v2'],
+      ['message.deleted', s3, null],
+    ];
+    const shape = (e: RoomEvent) => [e.type, (e.data?.seq as number | undefined) ?? null, e.body];
+
+    // Resume at the position he had, and at every point in between: each event after it once, in order.
+    const offline = want.length;
+    for (let n = position; n < position + offline; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      expect(sock.synced(room.id)!.seq).toBe(position + want.length);
+      // Live from there: a marker after the replay arrives once, next in sequence.
+      const marker = await alice.api.sendMessage(room.id, `marker ${n}`, `re-marker-${n}`);
+      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
+      expectContiguous(
+        sock.events(room.id).map((e) => e.seq),
+        n + 1,
+        marker.message.seq,
+      );
+      sock.ws.close();
+      await sock.closed;
+      // The marker is part of the room now: later resumes replay it too, after the edits.
+      want.push(['message', null, `marker ${n}`]);
+    }
+
+    // Applying the replayed stream to what bob had gives what history says now.
+    const local = new Map<number, string | null>(
+      before
+        .events(room.id)
+        .filter((e) => e.type === 'message')
+        .map((e) => [e.seq, e.body]),
+    );
+    const tail = await rawHello(srv.url, bob.token, { [room.id]: position });
+    await waitFor(() => tail.synced(room.id), 5000, 'synced for the final check');
+    for (const e of tail.events(room.id)) {
+      if (e.type === 'message') local.set(e.seq, e.body);
+      if (e.type === 'message.edited') local.set(e.data!.seq as number, e.body);
+      if (e.type === 'message.deleted') local.delete(e.data!.seq as number);
+    }
+    tail.ws.close();
+    const history = (await alice.api.messages(room.id)).filter((m) => !m.data?.deleted);
+    expect([...local.entries()]).toEqual(history.map((m) => [m.seq, m.body]));
+    expect(history.find((m) => m.seq === s1)?.data).toMatchObject({ editedAt: expect.any(String) });
+  });
+
   it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {
     const srv = await startServer();
     const alice = await registerUser(srv.url);

@@ -43,6 +43,9 @@ mute           dm       n         n      ·         ·         ·     y
 deleteMessage  public   n         n      y         y         y     y
 deleteMessage  private  n         n      y         y         y     y
 deleteMessage  dm       n         n      ·         ·         ·     y
+editMessage    public   n         y      y         y         y     n
+editMessage    private  n         y      y         y         y     n
+editMessage    dm       n         y      ·         ·         ·     n
 approveJoin    public   n         n      y         y         y     y
 approveJoin    private  n         n      y         y         y     y
 approveJoin    dm       n         n      ·         ·         ·     n
@@ -64,6 +67,7 @@ export const ACTIONS = [
   'ban',
   'mute',
   'deleteMessage',
+  'editMessage',
   'approveJoin',
   'viewReports',
   'viewAudit',
@@ -164,6 +168,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   ban: 'Kick, ban, unban, mute, unmute',
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
+  editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',

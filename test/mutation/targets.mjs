@@ -11,10 +11,29 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * @typedef {{ file: string, methods: string[] }} MethodSlice  Only these members of the file's classes (and
- *   named functions) are mutated: the part of a large file that is on the path under test.
+ * @typedef {{ file: string, methods: string[] }} MethodSlice  Only these members of the file's classes (and its
+ *   named functions, constants and object members) are mutated: the part of a file that is on the path under test.
  * @typedef {{ mutate: (string | MethodSlice)[], tests: string[], why: string }} Target
  */
+
+/** The shared recipes of the room sequence and its events (src/storage/sql/events.ts). */
+const EVENT_RECIPES = ['nextSeq', 'insertEvent', 'settle', 'appendMessages', 'findMessageByClientMsgId', 'listEvents'];
+
+/** The named queries those recipes run (EventQueries in src/storage/sql/events.ts), as each engine writes them. */
+const EVENT_QUERIES = [
+  'roomNextSeq',
+  'eventsInsert',
+  'messagesInsertNew',
+  'eventBySeq',
+  'eventByClientMsgId',
+  'eventsByClientMsgIds',
+  'roomsLockSeqs',
+  'roomsAdvanceSeqs',
+  'eventsAfter',
+  'eventsBefore',
+  'messagesAfter',
+  'messagesBefore',
+];
 
 /** @type {Record<string, Target>} */
 export const TARGETS = {
@@ -34,36 +53,49 @@ export const TARGETS = {
   },
   messages: {
     why: 'the send path: checks before storing, durable before ack, idempotency, publish after commit',
-    mutate: ['src/core/messages.ts'],
+    // messages.ts drives the pipeline; send/ holds the pipeline and the shipped steps and after-commit hooks.
+    mutate: ['src/core/messages.ts', 'src/core/send/pipeline.ts', 'src/core/send/standard-steps.ts'],
     tests: [
       'test/unit/messages.test.ts',
+      'test/unit/send-pipeline.test.ts',
       'test/e2e/delivery.test.ts',
       'test/e2e/protocol.test.ts',
       'test/e2e/moderation.test.ts',
       'test/e2e/moderation-content.test.ts',
+      'test/e2e/message-edits.test.ts',
       'test/e2e/reports-audit.test.ts',
     ],
   },
-  // The stores' message path: group commit, seq assignment, idempotency lookup, durability, event reads.
+  // The stores' message path: group commit, seq assignment, idempotency lookup, durability, event reads. Since the
+  // stores share their SQL recipes (src/storage/sql/), the path is the engine's group commit and unit of work, the
+  // shared recipes of the room sequence (events.ts) and their drivers (recipe.ts), and the engine's event queries.
   sqlite: {
     why: "the embedded store's message path",
     mutate: [
       {
         file: 'src/storage/sqlite/sqlite-store.ts',
         methods: [
-          'appendTx',
-          'tx',
+          'constructor',
+          'read',
+          'write',
+          'transaction',
+          'run',
           'durable',
           'syncNext',
           'appendMessage',
           'flush',
-          'findMessageByClientMsgId',
-          'listEvents',
           'close',
         ],
       },
+      { file: 'src/storage/sql/events.ts', methods: EVENT_RECIPES },
+      { file: 'src/storage/sql/recipe.ts', methods: ['query', 'oneStatement', 'runSync'] },
+      { file: 'src/storage/sql/sql-store.ts', methods: ['perform', 'findMessageByClientMsgId', 'listEvents'] },
+      {
+        file: 'src/storage/sqlite/queries.ts',
+        methods: [...EVENT_QUERIES, 'bumpSeq', 'roomSeq', 'advanceSeq', 'insertEvents', 'eventColumns', 'present'],
+      },
     ],
-    tests: ['test/ports/sqlite-store.test.ts'],
+    tests: ['test/unit/sql-recipe.test.ts', 'test/ports/sqlite-store.test.ts'],
   },
   postgres: {
     why: "the cluster store's message path (slow: the suite runs against a real PostgreSQL)",
@@ -72,21 +104,30 @@ export const TARGETS = {
         file: 'src/storage/postgres/pg-store.ts',
         methods: [
           'toStoreError',
+          'rethrowAsStoreError',
           'op',
+          'track',
           'tx',
-          'insertEvents',
+          'exec',
+          'read',
+          'write',
+          'transaction',
           'appendMessage',
           'drain',
           'commitBatch',
           'writeBatch',
-          'batchTx',
-          'findMessageByClientMsgId',
-          'listEvents',
           'close',
         ],
       },
+      { file: 'src/storage/sql/events.ts', methods: EVENT_RECIPES },
+      { file: 'src/storage/sql/recipe.ts', methods: ['query', 'oneStatement', 'runAsync'] },
+      { file: 'src/storage/sql/sql-store.ts', methods: ['perform', 'findMessageByClientMsgId', 'listEvents'] },
+      {
+        file: 'src/storage/postgres/queries.ts',
+        methods: [...EVENT_QUERIES, 'nextSeq', 'eventArrays', 'insertEvents'],
+      },
     ],
-    tests: ['test/ports/pg-store.test.ts'],
+    tests: ['test/unit/sql-recipe.test.ts', 'test/ports/pg-store.test.ts'],
   },
   permissions: {
     why: 'authorization: the permission table, ranks, who may act on whom',
@@ -140,8 +181,20 @@ export async function mutatePatterns(targets) {
       const found = new Map();
       /** @param {import('typescript').Node} node */
       const visit = (node) => {
-        const named = ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node) || ts.isVariableDeclaration(node);
-        const name = named && node.name && ts.isIdentifier(node.name) ? node.name.text : undefined;
+        // Methods, functions, constants, class fields and object members (a query table's entries) by name; a
+        // class's constructor as `constructor`.
+        const named =
+          ts.isMethodDeclaration(node) ||
+          ts.isFunctionDeclaration(node) ||
+          ts.isVariableDeclaration(node) ||
+          ts.isPropertyDeclaration(node) ||
+          ts.isPropertyAssignment(node) ||
+          ts.isShorthandPropertyAssignment(node);
+        const name = ts.isConstructorDeclaration(node)
+          ? 'constructor'
+          : named && node.name && ts.isIdentifier(node.name)
+            ? node.name.text
+            : undefined;
         if (name && wanted.has(name)) {
           const line = (/** @type {number} */ pos) => source.getLineAndCharacterOfPosition(pos).line + 1;
           const ranges = found.get(name) ?? [];

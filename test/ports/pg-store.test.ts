@@ -452,6 +452,49 @@ describe('PgStore specifics', () => {
     }
   });
 
+  it('migration 4 upgrades a populated v3 database: messages read unedited, then edit and keep a history', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        const upTo3 = migrations.filter((m) => m.version <= 3);
+        expect(await migrate(c, { migrations: upTo3 })).toEqual({ applied: [1, 2, 3] });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_old', 1000, 1, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+           VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'typo', 'c_old', NULL, 1000)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        expect(await store.getEvent('r_old', 1)).toMatchObject({ body: 'typo', data: null });
+        expect(await store.listMessageEdits('r_old', 1)).toEqual([]);
+        const { message, event } = await store.editMessage('r_old', 1, 'u_old', 'fixed');
+        expect(event).toMatchObject({
+          seq: 2,
+          type: 'message.edited',
+          body: 'fixed',
+          data: { seq: 1, messageId: 'e_old' },
+        });
+        expect(message).toMatchObject({ id: 'e_old', body: 'fixed', data: { editedAt: event?.createdAt } });
+        expect(await store.listMessageEdits('r_old', 1)).toMatchObject([
+          { editSeq: 2, previousBody: 'typo', body: 'fixed' },
+        ]);
+        expect(await store.migrate()).toEqual({ applied: [] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
   it('migration 2 upgrades a populated v1 database: existing rooms get default settings, members stay, roles gain moderator', async () => {
     const db = await server.createDatabase();
     try {

@@ -231,6 +231,55 @@ describe('SqliteStore specifics', () => {
     });
   });
 
+  it('migration 4 upgrades a version-3 file with messages: they read unedited, then edit and keep a history', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    const v3 = new Database(h.file);
+    v3.pragma('journal_mode = WAL');
+    v3.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    v3.function('fold', (x: unknown) => String(x).toLowerCase());
+    for (const m of migrations.filter((x) => x.version <= 3)) {
+      v3.exec(m.sql);
+      v3.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v3.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    v3.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES ('r_old', 'public', 'old', 'old', 'u_old', 1, 1, 1, 1)`,
+    ).run();
+    v3.prepare("INSERT INTO members (room_id, user_id, role, joined_at) VALUES ('r_old', 'u_old', 'owner', 1)").run();
+    v3.prepare(
+      `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+       VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'typo', 'c_old', NULL, 1)`,
+    ).run();
+    v3.close();
+
+    const store = await h.reopen();
+    expect(await store.getEvent('r_old', 1)).toMatchObject({ body: 'typo', data: null });
+    expect(await store.listMessageEdits('r_old', 1)).toEqual([]);
+    const { message, event } = await store.editMessage('r_old', 1, 'u_old', 'fixed');
+    expect(event).toMatchObject({
+      seq: 2,
+      type: 'message.edited',
+      body: 'fixed',
+      data: { seq: 1, messageId: 'e_old' },
+    });
+    expect(message).toMatchObject({ id: 'e_old', body: 'fixed', data: { editedAt: event?.createdAt } });
+    expect(await store.listMessageEdits('r_old', 1)).toMatchObject([
+      { editSeq: 2, previousBody: 'typo', body: 'fixed' },
+    ]);
+    expect(
+      (openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+  });
+
   it('moderation queues are served by indexes, not table scans', () => {
     const db = openRaw();
     const plan = (sql: string, ...args: unknown[]) =>
@@ -292,6 +341,119 @@ describe('SqliteStore specifics', () => {
     // The store keeps working and the innocent messages can be retried.
     const retried = await h.store.appendMessage(msg('e_one', 'a'));
     expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
+  });
+
+  /**
+   * A disk that refuses to sync: the store's WAL descriptor is swapped for one of /dev/null, on which fdatasync
+   * fails (EINVAL) as it would on a failing disk. The commits themselves succeed; only their sync fails.
+   */
+  function failingSync(store: SqliteStore) {
+    const walFd = Reflect.get(store, 'walFd') as number | undefined;
+    if (typeof walFd !== 'number') throw new Error('fixture: the store has not opened its WAL yet');
+    const broken = fs.openSync('/dev/null', 'r+');
+    Reflect.set(store, 'walFd', broken);
+    return {
+      /** The disk works again. */
+      heal: () => {
+        Reflect.set(store, 'walFd', walFd);
+        fs.closeSync(broken);
+      },
+      /** For a store that closed while broken (it closed /dev/null): its WAL descriptor is ours to close. */
+      release: () => fs.closeSync(walFd),
+    };
+  }
+
+  it('a failed fdatasync acks nothing: the sends are refused as unavailable, and their retries find them once', async () => {
+    const owner = await user(h.store, 'owner');
+    const { room } = await h.store.createRoom({
+      id: 'r_sync',
+      kind: 'public',
+      name: 'sync',
+      topic: '',
+      createdBy: owner.id,
+      members: [{ userId: owner.id, role: 'owner' }],
+    });
+    const msg = (clientMsgId: string) => ({
+      id: `e_${clientMsgId}`,
+      roomId: room.id,
+      senderId: owner.id,
+      clientMsgId,
+      body: clientMsgId,
+    });
+    const first = await h.store.appendMessage(msg('before'));
+    const disk = failingSync(h.store);
+    try {
+      const results = await Promise.allSettled([h.store.appendMessage(msg('x1')), h.store.appendMessage(msg('x2'))]);
+      for (const r of results) {
+        expect(r.status, 'no ack without a successful sync').toBe('rejected');
+        if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'unavailable' });
+      }
+      // Any other write waits for a sync too.
+      await expect(user(h.store, 'latecomer')).rejects.toMatchObject({ code: 'unavailable' });
+    } finally {
+      disk.heal();
+    }
+    // The disk is back. The refused sends were committed (only their sync failed): retried with the same
+    // clientMsgId, each is found at the seq it was given, once; a new send follows them.
+    const x1 = await h.store.appendMessage(msg('x1'));
+    const x2 = await h.store.appendMessage(msg('x2'));
+    const after = await h.store.appendMessage(msg('after'));
+    expect([x1.duplicate, x2.duplicate, after.duplicate]).toEqual([true, true, false]);
+    const events = await h.store.listEvents(room.id, { after: first.event.seq - 1, limit: 10 });
+    expect(events.map((e) => [e.seq, e.clientMsgId])).toEqual([
+      [first.event.seq, 'before'],
+      [first.event.seq + 1, 'x1'],
+      [first.event.seq + 2, 'x2'],
+      [first.event.seq + 3, 'after'],
+    ]);
+    expect([x1.event.seq, x2.event.seq, after.event.seq]).toEqual([2, 3, 4].map((d) => first.event.seq + d - 1));
+  });
+
+  it('close() finishes even when the last sync fails, refusing what was queued', async () => {
+    const owner = await user(h.store, 'owner');
+    await h.store.createRoom({
+      id: 'r_close',
+      kind: 'public',
+      name: 'close',
+      topic: '',
+      createdBy: owner.id,
+      members: [],
+    });
+    const disk = failingSync(h.store);
+    try {
+      const queued = h.store
+        .appendMessage({ id: 'e_q', roomId: 'r_close', senderId: owner.id, clientMsgId: 'q', body: 'q' })
+        .then(
+          () => 'acked',
+          (err: unknown) => err,
+        );
+      await expect(h.store.close()).resolves.toBeUndefined();
+      expect(await queued).toMatchObject({ code: 'unavailable' });
+    } finally {
+      disk.release();
+    }
+  });
+
+  it('creates the directory of its file', async () => {
+    const file = path.join(h.dir, 'not', 'yet', 'chat.db');
+    const store = new SqliteStore({ file });
+    expect(fs.existsSync(file)).toBe(true);
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+
+  it("':memory:' (throwaway use) has no file to sync: writes and appends resolve, close finishes", async () => {
+    const store = new SqliteStore({ file: ':memory:' });
+    const owner = await user(store, 'owner');
+    await store.createRoom({ id: 'r_mem', kind: 'public', name: 'mem', topic: '', createdBy: owner.id, members: [] });
+    const { event } = await store.appendMessage({
+      id: 'e_m',
+      roomId: 'r_mem',
+      senderId: owner.id,
+      clientMsgId: 'm',
+      body: 'm',
+    });
+    expect(event).toMatchObject({ seq: 2, clientMsgId: 'm' });
+    await expect(store.close()).resolves.toBeUndefined();
   });
 
   it('concurrent appends are group-committed and survive reopen byte for byte', async () => {

@@ -398,6 +398,59 @@ describe('Hub: resume and catch-up', () => {
     expect(await upTo(slow, h.room.id, base + 3)).toEqual(range(base + 1, base + 3));
   });
 
+  it('a socket that stays backed up, under the cut-off, is still caught up: each page waits at most DRAIN_MAX_WAIT_MS', async () => {
+    const h = await setup({ pageSize: 1, lowWater: 1000 });
+    const base = h.room.lastSeq;
+    for (let i = 0; i < 3; i++) await h.post(h.room.id, `missed ${i}`, false);
+    // The wait is 30 s a page; fake the clock (and Date, which the deadline reads) so the test does not sit it out.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const stuck = new RecordingTransport();
+      stuck.bufferedAmount = 5000; // above the low-water mark for good, far below the 1 MiB cut-off
+      const conn = new Connection('c_stuck', 'u_bob', 'u_bob', 's_1', stuck, 1 << 20, h.hub.writes);
+      h.hub.register(conn);
+      h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
+      const synced = () => stuck.of('synced').some((f) => f.roomId === h.room.id);
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(stuck.seqs(h.room.id), 'it waits for the buffer first').toEqual([]);
+      // Three pages, each after one wait: bounded well above 3 x 30 s.
+      for (let i = 0; i < 30 && !synced(); i++) {
+        await vi.advanceTimersByTimeAsync(10_000);
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(stuck.seqs(h.room.id)).toEqual(range(base + 1, base + 3));
+      expect(synced(), 'then it goes live').toBe(true);
+      expect(stuck.closed, 'a slow reader is not a slow consumer').toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a buffer down to the low-water mark counts as drained: no wait', async () => {
+    const h = await setup({ pageSize: 1, lowWater: 1000 });
+    const base = h.room.lastSeq;
+    for (let i = 0; i < 3; i++) await h.post(h.room.id, `missed ${i}`, false);
+    // A fake clock: "no wait" is "done before the clock reaches the drain deadline", however loaded the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const t = new RecordingTransport();
+      t.bufferedAmount = 1000;
+      const conn = new Connection('c_mark', 'u_bob', 'u_bob', 's_1', t, 1 << 20, h.hub.writes);
+      h.hub.register(conn);
+      h.hub.attach(conn, await h.store.listRoomsOf('u_bob'), { [h.room.id]: base });
+      const synced = () => t.of('synced').some((f) => f.roomId === h.room.id);
+      // One fake second at most (the deadline is 30), with real turns of the event loop for the writes.
+      for (let i = 0; i < 200 && !synced(); i++) {
+        await vi.advanceTimersByTimeAsync(5);
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(t.seqs(h.room.id)).toEqual(range(base + 1, base + 3));
+      expect(synced()).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('resyncAll catches up connections behind the store; resyncRoom re-reads one room', async () => {
     const h = await setup();
     const bob = await h.connect('u_bob');

@@ -24,6 +24,7 @@ const ROW_OF: Record<RoomAction, string> = {
   ban: 'Kick, ban, unban, mute, unmute',
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
+  editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
@@ -50,7 +51,7 @@ function documentedTable(): Map<string, DocRow> {
       .map((c) =>
         c
           .trim()
-          .replace(/[¹²³⁴⁵⁶⁷]/g, '')
+          .replace(/[¹²³⁴⁵⁶⁷⁸]/g, '')
           .trim(),
       );
     if (cols[0] === 'Action' || /^-+$/.test(cols[0]!)) continue;

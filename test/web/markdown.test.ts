@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { replaceShortcodes, suggestEmoji } from '../../web/src/state/emoji.js';
 import { isEmojiOnly, parseInline, parseMarkdown, safeHref } from '../../web/src/state/markdown.js';
-import { mergeMessages, type UiMessage } from '../../web/src/state/messages.js';
+import { markDeleted, markEdited, mergeMessages, toUi, type UiMessage } from '../../web/src/state/messages.js';
 
 describe('web client Markdown', () => {
   it('parses bold, italic, strike, inline code and line breaks', () => {
@@ -103,5 +103,33 @@ describe('web client message store', () => {
       ['mine', 4, 'sent'],
     ]);
     expect(mergeMessages(list, [msg(4, 'mine'), msg(1, 'a')])).toBe(list); // nothing new: same array
+  });
+
+  it('edits: the newest edit wins whatever order they arrive in; deleted messages stay deleted', () => {
+    const list = [msg(1, 'a'), msg(2, 'b')];
+    const t1 = '2026-01-01T00:01:00.000Z';
+    const t2 = '2026-01-01T00:02:00.000Z';
+    const once = markEdited(list, 1, 'a v1', t1);
+    expect(once[0]).toMatchObject({ body: 'a v1', editedAt: t1 });
+    expect(once[1]).toBe(list[1]);
+    const twice = markEdited(once, 1, 'a v2', t2);
+    expect(twice[0]).toMatchObject({ body: 'a v2', editedAt: t2 });
+    expect(markEdited(twice, 1, 'a v1', t1)).toBe(twice); // an older edit arriving late changes nothing
+    expect(markEdited(twice, 9, 'x', t2)).toBe(twice);
+    const gone = markDeleted(twice, 1);
+    expect(markEdited(gone, 1, 'back?', '2026-01-01T00:03:00.000Z')).toBe(gone);
+    expect(
+      toUi({
+        id: 'e1',
+        roomId: 'r',
+        seq: 1,
+        type: 'message',
+        senderId: 'u',
+        body: 'now',
+        clientMsgId: 'c',
+        data: { editedAt: t2 },
+        createdAt: t1,
+      }),
+    ).toMatchObject({ body: 'now', editedAt: t2 });
   });
 });

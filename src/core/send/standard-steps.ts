@@ -17,12 +17,7 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
   return [
     {
       name: 'length',
-      run(d) {
-        const max = ctx.limits.maxMessageChars;
-        if (d.input.body.length > max) {
-          throw new ChatError('message_too_long', { message: `A message has at most ${max} characters.` });
-        }
-      },
+      run: (d) => requireLength(ctx, d.input.body),
     },
     {
       name: 'membership',
@@ -82,6 +77,13 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
       },
     },
   ];
+}
+
+/** MAX_MESSAGE_CHARS, for sends and edits. */
+export function requireLength(ctx: DomainContext, body: string): void {
+  const max = ctx.limits.maxMessageChars;
+  if (body.length > max)
+    throw new ChatError('message_too_long', { message: `A message has at most ${max} characters.` });
 }
 
 /** Muted members do not post; in a read-only room only moderators do. (Typing follows the same rule.) */

@@ -184,4 +184,23 @@ UPDATE rooms r SET name = r.name || ' (' || r.id || ')', name_key = r.name_key |
 CREATE UNIQUE INDEX rooms_public_name_unique ON rooms (name_key) WHERE kind = 'public';
 `,
   },
+  {
+    version: 4,
+    name: 'message edits',
+    sql: `
+-- One row per edit of a message: its history (GET …/messages/:seq/edits). edit_seq is the seq of the edit's
+-- message.edited event. A deleted message's rows are dropped with its text. The message row itself carries the
+-- current body and data.editedAt.
+CREATE TABLE message_edits (
+  room_id       text COLLATE "C" NOT NULL,
+  seq           bigint NOT NULL,                   -- the edited message
+  edit_seq      bigint NOT NULL,                   -- its message.edited event
+  editor_id     text COLLATE "C" NOT NULL,
+  previous_body text NOT NULL,
+  body          text NOT NULL,
+  created_at    bigint NOT NULL,
+  PRIMARY KEY (room_id, seq, edit_seq)
+);
+`,
+  },
 ];

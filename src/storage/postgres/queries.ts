@@ -267,6 +267,21 @@ export const pgQueries: PgQueries = {
        AND (data IS NULL OR data->'deleted' IS DISTINCT FROM 'true'::jsonb)
      RETURNING id`,
   ),
+  editEventsRedact: run(
+    `UPDATE events SET body = ''
+     WHERE room_id = @roomId AND type = 'message.edited'
+       AND seq IN (SELECT edit_seq FROM message_edits WHERE room_id = @roomId AND seq = @seq)`,
+  ),
+  editsDelete: run('DELETE FROM message_edits WHERE room_id = @roomId AND seq = @seq'),
+  messageRewrite: run(
+    `UPDATE events SET body = @body, data = coalesce(data, '{}'::jsonb) || jsonb_build_object('editedAt', @editedAt::text)
+     WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
+  ),
+  editInsert: run(
+    `INSERT INTO message_edits (room_id, seq, edit_seq, editor_id, previous_body, body, created_at)
+     VALUES (@roomId, @seq, @editSeq, @editorId, @previousBody, @body, @now)`,
+  ),
+  editsOf: all('SELECT * FROM message_edits WHERE room_id = @roomId AND seq = @seq ORDER BY edit_seq'),
   joinRequestInsert: run(
     'INSERT INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now) ON CONFLICT DO NOTHING',
   ),

@@ -1,9 +1,10 @@
-import type { Report, ReportResolution } from '../../protocol/model.js';
+import type { Report, ReportResolution, RoomEvent } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
+import { newId } from '../../core/ids.js';
 import type { ModerationStore, NewAuditEntry, NewReport } from '../../core/store.js';
 import { insertEvent, nextSeq } from './events.js';
 import { query, read, Rollback, transaction, write, type Operations } from './recipe.js';
-import { iso, toAudit, toEvent, toPublic, toReport, toRoomBan, type Row } from './rows.js';
+import { iso, toAudit, toEdit, toEvent, toPublic, toReport, toRoomBan, type Row } from './rows.js';
 
 export interface ReportQuery {
   status?: Report['status'];
@@ -36,6 +37,23 @@ export interface ModerationQueries {
    * or deleted already; the row's `id`, or undefined when nothing was redacted.
    */
   messageRedact(a: { roomId: string; seq: number; actorId: string }): { id: string } | undefined;
+  /** Blanks the bodies of the `message.edited` events of the message at `seq` (by its recorded edits). */
+  editEventsRedact(a: { roomId: string; seq: number }): number;
+  /** Drops the message's edit history. */
+  editsDelete(a: { roomId: string; seq: number }): number;
+  /** Sets the message's body and `data.editedAt` (ISO), keeping its other data. */
+  messageRewrite(a: { roomId: string; seq: number; body: string; editedAt: string }): number;
+  editInsert(a: {
+    roomId: string;
+    seq: number;
+    editSeq: number;
+    editorId: string;
+    previousBody: string;
+    body: string;
+    now: number;
+  }): number;
+  /** Oldest first. */
+  editsOf(a: { roomId: string; seq: number }): Row[];
   /** Records a join request unless one is pending. */
   joinRequestInsert(a: { roomId: string; userId: string; now: number }): number;
   /** User rows with `requested_at`, oldest first. */
@@ -116,7 +134,51 @@ export const moderation = {
     // The row keeps its id and clientMsgId: a retry of the deleted message finds it (redacted), not a new one.
     const redacted = yield* query('messageRedact', { roomId, seq, actorId });
     if (!redacted) throw new Rollback(null);
+    // A deleted message's text goes everywhere it was kept: its edit events and its edit history.
+    yield* query('editEventsRedact', { roomId, seq });
+    yield* query('editsDelete', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
+  }),
+
+  editMessage: transaction(function* (now, roomId: string, seq: number, editorId: string, body: string) {
+    // The room lock first, like every writer: the message cannot be deleted or edited by another call meanwhile.
+    const next = yield* nextSeq(roomId, now);
+    if (next === null) throw new ChatError('room_not_found');
+    const row = yield* query('eventBySeq', { roomId, seq });
+    const message = row ? toEvent(row) : null;
+    if (!message || message.type !== 'message') throw new ChatError('not_found');
+    if (message.data?.deleted) throw new ChatError('message_deleted');
+    if (message.senderId !== editorId) throw new ChatError('forbidden');
+    // Idempotent by content: the retry of an edit that landed finds its body stored and writes nothing.
+    if (message.body === body) throw new Rollback({ message, event: null });
+    const editedAt = iso(now);
+    yield* query('editInsert', {
+      roomId,
+      seq,
+      editSeq: next,
+      editorId,
+      previousBody: message.body ?? '',
+      body,
+      now,
+    });
+    yield* query('messageRewrite', { roomId, seq, body, editedAt });
+    const event: RoomEvent = {
+      id: newId('e'),
+      roomId,
+      seq: next,
+      type: 'message.edited',
+      senderId: editorId,
+      body,
+      clientMsgId: null,
+      data: { seq, messageId: message.id, editedAt },
+      createdAt: editedAt,
+    };
+    yield* query('eventsInsert', { events: [event], now });
+    return { message: { ...message, body, data: { ...message.data, editedAt } }, event };
+  }),
+
+  listMessageEdits: read(function* (_now, roomId: string, seq: number) {
+    return (yield* query('editsOf', { roomId, seq })).map(toEdit);
   }),
 
   createJoinRequest: transaction(function* (now, roomId: string, userId: string) {

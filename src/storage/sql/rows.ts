@@ -1,6 +1,7 @@
 import type {
   AuditEntry,
   MemberRole,
+  MessageEdit,
   PublicUser,
   Report,
   ReportResolution,
@@ -71,6 +72,16 @@ export function toEvent(r: Row): RoomEvent {
     clientMsgId: (r.client_msg_id as string | null) ?? null,
     data: (data as Record<string, unknown> | null | undefined) ?? null,
     createdAt: iso(r.created_at),
+  };
+}
+
+export function toEdit(r: Row): MessageEdit {
+  return {
+    editSeq: Number(r.edit_seq),
+    editorId: r.editor_id as string,
+    previousBody: r.previous_body as string,
+    body: r.body as string,
+    editedAt: iso(r.created_at),
   };
 }
 

@@ -74,6 +74,8 @@ export abstract class SqlStore implements Store {
   listRoomBans: Store['listRoomBans'] = (...a) => this.perform(moderation.listRoomBans, a);
   getEvent: Store['getEvent'] = (...a) => this.perform(moderation.getEvent, a);
   deleteMessage: Store['deleteMessage'] = (...a) => this.perform(moderation.deleteMessage, a);
+  editMessage: Store['editMessage'] = (...a) => this.perform(moderation.editMessage, a);
+  listMessageEdits: Store['listMessageEdits'] = (...a) => this.perform(moderation.listMessageEdits, a);
   createJoinRequest: Store['createJoinRequest'] = (...a) => this.perform(moderation.createJoinRequest, a);
   listJoinRequests: Store['listJoinRequests'] = (...a) => this.perform(moderation.listJoinRequests, a);
   hasJoinRequest: Store['hasJoinRequest'] = (...a) => this.perform(moderation.hasJoinRequest, a);

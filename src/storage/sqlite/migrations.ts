@@ -153,4 +153,23 @@ UPDATE rooms SET name = rooms.name || ' (' || rooms.id || ')', name_key = fold(r
 CREATE UNIQUE INDEX rooms_public_name_unique ON rooms(name_key) WHERE kind = 'public';
 `,
   },
+  {
+    version: 4,
+    name: 'message edits',
+    sql: `
+-- One row per edit of a message: its history (GET …/messages/:seq/edits). edit_seq is the seq of the edit's
+-- message.edited event. A deleted message's rows are dropped with its text. The message row itself carries the
+-- current body and data.editedAt.
+CREATE TABLE message_edits (
+  room_id       TEXT NOT NULL,
+  seq           INTEGER NOT NULL,              -- the edited message
+  edit_seq      INTEGER NOT NULL,              -- its message.edited event
+  editor_id     TEXT NOT NULL,
+  previous_body TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq, edit_seq)
+) WITHOUT ROWID;
+`,
+  },
 ];

@@ -263,6 +263,21 @@ export function sqliteQueries(db: Database.Database): Queries {
          AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
        RETURNING id`,
     ),
+    editEventsRedact: run(
+      `UPDATE events SET body = ''
+       WHERE room_id = @roomId AND type = 'message.edited'
+         AND seq IN (SELECT edit_seq FROM message_edits WHERE room_id = @roomId AND seq = @seq)`,
+    ),
+    editsDelete: run('DELETE FROM message_edits WHERE room_id = @roomId AND seq = @seq'),
+    messageRewrite: run(
+      `UPDATE events SET body = @body, data = json_set(coalesce(data, '{}'), '$.editedAt', @editedAt)
+       WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
+    ),
+    editInsert: run(
+      `INSERT INTO message_edits (room_id, seq, edit_seq, editor_id, previous_body, body, created_at)
+       VALUES (@roomId, @seq, @editSeq, @editorId, @previousBody, @body, @now)`,
+    ),
+    editsOf: all('SELECT * FROM message_edits WHERE room_id = @roomId AND seq = @seq ORDER BY edit_seq'),
     joinRequestInsert: run(
       'INSERT OR IGNORE INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now)',
     ),

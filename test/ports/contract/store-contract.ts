@@ -1523,6 +1523,133 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('message edits', () => {
+      it('editMessage rewrites the body, appends message.edited on the sequence and records the edit', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: original } = await store.appendMessage(message(room.id, owner, 'c1', 'helo')); // 3
+        const { event: other } = await store.appendMessage(message(room.id, owner, 'c2', 'untouched')); // 4
+        const first = await store.editMessage(room.id, original.seq, owner.id, 'hello');
+        expect(first.event).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'message.edited',
+          senderId: owner.id,
+          body: 'hello',
+          clientMsgId: null,
+          data: { seq: original.seq, messageId: original.id },
+        });
+        const editedAt = first.event?.data?.editedAt as string;
+        expectIso(editedAt);
+        expect(first.event?.createdAt).toBe(editedAt);
+        const current = { ...original, body: 'hello', data: { editedAt } };
+        expect(first.message).toEqual(current);
+        expect(await store.getEvent(room.id, original.seq)).toEqual(current);
+        expect(await store.getEvent(room.id, other.seq)).toEqual(other);
+
+        const second = await store.editMessage(room.id, original.seq, owner.id, 'hello, world');
+        expect(second.event).toMatchObject({ seq: 6, type: 'message.edited', body: 'hello, world' });
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 6));
+        expect(all.slice(4)).toEqual([first.event, second.event]);
+        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([second.message, other]);
+        expect(await lastSeq(room.id)).toBe(6);
+
+        const edits = await store.listMessageEdits(room.id, original.seq);
+        expect(edits).toEqual([
+          { editSeq: 5, editorId: owner.id, previousBody: 'helo', body: 'hello', editedAt },
+          {
+            editSeq: 6,
+            editorId: owner.id,
+            previousBody: 'hello',
+            body: 'hello, world',
+            editedAt: second.event?.data?.editedAt,
+          },
+        ]);
+        expect(await store.listMessageEdits(room.id, other.seq)).toEqual([]);
+        expect(await store.listMessageEdits(room.id, 99)).toEqual([]);
+
+        // The retry of an edit that landed (same body): the message as it stands, nothing appended.
+        expect(await store.editMessage(room.id, original.seq, owner.id, 'hello, world')).toEqual({
+          message: second.message,
+          event: null,
+        });
+        expect(await lastSeq(room.id)).toBe(6);
+        expect(await store.listMessageEdits(room.id, original.seq)).toHaveLength(2);
+        // A retry of the original send still finds the message (as edited), not a new one.
+        expect(await store.appendMessage(message(room.id, owner, 'c1', 'helo'))).toEqual({
+          event: second.message,
+          duplicate: true,
+        });
+      });
+
+      it('editMessage refuses: not the author, no message, not a message, deleted, unknown room; nothing written', async () => {
+        const owner = await createUser('owner');
+        const mod = await createUser('mod');
+        const { room } = await createRoom(owner, { members: [{ user: mod, role: 'moderator' }] }); // 1..3
+        const { event } = await store.appendMessage(message(room.id, owner, 'c1', 'mine')); // 4
+        await rejectsWith(() => store.editMessage(room.id, event.seq, mod.id, 'theirs'), 'forbidden');
+        await rejectsWith(() => store.editMessage(room.id, 99, owner.id, 'x'), 'not_found');
+        await rejectsWith(() => store.editMessage(room.id, 1, owner.id, 'x'), 'not_found');
+        await rejectsWith(() => store.editMessage('r_nowhere', 1, owner.id, 'x'), 'room_not_found');
+        expect(await lastSeq(room.id)).toBe(4);
+        expect(await store.getEvent(room.id, event.seq)).toEqual(event);
+        await store.deleteMessage(room.id, event.seq, mod.id); // 5
+        await rejectsWith(() => store.editMessage(room.id, event.seq, owner.id, 'again'), 'message_deleted');
+        expect(await lastSeq(room.id)).toBe(5);
+        expect(await store.listMessageEdits(room.id, event.seq)).toEqual([]);
+      });
+
+      it('deleting an edited message removes its text everywhere: message, edit events, edit history', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event } = await store.appendMessage(message(room.id, owner, 'c1', 'secret v1')); // 3
+        const e1 = await store.editMessage(room.id, event.seq, owner.id, 'secret v2'); // 4
+        const e2 = await store.editMessage(room.id, event.seq, owner.id, 'secret v3'); // 5
+        const deleted = await store.deleteMessage(room.id, event.seq, owner.id); // 6
+        expect(deleted).toMatchObject({ seq: 6, type: 'message.deleted' });
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 6));
+        expect(all[2]).toEqual({ ...event, body: '', data: { deleted: true, deletedBy: owner.id } });
+        expect(all[3]).toEqual({ ...e1.event, body: '' });
+        expect(all[4]).toEqual({ ...e2.event, body: '' });
+        expect(JSON.stringify(all)).not.toContain('secret');
+        expect(await store.listMessageEdits(room.id, event.seq)).toEqual([]);
+      });
+
+      it('concurrent edits and sends stay gap-free; each edit is one event; the last committed body wins', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event } = await store.appendMessage(message(room.id, owner, 'c0', 'v0')); // 3
+        const results = await Promise.all([
+          ...range(1, 8).map((i) => store.editMessage(room.id, event.seq, owner.id, `v${i}`)),
+          ...range(1, 8).map(() => store.appendMessage(message(room.id, owner))),
+        ]);
+        expect(results.length).toBe(16);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 3 + 16));
+        const edits = all.filter((e) => e.type === 'message.edited');
+        expect(edits).toHaveLength(8);
+        const history = await store.listMessageEdits(room.id, event.seq);
+        expect(history.map((h) => h.editSeq)).toEqual(edits.map((e) => e.seq));
+        // The history chains: each edit starts from the body the previous one left.
+        history.forEach((h, i) => expect(h.previousBody).toBe(i === 0 ? 'v0' : history[i - 1]?.body));
+        expect((await store.getEvent(room.id, event.seq))?.body).toBe(edits.at(-1)?.body);
+      });
+
+      it('edits survive close and reopen', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        const { event } = await store.appendMessage(message(room.id, owner, 'c1', 'before'));
+        const { message: edited } = await store.editMessage(room.id, event.seq, owner.id, 'after');
+        const history = await store.listMessageEdits(room.id, event.seq);
+        await store.close();
+        store = await harness.reopen();
+        expect(await store.getEvent(room.id, event.seq)).toEqual(edited);
+        expect(await store.listMessageEdits(room.id, event.seq)).toEqual(history);
+      });
+    });
+
     describe('moderation: join requests', () => {
       it('create (false when pending), has, list with the user, delete (false when none)', async () => {
         const owner = await createUser('owner');
@@ -1992,6 +2119,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['listRoomBans', () => s.listRoomBans(room.id)],
           ['getEvent', () => s.getEvent(room.id, 1)],
           ['deleteMessage', () => s.deleteMessage(room.id, 1, owner.id)],
+          ['editMessage', () => s.editMessage(room.id, 1, owner.id, 'x')],
+          ['listMessageEdits', () => s.listMessageEdits(room.id, 1)],
           ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
           ['listJoinRequests', () => s.listJoinRequests(room.id)],
           ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],

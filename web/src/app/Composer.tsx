@@ -187,6 +187,15 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
         return;
       }
     }
+    // Up in an empty composer edits your last message here, as in Slack and Discord.
+    if (e.key === 'ArrowUp' && draft === '' && !e.shiftKey && !e.altKey && !e.metaKey && !e.ctrlKey) {
+      const seq = chat.timeline.lastOwn(roomId);
+      if (seq !== null) {
+        e.preventDefault();
+        chat.ui.setEditing({ roomId, seq });
+        return;
+      }
+    }
     // Enter sends; Shift+Enter is a new line; Enter that confirms an IME composition (pinyin) does neither.
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();

@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+import { t } from '../i18n/index.js';
+import { formatFull } from '../state/format.js';
 import { inertText } from './Inert.js';
 import { memo } from './memo.js';
 import { replaceShortcodes } from '../state/emoji.js';
@@ -37,16 +39,30 @@ function inline(nodes: Inline[]): ComponentChildren[] {
   });
 }
 
-export const MessageBody = memo(function MessageBody({ body }: { body: string }) {
+/** "(edited)", with the time on hover: inline at the end of the text, as chat apps show it. */
+function EditedMark({ editedAt }: { editedAt: string }) {
+  return (
+    <span class="msg-edited" title={t('message.editedAt', { time: formatFull(editedAt) })}>
+      {' '}
+      {t('message.edited')}
+    </span>
+  );
+}
+
+export const MessageBody = memo(function MessageBody({ body, editedAt }: { body: string; editedAt?: string }) {
+  const mark = editedAt ? <EditedMark editedAt={editedAt} /> : null;
   // Each block is isolated, its direction from its own first strong letter (dir="auto"): a Hebrew or Arabic
   // line reads right to left without turning the message around it; bidi controls in it are shown inert.
-  if (isEmojiOnly(body))
+  if (isEmojiOnly(body)) {
     return (
       <div class="md jumbo" dir="auto">
         {inertText(replaceShortcodes(body.trim()))}
+        {mark}
       </div>
     );
+  }
   const blocks = parseMarkdown(body);
+  const last = blocks.length - 1;
   return (
     <div class="md">
       {blocks.map((b, i) => {
@@ -65,9 +81,11 @@ export const MessageBody = memo(function MessageBody({ body }: { body: string })
         return (
           <p key={i} class="md-p" dir="auto">
             {inline(b.c)}
+            {i === last && mark}
           </p>
         );
       })}
+      {blocks[last]?.t !== 'p' && mark}
     </div>
   );
 });

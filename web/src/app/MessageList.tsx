@@ -16,12 +16,92 @@ const GROUP_MS = 5 * 60_000;
 const NEAR_BOTTOM_PX = 48;
 const NEAR_TOP_PX = 300;
 
+/** Focuses the composer again (after an inline edit ends), if there is one. */
+const focusComposer = () => document.querySelector<HTMLTextAreaElement>('.composer-input')?.focus();
+
+/**
+ * The inline editor of one's own message: Enter saves, Shift+Enter is a new line, Esc cancels (as in Slack and
+ * Discord). Saving the same text just closes it; a refused edit stays open with the text, the reason in a toast.
+ */
+function MessageEditor({ m, seq }: { m: UiMessage; seq: number }) {
+  const chat = useChat();
+  const maxChars = useApp((s) => s.maxChars);
+  const [text, setText] = useState(m.body);
+  const [saving, setSaving] = useState(false);
+  const input = useRef<HTMLTextAreaElement>(null);
+
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
+  }, [text]);
+  useEffect(() => {
+    const el = input.current;
+    el?.focus();
+    el?.setSelectionRange(el.value.length, el.value.length);
+  }, []);
+
+  const close = () => {
+    chat.ui.setEditing(null);
+    focusComposer();
+  };
+  const save = async () => {
+    if (saving || !text.trim() || text.length > maxChars) return;
+    if (text === m.body) return close();
+    setSaving(true);
+    const ok = await chat.timeline.edit(m.roomId, seq, text);
+    setSaving(false);
+    if (ok) close();
+  };
+  return (
+    <form
+      class="msg-editor"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <textarea
+        ref={input}
+        class="msg-editor-input"
+        rows={1}
+        value={text}
+        aria-label={t('message.editLabel')}
+        disabled={saving}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            e.stopPropagation();
+            close();
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+            e.preventDefault();
+            void save();
+          }
+        }}
+      />
+      <div class="msg-editor-foot">
+        <span class="msg-editor-hint">{t('message.editHint')}</span>
+        {text.length > maxChars && <span class="char-count over">{maxChars - text.length}</span>}
+        <button type="button" class="link-button muted" onClick={close}>
+          {t('message.editCancel')}
+        </button>
+        <button type="submit" class="link-button" disabled={saving || !text.trim() || text.length > maxChars}>
+          {t('message.editSave')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 const MessageRow = memo(function MessageRow({
   m,
   grouped,
   author,
   mine,
   canDelete,
+  editing,
 }: {
   m: UiMessage;
   grouped: boolean;
@@ -29,11 +109,13 @@ const MessageRow = memo(function MessageRow({
   mine: boolean;
   /** May delete this message: your own, or any as a moderator (the server checks again). */
   canDelete: boolean;
+  /** Its inline editor is open. */
+  editing: boolean;
 }) {
   const chat = useChat();
   const name = author ? author.displayName || author.username : t('people.unknown');
   const seq = m.seq;
-  const actions = seq !== null && !m.deleted && (canDelete || !mine);
+  const actions = seq !== null && !m.deleted && !editing && (canDelete || !mine);
   return (
     <div
       class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''} status-${m.status}`}
@@ -43,6 +125,17 @@ const MessageRow = memo(function MessageRow({
     >
       {actions && (
         <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+          {mine && (
+            <button
+              type="button"
+              class="icon-button small"
+              aria-label={t('message.edit')}
+              title={t('message.edit')}
+              onClick={() => chat.ui.setEditing({ roomId: m.roomId, seq })}
+            >
+              <Icon name="pencil" size={15} />
+            </button>
+          )}
           {!mine && (
             <button
               type="button"
@@ -86,7 +179,13 @@ const MessageRow = memo(function MessageRow({
             </time>
           </div>
         )}
-        {m.deleted ? <p class="msg-deleted">{t('message.deleted')}</p> : <MessageBody body={m.body} />}
+        {m.deleted ? (
+          <p class="msg-deleted">{t('message.deleted')}</p>
+        ) : editing && seq !== null ? (
+          <MessageEditor m={m} seq={seq} />
+        ) : (
+          <MessageBody body={m.body} {...(m.editedAt ? { editedAt: m.editedAt } : {})} />
+        )}
         {m.status === 'pending' && <div class="msg-state">{t('message.sending')}</div>}
         {m.status === 'failed' && (
           <div class="msg-state failed" role="alert">
@@ -125,6 +224,7 @@ export function MessageList({ roomId }: { roomId: string }) {
   const me = useApp((s) => s.me);
   const room = useApp((s) => s.rooms[roomId]);
   const unread = useApp((s) => s.unread[roomId] ?? 0);
+  const editing = useApp((s) => (s.editing?.roomId === roomId ? s.editing.seq : null));
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -171,6 +271,9 @@ export function MessageList({ roomId }: { roomId: string }) {
     snapshot.current = { first: undefined, height: 0, top: 0, count: 0 };
     scrollToBottom();
   }, [roomId]);
+
+  // An edit left open does not follow you to another room, nor come back when you return.
+  useEffect(() => () => chat.ui.setEditing(null), [roomId]);
 
   // The composer growing or the window resizing must not unpin the view.
   useEffect(() => {
@@ -219,6 +322,7 @@ export function MessageList({ roomId }: { roomId: string }) {
           author={users[m.senderId]}
           mine={m.senderId === me?.id}
           canDelete={deleteAny || m.senderId === me?.id}
+          editing={editing !== null && m.seq === editing}
         />
       </Fragment>
     );

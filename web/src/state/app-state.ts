@@ -93,6 +93,8 @@ export interface PeopleState {
 /** UI of a session (ui.ts): what is open and what is being announced. */
 export interface SessionUiState {
   dialog: Dialog;
+  /** The message whose inline editor is open (one at a time). */
+  editing: { roomId: string; seq: number } | null;
   sidebarOpen: boolean;
   toasts: Toast[];
   announcements: Announcement[];
@@ -143,6 +145,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   presence: freeze({}),
   typing: freeze({}),
   dialog: null,
+  editing: null,
   sidebarOpen: false,
   toasts: emptyList<Toast>(),
   announcements: emptyList<Announcement>(),

@@ -247,6 +247,11 @@ export class Chat {
       case 'message.deleted':
         if (typeof e.data?.seq === 'number') this.timeline.deleted(e.roomId, e.data.seq);
         return;
+      case 'message.edited':
+        if (typeof e.data?.seq === 'number' && typeof e.data.editedAt === 'string' && e.body) {
+          this.timeline.edited(e.roomId, e.data.seq, e.body, e.data.editedAt);
+        }
+        return;
       case 'member.muted':
       case 'member.unmuted': {
         const userId = String(e.data?.userId ?? '');

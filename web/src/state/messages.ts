@@ -17,6 +17,8 @@ export interface UiMessage {
   error?: string | undefined;
   /** Deleted by its author or a moderator: shown as a placeholder, its text gone (the server keeps none). */
   deleted?: boolean;
+  /** When its author last edited it (ISO); absent if never edited. */
+  editedAt?: string;
 }
 
 export function toUi(m: Message | RoomEvent): UiMessage {
@@ -31,7 +33,21 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     createdAt: m.createdAt,
     status: 'sent',
     ...(m.data?.deleted === true ? { deleted: true } : {}),
+    ...(typeof m.data?.editedAt === 'string' ? { editedAt: m.data.editedAt } : {}),
   };
+}
+
+/**
+ * The list with the message at `seq` showing an edit made at `editedAt`; the same array if there is no such
+ * message, it is deleted, or it already shows this edit or a later one.
+ */
+export function markEdited(list: UiMessage[], seq: number, body: string, editedAt: string): UiMessage[] {
+  const i = list.findIndex((m) => m.seq === seq);
+  const m = list[i];
+  if (!m || m.deleted || (m.editedAt !== undefined && m.editedAt >= editedAt)) return list;
+  const next = list.slice();
+  next[i] = { ...m, body, editedAt };
+  return next;
 }
 
 /** The list with the message at `seq` shown as deleted (its text dropped); the same array if there is none. */

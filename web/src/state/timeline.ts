@@ -5,7 +5,7 @@
  */
 import type { RoomEvent } from '../../../src/protocol/model.js';
 import type { RoomView } from './app-state.js';
-import { markDeleted, mergeMessages, toUi, type UiMessage } from './messages.js';
+import { markDeleted, markEdited, mergeMessages, toUi, type UiMessage } from './messages.js';
 import type { People } from './people.js';
 import { debounced, load, save } from './persist.js';
 import { Slice, type StateContext } from './slice.js';
@@ -21,6 +21,8 @@ export class Timeline extends Slice {
   private unseen = new Map<string, Set<number>>();
   /** Seqs deleted while this page runs, per room: a history page fetched just before a delete is shown redacted. */
   private deletedSeqs = new Map<string, Set<number>>();
+  /** Edits seen while this page runs, per room and seq: a page fetched just before an edit shows it anyway. */
+  private edits = new Map<string, Map<number, { body: string; editedAt: string }>>();
   private readOwner: string | null = null;
   private saveRead = debounced(400, () => this.readOwner && save(`read.${this.readOwner}`, this.read));
   /** Set by the message list: whether the active room is scrolled to its newest message. */
@@ -40,6 +42,7 @@ export class Timeline extends Slice {
     this.read = load<Record<string, number>>(`read.${userId}`) ?? {};
     this.unseen.clear();
     this.deletedSeqs.clear();
+    this.edits.clear();
     this.atBottom = true;
   }
 
@@ -51,6 +54,7 @@ export class Timeline extends Slice {
     this.read = {};
     this.unseen.clear();
     this.deletedSeqs.clear();
+    this.edits.clear();
   }
 
   // ───────────────────────────── history ─────────────────────────────
@@ -76,10 +80,17 @@ export class Timeline extends Slice {
     this.setView(m.roomId, (v) => ({ messages: [...v.messages.filter((x) => x.key !== m.key), m] }));
   }
 
+  /** Deletions and edits this page saw, applied to messages that may have been read from the server before them. */
   private redact(roomId: string, msgs: UiMessage[]): UiMessage[] {
     const gone = this.deletedSeqs.get(roomId);
-    if (!gone?.size) return msgs;
-    return msgs.map((m) => (m.seq !== null && gone.has(m.seq) ? { ...m, body: '', deleted: true } : m));
+    const edits = this.edits.get(roomId);
+    if (!gone?.size && !edits?.size) return msgs;
+    return msgs.map((m) => {
+      if (m.seq === null) return m;
+      if (gone?.has(m.seq)) return { ...m, body: '', deleted: true };
+      const e = edits?.get(m.seq);
+      return e && (m.editedAt === undefined || m.editedAt < e.editedAt) ? { ...m, ...e } : m;
+    });
   }
 
   async loadLatest(roomId: string): Promise<void> {
@@ -143,6 +154,44 @@ export class Timeline extends Slice {
     this.setView(roomId, (v) => ({ messages: markDeleted(v.messages, seq) }));
     const set = this.unseen.get(roomId);
     if (set?.delete(seq)) this.countUnread(roomId, []);
+  }
+
+  /** A `message.edited` event (or this user's edit answered): the new text, now and in any page fetched later. */
+  edited(roomId: string, seq: number, body: string, editedAt: string): void {
+    let edits = this.edits.get(roomId);
+    if (!edits) this.edits.set(roomId, (edits = new Map()));
+    const known = edits.get(seq);
+    if (!known || known.editedAt < editedAt) edits.set(seq, { body, editedAt });
+    this.setView(roomId, (v) => ({ messages: markEdited(v.messages, seq, body, editedAt) }));
+  }
+
+  /** The seq of this user's newest stored, undeleted message in the room (what Up in the composer edits), or null. */
+  lastOwn(roomId: string): number | null {
+    const msgs = this.view(roomId).messages;
+    const me = this.s.me?.id;
+    for (let i = msgs.length - 1; i >= 0; i--) {
+      const m = msgs[i]!;
+      if (m.senderId === me && m.seq !== null && !m.deleted) return m.seq;
+    }
+    return null;
+  }
+
+  /**
+   * Edits this user's message; true once the server stored it (the `message.edited` event follows on the socket).
+   * A failure shows as a toast and leaves the message as it was. Retrying is safe: the same text is a no-op.
+   */
+  async edit(roomId: string, seq: number, body: string): Promise<boolean> {
+    const live = this.live();
+    try {
+      const { message } = await this.ctx.api.editMessage(roomId, seq, body);
+      if (!live()) return false;
+      const editedAt = message.data?.editedAt;
+      if (typeof editedAt === 'string') this.edited(roomId, seq, message.body, editedAt);
+      return true;
+    } catch (err) {
+      if (live()) this.ui.fail(err);
+      return false;
+    }
   }
 
   // ───────────────────────────── read positions ─────────────────────────────

@@ -46,6 +46,11 @@ export class Ui extends Slice {
     this.set({ dialog });
   }
 
+  /** Opens the inline editor of a message (closing any other), or closes it (null). */
+  setEditing(editing: { roomId: string; seq: number } | null): void {
+    this.set({ editing });
+  }
+
   toggleSidebar(open?: boolean): void {
     this.set((s) => ({ sidebarOpen: open ?? !s.sidebarOpen }));
   }

@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { AnnouncementRequest, HistoryQuery, RoomIdParams, SendMessageRequest } from '../../../protocol/http.js';
+import {
+  AnnouncementRequest,
+  EditMessageRequest,
+  HistoryQuery,
+  RoomIdParams,
+  RoomSeqParams,
+  SendMessageRequest,
+} from '../../../protocol/http.js';
 import type { Services } from '../../services.js';
 import { requireAuth } from '../auth.js';
 import { parse } from '../validate.js';
@@ -17,6 +24,20 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
     const auth = await requireAuth(s, req);
     const { roomId } = parse(RoomIdParams, req.params);
     return { messages: await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true) };
+  });
+
+  // The route's DELETE (moderation) is in moderation.ts.
+  app.patch('/api/v1/rooms/:roomId/messages/:seq', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId, seq } = parse(RoomSeqParams, req.params);
+    const { body } = parse(EditMessageRequest, req.body);
+    return s.messages.editMessage(auth, roomId, seq, body);
+  });
+
+  app.get('/api/v1/rooms/:roomId/messages/:seq/edits', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId, seq } = parse(RoomSeqParams, req.params);
+    return { edits: await s.messages.listEdits(auth, roomId, seq) };
   });
 
   app.get('/api/v1/rooms/:roomId/events', async (req) => {

@@ -1,0 +1,158 @@
+/**
+ * Message edits in the web client, in a real Chromium against a real server: Alice edits her message (the Edit
+ * action, then Up in the empty composer), Bob sees the new text and "(edited)" live and after a reload; Esc
+ * cancels; a refused edit says why. Screenshots at desktop and phone size, in English and 简体中文.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../helpers/harness.js';
+import { bodies, newUserPage, ROOT, waitForBodies, withBrowser, type UserPage } from './browser.js';
+import { seedUser, type SeededUser } from './seed.js';
+
+let browser: Browser;
+let webDir: string;
+
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
+});
+
+async function pageFor(
+  u: SeededUser,
+  url: string,
+  roomId: string,
+  opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
+): Promise<UserPage> {
+  const p = await newUserPage(browser, {
+    session: { token: u.token, user: u.user },
+    ...(opts.viewport ? { viewport: opts.viewport } : {}),
+  });
+  if (opts.locale) {
+    await p.context.addInitScript(
+      (locale) => localStorage.setItem('relaychat.locale', JSON.stringify(locale)),
+      opts.locale,
+    );
+  }
+  await p.page.goto(`${url}/r/${roomId}`);
+  await p.page.locator('.me-card').waitFor({ state: 'attached' });
+  await p.page.locator(`.room-item.active[data-room="${roomId}"]`).waitFor({ state: 'attached' });
+  await p.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
+  return p;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const input = page.locator('textarea.composer-input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
+const editor = (page: Page) => page.locator('.messages textarea.msg-editor-input');
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, `test-artifacts/web-edit-${name}.png`) });
+}
+
+describe('web client: message edits', { timeout: 90_000 }, () => {
+  it('Alice edits (action and Up arrow); Bob sees the new text and (edited) live and after a reload', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const bob = await seedUser(srv.url, 'bob', 'Bob');
+    const room = await alice.api.createRoom('edits', 'public');
+    await bob.api.join(room.id);
+
+    const a = await pageFor(alice, srv.url, room.id);
+    const b = await pageFor(bob, srv.url, room.id);
+    await send(a.page, 'helo wrold');
+    await send(b.page, 'bob was here');
+    await send(a.page, 'second thoughts');
+    await waitForBodies(b.page, (x) => x.includes('second thoughts'), 'alice’s messages at bob');
+    await waitForBodies(a.page, (x) => x.includes('bob was here'), 'bob’s message at alice');
+
+    // Only one's own messages offer Edit.
+    await row(b.page, 'helo wrold').hover();
+    await expect(row(b.page, 'helo wrold').getByRole('button', { name: 'Edit message' }).count()).resolves.toBe(0);
+
+    // The Edit action: an inline editor with the text; Enter saves.
+    await row(a.page, 'helo wrold').hover();
+    await row(a.page, 'helo wrold').getByRole('button', { name: 'Edit message' }).click();
+    await expect(editor(a.page).inputValue()).resolves.toBe('helo wrold');
+    await editor(a.page).fill('hello world');
+    await shot(a.page, 'desktop-editing');
+    await editor(a.page).press('Enter');
+    await editor(a.page).waitFor({ state: 'detached' });
+
+    // Bob: the new text and the marker, live, in place (still the first message), with the time on hover.
+    await waitForBodies(b.page, (x) => x[0] === 'hello world (edited)', 'the edit at bob');
+    expect(await bodies(b.page)).toEqual(['hello world (edited)', 'bob was here', 'second thoughts']);
+    const mark = row(b.page, 'hello world').locator('.msg-edited');
+    expect(await mark.getAttribute('title')).toMatch(/^Edited /);
+    await shot(b.page, 'desktop-seen-by-bob');
+
+    // Up in the empty composer edits Alice's last message; Esc cancels and leaves it unchanged.
+    const composer = a.page.locator('textarea.composer-input');
+    await composer.focus();
+    await composer.press('ArrowUp');
+    await expect(editor(a.page).inputValue()).resolves.toBe('second thoughts');
+    await editor(a.page).fill('never mind');
+    await editor(a.page).press('Escape');
+    await editor(a.page).waitFor({ state: 'detached' });
+    expect(await bodies(a.page)).toEqual(['hello world (edited)', 'bob was here', 'second thoughts']);
+    // Focus is back in the composer: Up again, and this time save.
+    await composer.press('ArrowUp');
+    await editor(a.page).fill('third thoughts');
+    await editor(a.page).press('Enter');
+    await waitForBodies(b.page, (x) => x[2] === 'third thoughts (edited)', 'the second edit at bob');
+
+    // A refused edit (the server's length limit) keeps the editor open and says why.
+    const big = 'x'.repeat(4001);
+    await composer.press('ArrowUp');
+    await editor(a.page).fill(big);
+    await expect(a.page.locator('.msg-editor button[type="submit"]').isDisabled()).resolves.toBe(true);
+    await editor(a.page).press('Escape');
+
+    // After a reload Bob still sees both edits; the server holds them.
+    await b.page.reload();
+    await b.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
+    await waitForBodies(b.page, (x) => x.length === 3, 'history after reload');
+    expect(await bodies(b.page)).toEqual(['hello world (edited)', 'bob was here', 'third thoughts (edited)']);
+    expect((await alice.api.messages(room.id)).map((m) => m.body)).toEqual([
+      'hello world',
+      'bob was here',
+      'third thoughts',
+    ]);
+    for (const p of [a, b]) expect(p.errors).toEqual([]);
+
+    // Phone size and 简体中文: the marker and the editor in Chinese.
+    const phone = await pageFor(alice, srv.url, room.id, { viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    await waitForBodies(phone.page, (x) => x[0] === 'hello world （已编辑）', 'the marker in Chinese');
+    await shot(phone.page, 'phone-zh');
+    await phone.page.locator('textarea.composer-input').focus();
+    await phone.page.locator('textarea.composer-input').press('ArrowUp');
+    await editor(phone.page).waitFor();
+    expect(await phone.page.locator('.msg-editor-hint').innerText()).toBe('Enter 保存 · Esc 取消');
+    await shot(phone.page, 'phone-zh-editing');
+    await phone.page.locator('.msg-editor').getByRole('button', { name: '取消' }).click();
+    await editor(phone.page).waitFor({ state: 'detached' });
+  });
+
+  it('an edit refused by the server (keyword filter) shows the reason and keeps the text', async () => {
+    const srv = await startServer({ filterBlock: 'frobnicate' }, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('strict', 'public');
+    const a = await pageFor(alice, srv.url, room.id);
+    await send(a.page, 'all good');
+    await waitForBodies(a.page, (x) => x.includes('all good'), 'the message');
+    await a.page.locator('textarea.composer-input').press('ArrowUp');
+    await editor(a.page).fill('please frobnicate');
+    await editor(a.page).press('Enter');
+    await a.page.locator('.toast', { hasText: 'words this server does not allow' }).waitFor();
+    await expect(editor(a.page).inputValue()).resolves.toBe('please frobnicate');
+    expect((await alice.api.messages(room.id)).map((m) => m.body)).toEqual(['all good']);
+  });
+});
