@@ -1,5 +1,6 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
+import { useAutoGrow } from './kit.js';
 import { PICKER, suggestEmoji } from '../state/emoji.js';
 import { nameOf, untilText } from '../state/format.js';
 import { isMuted, readOnlyFor } from '../state/permissions.js';
@@ -119,13 +120,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const [sel, setSel] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
 
-  // Grow with the text up to a limit, then scroll.
-  useLayoutEffect(() => {
-    const el = input.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
-  }, [draft]);
+  useAutoGrow(input, draft);
 
   useEffect(() => {
     if (matchMedia('(pointer: fine)').matches) input.current?.focus();

@@ -7,6 +7,7 @@ import { dayKey, dayLabel, formatFull, formatTime, roomTitle } from '../state/fo
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
+import { useAutoGrow } from './kit.js';
 import { memo } from './memo.js';
 import { MessageBody } from './MessageBody.js';
 import { can } from '../state/permissions.js';
@@ -30,12 +31,7 @@ function MessageEditor({ m, seq }: { m: UiMessage; seq: number }) {
   const [saving, setSaving] = useState(false);
   const input = useRef<HTMLTextAreaElement>(null);
 
-  useLayoutEffect(() => {
-    const el = input.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
-  }, [text]);
+  useAutoGrow(input, text);
   useEffect(() => {
     const el = input.current;
     el?.focus();

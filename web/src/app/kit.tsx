@@ -97,6 +97,16 @@ export function ErrorLine({ error }: { error: string | null }) {
   ) : null;
 }
 
+/** A textarea that grows with its text up to `maxPx`, then scrolls (the composer and the inline editor). */
+export function useAutoGrow(input: { current: HTMLTextAreaElement | null }, text: string, maxPx = 240): void {
+  useLayoutEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, maxPx)}px`;
+  }, [input, text, maxPx]);
+}
+
 export function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
   useEffect(() => {
