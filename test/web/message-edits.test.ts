@@ -155,4 +155,32 @@ describe('web client: message edits', { timeout: 90_000 }, () => {
     await expect(editor(a.page).inputValue()).resolves.toBe('please frobnicate');
     expect((await alice.api.messages(room.id)).map((m) => m.body)).toEqual(['all good']);
   });
+
+  it('the composer and the inline editor grow with their text up to 240 px, then scroll', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('tall', 'public');
+    const a = await pageFor(alice, srv.url, room.id);
+    const height = (selector: string) =>
+      a.page.locator(selector).evaluate((el) => (el as HTMLTextAreaElement).getBoundingClientRect().height);
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}`).join('\n');
+    for (const selector of ['textarea.composer-input', '.messages textarea.msg-editor-input']) {
+      if (selector.includes('editor')) {
+        await send(a.page, 'one line');
+        await waitForBodies(a.page, (x) => x.includes('one line'), 'the message');
+        await a.page.locator('textarea.composer-input').press('ArrowUp');
+      }
+      const input = a.page.locator(selector);
+      await input.fill('one line');
+      const one = await height(selector);
+      await input.fill(lines(4));
+      const four = await height(selector);
+      expect(four).toBeGreaterThan(one * 2);
+      await input.fill(lines(40));
+      expect(await height(selector)).toBeLessThanOrEqual(240);
+      expect(await input.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+      await input.fill('');
+    }
+  });
 });
