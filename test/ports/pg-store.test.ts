@@ -5,7 +5,7 @@ import type { NewMessage, Store, UserRecord } from '../../src/core/store.js';
 import { FOREVER_MS, type RoomEvent } from '../../src/protocol/model.js';
 import { migrate } from '../../src/storage/postgres/migrate.js';
 import { migrations } from '../../src/storage/postgres/migrations.js';
-import { PgStore, type PgStoreOptions } from '../../src/storage/postgres/pg-store.js';
+import { PgStore, toStoreError, type PgStoreOptions } from '../../src/storage/postgres/pg-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { startPostgres, type PgTestServer, type TestDatabase } from '../helpers/postgres.js';
@@ -121,6 +121,49 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   } finally {
     await c.end().catch(() => {});
   }
+}
+
+/** Sessions waiting for a lock in the database (polled from a fresh connection: pg_stat_activity is a snapshot
+ *  per transaction). */
+function lockWaiters(url: string): Promise<number> {
+  return withClient(url, async (c) => {
+    const r = await c.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    );
+    return r.rows[0]?.n ?? 0;
+  });
+}
+
+/**
+ * Makes the next `times` inserts or updates of `table` fail with SQLSTATE `sqlstate`, raised by the server (a
+ * statement trigger). The count lives in a SEQUENCE, which a rollback does not undo; `faultCalls` reads it.
+ */
+async function installFault(c: pg.Client, table: 'events' | 'users', sqlstate: string, times: number): Promise<void> {
+  await dropFault(c);
+  await c.query('CREATE SEQUENCE fault_calls');
+  await c.query(`CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('fault_calls') <= ${times} THEN
+        RAISE EXCEPTION 'injected fault' USING ERRCODE = '${sqlstate}';
+      END IF;
+      RETURN NULL;
+    END $$`);
+  await c.query(
+    `CREATE TRIGGER inject_fault BEFORE INSERT OR UPDATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION inject_fault()`,
+  );
+}
+
+async function dropFault(c: pg.Client): Promise<void> {
+  await c.query('DROP TRIGGER IF EXISTS inject_fault ON events');
+  await c.query('DROP TRIGGER IF EXISTS inject_fault ON users');
+  await c.query('DROP FUNCTION IF EXISTS inject_fault()');
+  await c.query('DROP SEQUENCE IF EXISTS fault_calls');
+}
+
+/** How many statements the injected fault has seen (failed or let through). */
+async function faultCalls(c: pg.Client): Promise<number> {
+  const r = await c.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM fault_calls');
+  return Number(r.rows[0]?.n);
 }
 
 /** Asserts a promise rejects with ChatError `code`. */
@@ -392,30 +435,6 @@ describe('PgStore specifics', () => {
     }
   });
 
-  it('a failed group-commit batch rejects every message in it with unavailable and writes nothing', async () => {
-    h = await pgHarness();
-    const owner = await createUser(h.store, 'owner');
-    const room = await createRoom(h.store, owner);
-    const m = (id: string, clientMsgId: string) => ({ ...msg(room.id, owner, clientMsgId), id });
-    // Two messages with one event id violate a constraint mid-transaction: the whole batch rolls back.
-    const results = await Promise.allSettled([
-      h.store.appendMessage(m('e_one', 'a')),
-      h.store.appendMessage(m('e_same', 'b')),
-      h.store.appendMessage(m('e_same', 'c')),
-    ]);
-    for (const r of results) {
-      expect(r.status).toBe('rejected');
-      if (r.status === 'rejected') {
-        expect(r.reason).toBeInstanceOf(ChatError);
-        expect((r.reason as ChatError).code).toBe('unavailable');
-      }
-    }
-    expect((await h.store.getRoom(room.id))?.lastSeq).toBe(2);
-    expect(await h.store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
-    const retried = await h.store.appendMessage(m('e_one', 'a'));
-    expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
-  });
-
   it('migration 3 makes public room names unique ignoring case, renaming the newer of existing clashes', async () => {
     const db = await server.createDatabase();
     try {
@@ -622,6 +641,348 @@ describe('PgStore specifics', () => {
     expect((await h.store.searchUsers('zoë å', 10)).map((x) => x.id)).toEqual([u.id]);
     const room = await createRoom(h.store, u, 'ÇA VA');
     expect((await h.store.searchPublicRooms('ça', 10)).rooms.map((r) => r.id)).toEqual([room.id]);
+  });
+
+  // ---- failure paths: driver errors, lost connections, retried batches, close ----
+
+  it('toStoreError maps real server errors: each constraint to its code, transient SQLSTATE classes to unavailable, the rest passed through', async () => {
+    h = await pgHarness();
+    const owner = await createUser(h.store, 'owner');
+    const room = await createRoom(h.store, owner, 'first');
+    const second = await createRoom(h.store, owner, 'second');
+    const mapped = async (c: pg.Client, sql: string, params: unknown[] = []) => {
+      const err = await c.query(sql, params).then(
+        () => {
+          throw new Error(`no error from ${sql}`);
+        },
+        (e: unknown) => e,
+      );
+      return { err, out: toStoreError(err) };
+    };
+    const code = (out: unknown) => (out instanceof ChatError ? out.code : `passed through: ${String(out)}`);
+    await withClient(h.db.url, async (c) => {
+      // The constraints the mapping names, violated for real. (The store itself mostly gets there first with
+      // ON CONFLICT or a check; the mapping backs those up against races.)
+      const dupUser = await mapped(
+        c,
+        `INSERT INTO users (id, username, username_key, display_name, display_name_key, role, password_hash, created_at)
+         SELECT 'u_dup', username, username_key, display_name, display_name_key, role, password_hash, created_at
+         FROM users WHERE id = $1`,
+        [owner.id],
+      );
+      expect(code(dupUser.out)).toBe('username_taken');
+      const dupRoom = await mapped(c, 'UPDATE rooms SET name_key = $1 WHERE id = $2', ['first', second.id]);
+      expect(code(dupRoom.out)).toBe('room_name_taken');
+      const noUser = await mapped(
+        c,
+        "INSERT INTO members (room_id, user_id, role, joined_at) VALUES ($1, 'u_ghost', 'member', 0)",
+        [room.id],
+      );
+      expect(code(noUser.out)).toBe('user_not_found');
+      const noRoom = await mapped(
+        c,
+        "INSERT INTO members (room_id, user_id, role, joined_at) VALUES ('r_ghost', $1, 'member', 0)",
+        [owner.id],
+      );
+      expect(code(noRoom.out)).toBe('room_not_found');
+      // Other violations of the same classes are not those codes: another unique key, and a 23503 naming no
+      // constraint at all.
+      const otherUnique = await mapped(
+        c,
+        'UPDATE events SET id = (SELECT id FROM events WHERE room_id = $1 AND seq = 1) WHERE room_id = $1 AND seq = 2',
+        [room.id],
+      );
+      expect((otherUnique.err as pg.DatabaseError).code).toBe('23505');
+      expect(otherUnique.out).toBe(otherUnique.err);
+      const bareFk = await mapped(c, "DO $$ BEGIN RAISE EXCEPTION 'fk' USING ERRCODE = '23503'; END $$");
+      expect(bareFk.out).toBe(bareFk.err);
+
+      // Transient: real ones where one is cheap to cause, raised ones for the rest of the table.
+      await c.query('SET statement_timeout = 1');
+      const cancelled = await mapped(c, 'SELECT pg_sleep(5)');
+      await c.query('RESET statement_timeout');
+      expect((cancelled.err as pg.DatabaseError).code).toBe('57014');
+      expect(code(cancelled.out)).toBe('unavailable');
+      await c.query('SET default_transaction_read_only = on');
+      const ro = await mapped(c, "UPDATE users SET status_text = 'x'");
+      await c.query('RESET default_transaction_read_only');
+      expect((ro.err as pg.DatabaseError).code).toBe('25006');
+      expect(code(ro.out)).toBe('unavailable');
+      for (const transient of ['08006', '53300', '57P01', '58030', '40001', '40P01', '55P03', '25006', '25P03']) {
+        const r = await mapped(c, `DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '${transient}'; END $$`);
+        expect([transient, code(r.out)]).toEqual([transient, 'unavailable']);
+        expect((r.out as ChatError).message).toContain('injected');
+      }
+      // Not transient: bugs and bad data, including other codes of the classes that have one transient code.
+      for (const [sql, expected] of [
+        ['SELEC 1', '42601'],
+        ['SELECT 1 / 0', '22012'],
+        ["DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '55000'; END $$", '55000'],
+        ["DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '25001'; END $$", '25001'],
+      ] as const) {
+        const r = await mapped(c, sql);
+        expect((r.err as pg.DatabaseError).code).toBe(expected);
+        expect(r.out).toBe(r.err);
+      }
+      // A lost connection: the server's FATAL (57P01), then the client's own error on the dead connection.
+      const killed = await mapped(c, 'SELECT pg_terminate_backend(pg_backend_pid())');
+      expect(code(killed.out)).toBe('unavailable');
+      const dead = await mapped(c, 'SELECT 1');
+      expect(dead.err).not.toBeInstanceOf(pg.DatabaseError);
+      expect(code(dead.out)).toBe('unavailable');
+    });
+    // Programming errors are bugs, not outages: passed through as they are. A domain error stays itself.
+    for (const bug of [new TypeError('t'), new RangeError('r'), new ReferenceError('f'), new SyntaxError('s')]) {
+      expect(toStoreError(bug)).toBe(bug);
+    }
+    const domain = new ChatError('forbidden');
+    expect(toStoreError(domain)).toBe(domain);
+  });
+
+  it('two creates of one public room name, both past the name check: the unique index makes the loser room_name_taken', async () => {
+    h = await pgHarness();
+    const a = h.store;
+    const b = await h.open();
+    const owner = await createUser(a, 'owner');
+    const other = await createUser(a, 'other');
+    const blocker = new pg.Client({ connectionString: h.db.url });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    try {
+      // Holding the owner's row stops a's createRoom after it inserted its room (at the members' foreign key
+      // check), uncommitted; b's create of the same name then passes its check and waits on a's index entry.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [owner.id]);
+      const pa = createRoom(a, owner, 'Lobby');
+      await waitFor(async () => (await lockWaiters(h!.db.url)) === 1, {
+        what: "a's create to wait",
+        timeoutMs: 10_000,
+      });
+      const pb = createRoom(b, other, 'lobby');
+      await waitFor(async () => (await lockWaiters(h!.db.url)) === 2, {
+        what: "b's create to wait",
+        timeoutMs: 10_000,
+      });
+      await blocker.query('COMMIT');
+      const created = await pa;
+      await expectChatError(pb, 'room_name_taken');
+      expect((await b.searchPublicRooms('lobby', 10)).rooms.map((r) => r.id)).toEqual([created.id]);
+      expect(await b.countRoomsOf(other.id)).toBe(0);
+    } finally {
+      await blocker.end().catch(() => {});
+    }
+  });
+
+  it('a member, invite or session for a user that does not exist: user_not_found from the foreign key, the seq taken is given back', async () => {
+    h = await pgHarness();
+    const owner = await createUser(h.store, 'owner');
+    const room = await createRoom(h.store, owner); // seqs 1, 2
+    await expectChatError(h.store.addMember(room.id, 'u_ghost', 'member', owner.id), 'user_not_found');
+    await expectChatError(h.store.createInvite(room.id, 'u_ghost', owner.id), 'user_not_found');
+    await expectChatError(
+      h.store.createSession({
+        id: 's_ghost',
+        userId: 'u_ghost',
+        tokenHash: 'h_ghost',
+        label: '',
+        createdAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+        lastUsedAt: Date.now(),
+      }),
+      'user_not_found',
+    );
+    expect((await h.store.getRoom(room.id))?.lastSeq).toBe(2);
+    expect((await h.store.appendMessage(msg(room.id, owner, 'next'))).event.seq).toBe(3);
+  });
+
+  it('a write failing with a transient SQLSTATE is unavailable; the store serves the next call', async () => {
+    h = await pgHarness();
+    const owner = await createUser(h.store, 'owner');
+    await withClient(h.db.url, (c) => installFault(c, 'users', '53300', 1));
+    await expectChatError(h.store.updateProfile(owner.id, { statusText: 'busy' }), 'unavailable');
+    expect(await h.store.updateProfile(owner.id, { statusText: 'busy' })).toMatchObject({ statusText: 'busy' });
+  });
+
+  it('a batch that hits a deadlock is run again and stored once; one that keeps hitting it gives up after 5 attempts', async () => {
+    h = await pgHarness({ poolSize: 1 });
+    const store = h.store;
+    const owner = await createUser(store, 'owner');
+    const room = await createRoom(store, owner); // seqs 1, 2
+    await withClient(h.db.url, (c) => installFault(c, 'events', '40P01', 1));
+    const before = { ...store.stats };
+    const once = await Promise.all([
+      store.appendMessage(msg(room.id, owner, 'a')),
+      store.appendMessage(msg(room.id, owner, 'b')),
+    ]);
+    expect(once.map((r) => [r.duplicate, r.event.seq])).toEqual([
+      [false, 3],
+      [false, 4],
+    ]);
+    expect(store.stats.batches - before.batches).toBe(1);
+    expect(store.stats.batchRetries - before.batchRetries).toBe(1);
+    expect(await withClient(h.db.url, faultCalls)).toBe(2);
+
+    // Deadlocked on every attempt: 5 attempts (4 retries), then unavailable, nothing stored.
+    await withClient(h.db.url, (c) => installFault(c, 'events', '40P01', 50));
+    const retries = store.stats.batchRetries;
+    await expectChatError(store.appendMessage(msg(room.id, owner, 'c')), 'unavailable');
+    expect(await withClient(h.db.url, faultCalls)).toBe(5);
+    expect(store.stats.batchRetries - retries).toBe(4);
+    expect((await store.getRoom(room.id))?.lastSeq).toBe(4);
+    await withClient(h.db.url, dropFault);
+    expect(await store.appendMessage(msg(room.id, owner, 'c'))).toMatchObject({ duplicate: false, event: { seq: 5 } });
+  });
+
+  it('a batch failing with anything but a deadlock or an idempotency race is not run again', async () => {
+    h = await pgHarness();
+    const store = h.store;
+    const owner = await createUser(store, 'owner');
+    const room = await createRoom(store, owner);
+    for (const sqlstate of ['23514', '53300']) {
+      await withClient(h.db.url, (c) => installFault(c, 'events', sqlstate, 50));
+      const retries = store.stats.batchRetries;
+      await expectChatError(store.appendMessage(msg(room.id, owner, `k${sqlstate}`)), 'unavailable');
+      expect([sqlstate, await withClient(h.db.url, faultCalls)]).toEqual([sqlstate, 1]);
+      expect(store.stats.batchRetries).toBe(retries);
+    }
+    expect((await store.getRoom(room.id))?.lastSeq).toBe(2);
+  });
+
+  it('a connection killed mid-transaction (pg_terminate_backend): unavailable, nothing half-written, the store keeps working', async () => {
+    // One connection: the store only works afterwards if the killed one was discarded and replaced.
+    h = await pgHarness({ poolSize: 1 });
+    const store = h.store;
+    const owner = await createUser(store, 'owner');
+    const guest = await createUser(store, 'guest');
+    const room = await createRoom(store, owner); // seqs 1, 2
+    const blocker = new pg.Client({ connectionString: h.db.url });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    const killWaiter = () =>
+      withClient(h!.db.url, async (c) => {
+        const r = await c.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        );
+        if (r.rows.length !== 1) return false;
+        await c.query('SELECT pg_terminate_backend($1)', [r.rows[0]?.pid]);
+        return true;
+      });
+    try {
+      // A batch, waiting for the room's lock inside its transaction when its connection dies.
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
+      const append = store.appendMessage(msg(room.id, owner, 'lost'));
+      await waitFor(killWaiter, { what: 'the batch to wait for the room lock', timeoutMs: 10_000 });
+      await expectChatError(append, 'unavailable');
+      // A transaction (addMember), likewise.
+      const add = store.addMember(room.id, guest.id, 'member', owner.id);
+      await waitFor(killWaiter, { what: 'addMember to wait for the room lock', timeoutMs: 10_000 });
+      await expectChatError(add, 'unavailable');
+      await blocker.query('COMMIT');
+
+      expect((await store.getRoom(room.id))?.lastSeq).toBe(2);
+      expect(await store.getRole(room.id, guest.id)).toBeNull();
+      expect(await store.appendMessage(msg(room.id, owner, 'lost'))).toMatchObject({
+        duplicate: false,
+        event: { seq: 3 },
+      });
+      expect(await store.addMember(room.id, guest.id, 'member', owner.id)).toMatchObject({ seq: 4 });
+      expect((await allEvents(store, room.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await blocker.end().catch(() => {});
+    }
+  });
+
+  it('a connection killed while its COMMIT waits: unavailable, and the retry finds the message the COMMIT did store, once', async () => {
+    h = await pgHarness();
+    const owner = await createUser(h.store, 'owner');
+    const room = await createRoom(h.store, owner); // seqs 1, 2
+    // A synchronous standby that never comes: COMMIT writes its WAL locally, then waits for the standby.
+    await spare?.catch(() => {}); // the next test's database is made before COMMITs start to wait
+    await server.admin("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+    try {
+      await server.admin('SELECT pg_reload_conf()');
+      // A new store, so its sessions start with the setting in force.
+      await waitFor(
+        () =>
+          withClient(
+            h!.db.url,
+            async (c) =>
+              (await c.query('SHOW synchronous_standby_names')).rows[0]?.synchronous_standby_names === 'nobody',
+          ),
+        { what: 'the setting to load' },
+      );
+      const store = await h.open({ migrate: false, poolSize: 1 });
+      const append = store.appendMessage(msg(room.id, owner, 'in-doubt'));
+      await waitFor(
+        () =>
+          withClient(h!.db.url, async (c) => {
+            const r = await c.query<{ pid: number }>(
+              "SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND datname = current_database()",
+            );
+            if (r.rows.length !== 1) return false;
+            await c.query('SELECT pg_terminate_backend($1)', [r.rows[0]?.pid]);
+            return true;
+          }),
+        { what: 'the COMMIT to wait for the standby', timeoutMs: 10_000 },
+      );
+      await expectChatError(append, 'unavailable');
+      await server.admin('ALTER SYSTEM RESET synchronous_standby_names');
+      await server.admin('SELECT pg_reload_conf()');
+      // The COMMIT had applied: the retry (on the same store, whose dead connection was replaced) is a duplicate.
+      const retried = await waitFor(() => store.appendMessage(msg(room.id, owner, 'in-doubt')), {
+        what: 'the retry to go through',
+        timeoutMs: 10_000,
+      });
+      expect(retried).toMatchObject({ duplicate: true, event: { seq: 3, clientMsgId: 'in-doubt' } });
+      expect((await allEvents(h.store, room.id)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    } finally {
+      await server.admin('ALTER SYSTEM RESET synchronous_standby_names');
+      await server.admin('SELECT pg_reload_conf()');
+    }
+  });
+
+  it('close() with work in flight: later calls are refused at once, the in-flight append commits, then the pool closes', async () => {
+    h = await pgHarness();
+    const store = await h.open();
+    const owner = await createUser(store, 'owner');
+    const room = await createRoom(store, owner); // seqs 1, 2
+    const blocker = new pg.Client({ connectionString: h.db.url });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
+      const inFlight = store.appendMessage(msg(room.id, owner, 'in-flight'));
+      await waitFor(async () => (await lockWaiters(h!.db.url)) === 1, { what: 'the batch to wait', timeoutMs: 10_000 });
+      let closed = false;
+      const closing = store.close();
+      void closing.then(() => (closed = true));
+      expect(store.close()).toBe(closing);
+      const refused = [
+        store.ping(),
+        store.getRoom(room.id),
+        store.updateProfile(owner.id, { statusText: 'after close' }),
+        createUser(store, 'late'),
+        store.appendMessage(msg(room.id, owner, 'late')),
+      ];
+      const outcomes = await Promise.allSettled(refused);
+      for (const o of outcomes) {
+        expect(o.status).toBe('rejected');
+        if (o.status === 'rejected')
+          expect(o.reason).toMatchObject({ code: 'unavailable', message: 'Store is closed.' });
+      }
+      expect(closed).toBe(false);
+      await blocker.query('COMMIT');
+      expect(await inFlight).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'in-flight' } });
+      await closing;
+      const events = await allEvents(h.store, room.id);
+      expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(await h.store.getUserByUsername('late')).toBeNull();
+      expect((await h.store.getUser(owner.id))?.statusText).not.toBe('after close');
+    } finally {
+      await blocker.end().catch(() => {});
+    }
   });
 
   // Runs last: it stops and restarts the file's server.

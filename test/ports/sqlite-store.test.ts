@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChatError } from '../../src/core/chat-error.js';
 import type { Store } from '../../src/core/store.js';
 import type { Queries } from '../../src/storage/sql/queries.js';
 import { migrations } from '../../src/storage/sqlite/migrations.js';
@@ -304,43 +303,6 @@ describe('SqliteStore specifics', () => {
     expect((await h.store.searchUsers('active', 10)).map((u) => u.username)).toEqual(['active1', 'active2']);
     expect(await h.store.getUser('u_activegone')).toMatchObject({ deactivated: true });
     expect(await h.store.getUser('u_active1')).toMatchObject({ deactivated: false });
-  });
-
-  it('a failed group-commit batch rejects every message in it with unavailable and writes nothing', async () => {
-    const owner = await user(h.store, 'owner');
-    const { room } = await h.store.createRoom({
-      id: 'r_batch',
-      kind: 'public',
-      name: 'batch',
-      topic: '',
-      createdBy: owner.id,
-      members: [{ userId: owner.id, role: 'owner' }],
-    });
-    const msg = (id: string, clientMsgId: string) => ({
-      id,
-      roomId: room.id,
-      senderId: owner.id,
-      clientMsgId,
-      body: clientMsgId,
-    });
-    // Two messages with one event id violate a constraint mid-transaction: the whole batch rolls back.
-    const results = await Promise.allSettled([
-      h.store.appendMessage(msg('e_one', 'a')),
-      h.store.appendMessage(msg('e_same', 'b')),
-      h.store.appendMessage(msg('e_same', 'c')),
-    ]);
-    for (const r of results) {
-      expect(r.status).toBe('rejected');
-      if (r.status === 'rejected') {
-        expect(r.reason).toBeInstanceOf(ChatError);
-        expect((r.reason as ChatError).code).toBe('unavailable');
-      }
-    }
-    expect((await h.store.getRoom(room.id))?.lastSeq).toBe(2);
-    expect(await h.store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
-    // The store keeps working and the innocent messages can be retried.
-    const retried = await h.store.appendMessage(msg('e_one', 'a'));
-    expect(retried).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
   });
 
   /**

@@ -1012,6 +1012,32 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect((await store.appendMessage(message(room.id, owner, 'bad'))).duplicate).toBe(false);
       });
 
+      it('a failed group-commit batch rejects every message in it with unavailable and writes nothing', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // seqs 1, 2
+        const one = { ...message(room.id, owner, 'a'), id: newTestId('e') };
+        const same = newTestId('e');
+        // Appends made in one turn of the event loop share a batch (both engines' group commit; maxBatch is 3 or
+        // more in every harness). Two of them with one event id violate a constraint mid-transaction: the whole
+        // batch rolls back, so the innocent one gets no false ack either.
+        const results = await Promise.allSettled([
+          store.appendMessage(one),
+          store.appendMessage({ ...message(room.id, owner, 'b'), id: same }),
+          store.appendMessage({ ...message(room.id, owner, 'c'), id: same }),
+        ]);
+        for (const r of results) {
+          expect(r.status).toBe('rejected');
+          if (r.status === 'rejected') {
+            expect(r.reason).toBeInstanceOf(ChatError);
+            expect((r.reason as ChatError).code).toBe('unavailable');
+          }
+        }
+        expect(await lastSeq(room.id)).toBe(2);
+        expect(await store.listEvents(room.id, { after: 2, limit: 10 })).toEqual([]);
+        // The store keeps working and the innocent message can be retried: stored as new, at the next seq.
+        expect(await store.appendMessage(one)).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'a' } });
+      });
+
       it('2,000 concurrent appends across 5 rooms, with duplicates mixed in: per-room seqs are exactly 1..n', async () => {
         const senders = await Promise.all(['s1', 's2', 's3', 's4'].map((n) => createUser(n)));
         const [owner] = senders as [UserRecord];
