@@ -942,9 +942,10 @@ describe('PgStore specifics', () => {
     }
   });
 
-  it('close() with work in flight: later calls are refused at once, the in-flight append commits, then the pool closes', async () => {
+  it('close() with work in flight: later calls are refused at once, calls already made (running or queued) complete, then the pool closes', async () => {
     h = await pgHarness();
-    const store = await h.open();
+    // One connection: the append holds it, so the read made before close() waits in the pool's queue.
+    const store = await h.open({ poolSize: 1, connectionTimeoutMs: 20_000 });
     const owner = await createUser(store, 'owner');
     const room = await createRoom(store, owner); // seqs 1, 2
     const blocker = new pg.Client({ connectionString: h.db.url });
@@ -955,6 +956,7 @@ describe('PgStore specifics', () => {
       await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
       const inFlight = store.appendMessage(msg(room.id, owner, 'in-flight'));
       await waitFor(async () => (await lockWaiters(h!.db.url)) === 1, { what: 'the batch to wait', timeoutMs: 10_000 });
+      const queued = store.getRoom(room.id);
       let closed = false;
       const closing = store.close();
       void closing.then(() => (closed = true));
@@ -975,11 +977,28 @@ describe('PgStore specifics', () => {
       expect(closed).toBe(false);
       await blocker.query('COMMIT');
       expect(await inFlight).toMatchObject({ duplicate: false, event: { seq: 3, clientMsgId: 'in-flight' } });
+      expect(await queued).toMatchObject({ id: room.id, lastSeq: 3 });
       await closing;
       const events = await allEvents(h.store, room.id);
       expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
       expect(await h.store.getUserByUsername('late')).toBeNull();
       expect((await h.store.getUser(owner.id))?.statusText).not.toBe('after close');
+
+      // No append in flight, so close() has no batch to wait for: it must still wait for a transaction holding
+      // the connection and for a read queued behind it, before it ends the pool (which strands a queued call).
+      const other = await createUser(h.store, 'other');
+      const second = await h.open({ poolSize: 1, connectionTimeoutMs: 20_000 });
+      await second.ping();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
+      const adding = second.addMember(room.id, other.id, 'member', owner.id);
+      await waitFor(async () => (await lockWaiters(h!.db.url)) === 1, { what: 'addMember to wait', timeoutMs: 10_000 });
+      const queuedRead = second.getRoom(room.id);
+      const closingSecond = second.close();
+      await blocker.query('COMMIT');
+      expect(await adding).toMatchObject({ seq: 4, type: 'member.joined' });
+      expect(await queuedRead).toMatchObject({ id: room.id, lastSeq: 4 });
+      await closingSecond;
     } finally {
       await blocker.end().catch(() => {});
     }
