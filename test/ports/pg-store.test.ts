@@ -848,6 +848,26 @@ describe('PgStore specifics', () => {
     expect((await store.getRoom(room.id))?.lastSeq).toBe(2);
   });
 
+  it('transactions leave no listener behind on the pooled connection (no MaxListenersExceededWarning after many)', async () => {
+    h = await pgHarness({ poolSize: 1 });
+    const owner = await createUser(h.store, 'owner');
+    const room = await createRoom(h.store, owner);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // Node warns once an emitter has more than 10 listeners for one event: every transaction below runs on the
+      // one connection, so a listener left per transaction would pass that well before the end.
+      for (let i = 0; i < 15; i++) await h.store.setMemberRole(room.id, owner.id, 'owner', owner.id);
+      for (let i = 0; i < 15; i++) await h.store.appendMessage(msg(room.id, owner, `k${i}`));
+      // Process warnings are emitted on a later tick: a timer after them is the marker that they would be in.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a connection killed mid-transaction (pg_terminate_backend): unavailable, nothing half-written, the store keeps working', async () => {
     // One connection: the store only works afterwards if the killed one was discarded and replaced.
     h = await pgHarness({ poolSize: 1 });
