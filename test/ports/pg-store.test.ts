@@ -68,10 +68,6 @@ async function pgHarness(opts: StoreOptions = {}) {
   return harness satisfies StoreUnderTest;
 }
 
-storeContract('PgStore', () => pgHarness());
-// Tiny batches and a tiny pool: many transactions queue for few connections under the suite's concurrent tests.
-storeContract('PgStore (maxBatch 3, poolSize 2)', () => pgHarness({ maxBatch: 3, poolSize: 2 }));
-
 // ---- helpers for the PostgreSQL-specific tests ----
 
 let counter = 0;
@@ -1024,7 +1020,7 @@ describe('PgStore specifics', () => {
     }
   });
 
-  // Runs last: it stops and restarts the file's server.
+  // Runs last of these (the contract suites below get fresh databases after it): it stops and restarts the server.
   describe('when the server goes away', () => {
     it('appendMessage and ping reject with unavailable while it is stopped; the same store recovers after restart', async () => {
       h = await pgHarness();
@@ -1101,3 +1097,9 @@ describe('PgStore specifics', () => {
     }, 90_000);
   });
 });
+
+// The conformance suite, after the PostgreSQL-specific tests: `npm run mutation` stops a mutant at its first
+// failing test, and a mutant of the failure paths is killed only by a test above.
+storeContract('PgStore', () => pgHarness());
+// Tiny batches and a tiny pool: many transactions queue for few connections under the suite's concurrent tests.
+storeContract('PgStore (maxBatch 3, poolSize 2)', () => pgHarness({ maxBatch: 3, poolSize: 2 }));
