@@ -1019,87 +1019,94 @@ describe('PgStore specifics', () => {
       await blocker.end().catch(() => {});
     }
   });
-
-  // Runs last of these (the contract suites below get fresh databases after it): it stops and restarts the server.
-  describe('when the server goes away', () => {
-    it('appendMessage and ping reject with unavailable while it is stopped; the same store recovers after restart', async () => {
-      h = await pgHarness();
-      const store = h.store;
-      const owner = await createUser(store, 'owner');
-      const room = await createRoom(store, owner);
-      const first = await store.appendMessage(msg(room.id, owner, 'before'));
-      expect(first.event.seq).toBe(3);
-
-      await server.stop();
-      await expectChatError(store.appendMessage(msg(room.id, owner, 'during')), 'unavailable');
-      await expectChatError(store.ping(), 'unavailable');
-      await expectChatError(store.getRoom(room.id), 'unavailable');
-      await expectChatError(createUser(store, 'nobody'), 'unavailable');
-      const concurrent = await Promise.allSettled(
-        range(1, 20).map((i) => store.appendMessage(msg(room.id, owner, `d${i}`))),
-      );
-      for (const r of concurrent) {
-        expect(r.status).toBe('rejected');
-        expect(r.status === 'rejected' && (r.reason as ChatError).code).toBe('unavailable');
-      }
-
-      await server.start();
-      await waitFor(() => store.ping().then(() => true), { what: 'the store to reconnect', timeoutMs: 10_000 });
-      const after = await store.appendMessage(msg(room.id, owner, 'during'));
-      expect(after).toMatchObject({ duplicate: false, event: { seq: 4 } });
-      expect((await allEvents(store, room.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
-      expect(await store.appendMessage(msg(room.id, owner, 'before'))).toEqual({ event: first.event, duplicate: true });
-    }, 60_000);
-
-    it('a crash mid-stream: every acknowledged append survives, every other one rejects with unavailable, seqs stay gap-free', async () => {
-      h = await pgHarness();
-      const store = h.store;
-      const owner = await createUser(store, 'owner');
-      const room = await createRoom(store, owner);
-      const acked = new Map<string, RoomEvent>();
-      const rejected: NewMessage[] = [];
-      const other: unknown[] = [];
-      let stop = false;
-      const sender = async (s: number) => {
-        for (let k = 0; k < 2000 && !stop; k++) {
-          const m = msg(room.id, owner, `s${s}-${k}`);
-          try {
-            acked.set(m.clientMsgId, (await store.appendMessage(m)).event);
-          } catch (err) {
-            if (err instanceof ChatError && err.code === 'unavailable') rejected.push(m);
-            else other.push(err);
-            stop = true;
-          }
-        }
-      };
-      const senders = Promise.all(range(1, 10).map(sender));
-      await waitFor(() => acked.size >= 300, { what: '300 acks', timeoutMs: 30_000 });
-      // Immediate shutdown: no checkpoint, open transactions die with the server; the restart replays the WAL.
-      await server.stop({ mode: 'immediate' });
-      await senders;
-      expect(other).toEqual([]);
-      expect(rejected.length).toBeGreaterThan(0);
-
-      await server.start();
-      await waitFor(() => store.ping().then(() => true), { what: 'the store to reconnect', timeoutMs: 10_000 });
-      const events = await allEvents(store, room.id);
-      const stored = new Map(events.filter((e) => e.type === 'message').map((e) => [e.clientMsgId, e]));
-      for (const [key, event] of acked) expect(stored.get(key)).toEqual(event);
-      expect(events.map((e) => e.seq)).toEqual(range(1, events.length));
-      // The rejected ones are safe to retry: stored once, whether or not their commit had made it.
-      for (const m of rejected) {
-        const r = await store.appendMessage(m);
-        if (r.duplicate) expect(stored.get(m.clientMsgId)).toEqual(r.event);
-      }
-      const final = await allEvents(store, room.id);
-      expect(final.map((e) => e.seq)).toEqual(range(1, final.length));
-      expect(final.length).toBe(2 + acked.size + rejected.length);
-    }, 90_000);
-  });
 });
 
-// The conformance suite, after the PostgreSQL-specific tests: `npm run mutation` stops a mutant at its first
-// failing test, and a mutant of the failure paths is killed only by a test above.
+// The conformance suite, after the PostgreSQL-specific tests above: `npm run mutation` stops a mutant at its first
+// failing test, and a mutant of the failure paths is killed only by one of those.
 storeContract('PgStore', () => pgHarness());
 // Tiny batches and a tiny pool: many transactions queue for few connections under the suite's concurrent tests.
 storeContract('PgStore (maxBatch 3, poolSize 2)', () => pgHarness({ maxBatch: 3, poolSize: 2 }));
+
+// Last in the file: it stops and restarts the file's server.
+describe('PgStore when the server goes away', () => {
+  let h: Awaited<ReturnType<typeof pgHarness>> | undefined;
+
+  afterEach(async () => {
+    await h?.cleanup();
+    h = undefined;
+  });
+
+  it('appendMessage and ping reject with unavailable while it is stopped; the same store recovers after restart', async () => {
+    h = await pgHarness();
+    const store = h.store;
+    const owner = await createUser(store, 'owner');
+    const room = await createRoom(store, owner);
+    const first = await store.appendMessage(msg(room.id, owner, 'before'));
+    expect(first.event.seq).toBe(3);
+
+    await server.stop();
+    await expectChatError(store.appendMessage(msg(room.id, owner, 'during')), 'unavailable');
+    await expectChatError(store.ping(), 'unavailable');
+    await expectChatError(store.getRoom(room.id), 'unavailable');
+    await expectChatError(createUser(store, 'nobody'), 'unavailable');
+    const concurrent = await Promise.allSettled(
+      range(1, 20).map((i) => store.appendMessage(msg(room.id, owner, `d${i}`))),
+    );
+    for (const r of concurrent) {
+      expect(r.status).toBe('rejected');
+      expect(r.status === 'rejected' && (r.reason as ChatError).code).toBe('unavailable');
+    }
+
+    await server.start();
+    await waitFor(() => store.ping().then(() => true), { what: 'the store to reconnect', timeoutMs: 10_000 });
+    const after = await store.appendMessage(msg(room.id, owner, 'during'));
+    expect(after).toMatchObject({ duplicate: false, event: { seq: 4 } });
+    expect((await allEvents(store, room.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(await store.appendMessage(msg(room.id, owner, 'before'))).toEqual({ event: first.event, duplicate: true });
+  }, 60_000);
+
+  it('a crash mid-stream: every acknowledged append survives, every other one rejects with unavailable, seqs stay gap-free', async () => {
+    h = await pgHarness();
+    const store = h.store;
+    const owner = await createUser(store, 'owner');
+    const room = await createRoom(store, owner);
+    const acked = new Map<string, RoomEvent>();
+    const rejected: NewMessage[] = [];
+    const other: unknown[] = [];
+    let stop = false;
+    const sender = async (s: number) => {
+      for (let k = 0; k < 2000 && !stop; k++) {
+        const m = msg(room.id, owner, `s${s}-${k}`);
+        try {
+          acked.set(m.clientMsgId, (await store.appendMessage(m)).event);
+        } catch (err) {
+          if (err instanceof ChatError && err.code === 'unavailable') rejected.push(m);
+          else other.push(err);
+          stop = true;
+        }
+      }
+    };
+    const senders = Promise.all(range(1, 10).map(sender));
+    await waitFor(() => acked.size >= 300, { what: '300 acks', timeoutMs: 30_000 });
+    // Immediate shutdown: no checkpoint, open transactions die with the server; the restart replays the WAL.
+    await server.stop({ mode: 'immediate' });
+    await senders;
+    expect(other).toEqual([]);
+    expect(rejected.length).toBeGreaterThan(0);
+
+    await server.start();
+    await waitFor(() => store.ping().then(() => true), { what: 'the store to reconnect', timeoutMs: 10_000 });
+    const events = await allEvents(store, room.id);
+    const stored = new Map(events.filter((e) => e.type === 'message').map((e) => [e.clientMsgId, e]));
+    for (const [key, event] of acked) expect(stored.get(key)).toEqual(event);
+    expect(events.map((e) => e.seq)).toEqual(range(1, events.length));
+    // The rejected ones are safe to retry: stored once, whether or not their commit had made it.
+    for (const m of rejected) {
+      const r = await store.appendMessage(m);
+      if (r.duplicate) expect(stored.get(m.clientMsgId)).toEqual(r.event);
+    }
+    const final = await allEvents(store, room.id);
+    expect(final.map((e) => e.seq)).toEqual(range(1, final.length));
+    expect(final.length).toBe(2 + acked.size + rejected.length);
+  }, 90_000);
+});
