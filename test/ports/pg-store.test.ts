@@ -755,6 +755,7 @@ describe('PgStore specifics', () => {
         timeoutMs: 10_000,
       });
       const pb = createRoom(b, other, 'lobby');
+      pb.catch(() => {}); // it may reject while `pa` is awaited below
       await waitFor(async () => (await lockWaiters(h!.db.url)) === 2, {
         what: "b's create to wait",
         timeoutMs: 10_000,
@@ -888,10 +889,12 @@ describe('PgStore specifics', () => {
       await blocker.query('BEGIN');
       await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room.id]);
       const append = store.appendMessage(msg(room.id, owner, 'lost'));
+      append.catch(() => {}); // it rejects before the assertion below awaits it
       await waitFor(killWaiter, { what: 'the batch to wait for the room lock', timeoutMs: 10_000 });
       await expectChatError(append, 'unavailable');
       // A transaction (addMember), likewise.
       const add = store.addMember(room.id, guest.id, 'member', owner.id);
+      add.catch(() => {}); // it rejects before the assertion below awaits it
       await waitFor(killWaiter, { what: 'addMember to wait for the room lock', timeoutMs: 10_000 });
       await expectChatError(add, 'unavailable');
       await blocker.query('COMMIT');
@@ -930,6 +933,7 @@ describe('PgStore specifics', () => {
       );
       const store = await h.open({ migrate: false, poolSize: 1 });
       const append = store.appendMessage(msg(room.id, owner, 'in-doubt'));
+      append.catch(() => {}); // it rejects before the assertion below awaits it
       await waitFor(
         () =>
           withClient(h!.db.url, async (c) => {
