@@ -692,6 +692,13 @@ describe('PgStore specifics', () => {
       expect(otherUnique.out).toBe(otherUnique.err);
       const bareFk = await mapped(c, "DO $$ BEGIN RAISE EXCEPTION 'fk' USING ERRCODE = '23503'; END $$");
       expect(bareFk.out).toBe(bareFk.err);
+      // A foreign key to neither users nor rooms (none exists yet) is not taken for either.
+      const otherFk = await mapped(
+        c,
+        "DO $$ BEGIN RAISE EXCEPTION 'fk' USING ERRCODE = '23503', CONSTRAINT = 'message_edits_event_fkey'; END $$",
+      );
+      expect((otherFk.err as pg.DatabaseError).constraint).toBe('message_edits_event_fkey');
+      expect(otherFk.out).toBe(otherFk.err);
 
       // Transient: real ones where one is cheap to cause, raised ones for the rest of the table.
       await c.query('SET statement_timeout = 1');
