@@ -12,6 +12,7 @@ import type {
   RoomKind,
   RoomSettings,
   ServerRole,
+  ThreadSummary,
 } from '../protocol/model.js';
 
 /**
@@ -278,6 +279,8 @@ export interface NewMessage {
   senderId: string;
   clientMsgId: string;
   body: string;
+  /** Stored as the message's `data` (a reply's fields, ReplyData); none for a plain message. */
+  data?: Record<string, unknown>;
 }
 
 export interface EventStore {
@@ -301,7 +304,25 @@ export interface EventStore {
   ): Promise<RoomEvent[]>;
 }
 
-export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore {
+/** Replies and threads: a reply is a message whose `data` holds ReplyData (see NewMessage.data). */
+export interface ThreadStore {
+  /**
+   * The replies of the thread rooted at `rootSeq` (messages whose `data.threadRoot` is it, deleted ones included,
+   * redacted), ascending by seq; `after`/`before` exclusive, with neither the newest `limit`. Like listEvents.
+   */
+  listThread(
+    roomId: string,
+    rootSeq: number,
+    query: { after?: number; before?: number; limit: number },
+  ): Promise<RoomEvent[]>;
+  /**
+   * For each of `rootSeqs` that has replies not deleted: how many, and when the last was sent. Roots without any are
+   * absent from the map.
+   */
+  threadSummaries(roomId: string, rootSeqs: readonly number[]): Promise<Map<number, ThreadSummary>>;
+}
+
+export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore, ThreadStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -54,6 +54,11 @@ export const ERRORS = {
   message_too_long: { status: 413, retryable: false, message: 'The message body is too long.' },
   content_blocked: { status: 422, retryable: false, message: 'The text contains words this server blocks.' },
   too_many_mentions: { status: 422, retryable: false, message: 'Too many mentions in one message.' },
+  reply_target_not_found: {
+    status: 422,
+    retryable: false,
+    message: 'replyTo names no message of this room.',
+  },
   message_deleted: { status: 409, retryable: false, message: 'That message was deleted.' },
   already_resolved: { status: 409, retryable: false, message: 'That report is already resolved.' },
   slow_mode: { status: 429, retryable: true, message: 'Slow mode is on: wait retryAfterMs before posting again.' },

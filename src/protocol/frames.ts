@@ -29,6 +29,10 @@ export const SendFrame = z.strictObject({
   roomId: Id,
   clientMsgId: ClientMsgId,
   body: Body,
+  /** A reply: the seq of a message of the same room (see docs/protocol.md, replies and threads). */
+  replyTo: Seq.min(1).optional(),
+  /** With `replyTo`: a thread reply that main timelines hide. */
+  threadOnly: z.boolean().optional(),
   ref: Ref,
 });
 export const TypingFrame = z.strictObject({ type: z.literal('typing'), roomId: Id, ref: Ref });

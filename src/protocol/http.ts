@@ -8,6 +8,7 @@ import {
   PROTOCOL_LIMITS,
   RoomName,
   SearchQuery,
+  Seq,
   SessionLabel,
   StatusText,
   Topic,
@@ -118,7 +119,12 @@ export const CreateDmRequest = z.strictObject({
   usernames: z.array(Username).min(1).max(16),
 });
 
-export const SendMessageRequest = z.strictObject({ body: Body, clientMsgId: ClientMsgId });
+export const SendMessageRequest = z.strictObject({
+  body: Body,
+  clientMsgId: ClientMsgId,
+  replyTo: Seq.min(1).optional(),
+  threadOnly: z.boolean().optional(),
+});
 export const EditMessageRequest = z.strictObject({ body: Body });
 export const AnnouncementRequest = z.strictObject({ body: Body });
 

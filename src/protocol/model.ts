@@ -16,6 +16,8 @@ export const PROTOCOL_LIMITS = {
   searchQueryMax: 100,
   sessionLabelMax: 64,
   pageMax: 200,
+  /** A reply's quote of its target: the target's body cut to this many characters at send time. */
+  quoteChars: 200,
 } as const;
 
 // Control characters (C0, DEL, C1) and bidi overrides never belong in names: they spoof or break layouts.
@@ -216,6 +218,24 @@ export interface MessageEdit {
   previousBody: string;
   body: string;
   editedAt: string;
+}
+
+/** The reply fields of a message (`data` of a `message` sent with `replyTo`), as stored at send time. */
+export interface ReplyData {
+  /** The seq of the message replied to (same room). */
+  replyTo: number;
+  /** The seq of the thread's root: the target's `threadRoot` if it has one, else `replyTo` (threads are flat). */
+  threadRoot: number;
+  /** Sent from a thread panel only: still on the room sequence, but main timelines do not show it. */
+  threadOnly: boolean;
+  /** The target as it was when the reply was sent: author and body cut to `quoteChars`; '' once it is deleted. */
+  quote: { senderId: string; body: string; deleted?: true };
+}
+
+/** What a thread root carries in history and in `GET …/thread` (`data.replyCount`, `data.lastReplyAt`). */
+export interface ThreadSummary {
+  replyCount: number;
+  lastReplyAt: string | null;
 }
 
 export interface Announcement {

@@ -409,6 +409,25 @@ describe('authorization matrix', () => {
           ),
       },
       {
+        // A reply is a post: the same rights, whatever the target (here the author's message).
+        name: 'message.reply',
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('post', k, standing(r)) ? null : '403 forbidden'), '201'),
+        run: async (c) =>
+          show(
+            await call('POST', `/rooms/${c.roomId}/messages`, c.token, {
+              body: `http reply ${++n}`,
+              clientMsgId: `http-${n}-${tag}`,
+              replyTo: authorSeq[c.kind],
+              threadOnly: n % 2 === 0,
+            }),
+          ),
+      },
+      {
+        name: 'message.thread',
+        expect: (k, r) => read(k, r, '200'),
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/thread`, c.token)),
+      },
+      {
         name: 'invite',
         expect: (k, r) => outcome(memberGate(k, r) ?? (may('invite', k, standing(r)) ? null : '403 forbidden'), '204'),
         run: async (c) =>

@@ -5,6 +5,8 @@ import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { connect, rawSocket, recordEvents, registerUser, startServer, waitFor } from '../helpers/harness.js';
 
 /** Asserts a delivered stream is exactly seqs from..to, each once, ascending. */
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 function expectContiguous(seqs: number[], from: number, to: number): void {
   expect(seqs).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 }
@@ -274,6 +276,101 @@ describe('delivery guarantees', () => {
     const history = (await alice.api.messages(room.id)).filter((m) => !m.data?.deleted);
     expect([...local.entries()]).toEqual(history.map((m) => [m.seq, m.body]));
     expect(history.find((m) => m.seq === s1)?.data).toMatchObject({ editedAt: expect.any(String) });
+  });
+
+  it('raw socket: replies and thread-only replies sent while offline are replayed on resume exactly once, in order', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-replies');
+    await bob.api.join(room.id);
+    const reply = async (body: string, clientMsgId: string, replyTo: number, threadOnly?: boolean) => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ body, clientMsgId, replyTo, ...(threadOnly !== undefined ? { threadOnly } : {}) }),
+      });
+      const json = (await res.json()) as { message: RoomEvent; duplicate: boolean };
+      expect([clientMsgId, res.status]).toEqual([clientMsgId, json.duplicate ? 200 : 201]);
+      return json;
+    };
+    const root = (await alice.api.sendMessage(room.id, 'root', 'rr-root')).message.seq;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    expect(position).toBe(root);
+    before.ws.terminate();
+    await before.closed;
+
+    // While he is away: a quote reply, thread-only replies (one to a reply), a retry (no event), a plain message,
+    // a reply to that, and the delete of the quoted plain message (its quote is blanked in the replay too).
+    const r1 = (await reply('quote reply', 'rr-1', root)).message.seq;
+    const r2 = (await reply('thread only', 'rr-2', root, true)).message.seq;
+    expect((await reply('thread only', 'rr-2', root, true)).duplicate).toBe(true);
+    const r3 = (await reply('reply to a reply', 'rr-3', r1, true)).message.seq;
+    const plain = (await alice.api.sendMessage(room.id, 'plain', 'rr-plain')).message.seq;
+    const r4 = (await reply('quotes plain', 'rr-4', plain)).message.seq;
+    const del = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${plain}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(del.status).toBe(204);
+    expect([r1, r2, r3, plain, r4]).toEqual(range(position + 1, position + 5));
+    type Shape = [string, string | null, number | null, number | null, boolean | null, string | null];
+    const want: Shape[] = [
+      ['message', 'quote reply', root, root, false, 'root'],
+      ['message', 'thread only', root, root, true, 'root'],
+      ['message', 'reply to a reply', r1, root, true, 'quote reply'],
+      ['message', '', null, null, null, null], // plain, deleted: redacted in the replay
+      ['message', 'quotes plain', plain, plain, false, ''], // its quote went with the delete
+      ['message.deleted', null, null, null, null, null],
+    ];
+    const shape = (e: RoomEvent): Shape => [
+      e.type,
+      e.body,
+      (e.data?.replyTo as number | undefined) ?? null,
+      (e.data?.threadRoot as number | undefined) ?? null,
+      (e.data?.threadOnly as boolean | undefined) ?? null,
+      ((e.data?.quote as { body: string } | undefined)?.body as string | undefined) ?? null,
+    ];
+
+    const offline = want.length;
+    for (let n = position; n < position + offline; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      expect(replayed[0]?.seq).toBe(n + 1);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      // Live from there: a thread-only reply after the replay arrives once, next in sequence.
+      const marker = await reply(`marker ${n}`, `rr-marker-${n}`, root, true);
+      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
+      expectContiguous(
+        sock.events(room.id).map((e) => e.seq),
+        n + 1,
+        marker.message.seq,
+      );
+      sock.ws.close();
+      await sock.closed;
+      want.push(['message', `marker ${n}`, root, root, true, 'root']);
+    }
+    // The thread as the server lists it: every reply to root, thread-only ones included, in seq order.
+    const t = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${root}/thread?limit=200`, {
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
+    const thread = (await t.json()) as { root: RoomEvent; messages: RoomEvent[] };
+    expect(thread.messages.map((m) => m.body)).toEqual([
+      'quote reply',
+      'thread only',
+      'reply to a reply',
+      ...range(position, position + offline - 1).map((n) => `marker ${n}`),
+    ]);
+    expect(thread.root.data).toMatchObject({ replyCount: 3 + offline });
   });
 
   it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {

@@ -159,8 +159,8 @@ export function asDocRow(action: RoomAction): DocRow {
 
 /** Which docs row speaks for which action (rows without a RoomAction — join, leave, directory — are not here). */
 export const DOC_ROW_OF: Record<RoomAction, string> = {
-  read: 'Read history, events, member list (HTTP)',
-  post: 'Post (`send`, `POST …/messages`), typing',
+  read: 'Read history, events, threads, member list (HTTP)',
+  post: 'Post (`send`, `POST …/messages`, replies), typing',
   invite: 'Invite',
   update: 'Rename, topic, settings',
   setRole: 'Change member roles',

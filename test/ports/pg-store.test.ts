@@ -452,6 +452,61 @@ describe('PgStore specifics', () => {
     }
   });
 
+  it('migration 6 upgrades a populated v4 database: old messages take replies, threads are listed by index', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        const upTo4 = migrations.filter((m) => m.version <= 4);
+        expect(await migrate(c, { migrations: upTo4 })).toEqual({ applied: upTo4.map((m) => m.version) });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_old', 1000, 2, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+           VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'old root', 'c_old', NULL, 1000),
+                  ('r_old', 2, 'e_old2', 'member.joined', 'u_old', NULL, NULL, '{"userId": "u_old"}', 1000)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        const root = (await store.getEvent('r_old', 1))!;
+        expect(root).toMatchObject({ body: 'old root', data: null });
+        expect(await store.listThread('r_old', 1, { limit: 10 })).toEqual([]);
+        const { event } = await store.appendMessage({
+          ...msg('r_old', { id: 'u_old' } as UserRecord, 'c_new', 're'),
+          data: { replyTo: 1, threadRoot: 1, threadOnly: false, quote: { senderId: 'u_old', body: 'old root' } },
+        });
+        expect(event.seq).toBe(3);
+        expect(await store.listThread('r_old', 1, { limit: 10 })).toEqual([event]);
+        expect((await store.threadSummaries('r_old', [1])).get(1)).toEqual({
+          replyCount: 1,
+          lastReplyAt: event.createdAt,
+        });
+        expect(await store.migrate()).toEqual({ applied: [] });
+        await withClient(db.url, async (c) => {
+          const versions = (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows;
+          expect(versions.map((r) => r.version)).toContain(6);
+          // The thread query can use the partial expression index (seqscan off: the table is tiny).
+          await c.query('SET enable_seqscan = off');
+          const plan = await c.query(
+            `EXPLAIN SELECT * FROM events WHERE room_id = 'r_old' AND (data->>'threadRoot')::bigint = 1
+               AND (data->>'threadRoot')::bigint IS NOT NULL AND seq > 0 ORDER BY seq LIMIT 50`,
+          );
+          expect(JSON.stringify(plan.rows)).toContain('events_thread');
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
   it('migration 4 upgrades a populated v3 database: messages read unedited, then edit and keep a history', async () => {
     const db = await server.createDatabase();
     try {

@@ -15,8 +15,8 @@ const ROLES: readonly (MemberRole | null)[] = [null, 'member', 'moderator', 'adm
 
 /** Which documented row each action is. Rows not listed (see, join, leave, …) are not `can()` actions. */
 const ROW_OF: Record<RoomAction, string> = {
-  read: 'Read history, events, member list (HTTP)',
-  post: 'Post (`send`, `POST …/messages`), typing',
+  read: 'Read history, events, threads, member list (HTTP)',
+  post: 'Post (`send`, `POST …/messages`, replies), typing',
   invite: 'Invite',
   update: 'Rename, topic, settings',
   setRole: 'Change member roles',

@@ -203,4 +203,18 @@ CREATE TABLE message_edits (
 );
 `,
   },
+  {
+    // 6, not 5: versions need not be contiguous (each is applied once, in order, if missing).
+    version: 6,
+    name: 'replies and threads',
+    sql: `
+-- A reply keeps replyTo, threadRoot, threadOnly and its quote in events.data. Partial indexes: a plain message
+-- (data NULL) is in neither, so sends without a reply maintain nothing more. The thread queries and the quote
+-- redaction of a deleted message use these expressions verbatim.
+CREATE INDEX events_thread ON events (room_id, ((data->>'threadRoot')::bigint), seq)
+  WHERE (data->>'threadRoot')::bigint IS NOT NULL;
+CREATE INDEX events_reply_to ON events (room_id, ((data->>'replyTo')::bigint))
+  WHERE (data->>'replyTo')::bigint IS NOT NULL;
+`,
+  },
 ];

@@ -262,7 +262,10 @@ export const pgQueries: PgQueries = {
   banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
   bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
   messageRedact: one<{ id: string }>(
+    // A reply keeps its place (replyTo, threadRoot, threadOnly) so clients still file it; its quote goes.
     `UPDATE events SET body = '', data = jsonb_build_object('deleted', true, 'deletedBy', @actorId::text)
+       || CASE WHEN data ? 'threadRoot' THEN jsonb_build_object('replyTo', data->'replyTo',
+            'threadRoot', data->'threadRoot', 'threadOnly', data->'threadOnly') ELSE '{}'::jsonb END
      WHERE room_id = @roomId AND seq = @seq AND type = 'message'
        AND (data IS NULL OR data->'deleted' IS DISTINCT FROM 'true'::jsonb)
      RETURNING id`,
@@ -359,5 +362,28 @@ export const pgQueries: PgQueries = {
   ),
   messagesBefore: all(
     "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+  ),
+  // ---- threads: the expressions match migration 6's indexes ----
+  threadAfter: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = @root
+       AND (data->>'threadRoot')::bigint IS NOT NULL
+       AND seq > @seq ORDER BY seq LIMIT @limit`,
+  ),
+  threadBefore: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = @root
+       AND (data->>'threadRoot')::bigint IS NOT NULL
+       AND seq < @seq ORDER BY seq DESC LIMIT @limit`,
+  ),
+  threadSummaries: all<{ root: number; n: number; last_at: number }, { roomId: string; roots: readonly number[] }>(
+    `SELECT (data->>'threadRoot')::bigint AS root, count(*)::int AS n, max(created_at) AS last_at FROM events
+     WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = ANY(@roots::bigint[])
+       AND (data->>'threadRoot')::bigint IS NOT NULL
+       AND data->'deleted' IS DISTINCT FROM 'true'::jsonb
+     GROUP BY 1`,
+  ),
+  quotesRedact: run(
+    `UPDATE events SET data = jsonb_set(jsonb_set(data, '{quote,body}', '""'::jsonb), '{quote,deleted}', 'true'::jsonb)
+     WHERE room_id = @roomId AND (data->>'replyTo')::bigint = @seq
+       AND (data->>'replyTo')::bigint IS NOT NULL`,
   ),
 };

@@ -137,6 +137,8 @@ export const moderation = {
     // A deleted message's text goes everywhere it was kept: its edit events and its edit history.
     yield* query('editEventsRedact', { roomId, seq });
     yield* query('editsDelete', { roomId, seq });
+    // …and the quotes of the replies to it (the replies stay, like Slack's thread under a deleted root).
+    yield* query('quotesRedact', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 

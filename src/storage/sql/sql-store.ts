@@ -4,6 +4,7 @@ import { events, type AppendResult } from './events.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
 import { rooms } from './rooms.js';
+import { threads } from './threads.js';
 
 /**
  * The Store over SQL, engine-neutral: each method performs the operation of its concern (accounts.ts, rooms.ts,
@@ -91,4 +92,8 @@ export abstract class SqlStore implements Store {
   findMessageByClientMsgId: Store['findMessageByClientMsgId'] = (...a) =>
     this.perform(events.findMessageByClientMsgId, a);
   listEvents: Store['listEvents'] = (...a) => this.perform(events.listEvents, a);
+
+  // ---- ThreadStore ----
+  listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);
+  threadSummaries: Store['threadSummaries'] = (...a) => this.perform(threads.threadSummaries, a);
 }

@@ -172,4 +172,18 @@ CREATE TABLE message_edits (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    // 6, not 5: versions need not be contiguous (each is applied once, in order, if missing).
+    version: 6,
+    name: 'replies and threads',
+    sql: `
+-- A reply keeps replyTo, threadRoot, threadOnly and its quote in events.data. Partial indexes: a plain message
+-- (data NULL) is in neither, so sends without a reply maintain nothing more. The thread queries and the quote
+-- redaction of a deleted message use these expressions verbatim.
+CREATE INDEX events_thread ON events(room_id, json_extract(data, '$.threadRoot'), seq)
+  WHERE json_extract(data, '$.threadRoot') IS NOT NULL;
+CREATE INDEX events_reply_to ON events(room_id, json_extract(data, '$.replyTo'))
+  WHERE json_extract(data, '$.replyTo') IS NOT NULL;
+`,
+  },
 ];

@@ -258,7 +258,12 @@ export function sqliteQueries(db: Database.Database): Queries {
     banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
     bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
     messageRedact: one<{ id: string }>(
-      `UPDATE events SET body = '', data = json_object('deleted', json('true'), 'deletedBy', @actorId)
+      // A reply keeps its place (replyTo, threadRoot, threadOnly) so clients still file it; its quote goes.
+      `UPDATE events SET body = '', data = CASE WHEN json_extract(data, '$.threadRoot') IS NULL
+         THEN json_object('deleted', json('true'), 'deletedBy', @actorId)
+         ELSE json_object('deleted', json('true'), 'deletedBy', @actorId, 'replyTo', json_extract(data, '$.replyTo'),
+           'threadRoot', json_extract(data, '$.threadRoot'),
+           'threadOnly', json(CASE WHEN json_extract(data, '$.threadOnly') THEN 'true' ELSE 'false' END)) END
        WHERE room_id = @roomId AND seq = @seq AND type = 'message'
          AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
        RETURNING id`,
@@ -338,6 +343,37 @@ export function sqliteQueries(db: Database.Database): Queries {
     ),
     messagesBefore: all(
       "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+    ),
+
+    // ---- threads: the expressions match migration 6's indexes; INDEXED BY, as without statistics SQLite takes
+    // the primary key (room_id, seq) and filters a whole room's history instead ----
+    threadAfter: all(
+      `SELECT * FROM events INDEXED BY events_thread
+       WHERE room_id = @roomId AND json_extract(data, '$.threadRoot') = @root
+         AND json_extract(data, '$.threadRoot') IS NOT NULL
+         AND seq > @seq ORDER BY seq LIMIT @limit`,
+    ),
+    threadBefore: all(
+      `SELECT * FROM events INDEXED BY events_thread
+       WHERE room_id = @roomId AND json_extract(data, '$.threadRoot') = @root
+         AND json_extract(data, '$.threadRoot') IS NOT NULL
+         AND seq < @seq ORDER BY seq DESC LIMIT @limit`,
+    ),
+    threadSummaries: (() => {
+      const q = all<{ root: number; n: number; last_at: number }>(
+        `SELECT json_extract(data, '$.threadRoot') AS root, count(*) AS n, max(created_at) AS last_at
+         FROM events INDEXED BY events_thread
+         WHERE room_id = @roomId AND json_extract(data, '$.threadRoot') IN (SELECT value FROM json_each(@roots))
+           AND json_extract(data, '$.threadRoot') IS NOT NULL
+           AND json_extract(data, '$.deleted') IS NOT 1
+         GROUP BY 1`,
+      );
+      return (a: { roomId: string; roots: readonly number[] }) =>
+        q({ roomId: a.roomId, roots: JSON.stringify(a.roots) });
+    })(),
+    quotesRedact: run(
+      `UPDATE events INDEXED BY events_reply_to SET data = json_set(data, '$.quote.body', '', '$.quote.deleted', json('true'))
+       WHERE room_id = @roomId AND json_extract(data, '$.replyTo') = @seq AND json_extract(data, '$.replyTo') IS NOT NULL`,
     ),
   };
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../../src/core/chat-error.js';
+import { replyData } from '../../../src/core/send/standard-steps.js';
 import type { NewMessage, NewReport, SessionRecord, Store, UserRecord } from '../../../src/core/store.js';
 import type { ErrorCode } from '../../../src/protocol/errors.js';
 import {
@@ -1650,6 +1651,96 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('replies and threads', () => {
+      /** A reply as the send path builds it (src/core/send/standard-steps.ts, replyData). */
+      const reply = (roomId: string, sender: UserRecord, target: RoomEvent, threadOnly = false, body?: string) => ({
+        ...message(roomId, sender, undefined, body),
+        data: { ...replyData(target, threadOnly) },
+      });
+
+      it("appendMessage stores a reply's data; listThread pages a thread; threadSummaries counts replies", async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: root } = await store.appendMessage(message(room.id, owner, 'c1', 'root')); // 3
+        const { event: plain } = await store.appendMessage(message(room.id, owner, 'c2', 'plain')); // 4
+        const { event: r1 } = await store.appendMessage(reply(room.id, owner, root)); // 5
+        const { event: r2 } = await store.appendMessage(reply(room.id, owner, r1, true)); // 6
+        const { event: other } = await store.appendMessage(reply(room.id, owner, plain)); // 7
+        expect(r1.data).toEqual({
+          replyTo: 3,
+          threadRoot: 3,
+          threadOnly: false,
+          quote: { senderId: owner.id, body: 'root' },
+        });
+        expect(r2.data).toMatchObject({ replyTo: 5, threadRoot: 3, threadOnly: true });
+        expect(await store.getEvent(room.id, 6)).toEqual(r2);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 7));
+
+        expect(await store.listThread(room.id, 3, { limit: 10 })).toEqual([r1, r2]);
+        expect(await store.listThread(room.id, 3, { limit: 1 })).toEqual([r2]);
+        expect(await store.listThread(room.id, 3, { before: 6, limit: 10 })).toEqual([r1]);
+        expect(await store.listThread(room.id, 3, { after: 5, limit: 10 })).toEqual([r2]);
+        expect(await store.listThread(room.id, 4, { limit: 10 })).toEqual([other]);
+        expect(await store.listThread(room.id, 5, { limit: 10 })).toEqual([]);
+
+        const sums = await store.threadSummaries(room.id, [3, 4, 5, 99]);
+        expect([...sums.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+          [3, { replyCount: 2, lastReplyAt: r2.createdAt }],
+          [4, { replyCount: 1, lastReplyAt: other.createdAt }],
+        ]);
+        expect((await store.threadSummaries(room.id, [])).size).toBe(0);
+        // Another room's thread with the same root seq is not counted.
+        const { room: room2 } = await createRoom(owner);
+        const { event: root2 } = await store.appendMessage(message(room2.id, owner, 'c3', 'root 2')); // 3
+        await store.appendMessage(reply(room2.id, owner, root2));
+        expect((await store.threadSummaries(room.id, [3])).get(3)?.replyCount).toBe(2);
+      });
+
+      it('a retried reply is the same message; deleting the target blanks every quote of it, replies stay', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: root } = await store.appendMessage(message(room.id, owner, 'c1', 'secret root')); // 3
+        const first = reply(room.id, owner, root);
+        const { event: r1 } = await store.appendMessage(first); // 4
+        expect(await store.appendMessage({ ...first, id: newTestId('e') })).toEqual({ event: r1, duplicate: true });
+        const { event: r2 } = await store.appendMessage(reply(room.id, owner, r1, true, 'second')); // 5
+        await store.deleteMessage(room.id, root.seq, owner.id); // 6
+        const quote = { senderId: owner.id, body: '', deleted: true };
+        expect(await store.getEvent(room.id, r1.seq)).toEqual({ ...r1, data: { ...r1.data, quote } });
+        // r2 quotes r1, which is not deleted.
+        expect(await store.getEvent(room.id, r2.seq)).toEqual(r2);
+        expect(JSON.stringify(await allEvents(room.id))).not.toContain('secret');
+        expect(await store.listThread(room.id, 3, { limit: 10 })).toHaveLength(2);
+        // A deleted reply stays in the thread (redacted, its place kept, its quote gone) but no longer counts.
+        await store.deleteMessage(room.id, r2.seq, owner.id); // 7
+        expect((await store.listThread(room.id, 3, { limit: 10 }))[1]).toEqual({
+          ...r2,
+          body: '',
+          data: { deleted: true, deletedBy: owner.id, replyTo: r1.seq, threadRoot: root.seq, threadOnly: true },
+        });
+        expect(await store.threadSummaries(room.id, [3])).toEqual(
+          new Map([[3, { replyCount: 1, lastReplyAt: r1.createdAt }]]),
+        );
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 7));
+      });
+
+      it('replies and plain messages in one concurrent burst stay gap-free and keep their data', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: root } = await store.appendMessage(message(room.id, owner, 'c0', 'root')); // 3
+        const results = await Promise.all(
+          range(1, 20).map((i) =>
+            store.appendMessage(i % 2 ? reply(room.id, owner, root, i % 4 === 1) : message(room.id, owner)),
+          ),
+        );
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 23));
+        const replies = results.filter((r) => r.event.data !== null).map((r) => r.event);
+        expect(replies).toHaveLength(10);
+        expect(await store.listThread(room.id, 3, { limit: 50 })).toEqual(replies.sort((a, b) => a.seq - b.seq));
+        expect((await store.threadSummaries(room.id, [3])).get(3)?.replyCount).toBe(10);
+      });
+    });
+
     describe('moderation: join requests', () => {
       it('create (false when pending), has, list with the user, delete (false when none)', async () => {
         const owner = await createUser('owner');
@@ -2121,6 +2212,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['deleteMessage', () => s.deleteMessage(room.id, 1, owner.id)],
           ['editMessage', () => s.editMessage(room.id, 1, owner.id, 'x')],
           ['listMessageEdits', () => s.listMessageEdits(room.id, 1)],
+          ['listThread', () => s.listThread(room.id, 1, { limit: 10 })],
+          ['threadSummaries', () => s.threadSummaries(room.id, [1])],
           ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
           ['listJoinRequests', () => s.listJoinRequests(room.id)],
           ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],

@@ -34,6 +34,12 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
     return s.messages.editMessage(auth, roomId, seq, body);
   });
 
+  app.get('/api/v1/rooms/:roomId/messages/:seq/thread', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId, seq } = parse(RoomSeqParams, req.params);
+    return s.messages.thread(auth, roomId, seq, parse(HistoryQuery, req.query));
+  });
+
   app.get('/api/v1/rooms/:roomId/messages/:seq/edits', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId, seq } = parse(RoomSeqParams, req.params);
