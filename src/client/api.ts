@@ -255,11 +255,24 @@ export class ChatApi {
   openDm = (...usernames: string[]) =>
     this.request<{ room: MyRoom }>('POST', '/api/v1/dms', { usernames }).then((r) => r.room);
 
-  sendMessage = (roomId: string, body: string, clientMsgId: string) =>
+  /** `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room). */
+  sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions) =>
     this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
       body,
       clientMsgId,
+      ...replyFields(reply),
     });
+  /**
+   * A thread: its root (with `data.replyCount` / `data.lastReplyAt`) and a page of its replies, oldest first; the seq
+   * of a reply answers its root's thread. Paged like `messages`.
+   */
+  thread = (roomId: string, seq: number, q: { after?: number; before?: number; limit?: number } = {}) =>
+    this.request<{ root: Message; messages: Message[] }>(
+      'GET',
+      `/api/v1/rooms/${roomId}/messages/${seq}/thread`,
+      undefined,
+      q,
+    );
   /**
    * Edits your own message; everyone sees `message.edited`. Safe to retry with the same body: a body equal to the
    * stored one appends nothing and answers `edited: false`.
@@ -278,4 +291,16 @@ export class ChatApi {
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
   online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);
+}
+
+/** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */
+export interface ReplyOptions {
+  replyTo: number;
+  threadOnly?: boolean;
+}
+
+/** The send fields of a reply (none for a plain message). */
+export function replyFields(reply: ReplyOptions | undefined): { replyTo?: number; threadOnly?: boolean } {
+  if (!reply) return {};
+  return { replyTo: reply.replyTo, ...(reply.threadOnly ? { threadOnly: true } : {}) };
 }

@@ -372,6 +372,57 @@ describe('chat CLI: edits and deletions', { timeout: CLI_TEST_TIMEOUT_MS }, () =
   });
 });
 
+describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('reply quotes a message (in the room or --thread only); thread lists it; history and tail show quotes and counts', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    // Setup through the API: the CLI runs only for what is under test.
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('plans')).id;
+    await bob.api.join(roomId);
+    const root = (await bob.api.sendMessage(roomId, 'Meeting today?', 'b-1')).message.seq;
+
+    const tail = alice.spawn(['tail', 'plans', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('reply', 'plans', `#${root}`, 'yes,', 'at 3')).toBe(
+      `sent #${root + 1} to plans (reply to #${root})\n`,
+    );
+    expect(await alice.ok('reply', 'plans', String(root + 1), '--thread', 'room B')).toBe(
+      `sent #${root + 2} to plans (thread #${root} only)\n`,
+    );
+    // Live in tail: each reply under the line quoting what it answers.
+    await waitFor(() => tail.stdout().includes('alice: room B'), 5000, 'tail to show the thread reply');
+    expect(tail.stdout()).toMatch(
+      new RegExp(
+        `^  ↪ reply to #${root} bob: Meeting today\\?\\n\\[[0-9: -]+\\] alice: yes, at 3\\n` +
+          `  ↪ thread reply to #${root + 1} in thread #${root} alice: yes, at 3\\n\\[[0-9: -]+\\] alice: room B$`,
+        'm',
+      ),
+    );
+
+    const hist = await alice.ok('history', 'plans');
+    expect(hist).toMatch(
+      new RegExp(`^#${root} \\[[0-9: -]+\\] bob: Meeting today\\? \\[2 replies, last [0-9: -]+\\]$`, 'm'),
+    );
+    expect(hist).toMatch(new RegExp(`^  ↪ reply to #${root} bob: Meeting today\\?\\n#${root + 1} `, 'm'));
+    const thread = await alice.ok('thread', 'plans', String(root + 2)); // a reply's seq: its root's thread
+    expect(thread.split('\n')[0]).toMatch(new RegExp(`^#${root} \\[[0-9: -]+\\] bob: Meeting today\\? \\[2 replies`));
+    expect(thread).toContain(`#${root + 1} `);
+    expect(thread).toMatch(new RegExp(`#${root + 2} \\[[0-9: -]+\\] alice: room B$`, 'm'));
+
+    // A deleted target: the reply is refused, and quotes of it read (message deleted).
+    await bob.api.deleteMessage(roomId, root);
+    const refused = await alice.run(['reply', 'plans', String(root), 'too late']);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'error: That message was deleted. (message_deleted)']);
+    expect(await alice.ok('history', 'plans')).toMatch(
+      new RegExp(`^  ↪ reply to #${root} bob: \\(message deleted\\)\\n#${root + 1} `, 'm'),
+    );
+  });
+});
+
 describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
     const srv = await startServer();
