@@ -1,8 +1,8 @@
 import { Fragment } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
-import type { UiMessage } from '../state/messages.js';
+import { inMainTimeline, type UiMessage, type UiReply } from '../state/messages.js';
 import { dayKey, dayLabel, formatFull, formatTime, roomTitle } from '../state/format.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
@@ -12,6 +12,8 @@ import { memo } from './memo.js';
 import { MessageBody } from './MessageBody.js';
 import { can } from '../state/permissions.js';
 
+const NONE: UiMessage[] = [];
+
 /** Consecutive messages by one author within this long are grouped under one header. */
 const GROUP_MS = 5 * 60_000;
 const NEAR_BOTTOM_PX = 48;
@@ -19,6 +21,7 @@ const NEAR_TOP_PX = 300;
 
 /** Focuses the composer again (after an inline edit ends), if there is one. */
 const focusComposer = () => document.querySelector<HTMLTextAreaElement>('.composer-input')?.focus();
+const focusThreadComposer = () => document.querySelector<HTMLTextAreaElement>('.thread-input')?.focus();
 
 /**
  * The inline editor of one's own message: Enter saves, Shift+Enter is a new line, Esc cancels (as in Slack and
@@ -91,13 +94,66 @@ function MessageEditor({ m, seq }: { m: UiMessage; seq: number }) {
   );
 }
 
-const MessageRow = memo(function MessageRow({
+const nameOf = (u: PublicUser | undefined) => (u ? u.displayName || u.username : t('people.unknown'));
+
+/** The quote of what a reply answers: author and start of the text; a click shows the original. */
+function ReplyQuote({ m, reply, author }: { m: UiMessage; reply: UiReply; author: PublicUser | undefined }) {
+  const chat = useChat();
+  const name = nameOf(author);
+  const text = reply.quote.deleted ? t('message.quoteDeleted') : reply.quote.body.replace(/\s+/g, ' ');
+  return (
+    <button
+      type="button"
+      class={`msg-quote${reply.quote.deleted ? ' gone' : ''}`}
+      data-testid="reply-quote"
+      data-reply-to={reply.replyTo}
+      aria-label={t('message.quoteJump', { name })}
+      title={t('message.quoteJump', { name })}
+      onClick={() => void chat.threads.jumpTo(m.roomId, reply.replyTo)}
+    >
+      <Icon name="reply" size={13} />
+      <span class="msg-quote-author">{name}</span>
+      <span class="msg-quote-text">{text}</span>
+    </button>
+  );
+}
+
+/** "3 replies · last reply 14:33" under a thread's root, with a dot while it has replies this user has not seen. */
+function ThreadLink({ m, seq, unread }: { m: UiMessage; seq: number; unread: boolean }) {
+  const chat = useChat();
+  const count = m.replyCount ?? 0;
+  return (
+    <button
+      type="button"
+      class={`msg-thread-link${unread ? ' unread' : ''}`}
+      data-testid="thread-link"
+      onClick={() => void chat.threads.open(m.roomId, seq)}
+    >
+      <Icon name="thread" size={14} />
+      <span class="msg-thread-count">{t('message.replies', { count })}</span>
+      {m.lastReplyAt && (
+        <span class="msg-thread-last" title={formatFull(m.lastReplyAt)}>
+          · {t('message.lastReply', { time: formatTime(m.lastReplyAt) })}
+        </span>
+      )}
+      {unread && (
+        <span class="unread-dot" role="status" aria-label={t('message.newReplies')} title={t('message.newReplies')} />
+      )}
+    </button>
+  );
+}
+
+export const MessageRow = memo(function MessageRow({
   m,
   grouped,
   author,
   mine,
   canDelete,
   editing,
+  quoteAuthor,
+  inThread = false,
+  highlighted = false,
+  unreadThread = false,
 }: {
   m: UiMessage;
   grouped: boolean;
@@ -107,20 +163,51 @@ const MessageRow = memo(function MessageRow({
   canDelete: boolean;
   /** Its inline editor is open. */
   editing: boolean;
+  /** The author of the message a reply quotes. */
+  quoteAuthor?: PublicUser | undefined;
+  /** Shown in the thread panel: no thread link, and no quote of the root it answers. */
+  inThread?: boolean;
+  /** Just jumped to (a quote was clicked). */
+  highlighted?: boolean;
+  /** Its thread has replies this user has not seen. */
+  unreadThread?: boolean;
 }) {
   const chat = useChat();
-  const name = author ? author.displayName || author.username : t('people.unknown');
+  const name = nameOf(author);
   const seq = m.seq;
-  const actions = seq !== null && !m.deleted && !editing && (canDelete || !mine);
+  const actions = seq !== null && !m.deleted && !editing;
+  const reply = m.reply;
+  const showQuote = !!reply && !(inThread && reply.replyTo === reply.threadRoot);
+  const isRoot = seq !== null && !reply && (m.replyCount ?? 0) > 0;
   return (
     <div
-      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''} status-${m.status}`}
+      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''} status-${m.status}`}
       data-seq={m.seq ?? undefined}
       data-status={m.status}
       data-key={m.key}
     >
       {actions && (
         <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+          <button
+            type="button"
+            class="icon-button small"
+            aria-label={t('message.reply')}
+            title={t('message.reply')}
+            onClick={() => (inThread ? focusThreadComposer() : chat.threads.startReply(m.roomId, seq))}
+          >
+            <Icon name="reply" size={15} />
+          </button>
+          {!inThread && (
+            <button
+              type="button"
+              class="icon-button small"
+              aria-label={t('message.replyInThread')}
+              title={t('message.replyInThread')}
+              onClick={() => void chat.threads.open(m.roomId, reply?.threadRoot ?? seq)}
+            >
+              <Icon name="thread" size={15} />
+            </button>
+          )}
           {mine && (
             <button
               type="button"
@@ -175,6 +262,7 @@ const MessageRow = memo(function MessageRow({
             </time>
           </div>
         )}
+        {showQuote && reply && !m.deleted && <ReplyQuote m={m} reply={reply} author={quoteAuthor} />}
         {m.deleted ? (
           <p class="msg-deleted">{t('message.deleted')}</p>
         ) : editing && seq !== null ? (
@@ -182,6 +270,7 @@ const MessageRow = memo(function MessageRow({
         ) : (
           <MessageBody body={m.body} {...(m.editedAt ? { editedAt: m.editedAt } : {})} />
         )}
+        {isRoot && !inThread && seq !== null && <ThreadLink m={m} seq={seq} unread={unreadThread} />}
         {m.status === 'pending' && <div class="msg-state">{t('message.sending')}</div>}
         {m.status === 'failed' && (
           <div class="msg-state failed" role="alert">
@@ -221,6 +310,8 @@ export function MessageList({ roomId }: { roomId: string }) {
   const room = useApp((s) => s.rooms[roomId]);
   const unread = useApp((s) => s.unread[roomId] ?? 0);
   const editing = useApp((s) => (s.editing?.roomId === roomId ? s.editing.seq : null));
+  const highlight = useApp((s) => (s.highlight?.roomId === roomId ? s.highlight.seq : null));
+  const threadSeen = useApp((s) => s.threadSeen);
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -231,7 +322,9 @@ export function MessageList({ roomId }: { roomId: string }) {
     top: 0,
     count: 0,
   });
-  const messages = view?.messages ?? [];
+  const all = view?.messages ?? NONE;
+  // Thread-only replies live in their thread (the side panel), not in the room's timeline.
+  const messages = useMemo(() => all.filter(inMainTimeline), [all]);
 
   const scrollToBottom = () => {
     const el = scroller.current;
@@ -268,6 +361,16 @@ export function MessageList({ roomId }: { roomId: string }) {
     scrollToBottom();
   }, [roomId]);
 
+  // A quote clicked: bring its original into view (loaded by threads.jumpTo) and hold it there, highlighted.
+  useLayoutEffect(() => {
+    if (highlight === null) return;
+    const row = scroller.current?.querySelector<HTMLElement>(`.msg[data-seq="${highlight}"]`);
+    if (!row) return;
+    atBottom.current = false;
+    chat.timeline.atBottom = false;
+    row.scrollIntoView({ block: 'center' });
+  }, [highlight, messages.length]);
+
   // An edit left open does not follow you to another room, nor come back when you return.
   useEffect(() => () => chat.ui.setEditing(null), [roomId]);
 
@@ -303,6 +406,7 @@ export function MessageList({ roomId }: { roomId: string }) {
       !!prev &&
       prev.senderId === m.senderId &&
       prev.status !== 'failed' &&
+      !m.reply && // a reply starts its own group: its quote heads it
       Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_MS;
     prev = m;
     return (
@@ -319,6 +423,9 @@ export function MessageList({ roomId }: { roomId: string }) {
           mine={m.senderId === me?.id}
           canDelete={deleteAny || m.senderId === me?.id}
           editing={editing !== null && m.seq === editing}
+          quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
+          highlighted={highlight !== null && m.seq === highlight}
+          unreadThread={(m.replyCount ?? 0) > 0 && threadSeen !== undefined && chat.threads.unread(roomId, m)}
         />
       </Fragment>
     );

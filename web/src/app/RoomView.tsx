@@ -6,6 +6,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
+import { ThreadPanel } from './ThreadPanel.js';
 import { can } from '../state/permissions.js';
 
 export function RoomView({ roomId }: { roomId: string }) {
@@ -16,6 +17,7 @@ export function RoomView({ roomId }: { roomId: string }) {
   const online = useApp((s) => s.online[roomId]);
   const membersOpen = useApp((s) => s.membersOpen);
   const presence = useApp((s) => s.presence);
+  const threadOpen = useApp((s) => s.thread?.roomId === roomId);
   if (!room) return null;
   const title = roomTitle(room, meId);
   const peer = dmPeer(room, meId);
@@ -34,7 +36,7 @@ export function RoomView({ roomId }: { roomId: string }) {
     room.kind === 'dm' ? t('composer.placeholderDm', { name: title }) : t('composer.placeholder', { room: title });
 
   return (
-    <div class={`room${membersOpen ? ' with-members' : ''}`}>
+    <div class={`room${membersOpen ? ' with-members' : ''}${threadOpen ? ' with-thread' : ''}`}>
       <header class="room-header">
         <button
           type="button"
@@ -121,7 +123,7 @@ export function RoomView({ roomId }: { roomId: string }) {
           <MessageList roomId={roomId} />
           <Composer roomId={roomId} placeholder={placeholder} />
         </section>
-        {membersOpen && <Members roomId={roomId} />}
+        {threadOpen ? <ThreadPanel roomId={roomId} /> : membersOpen && <Members roomId={roomId} />}
       </div>
     </div>
   );

@@ -90,6 +90,28 @@ export interface PeopleState {
   typing: Record<string, Record<string, number>>;
 }
 
+/** The thread side panel (threads.ts): one thread at a time, its root and replies as loaded and received live. */
+export interface ThreadPanel {
+  roomId: string;
+  rootSeq: number;
+  root: UiMessage | null;
+  replies: UiMessage[];
+  loading: boolean;
+  /** Older replies than the first loaded exist. */
+  hasMore: boolean;
+}
+
+/** Replies and threads (threads.ts). */
+export interface ThreadsState {
+  /** The message the composer replies to (its quote shows above the input). */
+  replying: { roomId: string; seq: number } | null;
+  thread: ThreadPanel | null;
+  /** A message just jumped to: scrolled into view and highlighted for a moment. */
+  highlight: { roomId: string; seq: number } | null;
+  /** Per `roomId:rootSeq` of a thread this user follows: the newest reply seen (ISO `lastReplyAt`), saved. */
+  threadSeen: Record<string, string>;
+}
+
 /** UI of a session (ui.ts): what is open and what is being announced. */
 export interface SessionUiState {
   dialog: Dialog;
@@ -111,7 +133,13 @@ export interface DeviceState {
   membersOpen: boolean;
 }
 
-export type SignedInState = SessionState & RoomsState & TimelineState & OutboxState & PeopleState & SessionUiState;
+export type SignedInState = SessionState &
+  RoomsState &
+  TimelineState &
+  OutboxState &
+  PeopleState &
+  SessionUiState &
+  ThreadsState;
 
 export type AppState = SignedInState & DeviceState;
 
@@ -146,6 +174,10 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   typing: freeze({}),
   dialog: null,
   editing: null,
+  replying: null,
+  thread: null,
+  highlight: null,
+  threadSeen: freeze({}),
   sidebarOpen: false,
   toasts: emptyList<Toast>(),
   announcements: emptyList<Announcement>(),

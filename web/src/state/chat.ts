@@ -21,6 +21,7 @@ import { debounced, load, remove, save } from './persist.js';
 import { roomFromUrl, Rooms } from './rooms.js';
 import type { StateContext } from './slice.js';
 import { Store } from './store.js';
+import { Threads } from './threads.js';
 import { Timeline } from './timeline.js';
 import { deviceStart, Ui } from './ui.js';
 
@@ -70,6 +71,7 @@ export class Chat {
   readonly timeline = new Timeline(this.ctx, this.people, this.ui);
   readonly outbox = new Outbox(this.ctx, this.timeline, this.ui);
   readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.ui);
+  readonly threads = new Threads(this.ctx, this.timeline, this.outbox, this.people, this.ui);
   private offs: (() => void)[] = [];
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
   private savePositions = debounced(400, () => {
@@ -138,6 +140,7 @@ export class Chat {
       users: { [user.id]: user },
       drafts: this.rooms.beginDrafts(user.id),
     });
+    this.threads.begin(user.id);
     const client = new ChatClient({
       url: location.origin,
       token,
@@ -181,6 +184,7 @@ export class Chat {
     this.ctx.client = null;
     this.savePositions.flush();
     this.timeline.flush(true);
+    this.threads.end();
     this.ctx.epoch++;
     this.people.reset();
     this.outbox.reset();
@@ -245,7 +249,11 @@ export class Chat {
         this.rooms.messaged(e);
         return;
       case 'message.deleted':
-        if (typeof e.data?.seq === 'number') this.timeline.deleted(e.roomId, e.data.seq);
+        if (typeof e.data?.seq === 'number') {
+          const before = this.threads.find(e.roomId, e.data.seq);
+          this.timeline.deleted(e.roomId, e.data.seq);
+          this.threads.deleted(e.roomId, e.data.seq, before);
+        }
         return;
       case 'message.edited':
         if (typeof e.data?.seq === 'number' && typeof e.data.editedAt === 'string' && e.body) {

@@ -19,6 +19,33 @@ export interface UiMessage {
   deleted?: boolean;
   /** When its author last edited it (ISO); absent if never edited. */
   editedAt?: string;
+  /** A reply: what it answers, its thread, and the quote taken when it was sent (docs/protocol.md, replies). */
+  reply?: UiReply;
+  /** A thread root: its replies not deleted, and when the newest was sent (from history, then counted live). */
+  replyCount?: number;
+  lastReplyAt?: string;
+}
+
+export interface UiReply {
+  replyTo: number;
+  threadRoot: number;
+  threadOnly: boolean;
+  quote: { senderId: string; body: string; deleted?: boolean };
+}
+
+function replyOf(data: Record<string, unknown> | null): UiReply | undefined {
+  if (!data || typeof data.replyTo !== 'number' || typeof data.threadRoot !== 'number') return undefined;
+  const q = data.quote as { senderId?: unknown; body?: unknown; deleted?: unknown } | undefined;
+  return {
+    replyTo: data.replyTo,
+    threadRoot: data.threadRoot,
+    threadOnly: data.threadOnly === true,
+    quote: {
+      senderId: typeof q?.senderId === 'string' ? q.senderId : '',
+      body: typeof q?.body === 'string' ? q.body : '',
+      ...(q?.deleted === true || q === undefined ? { deleted: true } : {}),
+    },
+  };
 }
 
 export function toUi(m: Message | RoomEvent): UiMessage {
@@ -34,7 +61,40 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     status: 'sent',
     ...(m.data?.deleted === true ? { deleted: true } : {}),
     ...(typeof m.data?.editedAt === 'string' ? { editedAt: m.data.editedAt } : {}),
+    ...withReply(replyOf(m.data)),
+    ...(typeof m.data?.replyCount === 'number' ? { replyCount: m.data.replyCount } : {}),
+    ...(typeof m.data?.lastReplyAt === 'string' ? { lastReplyAt: m.data.lastReplyAt } : {}),
   };
+}
+
+const withReply = (reply: UiReply | undefined) => (reply ? { reply } : {});
+
+/** Whether the room's main timeline shows it: everything but replies sent to their thread only. */
+export const inMainTimeline = (m: UiMessage) => !m.reply?.threadOnly;
+
+/**
+ * The list with a new reply counted on its root (`delta` -1 for a deleted one); the same array when the root is
+ * not in it.
+ */
+export function countReply(list: UiMessage[], rootSeq: number, delta: 1 | -1, at?: string): UiMessage[] {
+  const i = list.findIndex((m) => m.seq === rootSeq);
+  const m = list[i];
+  if (!m) return list;
+  const next = list.slice();
+  const replyCount = Math.max(0, (m.replyCount ?? 0) + delta);
+  const lastReplyAt = at && (!m.lastReplyAt || at > m.lastReplyAt) ? at : m.lastReplyAt;
+  next[i] = { ...m, replyCount, ...(lastReplyAt ? { lastReplyAt } : {}) };
+  return next;
+}
+
+/** The list with every quote of the message at `seq` blanked (it was deleted); the same array if none quotes it. */
+export function markQuotesDeleted(list: UiMessage[], seq: number): UiMessage[] {
+  if (!list.some((m) => m.reply?.replyTo === seq && !m.reply.quote.deleted)) return list;
+  return list.map((m) =>
+    m.reply?.replyTo === seq
+      ? { ...m, reply: { ...m.reply, quote: { senderId: m.reply.quote.senderId, body: '', deleted: true } } }
+      : m,
+  );
 }
 
 /**

@@ -70,8 +70,16 @@ export class Timeline extends Slice {
     });
   }
 
+  /**
+   * Told of what arrives (threads.ts counts replies on their roots): `page`, history pages (their roots' counts
+   * include them already); `stored`, messages new to this page (live events and acks), before they are merged.
+   */
+  listener: { page(roomId: string, msgs: UiMessage[]): void; stored(roomId: string, msgs: UiMessage[]): void } | null =
+    null;
+
   /** Stored messages (history, live, acks): merged by seq, replacing this user's local copy of the same send. */
   addStored(roomId: string, msgs: UiMessage[]): void {
+    this.listener?.stored(roomId, msgs);
     this.setView(roomId, (v) => ({ messages: mergeMessages(v.messages, this.redact(roomId, msgs)) }));
   }
 
@@ -102,8 +110,10 @@ export class Timeline extends Slice {
       const page = await this.ctx.api.messages(roomId, { limit: PAGE_SIZE });
       if (!live()) return;
       for (const m of page) this.people.ensureUser(m.senderId);
+      const ui = page.map(toUi);
+      this.listener?.page(roomId, ui);
       this.setView(roomId, (cur) => ({
-        messages: mergeMessages(cur.messages, this.redact(roomId, page.map(toUi))),
+        messages: mergeMessages(cur.messages, this.redact(roomId, ui)),
         hasMore: page.length === PAGE_SIZE,
         loaded: true,
         loading: false,
@@ -116,7 +126,24 @@ export class Timeline extends Slice {
     }
   }
 
-  async loadOlder(roomId: string): Promise<void> {
+  /**
+   * Loads older pages until the message at `seq` is in the room's list (a quote's original, far back): true when it
+   * is. Bounded: at most 25 pages of 200.
+   */
+  async loadUntil(roomId: string, seq: number): Promise<boolean> {
+    const has = () => this.view(roomId).messages.some((m) => m.seq === seq);
+    if (!this.view(roomId).loaded) await this.loadLatest(roomId);
+    for (let i = 0; i < 25 && !has(); i++) {
+      const v = this.view(roomId);
+      const oldest = v.messages.find((m) => m.seq !== null)?.seq;
+      if (!v.hasMore || oldest === undefined || oldest === null || oldest <= seq) break;
+      await this.loadOlder(roomId, 200);
+      if (this.view(roomId).messages.find((m) => m.seq !== null)?.seq === oldest) break; // no progress
+    }
+    return has();
+  }
+
+  async loadOlder(roomId: string, limit = PAGE_SIZE): Promise<void> {
     const v = this.view(roomId);
     if (!v.loaded || v.loading || !v.hasMore) return;
     const oldest = v.messages.find((m) => m.seq !== null)?.seq;
@@ -124,12 +151,14 @@ export class Timeline extends Slice {
     this.setView(roomId, () => ({ loading: true }));
     const live = this.live();
     try {
-      const page = await this.ctx.api.messages(roomId, { before: oldest, limit: PAGE_SIZE });
+      const page = await this.ctx.api.messages(roomId, { before: oldest, limit });
       if (!live()) return;
       for (const m of page) this.people.ensureUser(m.senderId);
+      const ui = page.map(toUi);
+      this.listener?.page(roomId, ui);
       this.setView(roomId, (cur) => ({
-        messages: mergeMessages(cur.messages, this.redact(roomId, page.map(toUi))),
-        hasMore: page.length === PAGE_SIZE,
+        messages: mergeMessages(cur.messages, this.redact(roomId, ui)),
+        hasMore: page.length === limit,
         loading: false,
       }));
     } catch (err) {
@@ -141,9 +170,11 @@ export class Timeline extends Slice {
 
   /** A `message` event: into the room's list, and read or unread. */
   message(e: RoomEvent): void {
-    this.addStored(e.roomId, [toUi(e)]);
+    const m = toUi(e);
+    this.addStored(e.roomId, [m]);
     if (e.senderId === this.s.me?.id || this.isReading(e.roomId)) this.markRead(e.roomId, e.seq);
-    else this.countUnread(e.roomId, [e.seq]);
+    // A thread-only reply is news of its thread (threads.ts), not of the room.
+    else if (!m.reply?.threadOnly) this.countUnread(e.roomId, [e.seq]);
   }
 
   /** A `message.deleted` event: shown as deleted, now and in any page fetched later; no longer unread. */
