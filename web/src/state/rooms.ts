@@ -137,6 +137,8 @@ export class Rooms extends Slice {
 
   /** A message: the room moves up the sidebar with it as its preview. */
   messaged(e: RoomEvent): void {
+    // A thread-only reply is news of its thread, not the room's latest line.
+    if (e.data?.threadOnly === true) return;
     this.set((s) => ({
       activity: { ...s.activity, [e.roomId]: Math.max(s.activity[e.roomId] ?? 0, Date.parse(e.createdAt)) },
       previews: { ...s.previews, [e.roomId]: { senderId: e.senderId, body: e.body ?? '' } },
