@@ -9,6 +9,8 @@ export interface DomainLimits {
   maxMessageChars: number;
   /** How long after sending a message its author may edit it, in seconds; 0 = no limit. */
   editWindowSeconds: number;
+  /** Rooms up to this many members share read markers as receipts; 0 = none. */
+  readReceiptsMaxMembers: number;
   maxRoomsPerUser: number;
   maxDmMembers: number;
   sessionTtlMs: number;
@@ -28,6 +30,8 @@ export interface DomainLimits {
     report: RateRule;
     /** Profile changes per user: each one is a `profile` notice to every connection of the server. */
     profile: RateRule;
+    /** Read-marker moves per user (each may append a receipt to a room). */
+    readMark: RateRule;
   };
   /** Most `@username` mentions one message may carry. */
   maxMentions: number;

@@ -5,6 +5,7 @@ import type {
   MessageEdit,
   MyRoom,
   PublicUser,
+  ReadReceipt,
   Report,
   ReportResolution,
   Room,
@@ -34,6 +35,8 @@ export interface UserRecord extends PublicUser {
   deactivated: boolean;
   /** End of a server-wide ban (epoch ms; FOREVER_MS = indefinitely); null = not banned. Callers compare to now. */
   bannedUntil: number | null;
+  /** The read-receipts privacy switch (UserSettings). */
+  readReceipts: boolean;
 }
 
 export interface SessionRecord {
@@ -301,7 +304,26 @@ export interface EventStore {
   ): Promise<RoomEvent[]>;
 }
 
-export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore {
+export interface ReadStore {
+  /**
+   * Moves the member's read marker forward to the last message at or before `seq` (clamped to the room's last seq).
+   * With `announce`, a move also appends `member.read` `{userId, readSeq}` on the room sequence (a read receipt),
+   * atomically, without lifting the room's activity time. `moved` is false (and `event` null) when the marker did
+   * not move (a repeat, or `seq` at or behind it): markers never go back. Rejects with `not_member`, or `room_not_found` when announcing.
+   */
+  markRead(
+    roomId: string,
+    userId: string,
+    seq: number,
+    announce: boolean,
+  ): Promise<{ readSeq: number; moved: boolean; event: RoomEvent | null }>;
+  /** The read markers of the room's members who share read receipts, by user id. */
+  listReadReceipts(roomId: string): Promise<ReadReceipt[]>;
+  /** Changes private settings; rejects with `user_not_found`. */
+  updateUserSettings(id: string, patch: { readReceipts?: boolean }): Promise<UserRecord>;
+}
+
+export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore, ReadStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -144,6 +144,31 @@ export interface MyRoom extends Room {
   joinedSeq: number;
   /** For DMs: the other members' names, so a client can title the conversation. */
   members?: UserProfile[];
+  /**
+   * Your read marker: the seq of the last message you have read (`PUT …/read`), never before `joinedSeq`. Shared by
+   * all your devices.
+   */
+  readSeq: number;
+  /** Messages from others after `readSeq` that are not deleted; counted up to UNREAD_COUNT_MAX. */
+  unread: number;
+}
+
+/** `unread` counts stop here (a client shows "999+"): counting further would scan a long-unread room's history. */
+export const UNREAD_COUNT_MAX = 1000;
+
+/** A member's read marker, as read receipts show it (`GET …/receipts`, `member.read` events). */
+export interface ReadReceipt {
+  userId: string;
+  readSeq: number;
+}
+
+/** Private account settings (`GET/PATCH /api/v1/me/settings`). */
+export interface UserSettings {
+  /**
+   * Read receipts: on (the default), your read marker is shown to the members of DMs and small rooms and you see
+   * theirs; off, neither (reciprocal, as in Signal and WhatsApp).
+   */
+  readReceipts: boolean;
 }
 
 export interface Member {
@@ -185,7 +210,8 @@ export type RoomEventType =
   | 'member.invited'
   | 'member.role'
   | 'member.muted'
-  | 'member.unmuted';
+  | 'member.unmuted'
+  | 'member.read';
 
 export interface RoomEvent {
   id: string;

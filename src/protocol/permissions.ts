@@ -21,6 +21,7 @@ export type RoomAction =
   | 'mute'
   | 'deleteMessage'
   | 'editMessage'
+  | 'markRead'
   | 'approveJoin'
   | 'viewReports'
   | 'viewAudit';
@@ -42,6 +43,8 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   deleteMessage: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   /** One's own messages only: nobody rewrites another's (moderators delete). Posting rights apply (mute, read-only). */
   editMessage: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
+  /** One's own read marker and the room's read receipts: any member, muted or not (reading is not posting). */
+  markRead: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   approveJoin: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'rooms' },
   viewReports: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   viewAudit: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'all' },

@@ -104,6 +104,12 @@ export const SETTINGS = {
     default: 0,
     doc: 'How long after sending its author may edit a message, in seconds; later edits get `edit_window_closed`. 0 = no limit.',
   },
+  readReceiptsMaxMembers: {
+    env: 'READ_RECEIPTS_MAX_MEMBERS',
+    schema: int(0, 100000),
+    default: 50,
+    doc: 'Largest room (members) in which read markers are shared as read receipts (`member.read` events); 0 = nowhere.',
+  },
   maxOutboundBytes: {
     env: 'MAX_OUTBOUND_BYTES',
     schema: int(16384, 256 << 20),
@@ -229,6 +235,12 @@ export const SETTINGS = {
     schema: int(1, 100000),
     default: 10,
     doc: 'Profile changes (display name, status text) a user may make per minute; each is pushed to every connection.',
+  },
+  readMarksPerMinute: {
+    env: 'READ_MARKS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 120,
+    doc: 'Read-marker moves (`PUT …/read`) a user may make per minute, over all rooms.',
   },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',

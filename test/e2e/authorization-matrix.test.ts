@@ -533,6 +533,22 @@ describe('authorization matrix', () => {
         },
       },
       {
+        name: 'read.mark',
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? (may('markRead', k, standing(r)) ? null : '403 forbidden'), '200');
+        },
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/read`, c.token, { seq: 1 })),
+      },
+      {
+        name: 'read.receipts',
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? (may('markRead', k, standing(r)) ? null : '403 forbidden'), '200');
+        },
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/receipts`, c.token)),
+      },
+      {
         name: 'joinRequests.list',
         expect: gated('approveJoin', '200'),
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/requests`, c.token)),

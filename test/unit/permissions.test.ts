@@ -25,6 +25,7 @@ const ROW_OF: Record<RoomAction, string> = {
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
+  markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',

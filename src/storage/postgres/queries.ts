@@ -1,5 +1,5 @@
 import type { QueryResultRow } from 'pg';
-import type { RoomEvent } from '../../protocol/model.js';
+import { UNREAD_COUNT_MAX, type RoomEvent } from '../../protocol/model.js';
 import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
@@ -92,6 +92,11 @@ const nextSeq = one<{ last_seq: number }>(
   `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = GREATEST(last_event_at, @now),
      member_count = member_count + @memberDelta
    WHERE id = @roomId RETURNING last_seq`,
+);
+
+/** Like nextSeq, without lifting the room's activity time (read receipts). */
+const nextSeqQuiet = one<{ last_seq: number }>(
+  'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
 );
 
 /**
@@ -190,7 +195,12 @@ export const pgQueries: PgQueries = {
   ),
   // One statement, one snapshot: the DMs' other members come along as JSON.
   roomsOf: all(
-    `SELECT r.*, m.role AS my_role, m.joined_seq,
+    `SELECT r.*, m.role AS my_role, m.joined_seq, GREATEST(m.read_seq, m.joined_seq) AS read_seq,
+       (SELECT count(*)::int FROM (
+          SELECT 1 FROM events e
+          WHERE e.room_id = r.id AND e.seq > GREATEST(m.read_seq, m.joined_seq) AND e.type = 'message'
+            AND e.sender_id <> @userId AND (e.data IS NULL OR e.data->'deleted' IS DISTINCT FROM 'true'::jsonb)
+          LIMIT ${UNREAD_COUNT_MAX}) AS u) AS unread,
        CASE WHEN r.kind = 'dm' THEN (
          SELECT coalesce(json_agg(to_json(u) ORDER BY om.joined_seq, om.user_id), '[]'::json)
          FROM members om JOIN users u ON u.id = om.user_id
@@ -322,6 +332,22 @@ export const pgQueries: PgQueries = {
 
   // ---- events ----
   roomNextSeq: async (c, a) => (await nextSeq(c, a))?.last_seq ?? null,
+  roomNextSeqQuiet: async (c, a) => (await nextSeqQuiet(c, a))?.last_seq ?? null,
+  readMarkerGet: one(
+    `SELECT GREATEST(m.read_seq, m.joined_seq) AS read_seq, r.last_seq FROM members m JOIN rooms r ON r.id = m.room_id
+     WHERE m.room_id = @roomId AND m.user_id = @userId`,
+  ),
+  lastMessageSeqUpTo: count(
+    `SELECT coalesce(max(seq), 0)::bigint AS n FROM events WHERE room_id = @roomId AND seq <= @seq AND type = 'message'`,
+  ),
+  readMarkerAdvance: run(
+    'UPDATE members SET read_seq = @seq WHERE room_id = @roomId AND user_id = @userId AND read_seq < @seq',
+  ),
+  receiptsOf: all(
+    `SELECT m.user_id, GREATEST(m.read_seq, m.joined_seq) AS read_seq FROM members m JOIN users u ON u.id = m.user_id
+     WHERE m.room_id = @roomId AND u.read_receipts ORDER BY m.user_id`,
+  ),
+  userSettingsUpdate: one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *'),
   eventsInsert: run(insertEvents, eventArrays),
   messagesInsertNew: run(
     `${insertEvents} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,

@@ -3,6 +3,7 @@ import { accounts } from './accounts.js';
 import { events, type AppendResult } from './events.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
+import { reads } from './reads.js';
 import { rooms } from './rooms.js';
 
 /**
@@ -43,6 +44,11 @@ export abstract class SqlStore implements Store {
   listSessions: Store['listSessions'] = (...a) => this.perform(accounts.listSessions, a);
   deleteSession: Store['deleteSession'] = (...a) => this.perform(accounts.deleteSession, a);
   deleteSessions: Store['deleteSessions'] = (...a) => this.perform(accounts.deleteSessions, a);
+
+  // ---- ReadStore ----
+  markRead: Store['markRead'] = (...a) => this.perform(reads.markRead, a);
+  listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
+  updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
 
   // ---- RoomStore ----
   createRoom: Store['createRoom'] = (...a) => this.perform(rooms.createRoom, a);

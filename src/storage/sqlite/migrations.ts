@@ -172,4 +172,17 @@ CREATE TABLE message_edits (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 7,
+    name: 'read markers and read receipts',
+    sql: `
+-- A member's read marker: the seq of the last message they have read (PUT …/read); the marker in effect is
+-- max(read_seq, joined_seq), so a new membership starts read up to its join. Existing members start read up to now,
+-- rather than with their whole history unread.
+ALTER TABLE members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE members SET read_seq = (SELECT last_seq FROM rooms WHERE rooms.id = members.room_id);
+-- The privacy switch of read receipts (on by default).
+ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1;
+`,
+  },
 ];

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RoomEvent } from '../../protocol/model.js';
+import { UNREAD_COUNT_MAX, type RoomEvent } from '../../protocol/model.js';
 import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
@@ -68,6 +68,10 @@ export function sqliteQueries(db: Database.Database): Queries {
     `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now, member_count = member_count + @memberDelta
      WHERE id = @roomId RETURNING last_seq`,
   );
+  const bumpSeqQuiet = one<{ last_seq: number }>(
+    'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
+  );
+  const settingsUpdate = one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *');
   const eventByClientMsgId = one('SELECT * FROM events WHERE sender_id = @senderId AND client_msg_id = @clientMsgId');
   const roomSeq = one<{ id: string; last_seq: number }>('SELECT id, last_seq FROM rooms WHERE id = @id');
   const advanceSeq = one<{ id: string; last_seq: number }>(
@@ -94,8 +98,16 @@ export function sqliteQueries(db: Database.Database): Queries {
        join_approval = coalesce(@joinApproval, join_approval)
      WHERE id = @roomId RETURNING *`,
   );
+  // Unread: others' messages after the marker, not deleted, counted up to UNREAD_COUNT_MAX (a range scan of the
+  // room's events from the marker, bounded).
   const roomsOf = all(
-    `SELECT r.*, m.role AS my_role, m.joined_seq FROM members m JOIN rooms r ON r.id = m.room_id
+    `SELECT r.*, m.role AS my_role, m.joined_seq, max(m.read_seq, m.joined_seq) AS read_seq,
+       (SELECT count(*) FROM (
+          SELECT 1 FROM events e
+          WHERE e.room_id = r.id AND e.seq > max(m.read_seq, m.joined_seq) AND e.type = 'message'
+            AND e.sender_id <> @userId AND (e.data IS NULL OR json_extract(e.data, '$.deleted') IS NOT 1)
+          LIMIT ${UNREAD_COUNT_MAX})) AS unread
+     FROM members m JOIN rooms r ON r.id = m.room_id
      WHERE m.user_id = @userId ORDER BY r.last_event_at DESC, r.id`,
   );
   const sessionByTokenHash = one('SELECT * FROM sessions WHERE token_hash = @tokenHash');
@@ -321,6 +333,22 @@ export function sqliteQueries(db: Database.Database): Queries {
 
     // ---- events ----
     roomNextSeq: (a) => bumpSeq(a)?.last_seq ?? null,
+    roomNextSeqQuiet: (a) => bumpSeqQuiet(a)?.last_seq ?? null,
+    readMarkerGet: one(
+      `SELECT max(m.read_seq, m.joined_seq) AS read_seq, r.last_seq FROM members m JOIN rooms r ON r.id = m.room_id
+       WHERE m.room_id = @roomId AND m.user_id = @userId`,
+    ),
+    lastMessageSeqUpTo: count(
+      `SELECT coalesce(max(seq), 0) AS n FROM events WHERE room_id = @roomId AND seq <= @seq AND type = 'message'`,
+    ),
+    readMarkerAdvance: run(
+      'UPDATE members SET read_seq = @seq WHERE room_id = @roomId AND user_id = @userId AND read_seq < @seq',
+    ),
+    receiptsOf: all(
+      `SELECT m.user_id, max(m.read_seq, m.joined_seq) AS read_seq FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.room_id = @roomId AND u.read_receipts = 1 ORDER BY m.user_id`,
+    ),
+    userSettingsUpdate: (a) => settingsUpdate({ ...a, readReceipts: bit(a.readReceipts) }),
     eventsInsert: insertEvents(eventColumns),
     messagesInsertNew: insertEvents(
       `${eventColumns} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,

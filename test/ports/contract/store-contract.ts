@@ -5,6 +5,7 @@ import type { ErrorCode } from '../../../src/protocol/errors.js';
 import {
   DEFAULT_ROOM_SETTINGS,
   FOREVER_MS,
+  UNREAD_COUNT_MAX,
   type AuditEntry,
   type MemberRole,
   type PublicUser,
@@ -1647,6 +1648,146 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         store = await harness.reopen();
         expect(await store.getEvent(room.id, event.seq)).toEqual(edited);
         expect(await store.listMessageEdits(room.id, event.seq)).toEqual(history);
+      });
+    });
+
+    describe('read markers and receipts', () => {
+      const roomOf = async (userId: string, roomId: string) =>
+        (await store.listRoomsOf(userId)).find((r) => r.id === roomId);
+
+      it("markRead moves the marker forward to a message, never back; unread counts others' live messages", async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] }); // 1..3
+        // A new membership starts read up to its join.
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ joinedSeq: 3, readSeq: 3, unread: 0 });
+        await store.appendMessage(message(room.id, owner, 'o1')); // 4
+        await store.appendMessage(message(room.id, owner, 'o2')); // 5
+        await store.appendMessage(message(room.id, friend, 'f1')); // 6
+        // Your own messages are never unread.
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 3, unread: 2 });
+        expect(await roomOf(owner.id, room.id)).toMatchObject({ readSeq: 2, unread: 1 });
+
+        expect(await store.markRead(room.id, friend.id, 4, false)).toEqual({ readSeq: 4, moved: true, event: null });
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 4, unread: 1 });
+        // A repeat, or a seq behind the marker: no move.
+        expect(await store.markRead(room.id, friend.id, 4, false)).toEqual({ readSeq: 4, moved: false, event: null });
+        expect(await store.markRead(room.id, friend.id, 2, false)).toEqual({ readSeq: 4, moved: false, event: null });
+        // Past the room's end: up to its last message.
+        expect(await store.markRead(room.id, friend.id, 99, false)).toEqual({ readSeq: 6, moved: true, event: null });
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 6, unread: 0 });
+        // Without announcing, nothing is appended.
+        expect(await lastSeq(room.id)).toBe(6);
+
+        // A deleted message is not unread.
+        const { event: gone } = await store.appendMessage(message(room.id, owner, 'o3')); // 7
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 1 });
+        await store.deleteMessage(room.id, gone.seq, owner.id); // 8
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 0 });
+        // A non-message event after the marker does not move it: the marker names a message.
+        expect(await store.markRead(room.id, friend.id, 8, false)).toEqual({ readSeq: 7, moved: true, event: null });
+        expect(await store.markRead(room.id, friend.id, 8, false)).toMatchObject({ readSeq: 7, moved: false });
+      });
+
+      it('an announced move appends member.read without lifting the room; a repeat consumes no seq', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] }); // 1..3
+        await clockTick();
+        const later = (await createRoom(owner, { name: 'later' })).room; // more recent activity
+        await store.appendMessage(message(room.id, owner, 'o1')); // 4 (lifts room)
+        await clockTick();
+        await store.appendMessage(message(later.id, owner, 'o2')); // later lifted again
+        const order = (await store.listRoomsOf(owner.id)).map((r) => r.id);
+        expect(order).toEqual([later.id, room.id]);
+
+        await clockTick();
+        const first = await store.markRead(room.id, friend.id, 4, true);
+        expect(first).toMatchObject({ readSeq: 4, moved: true });
+        expect(first.event).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'member.read',
+          senderId: friend.id,
+          body: null,
+          clientMsgId: null,
+          data: { userId: friend.id, readSeq: 4 },
+        });
+        expect((await allEvents(room.id)).at(-1)).toEqual(first.event);
+        // Receipts are not activity: the order of the list is unchanged.
+        expect((await store.listRoomsOf(owner.id)).map((r) => r.id)).toEqual(order);
+        // A repeat writes nothing and leaves no gap.
+        expect(await store.markRead(room.id, friend.id, 5, true)).toEqual({ readSeq: 4, moved: false, event: null });
+        expect(await lastSeq(room.id)).toBe(5);
+        // The owner marks the receipt's seq: the marker goes to the message before it (4), once...
+        const second = await store.markRead(room.id, owner.id, 5, true);
+        expect(second.event).toMatchObject({ seq: 6, data: { userId: owner.id, readSeq: 4 } });
+        // ...and the friend, marking that receipt in turn, does not move: no endless trade of receipts.
+        expect(await store.markRead(room.id, friend.id, 6, true)).toEqual({ readSeq: 4, moved: false, event: null });
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 6));
+        // Receipts are not unread messages.
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 4, unread: 0 });
+      });
+
+      it('markRead refuses non-members and unknown rooms; nothing written', async () => {
+        const owner = await createUser('owner');
+        const stranger = await createUser('stranger');
+        const { room } = await createRoom(owner); // 1..2
+        await rejectsWith(() => store.markRead(room.id, stranger.id, 2, false), 'not_member');
+        await rejectsWith(() => store.markRead(room.id, stranger.id, 2, true), 'not_member');
+        await rejectsWith(() => store.markRead('r_nowhere', owner.id, 1, true), 'room_not_found');
+        await rejectsWith(() => store.markRead('r_nowhere', owner.id, 1, false), 'not_member');
+        expect(await lastSeq(room.id)).toBe(2);
+      });
+
+      it('a new membership starts read up to its join, whatever the old one read', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] }); // 1..3
+        await store.appendMessage(message(room.id, owner, 'o1')); // 4
+        await store.removeMember(room.id, friend.id, friend.id, 'left'); // 5
+        await store.appendMessage(message(room.id, owner, 'o2')); // 6
+        await store.addMember(room.id, friend.id, 'member', friend.id); // 7
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ joinedSeq: 7, readSeq: 7, unread: 0 });
+        await store.appendMessage(message(room.id, owner, 'o3')); // 8
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 7, unread: 1 });
+      });
+
+      it('unread stops counting at UNREAD_COUNT_MAX', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] });
+        const n = UNREAD_COUNT_MAX + 5;
+        for (let i = 0; i < n; i += 100) {
+          await Promise.all(
+            range(i + 1, Math.min(i + 100, n)).map((k) => store.appendMessage(message(room.id, owner, `m${k}`))),
+          );
+        }
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: UNREAD_COUNT_MAX });
+        expect(await roomOf(owner.id, room.id)).toMatchObject({ unread: 0 });
+      });
+
+      it('listReadReceipts: markers of members who share them; updateUserSettings switches', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const shy = await createUser('shy');
+        expect(owner.readReceipts).toBe(true);
+        const { room } = await createRoom(owner, { members: [{ user: friend }, { user: shy }] }); // 1..4
+        await store.appendMessage(message(room.id, owner, 'o1')); // 5
+        await store.markRead(room.id, friend.id, 5, false);
+        const off = await store.updateUserSettings(shy.id, { readReceipts: false });
+        expect(off).toMatchObject({ id: shy.id, readReceipts: false });
+        expect((await store.getUser(shy.id))?.readReceipts).toBe(false);
+        const expected = [
+          { userId: owner.id, readSeq: 2 },
+          { userId: friend.id, readSeq: 5 },
+        ].sort((a, b) => (a.userId < b.userId ? -1 : 1));
+        expect(await store.listReadReceipts(room.id)).toEqual(expected);
+        await store.updateUserSettings(shy.id, { readReceipts: true });
+        expect((await store.listReadReceipts(room.id)).map((r) => r.userId)).toContain(shy.id);
+        // Private: a setting, not part of the public user.
+        expect(Object.keys((await store.getUsers([shy.id]))[0] ?? {})).not.toContain('readReceipts');
+        await rejectsWith(() => store.updateUserSettings('u_nobody', { readReceipts: false }), 'user_not_found');
       });
     });
 

@@ -258,7 +258,7 @@ export class Rooms extends Slice {
 
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
-    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq });
+    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
     this.timeline.setReadStart(room.id, room.lastSeq, true);
     this.open(room.id);
   }
@@ -280,7 +280,7 @@ export class Rooms extends Slice {
       return 'pending';
     }
     const room = r.room;
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
+    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
     this.timeline.setReadStart(room.id, room.lastSeq, true);
     this.open(room.id);
     return 'joined';
@@ -305,7 +305,7 @@ export class Rooms extends Slice {
 
   async acceptInvite(roomId: string): Promise<void> {
     const room = await this.ctx.api.acceptInvite(roomId);
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
+    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
     this.open(room.id);
   }
 
