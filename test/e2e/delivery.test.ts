@@ -276,6 +276,68 @@ describe('delivery guarantees', () => {
     expect(history.find((m) => m.seq === s1)?.data).toMatchObject({ editedAt: expect.any(String) });
   });
 
+  it('raw socket: read-marker moves made while offline replay exactly once, in order; welcome has the marker', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-reads');
+    await bob.api.join(room.id);
+    await carol.api.join(room.id);
+    const markRead = async (token: string, seq: number) => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/read`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ seq }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { readSeq: number; moved: boolean };
+    };
+    const s1 = (await alice.api.sendMessage(room.id, 'm1', 'rr-1')).message.seq;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    before.ws.terminate();
+    await before.closed;
+
+    // While Bob is away: Alice and Carol read, a message comes, Carol reads it, Bob reads on another device,
+    // a repeated mark (no event), Alice reads her own message's receipt (no move).
+    expect(await markRead(carol.token, s1)).toEqual({ readSeq: s1, moved: true });
+    const s2 = (await alice.api.sendMessage(room.id, 'm2', 'rr-2')).message.seq;
+    expect(await markRead(carol.token, s2)).toEqual({ readSeq: s2, moved: true });
+    expect(await markRead(carol.token, s2)).toEqual({ readSeq: s2, moved: false });
+    expect(await markRead(bob.token, s2)).toEqual({ readSeq: s2, moved: true });
+    expect(await markRead(carol.token, s2 + 3)).toEqual({ readSeq: s2, moved: false });
+    const want: [string, string | null, number | null][] = [
+      ['member.read', carol.user.id, s1],
+      ['message', null, null],
+      ['member.read', carol.user.id, s2],
+      ['member.read', bob.user.id, s2],
+    ];
+    const shape = (e: RoomEvent) => [
+      e.type,
+      (e.data?.userId as string | undefined) ?? null,
+      (e.data?.readSeq as number | undefined) ?? null,
+    ];
+
+    for (let n = position; n < position + want.length; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      // Bob's own marker, moved on the other device, is in welcome.
+      expect((sock.welcome.rooms as { id: string; readSeq: number }[]).find((r) => r.id === room.id)?.readSeq).toBe(s2);
+      const replayed = sock.events(room.id);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      sock.ws.close();
+      await sock.closed;
+    }
+  });
+
   it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {
     const srv = await startServer();
     const alice = await registerUser(srv.url);
