@@ -78,6 +78,34 @@ export const edit: CommandSpec = {
   },
 };
 
+/** Moves the read marker; a failure (rate limit, network) is not worth failing the command over. */
+export async function markReadQuietly(api: ChatApi, roomId: string, seq: number): Promise<void> {
+  await api.markRead(roomId, seq).catch(() => undefined);
+}
+
+export const read: CommandSpec = {
+  name: 'read',
+  summary: 'Mark a room read (up to its last message, or up to <seq>)',
+  details:
+    'Moves your read marker, kept by the server for all your devices: `chat rooms` and the web app count unread\n' +
+    'messages after it. It only moves forward. In DMs and small rooms members see it as a read receipt, unless you\n' +
+    "turned receipts off in the web app's settings.",
+  args: [{ name: 'room' }, { name: 'seq', optional: true }],
+  options: JSON_OPTION,
+  examples: ['chat read general', 'chat read @bob 40'],
+  async run(ctx, inv) {
+    const room = await findRoom(ctx, inv.args.room!);
+    let seq = room.lastSeq;
+    if (inv.args.seq !== undefined) {
+      seq = Number(inv.args.seq.replace(/^#/, ''));
+      if (!Number.isSafeInteger(seq) || seq < 0) throw usageError(`not a message number: ${inv.args.seq}`, 'read');
+    }
+    const r = await withRetry(() => ctx.api().markRead(room.id, seq));
+    if (ctx.json) return ctx.printJson(r);
+    ctx.out(r.moved ? `read up to #${r.readSeq} in ${roomTitle(room)}` : `already read up to #${r.readSeq}`);
+  },
+};
+
 export function formatMessage(m: Message, author: string, withSeq: boolean): string {
   const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
   if (m.data?.deleted) return `${head}(message deleted)`;
@@ -103,7 +131,8 @@ export const history: CommandSpec = {
     const room = await findRoom(ctx, inv.args.room!);
     const messages = await api.messages(room.id, { limit, ...(before !== undefined ? { before } : {}) });
     const last = messages[messages.length - 1];
-    if (last) ctx.config.markSeen(ctx.server, room.id, last.seq);
+    // Shown is read: the marker moves for every device (best effort: history still prints if it cannot).
+    if (last && before === undefined) await markReadQuietly(api, room.id, last.seq);
     if (ctx.json) return ctx.printJson(messages);
     const names = new UserNames(api);
     await names.seedRoom(room.id);

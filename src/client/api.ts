@@ -10,12 +10,14 @@ import type {
   MessageEdit,
   MyRoom,
   PublicUser,
+  ReadReceipt,
   Report,
   Room,
   RoomEvent,
   RoomSettings,
   ServerRole,
   SessionInfo,
+  UserSettings,
 } from '../protocol/model.js';
 
 /** An error answered by the server, with its stable code. */
@@ -266,6 +268,18 @@ export class ChatApi {
    */
   editMessage = (roomId: string, seq: number, body: string) =>
     this.request<{ message: Message; edited: boolean }>('PATCH', `/api/v1/rooms/${roomId}/messages/${seq}`, { body });
+  /**
+   * Moves your read marker forward to the last message at or before `seq` (never back; `moved: false` if it did not
+   * move). Your other devices get a `read` frame; in small rooms members see a `member.read` receipt.
+   */
+  markRead = (roomId: string, seq: number) =>
+    this.request<{ readSeq: number; moved: boolean }>('PUT', `/api/v1/rooms/${roomId}/read`, { seq });
+  /** Members' read markers, for those who share them; `shared: false` when you do not, or the room is too big. */
+  readReceipts = (roomId: string) =>
+    this.request<{ shared: boolean; receipts: ReadReceipt[] }>('GET', `/api/v1/rooms/${roomId}/receipts`);
+  settings = () => this.request<{ settings: UserSettings }>('GET', '/api/v1/me/settings').then((r) => r.settings);
+  updateSettings = (patch: Partial<UserSettings>) =>
+    this.request<{ settings: UserSettings }>('PATCH', '/api/v1/me/settings', patch).then((r) => r.settings);
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);

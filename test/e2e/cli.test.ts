@@ -372,6 +372,36 @@ describe('chat CLI: edits and deletions', { timeout: CLI_TEST_TIMEOUT_MS }, () =
   });
 });
 
+describe('chat CLI: read state', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it("rooms shows the server's unread count; read and history move the marker for every device", async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await bob.api.createRoom('news')).id;
+    await api.join(roomId);
+    const seqs: number[] = [];
+    for (let i = 1; i <= 3; i++) seqs.push((await bob.api.sendMessage(roomId, `n${i}`, `n-${i}`)).message.seq);
+    // Another device (the API) saw the first one.
+    await api.markRead(roomId, seqs[0]!);
+
+    expect(await alice.ok('rooms')).toMatch(/^news\s+public\s+member\s+2\s+\d+\s+2\s/m);
+    expect(await alice.ok('read', 'news', `#${seqs[1]}`)).toBe(`read up to #${seqs[1]} in news\n`);
+    expect(await alice.ok('read', 'news', '1')).toBe(`already read up to #${seqs[1]}\n`);
+    expect((await api.myRooms()).find((r) => r.id === roomId)).toMatchObject({ readSeq: seqs[1], unread: 1 });
+    const bad = await alice.run(['read', 'news', 'soon']);
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^error: not a message number: soon.*\(usage\)$/m),
+    ]);
+
+    // Reading the history is reading: the marker moves on the server, so the web app's badge clears too.
+    await alice.ok('history', 'news');
+    expect((await api.myRooms()).find((r) => r.id === roomId)).toMatchObject({ readSeq: seqs[2], unread: 0 });
+  });
+});
+
 describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
     const srv = await startServer();
