@@ -242,6 +242,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
   const me = useApp((s) => s.me);
   const theme = useApp((s) => s.theme);
   const locale = useApp((s) => s.locale);
+  const settings = useApp((s) => s.settings);
   const [displayName, setDisplayName] = useState(me?.displayName ?? '');
   const [announcement, setAnnouncement] = useState('');
   const [note, setNote] = useState<{ text: string; ok: boolean } | null>(null);
@@ -289,6 +290,20 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
               </option>
             ))}
           </select>
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={settings?.readReceipts ?? false}
+            disabled={!settings}
+            onChange={(e) =>
+              void report(chat.receipts.update({ readReceipts: e.currentTarget.checked }), t('settings.saved'))
+            }
+          />
+          <span>
+            <strong>{t('settings.readReceipts')}</strong>
+            <span class="muted">{t('settings.readReceiptsHint')}</span>
+          </span>
         </label>
         {me?.role === 'admin' && (
           <form

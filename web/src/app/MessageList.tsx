@@ -213,6 +213,34 @@ function RoomIntro({ room, meId }: { room: MyRoom; meId: string | undefined }) {
   );
 }
 
+/**
+ * "Seen by …" under the user's newest message: the members (other than the user) whose read marker has reached it.
+ * In a two-person DM just "Seen". Null when nobody has, or receipts are not shown in this room.
+ */
+function seenLine(
+  messages: UiMessage[],
+  meId: string | undefined,
+  receipts: Record<string, number> | undefined,
+  users: Record<string, PublicUser>,
+  oneToOne: boolean,
+): { seq: number; text: string } | null {
+  if (!receipts || !meId) return null;
+  let seq: number | null = null;
+  for (let i = messages.length - 1; i >= 0 && seq === null; i--) {
+    const m = messages[i]!;
+    if (m.senderId === meId && m.seq !== null && !m.deleted) seq = m.seq;
+  }
+  if (seq === null) return null;
+  const readers = Object.entries(receipts)
+    .filter(([userId, readSeq]) => userId !== meId && readSeq >= seq)
+    .map(([userId]) => users[userId]?.displayName ?? users[userId]?.username ?? '…');
+  if (readers.length === 0) return null;
+  if (oneToOne) return { seq, text: t('receipts.seen') };
+  const names = readers.slice(0, 3).join(', ');
+  const more = readers.length - 3;
+  return { seq, text: more > 0 ? t('receipts.seenByMore', { names, count: more }) : t('receipts.seenBy', { names }) };
+}
+
 export function MessageList({ roomId }: { roomId: string }) {
   const chat = useChat();
   const view = useApp((s) => s.views[roomId]);
@@ -232,6 +260,9 @@ export function MessageList({ roomId }: { roomId: string }) {
     count: 0,
   });
   const messages = view?.messages ?? [];
+  const receipts = useApp((s) => s.receipts[roomId]);
+  const divider = chat.timeline.dividerOf(roomId);
+  const seen = seenLine(messages, me?.id, receipts, users, room?.kind === 'dm' && room.memberCount <= 2);
 
   const scrollToBottom = () => {
     const el = scroller.current;
@@ -295,7 +326,12 @@ export function MessageList({ roomId }: { roomId: string }) {
   };
 
   let prev: UiMessage | undefined;
+  let dividerShown = false;
   const rows = messages.map((m) => {
+    // "New messages" above the first message from others after the read marker the room was opened with.
+    const newStart =
+      divider !== undefined && !dividerShown && m.seq !== null && m.seq > divider && m.senderId !== me?.id;
+    if (newStart) dividerShown = true;
     const day = dayKey(m.createdAt);
     const newDay = !prev || dayKey(prev.createdAt) !== day;
     const grouped =
@@ -312,6 +348,11 @@ export function MessageList({ roomId }: { roomId: string }) {
             <span>{dayLabel(m.createdAt)}</span>
           </div>
         )}
+        {newStart && (
+          <div class="new-divider" role="separator" aria-label={t('room.newDivider')}>
+            <span>{t('room.newDivider')}</span>
+          </div>
+        )}
         <MessageRow
           m={m}
           grouped={grouped}
@@ -320,6 +361,11 @@ export function MessageList({ roomId }: { roomId: string }) {
           canDelete={deleteAny || m.senderId === me?.id}
           editing={editing !== null && m.seq === editing}
         />
+        {seen && m.seq === seen.seq && (
+          <div class="seen-by" role="status">
+            {seen.text}
+          </div>
+        )}
       </Fragment>
     );
   });

@@ -3,7 +3,14 @@
  * Each part is owned by one module that writes it (see the comments); components read any of it with `useApp`.
  */
 import type { ConnectionState } from '../../../src/client/chat-client.js';
-import type { Announcement, Member, MyRoom, PresenceStatus, PublicUser } from '../../../src/protocol/model.js';
+import type {
+  Announcement,
+  Member,
+  MyRoom,
+  PresenceStatus,
+  PublicUser,
+  UserSettings,
+} from '../../../src/protocol/model.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 
@@ -71,6 +78,12 @@ export interface TimelineState {
   unread: Record<string, number>;
 }
 
+/** Receipts (receipts.ts): the user's private settings, and per room the members' read markers when shared. */
+export interface ReceiptsState {
+  settings: UserSettings | null;
+  receipts: Record<string, Record<string, number>>;
+}
+
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
 export interface OutboxState {
   /** Per room: when slow mode lets this user post again (epoch ms). */
@@ -111,7 +124,13 @@ export interface DeviceState {
   membersOpen: boolean;
 }
 
-export type SignedInState = SessionState & RoomsState & TimelineState & OutboxState & PeopleState & SessionUiState;
+export type SignedInState = SessionState &
+  RoomsState &
+  TimelineState &
+  ReceiptsState &
+  OutboxState &
+  PeopleState &
+  SessionUiState;
 
 export type AppState = SignedInState & DeviceState;
 
@@ -136,6 +155,8 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   drafts: freeze({}),
   views: freeze({}),
   unread: freeze({}),
+  settings: null,
+  receipts: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),

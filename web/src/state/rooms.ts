@@ -7,6 +7,7 @@ import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } f
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
 import { debounced, load, save } from './persist.js';
+import type { Receipts } from './receipts.js';
 import { omit, Slice, type StateContext } from './slice.js';
 import type { Timeline } from './timeline.js';
 import type { Ui } from './ui.js';
@@ -37,6 +38,7 @@ export class Rooms extends Slice {
     ctx: StateContext,
     private readonly timeline: Timeline,
     private readonly people: People,
+    private readonly receipts: Receipts,
     private readonly ui: Ui,
   ) {
     super(ctx);
@@ -57,10 +59,13 @@ export class Rooms extends Slice {
     this.ui.navigated();
     const me = this.s.me;
     if (me) save(`active.${me.id}`, roomId);
+    this.timeline.clearDivider(roomId);
+    this.timeline.openDivider(roomId);
     if (this.timeline.view(roomId).loaded) this.timeline.markReadLatest(roomId);
     else void this.timeline.loadLatest(roomId);
     this.people.syncView();
     void this.people.loadMembers(roomId);
+    void this.receipts.load(roomId);
   }
 
   /** None open (no rooms left). */
@@ -92,7 +97,7 @@ export class Rooms extends Slice {
 
   add(room: MyRoom): void {
     this.people.knowProfiles(room.members ?? []);
-    this.timeline.setReadStart(room.id, 0);
+    this.timeline.fromServer(room);
     this.set((s) => ({
       rooms: { ...s.rooms, [room.id]: newer(s.rooms[room.id], room) },
       activity: { ...s.activity, [room.id]: s.activity[room.id] ?? Date.now() },
@@ -117,6 +122,7 @@ export class Rooms extends Slice {
       views: omit(s.views, roomId),
       unread: omit(s.unread, roomId),
     }));
+    this.receipts.forget(roomId);
     this.ui.roomGone(roomId);
     if (reason === 'removed') this.ui.toast(t('rooms.removed', { room: room.name }), 'info');
     if (reason === 'banned') this.ui.toast(t('rooms.banned', { room: room.name }), 'error');
@@ -259,7 +265,6 @@ export class Rooms extends Slice {
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
     this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
-    this.timeline.setReadStart(room.id, room.lastSeq, true);
     this.open(room.id);
   }
 
@@ -281,7 +286,6 @@ export class Rooms extends Slice {
     }
     const room = r.room;
     this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
-    this.timeline.setReadStart(room.id, room.lastSeq, true);
     this.open(room.id);
     return 'joined';
   }
