@@ -11,6 +11,8 @@ export interface DomainLimits {
   editWindowSeconds: number;
   /** Rooms up to this many members share read markers as receipts; 0 = none. */
   readReceiptsMaxMembers: number;
+  /** Most pinned messages per room. */
+  maxPinsPerRoom: number;
   maxRoomsPerUser: number;
   maxDmMembers: number;
   sessionTtlMs: number;

@@ -4,6 +4,7 @@ import type {
   MemberRole,
   MessageEdit,
   MyRoom,
+  Pin,
   PublicUser,
   ReadReceipt,
   Report,
@@ -323,7 +324,20 @@ export interface ReadStore {
   updateUserSettings(id: string, patch: { readReceipts?: boolean }): Promise<UserRecord>;
 }
 
-export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore, ReadStore {
+export interface PinStore {
+  /**
+   * Pins the message at `seq` and appends `message.pinned` `{seq, messageId}`, atomically. `event` is null when it
+   * was pinned already (nothing written). Rejects with `room_not_found`, `not_found` (no message at `seq`),
+   * `message_deleted`, or `too_many_pins` when the room has `maxPins` pins; nothing is written then.
+   */
+  pinMessage(roomId: string, seq: number, actorId: string, maxPins: number): Promise<{ event: RoomEvent | null }>;
+  /** Unpins it and appends `message.unpinned` `{seq, messageId}`; `event` null when it was not pinned. */
+  unpinMessage(roomId: string, seq: number, actorId: string): Promise<{ event: RoomEvent | null }>;
+  /** The room's pinned messages, newest pin first. A deleted message is not pinned (deleteMessage drops its pin). */
+  listPins(roomId: string): Promise<Pin[]>;
+}
+
+export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore, ReadStore, PinStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -55,6 +55,11 @@ export const ERRORS = {
   content_blocked: { status: 422, retryable: false, message: 'The text contains words this server blocks.' },
   too_many_mentions: { status: 422, retryable: false, message: 'Too many mentions in one message.' },
   message_deleted: { status: 409, retryable: false, message: 'That message was deleted.' },
+  too_many_pins: {
+    status: 409,
+    retryable: false,
+    message: 'This room has as many pinned messages as it may: unpin one first.',
+  },
   already_resolved: { status: 409, retryable: false, message: 'That report is already resolved.' },
   slow_mode: { status: 429, retryable: true, message: 'Slow mode is on: wait retryAfterMs before posting again.' },
   flood: { status: 429, retryable: true, message: 'You sent that same message just now.' },

@@ -162,6 +162,14 @@ export interface ReadReceipt {
   readSeq: number;
 }
 
+/** A pinned message (`GET …/pins`): who pinned it when, and the message as it stands. */
+export interface Pin {
+  seq: number;
+  pinnedBy: string;
+  pinnedAt: string;
+  message: RoomEvent;
+}
+
 /** Private account settings (`GET/PATCH /api/v1/me/settings`). */
 export interface UserSettings {
   /**
@@ -211,7 +219,9 @@ export type RoomEventType =
   | 'member.role'
   | 'member.muted'
   | 'member.unmuted'
-  | 'member.read';
+  | 'member.read'
+  | 'message.pinned'
+  | 'message.unpinned';
 
 export interface RoomEvent {
   id: string;

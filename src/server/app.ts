@@ -12,6 +12,7 @@ import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
 import { InMemoryNodeDirectory } from '../core/node-directory.js';
+import { PinService } from '../core/pins.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
 import { PasswordHasher } from '../core/password.js';
@@ -104,6 +105,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
       maxMessageChars: config.maxMessageChars,
       editWindowSeconds: config.editWindowSeconds,
       readReceiptsMaxMembers: config.readReceiptsMaxMembers,
+      maxPinsPerRoom: config.maxPinsPerRoom,
       maxRoomsPerUser: config.maxRoomsPerUser,
       maxDmMembers: config.maxDmMembers,
       sessionTtlMs: config.sessionTtlDays * 86_400_000,
@@ -139,11 +141,23 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
+  const pins = new PinService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
-  const services = { accounts, rooms, messages, reads, moderation, reports, admin, presence: ctx.presence, health };
+  const services = {
+    accounts,
+    rooms,
+    messages,
+    reads,
+    pins,
+    moderation,
+    reports,
+    admin,
+    presence: ctx.presence,
+    health,
+  };
   return { services, ports: ctx };
 }
 

@@ -104,6 +104,12 @@ export const SETTINGS = {
     default: 0,
     doc: 'How long after sending its author may edit a message, in seconds; later edits get `edit_window_closed`. 0 = no limit.',
   },
+  maxPinsPerRoom: {
+    env: 'MAX_PINS_PER_ROOM',
+    schema: int(1, 10000),
+    default: 100,
+    doc: 'Most pinned messages per room; another pin gets `too_many_pins` until one is unpinned.',
+  },
   readReceiptsMaxMembers: {
     env: 'READ_RECEIPTS_MAX_MEMBERS',
     schema: int(0, 100000),

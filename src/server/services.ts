@@ -4,6 +4,7 @@ import type { ReportService } from '../core/moderation/reports.js';
 import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
+import type { PinService } from '../core/pins.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { RoomService } from '../core/rooms.js';
 
@@ -25,6 +26,7 @@ export interface Services {
   rooms: RoomService;
   messages: MessageService;
   reads: ReadStateService;
+  pins: PinService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;

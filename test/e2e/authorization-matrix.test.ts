@@ -549,6 +549,21 @@ describe('authorization matrix', () => {
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/receipts`, c.token)),
       },
       {
+        name: 'message.pin',
+        expect: gated('pin', '200'),
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/pin`, c.token)),
+      },
+      {
+        name: 'message.unpin',
+        expect: gated('pin', '200'),
+        run: async (c) => show(await call('DELETE', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/pin`, c.token)),
+      },
+      {
+        name: 'pins.list',
+        expect: (k, r) => read(k, r, '200'),
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/pins`, c.token)),
+      },
+      {
         name: 'joinRequests.list',
         expect: gated('approveJoin', '200'),
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/requests`, c.token)),

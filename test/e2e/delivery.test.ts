@@ -338,6 +338,60 @@ describe('delivery guarantees', () => {
     }
   });
 
+  it('raw socket: pins and unpins made while offline replay exactly once, in order', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-pins');
+    await bob.api.join(room.id);
+    const pin = async (seq: number, method: 'PUT' | 'DELETE') => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${seq}/pin`, {
+        method,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      expect(res.status).toBe(200);
+    };
+    const s1 = (await alice.api.sendMessage(room.id, 'p1', 'rp-1')).message.seq;
+    const s2 = (await alice.api.sendMessage(room.id, 'p2', 'rp-2')).message.seq;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    before.ws.terminate();
+    await before.closed;
+
+    // Away: pin, a repeated pin (no event), pin another, unpin the first, an unpin of nothing (no event).
+    await pin(s1, 'PUT');
+    await pin(s1, 'PUT');
+    await pin(s2, 'PUT');
+    await pin(s1, 'DELETE');
+    await pin(s1, 'DELETE');
+    const want = [
+      ['message.pinned', s1],
+      ['message.pinned', s2],
+      ['message.unpinned', s1],
+    ];
+    const shape = (e: RoomEvent) => [e.type, e.data?.seq];
+    for (let n = position; n < position + want.length; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      sock.ws.close();
+      await sock.closed;
+    }
+    // The replayed stream leaves what GET …/pins says.
+    const pins = (await (
+      await fetch(`${srv.url}/api/v1/rooms/${room.id}/pins`, { headers: { authorization: `Bearer ${bob.token}` } })
+    ).json()) as { pins: { seq: number }[] };
+    expect(pins.pins.map((p) => p.seq)).toEqual([s2]);
+  });
+
   it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {
     const srv = await startServer();
     const alice = await registerUser(srv.url);

@@ -49,6 +49,9 @@ editMessage    dm       n         y      ·         ·         ·     n
 markRead       public   n         y      y         y         y     n
 markRead       private  n         y      y         y         y     n
 markRead       dm       n         y      ·         ·         ·     n
+pin            public   n         n      y         y         y     y
+pin            private  n         n      y         y         y     y
+pin            dm       n         y      ·         ·         ·     n
 approveJoin    public   n         n      y         y         y     y
 approveJoin    private  n         n      y         y         y     y
 approveJoin    dm       n         n      ·         ·         ·     n
@@ -72,6 +75,7 @@ export const ACTIONS = [
   'deleteMessage',
   'editMessage',
   'markRead',
+  'pin',
   'approveJoin',
   'viewReports',
   'viewAudit',
@@ -174,6 +178,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
   markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
+  pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',

@@ -495,7 +495,7 @@ describe('PgStore specifics', () => {
     }
   });
 
-  it('migration 7 upgrades a populated database: existing members start read up to now, receipts on', async () => {
+  it('migrations 7 and 8 upgrade a populated database: members start read up to now, receipts on, pins work', async () => {
     const db = await server.createDatabase();
     try {
       await withClient(db.url, async (c) => {
@@ -528,6 +528,8 @@ describe('PgStore specifics', () => {
         expect((await store.getUser('u_b'))?.readReceipts).toBe(true);
         await store.appendMessage({ id: 'e_5', roomId: 'r_old', senderId: 'u_a', clientMsgId: 'c_5', body: 'three' });
         expect(await mine()).toMatchObject({ readSeq: 4, unread: 1 });
+        expect((await store.pinMessage('r_old', 3, 'u_a', 10)).event).toMatchObject({ seq: 6, type: 'message.pinned' });
+        expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
       } finally {
         await store.close();
       }

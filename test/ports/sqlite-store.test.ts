@@ -280,7 +280,7 @@ describe('SqliteStore specifics', () => {
     ).toEqual(migrations.map((m) => m.version));
   });
 
-  it('migration 7 upgrades a file with history: existing members start read up to now, receipts on', async () => {
+  it('migrations 7 and 8 upgrade a file with history: members start read up to now, receipts on, pins work', async () => {
     await h.store.close();
     fs.rmSync(h.file, { force: true });
     const old = new Database(h.file);
@@ -328,6 +328,8 @@ describe('SqliteStore specifics', () => {
     expect((await store.getUser('u_b'))?.readReceipts).toBe(true);
     await store.appendMessage({ id: 'e_5', roomId: 'r_old', senderId: 'u_a', clientMsgId: 'c_5', body: 'three' });
     expect((await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old')).toMatchObject({ readSeq: 4, unread: 1 });
+    expect((await store.pinMessage('r_old', 3, 'u_a', 10)).event).toMatchObject({ seq: 6, type: 'message.pinned' });
+    expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
   });
 
   it('moderation queues are served by indexes, not table scans', () => {

@@ -8,8 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../helpers/harness.js';
-import { waitFor } from '../helpers/wait.js';
+import { startServer, waitFor } from '../helpers/harness.js';
 import { newUserPage, ROOT, waitForBodies, withBrowser, type UserPage } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 

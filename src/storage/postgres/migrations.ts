@@ -216,4 +216,19 @@ UPDATE members SET read_seq = rooms.last_seq FROM rooms WHERE rooms.id = members
 ALTER TABLE users ADD COLUMN read_receipts boolean NOT NULL DEFAULT true;
 `,
   },
+  {
+    version: 8,
+    name: 'pinned messages',
+    sql: `
+-- One row per pinned message (PUT …/messages/:seq/pin); its message.pinned / message.unpinned events are on the room's
+-- sequence. A deleted message's row goes with its text.
+CREATE TABLE pins (
+  room_id   text COLLATE "C" NOT NULL,
+  seq       bigint NOT NULL,                 -- the pinned message
+  pinned_by text COLLATE "C" NOT NULL,
+  pinned_at bigint NOT NULL,
+  PRIMARY KEY (room_id, seq)
+);
+`,
+  },
 ];

@@ -3,6 +3,7 @@ import { accounts } from './accounts.js';
 import { events, type AppendResult } from './events.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
+import { pins } from './pins.js';
 import { reads } from './reads.js';
 import { rooms } from './rooms.js';
 
@@ -49,6 +50,11 @@ export abstract class SqlStore implements Store {
   markRead: Store['markRead'] = (...a) => this.perform(reads.markRead, a);
   listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
+
+  // ---- PinStore ----
+  pinMessage: Store['pinMessage'] = (...a) => this.perform(pins.pinMessage, a);
+  unpinMessage: Store['unpinMessage'] = (...a) => this.perform(pins.unpinMessage, a);
+  listPins: Store['listPins'] = (...a) => this.perform(pins.listPins, a);
 
   // ---- RoomStore ----
   createRoom: Store['createRoom'] = (...a) => this.perform(rooms.createRoom, a);

@@ -185,4 +185,19 @@ UPDATE members SET read_seq = (SELECT last_seq FROM rooms WHERE rooms.id = membe
 ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1;
 `,
   },
+  {
+    version: 8,
+    name: 'pinned messages',
+    sql: `
+-- One row per pinned message (PUT …/messages/:seq/pin); its message.pinned / message.unpinned events are on the room's
+-- sequence. A deleted message's row goes with its text.
+CREATE TABLE pins (
+  room_id   TEXT NOT NULL,
+  seq       INTEGER NOT NULL,                -- the pinned message
+  pinned_by TEXT NOT NULL,
+  pinned_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq)
+) WITHOUT ROWID;
+`,
+  },
 ];

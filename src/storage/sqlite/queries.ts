@@ -348,6 +348,16 @@ export function sqliteQueries(db: Database.Database): Queries {
       `SELECT m.user_id, max(m.read_seq, m.joined_seq) AS read_seq FROM members m JOIN users u ON u.id = m.user_id
        WHERE m.room_id = @roomId AND u.read_receipts = 1 ORDER BY m.user_id`,
     ),
+    pinInsert: run(
+      `INSERT OR IGNORE INTO pins (room_id, seq, pinned_by, pinned_at) VALUES (@roomId, @seq, @pinnedBy, @now)`,
+    ),
+    pinDelete: run('DELETE FROM pins WHERE room_id = @roomId AND seq = @seq'),
+    pinCount: count('SELECT count(*) AS n FROM pins WHERE room_id = @roomId'),
+    pinsOf: all(
+      `SELECT e.*, p.pinned_by AS p_pinned_by, p.pinned_at AS p_pinned_at
+       FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
+       WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
+    ),
     userSettingsUpdate: (a) => settingsUpdate({ ...a, readReceipts: bit(a.readReceipts) }),
     eventsInsert: insertEvents(eventColumns),
     messagesInsertNew: insertEvents(

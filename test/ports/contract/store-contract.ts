@@ -1651,6 +1651,63 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('pinned messages', () => {
+      it('pinMessage appends message.pinned and lists it; repeats and unpins of nothing write nothing', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: a } = await store.appendMessage(message(room.id, owner, 'p1', 'first')); // 3
+        const { event: b } = await store.appendMessage(message(room.id, owner, 'p2', 'second')); // 4
+        const first = await store.pinMessage(room.id, a.seq, owner.id, 10);
+        expect(first.event).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'message.pinned',
+          senderId: owner.id,
+          body: null,
+          data: { seq: a.seq, messageId: a.id },
+        });
+        expect(await store.pinMessage(room.id, a.seq, owner.id, 10)).toEqual({ event: null });
+        expect(await lastSeq(room.id)).toBe(5);
+        await clockTick();
+        await store.pinMessage(room.id, b.seq, owner.id, 10); // 6
+        const pins = await store.listPins(room.id);
+        expect(pins.map((p) => [p.seq, p.pinnedBy, p.message.body])).toEqual([
+          [b.seq, owner.id, 'second'],
+          [a.seq, owner.id, 'first'],
+        ]);
+        expectIso(pins[0]!.pinnedAt);
+        expect(pins[1]!.message).toEqual(a);
+
+        const un = await store.unpinMessage(room.id, a.seq, owner.id);
+        expect(un.event).toMatchObject({ seq: 7, type: 'message.unpinned', data: { seq: a.seq, messageId: a.id } });
+        expect(await store.unpinMessage(room.id, a.seq, owner.id)).toEqual({ event: null });
+        expect(await lastSeq(room.id)).toBe(7);
+        expect((await store.listPins(room.id)).map((p) => p.seq)).toEqual([b.seq]);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 7));
+      });
+
+      it('pinMessage refuses: no message, not a message, deleted, unknown room, over the cap; nothing written', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: a } = await store.appendMessage(message(room.id, owner, 'p1')); // 3
+        const { event: b } = await store.appendMessage(message(room.id, owner, 'p2')); // 4
+        await rejectsWith(() => store.pinMessage(room.id, 99, owner.id, 10), 'not_found');
+        await rejectsWith(() => store.pinMessage(room.id, 1, owner.id, 10), 'not_found');
+        await rejectsWith(() => store.pinMessage('r_nowhere', 1, owner.id, 10), 'room_not_found');
+        await rejectsWith(() => store.unpinMessage('r_nowhere', 1, owner.id), 'room_not_found');
+        await store.pinMessage(room.id, a.seq, owner.id, 1); // 5
+        await rejectsWith(() => store.pinMessage(room.id, b.seq, owner.id, 1), 'too_many_pins');
+        // At the cap, the message already pinned is still a no-op, not a refusal.
+        expect(await store.pinMessage(room.id, a.seq, owner.id, 1)).toEqual({ event: null });
+        expect(await lastSeq(room.id)).toBe(5);
+        // Deleting a pinned message unpins it (its message.deleted says so).
+        await store.deleteMessage(room.id, a.seq, owner.id); // 6
+        expect(await store.listPins(room.id)).toEqual([]);
+        await rejectsWith(() => store.pinMessage(room.id, a.seq, owner.id, 1), 'message_deleted');
+        expect(await lastSeq(room.id)).toBe(6);
+      });
+    });
+
     describe('read markers and receipts', () => {
       const roomOf = async (userId: string, roomId: string) =>
         (await store.listRoomsOf(userId)).find((r) => r.id === roomId);
