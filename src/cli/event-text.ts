@@ -38,6 +38,10 @@ export function describeEvent(e: RoomEvent, name: (id: string) => string): strin
       return `* ${actor} deleted message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
     case 'member.role':
       return `* ${actor} made ${subject} ${typeof e.data?.role === 'string' ? e.data.role : 'a member'}`;
+    case 'message.pinned':
+      return `* ${actor} pinned message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
+    case 'message.unpinned':
+      return `* ${actor} unpinned message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
     case 'member.read':
       return undefined; // read receipts are for the web app's "seen by", not a line each
     default:

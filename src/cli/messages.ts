@@ -106,6 +106,65 @@ export const read: CommandSpec = {
   },
 };
 
+function seqArg(raw: string, command: string): number {
+  const seq = Number(raw.replace(/^#/, ''));
+  if (!Number.isSafeInteger(seq) || seq < 1) throw usageError(`not a message number: ${raw}`, command);
+  return seq;
+}
+
+export const pin: CommandSpec = {
+  name: 'pin',
+  summary: 'Pin a message to the room (moderators; either member of a DM)',
+  details: 'Everyone in the room sees it in the pinned list (`chat pins`). The <seq> is the number history prints.',
+  args: [{ name: 'room' }, { name: 'seq' }],
+  options: JSON_OPTION,
+  examples: ['chat pin general 12'],
+  async run(ctx, inv) {
+    const seq = seqArg(inv.args.seq!, 'pin');
+    const room = await findRoom(ctx, inv.args.room!);
+    const r = await withRetry(() => ctx.api().pin(room.id, seq));
+    if (ctx.json) return ctx.printJson(r);
+    ctx.out(r.pinned ? `pinned #${seq} in ${roomTitle(room)}` : `#${seq} is already pinned`);
+  },
+};
+
+export const unpin: CommandSpec = {
+  name: 'unpin',
+  summary: 'Unpin a message',
+  args: [{ name: 'room' }, { name: 'seq' }],
+  options: JSON_OPTION,
+  examples: ['chat unpin general 12'],
+  async run(ctx, inv) {
+    const seq = seqArg(inv.args.seq!, 'unpin');
+    const room = await findRoom(ctx, inv.args.room!);
+    const r = await withRetry(() => ctx.api().unpin(room.id, seq));
+    if (ctx.json) return ctx.printJson(r);
+    ctx.out(r.unpinned ? `unpinned #${seq} in ${roomTitle(room)}` : `#${seq} was not pinned`);
+  },
+};
+
+export const pins: CommandSpec = {
+  name: 'pins',
+  summary: "List a room's pinned messages, newest pin first",
+  args: [{ name: 'room' }],
+  options: JSON_OPTION,
+  examples: ['chat pins general', 'chat pins @bob --json'],
+  async run(ctx, inv) {
+    const api = ctx.api();
+    const room = await findRoom(ctx, inv.args.room!);
+    const list = await api.pins(room.id);
+    if (ctx.json) return ctx.printJson(list);
+    if (list.length === 0) return ctx.note(`Nothing is pinned in ${roomTitle(room)}.`);
+    const names = new UserNames(api);
+    await names.seedRoom(room.id);
+    await names.ensure(list.flatMap((p) => [p.message.senderId, p.pinnedBy]));
+    for (const p of list) {
+      ctx.out(formatMessage(p.message as Message, names.name(p.message.senderId), true));
+      ctx.out(`    pinned by ${names.name(p.pinnedBy)} ${localTime(p.pinnedAt)}`);
+    }
+  },
+};
+
 export function formatMessage(m: Message, author: string, withSeq: boolean): string {
   const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
   if (m.data?.deleted) return `${head}(message deleted)`;

@@ -9,6 +9,7 @@ import type {
   Message,
   MessageEdit,
   MyRoom,
+  Pin,
   PublicUser,
   ReadReceipt,
   Report,
@@ -280,6 +281,13 @@ export class ChatApi {
   settings = () => this.request<{ settings: UserSettings }>('GET', '/api/v1/me/settings').then((r) => r.settings);
   updateSettings = (patch: Partial<UserSettings>) =>
     this.request<{ settings: UserSettings }>('PATCH', '/api/v1/me/settings', patch).then((r) => r.settings);
+  /** Pins a message (moderators; either member of a DM); `pinned: false` when it was pinned already. */
+  pin = (roomId: string, seq: number) =>
+    this.request<{ pinned: boolean }>('PUT', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
+  unpin = (roomId: string, seq: number) =>
+    this.request<{ unpinned: boolean }>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
+  /** The room's pinned messages, newest pin first. */
+  pins = (roomId: string) => this.request<{ pins: Pin[] }>('GET', `/api/v1/rooms/${roomId}/pins`).then((r) => r.pins);
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);

@@ -402,6 +402,36 @@ describe('chat CLI: read state', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: pins', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('pin, pins and unpin; tail prints them as they happen; members may not pin in a room', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('ops')).id;
+    await bob.api.join(roomId);
+    const seq = (await bob.api.sendMessage(roomId, 'runbook: restart with systemctl', 'b-1')).message.seq;
+    const tail = alice.spawn(['tail', 'ops', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('pin', 'ops', `#${seq}`)).toBe(`pinned #${seq} in ops\n`);
+    expect(await alice.ok('pin', 'ops', String(seq))).toBe(`#${seq} is already pinned\n`);
+    const listed = await alice.ok('pins', 'ops');
+    expect(listed).toMatch(
+      new RegExp(`^#${seq} \\[[0-9: -]+\\] bob: runbook: restart with systemctl\n    pinned by alice `),
+    );
+    await expect(bob.api.pin(roomId, seq)).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await alice.ok('unpin', 'ops', String(seq))).toBe(`unpinned #${seq} in ops\n`);
+    expect(await alice.ok('pins', 'ops')).toBe('');
+    await waitFor(
+      () => /\* alice pinned message #\d+\n\* alice unpinned message #\d+/.test(tail.stdout()),
+      10_000,
+      'tail to print the pin and the unpin',
+    );
+  });
+});
+
 describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
     const srv = await startServer();
