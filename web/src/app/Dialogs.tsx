@@ -7,6 +7,9 @@ import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
+import { MessageBody } from './MessageBody.js';
+import { formatFull, formatTime } from '../state/format.js';
+import { can } from '../state/permissions.js';
 
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
@@ -415,6 +418,55 @@ function ModerationDialog({ dialog, onClose }: { dialog: NonNullable<Dialog>; on
   }
 }
 
+/** The room's pinned messages, newest pin first; those who may pin can unpin from here. */
+function PinsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const chat = useChat();
+  const pins = useApp((s) => s.pins[roomId]);
+  const room = useApp((s) => s.rooms[roomId]);
+  const users = useApp((s) => s.users);
+  const me = useApp((s) => s.me);
+  const canPin = room ? can('pin', room.kind, room.myRole, me) : false;
+  useEffect(() => {
+    for (const p of pins ?? []) {
+      chat.people.ensureUser(p.message.senderId);
+      chat.people.ensureUser(p.pinnedBy);
+    }
+  }, [pins, chat]);
+  const nameOf = (id: string) => users[id]?.displayName || users[id]?.username || t('people.unknown');
+  return (
+    <Modal title={t('pins.title')} onClose={onClose}>
+      {!pins || pins.length === 0 ? (
+        <p class="muted">{t('pins.none')}</p>
+      ) : (
+        <ul class="pin-list">
+          {pins.map((p) => (
+            <li key={p.seq} class="pin-item">
+              <div class="pin-head">
+                <Avatar id={p.message.senderId} name={nameOf(p.message.senderId)} size={28} />
+                <strong>{nameOf(p.message.senderId)}</strong>
+                <time dateTime={p.message.createdAt} title={formatFull(p.message.createdAt)}>
+                  {formatTime(p.message.createdAt)}
+                </time>
+                {canPin && (
+                  <button
+                    type="button"
+                    class="link-button muted"
+                    onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                  >
+                    {t('pins.unpin')}
+                  </button>
+                )}
+              </div>
+              <MessageBody body={p.message.body ?? ''} />
+              <p class="pin-by muted">{t('pins.by', { name: nameOf(p.pinnedBy) })}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
 function AdminDialog({ onClose }: { onClose: () => void }) {
   const m = useView('admin');
   return m ? <m.AdminDialog onClose={onClose} /> : <Loading onClose={onClose} />;
@@ -438,6 +490,8 @@ export function Dialogs() {
       return <LeaveDialog roomId={dialog.roomId} onClose={close} />;
     case 'settings':
       return <SettingsDialog onClose={close} />;
+    case 'pins':
+      return <PinsDialog roomId={dialog.roomId} onClose={close} />;
     case 'admin':
       return <AdminDialog onClose={close} />;
     default:

@@ -98,6 +98,8 @@ const MessageRow = memo(function MessageRow({
   mine,
   canDelete,
   editing,
+  pinned,
+  canPin,
 }: {
   m: UiMessage;
   grouped: boolean;
@@ -107,11 +109,14 @@ const MessageRow = memo(function MessageRow({
   canDelete: boolean;
   /** Its inline editor is open. */
   editing: boolean;
+  /** It is pinned in the room; `canPin`: this user may pin and unpin here. */
+  pinned: boolean;
+  canPin: boolean;
 }) {
   const chat = useChat();
   const name = author ? author.displayName || author.username : t('people.unknown');
   const seq = m.seq;
-  const actions = seq !== null && !m.deleted && !editing && (canDelete || !mine);
+  const actions = seq !== null && !m.deleted && !editing && (canDelete || canPin || !mine);
   return (
     <div
       class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''} status-${m.status}`}
@@ -130,6 +135,18 @@ const MessageRow = memo(function MessageRow({
               onClick={() => chat.ui.setEditing({ roomId: m.roomId, seq })}
             >
               <Icon name="pencil" size={15} />
+            </button>
+          )}
+          {canPin && (
+            <button
+              type="button"
+              class={`icon-button small${pinned ? ' active' : ''}`}
+              aria-label={pinned ? t('pins.unpin') : t('pins.pin')}
+              title={pinned ? t('pins.unpin') : t('pins.pin')}
+              aria-pressed={pinned}
+              onClick={() => void chat.pins.toggle(m.roomId, seq, !pinned)}
+            >
+              <Icon name="pin" size={15} />
             </button>
           )}
           {!mine && (
@@ -173,6 +190,12 @@ const MessageRow = memo(function MessageRow({
             <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
             </time>
+          </div>
+        )}
+        {pinned && !m.deleted && (
+          <div class="msg-pinned">
+            <Icon name="pin" size={12} />
+            {t('pins.pinned')}
           </div>
         )}
         {m.deleted ? (
@@ -250,6 +273,9 @@ export function MessageList({ roomId }: { roomId: string }) {
   const unread = useApp((s) => s.unread[roomId] ?? 0);
   const editing = useApp((s) => (s.editing?.roomId === roomId ? s.editing.seq : null));
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
+  const canPin = room ? can('pin', room.kind, room.myRole, me) : false;
+  const pins = useApp((s) => s.pins[roomId]);
+  const pinnedSeqs = new Set(pins?.map((p) => p.seq));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const [showJump, setShowJump] = useState(false);
@@ -360,6 +386,8 @@ export function MessageList({ roomId }: { roomId: string }) {
           mine={m.senderId === me?.id}
           canDelete={deleteAny || m.senderId === me?.id}
           editing={editing !== null && m.seq === editing}
+          pinned={m.seq !== null && pinnedSeqs.has(m.seq)}
+          canPin={canPin}
         />
         {seen && m.seq === seen.seq && (
           <div class="seen-by" role="status">

@@ -7,6 +7,7 @@ import type {
   Announcement,
   Member,
   MyRoom,
+  Pin,
   PresenceStatus,
   PublicUser,
   UserSettings,
@@ -40,6 +41,7 @@ export type Dialog =
   | { kind: 'dm' }
   | { kind: 'invite'; roomId: string }
   | { kind: 'leave'; roomId: string }
+  | { kind: 'pins'; roomId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
   | { kind: 'roomSettings'; roomId: string }
@@ -82,6 +84,11 @@ export interface TimelineState {
 export interface ReceiptsState {
   settings: UserSettings | null;
   receipts: Record<string, Record<string, number>>;
+}
+
+/** Pins (pins.ts): per room opened, its pinned messages, newest pin first. */
+export interface PinsState {
+  pins: Record<string, Pin[]>;
 }
 
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
@@ -128,6 +135,7 @@ export type SignedInState = SessionState &
   RoomsState &
   TimelineState &
   ReceiptsState &
+  PinsState &
   OutboxState &
   PeopleState &
   SessionUiState;
@@ -157,6 +165,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   unread: freeze({}),
   settings: null,
   receipts: freeze({}),
+  pins: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),

@@ -18,6 +18,7 @@ import { untilText } from './format.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { debounced, load, remove, save } from './persist.js';
+import { Pins } from './pins.js';
 import { Receipts } from './receipts.js';
 import { roomFromUrl, Rooms } from './rooms.js';
 import type { StateContext } from './slice.js';
@@ -71,7 +72,8 @@ export class Chat {
   readonly timeline = new Timeline(this.ctx, this.people, this.ui);
   readonly outbox = new Outbox(this.ctx, this.timeline, this.ui);
   readonly receipts = new Receipts(this.ctx, this.people);
-  readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.ui);
+  readonly pins = new Pins(this.ctx, this.timeline, this.ui);
+  readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.pins, this.ui);
   private offs: (() => void)[] = [];
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
   private savePositions = debounced(400, () => {
@@ -256,6 +258,11 @@ export class Chat {
         return;
       case 'message.deleted':
         if (typeof e.data?.seq === 'number') this.timeline.deleted(e.roomId, e.data.seq);
+        this.pins.onEvent(e);
+        return;
+      case 'message.pinned':
+      case 'message.unpinned':
+        this.pins.onEvent(e);
         return;
       case 'message.edited':
         if (typeof e.data?.seq === 'number' && typeof e.data.editedAt === 'string' && e.body) {

@@ -7,6 +7,7 @@ import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } f
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
 import { debounced, load, save } from './persist.js';
+import type { Pins } from './pins.js';
 import type { Receipts } from './receipts.js';
 import { omit, Slice, type StateContext } from './slice.js';
 import type { Timeline } from './timeline.js';
@@ -39,6 +40,7 @@ export class Rooms extends Slice {
     private readonly timeline: Timeline,
     private readonly people: People,
     private readonly receipts: Receipts,
+    private readonly pins: Pins,
     private readonly ui: Ui,
   ) {
     super(ctx);
@@ -66,6 +68,7 @@ export class Rooms extends Slice {
     this.people.syncView();
     void this.people.loadMembers(roomId);
     void this.receipts.load(roomId);
+    void this.pins.load(roomId);
   }
 
   /** None open (no rooms left). */
@@ -123,6 +126,7 @@ export class Rooms extends Slice {
       unread: omit(s.unread, roomId),
     }));
     this.receipts.forget(roomId);
+    this.pins.forget(roomId);
     this.ui.roomGone(roomId);
     if (reason === 'removed') this.ui.toast(t('rooms.removed', { room: room.name }), 'info');
     if (reason === 'banned') this.ui.toast(t('rooms.banned', { room: room.name }), 'error');
