@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { PublicUser } from '../../../src/protocol/model.js';
+import type { PublicUser, SessionInfo } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
@@ -247,6 +247,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
   const locale = useApp((s) => s.locale);
   const settings = useApp((s) => s.settings);
   const [displayName, setDisplayName] = useState(me?.displayName ?? '');
+  const [statusText, setStatusText] = useState(me?.statusText ?? '');
   const [announcement, setAnnouncement] = useState('');
   const [note, setNote] = useState<{ text: string; ok: boolean } | null>(null);
   const report = (p: Promise<void>, ok: string) =>
@@ -261,12 +262,25 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            if (displayName.trim()) void report(chat.updateProfile(displayName.trim()), t('settings.saved'));
+            if (!displayName.trim()) return;
+            void report(
+              chat.updateProfile({ displayName: displayName.trim(), statusText: statusText.trim() }),
+              t('settings.saved'),
+            );
           }}
         >
           <label class="field grow">
             <span>{t('settings.displayName')}</span>
             <input value={displayName} maxLength={64} onInput={(e) => setDisplayName(e.currentTarget.value)} />
+          </label>
+          <label class="field grow">
+            <span>{t('settings.status')}</span>
+            <input
+              value={statusText}
+              maxLength={140}
+              placeholder={t('settings.statusPlaceholder')}
+              onInput={(e) => setStatusText(e.currentTarget.value)}
+            />
           </label>
           <button type="submit" class="button">
             {t('common.save')}
@@ -342,6 +356,8 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
             {note.text}
           </p>
         )}
+        <PasswordForm />
+        <SessionList />
         <div class="dialog-foot split">
           <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
             {t('settings.logoutAll')}
@@ -351,6 +367,155 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
             {t('settings.logout')}
           </button>
         </div>
+      </div>
+    </Modal>
+  );
+}
+
+/** Change the password (the current one is asked for); the server then ends this user's other sessions. */
+function PasswordForm() {
+  const chat = useChat();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [note, setNote] = useState<{ text: string; ok: boolean } | null>(null);
+  return (
+    <form
+      class="field"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!current || !next) return;
+        chat.changePassword(current, next).then(
+          () => {
+            setCurrent('');
+            setNext('');
+            setNote({ text: t('settings.passwordChanged'), ok: true });
+          },
+          (err: unknown) => setNote({ text: errorText(err), ok: false }),
+        );
+      }}
+    >
+      <span>
+        <Icon name="lock" size={14} /> {t('settings.password')}
+      </span>
+      <div class="inline-form wrap">
+        <input
+          class="grow"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          placeholder={t('settings.currentPassword')}
+          aria-label={t('settings.currentPassword')}
+          onInput={(e) => setCurrent(e.currentTarget.value)}
+        />
+        <input
+          class="grow"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          value={next}
+          placeholder={t('settings.newPassword')}
+          aria-label={t('settings.newPassword')}
+          onInput={(e) => setNext(e.currentTarget.value)}
+        />
+        <button type="submit" class="button">
+          {t('settings.changePassword')}
+        </button>
+      </div>
+      {note && (
+        <p class={note.ok ? 'form-success' : 'form-error'} role="status">
+          {note.text}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** Where this account is signed in: each session by its label and last use; any but this one can be ended. */
+function SessionList() {
+  const chat = useChat();
+  const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () => chat.api.sessions().then(setSessions, setError);
+  useEffect(() => void load(), []);
+  return (
+    <div class="field">
+      <span>
+        <Icon name="users" size={14} /> {t('settings.sessions')}
+      </span>
+      <ErrorLine error={error === null ? null : errorText(error)} />
+      <ul class="session-list">
+        {(sessions ?? []).map((s) => (
+          <li key={s.id} class="session-item">
+            <span class="session-text">
+              <strong>{s.label || t('settings.sessionUnnamed')}</strong>
+              <span class="muted">
+                {s.current ? t('settings.thisDevice') : t('settings.lastUsed', { when: formatFull(s.lastUsedAt) })}
+              </span>
+            </span>
+            {!s.current && (
+              <button
+                type="button"
+                class="link-button muted"
+                onClick={() =>
+                  chat.api.revokeSession(s.id).then(
+                    () => void load(),
+                    (err: unknown) => setError(err),
+                  )
+                }
+              >
+                {t('settings.revoke')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** A user's card: names, status text, presence; a DM from here, or one's own profile in settings. */
+function ProfileDialog({ userId, onClose }: { userId: string; onClose: () => void }) {
+  const chat = useChat();
+  const user = useApp((s) => s.users[userId]);
+  const me = useApp((s) => s.me);
+  const status = useApp((s) => s.presence[userId]);
+  useEffect(() => chat.people.ensureUser(userId), [userId, chat]);
+  const name = user ? user.displayName || user.username : t('people.unknown');
+  const mine = userId === me?.id;
+  return (
+    <Modal title={t('profile.title')} onClose={onClose}>
+      <div class="profile-card">
+        <Avatar id={userId} name={name} size={64} {...(status ? { presence: status } : {})} />
+        <div class="profile-text">
+          <strong class="profile-name">{name}</strong>
+          {user && <span class="muted">@{user.username}</span>}
+          {user?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
+          {status && <span class="profile-presence">{t(`presence.${status}`)}</span>}
+          {user?.statusText && <p class="profile-status">{user.statusText}</p>}
+        </div>
+      </div>
+      <div class="dialog-foot">
+        {mine ? (
+          <button type="button" class="button" onClick={() => chat.ui.setDialog({ kind: 'settings' })}>
+            {t('profile.edit')}
+          </button>
+        ) : (
+          user && (
+            <button
+              type="button"
+              class="button primary"
+              onClick={() =>
+                chat.rooms.openDm(user.username).then(
+                  () => chat.ui.setDialog(null),
+                  (e: unknown) => chat.ui.fail(e),
+                )
+              }
+            >
+              <Icon name="message" size={16} />
+              {t('profile.message')}
+            </button>
+          )
+        )}
       </div>
     </Modal>
   );
@@ -492,6 +657,8 @@ export function Dialogs() {
       return <SettingsDialog onClose={close} />;
     case 'pins':
       return <PinsDialog roomId={dialog.roomId} onClose={close} />;
+    case 'profile':
+      return <ProfileDialog userId={dialog.userId} onClose={close} />;
     case 'admin':
       return <AdminDialog onClose={close} />;
     default:

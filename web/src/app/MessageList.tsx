@@ -185,7 +185,13 @@ const MessageRow = memo(function MessageRow({
       <div class="msg-main">
         {!grouped && (
           <div class="msg-head">
-            <span class="msg-author">{name}</span>
+            <button
+              type="button"
+              class="msg-author"
+              onClick={() => chat.ui.setDialog({ kind: 'profile', userId: m.senderId })}
+            >
+              {name}
+            </button>
             {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
             <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}

@@ -330,9 +330,14 @@ export class Chat {
     await this.api.announce(body);
   }
 
-  async updateProfile(displayName: string): Promise<void> {
-    const user = await this.api.updateProfile({ displayName });
+  async updateProfile(patch: { displayName?: string; statusText?: string }): Promise<void> {
+    const user = await this.api.updateProfile(patch);
     this.store.update({ me: user });
     this.people.knowUsers([user]);
+  }
+
+  /** Changes the password; the server ends this user's other sessions. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.api.changePassword(currentPassword, newPassword);
   }
 }
