@@ -11,6 +11,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/moderation.test.ts',
   'test/e2e/moderation-content.test.ts',
   'test/e2e/message-edits.test.ts',
+  'test/e2e/reactions.test.ts',
   'test/e2e/reports-audit.test.ts',
   'test/e2e/session-end.test.ts',
   'test/e2e/limits.test.ts',

@@ -28,7 +28,11 @@ export interface DomainLimits {
     report: RateRule;
     /** Profile changes per user: each one is a `profile` notice to every connection of the server. */
     profile: RateRule;
+    /** Reactions added or removed per user. */
+    reaction: RateRule;
   };
+  /** Different emojis one message may carry as reactions. */
+  maxReactionsPerMessage: number;
   /** Most `@username` mentions one message may carry. */
   maxMentions: number;
   /** The same body from the same user in the same room more than `repeats` times within `windowMs` is refused. */

@@ -4,6 +4,7 @@ import type { ReportService } from '../core/moderation/reports.js';
 import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
+import type { ReactionService } from '../core/reactions.js';
 import type { RoomService } from '../core/rooms.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
@@ -23,6 +24,7 @@ export interface Services {
   accounts: AccountService;
   rooms: RoomService;
   messages: MessageService;
+  reactions: ReactionService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;

@@ -46,6 +46,9 @@ deleteMessage  dm       n         n      ·         ·         ·     y
 editMessage    public   n         y      y         y         y     n
 editMessage    private  n         y      y         y         y     n
 editMessage    dm       n         y      ·         ·         ·     n
+react          public   n         y      y         y         y     n
+react          private  n         y      y         y         y     n
+react          dm       n         y      ·         ·         ·     n
 approveJoin    public   n         n      y         y         y     y
 approveJoin    private  n         n      y         y         y     y
 approveJoin    dm       n         n      ·         ·         ·     n
@@ -68,6 +71,7 @@ export const ACTIONS = [
   'mute',
   'deleteMessage',
   'editMessage',
+  'react',
   'approveJoin',
   'viewReports',
   'viewAudit',
@@ -169,6 +173,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
+  react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',

@@ -137,6 +137,7 @@ export const moderation = {
     // A deleted message's text goes everywhere it was kept: its edit events and its edit history.
     yield* query('editEventsRedact', { roomId, seq });
     yield* query('editsDelete', { roomId, seq });
+    yield* query('reactionsDeleteOf', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 

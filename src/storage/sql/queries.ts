@@ -1,6 +1,7 @@
 import type { AccountQueries } from './accounts.js';
 import type { EventQueries } from './events.js';
 import type { ModerationQueries } from './moderation.js';
+import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
 
 /**
@@ -8,4 +9,4 @@ import type { RoomQueries } from './rooms.js';
  * engines' SQL. Declared beside the recipes of each concern; an engine's query table is checked against this, so a
  * query an engine lacks, or one with the wrong arguments, does not compile.
  */
-export interface Queries extends AccountQueries, RoomQueries, ModerationQueries, EventQueries {}
+export interface Queries extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ReactionQueries {}
