@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { APP_SHORTCODES } from '../protocol/shortcodes.js';
 
 /**
  * Reaction emoji: which strings are emoji, and their one canonical form, from the emojibase dataset (the maintained
@@ -6,7 +7,8 @@ import { createRequire } from 'node:module';
  *
  * The canonical form is emojibase's `unicode` (emoji presentation, skin tones as their own entries). Variation
  * selectors (U+FE0E, U+FE0F) are ignored when matching, so 👍, 👍\uFE0F and ❤ / ❤️ each name one reaction.
- * Shortcodes (`thumbsup`, `:tada:`, `+1`) are GitHub's and emojibase's sets, as the dataset ships them.
+ * Shortcodes (`thumbsup`, `:tada:`, `+1`): the app's own table first (src/protocol/shortcodes.ts, what the web composer
+ * replaces), then GitHub's and emojibase's sets, as the dataset ships them.
  */
 
 interface CompactEmoji {
@@ -44,6 +46,10 @@ function load(): Tables {
     for (const s of e.skins ?? []) add(s);
   }
   const byShortcode = new Map<string, string>();
+  for (const [name, emoji] of APP_SHORTCODES) {
+    const canonical = byBare.get(emoji.replace(SELECTORS, ''));
+    if (canonical) byShortcode.set(name.toLowerCase(), canonical);
+  }
   for (const set of ['github', 'emojibase']) {
     const codes = require(`emojibase-data/en/shortcodes/${set}.json`) as ShortcodeTable;
     for (const [hex, names] of Object.entries(codes)) {
