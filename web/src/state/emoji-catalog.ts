@@ -35,20 +35,63 @@ interface Compact {
 /** emojibase's "component" group: skin-tone and hair modifiers, not emoji to react with. */
 const COMPONENT_GROUP = 2;
 
+/** Emoji versions from newest down to the oldest worth testing; each is checked by drawing one of its emoji. */
+const TESTED_VERSIONS = ['17', '16', '15.1', '15', '14', '13.1', '13', '12.1', '12', '11'];
+
+/** Whether this browser draws `emoji` in colour (a missing one draws nothing, a box or monochrome fallbacks). */
+function drawsInColour(emoji: string): boolean | null {
+  if (typeof document === 'undefined') return null;
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 32;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) return null;
+  ctx.font = "24px 'Apple Color Emoji', 'Segoe UI Emoji', 'Noto Color Emoji', sans-serif";
+  ctx.textBaseline = 'top';
+  ctx.fillStyle = '#000';
+  ctx.fillText(emoji, 0, 2);
+  const px = ctx.getImageData(0, 0, 32, 32).data;
+  for (let i = 0; i < px.length; i += 4) {
+    if (px[i + 3]! > 0 && (px[i] !== px[i + 1] || px[i + 1] !== px[i + 2])) return true;
+  }
+  return false;
+}
+
+/**
+ * The newest emoji version this browser draws, found by drawing one emoji of each version from the newest down (a
+ * few canvas draws): the picker leaves out newer ones, which would show as blanks or boxes. Null when it cannot tell.
+ */
+function newestDrawn(versions: Record<string, string[]>, unicodeOf: Map<string, string>): number | null {
+  for (const v of TESTED_VERSIONS) {
+    const sentinel = (versions[v] ?? []).map((h) => unicodeOf.get(h)).find((u) => u !== undefined);
+    if (sentinel === undefined) continue;
+    const drawn = drawsInColour(sentinel);
+    if (drawn === null) return null;
+    if (drawn) return Number(v);
+  }
+  return null;
+}
+
 let loading: Promise<Catalog> | undefined;
 
 export function loadCatalog(): Promise<Catalog> {
   loading ??= (async () => {
-    const [en, zh, codes] = await Promise.all([
+    const [en, zh, codes, versionsJson] = await Promise.all([
       import('emojibase-data/en/compact.json'),
       import('emojibase-data/zh/compact.json'),
       import('emojibase-data/en/shortcodes/github.json'),
+      import('emojibase-data/versions/emoji.json'),
     ]);
+    const versions = versionsJson.default as Record<string, string[]>;
+    const versionOf = new Map<string, number>();
+    for (const [v, hexes] of Object.entries(versions)) for (const h of hexes) versionOf.set(h, Number(v));
+    const unicodeOf = new Map((en.default as Compact[]).map((e) => [e.hexcode, e.unicode]));
+    const newest = newestDrawn(versions, unicodeOf);
     const zhByHex = new Map((zh.default as Compact[]).map((e) => [e.hexcode, e]));
     const shortcodes = codes.default as Record<string, string | string[]>;
     const emojis: CatalogEmoji[] = [];
     for (const e of en.default as Compact[]) {
       if (e.group === undefined || e.group === COMPONENT_GROUP) continue;
+      if (newest !== null && (versionOf.get(e.hexcode) ?? 0) > newest) continue;
       const z = zhByHex.get(e.hexcode);
       const sc = shortcodes[e.hexcode] ?? [];
       emojis.push({
