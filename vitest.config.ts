@@ -13,6 +13,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/message-edits.test.ts',
   'test/e2e/read-state.test.ts',
   'test/e2e/pins.test.ts',
+  'test/e2e/reactions.test.ts',
   'test/e2e/reports-audit.test.ts',
   'test/e2e/session-end.test.ts',
   'test/e2e/limits.test.ts',

@@ -1,7 +1,7 @@
 import { login, logout, register, whoami } from './account.js';
 import type { CommandSpec } from './command.js';
 import { tail } from './interactive.js';
-import { edit, history, pin, pins, read, send, unpin } from './messages.js';
+import { edit, history, pin, pins, react, read, send, unpin, unreact } from './messages.js';
 import { obtainPassword } from './password.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
@@ -56,6 +56,8 @@ export const COMMANDS: CommandSpec[] = [
   dm,
   send,
   edit,
+  react,
+  unreact,
   history,
   read,
   pin,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ApiError, type ChatApi, type Message } from '../client/index.js';
+import { ApiError, type ChatApi, type Message, type Reaction } from '../client/index.js';
 import { JSON_OPTION, type CommandSpec } from './command.js';
 import { usageError } from './errors.js';
-import { localTime, roomTitle, withBody } from './format.js';
+import { clean, localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 
@@ -169,8 +169,56 @@ export function formatMessage(m: Message, author: string, withSeq: boolean): str
   const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
   if (m.data?.deleted) return `${head}(message deleted)`;
   const editedAt = typeof m.data?.editedAt === 'string' ? m.data.editedAt : undefined;
-  return withBody(head, editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body);
+  const line = withBody(head, editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body);
+  return m.reactions?.length ? `${line}\n${' '.repeat(withSeq ? 4 : 2)}${reactionsText(m.reactions)}` : line;
 }
+
+/** `👍 2  🎉 1`: a message's reactions, as history prints them under it. */
+export function reactionsText(reactions: readonly Reaction[]): string {
+  return reactions.map((r) => `${clean(r.emoji)} ${r.count}`).join('  ');
+}
+
+/** `chat react` / `chat unreact`: the same arguments, the same retries (both requests are idempotent). */
+function reactionCommand(name: 'react' | 'unreact'): CommandSpec {
+  const adding = name === 'react';
+  return {
+    name,
+    summary: adding ? 'React to a message with an emoji' : 'Take back your reaction to a message',
+    details:
+      'The <seq> is the number `chat send` and `chat history` print (#12 or 12). The <emoji> is an emoji (👍) or a\n' +
+      'shortcode (thumbsup or :thumbsup:). ' +
+      (adding
+        ? 'Reacting twice with the same emoji changes nothing.'
+        : 'Taking back one you do not have changes nothing.'),
+    args: [{ name: 'room' }, { name: 'seq' }, { name: 'emoji' }],
+    options: JSON_OPTION,
+    examples: adding
+      ? ['chat react general 12 👍', 'chat react @bob #40 :tada:']
+      : ['chat unreact general 12 👍', 'chat unreact @bob #40 tada'],
+    async run(ctx, inv) {
+      const seq = Number(inv.args.seq!.replace(/^#/, ''));
+      if (!Number.isSafeInteger(seq) || seq < 1) throw usageError(`not a message number: ${inv.args.seq}`, name);
+      const room = await findRoom(ctx, inv.args.room!);
+      const api = ctx.api();
+      if (adding) {
+        const r = await withRetry(() => api.react(room.id, seq, inv.args.emoji!));
+        if (ctx.json) return ctx.printJson(r);
+        ctx.out(
+          r.added ? `reacted ${r.emoji} to #${seq} in ${roomTitle(room)}` : `you had reacted ${r.emoji} to #${seq}`,
+        );
+      } else {
+        const r = await withRetry(() => api.unreact(room.id, seq, inv.args.emoji!));
+        if (ctx.json) return ctx.printJson(r);
+        ctx.out(
+          r.removed ? `removed ${r.emoji} from #${seq} in ${roomTitle(room)}` : `you had no ${r.emoji} on #${seq}`,
+        );
+      }
+    },
+  };
+}
+
+export const react = reactionCommand('react');
+export const unreact = reactionCommand('unreact');
 
 export const history: CommandSpec = {
   name: 'history',

@@ -291,6 +291,21 @@ export class ChatApi {
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);
+  /**
+   * Adds your reaction to a message; `emoji` is a Unicode emoji or a shortcode (`thumbsup`, `:tada:`), sent
+   * URL-encoded. The answer's `emoji` is the server's canonical form. Idempotent: `added` is false when you had it.
+   */
+  react = (roomId: string, seq: number, emoji: string) =>
+    this.request<{ emoji: string; added: boolean; seq?: number }>(
+      'PUT',
+      `/api/v1/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`,
+    );
+  /** Removes your reaction; idempotent: `removed` is false when you had none. */
+  unreact = (roomId: string, seq: number, emoji: string) =>
+    this.request<{ emoji: string; removed: boolean; seq?: number }>(
+      'DELETE',
+      `/api/v1/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`,
+    );
   messages = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
     this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
       (r) => r.messages,

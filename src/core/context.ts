@@ -34,7 +34,11 @@ export interface DomainLimits {
     profile: RateRule;
     /** Read-marker moves per user (each may append a receipt to a room). */
     readMark: RateRule;
+    /** Reactions added or removed per user. */
+    reaction: RateRule;
   };
+  /** Different emojis one message may carry as reactions. */
+  maxReactionsPerMessage: number;
   /** Most `@username` mentions one message may carry. */
   maxMentions: number;
   /** The same body from the same user in the same room more than `repeats` times within `windowMs` is refused. */

@@ -5,6 +5,7 @@ import type {
   MessageEdit,
   MyRoom,
   Pin,
+  Reaction,
   PublicUser,
   ReadReceipt,
   Report,
@@ -228,6 +229,7 @@ export interface ModerationStore {
    * Redacts the message at `seq` (its body becomes '' and its data `{deleted: true, deletedBy}`) and appends
    * `message.deleted` `{seq, messageId}`, atomically. Null when there is no message at `seq` or it was deleted.
    * The message's edits go with it: its edit history is dropped and its `message.edited` events' bodies become ''.
+   * So do its reactions (their events stay: they carry an emoji, not the message's text).
    */
   deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null>;
   /**
@@ -337,7 +339,35 @@ export interface PinStore {
   listPins(roomId: string): Promise<Pin[]>;
 }
 
-export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore, ReadStore, PinStore {
+/** Reactions to messages: a row per (message, emoji, user), each change an event on the room sequence. */
+export interface ReactionStore {
+  /**
+   * Adds `userId`'s reaction `emoji` (canonical) to the message at `seq` and appends `reaction.added` (data
+   * `{seq, messageId, emoji, userId}`), atomically. Null when that reaction is there already (nothing written).
+   * Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or `too_many_reactions` when
+   * the emoji is new on the message and it has `maxDistinct` different ones already; nothing is written then.
+   */
+  addReaction(
+    roomId: string,
+    seq: number,
+    userId: string,
+    emoji: string,
+    maxDistinct: number,
+  ): Promise<RoomEvent | null>;
+  /**
+   * Removes `userId`'s reaction `emoji` and appends `reaction.removed` (same data), atomically. Null when there was
+   * none (nothing written). Rejects with `room_not_found`, `not_found` or `message_deleted`.
+   */
+  removeReaction(roomId: string, seq: number, userId: string, emoji: string): Promise<RoomEvent | null>;
+  /**
+   * The reactions of the messages with seqs from `fromSeq` to `toSeq` (inclusive), by message seq: emojis first-reacted
+   * first, each with its users in the order they reacted. Messages without reactions are absent.
+   */
+  listReactions(roomId: string, fromSeq: number, toSeq: number): Promise<Map<number, Reaction[]>>;
+}
+
+export interface Store
+  extends AccountStore, RoomStore, EventStore, ModerationStore, ReactionStore, ReadStore, PinStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -6,6 +6,11 @@ export const ERRORS = {
   bad_json: { status: 400, retryable: false, message: 'The body is not valid JSON.' },
   validation_failed: { status: 400, retryable: false, message: 'The request does not match its schema.' },
   unsupported_version: { status: 400, retryable: false, message: 'This protocol version is not supported.' },
+  invalid_emoji: {
+    status: 400,
+    retryable: false,
+    message: 'Not an emoji: give a Unicode emoji or a shortcode such as thumbsup or :tada:.',
+  },
   unauthorized: { status: 401, retryable: false, message: 'Missing, invalid or expired session token.' },
   invalid_credentials: { status: 401, retryable: false, message: 'Wrong username or password.' },
   forbidden: { status: 403, retryable: false, message: 'You may not do that.' },
@@ -54,6 +59,11 @@ export const ERRORS = {
   message_too_long: { status: 413, retryable: false, message: 'The message body is too long.' },
   content_blocked: { status: 422, retryable: false, message: 'The text contains words this server blocks.' },
   too_many_mentions: { status: 422, retryable: false, message: 'Too many mentions in one message.' },
+  too_many_reactions: {
+    status: 422,
+    retryable: false,
+    message: 'This message has as many different reactions as it may have (MAX_REACTIONS_PER_MESSAGE).',
+  },
   message_deleted: { status: 409, retryable: false, message: 'That message was deleted.' },
   too_many_pins: {
     status: 409,

@@ -92,6 +92,12 @@ export const RoomSeqParams = z.strictObject({
   roomId: Id,
   seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
 });
+/** `:emoji` is URL-decoded by the router; whether it is an emoji is the domain's call (`invalid_emoji`). */
+export const RoomSeqEmojiParams = z.strictObject({
+  roomId: Id,
+  seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
+  emoji: z.string().min(1).max(PROTOCOL_LIMITS.emojiMaxChars),
+});
 export const CreateReportRequest = z.union([
   z.strictObject({
     roomId: Id,

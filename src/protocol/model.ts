@@ -16,6 +16,8 @@ export const PROTOCOL_LIMITS = {
   searchQueryMax: 100,
   sessionLabelMax: 64,
   pageMax: 200,
+  /** Longest `:emoji` of a reaction route (an emoji or a shortcode), in UTF-16 units. */
+  emojiMaxChars: 64,
 } as const;
 
 // Control characters (C0, DEL, C1) and bidi overrides never belong in names: they spoof or break layouts.
@@ -211,6 +213,8 @@ export type RoomEventType =
   | 'message'
   | 'message.deleted'
   | 'message.edited'
+  | 'reaction.added'
+  | 'reaction.removed'
   | 'room.created'
   | 'room.updated'
   | 'member.joined'
@@ -237,6 +241,19 @@ export interface RoomEvent {
   /** Type-specific details, e.g. `{userId}` for member events, `{name, topic}` for room.updated. */
   data: Record<string, unknown> | null;
   createdAt: string;
+  /**
+   * A message's reactions as they stand, in history pages (`GET …/messages`) only; absent when it has none. Live and
+   * replayed events do not carry it: the `reaction.added` / `reaction.removed` events after the message do.
+   */
+  reactions?: Reaction[];
+}
+
+/** One emoji's reactions on a message: who, in the order they reacted. Emojis are listed first-reacted first. */
+export interface Reaction {
+  /** The canonical form (src/core/emoji.ts): the emoji as the emojibase dataset writes it. */
+  emoji: string;
+  count: number;
+  userIds: string[];
 }
 
 /** A message is a room event of type `message`. */

@@ -23,6 +23,7 @@ export type RoomAction =
   | 'editMessage'
   | 'markRead'
   | 'pin'
+  | 'react'
   | 'approveJoin'
   | 'viewReports'
   | 'viewAudit';
@@ -48,6 +49,11 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   markRead: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   /** Pin and unpin messages: moderators in rooms, either member in a DM. */
   pin: { public: 'moderator', private: 'moderator', dm: 'member', serverAdmin: 'rooms' },
+  /**
+   * Reacting to any message: members, as on Slack and Discord. Muted members may not (Discord's timeout), read-only
+   * rooms allow it (Slack's announcement channels); server admins who are not members may not.
+   */
+  react: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   approveJoin: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'rooms' },
   viewReports: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   viewAudit: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'all' },

@@ -15,6 +15,7 @@ import { InMemoryNodeDirectory } from '../core/node-directory.js';
 import { PinService } from '../core/pins.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
+import { ReactionService } from '../core/reactions.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
 import { PresenceNotifier } from '../core/presence-notifier.js';
@@ -32,6 +33,7 @@ import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { readRoutes } from './http/routes/reads.js';
+import { reactionRoutes } from './http/routes/reactions.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
 import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
@@ -126,7 +128,9 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
         profile: { burst: config.profileChangesPerMinute, perSecond: config.profileChangesPerMinute / 60 },
         readMark: { burst: config.readMarksPerMinute, perSecond: config.readMarksPerMinute / 60 },
+        reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
       },
+      maxReactionsPerMessage: config.maxReactionsPerMessage,
       maxMentions: config.maxMentions,
       flood: { repeats: config.floodRepeats, windowMs: config.floodWindowMs },
       loginLockout: {
@@ -142,6 +146,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
+  const reactions = new ReactionService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
@@ -150,6 +155,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     accounts,
     rooms,
     messages,
+    reactions,
     reads,
     pins,
     moderation,
@@ -222,6 +228,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   roomRoutes(app, services);
   messageRoutes(app, services);
   readRoutes(app, services);
+  reactionRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);
 

@@ -248,6 +248,12 @@ export const SETTINGS = {
     default: 120,
     doc: 'Read-marker moves (`PUT …/read`) a user may make per minute, over all rooms.',
   },
+  reactionsPerMinute: {
+    env: 'REACTIONS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 60,
+    doc: 'Reactions a user may add or remove per minute (each is an event on the room sequence); more get `rate_limited`.',
+  },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',
     schema: int(1, 100000),
@@ -289,6 +295,12 @@ export const SETTINGS = {
     schema: int(0, 10000),
     default: 10,
     doc: 'Distinct `@username` mentions one message may carry; more get `too_many_mentions`.',
+  },
+  maxReactionsPerMessage: {
+    env: 'MAX_REACTIONS_PER_MESSAGE',
+    schema: int(1, 1000),
+    default: 20,
+    doc: 'Different emojis one message may carry as reactions; adding another gets `too_many_reactions` (joining one there is fine).',
   },
   filterBlock: {
     env: 'FILTER_BLOCK',

@@ -6,6 +6,7 @@ import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
 import type { PinService } from '../core/pins.js';
 import type { ReadStateService } from '../core/read-state.js';
+import type { ReactionService } from '../core/reactions.js';
 import type { RoomService } from '../core/rooms.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
@@ -27,6 +28,7 @@ export interface Services {
   messages: MessageService;
   reads: ReadStateService;
   pins: PinService;
+  reactions: ReactionService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;

@@ -521,6 +521,19 @@ describe('authorization matrix', () => {
         },
       },
       {
+        // Reacting to someone else's message: members (not muted); nobody outside, server admins included.
+        name: 'reaction.add',
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('react', k, standing(r)) ? null : '403 forbidden'), '200'),
+        run: async (c) =>
+          show(await call('PUT', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/reactions/%F0%9F%91%8D`, c.token)),
+      },
+      {
+        name: 'reaction.remove',
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('react', k, standing(r)) ? null : '403 forbidden'), '200'),
+        run: async (c) =>
+          show(await call('DELETE', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/reactions/thumbsup`, c.token)),
+      },
+      {
         // Nobody rewrites another's message: not the room's moderators, owners or server admins.
         name: 'message.editOthers',
         expect: (k, r) => {

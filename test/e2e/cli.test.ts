@@ -372,6 +372,57 @@ describe('chat CLI: edits and deletions', { timeout: CLI_TEST_TIMEOUT_MS }, () =
   });
 });
 
+describe('chat CLI: reactions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('react and unreact by emoji or shortcode; tail prints reaction events live; history shows the counts', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    // Setup through the API: the CLI runs only for what is under test.
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('party')).id;
+    await bob.api.join(roomId);
+    const m = (await bob.api.sendMessage(roomId, 'we shipped', 'b-1')).message.seq;
+    const plain = (await bob.api.sendMessage(roomId, 'nothing here', 'b-2')).message.seq;
+    await bob.api.react(roomId, m, '🎉');
+
+    const tail = alice.spawn(['tail', 'party', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('react', 'party', `#${m}`, ':thumbsup:')).toBe(`reacted 👍️ to #${m} in party\n`);
+    expect(await alice.ok('react', 'party', String(m), '👍')).toBe(`you had reacted 👍️ to #${m}\n`);
+    await bob.api.react(roomId, m, 'thumbsup');
+    await bob.api.unreact(roomId, m, '🎉');
+    // Live, in protocol order.
+    await waitFor(
+      () => tail.stdout().includes(`* bob removed 🎉 from message #${m}`),
+      5000,
+      'tail to show the removal',
+    );
+    expect(tail.stdout()).toMatch(
+      new RegExp(
+        `^\\* alice reacted 👍️ to message #${m}\\n\\* bob reacted 👍️ to message #${m}\\n\\* bob removed 🎉 from message #${m}$`,
+        'm',
+      ),
+    );
+    const bad = await alice.run(['react', 'party', String(m), 'notanemoji']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      1,
+      'error: Not an emoji: give a Unicode emoji or a shortcode such as thumbsup or :tada:. (invalid_emoji)',
+    ]);
+
+    await bob.api.react(roomId, m, '🎉');
+    const hist = await alice.ok('history', 'party');
+    expect(hist).toMatch(new RegExp(`^#${m} \\[[0-9: -]+\\] bob: we shipped\\n    👍️ 2  🎉 1\\n#${plain} `, 'm'));
+    expect(await alice.ok('unreact', 'party', String(m), 'thumbsup')).toBe(`removed 👍️ from #${m} in party\n`);
+
+    // A new tail shows the reactions under the message, as they stand now.
+    const again = alice.spawn(['tail', 'party', '--read-only']);
+    await waitFor(() => again.stderr().includes('* connected'), 10_000, 'second tail to connect');
+    expect(again.stdout()).toMatch(/\] bob: we shipped\n {2}👍️ 1 {2}🎉 1\n.*\] bob: nothing here\n/);
+  });
+});
+
 describe('chat CLI: read state', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it("rooms shows the server's unread count; read and history move the marker for every device", async () => {
     const srv = await startServer();

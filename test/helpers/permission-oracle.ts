@@ -52,6 +52,9 @@ markRead       dm       n         y      ·         ·         ·     n
 pin            public   n         n      y         y         y     y
 pin            private  n         n      y         y         y     y
 pin            dm       n         y      ·         ·         ·     n
+react          public   n         y      y         y         y     n
+react          private  n         y      y         y         y     n
+react          dm       n         y      ·         ·         ·     n
 approveJoin    public   n         n      y         y         y     y
 approveJoin    private  n         n      y         y         y     y
 approveJoin    dm       n         n      ·         ·         ·     n
@@ -76,6 +79,7 @@ export const ACTIONS = [
   'editMessage',
   'markRead',
   'pin',
+  'react',
   'approveJoin',
   'viewReports',
   'viewAudit',
@@ -179,6 +183,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
   markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
   pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
+  react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',

@@ -204,6 +204,24 @@ CREATE TABLE message_edits (
 `,
   },
   {
+    version: 5,
+    name: 'reactions',
+    sql: `
+-- One row per (message, emoji, user): who reacted with what. emoji is the canonical form (src/core/emoji.ts);
+-- event_seq is the seq of the reaction.added event, which orders a message's emojis and their users. A deleted
+-- message's rows are dropped with it.
+CREATE TABLE reactions (
+  room_id    text COLLATE "C" NOT NULL,
+  seq        bigint NOT NULL,                  -- the message
+  emoji      text COLLATE "C" NOT NULL,
+  user_id    text COLLATE "C" NOT NULL,
+  event_seq  bigint NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (room_id, seq, emoji, user_id)
+);
+`,
+  },
+  {
     version: 7,
     name: 'read markers and read receipts',
     sql: `

@@ -139,6 +139,7 @@ export const moderation = {
     yield* query('editsDelete', { roomId, seq });
     // Nor does a deleted message stay pinned (its message.deleted says so; no message.unpinned follows).
     yield* query('pinDelete', { roomId, seq });
+    yield* query('reactionsDeleteOf', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 

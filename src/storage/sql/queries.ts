@@ -3,6 +3,7 @@ import type { EventQueries } from './events.js';
 import type { ModerationQueries } from './moderation.js';
 import type { PinQueries } from './pins.js';
 import type { ReadQueries } from './reads.js';
+import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
 
 /**
@@ -11,4 +12,4 @@ import type { RoomQueries } from './rooms.js';
  * query an engine lacks, or one with the wrong arguments, does not compile.
  */
 export interface Queries
-  extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ReadQueries, PinQueries {}
+  extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ReactionQueries, ReadQueries, PinQueries {}

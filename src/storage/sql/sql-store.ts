@@ -5,6 +5,7 @@ import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
 import { pins } from './pins.js';
 import { reads } from './reads.js';
+import { reactions } from './reactions.js';
 import { rooms } from './rooms.js';
 
 /**
@@ -88,6 +89,11 @@ export abstract class SqlStore implements Store {
   deleteMessage: Store['deleteMessage'] = (...a) => this.perform(moderation.deleteMessage, a);
   editMessage: Store['editMessage'] = (...a) => this.perform(moderation.editMessage, a);
   listMessageEdits: Store['listMessageEdits'] = (...a) => this.perform(moderation.listMessageEdits, a);
+
+  // ---- ReactionStore ----
+  addReaction: Store['addReaction'] = (...a) => this.perform(reactions.addReaction, a);
+  removeReaction: Store['removeReaction'] = (...a) => this.perform(reactions.removeReaction, a);
+  listReactions: Store['listReactions'] = (...a) => this.perform(reactions.listReactions, a);
   createJoinRequest: Store['createJoinRequest'] = (...a) => this.perform(moderation.createJoinRequest, a);
   listJoinRequests: Store['listJoinRequests'] = (...a) => this.perform(moderation.listJoinRequests, a);
   hasJoinRequest: Store['hasJoinRequest'] = (...a) => this.perform(moderation.hasJoinRequest, a);

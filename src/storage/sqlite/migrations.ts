@@ -173,6 +173,24 @@ CREATE TABLE message_edits (
 `,
   },
   {
+    version: 5,
+    name: 'reactions',
+    sql: `
+-- One row per (message, emoji, user): who reacted with what. emoji is the canonical form (src/core/emoji.ts);
+-- event_seq is the seq of the reaction.added event, which orders a message's emojis and their users. A deleted
+-- message's rows are dropped with it.
+CREATE TABLE reactions (
+  room_id    TEXT NOT NULL,
+  seq        INTEGER NOT NULL,                 -- the message
+  emoji      TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  event_seq  INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq, emoji, user_id)
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 7,
     name: 'read markers and read receipts',
     sql: `

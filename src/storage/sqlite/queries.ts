@@ -290,6 +290,32 @@ export function sqliteQueries(db: Database.Database): Queries {
        VALUES (@roomId, @seq, @editSeq, @editorId, @previousBody, @body, @now)`,
     ),
     editsOf: all('SELECT * FROM message_edits WHERE room_id = @roomId AND seq = @seq ORDER BY edit_seq'),
+    reactionExists: exists(
+      'SELECT 1 FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji AND user_id = @userId',
+    ),
+    reactionEmojiExists: exists(
+      'SELECT 1 FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji LIMIT 1',
+    ),
+    reactionEmojiCount: count(
+      'SELECT count(DISTINCT emoji) AS n FROM reactions WHERE room_id = @roomId AND seq = @seq',
+    ),
+    reactionInsert: run(
+      `INSERT INTO reactions (room_id, seq, emoji, user_id, event_seq, created_at)
+       VALUES (@roomId, @seq, @emoji, @userId, @eventSeq, @now)`,
+    ),
+    reactionDelete: run(
+      'DELETE FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji AND user_id = @userId',
+    ),
+    reactionsDeleteOf: run('DELETE FROM reactions WHERE room_id = @roomId AND seq = @seq'),
+    // An emoji's place is its earliest remaining reaction; its users in the order they reacted.
+    reactionsBetween: all(
+      `SELECT r.seq, r.emoji, r.user_id FROM reactions r
+         JOIN (SELECT seq, emoji, min(event_seq) AS first_seq FROM reactions
+                WHERE room_id = @roomId AND seq BETWEEN @fromSeq AND @toSeq GROUP BY seq, emoji) f
+           ON f.seq = r.seq AND f.emoji = r.emoji
+        WHERE r.room_id = @roomId AND r.seq BETWEEN @fromSeq AND @toSeq
+        ORDER BY r.seq, f.first_seq, r.event_seq`,
+    ),
     joinRequestInsert: run(
       'INSERT OR IGNORE INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now)',
     ),

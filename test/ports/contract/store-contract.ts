@@ -1651,6 +1651,161 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('reactions', () => {
+      it('addReaction appends reaction.added on the sequence; listReactions aggregates first-reacted first', async () => {
+        const owner = await createUser('owner');
+        const bob = await createUser('bob');
+        const { room } = await createRoom(owner, { members: [{ user: bob, role: 'member' }] }); // 1..3
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'react')); // 4
+        const { event: other } = await store.appendMessage(message(room.id, owner, 'c2', 'other')); // 5
+        const a = await store.addReaction(room.id, m.seq, bob.id, '🎉', 20); // 6
+        expect(a).toMatchObject({
+          roomId: room.id,
+          seq: 6,
+          type: 'reaction.added',
+          senderId: bob.id,
+          body: null,
+          clientMsgId: null,
+          data: { seq: m.seq, messageId: m.id, emoji: '🎉', userId: bob.id },
+        });
+        expectIso(a!.createdAt);
+        await store.addReaction(room.id, m.seq, owner.id, '🔥', 20); // 7
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 20); // 8
+        await store.addReaction(room.id, other.seq, bob.id, '🔥', 20); // 9
+        // The same reaction again: nothing written, null.
+        expect(await store.addReaction(room.id, m.seq, bob.id, '🎉', 20)).toBeNull();
+        expect(await lastSeq(room.id)).toBe(9);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 9));
+        expect(all[5]).toEqual(a);
+        expect(await store.listReactions(room.id, m.seq, other.seq)).toEqual(
+          new Map([
+            [
+              m.seq,
+              [
+                { emoji: '🎉', count: 2, userIds: [bob.id, owner.id] },
+                { emoji: '🔥', count: 1, userIds: [owner.id] },
+              ],
+            ],
+            [other.seq, [{ emoji: '🔥', count: 1, userIds: [bob.id] }]],
+          ]),
+        );
+        // The range is inclusive at both ends and bounds what is read.
+        expect([...(await store.listReactions(room.id, other.seq, other.seq)).keys()]).toEqual([other.seq]);
+        expect([...(await store.listReactions(room.id, 1, m.seq)).keys()]).toEqual([m.seq]);
+        expect((await store.listReactions(room.id, 1, 3)).size).toBe(0);
+        // Messages themselves are unchanged: reactions live beside them.
+        expect(await store.getEvent(room.id, m.seq)).toEqual(m);
+      });
+
+      it('removeReaction appends reaction.removed; null when there was none; the earliest reaction left places an emoji', async () => {
+        const owner = await createUser('owner');
+        const bob = await createUser('bob');
+        const { room } = await createRoom(owner, { members: [{ user: bob, role: 'member' }] }); // 1..3
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'react')); // 4
+        await store.addReaction(room.id, m.seq, bob.id, '🎉', 20); // 5
+        await store.addReaction(room.id, m.seq, owner.id, '🔥', 20); // 6
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 20); // 7
+        const r = await store.removeReaction(room.id, m.seq, bob.id, '🎉'); // 8
+        expect(r).toMatchObject({
+          seq: 8,
+          type: 'reaction.removed',
+          senderId: bob.id,
+          data: { seq: m.seq, messageId: m.id, emoji: '🎉', userId: bob.id },
+        });
+        expect(await store.removeReaction(room.id, m.seq, bob.id, '🎉')).toBeNull();
+        expect(await store.removeReaction(room.id, m.seq, bob.id, '🚀')).toBeNull();
+        expect(await lastSeq(room.id)).toBe(8);
+        expect((await store.listReactions(room.id, m.seq, m.seq)).get(m.seq)).toEqual([
+          { emoji: '🔥', count: 1, userIds: [owner.id] },
+          { emoji: '🎉', count: 1, userIds: [owner.id] },
+        ]);
+        // Re-adding puts the user last.
+        await store.addReaction(room.id, m.seq, bob.id, '🎉', 20); // 9
+        expect((await store.listReactions(room.id, m.seq, m.seq)).get(m.seq)?.[1]).toEqual({
+          emoji: '🎉',
+          count: 2,
+          userIds: [owner.id, bob.id],
+        });
+      });
+
+      it('the cap counts different emojis: a new one is refused (too_many_reactions), joining one is not', async () => {
+        const owner = await createUser('owner');
+        const bob = await createUser('bob');
+        const { room } = await createRoom(owner, { members: [{ user: bob, role: 'member' }] }); // 1..3
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'cap')); // 4
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 2); // 5
+        await store.addReaction(room.id, m.seq, owner.id, '🔥', 2); // 6
+        await rejectsWith(() => store.addReaction(room.id, m.seq, bob.id, '🚀', 2), 'too_many_reactions');
+        expect(await lastSeq(room.id)).toBe(6);
+        expect(await store.addReaction(room.id, m.seq, bob.id, '🔥', 2)).toMatchObject({ seq: 7 });
+        expect(await store.addReaction(room.id, m.seq, bob.id, '🚀', 3)).toMatchObject({ seq: 8 });
+      });
+
+      it('refusals: no message, not a message, deleted, unknown room; nothing written', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'x')); // 3
+        await rejectsWith(() => store.addReaction(room.id, 99, owner.id, '🎉', 20), 'not_found');
+        await rejectsWith(() => store.addReaction(room.id, 1, owner.id, '🎉', 20), 'not_found');
+        await rejectsWith(() => store.removeReaction(room.id, 1, owner.id, '🎉'), 'not_found');
+        await rejectsWith(() => store.addReaction('r_nowhere', 1, owner.id, '🎉', 20), 'room_not_found');
+        await rejectsWith(() => store.removeReaction('r_nowhere', 1, owner.id, '🎉'), 'room_not_found');
+        expect(await lastSeq(room.id)).toBe(3);
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 20); // 4
+        await store.deleteMessage(room.id, m.seq, owner.id); // 5
+        await rejectsWith(() => store.addReaction(room.id, m.seq, owner.id, '🔥', 20), 'message_deleted');
+        await rejectsWith(() => store.removeReaction(room.id, m.seq, owner.id, '🎉'), 'message_deleted');
+        expect(await lastSeq(room.id)).toBe(5);
+        // The delete dropped the message's reactions; their event stays (an emoji, not the text).
+        expect((await store.listReactions(room.id, 1, 10)).size).toBe(0);
+        expect((await allEvents(room.id)).map((e) => e.type).slice(2)).toEqual([
+          'message',
+          'reaction.added',
+          'message.deleted',
+        ]);
+      });
+
+      it('concurrent reactions and sends stay gap-free; each change is one event; the rows match the events', async () => {
+        const owner = await createUser('owner');
+        const users = [owner, ...(await Promise.all(range(1, 5).map((i) => createUser(`u${i}`))))];
+        const { room } = await createRoom(owner, {
+          members: users.slice(1).map((user) => ({ user, role: 'member' as const })),
+        });
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c0', 'hot'));
+        const before = await lastSeq(room.id);
+        // Every user adds 🎉 twice (one lands) and 🔥 once, alongside sends.
+        const results = await Promise.all([
+          ...users.flatMap((u) => [
+            store.addReaction(room.id, m.seq, u.id, '🎉', 20),
+            store.addReaction(room.id, m.seq, u.id, '🎉', 20),
+            store.addReaction(room.id, m.seq, u.id, '🔥', 20),
+          ]),
+          ...range(1, 6).map(() => store.appendMessage(message(room.id, owner))),
+        ]);
+        expect(results.filter((r) => r === null)).toHaveLength(users.length);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, before + users.length * 2 + 6));
+        const added = all.filter((e) => e.type === 'reaction.added');
+        expect(added).toHaveLength(users.length * 2);
+        const got = (await store.listReactions(room.id, m.seq, m.seq)).get(m.seq)!;
+        const byEvents = (emoji: string) => added.filter((e) => e.data?.emoji === emoji).map((e) => e.data?.userId);
+        expect(got.find((r) => r.emoji === '🎉')?.userIds).toEqual(byEvents('🎉'));
+        expect(got.find((r) => r.emoji === '🔥')?.userIds).toEqual(byEvents('🔥'));
+      });
+
+      it('reactions survive close and reopen', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        const { event } = await store.appendMessage(message(room.id, owner, 'c1', 'keep'));
+        await store.addReaction(room.id, event.seq, owner.id, '🎉', 20);
+        const before = await store.listReactions(room.id, event.seq, event.seq);
+        await store.close();
+        store = await harness.reopen();
+        expect(await store.listReactions(room.id, event.seq, event.seq)).toEqual(before);
+        expect(await store.addReaction(room.id, event.seq, owner.id, '🎉', 20)).toBeNull();
+      });
+    });
     describe('pinned messages', () => {
       it('pinMessage appends message.pinned and lists it; repeats and unpins of nothing write nothing', async () => {
         const owner = await createUser('owner');
@@ -2319,6 +2474,9 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['deleteMessage', () => s.deleteMessage(room.id, 1, owner.id)],
           ['editMessage', () => s.editMessage(room.id, 1, owner.id, 'x')],
           ['listMessageEdits', () => s.listMessageEdits(room.id, 1)],
+          ['addReaction', () => s.addReaction(room.id, 1, owner.id, '🎉', 20)],
+          ['removeReaction', () => s.removeReaction(room.id, 1, owner.id, '🎉')],
+          ['listReactions', () => s.listReactions(room.id, 1, 10)],
           ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
           ['listJoinRequests', () => s.listJoinRequests(room.id)],
           ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],

@@ -3,13 +3,15 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { UiMessage } from '../state/messages.js';
-import { dayKey, dayLabel, formatFull, formatTime, roomTitle } from '../state/format.js';
+import { dayKey, dayLabel, formatFull, formatTime, nameOf, roomTitle } from '../state/format.js';
+import { recentEmoji, rememberEmoji } from '../state/recent-emoji.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { useAutoGrow } from './kit.js';
 import { memo } from './memo.js';
 import { MessageBody } from './MessageBody.js';
+import { ReactionPicker } from './ReactionPicker.js';
 import { can } from '../state/permissions.js';
 
 /** Consecutive messages by one author within this long are grouped under one header. */
@@ -91,6 +93,66 @@ function MessageEditor({ m, seq }: { m: UiMessage; seq: number }) {
   );
 }
 
+/** Who reacted, by display name, for a chip's tooltip: the first ten, then how many more. */
+function whoReacted(names: string[], emoji: string): string {
+  const shown = names.slice(0, 10).join(t('reactions.separator'));
+  return names.length > 10
+    ? t('reactions.whoMore', { names: shown, count: names.length - 10, emoji })
+    : t('reactions.who', { names: shown, emoji });
+}
+
+/**
+ * A message's reactions as chips (emoji and count; mine highlighted; the tooltip says who), each a toggle of my own
+ * reaction, and a chip that opens the picker.
+ */
+function ReactionChips({ m, seq, onAdd }: { m: UiMessage; seq: number; onAdd: (anchor: DOMRect) => void }) {
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  const me = useApp((s) => s.me?.id);
+  const reactions = m.reactions ?? [];
+  useEffect(() => {
+    for (const r of reactions) for (const id of r.userIds) chat.people.ensureUser(id);
+  }, [reactions]);
+  return (
+    <div class="reactions" role="group" aria-label={t('reactions.label')}>
+      {reactions.map((r) => {
+        const mine = !!me && r.userIds.includes(me);
+        const who = whoReacted(
+          r.userIds.map((id) => nameOf(users, id)),
+          r.emoji,
+        );
+        return (
+          <button
+            type="button"
+            key={r.emoji}
+            class={`reaction${mine ? ' mine' : ''}`}
+            aria-pressed={mine}
+            aria-label={`${r.emoji} ${r.count}: ${who}`}
+            title={who}
+            data-emoji={r.emoji}
+            onClick={() => {
+              void chat.timeline.react(m.roomId, seq, r.emoji, !mine);
+            }}
+          >
+            <span class="reaction-emoji">{r.emoji}</span>
+            <span class="reaction-count">{r.count}</span>
+          </button>
+        );
+      })}
+      <button
+        type="button"
+        class="reaction reaction-add"
+        aria-label={t('reactions.add')}
+        title={t('reactions.add')}
+        onClick={(e) => onAdd(e.currentTarget.getBoundingClientRect())}
+      >
+        <Icon name="smile" size={16} />
+        <span aria-hidden="true">+</span>
+      </button>
+    </div>
+  );
+}
+
 const MessageRow = memo(function MessageRow({
   m,
   grouped,
@@ -117,6 +179,18 @@ const MessageRow = memo(function MessageRow({
   const name = author ? author.displayName || author.username : t('people.unknown');
   const seq = m.seq;
   const actions = seq !== null && !m.deleted && !editing && (canDelete || canPin || !mine);
+  /** Where the open reaction picker hangs (the button that opened it), or null when closed. */
+  const [picker, setPicker] = useState<DOMRect | null>(null);
+  const meId = chat.store.state.me?.id;
+  const pick = (emoji: string) => {
+    setPicker(null);
+    if (seq === null) return;
+    // Picking one you have already takes it back, as the chip does (and as in Slack).
+    const had = !!meId && !!m.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(meId));
+    void chat.timeline.react(m.roomId, seq, emoji, !had).then((canonical) => {
+      if (canonical && meId && !had) rememberEmoji(meId, canonical);
+    });
+  };
   return (
     <div
       class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''} status-${m.status}`}
@@ -126,6 +200,15 @@ const MessageRow = memo(function MessageRow({
     >
       {actions && (
         <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+          <button
+            type="button"
+            class="icon-button small"
+            aria-label={t('reactions.add')}
+            title={t('reactions.add')}
+            onClick={(e) => setPicker(e.currentTarget.getBoundingClientRect())}
+          >
+            <Icon name="smile" size={15} />
+          </button>
           {mine && (
             <button
               type="button"
@@ -210,6 +293,15 @@ const MessageRow = memo(function MessageRow({
           <MessageEditor m={m} seq={seq} />
         ) : (
           <MessageBody body={m.body} {...(m.editedAt ? { editedAt: m.editedAt } : {})} />
+        )}
+        {seq !== null && !m.deleted && m.reactions?.length ? <ReactionChips m={m} seq={seq} onAdd={setPicker} /> : null}
+        {picker && seq !== null && !m.deleted && (
+          <ReactionPicker
+            anchor={picker}
+            recent={meId ? recentEmoji(meId) : []}
+            onPick={pick}
+            onClose={() => setPicker(null)}
+          />
         )}
         {m.status === 'pending' && <div class="msg-state">{t('message.sending')}</div>}
         {m.status === 'failed' && (

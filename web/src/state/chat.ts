@@ -264,6 +264,14 @@ export class Chat {
       case 'message.unpinned':
         this.pins.onEvent(e);
         return;
+      case 'reaction.added':
+      case 'reaction.removed': {
+        const d = e.data;
+        if (typeof d?.seq === 'number' && typeof d.emoji === 'string' && typeof d.userId === 'string') {
+          this.timeline.reacted(e.roomId, d.seq, d.emoji, d.userId, e.type === 'reaction.added');
+        }
+        return;
+      }
       case 'message.edited':
         if (typeof e.data?.seq === 'number' && typeof e.data.editedAt === 'string' && e.body) {
           this.timeline.edited(e.roomId, e.data.seq, e.body, e.data.editedAt);

@@ -6,7 +6,15 @@
  */
 import type { RoomEvent } from '../../../src/protocol/model.js';
 import type { RoomView } from './app-state.js';
-import { markDeleted, markEdited, mergeMessages, toUi, type UiMessage } from './messages.js';
+import {
+  applyReaction,
+  markDeleted,
+  markEdited,
+  markReaction,
+  mergeMessages,
+  toUi,
+  type UiMessage,
+} from './messages.js';
 import type { People } from './people.js';
 import { debounced, remove } from './persist.js';
 import { Slice, type StateContext } from './slice.js';
@@ -34,6 +42,11 @@ export class Timeline extends Slice {
   private deletedSeqs = new Map<string, Set<number>>();
   /** Edits seen while this page runs, per room and seq: a page fetched just before an edit shows it anyway. */
   private edits = new Map<string, Map<number, { body: string; editedAt: string }>>();
+  /**
+   * Reaction changes seen while this page runs, per room, in sequence order: re-applied (as sets, so harmlessly when
+   * already counted) to a history page that may have been read before them.
+   */
+  private reactionOps = new Map<string, { seq: number; emoji: string; userId: string; added: boolean }[]>();
   /** Set by the message list: whether the active room is scrolled to its newest message. */
   atBottom = true;
 
@@ -56,6 +69,7 @@ export class Timeline extends Slice {
     this.unseen.clear();
     this.deletedSeqs.clear();
     this.edits.clear();
+    this.reactionOps.clear();
     this.atBottom = true;
   }
 
@@ -70,6 +84,7 @@ export class Timeline extends Slice {
     this.unseen.clear();
     this.deletedSeqs.clear();
     this.edits.clear();
+    this.reactionOps.clear();
   }
 
   // ───────────────────────────── history ─────────────────────────────
@@ -99,12 +114,25 @@ export class Timeline extends Slice {
   private redact(roomId: string, msgs: UiMessage[]): UiMessage[] {
     const gone = this.deletedSeqs.get(roomId);
     const edits = this.edits.get(roomId);
-    if (!gone?.size && !edits?.size) return msgs;
+    const ops = this.reactionOps.get(roomId);
+    if (!gone?.size && !edits?.size && !ops?.length) return msgs;
     return msgs.map((m) => {
       if (m.seq === null) return m;
-      if (gone?.has(m.seq)) return { ...m, body: '', deleted: true };
+      if (gone?.has(m.seq)) {
+        const { reactions: _gone, ...rest } = m;
+        return { ...rest, body: '', deleted: true };
+      }
       const e = edits?.get(m.seq);
-      return e && (m.editedAt === undefined || m.editedAt < e.editedAt) ? { ...m, ...e } : m;
+      let out = e && (m.editedAt === undefined || m.editedAt < e.editedAt) ? { ...m, ...e } : m;
+      let reactions = out.reactions;
+      for (const op of ops ?? []) {
+        if (op.seq === m.seq) reactions = applyReaction(reactions, op.emoji, op.userId, op.added);
+      }
+      if (reactions !== out.reactions) {
+        const { reactions: _old, ...rest } = out;
+        out = reactions ? { ...rest, reactions } : rest;
+      }
+      return out;
     });
   }
 
@@ -180,6 +208,34 @@ export class Timeline extends Slice {
     const known = edits.get(seq);
     if (!known || known.editedAt < editedAt) edits.set(seq, { body, editedAt });
     this.setView(roomId, (v) => ({ messages: markEdited(v.messages, seq, body, editedAt) }));
+  }
+
+  /** A `reaction.added` / `reaction.removed` event: the message's chips now, and in any page fetched later. */
+  reacted(roomId: string, seq: number, emoji: string, userId: string, added: boolean): void {
+    let ops = this.reactionOps.get(roomId);
+    if (!ops) this.reactionOps.set(roomId, (ops = []));
+    ops.push({ seq, emoji, userId, added });
+    // Bounded: only pages fetched in the next moments need these; old ones are in any page read since.
+    if (ops.length > 500) ops.splice(0, ops.length - 500);
+    this.setView(roomId, (v) => ({ messages: markReaction(v.messages, seq, emoji, userId, added) }));
+  }
+
+  /**
+   * Adds or removes this user's reaction (the server's answer is applied at once; its event follows on the socket and
+   * changes nothing more). A refusal shows as a toast. Returns the canonical emoji, or null when refused.
+   */
+  async react(roomId: string, seq: number, emoji: string, add: boolean): Promise<string | null> {
+    const live = this.live();
+    const me = this.s.me?.id;
+    try {
+      const r = add ? await this.ctx.api.react(roomId, seq, emoji) : await this.ctx.api.unreact(roomId, seq, emoji);
+      if (!live()) return null;
+      if (me) this.reacted(roomId, seq, r.emoji, me, add);
+      return r.emoji;
+    } catch (err) {
+      if (live()) this.ui.fail(err);
+      return null;
+    }
   }
 
   /** The seq of this user's newest stored, undeleted message in the room (what Up in the composer edits), or null. */

@@ -23,7 +23,8 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/rooms/:roomId/messages', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId } = parse(RoomIdParams, req.params);
-    return { messages: await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true) };
+    const messages = await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true);
+    return { messages: await s.reactions.attach(roomId, messages) };
   });
 
   // The route's DELETE (moderation) is in moderation.ts.
