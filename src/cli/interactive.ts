@@ -5,7 +5,7 @@ import type { CommandSpec } from './command.js';
 import type { Context } from './context.js';
 import { CliError } from './errors.js';
 import { clean, roomTitle } from './format.js';
-import { formatMessage, namedUsers } from './messages.js';
+import { formatMessage, markReadQuietly, namedUsers } from './messages.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 import { isRevoked, listen, renderer, Screen, type Session } from './tail-view.js';
@@ -206,7 +206,7 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   client.close();
   await events.drained();
   const seen = client.positions[room.id];
-  if (seen !== undefined) ctx.config.markSeen(ctx.server, room.id, seen);
+  if (seen !== undefined) await markReadQuietly(ctx.api(), room.id, seen);
   return failures > 0 && code === 0 ? 1 : code;
 }
 

@@ -9,13 +9,16 @@ import type {
   Message,
   MessageEdit,
   MyRoom,
+  Pin,
   PublicUser,
+  ReadReceipt,
   Report,
   Room,
   RoomEvent,
   RoomSettings,
   ServerRole,
   SessionInfo,
+  UserSettings,
 } from '../protocol/model.js';
 
 /** An error answered by the server, with its stable code. */
@@ -279,9 +282,43 @@ export class ChatApi {
    */
   editMessage = (roomId: string, seq: number, body: string) =>
     this.request<{ message: Message; edited: boolean }>('PATCH', `/api/v1/rooms/${roomId}/messages/${seq}`, { body });
+  /**
+   * Moves your read marker forward to the last message at or before `seq` (never back; `moved: false` if it did not
+   * move). Your other devices get a `read` frame; in small rooms members see a `member.read` receipt.
+   */
+  markRead = (roomId: string, seq: number) =>
+    this.request<{ readSeq: number; moved: boolean }>('PUT', `/api/v1/rooms/${roomId}/read`, { seq });
+  /** Members' read markers, for those who share them; `shared: false` when you do not, or the room is too big. */
+  readReceipts = (roomId: string) =>
+    this.request<{ shared: boolean; receipts: ReadReceipt[] }>('GET', `/api/v1/rooms/${roomId}/receipts`);
+  settings = () => this.request<{ settings: UserSettings }>('GET', '/api/v1/me/settings').then((r) => r.settings);
+  updateSettings = (patch: Partial<UserSettings>) =>
+    this.request<{ settings: UserSettings }>('PATCH', '/api/v1/me/settings', patch).then((r) => r.settings);
+  /** Pins a message (moderators; either member of a DM); `pinned: false` when it was pinned already. */
+  pin = (roomId: string, seq: number) =>
+    this.request<{ pinned: boolean }>('PUT', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
+  unpin = (roomId: string, seq: number) =>
+    this.request<{ unpinned: boolean }>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
+  /** The room's pinned messages, newest pin first. */
+  pins = (roomId: string) => this.request<{ pins: Pin[] }>('GET', `/api/v1/rooms/${roomId}/pins`).then((r) => r.pins);
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);
+  /**
+   * Adds your reaction to a message; `emoji` is a Unicode emoji or a shortcode (`thumbsup`, `:tada:`), sent
+   * URL-encoded. The answer's `emoji` is the server's canonical form. Idempotent: `added` is false when you had it.
+   */
+  react = (roomId: string, seq: number, emoji: string) =>
+    this.request<{ emoji: string; added: boolean; seq?: number }>(
+      'PUT',
+      `/api/v1/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`,
+    );
+  /** Removes your reaction; idempotent: `removed` is false when you had none. */
+  unreact = (roomId: string, seq: number, emoji: string) =>
+    this.request<{ emoji: string; removed: boolean; seq?: number }>(
+      'DELETE',
+      `/api/v1/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`,
+    );
   messages = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
     this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
       (r) => r.messages,

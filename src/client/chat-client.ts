@@ -4,6 +4,7 @@ import type {
   AckFrame,
   AnnouncementFrame,
   ProfileNotice,
+  ReadNotice,
   ErrorFrame,
   InviteFrame,
   PresenceNotice,
@@ -56,6 +57,8 @@ export interface ClientEvents extends Record<string, unknown> {
   announcement: AnnouncementFrame;
   /** A user's profile changed (live only: re-read the profiles shown after `welcome`). */
   profile: ProfileNotice;
+  /** Your read marker moved in a room (on any of your devices). */
+  read: ReadNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -292,6 +295,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('announcement', frame);
       case 'profile':
         return this.emit('profile', frame);
+      case 'read':
+        return this.emit('read', frame);
       case 'pong':
         return;
     }

@@ -159,6 +159,15 @@ export interface ProfileNotice {
   type: 'profile';
   user: PublicUser;
 }
+/**
+ * Your read marker in a room moved (on this or another of your devices). Live only: `welcome` carries the current
+ * `readSeq` of every room, so nothing needs replaying.
+ */
+export interface ReadNotice {
+  type: 'read';
+  roomId: string;
+  readSeq: number;
+}
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -178,6 +187,7 @@ export type ServerFrame =
   | InviteFrame
   | AnnouncementFrame
   | ProfileNotice
+  | ReadNotice
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

@@ -47,6 +47,12 @@ export const UpdateProfileRequest = z
   .strictObject({ displayName: DisplayName.optional(), statusText: StatusText.optional() })
   .refine((v) => v.displayName !== undefined || v.statusText !== undefined, 'nothing to update');
 
+/** `PUT …/rooms/:roomId/read`: the seq read up to (the server moves the marker only forward). */
+export const MarkReadRequest = z.strictObject({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export const UpdateSettingsRequest = z
+  .strictObject({ readReceipts: z.boolean().optional() })
+  .refine((v) => v.readReceipts !== undefined, 'nothing to update');
+
 export const CreateRoomRequest = z.strictObject({
   name: RoomName,
   visibility: z.enum(['public', 'private']).default('public'),
@@ -86,6 +92,12 @@ export const KickRequest = z.strictObject({ reason: Reason.optional() });
 export const RoomSeqParams = z.strictObject({
   roomId: Id,
   seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
+});
+/** `:emoji` is URL-decoded by the router; whether it is an emoji is the domain's call (`invalid_emoji`). */
+export const RoomSeqEmojiParams = z.strictObject({
+  roomId: Id,
+  seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
+  emoji: z.string().min(1).max(PROTOCOL_LIMITS.emojiMaxChars),
 });
 export const CreateReportRequest = z.union([
   z.strictObject({

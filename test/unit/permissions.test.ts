@@ -25,6 +25,9 @@ const ROW_OF: Record<RoomAction, string> = {
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
+  markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
+  pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
+  react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
@@ -51,7 +54,7 @@ function documentedTable(): Map<string, DocRow> {
       .map((c) =>
         c
           .trim()
-          .replace(/[¹²³⁴⁵⁶⁷⁸]/g, '')
+          .replace(/[¹²³⁴⁵⁶⁷⁸⁹]/g, '')
           .trim(),
       );
     if (cols[0] === 'Action' || /^-+$/.test(cols[0]!)) continue;

@@ -139,6 +139,9 @@ export const moderation = {
     yield* query('editsDelete', { roomId, seq });
     // …and the quotes of the replies to it (the replies stay, like Slack's thread under a deleted root).
     yield* query('quotesRedact', { roomId, seq });
+    // Nor does a deleted message stay pinned (its message.deleted says so; no message.unpinned follows).
+    yield* query('pinDelete', { roomId, seq });
+    yield* query('reactionsDeleteOf', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 

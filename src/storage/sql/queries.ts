@@ -1,6 +1,9 @@
 import type { AccountQueries } from './accounts.js';
 import type { EventQueries } from './events.js';
 import type { ModerationQueries } from './moderation.js';
+import type { PinQueries } from './pins.js';
+import type { ReadQueries } from './reads.js';
+import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
 import type { ThreadQueries } from './threads.js';
 
@@ -9,4 +12,5 @@ import type { ThreadQueries } from './threads.js';
  * engines' SQL. Declared beside the recipes of each concern; an engine's query table is checked against this, so a
  * query an engine lacks, or one with the wrong arguments, does not compile.
  */
-export interface Queries extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ThreadQueries {}
+export interface Queries
+  extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ReactionQueries, ReadQueries, PinQueries, ThreadQueries {}

@@ -16,6 +16,7 @@ export function RoomView({ roomId }: { roomId: string }) {
   const meId = me?.id;
   const online = useApp((s) => s.online[roomId]);
   const membersOpen = useApp((s) => s.membersOpen);
+  const pinCount = useApp((s) => s.pins[roomId]?.length ?? 0);
   const presence = useApp((s) => s.presence);
   const threadOpen = useApp((s) => s.thread?.roomId === roomId);
   if (!room) return null;
@@ -83,6 +84,18 @@ export function RoomView({ roomId }: { roomId: string }) {
               {online ?? 0}
             </span>
           </button>
+          {pinCount > 0 && (
+            <button
+              type="button"
+              class="pill-button"
+              aria-label={t('pins.button', { count: pinCount })}
+              title={t('pins.button', { count: pinCount })}
+              onClick={() => chat.ui.setDialog({ kind: 'pins', roomId })}
+            >
+              <Icon name="pin" size={16} />
+              <span>{pinCount}</span>
+            </button>
+          )}
           {can('moderate', room.kind, room.myRole, me) && (
             <button
               type="button"

@@ -3,7 +3,15 @@
  * Each part is owned by one module that writes it (see the comments); components read any of it with `useApp`.
  */
 import type { ConnectionState } from '../../../src/client/chat-client.js';
-import type { Announcement, Member, MyRoom, PresenceStatus, PublicUser } from '../../../src/protocol/model.js';
+import type {
+  Announcement,
+  Member,
+  MyRoom,
+  Pin,
+  PresenceStatus,
+  PublicUser,
+  UserSettings,
+} from '../../../src/protocol/model.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 
@@ -33,6 +41,8 @@ export type Dialog =
   | { kind: 'dm' }
   | { kind: 'invite'; roomId: string }
   | { kind: 'leave'; roomId: string }
+  | { kind: 'pins'; roomId: string }
+  | { kind: 'profile'; userId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
   | { kind: 'roomSettings'; roomId: string }
@@ -69,6 +79,17 @@ export interface RoomsState {
 export interface TimelineState {
   views: Record<string, RoomView>;
   unread: Record<string, number>;
+}
+
+/** Receipts (receipts.ts): the user's private settings, and per room the members' read markers when shared. */
+export interface ReceiptsState {
+  settings: UserSettings | null;
+  receipts: Record<string, Record<string, number>>;
+}
+
+/** Pins (pins.ts): per room opened, its pinned messages, newest pin first. */
+export interface PinsState {
+  pins: Record<string, Pin[]>;
 }
 
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
@@ -136,6 +157,8 @@ export interface DeviceState {
 export type SignedInState = SessionState &
   RoomsState &
   TimelineState &
+  ReceiptsState &
+  PinsState &
   OutboxState &
   PeopleState &
   SessionUiState &
@@ -164,6 +187,9 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   drafts: freeze({}),
   views: freeze({}),
   unread: freeze({}),
+  settings: null,
+  receipts: freeze({}),
+  pins: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),

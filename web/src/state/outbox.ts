@@ -81,6 +81,7 @@ export class Outbox extends Slice {
     if (!me || !body.trim()) return;
     const clientMsgId = randomId();
     this.timeline.atBottom = true;
+    this.timeline.clearDivider(roomId);
     this.timeline.addLocal({
       key: clientMsgId,
       id: null,
