@@ -9,8 +9,6 @@ export interface SavedLogin {
   username: string;
   userId: string;
   savedAt: string;
-  /** Highest seq shown per room by `history`/`tail`: lets `chat rooms` say roughly what is new. */
-  seen?: Record<string, number>;
 }
 
 interface FileShape {
@@ -71,12 +69,10 @@ export class ConfigFile {
     this.write(data);
   }
 
-  save(server: string, login: Omit<SavedLogin, 'savedAt' | 'seen'>): void {
+  save(server: string, login: Omit<SavedLogin, 'savedAt'>): void {
     this.update((servers) => {
-      const previous = servers[server];
-      // Read positions only mean something for the same account.
-      const seen = previous?.userId === login.userId ? previous.seen : undefined;
-      servers[server] = { ...login, savedAt: new Date().toISOString(), ...(seen ? { seen } : {}) };
+      // Read positions live on the server now (read markers); a `seen` map an older version wrote is dropped.
+      servers[server] = { ...login, savedAt: new Date().toISOString() };
     });
   }
 
@@ -87,16 +83,5 @@ export class ConfigFile {
       delete servers[server];
     });
     return had;
-  }
-
-  /** Records that the user has seen `roomId` up to `seq` (never moves backwards). */
-  markSeen(server: string, roomId: string, seq: number): void {
-    const current = this.get(server);
-    if (!current || (current.seen?.[roomId] ?? 0) >= seq) return;
-    this.update((servers) => {
-      const entry = servers[server];
-      if (!entry) return;
-      entry.seen = { ...entry.seen, [roomId]: Math.max(seq, entry.seen?.[roomId] ?? 0) };
-    });
   }
 }

@@ -36,8 +36,22 @@ export function describeEvent(e: RoomEvent, name: (id: string) => string): strin
     }
     case 'message.deleted':
       return `* ${actor} deleted message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
+    case 'reaction.added':
+    case 'reaction.removed': {
+      const emoji = typeof e.data?.emoji === 'string' ? clean(e.data.emoji) : '?';
+      const seq = typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : '';
+      return e.type === 'reaction.added'
+        ? `* ${actor} reacted ${emoji} to message${seq}`
+        : `* ${actor} removed ${emoji} from message${seq}`;
+    }
     case 'member.role':
       return `* ${actor} made ${subject} ${typeof e.data?.role === 'string' ? e.data.role : 'a member'}`;
+    case 'message.pinned':
+      return `* ${actor} pinned message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
+    case 'message.unpinned':
+      return `* ${actor} unpinned message${typeof e.data?.seq === 'number' ? ` #${e.data.seq}` : ''}`;
+    case 'member.read':
+      return undefined; // read receipts are for the web app's "seen by", not a line each
     default:
       return undefined;
   }

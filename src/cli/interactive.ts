@@ -5,7 +5,7 @@ import type { CommandSpec } from './command.js';
 import type { Context } from './context.js';
 import { CliError } from './errors.js';
 import { clean, roomTitle } from './format.js';
-import { formatMessage } from './messages.js';
+import { formatMessage, markReadQuietly, namedUsers } from './messages.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 import { isRevoked, listen, renderer, Screen, type Session } from './tail-view.js';
@@ -81,14 +81,14 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   const names = new UserNames(api);
   await names.seedRoom(room.id);
   const recent = opts.lines > 0 ? await api.messages(room.id, { limit: opts.lines }) : [];
-  await names.ensure(recent.map((m) => m.senderId));
+  await names.ensure(namedUsers(recent));
 
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !opts.readOnly;
   const screen = new Screen(tty);
   screen.status(
     `--- ${roomTitle(room)}${room.topic ? ` — ${clean(room.topic)}` : ''} (${room.memberCount} member${room.memberCount === 1 ? '' : 's'})`,
   );
-  for (const m of recent) screen.content(formatMessage(m, names.name(m.senderId), false));
+  for (const m of recent) screen.content(formatMessage(m, names.name(m.senderId), false, (id) => names.name(id)));
 
   // Resume every room where it is now (nothing to replay), and this one right after what was just shown.
   const resume = Object.fromEntries(mine.map((r) => [r.id, r.lastSeq]));
@@ -206,7 +206,7 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   client.close();
   await events.drained();
   const seen = client.positions[room.id];
-  if (seen !== undefined) ctx.config.markSeen(ctx.server, room.id, seen);
+  if (seen !== undefined) await markReadQuietly(ctx.api(), room.id, seen);
   return failures > 0 && code === 0 ? 1 : code;
 }
 

@@ -1,4 +1,5 @@
 import type { MyRoom, Room } from '../client/index.js';
+import { UNREAD_COUNT_MAX } from '../protocol/model.js';
 import { JSON_OPTION, type CommandSpec } from './command.js';
 import type { Context } from './context.js';
 import { usageError } from './errors.js';
@@ -19,25 +20,31 @@ export const rooms: CommandSpec = {
   name: 'rooms',
   summary: 'List your rooms and DMs, most recently active first',
   details:
-    'NEW counts the events (mostly messages) after the last one `chat history` or `chat tail` showed you on\n' +
-    'this machine; "?" means you have not read the room here yet. See also `chat rooms search`.',
+    'UNREAD counts the messages from others after your read marker, which the server keeps for all your devices\n' +
+    '(the web app, `chat history`, `chat tail` and `chat read` move it). See also `chat rooms search`.',
   options: JSON_OPTION,
   examples: ['chat rooms', 'chat rooms --json'],
   async run(ctx) {
     const mine = await ctx.api().myRooms();
-    const seen = ctx.login().seen ?? {};
-    if (ctx.json) {
-      return ctx.printJson(mine.map((r) => ({ ...r, seenSeq: seen[r.id] ?? null })));
-    }
+    if (ctx.json) return ctx.printJson(mine);
     if (mine.length === 0) return ctx.note('You are in no rooms yet: `chat rooms search`, then `chat join <room>`.');
-    const rows = mine.map((r) => {
-      const read = seen[r.id];
-      const fresh = read === undefined ? '?' : String(Math.max(0, r.lastSeq - read));
-      return [roomTitle(r), r.kind, r.myRole, String(r.memberCount), String(r.lastSeq), fresh, r.id];
-    });
-    ctx.out(table(['ROOM', 'KIND', 'ROLE', 'MEMBERS', 'LAST', 'NEW', 'ID'], rows));
+    const rows = mine.map((r) => [
+      roomTitle(r),
+      r.kind,
+      r.myRole,
+      String(r.memberCount),
+      String(r.lastSeq),
+      unreadLabel(r.unread),
+      r.id,
+    ]);
+    ctx.out(table(['ROOM', 'KIND', 'ROLE', 'MEMBERS', 'LAST', 'UNREAD', 'ID'], rows));
   },
 };
+
+/** The server stops counting at UNREAD_COUNT_MAX. */
+export function unreadLabel(n: number): string {
+  return n >= UNREAD_COUNT_MAX ? `${UNREAD_COUNT_MAX - 1}+` : String(n);
+}
 
 export const roomsSearch: CommandSpec = {
   name: 'rooms search',

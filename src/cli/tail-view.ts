@@ -62,9 +62,14 @@ export interface Session {
 export function renderer(s: Session) {
   let chain = Promise.resolve();
   const render = async (e: RoomEvent) => {
-    await s.names.ensure([e.senderId, typeof e.data?.userId === 'string' ? e.data.userId : undefined]);
+    const quoted = (e.data?.quote as { senderId?: unknown } | undefined)?.senderId;
+    await s.names.ensure([
+      e.senderId,
+      typeof e.data?.userId === 'string' ? e.data.userId : undefined,
+      typeof quoted === 'string' ? quoted : undefined,
+    ]);
     if (e.type === 'message') {
-      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false));
+      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id)));
     } else {
       const line = describeEvent(e, (id) => s.names.name(id));
       if (line) s.screen.content(line);

@@ -9,13 +9,16 @@ import type {
   Message,
   MessageEdit,
   MyRoom,
+  Pin,
   PublicUser,
+  ReadReceipt,
   Report,
   Room,
   RoomEvent,
   RoomSettings,
   ServerRole,
   SessionInfo,
+  UserSettings,
 } from '../protocol/model.js';
 
 /** An error answered by the server, with its stable code. */
@@ -255,20 +258,67 @@ export class ChatApi {
   openDm = (...usernames: string[]) =>
     this.request<{ room: MyRoom }>('POST', '/api/v1/dms', { usernames }).then((r) => r.room);
 
-  sendMessage = (roomId: string, body: string, clientMsgId: string) =>
+  /** `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room). */
+  sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions) =>
     this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
       body,
       clientMsgId,
+      ...replyFields(reply),
     });
+  /**
+   * A thread: its root (with `data.replyCount` / `data.lastReplyAt`) and a page of its replies, oldest first; the seq
+   * of a reply answers its root's thread. Paged like `messages`.
+   */
+  thread = (roomId: string, seq: number, q: { after?: number; before?: number; limit?: number } = {}) =>
+    this.request<{ root: Message; messages: Message[] }>(
+      'GET',
+      `/api/v1/rooms/${roomId}/messages/${seq}/thread`,
+      undefined,
+      q,
+    );
   /**
    * Edits your own message; everyone sees `message.edited`. Safe to retry with the same body: a body equal to the
    * stored one appends nothing and answers `edited: false`.
    */
   editMessage = (roomId: string, seq: number, body: string) =>
     this.request<{ message: Message; edited: boolean }>('PATCH', `/api/v1/rooms/${roomId}/messages/${seq}`, { body });
+  /**
+   * Moves your read marker forward to the last message at or before `seq` (never back; `moved: false` if it did not
+   * move). Your other devices get a `read` frame; in small rooms members see a `member.read` receipt.
+   */
+  markRead = (roomId: string, seq: number) =>
+    this.request<{ readSeq: number; moved: boolean }>('PUT', `/api/v1/rooms/${roomId}/read`, { seq });
+  /** Members' read markers, for those who share them; `shared: false` when you do not, or the room is too big. */
+  readReceipts = (roomId: string) =>
+    this.request<{ shared: boolean; receipts: ReadReceipt[] }>('GET', `/api/v1/rooms/${roomId}/receipts`);
+  settings = () => this.request<{ settings: UserSettings }>('GET', '/api/v1/me/settings').then((r) => r.settings);
+  updateSettings = (patch: Partial<UserSettings>) =>
+    this.request<{ settings: UserSettings }>('PATCH', '/api/v1/me/settings', patch).then((r) => r.settings);
+  /** Pins a message (moderators; either member of a DM); `pinned: false` when it was pinned already. */
+  pin = (roomId: string, seq: number) =>
+    this.request<{ pinned: boolean }>('PUT', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
+  unpin = (roomId: string, seq: number) =>
+    this.request<{ unpinned: boolean }>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
+  /** The room's pinned messages, newest pin first. */
+  pins = (roomId: string) => this.request<{ pins: Pin[] }>('GET', `/api/v1/rooms/${roomId}/pins`).then((r) => r.pins);
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);
+  /**
+   * Adds your reaction to a message; `emoji` is a Unicode emoji or a shortcode (`thumbsup`, `:tada:`), sent
+   * URL-encoded. The answer's `emoji` is the server's canonical form. Idempotent: `added` is false when you had it.
+   */
+  react = (roomId: string, seq: number, emoji: string) =>
+    this.request<{ emoji: string; added: boolean; seq?: number }>(
+      'PUT',
+      `/api/v1/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`,
+    );
+  /** Removes your reaction; idempotent: `removed` is false when you had none. */
+  unreact = (roomId: string, seq: number, emoji: string) =>
+    this.request<{ emoji: string; removed: boolean; seq?: number }>(
+      'DELETE',
+      `/api/v1/rooms/${roomId}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`,
+    );
   messages = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
     this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
       (r) => r.messages,
@@ -278,4 +328,16 @@ export class ChatApi {
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
   online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);
+}
+
+/** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */
+export interface ReplyOptions {
+  replyTo: number;
+  threadOnly?: boolean;
+}
+
+/** The send fields of a reply (none for a plain message). */
+export function replyFields(reply: ReplyOptions | undefined): { replyTo?: number; threadOnly?: boolean } {
+  if (!reply) return {};
+  return { replyTo: reply.replyTo, ...(reply.threadOnly ? { threadOnly: true } : {}) };
 }

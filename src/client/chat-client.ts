@@ -4,6 +4,7 @@ import type {
   AckFrame,
   AnnouncementFrame,
   ProfileNotice,
+  ReadNotice,
   ErrorFrame,
   InviteFrame,
   PresenceNotice,
@@ -17,6 +18,7 @@ import type {
 import type { Message, RoomEvent } from '../protocol/model.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { Emitter } from './emitter.js';
+import { replyFields, type ReplyOptions } from './api.js';
 
 /** The subset of the WebSocket API the client uses: the browser's global and the `ws` package both fit. */
 export interface WebSocketLike {
@@ -55,6 +57,8 @@ export interface ClientEvents extends Record<string, unknown> {
   announcement: AnnouncementFrame;
   /** A user's profile changed (live only: re-read the profiles shown after `welcome`). */
   profile: ProfileNotice;
+  /** Your read marker moved in a room (on any of your devices). */
+  read: ReadNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -112,6 +116,7 @@ interface Pending {
   roomId: string;
   clientMsgId: string;
   body: string;
+  reply?: ReplyOptions | undefined;
   resolve: (ack: AckFrame) => void;
   reject: (err: SendError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -290,6 +295,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('announcement', frame);
       case 'profile':
         return this.emit('profile', frame);
+      case 'read':
+        return this.emit('read', frame);
       case 'pong':
         return;
     }
@@ -351,7 +358,15 @@ export class ChatClient extends Emitter<ClientEvents> {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN || this.state !== 'open') return; // sent on the next welcome
     p.attempts++;
-    ws.send(JSON.stringify({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, body: p.body }));
+    ws.send(
+      JSON.stringify({
+        type: 'send',
+        roomId: p.roomId,
+        clientMsgId: p.clientMsgId,
+        body: p.body,
+        ...replyFields(p.reply),
+      }),
+    );
   }
 
   private settle(p: Pending): void {
@@ -369,9 +384,10 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /**
    * Sends a message; resolves with the server's ack once it is durably stored. Survives reconnects: an
-   * unacknowledged send is re-sent with the same clientMsgId. Pass your own id to retry across app restarts.
+   * unacknowledged send is re-sent with the same clientMsgId (and the same `reply`). Pass your own id to retry
+   * across app restarts. `reply` makes it a reply (see ReplyOptions).
    */
-  send(roomId: string, body: string, clientMsgId: string = randomId()): Promise<AckFrame> {
+  send(roomId: string, body: string, clientMsgId: string = randomId(), reply?: ReplyOptions): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);
     if (existing) return Promise.reject(new SendError('validation_failed', 'that clientMsgId is already pending'));
     return new Promise((resolve, reject) => {
@@ -380,6 +396,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         roomId,
         clientMsgId,
         body,
+        reply,
         resolve,
         reject,
         attempts: 0,

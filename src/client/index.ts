@@ -4,6 +4,8 @@ export {
   type AuthResult,
   type JoinRequest,
   type ReportAction,
+  type ReplyOptions,
+  replyFields,
   type RoomBanInfo,
   type Sanction,
 } from './api.js';

@@ -22,6 +22,8 @@ export type BusMessage =
       counts?: boolean;
     }
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
+  /** The user's read marker in a room moved: every connection of theirs is told (`read` frame). */
+  | { kind: 'read'; userId: string; roomId: string; readSeq: number }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
   /**
    * Sessions ended: their sockets close with 4003. `disabled` (deactivation, server ban) closes every socket of

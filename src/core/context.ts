@@ -9,6 +9,10 @@ export interface DomainLimits {
   maxMessageChars: number;
   /** How long after sending a message its author may edit it, in seconds; 0 = no limit. */
   editWindowSeconds: number;
+  /** Rooms up to this many members share read markers as receipts; 0 = none. */
+  readReceiptsMaxMembers: number;
+  /** Most pinned messages per room. */
+  maxPinsPerRoom: number;
   maxRoomsPerUser: number;
   maxDmMembers: number;
   sessionTtlMs: number;
@@ -28,7 +32,13 @@ export interface DomainLimits {
     report: RateRule;
     /** Profile changes per user: each one is a `profile` notice to every connection of the server. */
     profile: RateRule;
+    /** Read-marker moves per user (each may append a receipt to a room). */
+    readMark: RateRule;
+    /** Reactions added or removed per user. */
+    reaction: RateRule;
   };
+  /** Different emojis one message may carry as reactions. */
+  maxReactionsPerMessage: number;
   /** Most `@username` mentions one message may carry. */
   maxMentions: number;
   /** The same body from the same user in the same room more than `repeats` times within `windowMs` is refused. */

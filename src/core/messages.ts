@@ -87,6 +87,7 @@ export class MessageService {
           senderId: auth.user.id,
           clientMsgId: input.clientMsgId,
           body: draft.body,
+          ...(draft.reply ? { data: { ...draft.reply } } : {}),
         });
     const stored = this.afterCommit(draft, result);
     // The caller handles `stored` once this resolves; until then a failure must not count as unhandled.
@@ -168,11 +169,51 @@ export class MessageService {
     messagesOnly: boolean,
   ): Promise<RoomEvent[]> {
     await this.rooms.requireReadable(auth, roomId);
-    return this.ctx.store.listEvents(roomId, {
+    const page = await this.ctx.store.listEvents(roomId, {
       ...(query.after !== undefined ? { after: query.after } : {}),
       ...(query.before !== undefined ? { before: query.before } : {}),
       limit: query.limit,
       messagesOnly,
+    });
+    return this.withThreadSummaries(roomId, page);
+  }
+
+  /**
+   * A thread: its root (with replyCount and lastReplyAt) and a page of its replies in seq order, paged like history.
+   * The seq of a reply answers its root's thread (threads are flat). Anyone who may read the room may read it.
+   */
+  async thread(
+    auth: AuthContext,
+    roomId: string,
+    seq: number,
+    query: { after?: number | undefined; before?: number | undefined; limit: number },
+  ): Promise<{ root: RoomEvent; messages: RoomEvent[] }> {
+    await this.rooms.requireReadable(auth, roomId);
+    let root = await this.ctx.store.getEvent(roomId, seq);
+    if (!root || root.type !== 'message') throw new ChatError('not_found');
+    const up = root.data?.threadRoot;
+    if (typeof up === 'number' && up !== seq) {
+      root = await this.ctx.store.getEvent(roomId, up);
+      if (!root || root.type !== 'message') throw new ChatError('not_found');
+    }
+    const messages = await this.ctx.store.listThread(roomId, root.seq, {
+      ...(query.after !== undefined ? { after: query.after } : {}),
+      ...(query.before !== undefined ? { before: query.before } : {}),
+      limit: query.limit,
+    });
+    const [withSummary] = await this.withThreadSummaries(roomId, [root]);
+    return { root: withSummary!, messages };
+  }
+
+  /** Messages that are thread roots (deleted ones too: their thread stays) get `data.replyCount` and `data.lastReplyAt` (computed, not stored). */
+  private async withThreadSummaries(roomId: string, page: RoomEvent[]): Promise<RoomEvent[]> {
+    const seqs = page.filter((e) => e.type === 'message').map((e) => e.seq);
+    if (seqs.length === 0) return page;
+    const summaries = await this.ctx.store.threadSummaries(roomId, seqs);
+    if (summaries.size === 0) return page;
+    return page.map((e) => {
+      const s = summaries.get(e.seq);
+      return s && e.type === 'message' ? { ...e, data: { ...e.data, ...s } } : e;
     });
   }
 

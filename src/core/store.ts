@@ -4,7 +4,10 @@ import type {
   MemberRole,
   MessageEdit,
   MyRoom,
+  Pin,
+  Reaction,
   PublicUser,
+  ReadReceipt,
   Report,
   ReportResolution,
   Room,
@@ -12,6 +15,7 @@ import type {
   RoomKind,
   RoomSettings,
   ServerRole,
+  ThreadSummary,
 } from '../protocol/model.js';
 
 /**
@@ -34,6 +38,8 @@ export interface UserRecord extends PublicUser {
   deactivated: boolean;
   /** End of a server-wide ban (epoch ms; FOREVER_MS = indefinitely); null = not banned. Callers compare to now. */
   bannedUntil: number | null;
+  /** The read-receipts privacy switch (UserSettings). */
+  readReceipts: boolean;
 }
 
 export interface SessionRecord {
@@ -224,6 +230,7 @@ export interface ModerationStore {
    * Redacts the message at `seq` (its body becomes '' and its data `{deleted: true, deletedBy}`) and appends
    * `message.deleted` `{seq, messageId}`, atomically. Null when there is no message at `seq` or it was deleted.
    * The message's edits go with it: its edit history is dropped and its `message.edited` events' bodies become ''.
+   * So do its reactions (their events stay: they carry an emoji, not the message's text).
    */
   deleteMessage(roomId: string, seq: number, actorId: string): Promise<RoomEvent | null>;
   /**
@@ -278,6 +285,8 @@ export interface NewMessage {
   senderId: string;
   clientMsgId: string;
   body: string;
+  /** Stored as the message's `data` (a reply's fields, ReplyData); none for a plain message. */
+  data?: Record<string, unknown>;
 }
 
 export interface EventStore {
@@ -301,7 +310,92 @@ export interface EventStore {
   ): Promise<RoomEvent[]>;
 }
 
-export interface Store extends AccountStore, RoomStore, EventStore, ModerationStore {
+/** Replies and threads: a reply is a message whose `data` holds ReplyData (see NewMessage.data). */
+export interface ThreadStore {
+  /**
+   * The replies of the thread rooted at `rootSeq` (messages whose `data.threadRoot` is it, deleted ones included,
+   * redacted), ascending by seq; `after`/`before` exclusive, with neither the newest `limit`. Like listEvents.
+   */
+  listThread(
+    roomId: string,
+    rootSeq: number,
+    query: { after?: number; before?: number; limit: number },
+  ): Promise<RoomEvent[]>;
+  /**
+   * For each of `rootSeqs` that has replies not deleted: how many, and when the last was sent. Roots without any are
+   * absent from the map.
+   */
+  threadSummaries(roomId: string, rootSeqs: readonly number[]): Promise<Map<number, ThreadSummary>>;
+}
+
+export interface ReadStore {
+  /**
+   * Moves the member's read marker forward to the last message at or before `seq` (clamped to the room's last seq).
+   * With `announce`, a move also appends `member.read` `{userId, readSeq}` on the room sequence (a read receipt),
+   * atomically, without lifting the room's activity time. `moved` is false (and `event` null) when the marker did
+   * not move (a repeat, or `seq` at or behind it): markers never go back. Rejects with `not_member`, or `room_not_found` when announcing.
+   */
+  markRead(
+    roomId: string,
+    userId: string,
+    seq: number,
+    announce: boolean,
+  ): Promise<{ readSeq: number; moved: boolean; event: RoomEvent | null }>;
+  /** The read markers of the room's members who share read receipts, by user id. */
+  listReadReceipts(roomId: string): Promise<ReadReceipt[]>;
+  /** Changes private settings; rejects with `user_not_found`. */
+  updateUserSettings(id: string, patch: { readReceipts?: boolean }): Promise<UserRecord>;
+}
+
+export interface PinStore {
+  /**
+   * Pins the message at `seq` and appends `message.pinned` `{seq, messageId}`, atomically. `event` is null when it
+   * was pinned already (nothing written). Rejects with `room_not_found`, `not_found` (no message at `seq`),
+   * `message_deleted`, or `too_many_pins` when the room has `maxPins` pins; nothing is written then.
+   */
+  pinMessage(roomId: string, seq: number, actorId: string, maxPins: number): Promise<{ event: RoomEvent | null }>;
+  /** Unpins it and appends `message.unpinned` `{seq, messageId}`; `event` null when it was not pinned. */
+  unpinMessage(roomId: string, seq: number, actorId: string): Promise<{ event: RoomEvent | null }>;
+  /** The room's pinned messages, newest pin first. A deleted message is not pinned (deleteMessage drops its pin). */
+  listPins(roomId: string): Promise<Pin[]>;
+}
+
+/** Reactions to messages: a row per (message, emoji, user), each change an event on the room sequence. */
+export interface ReactionStore {
+  /**
+   * Adds `userId`'s reaction `emoji` (canonical) to the message at `seq` and appends `reaction.added` (data
+   * `{seq, messageId, emoji, userId}`), atomically. Null when that reaction is there already (nothing written).
+   * Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or `too_many_reactions` when
+   * the emoji is new on the message and it has `maxDistinct` different ones already; nothing is written then.
+   */
+  addReaction(
+    roomId: string,
+    seq: number,
+    userId: string,
+    emoji: string,
+    maxDistinct: number,
+  ): Promise<RoomEvent | null>;
+  /**
+   * Removes `userId`'s reaction `emoji` and appends `reaction.removed` (same data), atomically. Null when there was
+   * none (nothing written). Rejects with `room_not_found`, `not_found` or `message_deleted`.
+   */
+  removeReaction(roomId: string, seq: number, userId: string, emoji: string): Promise<RoomEvent | null>;
+  /**
+   * The reactions of the messages with seqs from `fromSeq` to `toSeq` (inclusive), by message seq: emojis first-reacted
+   * first, each with its users in the order they reacted. Messages without reactions are absent.
+   */
+  listReactions(roomId: string, fromSeq: number, toSeq: number): Promise<Map<number, Reaction[]>>;
+}
+
+export interface Store
+  extends AccountStore,
+    RoomStore,
+    EventStore,
+    ModerationStore,
+    ReactionStore,
+    ReadStore,
+    PinStore,
+    ThreadStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -29,6 +29,10 @@ export const SendFrame = z.strictObject({
   roomId: Id,
   clientMsgId: ClientMsgId,
   body: Body,
+  /** A reply: the seq of a message of the same room (see docs/protocol.md, replies and threads). */
+  replyTo: Seq.min(1).optional(),
+  /** With `replyTo`: a thread reply that main timelines hide. */
+  threadOnly: z.boolean().optional(),
   ref: Ref,
 });
 export const TypingFrame = z.strictObject({ type: z.literal('typing'), roomId: Id, ref: Ref });
@@ -155,6 +159,15 @@ export interface ProfileNotice {
   type: 'profile';
   user: PublicUser;
 }
+/**
+ * Your read marker in a room moved (on this or another of your devices). Live only: `welcome` carries the current
+ * `readSeq` of every room, so nothing needs replaying.
+ */
+export interface ReadNotice {
+  type: 'read';
+  roomId: string;
+  readSeq: number;
+}
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -174,6 +187,7 @@ export type ServerFrame =
   | InviteFrame
   | AnnouncementFrame
   | ProfileNotice
+  | ReadNotice
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

@@ -8,6 +8,7 @@ import {
   PROTOCOL_LIMITS,
   RoomName,
   SearchQuery,
+  Seq,
   SessionLabel,
   StatusText,
   Topic,
@@ -45,6 +46,12 @@ export const ChangePasswordRequest = z.strictObject({
 export const UpdateProfileRequest = z
   .strictObject({ displayName: DisplayName.optional(), statusText: StatusText.optional() })
   .refine((v) => v.displayName !== undefined || v.statusText !== undefined, 'nothing to update');
+
+/** `PUT …/rooms/:roomId/read`: the seq read up to (the server moves the marker only forward). */
+export const MarkReadRequest = z.strictObject({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export const UpdateSettingsRequest = z
+  .strictObject({ readReceipts: z.boolean().optional() })
+  .refine((v) => v.readReceipts !== undefined, 'nothing to update');
 
 export const CreateRoomRequest = z.strictObject({
   name: RoomName,
@@ -86,6 +93,12 @@ export const RoomSeqParams = z.strictObject({
   roomId: Id,
   seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
 });
+/** `:emoji` is URL-decoded by the router; whether it is an emoji is the domain's call (`invalid_emoji`). */
+export const RoomSeqEmojiParams = z.strictObject({
+  roomId: Id,
+  seq: decimalInt(1, Number.MAX_SAFE_INTEGER),
+  emoji: z.string().min(1).max(PROTOCOL_LIMITS.emojiMaxChars),
+});
 export const CreateReportRequest = z.union([
   z.strictObject({
     roomId: Id,
@@ -118,7 +131,12 @@ export const CreateDmRequest = z.strictObject({
   usernames: z.array(Username).min(1).max(16),
 });
 
-export const SendMessageRequest = z.strictObject({ body: Body, clientMsgId: ClientMsgId });
+export const SendMessageRequest = z.strictObject({
+  body: Body,
+  clientMsgId: ClientMsgId,
+  replyTo: Seq.min(1).optional(),
+  threadOnly: z.boolean().optional(),
+});
 export const EditMessageRequest = z.strictObject({ body: Body });
 export const AnnouncementRequest = z.strictObject({ body: Body });
 

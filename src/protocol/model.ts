@@ -16,6 +16,10 @@ export const PROTOCOL_LIMITS = {
   searchQueryMax: 100,
   sessionLabelMax: 64,
   pageMax: 200,
+  /** A reply's quote of its target: the target's body cut to this many characters at send time. */
+  quoteChars: 200,
+  /** Longest `:emoji` of a reaction route (an emoji or a shortcode), in UTF-16 units. */
+  emojiMaxChars: 64,
 } as const;
 
 // Control characters (C0, DEL, C1) and bidi overrides never belong in names: they spoof or break layouts.
@@ -144,6 +148,39 @@ export interface MyRoom extends Room {
   joinedSeq: number;
   /** For DMs: the other members' names, so a client can title the conversation. */
   members?: UserProfile[];
+  /**
+   * Your read marker: the seq of the last message you have read (`PUT …/read`), never before `joinedSeq`. Shared by
+   * all your devices.
+   */
+  readSeq: number;
+  /** Messages from others after `readSeq`, not deleted and not thread-only replies; counted up to UNREAD_COUNT_MAX. */
+  unread: number;
+}
+
+/** `unread` counts stop here (a client shows "999+"): counting further would scan a long-unread room's history. */
+export const UNREAD_COUNT_MAX = 1000;
+
+/** A member's read marker, as read receipts show it (`GET …/receipts`, `member.read` events). */
+export interface ReadReceipt {
+  userId: string;
+  readSeq: number;
+}
+
+/** A pinned message (`GET …/pins`): who pinned it when, and the message as it stands. */
+export interface Pin {
+  seq: number;
+  pinnedBy: string;
+  pinnedAt: string;
+  message: RoomEvent;
+}
+
+/** Private account settings (`GET/PATCH /api/v1/me/settings`). */
+export interface UserSettings {
+  /**
+   * Read receipts: on (the default), your read marker is shown to the members of DMs and small rooms and you see
+   * theirs; off, neither (reciprocal, as in Signal and WhatsApp).
+   */
+  readReceipts: boolean;
 }
 
 export interface Member {
@@ -178,6 +215,8 @@ export type RoomEventType =
   | 'message'
   | 'message.deleted'
   | 'message.edited'
+  | 'reaction.added'
+  | 'reaction.removed'
   | 'room.created'
   | 'room.updated'
   | 'member.joined'
@@ -185,7 +224,10 @@ export type RoomEventType =
   | 'member.invited'
   | 'member.role'
   | 'member.muted'
-  | 'member.unmuted';
+  | 'member.unmuted'
+  | 'member.read'
+  | 'message.pinned'
+  | 'message.unpinned';
 
 export interface RoomEvent {
   id: string;
@@ -201,6 +243,19 @@ export interface RoomEvent {
   /** Type-specific details, e.g. `{userId}` for member events, `{name, topic}` for room.updated. */
   data: Record<string, unknown> | null;
   createdAt: string;
+  /**
+   * A message's reactions as they stand, in history pages (`GET …/messages`) only; absent when it has none. Live and
+   * replayed events do not carry it: the `reaction.added` / `reaction.removed` events after the message do.
+   */
+  reactions?: Reaction[];
+}
+
+/** One emoji's reactions on a message: who, in the order they reacted. Emojis are listed first-reacted first. */
+export interface Reaction {
+  /** The canonical form (src/core/emoji.ts): the emoji as the emojibase dataset writes it. */
+  emoji: string;
+  count: number;
+  userIds: string[];
 }
 
 /** A message is a room event of type `message`. */
@@ -216,6 +271,24 @@ export interface MessageEdit {
   previousBody: string;
   body: string;
   editedAt: string;
+}
+
+/** The reply fields of a message (`data` of a `message` sent with `replyTo`), as stored at send time. */
+export interface ReplyData {
+  /** The seq of the message replied to (same room). */
+  replyTo: number;
+  /** The seq of the thread's root: the target's `threadRoot` if it has one, else `replyTo` (threads are flat). */
+  threadRoot: number;
+  /** Sent from a thread panel only: still on the room sequence, but main timelines do not show it. */
+  threadOnly: boolean;
+  /** The target as it was when the reply was sent: author and body cut to `quoteChars`; '' once it is deleted. */
+  quote: { senderId: string; body: string; deleted?: true };
+}
+
+/** What a thread root carries in history and in `GET …/thread` (`data.replyCount`, `data.lastReplyAt`). */
+export interface ThreadSummary {
+  replyCount: number;
+  lastReplyAt: string | null;
 }
 
 export interface Announcement {

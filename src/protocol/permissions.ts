@@ -21,6 +21,9 @@ export type RoomAction =
   | 'mute'
   | 'deleteMessage'
   | 'editMessage'
+  | 'markRead'
+  | 'pin'
+  | 'react'
   | 'approveJoin'
   | 'viewReports'
   | 'viewAudit';
@@ -42,6 +45,15 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   deleteMessage: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   /** One's own messages only: nobody rewrites another's (moderators delete). Posting rights apply (mute, read-only). */
   editMessage: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
+  /** One's own read marker and the room's read receipts: any member, muted or not (reading is not posting). */
+  markRead: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
+  /** Pin and unpin messages: moderators in rooms, either member in a DM. */
+  pin: { public: 'moderator', private: 'moderator', dm: 'member', serverAdmin: 'rooms' },
+  /**
+   * Reacting to any message: members, as on Slack and Discord. Muted members may not (Discord's timeout), read-only
+   * rooms allow it (Slack's announcement channels); server admins who are not members may not.
+   */
+  react: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   approveJoin: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'rooms' },
   viewReports: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   viewAudit: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'all' },

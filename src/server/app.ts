@@ -12,7 +12,10 @@ import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
 import { InMemoryNodeDirectory } from '../core/node-directory.js';
+import { PinService } from '../core/pins.js';
+import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
+import { ReactionService } from '../core/reactions.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
 import { PresenceNotifier } from '../core/presence-notifier.js';
@@ -29,6 +32,8 @@ import { createMetrics } from './metrics.js';
 import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
+import { readRoutes } from './http/routes/reads.js';
+import { reactionRoutes } from './http/routes/reactions.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
 import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
@@ -101,6 +106,8 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     limits: {
       maxMessageChars: config.maxMessageChars,
       editWindowSeconds: config.editWindowSeconds,
+      readReceiptsMaxMembers: config.readReceiptsMaxMembers,
+      maxPinsPerRoom: config.maxPinsPerRoom,
       maxRoomsPerUser: config.maxRoomsPerUser,
       maxDmMembers: config.maxDmMembers,
       sessionTtlMs: config.sessionTtlDays * 86_400_000,
@@ -120,7 +127,10 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         typing: { burst: 2, perSecond: 0.5 },
         report: { burst: config.reportsPerHour, perSecond: config.reportsPerHour / 3600 },
         profile: { burst: config.profileChangesPerMinute, perSecond: config.profileChangesPerMinute / 60 },
+        readMark: { burst: config.readMarksPerMinute, perSecond: config.readMarksPerMinute / 60 },
+        reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
       },
+      maxReactionsPerMessage: config.maxReactionsPerMessage,
       maxMentions: config.maxMentions,
       flood: { repeats: config.floodRepeats, windowMs: config.floodWindowMs },
       loginLockout: {
@@ -134,11 +144,26 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const rooms = new RoomService(ctx);
   const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
   const messages = new MessageService(ctx, rooms);
+  const reads = new ReadStateService(ctx, rooms);
+  const pins = new PinService(ctx, rooms);
+  const reactions = new ReactionService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
-  const services = { accounts, rooms, messages, moderation, reports, admin, presence: ctx.presence, health };
+  const services = {
+    accounts,
+    rooms,
+    messages,
+    reactions,
+    reads,
+    pins,
+    moderation,
+    reports,
+    admin,
+    presence: ctx.presence,
+    health,
+  };
   return { services, ports: ctx };
 }
 
@@ -202,6 +227,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   accountRoutes(app, services);
   roomRoutes(app, services);
   messageRoutes(app, services);
+  readRoutes(app, services);
+  reactionRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);
 

@@ -104,6 +104,18 @@ export const SETTINGS = {
     default: 0,
     doc: 'How long after sending its author may edit a message, in seconds; later edits get `edit_window_closed`. 0 = no limit.',
   },
+  maxPinsPerRoom: {
+    env: 'MAX_PINS_PER_ROOM',
+    schema: int(1, 10000),
+    default: 100,
+    doc: 'Most pinned messages per room; another pin gets `too_many_pins` until one is unpinned.',
+  },
+  readReceiptsMaxMembers: {
+    env: 'READ_RECEIPTS_MAX_MEMBERS',
+    schema: int(0, 100000),
+    default: 50,
+    doc: 'Largest room (members) in which read markers are shared as read receipts (`member.read` events); 0 = nowhere.',
+  },
   maxOutboundBytes: {
     env: 'MAX_OUTBOUND_BYTES',
     schema: int(16384, 256 << 20),
@@ -230,6 +242,18 @@ export const SETTINGS = {
     default: 10,
     doc: 'Profile changes (display name, status text) a user may make per minute; each is pushed to every connection.',
   },
+  readMarksPerMinute: {
+    env: 'READ_MARKS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 120,
+    doc: 'Read-marker moves (`PUT …/read`) a user may make per minute, over all rooms.',
+  },
+  reactionsPerMinute: {
+    env: 'REACTIONS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 60,
+    doc: 'Reactions a user may add or remove per minute (each is an event on the room sequence); more get `rate_limited`.',
+  },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',
     schema: int(1, 100000),
@@ -271,6 +295,12 @@ export const SETTINGS = {
     schema: int(0, 10000),
     default: 10,
     doc: 'Distinct `@username` mentions one message may carry; more get `too_many_mentions`.',
+  },
+  maxReactionsPerMessage: {
+    env: 'MAX_REACTIONS_PER_MESSAGE',
+    schema: int(1, 1000),
+    default: 20,
+    doc: 'Different emojis one message may carry as reactions; adding another gets `too_many_reactions` (joining one there is fine).',
   },
   filterBlock: {
     env: 'FILTER_BLOCK',

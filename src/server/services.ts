@@ -4,6 +4,9 @@ import type { ReportService } from '../core/moderation/reports.js';
 import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
+import type { PinService } from '../core/pins.js';
+import type { ReadStateService } from '../core/read-state.js';
+import type { ReactionService } from '../core/reactions.js';
 import type { RoomService } from '../core/rooms.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
@@ -23,6 +26,9 @@ export interface Services {
   accounts: AccountService;
   rooms: RoomService;
   messages: MessageService;
+  reads: ReadStateService;
+  pins: PinService;
+  reactions: ReactionService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;

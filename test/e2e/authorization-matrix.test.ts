@@ -409,6 +409,25 @@ describe('authorization matrix', () => {
           ),
       },
       {
+        // A reply is a post: the same rights, whatever the target (here the author's message).
+        name: 'message.reply',
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('post', k, standing(r)) ? null : '403 forbidden'), '201'),
+        run: async (c) =>
+          show(
+            await call('POST', `/rooms/${c.roomId}/messages`, c.token, {
+              body: `http reply ${++n}`,
+              clientMsgId: `http-${n}-${tag}`,
+              replyTo: authorSeq[c.kind],
+              threadOnly: n % 2 === 0,
+            }),
+          ),
+      },
+      {
+        name: 'message.thread',
+        expect: (k, r) => read(k, r, '200'),
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/thread`, c.token)),
+      },
+      {
         name: 'invite',
         expect: (k, r) => outcome(memberGate(k, r) ?? (may('invite', k, standing(r)) ? null : '403 forbidden'), '204'),
         run: async (c) =>
@@ -521,6 +540,19 @@ describe('authorization matrix', () => {
         },
       },
       {
+        // Reacting to someone else's message: members (not muted); nobody outside, server admins included.
+        name: 'reaction.add',
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('react', k, standing(r)) ? null : '403 forbidden'), '200'),
+        run: async (c) =>
+          show(await call('PUT', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/reactions/%F0%9F%91%8D`, c.token)),
+      },
+      {
+        name: 'reaction.remove',
+        expect: (k, r) => outcome(memberGate(k, r) ?? (may('react', k, standing(r)) ? null : '403 forbidden'), '200'),
+        run: async (c) =>
+          show(await call('DELETE', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/reactions/thumbsup`, c.token)),
+      },
+      {
         // Nobody rewrites another's message: not the room's moderators, owners or server admins.
         name: 'message.editOthers',
         expect: (k, r) => {
@@ -531,6 +563,37 @@ describe('authorization matrix', () => {
           const seq = await post(c.kind, author.token);
           return show(await call('PATCH', `/rooms/${c.roomId}/messages/${seq}`, c.token, { body: 'rewritten' }));
         },
+      },
+      {
+        name: 'read.mark',
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? (may('markRead', k, standing(r)) ? null : '403 forbidden'), '200');
+        },
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/read`, c.token, { seq: 1 })),
+      },
+      {
+        name: 'read.receipts',
+        expect: (k, r) => {
+          if (signedOut(r)) return outcome(UNAUTHORIZED, '');
+          return outcome(memberGate(k, r) ?? (may('markRead', k, standing(r)) ? null : '403 forbidden'), '200');
+        },
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/receipts`, c.token)),
+      },
+      {
+        name: 'message.pin',
+        expect: gated('pin', '200'),
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/pin`, c.token)),
+      },
+      {
+        name: 'message.unpin',
+        expect: gated('pin', '200'),
+        run: async (c) => show(await call('DELETE', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/pin`, c.token)),
+      },
+      {
+        name: 'pins.list',
+        expect: (k, r) => read(k, r, '200'),
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/pins`, c.token)),
       },
       {
         name: 'joinRequests.list',

@@ -372,6 +372,168 @@ describe('chat CLI: edits and deletions', { timeout: CLI_TEST_TIMEOUT_MS }, () =
   });
 });
 
+describe('chat CLI: reactions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('react and unreact by emoji or shortcode; tail prints reaction events live; history shows the counts', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    // Setup through the API: the CLI runs only for what is under test.
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('party')).id;
+    await bob.api.join(roomId);
+    const m = (await bob.api.sendMessage(roomId, 'we shipped', 'b-1')).message.seq;
+    const plain = (await bob.api.sendMessage(roomId, 'nothing here', 'b-2')).message.seq;
+    await bob.api.react(roomId, m, '🎉');
+
+    const tail = alice.spawn(['tail', 'party', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('react', 'party', `#${m}`, ':thumbsup:')).toBe(`reacted 👍️ to #${m} in party\n`);
+    expect(await alice.ok('react', 'party', String(m), '👍')).toBe(`you had reacted 👍️ to #${m}\n`);
+    await bob.api.react(roomId, m, 'thumbsup');
+    await bob.api.unreact(roomId, m, '🎉');
+    // Live, in protocol order.
+    await waitFor(
+      () => tail.stdout().includes(`* bob removed 🎉 from message #${m}`),
+      5000,
+      'tail to show the removal',
+    );
+    expect(tail.stdout()).toMatch(
+      new RegExp(
+        `^\\* alice reacted 👍️ to message #${m}\\n\\* bob reacted 👍️ to message #${m}\\n\\* bob removed 🎉 from message #${m}$`,
+        'm',
+      ),
+    );
+    const bad = await alice.run(['react', 'party', String(m), 'notanemoji']);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      1,
+      'error: Not an emoji: give a Unicode emoji or a shortcode such as thumbsup or :tada:. (invalid_emoji)',
+    ]);
+
+    await bob.api.react(roomId, m, '🎉');
+    const hist = await alice.ok('history', 'party');
+    expect(hist).toMatch(new RegExp(`^#${m} \\[[0-9: -]+\\] bob: we shipped\\n    👍️ 2  🎉 1\\n#${plain} `, 'm'));
+    expect(await alice.ok('unreact', 'party', String(m), 'thumbsup')).toBe(`removed 👍️ from #${m} in party\n`);
+
+    // A new tail shows the reactions under the message, as they stand now.
+    const again = alice.spawn(['tail', 'party', '--read-only']);
+    await waitFor(() => again.stderr().includes('* connected'), 10_000, 'second tail to connect');
+    expect(again.stdout()).toMatch(/\] bob: we shipped\n {2}👍️ 1 {2}🎉 1\n.*\] bob: nothing here\n/);
+  });
+});
+
+describe('chat CLI: read state', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it("rooms shows the server's unread count; read and history move the marker for every device", async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await bob.api.createRoom('news')).id;
+    await api.join(roomId);
+    const seqs: number[] = [];
+    for (let i = 1; i <= 3; i++) seqs.push((await bob.api.sendMessage(roomId, `n${i}`, `n-${i}`)).message.seq);
+    // Another device (the API) saw the first one.
+    await api.markRead(roomId, seqs[0]!);
+
+    expect(await alice.ok('rooms')).toMatch(/^news\s+public\s+member\s+2\s+\d+\s+2\s/m);
+    expect(await alice.ok('read', 'news', `#${seqs[1]}`)).toBe(`read up to #${seqs[1]} in news\n`);
+    expect(await alice.ok('read', 'news', '1')).toBe(`already read up to #${seqs[1]}\n`);
+    expect((await api.myRooms()).find((r) => r.id === roomId)).toMatchObject({ readSeq: seqs[1], unread: 1 });
+    const bad = await alice.run(['read', 'news', 'soon']);
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^error: not a message number: soon.*\(usage\)$/m),
+    ]);
+
+    // Reading the history is reading: the marker moves on the server, so the web app's badge clears too.
+    await alice.ok('history', 'news');
+    expect((await api.myRooms()).find((r) => r.id === roomId)).toMatchObject({ readSeq: seqs[2], unread: 0 });
+  });
+});
+
+describe('chat CLI: pins', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('pin, pins and unpin; tail prints them as they happen; members may not pin in a room', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('ops')).id;
+    await bob.api.join(roomId);
+    const seq = (await bob.api.sendMessage(roomId, 'runbook: restart with systemctl', 'b-1')).message.seq;
+    const tail = alice.spawn(['tail', 'ops', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('pin', 'ops', `#${seq}`)).toBe(`pinned #${seq} in ops\n`);
+    expect(await alice.ok('pin', 'ops', String(seq))).toBe(`#${seq} is already pinned\n`);
+    const listed = await alice.ok('pins', 'ops');
+    expect(listed).toMatch(
+      new RegExp(`^#${seq} \\[[0-9: -]+\\] bob: runbook: restart with systemctl\n    pinned by alice `),
+    );
+    await expect(bob.api.pin(roomId, seq)).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await alice.ok('unpin', 'ops', String(seq))).toBe(`unpinned #${seq} in ops\n`);
+    expect(await alice.ok('pins', 'ops')).toBe('');
+    await waitFor(
+      () => /\* alice pinned message #\d+\n\* alice unpinned message #\d+/.test(tail.stdout()),
+      10_000,
+      'tail to print the pin and the unpin',
+    );
+  });
+});
+
+describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('reply quotes a message (in the room or --thread only); thread lists it; history and tail show quotes and counts', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    // Setup through the API: the CLI runs only for what is under test.
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('plans')).id;
+    await bob.api.join(roomId);
+    const root = (await bob.api.sendMessage(roomId, 'Meeting today?', 'b-1')).message.seq;
+
+    const tail = alice.spawn(['tail', 'plans', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    expect(await alice.ok('reply', 'plans', `#${root}`, 'yes,', 'at 3')).toBe(
+      `sent #${root + 1} to plans (reply to #${root})\n`,
+    );
+    expect(await alice.ok('reply', 'plans', String(root + 1), '--thread', 'room B')).toBe(
+      `sent #${root + 2} to plans (thread #${root} only)\n`,
+    );
+    // Live in tail: each reply under the line quoting what it answers.
+    await waitFor(() => tail.stdout().includes('alice: room B'), 5000, 'tail to show the thread reply');
+    expect(tail.stdout()).toMatch(
+      new RegExp(
+        `^  ↪ reply to #${root} bob: Meeting today\\?\\n\\[[0-9: -]+\\] alice: yes, at 3\\n` +
+          `  ↪ thread reply to #${root + 1} in thread #${root} alice: yes, at 3\\n\\[[0-9: -]+\\] alice: room B$`,
+        'm',
+      ),
+    );
+
+    const hist = await alice.ok('history', 'plans');
+    expect(hist).toMatch(
+      new RegExp(`^#${root} \\[[0-9: -]+\\] bob: Meeting today\\? \\[2 replies, last [0-9: -]+\\]$`, 'm'),
+    );
+    expect(hist).toMatch(new RegExp(`^  ↪ reply to #${root} bob: Meeting today\\?\\n#${root + 1} `, 'm'));
+    const thread = await alice.ok('thread', 'plans', String(root + 2)); // a reply's seq: its root's thread
+    expect(thread.split('\n')[0]).toMatch(new RegExp(`^#${root} \\[[0-9: -]+\\] bob: Meeting today\\? \\[2 replies`));
+    expect(thread).toContain(`#${root + 1} `);
+    expect(thread).toMatch(new RegExp(`#${root + 2} \\[[0-9: -]+\\] alice: room B$`, 'm'));
+
+    // A deleted target: the reply is refused, and quotes of it read (message deleted).
+    await bob.api.deleteMessage(roomId, root);
+    const refused = await alice.run(['reply', 'plans', String(root), 'too late']);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'error: That message was deleted. (message_deleted)']);
+    expect(await alice.ok('history', 'plans')).toMatch(
+      new RegExp(`^  ↪ reply to #${root} bob: \\(message deleted\\)\\n#${root + 1} `, 'm'),
+    );
+  });
+});
+
 describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
     const srv = await startServer();

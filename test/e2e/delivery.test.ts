@@ -5,6 +5,8 @@ import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { connect, rawSocket, recordEvents, registerUser, startServer, waitFor } from '../helpers/harness.js';
 
 /** Asserts a delivered stream is exactly seqs from..to, each once, ascending. */
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 function expectContiguous(seqs: number[], from: number, to: number): void {
   expect(seqs).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 }
@@ -274,6 +276,327 @@ describe('delivery guarantees', () => {
     const history = (await alice.api.messages(room.id)).filter((m) => !m.data?.deleted);
     expect([...local.entries()]).toEqual(history.map((m) => [m.seq, m.body]));
     expect(history.find((m) => m.seq === s1)?.data).toMatchObject({ editedAt: expect.any(String) });
+  });
+
+  it('raw socket: reactions added and removed while offline are replayed on resume exactly once, in order', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-reactions');
+    await bob.api.join(room.id);
+    await carol.api.join(room.id);
+    const react = async (who: typeof alice, method: 'PUT' | 'DELETE', seq: number, emoji: string) => {
+      const path = `/api/v1/rooms/${room.id}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`;
+      const res = await fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${who.token}` } });
+      expect([method, seq, emoji, res.status]).toEqual([method, seq, emoji, 200]);
+    };
+    const sent: number[] = [];
+    for (let i = 1; i <= 2; i++) sent.push((await alice.api.sendMessage(room.id, `m${i}`, `rr-${i}`)).message.seq);
+    const [s1, s2] = sent as [number, number];
+    await react(carol, 'PUT', s1, '👀'); // before bob goes away: he has it
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    expect(position).toBe(s1 + 2);
+    before.ws.terminate();
+    await before.closed;
+
+    // While he is away: adds, a repeated add and a removal of nothing (no events), removals, a message reacted to.
+    await react(alice, 'PUT', s1, '👍');
+    await react(carol, 'PUT', s1, 'thumbsup');
+    await react(carol, 'PUT', s1, '👍\uFE0F'); // the same reaction: appends nothing
+    await react(alice, 'DELETE', s2, '🎉'); // not there: appends nothing
+    await react(carol, 'DELETE', s1, '👀');
+    await react(alice, 'PUT', s2, '🎉');
+    const s3 = (await alice.api.sendMessage(room.id, 'm3', 'rr-3')).message.seq;
+    await react(carol, 'PUT', s3, '🔥');
+    await react(alice, 'DELETE', s1, '+1');
+    const T = '👍️';
+    const want: [string, number | null, string | null, string | null][] = [
+      ['reaction.added', s1, T, alice.user.id],
+      ['reaction.added', s1, T, carol.user.id],
+      ['reaction.removed', s1, '👀', carol.user.id],
+      ['reaction.added', s2, '🎉', alice.user.id],
+      ['message', null, null, null],
+      ['reaction.added', s3, '🔥', carol.user.id],
+      ['reaction.removed', s1, T, alice.user.id],
+    ];
+    const shape = (e: RoomEvent) => [
+      e.type,
+      (e.data?.seq as number | undefined) ?? null,
+      (e.data?.emoji as string | undefined) ?? null,
+      (e.data?.userId as string | undefined) ?? null,
+    ];
+
+    // Resume at the position he had, and at every point in between: each event after it once, in order.
+    const offline = want.length;
+    for (let n = position; n < position + offline; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      expect(replayed[0]?.seq).toBe(n + 1);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      // Live from there: a marker after the replay arrives once, next in sequence.
+      const marker = await alice.api.sendMessage(room.id, `marker ${n}`, `rr-marker-${n}`);
+      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
+      expectContiguous(
+        sock.events(room.id).map((e) => e.seq),
+        n + 1,
+        marker.message.seq,
+      );
+      sock.ws.close();
+      await sock.closed;
+      want.push(['message', null, null, null]);
+    }
+
+    // Applying the replayed stream to what bob had gives the reactions history reports now.
+    const local = new Map<number, Map<string, string[]>>();
+    const apply = (e: RoomEvent) => {
+      if (e.type !== 'reaction.added' && e.type !== 'reaction.removed') return;
+      const seq = e.data!.seq as number;
+      const emoji = e.data!.emoji as string;
+      const byEmoji = local.get(seq) ?? new Map<string, string[]>();
+      local.set(seq, byEmoji);
+      const users = (byEmoji.get(emoji) ?? []).filter((u) => u !== e.data!.userId);
+      if (e.type === 'reaction.added') users.push(e.data!.userId as string);
+      if (users.length > 0) byEmoji.set(emoji, users);
+      else byEmoji.delete(emoji);
+    };
+    for (const e of before.events(room.id)) apply(e);
+    const tail = await rawHello(srv.url, bob.token, { [room.id]: position });
+    await waitFor(() => tail.synced(room.id), 5000, 'synced for the final check');
+    for (const e of tail.events(room.id)) apply(e);
+    tail.ws.close();
+    const fromEvents = [...local.entries()]
+      .filter(([, m]) => m.size > 0)
+      .map(([seq, m]) => [seq, [...m.entries()].map(([emoji, userIds]) => ({ emoji, userIds }))]);
+    const history = (await alice.api.messages(room.id))
+      .filter((m) => m.reactions)
+      .map((m) => [m.seq, m.reactions!.map((r) => ({ emoji: r.emoji, userIds: r.userIds }))]);
+    expect(history).toEqual(fromEvents);
+    expect(history).toEqual([
+      [s1, [{ emoji: T, userIds: [carol.user.id] }]],
+      [s2, [{ emoji: '🎉', userIds: [alice.user.id] }]],
+      [s3, [{ emoji: '🔥', userIds: [carol.user.id] }]],
+    ]);
+  });
+
+  it('raw socket: read-marker moves made while offline replay exactly once, in order; welcome has the marker', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-reads');
+    await bob.api.join(room.id);
+    await carol.api.join(room.id);
+    const markRead = async (token: string, seq: number) => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/read`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ seq }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { readSeq: number; moved: boolean };
+    };
+    const s1 = (await alice.api.sendMessage(room.id, 'm1', 'rr-1')).message.seq;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    before.ws.terminate();
+    await before.closed;
+
+    // While Bob is away: Alice and Carol read, a message comes, Carol reads it, Bob reads on another device,
+    // a repeated mark (no event), Alice reads her own message's receipt (no move).
+    expect(await markRead(carol.token, s1)).toEqual({ readSeq: s1, moved: true });
+    const s2 = (await alice.api.sendMessage(room.id, 'm2', 'rr-2')).message.seq;
+    expect(await markRead(carol.token, s2)).toEqual({ readSeq: s2, moved: true });
+    expect(await markRead(carol.token, s2)).toEqual({ readSeq: s2, moved: false });
+    expect(await markRead(bob.token, s2)).toEqual({ readSeq: s2, moved: true });
+    expect(await markRead(carol.token, s2 + 3)).toEqual({ readSeq: s2, moved: false });
+    const want: [string, string | null, number | null][] = [
+      ['member.read', carol.user.id, s1],
+      ['message', null, null],
+      ['member.read', carol.user.id, s2],
+      ['member.read', bob.user.id, s2],
+    ];
+    const shape = (e: RoomEvent) => [
+      e.type,
+      (e.data?.userId as string | undefined) ?? null,
+      (e.data?.readSeq as number | undefined) ?? null,
+    ];
+
+    for (let n = position; n < position + want.length; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      // Bob's own marker, moved on the other device, is in welcome.
+      expect((sock.welcome.rooms as { id: string; readSeq: number }[]).find((r) => r.id === room.id)?.readSeq).toBe(s2);
+      const replayed = sock.events(room.id);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      sock.ws.close();
+      await sock.closed;
+    }
+  });
+
+  it('raw socket: pins and unpins made while offline replay exactly once, in order', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-pins');
+    await bob.api.join(room.id);
+    const pin = async (seq: number, method: 'PUT' | 'DELETE') => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${seq}/pin`, {
+        method,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      expect(res.status).toBe(200);
+    };
+    const s1 = (await alice.api.sendMessage(room.id, 'p1', 'rp-1')).message.seq;
+    const s2 = (await alice.api.sendMessage(room.id, 'p2', 'rp-2')).message.seq;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    before.ws.terminate();
+    await before.closed;
+
+    // Away: pin, a repeated pin (no event), pin another, unpin the first, an unpin of nothing (no event).
+    await pin(s1, 'PUT');
+    await pin(s1, 'PUT');
+    await pin(s2, 'PUT');
+    await pin(s1, 'DELETE');
+    await pin(s1, 'DELETE');
+    const want = [
+      ['message.pinned', s1],
+      ['message.pinned', s2],
+      ['message.unpinned', s1],
+    ];
+    const shape = (e: RoomEvent) => [e.type, e.data?.seq];
+    for (let n = position; n < position + want.length; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      sock.ws.close();
+      await sock.closed;
+    }
+    // The replayed stream leaves what GET …/pins says.
+    const pins = (await (
+      await fetch(`${srv.url}/api/v1/rooms/${room.id}/pins`, { headers: { authorization: `Bearer ${bob.token}` } })
+    ).json()) as { pins: { seq: number }[] };
+    expect(pins.pins.map((p) => p.seq)).toEqual([s2]);
+  });
+
+  it('raw socket: replies and thread-only replies sent while offline are replayed on resume exactly once, in order', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-replies');
+    await bob.api.join(room.id);
+    const reply = async (body: string, clientMsgId: string, replyTo: number, threadOnly?: boolean) => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ body, clientMsgId, replyTo, ...(threadOnly !== undefined ? { threadOnly } : {}) }),
+      });
+      const json = (await res.json()) as { message: RoomEvent; duplicate: boolean };
+      expect([clientMsgId, res.status]).toEqual([clientMsgId, json.duplicate ? 200 : 201]);
+      return json;
+    };
+    const root = (await alice.api.sendMessage(room.id, 'root', 'rr-root')).message.seq;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    expect(position).toBe(root);
+    before.ws.terminate();
+    await before.closed;
+
+    // While he is away: a quote reply, thread-only replies (one to a reply), a retry (no event), a plain message,
+    // a reply to that, and the delete of the quoted plain message (its quote is blanked in the replay too).
+    const r1 = (await reply('quote reply', 'rr-1', root)).message.seq;
+    const r2 = (await reply('thread only', 'rr-2', root, true)).message.seq;
+    expect((await reply('thread only', 'rr-2', root, true)).duplicate).toBe(true);
+    const r3 = (await reply('reply to a reply', 'rr-3', r1, true)).message.seq;
+    const plain = (await alice.api.sendMessage(room.id, 'plain', 'rr-plain')).message.seq;
+    const r4 = (await reply('quotes plain', 'rr-4', plain)).message.seq;
+    const del = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${plain}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${alice.token}` },
+    });
+    expect(del.status).toBe(204);
+    expect([r1, r2, r3, plain, r4]).toEqual(range(position + 1, position + 5));
+    type Shape = [string, string | null, number | null, number | null, boolean | null, string | null];
+    const want: Shape[] = [
+      ['message', 'quote reply', root, root, false, 'root'],
+      ['message', 'thread only', root, root, true, 'root'],
+      ['message', 'reply to a reply', r1, root, true, 'quote reply'],
+      ['message', '', null, null, null, null], // plain, deleted: redacted in the replay
+      ['message', 'quotes plain', plain, plain, false, ''], // its quote went with the delete
+      ['message.deleted', null, null, null, null, null],
+    ];
+    const shape = (e: RoomEvent): Shape => [
+      e.type,
+      e.body,
+      (e.data?.replyTo as number | undefined) ?? null,
+      (e.data?.threadRoot as number | undefined) ?? null,
+      (e.data?.threadOnly as boolean | undefined) ?? null,
+      ((e.data?.quote as { body: string } | undefined)?.body as string | undefined) ?? null,
+    ];
+
+    const offline = want.length;
+    for (let n = position; n < position + offline; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const replayed = sock.events(room.id);
+      expect(replayed[0]?.seq).toBe(n + 1);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      // Live from there: a thread-only reply after the replay arrives once, next in sequence.
+      const marker = await reply(`marker ${n}`, `rr-marker-${n}`, root, true);
+      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
+      expectContiguous(
+        sock.events(room.id).map((e) => e.seq),
+        n + 1,
+        marker.message.seq,
+      );
+      sock.ws.close();
+      await sock.closed;
+      want.push(['message', `marker ${n}`, root, root, true, 'root']);
+    }
+    // The thread as the server lists it: every reply to root, thread-only ones included, in seq order.
+    const t = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${root}/thread?limit=200`, {
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
+    const thread = (await t.json()) as { root: RoomEvent; messages: RoomEvent[] };
+    expect(thread.messages.map((m) => m.body)).toEqual([
+      'quote reply',
+      'thread only',
+      'reply to a reply',
+      ...range(position, position + offline - 1).map((n) => `marker ${n}`),
+    ]);
+    expect(thread.root.data).toMatchObject({ replyCount: 3 + offline });
   });
 
   it('raw socket: cut three times while another user sends, each resume picks up at the next seq exactly', async () => {

@@ -46,6 +46,15 @@ deleteMessage  dm       n         n      ·         ·         ·     y
 editMessage    public   n         y      y         y         y     n
 editMessage    private  n         y      y         y         y     n
 editMessage    dm       n         y      ·         ·         ·     n
+markRead       public   n         y      y         y         y     n
+markRead       private  n         y      y         y         y     n
+markRead       dm       n         y      ·         ·         ·     n
+pin            public   n         n      y         y         y     y
+pin            private  n         n      y         y         y     y
+pin            dm       n         y      ·         ·         ·     n
+react          public   n         y      y         y         y     n
+react          private  n         y      y         y         y     n
+react          dm       n         y      ·         ·         ·     n
 approveJoin    public   n         n      y         y         y     y
 approveJoin    private  n         n      y         y         y     y
 approveJoin    dm       n         n      ·         ·         ·     n
@@ -68,6 +77,9 @@ export const ACTIONS = [
   'mute',
   'deleteMessage',
   'editMessage',
+  'markRead',
+  'pin',
+  'react',
   'approveJoin',
   'viewReports',
   'viewAudit',
@@ -159,8 +171,8 @@ export function asDocRow(action: RoomAction): DocRow {
 
 /** Which docs row speaks for which action (rows without a RoomAction — join, leave, directory — are not here). */
 export const DOC_ROW_OF: Record<RoomAction, string> = {
-  read: 'Read history, events, member list (HTTP)',
-  post: 'Post (`send`, `POST …/messages`), typing',
+  read: 'Read history, events, threads, member list (HTTP)',
+  post: 'Post (`send`, `POST …/messages`, replies), typing',
   invite: 'Invite',
   update: 'Rename, topic, settings',
   setRole: 'Change member roles',
@@ -169,6 +181,9 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
+  markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
+  pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
+  react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',

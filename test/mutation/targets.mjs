@@ -63,6 +63,7 @@ export const TARGETS = {
       'test/e2e/moderation.test.ts',
       'test/e2e/moderation-content.test.ts',
       'test/e2e/message-edits.test.ts',
+      'test/e2e/replies.test.ts',
       'test/e2e/reports-audit.test.ts',
     ],
   },

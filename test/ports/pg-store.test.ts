@@ -467,6 +467,61 @@ describe('PgStore specifics', () => {
     }
   });
 
+  it('migration 6 upgrades a populated v4 database: old messages take replies, threads are listed by index', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        const upTo4 = migrations.filter((m) => m.version <= 4);
+        expect(await migrate(c, { migrations: upTo4 })).toEqual({ applied: upTo4.map((m) => m.version) });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_old', 1000, 2, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+           VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'old root', 'c_old', NULL, 1000),
+                  ('r_old', 2, 'e_old2', 'member.joined', 'u_old', NULL, NULL, '{"userId": "u_old"}', 1000)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        const root = (await store.getEvent('r_old', 1))!;
+        expect(root).toMatchObject({ body: 'old root', data: null });
+        expect(await store.listThread('r_old', 1, { limit: 10 })).toEqual([]);
+        const { event } = await store.appendMessage({
+          ...msg('r_old', { id: 'u_old' } as UserRecord, 'c_new', 're'),
+          data: { replyTo: 1, threadRoot: 1, threadOnly: false, quote: { senderId: 'u_old', body: 'old root' } },
+        });
+        expect(event.seq).toBe(3);
+        expect(await store.listThread('r_old', 1, { limit: 10 })).toEqual([event]);
+        expect((await store.threadSummaries('r_old', [1])).get(1)).toEqual({
+          replyCount: 1,
+          lastReplyAt: event.createdAt,
+        });
+        expect(await store.migrate()).toEqual({ applied: [] });
+        await withClient(db.url, async (c) => {
+          const versions = (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows;
+          expect(versions.map((r) => r.version)).toContain(6);
+          // The thread query can use the partial expression index (seqscan off: the table is tiny).
+          await c.query('SET enable_seqscan = off');
+          const plan = await c.query(
+            `EXPLAIN SELECT * FROM events WHERE room_id = 'r_old' AND (data->>'threadRoot')::bigint = 1
+               AND (data->>'threadRoot')::bigint IS NOT NULL AND seq > 0 ORDER BY seq LIMIT 50`,
+          );
+          expect(JSON.stringify(plan.rows)).toContain('events_thread');
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
   it('migration 4 upgrades a populated v3 database: messages read unedited, then edit and keep a history', async () => {
     const db = await server.createDatabase();
     try {
@@ -502,6 +557,89 @@ describe('PgStore specifics', () => {
           { editSeq: 2, previousBody: 'typo', body: 'fixed' },
         ]);
         expect(await store.migrate()).toEqual({ applied: [] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('migration 5 upgrades a populated v4 database: messages read without reactions, then take some', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        const upTo4 = migrations.filter((m) => m.version <= 4);
+        expect(await migrate(c, { migrations: upTo4 })).toEqual({ applied: [1, 2, 3, 4] });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_old', 'Old', 'old', 'Old Timer', 'old timer', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_old', 1000, 1, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+           VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'old news', 'c_old', NULL, 1000)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        expect((await store.listReactions('r_old', 1, 1)).size).toBe(0);
+        const event = await store.addReaction('r_old', 1, 'u_old', '🎉', 20);
+        expect(event).toMatchObject({
+          seq: 2,
+          type: 'reaction.added',
+          data: { seq: 1, messageId: 'e_old', emoji: '🎉', userId: 'u_old' },
+        });
+        expect((await store.listReactions('r_old', 1, 1)).get(1)).toEqual([
+          { emoji: '🎉', count: 1, userIds: ['u_old'] },
+        ]);
+        expect(await store.migrate()).toEqual({ applied: [] });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('migrations 7 and 8 upgrade a populated database: members start read up to now, receipts on, pins work', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        await migrate(c, { migrations: migrations.filter((m) => m.version < 7) });
+        for (const u of ['a', 'b']) {
+          await c.query(
+            `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+             VALUES ($1, $2, $2, $2, $2, 'x', 1000)`,
+            [`u_${u}`, u],
+          );
+        }
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_a', 1000, 4, 1000, 2)`,
+        );
+        await c.query(
+          `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq)
+           VALUES ('r_old', 'u_a', 'owner', 1000, 1), ('r_old', 'u_b', 'member', 1000, 2)`,
+        );
+        await c.query(
+          `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+           VALUES ('r_old', 3, 'e_3', 'message', 'u_a', 'one', 'c_3', NULL, 1000),
+                  ('r_old', 4, 'e_4', 'message', 'u_a', 'two', 'c_4', NULL, 1000)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        const mine = async () => (await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old');
+        expect(await mine()).toMatchObject({ readSeq: 4, unread: 0 });
+        expect((await store.getUser('u_b'))?.readReceipts).toBe(true);
+        await store.appendMessage({ id: 'e_5', roomId: 'r_old', senderId: 'u_a', clientMsgId: 'c_5', body: 'three' });
+        expect(await mine()).toMatchObject({ readSeq: 4, unread: 1 });
+        expect((await store.pinMessage('r_old', 3, 'u_a', 10)).event).toMatchObject({ seq: 6, type: 'message.pinned' });
+        expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
       } finally {
         await store.close();
       }

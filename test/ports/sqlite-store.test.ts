@@ -279,6 +279,171 @@ describe('SqliteStore specifics', () => {
     ).toEqual(migrations.map((m) => m.version));
   });
 
+  it('migration 5 upgrades a version-4 file with messages: they read without reactions, then take some', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    const v4 = new Database(h.file);
+    v4.pragma('journal_mode = WAL');
+    v4.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    v4.function('fold', (x: unknown) => String(x).toLowerCase());
+    for (const m of migrations.filter((x) => x.version <= 4)) {
+      v4.exec(m.sql);
+      v4.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v4.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    v4.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES ('r_old', 'public', 'old', 'old', 'u_old', 1, 1, 1, 1)`,
+    ).run();
+    v4.prepare("INSERT INTO members (room_id, user_id, role, joined_at) VALUES ('r_old', 'u_old', 'owner', 1)").run();
+    v4.prepare(
+      `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+       VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'old news', 'c_old', NULL, 1)`,
+    ).run();
+    v4.close();
+
+    const store = await h.reopen();
+    expect((await store.listReactions('r_old', 1, 1)).size).toBe(0);
+    const event = await store.addReaction('r_old', 1, 'u_old', '🎉', 20);
+    expect(event).toMatchObject({
+      seq: 2,
+      type: 'reaction.added',
+      data: { seq: 1, messageId: 'e_old', emoji: '🎉', userId: 'u_old' },
+    });
+    expect((await store.listReactions('r_old', 1, 1)).get(1)).toEqual([{ emoji: '🎉', count: 1, userIds: ['u_old'] }]);
+    expect(
+      (openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+  });
+
+  it('migrations 7 and 8 upgrade a file with history: members start read up to now, receipts on, pins work', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    const old = new Database(h.file);
+    old.pragma('journal_mode = WAL');
+    old.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    old.function('fold', (x: unknown) => String(x).toLowerCase());
+    for (const m of migrations.filter((x) => x.version < 7)) {
+      old.exec(m.sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    for (const u of ['a', 'b']) {
+      old
+        .prepare(
+          `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+           VALUES (?, ?, ?, ?, 'x', 1)`,
+        )
+        .run(`u_${u}`, u, u, u);
+    }
+    old
+      .prepare(
+        `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+         VALUES ('r_old', 'public', 'old', 'old', 'u_a', 1, 4, 1, 2)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq)
+         VALUES ('r_old', 'u_a', 'owner', 1, 1), ('r_old', 'u_b', 'member', 1, 2)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+         VALUES ('r_old', 3, 'e_3', 'message', 'u_a', 'one', 'c_3', NULL, 1),
+                ('r_old', 4, 'e_4', 'message', 'u_a', 'two', 'c_4', NULL, 1)`,
+      )
+      .run();
+    old.close();
+
+    const store = await h.reopen();
+    // Not the whole history unread after an upgrade: read up to the room's end.
+    expect((await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old')).toMatchObject({ readSeq: 4, unread: 0 });
+    expect((await store.getUser('u_b'))?.readReceipts).toBe(true);
+    await store.appendMessage({ id: 'e_5', roomId: 'r_old', senderId: 'u_a', clientMsgId: 'c_5', body: 'three' });
+    expect((await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old')).toMatchObject({ readSeq: 4, unread: 1 });
+    expect((await store.pinMessage('r_old', 3, 'u_a', 10)).event).toMatchObject({ seq: 6, type: 'message.pinned' });
+    expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
+  });
+
+  it('migration 6 upgrades a version-4 file with messages: they take replies, and threads are served by indexes', async () => {
+    await h.store.close();
+    fs.rmSync(h.file, { force: true });
+    const v4 = new Database(h.file);
+    v4.pragma('journal_mode = WAL');
+    v4.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    v4.function('fold', (x: unknown) => String(x).toLowerCase());
+    for (const m of migrations.filter((x) => x.version <= 4)) {
+      v4.exec(m.sql);
+      v4.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    v4.prepare(
+      `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+       VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
+    ).run();
+    v4.prepare(
+      `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+       VALUES ('r_old', 'public', 'old', 'old', 'u_old', 1, 1, 1, 1)`,
+    ).run();
+    v4.prepare("INSERT INTO members (room_id, user_id, role, joined_at) VALUES ('r_old', 'u_old', 'owner', 1)").run();
+    v4.prepare(
+      `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+       VALUES ('r_old', 1, 'e_old', 'message', 'u_old', 'old root', 'c_old', NULL, 1)`,
+    ).run();
+    v4.close();
+
+    const store = await h.reopen();
+    expect(await store.getEvent('r_old', 1)).toMatchObject({ body: 'old root', data: null });
+    const { event } = await store.appendMessage({
+      id: 'e_new',
+      roomId: 'r_old',
+      senderId: 'u_old',
+      clientMsgId: 'c_new',
+      body: 're',
+      data: { replyTo: 1, threadRoot: 1, threadOnly: false, quote: { senderId: 'u_old', body: 'old root' } },
+    });
+    expect(event.seq).toBe(2);
+    expect(await store.listThread('r_old', 1, { limit: 10 })).toEqual([event]);
+    expect((await store.threadSummaries('r_old', [1])).get(1)).toEqual({ replyCount: 1, lastReplyAt: event.createdAt });
+    const db = openRaw();
+    expect(
+      (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+    const plan = (sql: string, ...args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join('; ');
+    // The statements of src/storage/sqlite/queries.ts (INDEXED BY fails to prepare when the index cannot serve).
+    expect(
+      plan(
+        `SELECT * FROM events INDEXED BY events_thread WHERE room_id = ? AND json_extract(data, '$.threadRoot') = ?
+           AND json_extract(data, '$.threadRoot') IS NOT NULL AND seq > ? ORDER BY seq LIMIT 50`,
+        'r_old',
+        1,
+        0,
+      ),
+    ).toContain('events_thread');
+    expect(
+      plan(
+        `UPDATE events INDEXED BY events_reply_to SET body = '' WHERE room_id = ? AND json_extract(data, '$.replyTo') = ?
+           AND json_extract(data, '$.replyTo') IS NOT NULL`,
+        'r_old',
+        1,
+      ),
+    ).toContain('events_reply_to');
+  });
+
   it('moderation queues are served by indexes, not table scans', () => {
     const db = openRaw();
     const plan = (sql: string, ...args: unknown[]) =>

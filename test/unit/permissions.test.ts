@@ -15,8 +15,8 @@ const ROLES: readonly (MemberRole | null)[] = [null, 'member', 'moderator', 'adm
 
 /** Which documented row each action is. Rows not listed (see, join, leave, …) are not `can()` actions. */
 const ROW_OF: Record<RoomAction, string> = {
-  read: 'Read history, events, member list (HTTP)',
-  post: 'Post (`send`, `POST …/messages`), typing',
+  read: 'Read history, events, threads, member list (HTTP)',
+  post: 'Post (`send`, `POST …/messages`, replies), typing',
   invite: 'Invite',
   update: 'Rename, topic, settings',
   setRole: 'Change member roles',
@@ -25,6 +25,9 @@ const ROW_OF: Record<RoomAction, string> = {
   mute: 'Kick, ban, unban, mute, unmute',
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
+  markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
+  pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
+  react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
@@ -51,7 +54,7 @@ function documentedTable(): Map<string, DocRow> {
       .map((c) =>
         c
           .trim()
-          .replace(/[¹²³⁴⁵⁶⁷⁸]/g, '')
+          .replace(/[¹²³⁴⁵⁶⁷⁸⁹]/g, '')
           .trim(),
       );
     if (cols[0] === 'Action' || /^-+$/.test(cols[0]!)) continue;

@@ -16,6 +16,7 @@ describe('the send path as named steps', () => {
       'membership',
       'posting rights',
       'keyword filter',
+      'reply target',
       'rate limit',
       'slow mode',
       'flood guard',

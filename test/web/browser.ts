@@ -171,3 +171,40 @@ export async function waitForBodies(
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; messages were: ${JSON.stringify(last)}`);
 }
+
+/**
+ * A signed-in user's page (its own browser profile) opened on a room, or on the app's start when `roomId` is
+ * omitted, once the room's first page of messages is shown. `locale` starts the app in that language.
+ */
+export async function openRoomPage(
+  browser: Browser,
+  u: { token: string; user: PublicUser },
+  url: string,
+  roomId?: string,
+  opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
+): Promise<UserPage> {
+  const p = await newUserPage(browser, {
+    session: { token: u.token, user: u.user },
+    ...(opts.viewport ? { viewport: opts.viewport } : {}),
+  });
+  if (opts.locale) {
+    await p.context.addInitScript(
+      (locale) => localStorage.setItem('relaychat.locale', JSON.stringify(locale)),
+      opts.locale,
+    );
+  }
+  await p.page.goto(roomId ? `${url}/r/${roomId}` : url);
+  await p.page.locator('.me-card').waitFor({ state: 'attached' });
+  if (roomId) {
+    await p.page.locator(`.room-item.active[data-room="${roomId}"]`).waitFor({ state: 'attached' });
+    await p.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
+  }
+  return p;
+}
+
+/** Types `text` into the open room's composer and sends it with Enter. */
+export async function sendInComposer(page: Page, text: string): Promise<void> {
+  const input = page.locator('textarea.composer-input');
+  await input.fill(text);
+  await input.press('Enter');
+}

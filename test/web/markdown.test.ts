@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { replaceShortcodes, suggestEmoji } from '../../web/src/state/emoji.js';
 import { isEmojiOnly, parseInline, parseMarkdown, safeHref } from '../../web/src/state/markdown.js';
-import { markDeleted, markEdited, mergeMessages, toUi, type UiMessage } from '../../web/src/state/messages.js';
+import {
+  countReply,
+  inMainTimeline,
+  markDeleted,
+  markEdited,
+  markQuotesDeleted,
+  mergeMessages,
+  toUi,
+  type UiMessage,
+} from '../../web/src/state/messages.js';
 
 describe('web client Markdown', () => {
   it('parses bold, italic, strike, inline code and line breaks', () => {
@@ -131,5 +140,43 @@ describe('web client message store', () => {
         createdAt: t1,
       }),
     ).toMatchObject({ body: 'now', editedAt: t2 });
+  });
+
+  it('replies: the reply fields from the wire; counts on roots; quotes blanked when their target is deleted', () => {
+    const reply = toUi({
+      id: 'e3',
+      roomId: 'r',
+      seq: 3,
+      type: 'message',
+      senderId: 'u2',
+      body: 're',
+      clientMsgId: 'c3',
+      data: { replyTo: 1, threadRoot: 1, threadOnly: true, quote: { senderId: 'u1', body: 'a' } },
+      createdAt: '2026-01-01T00:03:00.000Z',
+    });
+    expect(reply.reply).toEqual({ replyTo: 1, threadRoot: 1, threadOnly: true, quote: { senderId: 'u1', body: 'a' } });
+    expect(inMainTimeline(reply)).toBe(false);
+    expect(inMainTimeline(msg(1, 'a'))).toBe(true);
+    const root = toUi({
+      id: 'e1',
+      roomId: 'r',
+      seq: 1,
+      type: 'message',
+      senderId: 'u1',
+      body: 'a',
+      clientMsgId: 'c1',
+      data: { replyCount: 2, lastReplyAt: '2026-01-01T00:02:00.000Z' },
+      createdAt: '2026-01-01T00:01:00.000Z',
+    });
+    const list = [root, msg(2, 'b'), reply];
+    const up = countReply(list, 1, 1, reply.createdAt);
+    expect(up[0]).toMatchObject({ replyCount: 3, lastReplyAt: reply.createdAt });
+    expect(up[1]).toBe(list[1]);
+    expect(countReply(up, 1, -1)[0]).toMatchObject({ replyCount: 2, lastReplyAt: reply.createdAt });
+    expect(countReply(list, 9, 1)).toBe(list); // no such root here: the same array
+    const blanked = markQuotesDeleted(list, 1);
+    expect(blanked[2]!.reply!.quote).toEqual({ senderId: 'u1', body: '', deleted: true });
+    expect(markQuotesDeleted(blanked, 1)).toBe(blanked);
+    expect(markQuotesDeleted(list, 2)).toBe(list);
   });
 });

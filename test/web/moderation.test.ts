@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, waitFor, type TestServer } from '../helpers/harness.js';
-import { bodies, newUserPage, ROOT, waitForBodies, type UserPage, withBrowser } from './browser.js';
+import { bodies, ROOT, waitForBodies, withBrowser, openRoomPage, sendInComposer } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
 let browser: Browser;
@@ -21,22 +21,9 @@ withBrowser((b, dir) => {
 
 const serve = (): Promise<TestServer> => startServer({}, { webDir });
 
-async function pageFor(u: SeededUser, url: string, roomId?: string): Promise<UserPage> {
-  const p = await newUserPage(browser, { session: { token: u.token, user: u.user } });
-  await p.page.goto(roomId ? `${url}/r/${roomId}` : url);
-  await p.page.locator('.me-card').waitFor();
-  if (roomId) {
-    await p.page.locator(`.room-item.active[data-room="${roomId}"]`).waitFor({ state: 'attached' });
-    await p.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
-  }
-  return p;
-}
+const pageFor = (u: SeededUser, url: string, roomId?: string) => openRoomPage(browser, u, url, roomId);
 
-async function send(page: Page, text: string): Promise<void> {
-  const input = page.locator('textarea.composer-input');
-  await input.fill(text);
-  await input.press('Enter');
-}
+const send = sendInComposer;
 
 /** The row of the message with this text (hovered, so its actions show). */
 async function messageRow(page: Page, text: string) {

@@ -440,6 +440,11 @@ export class Hub {
         for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }
+      case 'read': {
+        const frame = JSON.stringify({ type: 'read', roomId: m.roomId, readSeq: m.readSeq });
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
       case 'revoke': {
         const ids = new Set(m.sessionIds);
         for (const conn of [...conns]) {

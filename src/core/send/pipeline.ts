@@ -1,4 +1,4 @@
-import type { MemberRole, Room, RoomEvent } from '../../protocol/model.js';
+import type { MemberRole, ReplyData, Room, RoomEvent } from '../../protocol/model.js';
 import type { AuthContext } from '../accounts.js';
 import type { ChatError } from '../chat-error.js';
 import type { MemberRecord } from '../store.js';
@@ -7,6 +7,10 @@ export interface SendInput {
   roomId: string;
   clientMsgId: string;
   body: string;
+  /** A reply to the message at this seq of the same room. */
+  replyTo?: number | undefined;
+  /** With replyTo: a thread reply main timelines hide. */
+  threadOnly?: boolean | undefined;
 }
 
 /**
@@ -22,6 +26,8 @@ export interface SendDraft {
   member?: MemberRecord;
   /** The body to store: the input's, masked by the keyword filter. */
   body: string;
+  /** Set by the `reply target` step for a reply: stored as the message's `data`. */
+  reply?: ReplyData;
   /** Flagged words: the message passes and moderators get a report (an after-commit hook). */
   flagged: readonly string[];
   /** A throttle's refusal. Later steps are skipped, except those that run `onRefusal`. */

@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../../protocol/model.js';
+import { PROTOCOL_LIMITS, type ReplyData, type RoomEvent } from '../../protocol/model.js';
 import { READ_ONLY_POSTER, rank } from '../../protocol/permissions.js';
 import { topics } from '../bus.js';
 import { ChatError } from '../chat-error.js';
@@ -36,6 +36,22 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
         if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
         d.body = verdict.text;
         d.flagged = verdict.flagged;
+      },
+    },
+    {
+      // One indexed lookup, for replies only. A bad target is a refusal, not a throw: the retry of a reply stored
+      // before its target was deleted still gets its ack (the duplicate lookup below), not an error.
+      name: 'reply target',
+      async run(d) {
+        const replyTo = d.input.replyTo;
+        if (replyTo === undefined) {
+          if (d.input.threadOnly) throw new ChatError('validation_failed', { message: 'threadOnly needs replyTo.' });
+          return;
+        }
+        const target = await ctx.store.getEvent(d.input.roomId, replyTo);
+        if (!target || target.type !== 'message') d.refused = new ChatError('reply_target_not_found');
+        else if (target.data?.deleted) d.refused = new ChatError('message_deleted');
+        else d.reply = replyData(target, d.input.threadOnly === true);
       },
     },
     {
@@ -77,6 +93,17 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
       },
     },
   ];
+}
+
+/** A reply's stored fields: threads are flat, so a reply to a reply joins its target's thread. */
+export function replyData(target: RoomEvent, threadOnly: boolean): ReplyData {
+  const root = target.data?.threadRoot;
+  return {
+    replyTo: target.seq,
+    threadRoot: typeof root === 'number' ? root : target.seq,
+    threadOnly,
+    quote: { senderId: target.senderId, body: [...(target.body ?? '')].slice(0, PROTOCOL_LIMITS.quoteChars).join('') },
+  };
 }
 
 /** MAX_MESSAGE_CHARS, for sends and edits. */

@@ -203,4 +203,63 @@ CREATE TABLE message_edits (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'reactions',
+    sql: `
+-- One row per (message, emoji, user): who reacted with what. emoji is the canonical form (src/core/emoji.ts);
+-- event_seq is the seq of the reaction.added event, which orders a message's emojis and their users. A deleted
+-- message's rows are dropped with it.
+CREATE TABLE reactions (
+  room_id    text COLLATE "C" NOT NULL,
+  seq        bigint NOT NULL,                  -- the message
+  emoji      text COLLATE "C" NOT NULL,
+  user_id    text COLLATE "C" NOT NULL,
+  event_seq  bigint NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (room_id, seq, emoji, user_id)
+);
+`,
+  },
+  {
+    version: 6,
+    name: 'replies and threads',
+    sql: `
+-- A reply keeps replyTo, threadRoot, threadOnly and its quote in events.data. Partial indexes: a plain message
+-- (data NULL) is in neither, so sends without a reply maintain nothing more. The thread queries and the quote
+-- redaction of a deleted message use these expressions verbatim.
+CREATE INDEX events_thread ON events (room_id, ((data->>'threadRoot')::bigint), seq)
+  WHERE (data->>'threadRoot')::bigint IS NOT NULL;
+CREATE INDEX events_reply_to ON events (room_id, ((data->>'replyTo')::bigint))
+  WHERE (data->>'replyTo')::bigint IS NOT NULL;
+`,
+  },
+  {
+    version: 7,
+    name: 'read markers and read receipts',
+    sql: `
+-- A member's read marker: the seq of the last message they have read (PUT …/read); the marker in effect is
+-- GREATEST(read_seq, joined_seq), so a new membership starts read up to its join. Existing members start read up to
+-- now, rather than with their whole history unread.
+ALTER TABLE members ADD COLUMN read_seq bigint NOT NULL DEFAULT 0;
+UPDATE members SET read_seq = rooms.last_seq FROM rooms WHERE rooms.id = members.room_id;
+-- The privacy switch of read receipts (on by default).
+ALTER TABLE users ADD COLUMN read_receipts boolean NOT NULL DEFAULT true;
+`,
+  },
+  {
+    version: 8,
+    name: 'pinned messages',
+    sql: `
+-- One row per pinned message (PUT …/messages/:seq/pin); its message.pinned / message.unpinned events are on the room's
+-- sequence. A deleted message's row goes with its text.
+CREATE TABLE pins (
+  room_id   text COLLATE "C" NOT NULL,
+  seq       bigint NOT NULL,                 -- the pinned message
+  pinned_by text COLLATE "C" NOT NULL,
+  pinned_at bigint NOT NULL,
+  PRIMARY KEY (room_id, seq)
+);
+`,
+  },
 ];

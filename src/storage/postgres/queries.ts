@@ -1,5 +1,5 @@
 import type { QueryResultRow } from 'pg';
-import type { RoomEvent } from '../../protocol/model.js';
+import { UNREAD_COUNT_MAX, type RoomEvent } from '../../protocol/model.js';
 import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
@@ -92,6 +92,11 @@ const nextSeq = one<{ last_seq: number }>(
   `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = GREATEST(last_event_at, @now),
      member_count = member_count + @memberDelta
    WHERE id = @roomId RETURNING last_seq`,
+);
+
+/** Like nextSeq, without lifting the room's activity time (read receipts). */
+const nextSeqQuiet = one<{ last_seq: number }>(
+  'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
 );
 
 /**
@@ -190,7 +195,14 @@ export const pgQueries: PgQueries = {
   ),
   // One statement, one snapshot: the DMs' other members come along as JSON.
   roomsOf: all(
-    `SELECT r.*, m.role AS my_role, m.joined_seq,
+    `SELECT r.*, m.role AS my_role, m.joined_seq, GREATEST(m.read_seq, m.joined_seq) AS read_seq,
+       (SELECT count(*)::int FROM (
+          SELECT 1 FROM events e
+          WHERE e.room_id = r.id AND e.seq > GREATEST(m.read_seq, m.joined_seq) AND e.type = 'message'
+            AND e.sender_id <> @userId
+            AND (e.data IS NULL OR (e.data->'deleted' IS DISTINCT FROM 'true'::jsonb
+                                    AND e.data->'threadOnly' IS DISTINCT FROM 'true'::jsonb))
+          LIMIT ${UNREAD_COUNT_MAX}) AS u) AS unread,
        CASE WHEN r.kind = 'dm' THEN (
          SELECT coalesce(json_agg(to_json(u) ORDER BY om.joined_seq, om.user_id), '[]'::json)
          FROM members om JOIN users u ON u.id = om.user_id
@@ -262,7 +274,10 @@ export const pgQueries: PgQueries = {
   banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
   bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
   messageRedact: one<{ id: string }>(
+    // A reply keeps its place (replyTo, threadRoot, threadOnly) so clients still file it; its quote goes.
     `UPDATE events SET body = '', data = jsonb_build_object('deleted', true, 'deletedBy', @actorId::text)
+       || CASE WHEN data ? 'threadRoot' THEN jsonb_build_object('replyTo', data->'replyTo',
+            'threadRoot', data->'threadRoot', 'threadOnly', data->'threadOnly') ELSE '{}'::jsonb END
      WHERE room_id = @roomId AND seq = @seq AND type = 'message'
        AND (data IS NULL OR data->'deleted' IS DISTINCT FROM 'true'::jsonb)
      RETURNING id`,
@@ -282,6 +297,30 @@ export const pgQueries: PgQueries = {
      VALUES (@roomId, @seq, @editSeq, @editorId, @previousBody, @body, @now)`,
   ),
   editsOf: all('SELECT * FROM message_edits WHERE room_id = @roomId AND seq = @seq ORDER BY edit_seq'),
+  reactionExists: exists(
+    'SELECT 1 FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji AND user_id = @userId',
+  ),
+  reactionEmojiExists: exists(
+    'SELECT 1 FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji LIMIT 1',
+  ),
+  reactionEmojiCount: count('SELECT count(DISTINCT emoji) AS n FROM reactions WHERE room_id = @roomId AND seq = @seq'),
+  reactionInsert: run(
+    `INSERT INTO reactions (room_id, seq, emoji, user_id, event_seq, created_at)
+     VALUES (@roomId, @seq, @emoji, @userId, @eventSeq, @now)`,
+  ),
+  reactionDelete: run(
+    'DELETE FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji AND user_id = @userId',
+  ),
+  reactionsDeleteOf: run('DELETE FROM reactions WHERE room_id = @roomId AND seq = @seq'),
+  // An emoji's place is its earliest remaining reaction; its users in the order they reacted.
+  reactionsBetween: all(
+    `SELECT r.seq, r.emoji, r.user_id FROM reactions r
+       JOIN (SELECT seq, emoji, min(event_seq) AS first_seq FROM reactions
+              WHERE room_id = @roomId AND seq BETWEEN @fromSeq AND @toSeq GROUP BY seq, emoji) f
+         ON f.seq = r.seq AND f.emoji = r.emoji
+      WHERE r.room_id = @roomId AND r.seq BETWEEN @fromSeq AND @toSeq
+      ORDER BY r.seq, f.first_seq, r.event_seq`,
+  ),
   joinRequestInsert: run(
     'INSERT INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now) ON CONFLICT DO NOTHING',
   ),
@@ -322,6 +361,33 @@ export const pgQueries: PgQueries = {
 
   // ---- events ----
   roomNextSeq: async (c, a) => (await nextSeq(c, a))?.last_seq ?? null,
+  roomNextSeqQuiet: async (c, a) => (await nextSeqQuiet(c, a))?.last_seq ?? null,
+  readMarkerGet: one(
+    `SELECT GREATEST(m.read_seq, m.joined_seq) AS read_seq, r.last_seq FROM members m JOIN rooms r ON r.id = m.room_id
+     WHERE m.room_id = @roomId AND m.user_id = @userId`,
+  ),
+  lastMessageSeqUpTo: count(
+    `SELECT coalesce(max(seq), 0)::bigint AS n FROM events WHERE room_id = @roomId AND seq <= @seq AND type = 'message'`,
+  ),
+  readMarkerAdvance: run(
+    'UPDATE members SET read_seq = @seq WHERE room_id = @roomId AND user_id = @userId AND read_seq < @seq',
+  ),
+  receiptsOf: all(
+    `SELECT m.user_id, GREATEST(m.read_seq, m.joined_seq) AS read_seq FROM members m JOIN users u ON u.id = m.user_id
+     WHERE m.room_id = @roomId AND u.read_receipts ORDER BY m.user_id`,
+  ),
+  pinInsert: run(
+    `INSERT INTO pins (room_id, seq, pinned_by, pinned_at) VALUES (@roomId, @seq, @pinnedBy, @now)
+     ON CONFLICT DO NOTHING`,
+  ),
+  pinDelete: run('DELETE FROM pins WHERE room_id = @roomId AND seq = @seq'),
+  pinCount: count('SELECT count(*)::int AS n FROM pins WHERE room_id = @roomId'),
+  pinsOf: all(
+    `SELECT e.*, p.pinned_by AS p_pinned_by, p.pinned_at AS p_pinned_at
+     FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
+     WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
+  ),
+  userSettingsUpdate: one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *'),
   eventsInsert: run(insertEvents, eventArrays),
   messagesInsertNew: run(
     `${insertEvents} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
@@ -359,5 +425,28 @@ export const pgQueries: PgQueries = {
   ),
   messagesBefore: all(
     "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+  ),
+  // ---- threads: the expressions match migration 6's indexes ----
+  threadAfter: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = @root
+       AND (data->>'threadRoot')::bigint IS NOT NULL
+       AND seq > @seq ORDER BY seq LIMIT @limit`,
+  ),
+  threadBefore: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = @root
+       AND (data->>'threadRoot')::bigint IS NOT NULL
+       AND seq < @seq ORDER BY seq DESC LIMIT @limit`,
+  ),
+  threadSummaries: all<{ root: number; n: number; last_at: number }, { roomId: string; roots: readonly number[] }>(
+    `SELECT (data->>'threadRoot')::bigint AS root, count(*)::int AS n, max(created_at) AS last_at FROM events
+     WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = ANY(@roots::bigint[])
+       AND (data->>'threadRoot')::bigint IS NOT NULL
+       AND data->'deleted' IS DISTINCT FROM 'true'::jsonb
+     GROUP BY 1`,
+  ),
+  quotesRedact: run(
+    `UPDATE events SET data = jsonb_set(jsonb_set(data, '{quote,body}', '""'::jsonb), '{quote,deleted}', 'true'::jsonb)
+     WHERE room_id = @roomId AND (data->>'replyTo')::bigint = @seq
+       AND (data->>'replyTo')::bigint IS NOT NULL`,
   ),
 };

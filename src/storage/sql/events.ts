@@ -149,7 +149,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
       senderId: m.senderId,
       body: m.body,
       clientMsgId: m.clientMsgId,
-      data: null,
+      data: m.data ?? null,
       createdAt: iso(now),
     };
     next.set(m.roomId, last + 1);

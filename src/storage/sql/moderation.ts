@@ -137,6 +137,11 @@ export const moderation = {
     // A deleted message's text goes everywhere it was kept: its edit events and its edit history.
     yield* query('editEventsRedact', { roomId, seq });
     yield* query('editsDelete', { roomId, seq });
+    // …and the quotes of the replies to it (the replies stay, like Slack's thread under a deleted root).
+    yield* query('quotesRedact', { roomId, seq });
+    // Nor does a deleted message stay pinned (its message.deleted says so; no message.unpinned follows).
+    yield* query('pinDelete', { roomId, seq });
+    yield* query('reactionsDeleteOf', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 

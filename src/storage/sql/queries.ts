@@ -1,11 +1,16 @@
 import type { AccountQueries } from './accounts.js';
 import type { EventQueries } from './events.js';
 import type { ModerationQueries } from './moderation.js';
+import type { PinQueries } from './pins.js';
+import type { ReadQueries } from './reads.js';
+import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
+import type { ThreadQueries } from './threads.js';
 
 /**
  * Every named query a recipe may run, with its arguments and result: the contract between the recipes and the
  * engines' SQL. Declared beside the recipes of each concern; an engine's query table is checked against this, so a
  * query an engine lacks, or one with the wrong arguments, does not compile.
  */
-export interface Queries extends AccountQueries, RoomQueries, ModerationQueries, EventQueries {}
+export interface Queries
+  extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ReactionQueries, ReadQueries, PinQueries, ThreadQueries {}

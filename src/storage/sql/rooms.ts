@@ -166,7 +166,13 @@ export const rooms = {
 
   listRoomsOf: read(function* (_now, userId: string) {
     return (yield* query('roomsOf', { userId })).map((r) => {
-      const room: MyRoom = { ...toRoom(r), myRole: r.my_role as MemberRole, joinedSeq: Number(r.joined_seq) };
+      const room: MyRoom = {
+        ...toRoom(r),
+        myRole: r.my_role as MemberRole,
+        joinedSeq: Number(r.joined_seq),
+        readSeq: Number(r.read_seq),
+        unread: Number(r.unread),
+      };
       if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map((u) => toProfile(toPublic(u)));
       return room;
     });

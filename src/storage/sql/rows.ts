@@ -33,11 +33,13 @@ export function toUser(r: Row): UserRecord {
     passwordHash: r.password_hash as string,
     deactivated: r.deactivated_at != null,
     bannedUntil: r.banned_until == null ? null : Number(r.banned_until),
+    // SQLite stores booleans as 0/1; rows from before migration 7 (none in practice) read as on.
+    readReceipts: r.read_receipts == null ? true : Boolean(r.read_receipts),
   };
 }
 
 export function toPublic(r: Row): PublicUser {
-  const { passwordHash: _p, deactivated: _d, bannedUntil: _b, ...pub } = toUser(r);
+  const { passwordHash: _p, deactivated: _d, bannedUntil: _b, readReceipts: _r, ...pub } = toUser(r);
   return pub;
 }
 

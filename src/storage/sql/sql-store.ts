@@ -3,7 +3,11 @@ import { accounts } from './accounts.js';
 import { events, type AppendResult } from './events.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
+import { pins } from './pins.js';
+import { reads } from './reads.js';
+import { reactions } from './reactions.js';
 import { rooms } from './rooms.js';
+import { threads } from './threads.js';
 
 /**
  * The Store over SQL, engine-neutral: each method performs the operation of its concern (accounts.ts, rooms.ts,
@@ -44,6 +48,16 @@ export abstract class SqlStore implements Store {
   deleteSession: Store['deleteSession'] = (...a) => this.perform(accounts.deleteSession, a);
   deleteSessions: Store['deleteSessions'] = (...a) => this.perform(accounts.deleteSessions, a);
 
+  // ---- ReadStore ----
+  markRead: Store['markRead'] = (...a) => this.perform(reads.markRead, a);
+  listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
+  updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
+
+  // ---- PinStore ----
+  pinMessage: Store['pinMessage'] = (...a) => this.perform(pins.pinMessage, a);
+  unpinMessage: Store['unpinMessage'] = (...a) => this.perform(pins.unpinMessage, a);
+  listPins: Store['listPins'] = (...a) => this.perform(pins.listPins, a);
+
   // ---- RoomStore ----
   createRoom: Store['createRoom'] = (...a) => this.perform(rooms.createRoom, a);
   getRoom: Store['getRoom'] = (...a) => this.perform(rooms.getRoom, a);
@@ -76,6 +90,11 @@ export abstract class SqlStore implements Store {
   deleteMessage: Store['deleteMessage'] = (...a) => this.perform(moderation.deleteMessage, a);
   editMessage: Store['editMessage'] = (...a) => this.perform(moderation.editMessage, a);
   listMessageEdits: Store['listMessageEdits'] = (...a) => this.perform(moderation.listMessageEdits, a);
+
+  // ---- ReactionStore ----
+  addReaction: Store['addReaction'] = (...a) => this.perform(reactions.addReaction, a);
+  removeReaction: Store['removeReaction'] = (...a) => this.perform(reactions.removeReaction, a);
+  listReactions: Store['listReactions'] = (...a) => this.perform(reactions.listReactions, a);
   createJoinRequest: Store['createJoinRequest'] = (...a) => this.perform(moderation.createJoinRequest, a);
   listJoinRequests: Store['listJoinRequests'] = (...a) => this.perform(moderation.listJoinRequests, a);
   hasJoinRequest: Store['hasJoinRequest'] = (...a) => this.perform(moderation.hasJoinRequest, a);
@@ -91,4 +110,8 @@ export abstract class SqlStore implements Store {
   findMessageByClientMsgId: Store['findMessageByClientMsgId'] = (...a) =>
     this.perform(events.findMessageByClientMsgId, a);
   listEvents: Store['listEvents'] = (...a) => this.perform(events.listEvents, a);
+
+  // ---- ThreadStore ----
+  listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);
+  threadSummaries: Store['threadSummaries'] = (...a) => this.perform(threads.threadSummaries, a);
 }

@@ -172,4 +172,63 @@ CREATE TABLE message_edits (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 5,
+    name: 'reactions',
+    sql: `
+-- One row per (message, emoji, user): who reacted with what. emoji is the canonical form (src/core/emoji.ts);
+-- event_seq is the seq of the reaction.added event, which orders a message's emojis and their users. A deleted
+-- message's rows are dropped with it.
+CREATE TABLE reactions (
+  room_id    TEXT NOT NULL,
+  seq        INTEGER NOT NULL,                 -- the message
+  emoji      TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  event_seq  INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq, emoji, user_id)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 6,
+    name: 'replies and threads',
+    sql: `
+-- A reply keeps replyTo, threadRoot, threadOnly and its quote in events.data. Partial indexes: a plain message
+-- (data NULL) is in neither, so sends without a reply maintain nothing more. The thread queries and the quote
+-- redaction of a deleted message use these expressions verbatim.
+CREATE INDEX events_thread ON events(room_id, json_extract(data, '$.threadRoot'), seq)
+  WHERE json_extract(data, '$.threadRoot') IS NOT NULL;
+CREATE INDEX events_reply_to ON events(room_id, json_extract(data, '$.replyTo'))
+  WHERE json_extract(data, '$.replyTo') IS NOT NULL;
+`,
+  },
+  {
+    version: 7,
+    name: 'read markers and read receipts',
+    sql: `
+-- A member's read marker: the seq of the last message they have read (PUT …/read); the marker in effect is
+-- max(read_seq, joined_seq), so a new membership starts read up to its join. Existing members start read up to now,
+-- rather than with their whole history unread.
+ALTER TABLE members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE members SET read_seq = (SELECT last_seq FROM rooms WHERE rooms.id = members.room_id);
+-- The privacy switch of read receipts (on by default).
+ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1;
+`,
+  },
+  {
+    version: 8,
+    name: 'pinned messages',
+    sql: `
+-- One row per pinned message (PUT …/messages/:seq/pin); its message.pinned / message.unpinned events are on the room's
+-- sequence. A deleted message's row goes with its text.
+CREATE TABLE pins (
+  room_id   TEXT NOT NULL,
+  seq       INTEGER NOT NULL,                -- the pinned message
+  pinned_by TEXT NOT NULL,
+  pinned_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq)
+) WITHOUT ROWID;
+`,
+  },
 ];

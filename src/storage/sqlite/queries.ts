@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RoomEvent } from '../../protocol/model.js';
+import { UNREAD_COUNT_MAX, type RoomEvent } from '../../protocol/model.js';
 import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
@@ -68,6 +68,10 @@ export function sqliteQueries(db: Database.Database): Queries {
     `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now, member_count = member_count + @memberDelta
      WHERE id = @roomId RETURNING last_seq`,
   );
+  const bumpSeqQuiet = one<{ last_seq: number }>(
+    'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
+  );
+  const settingsUpdate = one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *');
   const eventByClientMsgId = one('SELECT * FROM events WHERE sender_id = @senderId AND client_msg_id = @clientMsgId');
   const roomSeq = one<{ id: string; last_seq: number }>('SELECT id, last_seq FROM rooms WHERE id = @id');
   const advanceSeq = one<{ id: string; last_seq: number }>(
@@ -94,8 +98,18 @@ export function sqliteQueries(db: Database.Database): Queries {
        join_approval = coalesce(@joinApproval, join_approval)
      WHERE id = @roomId RETURNING *`,
   );
+  // Unread: others' messages after the marker, not deleted, counted up to UNREAD_COUNT_MAX (a range scan of the
+  // room's events from the marker, bounded).
   const roomsOf = all(
-    `SELECT r.*, m.role AS my_role, m.joined_seq FROM members m JOIN rooms r ON r.id = m.room_id
+    `SELECT r.*, m.role AS my_role, m.joined_seq, max(m.read_seq, m.joined_seq) AS read_seq,
+       (SELECT count(*) FROM (
+          SELECT 1 FROM events e
+          WHERE e.room_id = r.id AND e.seq > max(m.read_seq, m.joined_seq) AND e.type = 'message'
+            AND e.sender_id <> @userId
+            AND (e.data IS NULL OR (json_extract(e.data, '$.deleted') IS NOT 1
+                                    AND json_extract(e.data, '$.threadOnly') IS NOT 1))
+          LIMIT ${UNREAD_COUNT_MAX})) AS unread
+     FROM members m JOIN rooms r ON r.id = m.room_id
      WHERE m.user_id = @userId ORDER BY r.last_event_at DESC, r.id`,
   );
   const sessionByTokenHash = one('SELECT * FROM sessions WHERE token_hash = @tokenHash');
@@ -258,7 +272,12 @@ export function sqliteQueries(db: Database.Database): Queries {
     banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
     bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
     messageRedact: one<{ id: string }>(
-      `UPDATE events SET body = '', data = json_object('deleted', json('true'), 'deletedBy', @actorId)
+      // A reply keeps its place (replyTo, threadRoot, threadOnly) so clients still file it; its quote goes.
+      `UPDATE events SET body = '', data = CASE WHEN json_extract(data, '$.threadRoot') IS NULL
+         THEN json_object('deleted', json('true'), 'deletedBy', @actorId)
+         ELSE json_object('deleted', json('true'), 'deletedBy', @actorId, 'replyTo', json_extract(data, '$.replyTo'),
+           'threadRoot', json_extract(data, '$.threadRoot'),
+           'threadOnly', json(CASE WHEN json_extract(data, '$.threadOnly') THEN 'true' ELSE 'false' END)) END
        WHERE room_id = @roomId AND seq = @seq AND type = 'message'
          AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
        RETURNING id`,
@@ -278,6 +297,32 @@ export function sqliteQueries(db: Database.Database): Queries {
        VALUES (@roomId, @seq, @editSeq, @editorId, @previousBody, @body, @now)`,
     ),
     editsOf: all('SELECT * FROM message_edits WHERE room_id = @roomId AND seq = @seq ORDER BY edit_seq'),
+    reactionExists: exists(
+      'SELECT 1 FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji AND user_id = @userId',
+    ),
+    reactionEmojiExists: exists(
+      'SELECT 1 FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji LIMIT 1',
+    ),
+    reactionEmojiCount: count(
+      'SELECT count(DISTINCT emoji) AS n FROM reactions WHERE room_id = @roomId AND seq = @seq',
+    ),
+    reactionInsert: run(
+      `INSERT INTO reactions (room_id, seq, emoji, user_id, event_seq, created_at)
+       VALUES (@roomId, @seq, @emoji, @userId, @eventSeq, @now)`,
+    ),
+    reactionDelete: run(
+      'DELETE FROM reactions WHERE room_id = @roomId AND seq = @seq AND emoji = @emoji AND user_id = @userId',
+    ),
+    reactionsDeleteOf: run('DELETE FROM reactions WHERE room_id = @roomId AND seq = @seq'),
+    // An emoji's place is its earliest remaining reaction; its users in the order they reacted.
+    reactionsBetween: all(
+      `SELECT r.seq, r.emoji, r.user_id FROM reactions r
+         JOIN (SELECT seq, emoji, min(event_seq) AS first_seq FROM reactions
+                WHERE room_id = @roomId AND seq BETWEEN @fromSeq AND @toSeq GROUP BY seq, emoji) f
+           ON f.seq = r.seq AND f.emoji = r.emoji
+        WHERE r.room_id = @roomId AND r.seq BETWEEN @fromSeq AND @toSeq
+        ORDER BY r.seq, f.first_seq, r.event_seq`,
+    ),
     joinRequestInsert: run(
       'INSERT OR IGNORE INTO join_requests (room_id, user_id, created_at) VALUES (@roomId, @userId, @now)',
     ),
@@ -321,6 +366,32 @@ export function sqliteQueries(db: Database.Database): Queries {
 
     // ---- events ----
     roomNextSeq: (a) => bumpSeq(a)?.last_seq ?? null,
+    roomNextSeqQuiet: (a) => bumpSeqQuiet(a)?.last_seq ?? null,
+    readMarkerGet: one(
+      `SELECT max(m.read_seq, m.joined_seq) AS read_seq, r.last_seq FROM members m JOIN rooms r ON r.id = m.room_id
+       WHERE m.room_id = @roomId AND m.user_id = @userId`,
+    ),
+    lastMessageSeqUpTo: count(
+      `SELECT coalesce(max(seq), 0) AS n FROM events WHERE room_id = @roomId AND seq <= @seq AND type = 'message'`,
+    ),
+    readMarkerAdvance: run(
+      'UPDATE members SET read_seq = @seq WHERE room_id = @roomId AND user_id = @userId AND read_seq < @seq',
+    ),
+    receiptsOf: all(
+      `SELECT m.user_id, max(m.read_seq, m.joined_seq) AS read_seq FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.room_id = @roomId AND u.read_receipts = 1 ORDER BY m.user_id`,
+    ),
+    pinInsert: run(
+      `INSERT OR IGNORE INTO pins (room_id, seq, pinned_by, pinned_at) VALUES (@roomId, @seq, @pinnedBy, @now)`,
+    ),
+    pinDelete: run('DELETE FROM pins WHERE room_id = @roomId AND seq = @seq'),
+    pinCount: count('SELECT count(*) AS n FROM pins WHERE room_id = @roomId'),
+    pinsOf: all(
+      `SELECT e.*, p.pinned_by AS p_pinned_by, p.pinned_at AS p_pinned_at
+       FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
+       WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
+    ),
+    userSettingsUpdate: (a) => settingsUpdate({ ...a, readReceipts: bit(a.readReceipts) }),
     eventsInsert: insertEvents(eventColumns),
     messagesInsertNew: insertEvents(
       `${eventColumns} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
@@ -338,6 +409,37 @@ export function sqliteQueries(db: Database.Database): Queries {
     ),
     messagesBefore: all(
       "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+    ),
+
+    // ---- threads: the expressions match migration 6's indexes; INDEXED BY, as without statistics SQLite takes
+    // the primary key (room_id, seq) and filters a whole room's history instead ----
+    threadAfter: all(
+      `SELECT * FROM events INDEXED BY events_thread
+       WHERE room_id = @roomId AND json_extract(data, '$.threadRoot') = @root
+         AND json_extract(data, '$.threadRoot') IS NOT NULL
+         AND seq > @seq ORDER BY seq LIMIT @limit`,
+    ),
+    threadBefore: all(
+      `SELECT * FROM events INDEXED BY events_thread
+       WHERE room_id = @roomId AND json_extract(data, '$.threadRoot') = @root
+         AND json_extract(data, '$.threadRoot') IS NOT NULL
+         AND seq < @seq ORDER BY seq DESC LIMIT @limit`,
+    ),
+    threadSummaries: (() => {
+      const q = all<{ root: number; n: number; last_at: number }>(
+        `SELECT json_extract(data, '$.threadRoot') AS root, count(*) AS n, max(created_at) AS last_at
+         FROM events INDEXED BY events_thread
+         WHERE room_id = @roomId AND json_extract(data, '$.threadRoot') IN (SELECT value FROM json_each(@roots))
+           AND json_extract(data, '$.threadRoot') IS NOT NULL
+           AND json_extract(data, '$.deleted') IS NOT 1
+         GROUP BY 1`,
+      );
+      return (a: { roomId: string; roots: readonly number[] }) =>
+        q({ roomId: a.roomId, roots: JSON.stringify(a.roots) });
+    })(),
+    quotesRedact: run(
+      `UPDATE events INDEXED BY events_reply_to SET data = json_set(data, '$.quote.body', '', '$.quote.deleted', json('true'))
+       WHERE room_id = @roomId AND json_extract(data, '$.replyTo') = @seq AND json_extract(data, '$.replyTo') IS NOT NULL`,
     ),
   };
 }

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../../src/core/chat-error.js';
+import { replyData } from '../../../src/core/send/standard-steps.js';
 import type { NewMessage, NewReport, SessionRecord, Store, UserRecord } from '../../../src/core/store.js';
 import type { ErrorCode } from '../../../src/protocol/errors.js';
 import {
   DEFAULT_ROOM_SETTINGS,
   FOREVER_MS,
+  UNREAD_COUNT_MAX,
   type AuditEntry,
   type MemberRole,
   type PublicUser,
@@ -1676,6 +1678,454 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('reactions', () => {
+      it('addReaction appends reaction.added on the sequence; listReactions aggregates first-reacted first', async () => {
+        const owner = await createUser('owner');
+        const bob = await createUser('bob');
+        const { room } = await createRoom(owner, { members: [{ user: bob, role: 'member' }] }); // 1..3
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'react')); // 4
+        const { event: other } = await store.appendMessage(message(room.id, owner, 'c2', 'other')); // 5
+        const a = await store.addReaction(room.id, m.seq, bob.id, '🎉', 20); // 6
+        expect(a).toMatchObject({
+          roomId: room.id,
+          seq: 6,
+          type: 'reaction.added',
+          senderId: bob.id,
+          body: null,
+          clientMsgId: null,
+          data: { seq: m.seq, messageId: m.id, emoji: '🎉', userId: bob.id },
+        });
+        expectIso(a!.createdAt);
+        await store.addReaction(room.id, m.seq, owner.id, '🔥', 20); // 7
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 20); // 8
+        await store.addReaction(room.id, other.seq, bob.id, '🔥', 20); // 9
+        // The same reaction again: nothing written, null.
+        expect(await store.addReaction(room.id, m.seq, bob.id, '🎉', 20)).toBeNull();
+        expect(await lastSeq(room.id)).toBe(9);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, 9));
+        expect(all[5]).toEqual(a);
+        expect(await store.listReactions(room.id, m.seq, other.seq)).toEqual(
+          new Map([
+            [
+              m.seq,
+              [
+                { emoji: '🎉', count: 2, userIds: [bob.id, owner.id] },
+                { emoji: '🔥', count: 1, userIds: [owner.id] },
+              ],
+            ],
+            [other.seq, [{ emoji: '🔥', count: 1, userIds: [bob.id] }]],
+          ]),
+        );
+        // The range is inclusive at both ends and bounds what is read.
+        expect([...(await store.listReactions(room.id, other.seq, other.seq)).keys()]).toEqual([other.seq]);
+        expect([...(await store.listReactions(room.id, 1, m.seq)).keys()]).toEqual([m.seq]);
+        expect((await store.listReactions(room.id, 1, 3)).size).toBe(0);
+        // Messages themselves are unchanged: reactions live beside them.
+        expect(await store.getEvent(room.id, m.seq)).toEqual(m);
+      });
+
+      it('removeReaction appends reaction.removed; null when there was none; the earliest reaction left places an emoji', async () => {
+        const owner = await createUser('owner');
+        const bob = await createUser('bob');
+        const { room } = await createRoom(owner, { members: [{ user: bob, role: 'member' }] }); // 1..3
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'react')); // 4
+        await store.addReaction(room.id, m.seq, bob.id, '🎉', 20); // 5
+        await store.addReaction(room.id, m.seq, owner.id, '🔥', 20); // 6
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 20); // 7
+        const r = await store.removeReaction(room.id, m.seq, bob.id, '🎉'); // 8
+        expect(r).toMatchObject({
+          seq: 8,
+          type: 'reaction.removed',
+          senderId: bob.id,
+          data: { seq: m.seq, messageId: m.id, emoji: '🎉', userId: bob.id },
+        });
+        expect(await store.removeReaction(room.id, m.seq, bob.id, '🎉')).toBeNull();
+        expect(await store.removeReaction(room.id, m.seq, bob.id, '🚀')).toBeNull();
+        expect(await lastSeq(room.id)).toBe(8);
+        expect((await store.listReactions(room.id, m.seq, m.seq)).get(m.seq)).toEqual([
+          { emoji: '🔥', count: 1, userIds: [owner.id] },
+          { emoji: '🎉', count: 1, userIds: [owner.id] },
+        ]);
+        // Re-adding puts the user last.
+        await store.addReaction(room.id, m.seq, bob.id, '🎉', 20); // 9
+        expect((await store.listReactions(room.id, m.seq, m.seq)).get(m.seq)?.[1]).toEqual({
+          emoji: '🎉',
+          count: 2,
+          userIds: [owner.id, bob.id],
+        });
+      });
+
+      it('the cap counts different emojis: a new one is refused (too_many_reactions), joining one is not', async () => {
+        const owner = await createUser('owner');
+        const bob = await createUser('bob');
+        const { room } = await createRoom(owner, { members: [{ user: bob, role: 'member' }] }); // 1..3
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'cap')); // 4
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 2); // 5
+        await store.addReaction(room.id, m.seq, owner.id, '🔥', 2); // 6
+        await rejectsWith(() => store.addReaction(room.id, m.seq, bob.id, '🚀', 2), 'too_many_reactions');
+        expect(await lastSeq(room.id)).toBe(6);
+        expect(await store.addReaction(room.id, m.seq, bob.id, '🔥', 2)).toMatchObject({ seq: 7 });
+        expect(await store.addReaction(room.id, m.seq, bob.id, '🚀', 3)).toMatchObject({ seq: 8 });
+      });
+
+      it('refusals: no message, not a message, deleted, unknown room; nothing written', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c1', 'x')); // 3
+        await rejectsWith(() => store.addReaction(room.id, 99, owner.id, '🎉', 20), 'not_found');
+        await rejectsWith(() => store.addReaction(room.id, 1, owner.id, '🎉', 20), 'not_found');
+        await rejectsWith(() => store.removeReaction(room.id, 1, owner.id, '🎉'), 'not_found');
+        await rejectsWith(() => store.addReaction('r_nowhere', 1, owner.id, '🎉', 20), 'room_not_found');
+        await rejectsWith(() => store.removeReaction('r_nowhere', 1, owner.id, '🎉'), 'room_not_found');
+        expect(await lastSeq(room.id)).toBe(3);
+        await store.addReaction(room.id, m.seq, owner.id, '🎉', 20); // 4
+        await store.deleteMessage(room.id, m.seq, owner.id); // 5
+        await rejectsWith(() => store.addReaction(room.id, m.seq, owner.id, '🔥', 20), 'message_deleted');
+        await rejectsWith(() => store.removeReaction(room.id, m.seq, owner.id, '🎉'), 'message_deleted');
+        expect(await lastSeq(room.id)).toBe(5);
+        // The delete dropped the message's reactions; their event stays (an emoji, not the text).
+        expect((await store.listReactions(room.id, 1, 10)).size).toBe(0);
+        expect((await allEvents(room.id)).map((e) => e.type).slice(2)).toEqual([
+          'message',
+          'reaction.added',
+          'message.deleted',
+        ]);
+      });
+
+      it('concurrent reactions and sends stay gap-free; each change is one event; the rows match the events', async () => {
+        const owner = await createUser('owner');
+        const users = [owner, ...(await Promise.all(range(1, 5).map((i) => createUser(`u${i}`))))];
+        const { room } = await createRoom(owner, {
+          members: users.slice(1).map((user) => ({ user, role: 'member' as const })),
+        });
+        const { event: m } = await store.appendMessage(message(room.id, owner, 'c0', 'hot'));
+        const before = await lastSeq(room.id);
+        // Every user adds 🎉 twice (one lands) and 🔥 once, alongside sends.
+        const results = await Promise.all([
+          ...users.flatMap((u) => [
+            store.addReaction(room.id, m.seq, u.id, '🎉', 20),
+            store.addReaction(room.id, m.seq, u.id, '🎉', 20),
+            store.addReaction(room.id, m.seq, u.id, '🔥', 20),
+          ]),
+          ...range(1, 6).map(() => store.appendMessage(message(room.id, owner))),
+        ]);
+        expect(results.filter((r) => r === null)).toHaveLength(users.length);
+        const all = await allEvents(room.id);
+        expect(seqsOf(all)).toEqual(range(1, before + users.length * 2 + 6));
+        const added = all.filter((e) => e.type === 'reaction.added');
+        expect(added).toHaveLength(users.length * 2);
+        const got = (await store.listReactions(room.id, m.seq, m.seq)).get(m.seq)!;
+        const byEvents = (emoji: string) => added.filter((e) => e.data?.emoji === emoji).map((e) => e.data?.userId);
+        expect(got.find((r) => r.emoji === '🎉')?.userIds).toEqual(byEvents('🎉'));
+        expect(got.find((r) => r.emoji === '🔥')?.userIds).toEqual(byEvents('🔥'));
+      });
+
+      it('reactions survive close and reopen', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        const { event } = await store.appendMessage(message(room.id, owner, 'c1', 'keep'));
+        await store.addReaction(room.id, event.seq, owner.id, '🎉', 20);
+        const before = await store.listReactions(room.id, event.seq, event.seq);
+        await store.close();
+        store = await harness.reopen();
+        expect(await store.listReactions(room.id, event.seq, event.seq)).toEqual(before);
+        expect(await store.addReaction(room.id, event.seq, owner.id, '🎉', 20)).toBeNull();
+      });
+    });
+    describe('pinned messages', () => {
+      it('pinMessage appends message.pinned and lists it; repeats and unpins of nothing write nothing', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: a } = await store.appendMessage(message(room.id, owner, 'p1', 'first')); // 3
+        const { event: b } = await store.appendMessage(message(room.id, owner, 'p2', 'second')); // 4
+        const first = await store.pinMessage(room.id, a.seq, owner.id, 10);
+        expect(first.event).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'message.pinned',
+          senderId: owner.id,
+          body: null,
+          data: { seq: a.seq, messageId: a.id },
+        });
+        expect(await store.pinMessage(room.id, a.seq, owner.id, 10)).toEqual({ event: null });
+        expect(await lastSeq(room.id)).toBe(5);
+        await clockTick();
+        await store.pinMessage(room.id, b.seq, owner.id, 10); // 6
+        const pins = await store.listPins(room.id);
+        expect(pins.map((p) => [p.seq, p.pinnedBy, p.message.body])).toEqual([
+          [b.seq, owner.id, 'second'],
+          [a.seq, owner.id, 'first'],
+        ]);
+        expectIso(pins[0]!.pinnedAt);
+        expect(pins[1]!.message).toEqual(a);
+
+        const un = await store.unpinMessage(room.id, a.seq, owner.id);
+        expect(un.event).toMatchObject({ seq: 7, type: 'message.unpinned', data: { seq: a.seq, messageId: a.id } });
+        expect(await store.unpinMessage(room.id, a.seq, owner.id)).toEqual({ event: null });
+        expect(await lastSeq(room.id)).toBe(7);
+        expect((await store.listPins(room.id)).map((p) => p.seq)).toEqual([b.seq]);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 7));
+      });
+
+      it('pinMessage refuses: no message, not a message, deleted, unknown room, over the cap; nothing written', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: a } = await store.appendMessage(message(room.id, owner, 'p1')); // 3
+        const { event: b } = await store.appendMessage(message(room.id, owner, 'p2')); // 4
+        await rejectsWith(() => store.pinMessage(room.id, 99, owner.id, 10), 'not_found');
+        await rejectsWith(() => store.pinMessage(room.id, 1, owner.id, 10), 'not_found');
+        await rejectsWith(() => store.pinMessage('r_nowhere', 1, owner.id, 10), 'room_not_found');
+        await rejectsWith(() => store.unpinMessage('r_nowhere', 1, owner.id), 'room_not_found');
+        await store.pinMessage(room.id, a.seq, owner.id, 1); // 5
+        await rejectsWith(() => store.pinMessage(room.id, b.seq, owner.id, 1), 'too_many_pins');
+        // At the cap, the message already pinned is still a no-op, not a refusal.
+        expect(await store.pinMessage(room.id, a.seq, owner.id, 1)).toEqual({ event: null });
+        expect(await lastSeq(room.id)).toBe(5);
+        // Deleting a pinned message unpins it (its message.deleted says so).
+        await store.deleteMessage(room.id, a.seq, owner.id); // 6
+        expect(await store.listPins(room.id)).toEqual([]);
+        await rejectsWith(() => store.pinMessage(room.id, a.seq, owner.id, 1), 'message_deleted');
+        expect(await lastSeq(room.id)).toBe(6);
+      });
+    });
+
+    describe('read markers and receipts', () => {
+      const roomOf = async (userId: string, roomId: string) =>
+        (await store.listRoomsOf(userId)).find((r) => r.id === roomId);
+
+      it("markRead moves the marker forward to a message, never back; unread counts others' live messages", async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] }); // 1..3
+        // A new membership starts read up to its join.
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ joinedSeq: 3, readSeq: 3, unread: 0 });
+        await store.appendMessage(message(room.id, owner, 'o1')); // 4
+        await store.appendMessage(message(room.id, owner, 'o2')); // 5
+        await store.appendMessage(message(room.id, friend, 'f1')); // 6
+        // Your own messages are never unread.
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 3, unread: 2 });
+        expect(await roomOf(owner.id, room.id)).toMatchObject({ readSeq: 2, unread: 1 });
+
+        expect(await store.markRead(room.id, friend.id, 4, false)).toEqual({ readSeq: 4, moved: true, event: null });
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 4, unread: 1 });
+        // A repeat, or a seq behind the marker: no move.
+        expect(await store.markRead(room.id, friend.id, 4, false)).toEqual({ readSeq: 4, moved: false, event: null });
+        expect(await store.markRead(room.id, friend.id, 2, false)).toEqual({ readSeq: 4, moved: false, event: null });
+        // Past the room's end: up to its last message.
+        expect(await store.markRead(room.id, friend.id, 99, false)).toEqual({ readSeq: 6, moved: true, event: null });
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 6, unread: 0 });
+        // Without announcing, nothing is appended.
+        expect(await lastSeq(room.id)).toBe(6);
+
+        // A deleted message is not unread.
+        const { event: gone } = await store.appendMessage(message(room.id, owner, 'o3')); // 7
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 1 });
+        await store.deleteMessage(room.id, gone.seq, owner.id); // 8
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 0 });
+        // A thread-only reply is news of its thread, not of the room: not unread here.
+        await store.appendMessage({
+          ...message(room.id, owner, 'o4', 'in the thread'),
+          data: { replyTo: 4, threadRoot: 4, threadOnly: true, quote: { senderId: owner.id, body: 'x' } },
+        }); // 9
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 0 });
+        // A non-message event after the marker does not move it: the marker names a message.
+        expect(await store.markRead(room.id, friend.id, 8, false)).toEqual({ readSeq: 7, moved: true, event: null });
+        expect(await store.markRead(room.id, friend.id, 8, false)).toMatchObject({ readSeq: 7, moved: false });
+      });
+
+      it('an announced move appends member.read without lifting the room; a repeat consumes no seq', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] }); // 1..3
+        await clockTick();
+        const later = (await createRoom(owner, { name: 'later' })).room; // more recent activity
+        await store.appendMessage(message(room.id, owner, 'o1')); // 4 (lifts room)
+        await clockTick();
+        await store.appendMessage(message(later.id, owner, 'o2')); // later lifted again
+        const order = (await store.listRoomsOf(owner.id)).map((r) => r.id);
+        expect(order).toEqual([later.id, room.id]);
+
+        await clockTick();
+        const first = await store.markRead(room.id, friend.id, 4, true);
+        expect(first).toMatchObject({ readSeq: 4, moved: true });
+        expect(first.event).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'member.read',
+          senderId: friend.id,
+          body: null,
+          clientMsgId: null,
+          data: { userId: friend.id, readSeq: 4 },
+        });
+        expect((await allEvents(room.id)).at(-1)).toEqual(first.event);
+        // Receipts are not activity: the order of the list is unchanged.
+        expect((await store.listRoomsOf(owner.id)).map((r) => r.id)).toEqual(order);
+        // A repeat writes nothing and leaves no gap.
+        expect(await store.markRead(room.id, friend.id, 5, true)).toEqual({ readSeq: 4, moved: false, event: null });
+        expect(await lastSeq(room.id)).toBe(5);
+        // The owner marks the receipt's seq: the marker goes to the message before it (4), once...
+        const second = await store.markRead(room.id, owner.id, 5, true);
+        expect(second.event).toMatchObject({ seq: 6, data: { userId: owner.id, readSeq: 4 } });
+        // ...and the friend, marking that receipt in turn, does not move: no endless trade of receipts.
+        expect(await store.markRead(room.id, friend.id, 6, true)).toEqual({ readSeq: 4, moved: false, event: null });
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 6));
+        // Receipts are not unread messages.
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 4, unread: 0 });
+      });
+
+      it('markRead refuses non-members and unknown rooms; nothing written', async () => {
+        const owner = await createUser('owner');
+        const stranger = await createUser('stranger');
+        const { room } = await createRoom(owner); // 1..2
+        await rejectsWith(() => store.markRead(room.id, stranger.id, 2, false), 'not_member');
+        await rejectsWith(() => store.markRead(room.id, stranger.id, 2, true), 'not_member');
+        await rejectsWith(() => store.markRead('r_nowhere', owner.id, 1, true), 'room_not_found');
+        await rejectsWith(() => store.markRead('r_nowhere', owner.id, 1, false), 'not_member');
+        expect(await lastSeq(room.id)).toBe(2);
+      });
+
+      it('a new membership starts read up to its join, whatever the old one read', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] }); // 1..3
+        await store.appendMessage(message(room.id, owner, 'o1')); // 4
+        await store.removeMember(room.id, friend.id, friend.id, 'left'); // 5
+        await store.appendMessage(message(room.id, owner, 'o2')); // 6
+        await store.addMember(room.id, friend.id, 'member', friend.id); // 7
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ joinedSeq: 7, readSeq: 7, unread: 0 });
+        await store.appendMessage(message(room.id, owner, 'o3')); // 8
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ readSeq: 7, unread: 1 });
+      });
+
+      it('unread stops counting at UNREAD_COUNT_MAX', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] });
+        const n = UNREAD_COUNT_MAX + 5;
+        for (let i = 0; i < n; i += 100) {
+          await Promise.all(
+            range(i + 1, Math.min(i + 100, n)).map((k) => store.appendMessage(message(room.id, owner, `m${k}`))),
+          );
+        }
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: UNREAD_COUNT_MAX });
+        expect(await roomOf(owner.id, room.id)).toMatchObject({ unread: 0 });
+      });
+
+      it('listReadReceipts: markers of members who share them; updateUserSettings switches', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const shy = await createUser('shy');
+        expect(owner.readReceipts).toBe(true);
+        const { room } = await createRoom(owner, { members: [{ user: friend }, { user: shy }] }); // 1..4
+        await store.appendMessage(message(room.id, owner, 'o1')); // 5
+        await store.markRead(room.id, friend.id, 5, false);
+        const off = await store.updateUserSettings(shy.id, { readReceipts: false });
+        expect(off).toMatchObject({ id: shy.id, readReceipts: false });
+        expect((await store.getUser(shy.id))?.readReceipts).toBe(false);
+        const expected = [
+          { userId: owner.id, readSeq: 2 },
+          { userId: friend.id, readSeq: 5 },
+        ].sort((a, b) => (a.userId < b.userId ? -1 : 1));
+        expect(await store.listReadReceipts(room.id)).toEqual(expected);
+        await store.updateUserSettings(shy.id, { readReceipts: true });
+        expect((await store.listReadReceipts(room.id)).map((r) => r.userId)).toContain(shy.id);
+        // Private: a setting, not part of the public user.
+        expect(Object.keys((await store.getUsers([shy.id]))[0] ?? {})).not.toContain('readReceipts');
+        await rejectsWith(() => store.updateUserSettings('u_nobody', { readReceipts: false }), 'user_not_found');
+      });
+    });
+
+    describe('replies and threads', () => {
+      /** A reply as the send path builds it (src/core/send/standard-steps.ts, replyData). */
+      const reply = (roomId: string, sender: UserRecord, target: RoomEvent, threadOnly = false, body?: string) => ({
+        ...message(roomId, sender, undefined, body),
+        data: { ...replyData(target, threadOnly) },
+      });
+
+      it("appendMessage stores a reply's data; listThread pages a thread; threadSummaries counts replies", async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: root } = await store.appendMessage(message(room.id, owner, 'c1', 'root')); // 3
+        const { event: plain } = await store.appendMessage(message(room.id, owner, 'c2', 'plain')); // 4
+        const { event: r1 } = await store.appendMessage(reply(room.id, owner, root)); // 5
+        const { event: r2 } = await store.appendMessage(reply(room.id, owner, r1, true)); // 6
+        const { event: other } = await store.appendMessage(reply(room.id, owner, plain)); // 7
+        expect(r1.data).toEqual({
+          replyTo: 3,
+          threadRoot: 3,
+          threadOnly: false,
+          quote: { senderId: owner.id, body: 'root' },
+        });
+        expect(r2.data).toMatchObject({ replyTo: 5, threadRoot: 3, threadOnly: true });
+        expect(await store.getEvent(room.id, 6)).toEqual(r2);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 7));
+
+        expect(await store.listThread(room.id, 3, { limit: 10 })).toEqual([r1, r2]);
+        expect(await store.listThread(room.id, 3, { limit: 1 })).toEqual([r2]);
+        expect(await store.listThread(room.id, 3, { before: 6, limit: 10 })).toEqual([r1]);
+        expect(await store.listThread(room.id, 3, { after: 5, limit: 10 })).toEqual([r2]);
+        expect(await store.listThread(room.id, 4, { limit: 10 })).toEqual([other]);
+        expect(await store.listThread(room.id, 5, { limit: 10 })).toEqual([]);
+
+        const sums = await store.threadSummaries(room.id, [3, 4, 5, 99]);
+        expect([...sums.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+          [3, { replyCount: 2, lastReplyAt: r2.createdAt }],
+          [4, { replyCount: 1, lastReplyAt: other.createdAt }],
+        ]);
+        expect((await store.threadSummaries(room.id, [])).size).toBe(0);
+        // Another room's thread with the same root seq is not counted.
+        const { room: room2 } = await createRoom(owner);
+        const { event: root2 } = await store.appendMessage(message(room2.id, owner, 'c3', 'root 2')); // 3
+        await store.appendMessage(reply(room2.id, owner, root2));
+        expect((await store.threadSummaries(room.id, [3])).get(3)?.replyCount).toBe(2);
+      });
+
+      it('a retried reply is the same message; deleting the target blanks every quote of it, replies stay', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: root } = await store.appendMessage(message(room.id, owner, 'c1', 'secret root')); // 3
+        const first = reply(room.id, owner, root);
+        const { event: r1 } = await store.appendMessage(first); // 4
+        expect(await store.appendMessage({ ...first, id: newTestId('e') })).toEqual({ event: r1, duplicate: true });
+        const { event: r2 } = await store.appendMessage(reply(room.id, owner, r1, true, 'second')); // 5
+        await store.deleteMessage(room.id, root.seq, owner.id); // 6
+        const quote = { senderId: owner.id, body: '', deleted: true };
+        expect(await store.getEvent(room.id, r1.seq)).toEqual({ ...r1, data: { ...r1.data, quote } });
+        // r2 quotes r1, which is not deleted.
+        expect(await store.getEvent(room.id, r2.seq)).toEqual(r2);
+        expect(JSON.stringify(await allEvents(room.id))).not.toContain('secret');
+        expect(await store.listThread(room.id, 3, { limit: 10 })).toHaveLength(2);
+        // A deleted reply stays in the thread (redacted, its place kept, its quote gone) but no longer counts.
+        await store.deleteMessage(room.id, r2.seq, owner.id); // 7
+        expect((await store.listThread(room.id, 3, { limit: 10 }))[1]).toEqual({
+          ...r2,
+          body: '',
+          data: { deleted: true, deletedBy: owner.id, replyTo: r1.seq, threadRoot: root.seq, threadOnly: true },
+        });
+        expect(await store.threadSummaries(room.id, [3])).toEqual(
+          new Map([[3, { replyCount: 1, lastReplyAt: r1.createdAt }]]),
+        );
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 7));
+      });
+
+      it('replies and plain messages in one concurrent burst stay gap-free and keep their data', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: root } = await store.appendMessage(message(room.id, owner, 'c0', 'root')); // 3
+        const results = await Promise.all(
+          range(1, 20).map((i) =>
+            store.appendMessage(i % 2 ? reply(room.id, owner, root, i % 4 === 1) : message(room.id, owner)),
+          ),
+        );
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 23));
+        const replies = results.filter((r) => r.event.data !== null).map((r) => r.event);
+        expect(replies).toHaveLength(10);
+        expect(await store.listThread(room.id, 3, { limit: 50 })).toEqual(replies.sort((a, b) => a.seq - b.seq));
+        expect((await store.threadSummaries(room.id, [3])).get(3)?.replyCount).toBe(10);
+      });
+    });
+
     describe('moderation: join requests', () => {
       it('create (false when pending), has, list with the user, delete (false when none)', async () => {
         const owner = await createUser('owner');
@@ -2147,6 +2597,17 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['deleteMessage', () => s.deleteMessage(room.id, 1, owner.id)],
           ['editMessage', () => s.editMessage(room.id, 1, owner.id, 'x')],
           ['listMessageEdits', () => s.listMessageEdits(room.id, 1)],
+          ['listThread', () => s.listThread(room.id, 1, { limit: 10 })],
+          ['threadSummaries', () => s.threadSummaries(room.id, [1])],
+          ['addReaction', () => s.addReaction(room.id, 1, owner.id, '🎉', 20)],
+          ['removeReaction', () => s.removeReaction(room.id, 1, owner.id, '🎉')],
+          ['listReactions', () => s.listReactions(room.id, 1, 10)],
+          ['markRead', () => s.markRead(room.id, owner.id, 1, true)],
+          ['listReadReceipts', () => s.listReadReceipts(room.id)],
+          ['updateUserSettings', () => s.updateUserSettings(owner.id, { readReceipts: false })],
+          ['pinMessage', () => s.pinMessage(room.id, 1, owner.id, 10)],
+          ['unpinMessage', () => s.unpinMessage(room.id, 1, owner.id)],
+          ['listPins', () => s.listPins(room.id)],
           ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
           ['listJoinRequests', () => s.listJoinRequests(room.id)],
           ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],

@@ -119,8 +119,19 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const [suggest, setSuggest] = useState<{ code: string; emoji: string }[]>([]);
   const [sel, setSel] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
+  const replying = useApp((s) => (s.replying?.roomId === roomId ? s.replying.seq : null));
+  const users = useApp((s) => s.users);
+  const target = replying !== null ? chat.threads.find(roomId, replying) : undefined;
 
   useAutoGrow(input, draft);
+
+  // Reply clicked: type the answer right away.
+  useEffect(() => {
+    if (replying !== null) input.current?.focus();
+  }, [replying]);
+
+  // A reply left open does not follow you to another room.
+  useEffect(() => () => chat.threads.cancelReply(), [roomId]);
 
   useEffect(() => {
     if (matchMedia('(pointer: fine)').matches) input.current?.focus();
@@ -158,7 +169,8 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
 
   const submit = () => {
     if (!draft.trim() || draft.length > maxChars || wait > 0) return;
-    chat.outbox.send(roomId, draft);
+    if (replying !== null) chat.threads.sendReply(roomId, draft);
+    else chat.outbox.send(roomId, draft);
     chat.rooms.setDraft(roomId, '');
     setSuggest([]);
   };
@@ -182,6 +194,11 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
         return;
       }
     }
+    if (e.key === 'Escape' && replying !== null) {
+      e.preventDefault();
+      chat.threads.cancelReply();
+      return;
+    }
     // Up in an empty composer edits your last message here, as in Slack and Discord.
     if (e.key === 'ArrowUp' && draft === '' && !e.shiftKey && !e.altKey && !e.metaKey && !e.ctrlKey) {
       const seq = chat.timeline.lastOwn(roomId);
@@ -200,8 +217,31 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
 
   const over = draft.length - maxChars;
   const listId = `emoji-suggest-${roomId}`;
+  const targetAuthor = target ? users[target.senderId] : undefined;
+  const targetName = targetAuthor ? targetAuthor.displayName || targetAuthor.username : t('people.unknown');
   return (
     <div class="composer-wrap">
+      {replying !== null && (
+        <div class="reply-preview" data-testid="reply-preview">
+          <Icon name="reply" size={15} />
+          <div class="reply-preview-text">
+            <strong>{t('message.replyingTo', { name: targetName })}</strong>
+            <span>{target?.body.replace(/\s+/g, ' ') ?? ''}</span>
+          </div>
+          <button
+            type="button"
+            class="icon-button small"
+            aria-label={t('message.cancelReply')}
+            title={t('message.cancelReply')}
+            onClick={() => {
+              chat.threads.cancelReply();
+              input.current?.focus();
+            }}
+          >
+            <Icon name="x" size={15} />
+          </button>
+        </div>
+      )}
       <form
         class={`composer${over > 0 ? ' over' : ''}`}
         onSubmit={(e) => {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { PublicUser } from '../../../src/protocol/model.js';
+import type { PublicUser, SessionInfo } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
@@ -7,6 +7,9 @@ import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
+import { MessageBody } from './MessageBody.js';
+import { formatFull, formatTime } from '../state/format.js';
+import { can } from '../state/permissions.js';
 
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
@@ -242,7 +245,9 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
   const me = useApp((s) => s.me);
   const theme = useApp((s) => s.theme);
   const locale = useApp((s) => s.locale);
+  const settings = useApp((s) => s.settings);
   const [displayName, setDisplayName] = useState(me?.displayName ?? '');
+  const [statusText, setStatusText] = useState(me?.statusText ?? '');
   const [announcement, setAnnouncement] = useState('');
   const [note, setNote] = useState<{ text: string; ok: boolean } | null>(null);
   const report = (p: Promise<void>, ok: string) =>
@@ -257,12 +262,25 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            if (displayName.trim()) void report(chat.updateProfile(displayName.trim()), t('settings.saved'));
+            if (!displayName.trim()) return;
+            void report(
+              chat.updateProfile({ displayName: displayName.trim(), statusText: statusText.trim() }),
+              t('settings.saved'),
+            );
           }}
         >
           <label class="field grow">
             <span>{t('settings.displayName')}</span>
             <input value={displayName} maxLength={64} onInput={(e) => setDisplayName(e.currentTarget.value)} />
+          </label>
+          <label class="field grow">
+            <span>{t('settings.status')}</span>
+            <input
+              value={statusText}
+              maxLength={140}
+              placeholder={t('settings.statusPlaceholder')}
+              onInput={(e) => setStatusText(e.currentTarget.value)}
+            />
           </label>
           <button type="submit" class="button">
             {t('common.save')}
@@ -289,6 +307,20 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
               </option>
             ))}
           </select>
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={settings?.readReceipts ?? false}
+            disabled={!settings}
+            onChange={(e) =>
+              void report(chat.receipts.update({ readReceipts: e.currentTarget.checked }), t('settings.saved'))
+            }
+          />
+          <span>
+            <strong>{t('settings.readReceipts')}</strong>
+            <span class="muted">{t('settings.readReceiptsHint')}</span>
+          </span>
         </label>
         {me?.role === 'admin' && (
           <form
@@ -324,6 +356,8 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
             {note.text}
           </p>
         )}
+        <PasswordForm />
+        <SessionList />
         <div class="dialog-foot split">
           <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
             {t('settings.logoutAll')}
@@ -333,6 +367,155 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
             {t('settings.logout')}
           </button>
         </div>
+      </div>
+    </Modal>
+  );
+}
+
+/** Change the password (the current one is asked for); the server then ends this user's other sessions. */
+function PasswordForm() {
+  const chat = useChat();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [note, setNote] = useState<{ text: string; ok: boolean } | null>(null);
+  return (
+    <form
+      class="field"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!current || !next) return;
+        chat.changePassword(current, next).then(
+          () => {
+            setCurrent('');
+            setNext('');
+            setNote({ text: t('settings.passwordChanged'), ok: true });
+          },
+          (err: unknown) => setNote({ text: errorText(err), ok: false }),
+        );
+      }}
+    >
+      <span>
+        <Icon name="lock" size={14} /> {t('settings.password')}
+      </span>
+      <div class="inline-form wrap">
+        <input
+          class="grow"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          placeholder={t('settings.currentPassword')}
+          aria-label={t('settings.currentPassword')}
+          onInput={(e) => setCurrent(e.currentTarget.value)}
+        />
+        <input
+          class="grow"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          value={next}
+          placeholder={t('settings.newPassword')}
+          aria-label={t('settings.newPassword')}
+          onInput={(e) => setNext(e.currentTarget.value)}
+        />
+        <button type="submit" class="button">
+          {t('settings.changePassword')}
+        </button>
+      </div>
+      {note && (
+        <p class={note.ok ? 'form-success' : 'form-error'} role="status">
+          {note.text}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** Where this account is signed in: each session by its label and last use; any but this one can be ended. */
+function SessionList() {
+  const chat = useChat();
+  const [sessions, setSessions] = useState<SessionInfo[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const load = () => chat.api.sessions().then(setSessions, setError);
+  useEffect(() => void load(), []);
+  return (
+    <div class="field">
+      <span>
+        <Icon name="users" size={14} /> {t('settings.sessions')}
+      </span>
+      <ErrorLine error={error === null ? null : errorText(error)} />
+      <ul class="session-list">
+        {(sessions ?? []).map((s) => (
+          <li key={s.id} class="session-item">
+            <span class="session-text">
+              <strong>{s.label || t('settings.sessionUnnamed')}</strong>
+              <span class="muted">
+                {s.current ? t('settings.thisDevice') : t('settings.lastUsed', { when: formatFull(s.lastUsedAt) })}
+              </span>
+            </span>
+            {!s.current && (
+              <button
+                type="button"
+                class="link-button muted"
+                onClick={() =>
+                  chat.api.revokeSession(s.id).then(
+                    () => void load(),
+                    (err: unknown) => setError(err),
+                  )
+                }
+              >
+                {t('settings.revoke')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** A user's card: names, status text, presence; a DM from here, or one's own profile in settings. */
+function ProfileDialog({ userId, onClose }: { userId: string; onClose: () => void }) {
+  const chat = useChat();
+  const user = useApp((s) => s.users[userId]);
+  const me = useApp((s) => s.me);
+  const status = useApp((s) => s.presence[userId]);
+  useEffect(() => chat.people.ensureUser(userId), [userId, chat]);
+  const name = user ? user.displayName || user.username : t('people.unknown');
+  const mine = userId === me?.id;
+  return (
+    <Modal title={t('profile.title')} onClose={onClose}>
+      <div class="profile-card">
+        <Avatar id={userId} name={name} size={64} {...(status ? { presence: status } : {})} />
+        <div class="profile-text">
+          <strong class="profile-name">{name}</strong>
+          {user && <span class="muted">@{user.username}</span>}
+          {user?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
+          {status && <span class="profile-presence">{t(`presence.${status}`)}</span>}
+          {user?.statusText && <p class="profile-status">{user.statusText}</p>}
+        </div>
+      </div>
+      <div class="dialog-foot">
+        {mine ? (
+          <button type="button" class="button" onClick={() => chat.ui.setDialog({ kind: 'settings' })}>
+            {t('profile.edit')}
+          </button>
+        ) : (
+          user && (
+            <button
+              type="button"
+              class="button primary"
+              onClick={() =>
+                chat.rooms.openDm(user.username).then(
+                  () => chat.ui.setDialog(null),
+                  (e: unknown) => chat.ui.fail(e),
+                )
+              }
+            >
+              <Icon name="message" size={16} />
+              {t('profile.message')}
+            </button>
+          )
+        )}
       </div>
     </Modal>
   );
@@ -400,6 +583,55 @@ function ModerationDialog({ dialog, onClose }: { dialog: NonNullable<Dialog>; on
   }
 }
 
+/** The room's pinned messages, newest pin first; those who may pin can unpin from here. */
+function PinsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const chat = useChat();
+  const pins = useApp((s) => s.pins[roomId]);
+  const room = useApp((s) => s.rooms[roomId]);
+  const users = useApp((s) => s.users);
+  const me = useApp((s) => s.me);
+  const canPin = room ? can('pin', room.kind, room.myRole, me) : false;
+  useEffect(() => {
+    for (const p of pins ?? []) {
+      chat.people.ensureUser(p.message.senderId);
+      chat.people.ensureUser(p.pinnedBy);
+    }
+  }, [pins, chat]);
+  const nameOf = (id: string) => users[id]?.displayName || users[id]?.username || t('people.unknown');
+  return (
+    <Modal title={t('pins.title')} onClose={onClose}>
+      {!pins || pins.length === 0 ? (
+        <p class="muted">{t('pins.none')}</p>
+      ) : (
+        <ul class="pin-list">
+          {pins.map((p) => (
+            <li key={p.seq} class="pin-item">
+              <div class="pin-head">
+                <Avatar id={p.message.senderId} name={nameOf(p.message.senderId)} size={28} />
+                <strong>{nameOf(p.message.senderId)}</strong>
+                <time dateTime={p.message.createdAt} title={formatFull(p.message.createdAt)}>
+                  {formatTime(p.message.createdAt)}
+                </time>
+                {canPin && (
+                  <button
+                    type="button"
+                    class="link-button muted"
+                    onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                  >
+                    {t('pins.unpin')}
+                  </button>
+                )}
+              </div>
+              <MessageBody body={p.message.body ?? ''} />
+              <p class="pin-by muted">{t('pins.by', { name: nameOf(p.pinnedBy) })}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
 function AdminDialog({ onClose }: { onClose: () => void }) {
   const m = useView('admin');
   return m ? <m.AdminDialog onClose={onClose} /> : <Loading onClose={onClose} />;
@@ -423,6 +655,10 @@ export function Dialogs() {
       return <LeaveDialog roomId={dialog.roomId} onClose={close} />;
     case 'settings':
       return <SettingsDialog onClose={close} />;
+    case 'pins':
+      return <PinsDialog roomId={dialog.roomId} onClose={close} />;
+    case 'profile':
+      return <ProfileDialog userId={dialog.userId} onClose={close} />;
     case 'admin':
       return <AdminDialog onClose={close} />;
     default:

@@ -1,16 +1,20 @@
 import { Fragment } from 'preact';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
-import type { UiMessage } from '../state/messages.js';
-import { dayKey, dayLabel, formatFull, formatTime, roomTitle } from '../state/format.js';
+import { inMainTimeline, type UiMessage, type UiReply } from '../state/messages.js';
+import { dayKey, dayLabel, formatFull, formatTime, nameOf, roomTitle } from '../state/format.js';
+import { recentEmoji, rememberEmoji } from '../state/recent-emoji.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { useAutoGrow } from './kit.js';
 import { memo } from './memo.js';
 import { MessageBody } from './MessageBody.js';
+import { ReactionPicker } from './ReactionPicker.js';
 import { can } from '../state/permissions.js';
+
+const NONE: UiMessage[] = [];
 
 /** Consecutive messages by one author within this long are grouped under one header. */
 const GROUP_MS = 5 * 60_000;
@@ -19,6 +23,7 @@ const NEAR_TOP_PX = 300;
 
 /** Focuses the composer again (after an inline edit ends), if there is one. */
 const focusComposer = () => document.querySelector<HTMLTextAreaElement>('.composer-input')?.focus();
+const focusThreadComposer = () => document.querySelector<HTMLTextAreaElement>('.thread-input')?.focus();
 
 /**
  * The inline editor of one's own message: Enter saves, Shift+Enter is a new line, Esc cancels (as in Slack and
@@ -91,13 +96,129 @@ function MessageEditor({ m, seq }: { m: UiMessage; seq: number }) {
   );
 }
 
-const MessageRow = memo(function MessageRow({
+const displayOf = (u: PublicUser | undefined) => (u ? u.displayName || u.username : t('people.unknown'));
+
+/** The quote of what a reply answers: author and start of the text; a click shows the original. */
+function ReplyQuote({ m, reply, author }: { m: UiMessage; reply: UiReply; author: PublicUser | undefined }) {
+  const chat = useChat();
+  const name = displayOf(author);
+  const text = reply.quote.deleted ? t('message.quoteDeleted') : reply.quote.body.replace(/\s+/g, ' ');
+  return (
+    <button
+      type="button"
+      class={`msg-quote${reply.quote.deleted ? ' gone' : ''}`}
+      data-testid="reply-quote"
+      data-reply-to={reply.replyTo}
+      aria-label={t('message.quoteJump', { name })}
+      title={t('message.quoteJump', { name })}
+      onClick={() => void chat.threads.jumpTo(m.roomId, reply.replyTo)}
+    >
+      <Icon name="reply" size={13} />
+      <span class="msg-quote-author">{name}</span>
+      <span class="msg-quote-text">{text}</span>
+    </button>
+  );
+}
+
+/** "3 replies · last reply 14:33" under a thread's root, with a dot while it has replies this user has not seen. */
+function ThreadLink({ m, seq, unread }: { m: UiMessage; seq: number; unread: boolean }) {
+  const chat = useChat();
+  const count = m.replyCount ?? 0;
+  return (
+    <button
+      type="button"
+      class={`msg-thread-link${unread ? ' unread' : ''}`}
+      data-testid="thread-link"
+      onClick={() => void chat.threads.open(m.roomId, seq)}
+    >
+      <Icon name="thread" size={14} />
+      <span class="msg-thread-count">{t('message.replies', { count })}</span>
+      {m.lastReplyAt && (
+        <span class="msg-thread-last" title={formatFull(m.lastReplyAt)}>
+          · {t('message.lastReply', { time: formatTime(m.lastReplyAt) })}
+        </span>
+      )}
+      {unread && (
+        <span class="unread-dot" role="status" aria-label={t('message.newReplies')} title={t('message.newReplies')} />
+      )}
+    </button>
+  );
+}
+
+
+/** Who reacted, by display name, for a chip's tooltip: the first ten, then how many more. */
+function whoReacted(names: string[], emoji: string): string {
+  const shown = names.slice(0, 10).join(t('reactions.separator'));
+  return names.length > 10
+    ? t('reactions.whoMore', { names: shown, count: names.length - 10, emoji })
+    : t('reactions.who', { names: shown, emoji });
+}
+
+/**
+ * A message's reactions as chips (emoji and count; mine highlighted; the tooltip says who), each a toggle of my own
+ * reaction, and a chip that opens the picker.
+ */
+function ReactionChips({ m, seq, onAdd }: { m: UiMessage; seq: number; onAdd: (anchor: DOMRect) => void }) {
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  const me = useApp((s) => s.me?.id);
+  const reactions = m.reactions ?? [];
+  useEffect(() => {
+    for (const r of reactions) for (const id of r.userIds) chat.people.ensureUser(id);
+  }, [reactions]);
+  return (
+    <div class="reactions" role="group" aria-label={t('reactions.label')}>
+      {reactions.map((r) => {
+        const mine = !!me && r.userIds.includes(me);
+        const who = whoReacted(
+          r.userIds.map((id) => nameOf(users, id)),
+          r.emoji,
+        );
+        return (
+          <button
+            type="button"
+            key={r.emoji}
+            class={`reaction${mine ? ' mine' : ''}`}
+            aria-pressed={mine}
+            aria-label={`${r.emoji} ${r.count}: ${who}`}
+            title={who}
+            data-emoji={r.emoji}
+            onClick={() => {
+              void chat.timeline.react(m.roomId, seq, r.emoji, !mine);
+            }}
+          >
+            <span class="reaction-emoji">{r.emoji}</span>
+            <span class="reaction-count">{r.count}</span>
+          </button>
+        );
+      })}
+      <button
+        type="button"
+        class="reaction reaction-add"
+        aria-label={t('reactions.add')}
+        title={t('reactions.add')}
+        onClick={(e) => onAdd(e.currentTarget.getBoundingClientRect())}
+      >
+        <Icon name="smile" size={16} />
+        <span aria-hidden="true">+</span>
+      </button>
+    </div>
+  );
+}
+
+export const MessageRow = memo(function MessageRow({
   m,
   grouped,
   author,
   mine,
   canDelete,
   editing,
+  quoteAuthor,
+  inThread = false,
+  highlighted = false,
+  unreadThread = false,
+  pinned = false,
+  canPin = false,
 }: {
   m: UiMessage;
   grouped: boolean;
@@ -107,20 +228,75 @@ const MessageRow = memo(function MessageRow({
   canDelete: boolean;
   /** Its inline editor is open. */
   editing: boolean;
+  /** The author of the message a reply quotes. */
+  quoteAuthor?: PublicUser | undefined;
+  /** Shown in the thread panel: no thread link, and no quote of the root it answers. */
+  inThread?: boolean;
+  /** Just jumped to (a quote was clicked). */
+  highlighted?: boolean;
+  /** Its thread has replies this user has not seen. */
+  unreadThread?: boolean;
+  /** It is pinned in the room; `canPin`: this user may pin and unpin here. */
+  pinned?: boolean;
+  canPin?: boolean;
 }) {
   const chat = useChat();
-  const name = author ? author.displayName || author.username : t('people.unknown');
+  const name = displayOf(author);
   const seq = m.seq;
-  const actions = seq !== null && !m.deleted && !editing && (canDelete || !mine);
+  const actions = seq !== null && !m.deleted && !editing;
+  const reply = m.reply;
+  const showQuote = !!reply && !(inThread && reply.replyTo === reply.threadRoot);
+  const isRoot = seq !== null && !reply && (m.replyCount ?? 0) > 0;
+  /** Where the open reaction picker hangs (the button that opened it), or null when closed. */
+  const [picker, setPicker] = useState<DOMRect | null>(null);
+  const meId = chat.store.state.me?.id;
+  const pick = (emoji: string) => {
+    setPicker(null);
+    if (seq === null) return;
+    // Picking one you have already takes it back, as the chip does (and as in Slack).
+    const had = !!meId && !!m.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(meId));
+    void chat.timeline.react(m.roomId, seq, emoji, !had).then((canonical) => {
+      if (canonical && meId && !had) rememberEmoji(meId, canonical);
+    });
+  };
   return (
     <div
-      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''} status-${m.status}`}
+      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''} status-${m.status}`}
       data-seq={m.seq ?? undefined}
       data-status={m.status}
       data-key={m.key}
     >
       {actions && (
         <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+          <button
+            type="button"
+            class="icon-button small"
+            aria-label={t('message.reply')}
+            title={t('message.reply')}
+            onClick={() => (inThread ? focusThreadComposer() : chat.threads.startReply(m.roomId, seq))}
+          >
+            <Icon name="reply" size={15} />
+          </button>
+          {!inThread && (
+            <button
+              type="button"
+              class="icon-button small"
+              aria-label={t('message.replyInThread')}
+              title={t('message.replyInThread')}
+              onClick={() => void chat.threads.open(m.roomId, reply?.threadRoot ?? seq)}
+            >
+              <Icon name="thread" size={15} />
+            </button>
+          )}
+          <button
+            type="button"
+            class="icon-button small"
+            aria-label={t('reactions.add')}
+            title={t('reactions.add')}
+            onClick={(e) => setPicker(e.currentTarget.getBoundingClientRect())}
+          >
+            <Icon name="smile" size={15} />
+          </button>
           {mine && (
             <button
               type="button"
@@ -130,6 +306,18 @@ const MessageRow = memo(function MessageRow({
               onClick={() => chat.ui.setEditing({ roomId: m.roomId, seq })}
             >
               <Icon name="pencil" size={15} />
+            </button>
+          )}
+          {canPin && (
+            <button
+              type="button"
+              class={`icon-button small${pinned ? ' active' : ''}`}
+              aria-label={pinned ? t('pins.unpin') : t('pins.pin')}
+              title={pinned ? t('pins.unpin') : t('pins.pin')}
+              aria-pressed={pinned}
+              onClick={() => void chat.pins.toggle(m.roomId, seq, !pinned)}
+            >
+              <Icon name="pin" size={15} />
             </button>
           )}
           {!mine && (
@@ -168,11 +356,24 @@ const MessageRow = memo(function MessageRow({
       <div class="msg-main">
         {!grouped && (
           <div class="msg-head">
-            <span class="msg-author">{name}</span>
+            <button
+              type="button"
+              class="msg-author"
+              onClick={() => chat.ui.setDialog({ kind: 'profile', userId: m.senderId })}
+            >
+              {name}
+            </button>
             {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
             <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
             </time>
+          </div>
+        )}
+        {showQuote && reply && !m.deleted && <ReplyQuote m={m} reply={reply} author={quoteAuthor} />}
+        {pinned && !m.deleted && (
+          <div class="msg-pinned">
+            <Icon name="pin" size={12} />
+            {t('pins.pinned')}
           </div>
         )}
         {m.deleted ? (
@@ -181,6 +382,16 @@ const MessageRow = memo(function MessageRow({
           <MessageEditor m={m} seq={seq} />
         ) : (
           <MessageBody body={m.body} {...(m.editedAt ? { editedAt: m.editedAt } : {})} />
+        )}
+        {isRoot && !inThread && seq !== null && <ThreadLink m={m} seq={seq} unread={unreadThread} />}
+        {seq !== null && !m.deleted && m.reactions?.length ? <ReactionChips m={m} seq={seq} onAdd={setPicker} /> : null}
+        {picker && seq !== null && !m.deleted && (
+          <ReactionPicker
+            anchor={picker}
+            recent={meId ? recentEmoji(meId) : []}
+            onPick={pick}
+            onClose={() => setPicker(null)}
+          />
         )}
         {m.status === 'pending' && <div class="msg-state">{t('message.sending')}</div>}
         {m.status === 'failed' && (
@@ -213,6 +424,34 @@ function RoomIntro({ room, meId }: { room: MyRoom; meId: string | undefined }) {
   );
 }
 
+/**
+ * "Seen by …" under the user's newest message: the members (other than the user) whose read marker has reached it.
+ * In a two-person DM just "Seen". Null when nobody has, or receipts are not shown in this room.
+ */
+function seenLine(
+  messages: UiMessage[],
+  meId: string | undefined,
+  receipts: Record<string, number> | undefined,
+  users: Record<string, PublicUser>,
+  oneToOne: boolean,
+): { seq: number; text: string } | null {
+  if (!receipts || !meId) return null;
+  let seq: number | null = null;
+  for (let i = messages.length - 1; i >= 0 && seq === null; i--) {
+    const m = messages[i]!;
+    if (m.senderId === meId && m.seq !== null && !m.deleted) seq = m.seq;
+  }
+  if (seq === null) return null;
+  const readers = Object.entries(receipts)
+    .filter(([userId, readSeq]) => userId !== meId && readSeq >= seq)
+    .map(([userId]) => users[userId]?.displayName ?? users[userId]?.username ?? '…');
+  if (readers.length === 0) return null;
+  if (oneToOne) return { seq, text: t('receipts.seen') };
+  const names = readers.slice(0, 3).join(', ');
+  const more = readers.length - 3;
+  return { seq, text: more > 0 ? t('receipts.seenByMore', { names, count: more }) : t('receipts.seenBy', { names }) };
+}
+
 export function MessageList({ roomId }: { roomId: string }) {
   const chat = useChat();
   const view = useApp((s) => s.views[roomId]);
@@ -221,7 +460,12 @@ export function MessageList({ roomId }: { roomId: string }) {
   const room = useApp((s) => s.rooms[roomId]);
   const unread = useApp((s) => s.unread[roomId] ?? 0);
   const editing = useApp((s) => (s.editing?.roomId === roomId ? s.editing.seq : null));
+  const highlight = useApp((s) => (s.highlight?.roomId === roomId ? s.highlight.seq : null));
+  const threadSeen = useApp((s) => s.threadSeen);
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
+  const canPin = room ? can('pin', room.kind, room.myRole, me) : false;
+  const pins = useApp((s) => s.pins[roomId]);
+  const pinnedSeqs = new Set(pins?.map((p) => p.seq));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const [showJump, setShowJump] = useState(false);
@@ -231,7 +475,12 @@ export function MessageList({ roomId }: { roomId: string }) {
     top: 0,
     count: 0,
   });
-  const messages = view?.messages ?? [];
+  const all = view?.messages ?? NONE;
+  // Thread-only replies live in their thread (the side panel), not in the room's timeline.
+  const messages = useMemo(() => all.filter(inMainTimeline), [all]);
+  const receipts = useApp((s) => s.receipts[roomId]);
+  const divider = chat.timeline.dividerOf(roomId);
+  const seen = seenLine(messages, me?.id, receipts, users, room?.kind === 'dm' && room.memberCount <= 2);
 
   const scrollToBottom = () => {
     const el = scroller.current;
@@ -268,6 +517,16 @@ export function MessageList({ roomId }: { roomId: string }) {
     scrollToBottom();
   }, [roomId]);
 
+  // A quote clicked: bring its original into view (loaded by threads.jumpTo) and hold it there, highlighted.
+  useLayoutEffect(() => {
+    if (highlight === null) return;
+    const row = scroller.current?.querySelector<HTMLElement>(`.msg[data-seq="${highlight}"]`);
+    if (!row) return;
+    atBottom.current = false;
+    chat.timeline.atBottom = false;
+    row.scrollIntoView({ block: 'center' });
+  }, [highlight, messages.length]);
+
   // An edit left open does not follow you to another room, nor come back when you return.
   useEffect(() => () => chat.ui.setEditing(null), [roomId]);
 
@@ -295,7 +554,12 @@ export function MessageList({ roomId }: { roomId: string }) {
   };
 
   let prev: UiMessage | undefined;
+  let dividerShown = false;
   const rows = messages.map((m) => {
+    // "New messages" above the first message from others after the read marker the room was opened with.
+    const newStart =
+      divider !== undefined && !dividerShown && m.seq !== null && m.seq > divider && m.senderId !== me?.id;
+    if (newStart) dividerShown = true;
     const day = dayKey(m.createdAt);
     const newDay = !prev || dayKey(prev.createdAt) !== day;
     const grouped =
@@ -303,6 +567,7 @@ export function MessageList({ roomId }: { roomId: string }) {
       !!prev &&
       prev.senderId === m.senderId &&
       prev.status !== 'failed' &&
+      !m.reply && // a reply starts its own group: its quote heads it
       Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_MS;
     prev = m;
     return (
@@ -312,6 +577,11 @@ export function MessageList({ roomId }: { roomId: string }) {
             <span>{dayLabel(m.createdAt)}</span>
           </div>
         )}
+        {newStart && (
+          <div class="new-divider" role="separator" aria-label={t('room.newDivider')}>
+            <span>{t('room.newDivider')}</span>
+          </div>
+        )}
         <MessageRow
           m={m}
           grouped={grouped}
@@ -319,7 +589,17 @@ export function MessageList({ roomId }: { roomId: string }) {
           mine={m.senderId === me?.id}
           canDelete={deleteAny || m.senderId === me?.id}
           editing={editing !== null && m.seq === editing}
+          quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
+          highlighted={highlight !== null && m.seq === highlight}
+          unreadThread={(m.replyCount ?? 0) > 0 && threadSeen !== undefined && chat.threads.unread(roomId, m)}
+          pinned={m.seq !== null && pinnedSeqs.has(m.seq)}
+          canPin={canPin}
         />
+        {seen && m.seq === seen.seq && (
+          <div class="seen-by" role="status">
+            {seen.text}
+          </div>
+        )}
       </Fragment>
     );
   });

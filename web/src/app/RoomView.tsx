@@ -6,6 +6,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
+import { ThreadPanel } from './ThreadPanel.js';
 import { can } from '../state/permissions.js';
 
 export function RoomView({ roomId }: { roomId: string }) {
@@ -15,7 +16,9 @@ export function RoomView({ roomId }: { roomId: string }) {
   const meId = me?.id;
   const online = useApp((s) => s.online[roomId]);
   const membersOpen = useApp((s) => s.membersOpen);
+  const pinCount = useApp((s) => s.pins[roomId]?.length ?? 0);
   const presence = useApp((s) => s.presence);
+  const threadOpen = useApp((s) => s.thread?.roomId === roomId);
   if (!room) return null;
   const title = roomTitle(room, meId);
   const peer = dmPeer(room, meId);
@@ -34,7 +37,7 @@ export function RoomView({ roomId }: { roomId: string }) {
     room.kind === 'dm' ? t('composer.placeholderDm', { name: title }) : t('composer.placeholder', { room: title });
 
   return (
-    <div class={`room${membersOpen ? ' with-members' : ''}`}>
+    <div class={`room${membersOpen ? ' with-members' : ''}${threadOpen ? ' with-thread' : ''}`}>
       <header class="room-header">
         <button
           type="button"
@@ -81,6 +84,18 @@ export function RoomView({ roomId }: { roomId: string }) {
               {online ?? 0}
             </span>
           </button>
+          {pinCount > 0 && (
+            <button
+              type="button"
+              class="pill-button"
+              aria-label={t('pins.button', { count: pinCount })}
+              title={t('pins.button', { count: pinCount })}
+              onClick={() => chat.ui.setDialog({ kind: 'pins', roomId })}
+            >
+              <Icon name="pin" size={16} />
+              <span>{pinCount}</span>
+            </button>
+          )}
           {can('moderate', room.kind, room.myRole, me) && (
             <button
               type="button"
@@ -121,7 +136,7 @@ export function RoomView({ roomId }: { roomId: string }) {
           <MessageList roomId={roomId} />
           <Composer roomId={roomId} placeholder={placeholder} />
         </section>
-        {membersOpen && <Members roomId={roomId} />}
+        {threadOpen ? <ThreadPanel roomId={roomId} /> : membersOpen && <Members roomId={roomId} />}
       </div>
     </div>
   );

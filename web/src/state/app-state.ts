@@ -3,7 +3,15 @@
  * Each part is owned by one module that writes it (see the comments); components read any of it with `useApp`.
  */
 import type { ConnectionState } from '../../../src/client/chat-client.js';
-import type { Announcement, Member, MyRoom, PresenceStatus, PublicUser } from '../../../src/protocol/model.js';
+import type {
+  Announcement,
+  Member,
+  MyRoom,
+  Pin,
+  PresenceStatus,
+  PublicUser,
+  UserSettings,
+} from '../../../src/protocol/model.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 
@@ -33,6 +41,8 @@ export type Dialog =
   | { kind: 'dm' }
   | { kind: 'invite'; roomId: string }
   | { kind: 'leave'; roomId: string }
+  | { kind: 'pins'; roomId: string }
+  | { kind: 'profile'; userId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
   | { kind: 'roomSettings'; roomId: string }
@@ -71,6 +81,17 @@ export interface TimelineState {
   unread: Record<string, number>;
 }
 
+/** Receipts (receipts.ts): the user's private settings, and per room the members' read markers when shared. */
+export interface ReceiptsState {
+  settings: UserSettings | null;
+  receipts: Record<string, Record<string, number>>;
+}
+
+/** Pins (pins.ts): per room opened, its pinned messages, newest pin first. */
+export interface PinsState {
+  pins: Record<string, Pin[]>;
+}
+
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
 export interface OutboxState {
   /** Per room: when slow mode lets this user post again (epoch ms). */
@@ -88,6 +109,28 @@ export interface PeopleState {
   serverOnline: number;
   presence: Record<string, PresenceStatus>;
   typing: Record<string, Record<string, number>>;
+}
+
+/** The thread side panel (threads.ts): one thread at a time, its root and replies as loaded and received live. */
+export interface ThreadPanel {
+  roomId: string;
+  rootSeq: number;
+  root: UiMessage | null;
+  replies: UiMessage[];
+  loading: boolean;
+  /** Older replies than the first loaded exist. */
+  hasMore: boolean;
+}
+
+/** Replies and threads (threads.ts). */
+export interface ThreadsState {
+  /** The message the composer replies to (its quote shows above the input). */
+  replying: { roomId: string; seq: number } | null;
+  thread: ThreadPanel | null;
+  /** A message just jumped to: scrolled into view and highlighted for a moment. */
+  highlight: { roomId: string; seq: number } | null;
+  /** Per `roomId:rootSeq` of a thread this user follows: the newest reply seen (ISO `lastReplyAt`), saved. */
+  threadSeen: Record<string, string>;
 }
 
 /** UI of a session (ui.ts): what is open and what is being announced. */
@@ -111,7 +154,15 @@ export interface DeviceState {
   membersOpen: boolean;
 }
 
-export type SignedInState = SessionState & RoomsState & TimelineState & OutboxState & PeopleState & SessionUiState;
+export type SignedInState = SessionState &
+  RoomsState &
+  TimelineState &
+  ReceiptsState &
+  PinsState &
+  OutboxState &
+  PeopleState &
+  SessionUiState &
+  ThreadsState;
 
 export type AppState = SignedInState & DeviceState;
 
@@ -136,6 +187,9 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   drafts: freeze({}),
   views: freeze({}),
   unread: freeze({}),
+  settings: null,
+  receipts: freeze({}),
+  pins: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),
@@ -146,6 +200,10 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   typing: freeze({}),
   dialog: null,
   editing: null,
+  replying: null,
+  thread: null,
+  highlight: null,
+  threadSeen: freeze({}),
   sidebarOpen: false,
   toasts: emptyList<Toast>(),
   announcements: emptyList<Announcement>(),

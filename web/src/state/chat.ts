@@ -18,9 +18,12 @@ import { untilText } from './format.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { debounced, load, remove, save } from './persist.js';
+import { Pins } from './pins.js';
+import { Receipts } from './receipts.js';
 import { roomFromUrl, Rooms } from './rooms.js';
 import type { StateContext } from './slice.js';
 import { Store } from './store.js';
+import { Threads } from './threads.js';
 import { Timeline } from './timeline.js';
 import { deviceStart, Ui } from './ui.js';
 
@@ -69,7 +72,10 @@ export class Chat {
   readonly people = new People(this.ctx);
   readonly timeline = new Timeline(this.ctx, this.people, this.ui);
   readonly outbox = new Outbox(this.ctx, this.timeline, this.ui);
-  readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.ui);
+  readonly receipts = new Receipts(this.ctx, this.people);
+  readonly pins = new Pins(this.ctx, this.timeline, this.ui);
+  readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.pins, this.ui);
+  readonly threads = new Threads(this.ctx, this.timeline, this.outbox, this.people, this.ui);
   private offs: (() => void)[] = [];
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
   private savePositions = debounced(400, () => {
@@ -115,6 +121,8 @@ export class Chat {
   }
 
   async logout(everywhere = false): Promise<void> {
+    // What was read here reaches the server while the session still can.
+    await this.timeline.flushMarks();
     try {
       if (everywhere) await this.api.logoutEverywhere();
       else await this.api.logout();
@@ -138,6 +146,7 @@ export class Chat {
       users: { [user.id]: user },
       drafts: this.rooms.beginDrafts(user.id),
     });
+    this.threads.begin(user.id);
     const client = new ChatClient({
       url: location.origin,
       token,
@@ -157,6 +166,7 @@ export class Chat {
       client.on('invite', (f) => this.rooms.invited(f)),
       client.on('announcement', (f) => this.ui.announced(f.announcement)),
       client.on('profile', (f) => this.profileChanged(f.user)),
+      client.on('read', (f) => this.timeline.readElsewhere(f.roomId, f.readSeq)),
       client.on('state', (conn) => this.store.update({ conn })),
       client.on('error', (f) => {
         if (f.code !== 'rate_limited') this.ui.toast(errorText(new SendError(f.code, f.message)), 'error');
@@ -181,6 +191,7 @@ export class Chat {
     this.ctx.client = null;
     this.savePositions.flush();
     this.timeline.flush(true);
+    this.threads.end();
     this.ctx.epoch++;
     this.people.reset();
     this.outbox.reset();
@@ -198,7 +209,7 @@ export class Chat {
     // welcome names DM peers by id with one profile each; rebuild each DM's member names from them.
     const list = welcomeRooms(w);
     const rooms = Object.fromEntries(list.map((r) => [r.id, r]));
-    for (const r of list) this.timeline.setReadStart(r.id, r.lastSeq); // a new device starts with everything read
+    for (const r of list) this.timeline.fromServer(r); // the read marker and unread count, as the server keeps them
     this.people.knowProfiles(list.flatMap((r) => r.members ?? []));
     this.people.knowUsers([w.user]);
     this.store.update({
@@ -211,6 +222,11 @@ export class Chat {
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
     void this.rooms.loadInvites();
+    if (first) {
+      void this.receipts.loadSettings().then(() => {
+        if (this.s.active) void this.receipts.load(this.s.active);
+      });
+    }
     const known = this.s.activity;
     void eachLimited(
       list.filter((r) => first || known[r.id] === undefined),
@@ -245,8 +261,25 @@ export class Chat {
         this.rooms.messaged(e);
         return;
       case 'message.deleted':
-        if (typeof e.data?.seq === 'number') this.timeline.deleted(e.roomId, e.data.seq);
+        if (typeof e.data?.seq === 'number') {
+          const before = this.threads.find(e.roomId, e.data.seq);
+          this.timeline.deleted(e.roomId, e.data.seq);
+          this.threads.deleted(e.roomId, e.data.seq, before);
+        }
+        this.pins.onEvent(e);
         return;
+      case 'message.pinned':
+      case 'message.unpinned':
+        this.pins.onEvent(e);
+        return;
+      case 'reaction.added':
+      case 'reaction.removed': {
+        const d = e.data;
+        if (typeof d?.seq === 'number' && typeof d.emoji === 'string' && typeof d.userId === 'string') {
+          this.timeline.reacted(e.roomId, d.seq, d.emoji, d.userId, e.type === 'reaction.added');
+        }
+        return;
+      }
       case 'message.edited':
         if (typeof e.data?.seq === 'number' && typeof e.data.editedAt === 'string' && e.body) {
           this.timeline.edited(e.roomId, e.data.seq, e.body, e.data.editedAt);
@@ -279,6 +312,9 @@ export class Chat {
       case 'room.updated':
         this.rooms.updated(e);
         return;
+      case 'member.read':
+        this.receipts.onEvent(e);
+        return;
       default:
         return;
     }
@@ -289,7 +325,11 @@ export class Chat {
     if (document.visibilityState === 'visible') {
       this.ctx.client?.setPresence('online');
       const active = this.s.active;
-      if (active && this.timeline.atBottom) this.timeline.markReadLatest(active);
+      if (active && this.timeline.atBottom) {
+        // What came while the tab was hidden gets the "new messages" divider, as on opening the room.
+        this.timeline.openDivider(active);
+        this.timeline.markReadLatest(active);
+      }
       // Big rooms told this tab nothing while it viewed nothing: the member list is read again.
       if (this.people.setIdle(false) && active) void this.people.loadMembers(active);
     } else {
@@ -306,9 +346,14 @@ export class Chat {
     await this.api.announce(body);
   }
 
-  async updateProfile(displayName: string): Promise<void> {
-    const user = await this.api.updateProfile({ displayName });
+  async updateProfile(patch: { displayName?: string; statusText?: string }): Promise<void> {
+    const user = await this.api.updateProfile(patch);
     this.store.update({ me: user });
     this.people.knowUsers([user]);
+  }
+
+  /** Changes the password; the server ends this user's other sessions. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.api.changePassword(currentPassword, newPassword);
   }
 }

@@ -1,4 +1,4 @@
-import type { Message, RoomEvent } from '../../../src/protocol/model.js';
+import type { Message, Reaction, RoomEvent } from '../../../src/protocol/model.js';
 
 export type SendStatus = 'sent' | 'pending' | 'failed';
 
@@ -19,6 +19,35 @@ export interface UiMessage {
   deleted?: boolean;
   /** When its author last edited it (ISO); absent if never edited. */
   editedAt?: string;
+  /** Its reactions (emoji, count, who), first-reacted first; absent when none. */
+  reactions?: Reaction[];
+  /** A reply: what it answers, its thread, and the quote taken when it was sent (docs/protocol.md, replies). */
+  reply?: UiReply;
+  /** A thread root: its replies not deleted, and when the newest was sent (from history, then counted live). */
+  replyCount?: number;
+  lastReplyAt?: string;
+}
+
+export interface UiReply {
+  replyTo: number;
+  threadRoot: number;
+  threadOnly: boolean;
+  quote: { senderId: string; body: string; deleted?: boolean };
+}
+
+function replyOf(data: Record<string, unknown> | null): UiReply | undefined {
+  if (!data || typeof data.replyTo !== 'number' || typeof data.threadRoot !== 'number') return undefined;
+  const q = data.quote as { senderId?: unknown; body?: unknown; deleted?: unknown } | undefined;
+  return {
+    replyTo: data.replyTo,
+    threadRoot: data.threadRoot,
+    threadOnly: data.threadOnly === true,
+    quote: {
+      senderId: typeof q?.senderId === 'string' ? q.senderId : '',
+      body: typeof q?.body === 'string' ? q.body : '',
+      ...(q?.deleted === true || q === undefined ? { deleted: true } : {}),
+    },
+  };
 }
 
 export function toUi(m: Message | RoomEvent): UiMessage {
@@ -34,7 +63,88 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     status: 'sent',
     ...(m.data?.deleted === true ? { deleted: true } : {}),
     ...(typeof m.data?.editedAt === 'string' ? { editedAt: m.data.editedAt } : {}),
+    ...(m.reactions?.length ? { reactions: m.reactions } : {}),
+    ...withReply(replyOf(m.data)),
+    ...(typeof m.data?.replyCount === 'number' ? { replyCount: m.data.replyCount } : {}),
+    ...(typeof m.data?.lastReplyAt === 'string' ? { lastReplyAt: m.data.lastReplyAt } : {}),
   };
+}
+
+const withReply = (reply: UiReply | undefined) => (reply ? { reply } : {});
+
+/** Whether the room's main timeline shows it: everything but replies sent to their thread only. */
+export const inMainTimeline = (m: UiMessage) => !m.reply?.threadOnly;
+
+/**
+ * The list with a new reply counted on its root (`delta` -1 for a deleted one); the same array when the root is
+ * not in it.
+ */
+export function countReply(list: UiMessage[], rootSeq: number, delta: 1 | -1, at?: string): UiMessage[] {
+  const i = list.findIndex((m) => m.seq === rootSeq);
+  const m = list[i];
+  if (!m) return list;
+  const next = list.slice();
+  const replyCount = Math.max(0, (m.replyCount ?? 0) + delta);
+  const lastReplyAt = at && (!m.lastReplyAt || at > m.lastReplyAt) ? at : m.lastReplyAt;
+  next[i] = { ...m, replyCount, ...(lastReplyAt ? { lastReplyAt } : {}) };
+  return next;
+}
+
+/** The list with every quote of the message at `seq` blanked (it was deleted); the same array if none quotes it. */
+export function markQuotesDeleted(list: UiMessage[], seq: number): UiMessage[] {
+  if (!list.some((m) => m.reply?.replyTo === seq && !m.reply.quote.deleted)) return list;
+  return list.map((m) =>
+    m.reply?.replyTo === seq
+      ? { ...m, reply: { ...m.reply, quote: { senderId: m.reply.quote.senderId, body: '', deleted: true } } }
+      : m,
+  );
+}
+
+/**
+ * A message's reactions with `userId`'s `emoji` added or removed, as a set: adding one already there or removing one
+ * that is not changes nothing (the same array), so events and a history page that already counts them agree. A new
+ * emoji goes last; an emoji nobody has any more goes away.
+ */
+export function applyReaction(
+  reactions: readonly Reaction[] | undefined,
+  emoji: string,
+  userId: string,
+  added: boolean,
+): Reaction[] | undefined {
+  const list = reactions ?? [];
+  const i = list.findIndex((r) => r.emoji === emoji);
+  const r = list[i];
+  const has = !!r?.userIds.includes(userId);
+  if (has === added) return reactions as Reaction[] | undefined;
+  const next = list.slice();
+  if (added) {
+    if (r) next[i] = { emoji, count: r.count + 1, userIds: [...r.userIds, userId] };
+    else next.push({ emoji, count: 1, userIds: [userId] });
+  } else {
+    const userIds = r!.userIds.filter((u) => u !== userId);
+    if (userIds.length) next[i] = { emoji, count: userIds.length, userIds };
+    else next.splice(i, 1);
+  }
+  return next.length ? next : undefined;
+}
+
+/** The list with `applyReaction` done on the message at `seq`; the same array if nothing changed or it is deleted. */
+export function markReaction(
+  list: UiMessage[],
+  seq: number,
+  emoji: string,
+  userId: string,
+  added: boolean,
+): UiMessage[] {
+  const i = list.findIndex((m) => m.seq === seq);
+  const m = list[i];
+  if (!m || m.deleted) return list;
+  const reactions = applyReaction(m.reactions, emoji, userId, added);
+  if (reactions === m.reactions) return list;
+  const next = list.slice();
+  const { reactions: _old, ...rest } = m;
+  next[i] = reactions ? { ...rest, reactions } : rest;
+  return next;
 }
 
 /**
@@ -56,7 +166,8 @@ export function markDeleted(list: UiMessage[], seq: number): UiMessage[] {
   const m = list[i];
   if (!m || m.deleted) return list;
   const next = list.slice();
-  next[i] = { ...m, body: '', deleted: true };
+  const { reactions: _gone, ...rest } = m; // the server drops a deleted message's reactions too
+  next[i] = { ...rest, body: '', deleted: true };
   return next;
 }
 

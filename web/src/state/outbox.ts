@@ -12,6 +12,7 @@ import { slowModeFor } from './permissions.js';
 import { Slice, type StateContext } from './slice.js';
 import type { Timeline } from './timeline.js';
 import type { Ui } from './ui.js';
+import type { UiReply } from './messages.js';
 
 /** Typing notices are sent at most this often while the user types (the server also drops extras). */
 const TYPING_SEND_EVERY_MS = 3000;
@@ -24,7 +25,13 @@ interface SavedSend {
   clientMsgId: string;
   body: string;
   createdAt: string;
+  /** A reply: resent as one, with the same quote. */
+  reply?: UiReply;
 }
+
+/** The send fields of a reply (none for a plain message). */
+const replyOptions = (reply: UiReply | undefined) =>
+  reply ? { replyTo: reply.replyTo, threadOnly: reply.threadOnly } : undefined;
 
 function randomId(): string {
   // getRandomValues works on plain http too (randomUUID needs a secure context).
@@ -61,17 +68,20 @@ export class Outbox extends Slice {
         clientMsgId: p.clientMsgId,
         createdAt: p.createdAt,
         status: 'pending',
+        ...(p.reply ? { reply: p.reply } : {}),
       });
-      this.transmit(p.roomId, p.clientMsgId, p.body);
+      this.transmit(p.roomId, p.clientMsgId, p.body, p.reply);
     }
   }
 
-  send(roomId: string, text: string): void {
+  /** Sends `text`; `reply` makes it a reply (its quote shows at once, as the server will store it). */
+  send(roomId: string, text: string, reply?: UiReply): void {
     const me = this.s.me;
     const body = text.replace(/\s+$/, '');
     if (!me || !body.trim()) return;
     const clientMsgId = randomId();
     this.timeline.atBottom = true;
+    this.timeline.clearDivider(roomId);
     this.timeline.addLocal({
       key: clientMsgId,
       id: null,
@@ -82,10 +92,11 @@ export class Outbox extends Slice {
       clientMsgId,
       createdAt: new Date().toISOString(),
       status: 'pending',
+      ...(reply ? { reply } : {}),
     });
     this.lastTypingSent.delete(roomId);
     this.persist();
-    this.transmit(roomId, clientMsgId, body);
+    this.transmit(roomId, clientMsgId, body, reply);
   }
 
   /** Resends a failed message with its original clientMsgId: if the first try was stored, nothing doubles. */
@@ -94,7 +105,7 @@ export class Outbox extends Slice {
     if (!m || m.status !== 'failed') return;
     this.timeline.addLocal({ ...m, status: 'pending', error: undefined });
     this.persist();
-    this.transmit(roomId, m.clientMsgId, m.body);
+    this.transmit(roomId, m.clientMsgId, m.body, m.reply);
   }
 
   discard(roomId: string, key: string): void {
@@ -104,10 +115,10 @@ export class Outbox extends Slice {
     this.persist();
   }
 
-  private transmit(roomId: string, clientMsgId: string, body: string): void {
+  private transmit(roomId: string, clientMsgId: string, body: string, reply?: UiReply): void {
     const client = this.ctx.client;
     if (!client) return;
-    client.send(roomId, body, clientMsgId).then(
+    client.send(roomId, body, clientMsgId, replyOptions(reply)).then(
       (ack) => {
         if (this.ctx.client !== client) return;
         this.timeline.addStored(roomId, [
@@ -121,6 +132,7 @@ export class Outbox extends Slice {
             clientMsgId,
             createdAt: ack.createdAt,
             status: 'sent',
+            ...(reply ? { reply } : {}),
           },
         ]);
         this.timeline.markRead(roomId, ack.seq);
@@ -161,7 +173,13 @@ export class Outbox extends Slice {
     for (const view of Object.values(this.s.views)) {
       for (const m of view.messages) {
         if (m.status === 'pending')
-          pending.push({ roomId: m.roomId, clientMsgId: m.clientMsgId, body: m.body, createdAt: m.createdAt });
+          pending.push({
+            roomId: m.roomId,
+            clientMsgId: m.clientMsgId,
+            body: m.body,
+            createdAt: m.createdAt,
+            ...(m.reply ? { reply: m.reply } : {}),
+          });
       }
     }
     save(`outbox.${me.id}`, pending.length ? pending : undefined);

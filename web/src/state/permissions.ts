@@ -15,13 +15,14 @@ import {
 
 export { rank };
 
-type Action = 'update' | 'setRole' | 'moderate' | 'deleteAny' | 'viewAudit';
+type Action = 'update' | 'setRole' | 'moderate' | 'deleteAny' | 'viewAudit' | 'pin';
 const RULE: Record<Action, RoomAction> = {
   update: 'update',
   setRole: 'setRole',
   moderate: 'kick', // kick, ban, mute, join requests and reports share one least role
   deleteAny: 'deleteMessage',
   viewAudit: 'viewAudit',
+  pin: 'pin',
 };
 
 const isAdmin = (me: PublicUser | null) => me?.role === 'admin';
@@ -31,7 +32,7 @@ const isAdmin = (me: PublicUser | null) => me?.role === 'admin';
  * offers server admins only deletion (acting on a report), though the API lets them remove, ban and mute too.
  */
 export function can(action: Action, kind: RoomKind, role: MemberRole | null, me: PublicUser | null): boolean {
-  if (kind === 'dm' && action !== 'deleteAny') return false;
+  if (kind === 'dm' && action !== 'deleteAny' && action !== 'pin') return false;
   return allowed(RULE[action], kind, role, isAdmin(me));
 }
 

@@ -7,6 +7,8 @@ import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } f
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
 import { debounced, load, save } from './persist.js';
+import type { Pins } from './pins.js';
+import type { Receipts } from './receipts.js';
 import { omit, Slice, type StateContext } from './slice.js';
 import type { Timeline } from './timeline.js';
 import type { Ui } from './ui.js';
@@ -37,6 +39,8 @@ export class Rooms extends Slice {
     ctx: StateContext,
     private readonly timeline: Timeline,
     private readonly people: People,
+    private readonly receipts: Receipts,
+    private readonly pins: Pins,
     private readonly ui: Ui,
   ) {
     super(ctx);
@@ -57,10 +61,14 @@ export class Rooms extends Slice {
     this.ui.navigated();
     const me = this.s.me;
     if (me) save(`active.${me.id}`, roomId);
+    this.timeline.clearDivider(roomId);
+    this.timeline.openDivider(roomId);
     if (this.timeline.view(roomId).loaded) this.timeline.markReadLatest(roomId);
     else void this.timeline.loadLatest(roomId);
     this.people.syncView();
     void this.people.loadMembers(roomId);
+    void this.receipts.load(roomId);
+    void this.pins.load(roomId);
   }
 
   /** None open (no rooms left). */
@@ -92,7 +100,7 @@ export class Rooms extends Slice {
 
   add(room: MyRoom): void {
     this.people.knowProfiles(room.members ?? []);
-    this.timeline.setReadStart(room.id, 0);
+    this.timeline.fromServer(room);
     this.set((s) => ({
       rooms: { ...s.rooms, [room.id]: newer(s.rooms[room.id], room) },
       activity: { ...s.activity, [room.id]: s.activity[room.id] ?? Date.now() },
@@ -117,6 +125,8 @@ export class Rooms extends Slice {
       views: omit(s.views, roomId),
       unread: omit(s.unread, roomId),
     }));
+    this.receipts.forget(roomId);
+    this.pins.forget(roomId);
     this.ui.roomGone(roomId);
     if (reason === 'removed') this.ui.toast(t('rooms.removed', { room: room.name }), 'info');
     if (reason === 'banned') this.ui.toast(t('rooms.banned', { room: room.name }), 'error');
@@ -137,6 +147,8 @@ export class Rooms extends Slice {
 
   /** A message: the room moves up the sidebar with it as its preview. */
   messaged(e: RoomEvent): void {
+    // A thread-only reply is news of its thread, not the room's latest line.
+    if (e.data?.threadOnly === true) return;
     this.set((s) => ({
       activity: { ...s.activity, [e.roomId]: Math.max(s.activity[e.roomId] ?? 0, Date.parse(e.createdAt)) },
       previews: { ...s.previews, [e.roomId]: { senderId: e.senderId, body: e.body ?? '' } },
@@ -258,8 +270,7 @@ export class Rooms extends Slice {
 
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
-    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq });
-    this.timeline.setReadStart(room.id, room.lastSeq, true);
+    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
     this.open(room.id);
   }
 
@@ -280,8 +291,7 @@ export class Rooms extends Slice {
       return 'pending';
     }
     const room = r.room;
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
-    this.timeline.setReadStart(room.id, room.lastSeq, true);
+    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
     this.open(room.id);
     return 'joined';
   }
@@ -305,7 +315,7 @@ export class Rooms extends Slice {
 
   async acceptInvite(roomId: string): Promise<void> {
     const room = await this.ctx.api.acceptInvite(roomId);
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq });
+    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
     this.open(room.id);
   }
 

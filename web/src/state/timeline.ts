@@ -1,13 +1,22 @@
 /**
  * The timeline: per room, the messages this page has seen — from history pages, the live socket and acks alike —
  * merged by seq (one entry per seq, in order, this user's unsent ones after), with deletions applied; and the
- * read position per room with the unread count it gives.
+ * read marker per room with the unread count it gives. The server keeps the marker for all the user's devices
+ * (`readSeq` and `unread` in welcome, `read` frames); reading here moves it there, at most once a second.
  */
 import type { RoomEvent } from '../../../src/protocol/model.js';
 import type { RoomView } from './app-state.js';
-import { markDeleted, markEdited, mergeMessages, toUi, type UiMessage } from './messages.js';
+import {
+  applyReaction,
+  markDeleted,
+  markEdited,
+  markReaction,
+  mergeMessages,
+  toUi,
+  type UiMessage,
+} from './messages.js';
 import type { People } from './people.js';
-import { debounced, load, save } from './persist.js';
+import { debounced, remove } from './persist.js';
 import { Slice, type StateContext } from './slice.js';
 import type { Ui } from './ui.js';
 
@@ -16,15 +25,28 @@ export const PAGE_SIZE = 50;
 const EMPTY_VIEW: RoomView = { messages: [], hasMore: true, loading: false, loaded: false };
 
 export class Timeline extends Slice {
-  /** Last read seq per room, and the seqs of others' messages after it that we know of (the unread count). */
+  /** The read marker per room, as the server last told it or reading here moved it. */
   private read: Record<string, number> = {};
+  /**
+   * The unread count per room: what the server counted up to `seq` (welcome, room.added), plus the others'
+   * messages after that seq which arrived since and lie beyond the marker (`unseen`).
+   */
+  private base = new Map<string, { seq: number; count: number }>();
   private unseen = new Map<string, Set<number>>();
+  /** Where "new messages" begins in a room opened with unread messages: the marker when it was opened. */
+  private dividers: Record<string, number> = {};
+  /** Markers moved here and not yet sent to the server, per room; sent at most once a second. */
+  private outgoing = new Map<string, number>();
+  private sendMarks = debounced(1000, () => void this.flushMarks());
   /** Seqs deleted while this page runs, per room: a history page fetched just before a delete is shown redacted. */
   private deletedSeqs = new Map<string, Set<number>>();
   /** Edits seen while this page runs, per room and seq: a page fetched just before an edit shows it anyway. */
   private edits = new Map<string, Map<number, { body: string; editedAt: string }>>();
-  private readOwner: string | null = null;
-  private saveRead = debounced(400, () => this.readOwner && save(`read.${this.readOwner}`, this.read));
+  /**
+   * Reaction changes seen while this page runs, per room, in sequence order: re-applied (as sets, so harmlessly when
+   * already counted) to a history page that may have been read before them.
+   */
+  private reactionOps = new Map<string, { seq: number; emoji: string; userId: string; added: boolean }[]>();
   /** Set by the message list: whether the active room is scrolled to its newest message. */
   atBottom = true;
 
@@ -36,25 +58,33 @@ export class Timeline extends Slice {
     super(ctx);
   }
 
-  /** A session starts: this user's read positions, as this browser last saved them. */
+  /** A session starts: read markers come from the server (welcome). */
   begin(userId: string): void {
-    this.readOwner = userId;
-    this.read = load<Record<string, number>>(`read.${userId}`) ?? {};
+    // Read positions used to be kept per browser; the server keeps them now.
+    remove(`read.${userId}`);
+    this.read = {};
+    this.base.clear();
+    this.dividers = {};
+    this.outgoing.clear();
     this.unseen.clear();
     this.deletedSeqs.clear();
     this.edits.clear();
+    this.reactionOps.clear();
     this.atBottom = true;
   }
 
-  /** Writes what is still waiting to be saved; at sign-out, also forgets the session. */
+  /** Sends the read markers still waiting; at sign-out, also forgets the session. */
   flush(end = false): void {
-    this.saveRead.flush();
+    this.sendMarks.flush();
     if (!end) return;
-    this.readOwner = null;
     this.read = {};
+    this.base.clear();
+    this.dividers = {};
+    this.outgoing.clear();
     this.unseen.clear();
     this.deletedSeqs.clear();
     this.edits.clear();
+    this.reactionOps.clear();
   }
 
   // ───────────────────────────── history ─────────────────────────────
@@ -70,8 +100,16 @@ export class Timeline extends Slice {
     });
   }
 
+  /**
+   * Told of what arrives (threads.ts counts replies on their roots): `page`, history pages (their roots' counts
+   * include them already); `stored`, messages new to this page (live events and acks), before they are merged.
+   */
+  listener: { page(roomId: string, msgs: UiMessage[]): void; stored(roomId: string, msgs: UiMessage[]): void } | null =
+    null;
+
   /** Stored messages (history, live, acks): merged by seq, replacing this user's local copy of the same send. */
   addStored(roomId: string, msgs: UiMessage[]): void {
+    this.listener?.stored(roomId, msgs);
     this.setView(roomId, (v) => ({ messages: mergeMessages(v.messages, this.redact(roomId, msgs)) }));
   }
 
@@ -84,12 +122,25 @@ export class Timeline extends Slice {
   private redact(roomId: string, msgs: UiMessage[]): UiMessage[] {
     const gone = this.deletedSeqs.get(roomId);
     const edits = this.edits.get(roomId);
-    if (!gone?.size && !edits?.size) return msgs;
+    const ops = this.reactionOps.get(roomId);
+    if (!gone?.size && !edits?.size && !ops?.length) return msgs;
     return msgs.map((m) => {
       if (m.seq === null) return m;
-      if (gone?.has(m.seq)) return { ...m, body: '', deleted: true };
+      if (gone?.has(m.seq)) {
+        const { reactions: _gone, ...rest } = m;
+        return { ...rest, body: '', deleted: true };
+      }
       const e = edits?.get(m.seq);
-      return e && (m.editedAt === undefined || m.editedAt < e.editedAt) ? { ...m, ...e } : m;
+      let out = e && (m.editedAt === undefined || m.editedAt < e.editedAt) ? { ...m, ...e } : m;
+      let reactions = out.reactions;
+      for (const op of ops ?? []) {
+        if (op.seq === m.seq) reactions = applyReaction(reactions, op.emoji, op.userId, op.added);
+      }
+      if (reactions !== out.reactions) {
+        const { reactions: _old, ...rest } = out;
+        out = reactions ? { ...rest, reactions } : rest;
+      }
+      return out;
     });
   }
 
@@ -102,8 +153,10 @@ export class Timeline extends Slice {
       const page = await this.ctx.api.messages(roomId, { limit: PAGE_SIZE });
       if (!live()) return;
       for (const m of page) this.people.ensureUser(m.senderId);
+      const ui = page.map(toUi);
+      this.listener?.page(roomId, ui);
       this.setView(roomId, (cur) => ({
-        messages: mergeMessages(cur.messages, this.redact(roomId, page.map(toUi))),
+        messages: mergeMessages(cur.messages, this.redact(roomId, ui)),
         hasMore: page.length === PAGE_SIZE,
         loaded: true,
         loading: false,
@@ -116,7 +169,24 @@ export class Timeline extends Slice {
     }
   }
 
-  async loadOlder(roomId: string): Promise<void> {
+  /**
+   * Loads older pages until the message at `seq` is in the room's list (a quote's original, far back): true when it
+   * is. Bounded: at most 25 pages of 200.
+   */
+  async loadUntil(roomId: string, seq: number): Promise<boolean> {
+    const has = () => this.view(roomId).messages.some((m) => m.seq === seq);
+    if (!this.view(roomId).loaded) await this.loadLatest(roomId);
+    for (let i = 0; i < 25 && !has(); i++) {
+      const v = this.view(roomId);
+      const oldest = v.messages.find((m) => m.seq !== null)?.seq;
+      if (!v.hasMore || oldest === undefined || oldest === null || oldest <= seq) break;
+      await this.loadOlder(roomId, 200);
+      if (this.view(roomId).messages.find((m) => m.seq !== null)?.seq === oldest) break; // no progress
+    }
+    return has();
+  }
+
+  async loadOlder(roomId: string, limit = PAGE_SIZE): Promise<void> {
     const v = this.view(roomId);
     if (!v.loaded || v.loading || !v.hasMore) return;
     const oldest = v.messages.find((m) => m.seq !== null)?.seq;
@@ -124,12 +194,14 @@ export class Timeline extends Slice {
     this.setView(roomId, () => ({ loading: true }));
     const live = this.live();
     try {
-      const page = await this.ctx.api.messages(roomId, { before: oldest, limit: PAGE_SIZE });
+      const page = await this.ctx.api.messages(roomId, { before: oldest, limit });
       if (!live()) return;
       for (const m of page) this.people.ensureUser(m.senderId);
+      const ui = page.map(toUi);
+      this.listener?.page(roomId, ui);
       this.setView(roomId, (cur) => ({
-        messages: mergeMessages(cur.messages, this.redact(roomId, page.map(toUi))),
-        hasMore: page.length === PAGE_SIZE,
+        messages: mergeMessages(cur.messages, this.redact(roomId, ui)),
+        hasMore: page.length === limit,
         loading: false,
       }));
     } catch (err) {
@@ -141,9 +213,13 @@ export class Timeline extends Slice {
 
   /** A `message` event: into the room's list, and read or unread. */
   message(e: RoomEvent): void {
-    this.addStored(e.roomId, [toUi(e)]);
-    if (e.senderId === this.s.me?.id || this.isReading(e.roomId)) this.markRead(e.roomId, e.seq);
-    else this.countUnread(e.roomId, [e.seq]);
+    const m = toUi(e);
+    this.addStored(e.roomId, [m]);
+    // Your own message: read here, but not worth a receipt of its own (the server never counts it unread anyway).
+    if (e.senderId === this.s.me?.id) this.markRead(e.roomId, e.seq, false);
+    else if (this.isReading(e.roomId)) this.markRead(e.roomId, e.seq);
+    // A thread-only reply is news of its thread (threads.ts), not of the room (nor does the server count it).
+    else if (!m.reply?.threadOnly) this.countUnread(e.roomId, [e.seq]);
   }
 
   /** A `message.deleted` event: shown as deleted, now and in any page fetched later; no longer unread. */
@@ -163,6 +239,34 @@ export class Timeline extends Slice {
     const known = edits.get(seq);
     if (!known || known.editedAt < editedAt) edits.set(seq, { body, editedAt });
     this.setView(roomId, (v) => ({ messages: markEdited(v.messages, seq, body, editedAt) }));
+  }
+
+  /** A `reaction.added` / `reaction.removed` event: the message's chips now, and in any page fetched later. */
+  reacted(roomId: string, seq: number, emoji: string, userId: string, added: boolean): void {
+    let ops = this.reactionOps.get(roomId);
+    if (!ops) this.reactionOps.set(roomId, (ops = []));
+    ops.push({ seq, emoji, userId, added });
+    // Bounded: only pages fetched in the next moments need these; old ones are in any page read since.
+    if (ops.length > 500) ops.splice(0, ops.length - 500);
+    this.setView(roomId, (v) => ({ messages: markReaction(v.messages, seq, emoji, userId, added) }));
+  }
+
+  /**
+   * Adds or removes this user's reaction (the server's answer is applied at once; its event follows on the socket and
+   * changes nothing more). A refusal shows as a toast. Returns the canonical emoji, or null when refused.
+   */
+  async react(roomId: string, seq: number, emoji: string, add: boolean): Promise<string | null> {
+    const live = this.live();
+    const me = this.s.me?.id;
+    try {
+      const r = add ? await this.ctx.api.react(roomId, seq, emoji) : await this.ctx.api.unreact(roomId, seq, emoji);
+      if (!live()) return null;
+      if (me) this.reacted(roomId, seq, r.emoji, me, add);
+      return r.emoji;
+    } catch (err) {
+      if (live()) this.ui.fail(err);
+      return null;
+    }
   }
 
   /** The seq of this user's newest stored, undeleted message in the room (what Up in the composer edits), or null. */
@@ -194,17 +298,28 @@ export class Timeline extends Slice {
     }
   }
 
-  // ───────────────────────────── read positions ─────────────────────────────
+  // ───────────────────────────── read markers ─────────────────────────────
 
   readOf(roomId: string): number | undefined {
     return this.read[roomId];
   }
 
-  /** Where reading starts in a room joined or created now (`force`), or one first seen on this device. */
-  setReadStart(roomId: string, seq: number, force = false): void {
-    if (force) this.read[roomId] = seq;
-    else this.read[roomId] ??= seq;
-    this.saveRead();
+  /**
+   * The server's word on a room (welcome, room.added, a room joined or created here): its marker and the unread
+   * count up to `lastSeq`. A marker moved here and not yet sent is kept: markers only move forward.
+   */
+  fromServer(room: { id: string; readSeq: number; unread: number; lastSeq: number }): void {
+    const mine = this.read[room.id] ?? 0;
+    this.read[room.id] = Math.max(mine, room.readSeq);
+    this.base.set(room.id, { seq: room.lastSeq, count: mine >= room.lastSeq ? 0 : room.unread });
+    const set = this.unseen.get(room.id);
+    if (set) for (const seq of set) if (seq <= room.lastSeq) set.delete(seq);
+    this.publishCount(room.id);
+  }
+
+  /** A `read` frame: the marker moved on another device (or this one, echoed). */
+  readElsewhere(roomId: string, readSeq: number): void {
+    this.markRead(roomId, readSeq, false);
   }
 
   isReading(roomId: string): boolean {
@@ -213,22 +328,28 @@ export class Timeline extends Slice {
 
   countUnread(roomId: string, seqs: number[]): void {
     const read = this.read[roomId] ?? 0;
+    const after = this.base.get(roomId)?.seq ?? 0;
     let set = this.unseen.get(roomId);
     if (!set) this.unseen.set(roomId, (set = new Set()));
-    for (const seq of seqs) if (seq > read) set.add(seq);
-    const n = set.size;
-    if ((this.s.unread[roomId] ?? 0) !== n) this.set((s) => ({ unread: { ...s.unread, [roomId]: n } }));
+    for (const seq of seqs) if (seq > read && seq > after) set.add(seq);
+    this.publishCount(roomId);
   }
 
-  markRead(roomId: string, seq: number): void {
+  /** Moves the marker forward here; `send` (reading here) also moves it on the server, for every device. */
+  markRead(roomId: string, seq: number, send = true): void {
     if (seq > (this.read[roomId] ?? 0)) {
       this.read[roomId] = seq;
-      this.saveRead();
+      if (send) {
+        this.outgoing.set(roomId, Math.max(seq, this.outgoing.get(roomId) ?? 0));
+        this.sendMarks();
+      }
     }
     const set = this.unseen.get(roomId);
     if (set) for (const s of set) if (s <= seq) set.delete(s);
-    const n = set?.size ?? 0;
-    if ((this.s.unread[roomId] ?? 0) !== n) this.set((s) => ({ unread: { ...s.unread, [roomId]: n } }));
+    const base = this.base.get(roomId);
+    // Read past what the server counted: none of that is unread. (Read partway: the count waits for the next welcome.)
+    if (base && seq >= base.seq && base.count > 0) this.base.set(roomId, { ...base, count: 0 });
+    this.publishCount(roomId);
   }
 
   /** The message list reached the bottom of the active room: everything in it is read. */
@@ -240,5 +361,32 @@ export class Timeline extends Slice {
     }
     const last = this.s.rooms[roomId]?.lastSeq;
     if (last) this.markRead(roomId, last);
+  }
+
+  /** Puts the "new messages" divider after the marker, if anything is unread (a room opened, a tab come back to). */
+  openDivider(roomId: string): void {
+    if ((this.s.unread[roomId] ?? 0) > 0) this.dividers[roomId] = this.read[roomId] ?? 0;
+  }
+
+  /** The seq after which "new messages" begins in this room, or undefined for no divider. */
+  dividerOf(roomId: string): number | undefined {
+    return this.dividers[roomId];
+  }
+
+  /** The divider goes once the user has replied (they have clearly seen what was new). */
+  clearDivider(roomId: string): void {
+    delete this.dividers[roomId];
+  }
+
+  /** Sends the waiting markers, one request per room; a refusal (rate limit, gone) is not worth a word. */
+  async flushMarks(): Promise<void> {
+    const marks = [...this.outgoing];
+    this.outgoing.clear();
+    await Promise.all(marks.map(([roomId, seq]) => this.ctx.api.markRead(roomId, seq).catch(() => undefined)));
+  }
+
+  private publishCount(roomId: string): void {
+    const n = (this.base.get(roomId)?.count ?? 0) + (this.unseen.get(roomId)?.size ?? 0);
+    if ((this.s.unread[roomId] ?? 0) !== n) this.set((s) => ({ unread: { ...s.unread, [roomId]: n } }));
   }
 }

@@ -23,7 +23,8 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/rooms/:roomId/messages', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId } = parse(RoomIdParams, req.params);
-    return { messages: await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true) };
+    const messages = await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true);
+    return { messages: await s.reactions.attach(roomId, messages) };
   });
 
   // The route's DELETE (moderation) is in moderation.ts.
@@ -34,10 +35,33 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
     return s.messages.editMessage(auth, roomId, seq, body);
   });
 
+  app.get('/api/v1/rooms/:roomId/messages/:seq/thread', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId, seq } = parse(RoomSeqParams, req.params);
+    return s.messages.thread(auth, roomId, seq, parse(HistoryQuery, req.query));
+  });
+
   app.get('/api/v1/rooms/:roomId/messages/:seq/edits', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId, seq } = parse(RoomSeqParams, req.params);
     return { edits: await s.messages.listEdits(auth, roomId, seq) };
+  });
+
+  app.put('/api/v1/rooms/:roomId/messages/:seq/pin', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId, seq } = parse(RoomSeqParams, req.params);
+    return s.pins.pin(auth, roomId, seq);
+  });
+
+  app.delete('/api/v1/rooms/:roomId/messages/:seq/pin', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId, seq } = parse(RoomSeqParams, req.params);
+    return s.pins.unpin(auth, roomId, seq);
+  });
+
+  app.get('/api/v1/rooms/:roomId/pins', async (req) => {
+    const auth = await requireAuth(s, req);
+    return { pins: await s.pins.list(auth, parse(RoomIdParams, req.params).roomId) };
   });
 
   app.get('/api/v1/rooms/:roomId/events', async (req) => {

@@ -1,0 +1,91 @@
+/**
+ * Pinned messages in the web client, in a real Chromium against a real server: the room's owner pins a message
+ * from its hover actions, a member sees it marked "Pinned" and counted in the header live, opens the pinned list
+ * (in 简体中文, and on a phone), and the unpin reaches them too; members of a room get no pin action, either member
+ * of a DM does.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../helpers/harness.js';
+import { openRoomPage, ROOT, sendInComposer, waitForBodies, withBrowser } from './browser.js';
+import { seedUser } from './seed.js';
+
+let browser: Browser;
+let webDir: string;
+
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
+});
+
+const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
+const pinButton = (page: Page) => page.getByRole('button', { name: /pinned message/ });
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+  // After the dialogs' and drawers' transitions: the picture shows where things end up.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  await page.screenshot({ path: join(ROOT, `test-artifacts/web-pins-${name}.png`) });
+}
+
+describe('web client: pinned messages', { timeout: 120_000 }, () => {
+  it('the owner pins and unpins; a member sees both live and reads the pinned list', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const bob = await seedUser(srv.url, 'bob', 'Bob');
+    const room = await alice.api.createRoom('ops', 'public');
+    await bob.api.join(room.id);
+    await bob.api.sendMessage(room.id, 'runbook: restart with systemctl', 'b-1');
+    await bob.api.sendMessage(room.id, 'unrelated chatter', 'b-2');
+
+    const a = await openRoomPage(browser, alice, srv.url, room.id);
+    const b = await openRoomPage(browser, bob, srv.url, room.id, { locale: 'zh-CN' });
+    await waitForBodies(a.page, (x) => x.includes('unrelated chatter'), 'messages at alice');
+
+    // A member of a room has no pin action.
+    await row(b.page, 'runbook').hover();
+    await expect(row(b.page, 'runbook').getByRole('button', { name: '置顶消息' }).count()).resolves.toBe(0);
+
+    await row(a.page, 'runbook').hover();
+    await row(a.page, 'runbook').getByRole('button', { name: 'Pin message' }).click();
+    await row(a.page, 'runbook').locator('.msg-pinned').waitFor();
+    // Bob sees it live: the mark on the message and the count in the header.
+    await row(b.page, 'runbook').locator('.msg-pinned', { hasText: '已置顶' }).waitFor();
+    await expect(row(b.page, 'unrelated chatter').locator('.msg-pinned').count()).resolves.toBe(0);
+    await b.page.getByRole('button', { name: '1 条置顶消息' }).click();
+    const list = b.page.getByRole('dialog');
+    await list.locator('.pin-item', { hasText: 'runbook: restart with systemctl' }).waitFor();
+    await expect(list.locator('.pin-by').textContent()).resolves.toBe('由 Alice 置顶');
+    await expect(list.getByRole('button', { name: '取消置顶' }).count()).resolves.toBe(0);
+    await shot(b.page, 'list-zh');
+    await b.page.keyboard.press('Escape');
+
+    // Alice unpins from the list; Bob's mark and count go.
+    await pinButton(a.page).click();
+    await a.page.getByRole('dialog').getByRole('button', { name: 'Unpin' }).click();
+    await row(b.page, 'runbook').locator('.msg-pinned').waitFor({ state: 'detached' });
+    await b.page.getByRole('button', { name: '1 条置顶消息' }).waitFor({ state: 'detached' });
+    for (const p of [a, b]) await p.context.close();
+  });
+
+  it('either member of a DM pins; on a phone the list fits the screen', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const bob = await seedUser(srv.url, 'bob', 'Bob');
+    const dm = await alice.api.openDm('bob');
+    const b = await openRoomPage(browser, bob, srv.url, dm.id, { viewport: { width: 390, height: 844 } });
+    await sendInComposer(b.page, 'door code is 4711');
+    await waitForBodies(b.page, (x) => x.includes('door code is 4711'), 'sent');
+    await row(b.page, 'door code').click();
+    await row(b.page, 'door code').getByRole('button', { name: 'Pin message' }).click();
+    await b.page.getByRole('button', { name: '1 pinned message' }).click();
+    await b.page.getByRole('dialog').locator('.pin-item', { hasText: 'door code is 4711' }).waitFor();
+    await shot(b.page, 'list-phone');
+    expect((await alice.api.pins(dm.id)).map((p) => p.message.body)).toEqual(['door code is 4711']);
+    await b.context.close();
+  });
+});

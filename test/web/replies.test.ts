@@ -1,0 +1,200 @@
+/**
+ * Replies and threads in the web client, in a real Chromium against a real server: Alice quote-replies, Bob sees the
+ * quote live and after a reload, and clicking a quote whose original is beyond the loaded page loads it and jumps
+ * there; the thread panel: Bob replies in the thread, Alice's root shows "1 reply" live, a thread-only reply stays
+ * out of the main timeline, "Also send to the room" puts one there. Screenshots at desktop and phone size, in
+ * English and 简体中文.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../helpers/harness.js';
+import { bodies, newUserPage, ROOT, waitForBodies, withBrowser, type UserPage } from './browser.js';
+import { seedUser, type SeededUser } from './seed.js';
+
+let browser: Browser;
+let webDir: string;
+
+withBrowser((b, dir) => {
+  browser = b;
+  webDir = dir;
+});
+
+async function pageFor(
+  u: SeededUser,
+  url: string,
+  roomId: string,
+  opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
+): Promise<UserPage> {
+  const p = await newUserPage(browser, {
+    session: { token: u.token, user: u.user },
+    ...(opts.viewport ? { viewport: opts.viewport } : {}),
+  });
+  if (opts.locale) {
+    await p.context.addInitScript(
+      (locale) => localStorage.setItem('relaychat.locale', JSON.stringify(locale)),
+      opts.locale,
+    );
+  }
+  await p.page.goto(`${url}/r/${roomId}`);
+  await p.page.locator('.me-card').waitFor({ state: 'attached' });
+  await p.page.locator(`.room-item.active[data-room="${roomId}"]`).waitFor({ state: 'attached' });
+  await p.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
+  return p;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const input = page.locator('textarea.composer-input').first();
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, `test-artifacts/web-replies-${name}.png`) });
+}
+
+describe('web client: replies and threads', { timeout: 120_000 }, () => {
+  it('Alice quote-replies; Bob sees the quote live and after a reload; a quote jumps to an original not loaded yet', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const bob = await seedUser(srv.url, 'bob', 'Bob');
+    const room = await alice.api.createRoom('replies', 'public');
+    await bob.api.join(room.id);
+    // An old message, then more than two pages (the web client loads 50 at a time) on top of it.
+    const old = (await bob.api.sendMessage(room.id, 'the very first plan', 'old-1')).message.seq;
+    for (let i = 1; i <= 120; i++) await bob.api.sendMessage(room.id, `filler ${i}`, `fill-${i}`);
+    await alice.api.sendMessage(room.id, 'quoting far back', 'far-1', { replyTo: old });
+    await bob.api.sendMessage(room.id, 'Meeting today?', 'q-1');
+
+    const a = await pageFor(alice, srv.url, room.id);
+    const b = await pageFor(bob, srv.url, room.id);
+    await waitForBodies(a.page, (x) => x.at(-1) === 'Meeting today?', 'the question at alice');
+
+    // Reply: the quote shows above the composer; Esc cancels it, Reply again and Enter sends.
+    await row(a.page, 'Meeting today?').hover();
+    await row(a.page, 'Meeting today?').getByRole('button', { name: 'Reply', exact: true }).click();
+    const preview = a.page.getByTestId('reply-preview');
+    await expect(preview.innerText()).resolves.toContain('Replying to Bob');
+    await a.page.locator('textarea.composer-input').press('Escape');
+    await preview.waitFor({ state: 'detached' });
+    await row(a.page, 'Meeting today?').hover();
+    await row(a.page, 'Meeting today?').getByRole('button', { name: 'Reply', exact: true }).click();
+    await a.page.locator('textarea.composer-input').fill('Yes, at 3');
+    await shot(a.page, 'desktop-replying');
+    await a.page.locator('textarea.composer-input').press('Enter');
+    await preview.waitFor({ state: 'detached' });
+
+    // Bob, live: the reply with its quote of his question.
+    await waitForBodies(b.page, (x) => x.at(-1) === 'Yes, at 3', 'the reply at bob');
+    const quote = row(b.page, 'Yes, at 3').getByTestId('reply-quote');
+    await expect(quote.innerText()).resolves.toMatch(/Bob\s*Meeting today\?/);
+    await shot(b.page, 'desktop-quote-live');
+    // And after a reload, from history.
+    await b.page.reload();
+    await b.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
+    await waitForBodies(b.page, (x) => x.at(-1) === 'Yes, at 3', 'the reply after reload');
+    await expect(row(b.page, 'Yes, at 3').getByTestId('reply-quote').innerText()).resolves.toMatch(/Meeting today\?/);
+
+    // The far quote: its original is not loaded (only the newest page is); a click loads back to it and highlights it.
+    expect(await b.page.locator('.messages .msg[data-seq="' + old + '"]').count()).toBe(0);
+    await row(b.page, 'quoting far back').getByTestId('reply-quote').click();
+    const original = b.page.locator(`.messages .msg[data-seq="${old}"]`);
+    await original.waitFor();
+    await b.page.locator('.messages .msg.highlighted', { hasText: 'the very first plan' }).waitFor();
+    // In view: inside the scroller's visible box.
+    const inView = await original.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const sc = el.closest('.messages')!.getBoundingClientRect();
+      return box.top >= sc.top - 1 && box.bottom <= sc.bottom + 1;
+    });
+    expect(inView).toBe(true);
+    await shot(b.page, 'desktop-jumped');
+    for (const p of [a, b]) expect(p.errors).toEqual([]);
+  });
+
+  it('the thread panel: Bob replies in the thread, Alice sees "1 reply" live; thread-only stays out of the room', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const bob = await seedUser(srv.url, 'bob', 'Bob');
+    const room = await alice.api.createRoom('threads', 'public');
+    await bob.api.join(room.id);
+    const a = await pageFor(alice, srv.url, room.id);
+    const b = await pageFor(bob, srv.url, room.id);
+    await send(a.page, 'Which room for the review?');
+    await waitForBodies(b.page, (x) => x.includes('Which room for the review?'), 'the root at bob');
+
+    // Bob opens the thread from the hover menu and replies there only.
+    await row(b.page, 'Which room for the review?').hover();
+    await row(b.page, 'Which room for the review?').getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = b.page.getByTestId('thread-panel');
+    await panel.waitFor();
+    await panel.locator('textarea.thread-input').fill('Room B, thread only');
+    await panel.locator('textarea.thread-input').press('Enter');
+    await panel.locator('.thread-replies .msg', { hasText: 'Room B, thread only' }).waitFor();
+    await panel.locator('.thread-replies .msg[data-seq]', { hasText: 'Room B, thread only' }).waitFor();
+
+    // Alice: "1 reply" under her root, live, with the unread dot (her thread); the reply is not in her timeline.
+    const link = row(a.page, 'Which room for the review?').getByTestId('thread-link');
+    await link.waitFor();
+    await expect(link.innerText()).resolves.toMatch(/^1 reply/);
+    await link.locator('.unread-dot').waitFor();
+    // A positive marker after the thread-only reply: Bob's next room message reaches Alice's timeline.
+    await send(b.page, 'marker in the room');
+    await waitForBodies(a.page, (x) => x.includes('marker in the room'), 'the marker at alice');
+    expect(await bodies(a.page)).toEqual(['Which room for the review?', 'marker in the room']);
+    await shot(a.page, 'desktop-root-1-reply');
+
+    // "Also send to the room": a second reply shows in the thread and in the room (with its quote of the root).
+    await panel.locator('.thread-also input').check();
+    await panel.locator('textarea.thread-input').fill('Also in the room');
+    await panel.locator('textarea.thread-input').press('Enter');
+    await waitForBodies(a.page, (x) => x.includes('Also in the room'), 'the also-sent reply at alice');
+    await expect(link.innerText()).resolves.toMatch(/^2 replies/);
+    await expect(row(a.page, 'Also in the room').getByTestId('reply-quote').innerText()).resolves.toContain(
+      'Which room for the review?',
+    );
+    await shot(b.page, 'desktop-thread-panel');
+
+    // Alice opens her thread: both replies in order, the dot goes.
+    await link.click();
+    const apanel = a.page.getByTestId('thread-panel');
+    await apanel.locator('.thread-replies .msg').nth(1).waitFor();
+    expect(await apanel.locator('.thread-replies .msg .md').allInnerTexts()).toEqual([
+      'Room B, thread only',
+      'Also in the room',
+    ]);
+    await link.locator('.unread-dot').waitFor({ state: 'detached' });
+
+    // After a reload the count comes from history; the thread-only reply is still only in the thread.
+    await a.page.reload();
+    await a.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
+    await waitForBodies(a.page, (x) => x.includes('Also in the room'), 'history after reload');
+    expect(await bodies(a.page)).toEqual(['Which room for the review?', 'marker in the room', 'Also in the room']);
+    await expect(row(a.page, 'Which room for the review?').getByTestId('thread-link').innerText()).resolves.toMatch(
+      /^2 replies/,
+    );
+    for (const p of [a, b]) expect(p.errors).toEqual([]);
+
+    // Phone size and 简体中文: the panel covers the screen, with a back button.
+    const phone = await pageFor(bob, srv.url, room.id, { viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const plink = row(phone.page, 'Which room for the review?').getByTestId('thread-link');
+    await expect(plink.innerText()).resolves.toMatch(/^2 条回复/);
+    await shot(phone.page, 'phone-zh-room');
+    await plink.click();
+    const ppanel = phone.page.getByTestId('thread-panel');
+    await ppanel.locator('.thread-replies .msg').nth(1).waitFor();
+    const box = await ppanel.boundingBox();
+    expect(box).toMatchObject({ x: 0, y: 0, width: 390, height: 844 });
+    await expect(ppanel.locator('.thread-also').innerText()).resolves.toBe('同时发送到聊天室');
+    await shot(phone.page, 'phone-zh-thread');
+    await ppanel.getByRole('button', { name: '返回' }).click();
+    await ppanel.waitFor({ state: 'detached' });
+    expect(phone.errors).toEqual([]);
+  });
+});
