@@ -151,18 +151,26 @@ describe('SqliteStore specifics', () => {
     await reopened.close();
   });
 
-  it('migration 2 upgrades a version-1 file: existing rows get default settings and no moderation state', async () => {
+  /** Replaces the store's file with one as an older release left it: the migrations up to `version` applied. */
+  async function fileAt(version: number): Promise<Database.Database> {
     await h.store.close();
     fs.rmSync(h.file, { force: true });
-    // A file as the previous release left it: only migration 1 applied.
-    const v1 = new Database(h.file);
-    v1.pragma('journal_mode = WAL');
-    v1.exec(
+    const db = new Database(h.file);
+    db.pragma('journal_mode = WAL');
+    db.exec(
       'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
-    const first = migrations.find((m) => m.version === 1);
-    v1.exec(first?.sql ?? '');
-    v1.prepare('INSERT INTO schema_migrations VALUES (1, ?, 1)').run(first?.name);
+    db.function('fold', (x: unknown) => String(x).toLowerCase());
+    for (const m of migrations.filter((x) => x.version <= version)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
+    }
+    return db;
+  }
+
+  it('migration 2 upgrades a version-1 file: existing rows get default settings and no moderation state', async () => {
+    // A file as the previous release left it: only migration 1 applied.
+    const v1 = await fileAt(1);
     v1.prepare(
       `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
        VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
@@ -231,18 +239,7 @@ describe('SqliteStore specifics', () => {
   });
 
   it('migration 4 upgrades a version-3 file with messages: they read unedited, then edit and keep a history', async () => {
-    await h.store.close();
-    fs.rmSync(h.file, { force: true });
-    const v3 = new Database(h.file);
-    v3.pragma('journal_mode = WAL');
-    v3.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    v3.function('fold', (x: unknown) => String(x).toLowerCase());
-    for (const m of migrations.filter((x) => x.version <= 3)) {
-      v3.exec(m.sql);
-      v3.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
-    }
+    const v3 = await fileAt(3);
     v3.prepare(
       `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
        VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
@@ -280,18 +277,7 @@ describe('SqliteStore specifics', () => {
   });
 
   it('migration 5 upgrades a version-4 file with messages: they read without reactions, then take some', async () => {
-    await h.store.close();
-    fs.rmSync(h.file, { force: true });
-    const v4 = new Database(h.file);
-    v4.pragma('journal_mode = WAL');
-    v4.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    v4.function('fold', (x: unknown) => String(x).toLowerCase());
-    for (const m of migrations.filter((x) => x.version <= 4)) {
-      v4.exec(m.sql);
-      v4.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
-    }
+    const v4 = await fileAt(4);
     v4.prepare(
       `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
        VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,
@@ -324,18 +310,7 @@ describe('SqliteStore specifics', () => {
   });
 
   it('migrations 7 and 8 upgrade a file with history: members start read up to now, receipts on, pins work', async () => {
-    await h.store.close();
-    fs.rmSync(h.file, { force: true });
-    const old = new Database(h.file);
-    old.pragma('journal_mode = WAL');
-    old.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    old.function('fold', (x: unknown) => String(x).toLowerCase());
-    for (const m of migrations.filter((x) => x.version < 7)) {
-      old.exec(m.sql);
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
-    }
+    const old = await fileAt(6);
     for (const u of ['a', 'b']) {
       old
         .prepare(
@@ -376,18 +351,7 @@ describe('SqliteStore specifics', () => {
   });
 
   it('migration 6 upgrades a version-4 file with messages: they take replies, and threads are served by indexes', async () => {
-    await h.store.close();
-    fs.rmSync(h.file, { force: true });
-    const v4 = new Database(h.file);
-    v4.pragma('journal_mode = WAL');
-    v4.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    v4.function('fold', (x: unknown) => String(x).toLowerCase());
-    for (const m of migrations.filter((x) => x.version <= 4)) {
-      v4.exec(m.sql);
-      v4.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(m.version, m.name);
-    }
+    const v4 = await fileAt(4);
     v4.prepare(
       `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
        VALUES ('u_old', 'Old', 'old', 'Old', 'x', 1)`,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { newUserPage, ROOT, waitForBodies, withBrowser, type UserPage } from './browser.js';
+import { openRoomPage, ROOT, waitForBodies, withBrowser } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
 let browser: Browser;
@@ -20,28 +20,12 @@ withBrowser((b, dir) => {
   webDir = dir;
 });
 
-async function pageFor(
+const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-): Promise<UserPage> {
-  const p = await newUserPage(browser, {
-    session: { token: u.token, user: u.user },
-    ...(opts.viewport ? { viewport: opts.viewport } : {}),
-  });
-  if (opts.locale) {
-    await p.context.addInitScript(
-      (locale) => localStorage.setItem('relaychat.locale', JSON.stringify(locale)),
-      opts.locale,
-    );
-  }
-  await p.page.goto(`${url}/r/${roomId}`);
-  await p.page.locator('.me-card').waitFor({ state: 'attached' });
-  await p.page.locator(`.room-item.active[data-room="${roomId}"]`).waitFor({ state: 'attached' });
-  await p.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
-  return p;
-}
+) => openRoomPage(browser, u, url, roomId, opts);
 
 const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
 const picker = (page: Page) => page.locator('.reaction-picker');
