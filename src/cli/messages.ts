@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ApiError, type ChatApi, type Message, type Reaction, type ReplyOptions } from '../client/index.js';
+import {
+  ApiError,
+  type ChatApi,
+  type Message,
+  type MyRoom,
+  type Reaction,
+  type ReplyOptions,
+  type Room,
+} from '../client/index.js';
 import { JSON_OPTION, type CommandSpec } from './command.js';
-import { usageError } from './errors.js';
+import type { Context } from './context.js';
+import { CliError, usageError } from './errors.js';
 import { clean, localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
@@ -42,19 +51,36 @@ export const send: CommandSpec = {
   details:
     'The words after <room> are joined with spaces. Use `-` as the text to read the message from stdin,\n' +
     'and `--` before text that starts with a dash. A <room> is a room id, the exact name of one of your\n' +
-    'rooms, or @user for a DM.',
+    'rooms, or @user (@user1,user2 for a group) for a DM, which is opened if you have none with them yet.',
   args: [{ name: 'room' }, { name: 'text', variadic: true }],
   options: JSON_OPTION,
   examples: ['chat send general hello everyone', 'chat send @bob "see you at 3?"', 'git log -1 | chat send dev -'],
   async run(ctx, inv) {
     const body = inv.rest.length === 1 && inv.rest[0] === '-' ? await readStdin() : inv.rest.join(' ');
     if (body.trim() === '') throw usageError('the message is empty', 'send');
-    const room = await findRoom(ctx, inv.args.room!);
+    const room = await findOrOpenRoom(ctx, inv.args.room!);
     const { message, duplicate } = await sendWithRetry(ctx.api(), room.id, body);
     if (ctx.json) return ctx.printJson({ message, duplicate });
     ctx.out(`sent #${message.seq} to ${roomTitle(room)}`);
   },
 };
+
+/** Like findRoom, but `@user` (or `@user1,user2`) with no DM yet opens one, as writing to someone does in any chat app. */
+async function findOrOpenRoom(ctx: Context, arg: string): Promise<Room | MyRoom> {
+  try {
+    return await findRoom(ctx, arg);
+  } catch (err) {
+    if (!(arg.startsWith('@') && err instanceof CliError && err.code === 'room_not_found')) throw err;
+    const me = ctx.login().username.toLowerCase();
+    const names = arg
+      .slice(1)
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n && n.toLowerCase() !== me);
+    if (names.length === 0) throw err;
+    return ctx.api().openDm(...names);
+  }
+}
 
 export const edit: CommandSpec = {
   name: 'edit',
@@ -177,7 +203,8 @@ export function formatMessage(m: Message, author: string, withSeq: boolean, name
   const pre = quote ? `${quote}\n` : '';
   if (m.data?.deleted) return `${pre}${head}(message deleted)${repliesNote(m)}`;
   const editedAt = typeof m.data?.editedAt === 'string' ? m.data.editedAt : undefined;
-  const line = pre + withBody(head, `${editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body}${repliesNote(m)}`);
+  const line =
+    pre + withBody(head, `${editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body}${repliesNote(m)}`);
   return m.reactions?.length ? `${line}\n${' '.repeat(withSeq ? 4 : 2)}${reactionsText(m.reactions)}` : line;
 }
 

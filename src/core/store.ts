@@ -388,14 +388,7 @@ export interface ReactionStore {
 }
 
 export interface Store
-  extends AccountStore,
-    RoomStore,
-    EventStore,
-    ModerationStore,
-    ReactionStore,
-    ReadStore,
-    PinStore,
-    ThreadStore {
+  extends AccountStore, RoomStore, EventStore, ModerationStore, ReactionStore, ReadStore, PinStore, ThreadStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -318,6 +318,15 @@ describe('chat CLI: rooms and messages', { timeout: CLI_TEST_TIMEOUT_MS }, () =>
     expect((await bob.api.messages(dmId)).map((m) => m.body)).toEqual(['psst']);
     await bob.api.sendMessage(dmId, 'hi alice', 'bob-1');
     expect(await alice.ok('history', dmId)).toMatch(/alice: psst\n.*bob: hi alice/);
+
+    // Writing to someone with no DM yet opens it (a group too), as in any chat app; a typo still says so.
+    const carol = await registerUser(srv.url, 'carol');
+    expect(await alice.ok('send', '@carol', 'hello carol')).toMatch(/^sent #\d+ to @carol$/m);
+    const carolsDm = (await carol.api.myRooms()).find((r) => r.kind === 'dm');
+    expect((await carol.api.messages(carolsDm!.id)).map((m) => m.body)).toEqual(['hello carol']);
+    expect(await alice.ok('send', '@bob,carol', 'all three')).toMatch(/^sent #\d+ to @bob,carol$/m);
+    const nobody = await alice.run(['send', '@nobody', 'hi']);
+    expect([nobody.code, nobody.stderr]).toEqual([1, expect.stringContaining('user_not_found')]);
   });
 });
 

@@ -202,9 +202,9 @@ export async function openRoomPage(
   return p;
 }
 
-/** Types `text` into the open room's composer and sends it with Enter. */
+/** Types `text` into the open room's composer (the first: a thread panel has its own) and sends it with Enter. */
 export async function sendInComposer(page: Page, text: string): Promise<void> {
-  const input = page.locator('textarea.composer-input');
+  const input = page.locator('textarea.composer-input').first();
   await input.fill(text);
   await input.press('Enter');
 }

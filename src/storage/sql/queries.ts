@@ -13,4 +13,12 @@ import type { ThreadQueries } from './threads.js';
  * query an engine lacks, or one with the wrong arguments, does not compile.
  */
 export interface Queries
-  extends AccountQueries, RoomQueries, ModerationQueries, EventQueries, ReactionQueries, ReadQueries, PinQueries, ThreadQueries {}
+  extends
+    AccountQueries,
+    RoomQueries,
+    ModerationQueries,
+    EventQueries,
+    ReactionQueries,
+    ReadQueries,
+    PinQueries,
+    ThreadQueries {}

@@ -145,7 +145,6 @@ function ThreadLink({ m, seq, unread }: { m: UiMessage; seq: number; unread: boo
   );
 }
 
-
 /** Who reacted, by display name, for a chip's tooltip: the first ten, then how many more. */
 function whoReacted(names: string[], emoji: string): string {
   const shown = names.slice(0, 10).join(t('reactions.separator'));
