@@ -1168,6 +1168,40 @@ describe('PgStore specifics', () => {
       await blocker.end().catch(() => {});
     }
   });
+
+  it('close() while a batch is in flight does not start a second one: appends queued behind it keep their order', async () => {
+    h = await pgHarness();
+    const store = await h.open({ poolSize: 2, connectionTimeoutMs: 20_000 });
+    // Both connections open and idle, so a second batch would not wait for a connection to be made.
+    await Promise.all([store.ping(), store.ping(), store.ping()]);
+    const owner = await createUser(store, 'owner');
+    const held = await createRoom(store, owner); // seqs 1, 2
+    const other = await createRoom(store, owner); // seqs 1, 2
+    const blocker = new pg.Client({ connectionString: h.db.url });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [held.id]);
+      const first = store.appendMessage(msg(held.id, owner, 'first'));
+      await waitFor(async () => (await lockWaiters(h!.db.url)) === 1, { what: 'the batch to wait', timeoutMs: 10_000 });
+      // Made while the batch is in flight, so it is queued behind it, in another room nothing holds.
+      const behind = store.appendMessage(msg(other.id, owner, 'behind'));
+      const closing = store.close();
+      // Give a second batch (the bug) time to commit it; the correct store never does while the first is held, so
+      // this pause only decides how surely the bug is seen, never whether the test passes.
+      await Promise.race([behind.catch(() => {}), new Promise((r) => setTimeout(r, 300))]);
+      // Another node appends to that room after close(): the queued append must still be waiting for the batch.
+      const marker = await h.store.appendMessage(msg(other.id, owner, 'marker'));
+      expect(marker.event.seq).toBe(3);
+      await blocker.query('COMMIT');
+      expect(await first).toMatchObject({ event: { seq: 3, clientMsgId: 'first' } });
+      expect(await behind).toMatchObject({ event: { seq: 4, clientMsgId: 'behind' } });
+      await closing;
+    } finally {
+      await blocker.end().catch(() => {});
+    }
+  });
 });
 
 // The conformance suite, after the PostgreSQL-specific tests above: `npm run mutation` stops a mutant at its first
