@@ -8,6 +8,7 @@ import type {
   MemberRole,
   Message,
   MessageEdit,
+  NotifyLevel,
   MyRoom,
   Pin,
   PublicUser,
@@ -294,6 +295,11 @@ export class ChatApi {
   settings = () => this.request<{ settings: UserSettings }>('GET', '/api/v1/me/settings').then((r) => r.settings);
   updateSettings = (patch: Partial<UserSettings>) =>
     this.request<{ settings: UserSettings }>('PATCH', '/api/v1/me/settings', patch).then((r) => r.settings);
+  /** Sets your notification level for a room; your other devices get a `notify` frame. */
+  setNotifyLevel = (roomId: string, level: NotifyLevel) =>
+    this.request<{ level: NotifyLevel }>('PUT', `/api/v1/rooms/${roomId}/notifications`, { level }).then(
+      (r) => r.level,
+    );
   /** Pins a message (moderators; either member of a DM); `pinned: false` when it was pinned already. */
   pin = (roomId: string, seq: number) =>
     this.request<{ pinned: boolean }>('PUT', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);

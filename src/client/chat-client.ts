@@ -5,6 +5,8 @@ import type {
   AnnouncementFrame,
   ProfileNotice,
   ReadNotice,
+  NotifyNotice,
+  SettingsNotice,
   ErrorFrame,
   InviteFrame,
   PresenceNotice,
@@ -59,6 +61,10 @@ export interface ClientEvents extends Record<string, unknown> {
   profile: ProfileNotice;
   /** Your read marker moved in a room (on any of your devices). */
   read: ReadNotice;
+  /** Your notification level for a room changed (on any of your devices). */
+  notify: NotifyNotice;
+  /** Your private settings changed (on any of your devices): all of them. */
+  settings: SettingsNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -297,6 +303,10 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('profile', frame);
       case 'read':
         return this.emit('read', frame);
+      case 'notify':
+        return this.emit('notify', frame);
+      case 'settings':
+        return this.emit('settings', frame);
       case 'pong':
         return;
     }

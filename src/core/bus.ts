@@ -1,4 +1,12 @@
-import type { Announcement, PresenceStatus, PublicUser, RoomEvent, MyRoom } from '../protocol/model.js';
+import type {
+  Announcement,
+  MyRoom,
+  NotifyLevel,
+  PresenceStatus,
+  PublicUser,
+  RoomEvent,
+  UserSettings,
+} from '../protocol/model.js';
 
 /**
  * What travels on the bus between the nodes of a deployment (or within one process).
@@ -24,6 +32,10 @@ export type BusMessage =
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
   /** The user's read marker in a room moved: every connection of theirs is told (`read` frame). */
   | { kind: 'read'; userId: string; roomId: string; readSeq: number }
+  /** The user's notification level for a room changed (`notify` frame to each of their connections). */
+  | { kind: 'notify'; userId: string; roomId: string; level: NotifyLevel }
+  /** The user's private settings changed (`settings` frame to each of their connections). */
+  | { kind: 'settings'; userId: string; settings: UserSettings }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
   /**
    * Sessions ended: their sockets close with 4003. `disabled` (deactivation, server ban) closes every socket of

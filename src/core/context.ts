@@ -36,6 +36,8 @@ export interface DomainLimits {
     readMark: RateRule;
     /** Reactions added or removed per user. */
     reaction: RateRule;
+    /** Changes of notification levels and private settings per user (each is pushed to all their devices). */
+    settings: RateRule;
   };
   /** Different emojis one message may carry as reactions. */
   maxReactionsPerMessage: number;

@@ -1,4 +1,4 @@
-import type { ReadReceipt, UserSettings } from '../protocol/model.js';
+import type { ReadReceipt } from '../protocol/model.js';
 import { can } from '../protocol/permissions.js';
 import type { AuthContext } from './accounts.js';
 import { topics } from './bus.js';
@@ -49,15 +49,6 @@ export class ReadStateService {
     if (!can('markRead', room.kind, role, false)) throw new ChatError('forbidden');
     if (!this.sharesReceipts(auth, room.memberCount)) return { shared: false, receipts: [] };
     return { shared: true, receipts: await this.ctx.store.listReadReceipts(roomId) };
-  }
-
-  settings(auth: AuthContext): UserSettings {
-    return { readReceipts: auth.user.readReceipts };
-  }
-
-  async updateSettings(auth: AuthContext, patch: Partial<UserSettings>): Promise<UserSettings> {
-    const user = await this.ctx.store.updateUserSettings(auth.user.id, patch);
-    return { readReceipts: user.readReceipts };
   }
 
   private sharesReceipts(auth: AuthContext, memberCount: number): boolean {

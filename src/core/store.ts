@@ -3,6 +3,7 @@ import type {
   Invite,
   MemberRole,
   MessageEdit,
+  NotifyLevel,
   MyRoom,
   Pin,
   Reaction,
@@ -40,6 +41,8 @@ export interface UserRecord extends PublicUser {
   bannedUntil: number | null;
   /** The read-receipts privacy switch (UserSettings). */
   readReceipts: boolean;
+  /** Do not disturb until (epoch ms), null = off (UserSettings). */
+  dndUntil: number | null;
 }
 
 export interface SessionRecord {
@@ -344,7 +347,12 @@ export interface ReadStore {
   /** The read markers of the room's members who share read receipts, by user id. */
   listReadReceipts(roomId: string): Promise<ReadReceipt[]>;
   /** Changes private settings; rejects with `user_not_found`. */
-  updateUserSettings(id: string, patch: { readReceipts?: boolean }): Promise<UserRecord>;
+  updateUserSettings(id: string, patch: { readReceipts?: boolean; dndUntil?: number | null }): Promise<UserRecord>;
+  /**
+   * Sets the member's notification level for the room (`MyRoom.notify`); `changed` is false when it already was.
+   * Rejects with `not_member`.
+   */
+  setNotifyLevel(roomId: string, userId: string, level: NotifyLevel): Promise<{ changed: boolean }>;
 }
 
 export interface PinStore {

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
 import { Body, ClientMsgId, Id, Seq } from './model.js';
-import type { Announcement, MyRoom, PresenceStatus, PublicUser, RoomEvent, UserProfile } from './model.js';
+import type {
+  Announcement,
+  MyRoom,
+  NotifyLevel,
+  PresenceStatus,
+  PublicUser,
+  RoomEvent,
+  UserProfile,
+  UserSettings,
+} from './model.js';
 
 /**
  * WebSocket frames. Every frame is a JSON object with a `type`. The server may also send a JSON array of
@@ -168,6 +177,20 @@ export interface ReadNotice {
   roomId: string;
   readSeq: number;
 }
+/**
+ * Your notification level for a room changed (on this or another of your devices). Live only: `welcome` carries
+ * every room's `notify`.
+ */
+export interface NotifyNotice {
+  type: 'notify';
+  roomId: string;
+  level: NotifyLevel;
+}
+/** Your private settings changed (on this or another of your devices): all of them. Live only, like `read`. */
+export interface SettingsNotice {
+  type: 'settings';
+  settings: UserSettings;
+}
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -188,6 +211,8 @@ export type ServerFrame =
   | AnnouncementFrame
   | ProfileNotice
   | ReadNotice
+  | NotifyNotice
+  | SettingsNotice
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  FOREVER_MS,
   Body,
   ClientMsgId,
   DisplayName,
@@ -49,9 +50,15 @@ export const UpdateProfileRequest = z
 
 /** `PUT …/rooms/:roomId/read`: the seq read up to (the server moves the marker only forward). */
 export const MarkReadRequest = z.strictObject({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+/** `dndUntil`: epoch ms up to FOREVER_MS (until turned off), null = off. */
 export const UpdateSettingsRequest = z
-  .strictObject({ readReceipts: z.boolean().optional() })
-  .refine((v) => v.readReceipts !== undefined, 'nothing to update');
+  .strictObject({
+    readReceipts: z.boolean().optional(),
+    dndUntil: z.number().int().min(0).max(FOREVER_MS).nullable().optional(),
+  })
+  .refine((v) => v.readReceipts !== undefined || v.dndUntil !== undefined, 'nothing to update');
+/** `PUT …/rooms/:roomId/notifications`: your notification level for the room. */
+export const SetNotifyRequest = z.strictObject({ level: z.enum(['all', 'mentions', 'none']) });
 
 export const CreateRoomRequest = z.strictObject({
   name: RoomName,

@@ -155,7 +155,17 @@ export interface MyRoom extends Room {
   readSeq: number;
   /** Messages from others after `readSeq`, not deleted and not thread-only replies; counted up to UNREAD_COUNT_MAX. */
   unread: number;
+  /** Your notification level for the room (`PUT …/notifications`), shared by all your devices; 'all' by default. */
+  notify: NotifyLevel;
 }
+
+/**
+ * How much of a room's traffic notifies you: every message from others (`all`, the default), only messages that
+ * mention you, `@room` / `@here`, and every DM message (`mentions`), or nothing (`none`). A client policy: the server
+ * delivers every event whatever the level.
+ */
+export type NotifyLevel = 'all' | 'mentions' | 'none';
+export const NOTIFY_LEVELS: readonly NotifyLevel[] = ['all', 'mentions', 'none'];
 
 /** `unread` counts stop here (a client shows "999+"): counting further would scan a long-unread room's history. */
 export const UNREAD_COUNT_MAX = 1000;
@@ -181,6 +191,11 @@ export interface UserSettings {
    * theirs; off, neither (reciprocal, as in Signal and WhatsApp).
    */
   readReceipts: boolean;
+  /**
+   * Do not disturb until this time (epoch ms; FOREVER_MS = until turned off), null = off. A client policy: clients
+   * raise no desktop notification or sound while it lasts; the server still delivers everything.
+   */
+  dndUntil: number | null;
 }
 
 export interface Member {

@@ -22,6 +22,7 @@ export type RoomAction =
   | 'deleteMessage'
   | 'editMessage'
   | 'markRead'
+  | 'notify'
   | 'pin'
   | 'react'
   | 'approveJoin'
@@ -47,6 +48,8 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   editMessage: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   /** One's own read marker and the room's read receipts: any member, muted or not (reading is not posting). */
   markRead: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
+  /** One's own notification level for the room: any member, muted or not. */
+  notify: { public: 'member', private: 'member', dm: 'member', serverAdmin: false },
   /** Pin and unpin messages: moderators in rooms, either member in a DM. */
   pin: { public: 'moderator', private: 'moderator', dm: 'member', serverAdmin: 'rooms' },
   /**

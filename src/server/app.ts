@@ -12,6 +12,7 @@ import { WriteScheduler } from '../core/delivery/write-scheduler.js';
 import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
 import { InMemoryNodeDirectory } from '../core/node-directory.js';
+import { NotificationService } from '../core/notifications.js';
 import { PinService } from '../core/pins.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
@@ -129,6 +130,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         profile: { burst: config.profileChangesPerMinute, perSecond: config.profileChangesPerMinute / 60 },
         readMark: { burst: config.readMarksPerMinute, perSecond: config.readMarksPerMinute / 60 },
         reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
+        settings: { burst: config.settingsChangesPerMinute, perSecond: config.settingsChangesPerMinute / 60 },
       },
       maxReactionsPerMessage: config.maxReactionsPerMessage,
       maxMentions: config.maxMentions,
@@ -146,6 +148,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
+  const notifications = new NotificationService(ctx, rooms);
   const reactions = new ReactionService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
@@ -157,6 +160,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     messages,
     reactions,
     reads,
+    notifications,
     pins,
     moderation,
     reports,

@@ -254,6 +254,12 @@ export const SETTINGS = {
     default: 60,
     doc: 'Reactions a user may add or remove per minute (each is an event on the room sequence); more get `rate_limited`.',
   },
+  settingsChangesPerMinute: {
+    env: 'SETTINGS_CHANGES_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 60,
+    doc: 'Changes of room notification levels (`PUT …/notifications`) and private settings (`PATCH /me/settings`) a user may make per minute; more get `rate_limited`.',
+  },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',
     schema: int(1, 100000),

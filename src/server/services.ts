@@ -5,6 +5,7 @@ import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
 import type { PinService } from '../core/pins.js';
+import type { NotificationService } from '../core/notifications.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
 import type { RoomService } from '../core/rooms.js';
@@ -27,6 +28,7 @@ export interface Services {
   rooms: RoomService;
   messages: MessageService;
   reads: ReadStateService;
+  notifications: NotificationService;
   pins: PinService;
   reactions: ReactionService;
   moderation: RoomModeration;

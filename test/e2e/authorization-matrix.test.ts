@@ -581,6 +581,11 @@ describe('authorization matrix', () => {
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/receipts`, c.token)),
       },
       {
+        name: 'notify.set',
+        expect: gated('notify', '200'),
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/notifications`, c.token, { level: 'mentions' })),
+      },
+      {
         name: 'message.pin',
         expect: gated('pin', '200'),
         run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/messages/${authorSeq[c.kind]}/pin`, c.token)),

@@ -104,7 +104,7 @@ describe('read state', () => {
       undefined,
       200,
     );
-    expect(s.settings).toEqual({ readReceipts: true });
+    expect(s.settings).toEqual({ readReceipts: true, dndUntil: null });
     const off = await expectStatus<{ settings: UserSettings }>(
       srv.url,
       bob.token,
@@ -113,7 +113,7 @@ describe('read state', () => {
       { readReceipts: false },
       200,
     );
-    expect(off.settings).toEqual({ readReceipts: false });
+    expect(off.settings).toEqual({ readReceipts: false, dndUntil: null });
     await expectStatus(srv.url, bob.token, 'PATCH', '/api/v1/me/settings', {}, 400, 'validation_failed');
     await expectStatus(
       srv.url,

@@ -49,6 +49,9 @@ editMessage    dm       n         y      ·         ·         ·     n
 markRead       public   n         y      y         y         y     n
 markRead       private  n         y      y         y         y     n
 markRead       dm       n         y      ·         ·         ·     n
+notify         public   n         y      y         y         y     n
+notify         private  n         y      y         y         y     n
+notify         dm       n         y      ·         ·         ·     n
 pin            public   n         n      y         y         y     y
 pin            private  n         n      y         y         y     y
 pin            dm       n         y      ·         ·         ·     n
@@ -78,6 +81,7 @@ export const ACTIONS = [
   'deleteMessage',
   'editMessage',
   'markRead',
+  'notify',
   'pin',
   'react',
   'approveJoin',
@@ -182,6 +186,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
   markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
+  notify: 'Set your notification level (`PUT …/notifications`)',
   pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
   react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',

@@ -648,6 +648,59 @@ describe('PgStore specifics', () => {
     }
   });
 
+  it('migration 10 upgrades a database at 8 plus an unrelated 9: members notified of all, do-not-disturb off', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        await migrate(c, { migrations: migrations.filter((m) => m.version <= 8) });
+        // Another branch's migration 9 (unrelated tables and columns), applied before this one arrives.
+        await migrate(c, {
+          migrations: [
+            ...migrations.filter((m) => m.version <= 8),
+            {
+              version: 9,
+              name: 'another branch',
+              sql: 'CREATE TABLE other_nine (id text PRIMARY KEY); ALTER TABLE members ADD COLUMN other_nine int;',
+            },
+          ],
+        });
+        await c.query(
+          `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+           VALUES ('u_a', 'a', 'a', 'a', 'a', 'x', 1000)`,
+        );
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_a', 1000, 1, 1000, 1)`,
+        );
+        await c.query(
+          `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq) VALUES ('r_old', 'u_a', 'owner', 1000, 1)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        const mine = async () => (await store.listRoomsOf('u_a')).find((r) => r.id === 'r_old');
+        expect(await mine()).toMatchObject({ notify: 'all' });
+        expect((await store.getUser('u_a'))?.dndUntil).toBeNull();
+        expect(await store.setNotifyLevel('r_old', 'u_a', 'none')).toEqual({ changed: true });
+        expect(await mine()).toMatchObject({ notify: 'none' });
+        expect(await store.updateUserSettings('u_a', { dndUntil: 5000 })).toMatchObject({ dndUntil: 5000 });
+        expect(await store.migrate()).toEqual({ applied: [] });
+        await withClient(db.url, async (c) => {
+          const versions = (
+            await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+          ).rows;
+          expect(versions.map((r) => r.version).slice(-3)).toEqual([8, 9, 10]);
+          // The schema refuses a level no client knows.
+          await expect(c.query("UPDATE members SET notify = 'loud' WHERE user_id = 'u_a'")).rejects.toThrow(/check/i);
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
   it('migration 2 upgrades a populated v1 database: existing rooms get default settings, members stay, roles gain moderator', async () => {
     const db = await server.createDatabase();
     try {

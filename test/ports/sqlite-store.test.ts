@@ -350,6 +350,50 @@ describe('SqliteStore specifics', () => {
     expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
   });
 
+  it('migration 10 upgrades a file at 8 plus an unrelated 9: members notified of all, do-not-disturb off', async () => {
+    const old = await fileAt(8);
+    // Another branch's migration 9 (unrelated tables and columns), applied before this one arrives.
+    old.exec('CREATE TABLE other_nine (id TEXT PRIMARY KEY); ALTER TABLE members ADD COLUMN other_nine INTEGER;');
+    old.prepare("INSERT INTO schema_migrations VALUES (9, 'another branch', 1)").run();
+    old
+      .prepare(
+        `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+         VALUES ('u_a', 'a', 'a', 'a', 'x', 1)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+         VALUES ('r_old', 'public', 'old', 'old', 'u_a', 1, 1, 1, 1)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq) VALUES ('r_old', 'u_a', 'owner', 1, 1)`,
+      )
+      .run();
+    old.close();
+
+    const store = await h.reopen();
+    expect((await store.listRoomsOf('u_a')).find((r) => r.id === 'r_old')).toMatchObject({ notify: 'all' });
+    expect((await store.getUser('u_a'))?.dndUntil).toBeNull();
+    expect(await store.setNotifyLevel('r_old', 'u_a', 'mentions')).toEqual({ changed: true });
+    expect((await store.listRoomsOf('u_a')).find((r) => r.id === 'r_old')).toMatchObject({ notify: 'mentions' });
+    expect(await store.updateUserSettings('u_a', { dndUntil: 5000 })).toMatchObject({ dndUntil: 5000 });
+    await store.close();
+    const db = new Database(h.file, { readonly: true });
+    try {
+      const versions = (
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]
+      ).map((r) => r.version);
+      expect(versions.slice(-3)).toEqual([8, 9, 10]);
+      // The schema refuses a level no client knows.
+      expect(() => db.prepare("UPDATE members SET notify = 'loud' WHERE user_id = 'u_a'").run()).toThrow();
+    } finally {
+      db.close();
+    }
+  });
+
   it('migration 6 upgrades a version-4 file with messages: they take replies, and threads are served by indexes', async () => {
     const v4 = await fileAt(4);
     v4.prepare(

@@ -26,6 +26,7 @@ const ROW_OF: Record<RoomAction, string> = {
   deleteMessage: 'Delete any message (own: always)',
   editMessage: 'Edit own message (`PATCH …/messages/:seq`)',
   markRead: 'Move your read marker, see read receipts (`PUT …/read`, `GET …/receipts`)',
+  notify: 'Set your notification level (`PUT …/notifications`)',
   pin: 'Pin and unpin messages (`PUT`/`DELETE …/messages/:seq/pin`)',
   react: 'React (`PUT`/`DELETE …/reactions/:emoji`)',
   approveJoin: 'Approve / reject join requests',

@@ -445,6 +445,16 @@ export class Hub {
         for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }
+      case 'notify': {
+        const frame = JSON.stringify({ type: 'notify', roomId: m.roomId, level: m.level });
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
+      case 'settings': {
+        const frame = JSON.stringify({ type: 'settings', settings: m.settings });
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
       case 'revoke': {
         const ids = new Set(m.sessionIds);
         for (const conn of [...conns]) {

@@ -262,4 +262,15 @@ CREATE TABLE pins (
 );
 `,
   },
+  {
+    version: 10,
+    name: 'notification levels and do not disturb',
+    sql: `
+-- A member's notification level for the room (PUT …/notifications): 'all' (the default), 'mentions' or 'none'. A
+-- client policy the server only keeps, shared by the member's devices.
+ALTER TABLE members ADD COLUMN notify text NOT NULL DEFAULT 'all' CHECK (notify IN ('all', 'mentions', 'none'));
+-- Do not disturb until this time (epoch ms; FOREVER_MS = until turned off), NULL = off.
+ALTER TABLE users ADD COLUMN dnd_until bigint;
+`,
+  },
 ];

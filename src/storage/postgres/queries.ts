@@ -195,7 +195,7 @@ export const pgQueries: PgQueries = {
   ),
   // One statement, one snapshot: the DMs' other members come along as JSON.
   roomsOf: all(
-    `SELECT r.*, m.role AS my_role, m.joined_seq, GREATEST(m.read_seq, m.joined_seq) AS read_seq,
+    `SELECT r.*, m.role AS my_role, m.joined_seq, m.notify, GREATEST(m.read_seq, m.joined_seq) AS read_seq,
        (SELECT count(*)::int FROM (
           SELECT 1 FROM events e
           WHERE e.room_id = r.id AND e.seq > GREATEST(m.read_seq, m.joined_seq) AND e.type = 'message'
@@ -387,7 +387,13 @@ export const pgQueries: PgQueries = {
      FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
      WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
   ),
-  userSettingsUpdate: one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *'),
+  userSettingsUpdate: one(
+    `UPDATE users SET read_receipts = coalesce(@readReceipts::boolean, read_receipts),
+       dnd_until = CASE WHEN @dndOff::boolean THEN NULL ELSE coalesce(@dndUntil::bigint, dnd_until) END
+     WHERE id = @id RETURNING *`,
+  ),
+  notifyLevelGet: one('SELECT notify FROM members WHERE room_id = @roomId AND user_id = @userId'),
+  notifyLevelSet: run('UPDATE members SET notify = @level WHERE room_id = @roomId AND user_id = @userId'),
   eventsInsert: run(insertEvents, eventArrays),
   messagesInsertNew: run(
     `${insertEvents} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,

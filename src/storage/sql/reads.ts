@@ -1,4 +1,4 @@
-import type { ReadReceipt, RoomEvent } from '../../protocol/model.js';
+import type { NotifyLevel, ReadReceipt, RoomEvent } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import type { ReadStore } from '../../core/store.js';
 import { insertEvent } from './events.js';
@@ -21,7 +21,17 @@ export interface ReadQueries {
   roomNextSeqQuiet(a: { roomId: string }): number | null;
   /** Members who share read receipts, with their marker in effect, by user id. */
   receiptsOf(a: { roomId: string }): { user_id: string; read_seq: number }[];
-  userSettingsUpdate(a: { id: string; readReceipts: boolean }): Row | undefined;
+  /** Sets the given settings (null leaves one as it is; `dndOff` clears dnd_until); the row, none for no user. */
+  userSettingsUpdate(a: {
+    id: string;
+    readReceipts: boolean | null;
+    dndUntil: number | null;
+    dndOff: boolean;
+  }): Row | undefined;
+  /** The member's notification level, none for no member. */
+  notifyLevelGet(a: { roomId: string; userId: string }): { notify: string } | undefined;
+  /** Sets the member's notification level; rows changed. */
+  notifyLevelSet(a: { roomId: string; userId: string; level: NotifyLevel }): number;
 }
 
 export const reads = {
@@ -52,14 +62,27 @@ export const reads = {
     return rows.map((r): ReadReceipt => ({ userId: r.user_id, readSeq: Number(r.read_seq) }));
   }),
 
-  updateUserSettings: write(function* (_now, id: string, patch: { readReceipts?: boolean }) {
-    if (patch.readReceipts === undefined) {
+  updateUserSettings: write(function* (_now, id: string, patch: { readReceipts?: boolean; dndUntil?: number | null }) {
+    if (patch.readReceipts === undefined && patch.dndUntil === undefined) {
       const r = yield* query('userById', { id });
       if (!r) throw new ChatError('user_not_found');
       return toUser(r);
     }
-    const r = yield* query('userSettingsUpdate', { id, readReceipts: patch.readReceipts });
+    const r = yield* query('userSettingsUpdate', {
+      id,
+      readReceipts: patch.readReceipts ?? null,
+      dndUntil: patch.dndUntil ?? null,
+      dndOff: patch.dndUntil === null,
+    });
     if (!r) throw new ChatError('user_not_found');
     return toUser(r);
+  }),
+
+  setNotifyLevel: transaction(function* (_now, roomId: string, userId: string, level: NotifyLevel) {
+    const current = yield* query('notifyLevelGet', { roomId, userId });
+    if (!current) throw new ChatError('not_member');
+    if (current.notify === level) return { changed: false };
+    yield* query('notifyLevelSet', { roomId, userId, level });
+    return { changed: true };
   }),
 } satisfies Operations<ReadStore>;

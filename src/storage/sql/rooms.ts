@@ -2,6 +2,7 @@ import {
   toProfile,
   type MemberRole,
   type MyRoom,
+  type NotifyLevel,
   type Room,
   type RoomEvent,
   type RoomSettings,
@@ -172,6 +173,8 @@ export const rooms = {
         joinedSeq: Number(r.joined_seq),
         readSeq: Number(r.read_seq),
         unread: Number(r.unread),
+        // Rows from before migration 10 (none in practice) read as the default.
+        notify: (r.notify as NotifyLevel | null) ?? 'all',
       };
       if (r.kind === 'dm') room.members = ((r.dm_members as Row[] | null) ?? []).map((u) => toProfile(toPublic(u)));
       return room;

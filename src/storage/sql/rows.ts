@@ -35,11 +35,12 @@ export function toUser(r: Row): UserRecord {
     bannedUntil: r.banned_until == null ? null : Number(r.banned_until),
     // SQLite stores booleans as 0/1; rows from before migration 7 (none in practice) read as on.
     readReceipts: r.read_receipts == null ? true : Boolean(r.read_receipts),
+    dndUntil: r.dnd_until == null ? null : Number(r.dnd_until),
   };
 }
 
 export function toPublic(r: Row): PublicUser {
-  const { passwordHash: _p, deactivated: _d, bannedUntil: _b, readReceipts: _r, ...pub } = toUser(r);
+  const { passwordHash: _p, deactivated: _d, bannedUntil: _b, readReceipts: _r, dndUntil: _d2, ...pub } = toUser(r);
   return pub;
 }
 

@@ -52,6 +52,7 @@ export abstract class SqlStore implements Store {
   markRead: Store['markRead'] = (...a) => this.perform(reads.markRead, a);
   listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
+  setNotifyLevel: Store['setNotifyLevel'] = (...a) => this.perform(reads.setNotifyLevel, a);
 
   // ---- PinStore ----
   pinMessage: Store['pinMessage'] = (...a) => this.perform(pins.pinMessage, a);

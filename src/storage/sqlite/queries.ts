@@ -71,7 +71,11 @@ export function sqliteQueries(db: Database.Database): Queries {
   const bumpSeqQuiet = one<{ last_seq: number }>(
     'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
   );
-  const settingsUpdate = one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *');
+  const settingsUpdate = one(
+    `UPDATE users SET read_receipts = coalesce(@readReceipts, read_receipts),
+       dnd_until = CASE WHEN @dndOff THEN NULL ELSE coalesce(@dndUntil, dnd_until) END
+     WHERE id = @id RETURNING *`,
+  );
   const eventByClientMsgId = one('SELECT * FROM events WHERE sender_id = @senderId AND client_msg_id = @clientMsgId');
   const roomSeq = one<{ id: string; last_seq: number }>('SELECT id, last_seq FROM rooms WHERE id = @id');
   const advanceSeq = one<{ id: string; last_seq: number }>(
@@ -101,7 +105,7 @@ export function sqliteQueries(db: Database.Database): Queries {
   // Unread: others' messages after the marker, not deleted, counted up to UNREAD_COUNT_MAX (a range scan of the
   // room's events from the marker, bounded).
   const roomsOf = all(
-    `SELECT r.*, m.role AS my_role, m.joined_seq, max(m.read_seq, m.joined_seq) AS read_seq,
+    `SELECT r.*, m.role AS my_role, m.joined_seq, m.notify, max(m.read_seq, m.joined_seq) AS read_seq,
        (SELECT count(*) FROM (
           SELECT 1 FROM events e
           WHERE e.room_id = r.id AND e.seq > max(m.read_seq, m.joined_seq) AND e.type = 'message'
@@ -391,7 +395,14 @@ export function sqliteQueries(db: Database.Database): Queries {
        FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
        WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
     ),
-    userSettingsUpdate: (a) => settingsUpdate({ ...a, readReceipts: bit(a.readReceipts) }),
+    userSettingsUpdate: (a) =>
+      settingsUpdate({
+        ...a,
+        readReceipts: a.readReceipts === null ? null : bit(a.readReceipts),
+        dndOff: bit(a.dndOff),
+      }),
+    notifyLevelGet: one('SELECT notify FROM members WHERE room_id = @roomId AND user_id = @userId'),
+    notifyLevelSet: run('UPDATE members SET notify = @level WHERE room_id = @roomId AND user_id = @userId'),
     eventsInsert: insertEvents(eventColumns),
     messagesInsertNew: insertEvents(
       `${eventColumns} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,

@@ -134,6 +134,29 @@ export function busContract(name: string, makeBuses: () => Promise<BusesUnderTes
       }
     });
 
+    it("delivers every user-topic kind across nodes (read, notify, settings, …), not only the room's", async () => {
+      const topic = topics.user(`u_bus_${++topicCounter}`);
+      const onB = recorder();
+      b.subscribe(topic, onB.handler);
+      await settle(a, topic, [onB]);
+      const sent: BusMessage[] = [
+        { kind: 'read', userId: 'u_1', roomId: 'r_1', readSeq: 7 },
+        { kind: 'notify', userId: 'u_1', roomId: 'r_1', level: 'mentions' },
+        { kind: 'settings', userId: 'u_1', settings: { readReceipts: false, dndUntil: 1_900_000_000_000 } },
+        {
+          kind: 'invite',
+          userId: 'u_1',
+          roomId: 'r_1',
+          roomName: 'general',
+          inviter: (note('a', 0) as Extract<BusMessage, { kind: 'announcement' }>).announcement.from,
+        },
+        { kind: 'revoke', userId: 'u_1', sessionIds: ['s_1'] },
+      ];
+      for (const m of sent) await a.publish(topic, m);
+      await waitFor(() => onB.got.length >= sent.length, { what: 'every user-topic message on the other node' });
+      expect(onB.got).toEqual(sent);
+    });
+
     it('preserves publish order per publisher and topic', async () => {
       const topic = freshTopic();
       const onA = recorder();

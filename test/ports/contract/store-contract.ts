@@ -2036,6 +2036,75 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('notification levels and do not disturb', () => {
+      const levelOf = async (userId: string, roomId: string) =>
+        (await store.listRoomsOf(userId)).find((r) => r.id === roomId)?.notify;
+
+      it("setNotifyLevel: 'all' by default, per member and room, reported changed only when it changes", async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] });
+        const { room: other } = await createRoom(owner, { name: 'other', members: [{ user: friend }] });
+        expect(await levelOf(friend.id, room.id)).toBe('all');
+        expect(await store.setNotifyLevel(room.id, friend.id, 'mentions')).toEqual({ changed: true });
+        expect(await levelOf(friend.id, room.id)).toBe('mentions');
+        // Another member of the room and another room of the member are untouched.
+        expect(await levelOf(owner.id, room.id)).toBe('all');
+        expect(await levelOf(friend.id, other.id)).toBe('all');
+        expect(await store.setNotifyLevel(room.id, friend.id, 'mentions')).toEqual({ changed: false });
+        expect(await store.setNotifyLevel(room.id, friend.id, 'none')).toEqual({ changed: true });
+        expect(await levelOf(friend.id, room.id)).toBe('none');
+        expect(await store.setNotifyLevel(room.id, friend.id, 'all')).toEqual({ changed: true });
+        expect(await levelOf(friend.id, room.id)).toBe('all');
+      });
+
+      it('setNotifyLevel refuses non-members and unknown rooms', async () => {
+        const owner = await createUser('owner');
+        const stranger = await createUser('stranger');
+        const { room } = await createRoom(owner);
+        await rejectsWith(() => store.setNotifyLevel(room.id, stranger.id, 'none'), 'not_member');
+        await rejectsWith(() => store.setNotifyLevel('r_nowhere', owner.id, 'none'), 'not_member');
+      });
+
+      it('a new membership starts at all again (the level belongs to the membership)', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] });
+        await store.setNotifyLevel(room.id, friend.id, 'none');
+        await store.removeMember(room.id, friend.id, friend.id, 'left');
+        await store.addMember(room.id, friend.id, 'member', friend.id);
+        expect(await levelOf(friend.id, room.id)).toBe('all');
+      });
+
+      it('updateUserSettings: dndUntil set, kept when another setting changes, cleared with null', async () => {
+        const user = await createUser('dnd');
+        expect(user.dndUntil).toBeNull();
+        const until = Date.now() + 3_600_000;
+        expect(await store.updateUserSettings(user.id, { dndUntil: until })).toMatchObject({
+          dndUntil: until,
+          readReceipts: true,
+        });
+        expect((await store.getUser(user.id))?.dndUntil).toBe(until);
+        // Changing read receipts alone leaves do-not-disturb as it was, and the other way round.
+        expect(await store.updateUserSettings(user.id, { readReceipts: false })).toMatchObject({
+          dndUntil: until,
+          readReceipts: false,
+        });
+        expect(await store.updateUserSettings(user.id, { dndUntil: FOREVER_MS })).toMatchObject({
+          dndUntil: FOREVER_MS,
+          readReceipts: false,
+        });
+        expect(await store.updateUserSettings(user.id, { dndUntil: null })).toMatchObject({
+          dndUntil: null,
+          readReceipts: false,
+        });
+        expect((await store.getUser(user.id))?.dndUntil).toBeNull();
+        // Private: not part of the public user.
+        expect(Object.keys((await store.getUsers([user.id]))[0] ?? {})).not.toContain('dndUntil');
+        await rejectsWith(() => store.updateUserSettings('u_nobody', { dndUntil: null }), 'user_not_found');
+      });
+    });
+
     describe('replies and threads', () => {
       /** A reply as the send path builds it (src/core/send/standard-steps.ts, replyData). */
       const reply = (roomId: string, sender: UserRecord, target: RoomEvent, threadOnly = false, body?: string) => ({

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { MarkReadRequest, RoomIdParams, UpdateSettingsRequest } from '../../../protocol/http.js';
+import { MarkReadRequest, RoomIdParams, SetNotifyRequest, UpdateSettingsRequest } from '../../../protocol/http.js';
 import type { Services } from '../../services.js';
 import { requireAuth } from '../auth.js';
 import { parse } from '../validate.js';
 
-/** Read markers, read receipts and the settings that govern them. */
+/** Read markers, read receipts, notification levels and the private settings that govern them. */
 export function readRoutes(app: FastifyInstance, s: Services): void {
   app.put('/api/v1/rooms/:roomId/read', async (req) => {
     const auth = await requireAuth(s, req);
@@ -17,10 +17,16 @@ export function readRoutes(app: FastifyInstance, s: Services): void {
     return s.reads.receipts(auth, parse(RoomIdParams, req.params).roomId);
   });
 
-  app.get('/api/v1/me/settings', async (req) => ({ settings: s.reads.settings(await requireAuth(s, req)) }));
+  app.get('/api/v1/me/settings', async (req) => ({ settings: s.notifications.settings(await requireAuth(s, req)) }));
 
   app.patch('/api/v1/me/settings', async (req) => {
     const auth = await requireAuth(s, req);
-    return { settings: await s.reads.updateSettings(auth, parse(UpdateSettingsRequest, req.body)) };
+    return { settings: await s.notifications.updateSettings(auth, parse(UpdateSettingsRequest, req.body)) };
+  });
+
+  app.put('/api/v1/rooms/:roomId/notifications', async (req) => {
+    const auth = await requireAuth(s, req);
+    const { roomId } = parse(RoomIdParams, req.params);
+    return s.notifications.setLevel(auth, roomId, parse(SetNotifyRequest, req.body).level);
   });
 }
