@@ -111,10 +111,13 @@ export async function newUserPage(
     viewport?: { width: number; height: number };
     /** Ignore the page's CSP, so a test of the client's own escaping is not masked by the second wall. */
     bypassCSP?: boolean;
+    /** Browser permissions granted up front (e.g. `notifications`). */
+    permissions?: string[];
   } = {},
 ): Promise<UserPage> {
   const context = await browser.newContext({
     bypassCSP: opts.bypassCSP ?? false,
+    ...(opts.permissions ? { permissions: opts.permissions } : {}),
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     colorScheme: opts.colorScheme ?? 'light',
     locale: 'en-US',
@@ -181,11 +184,18 @@ export async function openRoomPage(
   u: { token: string; user: PublicUser },
   url: string,
   roomId?: string,
-  opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
+  opts: {
+    viewport?: { width: number; height: number };
+    locale?: 'zh-CN';
+    permissions?: string[];
+    /** Runs in every page before the app (e.g. to record what it calls). */
+    initScript?: () => void;
+  } = {},
 ): Promise<UserPage> {
   const p = await newUserPage(browser, {
     session: { token: u.token, user: u.user },
     ...(opts.viewport ? { viewport: opts.viewport } : {}),
+    ...(opts.permissions ? { permissions: opts.permissions } : {}),
   });
   if (opts.locale) {
     await p.context.addInitScript(
@@ -193,6 +203,7 @@ export async function openRoomPage(
       opts.locale,
     );
   }
+  if (opts.initScript) await p.context.addInitScript(opts.initScript);
   await p.page.goto(roomId ? `${url}/r/${roomId}` : url);
   await p.page.locator('.me-card').waitFor({ state: 'attached' });
   if (roomId) {

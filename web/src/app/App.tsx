@@ -1,3 +1,4 @@
+import { setFaviconBadge } from './favicon.js';
 import { useEffect } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import type { Chat } from '../state/chat.js';
@@ -53,12 +54,18 @@ function Shell() {
   const unread = useApp((s) => s.unread);
   const room = useApp((s) => (s.active ? s.rooms[s.active] : undefined));
   const meId = useApp((s) => s.me?.id);
-  // The tab title carries the unread total, so it shows in the tab strip while you are elsewhere.
+  const rooms = useApp((s) => s.rooms);
+  const mentioned = useApp((s) => s.mentioned);
+  // The tab title and the favicon badge carry the unread total, so it shows in the tab strip while you are
+  // elsewhere; the badge turns red while something unread mentions you or is a direct message.
   useEffect(() => {
     const total = Object.values(unread).reduce((a, b) => a + b, 0);
     const where = room ? (room.kind === 'dm' ? roomTitle(room, meId) : `#${room.name}`) : '';
     document.title = `${total ? `(${total}) ` : ''}${where ? `${where} · ` : ''}relaychat`;
-  }, [unread, room, meId]);
+    for (const id of Object.keys(mentioned)) if (!unread[id]) chat.notifier.read(id);
+    const mention = Object.entries(unread).some(([id, n]) => n > 0 && (mentioned[id] || rooms[id]?.kind === 'dm'));
+    void setFaviconBadge(total, mention);
+  }, [unread, room, meId, rooms, mentioned, chat]);
   return (
     <div class="shell">
       <a class="skip-link" href="#main">

@@ -8,7 +8,8 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 import { MessageBody } from './MessageBody.js';
-import { formatFull, formatTime } from '../state/format.js';
+import { formatFull, formatTime, roomTitle } from '../state/format.js';
+import { dndActive, DND_FOREVER } from '../state/notify-policy.js';
 import { can } from '../state/permissions.js';
 
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
@@ -240,6 +241,122 @@ function LeaveDialog({ roomId, onClose }: { roomId: string; onClose: () => void 
   );
 }
 
+/** A room's notification level for this user (all their devices follow). */
+function NotifyDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const chat = useChat();
+  const room = useApp((s) => s.rooms[roomId]);
+  const meId = useApp((s) => s.me?.id);
+  const [error, setError] = useState<string | null>(null);
+  if (!room) return null;
+  return (
+    <Modal title={t('notify.dialogTitle', { room: roomTitle(room, meId) })} onClose={onClose}>
+      <fieldset class="choice-group">
+        {(['all', 'mentions', 'none'] as const).map((level) => (
+          <label key={level} class={`choice${room.notify === level ? ' selected' : ''}`}>
+            <input
+              type="radio"
+              name="notify-level"
+              value={level}
+              checked={room.notify === level}
+              onChange={() => chat.rooms.setNotify(roomId, level).then(onClose, (e: unknown) => setError(errorText(e)))}
+            />
+            <Icon name={level === 'all' ? 'bell' : level === 'mentions' ? 'at' : 'bellOff'} size={16} />
+            <span>
+              <strong>{t(`notify.${level}`)}</strong>
+              <span class="muted">{t(`notify.${level}Hint`)}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      {room.kind === 'dm' && <p class="muted">{t('notify.dmNote')}</p>}
+      <ErrorLine error={error} />
+    </Modal>
+  );
+}
+
+/** Desktop notifications, sound and do-not-disturb, in the settings dialog. */
+function NotificationSettings({ report }: { report: (p: Promise<void>, ok: string) => void }) {
+  const chat = useChat();
+  const settings = useApp((s) => s.settings);
+  const permission = useApp((s) => s.permission);
+  const sound = useApp((s) => s.sound);
+  const dndUntil = settings?.dndUntil ?? null;
+  const dnd = dndActive(settings);
+  const dndText = !dnd
+    ? t('dnd.off')
+    : dndUntil !== null && dndUntil >= DND_FOREVER
+      ? t('dnd.onForever')
+      : t('dnd.onUntil', { when: formatFull(new Date(dndUntil ?? 0).toISOString()) });
+  const desktopText =
+    permission === 'granted'
+      ? t('settings.desktopOn')
+      : permission === 'denied'
+        ? t('settings.desktopDenied')
+        : permission === 'unsupported'
+          ? t('settings.desktopUnsupported')
+          : t('settings.desktopOff');
+  const choices = [
+    { id: 'off', label: t('dnd.off'), ms: null },
+    { id: 'hour', label: t('dnd.hour'), ms: 3_600_000 },
+    { id: 'hours8', label: t('dnd.hours8'), ms: 8 * 3_600_000 },
+    { id: 'forever', label: t('dnd.forever'), ms: Infinity },
+  ] as const;
+  return (
+    <fieldset class="notify-settings" data-testid="notify-settings">
+      <legend>
+        <Icon name="bell" size={14} /> {t('settings.notifications')}
+      </legend>
+      <div class="check notify-row">
+        <span>
+          <strong>{t('settings.desktop')}</strong>
+          <span class="muted" data-permission={permission}>
+            {desktopText}
+          </span>
+        </span>
+        {permission === 'default' && (
+          <button type="button" class="button small" onClick={() => void chat.notifier.requestPermission()}>
+            {t('settings.enableDesktop')}
+          </button>
+        )}
+      </div>
+      <label class="check">
+        <input type="checkbox" checked={sound} onChange={(e) => chat.notifier.setSound(e.currentTarget.checked)} />
+        <span>
+          <strong>{t('settings.sound')}</strong>
+          <span class="muted">{t('settings.soundHint')}</span>
+        </span>
+      </label>
+      <label class="field">
+        <span>
+          <Icon name="bellOff" size={14} /> {t('dnd.title')}
+          <span class={`dnd-state${dnd ? ' on' : ''}`} data-dnd={dnd ? 'on' : 'off'}>
+            {dndText}
+          </span>
+        </span>
+        <select
+          name="dnd"
+          disabled={!settings}
+          value=""
+          onChange={(e) => {
+            const c = choices.find((x) => x.id === e.currentTarget.value);
+            if (c) report(chat.notifier.setDnd(c.ms), t('settings.saved'));
+          }}
+        >
+          <option value="" disabled>
+            {dndText}
+          </option>
+          {choices.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+        <span class="muted">{t('dnd.hint')}</span>
+      </label>
+    </fieldset>
+  );
+}
+
 function SettingsDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
   const me = useApp((s) => s.me);
@@ -322,6 +439,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
             <span class="muted">{t('settings.readReceiptsHint')}</span>
           </span>
         </label>
+        <NotificationSettings report={(p, ok) => void report(p, ok)} />
         {me?.role === 'admin' && (
           <form
             class="field"
@@ -657,6 +775,8 @@ export function Dialogs() {
       return <SettingsDialog onClose={close} />;
     case 'pins':
       return <PinsDialog roomId={dialog.roomId} onClose={close} />;
+    case 'notify':
+      return <NotifyDialog roomId={dialog.roomId} onClose={close} />;
     case 'profile':
       return <ProfileDialog userId={dialog.userId} onClose={close} />;
     case 'admin':

@@ -96,6 +96,16 @@ export function RoomView({ roomId }: { roomId: string }) {
               <span>{pinCount}</span>
             </button>
           )}
+          <button
+            type="button"
+            class={`icon-button${room.notify !== 'all' ? ' notify-muted' : ''}`}
+            aria-label={t('notify.button', { level: t(`notify.${room.notify}`) })}
+            title={t('notify.button', { level: t(`notify.${room.notify}`) })}
+            data-notify={room.notify}
+            onClick={() => chat.ui.setDialog({ kind: 'notify', roomId })}
+          >
+            <Icon name={room.notify === 'all' ? 'bell' : 'bellOff'} size={18} />
+          </button>
           {can('moderate', room.kind, room.myRole, me) && (
             <button
               type="button"

@@ -4,6 +4,7 @@ import { dmPeer, roomTitle } from '../state/format.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
+import { dndActive } from '../state/notify-policy.js';
 import { rank } from '../state/permissions.js';
 
 function RoomItem({ room }: { room: MyRoom }) {
@@ -11,6 +12,7 @@ function RoomItem({ room }: { room: MyRoom }) {
   const meId = useApp((s) => s.me?.id);
   const active = useApp((s) => s.active === room.id);
   const unread = useApp((s) => s.unread[room.id] ?? 0);
+  const mentioned = useApp((s) => !!s.mentioned[room.id]);
   const peer = dmPeer(room, meId);
   const peerPresence = useApp((s) => (peer ? (s.presence[peer.id] ?? 'offline') : undefined));
   const title = roomTitle(room, meId);
@@ -33,8 +35,22 @@ function RoomItem({ room }: { room: MyRoom }) {
           <Icon name={room.kind === 'private' ? 'lock' : 'hash'} size={16} class="room-icon" />
         )}
         <span class="room-name">{title}</span>
+        {room.notify !== 'all' && (
+          <span
+            class="room-muted"
+            role="img"
+            aria-label={t('notify.button', { level: t(`notify.${room.notify}`) })}
+            title={t('notify.button', { level: t(`notify.${room.notify}`) })}
+            data-notify={room.notify}
+          >
+            <Icon name="bellOff" size={14} />
+          </span>
+        )}
         {unread > 0 && (
-          <span class="unread-badge" aria-label={t('nav.unread', { count: unread })}>
+          <span
+            class={`unread-badge${room.notify !== 'all' && !mentioned ? ' dim' : ''}`}
+            aria-label={t('nav.unread', { count: unread })}
+          >
             {unread > 99 ? '99+' : unread}
           </span>
         )}
@@ -83,6 +99,8 @@ export function Sidebar() {
   useApp((s) => s.activity); // re-sort on activity
   const me = useApp((s) => s.me);
   const theme = useApp((s) => s.theme);
+  const settings = useApp((s) => s.settings);
+  const dnd = dndActive(settings);
   const conn = useApp((s) => s.conn);
   const serverOnline = useApp((s) => s.serverOnline);
   const open = useApp((s) => s.sidebarOpen);
@@ -196,6 +214,18 @@ export function Sidebar() {
             onClick={() => chat.ui.setTheme(theme === 'dark' ? 'light' : 'dark')}
           >
             <Icon name={theme === 'dark' ? 'sun' : 'moon'} size={18} />
+          </button>
+          <button
+            type="button"
+            class={`icon-button${dnd ? ' dnd-on' : ''}`}
+            aria-label={dnd ? t('dnd.turnOff') : t('dnd.turnOn')}
+            title={dnd ? t('dnd.turnOff') : t('dnd.turnOn')}
+            aria-pressed={dnd}
+            data-dnd={dnd ? 'on' : 'off'}
+            disabled={!settings}
+            onClick={() => void chat.notifier.setDnd(dnd ? null : Infinity).catch(() => {})}
+          >
+            <Icon name={dnd ? 'bellOff' : 'bell'} size={18} />
           </button>
           <button
             type="button"

@@ -14,6 +14,7 @@ import type {
 } from '../../../src/protocol/model.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
+import type { Permission } from './notify-policy.js';
 
 export interface RoomView {
   /** Stored messages in seq order, then this user's pending/failed ones in the order sent. */
@@ -42,6 +43,7 @@ export type Dialog =
   | { kind: 'invite'; roomId: string }
   | { kind: 'leave'; roomId: string }
   | { kind: 'pins'; roomId: string }
+  | { kind: 'notify'; roomId: string }
   | { kind: 'profile'; userId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
@@ -84,6 +86,8 @@ export interface TimelineState {
 /** Receipts (receipts.ts): the user's private settings, and per room the members' read markers when shared. */
 export interface ReceiptsState {
   settings: UserSettings | null;
+  /** Rooms with an unread message that mentions this user (or any unread DM message), from live messages. */
+  mentioned: Record<string, true>;
   receipts: Record<string, Record<string, number>>;
 }
 
@@ -152,6 +156,10 @@ export interface DeviceState {
   locale: Locale;
   /** The member list beside the conversation (a layout preference, saved). */
   membersOpen: boolean;
+  /** A short tone with each notification, on this device (notifier.ts; saved, off by default). */
+  sound: boolean;
+  /** The browser's permission for desktop notifications. */
+  permission: Permission;
 }
 
 export type SignedInState = SessionState &
@@ -188,6 +196,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   views: freeze({}),
   unread: freeze({}),
   settings: null,
+  mentioned: freeze({}),
   receipts: freeze({}),
   pins: freeze({}),
   slowUntil: freeze({}),

@@ -15,6 +15,7 @@ import { t, type MsgKey } from '../i18n/index.js';
 import { SESSION_START, type AppState } from './app-state.js';
 import { errorText } from './errors.js';
 import { untilText } from './format.js';
+import { Notifier } from './notifier.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { debounced, load, remove, save } from './persist.js';
@@ -76,6 +77,9 @@ export class Chat {
   readonly pins = new Pins(this.ctx, this.timeline, this.ui);
   readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.pins, this.ui);
   readonly threads = new Threads(this.ctx, this.timeline, this.outbox, this.people, this.ui);
+  readonly notifier = new Notifier(this.ctx, this.ui, (roomId) => {
+    if (this.s.rooms[roomId]) this.rooms.open(roomId);
+  });
   private offs: (() => void)[] = [];
   private awayTimer: ReturnType<typeof setTimeout> | undefined;
   private savePositions = debounced(400, () => {
@@ -167,6 +171,9 @@ export class Chat {
       client.on('announcement', (f) => this.ui.announced(f.announcement)),
       client.on('profile', (f) => this.profileChanged(f.user)),
       client.on('read', (f) => this.timeline.readElsewhere(f.roomId, f.readSeq)),
+      client.on('notify', (f) => this.rooms.notifyChanged(f.roomId, f.level)),
+      client.on('settings', (f) => this.notifier.settingsChanged(f.settings)),
+      client.on('synced', (f) => this.notifier.roomSynced(f.roomId)),
       client.on('state', (conn) => this.store.update({ conn })),
       client.on('error', (f) => {
         if (f.code !== 'rate_limited') this.ui.toast(errorText(new SendError(f.code, f.message)), 'error');
@@ -206,6 +213,7 @@ export class Chat {
 
   private onWelcome(w: WelcomeFrame): void {
     const first = this.s.phase !== 'ready';
+    this.notifier.connected();
     // welcome names DM peers by id with one profile each; rebuild each DM's member names from them.
     const list = welcomeRooms(w);
     const rooms = Object.fromEntries(list.map((r) => [r.id, r]));
@@ -256,6 +264,7 @@ export class Chat {
     switch (e.type) {
       case 'message':
         this.timeline.message(e);
+        this.notifier.onMessage(e, counted);
         this.people.ensureUser(e.senderId);
         this.people.stoppedTyping(e.roomId, e.senderId);
         this.rooms.messaged(e);

@@ -3,7 +3,14 @@
  * invites, join requests, drafts, and the actions that add or remove a room.
  */
 import type { InviteFrame } from '../../../src/protocol/frames.js';
-import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } from '../../../src/protocol/model.js';
+import {
+  toProfile,
+  type MyRoom,
+  type NotifyLevel,
+  type Room,
+  type RoomEvent,
+  type UserProfile,
+} from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
 import { debounced, load, save } from './persist.js';
@@ -174,6 +181,20 @@ export class Rooms extends Slice {
         rooms[r.id] = { ...r, members: r.members.map((m) => (m.id === user.id ? toProfile(user) : m)) };
       }
       return changed ? { rooms } : {};
+    });
+  }
+
+  /** Sets this user's notification level for the room (all their devices follow by a `notify` frame). */
+  async setNotify(roomId: string, level: NotifyLevel): Promise<void> {
+    await this.ctx.api.setNotifyLevel(roomId, level);
+    this.notifyChanged(roomId, level);
+  }
+
+  /** A `notify` frame, or the answer to setNotify: the room's level here. */
+  notifyChanged(roomId: string, level: NotifyLevel): void {
+    this.set((s) => {
+      const r = s.rooms[roomId];
+      return r && r.notify !== level ? { rooms: { ...s.rooms, [roomId]: { ...r, notify: level } } } : {};
     });
   }
 

@@ -3,6 +3,7 @@ import type { Announcement } from '../../../src/protocol/model.js';
 import { detectLocale, setLocale as applyLocale, type Locale } from '../i18n/index.js';
 import type { DeviceState, Dialog, Theme, Toast } from './app-state.js';
 import { errorText } from './errors.js';
+import { notifierStart } from './notify-policy.js';
 import { load, save } from './persist.js';
 import { Slice } from './slice.js';
 
@@ -25,6 +26,7 @@ export function deviceStart(): DeviceState {
     theme: load<Theme>('theme') ?? systemTheme(),
     locale,
     membersOpen: !membersOverlay() && (load<boolean>('membersOpen') ?? true),
+    ...notifierStart(),
   };
 }
 
