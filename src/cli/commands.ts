@@ -2,6 +2,7 @@ import { login, logout, register, whoami } from './account.js';
 import type { CommandSpec } from './command.js';
 import { tail } from './interactive.js';
 import { edit, history, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
+import { dnd, notify } from './notify.js';
 import { obtainPassword } from './password.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
@@ -62,6 +63,8 @@ export const COMMANDS: CommandSpec[] = [
   history,
   thread,
   read,
+  notify,
+  dnd,
   pin,
   unpin,
   pins,

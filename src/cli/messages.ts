@@ -27,7 +27,7 @@ function sendWithRetry(api: ChatApi, roomId: string, body: string, reply?: Reply
 }
 
 /** Runs an idempotent request, retrying retryable failures (network, rate limit) with backoff. */
-async function withRetry<T>(request: () => Promise<T>): Promise<T> {
+export async function withRetry<T>(request: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await request();

@@ -21,7 +21,8 @@ export const rooms: CommandSpec = {
   summary: 'List your rooms and DMs, most recently active first',
   details:
     'UNREAD counts the messages from others after your read marker, which the server keeps for all your devices\n' +
-    '(the web app, `chat history`, `chat tail` and `chat read` move it). See also `chat rooms search`.',
+    '(the web app, `chat history`, `chat tail` and `chat read` move it). NOTIFY is your notification level\n' +
+    '(`chat notify`). See also `chat rooms search`.',
   options: JSON_OPTION,
   examples: ['chat rooms', 'chat rooms --json'],
   async run(ctx) {
@@ -35,9 +36,10 @@ export const rooms: CommandSpec = {
       String(r.memberCount),
       String(r.lastSeq),
       unreadLabel(r.unread),
+      r.notify ?? 'all', // an older server without levels: all, its behaviour
       r.id,
     ]);
-    ctx.out(table(['ROOM', 'KIND', 'ROLE', 'MEMBERS', 'LAST', 'UNREAD', 'ID'], rows));
+    ctx.out(table(['ROOM', 'KIND', 'ROLE', 'MEMBERS', 'LAST', 'UNREAD', 'NOTIFY', 'ID'], rows));
   },
 };
 

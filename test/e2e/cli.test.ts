@@ -1,3 +1,4 @@
+import { FOREVER_MS } from '../../src/protocol/model.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -460,6 +461,42 @@ describe('chat CLI: read state', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     // Reading the history is reading: the marker moves on the server, so the web app's badge clears too.
     await alice.ok('history', 'news');
     expect((await api.myRooms()).find((r) => r.id === roomId)).toMatchObject({ readSeq: seqs[2], unread: 0 });
+  });
+});
+
+describe('chat CLI: notifications', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('notify sets a room level that rooms shows; dnd on, for a while, off, and its state', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    await alice.ok('create', 'news');
+
+    expect(await alice.ok('rooms')).toMatch(/^news\s+public\s+owner\s+1\s+\d+\s+0\s+all\s/m);
+    expect(await alice.ok('notify', 'news', 'mentions')).toBe('notifications in news: mentions\n');
+    expect((await api.myRooms()).find((r) => r.name === 'news')?.notify).toBe('mentions');
+    expect(await alice.ok('rooms')).toMatch(/^news\s+public\s+owner\s+1\s+\d+\s+0\s+mentions\s/m);
+    expect(await alice.ok('notify', 'news', 'NONE')).toBe('notifications in news: none\n');
+    const bad = await alice.run(['notify', 'news', 'loud']);
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringMatching(/^error: not a level: loud.*\(usage\)$/m)]);
+    expect((await api.myRooms()).find((r) => r.name === 'news')?.notify).toBe('none');
+
+    expect(await alice.ok('dnd')).toBe('do not disturb: off\n');
+    expect(await alice.ok('dnd', 'on')).toBe('do not disturb: on, until you turn it off\n');
+    expect((await api.settings()).dndUntil).toBe(FOREVER_MS);
+    const before = Date.now();
+    expect(await alice.ok('dnd', '2h')).toMatch(/^do not disturb: on until /);
+    const until = (await api.settings()).dndUntil!;
+    expect(until - before).toBeGreaterThanOrEqual(2 * 3_600_000 - 1000);
+    expect(until - Date.now()).toBeLessThanOrEqual(2 * 3_600_000);
+    expect(JSON.parse(await alice.ok('dnd', '--json'))).toEqual({ dndUntil: until });
+    expect(await alice.ok('dnd', 'off')).toBe('do not disturb: off\n');
+    expect((await api.settings()).dndUntil).toBeNull();
+    const soon = await alice.run(['dnd', 'soon']);
+    expect([soon.code, soon.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^error: not on, off or a duration.*\(usage\)$/m),
+    ]);
   });
 });
 
