@@ -1,5 +1,6 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
 import type {
+  Block,
   AdminStats,
   AdminUser,
   AuditEntry,
@@ -301,6 +302,13 @@ export class ChatApi {
     this.request<{ unpinned: boolean }>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
   /** The room's pinned messages, newest pin first. */
   pins = (roomId: string) => this.request<{ pins: Pin[] }>('GET', `/api/v1/rooms/${roomId}/pins`).then((r) => r.pins);
+  /** Blocks a user (by id): no DMs or invites from them; idempotent (`created: false` when blocked already). */
+  block = (userId: string) =>
+    this.request<{ block: Block; created: boolean }>('PUT', `/api/v1/me/blocks/${encodeURIComponent(userId)}`);
+  unblock = (userId: string) =>
+    this.request<{ unblocked: boolean }>('DELETE', `/api/v1/me/blocks/${encodeURIComponent(userId)}`);
+  /** The users I blocked, newest first, with since when. */
+  blocks = () => this.request<{ blocks: Block[] }>('GET', '/api/v1/me/blocks').then((r) => r.blocks);
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);

@@ -5,6 +5,7 @@ import type {
   AnnouncementFrame,
   ProfileNotice,
   ReadNotice,
+  BlockNotice,
   ErrorFrame,
   InviteFrame,
   PresenceNotice,
@@ -59,6 +60,8 @@ export interface ClientEvents extends Record<string, unknown> {
   profile: ProfileNotice;
   /** Your read marker moved in a room (on any of your devices). */
   read: ReadNotice;
+  /** You blocked or unblocked someone (on any of your devices). */
+  block: BlockNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -297,6 +300,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('profile', frame);
       case 'read':
         return this.emit('read', frame);
+      case 'block':
+        return this.emit('block', frame);
       case 'pong':
         return;
     }

@@ -24,6 +24,8 @@ export type BusMessage =
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
   /** The user's read marker in a room moved: every connection of theirs is told (`read` frame). */
   | { kind: 'read'; userId: string; roomId: string; readSeq: number }
+  /** The user blocked or unblocked someone: every connection of theirs is told (`block` frame). */
+  | { kind: 'block'; userId: string; blocked: boolean; user: PublicUser; since: string | null }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
   /**
    * Sessions ended: their sockets close with 4003. `disabled` (deactivation, server ban) closes every socket of

@@ -1,5 +1,6 @@
 import type {
   AuditEntry,
+  Block,
   Invite,
   MemberRole,
   MessageEdit,
@@ -360,6 +361,26 @@ export interface PinStore {
   listPins(roomId: string): Promise<Pin[]>;
 }
 
+/** Blocks between users: a row per (blocker, blocked), private to the blocker. */
+export interface BlockStore {
+  /**
+   * Records that `userId` blocks `blockedId`. `created` is false when the block existed (nothing written; `block.since`
+   * is then the original time). Rejects with `user_not_found` for an unknown `blockedId`, or `too_many_blocks` when
+   * `userId` has `max` blocks already; nothing is written then.
+   */
+  blockUser(userId: string, blockedId: string, max: number): Promise<{ block: Block; created: boolean }>;
+  /** Lifts the block; false when there was none. */
+  unblockUser(userId: string, blockedId: string): Promise<boolean>;
+  /** The users `userId` blocked, with their public profile, newest block first. */
+  listBlocks(userId: string): Promise<Block[]>;
+  /** Whether there is a block, in either direction, between `userId` and any of `others`. */
+  blockBetween(userId: string, others: readonly string[]): Promise<boolean>;
+  /** Whether `userId` blocked `blockedId` (one direction). */
+  hasBlocked(userId: string, blockedId: string): Promise<boolean>;
+  /** Whether there is a block, in either direction, between `userId` and a member of the room (one query). */
+  blockWithMember(roomId: string, userId: string): Promise<boolean>;
+}
+
 /** Reactions to messages: a row per (message, emoji, user), each change an event on the room sequence. */
 export interface ReactionStore {
   /**
@@ -388,7 +409,16 @@ export interface ReactionStore {
 }
 
 export interface Store
-  extends AccountStore, RoomStore, EventStore, ModerationStore, ReactionStore, ReadStore, PinStore, ThreadStore {
+  extends
+    AccountStore,
+    RoomStore,
+    EventStore,
+    ModerationStore,
+    ReactionStore,
+    ReadStore,
+    PinStore,
+    ThreadStore,
+    BlockStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

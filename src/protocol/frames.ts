@@ -168,6 +168,16 @@ export interface ReadNotice {
   roomId: string;
   readSeq: number;
 }
+/**
+ * You blocked (`blocked: true`, `since` set) or unblocked someone, on this or another of your devices. Live only: a
+ * client reads `GET /api/v1/me/blocks` after `welcome`. Only the blocker's connections get it.
+ */
+export interface BlockNotice {
+  type: 'block';
+  blocked: boolean;
+  user: PublicUser;
+  since: string | null;
+}
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -188,6 +198,7 @@ export type ServerFrame =
   | AnnouncementFrame
   | ProfileNotice
   | ReadNotice
+  | BlockNotice
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

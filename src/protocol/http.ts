@@ -166,6 +166,7 @@ export const MembersQuery = z.strictObject({
 export const RoomIdParams = z.strictObject({ roomId: Id });
 export const RoomUserParams = z.strictObject({ roomId: Id, userId: Id });
 export const IdParams = z.strictObject({ id: Id });
+export const UserIdParams = z.strictObject({ userId: Id });
 
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 export type LoginRequest = z.infer<typeof LoginRequest>;

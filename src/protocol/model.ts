@@ -174,6 +174,15 @@ export interface Pin {
   message: RoomEvent;
 }
 
+/**
+ * A user I blocked (`GET /api/v1/me/blocks`): who, and since when. Private to the blocker: nobody else, the blocked
+ * user included, is told.
+ */
+export interface Block {
+  user: PublicUser;
+  since: string;
+}
+
 /** Private account settings (`GET/PATCH /api/v1/me/settings`). */
 export interface UserSettings {
   /**

@@ -13,6 +13,7 @@ import { InProcessBus } from '../core/in-process-bus.js';
 import { InMemoryPresence } from '../core/in-memory-presence.js';
 import { InMemoryNodeDirectory } from '../core/node-directory.js';
 import { PinService } from '../core/pins.js';
+import { BlockService } from '../core/blocks.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
 import { ReactionService } from '../core/reactions.js';
@@ -33,6 +34,7 @@ import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { readRoutes } from './http/routes/reads.js';
+import { blockRoutes } from './http/routes/blocks.js';
 import { reactionRoutes } from './http/routes/reactions.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
@@ -108,6 +110,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
       editWindowSeconds: config.editWindowSeconds,
       readReceiptsMaxMembers: config.readReceiptsMaxMembers,
       maxPinsPerRoom: config.maxPinsPerRoom,
+      maxBlocksPerUser: config.maxBlocksPerUser,
       maxRoomsPerUser: config.maxRoomsPerUser,
       maxDmMembers: config.maxDmMembers,
       sessionTtlMs: config.sessionTtlDays * 86_400_000,
@@ -129,6 +132,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         profile: { burst: config.profileChangesPerMinute, perSecond: config.profileChangesPerMinute / 60 },
         readMark: { burst: config.readMarksPerMinute, perSecond: config.readMarksPerMinute / 60 },
         reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
+        block: { burst: config.blockChangesPerMinute, perSecond: config.blockChangesPerMinute / 60 },
       },
       maxReactionsPerMessage: config.maxReactionsPerMessage,
       maxMentions: config.maxMentions,
@@ -146,6 +150,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
+  const blocks = new BlockService(ctx);
   const reactions = new ReactionService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
@@ -158,6 +163,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     reactions,
     reads,
     pins,
+    blocks,
     moderation,
     reports,
     admin,
@@ -228,6 +234,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   roomRoutes(app, services);
   messageRoutes(app, services);
   readRoutes(app, services);
+  blockRoutes(app, services);
   reactionRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);

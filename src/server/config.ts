@@ -110,6 +110,12 @@ export const SETTINGS = {
     default: 100,
     doc: 'Most pinned messages per room; another pin gets `too_many_pins` until one is unpinned.',
   },
+  maxBlocksPerUser: {
+    env: 'MAX_BLOCKS_PER_USER',
+    schema: int(1, 100000),
+    default: 1000,
+    doc: 'Most users one user may block; another block gets `too_many_blocks` until one is lifted.',
+  },
   readReceiptsMaxMembers: {
     env: 'READ_RECEIPTS_MAX_MEMBERS',
     schema: int(0, 100000),
@@ -247,6 +253,12 @@ export const SETTINGS = {
     schema: int(1, 100000),
     default: 120,
     doc: 'Read-marker moves (`PUT …/read`) a user may make per minute, over all rooms.',
+  },
+  blockChangesPerMinute: {
+    env: 'BLOCK_CHANGES_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Blocks and unblocks a user may make per minute; more get `rate_limited`.',
   },
   reactionsPerMinute: {
     env: 'REACTIONS_PER_MINUTE',

@@ -5,6 +5,7 @@ import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
 import type { PinService } from '../core/pins.js';
+import type { BlockService } from '../core/blocks.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
 import type { RoomService } from '../core/rooms.js';
@@ -28,6 +29,7 @@ export interface Services {
   messages: MessageService;
   reads: ReadStateService;
   pins: PinService;
+  blocks: BlockService;
   reactions: ReactionService;
   moderation: RoomModeration;
   reports: ReportService;

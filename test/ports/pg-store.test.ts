@@ -648,6 +648,47 @@ describe('PgStore specifics', () => {
     }
   });
 
+  it('migration 11 upgrades a v8 database, and one where 9 and 10 (other tables) ran first: blocks work', async () => {
+    for (const others of [false, true]) {
+      const db = await server.createDatabase();
+      try {
+        await withClient(db.url, async (c) => {
+          await migrate(c, { migrations: migrations.filter((m) => m.version <= 8) });
+          if (others) {
+            // As a release with migrations 9 and 10 leaves it: unrelated tables and columns, recorded as applied.
+            await c.query('CREATE TABLE other_nine (x integer); ALTER TABLE members ADD COLUMN other_ten text');
+            await c.query("INSERT INTO schema_migrations VALUES (9, 'nine', 1), (10, 'ten', 1)");
+          }
+          for (const u of ['a', 'b']) {
+            await c.query(
+              `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+               VALUES ($1, $2, $2, $2, $2, 'x', 1000)`,
+              [`u_${u}`, u],
+            );
+          }
+        });
+        const store = await PgStore.open({ connectionString: db.url });
+        try {
+          expect(await store.listBlocks('u_a')).toEqual([]);
+          expect((await store.blockUser('u_a', 'u_b', 10)).created).toBe(true);
+          expect(await store.blockBetween('u_b', ['u_a'])).toBe(true);
+          expect((await store.listBlocks('u_a')).map((b) => b.user.username)).toEqual(['b']);
+        } finally {
+          await store.close();
+        }
+        await withClient(db.url, async (c) => {
+          const versions = (await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY 1'))
+            .rows;
+          expect(versions.map((r) => r.version)).toEqual(
+            others ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] : [1, 2, 3, 4, 5, 6, 7, 8, 11],
+          );
+        });
+      } finally {
+        await server.dropDatabase(db.name);
+      }
+    }
+  });
+
   it('migration 2 upgrades a populated v1 database: existing rooms get default settings, members stay, roles gain moderator', async () => {
     const db = await server.createDatabase();
     try {

@@ -350,6 +350,37 @@ describe('SqliteStore specifics', () => {
     expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
   });
 
+  it('migration 11 upgrades a version-8 file, and one where 9 and 10 (other tables) ran first: blocks work', async () => {
+    for (const others of [false, true]) {
+      const old = await fileAt(8);
+      if (others) {
+        // As a release with migrations 9 and 10 leaves it: unrelated tables and columns, recorded as applied.
+        old.exec('CREATE TABLE other_nine (x INTEGER); ALTER TABLE members ADD COLUMN other_ten TEXT');
+        old.prepare("INSERT INTO schema_migrations VALUES (9, 'nine', 1), (10, 'ten', 1)").run();
+      }
+      for (const u of ['a', 'b']) {
+        old
+          .prepare(
+            `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+             VALUES (?, ?, ?, ?, 'x', 1)`,
+          )
+          .run(`u_${u}`, u, u, u);
+      }
+      old.close();
+      const store = await h.reopen();
+      expect(await store.listBlocks('u_a')).toEqual([]);
+      expect((await store.blockUser('u_a', 'u_b', 10)).created).toBe(true);
+      expect(await store.blockBetween('u_b', ['u_a'])).toBe(true);
+      expect((await store.listBlocks('u_a')).map((b) => b.user.username)).toEqual(['b']);
+      const versions = (
+        openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]
+      ).map((r) => r.version);
+      expect(versions).toEqual(
+        others ? [...migrations.map((m) => m.version).slice(0, 8), 9, 10, 11] : migrations.map((m) => m.version),
+      );
+    }
+  });
+
   it('migration 6 upgrades a version-4 file with messages: they take replies, and threads are served by indexes', async () => {
     const v4 = await fileAt(4);
     v4.prepare(

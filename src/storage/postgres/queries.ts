@@ -387,6 +387,24 @@ export const pgQueries: PgQueries = {
      FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
      WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
   ),
+  blockInsert: run(
+    `INSERT INTO blocks (user_id, blocked_id, created_at) VALUES (@userId, @blockedId, @now) ON CONFLICT DO NOTHING`,
+  ),
+  blockDelete: run('DELETE FROM blocks WHERE user_id = @userId AND blocked_id = @blockedId'),
+  blockCount: count('SELECT count(*)::int AS n FROM blocks WHERE user_id = @userId'),
+  blockGet: one('SELECT * FROM blocks WHERE user_id = @userId AND blocked_id = @blockedId'),
+  blocksOf: all(
+    `SELECT u.*, b.created_at AS b_created_at FROM blocks b JOIN users u ON u.id = b.blocked_id
+     WHERE b.user_id = @userId ORDER BY b.created_at DESC, b.blocked_id`,
+  ),
+  blockEither: exists(
+    `SELECT 1 FROM blocks WHERE (user_id = @a AND blocked_id = @b) OR (user_id = @b AND blocked_id = @a)`,
+  ),
+  blockWithMemberOf: exists(
+    `SELECT 1 FROM members m JOIN blocks b
+       ON (b.user_id = @userId AND b.blocked_id = m.user_id) OR (b.blocked_id = @userId AND b.user_id = m.user_id)
+     WHERE m.room_id = @roomId LIMIT 1`,
+  ),
   userSettingsUpdate: one('UPDATE users SET read_receipts = @readReceipts WHERE id = @id RETURNING *'),
   eventsInsert: run(insertEvents, eventArrays),
   messagesInsertNew: run(

@@ -1,4 +1,5 @@
 import type { AccountQueries } from './accounts.js';
+import type { BlockQueries } from './blocks.js';
 import type { EventQueries } from './events.js';
 import type { ModerationQueries } from './moderation.js';
 import type { PinQueries } from './pins.js';
@@ -21,4 +22,5 @@ export interface Queries
     ReactionQueries,
     ReadQueries,
     PinQueries,
-    ThreadQueries {}
+    ThreadQueries,
+    BlockQueries {}

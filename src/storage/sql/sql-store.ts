@@ -1,5 +1,6 @@
 import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
+import { blocks } from './blocks.js';
 import { events, type AppendResult } from './events.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
@@ -52,6 +53,14 @@ export abstract class SqlStore implements Store {
   markRead: Store['markRead'] = (...a) => this.perform(reads.markRead, a);
   listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
+
+  // ---- BlockStore ----
+  blockUser: Store['blockUser'] = (...a) => this.perform(blocks.blockUser, a);
+  unblockUser: Store['unblockUser'] = (...a) => this.perform(blocks.unblockUser, a);
+  listBlocks: Store['listBlocks'] = (...a) => this.perform(blocks.listBlocks, a);
+  blockBetween: Store['blockBetween'] = (...a) => this.perform(blocks.blockBetween, a);
+  hasBlocked: Store['hasBlocked'] = (...a) => this.perform(blocks.hasBlocked, a);
+  blockWithMember: Store['blockWithMember'] = (...a) => this.perform(blocks.blockWithMember, a);
 
   // ---- PinStore ----
   pinMessage: Store['pinMessage'] = (...a) => this.perform(pins.pinMessage, a);

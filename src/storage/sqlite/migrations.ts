@@ -231,4 +231,19 @@ CREATE TABLE pins (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 11,
+    name: 'blocked users',
+    sql: `
+-- One row per (blocker, blocked): PUT /api/v1/me/blocks/:userId. Private to the blocker. A new table only, so it
+-- applies after 9 and 10 whatever they add. blocks_by_blocked serves the other direction of the DM check.
+CREATE TABLE blocks (
+  user_id    TEXT NOT NULL,                  -- the blocker
+  blocked_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX blocks_by_blocked ON blocks(blocked_id, user_id);
+`,
+  },
 ];

@@ -1890,6 +1890,73 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('blocks', () => {
+      it('blockUser records a block once, lists it newest first with the profile, and unblockUser lifts it', async () => {
+        const alice = await createUser('alice');
+        const bob = await createUser('bob', { displayName: 'Bob B' });
+        const carol = await createUser('carol');
+        const first = await store.blockUser(alice.id, bob.id, 10);
+        expect(first.created).toBe(true);
+        expect(first.block.user).toMatchObject({ id: bob.id, username: 'bob', displayName: 'Bob B' });
+        expectIso(first.block.since);
+        // A repeat writes nothing and keeps the original time.
+        await clockTick();
+        expect(await store.blockUser(alice.id, bob.id, 10)).toEqual({ block: first.block, created: false });
+        await clockTick();
+        await store.blockUser(alice.id, carol.id, 10);
+        const list = await store.listBlocks(alice.id);
+        expect(list.map((b) => b.user.username)).toEqual(['carol', 'bob']);
+        expect(list[1]).toEqual(first.block);
+        // Private and one-way: bob has blocked nobody.
+        expect(await store.listBlocks(bob.id)).toEqual([]);
+        expect(await store.hasBlocked(alice.id, bob.id)).toBe(true);
+        expect(await store.hasBlocked(bob.id, alice.id)).toBe(false);
+
+        expect(await store.unblockUser(alice.id, bob.id)).toBe(true);
+        expect(await store.unblockUser(alice.id, bob.id)).toBe(false);
+        expect(await store.hasBlocked(alice.id, bob.id)).toBe(false);
+        expect((await store.listBlocks(alice.id)).map((b) => b.user.username)).toEqual(['carol']);
+      });
+
+      it('blockUser refuses an unknown user and a block over the cap; nothing written', async () => {
+        const alice = await createUser('alice');
+        const bob = await createUser('bob');
+        const carol = await createUser('carol');
+        await rejectsWith(() => store.blockUser(alice.id, 'u_nobody', 10), 'user_not_found');
+        await store.blockUser(alice.id, bob.id, 1);
+        await rejectsWith(() => store.blockUser(alice.id, carol.id, 1), 'too_many_blocks');
+        // At the cap, the block that exists is still a no-op, not a refusal.
+        expect((await store.blockUser(alice.id, bob.id, 1)).created).toBe(false);
+        expect((await store.listBlocks(alice.id)).map((b) => b.user.id)).toEqual([bob.id]);
+        expect(await store.hasBlocked(alice.id, carol.id)).toBe(false);
+      });
+
+      it('blockBetween and blockWithMember see a block in either direction, and only with the people named', async () => {
+        const alice = await createUser('alice');
+        const bob = await createUser('bob');
+        const carol = await createUser('carol');
+        const dave = await createUser('dave');
+        const { room: dm } = await createDm([alice, bob]);
+        const { room: group } = await createDm([carol, dave]);
+        expect(await store.blockBetween(alice.id, [bob.id, carol.id])).toBe(false);
+        expect(await store.blockWithMember(dm.id, alice.id)).toBe(false);
+        await store.blockUser(bob.id, alice.id, 10);
+        // Bob blocked alice: both directions count, for both of them.
+        expect(await store.blockBetween(alice.id, [carol.id, bob.id])).toBe(true);
+        expect(await store.blockBetween(bob.id, [alice.id])).toBe(true);
+        expect(await store.blockBetween(alice.id, [carol.id, dave.id])).toBe(false);
+        expect(await store.blockBetween(alice.id, [])).toBe(false);
+        expect(await store.blockWithMember(dm.id, alice.id)).toBe(true);
+        expect(await store.blockWithMember(dm.id, bob.id)).toBe(true);
+        // Not in a room where neither blocker nor blocked is with the other.
+        expect(await store.blockWithMember(group.id, carol.id)).toBe(false);
+        expect(await store.blockWithMember(group.id, alice.id)).toBe(false);
+        await store.unblockUser(bob.id, alice.id);
+        expect(await store.blockWithMember(dm.id, alice.id)).toBe(false);
+        expect(await store.blockBetween(bob.id, [alice.id])).toBe(false);
+      });
+    });
+
     describe('read markers and receipts', () => {
       const roomOf = async (userId: string, roomId: string) =>
         (await store.listRoomsOf(userId)).find((r) => r.id === roomId);
@@ -2608,6 +2675,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['pinMessage', () => s.pinMessage(room.id, 1, owner.id, 10)],
           ['unpinMessage', () => s.unpinMessage(room.id, 1, owner.id)],
           ['listPins', () => s.listPins(room.id)],
+          ['blockUser', () => s.blockUser(owner.id, 'u_x', 10)],
+          ['unblockUser', () => s.unblockUser(owner.id, 'u_x')],
+          ['listBlocks', () => s.listBlocks(owner.id)],
+          ['blockBetween', () => s.blockBetween(owner.id, ['u_x'])],
+          ['hasBlocked', () => s.hasBlocked(owner.id, 'u_x')],
+          ['blockWithMember', () => s.blockWithMember(room.id, owner.id)],
           ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
           ['listJoinRequests', () => s.listJoinRequests(room.id)],
           ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],
