@@ -1,5 +1,6 @@
 import { login, logout, register, whoami } from './account.js';
 import type { CommandSpec } from './command.js';
+import { block, blocks, unblock } from './blocks.js';
 import { tail } from './interactive.js';
 import { edit, history, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { obtainPassword } from './password.js';
@@ -65,6 +66,9 @@ export const COMMANDS: CommandSpec[] = [
   pin,
   unpin,
   pins,
+  block,
+  unblock,
+  blocks,
   tail,
   adminCreate,
 ];

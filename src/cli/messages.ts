@@ -14,6 +14,7 @@ import { CliError, usageError } from './errors.js';
 import { clean, localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
+import { blockedIds } from './blocks.js';
 
 /** clientMsgId: the server stores a message at most once per id, which makes retrying a send safe. */
 export const newClientMsgId = () => `cli-${randomUUID()}`;
@@ -197,6 +198,11 @@ const QUOTE_COLUMNS = 60;
  * gets a line above it quoting what it answers (`↪ reply to #12 alice: …`); a thread root, its reply count.
  * `name` maps a user id to a username (for the quoted author).
  */
+/** A message from someone I blocked, collapsed to its number and time (`--show-blocked` prints it whole). */
+export function collapsedLine(m: Message, withSeq: boolean): string {
+  return `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] [blocked]`;
+}
+
 export function formatMessage(m: Message, author: string, withSeq: boolean, name?: (id: string) => string): string {
   const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
   const quote = replyLine(m, name);
@@ -367,6 +373,7 @@ export const history: CommandSpec = {
     ...JSON_OPTION,
     limit: { type: 'string', value: 'N', description: 'How many messages (1-200, default 50)' },
     before: { type: 'string', value: 'SEQ', description: 'Only messages before this sequence number (page back)' },
+    'show-blocked': { type: 'boolean', description: 'Print the messages of users you blocked (shown as [blocked])' },
   },
   examples: ['chat history general', 'chat history general --limit 10', 'chat history @bob --before 120'],
   async run(ctx, inv) {
@@ -384,7 +391,10 @@ export const history: CommandSpec = {
     await names.ensure(namedUsers(messages));
     if (messages.length === 0) return ctx.note(before === undefined ? 'No messages yet.' : 'No older messages.');
     const name = (id: string) => names.name(id);
-    for (const m of messages) ctx.out(formatMessage(m, name(m.senderId), true, name));
+    const blocked = inv.flag('show-blocked') ? new Set<string>() : await blockedIds(ctx);
+    for (const m of messages) {
+      ctx.out(blocked.has(m.senderId) ? collapsedLine(m, true) : formatMessage(m, name(m.senderId), true, name));
+    }
     const first = messages[0]!;
     if (messages.length === limit && first.seq > 1) {
       ctx.note(`Older messages: chat history ${inv.args.room} --before ${first.seq}`);

@@ -544,6 +544,54 @@ describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () =
   });
 });
 
+describe('chat CLI: blocks', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('block, blocks, unblock; history and tail collapse a blocked user unless --show-blocked; chat send @bob is refused', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    await bob.api.updateProfile({ displayName: 'Bob B' });
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('town')).id;
+    await bob.api.join(roomId);
+    await bob.api.sendMessage(roomId, 'before the block', 'b-1');
+
+    expect(await alice.ok('block', '@bob')).toBe('blocked bob (Bob B)\n');
+    expect(await alice.ok('block', 'BOB')).toBe('bob (Bob B) was already blocked\n');
+    expect(await alice.ok('blocks')).toMatch(/^bob \(Bob B\) {2}since [0-9: -]+\n$/);
+    const self = await alice.run(['block', 'alice']);
+    expect([self.code, self.stderr]).toEqual([1, expect.stringContaining('(cannot_block_self)')]);
+    const nobody = await alice.run(['block', 'nobody']);
+    expect(nobody.stderr).toContain('(user_not_found)');
+
+    // In the shared room: collapsed, unless asked; live in tail too.
+    const hist = await alice.ok('history', 'town');
+    expect(hist).toMatch(/#\d+ \[[0-9: -]+\] \[blocked\]\n/);
+    expect(hist).not.toContain('before the block');
+    expect(await alice.ok('history', 'town', '--show-blocked')).toContain('bob: before the block');
+    const tail = alice.spawn(['tail', 'town', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+    await bob.api.sendMessage(roomId, 'while blocked', 'b-2');
+    await api.sendMessage(roomId, 'marker from alice', 'a-1');
+    await waitFor(() => tail.stdout().includes('alice: marker from alice'), 10_000, 'the marker in tail');
+    expect(tail.stdout()).not.toContain('while blocked');
+    expect(tail.stdout().match(/\[blocked\]/g)).toHaveLength(2);
+
+    // No DM either way: chat send @bob (which opens one) says why.
+    const dm = await alice.run(['send', '@bob', 'hi']);
+    expect([dm.code, dm.stderr]).toEqual([1, expect.stringContaining('(dm_unavailable)')]);
+    await expect(bob.api.openDm('alice')).rejects.toMatchObject({ code: 'dm_unavailable' });
+
+    expect(await alice.ok('unblock', 'bob')).toBe('unblocked bob (Bob B)\n');
+    expect(await alice.ok('unblock', 'bob')).toBe('bob (Bob B) was not blocked\n');
+    expect(await alice.ok('blocks')).toBe('');
+    // The running tail heard the unblock: bob's next message prints whole.
+    await bob.api.sendMessage(roomId, 'after the unblock', 'b-3');
+    await waitFor(() => tail.stdout().includes('bob: after the unblock'), 10_000, 'bob in tail after the unblock');
+    expect(await alice.ok('send', '@bob', 'hi again')).toMatch(/^sent #\d+ to @bob\n$/);
+  });
+});
+
 describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('prints history and live messages, and sends piped lines through the WebSocket', async () => {
     const srv = await startServer();
