@@ -4,6 +4,7 @@ import { useAutoGrow } from './kit.js';
 import { PICKER, suggestEmoji } from '../state/emoji.js';
 import { nameOf, untilText } from '../state/format.js';
 import { isMuted, readOnlyFor } from '../state/permissions.js';
+import { blockedDmPeer } from '../state/blocks.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 
@@ -12,7 +13,11 @@ const SHORTCODE_AT_CARET = /(^|\s):([a-z0-9_+-]{2,32})$/;
 function TypingIndicator({ roomId }: { roomId: string }) {
   const typing = useApp((s) => s.typing[roomId]);
   const users = useApp((s) => s.users);
-  const names = Object.keys(typing ?? {}).map((id) => nameOf(users, id));
+  const blocked = useApp((s) => s.blocked);
+  // Someone this user blocked is not shown typing (their messages are collapsed too).
+  const names = Object.keys(typing ?? {})
+    .filter((id) => !blocked[id])
+    .map((id) => nameOf(users, id));
   let text = '';
   if (names.length === 1) text = t('typing.one', { a: names[0] as string });
   else if (names.length === 2) text = t('typing.two', { a: names[0] as string, b: names[1] as string });
@@ -92,6 +97,23 @@ export function Composer({ roomId, placeholder }: { roomId: string; placeholder:
   const room = useApp((s) => s.rooms[roomId]);
   const mutedUntil = useApp((s) => s.members[roomId]?.find((m) => m.user.id === s.me?.id)?.mutedUntil ?? null);
   const now = useClock(mutedUntil ? Date.parse(mutedUntil) : 0, 60 * 60_000);
+  const peer = useApp((s) => blockedDmPeer(room, s.blocked));
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  if (peer) {
+    // The server refuses a DM either way while the block stands; say so instead of letting a send fail.
+    return (
+      <div class="composer-wrap">
+        <div class="composer-blocked" role="status" data-testid="composer-blocked">
+          <Icon name="ban" size={16} />
+          <span>{t('composer.blockedDm', { name: nameOf(users, peer) })}</span>
+          <button type="button" class="link-button" onClick={() => void chat.blocks.toggle(peer, false)}>
+            {t('profile.unblock')}
+          </button>
+        </div>
+      </div>
+    );
+  }
   let blocked: string | null = null;
   if (room && readOnlyFor(room)) blocked = t('composer.readOnly');
   else if (mutedUntil && isMuted({ mutedUntil }, now)) blocked = t('composer.muted', { until: untilText(mutedUntil) });

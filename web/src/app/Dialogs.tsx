@@ -358,6 +358,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
         )}
         <PasswordForm />
         <SessionList />
+        <BlockedList />
         <div class="dialog-foot split">
           <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
             {t('settings.logoutAll')}
@@ -430,6 +431,44 @@ function PasswordForm() {
   );
 }
 
+/** The users this user blocked, newest first, each with since when and Unblock. */
+function BlockedList() {
+  const chat = useChat();
+  const blocked = useApp((s) => s.blocked);
+  const list = Object.values(blocked).sort((a, b) => (a.since < b.since ? 1 : -1));
+  return (
+    <div class="field" data-testid="blocked-users">
+      <span>
+        <Icon name="ban" size={14} /> {t('settings.blocked')}
+      </span>
+      {list.length === 0 ? (
+        <p class="muted">{t('settings.blockedNone')}</p>
+      ) : (
+        <ul class="session-list">
+          {list.map((b) => (
+            <li key={b.user.id} class="session-item">
+              <span class="session-text">
+                <strong>{b.user.displayName || b.user.username}</strong>
+                <span class="muted">
+                  @{b.user.username} · {t('settings.blockedSince', { when: formatFull(b.since) })}
+                </span>
+              </span>
+              <button
+                type="button"
+                class="link-button"
+                aria-label={t('settings.unblockName', { name: b.user.displayName || b.user.username })}
+                onClick={() => void chat.blocks.toggle(b.user.id, false)}
+              >
+                {t('settings.unblock')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 /** Where this account is signed in: each session by its label and last use; any but this one can be ended. */
 function SessionList() {
   const chat = useChat();
@@ -482,6 +521,27 @@ function ProfileDialog({ userId, onClose }: { userId: string; onClose: () => voi
   useEffect(() => chat.people.ensureUser(userId), [userId, chat]);
   const name = user ? user.displayName || user.username : t('people.unknown');
   const mine = userId === me?.id;
+  const blocked = useApp((s) => s.blocked[userId] !== undefined);
+  const [confirming, setConfirming] = useState(false);
+  if (confirming) {
+    return (
+      <Modal title={t('profile.blockTitle', { name })} onClose={onClose}>
+        <p>{t('profile.blockConfirm')}</p>
+        <div class="dialog-foot">
+          <button type="button" class="button" onClick={() => setConfirming(false)}>
+            {t('common.cancel')}
+          </button>
+          <button
+            type="button"
+            class="button danger"
+            onClick={() => void chat.blocks.toggle(userId, true).then(() => setConfirming(false))}
+          >
+            {t('profile.blockYes')}
+          </button>
+        </div>
+      </Modal>
+    );
+  }
   return (
     <Modal title={t('profile.title')} onClose={onClose}>
       <div class="profile-card">
@@ -492,15 +552,31 @@ function ProfileDialog({ userId, onClose }: { userId: string; onClose: () => voi
           {user?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
           {status && <span class="profile-presence">{t(`presence.${status}`)}</span>}
           {user?.statusText && <p class="profile-status">{user.statusText}</p>}
+          {blocked && (
+            <span class="profile-blocked" role="status">
+              <Icon name="ban" size={13} /> {t('profile.blocked')}
+            </span>
+          )}
         </div>
       </div>
       <div class="dialog-foot">
+        {!mine && user && (
+          <button
+            type="button"
+            class={`button${blocked ? '' : ' danger-outline'}`}
+            onClick={() => (blocked ? void chat.blocks.toggle(userId, false) : setConfirming(true))}
+          >
+            <Icon name="ban" size={16} />
+            {blocked ? t('profile.unblock') : t('profile.block')}
+          </button>
+        )}
         {mine ? (
           <button type="button" class="button" onClick={() => chat.ui.setDialog({ kind: 'settings' })}>
             {t('profile.edit')}
           </button>
         ) : (
-          user && (
+          user &&
+          !blocked && (
             <button
               type="button"
               class="button primary"

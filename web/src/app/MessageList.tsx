@@ -410,6 +410,24 @@ export const MessageRow = memo(function MessageRow({
   );
 });
 
+/** A message from someone this user blocked, collapsed to one line; Show expands this one message. */
+function BlockedRow({ m }: { m: UiMessage }) {
+  const chat = useChat();
+  return (
+    <div class="msg msg-blocked" data-seq={m.seq ?? undefined} data-key={m.key} data-testid="blocked-message">
+      <div class="msg-gutter" />
+      <div class="msg-main">
+        <p class="msg-deleted">
+          <Icon name="ban" size={13} /> {t('message.blocked')} ·{' '}
+          <button type="button" class="link-button" onClick={() => chat.blocks.show(m.key)}>
+            {t('message.blockedShow')}
+          </button>
+        </p>
+      </div>
+    </div>
+  );
+}
+
 function RoomIntro({ room, meId }: { room: MyRoom; meId: string | undefined }) {
   const title = roomTitle(room, meId);
   return (
@@ -464,6 +482,8 @@ export function MessageList({ roomId }: { roomId: string }) {
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const canPin = room ? can('pin', room.kind, room.myRole, me) : false;
   const pins = useApp((s) => s.pins[roomId]);
+  const blocked = useApp((s) => s.blocked);
+  const shownBlocked = useApp((s) => s.shownBlocked);
   const pinnedSeqs = new Set(pins?.map((p) => p.seq));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -581,19 +601,23 @@ export function MessageList({ roomId }: { roomId: string }) {
             <span>{t('room.newDivider')}</span>
           </div>
         )}
-        <MessageRow
-          m={m}
-          grouped={grouped}
-          author={users[m.senderId]}
-          mine={m.senderId === me?.id}
-          canDelete={deleteAny || m.senderId === me?.id}
-          editing={editing !== null && m.seq === editing}
-          quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
-          highlighted={highlight !== null && m.seq === highlight}
-          unreadThread={(m.replyCount ?? 0) > 0 && threadSeen !== undefined && chat.threads.unread(roomId, m)}
-          pinned={m.seq !== null && pinnedSeqs.has(m.seq)}
-          canPin={canPin}
-        />
+        {blocked[m.senderId] && !shownBlocked[m.key] ? (
+          <BlockedRow m={m} />
+        ) : (
+          <MessageRow
+            m={m}
+            grouped={grouped}
+            author={users[m.senderId]}
+            mine={m.senderId === me?.id}
+            canDelete={deleteAny || m.senderId === me?.id}
+            editing={editing !== null && m.seq === editing}
+            quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
+            highlighted={highlight !== null && m.seq === highlight}
+            unreadThread={(m.replyCount ?? 0) > 0 && threadSeen !== undefined && chat.threads.unread(roomId, m)}
+            pinned={m.seq !== null && pinnedSeqs.has(m.seq)}
+            canPin={canPin}
+          />
+        )}
         {seen && m.seq === seen.seq && (
           <div class="seen-by" role="status">
             {seen.text}

@@ -5,6 +5,7 @@
 import type { ConnectionState } from '../../../src/client/chat-client.js';
 import type {
   Announcement,
+  Block,
   Member,
   MyRoom,
   Pin,
@@ -92,6 +93,13 @@ export interface PinsState {
   pins: Record<string, Pin[]>;
 }
 
+/** Blocks (blocks.ts): the users this user blocked, by id, and the collapsed messages they chose to show. */
+export interface BlocksState {
+  blocked: Record<string, Block>;
+  /** Timeline keys (`UiMessage.key`) of messages from blocked users shown after all. */
+  shownBlocked: Record<string, true>;
+}
+
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
 export interface OutboxState {
   /** Per room: when slow mode lets this user post again (epoch ms). */
@@ -159,6 +167,7 @@ export type SignedInState = SessionState &
   TimelineState &
   ReceiptsState &
   PinsState &
+  BlocksState &
   OutboxState &
   PeopleState &
   SessionUiState &
@@ -190,6 +199,8 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   settings: null,
   receipts: freeze({}),
   pins: freeze({}),
+  blocked: freeze({}),
+  shownBlocked: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),

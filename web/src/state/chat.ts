@@ -19,6 +19,7 @@ import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { debounced, load, remove, save } from './persist.js';
 import { Pins } from './pins.js';
+import { Blocks } from './blocks.js';
 import { Receipts } from './receipts.js';
 import { roomFromUrl, Rooms } from './rooms.js';
 import type { StateContext } from './slice.js';
@@ -74,6 +75,7 @@ export class Chat {
   readonly outbox = new Outbox(this.ctx, this.timeline, this.ui);
   readonly receipts = new Receipts(this.ctx, this.people);
   readonly pins = new Pins(this.ctx, this.timeline, this.ui);
+  readonly blocks = new Blocks(this.ctx, this.ui);
   readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.pins, this.ui);
   readonly threads = new Threads(this.ctx, this.timeline, this.outbox, this.people, this.ui);
   private offs: (() => void)[] = [];
@@ -167,6 +169,7 @@ export class Chat {
       client.on('announcement', (f) => this.ui.announced(f.announcement)),
       client.on('profile', (f) => this.profileChanged(f.user)),
       client.on('read', (f) => this.timeline.readElsewhere(f.roomId, f.readSeq)),
+      client.on('block', (f) => this.blocks.onNotice(f)),
       client.on('state', (conn) => this.store.update({ conn })),
       client.on('error', (f) => {
         if (f.code !== 'rate_limited') this.ui.toast(errorText(new SendError(f.code, f.message)), 'error');
@@ -222,6 +225,7 @@ export class Chat {
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
     void this.rooms.loadInvites();
+    void this.blocks.load(); // every welcome: `block` frames missed while away are not replayed
     if (first) {
       void this.receipts.loadSettings().then(() => {
         if (this.s.active) void this.receipts.load(this.s.active);
