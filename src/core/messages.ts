@@ -42,6 +42,7 @@ export class MessageService {
   ): Promise<{ room: Room; role: MemberRole; member: MemberRecord }> {
     const found = await this.rooms.requireMember(auth, roomId);
     requirePostingRights(this.ctx, found);
+    await this.rooms.requireDmOpen(found.room, auth.user.id);
     return found;
   }
 
@@ -124,6 +125,7 @@ export class MessageService {
     // Author only: moderators and server admins delete, they do not rewrite what someone else said.
     if (message.senderId !== auth.user.id) throw new ChatError('forbidden');
     requirePostingRights(this.ctx, found);
+    await this.rooms.requireDmOpen(found.room, auth.user.id);
     const windowS = this.ctx.limits.editWindowSeconds;
     if (windowS > 0 && this.ctx.now() - Date.parse(message.createdAt) > windowS * 1000) {
       throw new ChatError('edit_window_closed', {

@@ -49,6 +49,15 @@ export class RoomService {
     for (const event of events) await this.ctx.bus.publish(topics.room(event.roomId), { kind: 'event', event });
   }
 
+  /**
+   * A one-to-one DM is closed to both while either blocked the other (`dm_unavailable`): sends check it in the send
+   * pipeline; typing, edits and reactions here. One indexed query, for DMs only.
+   */
+  async requireDmOpen(room: Room, userId: string): Promise<void> {
+    if (room.kind !== 'dm' || room.memberCount > 2) return;
+    if (await this.ctx.store.blockWithMember(room.id, userId)) throw new ChatError('dm_unavailable');
+  }
+
   /** Tells every connection of `userId` that it now belongs to `roomId`, with events from `fromSeq`. */
   private async announceAdded(userId: string, roomId: string, fromSeq: number): Promise<void> {
     const room = (await this.ctx.store.listRoomsOf(userId)).find((r) => r.id === roomId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Block, RoomEvent } from '../../src/protocol/model.js';
 import { registerUser, startServer } from '../helpers/harness.js';
-import { call, expectStatus, httpSend, live, wsSend } from '../helpers/moderation-kit.js';
+import { call, expectStatus, httpSend, live, wsSend, wsTypingRefused } from '../helpers/moderation-kit.js';
 
 /**
  * Issue #14, blocking end to end: `PUT`/`DELETE`/`GET /api/v1/me/blocks`, the `block` frame on the blocker's other
@@ -86,6 +86,27 @@ describe('blocking', () => {
       const f = await wsSend(ws, dm.id, `ws from ${who}`);
       expect([f.type, f.code]).toEqual(['error', 'dm_unavailable']);
     }
+    // Nor typing, editing or reacting there: the DM is closed, not only to new messages.
+    const seq = stored.body.message.seq;
+    expect((await wsTypingRefused(bobWs, dm.id)).code).toBe('dm_unavailable');
+    await expectStatus(
+      srv.url,
+      bob.token,
+      'PATCH',
+      `/api/v1/rooms/${dm.id}/messages/${seq}`,
+      { body: 'edited' },
+      403,
+      'dm_unavailable',
+    );
+    await expectStatus(
+      srv.url,
+      alice.token,
+      'PUT',
+      `/api/v1/rooms/${dm.id}/messages/${seq}/reactions/thumbsup`,
+      undefined,
+      403,
+      'dm_unavailable',
+    );
     // The retry of a message stored before the block still gets its ack (the delivery contract).
     const retry = await call<{ message: RoomEvent; duplicate?: boolean }>(
       srv.url,
