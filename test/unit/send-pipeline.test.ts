@@ -15,6 +15,7 @@ describe('the send path as named steps', () => {
       'length',
       'membership',
       'posting rights',
+      'dm block',
       'keyword filter',
       'reply target',
       'rate limit',

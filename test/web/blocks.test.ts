@@ -91,6 +91,13 @@ describe('web client: blocking', { timeout: 120_000 }, () => {
     await waitForBodies(a.page, (x) => x.includes('first from bob') && !x.includes('second from bob'), 'one shown');
     await expect(collapsed(a.page).count()).resolves.toBe(1);
 
+    // In a thread panel too: Bob's thread-only reply to Carol is collapsed there.
+    const carolSeq = (await alice.api.messages(room.id, { limit: 20 })).find((m) => m.body === 'carol says hi')!.seq;
+    await bob.api.sendMessage(room.id, 'secret thread reply', 'b-3', { replyTo: carolSeq, threadOnly: true });
+    await a.page.locator('.messages .msg', { hasText: 'carol says hi' }).getByTestId('thread-link').click();
+    await a.page.locator('.thread-panel [data-testid="blocked-message"]').waitFor();
+    await expect(a.page.locator('.thread-panel').innerText()).resolves.not.toContain('secret thread reply');
+
     // The list in settings; Unblock there, and the other device expands Bob's messages live.
     await a.page.getByRole('button', { name: 'Settings', exact: true }).click();
     const list = a.page.getByRole('dialog').getByTestId('blocked-users');

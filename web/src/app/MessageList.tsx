@@ -411,7 +411,7 @@ export const MessageRow = memo(function MessageRow({
 });
 
 /** A message from someone this user blocked, collapsed to one line; Show expands this one message. */
-function BlockedRow({ m }: { m: UiMessage }) {
+export function BlockedRow({ m }: { m: UiMessage }) {
   const chat = useChat();
   return (
     <div class="msg msg-blocked" data-seq={m.seq ?? undefined} data-key={m.key} data-testid="blocked-message">

@@ -5,7 +5,7 @@ import { can } from '../state/permissions.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { useAutoGrow } from './kit.js';
-import { MessageRow } from './MessageList.js';
+import { BlockedRow, MessageRow } from './MessageList.js';
 
 /**
  * The thread side panel: the root, its replies (loaded, then live from the room's events), and a composer whose
@@ -20,6 +20,8 @@ export function ThreadPanel({ roomId }: { roomId: string }) {
   const me = useApp((s) => s.me);
   const room = useApp((s) => s.rooms[roomId]);
   const editing = useApp((s) => (s.editing?.roomId === roomId ? s.editing.seq : null));
+  const blocked = useApp((s) => s.blocked);
+  const shownBlocked = useApp((s) => s.shownBlocked);
   const scroller = useRef<HTMLDivElement>(null);
   const replies = panel ? chat.threads.replies(panel, view?.messages ?? []) : [];
 
@@ -35,19 +37,22 @@ export function ThreadPanel({ roomId }: { roomId: string }) {
   const rootAuthor = root ? users[root.senderId] : undefined;
   const rootName = rootAuthor ? rootAuthor.displayName || rootAuthor.username : t('people.unknown');
   const count = replies.filter((m) => !m.deleted && m.seq !== null).length;
-  const row = (m: (typeof replies)[number], inThread: boolean) => (
-    <MessageRow
-      key={m.key}
-      m={m}
-      grouped={false}
-      author={users[m.senderId]}
-      mine={m.senderId === me?.id}
-      canDelete={deleteAny || m.senderId === me?.id}
-      editing={editing !== null && m.seq === editing}
-      quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
-      inThread={inThread}
-    />
-  );
+  const row = (m: (typeof replies)[number], inThread: boolean) =>
+    blocked[m.senderId] && !shownBlocked[m.key] ? (
+      <BlockedRow key={m.key} m={m} />
+    ) : (
+      <MessageRow
+        key={m.key}
+        m={m}
+        grouped={false}
+        author={users[m.senderId]}
+        mine={m.senderId === me?.id}
+        canDelete={deleteAny || m.senderId === me?.id}
+        editing={editing !== null && m.seq === editing}
+        quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
+        inThread={inThread}
+      />
+    );
 
   return (
     <aside
