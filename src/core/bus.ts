@@ -1,3 +1,4 @@
+import type { MentionNotice } from '../protocol/frames.js';
 import type { Announcement, PresenceStatus, PublicUser, RoomEvent, MyRoom } from '../protocol/model.js';
 
 /**
@@ -24,6 +25,8 @@ export type BusMessage =
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
   /** The user's read marker in a room moved: every connection of theirs is told (`read` frame). */
   | { kind: 'read'; userId: string; roomId: string; readSeq: number }
+  /** A message mentions the user (`mention` frame to each of their connections). */
+  | { kind: 'mention'; userId: string; notice: MentionNotice }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
   /**
    * Sessions ended: their sockets close with 4003. `disabled` (deactivation, server ban) closes every socket of

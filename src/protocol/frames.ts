@@ -168,6 +168,24 @@ export interface ReadNotice {
   roomId: string;
   readSeq: number;
 }
+/**
+ * A message that mentions you was stored (or an edit added you to its mentions): sent to every connection of yours,
+ * whatever the room's notification level. Live only: `welcome` carries `unreadMentions` per room and
+ * `GET /api/v1/me/mentions` lists them, so nothing needs replaying.
+ */
+export interface MentionNotice {
+  type: 'mention';
+  roomId: string;
+  /** The message's seq. */
+  seq: number;
+  /** Who wrote it. */
+  from: UserProfile;
+  roomName: string;
+  /** How it reached you: by your name, by `@room` or by `@here`. */
+  via: 'user' | 'room' | 'here';
+  /** The message's start (up to 200 characters), for a notification. */
+  snippet: string;
+}
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -188,6 +206,7 @@ export type ServerFrame =
   | AnnouncementFrame
   | ProfileNotice
   | ReadNotice
+  | MentionNotice
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

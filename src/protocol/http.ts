@@ -65,6 +65,7 @@ export const RoomSettingsPatch = z
     readOnly: z.boolean().optional(),
     slowModeSeconds: z.number().int().min(0).max(SLOW_MODE_MAX_SECONDS).optional(),
     joinApproval: z.boolean().optional(),
+    mentionAllRole: z.enum(['owner', 'admin', 'moderator', 'member']).optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to update');
 export const UpdateRoomRequest = z
@@ -162,6 +163,11 @@ export const UserSearchQuery = z.strictObject({
 export const MembersQuery = z.strictObject({
   limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(100),
   cursor: z.string().max(200).optional(),
+});
+/** A page of `GET /me/mentions`: `before` is the last item's `id` of the previous page. */
+export const MentionsQuery = z.strictObject({
+  before: decimalInt(1, Number.MAX_SAFE_INTEGER).optional(),
+  limit: Limit.default(50),
 });
 export const RoomIdParams = z.strictObject({ roomId: Id });
 export const RoomUserParams = z.strictObject({ roomId: Id, userId: Id });

@@ -504,6 +504,72 @@ describe('delivery guarantees', () => {
     expect(pins.pins.map((p) => p.seq)).toEqual([s2]);
   });
 
+  it('raw socket: messages mentioning an offline member replay exactly once, in order, with their mentions; welcome counts them', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-mentions');
+    await bob.api.join(room.id);
+    const at = `@${bob.username.toUpperCase()}`;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    await bob.api.markRead(room.id, position);
+    before.ws.terminate();
+    await before.closed;
+
+    // Away: a mention, a plain message, a mention twice over, an edit that makes the plain one a mention, a delete
+    // of the first. Bob's unread mentions: the edited one and the third (the deleted one no longer counts).
+    const s1 = (await alice.api.sendMessage(room.id, `hi ${at}`, 'rm-1')).message.seq;
+    const s2 = (await alice.api.sendMessage(room.id, 'plain', 'rm-2')).message.seq;
+    const s3 = (await alice.api.sendMessage(room.id, `${at} again, @${bob.username}`, 'rm-3')).message.seq;
+    await alice.api.editMessage(room.id, s2, `now ${at}`);
+    await alice.api.deleteMessage(room.id, s1);
+    const mine = [bob.user.id];
+    // A replayed message is read from the store as it stands now: the deleted one mentions nobody any more, the
+    // edited one mentions Bob; the edit event carries the mentions of the new text.
+    const want: [string, number | null, string[] | null][] = [
+      ['message', s1, null],
+      ['message', s2, mine],
+      ['message', s3, mine],
+      ['message.edited', s2, mine],
+      ['message.deleted', s1, null],
+    ];
+    const shape = (e: RoomEvent) => [
+      e.type,
+      e.type === 'message' ? e.seq : ((e.data?.seq as number | undefined) ?? null),
+      (e.data?.mentions as string[] | undefined) ?? null,
+    ];
+    for (let n = position; n < position + want.length; n++) {
+      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
+      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const mineInWelcome = (sock.welcome.rooms as { id: string; unreadMentions: number }[]).find(
+        (r) => r.id === room.id,
+      );
+      expect(mineInWelcome?.unreadMentions).toBe(2);
+      const replayed = sock.events(room.id);
+      expectContiguous(
+        replayed.map((e) => e.seq),
+        n + 1,
+        position + want.length,
+      );
+      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      // The live `mention` frames are not replayed: welcome's count and the inbox stand for them.
+      expect(sock.frames.filter((f) => f.type === 'mention')).toEqual([]);
+      sock.ws.close();
+      await sock.closed;
+    }
+    // Reading up to the third lowers the count to the edited one... which is before it: none left.
+    await bob.api.markRead(room.id, s3);
+    const after = await rawHello(srv.url, bob.token);
+    expect(
+      (after.welcome.rooms as { id: string; unreadMentions: number }[]).find((r) => r.id === room.id),
+    ).toMatchObject({ unreadMentions: 0 });
+    after.ws.close();
+    await after.closed;
+  });
+
   it('raw socket: replies and thread-only replies sent while offline are replayed on resume exactly once, in order', async () => {
     const srv = await startServer();
     const alice = await registerUser(srv.url);

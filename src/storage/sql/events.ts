@@ -131,6 +131,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
   const next = new Map(lastSeq);
   const fresh = new Map<string, RoomEvent>();
   const created: RoomEvent[] = [];
+  const mentionRows: { userId: string; roomId: string; seq: number }[] = [];
   const outcomes = messages.map((m): Outcome => {
     const key = keyOf(m.senderId, m.clientMsgId);
     const earlier = stored.get(key) ?? fresh.get(key);
@@ -155,6 +156,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     next.set(m.roomId, last + 1);
     fresh.set(key, event);
     created.push(event);
+    for (const userId of m.mentionTargets ?? []) mentionRows.push({ userId, roomId: m.roomId, seq: event.seq });
     return { ok: true, value: { event, duplicate: false } };
   });
   if (created.length === 0) return outcomes;
@@ -171,6 +173,8 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     throw new Error('room sequence changed under its lock');
   }
   if ((yield* query('messagesInsertNew', { events: created, now })) !== created.length) throw new IdempotencyRace();
+  // Mentions are durable with their message (same transaction); a batch of plain messages issues no query here.
+  if (mentionRows.length > 0) yield* query('mentionsInsert', { rows: mentionRows, now });
   return outcomes;
 }
 

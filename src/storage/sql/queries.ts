@@ -1,5 +1,6 @@
 import type { AccountQueries } from './accounts.js';
 import type { EventQueries } from './events.js';
+import type { MentionQueries } from './mentions.js';
 import type { ModerationQueries } from './moderation.js';
 import type { PinQueries } from './pins.js';
 import type { ReadQueries } from './reads.js';
@@ -21,4 +22,5 @@ export interface Queries
     ReactionQueries,
     ReadQueries,
     PinQueries,
-    ThreadQueries {}
+    ThreadQueries,
+    MentionQueries {}

@@ -270,7 +270,14 @@ export class Rooms extends Slice {
 
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
-    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
+    this.add({
+      ...room,
+      myRole: 'owner',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+    });
     this.open(room.id);
   }
 
@@ -291,7 +298,14 @@ export class Rooms extends Slice {
       return 'pending';
     }
     const room = r.room;
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
+    this.add({
+      ...room,
+      myRole: 'member',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+    });
     this.open(room.id);
     return 'joined';
   }
@@ -315,7 +329,14 @@ export class Rooms extends Slice {
 
   async acceptInvite(roomId: string): Promise<void> {
     const room = await this.ctx.api.acceptInvite(roomId);
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
+    this.add({
+      ...room,
+      myRole: 'member',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+    });
     this.open(room.id);
   }
 
