@@ -1,7 +1,7 @@
 import { login, logout, register, whoami } from './account.js';
 import type { CommandSpec } from './command.js';
 import { tail } from './interactive.js';
-import { edit, history, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
+import { edit, history, mentions, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { obtainPassword } from './password.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
@@ -65,6 +65,7 @@ export const COMMANDS: CommandSpec[] = [
   pin,
   unpin,
   pins,
+  mentions,
   tail,
   adminCreate,
 ];

@@ -88,7 +88,9 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   screen.status(
     `--- ${roomTitle(room)}${room.topic ? ` — ${clean(room.topic)}` : ''} (${room.memberCount} member${room.memberCount === 1 ? '' : 's'})`,
   );
-  for (const m of recent) screen.content(formatMessage(m, names.name(m.senderId), false, (id) => names.name(id)));
+  for (const m of recent) {
+    screen.content(formatMessage(m, names.name(m.senderId), false, (id) => names.name(id), login.userId));
+  }
 
   // Resume every room where it is now (nothing to replay), and this one right after what was just shown.
   const resume = Object.fromEntries(mine.map((r) => [r.id, r.lastSeq]));

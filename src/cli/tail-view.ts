@@ -69,7 +69,7 @@ export function renderer(s: Session) {
       typeof quoted === 'string' ? quoted : undefined,
     ]);
     if (e.type === 'message') {
-      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id)));
+      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id), s.myId));
     } else {
       const line = describeEvent(e, (id) => s.names.name(id));
       if (line) s.screen.content(line);

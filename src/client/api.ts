@@ -9,6 +9,7 @@ import type {
   Message,
   MessageEdit,
   MyRoom,
+  MentionItem,
   Pin,
   PublicUser,
   ReadReceipt,
@@ -301,6 +302,16 @@ export class ChatApi {
     this.request<{ unpinned: boolean }>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
   /** The room's pinned messages, newest pin first. */
   pins = (roomId: string) => this.request<{ pins: Pin[] }>('GET', `/api/v1/rooms/${roomId}/pins`).then((r) => r.pins);
+  /** My mentions inbox, newest first; `before` is the last item's `id` of the previous page. */
+  mentions = (q: { before?: number; limit?: number } = {}) => {
+    const params = new URLSearchParams();
+    if (q.before !== undefined) params.set('before', String(q.before));
+    if (q.limit !== undefined) params.set('limit', String(q.limit));
+    const qs = params.toString();
+    return this.request<{ mentions: MentionItem[] }>('GET', `/api/v1/me/mentions${qs ? `?${qs}` : ''}`).then(
+      (r) => r.mentions,
+    );
+  };
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);
