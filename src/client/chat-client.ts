@@ -4,6 +4,7 @@ import type {
   AckFrame,
   AnnouncementFrame,
   ProfileNotice,
+  MentionNotice,
   ReadNotice,
   ErrorFrame,
   InviteFrame,
@@ -59,6 +60,8 @@ export interface ClientEvents extends Record<string, unknown> {
   profile: ProfileNotice;
   /** Your read marker moved in a room (on any of your devices). */
   read: ReadNotice;
+  /** A message that mentions you (live only; welcome's unreadMentions covers the time away). */
+  mention: MentionNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -297,6 +300,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('profile', frame);
       case 'read':
         return this.emit('read', frame);
+      case 'mention':
+        return this.emit('mention', frame);
       case 'pong':
         return;
     }

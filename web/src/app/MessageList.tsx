@@ -2,7 +2,7 @@ import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
-import { inMainTimeline, type UiMessage, type UiReply } from '../state/messages.js';
+import { inMainTimeline, mentionsMe, type UiMessage, type UiReply } from '../state/messages.js';
 import { dayKey, dayLabel, formatFull, formatTime, nameOf, roomTitle } from '../state/format.js';
 import { recentEmoji, rememberEmoji } from '../state/recent-emoji.js';
 import { Avatar } from './Avatar.js';
@@ -249,6 +249,7 @@ export const MessageRow = memo(function MessageRow({
   /** Where the open reaction picker hangs (the button that opened it), or null when closed. */
   const [picker, setPicker] = useState<DOMRect | null>(null);
   const meId = chat.store.state.me?.id;
+  const meName = chat.store.state.me?.username;
   const pick = (emoji: string) => {
     setPicker(null);
     if (seq === null) return;
@@ -260,7 +261,7 @@ export const MessageRow = memo(function MessageRow({
   };
   return (
     <div
-      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''} status-${m.status}`}
+      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''}${!m.deleted && mentionsMe(m, meId) ? ' mentions-me' : ''} status-${m.status}`}
       data-seq={m.seq ?? undefined}
       data-status={m.status}
       data-key={m.key}
@@ -380,7 +381,11 @@ export const MessageRow = memo(function MessageRow({
         ) : editing && seq !== null ? (
           <MessageEditor m={m} seq={seq} />
         ) : (
-          <MessageBody body={m.body} {...(m.editedAt ? { editedAt: m.editedAt } : {})} />
+          <MessageBody
+            body={m.body}
+            {...(m.editedAt ? { editedAt: m.editedAt } : {})}
+            {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
+          />
         )}
         {isRoot && !inThread && seq !== null && <ThreadLink m={m} seq={seq} unread={unreadThread} />}
         {seq !== null && !m.deleted && m.reactions?.length ? <ReactionChips m={m} seq={seq} onAdd={setPicker} /> : null}

@@ -79,6 +79,8 @@ export interface RoomsState {
 export interface TimelineState {
   views: Record<string, RoomView>;
   unread: Record<string, number>;
+  /** Of those, how many mention the user (the server's `unreadMentions`, then `mention` frames). */
+  unreadMentions: Record<string, number>;
 }
 
 /** Receipts (receipts.ts): the user's private settings, and per room the members' read markers when shared. */
@@ -187,6 +189,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   drafts: freeze({}),
   views: freeze({}),
   unread: freeze({}),
+  unreadMentions: freeze({}),
   settings: null,
   receipts: freeze({}),
   pins: freeze({}),

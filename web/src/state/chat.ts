@@ -167,6 +167,7 @@ export class Chat {
       client.on('announcement', (f) => this.ui.announced(f.announcement)),
       client.on('profile', (f) => this.profileChanged(f.user)),
       client.on('read', (f) => this.timeline.readElsewhere(f.roomId, f.readSeq)),
+      client.on('mention', (f) => this.timeline.mentioned(f.roomId, f.seq)),
       client.on('state', (conn) => this.store.update({ conn })),
       client.on('error', (f) => {
         if (f.code !== 'rate_limited') this.ui.toast(errorText(new SendError(f.code, f.message)), 'error');
