@@ -94,6 +94,21 @@ describe('web client: mentions', { timeout: 120_000 }, () => {
     await expect(row(b.page, 'morning all').getAttribute('class')).resolves.not.toMatch(/mentions-me/);
     await item.locator('.mention-badge').waitFor({ state: 'detached' });
     await shot(b.page, 'chips-phone-zh');
+    // The inbox: from another room, the dialog lists the mention; a click opens the room at it.
+    await b.page.getByRole('button', { name: '打开导航' }).first().click();
+    await b.page.locator('.room-item[data-room="lobby"]').click();
+    await b.page.getByRole('button', { name: '打开导航' }).first().click();
+    await b.page.getByRole('button', { name: '提及', exact: true }).click();
+    const inbox = b.page.getByRole('dialog');
+    const entry = inbox.locator('.mention-item', { hasText: 'can you check the plan?' });
+    await entry.waitFor();
+    await expect(entry.textContent()).resolves.toContain('在 plans');
+    await expect(inbox.locator('.mention-item').count()).resolves.toBe(1);
+    await shot(b.page, 'inbox-phone-zh');
+    await entry.getByRole('button').click();
+    await b.page.locator(`.room-item.active[data-room="${room.id}"]`).waitFor({ state: 'attached' });
+    await b.page.locator('.messages .msg.highlighted', { hasText: 'can you check the plan?' }).waitFor();
+
     // The sender's own row is not highlighted for her, though the chips show.
     const own = row(a.page, 'can you check the plan?');
     await own.locator('.mention', { hasText: '@bob' }).waitFor();

@@ -126,6 +126,10 @@ export function Sidebar() {
           <Icon name="compass" size={16} />
           {t('nav.browse')}
         </button>
+        <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'mentions' })}>
+          <Icon name="at" size={16} />
+          {t('mentions.title')}
+        </button>
         {moderates && (
           <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'reports' })}>
             <Icon name="flag" size={16} />

@@ -42,6 +42,7 @@ export type Dialog =
   | { kind: 'invite'; roomId: string }
   | { kind: 'leave'; roomId: string }
   | { kind: 'pins'; roomId: string }
+  | { kind: 'mentions' }
   | { kind: 'profile'; userId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
