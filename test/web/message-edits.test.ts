@@ -109,7 +109,7 @@ describe('web client: message edits', { timeout: 90_000 }, () => {
 
     // Phone size and 简体中文: the marker and the editor in Chinese.
     const phone = await pageFor(alice, srv.url, room.id, { viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
-    await waitForBodies(phone.page, (x) => x[0] === 'hello world （已编辑）', 'the marker in Chinese');
+    await waitForBodies(phone.page, (x) => x[0] === 'hello world（已编辑）', 'the marker in Chinese');
     await shot(phone.page, 'phone-zh');
     await phone.page.locator('textarea.composer-input').focus();
     await phone.page.locator('textarea.composer-input').press('ArrowUp');

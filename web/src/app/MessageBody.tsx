@@ -41,13 +41,16 @@ function inline(nodes: Inline[]): ComponentChildren[] {
 
 /** "(edited)", with the time on hover: inline at the end of the text, as chat apps show it. */
 function EditedMark({ editedAt }: { editedAt: string }) {
+  const text = t('message.edited');
   return (
     <span class="msg-edited" title={t('message.editedAt', { time: formatFull(editedAt) })}>
-      {' '}
-      {t('message.edited')}
+      {/* A full-width bracket (Chinese) carries its own space; a space before it would double the gap. */}
+      {FULL_WIDTH_OPEN.test(text) ? '' : ' '}
+      {text}
     </span>
   );
 }
+const FULL_WIDTH_OPEN = /^[（【「『]/u;
 
 export const MessageBody = memo(function MessageBody({ body, editedAt }: { body: string; editedAt?: string }) {
   const mark = editedAt ? <EditedMark editedAt={editedAt} /> : null;
