@@ -71,6 +71,25 @@ describe('web client: read state', { timeout: 120_000 }, () => {
       'today: read markers',
     ]);
     await shot(laptop.page, 'divider-desktop');
+
+    // More than a screenful unread: the room opens at the divider, not at the bottom, and says there is more below.
+    const many = await alice.api.createRoom('backlog', 'public');
+    await bob.api.join(many.id);
+    const last = await alice.api.sendMessage(many.id, 'where bob stopped', 'm-0');
+    await bob.api.markRead(many.id, last.message.seq);
+    for (let i = 1; i <= 40; i++) await alice.api.sendMessage(many.id, `update ${i}`, `m-${i}`);
+    await laptop.page.locator(`.room-item[data-room="${many.id}"]`).click();
+    await waitForBodies(laptop.page, (x) => x.includes('update 40'), 'the backlog at the laptop');
+    const inView = (selector: string) =>
+      laptop.page.locator(selector).evaluate((node) => {
+        const box = node.getBoundingClientRect();
+        const port = node.closest('.messages')!.getBoundingClientRect();
+        return box.top >= port.top && box.bottom <= port.bottom;
+      });
+    await expect(inView('.messages .new-divider')).resolves.toBe(true);
+    await expect(inView('.messages .msg:last-of-type')).resolves.toBe(false);
+    await laptop.page.locator('.jump-latest').waitFor();
+    await shot(laptop.page, 'divider-backlog');
     // ...and the phone's badge clears without a reload: the server told it.
     await badge(phone.page, room.id).waitFor({ state: 'detached', timeout: 10_000 });
     await waitFor(

@@ -21,6 +21,8 @@ const NO_LINES: MemberLine[] = [];
 /** Consecutive messages by one author within this long are grouped under one header. */
 const GROUP_MS = 5 * 60_000;
 const NEAR_BOTTOM_PX = 48;
+/** Room left above "New messages" when a room opens there: the last message read stays in sight. */
+const DIVIDER_MARGIN_PX = 64;
 const NEAR_TOP_PX = 300;
 
 /** Focuses the composer again (after an inline edit ends), if there is one. */
@@ -568,11 +570,29 @@ export function MessageList({ roomId }: { roomId: string }) {
     }
   }, [messages, view?.loaded, view?.hasMore, view?.loading]);
 
-  // A new room opens at its newest message.
+  // A new room opens at its newest message...
   useLayoutEffect(() => {
     snapshot.current = { first: undefined, height: 0, top: 0, count: 0 };
     scrollToBottom();
   }, [roomId]);
+
+  // ...unless more came since the reader was last here than fit on the screen: then at "New messages", so they
+  // read on from where they stopped (once per opening; scrolling down from there is theirs).
+  const placedAtDivider = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el || !view?.loaded || placedAtDivider.current === roomId) return;
+    placedAtDivider.current = roomId;
+    const line = el.querySelector<HTMLElement>('.new-divider');
+    if (!line) return;
+    const top = line.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop - DIVIDER_MARGIN_PX;
+    if (top >= el.scrollHeight - el.clientHeight) return; // all of it is on screen at the bottom already
+    el.scrollTop = top;
+    atBottom.current = false;
+    chat.timeline.atBottom = false;
+    snapshot.current = { ...snapshot.current, top: el.scrollTop, height: el.scrollHeight };
+    setShowJump(true);
+  }, [roomId, view?.loaded, messages]);
 
   // A quote clicked: bring its original into view (loaded by threads.jumpTo) and hold it there, highlighted.
   useLayoutEffect(() => {
@@ -641,6 +661,7 @@ export function MessageList({ roomId }: { roomId: string }) {
     const newDay = !prev || dayKey(prev.createdAt) !== day;
     const grouped =
       !newDay &&
+      !newStart && // the first new message heads its group: who wrote it is the first thing to read
       before.length === 0 &&
       !!prev &&
       prev.senderId === m.senderId &&
