@@ -71,6 +71,32 @@ describe('web client: pinned messages', { timeout: 120_000 }, () => {
     for (const p of [a, b]) await p.context.close();
   });
 
+  it('Jump in the pinned list brings a message from far back into view, highlighted', async () => {
+    const srv = await startServer({}, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('handbook', 'public');
+    const old = await alice.api.sendMessage(room.id, 'the onboarding checklist', 'h-0');
+    await alice.api.pin(room.id, old.message.seq);
+    // More than the first page of history (50), so the pinned message is not loaded when the room opens.
+    for (let i = 1; i <= 60; i++) await alice.api.sendMessage(room.id, `note ${i}`, `h-${i}`);
+    const a = await openRoomPage(browser, alice, srv.url, room.id);
+    await waitForBodies(a.page, (x) => x.includes('note 60'), 'the newest page');
+    expect(await row(a.page, 'the onboarding checklist').count()).toBe(0);
+    await pinButton(a.page).click();
+    await a.page.getByRole('dialog').getByRole('button', { name: 'Jump' }).click();
+    await a.page.getByRole('dialog').waitFor({ state: 'detached' });
+    const target = a.page.locator('.messages .msg.highlighted', { hasText: 'the onboarding checklist' });
+    await target.waitFor();
+    const inView = await target.evaluate((node) => {
+      const box = node.getBoundingClientRect();
+      const port = node.closest('.messages')!.getBoundingClientRect();
+      return box.top >= port.top && box.bottom <= port.bottom;
+    });
+    expect(inView).toBe(true);
+    await a.context.close();
+  });
+
   it('either member of a DM pins; on a phone the list fits the screen', async () => {
     const srv = await startServer({}, { webDir });
     await seedUser(srv.url, 'root');

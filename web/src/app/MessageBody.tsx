@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { t } from '../i18n/index.js';
-import { formatFull } from '../state/format.js';
+import { formatFull, spacedAfterWord } from '../state/format.js';
 import { inertText } from './Inert.js';
 import { memo } from './memo.js';
 import { replaceShortcodes } from '../state/emoji.js';
@@ -41,16 +41,12 @@ function inline(nodes: Inline[]): ComponentChildren[] {
 
 /** "(edited)", with the time on hover: inline at the end of the text, as chat apps show it. */
 function EditedMark({ editedAt }: { editedAt: string }) {
-  const text = t('message.edited');
   return (
     <span class="msg-edited" title={t('message.editedAt', { time: formatFull(editedAt) })}>
-      {/* A full-width bracket (Chinese) carries its own space; a space before it would double the gap. */}
-      {FULL_WIDTH_OPEN.test(text) ? '' : ' '}
-      {text}
+      {spacedAfterWord(t('message.edited'))}
     </span>
   );
 }
-const FULL_WIDTH_OPEN = /^[（【「『]/u;
 
 export const MessageBody = memo(function MessageBody({ body, editedAt }: { body: string; editedAt?: string }) {
   const mark = editedAt ? <EditedMark editedAt={editedAt} /> : null;
