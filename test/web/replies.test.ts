@@ -177,4 +177,46 @@ describe('web client: replies and threads', { timeout: 120_000 }, () => {
     await ppanel.waitFor({ state: 'detached' });
     expect(phone.errors).toEqual([]);
   });
+  it('a long thread opens at its newest replies; "Show earlier replies" loads the rest above, in place', async () => {
+    const srv = await startServer({ messagesPerSecond: 1000, messageBurst: 1000 }, { webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('longthread', 'public');
+    const root = await alice.api.sendMessage(room.id, 'Ideas for the offsite?', 't-0');
+    const total = 105; // more than the panel's first page (100)
+    const reply = (i: number, threadOnly: boolean) =>
+      alice.api.sendMessage(room.id, `idea ${i}`, `t-${i}`, { replyTo: root.message.seq, threadOnly });
+    for (let i = 1; i < total; i++) await reply(i, true);
+    // The room moved on, so its first page of history holds only the thread's last few replies; the last reply was
+    // also sent to the room, and its thread is opened from there.
+    for (let i = 1; i <= 40; i++) await alice.api.sendMessage(room.id, `later ${i}`, `l-${i}`);
+    await reply(total, false);
+    const a = await pageFor(alice, srv.url, room.id);
+    await waitForBodies(a.page, (x) => x.includes(`idea ${total}`), 'the room');
+    await row(a.page, `idea ${total}`).hover();
+    await row(a.page, `idea ${total}`).getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = a.page.getByTestId('thread-panel');
+    const shown = panel.locator('.thread-replies .msg[data-seq]');
+    await panel.locator('.thread-replies .msg', { hasText: `idea ${total}` }).waitFor();
+    await expect(shown.count()).resolves.toBe(100);
+    await expect(panel.locator('.thread-divider').innerText()).resolves.toBe(`${total} replies`);
+    await expect(panel.locator('.thread-replies .msg', { hasText: /^idea 5$/ }).count()).resolves.toBe(0);
+
+    await panel.locator('.thread-scroll').evaluate((el) => (el.scrollTop = 0));
+    await shot(a.page, 'desktop-thread-older');
+    await panel.getByRole('button', { name: 'Show earlier replies' }).click();
+    await panel.locator('.thread-replies .msg', { hasText: 'idea 1' }).first().waitFor();
+    await expect(shown.count()).resolves.toBe(total);
+    const order = await panel.locator('.thread-replies .msg .md').allInnerTexts();
+    expect(order).toEqual(Array.from({ length: total }, (_, i) => `idea ${i + 1}`));
+    await expect(panel.getByRole('button', { name: 'Show earlier replies' }).count()).resolves.toBe(0);
+    // Loaded above in place: the reader is not thrown to either end.
+    const place = await panel.locator('.thread-scroll').evaluate((el) => ({
+      top: el.scrollTop,
+      fromBottom: el.scrollHeight - el.scrollTop - el.clientHeight,
+    }));
+    expect(place.top).toBeGreaterThan(0);
+    expect(place.fromBottom).toBeGreaterThan(0);
+    await a.context.close();
+  });
 });
