@@ -3,27 +3,14 @@
  * leaves from history sit between the messages they happened between, runs of them share a line, kicks name who
  * did it, new ones appear live (and once, across a reconnect), in 简体中文 and on a phone.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { openRoomPage, ROOT, waitForBodies, withBrowser } from './browser.js';
+import { openRoomPage, waitForBodies, webSuite } from './browser.js';
 import { seedUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-member-lines-${name}.png`) });
-}
+const web = webSuite('member-lines');
+const { shot } = web;
 
 /** The conversation as a reader sees it, top to bottom: message bodies and joined/left lines. */
 function transcript(page: Page): Promise<string[]> {
@@ -36,7 +23,7 @@ function transcript(page: Page): Promise<string[]> {
 
 describe('web client: joined and left lines', { timeout: 120_000 }, () => {
   it('history shows joins and leaves where they happened; new ones arrive live, once', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -50,7 +37,7 @@ describe('web client: joined and left lines', { timeout: 120_000 }, () => {
     await carol.api.leave(room.id);
     await alice.api.sendMessage(room.id, 'bye carol', 'a-2');
 
-    const a = await openRoomPage(browser, alice, srv.url, room.id);
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id);
     await waitForBodies(a.page, (x) => x.includes('bye carol'), 'history at alice');
     await a.page.locator('.member-line', { hasText: 'Carol left' }).waitFor();
     expect(await transcript(a.page)).toEqual([
@@ -86,7 +73,7 @@ describe('web client: joined and left lines', { timeout: 120_000 }, () => {
 
     // 简体中文, on a phone: the same lines, translated, fitting the screen.
     await dave.api.join(room.id);
-    const c = await openRoomPage(browser, dave, srv.url, room.id, {
+    const c = await openRoomPage(web.browser, dave, srv.url, room.id, {
       locale: 'zh-CN',
       viewport: { width: 390, height: 844 },
     });

@@ -4,43 +4,29 @@
  * first of them; in a DM the sender sees "Seen" once the other has read; the read-receipts switch in settings turns
  * that off both ways. Screenshots at desktop and phone size, in English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, waitFor } from '../helpers/harness.js';
-import { ROOT, waitForBodies, withBrowser, openRoomPage, sendInComposer } from './browser.js';
+import { waitForBodies, webSuite, openRoomPage, sendInComposer } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('read');
+const { shot } = web;
 
 const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-) => openRoomPage(browser, u, url, roomId, opts);
+) => openRoomPage(web.browser, u, url, roomId, opts);
 
 const send = sendInComposer;
 
 const badge = (page: Page, roomId: string) => page.locator(`.room-item[data-room="${roomId}"] .unread-badge`);
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  // After the dialogs' and drawers' transitions: the picture shows where things end up.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-read-${name}.png`) });
-}
-
 describe('web client: read state', { timeout: 120_000 }, () => {
   it('unread comes from the server and clears on every device; "New messages" marks where reading resumes', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -121,7 +107,7 @@ describe('web client: read state', { timeout: 120_000 }, () => {
   });
 
   it('a DM says "Seen" once the other has read; the switch in settings turns receipts off both ways', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');

@@ -5,41 +5,29 @@
  * out of the main timeline, "Also send to the room" puts one there. Screenshots at desktop and phone size, in
  * English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { bodies, openRoomPage, ROOT, sendInComposer, waitForBodies, withBrowser } from './browser.js';
+import { bodies, openRoomPage, sendInComposer, waitForBodies, webSuite } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('replies');
+const { shot } = web;
 
 const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-) => openRoomPage(browser, u, url, roomId, opts);
+) => openRoomPage(web.browser, u, url, roomId, opts);
 
 const send = sendInComposer;
 
 const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-replies-${name}.png`) });
-}
-
 describe('web client: replies and threads', { timeout: 120_000 }, () => {
   it('Alice quote-replies; Bob sees the quote live and after a reload; a quote jumps to an original not loaded yet', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -98,7 +86,7 @@ describe('web client: replies and threads', { timeout: 120_000 }, () => {
   });
 
   it('the thread panel: Bob replies in the thread, Alice sees "1 reply" live; thread-only stays out of the room', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -178,7 +166,7 @@ describe('web client: replies and threads', { timeout: 120_000 }, () => {
     expect(phone.errors).toEqual([]);
   });
   it('a long thread opens at its newest replies; "Show earlier replies" loads the rest above, in place', async () => {
-    const srv = await startServer({ messagesPerSecond: 1000, messageBurst: 1000 }, { webDir });
+    const srv = await startServer({ messagesPerSecond: 1000, messageBurst: 1000 }, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const room = await alice.api.createRoom('longthread', 'public');
