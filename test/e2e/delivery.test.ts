@@ -708,33 +708,38 @@ describe('delivery guarantees', () => {
     expect(a.stats.duplicatesDropped).toBe(0);
   });
 
-  it('a slow consumer is disconnected with 4008 while others are unaffected, and resumes later', async () => {
-    const srv = await startServer({ maxOutboundBytes: 64 * 1024 });
-    const alice = await registerUser(srv.url);
-    const bob = await registerUser(srv.url);
-    const carol = await registerUser(srv.url);
-    const slow = await rawSocket(srv.url);
-    slow.send({ type: 'hello', v: 1, token: bob.token });
-    await waitFor(() => slow.frames.some((f) => f.type === 'synced'));
-    const position = (slow.frames.find((f) => f.type === 'synced') as { seq: number }).seq;
-    // Stop reading: the kernel buffers fill, then the server's buffer for Bob grows past its limit.
-    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const c = await connect(srv.url, carol.token);
-    const carolSees = recordEvents(c);
-    const a = await connect(srv.url, alice.token);
-    const big = 'x'.repeat(3000);
-    const total = 3000;
-    for (let i = 0; i < total; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_, k) => a.send('lobby', `${i + k} ${big}`)));
-    }
-    await waitFor(() => srv.server.hub.connectionsOf(bob.user.id) === 0, 10_000, 'slow consumer dropped');
-    expect(srv.server.gateway.closedByServer.get(CLOSE_CODES.SLOW_CONSUMER.code)).toBe(1);
-    await waitFor(() => carolSees.messages('lobby').length === total, 10_000, 'carol got everything');
-    // Bob comes back and resumes from where he was.
-    let bobSees!: ReturnType<typeof recordEvents>;
-    const b = await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
-    await waitFor(() => bobSees.messages('lobby').length === total, 10_000, 'bob resumed');
-    expect(bobSees.bodies('lobby')).toEqual(carolSees.bodies('lobby'));
-    expect(b.stats.duplicatesDropped).toBe(0);
-  });
+  // 3000 messages of 3 KB to three sockets (9 MB each): bounds sized for a busy two-core runner and the cluster.
+  it(
+    'a slow consumer is disconnected with 4008 while others are unaffected, and resumes later',
+    { timeout: 120_000 },
+    async () => {
+      const srv = await startServer({ maxOutboundBytes: 64 * 1024 });
+      const alice = await registerUser(srv.url);
+      const bob = await registerUser(srv.url);
+      const carol = await registerUser(srv.url);
+      const slow = await rawSocket(srv.url);
+      slow.send({ type: 'hello', v: 1, token: bob.token });
+      await waitFor(() => slow.frames.some((f) => f.type === 'synced'));
+      const position = (slow.frames.find((f) => f.type === 'synced') as { seq: number }).seq;
+      // Stop reading: the kernel buffers fill, then the server's buffer for Bob grows past its limit.
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const c = await connect(srv.url, carol.token);
+      const carolSees = recordEvents(c);
+      const a = await connect(srv.url, alice.token);
+      const big = 'x'.repeat(3000);
+      const total = 3000;
+      for (let i = 0; i < total; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, k) => a.send('lobby', `${i + k} ${big}`)));
+      }
+      await waitFor(() => srv.server.hub.connectionsOf(bob.user.id) === 0, 30_000, 'slow consumer dropped');
+      expect(srv.server.gateway.closedByServer.get(CLOSE_CODES.SLOW_CONSUMER.code)).toBe(1);
+      await waitFor(() => carolSees.messages('lobby').length === total, 30_000, 'carol got everything');
+      // Bob comes back and resumes from where he was.
+      let bobSees!: ReturnType<typeof recordEvents>;
+      const b = await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
+      await waitFor(() => bobSees.messages('lobby').length === total, 30_000, 'bob resumed');
+      expect(bobSees.bodies('lobby')).toEqual(carolSees.bodies('lobby'));
+      expect(b.stats.duplicatesDropped).toBe(0);
+    },
+  );
 });
