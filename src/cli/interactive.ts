@@ -117,7 +117,11 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   const sends = new Set<Promise<void>>();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  listen(session, (code) => finish(code));
+  listen(
+    session,
+    (code) => finish(code),
+    () => events.drained(),
+  );
 
   await connectBounded(client);
   screen.status(tty ? '* connected; /help for commands' : '* connected');

@@ -334,7 +334,8 @@ export class ChatApi {
     this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
       (r) => r.messages,
     );
-  events = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
+  /** A page of the room's sequence; `kinds: 'membership'` keeps only joins and leaves. */
+  events = (roomId: string, q: { after?: number; before?: number; limit?: number; kinds?: 'membership' } = {}) =>
     this.request<{ events: RoomEvent[] }>('GET', `/api/v1/rooms/${roomId}/events`, undefined, q).then((r) => r.events);
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });

@@ -10,7 +10,7 @@ import { FloodGuard, mentionsOf } from './moderation/flood-guard.js';
 import { SendPipeline, type SendDraft, type SendInput } from './send/pipeline.js';
 import { requireLength, requirePostingRights, standardHooks, standardSteps } from './send/standard-steps.js';
 import type { RoomService } from './rooms.js';
-import type { MemberRecord } from './store.js';
+import type { EventKinds, MemberRecord } from './store.js';
 
 const NONE: readonly string[] = [];
 
@@ -200,14 +200,14 @@ export class MessageService {
     auth: AuthContext,
     roomId: string,
     query: { after?: number | undefined; before?: number | undefined; limit: number },
-    messagesOnly: boolean,
+    kinds: EventKinds | undefined,
   ): Promise<RoomEvent[]> {
     await this.rooms.requireReadable(auth, roomId);
     const page = await this.ctx.store.listEvents(roomId, {
       ...(query.after !== undefined ? { after: query.after } : {}),
       ...(query.before !== undefined ? { before: query.before } : {}),
       limit: query.limit,
-      messagesOnly,
+      ...(kinds ? { kinds } : {}),
     });
     return this.withThreadSummaries(roomId, page);
   }

@@ -318,6 +318,12 @@ export interface MentionStore {
   listMentions(userId: string, q: { before?: number; limit: number }): Promise<MentionItem[]>;
 }
 
+/**
+ * A filter on a room's events: `messages` (type `message`), or `membership` (`member.joined`, `member.left`: the
+ * "joined" / "left" lines of a conversation).
+ */
+export type EventKinds = 'messages' | 'membership';
+
 export interface EventStore {
   /**
    * Appends a message to its room's sequence. Idempotent per (senderId, clientMsgId): a repeat returns the
@@ -331,11 +337,12 @@ export interface EventStore {
   findMessageByClientMsgId(senderId: string, clientMsgId: string): Promise<RoomEvent | null>;
   /**
    * Events of a room in ascending seq order. `after`/`before` are exclusive; with neither, the newest
-   * `limit` events. `messagesOnly` skips non-message events (the page may then span more than `limit` seqs).
+   * `limit` events. `kinds` keeps only messages or only membership changes (the page may then span more than
+   * `limit` seqs).
    */
   listEvents(
     roomId: string,
-    query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+    query: { after?: number; before?: number; limit: number; kinds?: EventKinds },
   ): Promise<RoomEvent[]>;
 }
 

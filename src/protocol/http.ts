@@ -145,9 +145,16 @@ const Limit = decimalInt(1, PROTOCOL_LIMITS.pageMax);
 const SeqParam = decimalInt(0, Number.MAX_SAFE_INTEGER);
 
 /** `after` and `before` are exclusive sequence cursors; give at most one. Without either: the newest page. */
-export const HistoryQuery = z
-  .strictObject({ after: SeqParam.optional(), before: SeqParam.optional(), limit: Limit.default(50) })
-  .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
+const historyPage = { after: SeqParam.optional(), before: SeqParam.optional(), limit: Limit.default(50) };
+const oneCursor = [
+  (q: { after?: number | undefined; before?: number | undefined }) => q.after === undefined || q.before === undefined,
+  'give either after or before, not both',
+] as const;
+export const HistoryQuery = z.strictObject(historyPage).refine(...oneCursor);
+/** `GET …/events`: a page of the sequence; `kinds=membership` keeps only joins and leaves. */
+export const EventsQuery = z
+  .strictObject({ ...historyPage, kinds: z.enum(['membership']).optional() })
+  .refine(...oneCursor);
 
 export const RoomSearchQuery = z.strictObject({
   q: SearchQuery.default(''),
@@ -179,3 +186,4 @@ export type CreateRoomRequest = z.input<typeof CreateRoomRequest>;
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
+export type EventsQuery = z.infer<typeof EventsQuery>;

@@ -658,6 +658,33 @@ describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(told[0]).toMatch(/! not sent: "still muted\?": .*\(muted\)/);
   });
 
+  it('after a kick, tail prints the removal event, then that you were removed, in that order, and exits 1', async () => {
+    const srv = await startServer();
+    const bob = await registerUser(srv.url, 'bob');
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const room = await bob.api.createRoom('ops');
+    await alice.ok('join', 'ops');
+    // One terminal for both streams (util-linux `script`), so the order of content and status lines is kept.
+    const cmd = [process.execPath, '--import', 'tsx', MAIN, 'tail', 'ops', '--read-only']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const tty = spawnCli([], alice.env, ['script', '-qfec', cmd, '/dev/null']);
+    await waitFor(() => tty.stdout().includes('* connected'), 10_000, 'tail to connect');
+    const aliceId = (await bob.api.searchUsers('alice'))[0]!.id;
+    await bob.api.kick(room.id, aliceId);
+    await waitFor(() => tty.exited(), EXIT_TIMEOUT_MS, 'tail to exit after the kick');
+    expect(tty.code()).toBe(1);
+    const lines = tty
+      .stdout()
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('* '));
+    const removedEvent = lines.findIndex((l) => l === '* alice was removed by bob');
+    const youWereRemoved = lines.findIndex((l) => l === '* you were removed from ops');
+    expect(removedEvent).toBeGreaterThan(-1);
+    expect(youWereRemoved).toBe(removedEvent + 1);
+  });
+
   it('sends everything piped in even when stdin ends at once', async () => {
     const srv = await startServer();
     const alice = cliUser(srv.url);

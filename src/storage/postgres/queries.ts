@@ -469,6 +469,14 @@ export const pgQueries: PgQueries = {
   messagesBefore: all(
     "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
   ),
+  membershipAfter: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND seq > @seq AND type IN ('member.joined', 'member.left')
+       ORDER BY seq LIMIT @limit`,
+  ),
+  membershipBefore: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type IN ('member.joined', 'member.left')
+       ORDER BY seq DESC LIMIT @limit`,
+  ),
   // ---- threads: the expressions match migration 6's indexes ----
   threadAfter: all(
     `SELECT * FROM events WHERE room_id = @roomId AND (data->>'threadRoot')::bigint = @root

@@ -1,7 +1,7 @@
 import type { RoomEvent, RoomEventType } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
-import type { EventStore, NewMessage } from '../../core/store.js';
+import type { EventKinds, EventStore, NewMessage } from '../../core/store.js';
 import { query, read, type Operations, type Recipe } from './recipe.js';
 import { iso, toEvent, type Row } from './rows.js';
 
@@ -31,6 +31,8 @@ export interface EventQueries {
   eventsBefore(a: { roomId: string; seq: number; limit: number }): Row[];
   messagesAfter(a: { roomId: string; seq: number; limit: number }): Row[];
   messagesBefore(a: { roomId: string; seq: number; limit: number }): Row[];
+  membershipAfter(a: { roomId: string; seq: number; limit: number }): Row[];
+  membershipBefore(a: { roomId: string; seq: number; limit: number }): Row[];
 }
 
 // ---- the append-event step: every event-producing recipe ends with it ----
@@ -190,13 +192,14 @@ export const events = {
   listEvents: read(function* (
     _now,
     roomId: string,
-    q: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+    q: { after?: number; before?: number; limit: number; kinds?: EventKinds },
   ) {
+    const prefix = q.kinds ?? 'events';
     if (q.after !== undefined) {
       const args = { roomId, seq: q.after, limit: q.limit };
-      return (yield* query(q.messagesOnly ? 'messagesAfter' : 'eventsAfter', args)).map(toEvent);
+      return (yield* query(`${prefix}After`, args)).map(toEvent);
     }
     const args = { roomId, seq: q.before ?? Number.MAX_SAFE_INTEGER, limit: q.limit };
-    return (yield* query(q.messagesOnly ? 'messagesBefore' : 'eventsBefore', args)).reverse().map(toEvent);
+    return (yield* query(`${prefix}Before`, args)).reverse().map(toEvent);
   }),
 } satisfies Operations<Omit<EventStore, 'appendMessage'>>;

@@ -448,6 +448,14 @@ export function sqliteQueries(db: Database.Database): Queries {
     messagesBefore: all(
       "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
     ),
+    membershipAfter: all(
+      `SELECT * FROM events WHERE room_id = @roomId AND seq > @seq AND type IN ('member.joined', 'member.left')
+         ORDER BY seq LIMIT @limit`,
+    ),
+    membershipBefore: all(
+      `SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type IN ('member.joined', 'member.left')
+         ORDER BY seq DESC LIMIT @limit`,
+    ),
 
     // ---- threads: the expressions match migration 6's indexes; INDEXED BY, as without statistics SQLite takes
     // the primary key (room_id, seq) and filters a whole room's history instead ----

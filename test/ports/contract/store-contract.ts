@@ -1110,7 +1110,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listEvents('r_missing', { after: 0, limit: 10 })).toEqual([]);
       });
 
-      it('listEvents messagesOnly skips non-message events; the page may span more seqs than limit', async () => {
+      it('listEvents kinds: messages skips non-message events; the page may span more seqs than limit', async () => {
         const owner = await createUser('owner');
         const guests = await Promise.all(range(1, 3).map((i) => createUser(`guest${i}`)));
         const { room } = await createRoom(owner); // 1 room.created, 2 member.joined
@@ -1122,7 +1122,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await store.appendMessage(message(room.id, owner)); // 10
         await store.addMember(room.id, (await createUser('late')).id, 'member', owner.id); // 11
         const q = async (query: { after?: number; before?: number; limit: number }) => {
-          const events = await store.listEvents(room.id, { ...query, messagesOnly: true });
+          const events = await store.listEvents(room.id, { ...query, kinds: 'messages' });
           expect(events.every((e) => e.type === 'message')).toBe(true);
           return seqsOf(events);
         };
@@ -1133,8 +1133,26 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await q({ after: 10, limit: 2 })).toEqual([]);
         expect(await q({ before: 9, limit: 2 })).toEqual([3, 7]);
         expect(await q({ before: 7, limit: 5 })).toEqual([3]);
-        const withMembership = seqsOf(await store.listEvents(room.id, { limit: 2, messagesOnly: false }));
+        const withMembership = seqsOf(await store.listEvents(room.id, { limit: 2 }));
         expect(withMembership).toEqual([10, 11]);
+
+        // kinds: membership keeps the joins and leaves only, paged the same way.
+        await store.removeMember(room.id, guests[0]!.id, guests[0]!.id, 'left'); // 12
+        await store.appendMessage(message(room.id, owner)); // 13
+        const joins = async (query: { after?: number; before?: number; limit: number }) => {
+          const events = await store.listEvents(room.id, { ...query, kinds: 'membership' });
+          expect(events.every((e) => e.type === 'member.joined' || e.type === 'member.left')).toBe(true);
+          return seqsOf(events);
+        };
+        expect(await joins({ limit: 100 })).toEqual([2, 4, 5, 6, 11, 12]);
+        expect(await joins({ limit: 2 })).toEqual([11, 12]);
+        expect(await joins({ after: 4, limit: 3 })).toEqual([5, 6, 11]);
+        expect(await joins({ before: 11, limit: 2 })).toEqual([5, 6]);
+        expect(await joins({ after: 12, limit: 5 })).toEqual([]);
+        expect((await store.listEvents(room.id, { after: 11, limit: 1, kinds: 'membership' }))[0]).toMatchObject({
+          type: 'member.left',
+          data: { userId: guests[0]!.id },
+        });
       });
     });
 
@@ -1501,7 +1519,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const all = await allEvents(room.id);
         expect(seqsOf(all)).toEqual(range(1, 6));
         expect(all.slice(3)).toEqual([redacted, kept, deleted]);
-        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([redacted, kept]);
+        expect(await store.listEvents(room.id, { limit: 10, kinds: 'messages' })).toEqual([redacted, kept]);
         expect(await lastSeq(room.id)).toBe(6);
 
         // Already deleted, not a message, no such seq: null and nothing appended.
@@ -1585,7 +1603,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const all = await allEvents(room.id);
         expect(seqsOf(all)).toEqual(range(1, 6));
         expect(all.slice(4)).toEqual([first.event, second.event]);
-        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([second.message, other]);
+        expect(await store.listEvents(room.id, { limit: 10, kinds: 'messages' })).toEqual([second.message, other]);
         expect(await lastSeq(room.id)).toBe(6);
 
         const edits = await store.listMessageEdits(room.id, original.seq);

@@ -8,7 +8,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 import { MessageBody } from './MessageBody.js';
-import { formatFull, formatTime, roomTitle } from '../state/format.js';
+import { formatFull, formatTime, roomTitle, spacedAfterWord } from '../state/format.js';
 import { can } from '../state/permissions.js';
 
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
@@ -114,7 +114,8 @@ function CreateRoomDialog({ onClose }: { onClose: () => void }) {
         </label>
         <label class="field">
           <span>
-            {t('create.topic')} <span class="muted">{t('common.optional')}</span>
+            {t('create.topic')}
+            <span class="muted">{spacedAfterWord(t('common.optional'))}</span>
           </span>
           <input value={topic} maxLength={500} onInput={(e) => setTopic(e.currentTarget.value)} />
         </label>
@@ -612,15 +613,27 @@ function PinsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }
                 <time dateTime={p.message.createdAt} title={formatFull(p.message.createdAt)}>
                   {formatTime(p.message.createdAt)}
                 </time>
-                {canPin && (
+                <span class="pin-actions">
                   <button
                     type="button"
-                    class="link-button muted"
-                    onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                    class="link-button"
+                    onClick={() => {
+                      onClose();
+                      void chat.threads.jumpTo(roomId, p.seq);
+                    }}
                   >
-                    {t('pins.unpin')}
+                    {t('pins.jump')}
                   </button>
-                )}
+                  {canPin && (
+                    <button
+                      type="button"
+                      class="link-button muted"
+                      onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                    >
+                      {t('pins.unpin')}
+                    </button>
+                  )}
+                </span>
               </div>
               <MessageBody body={p.message.body ?? ''} />
               <p class="pin-by muted">{t('pins.by', { name: nameOf(p.pinnedBy) })}</p>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { t } from '../i18n/index.js';
-import { formatFull } from '../state/format.js';
+import { formatFull, spacedAfterWord } from '../state/format.js';
 import { inertText } from './Inert.js';
 import { memo } from './memo.js';
 import { replaceShortcodes } from '../state/emoji.js';
@@ -72,8 +72,7 @@ function inline(nodes: Inline[], style?: MentionStyle): ComponentChildren[] {
 function EditedMark({ editedAt }: { editedAt: string }) {
   return (
     <span class="msg-edited" title={t('message.editedAt', { time: formatFull(editedAt) })}>
-      {' '}
-      {t('message.edited')}
+      {spacedAfterWord(t('message.edited'))}
     </span>
   );
 }

@@ -95,6 +95,21 @@ export interface PinsState {
   pins: Record<string, Pin[]>;
 }
 
+/** A "joined" / "left" line of the conversation (membership.ts), from a `member.joined` / `member.left` event. */
+export interface MemberLine {
+  seq: number;
+  /** `added` / `removed`: by someone else (`actorId`), e.g. an invite's owner or a kick. */
+  kind: 'joined' | 'added' | 'left' | 'removed';
+  userId: string;
+  actorId: string;
+  createdAt: string;
+}
+
+/** Membership lines (membership.ts): per room opened, its lines in seq order. */
+export interface MembershipState {
+  memberLines: Record<string, MemberLine[]>;
+}
+
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
 export interface OutboxState {
   /** Per room: when slow mode lets this user post again (epoch ms). */
@@ -162,6 +177,7 @@ export type SignedInState = SessionState &
   TimelineState &
   ReceiptsState &
   PinsState &
+  MembershipState &
   OutboxState &
   PeopleState &
   SessionUiState &
@@ -194,6 +210,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   settings: null,
   receipts: freeze({}),
   pins: freeze({}),
+  memberLines: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),
