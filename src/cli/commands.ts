@@ -2,7 +2,7 @@ import { login, logout, register, whoami } from './account.js';
 import type { CommandSpec } from './command.js';
 import { block, blocks, unblock } from './blocks.js';
 import { tail } from './interactive.js';
-import { edit, history, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
+import { edit, history, mentions, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { obtainPassword } from './password.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
@@ -69,6 +69,7 @@ export const COMMANDS: CommandSpec[] = [
   block,
   unblock,
   blocks,
+  mentions,
   tail,
   adminCreate,
 ];

@@ -98,7 +98,7 @@ async function runTail(
     screen.content(
       blocked.has(m.senderId)
         ? collapsedLine(m, false)
-        : formatMessage(m, names.name(m.senderId), false, (id) => names.name(id)),
+        : formatMessage(m, names.name(m.senderId), false, (id) => names.name(id), login.userId),
     );
   }
 
@@ -134,7 +134,11 @@ async function runTail(
   const sends = new Set<Promise<void>>();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  listen(session, (code) => finish(code));
+  listen(
+    session,
+    (code) => finish(code),
+    () => events.drained(),
+  );
 
   await connectBounded(client);
   screen.status(tty ? '* connected; /help for commands' : '* connected');

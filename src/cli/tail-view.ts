@@ -73,7 +73,7 @@ export function renderer(s: Session) {
     if (e.type === 'message' && s.blocked.has(e.senderId)) {
       s.screen.content(collapsedLine(e as Message, false));
     } else if (e.type === 'message') {
-      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id)));
+      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id), s.myId));
     } else {
       const line = describeEvent(e, (id) => s.names.name(id));
       if (line) s.screen.content(line);
@@ -87,7 +87,11 @@ export function renderer(s: Session) {
   };
 }
 
-export function listen(s: Session, exit: (code: number) => void): void {
+/**
+ * Status lines for everything but room events. `eventsPrinted` resolves once the room events received so far are
+ * printed: the lines that end the session wait for it, so a kick reads as the room's removal event, then its effect.
+ */
+export function listen(s: Session, exit: (code: number) => void, eventsPrinted: () => Promise<void>): void {
   const { client, room, screen, names } = s;
   const typingShown = new Map<string, number>();
   let lost = false;
@@ -122,8 +126,10 @@ export function listen(s: Session, exit: (code: number) => void): void {
   });
   client.on('room.removed', (r) => {
     if (r.roomId !== room.id) return;
-    screen.status(`* you ${r.reason === 'left' ? 'left' : 'were removed from'} ${roomTitle(room)}`);
-    exit(r.reason === 'left' ? 0 : 1);
+    void eventsPrinted().then(() => {
+      screen.status(`* you ${r.reason === 'left' ? 'left' : 'were removed from'} ${roomTitle(room)}`);
+      exit(r.reason === 'left' ? 0 : 1);
+    });
   });
   client.on('disconnect', (d) => {
     if (d.willReconnect) {

@@ -4,6 +4,7 @@ import type {
   AckFrame,
   AnnouncementFrame,
   ProfileNotice,
+  MentionNotice,
   ReadNotice,
   BlockNotice,
   ErrorFrame,
@@ -62,6 +63,8 @@ export interface ClientEvents extends Record<string, unknown> {
   read: ReadNotice;
   /** You blocked or unblocked someone (on any of your devices). */
   block: BlockNotice;
+  /** A message that mentions you (live only; welcome's unreadMentions covers the time away). */
+  mention: MentionNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
   /**
@@ -302,6 +305,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('read', frame);
       case 'block':
         return this.emit('block', frame);
+      case 'mention':
+        return this.emit('mention', frame);
       case 'pong':
         return;
     }

@@ -1,3 +1,4 @@
+import type { MentionNotice } from '../protocol/frames.js';
 import type { Announcement, PresenceStatus, PublicUser, RoomEvent, MyRoom } from '../protocol/model.js';
 
 /**
@@ -26,6 +27,8 @@ export type BusMessage =
   | { kind: 'read'; userId: string; roomId: string; readSeq: number }
   /** The user blocked or unblocked someone: every connection of theirs is told (`block` frame). */
   | { kind: 'block'; userId: string; blocked: boolean; user: PublicUser; since: string | null }
+  /** A message mentions the user (`mention` frame to each of their connections). */
+  | { kind: 'mention'; userId: string; notice: MentionNotice }
   | { kind: 'invite'; userId: string; roomId: string; roomName: string; inviter: PublicUser }
   /**
    * Sessions ended: their sockets close with 4003. `disabled` (deactivation, server ban) closes every socket of

@@ -3,6 +3,7 @@ import type {
   Block,
   Invite,
   MemberRole,
+  MentionItem,
   MessageEdit,
   MyRoom,
   Pin,
@@ -238,7 +239,8 @@ export interface ModerationStore {
    * Replaces the body of the message at `seq` and appends `message.edited` (body: the new text; data
    * `{seq, messageId, editedAt}`), recording the edit (previous and new body) in its history, atomically; the message
    * then reads with `data.editedAt`. When `body` equals the stored body nothing is written and `event` is null (a
-   * retried edit). Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or
+   * retried edit). With `mentions`, the message's mention fields and rows follow the new text (and the event's data
+   * carries the new fields); `mentioned` lists the users the edit newly mentions. Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or
    * `forbidden` when `editorId` is not the author; nothing is written then.
    */
   editMessage(
@@ -246,7 +248,8 @@ export interface ModerationStore {
     seq: number,
     editorId: string,
     body: string,
-  ): Promise<{ message: RoomEvent; event: RoomEvent | null }>;
+    mentions?: MentionUpdate,
+  ): Promise<{ message: RoomEvent; event: RoomEvent | null; mentioned: string[] }>;
   /** The edits of the message at `seq`, oldest first (empty when never edited or deleted). */
   listMessageEdits(roomId: string, seq: number): Promise<MessageEdit[]>;
 
@@ -286,9 +289,41 @@ export interface NewMessage {
   senderId: string;
   clientMsgId: string;
   body: string;
-  /** Stored as the message's `data` (a reply's fields, ReplyData); none for a plain message. */
+  /** Stored as the message's `data` (a reply's fields, ReplyData; MentionData); none for a plain message. */
   data?: Record<string, unknown>;
+  /**
+   * The users this message mentions (by name, `@room` or `@here`): a mention row each, in the message's own
+   * transaction (the unread-mention counts and the inbox read them). None for most messages.
+   */
+  mentionTargets?: readonly string[];
 }
+
+/** How an edit changes a message's mentions (see ModerationStore.editMessage). */
+export interface MentionUpdate {
+  /** The message's new mention fields (MentionData); the old ones are dropped. */
+  data: Record<string, unknown>;
+  /** The users the new text mentions. */
+  targets: readonly string[];
+  /** Keep the rows of users mentioned before (an `@here` that stays `@here`: those were here then). */
+  keepExisting: boolean;
+}
+
+/** Mentions: who is named, and each user's inbox. */
+export interface MentionStore {
+  /** The ids of the room's members with these usernames (any case); others are left out. */
+  findMemberIds(roomId: string, usernames: readonly string[]): Promise<string[]>;
+  /**
+   * The messages that mention `userId`, newest mention first, in rooms they are a member of; `before` is an
+   * exclusive MentionItem.id cursor. Deleted messages are not there (deleteMessage drops their rows).
+   */
+  listMentions(userId: string, q: { before?: number; limit: number }): Promise<MentionItem[]>;
+}
+
+/**
+ * A filter on a room's events: `messages` (type `message`), or `membership` (`member.joined`, `member.left`: the
+ * "joined" / "left" lines of a conversation).
+ */
+export type EventKinds = 'messages' | 'membership';
 
 export interface EventStore {
   /**
@@ -303,11 +338,12 @@ export interface EventStore {
   findMessageByClientMsgId(senderId: string, clientMsgId: string): Promise<RoomEvent | null>;
   /**
    * Events of a room in ascending seq order. `after`/`before` are exclusive; with neither, the newest
-   * `limit` events. `messagesOnly` skips non-message events (the page may then span more than `limit` seqs).
+   * `limit` events. `kinds` keeps only messages or only membership changes (the page may then span more than
+   * `limit` seqs).
    */
   listEvents(
     roomId: string,
-    query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+    query: { after?: number; before?: number; limit: number; kinds?: EventKinds },
   ): Promise<RoomEvent[]>;
 }
 
@@ -418,6 +454,7 @@ export interface Store
     ReadStore,
     PinStore,
     ThreadStore,
+    MentionStore,
     BlockStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;

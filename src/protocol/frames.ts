@@ -169,6 +169,25 @@ export interface ReadNotice {
   readSeq: number;
 }
 /**
+ * A message that mentions you was stored (or an edit added you to its mentions): sent to every connection of yours,
+ * whatever the room's notification level. Live only: `welcome` carries `unreadMentions` per room and
+ * `GET /api/v1/me/mentions` lists them, so nothing needs replaying.
+ */
+export interface MentionNotice {
+  type: 'mention';
+  roomId: string;
+  /** The message's seq. */
+  seq: number;
+  /** Who wrote it. */
+  from: UserProfile;
+  roomName: string;
+  /** How it reached you: by your name, by `@room` or by `@here`. */
+  via: 'user' | 'room' | 'here';
+  /** The message's start (up to 200 characters), for a notification. */
+  snippet: string;
+}
+
+/**
  * You blocked (`blocked: true`, `since` set) or unblocked someone, on this or another of your devices. Live only: a
  * client reads `GET /api/v1/me/blocks` after `welcome`. Only the blocker's connections get it.
  */
@@ -178,6 +197,7 @@ export interface BlockNotice {
   user: PublicUser;
   since: string | null;
 }
+
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -198,6 +218,7 @@ export type ServerFrame =
   | AnnouncementFrame
   | ProfileNotice
   | ReadNotice
+  | MentionNotice
   | BlockNotice
   | PongFrame;
 

@@ -306,7 +306,7 @@ export const SETTINGS = {
     env: 'MAX_MENTIONS',
     schema: int(0, 10000),
     default: 10,
-    doc: 'Distinct `@username` mentions one message may carry; more get `too_many_mentions`.',
+    doc: 'Distinct `@names` one message (or edit) may carry, so also the most users `data.mentions` lists; more get `too_many_mentions`.',
   },
   maxReactionsPerMessage: {
     env: 'MAX_REACTIONS_PER_MESSAGE',

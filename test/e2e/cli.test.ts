@@ -493,6 +493,50 @@ describe('chat CLI: pins', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: mentions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('mentions lists the inbox; rooms shows unread mentions; history and tail mark mentions of me', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await bob.api.createRoom('plans')).id;
+    await api.join(roomId);
+    expect(await alice.ok('mentions')).toBe('');
+    const tail = alice.spawn(['tail', 'plans', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    const m1 = (await bob.api.sendMessage(roomId, '@alice can you review?', 'b-1')).message.seq;
+    await bob.api.sendMessage(roomId, 'no mention here', 'b-2');
+    const m3 = (await bob.api.sendMessage(roomId, 'and @ALICE once more', 'b-3')).message.seq;
+    await waitFor(
+      () =>
+        /bob: @alice can you review\? \[@you\]\n.*bob: no mention here\n.*bob: and @ALICE once more \[@you\]/.test(
+          tail.stdout(),
+        ),
+      10_000,
+      'tail to mark the mentions',
+    );
+    tail.end();
+    // rooms: 3 unread (the tail is read-only: it moves no marker), 2 of them mention alice.
+    expect(await alice.ok('rooms')).toMatch(/^plans\s+public\s+member\s+2\s+\d+\s+3 \(@2\)\s/m);
+    const inbox = (await alice.ok('mentions')).trimEnd().split('\n');
+    expect(inbox).toEqual([
+      expect.stringMatching(new RegExp(`^plans #${m3} \\[[0-9: -]+\\] bob: and @ALICE once more \\[@you\\]$`)),
+      expect.stringMatching(new RegExp(`^plans #${m1} \\[[0-9: -]+\\] bob: @alice can you review\\? \\[@you\\]$`)),
+    ]);
+    const page = await alice.run(['mentions', '--limit', '1']);
+    expect(page.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(page.stderr).toMatch(/Older mentions: chat mentions --before \d+/);
+    const json = JSON.parse(await alice.ok('mentions', '--json')) as { message: { seq: number } }[];
+    expect(json.map((i) => i.message.seq)).toEqual([m3, m1]);
+
+    // history marks them too, and reading clears the count.
+    expect(await alice.ok('history', 'plans')).toMatch(new RegExp(`^#${m1} .*review\\? \\[@you\\]$`, 'm'));
+    expect(await alice.ok('rooms')).toMatch(/^plans\s+public\s+member\s+2\s+\d+\s+0\s/m);
+  });
+});
+
 describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('reply quotes a message (in the room or --thread only); thread lists it; history and tail show quotes and counts', async () => {
     const srv = await startServer();
@@ -660,6 +704,33 @@ describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
       .filter((l) => /muted in this room/.test(l));
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(/! not sent: "still muted\?": .*\(muted\)/);
+  });
+
+  it('after a kick, tail prints the removal event, then that you were removed, in that order, and exits 1', async () => {
+    const srv = await startServer();
+    const bob = await registerUser(srv.url, 'bob');
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const room = await bob.api.createRoom('ops');
+    await alice.ok('join', 'ops');
+    // One terminal for both streams (util-linux `script`), so the order of content and status lines is kept.
+    const cmd = [process.execPath, '--import', 'tsx', MAIN, 'tail', 'ops', '--read-only']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const tty = spawnCli([], alice.env, ['script', '-qfec', cmd, '/dev/null']);
+    await waitFor(() => tty.stdout().includes('* connected'), 10_000, 'tail to connect');
+    const aliceId = (await bob.api.searchUsers('alice'))[0]!.id;
+    await bob.api.kick(room.id, aliceId);
+    await waitFor(() => tty.exited(), EXIT_TIMEOUT_MS, 'tail to exit after the kick');
+    expect(tty.code()).toBe(1);
+    const lines = tty
+      .stdout()
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('* '));
+    const removedEvent = lines.findIndex((l) => l === '* alice was removed by bob');
+    const youWereRemoved = lines.findIndex((l) => l === '* you were removed from ops');
+    expect(removedEvent).toBeGreaterThan(-1);
+    expect(youWereRemoved).toBe(removedEvent + 1);
   });
 
   it('sends everything piped in even when stdin ends at once', async () => {

@@ -188,6 +188,7 @@ describe('SqliteStore specifics', () => {
       readOnly: false,
       slowModeSeconds: 0,
       joinApproval: false,
+      mentionAllRole: 'moderator',
     });
     expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 0 });
     expect(await store.muteMember('r_old', 'u_old', 5, 'u_old')).toMatchObject({ seq: 1, type: 'member.muted' });
@@ -350,14 +351,10 @@ describe('SqliteStore specifics', () => {
     expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
   });
 
-  it('migration 11 upgrades a version-8 file, and one where 9 and 10 (other tables) ran first: blocks work', async () => {
-    for (const others of [false, true]) {
-      const old = await fileAt(8);
-      if (others) {
-        // As a release with migrations 9 and 10 leaves it: unrelated tables and columns, recorded as applied.
-        old.exec('CREATE TABLE other_nine (x INTEGER); ALTER TABLE members ADD COLUMN other_ten TEXT');
-        old.prepare("INSERT INTO schema_migrations VALUES (9, 'nine', 1), (10, 'ten', 1)").run();
-      }
+  it('migration 11 upgrades a version-8 file, and one at the version before it: blocks work', async () => {
+    const before = Math.max(...migrations.filter((m) => m.version < 11).map((m) => m.version));
+    for (const from of [8, before]) {
+      const old = await fileAt(from);
       for (const u of ['a', 'b']) {
         old
           .prepare(
@@ -375,10 +372,70 @@ describe('SqliteStore specifics', () => {
       const versions = (
         openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]
       ).map((r) => r.version);
-      expect(versions).toEqual(
-        others ? [...migrations.map((m) => m.version).slice(0, 8), 9, 10, 11] : migrations.map((m) => m.version),
-      );
+      expect(versions).toEqual(migrations.map((m) => m.version));
     }
+  });
+
+  it('migration 9 upgrades a version-8 file: rooms get the default @room rule, mentions count and list by index', async () => {
+    const old = await fileAt(8);
+    for (const u of ['a', 'b']) {
+      old
+        .prepare(
+          `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+           VALUES (?, ?, ?, ?, 'x', 1)`,
+        )
+        .run(`u_${u}`, u, u, u);
+    }
+    old
+      .prepare(
+        `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+         VALUES ('r_old', 'public', 'old', 'old', 'u_a', 1, 3, 1, 2)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq, read_seq)
+         VALUES ('r_old', 'u_a', 'owner', 1, 1, 3), ('r_old', 'u_b', 'member', 1, 2, 2)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+         VALUES ('r_old', 3, 'e_3', 'message', 'u_a', 'hi @b, from before mentions', 'c_3', NULL, 1)`,
+      )
+      .run();
+    old.close();
+
+    const store = await h.reopen();
+    const mine = async () => (await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old');
+    // Old messages are not re-read for mentions: unread, but no mention.
+    expect(await mine()).toMatchObject({ unread: 1, unreadMentions: 0, settings: { mentionAllRole: 'moderator' } });
+    expect(await store.findMemberIds('r_old', ['B', 'nobody'])).toEqual(['u_b']);
+    const { event } = await store.appendMessage({
+      id: 'e_4',
+      roomId: 'r_old',
+      senderId: 'u_a',
+      clientMsgId: 'c_4',
+      body: '@b now',
+      data: { mentions: ['u_b'] },
+      mentionTargets: ['u_b'],
+    });
+    expect(await mine()).toMatchObject({ unread: 2, unreadMentions: 1 });
+    expect((await store.listMentions('u_b', { limit: 10 })).map((m) => m.message.id)).toEqual([event.id]);
+    const db = openRaw();
+    expect(
+      (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan("SELECT * FROM mentions WHERE user_id = 'u_b' AND id < 100 ORDER BY id DESC LIMIT 50")).toContain(
+      'mentions_inbox',
+    );
+    expect(plan("SELECT 1 FROM mentions WHERE user_id = 'u_b' AND room_id = 'r_old' AND seq > 2")).toContain(
+      'mentions_by_room',
+    );
   });
 
   it('migration 6 upgrades a version-4 file with messages: they take replies, and threads are served by indexes', async () => {

@@ -22,8 +22,9 @@ describe('the send path as named steps', () => {
       'slow mode',
       'flood guard',
       'duplicate lookup',
+      'mentions',
     ]);
-    expect(pipeline.hookNames).toEqual(['count', 'flagged report', 'publish']);
+    expect(pipeline.hookNames).toEqual(['count', 'flagged report', 'publish', 'mention notify']);
   });
 
   it('a plugged-in step runs at its place, and a hook after the commit', async () => {

@@ -4,42 +4,21 @@
  * shown, the "Blocked users" list in settings with Unblock, a second device following both changes live, and the
  * DM with a blocked user showing its composer closed (on a phone, in 简体中文).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, waitFor } from '../helpers/harness.js';
 import { live, wsTyping } from '../helpers/moderation-kit.js';
-import { openRoomPage, ROOT, waitForBodies, withBrowser } from './browser.js';
+import { openRoomPage, waitForBodies, webSuite } from './browser.js';
 import { seedUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('blocks');
+const { shot } = web;
 
 const collapsed = (page: Page) => page.locator('.messages [data-testid="blocked-message"]');
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  // After the dialogs' transitions; not the typing dots, which never finish.
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => a.effect?.getTiming().iterations !== Infinity)
-        .map((a) => a.finished.catch(() => undefined)),
-    ),
-  );
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-blocks-${name}.png`) });
-}
-
 describe('web client: blocking', { timeout: 120_000 }, () => {
   it('block from the profile card: messages collapsed (Show expands one), typing hidden; unblock in settings, live on another device', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -50,8 +29,8 @@ describe('web client: blocking', { timeout: 120_000 }, () => {
     await bob.api.sendMessage(room.id, 'first from bob', 'b-1');
     await carol.api.sendMessage(room.id, 'carol says hi', 'c-1');
 
-    const a = await openRoomPage(browser, alice, srv.url, room.id);
-    const other = await openRoomPage(browser, alice, srv.url, room.id);
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id);
+    const other = await openRoomPage(web.browser, alice, srv.url, room.id);
     await waitForBodies(a.page, (x) => x.includes('carol says hi') && x.includes('first from bob'), 'messages');
 
     await a.page.locator('.messages .msg-author', { hasText: 'Bob' }).click();
@@ -113,7 +92,7 @@ describe('web client: blocking', { timeout: 120_000 }, () => {
   });
 
   it('the DM with a blocked user shows its composer closed, on a phone in 简体中文', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -121,7 +100,7 @@ describe('web client: blocking', { timeout: 120_000 }, () => {
     await bob.api.sendMessage(dm.id, 'are you there?', 'b-1');
     await alice.api.block(bob.user.id);
 
-    const a = await openRoomPage(browser, alice, srv.url, dm.id, {
+    const a = await openRoomPage(web.browser, alice, srv.url, dm.id, {
       viewport: { width: 390, height: 844 },
       locale: 'zh-CN',
     });

@@ -450,6 +450,11 @@ export class Hub {
         for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }
+      case 'mention': {
+        const frame = JSON.stringify(m.notice);
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
       case 'revoke': {
         const ids = new Set(m.sessionIds);
         for (const conn of [...conns]) {

@@ -2,6 +2,7 @@ import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
 import { blocks } from './blocks.js';
 import { events, type AppendResult } from './events.js';
+import { mentions } from './mentions.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
 import { pins } from './pins.js';
@@ -119,6 +120,10 @@ export abstract class SqlStore implements Store {
   findMessageByClientMsgId: Store['findMessageByClientMsgId'] = (...a) =>
     this.perform(events.findMessageByClientMsgId, a);
   listEvents: Store['listEvents'] = (...a) => this.perform(events.listEvents, a);
+
+  // ---- MentionStore ----
+  findMemberIds: Store['findMemberIds'] = (...a) => this.perform(mentions.findMemberIds, a);
+  listMentions: Store['listMentions'] = (...a) => this.perform(mentions.listMentions, a);
 
   // ---- ThreadStore ----
   listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);

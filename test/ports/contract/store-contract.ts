@@ -1110,7 +1110,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listEvents('r_missing', { after: 0, limit: 10 })).toEqual([]);
       });
 
-      it('listEvents messagesOnly skips non-message events; the page may span more seqs than limit', async () => {
+      it('listEvents kinds: messages skips non-message events; the page may span more seqs than limit', async () => {
         const owner = await createUser('owner');
         const guests = await Promise.all(range(1, 3).map((i) => createUser(`guest${i}`)));
         const { room } = await createRoom(owner); // 1 room.created, 2 member.joined
@@ -1122,7 +1122,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await store.appendMessage(message(room.id, owner)); // 10
         await store.addMember(room.id, (await createUser('late')).id, 'member', owner.id); // 11
         const q = async (query: { after?: number; before?: number; limit: number }) => {
-          const events = await store.listEvents(room.id, { ...query, messagesOnly: true });
+          const events = await store.listEvents(room.id, { ...query, kinds: 'messages' });
           expect(events.every((e) => e.type === 'message')).toBe(true);
           return seqsOf(events);
         };
@@ -1133,8 +1133,26 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await q({ after: 10, limit: 2 })).toEqual([]);
         expect(await q({ before: 9, limit: 2 })).toEqual([3, 7]);
         expect(await q({ before: 7, limit: 5 })).toEqual([3]);
-        const withMembership = seqsOf(await store.listEvents(room.id, { limit: 2, messagesOnly: false }));
+        const withMembership = seqsOf(await store.listEvents(room.id, { limit: 2 }));
         expect(withMembership).toEqual([10, 11]);
+
+        // kinds: membership keeps the joins and leaves only, paged the same way.
+        await store.removeMember(room.id, guests[0]!.id, guests[0]!.id, 'left'); // 12
+        await store.appendMessage(message(room.id, owner)); // 13
+        const joins = async (query: { after?: number; before?: number; limit: number }) => {
+          const events = await store.listEvents(room.id, { ...query, kinds: 'membership' });
+          expect(events.every((e) => e.type === 'member.joined' || e.type === 'member.left')).toBe(true);
+          return seqsOf(events);
+        };
+        expect(await joins({ limit: 100 })).toEqual([2, 4, 5, 6, 11, 12]);
+        expect(await joins({ limit: 2 })).toEqual([11, 12]);
+        expect(await joins({ after: 4, limit: 3 })).toEqual([5, 6, 11]);
+        expect(await joins({ before: 11, limit: 2 })).toEqual([5, 6]);
+        expect(await joins({ after: 12, limit: 5 })).toEqual([]);
+        expect((await store.listEvents(room.id, { after: 11, limit: 1, kinds: 'membership' }))[0]).toMatchObject({
+          type: 'member.left',
+          data: { userId: guests[0]!.id },
+        });
       });
     });
 
@@ -1247,7 +1265,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           { topic: 'hourly', settings: { slowModeSeconds: 30, joinApproval: true } },
           owner.id,
         );
-        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true };
+        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true, mentionAllRole: 'moderator' };
         expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, settings });
         expect(r2.event.data).toEqual({ topic: 'hourly', slowModeSeconds: 30, joinApproval: true });
         expect(await store.getRoom(room.id)).toEqual(r2.room);
@@ -1255,7 +1273,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect((await store.searchPublicRooms('news', 10)).rooms[0]?.settings).toEqual(settings);
 
         const r3 = await store.updateRoom(room.id, { settings: { readOnly: false, slowModeSeconds: 0 } }, owner.id);
-        expect(r3.room.settings).toEqual({ readOnly: false, slowModeSeconds: 0, joinApproval: true });
+        expect(r3.room.settings).toEqual({
+          readOnly: false,
+          slowModeSeconds: 0,
+          joinApproval: true,
+          mentionAllRole: 'moderator',
+        });
         expect(r3.event.data).toEqual({ readOnly: false, slowModeSeconds: 0 });
         expect((await allEvents(room.id)).slice(2)).toEqual([r1.event, r2.event, r3.event]);
         await rejectsWith(
@@ -1496,7 +1519,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const all = await allEvents(room.id);
         expect(seqsOf(all)).toEqual(range(1, 6));
         expect(all.slice(3)).toEqual([redacted, kept, deleted]);
-        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([redacted, kept]);
+        expect(await store.listEvents(room.id, { limit: 10, kinds: 'messages' })).toEqual([redacted, kept]);
         expect(await lastSeq(room.id)).toBe(6);
 
         // Already deleted, not a message, no such seq: null and nothing appended.
@@ -1580,7 +1603,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const all = await allEvents(room.id);
         expect(seqsOf(all)).toEqual(range(1, 6));
         expect(all.slice(4)).toEqual([first.event, second.event]);
-        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([second.message, other]);
+        expect(await store.listEvents(room.id, { limit: 10, kinds: 'messages' })).toEqual([second.message, other]);
         expect(await lastSeq(room.id)).toBe(6);
 
         const edits = await store.listMessageEdits(room.id, original.seq);
@@ -1601,6 +1624,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.editMessage(room.id, original.seq, owner.id, 'hello, world')).toEqual({
           message: second.message,
           event: null,
+          mentioned: [],
         });
         expect(await lastSeq(room.id)).toBe(6);
         expect(await store.listMessageEdits(room.id, original.seq)).toHaveLength(2);
@@ -1954,6 +1978,133 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await store.unblockUser(bob.id, alice.id);
         expect(await store.blockWithMember(dm.id, alice.id)).toBe(false);
         expect(await store.blockBetween(bob.id, [alice.id])).toBe(false);
+      });
+    });
+
+    describe('mentions', () => {
+      const roomOf = async (userId: string, roomId: string) =>
+        (await store.listRoomsOf(userId)).find((r) => r.id === roomId)!;
+      const mention = (roomId: string, sender: UserRecord, targets: UserRecord[], body = 'hey'): NewMessage => ({
+        ...message(roomId, sender, undefined, body),
+        data: { mentions: targets.map((t) => t.id) },
+        mentionTargets: targets.map((t) => t.id),
+      });
+
+      it('findMemberIds: members by username in any case, others left out', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        await createUser('stranger');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] });
+        expect((await store.findMemberIds(room.id, ['FRIEND', 'owner', 'stranger', 'nobody'])).sort()).toEqual(
+          [owner.id, friend.id].sort(),
+        );
+        expect(await store.findMemberIds(room.id, [])).toEqual([]);
+        expect(await store.findMemberIds('r_nowhere', ['owner'])).toEqual([]);
+      });
+
+      it('appendMessage stores mention rows with the message: unreadMentions past the marker, the inbox newest first', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const other = await createUser('other');
+        const { room } = await createRoom(owner, { members: [{ user: friend }, { user: other }] }); // 1..4
+        // A batch: mentions and plain messages mixed, committed together.
+        const [a, , c] = await Promise.all([
+          store.appendMessage(mention(room.id, owner, [friend], 'a')),
+          store.appendMessage(message(room.id, owner, undefined, 'plain')),
+          store.appendMessage(mention(room.id, other, [friend, owner], 'c')),
+        ]);
+        expect(a.event.data).toEqual({ mentions: [friend.id] });
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 3, unreadMentions: 2 });
+        expect(await roomOf(owner.id, room.id)).toMatchObject({ unreadMentions: 1 });
+        expect(await roomOf(other.id, room.id)).toMatchObject({ unreadMentions: 0 });
+        const inbox = await store.listMentions(friend.id, { limit: 10 });
+        expect(inbox.map((i) => i.message.seq)).toEqual([c.event.seq, a.event.seq]);
+        expect(inbox[1]).toEqual({
+          id: inbox[1]!.id,
+          roomId: room.id,
+          roomName: room.name,
+          roomKind: 'public',
+          message: a.event,
+        });
+        expect(inbox[0]!.id).toBeGreaterThan(inbox[1]!.id);
+        expect(
+          (await store.listMentions(friend.id, { limit: 1, before: inbox[0]!.id })).map((i) => i.message.seq),
+        ).toEqual([a.event.seq]);
+        expect(await store.listMentions(friend.id, { limit: 10, before: inbox[1]!.id })).toEqual([]);
+        // A duplicate writes no second row.
+        const again = await store.appendMessage({
+          ...mention(room.id, owner, [friend], 'a'),
+          clientMsgId: a.event.clientMsgId!,
+        });
+        expect(again.duplicate).toBe(true);
+        expect(await store.listMentions(friend.id, { limit: 10 })).toHaveLength(2);
+        // Reading lowers the count.
+        await store.markRead(room.id, friend.id, a.event.seq, false);
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unreadMentions: 1 });
+        await store.markRead(room.id, friend.id, c.event.seq, false);
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 0, unreadMentions: 0 });
+        // Leaving the room takes its mentions out of the inbox.
+        await store.removeMember(room.id, friend.id, friend.id, 'left');
+        expect(await store.listMentions(friend.id, { limit: 10 })).toEqual([]);
+      });
+
+      it('deleteMessage drops the rows; editMessage with mentions replaces them and reports the new ones', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const other = await createUser('other');
+        const { room } = await createRoom(owner, { members: [{ user: friend }, { user: other }] }); // 1..4
+        const { event: a } = await store.appendMessage(mention(room.id, owner, [friend], '@friend'));
+        const { event: b } = await store.appendMessage(mention(room.id, owner, [friend], '@friend again'));
+        await store.deleteMessage(room.id, b.seq, owner.id);
+        expect((await store.listMentions(friend.id, { limit: 10 })).map((i) => i.message.seq)).toEqual([a.seq]);
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unreadMentions: 1 });
+
+        const edited = await store.editMessage(room.id, a.seq, owner.id, '@other', {
+          data: { mentions: [other.id] },
+          targets: [other.id],
+          keepExisting: false,
+        });
+        expect(edited.mentioned).toEqual([other.id]);
+        expect(edited.event?.data).toMatchObject({ seq: a.seq, mentions: [other.id] });
+        expect(edited.message.data).toMatchObject({ mentions: [other.id] });
+        expect((await store.getEvent(room.id, a.seq))?.data).toMatchObject({ mentions: [other.id] });
+        expect(await store.listMentions(friend.id, { limit: 10 })).toEqual([]);
+        expect((await store.listMentions(other.id, { limit: 10 })).map((i) => i.message.body)).toEqual(['@other']);
+        // keepExisting keeps the old rows; only the new user is reported.
+        const kept = await store.editMessage(room.id, a.seq, owner.id, '@other @friend', {
+          data: { mentions: [friend.id] },
+          targets: [friend.id],
+          keepExisting: true,
+        });
+        expect(kept.mentioned).toEqual([friend.id]);
+        expect(await store.listMentions(other.id, { limit: 10 })).toHaveLength(1);
+        // No mentions: the fields go, and so do the rows.
+        const none = await store.editMessage(room.id, a.seq, owner.id, 'plain', {
+          data: {},
+          targets: [],
+          keepExisting: false,
+        });
+        expect(none.mentioned).toEqual([]);
+        expect(none.message.data?.mentions).toBeUndefined();
+        expect((await store.getEvent(room.id, a.seq))?.data?.mentions).toBeUndefined();
+        expect(await store.listMentions(other.id, { limit: 10 })).toEqual([]);
+        expect(await store.listMentions(friend.id, { limit: 10 })).toEqual([]);
+        // An edit without a mention update leaves none behind and reports none.
+        expect((await store.editMessage(room.id, a.seq, owner.id, 'plain 2')).mentioned).toEqual([]);
+      });
+
+      it('updateRoom sets mentionAllRole; rooms start with moderator', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        expect(room.settings.mentionAllRole).toBe('moderator');
+        const { room: updated, event } = await store.updateRoom(
+          room.id,
+          { settings: { mentionAllRole: 'member' } },
+          owner.id,
+        );
+        expect(updated.settings).toMatchObject({ mentionAllRole: 'member', readOnly: false });
+        expect(event.data).toEqual({ mentionAllRole: 'member' });
+        expect((await store.getRoom(room.id))?.settings.mentionAllRole).toBe('member');
       });
     });
 
@@ -2675,6 +2826,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['pinMessage', () => s.pinMessage(room.id, 1, owner.id, 10)],
           ['unpinMessage', () => s.unpinMessage(room.id, 1, owner.id)],
           ['listPins', () => s.listPins(room.id)],
+          ['findMemberIds', () => s.findMemberIds(room.id, ['owner'])],
+          ['listMentions', () => s.listMentions(owner.id, { limit: 10 })],
           ['blockUser', () => s.blockUser(owner.id, 'u_x', 10)],
           ['unblockUser', () => s.unblockUser(owner.id, 'u_x')],
           ['listBlocks', () => s.listBlocks(owner.id)],

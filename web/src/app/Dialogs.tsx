@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { PublicUser, SessionInfo } from '../../../src/protocol/model.js';
+import type { MentionItem, PublicUser, SessionInfo } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
@@ -8,7 +8,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 import { MessageBody } from './MessageBody.js';
-import { formatFull, formatTime } from '../state/format.js';
+import { formatFull, formatTime, roomTitle, spacedAfterWord } from '../state/format.js';
 import { can } from '../state/permissions.js';
 
 function DirectoryDialog({ onClose }: { onClose: () => void }) {
@@ -114,7 +114,8 @@ function CreateRoomDialog({ onClose }: { onClose: () => void }) {
         </label>
         <label class="field">
           <span>
-            {t('create.topic')} <span class="muted">{t('common.optional')}</span>
+            {t('create.topic')}
+            <span class="muted">{spacedAfterWord(t('common.optional'))}</span>
           </span>
           <input value={topic} maxLength={500} onInput={(e) => setTopic(e.currentTarget.value)} />
         </label>
@@ -688,18 +689,96 @@ function PinsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }
                 <time dateTime={p.message.createdAt} title={formatFull(p.message.createdAt)}>
                   {formatTime(p.message.createdAt)}
                 </time>
-                {canPin && (
+                <span class="pin-actions">
                   <button
                     type="button"
-                    class="link-button muted"
-                    onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                    class="link-button"
+                    onClick={() => {
+                      onClose();
+                      void chat.threads.jumpTo(roomId, p.seq);
+                    }}
                   >
-                    {t('pins.unpin')}
+                    {t('pins.jump')}
                   </button>
-                )}
+                  {canPin && (
+                    <button
+                      type="button"
+                      class="link-button muted"
+                      onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                    >
+                      {t('pins.unpin')}
+                    </button>
+                  )}
+                </span>
               </div>
               <MessageBody body={p.message.body ?? ''} />
               <p class="pin-by muted">{t('pins.by', { name: nameOf(p.pinnedBy) })}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
+/** My mentions inbox, newest first (GET /me/mentions); a click opens the room at the message. */
+function MentionsDialog({ onClose }: { onClose: () => void }) {
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  const meId = useApp((s) => s.me?.id);
+  const rooms = useApp((s) => s.rooms);
+  const [items, setItems] = useState<MentionItem[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    chat.api
+      .mentions({ limit: 50 })
+      .then((list) => {
+        if (!live) return;
+        setItems(list);
+        for (const i of list) chat.people.ensureUser(i.message.senderId);
+      })
+      .catch((err: unknown) => chat.ui.fail(err));
+    return () => {
+      live = false;
+    };
+  }, [chat]);
+  const nameOf = (id: string) => users[id]?.displayName || users[id]?.username || t('people.unknown');
+  const roomName = (i: MentionItem) => {
+    const r = rooms[i.roomId];
+    return r ? roomTitle(r, meId) : i.roomName;
+  };
+  return (
+    <Modal title={t('mentions.title')} onClose={onClose}>
+      {items === null ? (
+        <p class="muted">{t('common.loading')}</p>
+      ) : items.length === 0 ? (
+        <p class="muted">{t('mentions.empty')}</p>
+      ) : (
+        <ul class="pin-list mention-list">
+          {items.map((i) => (
+            <li key={i.id} class="pin-item mention-item">
+              <button
+                type="button"
+                class="mention-open"
+                onClick={() => {
+                  onClose();
+                  chat.rooms.open(i.roomId);
+                  void chat.threads.jumpTo(i.roomId, i.message.seq);
+                }}
+              >
+                <div class="pin-head">
+                  <Avatar id={i.message.senderId} name={nameOf(i.message.senderId)} size={28} />
+                  <strong>{nameOf(i.message.senderId)}</strong>
+                  <span class="muted">{t('mentions.inRoom', { room: roomName(i) })}</span>
+                  <time dateTime={i.message.createdAt} title={formatFull(i.message.createdAt)}>
+                    {formatTime(i.message.createdAt)}
+                  </time>
+                </div>
+                <MessageBody
+                  body={i.message.body ?? ''}
+                  mentionMe={(chat.store.state.me?.username ?? '').toLowerCase()}
+                />
+              </button>
             </li>
           ))}
         </ul>
@@ -733,6 +812,8 @@ export function Dialogs() {
       return <SettingsDialog onClose={close} />;
     case 'pins':
       return <PinsDialog roomId={dialog.roomId} onClose={close} />;
+    case 'mentions':
+      return <MentionsDialog onClose={close} />;
     case 'profile':
       return <ProfileDialog userId={dialog.userId} onClose={close} />;
     case 'admin':

@@ -11,6 +11,7 @@ function RoomItem({ room }: { room: MyRoom }) {
   const meId = useApp((s) => s.me?.id);
   const active = useApp((s) => s.active === room.id);
   const unread = useApp((s) => s.unread[room.id] ?? 0);
+  const mentions = useApp((s) => s.unreadMentions[room.id] ?? 0);
   const peer = dmPeer(room, meId);
   const peerPresence = useApp((s) => (peer ? (s.presence[peer.id] ?? 'offline') : undefined));
   const title = roomTitle(room, meId);
@@ -33,6 +34,11 @@ function RoomItem({ room }: { room: MyRoom }) {
           <Icon name={room.kind === 'private' ? 'lock' : 'hash'} size={16} class="room-icon" />
         )}
         <span class="room-name">{title}</span>
+        {mentions > 0 && (
+          <span class="mention-badge" aria-label={t('nav.unreadMentions', { count: mentions })}>
+            @{mentions > 99 ? '99+' : mentions}
+          </span>
+        )}
         {unread > 0 && (
           <span class="unread-badge" aria-label={t('nav.unread', { count: unread })}>
             {unread > 99 ? '99+' : unread}
@@ -119,6 +125,10 @@ export function Sidebar() {
         <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'directory' })}>
           <Icon name="compass" size={16} />
           {t('nav.browse')}
+        </button>
+        <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'mentions' })}>
+          <Icon name="at" size={16} />
+          {t('mentions.title')}
         </button>
         {moderates && (
           <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'reports' })}>

@@ -3,7 +3,14 @@
  * invites, join requests, drafts, and the actions that add or remove a room.
  */
 import type { InviteFrame } from '../../../src/protocol/frames.js';
-import { toProfile, type MyRoom, type Room, type RoomEvent, type UserProfile } from '../../../src/protocol/model.js';
+import {
+  toProfile,
+  type MemberRole,
+  type MyRoom,
+  type Room,
+  type RoomEvent,
+  type UserProfile,
+} from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { People } from './people.js';
 import { debounced, load, save } from './persist.js';
@@ -124,6 +131,7 @@ export class Rooms extends Slice {
       rooms: omit(s.rooms, roomId),
       views: omit(s.views, roomId),
       unread: omit(s.unread, roomId),
+      unreadMentions: omit(s.unreadMentions, roomId),
     }));
     this.receipts.forget(roomId);
     this.pins.forget(roomId);
@@ -197,6 +205,7 @@ export class Rooms extends Slice {
       if (typeof flat.readOnly === 'boolean') settings.readOnly = flat.readOnly;
       if (typeof flat.slowModeSeconds === 'number') settings.slowModeSeconds = flat.slowModeSeconds;
       if (typeof flat.joinApproval === 'boolean') settings.joinApproval = flat.joinApproval;
+      if (typeof flat.mentionAllRole === 'string') settings.mentionAllRole = flat.mentionAllRole as MemberRole;
       return {
         rooms: {
           ...s.rooms,
@@ -270,7 +279,14 @@ export class Rooms extends Slice {
 
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
-    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
+    this.add({
+      ...room,
+      myRole: 'owner',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+    });
     this.open(room.id);
   }
 
@@ -291,7 +307,14 @@ export class Rooms extends Slice {
       return 'pending';
     }
     const room = r.room;
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
+    this.add({
+      ...room,
+      myRole: 'member',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+    });
     this.open(room.id);
     return 'joined';
   }
@@ -315,7 +338,14 @@ export class Rooms extends Slice {
 
   async acceptInvite(roomId: string): Promise<void> {
     const room = await this.ctx.api.acceptInvite(roomId);
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0 });
+    this.add({
+      ...room,
+      myRole: 'member',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+    });
     this.open(room.id);
   }
 
