@@ -14,6 +14,8 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/replies.test.ts',
   'test/e2e/read-state.test.ts',
   'test/e2e/pins.test.ts',
+  'test/e2e/mentions.test.ts',
+  'test/e2e/blocks.test.ts',
   'test/e2e/notifications.test.ts',
   'test/e2e/reactions.test.ts',
   'test/e2e/reports-audit.test.ts',

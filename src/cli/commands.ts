@@ -1,7 +1,8 @@
 import { login, logout, register, whoami } from './account.js';
 import type { CommandSpec } from './command.js';
+import { block, blocks, unblock } from './blocks.js';
 import { tail } from './interactive.js';
-import { edit, history, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
+import { edit, history, mentions, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { dnd, notify } from './notify.js';
 import { obtainPassword } from './password.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
@@ -68,6 +69,10 @@ export const COMMANDS: CommandSpec[] = [
   pin,
   unpin,
   pins,
+  block,
+  unblock,
+  blocks,
+  mentions,
   tail,
   adminCreate,
 ];

@@ -5,7 +5,8 @@ import type { CommandSpec } from './command.js';
 import type { Context } from './context.js';
 import { CliError } from './errors.js';
 import { clean, roomTitle } from './format.js';
-import { formatMessage, markReadQuietly, namedUsers } from './messages.js';
+import { collapsedLine, formatMessage, markReadQuietly, namedUsers } from './messages.js';
+import { blockedIds } from './blocks.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 import { isRevoked, listen, renderer, Screen, type Session } from './tail-view.js';
@@ -69,7 +70,11 @@ async function connectBounded(client: ChatClient): Promise<void> {
   }
 }
 
-async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnly: boolean }): Promise<number> {
+async function runTail(
+  ctx: Context,
+  arg: string,
+  opts: { lines: number; readOnly: boolean; showBlocked: boolean },
+): Promise<number> {
   const api = ctx.api();
   const login = ctx.login();
   const target = await findRoom(ctx, arg);
@@ -88,7 +93,14 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   screen.status(
     `--- ${roomTitle(room)}${room.topic ? ` — ${clean(room.topic)}` : ''} (${room.memberCount} member${room.memberCount === 1 ? '' : 's'})`,
   );
-  for (const m of recent) screen.content(formatMessage(m, names.name(m.senderId), false, (id) => names.name(id)));
+  const blocked = opts.showBlocked ? new Set<string>() : await blockedIds(ctx);
+  for (const m of recent) {
+    screen.content(
+      blocked.has(m.senderId)
+        ? collapsedLine(m, false)
+        : formatMessage(m, names.name(m.senderId), false, (id) => names.name(id), login.userId),
+    );
+  }
 
   // Resume every room where it is now (nothing to replay), and this one right after what was just shown.
   const resume = Object.fromEntries(mine.map((r) => [r.id, r.lastSeq]));
@@ -103,7 +115,14 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   });
   // Who comes and goes in this room, even a big one (sent again after every reconnect).
   client.view([room.id]);
-  const session: Session = { ctx, room, names, screen, client, myId: login.userId };
+  const session: Session = { ctx, room, names, screen, client, myId: login.userId, blocked };
+  // A block or unblock on any of my devices applies from the next message on.
+  if (!opts.showBlocked) {
+    client.on('block', (f) => {
+      if (f.blocked) blocked.add(f.user.id);
+      else blocked.delete(f.user.id);
+    });
+  }
   const events = renderer(session);
   client.on('event', (e) => {
     if (e.roomId === room.id) events.push(e);
@@ -115,7 +134,11 @@ async function runTail(ctx: Context, arg: string, opts: { lines: number; readOnl
   const sends = new Set<Promise<void>>();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  listen(session, (code) => finish(code));
+  listen(
+    session,
+    (code) => finish(code),
+    () => events.drained(),
+  );
 
   await connectBounded(client);
   screen.status(tty ? '* connected; /help for commands' : '* connected');
@@ -223,6 +246,7 @@ export const tail: CommandSpec = {
   options: {
     lines: { type: 'string', value: 'N', description: 'Messages of history to show first (0-200, default 20)' },
     'read-only': { type: 'boolean', description: 'Do not read stdin; follow the room until Ctrl-C' },
+    'show-blocked': { type: 'boolean', description: 'Print the messages of users you blocked (shown as [blocked])' },
   },
   examples: [
     'chat tail general',
@@ -234,6 +258,7 @@ export const tail: CommandSpec = {
     return runTail(ctx, inv.args.room!, {
       lines: inv.int('lines', 0, 200) ?? 20,
       readOnly: inv.flag('read-only'),
+      showBlocked: inv.flag('show-blocked'),
     });
   },
 };

@@ -14,6 +14,7 @@ import { CliError, usageError } from './errors.js';
 import { clean, localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
+import { blockedIds } from './blocks.js';
 
 /** clientMsgId: the server stores a message at most once per id, which makes retrying a send safe. */
 export const newClientMsgId = () => `cli-${randomUUID()}`;
@@ -167,6 +168,38 @@ export const unpin: CommandSpec = {
   },
 };
 
+export const mentions: CommandSpec = {
+  name: 'mentions',
+  summary: 'List the messages that mention you, newest first, in every room',
+  details:
+    'Mentions are `@yourname`, and `@room` / `@here` from those the room allows. Read ones stay listed;\n' +
+    '`chat rooms` shows how many are unread per room.',
+  options: {
+    ...JSON_OPTION,
+    limit: { type: 'string', value: 'N', description: 'How many (1-200, default 20)' },
+    before: { type: 'string', value: 'ID', description: 'Only mentions older than this one (page back)' },
+  },
+  examples: ['chat mentions', 'chat mentions --limit 5', 'chat mentions --json'],
+  async run(ctx, inv) {
+    const limit = inv.int('limit', 1, 200) ?? 20;
+    const before = inv.int('before', 1, Number.MAX_SAFE_INTEGER);
+    const api = ctx.api();
+    const list = await api.mentions({ limit, ...(before !== undefined ? { before } : {}) });
+    if (ctx.json) return ctx.printJson(list);
+    if (list.length === 0)
+      return ctx.note(before === undefined ? 'Nobody has mentioned you yet.' : 'No older mentions.');
+    const names = new UserNames(api);
+    await names.ensure(namedUsers(list.map((i) => i.message as Message)));
+    const name = (id: string) => names.name(id);
+    const me = ctx.login().userId;
+    for (const i of list) {
+      const where = i.roomKind === 'dm' ? 'DM' : clean(i.roomName);
+      ctx.out(`${where} ${formatMessage(i.message as Message, name(i.message.senderId), true, name, me)}`);
+    }
+    if (list.length === limit) ctx.note(`Older mentions: chat mentions --before ${list[list.length - 1]!.id}`);
+  },
+};
+
 export const pins: CommandSpec = {
   name: 'pins',
   summary: "List a room's pinned messages, newest pin first",
@@ -197,15 +230,38 @@ const QUOTE_COLUMNS = 60;
  * gets a line above it quoting what it answers (`↪ reply to #12 alice: …`); a thread root, its reply count.
  * `name` maps a user id to a username (for the quoted author).
  */
-export function formatMessage(m: Message, author: string, withSeq: boolean, name?: (id: string) => string): string {
+/** A message from someone I blocked, collapsed to its number and time (`--show-blocked` prints it whole). */
+export function collapsedLine(m: Message, withSeq: boolean): string {
+  return `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] [blocked]`;
+}
+
+export function formatMessage(
+  m: Message,
+  author: string,
+  withSeq: boolean,
+  name?: (id: string) => string,
+  me?: string,
+): string {
   const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
   const quote = replyLine(m, name);
   const pre = quote ? `${quote}\n` : '';
   if (m.data?.deleted) return `${pre}${head}(message deleted)${repliesNote(m)}`;
   const editedAt = typeof m.data?.editedAt === 'string' ? m.data.editedAt : undefined;
   const line =
-    pre + withBody(head, `${editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body}${repliesNote(m)}`);
+    pre +
+    withBody(
+      head,
+      `${editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body}${repliesNote(m)}${mentionNote(m, me)}`,
+    );
   return m.reactions?.length ? `${line}\n${' '.repeat(withSeq ? 4 : 2)}${reactionsText(m.reactions)}` : line;
+}
+
+/** ` [@you]` after a message that mentions `me` by name, ` [@room]` / ` [@here]` after one to everyone. */
+export function mentionNote(m: Message, me: string | undefined): string {
+  if (me === undefined || m.senderId === me) return '';
+  const named = Array.isArray(m.data?.mentions) && (m.data.mentions as unknown[]).includes(me);
+  if (named) return ' [@you]';
+  return m.data?.mentionAll === 'room' || m.data?.mentionAll === 'here' ? ` [@${m.data.mentionAll}]` : '';
 }
 
 /** `  ↪ reply to #12 alice: first words…` for a reply; undefined for other messages. */
@@ -367,6 +423,7 @@ export const history: CommandSpec = {
     ...JSON_OPTION,
     limit: { type: 'string', value: 'N', description: 'How many messages (1-200, default 50)' },
     before: { type: 'string', value: 'SEQ', description: 'Only messages before this sequence number (page back)' },
+    'show-blocked': { type: 'boolean', description: 'Print the messages of users you blocked (shown as [blocked])' },
   },
   examples: ['chat history general', 'chat history general --limit 10', 'chat history @bob --before 120'],
   async run(ctx, inv) {
@@ -384,7 +441,11 @@ export const history: CommandSpec = {
     await names.ensure(namedUsers(messages));
     if (messages.length === 0) return ctx.note(before === undefined ? 'No messages yet.' : 'No older messages.');
     const name = (id: string) => names.name(id);
-    for (const m of messages) ctx.out(formatMessage(m, name(m.senderId), true, name));
+    const blocked = inv.flag('show-blocked') ? new Set<string>() : await blockedIds(ctx);
+    const me = ctx.login().userId;
+    for (const m of messages) {
+      ctx.out(blocked.has(m.senderId) ? collapsedLine(m, true) : formatMessage(m, name(m.senderId), true, name, me));
+    }
     const first = messages[0]!;
     if (messages.length === limit && first.seq > 1) {
       ctx.note(`Older messages: chat history ${inv.args.room} --before ${first.seq}`);

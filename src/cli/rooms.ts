@@ -21,8 +21,8 @@ export const rooms: CommandSpec = {
   summary: 'List your rooms and DMs, most recently active first',
   details:
     'UNREAD counts the messages from others after your read marker, which the server keeps for all your devices\n' +
-    '(the web app, `chat history`, `chat tail` and `chat read` move it). NOTIFY is your notification level\n' +
-    '(`chat notify`). See also `chat rooms search`.',
+    '(the web app, `chat history`, `chat tail` and `chat read` move it); `(@N)` after it: N of them mention you\n' +
+    '(`chat mentions` lists them). NOTIFY is your notification level (`chat notify`). See also `chat rooms search`.',
   options: JSON_OPTION,
   examples: ['chat rooms', 'chat rooms --json'],
   async run(ctx) {
@@ -35,7 +35,7 @@ export const rooms: CommandSpec = {
       r.myRole,
       String(r.memberCount),
       String(r.lastSeq),
-      unreadLabel(r.unread),
+      unreadLabel(r.unread) + (r.unreadMentions > 0 ? ` (@${unreadLabel(r.unreadMentions)})` : ''),
       r.notify ?? 'all', // an older server without levels: all, its behaviour
       r.id,
     ]);

@@ -10,7 +10,7 @@ import {
 import type { Context } from './context.js';
 import { describeEvent } from './event-text.js';
 import { clean, roomTitle, withBody } from './format.js';
-import { formatMessage } from './messages.js';
+import { collapsedLine, formatMessage } from './messages.js';
 import type { UserNames } from './resolve.js';
 
 /** Error codes the server answers a typing hint with when the user may not post in the room. */
@@ -56,6 +56,8 @@ export interface Session {
   client: ChatClient;
   /** My user id: my own typing and presence are not news to me. */
   myId: string;
+  /** Users whose messages are collapsed (those I blocked, kept live; empty with --show-blocked). */
+  blocked: Set<string>;
 }
 
 /** Prints a room's events in order: a name lookup is async, so every render waits for the previous one. */
@@ -68,8 +70,10 @@ export function renderer(s: Session) {
       typeof e.data?.userId === 'string' ? e.data.userId : undefined,
       typeof quoted === 'string' ? quoted : undefined,
     ]);
-    if (e.type === 'message') {
-      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id)));
+    if (e.type === 'message' && s.blocked.has(e.senderId)) {
+      s.screen.content(collapsedLine(e as Message, false));
+    } else if (e.type === 'message') {
+      s.screen.content(formatMessage(e as Message, s.names.name(e.senderId), false, (id) => s.names.name(id), s.myId));
     } else {
       const line = describeEvent(e, (id) => s.names.name(id));
       if (line) s.screen.content(line);
@@ -83,7 +87,11 @@ export function renderer(s: Session) {
   };
 }
 
-export function listen(s: Session, exit: (code: number) => void): void {
+/**
+ * Status lines for everything but room events. `eventsPrinted` resolves once the room events received so far are
+ * printed: the lines that end the session wait for it, so a kick reads as the room's removal event, then its effect.
+ */
+export function listen(s: Session, exit: (code: number) => void, eventsPrinted: () => Promise<void>): void {
   const { client, room, screen, names } = s;
   const typingShown = new Map<string, number>();
   let lost = false;
@@ -118,8 +126,10 @@ export function listen(s: Session, exit: (code: number) => void): void {
   });
   client.on('room.removed', (r) => {
     if (r.roomId !== room.id) return;
-    screen.status(`* you ${r.reason === 'left' ? 'left' : 'were removed from'} ${roomTitle(room)}`);
-    exit(r.reason === 'left' ? 0 : 1);
+    void eventsPrinted().then(() => {
+      screen.status(`* you ${r.reason === 'left' ? 'left' : 'were removed from'} ${roomTitle(room)}`);
+      exit(r.reason === 'left' ? 0 : 1);
+    });
   });
   client.on('disconnect', (d) => {
     if (d.willReconnect) {

@@ -1,5 +1,6 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
 import type {
+  Block,
   AdminStats,
   AdminUser,
   AuditEntry,
@@ -10,6 +11,7 @@ import type {
   MessageEdit,
   NotifyLevel,
   MyRoom,
+  MentionItem,
   Pin,
   PublicUser,
   ReadReceipt,
@@ -307,6 +309,23 @@ export class ChatApi {
     this.request<{ unpinned: boolean }>('DELETE', `/api/v1/rooms/${roomId}/messages/${seq}/pin`);
   /** The room's pinned messages, newest pin first. */
   pins = (roomId: string) => this.request<{ pins: Pin[] }>('GET', `/api/v1/rooms/${roomId}/pins`).then((r) => r.pins);
+  /** Blocks a user (by id): no DMs or invites from them; idempotent (`created: false` when blocked already). */
+  block = (userId: string) =>
+    this.request<{ block: Block; created: boolean }>('PUT', `/api/v1/me/blocks/${encodeURIComponent(userId)}`);
+  unblock = (userId: string) =>
+    this.request<{ unblocked: boolean }>('DELETE', `/api/v1/me/blocks/${encodeURIComponent(userId)}`);
+  /** The users I blocked, newest first, with since when. */
+  blocks = () => this.request<{ blocks: Block[] }>('GET', '/api/v1/me/blocks').then((r) => r.blocks);
+  /** My mentions inbox, newest first; `before` is the last item's `id` of the previous page. */
+  mentions = (q: { before?: number; limit?: number } = {}) => {
+    const params = new URLSearchParams();
+    if (q.before !== undefined) params.set('before', String(q.before));
+    if (q.limit !== undefined) params.set('limit', String(q.limit));
+    const qs = params.toString();
+    return this.request<{ mentions: MentionItem[] }>('GET', `/api/v1/me/mentions${qs ? `?${qs}` : ''}`).then(
+      (r) => r.mentions,
+    );
+  };
   /** A message's edits, oldest first (who, when, previous and new body). */
   messageEdits = (roomId: string, seq: number) =>
     this.request<{ edits: MessageEdit[] }>('GET', `/api/v1/rooms/${roomId}/messages/${seq}/edits`).then((r) => r.edits);
@@ -329,7 +348,8 @@ export class ChatApi {
     this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, q).then(
       (r) => r.messages,
     );
-  events = (roomId: string, q: { after?: number; before?: number; limit?: number } = {}) =>
+  /** A page of the room's sequence; `kinds: 'membership'` keeps only joins and leaves. */
+  events = (roomId: string, q: { after?: number; before?: number; limit?: number; kinds?: 'membership' } = {}) =>
     this.request<{ events: RoomEvent[] }>('GET', `/api/v1/rooms/${roomId}/events`, undefined, q).then((r) => r.events);
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });

@@ -4,7 +4,9 @@ import type {
   AckFrame,
   AnnouncementFrame,
   ProfileNotice,
+  MentionNotice,
   ReadNotice,
+  BlockNotice,
   NotifyNotice,
   SettingsNotice,
   ErrorFrame,
@@ -61,6 +63,10 @@ export interface ClientEvents extends Record<string, unknown> {
   profile: ProfileNotice;
   /** Your read marker moved in a room (on any of your devices). */
   read: ReadNotice;
+  /** You blocked or unblocked someone (on any of your devices). */
+  block: BlockNotice;
+  /** A message that mentions you (live only; welcome's unreadMentions covers the time away). */
+  mention: MentionNotice;
   /** Your notification level for a room changed (on any of your devices). */
   notify: NotifyNotice;
   /** Your private settings changed (on any of your devices): all of them. */
@@ -303,6 +309,10 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('profile', frame);
       case 'read':
         return this.emit('read', frame);
+      case 'block':
+        return this.emit('block', frame);
+      case 'mention':
+        return this.emit('mention', frame);
       case 'notify':
         return this.emit('notify', frame);
       case 'settings':

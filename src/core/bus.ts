@@ -1,3 +1,4 @@
+import type { MentionNotice } from '../protocol/frames.js';
 import type {
   Announcement,
   MyRoom,
@@ -32,6 +33,10 @@ export type BusMessage =
   | { kind: 'room.added'; userId: string; room: MyRoom; fromSeq: number }
   /** The user's read marker in a room moved: every connection of theirs is told (`read` frame). */
   | { kind: 'read'; userId: string; roomId: string; readSeq: number }
+  /** The user blocked or unblocked someone: every connection of theirs is told (`block` frame). */
+  | { kind: 'block'; userId: string; blocked: boolean; user: PublicUser; since: string | null }
+  /** A message mentions the user (`mention` frame to each of their connections). */
+  | { kind: 'mention'; userId: string; notice: MentionNotice }
   /** The user's notification level for a room changed (`notify` frame to each of their connections). */
   | { kind: 'notify'; userId: string; roomId: string; level: NotifyLevel }
   /** The user's private settings changed (`settings` frame to each of their connections). */

@@ -13,6 +13,8 @@ export interface DomainLimits {
   readReceiptsMaxMembers: number;
   /** Most pinned messages per room. */
   maxPinsPerRoom: number;
+  /** Most users one user may block. */
+  maxBlocksPerUser: number;
   maxRoomsPerUser: number;
   maxDmMembers: number;
   sessionTtlMs: number;
@@ -36,6 +38,8 @@ export interface DomainLimits {
     readMark: RateRule;
     /** Reactions added or removed per user. */
     reaction: RateRule;
+    /** Blocks and unblocks per user. */
+    block: RateRule;
     /** Changes of notification levels and private settings per user (each is pushed to all their devices). */
     settings: RateRule;
   };

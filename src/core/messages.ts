@@ -5,11 +5,12 @@ import { topics } from './bus.js';
 import { ChatError } from './chat-error.js';
 import { SYSTEM_USER_ID, type DomainContext } from './context.js';
 import { newId, newTimeId } from './ids.js';
-import { FloodGuard } from './moderation/flood-guard.js';
+import { MentionService } from './mentions.js';
+import { FloodGuard, mentionsOf } from './moderation/flood-guard.js';
 import { SendPipeline, type SendDraft, type SendInput } from './send/pipeline.js';
 import { requireLength, requirePostingRights, standardHooks, standardSteps } from './send/standard-steps.js';
 import type { RoomService } from './rooms.js';
-import type { MemberRecord } from './store.js';
+import type { EventKinds, MemberRecord } from './store.js';
 
 const NONE: readonly string[] = [];
 
@@ -19,6 +20,8 @@ export class MessageService {
   readonly stats = { stored: 0 };
   /** The send steps and after-commit hooks (src/core/send/): features plug in with addStep / addHook. */
   readonly pipeline: SendPipeline;
+  /** Resolving, storing and announcing @mentions; also the mentions inbox. */
+  readonly mentions: MentionService;
 
   constructor(
     private readonly ctx: DomainContext,
@@ -30,6 +33,10 @@ export class MessageService {
       ctx.now,
     );
     this.pipeline = new SendPipeline(standardSteps(ctx, rooms, flood), standardHooks(ctx, this.stats));
+    this.mentions = new MentionService(ctx);
+    // Last of the steps (a refused message costs no lookup) and after the room's publish (the message first).
+    this.pipeline.addStep(this.mentions.step());
+    this.pipeline.addHook(this.mentions.hook(), { after: 'publish' });
   }
 
   /**
@@ -42,6 +49,7 @@ export class MessageService {
   ): Promise<{ room: Room; role: MemberRole; member: MemberRecord }> {
     const found = await this.rooms.requireMember(auth, roomId);
     requirePostingRights(this.ctx, found);
+    await this.rooms.requireDmOpen(found.room, auth.user.id);
     return found;
   }
 
@@ -87,7 +95,8 @@ export class MessageService {
           senderId: auth.user.id,
           clientMsgId: input.clientMsgId,
           body: draft.body,
-          ...(draft.reply ? { data: { ...draft.reply } } : {}),
+          ...(draft.reply || draft.mentions ? { data: { ...draft.reply, ...draft.mentions?.data } } : {}),
+          ...(draft.mentions ? { mentionTargets: [...draft.mentions.targets.keys()] } : {}),
         });
     const stored = this.afterCommit(draft, result);
     // The caller handles `stored` once this resolves; until then a failure must not count as unhandled.
@@ -124,6 +133,7 @@ export class MessageService {
     // Author only: moderators and server admins delete, they do not rewrite what someone else said.
     if (message.senderId !== auth.user.id) throw new ChatError('forbidden');
     requirePostingRights(this.ctx, found);
+    await this.rooms.requireDmOpen(found.room, auth.user.id);
     const windowS = this.ctx.limits.editWindowSeconds;
     if (windowS > 0 && this.ctx.now() - Date.parse(message.createdAt) > windowS * 1000) {
       throw new ChatError('edit_window_closed', {
@@ -134,9 +144,29 @@ export class MessageService {
     if (verdict.blocked.length > 0) throw new ChatError('content_blocked');
     // A retry (or an edit to the same text) costs nothing and is answered with the message as it stands.
     if (verdict.text === message.body) return { message, edited: false };
+    // The send path's mention limit, which the flood guard applies to sends.
+    if (body.includes('@') && mentionsOf(body).size > this.ctx.limits.maxMentions) {
+      throw new ChatError('too_many_mentions');
+    }
     const rate = await this.ctx.limiter.take(`msg:${auth.user.id}`, this.ctx.limits.rates.message);
     if (!rate.ok) throw new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
-    const { message: updated, event } = await this.ctx.store.editMessage(roomId, seq, auth.user.id, verdict.text);
+    // An edit re-reads its mentions: only when the old or the new text has some (a plain edit pays nothing).
+    const resolved = await this.mentions.resolve(found.room, auth.user.id, found.role, verdict.text);
+    const hadMentions = message.data?.mentions !== undefined || message.data?.mentionAll !== undefined;
+    const mentionUpdate =
+      resolved || hadMentions
+        ? {
+            data: resolved?.data ?? {},
+            targets: [...(resolved?.targets.keys() ?? [])],
+            // An @here that stays @here keeps those who were here when it was sent.
+            keepExisting: message.data?.mentionAll === 'here' && resolved?.data.mentionAll === 'here',
+          }
+        : undefined;
+    const {
+      message: updated,
+      event,
+      mentioned,
+    } = await this.ctx.store.editMessage(roomId, seq, auth.user.id, verdict.text, mentionUpdate);
     if (!event) return { message: updated, edited: false };
     if (verdict.flagged.length > 0) {
       await this.ctx.store.createReport({
@@ -150,6 +180,12 @@ export class MessageService {
       });
     }
     await this.rooms.publish([event]);
+    // Those the edit newly mentions hear of it like those of a new message.
+    if (resolved && mentioned.length > 0) {
+      const added = new Set(mentioned);
+      const targets = [...resolved.targets].filter(([id]) => added.has(id));
+      await this.mentions.notify(auth, found.room, updated, targets);
+    }
     return { message: updated, edited: true };
   }
 
@@ -166,14 +202,14 @@ export class MessageService {
     auth: AuthContext,
     roomId: string,
     query: { after?: number | undefined; before?: number | undefined; limit: number },
-    messagesOnly: boolean,
+    kinds: EventKinds | undefined,
   ): Promise<RoomEvent[]> {
     await this.rooms.requireReadable(auth, roomId);
     const page = await this.ctx.store.listEvents(roomId, {
       ...(query.after !== undefined ? { after: query.after } : {}),
       ...(query.before !== undefined ? { before: query.before } : {}),
       limit: query.limit,
-      messagesOnly,
+      ...(kinds ? { kinds } : {}),
     });
     return this.withThreadSummaries(roomId, page);
   }

@@ -76,6 +76,7 @@ export class ReactionService {
   private async requireReactor(auth: AuthContext, roomId: string): Promise<void> {
     const { room, role, member } = await this.rooms.requireMember(auth, roomId);
     if (!can('react', room.kind, role, false)) throw new ChatError('forbidden');
+    await this.rooms.requireDmOpen(room, auth.user.id);
     // Muted members do not react either (as a Discord timeout); a read-only room still takes reactions (as Slack).
     const mutedUntil = member.mutedUntil;
     if (mutedUntil !== null && mutedUntil > this.ctx.now()) {

@@ -49,6 +49,15 @@ export class RoomService {
     for (const event of events) await this.ctx.bus.publish(topics.room(event.roomId), { kind: 'event', event });
   }
 
+  /**
+   * A one-to-one DM is closed to both while either blocked the other (`dm_unavailable`): sends check it in the send
+   * pipeline; typing, edits and reactions here. One indexed query, for DMs only.
+   */
+  async requireDmOpen(room: Room, userId: string): Promise<void> {
+    if (room.kind !== 'dm' || room.memberCount > 2) return;
+    if (await this.ctx.store.blockWithMember(room.id, userId)) throw new ChatError('dm_unavailable');
+  }
+
   /** Tells every connection of `userId` that it now belongs to `roomId`, with events from `fromSeq`. */
   private async announceAdded(userId: string, roomId: string, fromSeq: number): Promise<void> {
     const room = (await this.ctx.store.listRoomsOf(userId)).find((r) => r.id === roomId);
@@ -198,9 +207,15 @@ export class RoomService {
     }
     const ids = [auth.user.id, ...others.map((o) => o.id)];
     const dmKey = [...ids].sort().join(',');
-    // Opening a DM you are in already adds nothing: no creation rate limit, no room quota.
+    // Opening a DM you are in already adds nothing: no creation rate limit, no room quota, no block check (sending
+    // in it is checked).
     const existing = await this.ctx.store.getDmByKey(dmKey);
     if (!existing || !(await this.ctx.store.getRole(existing.id, auth.user.id))) {
+      // A block either way between the caller and anyone they name keeps the DM from being created or re-entered
+      // (one answer whoever blocked whom). A block between two of the others is not the caller's to learn: such a
+      // group behaves as a shared room.
+      const othersIds = others.map((o) => o.id);
+      if (await this.ctx.store.blockBetween(auth.user.id, othersIds)) throw new ChatError('dm_unavailable');
       await this.limit(`room-create:${auth.user.id}`, this.ctx.limits.rates.roomCreate);
       await this.checkRoomQuota(auth.user.id);
     }
@@ -300,6 +315,9 @@ export class RoomService {
     if (await this.isBanned(roomId, invitee.id)) {
       throw new ChatError('banned', { message: 'That user is banned from this room.' });
     }
+    // An invite from someone the invitee blocked is dropped, answered like one that went through: telling the
+    // inviter would tell them of the block.
+    if (await this.ctx.store.hasBlocked(invitee.id, auth.user.id)) return;
     const event = await this.ctx.store.createInvite(roomId, invitee.id, auth.user.id);
     if (!event) return; // already invited: inviting again is a no-op
     await this.publish([event]);

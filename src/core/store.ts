@@ -1,7 +1,9 @@
 import type {
   AuditEntry,
+  Block,
   Invite,
   MemberRole,
+  MentionItem,
   MessageEdit,
   NotifyLevel,
   MyRoom,
@@ -240,7 +242,8 @@ export interface ModerationStore {
    * Replaces the body of the message at `seq` and appends `message.edited` (body: the new text; data
    * `{seq, messageId, editedAt}`), recording the edit (previous and new body) in its history, atomically; the message
    * then reads with `data.editedAt`. When `body` equals the stored body nothing is written and `event` is null (a
-   * retried edit). Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or
+   * retried edit). With `mentions`, the message's mention fields and rows follow the new text (and the event's data
+   * carries the new fields); `mentioned` lists the users the edit newly mentions. Rejects with `room_not_found`, `not_found` (no message at `seq`), `message_deleted`, or
    * `forbidden` when `editorId` is not the author; nothing is written then.
    */
   editMessage(
@@ -248,7 +251,8 @@ export interface ModerationStore {
     seq: number,
     editorId: string,
     body: string,
-  ): Promise<{ message: RoomEvent; event: RoomEvent | null }>;
+    mentions?: MentionUpdate,
+  ): Promise<{ message: RoomEvent; event: RoomEvent | null; mentioned: string[] }>;
   /** The edits of the message at `seq`, oldest first (empty when never edited or deleted). */
   listMessageEdits(roomId: string, seq: number): Promise<MessageEdit[]>;
 
@@ -288,9 +292,41 @@ export interface NewMessage {
   senderId: string;
   clientMsgId: string;
   body: string;
-  /** Stored as the message's `data` (a reply's fields, ReplyData); none for a plain message. */
+  /** Stored as the message's `data` (a reply's fields, ReplyData; MentionData); none for a plain message. */
   data?: Record<string, unknown>;
+  /**
+   * The users this message mentions (by name, `@room` or `@here`): a mention row each, in the message's own
+   * transaction (the unread-mention counts and the inbox read them). None for most messages.
+   */
+  mentionTargets?: readonly string[];
 }
+
+/** How an edit changes a message's mentions (see ModerationStore.editMessage). */
+export interface MentionUpdate {
+  /** The message's new mention fields (MentionData); the old ones are dropped. */
+  data: Record<string, unknown>;
+  /** The users the new text mentions. */
+  targets: readonly string[];
+  /** Keep the rows of users mentioned before (an `@here` that stays `@here`: those were here then). */
+  keepExisting: boolean;
+}
+
+/** Mentions: who is named, and each user's inbox. */
+export interface MentionStore {
+  /** The ids of the room's members with these usernames (any case); others are left out. */
+  findMemberIds(roomId: string, usernames: readonly string[]): Promise<string[]>;
+  /**
+   * The messages that mention `userId`, newest mention first, in rooms they are a member of; `before` is an
+   * exclusive MentionItem.id cursor. Deleted messages are not there (deleteMessage drops their rows).
+   */
+  listMentions(userId: string, q: { before?: number; limit: number }): Promise<MentionItem[]>;
+}
+
+/**
+ * A filter on a room's events: `messages` (type `message`), or `membership` (`member.joined`, `member.left`: the
+ * "joined" / "left" lines of a conversation).
+ */
+export type EventKinds = 'messages' | 'membership';
 
 export interface EventStore {
   /**
@@ -305,11 +341,12 @@ export interface EventStore {
   findMessageByClientMsgId(senderId: string, clientMsgId: string): Promise<RoomEvent | null>;
   /**
    * Events of a room in ascending seq order. `after`/`before` are exclusive; with neither, the newest
-   * `limit` events. `messagesOnly` skips non-message events (the page may then span more than `limit` seqs).
+   * `limit` events. `kinds` keeps only messages or only membership changes (the page may then span more than
+   * `limit` seqs).
    */
   listEvents(
     roomId: string,
-    query: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+    query: { after?: number; before?: number; limit: number; kinds?: EventKinds },
   ): Promise<RoomEvent[]>;
 }
 
@@ -368,6 +405,26 @@ export interface PinStore {
   listPins(roomId: string): Promise<Pin[]>;
 }
 
+/** Blocks between users: a row per (blocker, blocked), private to the blocker. */
+export interface BlockStore {
+  /**
+   * Records that `userId` blocks `blockedId`. `created` is false when the block existed (nothing written; `block.since`
+   * is then the original time). Rejects with `user_not_found` for an unknown `blockedId`, or `too_many_blocks` when
+   * `userId` has `max` blocks already; nothing is written then.
+   */
+  blockUser(userId: string, blockedId: string, max: number): Promise<{ block: Block; created: boolean }>;
+  /** Lifts the block; false when there was none. */
+  unblockUser(userId: string, blockedId: string): Promise<boolean>;
+  /** The users `userId` blocked, with their public profile, newest block first. */
+  listBlocks(userId: string): Promise<Block[]>;
+  /** Whether there is a block, in either direction, between `userId` and any of `others`. */
+  blockBetween(userId: string, others: readonly string[]): Promise<boolean>;
+  /** Whether `userId` blocked `blockedId` (one direction). */
+  hasBlocked(userId: string, blockedId: string): Promise<boolean>;
+  /** Whether there is a block, in either direction, between `userId` and a member of the room (one query). */
+  blockWithMember(roomId: string, userId: string): Promise<boolean>;
+}
+
 /** Reactions to messages: a row per (message, emoji, user), each change an event on the room sequence. */
 export interface ReactionStore {
   /**
@@ -396,7 +453,17 @@ export interface ReactionStore {
 }
 
 export interface Store
-  extends AccountStore, RoomStore, EventStore, ModerationStore, ReactionStore, ReadStore, PinStore, ThreadStore {
+  extends
+    AccountStore,
+    RoomStore,
+    EventStore,
+    ModerationStore,
+    ReactionStore,
+    ReadStore,
+    PinStore,
+    ThreadStore,
+    MentionStore,
+    BlockStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -14,6 +14,12 @@ export const ERRORS = {
   unauthorized: { status: 401, retryable: false, message: 'Missing, invalid or expired session token.' },
   invalid_credentials: { status: 401, retryable: false, message: 'Wrong username or password.' },
   forbidden: { status: 403, retryable: false, message: 'You may not do that.' },
+  cannot_block_self: { status: 422, retryable: false, message: 'You cannot block yourself.' },
+  dm_unavailable: {
+    status: 403,
+    retryable: false,
+    message: 'You cannot send direct messages to this person.',
+  },
   not_member: { status: 403, retryable: false, message: 'You are not a member of this room.' },
   banned: { status: 403, retryable: false, message: 'You are banned from this room.' },
   muted: { status: 403, retryable: false, message: 'You are muted in this room.' },
@@ -70,6 +76,11 @@ export const ERRORS = {
     message: 'This message has as many different reactions as it may have (MAX_REACTIONS_PER_MESSAGE).',
   },
   message_deleted: { status: 409, retryable: false, message: 'That message was deleted.' },
+  too_many_blocks: {
+    status: 409,
+    retryable: false,
+    message: 'You have blocked as many users as you may (MAX_BLOCKS_PER_USER): unblock one first.',
+  },
   too_many_pins: {
     status: 409,
     retryable: false,

@@ -191,6 +191,37 @@ export interface SettingsNotice {
   type: 'settings';
   settings: UserSettings;
 }
+
+/**
+ * A message that mentions you was stored (or an edit added you to its mentions): sent to every connection of yours,
+ * whatever the room's notification level. Live only: `welcome` carries `unreadMentions` per room and
+ * `GET /api/v1/me/mentions` lists them, so nothing needs replaying.
+ */
+export interface MentionNotice {
+  type: 'mention';
+  roomId: string;
+  /** The message's seq. */
+  seq: number;
+  /** Who wrote it. */
+  from: UserProfile;
+  roomName: string;
+  /** How it reached you: by your name, by `@room` or by `@here`. */
+  via: 'user' | 'room' | 'here';
+  /** The message's start (up to 200 characters), for a notification. */
+  snippet: string;
+}
+
+/**
+ * You blocked (`blocked: true`, `since` set) or unblocked someone, on this or another of your devices. Live only: a
+ * client reads `GET /api/v1/me/blocks` after `welcome`. Only the blocker's connections get it.
+ */
+export interface BlockNotice {
+  type: 'block';
+  blocked: boolean;
+  user: PublicUser;
+  since: string | null;
+}
+
 export interface PongFrame {
   type: 'pong';
   ref?: string;
@@ -211,6 +242,8 @@ export type ServerFrame =
   | AnnouncementFrame
   | ProfileNotice
   | ReadNotice
+  | MentionNotice
+  | BlockNotice
   | NotifyNotice
   | SettingsNotice
   | PongFrame;

@@ -72,6 +72,7 @@ export const RoomSettingsPatch = z
     readOnly: z.boolean().optional(),
     slowModeSeconds: z.number().int().min(0).max(SLOW_MODE_MAX_SECONDS).optional(),
     joinApproval: z.boolean().optional(),
+    mentionAllRole: z.enum(['owner', 'admin', 'moderator', 'member']).optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to update');
 export const UpdateRoomRequest = z
@@ -151,9 +152,16 @@ const Limit = decimalInt(1, PROTOCOL_LIMITS.pageMax);
 const SeqParam = decimalInt(0, Number.MAX_SAFE_INTEGER);
 
 /** `after` and `before` are exclusive sequence cursors; give at most one. Without either: the newest page. */
-export const HistoryQuery = z
-  .strictObject({ after: SeqParam.optional(), before: SeqParam.optional(), limit: Limit.default(50) })
-  .refine((q) => q.after === undefined || q.before === undefined, 'give either after or before, not both');
+const historyPage = { after: SeqParam.optional(), before: SeqParam.optional(), limit: Limit.default(50) };
+const oneCursor = [
+  (q: { after?: number | undefined; before?: number | undefined }) => q.after === undefined || q.before === undefined,
+  'give either after or before, not both',
+] as const;
+export const HistoryQuery = z.strictObject(historyPage).refine(...oneCursor);
+/** `GET …/events`: a page of the sequence; `kinds=membership` keeps only joins and leaves. */
+export const EventsQuery = z
+  .strictObject({ ...historyPage, kinds: z.enum(['membership']).optional() })
+  .refine(...oneCursor);
 
 export const RoomSearchQuery = z.strictObject({
   q: SearchQuery.default(''),
@@ -170,9 +178,15 @@ export const MembersQuery = z.strictObject({
   limit: decimalInt(1, PROTOCOL_LIMITS.pageMax).default(100),
   cursor: z.string().max(200).optional(),
 });
+/** A page of `GET /me/mentions`: `before` is the last item's `id` of the previous page. */
+export const MentionsQuery = z.strictObject({
+  before: decimalInt(1, Number.MAX_SAFE_INTEGER).optional(),
+  limit: Limit.default(50),
+});
 export const RoomIdParams = z.strictObject({ roomId: Id });
 export const RoomUserParams = z.strictObject({ roomId: Id, userId: Id });
 export const IdParams = z.strictObject({ id: Id });
+export const UserIdParams = z.strictObject({ userId: Id });
 
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 export type LoginRequest = z.infer<typeof LoginRequest>;
@@ -180,3 +194,4 @@ export type CreateRoomRequest = z.input<typeof CreateRoomRequest>;
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
+export type EventsQuery = z.infer<typeof EventsQuery>;

@@ -137,9 +137,19 @@ export interface RoomSettings {
   slowModeSeconds: number;
   /** Joining this public room needs a moderator's approval (a join request). */
   joinApproval: boolean;
+  /**
+   * The least room role whose `@room` / `@here` mentions everyone (or everyone online); from anyone below, the text
+   * stays and mentions nobody. Default `moderator`.
+   */
+  mentionAllRole: MemberRole;
 }
 
-export const DEFAULT_ROOM_SETTINGS: RoomSettings = { readOnly: false, slowModeSeconds: 0, joinApproval: false };
+export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
+  readOnly: false,
+  slowModeSeconds: 0,
+  joinApproval: false,
+  mentionAllRole: 'moderator',
+};
 
 /** A room from its member's point of view. */
 export interface MyRoom extends Room {
@@ -155,6 +165,11 @@ export interface MyRoom extends Room {
   readSeq: number;
   /** Messages from others after `readSeq`, not deleted and not thread-only replies; counted up to UNREAD_COUNT_MAX. */
   unread: number;
+  /**
+   * Of those, the ones that mention you (by `@username`, or by `@room` / `@here` when it reached you), thread-only
+   * replies included; counted up to UNREAD_COUNT_MAX.
+   */
+  unreadMentions: number;
   /** Your notification level for the room (`PUT …/notifications`), shared by all your devices; 'all' by default. */
   notify: NotifyLevel;
 }
@@ -182,6 +197,15 @@ export interface Pin {
   pinnedBy: string;
   pinnedAt: string;
   message: RoomEvent;
+}
+
+/**
+ * A user I blocked (`GET /api/v1/me/blocks`): who, and since when. Private to the blocker: nobody else, the blocked
+ * user included, is told.
+ */
+export interface Block {
+  user: PublicUser;
+  since: string;
 }
 
 /** Private account settings (`GET/PATCH /api/v1/me/settings`). */
@@ -298,6 +322,26 @@ export interface ReplyData {
   threadOnly: boolean;
   /** The target as it was when the reply was sent: author and body cut to `quoteChars`; '' once it is deleted. */
   quote: { senderId: string; body: string; deleted?: true };
+}
+
+/**
+ * A message's mentions, in its `data` (and in `message.edited` data, for the new text): absent when there are none.
+ * `mentions` are the ids of the members named by `@username` (deduplicated, not the sender, at most MAX_MENTIONS);
+ * `mentionAll` says the sender used `@room` or `@here` and was allowed to (the room's `mentionAllRole`).
+ */
+export interface MentionData {
+  mentions?: string[];
+  mentionAll?: 'room' | 'here';
+}
+
+/** One entry of the mentions inbox (`GET /api/v1/me/mentions`): a message that mentions you, as it stands now. */
+export interface MentionItem {
+  /** The inbox cursor: pass the last one as `before` for the next page. */
+  id: number;
+  roomId: string;
+  roomName: string;
+  roomKind: RoomKind;
+  message: RoomEvent;
 }
 
 /** What a thread root carries in history and in `GET …/thread` (`data.replyCount`, `data.lastReplyAt`). */

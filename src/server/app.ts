@@ -14,6 +14,7 @@ import { InMemoryPresence } from '../core/in-memory-presence.js';
 import { InMemoryNodeDirectory } from '../core/node-directory.js';
 import { NotificationService } from '../core/notifications.js';
 import { PinService } from '../core/pins.js';
+import { BlockService } from '../core/blocks.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
 import { ReactionService } from '../core/reactions.js';
@@ -34,6 +35,7 @@ import { createDeliveryLatencyHistogram, NodeStats } from './node-stats.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { readRoutes } from './http/routes/reads.js';
+import { blockRoutes } from './http/routes/blocks.js';
 import { reactionRoutes } from './http/routes/reactions.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
@@ -109,6 +111,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
       editWindowSeconds: config.editWindowSeconds,
       readReceiptsMaxMembers: config.readReceiptsMaxMembers,
       maxPinsPerRoom: config.maxPinsPerRoom,
+      maxBlocksPerUser: config.maxBlocksPerUser,
       maxRoomsPerUser: config.maxRoomsPerUser,
       maxDmMembers: config.maxDmMembers,
       sessionTtlMs: config.sessionTtlDays * 86_400_000,
@@ -130,6 +133,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         profile: { burst: config.profileChangesPerMinute, perSecond: config.profileChangesPerMinute / 60 },
         readMark: { burst: config.readMarksPerMinute, perSecond: config.readMarksPerMinute / 60 },
         reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
+        block: { burst: config.blockChangesPerMinute, perSecond: config.blockChangesPerMinute / 60 },
         settings: { burst: config.settingsChangesPerMinute, perSecond: config.settingsChangesPerMinute / 60 },
       },
       maxReactionsPerMessage: config.maxReactionsPerMessage,
@@ -148,6 +152,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
+  const blocks = new BlockService(ctx);
   const notifications = new NotificationService(ctx, rooms);
   const reactions = new ReactionService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
@@ -162,6 +167,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     reads,
     notifications,
     pins,
+    blocks,
     moderation,
     reports,
     admin,
@@ -232,6 +238,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   roomRoutes(app, services);
   messageRoutes(app, services);
   readRoutes(app, services);
+  blockRoutes(app, services);
   reactionRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);

@@ -110,6 +110,12 @@ export const SETTINGS = {
     default: 100,
     doc: 'Most pinned messages per room; another pin gets `too_many_pins` until one is unpinned.',
   },
+  maxBlocksPerUser: {
+    env: 'MAX_BLOCKS_PER_USER',
+    schema: int(1, 100000),
+    default: 1000,
+    doc: 'Most users one user may block; another block gets `too_many_blocks` until one is lifted.',
+  },
   readReceiptsMaxMembers: {
     env: 'READ_RECEIPTS_MAX_MEMBERS',
     schema: int(0, 100000),
@@ -248,6 +254,12 @@ export const SETTINGS = {
     default: 120,
     doc: 'Read-marker moves (`PUT …/read`) a user may make per minute, over all rooms.',
   },
+  blockChangesPerMinute: {
+    env: 'BLOCK_CHANGES_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Blocks and unblocks a user may make per minute; more get `rate_limited`.',
+  },
   reactionsPerMinute: {
     env: 'REACTIONS_PER_MINUTE',
     schema: int(1, 100000),
@@ -300,7 +312,7 @@ export const SETTINGS = {
     env: 'MAX_MENTIONS',
     schema: int(0, 10000),
     default: 10,
-    doc: 'Distinct `@username` mentions one message may carry; more get `too_many_mentions`.',
+    doc: 'Distinct `@names` one message (or edit) may carry, so also the most users `data.mentions` lists; more get `too_many_mentions`.',
   },
   maxReactionsPerMessage: {
     env: 'MAX_REACTIONS_PER_MESSAGE',

@@ -5,6 +5,7 @@ import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
 import type { MessageService } from '../core/messages.js';
 import type { PinService } from '../core/pins.js';
+import type { BlockService } from '../core/blocks.js';
 import type { NotificationService } from '../core/notifications.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
@@ -30,6 +31,7 @@ export interface Services {
   reads: ReadStateService;
   notifications: NotificationService;
   pins: PinService;
+  blocks: BlockService;
   reactions: ReactionService;
   moderation: RoomModeration;
   reports: ReportService;

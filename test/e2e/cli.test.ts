@@ -530,6 +530,50 @@ describe('chat CLI: pins', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: mentions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('mentions lists the inbox; rooms shows unread mentions; history and tail mark mentions of me', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await bob.api.createRoom('plans')).id;
+    await api.join(roomId);
+    expect(await alice.ok('mentions')).toBe('');
+    const tail = alice.spawn(['tail', 'plans', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+
+    const m1 = (await bob.api.sendMessage(roomId, '@alice can you review?', 'b-1')).message.seq;
+    await bob.api.sendMessage(roomId, 'no mention here', 'b-2');
+    const m3 = (await bob.api.sendMessage(roomId, 'and @ALICE once more', 'b-3')).message.seq;
+    await waitFor(
+      () =>
+        /bob: @alice can you review\? \[@you\]\n.*bob: no mention here\n.*bob: and @ALICE once more \[@you\]/.test(
+          tail.stdout(),
+        ),
+      10_000,
+      'tail to mark the mentions',
+    );
+    tail.end();
+    // rooms: 3 unread (the tail is read-only: it moves no marker), 2 of them mention alice.
+    expect(await alice.ok('rooms')).toMatch(/^plans\s+public\s+member\s+2\s+\d+\s+3 \(@2\)\s/m);
+    const inbox = (await alice.ok('mentions')).trimEnd().split('\n');
+    expect(inbox).toEqual([
+      expect.stringMatching(new RegExp(`^plans #${m3} \\[[0-9: -]+\\] bob: and @ALICE once more \\[@you\\]$`)),
+      expect.stringMatching(new RegExp(`^plans #${m1} \\[[0-9: -]+\\] bob: @alice can you review\\? \\[@you\\]$`)),
+    ]);
+    const page = await alice.run(['mentions', '--limit', '1']);
+    expect(page.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(page.stderr).toMatch(/Older mentions: chat mentions --before \d+/);
+    const json = JSON.parse(await alice.ok('mentions', '--json')) as { message: { seq: number } }[];
+    expect(json.map((i) => i.message.seq)).toEqual([m3, m1]);
+
+    // history marks them too, and reading clears the count.
+    expect(await alice.ok('history', 'plans')).toMatch(new RegExp(`^#${m1} .*review\\? \\[@you\\]$`, 'm'));
+    expect(await alice.ok('rooms')).toMatch(/^plans\s+public\s+member\s+2\s+\d+\s+0\s/m);
+  });
+});
+
 describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('reply quotes a message (in the room or --thread only); thread lists it; history and tail show quotes and counts', async () => {
     const srv = await startServer();
@@ -578,6 +622,54 @@ describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () =
     expect(await alice.ok('history', 'plans')).toMatch(
       new RegExp(`^  ↪ reply to #${root} bob: \\(message deleted\\)\\n#${root + 1} `, 'm'),
     );
+  });
+});
+
+describe('chat CLI: blocks', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('block, blocks, unblock; history and tail collapse a blocked user unless --show-blocked; chat send @bob is refused', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    await bob.api.updateProfile({ displayName: 'Bob B' });
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('town')).id;
+    await bob.api.join(roomId);
+    await bob.api.sendMessage(roomId, 'before the block', 'b-1');
+
+    expect(await alice.ok('block', '@bob')).toBe('blocked bob (Bob B)\n');
+    expect(await alice.ok('block', 'BOB')).toBe('bob (Bob B) was already blocked\n');
+    expect(await alice.ok('blocks')).toMatch(/^bob \(Bob B\) {2}since [0-9: -]+\n$/);
+    const self = await alice.run(['block', 'alice']);
+    expect([self.code, self.stderr]).toEqual([1, expect.stringContaining('(cannot_block_self)')]);
+    const nobody = await alice.run(['block', 'nobody']);
+    expect(nobody.stderr).toContain('(user_not_found)');
+
+    // In the shared room: collapsed, unless asked; live in tail too.
+    const hist = await alice.ok('history', 'town');
+    expect(hist).toMatch(/#\d+ \[[0-9: -]+\] \[blocked\]\n/);
+    expect(hist).not.toContain('before the block');
+    expect(await alice.ok('history', 'town', '--show-blocked')).toContain('bob: before the block');
+    const tail = alice.spawn(['tail', 'town', '--read-only']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+    await bob.api.sendMessage(roomId, 'while blocked', 'b-2');
+    await api.sendMessage(roomId, 'marker from alice', 'a-1');
+    await waitFor(() => tail.stdout().includes('alice: marker from alice'), 10_000, 'the marker in tail');
+    expect(tail.stdout()).not.toContain('while blocked');
+    expect(tail.stdout().match(/\[blocked\]/g)).toHaveLength(2);
+
+    // No DM either way: chat send @bob (which opens one) says why.
+    const dm = await alice.run(['send', '@bob', 'hi']);
+    expect([dm.code, dm.stderr]).toEqual([1, expect.stringContaining('(dm_unavailable)')]);
+    await expect(bob.api.openDm('alice')).rejects.toMatchObject({ code: 'dm_unavailable' });
+
+    expect(await alice.ok('unblock', 'bob')).toBe('unblocked bob (Bob B)\n');
+    expect(await alice.ok('unblock', 'bob')).toBe('bob (Bob B) was not blocked\n');
+    expect(await alice.ok('blocks')).toBe('');
+    // The running tail heard the unblock: bob's next message prints whole.
+    await bob.api.sendMessage(roomId, 'after the unblock', 'b-3');
+    await waitFor(() => tail.stdout().includes('bob: after the unblock'), 10_000, 'bob in tail after the unblock');
+    expect(await alice.ok('send', '@bob', 'hi again')).toMatch(/^sent #\d+ to @bob\n$/);
   });
 });
 
@@ -649,6 +741,33 @@ describe('chat CLI: tail', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
       .filter((l) => /muted in this room/.test(l));
     expect(told).toHaveLength(1);
     expect(told[0]).toMatch(/! not sent: "still muted\?": .*\(muted\)/);
+  });
+
+  it('after a kick, tail prints the removal event, then that you were removed, in that order, and exits 1', async () => {
+    const srv = await startServer();
+    const bob = await registerUser(srv.url, 'bob');
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const room = await bob.api.createRoom('ops');
+    await alice.ok('join', 'ops');
+    // One terminal for both streams (util-linux `script`), so the order of content and status lines is kept.
+    const cmd = [process.execPath, '--import', 'tsx', MAIN, 'tail', 'ops', '--read-only']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const tty = spawnCli([], alice.env, ['script', '-qfec', cmd, '/dev/null']);
+    await waitFor(() => tty.stdout().includes('* connected'), 10_000, 'tail to connect');
+    const aliceId = (await bob.api.searchUsers('alice'))[0]!.id;
+    await bob.api.kick(room.id, aliceId);
+    await waitFor(() => tty.exited(), EXIT_TIMEOUT_MS, 'tail to exit after the kick');
+    expect(tty.code()).toBe(1);
+    const lines = tty
+      .stdout()
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('* '));
+    const removedEvent = lines.findIndex((l) => l === '* alice was removed by bob');
+    const youWereRemoved = lines.findIndex((l) => l === '* you were removed from ops');
+    expect(removedEvent).toBeGreaterThan(-1);
+    expect(youWereRemoved).toBe(removedEvent + 1);
   });
 
   it('sends everything piped in even when stdin ends at once', async () => {

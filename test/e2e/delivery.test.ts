@@ -33,6 +33,55 @@ async function rawHello(url: string, token: string, resume?: Record<string, numb
   return { ...sock, welcome, lastSeq, events, synced };
 }
 
+type RawHello = Awaited<ReturnType<typeof rawHello>>;
+
+/**
+ * The resume check of every event kind: a raw socket resumes at each seq from `position` to just before the last
+ * of `want` (the events after `position`, as `shape` reads them). Each time the replay starts at n + 1, holds every
+ * event after n once and in order, and `synced` says where it ended; `check` looks at the socket after that. With
+ * `marker`, something sent after the replay must then arrive live, next in sequence; it joins `want` as it reads.
+ */
+async function resumeAtEveryPoint<T>(o: {
+  url: string;
+  token: string;
+  roomId: string;
+  position: number;
+  want: T[];
+  shape: (e: RoomEvent) => T;
+  check?: (sock: RawHello) => void;
+  marker?: (n: number) => Promise<{ seq: number; reads: T }>;
+}): Promise<void> {
+  const { roomId, position, want } = o;
+  const points = want.length;
+  for (let n = position; n < position + points; n++) {
+    const sock = await rawHello(o.url, o.token, { [roomId]: n });
+    await waitFor(() => sock.synced(roomId), 5000, `synced after resume at ${n}`);
+    const replayed = sock.events(roomId);
+    expect(replayed[0]?.seq).toBe(n + 1);
+    expectContiguous(
+      replayed.map((e) => e.seq),
+      n + 1,
+      position + want.length,
+    );
+    expect(replayed.map(o.shape)).toEqual(want.slice(n - position));
+    expect(sock.synced(roomId)!.seq).toBe(position + want.length);
+    o.check?.(sock);
+    if (o.marker) {
+      const marker = await o.marker(n);
+      await waitFor(() => sock.events(roomId).some((e) => e.seq === marker.seq), 5000, 'marker');
+      expectContiguous(
+        sock.events(roomId).map((e) => e.seq),
+        n + 1,
+        marker.seq,
+      );
+      // The marker is part of the room now: later resumes replay it too.
+      want.push(marker.reads);
+    }
+    sock.ws.close();
+    await sock.closed;
+  }
+}
+
 describe('delivery guarantees', () => {
   it('many users sending at once: every member receives every message once, in the same sequence order', async () => {
     const srv = await startServer();
@@ -232,31 +281,18 @@ describe('delivery guarantees', () => {
     const shape = (e: RoomEvent) => [e.type, (e.data?.seq as number | undefined) ?? null, e.body];
 
     // Resume at the position he had, and at every point in between: each event after it once, in order.
-    const offline = want.length;
-    for (let n = position; n < position + offline; n++) {
-      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
-      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
-      const replayed = sock.events(room.id);
-      expectContiguous(
-        replayed.map((e) => e.seq),
-        n + 1,
-        position + want.length,
-      );
-      expect(replayed.map(shape)).toEqual(want.slice(n - position));
-      expect(sock.synced(room.id)!.seq).toBe(position + want.length);
-      // Live from there: a marker after the replay arrives once, next in sequence.
-      const marker = await alice.api.sendMessage(room.id, `marker ${n}`, `re-marker-${n}`);
-      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
-      expectContiguous(
-        sock.events(room.id).map((e) => e.seq),
-        n + 1,
-        marker.message.seq,
-      );
-      sock.ws.close();
-      await sock.closed;
-      // The marker is part of the room now: later resumes replay it too, after the edits.
-      want.push(['message', null, `marker ${n}`]);
-    }
+    await resumeAtEveryPoint({
+      url: srv.url,
+      token: bob.token,
+      roomId: room.id,
+      position,
+      want,
+      shape,
+      marker: async (n) => ({
+        seq: (await alice.api.sendMessage(room.id, `marker ${n}`, `re-marker-${n}`)).message.seq,
+        reads: ['message', null, `marker ${n}`],
+      }),
+    });
 
     // Applying the replayed stream to what bob had gives what history says now.
     const local = new Map<number, string | null>(
@@ -331,30 +367,18 @@ describe('delivery guarantees', () => {
     ];
 
     // Resume at the position he had, and at every point in between: each event after it once, in order.
-    const offline = want.length;
-    for (let n = position; n < position + offline; n++) {
-      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
-      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
-      const replayed = sock.events(room.id);
-      expect(replayed[0]?.seq).toBe(n + 1);
-      expectContiguous(
-        replayed.map((e) => e.seq),
-        n + 1,
-        position + want.length,
-      );
-      expect(replayed.map(shape)).toEqual(want.slice(n - position));
-      // Live from there: a marker after the replay arrives once, next in sequence.
-      const marker = await alice.api.sendMessage(room.id, `marker ${n}`, `rr-marker-${n}`);
-      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
-      expectContiguous(
-        sock.events(room.id).map((e) => e.seq),
-        n + 1,
-        marker.message.seq,
-      );
-      sock.ws.close();
-      await sock.closed;
-      want.push(['message', null, null, null]);
-    }
+    await resumeAtEveryPoint({
+      url: srv.url,
+      token: bob.token,
+      roomId: room.id,
+      position,
+      want,
+      shape,
+      marker: async (n) => ({
+        seq: (await alice.api.sendMessage(room.id, `marker ${n}`, `rr-marker-${n}`)).message.seq,
+        reads: ['message', null, null, null],
+      }),
+    });
 
     // Applying the replayed stream to what bob had gives the reactions history reports now.
     const local = new Map<number, Map<string, string[]>>();
@@ -433,21 +457,19 @@ describe('delivery guarantees', () => {
       (e.data?.readSeq as number | undefined) ?? null,
     ];
 
-    for (let n = position; n < position + want.length; n++) {
-      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
-      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+    await resumeAtEveryPoint({
+      url: srv.url,
+      token: bob.token,
+      roomId: room.id,
+      position,
+      want,
+      shape,
       // Bob's own marker, moved on the other device, is in welcome.
-      expect((sock.welcome.rooms as { id: string; readSeq: number }[]).find((r) => r.id === room.id)?.readSeq).toBe(s2);
-      const replayed = sock.events(room.id);
-      expectContiguous(
-        replayed.map((e) => e.seq),
-        n + 1,
-        position + want.length,
-      );
-      expect(replayed.map(shape)).toEqual(want.slice(n - position));
-      sock.ws.close();
-      await sock.closed;
-    }
+      check: (sock) =>
+        expect((sock.welcome.rooms as { id: string; readSeq: number }[]).find((r) => r.id === room.id)?.readSeq).toBe(
+          s2,
+        ),
+    });
   });
 
   it('raw socket: pins and unpins made while offline replay exactly once, in order', async () => {
@@ -484,9 +506,58 @@ describe('delivery guarantees', () => {
       ['message.unpinned', s1],
     ];
     const shape = (e: RoomEvent) => [e.type, e.data?.seq];
+    await resumeAtEveryPoint({ url: srv.url, token: bob.token, roomId: room.id, position, want, shape });
+    // The replayed stream leaves what GET …/pins says.
+    const pins = (await (
+      await fetch(`${srv.url}/api/v1/rooms/${room.id}/pins`, { headers: { authorization: `Bearer ${bob.token}` } })
+    ).json()) as { pins: { seq: number }[] };
+    expect(pins.pins.map((p) => p.seq)).toEqual([s2]);
+  });
+
+  it('raw socket: messages mentioning an offline member replay exactly once, in order, with their mentions; welcome counts them', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-mentions');
+    await bob.api.join(room.id);
+    const at = `@${bob.username.toUpperCase()}`;
+
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    await bob.api.markRead(room.id, position);
+    before.ws.terminate();
+    await before.closed;
+
+    // Away: a mention, a plain message, a mention twice over, an edit that makes the plain one a mention, a delete
+    // of the first. Bob's unread mentions: the edited one and the third (the deleted one no longer counts).
+    const s1 = (await alice.api.sendMessage(room.id, `hi ${at}`, 'rm-1')).message.seq;
+    const s2 = (await alice.api.sendMessage(room.id, 'plain', 'rm-2')).message.seq;
+    const s3 = (await alice.api.sendMessage(room.id, `${at} again, @${bob.username}`, 'rm-3')).message.seq;
+    await alice.api.editMessage(room.id, s2, `now ${at}`);
+    await alice.api.deleteMessage(room.id, s1);
+    const mine = [bob.user.id];
+    // A replayed message is read from the store as it stands now: the deleted one mentions nobody any more, the
+    // edited one mentions Bob; the edit event carries the mentions of the new text.
+    const want: [string, number | null, string[] | null][] = [
+      ['message', s1, null],
+      ['message', s2, mine],
+      ['message', s3, mine],
+      ['message.edited', s2, mine],
+      ['message.deleted', s1, null],
+    ];
+    const shape = (e: RoomEvent) => [
+      e.type,
+      e.type === 'message' ? e.seq : ((e.data?.seq as number | undefined) ?? null),
+      (e.data?.mentions as string[] | undefined) ?? null,
+    ];
     for (let n = position; n < position + want.length; n++) {
       const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
       await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
+      const mineInWelcome = (sock.welcome.rooms as { id: string; unreadMentions: number }[]).find(
+        (r) => r.id === room.id,
+      );
+      expect(mineInWelcome?.unreadMentions).toBe(2);
       const replayed = sock.events(room.id);
       expectContiguous(
         replayed.map((e) => e.seq),
@@ -494,14 +565,19 @@ describe('delivery guarantees', () => {
         position + want.length,
       );
       expect(replayed.map(shape)).toEqual(want.slice(n - position));
+      // The live `mention` frames are not replayed: welcome's count and the inbox stand for them.
+      expect(sock.frames.filter((f) => f.type === 'mention')).toEqual([]);
       sock.ws.close();
       await sock.closed;
     }
-    // The replayed stream leaves what GET …/pins says.
-    const pins = (await (
-      await fetch(`${srv.url}/api/v1/rooms/${room.id}/pins`, { headers: { authorization: `Bearer ${bob.token}` } })
-    ).json()) as { pins: { seq: number }[] };
-    expect(pins.pins.map((p) => p.seq)).toEqual([s2]);
+    // Reading up to the third lowers the count to the edited one... which is before it: none left.
+    await bob.api.markRead(room.id, s3);
+    const after = await rawHello(srv.url, bob.token);
+    expect(
+      (after.welcome.rooms as { id: string; unreadMentions: number }[]).find((r) => r.id === room.id),
+    ).toMatchObject({ unreadMentions: 0 });
+    after.ws.close();
+    await after.closed;
   });
 
   it('raw socket: replies and thread-only replies sent while offline are replayed on resume exactly once, in order', async () => {
@@ -562,29 +638,19 @@ describe('delivery guarantees', () => {
     ];
 
     const offline = want.length;
-    for (let n = position; n < position + offline; n++) {
-      const sock = await rawHello(srv.url, bob.token, { [room.id]: n });
-      await waitFor(() => sock.synced(room.id), 5000, `synced after resume at ${n}`);
-      const replayed = sock.events(room.id);
-      expect(replayed[0]?.seq).toBe(n + 1);
-      expectContiguous(
-        replayed.map((e) => e.seq),
-        n + 1,
-        position + want.length,
-      );
-      expect(replayed.map(shape)).toEqual(want.slice(n - position));
+    await resumeAtEveryPoint({
+      url: srv.url,
+      token: bob.token,
+      roomId: room.id,
+      position,
+      want,
+      shape,
       // Live from there: a thread-only reply after the replay arrives once, next in sequence.
-      const marker = await reply(`marker ${n}`, `rr-marker-${n}`, root, true);
-      await waitFor(() => sock.events(room.id).some((e) => e.seq === marker.message.seq), 5000, 'marker');
-      expectContiguous(
-        sock.events(room.id).map((e) => e.seq),
-        n + 1,
-        marker.message.seq,
-      );
-      sock.ws.close();
-      await sock.closed;
-      want.push(['message', `marker ${n}`, root, root, true, 'root']);
-    }
+      marker: async (n) => ({
+        seq: (await reply(`marker ${n}`, `rr-marker-${n}`, root, true)).message.seq,
+        reads: ['message', `marker ${n}`, root, root, true, 'root'] as Shape,
+      }),
+    });
     // The thread as the server lists it: every reply to root, thread-only ones included, in seq order.
     const t = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages/${root}/thread?limit=200`, {
       headers: { authorization: `Bearer ${bob.token}` },
@@ -708,33 +774,38 @@ describe('delivery guarantees', () => {
     expect(a.stats.duplicatesDropped).toBe(0);
   });
 
-  it('a slow consumer is disconnected with 4008 while others are unaffected, and resumes later', async () => {
-    const srv = await startServer({ maxOutboundBytes: 64 * 1024 });
-    const alice = await registerUser(srv.url);
-    const bob = await registerUser(srv.url);
-    const carol = await registerUser(srv.url);
-    const slow = await rawSocket(srv.url);
-    slow.send({ type: 'hello', v: 1, token: bob.token });
-    await waitFor(() => slow.frames.some((f) => f.type === 'synced'));
-    const position = (slow.frames.find((f) => f.type === 'synced') as { seq: number }).seq;
-    // Stop reading: the kernel buffers fill, then the server's buffer for Bob grows past its limit.
-    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const c = await connect(srv.url, carol.token);
-    const carolSees = recordEvents(c);
-    const a = await connect(srv.url, alice.token);
-    const big = 'x'.repeat(3000);
-    const total = 3000;
-    for (let i = 0; i < total; i += 100) {
-      await Promise.all(Array.from({ length: 100 }, (_, k) => a.send('lobby', `${i + k} ${big}`)));
-    }
-    await waitFor(() => srv.server.hub.connectionsOf(bob.user.id) === 0, 10_000, 'slow consumer dropped');
-    expect(srv.server.gateway.closedByServer.get(CLOSE_CODES.SLOW_CONSUMER.code)).toBe(1);
-    await waitFor(() => carolSees.messages('lobby').length === total, 10_000, 'carol got everything');
-    // Bob comes back and resumes from where he was.
-    let bobSees!: ReturnType<typeof recordEvents>;
-    const b = await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
-    await waitFor(() => bobSees.messages('lobby').length === total, 10_000, 'bob resumed');
-    expect(bobSees.bodies('lobby')).toEqual(carolSees.bodies('lobby'));
-    expect(b.stats.duplicatesDropped).toBe(0);
-  });
+  // 3000 messages of 3 KB to three sockets (9 MB each): bounds sized for a busy two-core runner and the cluster.
+  it(
+    'a slow consumer is disconnected with 4008 while others are unaffected, and resumes later',
+    { timeout: 120_000 },
+    async () => {
+      const srv = await startServer({ maxOutboundBytes: 64 * 1024 });
+      const alice = await registerUser(srv.url);
+      const bob = await registerUser(srv.url);
+      const carol = await registerUser(srv.url);
+      const slow = await rawSocket(srv.url);
+      slow.send({ type: 'hello', v: 1, token: bob.token });
+      await waitFor(() => slow.frames.some((f) => f.type === 'synced'));
+      const position = (slow.frames.find((f) => f.type === 'synced') as { seq: number }).seq;
+      // Stop reading: the kernel buffers fill, then the server's buffer for Bob grows past its limit.
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const c = await connect(srv.url, carol.token);
+      const carolSees = recordEvents(c);
+      const a = await connect(srv.url, alice.token);
+      const big = 'x'.repeat(3000);
+      const total = 3000;
+      for (let i = 0; i < total; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, k) => a.send('lobby', `${i + k} ${big}`)));
+      }
+      await waitFor(() => srv.server.hub.connectionsOf(bob.user.id) === 0, 30_000, 'slow consumer dropped');
+      expect(srv.server.gateway.closedByServer.get(CLOSE_CODES.SLOW_CONSUMER.code)).toBe(1);
+      await waitFor(() => carolSees.messages('lobby').length === total, 30_000, 'carol got everything');
+      // Bob comes back and resumes from where he was.
+      let bobSees!: ReturnType<typeof recordEvents>;
+      const b = await connect(srv.url, bob.token, { resume: { lobby: position } }, (c) => (bobSees = recordEvents(c)));
+      await waitFor(() => bobSees.messages('lobby').length === total, 30_000, 'bob resumed');
+      expect(bobSees.bodies('lobby')).toEqual(carolSees.bodies('lobby'));
+      expect(b.stats.duplicatesDropped).toBe(0);
+    },
+  );
 });

@@ -644,7 +644,7 @@ const BODIES: Record<string, BodyTemplate> = {
 };
 
 /** Query values are strings (or repeated keys); their kinds are separate from JSON ones. */
-type QKind = 'limit' | 'seq' | 'search' | 'cursor' | 'status' | 'id';
+type QKind = 'limit' | 'seq' | 'search' | 'cursor' | 'status' | 'id' | 'kinds';
 const badLimit = fc.constantFrom('0', '-1', '201', '1.5', 'abc', '1e309', '', ' ', '0x10');
 const repeated = fc.constant(['1', '2']);
 const QKINDS: Record<QKind, { ok: fc.Arbitrary<unknown>; bad: fc.Arbitrary<unknown> }> = {
@@ -661,6 +661,10 @@ const QKINDS: Record<QKind, { ok: fc.Arbitrary<unknown>; bad: fc.Arbitrary<unkno
     ),
   },
   cursor: { ok: fc.string({ maxLength: 100 }), bad: fc.oneof(fc.constant('c'.repeat(1001)), repeated) },
+  kinds: {
+    ok: fc.constant('membership'),
+    bad: fc.oneof(fc.constantFrom('messages', 'MEMBERSHIP', '', 'all'), repeated),
+  },
   status: {
     ok: fc.constantFrom('open', 'resolved'),
     bad: fc.oneof(fc.constantFrom('OPEN', 'closed', '', 'all'), repeated),
@@ -681,7 +685,10 @@ const QUERIES: Record<string, QueryTemplate> = {
     fields: { after: 'seq', before: 'seq', limit: 'limit' },
     base: { limit: '5' },
   },
-  'GET /api/v1/rooms/:roomId/events': { fields: { after: 'seq', before: 'seq', limit: 'limit' }, base: { after: '0' } },
+  'GET /api/v1/rooms/:roomId/events': {
+    fields: { after: 'seq', before: 'seq', limit: 'limit', kinds: 'kinds' },
+    base: { after: '0' },
+  },
   'GET /api/v1/reports': {
     fields: { status: 'status', limit: 'limit', before: 'cursor' },
     base: { status: 'open', limit: '5' },

@@ -58,6 +58,37 @@ describe('rooms', () => {
     expect((await owner.api.room(room.id)).name).toBe('team-renamed');
   });
 
+  it('events?kinds=membership pages the joins and leaves between messages (the conversation\'s "joined" lines)', async () => {
+    const srv = await startServer();
+    const owner = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const carol = await registerUser(srv.url);
+    const room = await owner.api.createRoom('lines'); // 1 created, 2 owner joined
+    await bob.api.join(room.id); // 3
+    await owner.api.sendMessage(room.id, 'hello', 'c1'); // 4
+    await carol.api.join(room.id); // 5
+    await bob.api.leave(room.id); // 6
+    await owner.api.sendMessage(room.id, 'bye bob', 'c2'); // 7
+    await owner.api.kick(room.id, carol.user.id); // 8
+    const lines = await owner.api.events(room.id, { after: 0, kinds: 'membership' });
+    expect(lines.map((e) => [e.seq, e.type, e.data?.userId])).toEqual([
+      [2, 'member.joined', owner.user.id],
+      [3, 'member.joined', bob.user.id],
+      [5, 'member.joined', carol.user.id],
+      [6, 'member.left', bob.user.id],
+      [8, 'member.left', carol.user.id],
+    ]);
+    expect(lines.at(-1)).toMatchObject({ senderId: owner.user.id, data: { reason: 'removed' } });
+    const older = await owner.api.events(room.id, { before: 6, limit: 2, kinds: 'membership' });
+    expect(older.map((e) => e.seq)).toEqual([3, 5]);
+    // Only the one filter exists; anything else is refused, not ignored.
+    const bad = await fetch(`${srv.url}/api/v1/rooms/${room.id}/events?kinds=messages`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'validation_failed' } });
+  });
+
   it('the last owner cannot leave a room others are still in; plain members cannot rename', async () => {
     const srv = await startServer();
     const owner = await registerUser(srv.url);

@@ -222,6 +222,7 @@ export function parseDocsTable(markdown: string): Map<string, DocRow> {
   const out = new Map<string, DocRow>();
   for (const row of rows) {
     const [label, pub, priv, dm, admin] = split(row);
+    if (out.has(label!)) throw new Error(`§7 table has the row "${label}" twice`);
     out.set(label!, { public: clean(pub!), private: clean(priv!), dm: clean(dm!), serverAdmin: clean(admin!) });
   }
   return out;

@@ -211,8 +211,10 @@ describe('PgStore specifics', () => {
       expect(indexes.get('rooms_directory')).toMatch(/\(name_key, id\) WHERE \(kind = 'public'::text\)/);
       const rows = (await c.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
       expect(rows).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
-      // No SEQUENCE anywhere: room seqs come from rooms.last_seq.
-      expect((await c.query("SELECT 1 FROM pg_class WHERE relkind = 'S'")).rowCount).toBe(0);
+      // No SEQUENCE for events: room seqs come from rooms.last_seq. The one sequence numbers the mentions inbox.
+      expect((await c.query("SELECT relname FROM pg_class WHERE relkind = 'S'")).rows).toEqual([
+        { relname: 'mentions_id_seq' },
+      ]);
     });
     // Reopening applies nothing.
     expect(await h.store.migrate()).toEqual({ applied: [] });
@@ -648,22 +650,46 @@ describe('PgStore specifics', () => {
     }
   });
 
-  it('migration 10 upgrades a database at 8 plus an unrelated 9: members notified of all, do-not-disturb off', async () => {
+  it('migration 11 upgrades a v8 database, and one at the version before it: blocks work', async () => {
+    const before = Math.max(...migrations.filter((m) => m.version < 11).map((m) => m.version));
+    for (const from of [8, before]) {
+      const db = await server.createDatabase();
+      try {
+        await withClient(db.url, async (c) => {
+          await migrate(c, { migrations: migrations.filter((m) => m.version <= from) });
+          for (const u of ['a', 'b']) {
+            await c.query(
+              `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+               VALUES ($1, $2, $2, $2, $2, 'x', 1000)`,
+              [`u_${u}`, u],
+            );
+          }
+        });
+        const store = await PgStore.open({ connectionString: db.url });
+        try {
+          expect(await store.listBlocks('u_a')).toEqual([]);
+          expect((await store.blockUser('u_a', 'u_b', 10)).created).toBe(true);
+          expect(await store.blockBetween('u_b', ['u_a'])).toBe(true);
+          expect((await store.listBlocks('u_a')).map((b) => b.user.username)).toEqual(['b']);
+        } finally {
+          await store.close();
+        }
+        await withClient(db.url, async (c) => {
+          const versions = (await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY 1'))
+            .rows;
+          expect(versions.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+        });
+      } finally {
+        await server.dropDatabase(db.name);
+      }
+    }
+  });
+
+  it('migration 10 upgrades a database at 9: members notified of all, do-not-disturb off', async () => {
     const db = await server.createDatabase();
     try {
       await withClient(db.url, async (c) => {
-        await migrate(c, { migrations: migrations.filter((m) => m.version <= 8) });
-        // Another branch's migration 9 (unrelated tables and columns), applied before this one arrives.
-        await migrate(c, {
-          migrations: [
-            ...migrations.filter((m) => m.version <= 8),
-            {
-              version: 9,
-              name: 'another branch',
-              sql: 'CREATE TABLE other_nine (id text PRIMARY KEY); ALTER TABLE members ADD COLUMN other_nine int;',
-            },
-          ],
-        });
+        await migrate(c, { migrations: migrations.filter((m) => m.version <= 9) });
         await c.query(
           `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
            VALUES ('u_a', 'a', 'a', 'a', 'a', 'x', 1000)`,
@@ -689,13 +715,76 @@ describe('PgStore specifics', () => {
           const versions = (
             await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
           ).rows;
-          expect(versions.map((r) => r.version).slice(-3)).toEqual([8, 9, 10]);
+          expect(versions.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
           // The schema refuses a level no client knows.
           await expect(c.query("UPDATE members SET notify = 'loud' WHERE user_id = 'u_a'")).rejects.toThrow(/check/i);
         });
       } finally {
         await store.close();
       }
+    } finally {
+      await server.dropDatabase(db.name);
+    }
+  });
+
+  it('migration 9 upgrades a populated v8 database: rooms get the default @room rule, mentions count and list by index', async () => {
+    const db = await server.createDatabase();
+    try {
+      await withClient(db.url, async (c) => {
+        await migrate(c, { migrations: migrations.filter((m) => m.version < 9) });
+        for (const u of ['a', 'b']) {
+          await c.query(
+            `INSERT INTO users (id, username, username_key, display_name, display_name_key, password_hash, created_at)
+             VALUES ($1, $2, $2, $2, $2, 'x', 1000)`,
+            [`u_${u}`, u],
+          );
+        }
+        await c.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+           VALUES ('r_old', 'public', 'Lobby', 'lobby', 'u_a', 1000, 3, 1000, 2)`,
+        );
+        await c.query(
+          `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq, read_seq)
+           VALUES ('r_old', 'u_a', 'owner', 1000, 1, 3), ('r_old', 'u_b', 'member', 1000, 2, 2)`,
+        );
+        await c.query(
+          `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+           VALUES ('r_old', 3, 'e_3', 'message', 'u_a', 'hi @b, from before mentions', 'c_3', NULL, 1000)`,
+        );
+      });
+      const store = await PgStore.open({ connectionString: db.url });
+      try {
+        const mine = async () => (await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old');
+        // Old messages are not re-read for mentions: unread, but no mention.
+        expect(await mine()).toMatchObject({ unread: 1, unreadMentions: 0, settings: { mentionAllRole: 'moderator' } });
+        expect(await store.findMemberIds('r_old', ['B', 'nobody'])).toEqual(['u_b']);
+        const { event } = await store.appendMessage({
+          id: 'e_4',
+          roomId: 'r_old',
+          senderId: 'u_a',
+          clientMsgId: 'c_4',
+          body: '@b now',
+          data: { mentions: ['u_b'] },
+          mentionTargets: ['u_b'],
+        });
+        expect(await mine()).toMatchObject({ unread: 2, unreadMentions: 1 });
+        expect((await store.listMentions('u_b', { limit: 10 })).map((m) => m.message.id)).toEqual([event.id]);
+        expect(await store.migrate()).toEqual({ applied: [] });
+      } finally {
+        await store.close();
+      }
+      await withClient(db.url, async (c) => {
+        // The statements' shapes are served by an index, not a scan of every mention (seqscan off: the table is tiny).
+        await c.query('SET enable_seqscan = off');
+        const plan = async (sql: string) =>
+          (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(
+          await plan("SELECT * FROM mentions mn WHERE mn.user_id = 'u_b' AND mn.id < 100 ORDER BY mn.id DESC LIMIT 50"),
+        ).toMatch(/mentions_inbox/);
+        expect(
+          await plan("SELECT 1 FROM mentions mn WHERE mn.user_id = 'u_b' AND mn.room_id = 'r_old' AND mn.seq > 2"),
+        ).toMatch(/Index (Only )?Scan using mentions_by_(room|message)/);
+      });
     } finally {
       await server.dropDatabase(db.name);
     }
@@ -727,7 +816,7 @@ describe('PgStore specifics', () => {
         expect(await store.getRoom('r_old')).toMatchObject({
           lastSeq: 2,
           memberCount: 1,
-          settings: { readOnly: false, slowModeSeconds: 0, joinApproval: false },
+          settings: { readOnly: false, slowModeSeconds: 0, joinApproval: false, mentionAllRole: 'moderator' },
         });
         expect(await store.getUser('u_old')).toMatchObject({ deactivated: false, bannedUntil: null });
         expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 2 });

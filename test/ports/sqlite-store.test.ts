@@ -188,6 +188,7 @@ describe('SqliteStore specifics', () => {
       readOnly: false,
       slowModeSeconds: 0,
       joinApproval: false,
+      mentionAllRole: 'moderator',
     });
     expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 0 });
     expect(await store.muteMember('r_old', 'u_old', 5, 'u_old')).toMatchObject({ seq: 1, type: 'member.muted' });
@@ -350,11 +351,33 @@ describe('SqliteStore specifics', () => {
     expect((await store.listPins('r_old')).map((p) => p.message.id)).toEqual(['e_3']);
   });
 
-  it('migration 10 upgrades a file at 8 plus an unrelated 9: members notified of all, do-not-disturb off', async () => {
-    const old = await fileAt(8);
-    // Another branch's migration 9 (unrelated tables and columns), applied before this one arrives.
-    old.exec('CREATE TABLE other_nine (id TEXT PRIMARY KEY); ALTER TABLE members ADD COLUMN other_nine INTEGER;');
-    old.prepare("INSERT INTO schema_migrations VALUES (9, 'another branch', 1)").run();
+  it('migration 11 upgrades a version-8 file, and one at the version before it: blocks work', async () => {
+    const before = Math.max(...migrations.filter((m) => m.version < 11).map((m) => m.version));
+    for (const from of [8, before]) {
+      const old = await fileAt(from);
+      for (const u of ['a', 'b']) {
+        old
+          .prepare(
+            `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+             VALUES (?, ?, ?, ?, 'x', 1)`,
+          )
+          .run(`u_${u}`, u, u, u);
+      }
+      old.close();
+      const store = await h.reopen();
+      expect(await store.listBlocks('u_a')).toEqual([]);
+      expect((await store.blockUser('u_a', 'u_b', 10)).created).toBe(true);
+      expect(await store.blockBetween('u_b', ['u_a'])).toBe(true);
+      expect((await store.listBlocks('u_a')).map((b) => b.user.username)).toEqual(['b']);
+      const versions = (
+        openRaw().prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]
+      ).map((r) => r.version);
+      expect(versions).toEqual(migrations.map((m) => m.version));
+    }
+  });
+
+  it('migration 10 upgrades a file at 9: members notified of all, do-not-disturb off', async () => {
+    const old = await fileAt(9);
     old
       .prepare(
         `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
@@ -386,12 +409,74 @@ describe('SqliteStore specifics', () => {
       const versions = (
         db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]
       ).map((r) => r.version);
-      expect(versions.slice(-3)).toEqual([8, 9, 10]);
+      expect(versions).toEqual(migrations.map((m) => m.version));
       // The schema refuses a level no client knows.
       expect(() => db.prepare("UPDATE members SET notify = 'loud' WHERE user_id = 'u_a'").run()).toThrow();
     } finally {
       db.close();
     }
+  });
+
+  it('migration 9 upgrades a version-8 file: rooms get the default @room rule, mentions count and list by index', async () => {
+    const old = await fileAt(8);
+    for (const u of ['a', 'b']) {
+      old
+        .prepare(
+          `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at)
+           VALUES (?, ?, ?, ?, 'x', 1)`,
+        )
+        .run(`u_${u}`, u, u, u);
+    }
+    old
+      .prepare(
+        `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_event_at, member_count)
+         VALUES ('r_old', 'public', 'old', 'old', 'u_a', 1, 3, 1, 2)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO members (room_id, user_id, role, joined_at, joined_seq, read_seq)
+         VALUES ('r_old', 'u_a', 'owner', 1, 1, 3), ('r_old', 'u_b', 'member', 1, 2, 2)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
+         VALUES ('r_old', 3, 'e_3', 'message', 'u_a', 'hi @b, from before mentions', 'c_3', NULL, 1)`,
+      )
+      .run();
+    old.close();
+
+    const store = await h.reopen();
+    const mine = async () => (await store.listRoomsOf('u_b')).find((r) => r.id === 'r_old');
+    // Old messages are not re-read for mentions: unread, but no mention.
+    expect(await mine()).toMatchObject({ unread: 1, unreadMentions: 0, settings: { mentionAllRole: 'moderator' } });
+    expect(await store.findMemberIds('r_old', ['B', 'nobody'])).toEqual(['u_b']);
+    const { event } = await store.appendMessage({
+      id: 'e_4',
+      roomId: 'r_old',
+      senderId: 'u_a',
+      clientMsgId: 'c_4',
+      body: '@b now',
+      data: { mentions: ['u_b'] },
+      mentionTargets: ['u_b'],
+    });
+    expect(await mine()).toMatchObject({ unread: 2, unreadMentions: 1 });
+    expect((await store.listMentions('u_b', { limit: 10 })).map((m) => m.message.id)).toEqual([event.id]);
+    const db = openRaw();
+    expect(
+      (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    ).toEqual(migrations.map((m) => m.version));
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan("SELECT * FROM mentions WHERE user_id = 'u_b' AND id < 100 ORDER BY id DESC LIMIT 50")).toContain(
+      'mentions_inbox',
+    );
+    expect(plan("SELECT 1 FROM mentions WHERE user_id = 'u_b' AND room_id = 'r_old' AND seq > 2")).toContain(
+      'mentions_by_room',
+    );
   });
 
   it('migration 6 upgrades a version-4 file with messages: they take replies, and threads are served by indexes', async () => {

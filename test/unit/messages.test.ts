@@ -131,7 +131,7 @@ describe('MessageService: stored, then published, then answered', () => {
     // Counted once however often it is retried.
     await h.send(h.alice, 'once (retried again)', 'same');
     expect(h.services.messages.stats.stored).toBe(1);
-    expect((await h.store.listEvents(h.room.id, { after: 0, limit: 100, messagesOnly: true })).length).toBe(1);
+    expect((await h.store.listEvents(h.room.id, { after: 0, limit: 100, kinds: 'messages' })).length).toBe(1);
   });
 
   it('submit resolves once the send is queued; messages submitted in turn are stored in that order', async () => {
@@ -160,7 +160,7 @@ describe('MessageService: what is refused before anything is stored', () => {
     expect(await h.refusal(h.send(h.alice, 'forbidden'))).toBe('content_blocked');
     expect(await h.refusal(h.send(h.alice, 'x', 'c', 'no-such-room'))).toBe('room_not_found');
     expect(h.bus.log.length).toBe(before);
-    expect(await h.store.listEvents(h.room.id, { after: 0, limit: 100, messagesOnly: true })).toEqual([]);
+    expect(await h.store.listEvents(h.room.id, { after: 0, limit: 100, kinds: 'messages' })).toEqual([]);
     // Exactly at the limit is fine.
     expect((await h.send(h.alice, 'x'.repeat(10))).duplicate).toBe(false);
   });
@@ -296,16 +296,18 @@ describe('MessageService: history and announcements', () => {
     const h = await setup();
     const seqs: number[] = [];
     for (let i = 0; i < 5; i++) seqs.push((await h.send(h.alice, `m${i}`)).event.seq);
-    const after = await h.services.messages.history(h.alice, h.room.id, { after: seqs[1], limit: 2 }, true);
+    const after = await h.services.messages.history(h.alice, h.room.id, { after: seqs[1], limit: 2 }, 'messages');
     expect(after.map((e) => e.body)).toEqual(['m2', 'm3']);
-    const before = await h.services.messages.history(h.alice, h.room.id, { before: seqs[3], limit: 2 }, true);
+    const before = await h.services.messages.history(h.alice, h.room.id, { before: seqs[3], limit: 2 }, 'messages');
     expect(before.map((e) => e.body)).toEqual(['m1', 'm2']);
-    const all = await h.services.messages.history(h.alice, h.room.id, { limit: 100 }, false);
+    const all = await h.services.messages.history(h.alice, h.room.id, { limit: 100 }, undefined);
     expect(all.some((e) => e.type !== 'message')).toBe(true);
-    const latest = await h.services.messages.history(h.alice, h.room.id, { limit: 1 }, true);
+    const latest = await h.services.messages.history(h.alice, h.room.id, { limit: 1 }, 'messages');
     expect(latest.map((e) => e.body)).toEqual(['m4']);
     const priv = await h.services.rooms.create(h.owner, { name: 'secret', visibility: 'private' });
-    expect(await h.refusal(h.services.messages.history(h.alice, priv.id, { limit: 10 }, true))).toBe('room_not_found');
+    expect(await h.refusal(h.services.messages.history(h.alice, priv.id, { limit: 10 }, 'messages'))).toBe(
+      'room_not_found',
+    );
   });
 
   it('announcements: admins only, audited, published to everyone', async () => {

@@ -35,5 +35,17 @@ describe('the permission oracle', () => {
       expect(docs.has(label), `docs §7 has the row "${label}"`).toBe(true);
       expect({ action, ...docs.get(label) }).toEqual({ action, ...asDocRow(action) });
     }
+    // And nothing else: a row no action maps to (a stale copy a merge left behind, say) is a claim nobody checks.
+    // The rows the table does not decide (visibility, delivery, joining and leaving rules of their own) are the
+    // authorization matrix's (test/e2e/authorization-matrix.test.ts) to check, scenario by scenario.
+    const elsewhere = [
+      'See it (`GET /rooms/:roomId`)',
+      'Appears in the directory (`GET /rooms`)',
+      'Receive its events over WebSocket (live and resume)',
+      'Join',
+      'Leave',
+    ];
+    const known = new Set([...ACTIONS.map((a) => DOC_ROW_OF[a]), ...elsewhere]);
+    expect([...docs.keys()].filter((label) => !known.has(label))).toEqual([]);
   });
 });

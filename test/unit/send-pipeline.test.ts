@@ -15,14 +15,16 @@ describe('the send path as named steps', () => {
       'length',
       'membership',
       'posting rights',
+      'dm block',
       'keyword filter',
       'reply target',
       'rate limit',
       'slow mode',
       'flood guard',
       'duplicate lookup',
+      'mentions',
     ]);
-    expect(pipeline.hookNames).toEqual(['count', 'flagged report', 'publish']);
+    expect(pipeline.hookNames).toEqual(['count', 'flagged report', 'publish', 'mention notify']);
   });
 
   it('a plugged-in step runs at its place, and a hook after the commit', async () => {

@@ -83,6 +83,34 @@ export function withBrowser(use: (browser: Browser, webDir: string) => void): vo
   });
 }
 
+/** What a web test file shares: its Chromium and the built client (set before its tests run), and screenshots. */
+export interface WebSuite {
+  browser: Browser;
+  webDir: string;
+  /** A screenshot to `test-artifacts/web-<prefix>-<name>.png`, taken once animations and transitions have ended. */
+  shot(page: Page, name: string): Promise<void>;
+}
+
+/** withBrowser plus screenshots, for a test file whose pictures are named `web-<prefix>-…` (`web-…` without one). */
+export function webSuite(prefix = ''): WebSuite {
+  const suite: WebSuite = {
+    browser: undefined as unknown as Browser,
+    webDir: '',
+    shot: async (page, name) => {
+      mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+      // After the dialogs' and drawers' transitions: the picture shows where things end up (a transition cut short,
+      // say by the element leaving, counts as ended).
+      await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
+      await page.screenshot({ path: join(ROOT, `test-artifacts/web-${prefix ? `${prefix}-` : ''}${name}.png`) });
+    },
+  };
+  withBrowser((b, dir) => {
+    suite.browser = b;
+    suite.webDir = dir;
+  });
+  return suite;
+}
+
 export async function launchBrowser(): Promise<Browser> {
   assertServiceAllowed('Chromium');
   if (!existsSync(CHROMIUM)) {

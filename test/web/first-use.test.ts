@@ -3,22 +3,16 @@
  * (port 0, real SQLite file) and a real Chromium, the web client built from the current sources.
  */
 import { existsSync } from 'node:fs';
-import type { Browser, WebSocketRoute } from 'playwright-core';
+import type { WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { EMOJI_FONT_PATH } from '../../scripts/lib/requirements.js';
 import { startServer, type TestServer } from '../helpers/harness.js';
-import { newUserPage, withBrowser } from './browser.js';
+import { newUserPage, webSuite } from './browser.js';
 import { seedUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
+const web = webSuite();
 
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
-
-const serve = (): Promise<TestServer> => startServer({}, { webDir });
+const serve = (): Promise<TestServer> => startServer({}, { webDir: web.webDir });
 
 /** Debian's colour emoji font (fonts-noto-color-emoji), as on most Linux desktops. */
 const EMOJI_FONT = EMOJI_FONT_PATH;
@@ -27,7 +21,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
   it('signs in after a look at "Create account": the sign-in form keeps no rule of the other form', async () => {
     const srv = await serve();
     const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
-    const { page, errors } = await newUserPage(browser);
+    const { page, errors } = await newUserPage(web.browser);
     await page.goto(srv.url);
     await page.getByRole('tab', { name: 'Create account' }).click();
     await page.locator('input[name=displayName]').waitFor();
@@ -49,7 +43,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
     const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
     await seedUser(srv.url, 'carol', 'Carol Diaz');
-    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    const { page, errors } = await newUserPage(web.browser, { session: { token: bob.token, user: bob.user } });
     await page.goto(srv.url);
     await page.locator('.me-card').waitFor();
     // Alice opens a DM with Bob and a group DM with Bob and Carol while Bob's page is open.
@@ -78,7 +72,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
     const dm = await alice.api.openDm('bob');
     await alice.api.sendMessage(dm.id, 'hi bob', 'd1');
-    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    const { page, errors } = await newUserPage(web.browser, { session: { token: bob.token, user: bob.user } });
     await page.goto(`${srv.url}/r/${dm.id}`);
     await page.locator('.messages .msg', { hasText: 'hi bob' }).waitFor();
     await page.locator('.members').getByText('Alice Martin').waitFor();
@@ -99,7 +93,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     await alice.api.join(team.id);
     await alice.api.sendMessage(team.id, 'bye all', 't1');
     await alice.api.leave(team.id); // no longer in the member list: only her profile names her message
-    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    const { page, errors } = await newUserPage(web.browser, { session: { token: bob.token, user: bob.user } });
     // The page's socket through a relay that loses `profile` frames until `lose` is false, as a cut connection would.
     let lose = true;
     let lost = 0;
@@ -145,7 +139,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
     const a = await bob.api.createRoom('room-a', 'public');
     const b = await bob.api.createRoom('room-b', 'public');
-    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    const { page, errors } = await newUserPage(web.browser, { session: { token: bob.token, user: bob.user } });
     const input = page.locator('textarea.composer-input');
     const open = async (roomId: string) => {
       await page.goto(`${srv.url}/r/${roomId}`);
@@ -183,7 +177,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     const spoof = 'invoice_\u202egnp.exe and \u2067`code\u202e`\u2069';
     await alice.api.sendMessage(room.id, spoof, 'b1');
     await alice.api.sendMessage(room.id, 'שלום עולם', 'b2');
-    const { page, errors } = await newUserPage(browser, { session: { token: bob.token, user: bob.user } });
+    const { page, errors } = await newUserPage(web.browser, { session: { token: bob.token, user: bob.user } });
     await page.goto(`${srv.url}/r/${room.id}`);
     const msg = page.locator('.messages .msg .md').filter({ hasText: 'invoice_' });
     await msg.waitFor();
@@ -211,7 +205,7 @@ describe('first use of the web app', { timeout: 60_000 }, () => {
     await alice.api.sendMessage(room.id, 'Meeting at 12:07 # 1 * 2', 'f1');
     await alice.api.sendMessage(room.id, 'Ship it 🚀 done', 'f2');
     await alice.api.sendMessage(room.id, '🚀😀', 'f3');
-    const { page, errors } = await newUserPage(browser, { session: { token: alice.token, user: alice.user } });
+    const { page, errors } = await newUserPage(web.browser, { session: { token: alice.token, user: alice.user } });
     await page.goto(`${srv.url}/r/${room.id}`);
     await page.locator('.messages .md.jumbo').waitFor();
     const cdp = await page.context().newCDPSession(page);

@@ -3,42 +3,30 @@
  * action, then Up in the empty composer), Bob sees the new text and "(edited)" live and after a reload; Esc
  * cancels; a refused edit says why. Screenshots at desktop and phone size, in English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { bodies, ROOT, waitForBodies, withBrowser, openRoomPage, sendInComposer } from './browser.js';
+import { bodies, waitForBodies, webSuite, openRoomPage, sendInComposer } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('edit');
+const { shot } = web;
 
 const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-) => openRoomPage(browser, u, url, roomId, opts);
+) => openRoomPage(web.browser, u, url, roomId, opts);
 
 const send = sendInComposer;
 
 const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
 const editor = (page: Page) => page.locator('.messages textarea.msg-editor-input');
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-edit-${name}.png`) });
-}
-
 describe('web client: message edits', { timeout: 90_000 }, () => {
   it('Alice edits (action and Up arrow); Bob sees the new text and (edited) live and after a reload', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -109,7 +97,7 @@ describe('web client: message edits', { timeout: 90_000 }, () => {
 
     // Phone size and 简体中文: the marker and the editor in Chinese.
     const phone = await pageFor(alice, srv.url, room.id, { viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
-    await waitForBodies(phone.page, (x) => x[0] === 'hello world （已编辑）', 'the marker in Chinese');
+    await waitForBodies(phone.page, (x) => x[0] === 'hello world（已编辑）', 'the marker in Chinese');
     await shot(phone.page, 'phone-zh');
     await phone.page.locator('textarea.composer-input').focus();
     await phone.page.locator('textarea.composer-input').press('ArrowUp');
@@ -121,7 +109,7 @@ describe('web client: message edits', { timeout: 90_000 }, () => {
   });
 
   it('an edit refused by the server (keyword filter) shows the reason and keeps the text', async () => {
-    const srv = await startServer({ filterBlock: 'frobnicate' }, { webDir });
+    const srv = await startServer({ filterBlock: 'frobnicate' }, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const room = await alice.api.createRoom('strict', 'public');
@@ -137,7 +125,7 @@ describe('web client: message edits', { timeout: 90_000 }, () => {
   });
 
   it('the composer and the inline editor grow with their text up to 240 px, then scroll', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const room = await alice.api.createRoom('tall', 'public');

@@ -3,25 +3,18 @@
  * shows up at once in the other people's (deleted messages, mutes, bans, room settings, join approval), reports
  * go through the queue, and a server admin's actions on an account reach that account's open page.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, waitFor, type TestServer } from '../helpers/harness.js';
-import { bodies, ROOT, waitForBodies, withBrowser, openRoomPage, sendInComposer } from './browser.js';
+import { bodies, waitForBodies, webSuite, openRoomPage, sendInComposer } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
+const web = webSuite();
+const { shot } = web;
 
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const serve = (): Promise<TestServer> => startServer({}, { webDir: web.webDir });
 
-const serve = (): Promise<TestServer> => startServer({}, { webDir });
-
-const pageFor = (u: SeededUser, url: string, roomId?: string) => openRoomPage(browser, u, url, roomId);
+const pageFor = (u: SeededUser, url: string, roomId?: string) => openRoomPage(web.browser, u, url, roomId);
 
 const send = sendInComposer;
 
@@ -33,12 +26,6 @@ async function messageRow(page: Page, text: string) {
 }
 
 const dialog = (page: Page) => page.getByRole('dialog');
-
-/** A screenshot to test-artifacts/, to look at the views by eye. */
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-${name}.png`) });
-}
 
 async function closeDialog(page: Page): Promise<void> {
   await page.keyboard.press('Escape');
@@ -284,7 +271,10 @@ describe('web client moderation', { timeout: 90_000 }, () => {
   });
 
   it('refused sends (blocked words, repeats, mass mentions) fail visibly, with the reason, and are not re-sent', async () => {
-    const srv = await startServer({ filterBlock: 'frobnicate', floodRepeats: 1, maxMentions: 2 }, { webDir });
+    const srv = await startServer(
+      { filterBlock: 'frobnicate', floodRepeats: 1, maxMentions: 2 },
+      { webDir: web.webDir },
+    );
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const room = await alice.api.createRoom('rules', 'public');
     const a = await pageFor(alice, srv.url, room.id);

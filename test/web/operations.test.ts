@@ -3,33 +3,21 @@
  * and sees live tiles with numbers that move when messages flow, sparklines that grow as it refreshes, and the
  * node table; at desktop and phone size and in 简体中文 (screenshots to test-artifacts/).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, waitFor, type TestServer } from '../helpers/harness.js';
-import { newUserPage, ROOT, withBrowser } from './browser.js';
+import { newUserPage, webSuite } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-${name}.png`) });
-}
+const web = webSuite();
+const { shot } = web;
 
 async function openDashboard(
   srv: TestServer,
   admin: SeededUser,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
 ) {
-  const p = await newUserPage(browser, {
+  const p = await newUserPage(web.browser, {
     session: { token: admin.token, user: admin.user },
     ...(opts.viewport ? { viewport: opts.viewport } : {}),
   });
@@ -59,7 +47,7 @@ async function traffic(user: SeededUser, lobby: string, n: number, tag: string):
 
 describe('web client operations dashboard', { timeout: 90_000 }, () => {
   it('a server admin sees live tiles with numbers that move, and the node table', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     const root = await seedUser(srv.url, 'root', 'Root Admin');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
     const lobby = (await bob.api.myRooms())[0]!.id;
@@ -101,7 +89,7 @@ describe('web client operations dashboard', { timeout: 90_000 }, () => {
   });
 
   it('fits a phone and reads in 简体中文', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     const root = await seedUser(srv.url, 'root', 'Root Admin');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
     const lobby = (await bob.api.myRooms())[0]!.id;
@@ -133,7 +121,7 @@ describe('web client operations dashboard', { timeout: 90_000 }, () => {
     expect([...r.errors, ...r.consoleErrors]).toEqual([]);
 
     // Dark theme, desktop.
-    const d = await newUserPage(browser, { session: { token: root.token, user: root.user }, colorScheme: 'dark' });
+    const d = await newUserPage(web.browser, { session: { token: root.token, user: root.user }, colorScheme: 'dark' });
     await d.page.goto(srv.url);
     await d.page.getByRole('button', { name: 'Administration' }).click();
     await d.page.getByRole('tab', { name: 'Operations' }).click();

@@ -4,35 +4,21 @@
  * (in 简体中文, and on a phone), and the unpin reaches them too; members of a room get no pin action, either member
  * of a DM does.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { openRoomPage, ROOT, sendInComposer, waitForBodies, withBrowser } from './browser.js';
+import { openRoomPage, sendInComposer, waitForBodies, webSuite } from './browser.js';
 import { seedUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('pins');
+const { shot } = web;
 
 const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
 const pinButton = (page: Page) => page.getByRole('button', { name: /pinned message/ });
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  // After the dialogs' and drawers' transitions: the picture shows where things end up.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-pins-${name}.png`) });
-}
-
 describe('web client: pinned messages', { timeout: 120_000 }, () => {
   it('the owner pins and unpins; a member sees both live and reads the pinned list', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -41,8 +27,8 @@ describe('web client: pinned messages', { timeout: 120_000 }, () => {
     await bob.api.sendMessage(room.id, 'runbook: restart with systemctl', 'b-1');
     await bob.api.sendMessage(room.id, 'unrelated chatter', 'b-2');
 
-    const a = await openRoomPage(browser, alice, srv.url, room.id);
-    const b = await openRoomPage(browser, bob, srv.url, room.id, { locale: 'zh-CN' });
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id);
+    const b = await openRoomPage(web.browser, bob, srv.url, room.id, { locale: 'zh-CN' });
     await waitForBodies(a.page, (x) => x.includes('unrelated chatter'), 'messages at alice');
 
     // A member of a room has no pin action.
@@ -71,13 +57,39 @@ describe('web client: pinned messages', { timeout: 120_000 }, () => {
     for (const p of [a, b]) await p.context.close();
   });
 
+  it('Jump in the pinned list brings a message from far back into view, highlighted', async () => {
+    const srv = await startServer({}, { webDir: web.webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('handbook', 'public');
+    const old = await alice.api.sendMessage(room.id, 'the onboarding checklist', 'h-0');
+    await alice.api.pin(room.id, old.message.seq);
+    // More than the first page of history (50), so the pinned message is not loaded when the room opens.
+    for (let i = 1; i <= 60; i++) await alice.api.sendMessage(room.id, `note ${i}`, `h-${i}`);
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id);
+    await waitForBodies(a.page, (x) => x.includes('note 60'), 'the newest page');
+    expect(await row(a.page, 'the onboarding checklist').count()).toBe(0);
+    await pinButton(a.page).click();
+    await a.page.getByRole('dialog').getByRole('button', { name: 'Jump' }).click();
+    await a.page.getByRole('dialog').waitFor({ state: 'detached' });
+    const target = a.page.locator('.messages .msg.highlighted', { hasText: 'the onboarding checklist' });
+    await target.waitFor();
+    const inView = await target.evaluate((node) => {
+      const box = node.getBoundingClientRect();
+      const port = node.closest('.messages')!.getBoundingClientRect();
+      return box.top >= port.top && box.bottom <= port.bottom;
+    });
+    expect(inView).toBe(true);
+    await a.context.close();
+  });
+
   it('either member of a DM pins; on a phone the list fits the screen', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
     const dm = await alice.api.openDm('bob');
-    const b = await openRoomPage(browser, bob, srv.url, dm.id, { viewport: { width: 390, height: 844 } });
+    const b = await openRoomPage(web.browser, bob, srv.url, dm.id, { viewport: { width: 390, height: 844 } });
     await sendInComposer(b.page, 'door code is 4711');
     await waitForBodies(b.page, (x) => x.includes('door code is 4711'), 'sent');
     await row(b.page, 'door code').click();

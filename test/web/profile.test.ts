@@ -4,32 +4,18 @@
  * list where the account is signed in and end another session, and change the password (a wrong current one is
  * refused with the reason). Screenshots in English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { ChatApi } from '../../src/client/api.js';
 import { startServer, waitFor } from '../helpers/harness.js';
-import { openRoomPage, ROOT, waitForBodies, withBrowser } from './browser.js';
+import { openRoomPage, waitForBodies, webSuite } from './browser.js';
 import { PASSWORD, seedUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-profile-${name}.png`) });
-}
+const web = webSuite('profile');
+const { shot } = web;
 
 describe('web client: profiles and account security', { timeout: 120_000 }, () => {
   it('an author’s card shows their status and opens a DM with them', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -38,7 +24,7 @@ describe('web client: profiles and account security', { timeout: 120_000 }, () =
     await bob.api.join(room.id);
     await bob.api.sendMessage(room.id, 'ticket 42 is fixed', 'b-1');
 
-    const a = await openRoomPage(browser, alice, srv.url, room.id, { locale: 'zh-CN' });
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id, { locale: 'zh-CN' });
     await waitForBodies(a.page, (x) => x.includes('ticket 42 is fixed'), 'bob’s message');
     await a.page.locator('.messages .msg-author', { hasText: 'Bob' }).click();
     const card = a.page.getByRole('dialog');
@@ -53,13 +39,13 @@ describe('web client: profiles and account security', { timeout: 120_000 }, () =
   });
 
   it('settings: status text, the session list (end another one), and a password change', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     // Another device of Alice's.
     const phone = new ChatApi(srv.url);
     await phone.login('alice', PASSWORD, 'phone app');
-    const a = await openRoomPage(browser, alice, srv.url, 'lobby');
+    const a = await openRoomPage(web.browser, alice, srv.url, 'lobby');
     await a.page.getByRole('button', { name: 'Settings', exact: true }).click();
     const dialog = a.page.getByRole('dialog');
 

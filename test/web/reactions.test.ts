@@ -4,28 +4,21 @@
  * a reaction made elsewhere reaches a message on an older history page, search in Chinese finds an emoji, and the
  * emojis one used come first. Screenshots at desktop and phone size, in English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { openRoomPage, ROOT, waitForBodies, withBrowser } from './browser.js';
+import { openRoomPage, waitForBodies, webSuite } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('reactions');
+const { shot } = web;
 
 const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-) => openRoomPage(browser, u, url, roomId, opts);
+) => openRoomPage(web.browser, u, url, roomId, opts);
 
 const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
 const picker = (page: Page) => page.locator('.reaction-picker');
@@ -61,16 +54,11 @@ async function openPicker(page: Page, text: string): Promise<void> {
   await picker(page).locator('.picker-grid').first().waitFor();
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-reactions-${name}.png`) });
-}
-
 const THUMBS = '👍️';
 
 describe('web client: reactions', { timeout: 90_000 }, () => {
   it('Alice reacts; Bob sees it live and after a reload, joins it (2); Chinese search; recent ones first', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -169,7 +157,7 @@ describe('web client: reactions', { timeout: 90_000 }, () => {
   });
 
   it('a reaction made elsewhere reaches a message on an older history page, live', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');

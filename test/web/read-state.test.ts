@@ -4,43 +4,29 @@
  * first of them; in a DM the sender sees "Seen" once the other has read; the read-receipts switch in settings turns
  * that off both ways. Screenshots at desktop and phone size, in English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, waitFor } from '../helpers/harness.js';
-import { ROOT, waitForBodies, withBrowser, openRoomPage, sendInComposer } from './browser.js';
+import { waitForBodies, webSuite, openRoomPage, sendInComposer } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('read');
+const { shot } = web;
 
 const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-) => openRoomPage(browser, u, url, roomId, opts);
+) => openRoomPage(web.browser, u, url, roomId, opts);
 
 const send = sendInComposer;
 
 const badge = (page: Page, roomId: string) => page.locator(`.room-item[data-room="${roomId}"] .unread-badge`);
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  // After the dialogs' and drawers' transitions: the picture shows where things end up.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-read-${name}.png`) });
-}
-
 describe('web client: read state', { timeout: 120_000 }, () => {
   it('unread comes from the server and clears on every device; "New messages" marks where reading resumes', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -71,6 +57,25 @@ describe('web client: read state', { timeout: 120_000 }, () => {
       'today: read markers',
     ]);
     await shot(laptop.page, 'divider-desktop');
+
+    // More than a screenful unread: the room opens at the divider, not at the bottom, and says there is more below.
+    const many = await alice.api.createRoom('backlog', 'public');
+    await bob.api.join(many.id);
+    const last = await alice.api.sendMessage(many.id, 'where bob stopped', 'm-0');
+    await bob.api.markRead(many.id, last.message.seq);
+    for (let i = 1; i <= 40; i++) await alice.api.sendMessage(many.id, `update ${i}`, `m-${i}`);
+    await laptop.page.locator(`.room-item[data-room="${many.id}"]`).click();
+    await waitForBodies(laptop.page, (x) => x.includes('update 40'), 'the backlog at the laptop');
+    const inView = (selector: string) =>
+      laptop.page.locator(selector).evaluate((node) => {
+        const box = node.getBoundingClientRect();
+        const port = node.closest('.messages')!.getBoundingClientRect();
+        return box.top >= port.top && box.bottom <= port.bottom;
+      });
+    await expect(inView('.messages .new-divider')).resolves.toBe(true);
+    await expect(inView('.messages .msg:last-of-type')).resolves.toBe(false);
+    await laptop.page.locator('.jump-latest').waitFor();
+    await shot(laptop.page, 'divider-backlog');
     // ...and the phone's badge clears without a reload: the server told it.
     await badge(phone.page, room.id).waitFor({ state: 'detached', timeout: 10_000 });
     await waitFor(
@@ -102,7 +107,7 @@ describe('web client: read state', { timeout: 120_000 }, () => {
   });
 
   it('a DM says "Seen" once the other has read; the switch in settings turns receipts off both ways', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');

@@ -5,41 +5,29 @@
  * out of the main timeline, "Also send to the room" puts one there. Screenshots at desktop and phone size, in
  * English and 简体中文.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
-import { bodies, openRoomPage, ROOT, sendInComposer, waitForBodies, withBrowser } from './browser.js';
+import { bodies, openRoomPage, sendInComposer, waitForBodies, webSuite } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite('replies');
+const { shot } = web;
 
 const pageFor = (
   u: SeededUser,
   url: string,
   roomId: string,
   opts: { viewport?: { width: number; height: number }; locale?: 'zh-CN' } = {},
-) => openRoomPage(browser, u, url, roomId, opts);
+) => openRoomPage(web.browser, u, url, roomId, opts);
 
 const send = sendInComposer;
 
 const row = (page: Page, text: string) => page.locator('.messages .msg', { hasText: text });
 
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  await page.screenshot({ path: join(ROOT, `test-artifacts/web-replies-${name}.png`) });
-}
-
 describe('web client: replies and threads', { timeout: 120_000 }, () => {
   it('Alice quote-replies; Bob sees the quote live and after a reload; a quote jumps to an original not loaded yet', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -98,7 +86,7 @@ describe('web client: replies and threads', { timeout: 120_000 }, () => {
   });
 
   it('the thread panel: Bob replies in the thread, Alice sees "1 reply" live; thread-only stays out of the room', async () => {
-    const srv = await startServer({}, { webDir });
+    const srv = await startServer({}, { webDir: web.webDir });
     await seedUser(srv.url, 'root');
     const alice = await seedUser(srv.url, 'alice', 'Alice');
     const bob = await seedUser(srv.url, 'bob', 'Bob');
@@ -176,5 +164,47 @@ describe('web client: replies and threads', { timeout: 120_000 }, () => {
     await ppanel.getByRole('button', { name: '返回' }).click();
     await ppanel.waitFor({ state: 'detached' });
     expect(phone.errors).toEqual([]);
+  });
+  it('a long thread opens at its newest replies; "Show earlier replies" loads the rest above, in place', async () => {
+    const srv = await startServer({ messagesPerSecond: 1000, messageBurst: 1000 }, { webDir: web.webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('longthread', 'public');
+    const root = await alice.api.sendMessage(room.id, 'Ideas for the offsite?', 't-0');
+    const total = 105; // more than the panel's first page (100)
+    const reply = (i: number, threadOnly: boolean) =>
+      alice.api.sendMessage(room.id, `idea ${i}`, `t-${i}`, { replyTo: root.message.seq, threadOnly });
+    for (let i = 1; i < total; i++) await reply(i, true);
+    // The room moved on, so its first page of history holds only the thread's last few replies; the last reply was
+    // also sent to the room, and its thread is opened from there.
+    for (let i = 1; i <= 40; i++) await alice.api.sendMessage(room.id, `later ${i}`, `l-${i}`);
+    await reply(total, false);
+    const a = await pageFor(alice, srv.url, room.id);
+    await waitForBodies(a.page, (x) => x.includes(`idea ${total}`), 'the room');
+    await row(a.page, `idea ${total}`).hover();
+    await row(a.page, `idea ${total}`).getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = a.page.getByTestId('thread-panel');
+    const shown = panel.locator('.thread-replies .msg[data-seq]');
+    await panel.locator('.thread-replies .msg', { hasText: `idea ${total}` }).waitFor();
+    await expect(shown.count()).resolves.toBe(100);
+    await expect(panel.locator('.thread-divider').innerText()).resolves.toBe(`${total} replies`);
+    await expect(panel.locator('.thread-replies .msg', { hasText: /^idea 5$/ }).count()).resolves.toBe(0);
+
+    await panel.locator('.thread-scroll').evaluate((el) => (el.scrollTop = 0));
+    await shot(a.page, 'desktop-thread-older');
+    await panel.getByRole('button', { name: 'Show earlier replies' }).click();
+    await panel.locator('.thread-replies .msg', { hasText: 'idea 1' }).first().waitFor();
+    await expect(shown.count()).resolves.toBe(total);
+    const order = await panel.locator('.thread-replies .msg .md').allInnerTexts();
+    expect(order).toEqual(Array.from({ length: total }, (_, i) => `idea ${i + 1}`));
+    await expect(panel.getByRole('button', { name: 'Show earlier replies' }).count()).resolves.toBe(0);
+    // Loaded above in place: the reader is not thrown to either end.
+    const place = await panel.locator('.thread-scroll').evaluate((el) => ({
+      top: el.scrollTop,
+      fromBottom: el.scrollHeight - el.scrollTop - el.clientHeight,
+    }));
+    expect(place.top).toBeGreaterThan(0);
+    expect(place.fromBottom).toBeGreaterThan(0);
+    await a.context.close();
   });
 });

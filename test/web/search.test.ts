@@ -4,23 +4,17 @@
  * one is on screen, then released. Every search pane (room directory, people picker, admin user list) uses the
  * one `useSearch` of web/src/app/kit.tsx; each is checked here.
  */
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/harness.js';
-import { newUserPage, withBrowser } from './browser.js';
+import { newUserPage, webSuite } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
-
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
+const web = webSuite();
 
 /** A server with an admin and four people, each with a public room: three of each start with "c". */
 async function serve(): Promise<{ srv: TestServer; admin: SeededUser }> {
-  const srv = await startServer({}, { webDir });
+  const srv = await startServer({}, { webDir: web.webDir });
   const admin = await seedUser(srv.url, 'root', 'Root Admin'); // the first account is the server admin
   for (const [name, display] of [
     ['carol', 'Carol Diaz'],
@@ -91,7 +85,7 @@ describe('search panes', () => {
   for (const pane of PANES) {
     it(`${pane.name} keeps the newer answer when an older one arrives late`, async () => {
       const { srv, admin } = await serve();
-      const { page, errors } = await newUserPage(browser, { session: { token: admin.token, user: admin.user } });
+      const { page, errors } = await newUserPage(web.browser, { session: { token: admin.token, user: admin.user } });
       // Marks, in the page, that the held answer has been read by the app (and a task has run since).
       await page.addInitScript((older) => {
         const w = window as unknown as { __heldRead?: boolean };

@@ -4,22 +4,16 @@
  * page's Content-Security-Policy holds in normal use (no violation while using the app) and blocks what the
  * client would never do (inline script), and the HTML page is served with strict headers.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CSP_DIRECTIVES, cspDirectives } from '../helpers/csp.js';
 import { connect, startServer, waitFor, type TestServer } from '../helpers/harness.js';
-import { bodies, newUserPage, waitForBodies, type UserPage, withBrowser } from './browser.js';
+import { bodies, newUserPage, waitForBodies, type UserPage, webSuite } from './browser.js';
 import { seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
+const web = webSuite();
 
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
-
-const serve = (): Promise<TestServer> => startServer({}, { webDir });
+const serve = (): Promise<TestServer> => startServer({}, { webDir: web.webDir });
 const session = (u: SeededUser) => ({ token: u.token, user: u.user });
 
 /**
@@ -135,7 +129,7 @@ describe('web client security', { timeout: 90_000 }, () => {
     for (const m of MESSAGES) await mallory.api.sendMessage(room.id, m.body, `hostile-${++n}`);
 
     // The CSP is bypassed here: this tests the client's own escaping, not the second wall behind it.
-    const a = await newUserPage(browser, { session: session(alice), bypassCSP: true });
+    const a = await newUserPage(web.browser, { session: session(alice), bypassCSP: true });
     const pwned = await sentinel(a);
     await a.page.goto(srv.url);
     await a.page.locator('.me-card').waitFor();
@@ -240,7 +234,7 @@ describe('web client security', { timeout: 90_000 }, () => {
 
   it('raises no CSP violation or console error in normal use', async () => {
     const srv = await serve();
-    const a = await newUserPage(browser);
+    const a = await newUserPage(web.browser);
     const violations = await cspWatch(a);
     await a.page.goto(srv.url);
 
@@ -331,7 +325,7 @@ describe('web client security', { timeout: 90_000 }, () => {
   it('the CSP blocks and reports script the client would never write (the second wall)', async () => {
     const srv = await serve();
     const alice = await seedUser(srv.url, 'alice');
-    const a = await newUserPage(browser, { session: session(alice) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
     const pwned = await sentinel(a);
     const violations = await cspWatch(a);
     await a.page.goto(srv.url);

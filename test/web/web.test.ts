@@ -4,24 +4,18 @@
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { ChatClient, type ChatClientOptions } from '../../src/client/chat-client.js';
 import { startServer, type TestServer } from '../helpers/harness.js';
-import { bodies, newUserPage, ROOT, waitForBodies, withBrowser } from './browser.js';
+import { bodies, newUserPage, ROOT, waitForBodies, webSuite } from './browser.js';
 import { seedDemo, seedUser, type SeededUser } from './seed.js';
 
-let browser: Browser;
-let webDir: string;
+const web = webSuite();
 
-withBrowser((b, dir) => {
-  browser = b;
-  webDir = dir;
-});
-
-const serve = (): Promise<TestServer> => startServer({}, { webDir });
+const serve = (): Promise<TestServer> => startServer({}, { webDir: web.webDir });
 
 function session(u: SeededUser) {
   return { token: u.token, user: u.user };
@@ -73,8 +67,8 @@ const title = (page: Page) => page.locator('h1.room-title').innerText();
 describe('web client', { timeout: 60_000 }, () => {
   it('two people sign up, meet in a new room, and see each other’s messages and typing live', async () => {
     const srv = await serve();
-    const a = await newUserPage(browser);
-    const b = await newUserPage(browser);
+    const a = await newUserPage(web.browser);
+    const b = await newUserPage(web.browser);
     await signUp(a.page, srv.url, 'alice');
     await signUp(b.page, srv.url, 'bob');
 
@@ -149,7 +143,7 @@ describe('web client', { timeout: 60_000 }, () => {
     const alice = await seedUser(srv.url, 'alice');
     const bob = await seedUser(srv.url, 'bob');
     const room = await alice.api.createRoom('late-join');
-    const a = await newUserPage(browser, { session: session(alice) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
     // The first member-list answer is taken before Bob joins and handed over only after the page has seen his
     // join event (the room header counts him): the client must not keep that stale list.
     const requests = await holdFirstMembersAnswer(a.page, room.id, async () => {
@@ -168,7 +162,7 @@ describe('web client', { timeout: 60_000 }, () => {
     const bob = await seedUser(srv.url, 'bob');
     const room = await alice.api.createRoom('late-online');
     await bob.api.join(room.id);
-    const a = await newUserPage(browser, { session: session(alice) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
     const bobClient = new ChatClient({
       url: srv.url,
       token: bob.token,
@@ -192,12 +186,12 @@ describe('web client', { timeout: 60_000 }, () => {
 
   it('in a big room the member list shows who comes and goes live: the page views the room it has open', async () => {
     // 12 lobby members with PRESENCE_FANOUT_MAX_MEMBERS 10: only connections viewing the lobby hear who changes.
-    const srv = await startServer({ presenceFanoutMaxMembers: 10 }, { webDir });
+    const srv = await startServer({ presenceFanoutMaxMembers: 10 }, { webDir: web.webDir });
     const alice = await seedUser(srv.url, 'alice');
     const bob = await seedUser(srv.url, 'bob');
     for (let i = 0; i < 10; i++) await seedUser(srv.url, `member${i}`);
     const side = await alice.api.createRoom('side-room');
-    const a = await newUserPage(browser, { session: session(alice) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
     const views: unknown[] = [];
     a.page.on('websocket', (ws) =>
       ws.on('framesent', (f) => {
@@ -235,9 +229,9 @@ describe('web client', { timeout: 60_000 }, () => {
     const alice = await seedUser(srv.url, 'alice');
     const bob = await seedUser(srv.url, 'bob');
     const carol = await seedUser(srv.url, 'carol');
-    const a = await newUserPage(browser, { session: session(alice) });
-    const b = await newUserPage(browser, { session: session(bob) });
-    const c = await newUserPage(browser, { session: session(carol) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
+    const b = await newUserPage(web.browser, { session: session(bob) });
+    const c = await newUserPage(web.browser, { session: session(carol) });
     for (const p of [a, b, c]) await p.page.goto(srv.url);
     for (const p of [a, b, c]) await p.page.locator('.me-card').waitFor();
 
@@ -300,7 +294,7 @@ describe('web client', { timeout: 60_000 }, () => {
     await bob.api.join(room.id);
     for (let i = 1; i <= 130; i++) await alice.api.sendMessage(room.id, `message ${i}`, `m-${i}`);
 
-    const a = await newUserPage(browser, { session: session(alice) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
     await openRoom(a.page, srv.url, room.id);
     // The newest page; older ones only when scrolled to.
     let got = await waitForBodies(a.page, (x) => x.at(-1) === 'message 130', 'the newest message');
@@ -371,8 +365,8 @@ describe('web client', { timeout: 60_000 }, () => {
     const room = await alice.api.createRoom('ops', 'public');
     await bob.api.join(room.id);
     await alice.api.sendMessage(room.id, 'before the restart', 'before-1');
-    const a = await newUserPage(browser, { session: session(alice) });
-    const b = await newUserPage(browser, { session: session(bob) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
+    const b = await newUserPage(web.browser, { session: session(bob) });
     await openRoom(a.page, srv.url, room.id);
     await openRoom(b.page, srv.url, room.id);
     await waitForBodies(b.page, (x) => x.includes('before the restart'), 'the first message');
@@ -410,8 +404,8 @@ describe('web client', { timeout: 60_000 }, () => {
     const bob = await seedUser(srv.url, 'bob');
     const room = await alice.api.createRoom('xss', 'public');
     await bob.api.join(room.id);
-    const a = await newUserPage(browser, { session: session(alice) });
-    const b = await newUserPage(browser, { session: session(bob) });
+    const a = await newUserPage(web.browser, { session: session(alice) });
+    const b = await newUserPage(web.browser, { session: session(bob) });
     await openRoom(a.page, srv.url, room.id);
     await openRoom(b.page, srv.url, room.id);
 
@@ -458,8 +452,8 @@ describe('web client', { timeout: 60_000 }, () => {
     const srv = await serve();
     const alice = await seedUser(srv.url, 'alice');
     const elsewhere = await new ChatApi(srv.url).login('alice', alice.password);
-    const one = await newUserPage(browser, { session: session(alice) });
-    const two = await newUserPage(browser, { session: { token: elsewhere.token, user: elsewhere.user } });
+    const one = await newUserPage(web.browser, { session: session(alice) });
+    const two = await newUserPage(web.browser, { session: { token: elsewhere.token, user: elsewhere.user } });
     for (const p of [one, two]) await p.page.goto(srv.url);
     for (const p of [one, two]) await p.page.locator('.me-card').waitFor();
     await one.page.getByRole('button', { name: 'Settings' }).click();
@@ -490,7 +484,7 @@ describe('web client', { timeout: 60_000 }, () => {
       mkdirSync(out, { recursive: true });
       if (docs) mkdirSync(docs, { recursive: true });
       for (const theme of ['light', 'dark'] as const) {
-        const { page, errors } = await newUserPage(browser, { session: session(demo.alice), colorScheme: theme });
+        const { page, errors } = await newUserPage(web.browser, { session: session(demo.alice), colorScheme: theme });
         await openRoom(page, srv.url, demo.design.id);
         await waitForBodies(page, (x) => x.some((s) => s.startsWith('Dark mode screenshots')), 'the demo conversation');
         await page.locator('.member', { hasText: 'Dan Okafor' }).locator('.presence-online').waitFor();
@@ -507,7 +501,10 @@ describe('web client', { timeout: 60_000 }, () => {
         expect(errors).toEqual([]);
       }
       // Phone width: the sidebar collapses behind a menu button.
-      const phone = await newUserPage(browser, { session: session(demo.alice), viewport: { width: 390, height: 780 } });
+      const phone = await newUserPage(web.browser, {
+        session: session(demo.alice),
+        viewport: { width: 390, height: 780 },
+      });
       await openRoom(phone.page, srv.url, demo.design.id);
       expect(await phone.page.locator('.sidebar').isVisible()).toBe(false);
       await phone.page.getByRole('button', { name: 'Open navigation' }).click();

@@ -455,6 +455,16 @@ export class Hub {
         for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }
+      case 'block': {
+        const frame = JSON.stringify({ type: 'block', blocked: m.blocked, user: m.user, since: m.since });
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
+      case 'mention': {
+        const frame = JSON.stringify(m.notice);
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
       case 'revoke': {
         const ids = new Set(m.sessionIds);
         for (const conn of [...conns]) {

@@ -1,6 +1,7 @@
 import type { MemberRole, ReplyData, Room, RoomEvent } from '../../protocol/model.js';
 import type { AuthContext } from '../accounts.js';
 import type { ChatError } from '../chat-error.js';
+import type { ResolvedMentions } from '../mentions.js';
 import type { MemberRecord } from '../store.js';
 
 export interface SendInput {
@@ -28,6 +29,8 @@ export interface SendDraft {
   body: string;
   /** Set by the `reply target` step for a reply: stored as the message's `data`. */
   reply?: ReplyData;
+  /** Set by the `mentions` step when the message mentions someone: stored with it (data and mention rows). */
+  mentions?: ResolvedMentions;
   /** Flagged words: the message passes and moderators get a report (an after-commit hook). */
   flagged: readonly string[];
   /** A throttle's refusal. Later steps are skipped, except those that run `onRefusal`. */

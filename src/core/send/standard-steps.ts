@@ -30,6 +30,15 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
     },
     { name: 'posting rights', run: (d) => requirePostingRights(ctx, d) },
     {
+      // One indexed query, for one-to-one DMs only: a block either way closes the DM to both. A refusal, not a
+      // throw, so the retry of a message stored before the block still gets its ack.
+      name: 'dm block',
+      async run(d) {
+        if (d.room!.kind !== 'dm' || d.room!.memberCount > 2) return;
+        if (await ctx.store.blockWithMember(d.room!.id, d.auth.user.id)) d.refused = new ChatError('dm_unavailable');
+      },
+    },
+    {
       name: 'keyword filter',
       run(d) {
         const verdict = ctx.filter.check(d.input.body);

@@ -10,7 +10,8 @@
  *   the application, not with SQL lower(), keeps search Unicode-aware even on a C-locale cluster (where lower()
  *   folds ASCII only) and identical to the embedded store's. SQLite folds display names and topics at query
  *   time with an application function; PostgreSQL cannot call back into the app, so they are stored too.
- * - A room's sequence is its row's `last_seq`, bumped under the row lock (see PgStore) — never a SEQUENCE.
+ * - A room's sequence is its row's `last_seq`, bumped under the row lock (see PgStore) — never a SEQUENCE. (The one
+ *   SEQUENCE, mentions.id, only orders each user's mentions inbox.)
  */
 export interface Migration {
   version: number;
@@ -263,6 +264,29 @@ CREATE TABLE pins (
 `,
   },
   {
+    version: 9,
+    name: 'mentions',
+    sql: `
+-- One row per (user, message) that mentions them: by @username, or by @room / @here (every member / the members
+-- online at send time). Written in the message's own transaction; an edit adds and drops rows as its new text
+-- says, a delete drops them all. id orders the mentions inbox (newest first); (user_id, room_id, seq) counts the
+-- unread mentions of a room past the read marker. Plain messages write nothing here.
+CREATE TABLE mentions (
+  id         bigserial PRIMARY KEY,
+  user_id    text COLLATE "C" NOT NULL,
+  room_id    text COLLATE "C" NOT NULL,
+  seq        bigint NOT NULL,                  -- the message
+  created_at bigint NOT NULL
+);
+CREATE UNIQUE INDEX mentions_by_room ON mentions (user_id, room_id, seq);
+CREATE INDEX mentions_by_message ON mentions (room_id, seq);
+CREATE INDEX mentions_inbox ON mentions (user_id, id);
+-- Who may use @room / @here in the room: this role and above.
+ALTER TABLE rooms ADD COLUMN mention_all_role text NOT NULL DEFAULT 'moderator'
+  CHECK (mention_all_role IN ('owner', 'admin', 'moderator', 'member'));
+`,
+  },
+  {
     version: 10,
     name: 'notification levels and do not disturb',
     sql: `
@@ -271,6 +295,21 @@ CREATE TABLE pins (
 ALTER TABLE members ADD COLUMN notify text NOT NULL DEFAULT 'all' CHECK (notify IN ('all', 'mentions', 'none'));
 -- Do not disturb until this time (epoch ms; FOREVER_MS = until turned off), NULL = off.
 ALTER TABLE users ADD COLUMN dnd_until bigint;
+`,
+  },
+  {
+    version: 11,
+    name: 'blocked users',
+    sql: `
+-- One row per (blocker, blocked): PUT /api/v1/me/blocks/:userId. Private to the blocker. A new table only, so it
+-- applies after 9 and 10 whatever they add. blocks_by_blocked serves the other direction of the DM check.
+CREATE TABLE blocks (
+  user_id    text COLLATE "C" NOT NULL,      -- the blocker
+  blocked_id text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+);
+CREATE INDEX blocks_by_blocked ON blocks (blocked_id, user_id);
 `,
   },
 ];

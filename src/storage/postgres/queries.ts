@@ -203,6 +203,10 @@ export const pgQueries: PgQueries = {
             AND (e.data IS NULL OR (e.data->'deleted' IS DISTINCT FROM 'true'::jsonb
                                     AND e.data->'threadOnly' IS DISTINCT FROM 'true'::jsonb))
           LIMIT ${UNREAD_COUNT_MAX}) AS u) AS unread,
+       (SELECT count(*)::int FROM (
+          SELECT 1 FROM mentions mn
+          WHERE mn.user_id = @userId AND mn.room_id = r.id AND mn.seq > GREATEST(m.read_seq, m.joined_seq)
+          LIMIT ${UNREAD_COUNT_MAX}) AS um) AS unread_mentions,
        CASE WHEN r.kind = 'dm' THEN (
          SELECT coalesce(json_agg(to_json(u) ORDER BY om.joined_seq, om.user_id), '[]'::json)
          FROM members om JOIN users u ON u.id = om.user_id
@@ -219,7 +223,8 @@ export const pgQueries: PgQueries = {
        name = COALESCE(@name, name), name_key = COALESCE(@nameKey, name_key),
        topic = COALESCE(@topic, topic), topic_key = COALESCE(@topicKey, topic_key),
        read_only = COALESCE(@readOnly, read_only), slow_mode_s = COALESCE(@slowModeSeconds, slow_mode_s),
-       join_approval = COALESCE(@joinApproval, join_approval)
+       join_approval = COALESCE(@joinApproval, join_approval),
+       mention_all_role = COALESCE(@mentionAllRole, mention_all_role)
      WHERE id = @roomId RETURNING *`,
   ),
 
@@ -288,6 +293,44 @@ export const pgQueries: PgQueries = {
        AND seq IN (SELECT edit_seq FROM message_edits WHERE room_id = @roomId AND seq = @seq)`,
   ),
   editsDelete: run('DELETE FROM message_edits WHERE room_id = @roomId AND seq = @seq'),
+  // ---- mentions (migration 9) ----
+  memberIdsByUsernameKeys: all<{ id: string }>(
+    `SELECT u.id FROM users u JOIN members m ON m.user_id = u.id AND m.room_id = @roomId
+     WHERE u.username_key = ANY(@keys::text[])`,
+  ),
+  mentionsInsert: run(
+    `INSERT INTO mentions (user_id, room_id, seq, created_at)
+     SELECT user_id, room_id, seq, @now FROM unnest(@userIds::text[], @roomIds::text[], @seqs::bigint[])
+       AS x(user_id, room_id, seq)
+     ON CONFLICT (user_id, room_id, seq) DO NOTHING`,
+    (a: { rows: readonly { userId: string; roomId: string; seq: number }[]; now: number }) => ({
+      userIds: a.rows.map((r) => r.userId),
+      roomIds: a.rows.map((r) => r.roomId),
+      seqs: a.rows.map((r) => r.seq),
+      now: a.now,
+    }),
+  ),
+  mentionUsersOf: all<{ user_id: string }>('SELECT user_id FROM mentions WHERE room_id = @roomId AND seq = @seq'),
+  mentionsDeleteOf: run('DELETE FROM mentions WHERE room_id = @roomId AND seq = @seq'),
+  mentionsDeleteUsers: run(
+    'DELETE FROM mentions WHERE room_id = @roomId AND seq = @seq AND user_id = ANY(@userIds::text[])',
+  ),
+  messageDataSet: run(
+    `UPDATE events SET data = @data::jsonb WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
+    (a: { roomId: string; seq: number; data: Record<string, unknown> | null }) => ({
+      ...a,
+      data: a.data ? JSON.stringify(a.data) : null,
+    }),
+  ),
+  mentionsInbox: all(
+    `SELECT e.*, mn.id AS mn_id, r.name AS r_name, r.kind AS r_kind
+     FROM mentions mn
+     JOIN members m ON m.room_id = mn.room_id AND m.user_id = mn.user_id
+     JOIN events e ON e.room_id = mn.room_id AND e.seq = mn.seq
+     JOIN rooms r ON r.id = mn.room_id
+     WHERE mn.user_id = @userId AND mn.id < @before
+     ORDER BY mn.id DESC LIMIT @limit`,
+  ),
   messageRewrite: run(
     `UPDATE events SET body = @body, data = coalesce(data, '{}'::jsonb) || jsonb_build_object('editedAt', @editedAt::text)
      WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
@@ -387,6 +430,24 @@ export const pgQueries: PgQueries = {
      FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
      WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
   ),
+  blockInsert: run(
+    `INSERT INTO blocks (user_id, blocked_id, created_at) VALUES (@userId, @blockedId, @now) ON CONFLICT DO NOTHING`,
+  ),
+  blockDelete: run('DELETE FROM blocks WHERE user_id = @userId AND blocked_id = @blockedId'),
+  blockCount: count('SELECT count(*)::int AS n FROM blocks WHERE user_id = @userId'),
+  blockGet: one('SELECT * FROM blocks WHERE user_id = @userId AND blocked_id = @blockedId'),
+  blocksOf: all(
+    `SELECT u.*, b.created_at AS b_created_at FROM blocks b JOIN users u ON u.id = b.blocked_id
+     WHERE b.user_id = @userId ORDER BY b.created_at DESC, b.blocked_id`,
+  ),
+  blockEither: exists(
+    `SELECT 1 FROM blocks WHERE (user_id = @a AND blocked_id = @b) OR (user_id = @b AND blocked_id = @a)`,
+  ),
+  blockWithMemberOf: exists(
+    `SELECT 1 FROM members m JOIN blocks b
+       ON (b.user_id = @userId AND b.blocked_id = m.user_id) OR (b.blocked_id = @userId AND b.user_id = m.user_id)
+     WHERE m.room_id = @roomId LIMIT 1`,
+  ),
   userSettingsUpdate: one(
     `UPDATE users SET read_receipts = coalesce(@readReceipts::boolean, read_receipts),
        dnd_until = CASE WHEN @dndOff::boolean THEN NULL ELSE coalesce(@dndUntil::bigint, dnd_until) END
@@ -431,6 +492,14 @@ export const pgQueries: PgQueries = {
   ),
   messagesBefore: all(
     "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+  ),
+  membershipAfter: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND seq > @seq AND type IN ('member.joined', 'member.left')
+       ORDER BY seq LIMIT @limit`,
+  ),
+  membershipBefore: all(
+    `SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type IN ('member.joined', 'member.left')
+       ORDER BY seq DESC LIMIT @limit`,
   ),
   // ---- threads: the expressions match migration 6's indexes ----
   threadAfter: all(

@@ -1,7 +1,7 @@
 import type { RoomEvent, RoomEventType } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
-import type { EventStore, NewMessage } from '../../core/store.js';
+import type { EventKinds, EventStore, NewMessage } from '../../core/store.js';
 import { query, read, type Operations, type Recipe } from './recipe.js';
 import { iso, toEvent, type Row } from './rows.js';
 
@@ -31,6 +31,8 @@ export interface EventQueries {
   eventsBefore(a: { roomId: string; seq: number; limit: number }): Row[];
   messagesAfter(a: { roomId: string; seq: number; limit: number }): Row[];
   messagesBefore(a: { roomId: string; seq: number; limit: number }): Row[];
+  membershipAfter(a: { roomId: string; seq: number; limit: number }): Row[];
+  membershipBefore(a: { roomId: string; seq: number; limit: number }): Row[];
 }
 
 // ---- the append-event step: every event-producing recipe ends with it ----
@@ -131,6 +133,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
   const next = new Map(lastSeq);
   const fresh = new Map<string, RoomEvent>();
   const created: RoomEvent[] = [];
+  const mentionRows: { userId: string; roomId: string; seq: number }[] = [];
   const outcomes = messages.map((m): Outcome => {
     const key = keyOf(m.senderId, m.clientMsgId);
     const earlier = stored.get(key) ?? fresh.get(key);
@@ -155,6 +158,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     next.set(m.roomId, last + 1);
     fresh.set(key, event);
     created.push(event);
+    for (const userId of m.mentionTargets ?? []) mentionRows.push({ userId, roomId: m.roomId, seq: event.seq });
     return { ok: true, value: { event, duplicate: false } };
   });
   if (created.length === 0) return outcomes;
@@ -171,6 +175,8 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     throw new Error('room sequence changed under its lock');
   }
   if ((yield* query('messagesInsertNew', { events: created, now })) !== created.length) throw new IdempotencyRace();
+  // Mentions are durable with their message (same transaction); a batch of plain messages issues no query here.
+  if (mentionRows.length > 0) yield* query('mentionsInsert', { rows: mentionRows, now });
   return outcomes;
 }
 
@@ -186,13 +192,14 @@ export const events = {
   listEvents: read(function* (
     _now,
     roomId: string,
-    q: { after?: number; before?: number; limit: number; messagesOnly?: boolean },
+    q: { after?: number; before?: number; limit: number; kinds?: EventKinds },
   ) {
+    const prefix = q.kinds ?? 'events';
     if (q.after !== undefined) {
       const args = { roomId, seq: q.after, limit: q.limit };
-      return (yield* query(q.messagesOnly ? 'messagesAfter' : 'eventsAfter', args)).map(toEvent);
+      return (yield* query(`${prefix}After`, args)).map(toEvent);
     }
     const args = { roomId, seq: q.before ?? Number.MAX_SAFE_INTEGER, limit: q.limit };
-    return (yield* query(q.messagesOnly ? 'messagesBefore' : 'eventsBefore', args)).reverse().map(toEvent);
+    return (yield* query(`${prefix}Before`, args)).reverse().map(toEvent);
   }),
 } satisfies Operations<Omit<EventStore, 'appendMessage'>>;

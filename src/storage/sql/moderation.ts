@@ -1,8 +1,9 @@
 import type { Report, ReportResolution, RoomEvent } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
-import type { ModerationStore, NewAuditEntry, NewReport } from '../../core/store.js';
+import type { MentionUpdate, ModerationStore, NewAuditEntry, NewReport } from '../../core/store.js';
 import { insertEvent, nextSeq } from './events.js';
+import { replaceMentions } from './mentions.js';
 import { query, read, Rollback, transaction, write, type Operations } from './recipe.js';
 import { iso, toAudit, toEdit, toEvent, toPublic, toReport, toRoomBan, type Row } from './rows.js';
 
@@ -142,10 +143,19 @@ export const moderation = {
     // Nor does a deleted message stay pinned (its message.deleted says so; no message.unpinned follows).
     yield* query('pinDelete', { roomId, seq });
     yield* query('reactionsDeleteOf', { roomId, seq });
+    // A deleted message mentions nobody: out of the inbox and the unread-mention counts.
+    yield* query('mentionsDeleteOf', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 
-  editMessage: transaction(function* (now, roomId: string, seq: number, editorId: string, body: string) {
+  editMessage: transaction(function* (
+    now,
+    roomId: string,
+    seq: number,
+    editorId: string,
+    body: string,
+    mentions?: MentionUpdate,
+  ) {
     // The room lock first, like every writer: the message cannot be deleted or edited by another call meanwhile.
     const next = yield* nextSeq(roomId, now);
     if (next === null) throw new ChatError('room_not_found');
@@ -155,7 +165,7 @@ export const moderation = {
     if (message.data?.deleted) throw new ChatError('message_deleted');
     if (message.senderId !== editorId) throw new ChatError('forbidden');
     // Idempotent by content: the retry of an edit that landed finds its body stored and writes nothing.
-    if (message.body === body) throw new Rollback({ message, event: null });
+    if (message.body === body) throw new Rollback({ message, event: null, mentioned: [] as string[] });
     const editedAt = iso(now);
     yield* query('editInsert', {
       roomId,
@@ -167,6 +177,14 @@ export const moderation = {
       now,
     });
     yield* query('messageRewrite', { roomId, seq, body, editedAt });
+    let data: Record<string, unknown> = { ...message.data, editedAt };
+    let mentioned: string[] = [];
+    if (mentions) {
+      const { mentions: _m, mentionAll: _a, ...rest } = data;
+      data = { ...rest, ...mentions.data };
+      yield* query('messageDataSet', { roomId, seq, data });
+      mentioned = yield* replaceMentions(roomId, seq, mentions.targets, mentions.keepExisting, now);
+    }
     const event: RoomEvent = {
       id: newId('e'),
       roomId,
@@ -175,11 +193,11 @@ export const moderation = {
       senderId: editorId,
       body,
       clientMsgId: null,
-      data: { seq, messageId: message.id, editedAt },
+      data: { seq, messageId: message.id, editedAt, ...mentions?.data },
       createdAt: editedAt,
     };
     yield* query('eventsInsert', { events: [event], now });
-    return { message: { ...message, body, data: { ...message.data, editedAt } }, event };
+    return { message: { ...message, body, data }, event, mentioned };
   }),
 
   listMessageEdits: read(function* (_now, roomId: string, seq: number) {

@@ -1,5 +1,7 @@
 import type { AccountQueries } from './accounts.js';
+import type { BlockQueries } from './blocks.js';
 import type { EventQueries } from './events.js';
+import type { MentionQueries } from './mentions.js';
 import type { ModerationQueries } from './moderation.js';
 import type { PinQueries } from './pins.js';
 import type { ReadQueries } from './reads.js';
@@ -21,4 +23,6 @@ export interface Queries
     ReactionQueries,
     ReadQueries,
     PinQueries,
-    ThreadQueries {}
+    ThreadQueries,
+    MentionQueries,
+    BlockQueries {}

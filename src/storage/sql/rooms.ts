@@ -57,6 +57,7 @@ export interface RoomQueries {
     readOnly: boolean | null;
     slowModeSeconds: number | null;
     joinApproval: boolean | null;
+    mentionAllRole: MemberRole | null;
   }): Row | undefined;
 
   /** role, muted_until, joined_seq. */
@@ -173,6 +174,7 @@ export const rooms = {
         joinedSeq: Number(r.joined_seq),
         readSeq: Number(r.read_seq),
         unread: Number(r.unread),
+        unreadMentions: Number(r.unread_mentions ?? 0),
         // Rows from before migration 10 (none in practice) read as the default.
         notify: (r.notify as NotifyLevel | null) ?? 'all',
       };
@@ -206,6 +208,7 @@ export const rooms = {
       readOnly: settings.readOnly ?? null,
       slowModeSeconds: settings.slowModeSeconds ?? null,
       joinApproval: settings.joinApproval ?? null,
+      mentionAllRole: settings.mentionAllRole ?? null,
     });
     if (!row) throw new ChatError('room_not_found');
     const data = defined({
@@ -214,6 +217,7 @@ export const rooms = {
       readOnly: settings.readOnly,
       slowModeSeconds: settings.slowModeSeconds,
       joinApproval: settings.joinApproval,
+      mentionAllRole: settings.mentionAllRole,
     });
     const event = yield* insertEvent(roomId, Number(row.last_seq), now, 'room.updated', actorId, data);
     return { room: toRoom(row), event };

@@ -59,6 +59,8 @@ export function toRoom(r: Row): Room {
       readOnly: Boolean(r.read_only),
       slowModeSeconds: Number(r.slow_mode_s ?? 0),
       joinApproval: Boolean(r.join_approval),
+      // Rows from before migration 9 (none in practice) read as the default.
+      mentionAllRole: (r.mention_all_role as MemberRole | undefined) ?? 'moderator',
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
+import { blocks } from './blocks.js';
 import { events, type AppendResult } from './events.js';
+import { mentions } from './mentions.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
 import { pins } from './pins.js';
@@ -53,6 +55,14 @@ export abstract class SqlStore implements Store {
   listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
   setNotifyLevel: Store['setNotifyLevel'] = (...a) => this.perform(reads.setNotifyLevel, a);
+
+  // ---- BlockStore ----
+  blockUser: Store['blockUser'] = (...a) => this.perform(blocks.blockUser, a);
+  unblockUser: Store['unblockUser'] = (...a) => this.perform(blocks.unblockUser, a);
+  listBlocks: Store['listBlocks'] = (...a) => this.perform(blocks.listBlocks, a);
+  blockBetween: Store['blockBetween'] = (...a) => this.perform(blocks.blockBetween, a);
+  hasBlocked: Store['hasBlocked'] = (...a) => this.perform(blocks.hasBlocked, a);
+  blockWithMember: Store['blockWithMember'] = (...a) => this.perform(blocks.blockWithMember, a);
 
   // ---- PinStore ----
   pinMessage: Store['pinMessage'] = (...a) => this.perform(pins.pinMessage, a);
@@ -111,6 +121,10 @@ export abstract class SqlStore implements Store {
   findMessageByClientMsgId: Store['findMessageByClientMsgId'] = (...a) =>
     this.perform(events.findMessageByClientMsgId, a);
   listEvents: Store['listEvents'] = (...a) => this.perform(events.listEvents, a);
+
+  // ---- MentionStore ----
+  findMemberIds: Store['findMemberIds'] = (...a) => this.perform(mentions.findMemberIds, a);
+  listMentions: Store['listMentions'] = (...a) => this.perform(mentions.listMentions, a);
 
   // ---- ThreadStore ----
   listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);

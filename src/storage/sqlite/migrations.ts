@@ -232,6 +232,28 @@ CREATE TABLE pins (
 `,
   },
   {
+    version: 9,
+    name: 'mentions',
+    sql: `
+-- One row per (user, message) that mentions them: by @username, or by @room / @here (every member / the members
+-- online at send time). Written in the message's own transaction; an edit adds and drops rows as its new text
+-- says, a delete drops them all. id orders the mentions inbox (newest first); (user_id, room_id, seq) counts the
+-- unread mentions of a room past the read marker. Plain messages write nothing here.
+CREATE TABLE mentions (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id    TEXT NOT NULL,
+  room_id    TEXT NOT NULL,
+  seq        INTEGER NOT NULL,                 -- the message
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX mentions_by_room ON mentions(user_id, room_id, seq);
+CREATE INDEX mentions_by_message ON mentions(room_id, seq);
+CREATE INDEX mentions_inbox ON mentions(user_id, id);
+-- Who may use @room / @here in the room: this role and above.
+ALTER TABLE rooms ADD COLUMN mention_all_role TEXT NOT NULL DEFAULT 'moderator';
+`,
+  },
+  {
     version: 10,
     name: 'notification levels and do not disturb',
     sql: `
@@ -240,6 +262,21 @@ CREATE TABLE pins (
 ALTER TABLE members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all' CHECK (notify IN ('all', 'mentions', 'none'));
 -- Do not disturb until this time (epoch ms; FOREVER_MS = until turned off), NULL = off.
 ALTER TABLE users ADD COLUMN dnd_until INTEGER;
+`,
+  },
+  {
+    version: 11,
+    name: 'blocked users',
+    sql: `
+-- One row per (blocker, blocked): PUT /api/v1/me/blocks/:userId. Private to the blocker. A new table only, so it
+-- applies after 9 and 10 whatever they add. blocks_by_blocked serves the other direction of the DM check.
+CREATE TABLE blocks (
+  user_id    TEXT NOT NULL,                  -- the blocker
+  blocked_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX blocks_by_blocked ON blocks(blocked_id, user_id);
 `,
   },
 ];

@@ -99,7 +99,8 @@ export function sqliteQueries(db: Database.Database): Queries {
     `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now,
        name = coalesce(@name, name), name_key = coalesce(@nameKey, name_key), topic = coalesce(@topic, topic),
        read_only = coalesce(@readOnly, read_only), slow_mode_s = coalesce(@slowModeSeconds, slow_mode_s),
-       join_approval = coalesce(@joinApproval, join_approval)
+       join_approval = coalesce(@joinApproval, join_approval),
+       mention_all_role = coalesce(@mentionAllRole, mention_all_role)
      WHERE id = @roomId RETURNING *`,
   );
   // Unread: others' messages after the marker, not deleted, counted up to UNREAD_COUNT_MAX (a range scan of the
@@ -112,9 +113,19 @@ export function sqliteQueries(db: Database.Database): Queries {
             AND e.sender_id <> @userId
             AND (e.data IS NULL OR (json_extract(e.data, '$.deleted') IS NOT 1
                                     AND json_extract(e.data, '$.threadOnly') IS NOT 1))
-          LIMIT ${UNREAD_COUNT_MAX})) AS unread
+          LIMIT ${UNREAD_COUNT_MAX})) AS unread,
+       (SELECT count(*) FROM (
+          SELECT 1 FROM mentions mn
+          WHERE mn.user_id = @userId AND mn.room_id = r.id AND mn.seq > max(m.read_seq, m.joined_seq)
+          LIMIT ${UNREAD_COUNT_MAX})) AS unread_mentions
      FROM members m JOIN rooms r ON r.id = m.room_id
      WHERE m.user_id = @userId ORDER BY r.last_event_at DESC, r.id`,
+  );
+  const mentionInsert = run(
+    `INSERT OR IGNORE INTO mentions (user_id, room_id, seq, created_at) VALUES (@userId, @roomId, @seq, @now)`,
+  );
+  const messageDataSet = run(
+    `UPDATE events SET data = @data WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
   );
   const sessionByTokenHash = one('SELECT * FROM sessions WHERE token_hash = @tokenHash');
   const invitesOf = all(
@@ -292,6 +303,33 @@ export function sqliteQueries(db: Database.Database): Queries {
          AND seq IN (SELECT edit_seq FROM message_edits WHERE room_id = @roomId AND seq = @seq)`,
     ),
     editsDelete: run('DELETE FROM message_edits WHERE room_id = @roomId AND seq = @seq'),
+    // ---- mentions (migration 9) ----
+    memberIdsByUsernameKeys: ({ roomId, keys }) =>
+      prepareDynamic(
+        `SELECT u.id FROM users u JOIN members m ON m.user_id = u.id AND m.room_id = ?
+         WHERE u.username_key IN (${placeholders(keys.length)})`,
+      ).all(roomId, ...keys) as { id: string }[],
+    mentionsInsert: ({ rows, now }) => {
+      let n = 0;
+      for (const r of rows) n += mentionInsert({ ...r, now });
+      return n;
+    },
+    mentionUsersOf: all<{ user_id: string }>('SELECT user_id FROM mentions WHERE room_id = @roomId AND seq = @seq'),
+    mentionsDeleteOf: run('DELETE FROM mentions WHERE room_id = @roomId AND seq = @seq'),
+    mentionsDeleteUsers: ({ roomId, seq, userIds }) =>
+      prepareDynamic(
+        `DELETE FROM mentions WHERE room_id = ? AND seq = ? AND user_id IN (${placeholders(userIds.length)})`,
+      ).run(roomId, seq, ...userIds).changes,
+    messageDataSet: (a) => messageDataSet({ ...a, data: json(a.data) }),
+    mentionsInbox: all(
+      `SELECT e.*, mn.id AS mn_id, r.name AS r_name, r.kind AS r_kind
+       FROM mentions mn
+       JOIN members m ON m.room_id = mn.room_id AND m.user_id = mn.user_id
+       JOIN events e ON e.room_id = mn.room_id AND e.seq = mn.seq
+       JOIN rooms r ON r.id = mn.room_id
+       WHERE mn.user_id = @userId AND mn.id < @before
+       ORDER BY mn.id DESC LIMIT @limit`,
+    ),
     messageRewrite: run(
       `UPDATE events SET body = @body, data = json_set(coalesce(data, '{}'), '$.editedAt', @editedAt)
        WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
@@ -395,6 +433,24 @@ export function sqliteQueries(db: Database.Database): Queries {
        FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
        WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
     ),
+    blockInsert: run(
+      'INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (@userId, @blockedId, @now)',
+    ),
+    blockDelete: run('DELETE FROM blocks WHERE user_id = @userId AND blocked_id = @blockedId'),
+    blockCount: count('SELECT count(*) AS n FROM blocks WHERE user_id = @userId'),
+    blockGet: one('SELECT * FROM blocks WHERE user_id = @userId AND blocked_id = @blockedId'),
+    blocksOf: all(
+      `SELECT u.*, b.created_at AS b_created_at FROM blocks b JOIN users u ON u.id = b.blocked_id
+       WHERE b.user_id = @userId ORDER BY b.created_at DESC, b.blocked_id`,
+    ),
+    blockEither: exists(
+      `SELECT 1 FROM blocks WHERE (user_id = @a AND blocked_id = @b) OR (user_id = @b AND blocked_id = @a)`,
+    ),
+    blockWithMemberOf: exists(
+      `SELECT 1 FROM members m JOIN blocks b
+         ON (b.user_id = @userId AND b.blocked_id = m.user_id) OR (b.blocked_id = @userId AND b.user_id = m.user_id)
+       WHERE m.room_id = @roomId LIMIT 1`,
+    ),
     userSettingsUpdate: (a) =>
       settingsUpdate({
         ...a,
@@ -420,6 +476,14 @@ export function sqliteQueries(db: Database.Database): Queries {
     ),
     messagesBefore: all(
       "SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type = 'message' ORDER BY seq DESC LIMIT @limit",
+    ),
+    membershipAfter: all(
+      `SELECT * FROM events WHERE room_id = @roomId AND seq > @seq AND type IN ('member.joined', 'member.left')
+         ORDER BY seq LIMIT @limit`,
+    ),
+    membershipBefore: all(
+      `SELECT * FROM events WHERE room_id = @roomId AND seq < @seq AND type IN ('member.joined', 'member.left')
+         ORDER BY seq DESC LIMIT @limit`,
     ),
 
     // ---- threads: the expressions match migration 6's indexes; INDEXED BY, as without statistics SQLite takes

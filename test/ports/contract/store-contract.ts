@@ -1110,7 +1110,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listEvents('r_missing', { after: 0, limit: 10 })).toEqual([]);
       });
 
-      it('listEvents messagesOnly skips non-message events; the page may span more seqs than limit', async () => {
+      it('listEvents kinds: messages skips non-message events; the page may span more seqs than limit', async () => {
         const owner = await createUser('owner');
         const guests = await Promise.all(range(1, 3).map((i) => createUser(`guest${i}`)));
         const { room } = await createRoom(owner); // 1 room.created, 2 member.joined
@@ -1122,7 +1122,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await store.appendMessage(message(room.id, owner)); // 10
         await store.addMember(room.id, (await createUser('late')).id, 'member', owner.id); // 11
         const q = async (query: { after?: number; before?: number; limit: number }) => {
-          const events = await store.listEvents(room.id, { ...query, messagesOnly: true });
+          const events = await store.listEvents(room.id, { ...query, kinds: 'messages' });
           expect(events.every((e) => e.type === 'message')).toBe(true);
           return seqsOf(events);
         };
@@ -1133,8 +1133,26 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await q({ after: 10, limit: 2 })).toEqual([]);
         expect(await q({ before: 9, limit: 2 })).toEqual([3, 7]);
         expect(await q({ before: 7, limit: 5 })).toEqual([3]);
-        const withMembership = seqsOf(await store.listEvents(room.id, { limit: 2, messagesOnly: false }));
+        const withMembership = seqsOf(await store.listEvents(room.id, { limit: 2 }));
         expect(withMembership).toEqual([10, 11]);
+
+        // kinds: membership keeps the joins and leaves only, paged the same way.
+        await store.removeMember(room.id, guests[0]!.id, guests[0]!.id, 'left'); // 12
+        await store.appendMessage(message(room.id, owner)); // 13
+        const joins = async (query: { after?: number; before?: number; limit: number }) => {
+          const events = await store.listEvents(room.id, { ...query, kinds: 'membership' });
+          expect(events.every((e) => e.type === 'member.joined' || e.type === 'member.left')).toBe(true);
+          return seqsOf(events);
+        };
+        expect(await joins({ limit: 100 })).toEqual([2, 4, 5, 6, 11, 12]);
+        expect(await joins({ limit: 2 })).toEqual([11, 12]);
+        expect(await joins({ after: 4, limit: 3 })).toEqual([5, 6, 11]);
+        expect(await joins({ before: 11, limit: 2 })).toEqual([5, 6]);
+        expect(await joins({ after: 12, limit: 5 })).toEqual([]);
+        expect((await store.listEvents(room.id, { after: 11, limit: 1, kinds: 'membership' }))[0]).toMatchObject({
+          type: 'member.left',
+          data: { userId: guests[0]!.id },
+        });
       });
     });
 
@@ -1247,7 +1265,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           { topic: 'hourly', settings: { slowModeSeconds: 30, joinApproval: true } },
           owner.id,
         );
-        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true };
+        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true, mentionAllRole: 'moderator' };
         expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, settings });
         expect(r2.event.data).toEqual({ topic: 'hourly', slowModeSeconds: 30, joinApproval: true });
         expect(await store.getRoom(room.id)).toEqual(r2.room);
@@ -1255,7 +1273,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect((await store.searchPublicRooms('news', 10)).rooms[0]?.settings).toEqual(settings);
 
         const r3 = await store.updateRoom(room.id, { settings: { readOnly: false, slowModeSeconds: 0 } }, owner.id);
-        expect(r3.room.settings).toEqual({ readOnly: false, slowModeSeconds: 0, joinApproval: true });
+        expect(r3.room.settings).toEqual({
+          readOnly: false,
+          slowModeSeconds: 0,
+          joinApproval: true,
+          mentionAllRole: 'moderator',
+        });
         expect(r3.event.data).toEqual({ readOnly: false, slowModeSeconds: 0 });
         expect((await allEvents(room.id)).slice(2)).toEqual([r1.event, r2.event, r3.event]);
         await rejectsWith(
@@ -1496,7 +1519,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const all = await allEvents(room.id);
         expect(seqsOf(all)).toEqual(range(1, 6));
         expect(all.slice(3)).toEqual([redacted, kept, deleted]);
-        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([redacted, kept]);
+        expect(await store.listEvents(room.id, { limit: 10, kinds: 'messages' })).toEqual([redacted, kept]);
         expect(await lastSeq(room.id)).toBe(6);
 
         // Already deleted, not a message, no such seq: null and nothing appended.
@@ -1580,7 +1603,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const all = await allEvents(room.id);
         expect(seqsOf(all)).toEqual(range(1, 6));
         expect(all.slice(4)).toEqual([first.event, second.event]);
-        expect(await store.listEvents(room.id, { limit: 10, messagesOnly: true })).toEqual([second.message, other]);
+        expect(await store.listEvents(room.id, { limit: 10, kinds: 'messages' })).toEqual([second.message, other]);
         expect(await lastSeq(room.id)).toBe(6);
 
         const edits = await store.listMessageEdits(room.id, original.seq);
@@ -1601,6 +1624,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.editMessage(room.id, original.seq, owner.id, 'hello, world')).toEqual({
           message: second.message,
           event: null,
+          mentioned: [],
         });
         expect(await lastSeq(room.id)).toBe(6);
         expect(await store.listMessageEdits(room.id, original.seq)).toHaveLength(2);
@@ -1887,6 +1911,200 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listPins(room.id)).toEqual([]);
         await rejectsWith(() => store.pinMessage(room.id, a.seq, owner.id, 1), 'message_deleted');
         expect(await lastSeq(room.id)).toBe(6);
+      });
+    });
+
+    describe('blocks', () => {
+      it('blockUser records a block once, lists it newest first with the profile, and unblockUser lifts it', async () => {
+        const alice = await createUser('alice');
+        const bob = await createUser('bob', { displayName: 'Bob B' });
+        const carol = await createUser('carol');
+        const first = await store.blockUser(alice.id, bob.id, 10);
+        expect(first.created).toBe(true);
+        expect(first.block.user).toMatchObject({ id: bob.id, username: 'bob', displayName: 'Bob B' });
+        expectIso(first.block.since);
+        // A repeat writes nothing and keeps the original time.
+        await clockTick();
+        expect(await store.blockUser(alice.id, bob.id, 10)).toEqual({ block: first.block, created: false });
+        await clockTick();
+        await store.blockUser(alice.id, carol.id, 10);
+        const list = await store.listBlocks(alice.id);
+        expect(list.map((b) => b.user.username)).toEqual(['carol', 'bob']);
+        expect(list[1]).toEqual(first.block);
+        // Private and one-way: bob has blocked nobody.
+        expect(await store.listBlocks(bob.id)).toEqual([]);
+        expect(await store.hasBlocked(alice.id, bob.id)).toBe(true);
+        expect(await store.hasBlocked(bob.id, alice.id)).toBe(false);
+
+        expect(await store.unblockUser(alice.id, bob.id)).toBe(true);
+        expect(await store.unblockUser(alice.id, bob.id)).toBe(false);
+        expect(await store.hasBlocked(alice.id, bob.id)).toBe(false);
+        expect((await store.listBlocks(alice.id)).map((b) => b.user.username)).toEqual(['carol']);
+      });
+
+      it('blockUser refuses an unknown user and a block over the cap; nothing written', async () => {
+        const alice = await createUser('alice');
+        const bob = await createUser('bob');
+        const carol = await createUser('carol');
+        await rejectsWith(() => store.blockUser(alice.id, 'u_nobody', 10), 'user_not_found');
+        await store.blockUser(alice.id, bob.id, 1);
+        await rejectsWith(() => store.blockUser(alice.id, carol.id, 1), 'too_many_blocks');
+        // At the cap, the block that exists is still a no-op, not a refusal.
+        expect((await store.blockUser(alice.id, bob.id, 1)).created).toBe(false);
+        expect((await store.listBlocks(alice.id)).map((b) => b.user.id)).toEqual([bob.id]);
+        expect(await store.hasBlocked(alice.id, carol.id)).toBe(false);
+      });
+
+      it('blockBetween and blockWithMember see a block in either direction, and only with the people named', async () => {
+        const alice = await createUser('alice');
+        const bob = await createUser('bob');
+        const carol = await createUser('carol');
+        const dave = await createUser('dave');
+        const { room: dm } = await createDm([alice, bob]);
+        const { room: group } = await createDm([carol, dave]);
+        expect(await store.blockBetween(alice.id, [bob.id, carol.id])).toBe(false);
+        expect(await store.blockWithMember(dm.id, alice.id)).toBe(false);
+        await store.blockUser(bob.id, alice.id, 10);
+        // Bob blocked alice: both directions count, for both of them.
+        expect(await store.blockBetween(alice.id, [carol.id, bob.id])).toBe(true);
+        expect(await store.blockBetween(bob.id, [alice.id])).toBe(true);
+        expect(await store.blockBetween(alice.id, [carol.id, dave.id])).toBe(false);
+        expect(await store.blockBetween(alice.id, [])).toBe(false);
+        expect(await store.blockWithMember(dm.id, alice.id)).toBe(true);
+        expect(await store.blockWithMember(dm.id, bob.id)).toBe(true);
+        // Not in a room where neither blocker nor blocked is with the other.
+        expect(await store.blockWithMember(group.id, carol.id)).toBe(false);
+        expect(await store.blockWithMember(group.id, alice.id)).toBe(false);
+        await store.unblockUser(bob.id, alice.id);
+        expect(await store.blockWithMember(dm.id, alice.id)).toBe(false);
+        expect(await store.blockBetween(bob.id, [alice.id])).toBe(false);
+      });
+    });
+
+    describe('mentions', () => {
+      const roomOf = async (userId: string, roomId: string) =>
+        (await store.listRoomsOf(userId)).find((r) => r.id === roomId)!;
+      const mention = (roomId: string, sender: UserRecord, targets: UserRecord[], body = 'hey'): NewMessage => ({
+        ...message(roomId, sender, undefined, body),
+        data: { mentions: targets.map((t) => t.id) },
+        mentionTargets: targets.map((t) => t.id),
+      });
+
+      it('findMemberIds: members by username in any case, others left out', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        await createUser('stranger');
+        const { room } = await createRoom(owner, { members: [{ user: friend }] });
+        expect((await store.findMemberIds(room.id, ['FRIEND', 'owner', 'stranger', 'nobody'])).sort()).toEqual(
+          [owner.id, friend.id].sort(),
+        );
+        expect(await store.findMemberIds(room.id, [])).toEqual([]);
+        expect(await store.findMemberIds('r_nowhere', ['owner'])).toEqual([]);
+      });
+
+      it('appendMessage stores mention rows with the message: unreadMentions past the marker, the inbox newest first', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const other = await createUser('other');
+        const { room } = await createRoom(owner, { members: [{ user: friend }, { user: other }] }); // 1..4
+        // A batch: mentions and plain messages mixed, committed together.
+        const [a, , c] = await Promise.all([
+          store.appendMessage(mention(room.id, owner, [friend], 'a')),
+          store.appendMessage(message(room.id, owner, undefined, 'plain')),
+          store.appendMessage(mention(room.id, other, [friend, owner], 'c')),
+        ]);
+        expect(a.event.data).toEqual({ mentions: [friend.id] });
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 3, unreadMentions: 2 });
+        expect(await roomOf(owner.id, room.id)).toMatchObject({ unreadMentions: 1 });
+        expect(await roomOf(other.id, room.id)).toMatchObject({ unreadMentions: 0 });
+        const inbox = await store.listMentions(friend.id, { limit: 10 });
+        expect(inbox.map((i) => i.message.seq)).toEqual([c.event.seq, a.event.seq]);
+        expect(inbox[1]).toEqual({
+          id: inbox[1]!.id,
+          roomId: room.id,
+          roomName: room.name,
+          roomKind: 'public',
+          message: a.event,
+        });
+        expect(inbox[0]!.id).toBeGreaterThan(inbox[1]!.id);
+        expect(
+          (await store.listMentions(friend.id, { limit: 1, before: inbox[0]!.id })).map((i) => i.message.seq),
+        ).toEqual([a.event.seq]);
+        expect(await store.listMentions(friend.id, { limit: 10, before: inbox[1]!.id })).toEqual([]);
+        // A duplicate writes no second row.
+        const again = await store.appendMessage({
+          ...mention(room.id, owner, [friend], 'a'),
+          clientMsgId: a.event.clientMsgId!,
+        });
+        expect(again.duplicate).toBe(true);
+        expect(await store.listMentions(friend.id, { limit: 10 })).toHaveLength(2);
+        // Reading lowers the count.
+        await store.markRead(room.id, friend.id, a.event.seq, false);
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unreadMentions: 1 });
+        await store.markRead(room.id, friend.id, c.event.seq, false);
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unread: 0, unreadMentions: 0 });
+        // Leaving the room takes its mentions out of the inbox.
+        await store.removeMember(room.id, friend.id, friend.id, 'left');
+        expect(await store.listMentions(friend.id, { limit: 10 })).toEqual([]);
+      });
+
+      it('deleteMessage drops the rows; editMessage with mentions replaces them and reports the new ones', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const other = await createUser('other');
+        const { room } = await createRoom(owner, { members: [{ user: friend }, { user: other }] }); // 1..4
+        const { event: a } = await store.appendMessage(mention(room.id, owner, [friend], '@friend'));
+        const { event: b } = await store.appendMessage(mention(room.id, owner, [friend], '@friend again'));
+        await store.deleteMessage(room.id, b.seq, owner.id);
+        expect((await store.listMentions(friend.id, { limit: 10 })).map((i) => i.message.seq)).toEqual([a.seq]);
+        expect(await roomOf(friend.id, room.id)).toMatchObject({ unreadMentions: 1 });
+
+        const edited = await store.editMessage(room.id, a.seq, owner.id, '@other', {
+          data: { mentions: [other.id] },
+          targets: [other.id],
+          keepExisting: false,
+        });
+        expect(edited.mentioned).toEqual([other.id]);
+        expect(edited.event?.data).toMatchObject({ seq: a.seq, mentions: [other.id] });
+        expect(edited.message.data).toMatchObject({ mentions: [other.id] });
+        expect((await store.getEvent(room.id, a.seq))?.data).toMatchObject({ mentions: [other.id] });
+        expect(await store.listMentions(friend.id, { limit: 10 })).toEqual([]);
+        expect((await store.listMentions(other.id, { limit: 10 })).map((i) => i.message.body)).toEqual(['@other']);
+        // keepExisting keeps the old rows; only the new user is reported.
+        const kept = await store.editMessage(room.id, a.seq, owner.id, '@other @friend', {
+          data: { mentions: [friend.id] },
+          targets: [friend.id],
+          keepExisting: true,
+        });
+        expect(kept.mentioned).toEqual([friend.id]);
+        expect(await store.listMentions(other.id, { limit: 10 })).toHaveLength(1);
+        // No mentions: the fields go, and so do the rows.
+        const none = await store.editMessage(room.id, a.seq, owner.id, 'plain', {
+          data: {},
+          targets: [],
+          keepExisting: false,
+        });
+        expect(none.mentioned).toEqual([]);
+        expect(none.message.data?.mentions).toBeUndefined();
+        expect((await store.getEvent(room.id, a.seq))?.data?.mentions).toBeUndefined();
+        expect(await store.listMentions(other.id, { limit: 10 })).toEqual([]);
+        expect(await store.listMentions(friend.id, { limit: 10 })).toEqual([]);
+        // An edit without a mention update leaves none behind and reports none.
+        expect((await store.editMessage(room.id, a.seq, owner.id, 'plain 2')).mentioned).toEqual([]);
+      });
+
+      it('updateRoom sets mentionAllRole; rooms start with moderator', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        expect(room.settings.mentionAllRole).toBe('moderator');
+        const { room: updated, event } = await store.updateRoom(
+          room.id,
+          { settings: { mentionAllRole: 'member' } },
+          owner.id,
+        );
+        expect(updated.settings).toMatchObject({ mentionAllRole: 'member', readOnly: false });
+        expect(event.data).toEqual({ mentionAllRole: 'member' });
+        expect((await store.getRoom(room.id))?.settings.mentionAllRole).toBe('member');
       });
     });
 
@@ -2677,6 +2895,14 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           ['pinMessage', () => s.pinMessage(room.id, 1, owner.id, 10)],
           ['unpinMessage', () => s.unpinMessage(room.id, 1, owner.id)],
           ['listPins', () => s.listPins(room.id)],
+          ['findMemberIds', () => s.findMemberIds(room.id, ['owner'])],
+          ['listMentions', () => s.listMentions(owner.id, { limit: 10 })],
+          ['blockUser', () => s.blockUser(owner.id, 'u_x', 10)],
+          ['unblockUser', () => s.unblockUser(owner.id, 'u_x')],
+          ['listBlocks', () => s.listBlocks(owner.id)],
+          ['blockBetween', () => s.blockBetween(owner.id, ['u_x'])],
+          ['hasBlocked', () => s.hasBlocked(owner.id, 'u_x')],
+          ['blockWithMember', () => s.blockWithMember(room.id, owner.id)],
           ['createJoinRequest', () => s.createJoinRequest(room.id, owner.id)],
           ['listJoinRequests', () => s.listJoinRequests(room.id)],
           ['hasJoinRequest', () => s.hasJoinRequest(room.id, owner.id)],

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
+import { spacedAfterWord } from '../state/format.js';
 import { errorText } from '../state/errors.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -105,7 +106,8 @@ export function AuthScreen() {
           {mode === 'register' && (
             <label class="field">
               <span>
-                {t('auth.displayName')} <span class="muted">{t('common.optional')}</span>
+                {t('auth.displayName')}
+                <span class="muted">{spacedAfterWord(t('common.optional'))}</span>
               </span>
               <input
                 name="displayName"

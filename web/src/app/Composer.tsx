@@ -3,16 +3,31 @@ import { t } from '../i18n/index.js';
 import { useAutoGrow } from './kit.js';
 import { PICKER, suggestEmoji } from '../state/emoji.js';
 import { nameOf, untilText } from '../state/format.js';
-import { isMuted, readOnlyFor } from '../state/permissions.js';
+import { isMuted, rank, readOnlyFor } from '../state/permissions.js';
+import { blockedDmPeer } from '../state/blocks.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 
 const SHORTCODE_AT_CARET = /(^|\s):([a-z0-9_+-]{2,32})$/;
+/** `@` and the start of a name right before the caret, where the server would read a mention (not in an e-mail). */
+const MENTION_AT_CARET = /(?<![A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{0,32})$/;
+/** Names offered at most. */
+const MENTION_SUGGESTIONS = 8;
+
+/** One line of the composer's suggestion list: an emoji for `:code`, a person or `@room`/`@here` for `@name`. */
+type Suggestion =
+  | { kind: 'emoji'; key: string; code: string; emoji: string }
+  | { kind: 'user'; key: string; username: string; displayName: string }
+  | { kind: 'all'; key: string; word: 'room' | 'here' };
 
 function TypingIndicator({ roomId }: { roomId: string }) {
   const typing = useApp((s) => s.typing[roomId]);
   const users = useApp((s) => s.users);
-  const names = Object.keys(typing ?? {}).map((id) => nameOf(users, id));
+  const blocked = useApp((s) => s.blocked);
+  // Someone this user blocked is not shown typing (their messages are collapsed too).
+  const names = Object.keys(typing ?? {})
+    .filter((id) => !blocked[id])
+    .map((id) => nameOf(users, id));
   let text = '';
   if (names.length === 1) text = t('typing.one', { a: names[0] as string });
   else if (names.length === 2) text = t('typing.two', { a: names[0] as string, b: names[1] as string });
@@ -92,6 +107,23 @@ export function Composer({ roomId, placeholder }: { roomId: string; placeholder:
   const room = useApp((s) => s.rooms[roomId]);
   const mutedUntil = useApp((s) => s.members[roomId]?.find((m) => m.user.id === s.me?.id)?.mutedUntil ?? null);
   const now = useClock(mutedUntil ? Date.parse(mutedUntil) : 0, 60 * 60_000);
+  const peer = useApp((s) => blockedDmPeer(room, s.blocked));
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  if (peer) {
+    // The server refuses a DM either way while the block stands; say so instead of letting a send fail.
+    return (
+      <div class="composer-wrap">
+        <div class="composer-blocked" role="status" data-testid="composer-blocked">
+          <Icon name="ban" size={16} />
+          <span>{t('composer.blockedDm', { name: nameOf(users, peer) })}</span>
+          <button type="button" class="link-button" onClick={() => void chat.blocks.toggle(peer, false)}>
+            {t('profile.unblock')}
+          </button>
+        </div>
+      </div>
+    );
+  }
   let blocked: string | null = null;
   if (room && readOnlyFor(room)) blocked = t('composer.readOnly');
   else if (mutedUntil && isMuted({ mutedUntil }, now)) blocked = t('composer.muted', { until: untilText(mutedUntil) });
@@ -116,7 +148,10 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const draft = useApp((s) => s.drafts[roomId] ?? '');
   const maxChars = useApp((s) => s.maxChars);
   const [picker, setPicker] = useState(false);
-  const [suggest, setSuggest] = useState<{ code: string; emoji: string }[]>([]);
+  const [suggest, setSuggest] = useState<Suggestion[]>([]);
+  const members = useApp((s) => s.members[roomId]);
+  const room = useApp((s) => s.rooms[roomId]);
+  const meId = useApp((s) => s.me?.id);
   const [sel, setSel] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
   const replying = useApp((s) => (s.replying?.roomId === roomId ? s.replying.seq : null));
@@ -138,9 +173,37 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     setSuggest([]);
   }, [roomId]);
 
+  /** Room members whose username or display name starts with `prefix` (any case); @room / @here if allowed. */
+  const mentionSuggestions = (prefix: string): Suggestion[] => {
+    const p = prefix.toLowerCase();
+    const people: Suggestion[] = (members ?? [])
+      .filter((m) => m.user.id !== meId)
+      .filter((m) => m.user.username.toLowerCase().startsWith(p) || m.user.displayName.toLowerCase().startsWith(p))
+      .slice(0, MENTION_SUGGESTIONS)
+      .map((m) => ({
+        kind: 'user',
+        key: `u:${m.user.id}`,
+        username: m.user.username,
+        displayName: m.user.displayName,
+      }));
+    const mayAll = room && rank(room.myRole) >= rank(room.settings.mentionAllRole ?? 'moderator');
+    const all: Suggestion[] = mayAll
+      ? (['room', 'here'] as const)
+          .filter((w) => w.startsWith(p))
+          .map((word) => ({ kind: 'all', key: `a:${word}`, word }))
+      : [];
+    return [...people, ...all];
+  };
+
   const updateSuggestions = (value: string, caret: number) => {
-    const m = SHORTCODE_AT_CARET.exec(value.slice(0, caret));
-    const list = m ? suggestEmoji(m[2] as string) : [];
+    const before = value.slice(0, caret);
+    const at = MENTION_AT_CARET.exec(before);
+    const m = at ? null : SHORTCODE_AT_CARET.exec(before);
+    const list: Suggestion[] = at
+      ? mentionSuggestions(at[1] as string)
+      : m
+        ? suggestEmoji(m[2] as string).map((s) => ({ kind: 'emoji', key: s.code, ...s }))
+        : [];
     setSuggest(list);
     setSel(0);
   };
@@ -162,8 +225,14 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     const s = suggest[i];
     const el = input.current;
     if (!s || !el) return;
-    const m = SHORTCODE_AT_CARET.exec(draft.slice(0, el.selectionStart));
-    insert(`${s.emoji} `, m ? (m[2] as string).length + 1 : 0);
+    const before = draft.slice(0, el.selectionStart);
+    if (s.kind === 'emoji') {
+      const m = SHORTCODE_AT_CARET.exec(before);
+      insert(`${s.emoji} `, m ? (m[2] as string).length + 1 : 0);
+    } else {
+      const m = MENTION_AT_CARET.exec(before);
+      insert(`@${s.kind === 'user' ? s.username : s.word} `, m ? (m[1] as string).length + 1 : 0);
+    }
     setSuggest([]);
   };
 
@@ -250,10 +319,15 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
         }}
       >
         {suggest.length > 0 && (
-          <ul class="suggest" id={listId} role="listbox" aria-label={t('composer.emojiSuggestions')}>
+          <ul
+            class="suggest"
+            id={listId}
+            role="listbox"
+            aria-label={t(suggest[0]?.kind === 'emoji' ? 'composer.emojiSuggestions' : 'mentions.suggestions')}
+          >
             {suggest.map((s, i) => (
               <li
-                key={s.code}
+                key={s.key}
                 id={`${listId}-${i}`}
                 role="option"
                 aria-selected={i === sel}
@@ -263,7 +337,21 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
                   pickSuggestion(i);
                 }}
               >
-                <span class="suggest-emoji">{s.emoji}</span> :{s.code}:
+                {s.kind === 'emoji' ? (
+                  <>
+                    <span class="suggest-emoji">{s.emoji}</span> :{s.code}:
+                  </>
+                ) : s.kind === 'user' ? (
+                  <>
+                    <span class="suggest-name">{s.displayName || s.username}</span>{' '}
+                    <span class="suggest-handle">@{s.username}</span>
+                  </>
+                ) : (
+                  <>
+                    <span class="suggest-name">@{s.word}</span>{' '}
+                    <span class="suggest-handle">{t(s.word === 'room' ? 'mentions.room' : 'mentions.here')}</span>
+                  </>
+                )}
               </li>
             ))}
           </ul>

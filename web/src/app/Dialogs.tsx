@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { PublicUser, SessionInfo } from '../../../src/protocol/model.js';
+import type { MentionItem, PublicUser, SessionInfo } from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
@@ -8,7 +8,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 import { MessageBody } from './MessageBody.js';
-import { formatFull, formatTime, roomTitle } from '../state/format.js';
+import { formatFull, formatTime, roomTitle, spacedAfterWord } from '../state/format.js';
 import { dndActive, DND_FOREVER } from '../state/notify-policy.js';
 import { can } from '../state/permissions.js';
 
@@ -115,7 +115,8 @@ function CreateRoomDialog({ onClose }: { onClose: () => void }) {
         </label>
         <label class="field">
           <span>
-            {t('create.topic')} <span class="muted">{t('common.optional')}</span>
+            {t('create.topic')}
+            <span class="muted">{spacedAfterWord(t('common.optional'))}</span>
           </span>
           <input value={topic} maxLength={500} onInput={(e) => setTopic(e.currentTarget.value)} />
         </label>
@@ -476,6 +477,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
         )}
         <PasswordForm />
         <SessionList />
+        <BlockedList />
         <div class="dialog-foot split">
           <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
             {t('settings.logoutAll')}
@@ -548,6 +550,44 @@ function PasswordForm() {
   );
 }
 
+/** The users this user blocked, newest first, each with since when and Unblock. */
+function BlockedList() {
+  const chat = useChat();
+  const blocked = useApp((s) => s.blocked);
+  const list = Object.values(blocked).sort((a, b) => (a.since < b.since ? 1 : -1));
+  return (
+    <div class="field" data-testid="blocked-users">
+      <span>
+        <Icon name="ban" size={14} /> {t('settings.blocked')}
+      </span>
+      {list.length === 0 ? (
+        <p class="muted">{t('settings.blockedNone')}</p>
+      ) : (
+        <ul class="session-list">
+          {list.map((b) => (
+            <li key={b.user.id} class="session-item">
+              <span class="session-text">
+                <strong>{b.user.displayName || b.user.username}</strong>
+                <span class="muted">
+                  @{b.user.username} · {t('settings.blockedSince', { when: formatFull(b.since) })}
+                </span>
+              </span>
+              <button
+                type="button"
+                class="link-button"
+                aria-label={t('settings.unblockName', { name: b.user.displayName || b.user.username })}
+                onClick={() => void chat.blocks.toggle(b.user.id, false)}
+              >
+                {t('settings.unblock')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 /** Where this account is signed in: each session by its label and last use; any but this one can be ended. */
 function SessionList() {
   const chat = useChat();
@@ -600,6 +640,27 @@ function ProfileDialog({ userId, onClose }: { userId: string; onClose: () => voi
   useEffect(() => chat.people.ensureUser(userId), [userId, chat]);
   const name = user ? user.displayName || user.username : t('people.unknown');
   const mine = userId === me?.id;
+  const blocked = useApp((s) => s.blocked[userId] !== undefined);
+  const [confirming, setConfirming] = useState(false);
+  if (confirming) {
+    return (
+      <Modal title={t('profile.blockTitle', { name })} onClose={onClose}>
+        <p>{t('profile.blockConfirm')}</p>
+        <div class="dialog-foot">
+          <button type="button" class="button" onClick={() => setConfirming(false)}>
+            {t('common.cancel')}
+          </button>
+          <button
+            type="button"
+            class="button danger"
+            onClick={() => void chat.blocks.toggle(userId, true).then(() => setConfirming(false))}
+          >
+            {t('profile.blockYes')}
+          </button>
+        </div>
+      </Modal>
+    );
+  }
   return (
     <Modal title={t('profile.title')} onClose={onClose}>
       <div class="profile-card">
@@ -610,15 +671,31 @@ function ProfileDialog({ userId, onClose }: { userId: string; onClose: () => voi
           {user?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
           {status && <span class="profile-presence">{t(`presence.${status}`)}</span>}
           {user?.statusText && <p class="profile-status">{user.statusText}</p>}
+          {blocked && (
+            <span class="profile-blocked" role="status">
+              <Icon name="ban" size={13} /> {t('profile.blocked')}
+            </span>
+          )}
         </div>
       </div>
       <div class="dialog-foot">
+        {!mine && user && (
+          <button
+            type="button"
+            class={`button${blocked ? '' : ' danger-outline'}`}
+            onClick={() => (blocked ? void chat.blocks.toggle(userId, false) : setConfirming(true))}
+          >
+            <Icon name="ban" size={16} />
+            {blocked ? t('profile.unblock') : t('profile.block')}
+          </button>
+        )}
         {mine ? (
           <button type="button" class="button" onClick={() => chat.ui.setDialog({ kind: 'settings' })}>
             {t('profile.edit')}
           </button>
         ) : (
-          user && (
+          user &&
+          !blocked && (
             <button
               type="button"
               class="button primary"
@@ -730,18 +807,96 @@ function PinsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }
                 <time dateTime={p.message.createdAt} title={formatFull(p.message.createdAt)}>
                   {formatTime(p.message.createdAt)}
                 </time>
-                {canPin && (
+                <span class="pin-actions">
                   <button
                     type="button"
-                    class="link-button muted"
-                    onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                    class="link-button"
+                    onClick={() => {
+                      onClose();
+                      void chat.threads.jumpTo(roomId, p.seq);
+                    }}
                   >
-                    {t('pins.unpin')}
+                    {t('pins.jump')}
                   </button>
-                )}
+                  {canPin && (
+                    <button
+                      type="button"
+                      class="link-button muted"
+                      onClick={() => void chat.pins.toggle(roomId, p.seq, false)}
+                    >
+                      {t('pins.unpin')}
+                    </button>
+                  )}
+                </span>
               </div>
               <MessageBody body={p.message.body ?? ''} />
               <p class="pin-by muted">{t('pins.by', { name: nameOf(p.pinnedBy) })}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
+/** My mentions inbox, newest first (GET /me/mentions); a click opens the room at the message. */
+function MentionsDialog({ onClose }: { onClose: () => void }) {
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  const meId = useApp((s) => s.me?.id);
+  const rooms = useApp((s) => s.rooms);
+  const [items, setItems] = useState<MentionItem[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    chat.api
+      .mentions({ limit: 50 })
+      .then((list) => {
+        if (!live) return;
+        setItems(list);
+        for (const i of list) chat.people.ensureUser(i.message.senderId);
+      })
+      .catch((err: unknown) => chat.ui.fail(err));
+    return () => {
+      live = false;
+    };
+  }, [chat]);
+  const nameOf = (id: string) => users[id]?.displayName || users[id]?.username || t('people.unknown');
+  const roomName = (i: MentionItem) => {
+    const r = rooms[i.roomId];
+    return r ? roomTitle(r, meId) : i.roomName;
+  };
+  return (
+    <Modal title={t('mentions.title')} onClose={onClose}>
+      {items === null ? (
+        <p class="muted">{t('common.loading')}</p>
+      ) : items.length === 0 ? (
+        <p class="muted">{t('mentions.empty')}</p>
+      ) : (
+        <ul class="pin-list mention-list">
+          {items.map((i) => (
+            <li key={i.id} class="pin-item mention-item">
+              <button
+                type="button"
+                class="mention-open"
+                onClick={() => {
+                  onClose();
+                  chat.rooms.open(i.roomId);
+                  void chat.threads.jumpTo(i.roomId, i.message.seq);
+                }}
+              >
+                <div class="pin-head">
+                  <Avatar id={i.message.senderId} name={nameOf(i.message.senderId)} size={28} />
+                  <strong>{nameOf(i.message.senderId)}</strong>
+                  <span class="muted">{t('mentions.inRoom', { room: roomName(i) })}</span>
+                  <time dateTime={i.message.createdAt} title={formatFull(i.message.createdAt)}>
+                    {formatTime(i.message.createdAt)}
+                  </time>
+                </div>
+                <MessageBody
+                  body={i.message.body ?? ''}
+                  mentionMe={(chat.store.state.me?.username ?? '').toLowerCase()}
+                />
+              </button>
             </li>
           ))}
         </ul>
@@ -777,6 +932,8 @@ export function Dialogs() {
       return <PinsDialog roomId={dialog.roomId} onClose={close} />;
     case 'notify':
       return <NotifyDialog roomId={dialog.roomId} onClose={close} />;
+    case 'mentions':
+      return <MentionsDialog onClose={close} />;
     case 'profile':
       return <ProfileDialog userId={dialog.userId} onClose={close} />;
     case 'admin':

@@ -4,7 +4,7 @@ import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { can, isMuted, outranks } from '../state/permissions.js';
-import { untilText } from '../state/format.js';
+import { spacedAfterWord, untilText } from '../state/format.js';
 
 export function Members({ roomId }: { roomId: string }) {
   const chat = useChat();
@@ -40,7 +40,7 @@ export function Members({ roomId }: { roomId: string }) {
         <span class="member-text">
           <span class="member-name">
             {name}
-            {m.user.id === meId && <span class="muted"> {t('people.you')}</span>}
+            {m.user.id === meId && <span class="muted">{spacedAfterWord(t('people.you'))}</span>}
           </span>
           <span class="member-sub">
             {m.role !== 'member' ? t(`roles.${m.role}`) : `@${m.user.username}`}

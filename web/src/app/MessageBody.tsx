@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { t } from '../i18n/index.js';
-import { formatFull } from '../state/format.js';
+import { formatFull, spacedAfterWord } from '../state/format.js';
 import { inertText } from './Inert.js';
 import { memo } from './memo.js';
 import { replaceShortcodes } from '../state/emoji.js';
@@ -10,11 +10,40 @@ import { isEmojiOnly, parseMarkdown, type Inline } from '../state/markdown.js';
  * Renders a message body from the Markdown parser's tree. Every string goes in as a text child, which the DOM
  * treats as text: this component never sets innerHTML, so a message cannot inject markup or script.
  */
-function inline(nodes: Inline[]): ComponentChildren[] {
+/** How mentions in a body are shown: as chips, mine (`me`: my folded username) stronger. Absent: plain text. */
+export interface MentionStyle {
+  me: string;
+}
+
+// `@name` as the server reads it (src/core/moderation/flood-guard.ts): not inside an e-mail address.
+const MENTION = /(?<![A-Za-z0-9_.@-])@([A-Za-z0-9][A-Za-z0-9_.-]*)/gu;
+
+function withMentions(text: string, style: MentionStyle | undefined): ComponentChildren {
+  if (!style || !text.includes('@')) return inertText(text);
+  const out: ComponentChildren[] = [];
+  let at = 0;
+  for (const m of text.matchAll(MENTION)) {
+    const name = m[1]!.replace(/[.-]+$/, '');
+    const start = m.index;
+    if (start > at) out.push(inertText(text.slice(at, start)));
+    const key = name.toLowerCase();
+    const mine = key === style.me || key === 'room' || key === 'here';
+    out.push(
+      <span key={start} class={`mention${mine ? ' mention-me' : ''}`}>
+        @{name}
+      </span>,
+    );
+    at = start + 1 + name.length;
+  }
+  if (at < text.length) out.push(inertText(text.slice(at)));
+  return out;
+}
+
+function inline(nodes: Inline[], style?: MentionStyle): ComponentChildren[] {
   return nodes.map((n, i) => {
     switch (n.t) {
       case 'text':
-        return inertText(n.v);
+        return withMentions(n.v, style);
       case 'br':
         return <br key={i} />;
       case 'code':
@@ -24,11 +53,11 @@ function inline(nodes: Inline[]): ComponentChildren[] {
           </code>
         );
       case 'strong':
-        return <strong key={i}>{inline(n.c)}</strong>;
+        return <strong key={i}>{inline(n.c, style)}</strong>;
       case 'em':
-        return <em key={i}>{inline(n.c)}</em>;
+        return <em key={i}>{inline(n.c, style)}</em>;
       case 'del':
-        return <del key={i}>{inline(n.c)}</del>;
+        return <del key={i}>{inline(n.c, style)}</del>;
       case 'link':
         return (
           <a key={i} href={n.href} target="_blank" rel="noopener noreferrer nofollow">
@@ -43,13 +72,22 @@ function inline(nodes: Inline[]): ComponentChildren[] {
 function EditedMark({ editedAt }: { editedAt: string }) {
   return (
     <span class="msg-edited" title={t('message.editedAt', { time: formatFull(editedAt) })}>
-      {' '}
-      {t('message.edited')}
+      {spacedAfterWord(t('message.edited'))}
     </span>
   );
 }
 
-export const MessageBody = memo(function MessageBody({ body, editedAt }: { body: string; editedAt?: string }) {
+export const MessageBody = memo(function MessageBody({
+  body,
+  editedAt,
+  mentionMe,
+}: {
+  body: string;
+  editedAt?: string;
+  /** Set (to my username, folded) when the message mentions someone: its `@names` show as chips, mine stronger. */
+  mentionMe?: string;
+}) {
+  const mentions = mentionMe === undefined ? undefined : { me: mentionMe };
   const mark = editedAt ? <EditedMark editedAt={editedAt} /> : null;
   // Each block is isolated, its direction from its own first strong letter (dir="auto"): a Hebrew or Arabic
   // line reads right to left without turning the message around it; bidi controls in it are shown inert.
@@ -75,12 +113,12 @@ export const MessageBody = memo(function MessageBody({ body, editedAt }: { body:
         if (b.t === 'quote')
           return (
             <blockquote key={i} class="md-quote" dir="auto">
-              {inline(b.c)}
+              {inline(b.c, mentions)}
             </blockquote>
           );
         return (
           <p key={i} class="md-p" dir="auto">
-            {inline(b.c)}
+            {inline(b.c, mentions)}
             {i === last && mark}
           </p>
         );

@@ -1,8 +1,9 @@
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
+import type { MemberLine } from '../state/app-state.js';
 import { t } from '../i18n/index.js';
-import { inMainTimeline, type UiMessage, type UiReply } from '../state/messages.js';
+import { inMainTimeline, mentionsMe, type UiMessage, type UiReply } from '../state/messages.js';
 import { dayKey, dayLabel, formatFull, formatTime, nameOf, roomTitle } from '../state/format.js';
 import { recentEmoji, rememberEmoji } from '../state/recent-emoji.js';
 import { Avatar } from './Avatar.js';
@@ -15,10 +16,13 @@ import { ReactionPicker } from './ReactionPicker.js';
 import { can } from '../state/permissions.js';
 
 const NONE: UiMessage[] = [];
+const NO_LINES: MemberLine[] = [];
 
 /** Consecutive messages by one author within this long are grouped under one header. */
 const GROUP_MS = 5 * 60_000;
 const NEAR_BOTTOM_PX = 48;
+/** Room left above "New messages" when a room opens there: the last message read stays in sight. */
+const DIVIDER_MARGIN_PX = 64;
 const NEAR_TOP_PX = 300;
 
 /** Focuses the composer again (after an inline edit ends), if there is one. */
@@ -249,6 +253,7 @@ export const MessageRow = memo(function MessageRow({
   /** Where the open reaction picker hangs (the button that opened it), or null when closed. */
   const [picker, setPicker] = useState<DOMRect | null>(null);
   const meId = chat.store.state.me?.id;
+  const meName = chat.store.state.me?.username;
   const pick = (emoji: string) => {
     setPicker(null);
     if (seq === null) return;
@@ -260,7 +265,7 @@ export const MessageRow = memo(function MessageRow({
   };
   return (
     <div
-      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''} status-${m.status}`}
+      class={`msg${grouped ? ' grouped' : ''}${mine ? ' mine' : ''}${m.deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''}${!m.deleted && mentionsMe(m, meId) ? ' mentions-me' : ''} status-${m.status}`}
       data-seq={m.seq ?? undefined}
       data-status={m.status}
       data-key={m.key}
@@ -380,7 +385,11 @@ export const MessageRow = memo(function MessageRow({
         ) : editing && seq !== null ? (
           <MessageEditor m={m} seq={seq} />
         ) : (
-          <MessageBody body={m.body} {...(m.editedAt ? { editedAt: m.editedAt } : {})} />
+          <MessageBody
+            body={m.body}
+            {...(m.editedAt ? { editedAt: m.editedAt } : {})}
+            {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
+          />
         )}
         {isRoot && !inThread && seq !== null && <ThreadLink m={m} seq={seq} unread={unreadThread} />}
         {seq !== null && !m.deleted && m.reactions?.length ? <ReactionChips m={m} seq={seq} onAdd={setPicker} /> : null}
@@ -409,6 +418,73 @@ export const MessageRow = memo(function MessageRow({
     </div>
   );
 });
+
+/** A message from someone this user blocked, collapsed to one line; Show expands this one message. */
+export function BlockedRow({ m }: { m: UiMessage }) {
+  const chat = useChat();
+  return (
+    <div class="msg msg-blocked" data-seq={m.seq ?? undefined} data-key={m.key} data-testid="blocked-message">
+      <div class="msg-gutter" />
+      <div class="msg-main">
+        <p class="msg-deleted">
+          <Icon name="ban" size={13} /> {t('message.blocked')} ·{' '}
+          <button type="button" class="link-button" onClick={() => chat.blocks.show(m.key)}>
+            {t('message.blockedShow')}
+          </button>
+        </p>
+      </div>
+    </div>
+  );
+}
+
+/** More names than this in one "joined" line read as "a, b, c and 4 others joined". */
+const NAMES_PER_LINE = 3;
+
+function namesText(names: string[]): string {
+  if (names.length <= NAMES_PER_LINE) return names.join(t('members.lineSeparator'));
+  return t('members.andOthers', {
+    names: names.slice(0, NAMES_PER_LINE).join(t('members.lineSeparator')),
+    count: names.length - NAMES_PER_LINE,
+  });
+}
+
+/**
+ * The joins and leaves that happened between two messages: one line per run of the same kind ("alice, bob joined",
+ * "carol left"), one per change made by someone else ("dave removed erin").
+ */
+function MemberLines({ lines, users }: { lines: MemberLine[]; users: Record<string, PublicUser> }) {
+  const out: { key: number; kind: MemberLine['kind']; text: string; at: string }[] = [];
+  for (let i = 0; i < lines.length;) {
+    const first = lines[i]!;
+    if (first.kind === 'joined' || first.kind === 'left') {
+      const run: MemberLine[] = [];
+      for (; i < lines.length && lines[i]!.kind === first.kind; i++) run.push(lines[i]!);
+      const names = [...new Set(run.map((l) => nameOf(users, l.userId)))];
+      const key = first.kind === 'joined' ? 'members.lineJoined' : 'members.lineLeft';
+      out.push({
+        key: first.seq,
+        kind: first.kind,
+        text: t(key, { names: namesText(names) }),
+        at: run.at(-1)!.createdAt,
+      });
+    } else {
+      const key = first.kind === 'added' ? 'members.lineAdded' : 'members.lineRemoved';
+      const text = t(key, { actor: nameOf(users, first.actorId), name: nameOf(users, first.userId) });
+      out.push({ key: first.seq, kind: first.kind, text, at: first.createdAt });
+      i++;
+    }
+  }
+  return (
+    <div class="member-lines">
+      {out.map((l) => (
+        <p key={l.key} class={`member-line member-line-${l.kind}`} title={formatFull(l.at)}>
+          <Icon name={l.kind === 'joined' || l.kind === 'added' ? 'userPlus' : 'userMinus'} size={14} />
+          <span>{l.text}</span>
+        </p>
+      ))}
+    </div>
+  );
+}
 
 function RoomIntro({ room, meId }: { room: MyRoom; meId: string | undefined }) {
   const title = roomTitle(room, meId);
@@ -464,6 +540,8 @@ export function MessageList({ roomId }: { roomId: string }) {
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const canPin = room ? can('pin', room.kind, room.myRole, me) : false;
   const pins = useApp((s) => s.pins[roomId]);
+  const blocked = useApp((s) => s.blocked);
+  const shownBlocked = useApp((s) => s.shownBlocked);
   const pinnedSeqs = new Set(pins?.map((p) => p.seq));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -478,6 +556,13 @@ export function MessageList({ roomId }: { roomId: string }) {
   // Thread-only replies live in their thread (the side panel), not in the room's timeline.
   const messages = useMemo(() => all.filter(inMainTimeline), [all]);
   const receipts = useApp((s) => s.receipts[roomId]);
+  const memberLines = useApp((s) => s.memberLines[roomId]) ?? NO_LINES;
+  const oldestSeq = messages.find((m) => m.seq !== null)?.seq ?? null;
+  // The joins and leaves among the messages on screen (all of them once the room's start is loaded).
+  useEffect(() => {
+    if (!view?.loaded) return;
+    void chat.membership.cover(roomId, view.hasMore && oldestSeq !== null ? oldestSeq : 0);
+  }, [roomId, view?.loaded, view?.hasMore, oldestSeq]);
   const divider = chat.timeline.dividerOf(roomId);
   const seen = seenLine(messages, me?.id, receipts, users, room?.kind === 'dm' && room.memberCount <= 2);
 
@@ -510,11 +595,29 @@ export function MessageList({ roomId }: { roomId: string }) {
     }
   }, [messages, view?.loaded, view?.hasMore, view?.loading]);
 
-  // A new room opens at its newest message.
+  // A new room opens at its newest message...
   useLayoutEffect(() => {
     snapshot.current = { first: undefined, height: 0, top: 0, count: 0 };
     scrollToBottom();
   }, [roomId]);
+
+  // ...unless more came since the reader was last here than fit on the screen: then at "New messages", so they
+  // read on from where they stopped (once per opening; scrolling down from there is theirs).
+  const placedAtDivider = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el || !view?.loaded || placedAtDivider.current === roomId) return;
+    placedAtDivider.current = roomId;
+    const line = el.querySelector<HTMLElement>('.new-divider');
+    if (!line) return;
+    const top = line.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop - DIVIDER_MARGIN_PX;
+    if (top >= el.scrollHeight - el.clientHeight) return; // all of it is on screen at the bottom already
+    el.scrollTop = top;
+    atBottom.current = false;
+    chat.timeline.atBottom = false;
+    snapshot.current = { ...snapshot.current, top: el.scrollTop, height: el.scrollHeight };
+    setShowJump(true);
+  }, [roomId, view?.loaded, messages]);
 
   // A quote clicked: bring its original into view (loaded by threads.jumpTo) and hold it there, highlighted.
   useLayoutEffect(() => {
@@ -554,7 +657,27 @@ export function MessageList({ roomId }: { roomId: string }) {
 
   let prev: UiMessage | undefined;
   let dividerShown = false;
+  // Lines before the oldest message shown belong to history not loaded yet, unless there is none.
+  let lineAt = 0;
+  let lastSeq = view?.hasMore ? (oldestSeq ?? Number.MAX_SAFE_INTEGER) : 0;
+  /** The lines after the last message placed and before `seq`. */
+  const linesBefore = (seq: number): MemberLine[] => {
+    while (lineAt < memberLines.length && memberLines[lineAt]!.seq <= lastSeq) lineAt++;
+    const from = lineAt;
+    while (lineAt < memberLines.length && memberLines[lineAt]!.seq < seq) lineAt++;
+    return memberLines.slice(from, lineAt);
+  };
+  let tailShown = false;
+  const tail = () => {
+    tailShown = true;
+    const rest = linesBefore(Number.MAX_SAFE_INTEGER);
+    return rest.length > 0 ? <MemberLines key="member-lines-tail" lines={rest} users={users} /> : null;
+  };
   const rows = messages.map((m) => {
+    // The lines since the last stored message: before this one, or (for one not stored yet) all that remain.
+    const before = m.seq !== null ? linesBefore(m.seq) : [];
+    const pendingTail = m.seq === null && !tailShown ? tail() : null;
+    if (m.seq !== null) lastSeq = m.seq;
     // "New messages" above the first message from others after the read marker the room was opened with.
     const newStart =
       divider !== undefined && !dividerShown && m.seq !== null && m.seq > divider && m.senderId !== me?.id;
@@ -563,6 +686,8 @@ export function MessageList({ roomId }: { roomId: string }) {
     const newDay = !prev || dayKey(prev.createdAt) !== day;
     const grouped =
       !newDay &&
+      !newStart && // the first new message heads its group: who wrote it is the first thing to read
+      before.length === 0 &&
       !!prev &&
       prev.senderId === m.senderId &&
       prev.status !== 'failed' &&
@@ -571,29 +696,36 @@ export function MessageList({ roomId }: { roomId: string }) {
     prev = m;
     return (
       <Fragment key={m.key}>
+        {pendingTail}
+        {before.length > 0 && dayKey(before[0]!.createdAt) !== day && <MemberLines lines={before} users={users} />}
         {newDay && (
           <div class="day-divider" role="separator" aria-label={dayLabel(m.createdAt)}>
             <span>{dayLabel(m.createdAt)}</span>
           </div>
         )}
+        {before.length > 0 && dayKey(before[0]!.createdAt) === day && <MemberLines lines={before} users={users} />}
         {newStart && (
           <div class="new-divider" role="separator" aria-label={t('room.newDivider')}>
             <span>{t('room.newDivider')}</span>
           </div>
         )}
-        <MessageRow
-          m={m}
-          grouped={grouped}
-          author={users[m.senderId]}
-          mine={m.senderId === me?.id}
-          canDelete={deleteAny || m.senderId === me?.id}
-          editing={editing !== null && m.seq === editing}
-          quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
-          highlighted={highlight !== null && m.seq === highlight}
-          unreadThread={(m.replyCount ?? 0) > 0 && threadSeen !== undefined && chat.threads.unread(roomId, m)}
-          pinned={m.seq !== null && pinnedSeqs.has(m.seq)}
-          canPin={canPin}
-        />
+        {blocked[m.senderId] && !shownBlocked[m.key] ? (
+          <BlockedRow m={m} />
+        ) : (
+          <MessageRow
+            m={m}
+            grouped={grouped}
+            author={users[m.senderId]}
+            mine={m.senderId === me?.id}
+            canDelete={deleteAny || m.senderId === me?.id}
+            editing={editing !== null && m.seq === editing}
+            quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
+            highlighted={highlight !== null && m.seq === highlight}
+            unreadThread={(m.replyCount ?? 0) > 0 && threadSeen !== undefined && chat.threads.unread(roomId, m)}
+            pinned={m.seq !== null && pinnedSeqs.has(m.seq)}
+            canPin={canPin}
+          />
+        )}
         {seen && m.seq === seen.seq && (
           <div class="seen-by" role="status">
             {seen.text}
@@ -624,6 +756,7 @@ export function MessageList({ roomId }: { roomId: string }) {
             </div>
           )}
           {rows}
+          {!tailShown && view?.loaded && tail()}
           {view?.loaded && !messages.length && <p class="empty-hint">{t('room.empty')}</p>}
         </div>
       </div>

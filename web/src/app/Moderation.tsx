@@ -9,7 +9,7 @@ import type { MemberRole, Report } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import { tm } from '../i18n/mod.js';
 import { errorText } from '../state/errors.js';
-import { durationText, formatFull, formatTime, untilText } from '../state/format.js';
+import { durationText, formatFull, formatTime, spacedAfterWord, untilText } from '../state/format.js';
 import { can, grantable, isMuted, outranks } from '../state/permissions.js';
 import { inertText } from './Inert.js';
 import { Avatar } from './Avatar.js';
@@ -114,7 +114,8 @@ export function ReportDialog({ roomId, seq, onClose }: { roomId: string; seq: nu
           </fieldset>
           <label class="field">
             <span>
-              {tm('report.details')} <span class="muted">{t('common.optional')}</span>
+              {tm('report.details')}
+              <span class="muted">{spacedAfterWord(t('common.optional'))}</span>
             </span>
             <textarea rows={3} maxLength={400} value={details} onInput={(e) => setDetails(e.currentTarget.value)} />
           </label>
@@ -200,7 +201,8 @@ export function MemberDialog({ roomId, userId, onClose }: { roomId: string; user
         )}
         <label class="field">
           <span>
-            {tm('mod.reason')} <span class="muted">{t('common.optional')}</span>
+            {tm('mod.reason')}
+            <span class="muted">{spacedAfterWord(t('common.optional'))}</span>
           </span>
           <input value={reason} maxLength={500} onInput={(e) => setReason(e.currentTarget.value)} />
         </label>

@@ -13,6 +13,7 @@ function RoomItem({ room }: { room: MyRoom }) {
   const active = useApp((s) => s.active === room.id);
   const unread = useApp((s) => s.unread[room.id] ?? 0);
   const mentioned = useApp((s) => !!s.mentioned[room.id]);
+  const mentions = useApp((s) => s.unreadMentions[room.id] ?? 0);
   const peer = dmPeer(room, meId);
   const peerPresence = useApp((s) => (peer ? (s.presence[peer.id] ?? 'offline') : undefined));
   const title = roomTitle(room, meId);
@@ -44,6 +45,11 @@ function RoomItem({ room }: { room: MyRoom }) {
             data-notify={room.notify}
           >
             <Icon name="bellOff" size={14} />
+          </span>
+        )}
+        {mentions > 0 && (
+          <span class="mention-badge" aria-label={t('nav.unreadMentions', { count: mentions })}>
+            @{mentions > 99 ? '99+' : mentions}
           </span>
         )}
         {unread > 0 && (
@@ -137,6 +143,10 @@ export function Sidebar() {
         <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'directory' })}>
           <Icon name="compass" size={16} />
           {t('nav.browse')}
+        </button>
+        <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'mentions' })}>
+          <Icon name="at" size={16} />
+          {t('mentions.title')}
         </button>
         {moderates && (
           <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'reports' })}>

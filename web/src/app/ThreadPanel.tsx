@@ -5,7 +5,7 @@ import { can } from '../state/permissions.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { useAutoGrow } from './kit.js';
-import { MessageRow } from './MessageList.js';
+import { BlockedRow, MessageRow } from './MessageList.js';
 
 /**
  * The thread side panel: the root, its replies (loaded, then live from the room's events), and a composer whose
@@ -20,34 +20,51 @@ export function ThreadPanel({ roomId }: { roomId: string }) {
   const me = useApp((s) => s.me);
   const room = useApp((s) => s.rooms[roomId]);
   const editing = useApp((s) => (s.editing?.roomId === roomId ? s.editing.seq : null));
+  const blocked = useApp((s) => s.blocked);
+  const shownBlocked = useApp((s) => s.shownBlocked);
   const scroller = useRef<HTMLDivElement>(null);
   const replies = panel ? chat.threads.replies(panel, view?.messages ?? []) : [];
 
-  // Newest reply in view: the panel opens at the end and follows new replies.
+  /** Distance from the bottom to keep while older replies load above (null: follow the newest). */
+  const keepFromBottom = useRef<number | null>(null);
+  // Newest reply in view: the panel opens at the end and follows new replies; older ones load above in place.
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    if (keepFromBottom.current !== null) {
+      el.scrollTop = el.scrollHeight - keepFromBottom.current;
+      if (!panel?.loading) keepFromBottom.current = null;
+    } else el.scrollTop = el.scrollHeight;
   }, [replies.length, panel?.loading]);
+  const showOlder = () => {
+    const el = scroller.current;
+    keepFromBottom.current = el ? el.scrollHeight - el.scrollTop : null;
+    void chat.threads.loadOlder();
+  };
 
   if (!panel) return null;
   const root = panel.root ?? chat.threads.find(roomId, panel.rootSeq) ?? null;
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const rootAuthor = root ? users[root.senderId] : undefined;
   const rootName = rootAuthor ? rootAuthor.displayName || rootAuthor.username : t('people.unknown');
-  const count = replies.filter((m) => !m.deleted && m.seq !== null).length;
-  const row = (m: (typeof replies)[number], inThread: boolean) => (
-    <MessageRow
-      key={m.key}
-      m={m}
-      grouped={false}
-      author={users[m.senderId]}
-      mine={m.senderId === me?.id}
-      canDelete={deleteAny || m.senderId === me?.id}
-      editing={editing !== null && m.seq === editing}
-      quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
-      inThread={inThread}
-    />
-  );
+  // All of them, loaded or not (the root counts them), and at least those shown.
+  const count = Math.max(replies.filter((m) => !m.deleted && m.seq !== null).length, root?.replyCount ?? 0);
+  const row = (m: (typeof replies)[number], inThread: boolean) =>
+    blocked[m.senderId] && !shownBlocked[m.key] ? (
+      <BlockedRow key={m.key} m={m} />
+    ) : (
+      <MessageRow
+        key={m.key}
+        m={m}
+        grouped={false}
+        author={users[m.senderId]}
+        mine={m.senderId === me?.id}
+        canDelete={deleteAny || m.senderId === me?.id}
+        editing={editing !== null && m.seq === editing}
+        quoteAuthor={m.reply ? users[m.reply.quote.senderId] : undefined}
+        inThread={inThread}
+      />
+    );
 
   return (
     <aside
@@ -96,6 +113,11 @@ export function ThreadPanel({ roomId }: { roomId: string }) {
             <span class="spinner" aria-hidden="true" />
             {t('common.loading')}
           </div>
+        )}
+        {!panel.loading && panel.hasMore && (
+          <button type="button" class="link-button thread-older" onClick={showOlder}>
+            {t('thread.older')}
+          </button>
         )}
         {!panel.loading && replies.length === 0 && <p class="empty-hint">{t('thread.noReplies')}</p>}
         <div class="thread-replies" data-testid="thread-replies">

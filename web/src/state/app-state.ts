@@ -5,6 +5,7 @@
 import type { ConnectionState } from '../../../src/client/chat-client.js';
 import type {
   Announcement,
+  Block,
   Member,
   MyRoom,
   Pin,
@@ -44,6 +45,7 @@ export type Dialog =
   | { kind: 'leave'; roomId: string }
   | { kind: 'pins'; roomId: string }
   | { kind: 'notify'; roomId: string }
+  | { kind: 'mentions' }
   | { kind: 'profile'; userId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).
@@ -81,6 +83,8 @@ export interface RoomsState {
 export interface TimelineState {
   views: Record<string, RoomView>;
   unread: Record<string, number>;
+  /** Of those, how many mention the user (the server's `unreadMentions`, then `mention` frames). */
+  unreadMentions: Record<string, number>;
 }
 
 /** Receipts (receipts.ts): the user's private settings, and per room the members' read markers when shared. */
@@ -94,6 +98,28 @@ export interface ReceiptsState {
 /** Pins (pins.ts): per room opened, its pinned messages, newest pin first. */
 export interface PinsState {
   pins: Record<string, Pin[]>;
+}
+
+/** Blocks (blocks.ts): the users this user blocked, by id, and the collapsed messages they chose to show. */
+export interface BlocksState {
+  blocked: Record<string, Block>;
+  /** Timeline keys (`UiMessage.key`) of messages from blocked users shown after all. */
+  shownBlocked: Record<string, true>;
+}
+
+/** A "joined" / "left" line of the conversation (membership.ts), from a `member.joined` / `member.left` event. */
+export interface MemberLine {
+  seq: number;
+  /** `added` / `removed`: by someone else (`actorId`), e.g. an invite's owner or a kick. */
+  kind: 'joined' | 'added' | 'left' | 'removed';
+  userId: string;
+  actorId: string;
+  createdAt: string;
+}
+
+/** Membership lines (membership.ts): per room opened, its lines in seq order. */
+export interface MembershipState {
+  memberLines: Record<string, MemberLine[]>;
 }
 
 /** Outbox (outbox.ts): sends waiting on the room's slow mode (pending messages live in their room's view). */
@@ -167,6 +193,8 @@ export type SignedInState = SessionState &
   TimelineState &
   ReceiptsState &
   PinsState &
+  BlocksState &
+  MembershipState &
   OutboxState &
   PeopleState &
   SessionUiState &
@@ -195,10 +223,14 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   drafts: freeze({}),
   views: freeze({}),
   unread: freeze({}),
+  unreadMentions: freeze({}),
   settings: null,
   mentioned: freeze({}),
   receipts: freeze({}),
   pins: freeze({}),
+  blocked: freeze({}),
+  shownBlocked: freeze({}),
+  memberLines: freeze({}),
   slowUntil: freeze({}),
   users: freeze({}),
   members: freeze({}),

@@ -19,7 +19,9 @@ import { Notifier } from './notifier.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { debounced, load, remove, save } from './persist.js';
+import { Membership } from './membership.js';
 import { Pins } from './pins.js';
+import { Blocks } from './blocks.js';
 import { Receipts } from './receipts.js';
 import { roomFromUrl, Rooms } from './rooms.js';
 import type { StateContext } from './slice.js';
@@ -75,6 +77,8 @@ export class Chat {
   readonly outbox = new Outbox(this.ctx, this.timeline, this.ui);
   readonly receipts = new Receipts(this.ctx, this.people);
   readonly pins = new Pins(this.ctx, this.timeline, this.ui);
+  readonly blocks = new Blocks(this.ctx, this.ui);
+  readonly membership = new Membership(this.ctx, this.people);
   readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.pins, this.ui);
   readonly threads = new Threads(this.ctx, this.timeline, this.outbox, this.people, this.ui);
   readonly notifier = new Notifier(this.ctx, this.ui, (roomId) => {
@@ -142,6 +146,7 @@ export class Chat {
     this.people.reset();
     this.outbox.reset();
     this.timeline.begin(user.id);
+    this.membership.reset();
     this.store.update({
       ...SESSION_START,
       phase: 'connecting',
@@ -166,7 +171,10 @@ export class Chat {
       client.on('typing', (n) => this.people.onTyping(n)),
       client.on('presence', (n) => this.people.onPresence(n)),
       client.on('room.added', (f) => this.rooms.added(f.room)),
-      client.on('room.removed', (f) => this.rooms.remove(f.roomId, f.reason)),
+      client.on('room.removed', (f) => {
+        this.rooms.remove(f.roomId, f.reason);
+        this.membership.forget(f.roomId);
+      }),
       client.on('invite', (f) => this.rooms.invited(f)),
       client.on('announcement', (f) => this.ui.announced(f.announcement)),
       client.on('profile', (f) => this.profileChanged(f.user)),
@@ -174,6 +182,8 @@ export class Chat {
       client.on('notify', (f) => this.rooms.notifyChanged(f.roomId, f.level)),
       client.on('settings', (f) => this.notifier.settingsChanged(f.settings)),
       client.on('synced', (f) => this.notifier.roomSynced(f.roomId)),
+      client.on('block', (f) => this.blocks.onNotice(f)),
+      client.on('mention', (f) => this.timeline.mentioned(f.roomId, f.seq)),
       client.on('state', (conn) => this.store.update({ conn })),
       client.on('error', (f) => {
         if (f.code !== 'rate_limited') this.ui.toast(errorText(new SendError(f.code, f.message)), 'error');
@@ -230,6 +240,7 @@ export class Chat {
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
     void this.rooms.loadInvites();
+    void this.blocks.load(); // every welcome: `block` frames missed while away are not replayed
     if (first) {
       void this.receipts.loadSettings().then(() => {
         if (this.s.active) void this.receipts.load(this.s.active);
@@ -316,6 +327,7 @@ export class Chat {
         }
         if (room && !counted && e.type !== 'member.role')
           this.rooms.memberCountChanged(e.roomId, e.type === 'member.joined' ? 1 : -1);
+        this.membership.onEvent(e);
         this.people.membershipChanged(e.roomId);
         return;
       case 'room.updated':

@@ -92,3 +92,11 @@ export function untilText(iso: string): string {
   if (!Number.isFinite(ms) || new Date(ms).getUTCFullYear() >= 9999) return t('mod.indefinitely');
   return t('mod.until', { when: formatFull(iso) });
 }
+
+/**
+ * `text` with the space that separates it from what precedes it: none before a full-width bracket (Chinese
+ * "（你）"), which carries its own, so the gap is not doubled.
+ */
+export function spacedAfterWord(text: string): string {
+  return /^[（【「『]/u.test(text) ? text : ` ${text}`;
+}

@@ -26,6 +26,9 @@ export interface UiMessage {
   /** A thread root: its replies not deleted, and when the newest was sent (from history, then counted live). */
   replyCount?: number;
   lastReplyAt?: string;
+  /** Who it mentions by name (user ids), and whether it used `@room` / `@here` (docs/protocol.md, Mentions). */
+  mentions?: string[];
+  mentionAll?: 'room' | 'here';
 }
 
 export interface UiReply {
@@ -67,8 +70,14 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     ...withReply(replyOf(m.data)),
     ...(typeof m.data?.replyCount === 'number' ? { replyCount: m.data.replyCount } : {}),
     ...(typeof m.data?.lastReplyAt === 'string' ? { lastReplyAt: m.data.lastReplyAt } : {}),
+    ...(Array.isArray(m.data?.mentions) ? { mentions: m.data.mentions as string[] } : {}),
+    ...(m.data?.mentionAll === 'room' || m.data?.mentionAll === 'here' ? { mentionAll: m.data.mentionAll } : {}),
   };
 }
+
+/** Whether the message mentions the user `meId` (by name, or to everyone), not being theirs. */
+export const mentionsMe = (m: UiMessage, meId: string | undefined) =>
+  meId !== undefined && m.senderId !== meId && (m.mentions?.includes(meId) === true || m.mentionAll !== undefined);
 
 const withReply = (reply: UiReply | undefined) => (reply ? { reply } : {});
 

@@ -5,6 +5,7 @@
 import type { InviteFrame } from '../../../src/protocol/frames.js';
 import {
   toProfile,
+  type MemberRole,
   type MyRoom,
   type NotifyLevel,
   type Room,
@@ -131,6 +132,7 @@ export class Rooms extends Slice {
       rooms: omit(s.rooms, roomId),
       views: omit(s.views, roomId),
       unread: omit(s.unread, roomId),
+      unreadMentions: omit(s.unreadMentions, roomId),
     }));
     this.receipts.forget(roomId);
     this.pins.forget(roomId);
@@ -218,6 +220,7 @@ export class Rooms extends Slice {
       if (typeof flat.readOnly === 'boolean') settings.readOnly = flat.readOnly;
       if (typeof flat.slowModeSeconds === 'number') settings.slowModeSeconds = flat.slowModeSeconds;
       if (typeof flat.joinApproval === 'boolean') settings.joinApproval = flat.joinApproval;
+      if (typeof flat.mentionAllRole === 'string') settings.mentionAllRole = flat.mentionAllRole as MemberRole;
       return {
         rooms: {
           ...s.rooms,
@@ -291,7 +294,15 @@ export class Rooms extends Slice {
 
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
-    this.add({ ...room, myRole: 'owner', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0, notify: 'all' });
+    this.add({
+      ...room,
+      myRole: 'owner',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+      notify: 'all',
+    });
     this.open(room.id);
   }
 
@@ -312,7 +323,15 @@ export class Rooms extends Slice {
       return 'pending';
     }
     const room = r.room;
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0, notify: 'all' });
+    this.add({
+      ...room,
+      myRole: 'member',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+      notify: 'all',
+    });
     this.open(room.id);
     return 'joined';
   }
@@ -336,7 +355,15 @@ export class Rooms extends Slice {
 
   async acceptInvite(roomId: string): Promise<void> {
     const room = await this.ctx.api.acceptInvite(roomId);
-    this.add({ ...room, myRole: 'member', joinedSeq: room.lastSeq, readSeq: room.lastSeq, unread: 0, notify: 'all' });
+    this.add({
+      ...room,
+      myRole: 'member',
+      joinedSeq: room.lastSeq,
+      readSeq: room.lastSeq,
+      unread: 0,
+      unreadMentions: 0,
+      notify: 'all',
+    });
     this.open(room.id);
   }
 

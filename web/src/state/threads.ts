@@ -136,6 +136,32 @@ export class Threads extends Slice {
     }
   }
 
+  /** The open thread's older replies: the page before the first one loaded. */
+  async loadOlder(): Promise<void> {
+    const p = this.s.thread;
+    const first = p?.replies.find((m) => m.seq !== null)?.seq;
+    if (!p || p.loading || !p.hasMore || first === undefined || first === null) return;
+    const { roomId, rootSeq } = p;
+    this.setPanel(() => ({ loading: true }));
+    const live = this.live();
+    try {
+      const r = await this.ctx.api.thread(roomId, rootSeq, { before: first, limit: THREAD_PAGE });
+      if (!live() || !this.isOpen(roomId, rootSeq)) return;
+      for (const m of r.messages) this.people.ensureUser(m.senderId);
+      const older = r.messages.map(toUi);
+      for (const m of older) if (m.seq !== null) this.countedIn(roomId).add(m.seq);
+      this.setPanel((cur) => ({
+        replies: mergeMessages(cur.replies, older),
+        loading: false,
+        hasMore: r.messages.length === THREAD_PAGE,
+      }));
+    } catch (err) {
+      if (!live()) return;
+      this.setPanel(() => ({ loading: false }));
+      this.ui.fail(err);
+    }
+  }
+
   close(): void {
     this.set({ thread: null });
   }

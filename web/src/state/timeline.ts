@@ -33,6 +33,9 @@ export class Timeline extends Slice {
    */
   private base = new Map<string, { seq: number; count: number }>();
   private unseen = new Map<string, Set<number>>();
+  /** The same for unread mentions: the server's count up to `seq`, plus `mention` frames since, beyond the marker. */
+  private mentionBase = new Map<string, { seq: number; count: number }>();
+  private mentionUnseen = new Map<string, Set<number>>();
   /** Where "new messages" begins in a room opened with unread messages: the marker when it was opened. */
   private dividers: Record<string, number> = {};
   /** Markers moved here and not yet sent to the server, per room; sent at most once a second. */
@@ -229,7 +232,8 @@ export class Timeline extends Slice {
     gone.add(seq);
     this.setView(roomId, (v) => ({ messages: markDeleted(v.messages, seq) }));
     const set = this.unseen.get(roomId);
-    if (set?.delete(seq)) this.countUnread(roomId, []);
+    const mention = this.mentionUnseen.get(roomId);
+    if (set?.delete(seq) || mention?.delete(seq)) this.countUnread(roomId, []);
   }
 
   /** A `message.edited` event (or this user's edit answered): the new text, now and in any page fetched later. */
@@ -308,13 +312,27 @@ export class Timeline extends Slice {
    * The server's word on a room (welcome, room.added, a room joined or created here): its marker and the unread
    * count up to `lastSeq`. A marker moved here and not yet sent is kept: markers only move forward.
    */
-  fromServer(room: { id: string; readSeq: number; unread: number; lastSeq: number }): void {
+  fromServer(room: { id: string; readSeq: number; unread: number; unreadMentions?: number; lastSeq: number }): void {
     const mine = this.read[room.id] ?? 0;
     this.read[room.id] = Math.max(mine, room.readSeq);
     this.base.set(room.id, { seq: room.lastSeq, count: mine >= room.lastSeq ? 0 : room.unread });
-    const set = this.unseen.get(room.id);
-    if (set) for (const seq of set) if (seq <= room.lastSeq) set.delete(seq);
+    this.mentionBase.set(room.id, {
+      seq: room.lastSeq,
+      count: mine >= room.lastSeq ? 0 : (room.unreadMentions ?? 0),
+    });
+    for (const set of [this.unseen.get(room.id), this.mentionUnseen.get(room.id)]) {
+      if (set) for (const seq of set) if (seq <= room.lastSeq) set.delete(seq);
+    }
     this.publishCount(room.id);
+  }
+
+  /** A `mention` frame: the message at `seq` mentions the user; unread unless it is read already. */
+  mentioned(roomId: string, seq: number): void {
+    if (seq <= (this.read[roomId] ?? 0) || seq <= (this.mentionBase.get(roomId)?.seq ?? 0)) return;
+    let set = this.mentionUnseen.get(roomId);
+    if (!set) this.mentionUnseen.set(roomId, (set = new Set()));
+    set.add(seq);
+    this.publishCount(roomId);
   }
 
   /** A `read` frame: the marker moved on another device (or this one, echoed). */
@@ -344,11 +362,14 @@ export class Timeline extends Slice {
         this.sendMarks();
       }
     }
-    const set = this.unseen.get(roomId);
-    if (set) for (const s of set) if (s <= seq) set.delete(s);
-    const base = this.base.get(roomId);
+    for (const set of [this.unseen.get(roomId), this.mentionUnseen.get(roomId)]) {
+      if (set) for (const s of set) if (s <= seq) set.delete(s);
+    }
     // Read past what the server counted: none of that is unread. (Read partway: the count waits for the next welcome.)
-    if (base && seq >= base.seq && base.count > 0) this.base.set(roomId, { ...base, count: 0 });
+    for (const counts of [this.base, this.mentionBase]) {
+      const base = counts.get(roomId);
+      if (base && seq >= base.seq && base.count > 0) counts.set(roomId, { ...base, count: 0 });
+    }
     this.publishCount(roomId);
   }
 
@@ -388,5 +409,9 @@ export class Timeline extends Slice {
   private publishCount(roomId: string): void {
     const n = (this.base.get(roomId)?.count ?? 0) + (this.unseen.get(roomId)?.size ?? 0);
     if ((this.s.unread[roomId] ?? 0) !== n) this.set((s) => ({ unread: { ...s.unread, [roomId]: n } }));
+    const at = (this.mentionBase.get(roomId)?.count ?? 0) + (this.mentionUnseen.get(roomId)?.size ?? 0);
+    if ((this.s.unreadMentions[roomId] ?? 0) !== at) {
+      this.set((s) => ({ unreadMentions: { ...s.unreadMentions, [roomId]: at } }));
+    }
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import {
   AnnouncementRequest,
   EditMessageRequest,
+  EventsQuery,
   HistoryQuery,
   RoomIdParams,
   RoomSeqParams,
@@ -23,7 +24,7 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/rooms/:roomId/messages', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId } = parse(RoomIdParams, req.params);
-    const messages = await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), true);
+    const messages = await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), 'messages');
     return { messages: await s.reactions.attach(roomId, messages) };
   });
 
@@ -67,7 +68,8 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/rooms/:roomId/events', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId } = parse(RoomIdParams, req.params);
-    return { events: await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), false) };
+    const { kinds, ...page } = parse(EventsQuery, req.query);
+    return { events: await s.messages.history(auth, roomId, page, kinds) };
   });
 
   app.post('/api/v1/announcements', async (req, reply) => {
