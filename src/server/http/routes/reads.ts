@@ -1,5 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { MarkReadRequest, MentionsQuery, RoomIdParams, SetNotifyRequest, UpdateSettingsRequest } from '../../../protocol/http.js';
+import {
+  MarkReadRequest,
+  MentionsQuery,
+  RoomIdParams,
+  SetNotifyRequest,
+  UpdateSettingsRequest,
+} from '../../../protocol/http.js';
 import type { Services } from '../../services.js';
 import { requireAuth } from '../auth.js';
 import { parse } from '../validate.js';
