@@ -332,7 +332,12 @@ describe('room settings', () => {
       { settings: { slowModeSeconds: 5 } },
       200,
     );
-    expect(patched.room.settings).toEqual({ readOnly: false, slowModeSeconds: 5, joinApproval: false });
+    expect(patched.room.settings).toEqual({
+      readOnly: false,
+      slowModeSeconds: 5,
+      joinApproval: false,
+      mentionAllRole: 'moderator',
+    });
     await a.next(isEvent('room.updated'), 'room.updated reaches members');
 
     const firstSentAt = Date.now();
