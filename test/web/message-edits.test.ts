@@ -72,6 +72,8 @@ describe('web client: message edits', { timeout: 90_000 }, () => {
     expect(await bodies(a.page)).toEqual(['hello world (edited)', 'bob was here', 'second thoughts']);
     // Focus is back in the composer: Up again, and this time save.
     await composer.press('ArrowUp');
+    // The editor fills itself with the message once open: wait for that, or typing races it (seen on a busy runner).
+    await expect.poll(() => editor(a.page).inputValue()).toBe('second thoughts');
     await editor(a.page).fill('third thoughts');
     await editor(a.page).press('Enter');
     await waitForBodies(b.page, (x) => x[2] === 'third thoughts (edited)', 'the second edit at bob');
