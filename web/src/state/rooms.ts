@@ -35,6 +35,19 @@ function newer(known: MyRoom | undefined, room: MyRoom): MyRoom {
   return { ...known, ...room, lastSeq: known.lastSeq, memberCount: known.memberCount };
 }
 
+/** A room this user just created or joined, as `GET /me/rooms` would list it: read to its end, default level. */
+function joinedNow(room: Room, myRole: 'owner' | 'member'): MyRoom {
+  return {
+    ...room,
+    myRole,
+    joinedSeq: room.lastSeq,
+    readSeq: room.lastSeq,
+    unread: 0,
+    unreadMentions: 0,
+    notify: 'all',
+  };
+}
+
 export class Rooms extends Slice {
   private draftOwner: string | null = null;
   private saveDrafts = debounced(300, () => {
@@ -294,15 +307,7 @@ export class Rooms extends Slice {
 
   async create(name: string, visibility: 'public' | 'private', topic: string): Promise<void> {
     const room = await this.ctx.api.createRoom(name, visibility, topic || undefined);
-    this.add({
-      ...room,
-      myRole: 'owner',
-      joinedSeq: room.lastSeq,
-      readSeq: room.lastSeq,
-      unread: 0,
-      unreadMentions: 0,
-      notify: 'all',
-    });
+    this.add(joinedNow(room, 'owner'));
     this.open(room.id);
   }
 
@@ -323,15 +328,7 @@ export class Rooms extends Slice {
       return 'pending';
     }
     const room = r.room;
-    this.add({
-      ...room,
-      myRole: 'member',
-      joinedSeq: room.lastSeq,
-      readSeq: room.lastSeq,
-      unread: 0,
-      unreadMentions: 0,
-      notify: 'all',
-    });
+    this.add(joinedNow(room, 'member'));
     this.open(room.id);
     return 'joined';
   }
@@ -355,15 +352,7 @@ export class Rooms extends Slice {
 
   async acceptInvite(roomId: string): Promise<void> {
     const room = await this.ctx.api.acceptInvite(roomId);
-    this.add({
-      ...room,
-      myRole: 'member',
-      joinedSeq: room.lastSeq,
-      readSeq: room.lastSeq,
-      unread: 0,
-      unreadMentions: 0,
-      notify: 'all',
-    });
+    this.add(joinedNow(room, 'member'));
     this.open(room.id);
   }
 
