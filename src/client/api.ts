@@ -23,13 +23,40 @@ import type {
   SessionInfo,
   UserSettings,
 } from '../protocol/model.js';
+import { uploadMultipart, UploadFailure, type FileInfo, type FileLink, type UploadOptions } from './upload.js';
+
+/** The JSON of an answer, or its error as an ApiError (code and message from the catalogue body). */
+function answerOf<T>(status: number, text: string, statusText = ''): T {
+  if (status === 204) return undefined as T;
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new ApiError(status, 'internal', `Non-JSON response (${status})`, status >= 500);
+  }
+  if (status < 200 || status >= 300) {
+    const e = (json as { error?: ErrorBody } | undefined)?.error;
+    throw new ApiError(
+      status,
+      e?.code ?? 'internal',
+      e?.message ?? (statusText || `HTTP ${status}`),
+      e?.retryable ?? false,
+      e?.retryAfterMs,
+      e?.issues,
+    );
+  }
+  return json as T;
+}
 
 /** An error answered by the server, with its stable code. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    /** `join_pending`: `join` on a room that needs approval; the join request was recorded (HTTP 202). */
-    readonly code: ErrorCode | 'network_error' | 'join_pending',
+    /**
+     * `join_pending`: `join` on a room that needs approval; the join request was recorded (HTTP 202).
+     * `aborted`: an upload cancelled through its signal.
+     */
+    readonly code: ErrorCode | 'network_error' | 'join_pending' | 'aborted',
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
@@ -108,27 +135,34 @@ export class ChatApi {
     } catch (err) {
       throw new ApiError(0, 'network_error', (err as Error).message, true);
     }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new ApiError(res.status, 'internal', `Non-JSON response (${res.status})`, res.status >= 500);
-    }
-    if (!res.ok) {
-      const e = (json as { error?: ErrorBody } | undefined)?.error;
-      throw new ApiError(
-        res.status,
-        e?.code ?? 'internal',
-        e?.message ?? res.statusText,
-        e?.retryable ?? false,
-        e?.retryAfterMs,
-        e?.issues,
-      );
-    }
-    return json as T;
+    return answerOf<T>(res.status, await res.text(), res.statusText);
   }
+
+  /** Sends one file as multipart to `path` and reads the JSON answer (progress and cancel: UploadOptions). */
+  async sendFile<T>(method: 'POST' | 'PUT', path: string, blob: Blob, name: string, opts: UploadOptions = {}) {
+    let raw;
+    try {
+      raw = await uploadMultipart({ url: `${this.baseUrl}${path}`, token: this.token, method, blob, name }, opts);
+    } catch (err) {
+      if (err instanceof UploadFailure && err.reason === 'aborted')
+        throw new ApiError(0, 'aborted', err.message, false);
+      throw new ApiError(0, 'network_error', (err as Error).message, true);
+    }
+    return answerOf<T>(raw.status, raw.text);
+  }
+
+  /**
+   * Uploads a file (streamed by the server, its type read from its bytes); attach the answer's `id` to a message.
+   * `onProgress` reports bytes sent; aborting `signal` cancels it (rejects with code `aborted`).
+   */
+  upload = (blob: Blob, name: string, opts: UploadOptions = {}) =>
+    this.sendFile<{ file: FileInfo }>('POST', '/api/v1/files', blob, name, opts).then((r) => r.file);
+  /**
+   * A signed URL for a file that works without a header, for a few minutes (`expiresAt`); `thumbnail` exists for
+   * images only. The session token never goes into a URL.
+   */
+  fileLink = (id: string, variant: 'original' | 'thumbnail' = 'original') =>
+    this.request<FileLink>('GET', `/api/v1/files/${encodeURIComponent(id)}/link`, undefined, { variant });
 
   async register(username: string, password: string, displayName?: string): Promise<AuthResult> {
     const r = await this.request<AuthResult>('POST', '/api/v1/auth/register', {
@@ -261,12 +295,22 @@ export class ChatApi {
   openDm = (...usernames: string[]) =>
     this.request<{ room: MyRoom }>('POST', '/api/v1/dms', { usernames }).then((r) => r.room);
 
-  /** `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room). */
-  sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions) =>
+  /**
+   * `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room);
+   * `attachments`: ids of files you uploaded.
+   */
+  sendMessage = (
+    roomId: string,
+    body: string,
+    clientMsgId: string,
+    reply?: ReplyOptions,
+    attachments?: readonly string[],
+  ) =>
     this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
       body,
       clientMsgId,
       ...replyFields(reply),
+      ...(attachments?.length ? { attachments: [...attachments] } : {}),
     });
   /**
    * A thread: its root (with `data.replyCount` / `data.lastReplyAt`) and a page of its replies, oldest first; the seq

@@ -129,6 +129,8 @@ interface Pending {
   clientMsgId: string;
   body: string;
   reply?: ReplyOptions | undefined;
+  /** Ids of uploaded files the message carries. */
+  attachments?: readonly string[] | undefined;
   resolve: (ack: AckFrame) => void;
   reject: (err: SendError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -385,6 +387,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         clientMsgId: p.clientMsgId,
         body: p.body,
         ...replyFields(p.reply),
+        ...(p.attachments?.length ? { attachments: [...p.attachments] } : {}),
       }),
     );
   }
@@ -405,9 +408,16 @@ export class ChatClient extends Emitter<ClientEvents> {
   /**
    * Sends a message; resolves with the server's ack once it is durably stored. Survives reconnects: an
    * unacknowledged send is re-sent with the same clientMsgId (and the same `reply`). Pass your own id to retry
-   * across app restarts. `reply` makes it a reply (see ReplyOptions).
+   * across app restarts. `reply` makes it a reply (see ReplyOptions). `attachments`: ids of files you uploaded
+   * (`ChatApi.upload`); with them the body may be empty.
    */
-  send(roomId: string, body: string, clientMsgId: string = randomId(), reply?: ReplyOptions): Promise<AckFrame> {
+  send(
+    roomId: string,
+    body: string,
+    clientMsgId: string = randomId(),
+    reply?: ReplyOptions,
+    attachments?: readonly string[],
+  ): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);
     if (existing) return Promise.reject(new SendError('validation_failed', 'that clientMsgId is already pending'));
     return new Promise((resolve, reject) => {
@@ -417,6 +427,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         clientMsgId,
         body,
         reply,
+        attachments,
         resolve,
         reject,
         attempts: 0,

@@ -9,6 +9,7 @@ export {
   type RoomBanInfo,
   type Sanction,
 } from './api.js';
+export { type FileInfo, type FileLink, type UploadOptions, type UploadProgress } from './upload.js';
 export {
   ChatClient,
   SendError,

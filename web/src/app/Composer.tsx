@@ -7,6 +7,7 @@ import { isMuted, rank, readOnlyFor } from '../state/permissions.js';
 import { blockedDmPeer } from '../state/blocks.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
+import { AttachButton, UploadChips, VoiceRecorder } from './Attach.js';
 
 const SHORTCODE_AT_CARET = /(^|\s):([a-z0-9_+-]{2,32})$/;
 /** `@` and the start of a name right before the caret, where the server would read a mention (not in an e-mail). */
@@ -87,6 +88,16 @@ function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onC
   );
 }
 
+/** A pasted image has a generic name (`image.png`): give it the time, so several pastes can be told apart. */
+function pastedName(f: File): File {
+  if (f.name && f.name !== 'image.png') return f;
+  const ext = f.type.split('/')[1] ?? 'png';
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  const name = `pasted-${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.${ext}`;
+  return new File([f], name, { type: f.type });
+}
+
 /** Re-renders every `everyMs` until `until` (epoch ms) has passed, and once when it does; returns now. */
 function useClock(until: number, everyMs: number): number {
   const [, tick] = useState(0);
@@ -157,6 +168,9 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const replying = useApp((s) => (s.replying?.roomId === roomId ? s.replying.seq : null));
   const users = useApp((s) => s.users);
   const target = replying !== null ? chat.threads.find(roomId, replying) : undefined;
+  const uploads = useApp((s) => s.uploads[roomId]);
+  const uploading = !!uploads?.some((u) => u.status === 'uploading');
+  const attached = !!uploads?.some((u) => u.status === 'done');
 
   useAutoGrow(input, draft);
 
@@ -237,9 +251,12 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   };
 
   const submit = () => {
-    if (!draft.trim() || draft.length > maxChars || wait > 0) return;
-    if (replying !== null) chat.threads.sendReply(roomId, draft);
-    else chat.outbox.send(roomId, draft);
+    if ((!draft.trim() && !attached) || draft.length > maxChars || wait > 0) return;
+    // Files still uploading go with the message, so it waits for them (their chips show how long).
+    if (uploading) return chat.ui.toast(t('files.waitForUploads'), 'info');
+    const files = chat.uploads.take(roomId);
+    if (replying !== null) chat.threads.sendReply(roomId, draft, files);
+    else chat.outbox.send(roomId, draft, undefined, files);
     chat.rooms.setDraft(roomId, '');
     setSuggest([]);
   };
@@ -311,6 +328,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
           </button>
         </div>
       )}
+      <UploadChips roomId={roomId} />
       <form
         class={`composer${over > 0 ? ' over' : ''}`}
         onSubmit={(e) => {
@@ -374,6 +392,13 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
           }}
           onKeyDown={onKeyDown}
           onBlur={() => setSuggest([])}
+          onPaste={(e) => {
+            // A pasted screenshot (or copied files) becomes an attachment; pasted text stays text.
+            const files = [...(e.clipboardData?.files ?? [])];
+            if (!files.length) return;
+            e.preventDefault();
+            chat.uploads.add(roomId, files.map(pastedName));
+          }}
         />
         <div class="composer-actions">
           {over > -200 && (
@@ -381,6 +406,8 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
               {maxChars - draft.length}
             </span>
           )}
+          <AttachButton roomId={roomId} />
+          <VoiceRecorder roomId={roomId} />
           <div class="picker-anchor">
             <button
               type="button"
@@ -410,7 +437,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
             class="send-button"
             aria-label={t('composer.send')}
             title={t('composer.send')}
-            disabled={!draft.trim() || over > 0 || wait > 0}
+            disabled={(!draft.trim() && !attached) || over > 0 || wait > 0}
           >
             <Icon name="send" size={18} />
           </button>

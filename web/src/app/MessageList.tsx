@@ -6,6 +6,7 @@ import { t } from '../i18n/index.js';
 import { inMainTimeline, mentionsMe, type UiMessage, type UiReply } from '../state/messages.js';
 import { dayKey, dayLabel, formatFull, formatTime, nameOf, roomTitle } from '../state/format.js';
 import { recentEmoji, rememberEmoji } from '../state/recent-emoji.js';
+import { Attachments } from './Attachments.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -385,12 +386,15 @@ export const MessageRow = memo(function MessageRow({
         ) : editing && seq !== null ? (
           <MessageEditor m={m} seq={seq} />
         ) : (
-          <MessageBody
-            body={m.body}
-            {...(m.editedAt ? { editedAt: m.editedAt } : {})}
-            {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
-          />
+          (m.body || !m.attachments) && (
+            <MessageBody
+              body={m.body}
+              {...(m.editedAt ? { editedAt: m.editedAt } : {})}
+              {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
+            />
+          )
         )}
+        {m.attachments && !m.deleted && <Attachments files={m.attachments} />}
         {isRoot && !inThread && seq !== null && <ThreadLink m={m} seq={seq} unread={unreadThread} />}
         {seq !== null && !m.deleted && m.reactions?.length ? <ReactionChips m={m} seq={seq} onAdd={setPicker} /> : null}
         {picker && seq !== null && !m.deleted && (

@@ -8,6 +8,7 @@ import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
 import { ThreadPanel } from './ThreadPanel.js';
 import { can } from '../state/permissions.js';
+import { useState } from 'preact/hooks';
 
 export function RoomView({ roomId }: { roomId: string }) {
   const chat = useChat();
@@ -19,6 +20,7 @@ export function RoomView({ roomId }: { roomId: string }) {
   const pinCount = useApp((s) => s.pins[roomId]?.length ?? 0);
   const presence = useApp((s) => s.presence);
   const threadOpen = useApp((s) => s.thread?.roomId === roomId);
+  const drop = useFileDrop((files) => chat.uploads.add(roomId, files));
   if (!room) return null;
   const title = roomTitle(room, meId);
   const peer = dmPeer(room, meId);
@@ -142,7 +144,13 @@ export function RoomView({ roomId }: { roomId: string }) {
         </div>
       </header>
       <div class="room-body">
-        <section class="conversation" aria-label={title}>
+        <section class={`conversation${drop.over ? ' drop-over' : ''}`} aria-label={title} {...drop.handlers}>
+          {drop.over && (
+            <div class="drop-zone" aria-hidden="true">
+              <Icon name="paperclip" size={28} />
+              <span>{t('files.dropHere')}</span>
+            </div>
+          )}
           <MessageList roomId={roomId} />
           <Composer roomId={roomId} placeholder={placeholder} />
         </section>
@@ -150,4 +158,38 @@ export function RoomView({ roomId }: { roomId: string }) {
       </div>
     </div>
   );
+}
+
+/** Files dragged from the desktop onto the conversation: `over` while they hover, `onFiles` when dropped. */
+function useFileDrop(onFiles: (files: File[]) => void) {
+  const [over, setOver] = useState(false);
+  const hasFiles = (e: DragEvent) => !!e.dataTransfer?.types.includes('Files');
+  return {
+    over,
+    handlers: {
+      onDragEnter: (e: DragEvent) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        setOver(true);
+      },
+      onDragOver: (e: DragEvent) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+        setOver(true);
+      },
+      onDragLeave: (e: DragEvent) => {
+        // Leaving for a child is not leaving the conversation.
+        const to = e.relatedTarget as Node | null;
+        if (!to || !(e.currentTarget as HTMLElement).contains(to)) setOver(false);
+      },
+      onDrop: (e: DragEvent) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        setOver(false);
+        const files = [...(e.dataTransfer?.files ?? [])];
+        if (files.length) onFiles(files);
+      },
+    },
+  };
 }

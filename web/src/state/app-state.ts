@@ -13,6 +13,7 @@ import type {
   PublicUser,
   UserSettings,
 } from '../../../src/protocol/model.js';
+import type { FileInfo } from '../../../src/client/upload.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 import type { Permission } from './notify-policy.js';
@@ -128,6 +129,26 @@ export interface OutboxState {
   slowUntil: Record<string, number>;
 }
 
+/** A file waiting to go with the next message (uploads.ts). */
+export interface PendingUpload {
+  key: string;
+  name: string;
+  size: number;
+  /** The browser's guess (for the chip's icon); the server decides the real type from the bytes. */
+  type: string;
+  /** 0..1 of the request sent. */
+  progress: number;
+  status: 'uploading' | 'done' | 'failed';
+  /** The stored file, once uploaded. */
+  file?: FileInfo;
+  error?: string;
+}
+
+/** Uploads waiting for the next message, per room (uploads.ts). */
+export interface UploadsState {
+  uploads: Record<string, PendingUpload[]>;
+}
+
 /** People (people.ts): the user directory, member lists, presence, online counts and who is typing. */
 export interface PeopleState {
   users: Record<string, PublicUser>;
@@ -196,6 +217,7 @@ export type SignedInState = SessionState &
   BlocksState &
   MembershipState &
   OutboxState &
+  UploadsState &
   PeopleState &
   SessionUiState &
   ThreadsState;
@@ -232,6 +254,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   shownBlocked: freeze({}),
   memberLines: freeze({}),
   slowUntil: freeze({}),
+  uploads: freeze({}),
   users: freeze({}),
   members: freeze({}),
   membersNext: freeze({}),

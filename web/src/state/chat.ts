@@ -28,6 +28,8 @@ import type { StateContext } from './slice.js';
 import { Store } from './store.js';
 import { Threads } from './threads.js';
 import { Timeline } from './timeline.js';
+import { FileLinks } from './file-links.js';
+import { Uploads } from './uploads.js';
 import { deviceStart, Ui } from './ui.js';
 
 interface SavedSession {
@@ -75,6 +77,8 @@ export class Chat {
   readonly people = new People(this.ctx);
   readonly timeline = new Timeline(this.ctx, this.people, this.ui);
   readonly outbox = new Outbox(this.ctx, this.timeline, this.ui);
+  readonly uploads = new Uploads(this.ctx);
+  readonly fileLinks = new FileLinks(this.api);
   readonly receipts = new Receipts(this.ctx, this.people);
   readonly pins = new Pins(this.ctx, this.timeline, this.ui);
   readonly blocks = new Blocks(this.ctx, this.ui);
@@ -145,6 +149,8 @@ export class Chat {
     this.ctx.epoch++;
     this.people.reset();
     this.outbox.reset();
+    this.uploads.reset();
+    this.fileLinks.clear();
     this.timeline.begin(user.id);
     this.membership.reset();
     this.store.update({
@@ -212,6 +218,8 @@ export class Chat {
     this.ctx.epoch++;
     this.people.reset();
     this.outbox.reset();
+    this.uploads.reset();
+    this.fileLinks.clear();
     this.rooms.endDrafts();
     remove('session');
     this.api.token = undefined;

@@ -100,3 +100,32 @@ export function untilText(iso: string): string {
 export function spacedAfterWord(text: string): string {
   return /^[（【「『]/u.test(text) ? text : ` ${text}`;
 }
+
+const BYTE_UNITS = ['B', 'KB', 'MB', 'GB'] as const;
+
+/** A size people read: "820 B", "4.2 KB", "12 MB" (units of 1024; one decimal below 10). */
+export function bytesText(n: number): string {
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const digits = u > 0 && v < 10 ? 1 : 0;
+  const num = new Intl.NumberFormat(getLocale(), { maximumFractionDigits: digits }).format(v);
+  return `${num} ${BYTE_UNITS[u] as string}`;
+}
+
+/** A file's kind in a word: the subtype of its detected type ("PDF", "ZIP"), else its name's extension. */
+export function fileKindText(contentType: string, name: string): string {
+  const sub = contentType.split(';')[0]?.split('/')[1] ?? '';
+  if (sub && sub !== 'octet-stream') return sub.replace(/^(x-|vnd\.)/, '').toUpperCase();
+  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(name)?.[1];
+  return ext ? ext.toUpperCase() : t('files.binary');
+}
+
+/** "0:07", "12:30": an elapsed time in minutes and seconds. */
+export function clockText(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}

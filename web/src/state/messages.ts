@@ -1,3 +1,4 @@
+import type { FileInfo } from '../../../src/client/upload.js';
 import type { Message, Reaction, RoomEvent } from '../../../src/protocol/model.js';
 
 export type SendStatus = 'sent' | 'pending' | 'failed';
@@ -29,6 +30,8 @@ export interface UiMessage {
   /** Who it mentions by name (user ids), and whether it used `@room` / `@here` (docs/protocol.md, Mentions). */
   mentions?: string[];
   mentionAll?: 'room' | 'here';
+  /** Files it carries (images, voice notes, any file), in the order attached. */
+  attachments?: FileInfo[];
 }
 
 export interface UiReply {
@@ -72,6 +75,7 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     ...(typeof m.data?.lastReplyAt === 'string' ? { lastReplyAt: m.data.lastReplyAt } : {}),
     ...(Array.isArray(m.data?.mentions) ? { mentions: m.data.mentions as string[] } : {}),
     ...(m.data?.mentionAll === 'room' || m.data?.mentionAll === 'here' ? { mentionAll: m.data.mentionAll } : {}),
+    ...withAttachments((m as { attachments?: FileInfo[] }).attachments),
   };
 }
 
@@ -80,6 +84,7 @@ export const mentionsMe = (m: UiMessage, meId: string | undefined) =>
   meId !== undefined && m.senderId !== meId && (m.mentions?.includes(meId) === true || m.mentionAll !== undefined);
 
 const withReply = (reply: UiReply | undefined) => (reply ? { reply } : {});
+const withAttachments = (a: FileInfo[] | undefined) => (a?.length ? { attachments: a } : {});
 
 /** Whether the room's main timeline shows it: everything but replies sent to their thread only. */
 export const inMainTimeline = (m: UiMessage) => !m.reply?.threadOnly;

@@ -5,6 +5,7 @@
  * wait, and the typing notices this user sends.
  */
 import { SendError, type ClientEvents } from '../../../src/client/chat-client.js';
+import type { FileInfo } from '../../../src/client/upload.js';
 import { t } from '../i18n/index.js';
 import { errorText } from './errors.js';
 import { load, save } from './persist.js';
@@ -27,6 +28,8 @@ interface SavedSend {
   createdAt: string;
   /** A reply: resent as one, with the same quote. */
   reply?: UiReply;
+  /** Uploaded files it carries: resent with it. */
+  attachments?: FileInfo[];
 }
 
 /** The send fields of a reply (none for a plain message). */
@@ -69,16 +72,20 @@ export class Outbox extends Slice {
         createdAt: p.createdAt,
         status: 'pending',
         ...(p.reply ? { reply: p.reply } : {}),
+        ...(p.attachments?.length ? { attachments: p.attachments } : {}),
       });
-      this.transmit(p.roomId, p.clientMsgId, p.body, p.reply);
+      this.transmit(p.roomId, p.clientMsgId, p.body, p.reply, p.attachments);
     }
   }
 
-  /** Sends `text`; `reply` makes it a reply (its quote shows at once, as the server will store it). */
-  send(roomId: string, text: string, reply?: UiReply): void {
+  /**
+   * Sends `text`; `reply` makes it a reply (its quote shows at once, as the server will store it); `attachments`
+   * are uploaded files it carries (then the text may be empty).
+   */
+  send(roomId: string, text: string, reply?: UiReply, attachments: FileInfo[] = []): void {
     const me = this.s.me;
     const body = text.replace(/\s+$/, '');
-    if (!me || !body.trim()) return;
+    if (!me || (!body.trim() && !attachments.length)) return;
     const clientMsgId = randomId();
     this.timeline.atBottom = true;
     this.timeline.clearDivider(roomId);
@@ -93,10 +100,11 @@ export class Outbox extends Slice {
       createdAt: new Date().toISOString(),
       status: 'pending',
       ...(reply ? { reply } : {}),
+      ...(attachments.length ? { attachments } : {}),
     });
     this.lastTypingSent.delete(roomId);
     this.persist();
-    this.transmit(roomId, clientMsgId, body, reply);
+    this.transmit(roomId, clientMsgId, body, reply, attachments);
   }
 
   /** Resends a failed message with its original clientMsgId: if the first try was stored, nothing doubles. */
@@ -105,7 +113,7 @@ export class Outbox extends Slice {
     if (!m || m.status !== 'failed') return;
     this.timeline.addLocal({ ...m, status: 'pending', error: undefined });
     this.persist();
-    this.transmit(roomId, m.clientMsgId, m.body, m.reply);
+    this.transmit(roomId, m.clientMsgId, m.body, m.reply, m.attachments);
   }
 
   discard(roomId: string, key: string): void {
@@ -115,10 +123,17 @@ export class Outbox extends Slice {
     this.persist();
   }
 
-  private transmit(roomId: string, clientMsgId: string, body: string, reply?: UiReply): void {
+  private transmit(
+    roomId: string,
+    clientMsgId: string,
+    body: string,
+    reply?: UiReply,
+    attachments: FileInfo[] = [],
+  ): void {
     const client = this.ctx.client;
     if (!client) return;
-    client.send(roomId, body, clientMsgId, replyOptions(reply)).then(
+    const ids = attachments.map((a) => a.id);
+    client.send(roomId, body, clientMsgId, replyOptions(reply), ids).then(
       (ack) => {
         if (this.ctx.client !== client) return;
         this.timeline.addStored(roomId, [
@@ -133,6 +148,7 @@ export class Outbox extends Slice {
             createdAt: ack.createdAt,
             status: 'sent',
             ...(reply ? { reply } : {}),
+            ...(attachments.length ? { attachments } : {}),
           },
         ]);
         this.timeline.markRead(roomId, ack.seq);
@@ -179,6 +195,7 @@ export class Outbox extends Slice {
             body: m.body,
             createdAt: m.createdAt,
             ...(m.reply ? { reply: m.reply } : {}),
+            ...(m.attachments?.length ? { attachments: m.attachments } : {}),
           });
       }
     }

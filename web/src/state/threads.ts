@@ -4,6 +4,7 @@
  * come later). A reply is an ordinary message of the room (docs/protocol.md, "Replies and threads"): it arrives in
  * the room's view like any other, and the panel shows the ones of its thread from there.
  */
+import type { FileInfo } from '../../../src/client/upload.js';
 import { PROTOCOL_LIMITS } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { ThreadPanel } from './app-state.js';
@@ -84,10 +85,10 @@ export class Threads extends Slice {
   }
 
   /** Sends the composer's text as a reply to the message it is replying to (or plainly, if that is gone). */
-  sendReply(roomId: string, text: string): void {
+  sendReply(roomId: string, text: string, attachments: FileInfo[] = []): void {
     const r = this.s.replying;
     const reply = r && r.roomId === roomId ? this.replyTo(roomId, r.seq, false) : undefined;
-    this.outbox.send(roomId, text, reply);
+    this.outbox.send(roomId, text, reply, attachments);
     this.cancelReply();
   }
 
