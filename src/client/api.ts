@@ -189,6 +189,15 @@ export class ChatApi {
   changePassword = (currentPassword: string, newPassword: string) =>
     this.request<void>('POST', '/api/v1/auth/password', { currentPassword, newPassword });
   me = () => this.request<{ user: PublicUser }>('GET', '/api/v1/me').then((r) => r.user);
+  /** Sets your picture (PNG, JPEG, GIF or WebP; the server crops it square and resizes it); others see it live. */
+  setAvatar = (blob: Blob, name = 'avatar', opts: UploadOptions = {}) =>
+    this.sendFile<{ user: PublicUser }>('PUT', '/api/v1/me/avatar', blob, name, opts).then((r) => r.user);
+  clearAvatar = () => this.request<{ user: PublicUser }>('DELETE', '/api/v1/me/avatar').then((r) => r.user);
+  /** Sets a room's picture (owners and admins); members get `room.updated` with the new `avatarUrl`. */
+  setRoomAvatar = (roomId: string, blob: Blob, name = 'avatar', opts: UploadOptions = {}) =>
+    this.sendFile<{ room: Room }>('PUT', `/api/v1/rooms/${roomId}/avatar`, blob, name, opts).then((r) => r.room);
+  clearRoomAvatar = (roomId: string) =>
+    this.request<{ room: Room }>('DELETE', `/api/v1/rooms/${roomId}/avatar`).then((r) => r.room);
   updateProfile = (patch: { displayName?: string; statusText?: string }) =>
     this.request<{ user: PublicUser }>('PATCH', '/api/v1/me', patch).then((r) => r.user);
   user = (id: string) =>

@@ -31,6 +31,7 @@ export function toPublicUser(u: UserRecord): PublicUser {
     statusText: u.statusText,
     role: u.role,
     createdAt: u.createdAt,
+    ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
   };
 }
 

@@ -425,6 +425,26 @@ export interface BlockStore {
   blockWithMember(roomId: string, userId: string): Promise<boolean>;
 }
 
+/**
+ * Pictures of users and rooms: small images kept by a random id, which a change replaces (never rewrites), so a URL
+ * naming one never goes stale. Replacing or clearing a picture deletes the old one in the same transaction.
+ */
+export interface AvatarStore {
+  /** Sets (`avatar`) or clears (null) the user's picture; the updated user. `user_not_found` if unknown. */
+  setUserAvatar(userId: string, avatar: { id: string; bytes: Uint8Array } | null): Promise<UserRecord>;
+  /**
+   * Sets or clears the room's picture and appends `room.updated` `{avatarUrl}` (null when cleared) on its sequence;
+   * `room_not_found` if unknown.
+   */
+  setRoomAvatar(
+    roomId: string,
+    avatar: { id: string; bytes: Uint8Array } | null,
+    actorId: string,
+  ): Promise<{ room: Room; event: RoomEvent }>;
+  /** A picture's bytes, or null when there is none by that id. */
+  getAvatar(id: string): Promise<Uint8Array | null>;
+}
+
 /** Reactions to messages: a row per (message, emoji, user), each change an event on the room sequence. */
 export interface ReactionStore {
   /**
@@ -463,7 +483,8 @@ export interface Store
     PinStore,
     ThreadStore,
     MentionStore,
-    BlockStore {
+    BlockStore,
+    AvatarStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -107,14 +107,24 @@ export interface PublicUser {
   statusText: string;
   role: ServerRole;
   createdAt: string;
+  /** Their picture (`GET` it as it is: no token needed, immutable); absent when they have none. */
+  avatarUrl?: string;
 }
 
-/** A user's names: all a client needs to title a DM or show who is in it. */
-export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName'>;
+/** A user's names and picture: all a client needs to title a DM or show who is in it. */
+export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName' | 'avatarUrl'>;
 
 export function toProfile(u: UserProfile): UserProfile {
-  return { id: u.id, username: u.username, displayName: u.displayName };
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
+  };
 }
+
+/** Where an avatar is served: its id is random and a new picture gets a new one, so the URL never goes stale. */
+export const avatarUrl = (avatarId: string): string => `/api/v1/avatars/${avatarId}`;
 
 /** A room's metadata. `lastSeq` is the sequence number of its newest event (0 = no events yet). */
 export interface Room {
@@ -127,6 +137,8 @@ export interface Room {
   lastSeq: number;
   memberCount: number;
   settings: RoomSettings;
+  /** The room's picture (see PublicUser.avatarUrl); absent when it has none. */
+  avatarUrl?: string;
 }
 
 /** Per-room moderation settings, changed by room owners and admins. */

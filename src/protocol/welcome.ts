@@ -10,7 +10,9 @@ export function welcomeRooms(w: Pick<WelcomeFrame, 'rooms' | 'profiles'>): MyRoo
     if (!memberIds) return room;
     const members = memberIds.flatMap((id) => {
       const p = w.profiles[id];
-      return p ? [{ id, username: p.username, displayName: p.displayName }] : [];
+      return p
+        ? [{ id, username: p.username, displayName: p.displayName, ...(p.avatarUrl ? { avatarUrl: p.avatarUrl } : {}) }]
+        : [];
     });
     return { ...room, members };
   });
@@ -21,7 +23,13 @@ export function compactRooms(rooms: readonly MyRoom[]): Pick<WelcomeFrame, 'room
   const profiles: WelcomeFrame['profiles'] = {};
   const compact = rooms.map(({ members, ...room }): WelcomeRoom => {
     if (!members) return room;
-    for (const m of members) profiles[m.id] = { username: m.username, displayName: m.displayName };
+    for (const m of members) {
+      profiles[m.id] = {
+        username: m.username,
+        displayName: m.displayName,
+        ...(m.avatarUrl ? { avatarUrl: m.avatarUrl } : {}),
+      };
+    }
     return { ...room, memberIds: members.map((m) => m.id) };
   });
   return { rooms: compact, profiles };

@@ -36,6 +36,8 @@ import { accountRoutes } from './http/routes/accounts.js';
 import { messageRoutes } from './http/routes/messages.js';
 import { readRoutes } from './http/routes/reads.js';
 import { blockRoutes } from './http/routes/blocks.js';
+import { avatarRoutes } from './http/routes/avatars.js';
+import { AvatarService } from '../core/avatars.js';
 import { reactionRoutes } from './http/routes/reactions.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
@@ -158,6 +160,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
+  const avatars = new AvatarService(ctx, rooms, { maxBytes: config.maxAvatarBytes, maxPixels: 40_000_000 });
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -171,6 +174,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     moderation,
     reports,
     admin,
+    avatars,
     presence: ctx.presence,
     health,
   };
@@ -239,6 +243,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   messageRoutes(app, services);
   readRoutes(app, services);
   blockRoutes(app, services);
+  avatarRoutes(app, services, config.maxAvatarBytes);
   reactionRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);

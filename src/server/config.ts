@@ -116,6 +116,12 @@ export const SETTINGS = {
     default: 1000,
     doc: 'Most users one user may block; another block gets `too_many_blocks` until one is lifted.',
   },
+  maxAvatarBytes: {
+    env: 'MAX_AVATAR_BYTES',
+    schema: int(1024, 64 << 20),
+    default: 5 << 20,
+    doc: 'Largest picture accepted for a user or room avatar (`PUT …/avatar`); bigger ones get `file_too_large`. What is kept is a 256×256 WebP of a few KB.',
+  },
   readReceiptsMaxMembers: {
     env: 'READ_RECEIPTS_MAX_MEMBERS',
     schema: int(0, 100000),

@@ -1,5 +1,6 @@
 import type { AccountService } from '../core/accounts.js';
 import type { AdminService } from '../core/admin.js';
+import type { AvatarService } from '../core/avatars.js';
 import type { ReportService } from '../core/moderation/reports.js';
 import type { RoomModeration } from '../core/moderation/room-moderation.js';
 import type { Presence } from '../core/presence.js';
@@ -38,4 +39,6 @@ export interface Services {
   admin: AdminService;
   presence: PresenceView;
   health: Health;
+  /** Pictures of users and rooms (issue 15). */
+  avatars: AvatarService;
 }

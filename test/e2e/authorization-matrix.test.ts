@@ -46,6 +46,17 @@ const standing = (role: Role): Caller => (roomRole(role) ? (role as Caller) : 'n
 const signedOut = (role: Role) => role === 'anonymous' || role === 'deactivated';
 const UNAUTHORIZED = '401 unauthorized';
 
+/** A 1×1 PNG in a multipart form (field `file`), for the avatar cells. */
+const PNG_1PX = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+function pictureForm(): FormData {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(PNG_1PX)], { type: 'image/png' }), 'a.png');
+  return form;
+}
+
 interface Want {
   want: string;
   allow: boolean;
@@ -111,6 +122,8 @@ describe('authorization matrix', () => {
     // cells' marker below travels through the lobby.
     const srv: TestServer = await startServer({
       reportsPerHour: 100_000,
+      // Room pictures count as profile changes; every owner/admin cell sets one.
+      profileChangesPerMinute: 100_000,
       helloTimeoutMs: 60_000,
       presenceFanoutMaxMembers: 1_000_000,
     });
@@ -119,8 +132,10 @@ describe('authorization matrix', () => {
     async function call(method: string, path: string, token?: string, body?: unknown): Promise<Res> {
       const headers: Record<string, string> = {};
       if (token) headers.authorization = `Bearer ${token}`;
-      let payload: string | undefined;
-      if (method !== 'GET' && method !== 'DELETE') {
+      let payload: string | FormData | undefined;
+      if (body instanceof FormData) {
+        payload = body; // multipart (avatars): fetch writes its own Content-Type with the boundary
+      } else if (method !== 'GET' && method !== 'DELETE') {
         headers['content-type'] = 'application/json';
         payload = JSON.stringify(body ?? {});
       }
@@ -449,6 +464,16 @@ describe('authorization matrix', () => {
           ),
       },
       {
+        name: 'room.avatar.set',
+        expect: gated('update', '200'),
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/avatar`, c.token, pictureForm())),
+      },
+      {
+        name: 'room.avatar.clear',
+        expect: gated('update', '200'),
+        run: async (c) => show(await call('DELETE', `/rooms/${c.roomId}/avatar`, c.token)),
+      },
+      {
         name: 'member.setRole',
         expect: gated('setRole', '204'),
         run: async (c) => {
@@ -756,7 +781,26 @@ describe('authorization matrix', () => {
         }
       }
     }
-    await Promise.all([...KINDS.map(httpCells), adminCells()]);
+    // One's own account: anyone signed in, nobody else (no cell names another user). Pictures (issue 15).
+    const OWN: { name: string; ok: string; run(token: string | undefined): Promise<Res> }[] = [
+      { name: 'me.avatar.set', ok: '200', run: (t) => call('PUT', '/me/avatar', t, pictureForm()) },
+      { name: 'me.avatar.clear', ok: '200', run: (t) => call('DELETE', '/me/avatar', t) },
+    ];
+    async function ownCells(): Promise<void> {
+      for (const role of ROLES) {
+        for (const a of OWN) {
+          const want = outcome(signedOut(role) ? UNAUTHORIZED : null, a.ok);
+          let got: string;
+          try {
+            got = show(await a.run(tokenOf(role)));
+          } catch (err) {
+            got = `threw: ${(err as Error).message}`;
+          }
+          record('http', role, a.name, 'server', want, got);
+        }
+      }
+    }
+    await Promise.all([...KINDS.map(httpCells), adminCells(), ownCells()]);
 
     // ---- WebSocket ------------------------------------------------------------------------------------------------
     // Anonymous: a socket that never authenticates (its frames are refused until a valid hello).

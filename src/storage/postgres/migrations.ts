@@ -312,4 +312,21 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_by_blocked ON blocks (blocked_id, user_id);
 `,
   },
+  {
+    version: 15,
+    name: 'avatars',
+    sql: `
+-- A user's or a room's picture: a small square WebP made by the server (PUT …/avatar), served at
+-- /api/v1/avatars/:id without a token. The id is random and a new picture gets a new one, so a URL is immutable.
+-- Pictures are a few kilobytes, so they are kept here rather than in the blob store (no garbage collection needed:
+-- replacing or clearing one deletes the old row in the same transaction).
+CREATE TABLE avatars (
+  id         text COLLATE "C" PRIMARY KEY,
+  bytes      bytea NOT NULL,
+  created_at bigint NOT NULL
+);
+ALTER TABLE users ADD COLUMN avatar_id text;
+ALTER TABLE rooms ADD COLUMN avatar_id text;
+`,
+  },
 ];

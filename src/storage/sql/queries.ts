@@ -1,4 +1,5 @@
 import type { AccountQueries } from './accounts.js';
+import type { AvatarQueries } from './avatars.js';
 import type { BlockQueries } from './blocks.js';
 import type { EventQueries } from './events.js';
 import type { MentionQueries } from './mentions.js';
@@ -25,4 +26,5 @@ export interface Queries
     PinQueries,
     ThreadQueries,
     MentionQueries,
-    BlockQueries {}
+    BlockQueries,
+    AvatarQueries {}

@@ -11,6 +11,7 @@ import type {
   RoomEventType,
   ServerRole,
 } from '../../protocol/model.js';
+import { avatarUrl } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import type { MemberRecord, RoomBan, RoomPage, SessionRecord, UserRecord } from '../../core/store.js';
 
@@ -36,6 +37,7 @@ export function toUser(r: Row): UserRecord {
     // SQLite stores booleans as 0/1; rows from before migration 7 (none in practice) read as on.
     readReceipts: r.read_receipts == null ? true : Boolean(r.read_receipts),
     dndUntil: r.dnd_until == null ? null : Number(r.dnd_until),
+    ...(r.avatar_id ? { avatarUrl: avatarUrl(r.avatar_id as string) } : {}),
   };
 }
 
@@ -62,6 +64,7 @@ export function toRoom(r: Row): Room {
       // Rows from before migration 9 (none in practice) read as the default.
       mentionAllRole: (r.mention_all_role as MemberRole | undefined) ?? 'moderator',
     },
+    ...(r.avatar_id ? { avatarUrl: avatarUrl(r.avatar_id as string) } : {}),
   };
 }
 

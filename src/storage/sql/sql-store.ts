@@ -1,5 +1,6 @@
 import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
+import { avatars } from './avatars.js';
 import { blocks } from './blocks.js';
 import { events, type AppendResult } from './events.js';
 import { mentions } from './mentions.js';
@@ -55,6 +56,11 @@ export abstract class SqlStore implements Store {
   listReadReceipts: Store['listReadReceipts'] = (...a) => this.perform(reads.listReadReceipts, a);
   updateUserSettings: Store['updateUserSettings'] = (...a) => this.perform(reads.updateUserSettings, a);
   setNotifyLevel: Store['setNotifyLevel'] = (...a) => this.perform(reads.setNotifyLevel, a);
+
+  // ---- AvatarStore ----
+  setUserAvatar: Store['setUserAvatar'] = (...a) => this.perform(avatars.setUserAvatar, a);
+  setRoomAvatar: Store['setRoomAvatar'] = (...a) => this.perform(avatars.setRoomAvatar, a);
+  getAvatar: Store['getAvatar'] = (...a) => this.perform(avatars.getAvatar, a);
 
   // ---- BlockStore ----
   blockUser: Store['blockUser'] = (...a) => this.perform(blocks.blockUser, a);

@@ -433,6 +433,13 @@ export function sqliteQueries(db: Database.Database): Queries {
        FROM pins p JOIN events e ON e.room_id = p.room_id AND e.seq = p.seq
        WHERE p.room_id = @roomId ORDER BY p.pinned_at DESC, p.seq DESC`,
     ),
+    // ---- avatars ----
+    avatarInsert: run('INSERT INTO avatars (id, bytes, created_at) VALUES (@id, @bytes, @now)'),
+    avatarGet: one('SELECT bytes FROM avatars WHERE id = @id'),
+    avatarDelete: run('DELETE FROM avatars WHERE id = @id'),
+    userSetAvatar: one('UPDATE users SET avatar_id = @avatarId WHERE id = @id RETURNING *'),
+    roomSetAvatar: one('UPDATE rooms SET avatar_id = @avatarId WHERE id = @roomId RETURNING *'),
+
     blockInsert: run(
       'INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (@userId, @blockedId, @now)',
     ),

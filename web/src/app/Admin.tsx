@@ -85,7 +85,7 @@ function UserRow({ user: u, onChange }: { user: AdminUser; onChange: (u: AdminUs
     void run(p, ok).then((done) => done && onChange({ ...u, ...next }));
   return (
     <li class="mod-row admin-user" data-user={u.username}>
-      <Avatar id={u.id} name={name} size={32} />
+      <Avatar id={u.id} name={name} size={32} url={u.avatarUrl ?? null} />
       <span class="mod-row-text">
         <span>
           <strong>{name}</strong> <span class="muted">@{u.username}</span>

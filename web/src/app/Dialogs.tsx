@@ -3,6 +3,7 @@ import type { MentionItem, PublicUser, SessionInfo } from '../../../src/protocol
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
+import { AvatarEdit } from './AvatarEdit.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -166,7 +167,7 @@ function UserPicker({ onPick, actionLabel }: { onPick: (u: PublicUser) => Promis
       <ul class="directory">
         {users?.map((u) => (
           <li key={u.id} class="directory-row">
-            <Avatar id={u.id} name={u.displayName || u.username} size={32} />
+            <Avatar id={u.id} name={u.displayName || u.username} size={32} url={u.avatarUrl ?? null} />
             <span class="directory-text">
               <span class="directory-name">{u.displayName || u.username}</span>
               <span class="directory-meta">@{u.username}</span>
@@ -376,6 +377,14 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
   return (
     <Modal title={t('settings.title')} onClose={onClose}>
       <div class="form">
+        {me && (
+          <AvatarEdit
+            id={me.id}
+            name={me.displayName || me.username}
+            url={me.avatarUrl}
+            onSet={(file) => chat.setAvatar(file)}
+          />
+        )}
         <form
           class="inline-form"
           onSubmit={(e) => {

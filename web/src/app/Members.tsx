@@ -36,7 +36,7 @@ export function Members({ roomId }: { roomId: string }) {
       (m.user.role !== 'admin' || me?.role === 'admin');
     return (
       <li key={m.user.id} class={`member${st === 'offline' ? ' offline' : ''}`}>
-        <Avatar id={m.user.id} name={name} size={30} presence={st} />
+        <Avatar id={m.user.id} name={name} size={30} presence={st} url={m.user.avatarUrl ?? null} />
         <span class="member-text">
           <span class="member-name">
             {name}

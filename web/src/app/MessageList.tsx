@@ -355,7 +355,7 @@ export const MessageRow = memo(function MessageRow({
             {formatTime(m.createdAt)}
           </time>
         ) : (
-          <Avatar id={m.senderId} name={name} size={38} />
+          <Avatar id={m.senderId} name={name} size={38} url={author?.avatarUrl} />
         )}
       </div>
       <div class="msg-main">

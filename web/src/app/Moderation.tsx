@@ -13,6 +13,7 @@ import { durationText, formatFull, formatTime, spacedAfterWord, untilText } from
 import { can, grantable, isMuted, outranks } from '../state/permissions.js';
 import { inertText } from './Inert.js';
 import { Avatar } from './Avatar.js';
+import { AvatarEdit } from './AvatarEdit.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal } from './kit.js';
@@ -163,7 +164,7 @@ export function MemberDialog({ roomId, userId, onClose }: { roomId: string; user
   return (
     <Modal title={tm('mod.memberTitle')} onClose={onClose}>
       <div class="mod-member">
-        <Avatar id={member.user.id} name={name} size={40} />
+        <Avatar id={member.user.id} name={name} size={40} url={member.user.avatarUrl ?? null} />
         <span class="mod-row-text">
           <strong>{name}</strong>
           <span class="muted">
@@ -305,6 +306,14 @@ export function RoomSettingsDialog({ roomId, onClose }: { roomId: string; onClos
   return (
     <Modal title={tm('roomSettings.title', { room: room.name })} onClose={onClose} wide>
       <Tabs tabs={tabs} active={tab} onPick={setTab} label={tm('roomSettings.title', { room: room.name })} />
+      {tab === 'settings' && (
+        <AvatarEdit
+          id={room.id}
+          name={room.name}
+          url={room.avatarUrl}
+          onSet={(file) => chat.rooms.setAvatar(roomId, file)}
+        />
+      )}
       {tab === 'settings' && <SettingsForm roomId={roomId} />}
       {tab === 'requests' && <JoinRequests roomId={roomId} />}
       {tab === 'bans' && <Bans roomId={roomId} />}
@@ -418,7 +427,7 @@ function JoinRequests({ roomId }: { roomId: string }) {
           const name = r.user.displayName || r.user.username;
           return (
             <li key={r.user.id} class="mod-row">
-              <Avatar id={r.user.id} name={name} size={32} />
+              <Avatar id={r.user.id} name={name} size={32} url={r.user.avatarUrl ?? null} />
               <span class="mod-row-text">
                 <strong>{name}</strong>
                 <span class="mod-row-meta">
@@ -469,7 +478,7 @@ function Bans({ roomId }: { roomId: string }) {
           const name = b.user.displayName || b.user.username;
           return (
             <li key={b.user.id} class="mod-row">
-              <Avatar id={b.user.id} name={name} size={32} />
+              <Avatar id={b.user.id} name={name} size={32} url={b.user.avatarUrl ?? null} />
               <span class="mod-row-text">
                 <strong>{name}</strong>
                 <span class="mod-row-meta">

@@ -1,6 +1,6 @@
 import { t } from '../i18n/index.js';
 import { dmPeer, durationText, roomTitle } from '../state/format.js';
-import { PresenceDot } from './Avatar.js';
+import { Avatar, PresenceDot } from './Avatar.js';
 import { Composer } from './Composer.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -53,6 +53,8 @@ export function RoomView({ roomId }: { roomId: string }) {
           <h1 class="room-title">
             {peer ? (
               <PresenceDot status={presence[peer.id] ?? 'offline'} label />
+            ) : room.avatarUrl ? (
+              <Avatar id={room.id} name={title} size={24} url={room.avatarUrl} />
             ) : (
               <Icon name={room.kind === 'private' ? 'lock' : room.kind === 'dm' ? 'at' : 'hash'} size={18} />
             )}

@@ -31,7 +31,15 @@ function RoomItem({ room }: { room: MyRoom }) {
         }}
       >
         {room.kind === 'dm' ? (
-          <Avatar id={peer?.id ?? room.id} name={title} size={22} presence={peerPresence} />
+          <Avatar
+            id={peer?.id ?? room.id}
+            name={title}
+            size={22}
+            presence={peerPresence}
+            url={peer ? (peer.avatarUrl ?? undefined) : null}
+          />
+        ) : room.avatarUrl ? (
+          <Avatar id={room.id} name={title} size={22} url={room.avatarUrl} />
         ) : (
           <Icon name={room.kind === 'private' ? 'lock' : 'hash'} size={16} class="room-icon" />
         )}
@@ -211,7 +219,13 @@ export function Sidebar() {
       </div>
       {me && (
         <div class="me-card">
-          <Avatar id={me.id} name={myName} size={32} presence={conn === 'open' ? 'online' : 'offline'} />
+          <Avatar
+            id={me.id}
+            name={myName}
+            size={32}
+            presence={conn === 'open' ? 'online' : 'offline'}
+            url={me.avatarUrl ?? null}
+          />
           <span class="me-text">
             <span class="me-name">{myName}</span>
             <span class="me-sub">@{me.username}</span>

@@ -381,6 +381,13 @@ export class Chat {
     this.people.knowUsers([user]);
   }
 
+  /** Sets (a file) or removes (null) this user's picture. */
+  async setAvatar(file: File | null): Promise<void> {
+    const user = file ? await this.api.setAvatar(file, file.name) : await this.api.clearAvatar();
+    this.store.update({ me: user });
+    this.people.knowUsers([user]);
+  }
+
   /** Changes the password; the server ends this user's other sessions. */
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
     await this.api.changePassword(currentPassword, newPassword);

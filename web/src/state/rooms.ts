@@ -221,7 +221,22 @@ export class Rooms extends Slice {
     });
   }
 
-  /** `room.updated`: name, topic and settings. */
+  /** Sets (a file) or removes (null) the room's picture (owners and admins); `room.updated` follows too. */
+  async setAvatar(roomId: string, file: File | null): Promise<void> {
+    const room = file
+      ? await this.ctx.api.setRoomAvatar(roomId, file, file.name)
+      : await this.ctx.api.clearRoomAvatar(roomId);
+    this.set((s) => {
+      const r = s.rooms[roomId];
+      if (!r) return {};
+      const next: MyRoom = { ...r };
+      if (room.avatarUrl) next.avatarUrl = room.avatarUrl;
+      else delete next.avatarUrl;
+      return { rooms: { ...s.rooms, [roomId]: next } };
+    });
+  }
+
+  /** `room.updated`: name, topic, settings and picture. */
   updated(e: RoomEvent): void {
     const d = e.data ?? {};
     // Settings come flattened in the event's data (`readOnly`, `slowModeSeconds`, `joinApproval`).
@@ -234,17 +249,16 @@ export class Rooms extends Slice {
       if (typeof flat.slowModeSeconds === 'number') settings.slowModeSeconds = flat.slowModeSeconds;
       if (typeof flat.joinApproval === 'boolean') settings.joinApproval = flat.joinApproval;
       if (typeof flat.mentionAllRole === 'string') settings.mentionAllRole = flat.mentionAllRole as MemberRole;
-      return {
-        rooms: {
-          ...s.rooms,
-          [e.roomId]: {
-            ...r,
-            ...(typeof d.name === 'string' ? { name: d.name } : {}),
-            ...(typeof d.topic === 'string' ? { topic: d.topic } : {}),
-            settings,
-          },
-        },
+      const next: MyRoom = {
+        ...r,
+        ...(typeof d.name === 'string' ? { name: d.name } : {}),
+        ...(typeof d.topic === 'string' ? { topic: d.topic } : {}),
+        settings,
       };
+      // The picture: a new URL, or null when it was removed.
+      if (typeof d.avatarUrl === 'string') next.avatarUrl = d.avatarUrl;
+      else if (d.avatarUrl === null) delete next.avatarUrl;
+      return { rooms: { ...s.rooms, [e.roomId]: next } };
     });
   }
 
