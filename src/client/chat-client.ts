@@ -129,8 +129,7 @@ interface Pending {
   clientMsgId: string;
   body: string;
   reply?: ReplyOptions | undefined;
-  /** Ids of uploaded files the message carries. */
-  attachments?: readonly string[] | undefined;
+  attachments?: string[] | undefined;
   resolve: (ack: AckFrame) => void;
   reject: (err: SendError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -387,7 +386,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         clientMsgId: p.clientMsgId,
         body: p.body,
         ...replyFields(p.reply),
-        ...(p.attachments?.length ? { attachments: [...p.attachments] } : {}),
+        ...(p.attachments && p.attachments.length > 0 ? { attachments: p.attachments } : {}),
       }),
     );
   }
@@ -416,7 +415,8 @@ export class ChatClient extends Emitter<ClientEvents> {
     body: string,
     clientMsgId: string = randomId(),
     reply?: ReplyOptions,
-    attachments?: readonly string[],
+    /** Ids of files you uploaded (`ChatApi.uploadFile`); with them `body` may be ''. */
+    attachments?: string[],
   ): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);
     if (existing) return Promise.reject(new SendError('validation_failed', 'that clientMsgId is already pending'));

@@ -3,16 +3,9 @@
  * progress everywhere (fetch streams need HTTP/2 and duplex support); runtimes without it (Node) get fetch, which
  * reports only the end.
  */
-/** A stored file as the server describes it (docs/protocol.md, files). */
-export interface FileInfo {
-  id: string;
-  name: string;
-  size: number;
-  /** Detected from the content's magic bytes; `application/octet-stream` when unknown. */
-  contentType: string;
-  width?: number;
-  height?: number;
-}
+import type { FileInfo } from '../protocol/model.js';
+
+export type { FileInfo };
 
 /** A short-lived URL that works without any header (for `<img>`, `<audio>`, downloads), and when it stops working. */
 export interface FileLink {

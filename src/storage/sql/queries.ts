@@ -2,6 +2,7 @@ import type { AccountQueries } from './accounts.js';
 import type { AvatarQueries } from './avatars.js';
 import type { BlockQueries } from './blocks.js';
 import type { EventQueries } from './events.js';
+import type { FileQueries } from './files.js';
 import type { MentionQueries } from './mentions.js';
 import type { ModerationQueries } from './moderation.js';
 import type { PinQueries } from './pins.js';
@@ -27,4 +28,5 @@ export interface Queries
     ThreadQueries,
     MentionQueries,
     BlockQueries,
+    FileQueries,
     AvatarQueries {}

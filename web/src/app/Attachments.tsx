@@ -4,7 +4,7 @@
  * with name, size and type and a download button. Every URL is a signed link (state/file-links.ts).
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { FileInfo } from '../../../src/client/upload.js';
+import type { FileInfo } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import { bytesText, fileKindText } from '../state/format.js';
 import type { Variant } from '../state/file-links.js';

@@ -13,7 +13,7 @@ import type {
   PublicUser,
   UserSettings,
 } from '../../../src/protocol/model.js';
-import type { FileInfo } from '../../../src/client/upload.js';
+import type { FileInfo } from '../../../src/protocol/model.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 import type { Permission } from './notify-policy.js';

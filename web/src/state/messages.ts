@@ -1,4 +1,4 @@
-import type { FileInfo } from '../../../src/client/upload.js';
+import type { FileInfo } from '../../../src/protocol/model.js';
 import type { Message, Reaction, RoomEvent } from '../../../src/protocol/model.js';
 
 export type SendStatus = 'sent' | 'pending' | 'failed';
@@ -75,7 +75,7 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     ...(typeof m.data?.lastReplyAt === 'string' ? { lastReplyAt: m.data.lastReplyAt } : {}),
     ...(Array.isArray(m.data?.mentions) ? { mentions: m.data.mentions as string[] } : {}),
     ...(m.data?.mentionAll === 'room' || m.data?.mentionAll === 'here' ? { mentionAll: m.data.mentionAll } : {}),
-    ...withAttachments((m as { attachments?: FileInfo[] }).attachments),
+    ...withAttachments(m.attachments),
   };
 }
 

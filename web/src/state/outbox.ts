@@ -5,7 +5,7 @@
  * wait, and the typing notices this user sends.
  */
 import { SendError, type ClientEvents } from '../../../src/client/chat-client.js';
-import type { FileInfo } from '../../../src/client/upload.js';
+import type { FileInfo } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import { errorText } from './errors.js';
 import { load, save } from './persist.js';

@@ -4,7 +4,7 @@
  * come later). A reply is an ordinary message of the room (docs/protocol.md, "Replies and threads"): it arrives in
  * the room's view like any other, and the panel shows the ones of its thread from there.
  */
-import type { FileInfo } from '../../../src/client/upload.js';
+import type { FileInfo } from '../../../src/protocol/model.js';
 import { PROTOCOL_LIMITS } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import type { ThreadPanel } from './app-state.js';

@@ -2,7 +2,7 @@
  * Files waiting to go with the next message of a room: each uploads at once (progress shown as a chip above the
  * composer), can be cancelled (the request is aborted) or removed, and is sent as the message's attachments.
  */
-import type { FileInfo } from '../../../src/client/upload.js';
+import type { FileInfo } from '../../../src/protocol/model.js';
 import { ApiError } from '../../../src/client/api.js';
 import type { PendingUpload } from './app-state.js';
 import { errorText } from './errors.js';
