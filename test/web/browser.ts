@@ -21,6 +21,11 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  // Voice notes (issue 15): a fake microphone (a tone) granted without a prompt, and <audio> that may play from a
+  // script. Only loopback pages are opened, so granting media here grants it to our test server alone.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 function filesUnder(dir: string): string[] {
