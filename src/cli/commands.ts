@@ -4,6 +4,7 @@ import { block, blocks, unblock } from './blocks.js';
 import { tail } from './interactive.js';
 import { edit, history, mentions, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { dnd, notify } from './notify.js';
+import { downloadFile, uploadFile } from './files.js';
 import { obtainPassword } from './password.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
@@ -57,6 +58,8 @@ export const COMMANDS: CommandSpec[] = [
   members,
   dm,
   send,
+  uploadFile,
+  downloadFile,
   reply,
   edit,
   react,
