@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   Block,
   Invite,
+  LinkPreview,
   MemberRole,
   MentionItem,
   MessageEdit,
@@ -452,6 +453,16 @@ export interface ReactionStore {
   listReactions(roomId: string, fromSeq: number, toSeq: number): Promise<Map<number, Reaction[]>>;
 }
 
+/** Link previews (issue 15): the preview rides its message's data and the room sequence. */
+export interface LinkPreviewStore {
+  /**
+   * Stores `preview` in the message's `data.preview` and appends `message.preview` (sender: the message's author; data
+   * `{seq, messageId, preview}`), atomically, without lifting the room's activity time. Null (nothing written) when
+   * the room or message is gone, the message was deleted, or it has a preview already.
+   */
+  setLinkPreview(roomId: string, seq: number, preview: LinkPreview): Promise<RoomEvent | null>;
+}
+
 export interface Store
   extends
     AccountStore,
@@ -463,7 +474,8 @@ export interface Store
     PinStore,
     ThreadStore,
     MentionStore,
-    BlockStore {
+    BlockStore,
+    LinkPreviewStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

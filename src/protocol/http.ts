@@ -73,6 +73,7 @@ export const RoomSettingsPatch = z
     slowModeSeconds: z.number().int().min(0).max(SLOW_MODE_MAX_SECONDS).optional(),
     joinApproval: z.boolean().optional(),
     mentionAllRole: z.enum(['owner', 'admin', 'moderator', 'member']).optional(),
+    linkPreviews: z.boolean().optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to update');
 export const UpdateRoomRequest = z

@@ -142,6 +142,11 @@ export interface RoomSettings {
    * stays and mentions nobody. Default `moderator`.
    */
   mentionAllRole: MemberRole;
+  /**
+   * The server fetches a preview of the first link of each message (when LINK_PREVIEWS is on): `message.preview`
+   * events. Default on; owners and admins turn it off for the room.
+   */
+  linkPreviews: boolean;
 }
 
 export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
@@ -149,6 +154,7 @@ export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
   slowModeSeconds: 0,
   joinApproval: false,
   mentionAllRole: 'moderator',
+  linkPreviews: true,
 };
 
 /** A room from its member's point of view. */
@@ -266,7 +272,8 @@ export type RoomEventType =
   | 'member.unmuted'
   | 'member.read'
   | 'message.pinned'
-  | 'message.unpinned';
+  | 'message.unpinned'
+  | 'message.preview';
 
 export interface RoomEvent {
   id: string;
@@ -333,6 +340,25 @@ export interface MentionData {
   mentions?: string[];
   mentionAll?: 'room' | 'here';
 }
+
+/**
+ * A link preview (issue 15): what the server found at the first http(s) link of a message — only the page's title,
+ * description and image (Open Graph / Twitter card / `<title>` / meta description), plain text, length-capped. It
+ * reaches clients as a `message.preview` event `{seq, messageId, preview}` on the room sequence, and history pages
+ * carry it in the message's `data.preview`.
+ */
+export interface LinkPreview {
+  /** The link as it appears in the message (http or https). */
+  url: string;
+  /** At most LINK_PREVIEW_TITLE_MAX characters; null when the page has none. */
+  title: string | null;
+  /** At most LINK_PREVIEW_DESCRIPTION_MAX characters; null when the page has none. */
+  description: string | null;
+}
+
+/** The longest `LinkPreview.title` and `description` (code points; longer text is cut with an ellipsis). */
+export const LINK_PREVIEW_TITLE_MAX = 200;
+export const LINK_PREVIEW_DESCRIPTION_MAX = 500;
 
 /** One entry of the mentions inbox (`GET /api/v1/me/mentions`): a message that mentions you, as it stands now. */
 export interface MentionItem {

@@ -18,6 +18,8 @@ import { BlockService } from '../core/blocks.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
 import { ReactionService } from '../core/reactions.js';
+import { LinkPreviewService } from '../core/link-previews.js';
+import { createPreviewFetcher } from './previews/fetcher.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
 import { PresenceNotifier } from '../core/presence-notifier.js';
@@ -155,6 +157,25 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const blocks = new BlockService(ctx);
   const notifications = new NotificationService(ctx, rooms);
   const reactions = new ReactionService(ctx, rooms);
+  // LINK_PREVIEWS=off: no fetcher, so the server never makes an outbound request for a message.
+  const previews = new LinkPreviewService(
+    ctx,
+    rooms,
+    config.linkPreviews === 'on'
+      ? createPreviewFetcher({
+          timeoutMs: config.linkPreviewTimeoutMs,
+          maxBytes: config.linkPreviewMaxBytes,
+          maxRedirects: config.linkPreviewMaxRedirects,
+          allow: config.linkPreviewAllowHosts ? config.linkPreviewAllowHosts.split(',').map((h) => h.trim()) : [],
+          onRefused: (_url, reason) => log.debug({ reason }, 'link preview refused'),
+        })
+      : null,
+    {
+      concurrency: config.linkPreviewConcurrency,
+      onError: (err) => log.warn({ err }, 'link preview failed'),
+    },
+  );
+  messages.pipeline.addHook(previews.hook(), { after: 'publish' });
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
@@ -164,6 +185,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     rooms,
     messages,
     reactions,
+    previews,
     reads,
     notifications,
     pins,
@@ -366,6 +388,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         // Node's headersTimeout (60 s): give requests in flight the grace period, then cut what is left.
         const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
         await app.close().finally(() => clearTimeout(cut));
+        // Previews in flight finish (each bounded by LINK_PREVIEW_TIMEOUT_MS) before the store closes.
+        await services.previews.close();
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();

@@ -320,6 +320,44 @@ export const SETTINGS = {
     default: 20,
     doc: 'Different emojis one message may carry as reactions; adding another gets `too_many_reactions` (joining one there is fine).',
   },
+  linkPreviews: {
+    env: 'LINK_PREVIEWS',
+    schema: z.enum(['on', 'off']),
+    default: 'on',
+    doc: '`on`: the server fetches the first http(s) link of each message and adds a preview (title, description) as a `message.preview` event, in rooms whose `linkPreviews` setting is on. `off`: never (the server makes no outbound request). See docs/security.md for the SSRF policy.',
+  },
+  linkPreviewTimeoutMs: {
+    env: 'LINK_PREVIEW_TIMEOUT_MS',
+    schema: int(100, 60000),
+    default: 5000,
+    doc: 'Time limit of one preview fetch: resolving, connecting, every redirect and reading the body.',
+  },
+  linkPreviewMaxBytes: {
+    env: 'LINK_PREVIEW_MAX_BYTES',
+    schema: int(1024, 10_485_760),
+    default: 524288,
+    doc: 'Bytes of a linked page read for its preview (the head of the page is enough); the connection is closed there.',
+  },
+  linkPreviewMaxRedirects: {
+    env: 'LINK_PREVIEW_MAX_REDIRECTS',
+    schema: int(0, 20),
+    default: 3,
+    doc: 'Redirects a preview fetch follows; each target is checked like the first URL.',
+  },
+  linkPreviewConcurrency: {
+    env: 'LINK_PREVIEW_CONCURRENCY',
+    schema: int(1, 1000),
+    default: 8,
+    doc: 'Preview fetches in flight per node; a link arriving while all are busy gets no preview.',
+  },
+  linkPreviewAllowHosts: {
+    env: 'LINK_PREVIEW_ALLOW_HOSTS',
+    schema: z
+      .string()
+      .regex(/^$|^[\w.:[\]]+:\d+(,[\w.:[\]]+:\d+)*$/, 'expected comma-separated address:port pairs ([v6]:port)'),
+    default: '',
+    doc: 'FOR TESTS ONLY: comma-separated resolved `address:port` pairs (`127.0.0.1:8080`, `[::1]:8080`) a preview fetch may reach although the SSRF policy refuses them (a local test server). Leave empty in production.',
+  },
   filterBlock: {
     env: 'FILTER_BLOCK',
     schema: z.string(),

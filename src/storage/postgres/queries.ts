@@ -224,7 +224,8 @@ export const pgQueries: PgQueries = {
        topic = COALESCE(@topic, topic), topic_key = COALESCE(@topicKey, topic_key),
        read_only = COALESCE(@readOnly, read_only), slow_mode_s = COALESCE(@slowModeSeconds, slow_mode_s),
        join_approval = COALESCE(@joinApproval, join_approval),
-       mention_all_role = COALESCE(@mentionAllRole, mention_all_role)
+       mention_all_role = COALESCE(@mentionAllRole, mention_all_role),
+       link_previews = COALESCE(@linkPreviews, link_previews)
      WHERE id = @roomId RETURNING *`,
   ),
 

@@ -5,6 +5,7 @@ import { events, type AppendResult } from './events.js';
 import { mentions } from './mentions.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
+import { linkPreviews } from './link-previews.js';
 import { pins } from './pins.js';
 import { reads } from './reads.js';
 import { reactions } from './reactions.js';
@@ -129,4 +130,7 @@ export abstract class SqlStore implements Store {
   // ---- ThreadStore ----
   listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);
   threadSummaries: Store['threadSummaries'] = (...a) => this.perform(threads.threadSummaries, a);
+
+  // ---- LinkPreviewStore ----
+  setLinkPreview: Store['setLinkPreview'] = (...a) => this.perform(linkPreviews.setLinkPreview, a);
 }

@@ -279,4 +279,14 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_by_blocked ON blocks(blocked_id, user_id);
 `,
   },
+  {
+    version: 14,
+    name: 'link previews room setting',
+    sql: `
+-- The room's link-preview switch (RoomSettings.linkPreviews, on by default). A preview itself is kept in its
+-- message's data (data.preview) with a message.preview event on the sequence, so it needs no table. One column only,
+-- so it applies whatever 12, 13 and 15 add, in any order.
+ALTER TABLE rooms ADD COLUMN link_previews INTEGER NOT NULL DEFAULT 1;
+`,
+  },
 ];

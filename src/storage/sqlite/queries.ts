@@ -100,7 +100,8 @@ export function sqliteQueries(db: Database.Database): Queries {
        name = coalesce(@name, name), name_key = coalesce(@nameKey, name_key), topic = coalesce(@topic, topic),
        read_only = coalesce(@readOnly, read_only), slow_mode_s = coalesce(@slowModeSeconds, slow_mode_s),
        join_approval = coalesce(@joinApproval, join_approval),
-       mention_all_role = coalesce(@mentionAllRole, mention_all_role)
+       mention_all_role = coalesce(@mentionAllRole, mention_all_role),
+       link_previews = coalesce(@linkPreviews, link_previews)
      WHERE id = @roomId RETURNING *`,
   );
   // Unread: others' messages after the marker, not deleted, counted up to UNREAD_COUNT_MAX (a range scan of the
@@ -236,7 +237,13 @@ export function sqliteQueries(db: Database.Database): Queries {
       return rows;
     },
     roomCountOf: count('SELECT count(*) AS n FROM members WHERE user_id = @userId'),
-    roomUpdate: (a) => roomUpdate({ ...a, readOnly: bit(a.readOnly), joinApproval: bit(a.joinApproval) }),
+    roomUpdate: (a) =>
+      roomUpdate({
+        ...a,
+        readOnly: bit(a.readOnly),
+        joinApproval: bit(a.joinApproval),
+        linkPreviews: bit(a.linkPreviews),
+      }),
 
     memberGet: one('SELECT role, muted_until, joined_seq FROM members WHERE room_id = @roomId AND user_id = @userId'),
     membersOf: all(
