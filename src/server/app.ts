@@ -175,7 +175,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
       onError: (err) => log.warn({ err }, 'link preview failed'),
     },
   );
-  messages.pipeline.addHook(previews.hook(), { after: 'publish' });
+  messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);

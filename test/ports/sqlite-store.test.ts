@@ -189,6 +189,7 @@ describe('SqliteStore specifics', () => {
       slowModeSeconds: 0,
       joinApproval: false,
       mentionAllRole: 'moderator',
+      linkPreviews: true,
     });
     expect(await store.getMember('r_old', 'u_old')).toEqual({ role: 'owner', mutedUntil: null, joinedSeq: 0 });
     expect(await store.muteMember('r_old', 'u_old', 5, 'u_old')).toMatchObject({ seq: 1, type: 'member.muted' });

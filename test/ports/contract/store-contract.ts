@@ -1857,6 +1857,59 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.addReaction(room.id, event.seq, owner.id, '🎉', 20)).toBeNull();
       });
     });
+    describe('link previews', () => {
+      it('setLinkPreview stores data.preview and appends message.preview; no-ops write nothing and take no seq', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: a } = await store.appendMessage(message(room.id, owner, 'lp1', 'see https://x.example/')); // 3
+        const { event: gone } = await store.appendMessage(message(room.id, owner, 'lp2', 'https://y.example/')); // 4
+        const preview = { url: 'https://x.example/', title: '标题', description: null };
+        await clockTick();
+        const ev = await store.setLinkPreview(room.id, a.seq, preview);
+        expect(ev).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'message.preview',
+          senderId: owner.id,
+          body: null,
+          clientMsgId: null,
+          data: { seq: a.seq, messageId: a.id, preview },
+        });
+        expect((await store.getEvent(room.id, a.seq))?.data).toEqual({ preview });
+        expect((await store.listEvents(room.id, { after: 4, limit: 10 })).map((e) => e.type)).toEqual([
+          'message.preview',
+        ]);
+        expect((await store.listRoomsOf(owner.id)).find((r) => r.id === room.id)?.lastSeq).toBe(5);
+        // A second preview, a deleted message, a non-message, an unknown seq or room: null, and no seq taken.
+        expect(await store.setLinkPreview(room.id, a.seq, { ...preview, title: 'again' })).toBeNull();
+        await store.deleteMessage(room.id, gone.seq, owner.id); // 6
+        expect(await store.setLinkPreview(room.id, gone.seq, preview)).toBeNull();
+        expect(await store.setLinkPreview(room.id, 1, preview)).toBeNull();
+        expect(await store.setLinkPreview(room.id, 99, preview)).toBeNull();
+        expect(await store.setLinkPreview('no-such-room', 1, preview)).toBeNull();
+        expect(await lastSeq(room.id)).toBe(6);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 6));
+        expect((await store.getEvent(room.id, a.seq))?.data).toEqual({ preview });
+        // Deleting the message drops its preview with the rest of its data.
+        await store.deleteMessage(room.id, a.seq, owner.id);
+        expect((await store.getEvent(room.id, a.seq))?.data?.preview).toBeUndefined();
+      });
+
+      it('the linkPreviews room setting defaults on and round-trips through updateRoom', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        expect(room.settings.linkPreviews).toBe(true);
+        const { room: off, event } = await store.updateRoom(room.id, { settings: { linkPreviews: false } }, owner.id);
+        expect(off.settings).toMatchObject({ linkPreviews: false, readOnly: false });
+        expect(event.data).toEqual({ linkPreviews: false });
+        expect((await store.getRoom(room.id))?.settings.linkPreviews).toBe(false);
+        const { room: on } = await store.updateRoom(room.id, { settings: { readOnly: true } }, owner.id);
+        expect(on.settings).toMatchObject({ linkPreviews: false, readOnly: true });
+        expect(
+          (await store.updateRoom(room.id, { settings: { linkPreviews: true } }, owner.id)).room.settings.linkPreviews,
+        ).toBe(true);
+      });
+    });
     describe('pinned messages', () => {
       it('pinMessage appends message.pinned and lists it; repeats and unpins of nothing write nothing', async () => {
         const owner = await createUser('owner');
