@@ -23,6 +23,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/limits.test.ts',
   'test/e2e/presence.test.ts',
   'test/e2e/admin-stats.test.ts',
+  'test/e2e/files.test.ts',
   'test/e2e/link-previews.test.ts',
 ];
 
@@ -36,6 +37,7 @@ const SERVICE_SUITES = [
   'test/web/**/*.test.ts',
   'test/cluster/**/*.test.ts',
   'test/ports/pg-store.test.ts',
+  'test/ports/pg-blob-store.test.ts',
   'test/ports/redis-*.test.ts',
   'test/ports/node-directory.test.ts',
   'test/e2e/deploy.test.ts',

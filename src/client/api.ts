@@ -4,6 +4,7 @@ import type {
   AdminStats,
   AdminUser,
   AuditEntry,
+  FileInfo,
   Invite,
   Member,
   MemberRole,
@@ -97,13 +98,15 @@ export class ChatApi {
       : '';
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // A form (an upload) sets its own multipart content type, boundary included.
+    const form = typeof FormData !== 'undefined' && body instanceof FormData;
+    if (body !== undefined && !form) headers['content-type'] = 'application/json';
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}${qs ? `?${qs}` : ''}`, {
         method,
         headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(body !== undefined ? { body: form ? (body as FormData) : JSON.stringify(body) } : {}),
       });
     } catch (err) {
       throw new ApiError(0, 'network_error', (err as Error).message, true);
@@ -261,13 +264,61 @@ export class ChatApi {
   openDm = (...usernames: string[]) =>
     this.request<{ room: MyRoom }>('POST', '/api/v1/dms', { usernames }).then((r) => r.room);
 
-  /** `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room). */
-  sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions) =>
+  /**
+   * `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room).
+   * `attachments`: ids of files you uploaded (`uploadFile`); with them `body` may be ''.
+   */
+  sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions, attachments?: string[]) =>
     this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
       body,
       clientMsgId,
       ...replyFields(reply),
+      ...(attachments && attachments.length > 0 ? { attachments } : {}),
     });
+
+  // ---- files (docs/protocol.md §3.12) ----
+  /** Uploads a file (a browser `File` is a Blob; in Node, `fs.openAsBlob(path)` streams it from disk). */
+  uploadFile = (file: Blob, name: string) => {
+    const form = new FormData();
+    form.append('file', file, name);
+    return this.request<{ file: FileInfo }>('POST', '/api/v1/files', form).then((r) => r.file);
+  };
+  fileInfo = (id: string) =>
+    this.request<{ file: FileInfo }>('GET', `/api/v1/files/${encodeURIComponent(id)}/info`).then((r) => r.file);
+  /**
+   * A short-lived signed URL of a file (absolute, on this API's base URL) that works without a token: for
+   * `<img src>`, `<audio src>`, `<a download>`. `thumbnail`: images only.
+   */
+  fileLink = async (id: string, variant: 'original' | 'thumbnail' = 'original') => {
+    const r = await this.request<{ url: string; expiresAt: string }>(
+      'GET',
+      `/api/v1/files/${encodeURIComponent(id)}/link`,
+      undefined,
+      { variant },
+    );
+    return { url: `${this.baseUrl}${r.url}`, expiresAt: r.expiresAt };
+  };
+  /** Downloads a file: the response, whose `body` streams the bytes (or the `range`, inclusive). */
+  async downloadFile(
+    id: string,
+    opts: { variant?: 'original' | 'thumbnail'; range?: { start: number; end?: number } } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (opts.range) headers.range = `bytes=${opts.range.start}-${opts.range.end ?? ''}`;
+    const q = opts.variant ? `?variant=${opts.variant}` : '';
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/v1/files/${encodeURIComponent(id)}${q}`, { headers });
+    } catch (err) {
+      throw new ApiError(0, 'network_error', (err as Error).message, true);
+    }
+    if (!res.ok) {
+      const e = ((await res.json().catch(() => undefined)) as { error?: ErrorBody } | undefined)?.error;
+      throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? res.statusText, e?.retryable ?? false);
+    }
+    return res;
+  }
   /**
    * A thread: its root (with `data.replyCount` / `data.lastReplyAt`) and a page of its replies, oldest first; the seq
    * of a reply answers its root's thread. Paged like `messages`.

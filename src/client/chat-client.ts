@@ -129,6 +129,7 @@ interface Pending {
   clientMsgId: string;
   body: string;
   reply?: ReplyOptions | undefined;
+  attachments?: string[] | undefined;
   resolve: (ack: AckFrame) => void;
   reject: (err: SendError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -385,6 +386,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         clientMsgId: p.clientMsgId,
         body: p.body,
         ...replyFields(p.reply),
+        ...(p.attachments && p.attachments.length > 0 ? { attachments: p.attachments } : {}),
       }),
     );
   }
@@ -407,7 +409,14 @@ export class ChatClient extends Emitter<ClientEvents> {
    * unacknowledged send is re-sent with the same clientMsgId (and the same `reply`). Pass your own id to retry
    * across app restarts. `reply` makes it a reply (see ReplyOptions).
    */
-  send(roomId: string, body: string, clientMsgId: string = randomId(), reply?: ReplyOptions): Promise<AckFrame> {
+  send(
+    roomId: string,
+    body: string,
+    clientMsgId: string = randomId(),
+    reply?: ReplyOptions,
+    /** Ids of files you uploaded (`ChatApi.uploadFile`); with them `body` may be ''. */
+    attachments?: string[],
+  ): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);
     if (existing) return Promise.reject(new SendError('validation_failed', 'that clientMsgId is already pending'));
     return new Promise((resolve, reject) => {
@@ -417,6 +426,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         clientMsgId,
         body,
         reply,
+        attachments,
         resolve,
         reject,
         attempts: 0,

@@ -97,6 +97,7 @@ export class MessageService {
           body: draft.body,
           ...(draft.reply || draft.mentions ? { data: { ...draft.reply, ...draft.mentions?.data } } : {}),
           ...(draft.mentions ? { mentionTargets: [...draft.mentions.targets.keys()] } : {}),
+          ...(draft.attachments && draft.attachments.length > 0 ? { attachments: draft.attachments } : {}),
         });
     const stored = this.afterCommit(draft, result);
     // The caller handles `stored` once this resolves; until then a failure must not count as unhandled.

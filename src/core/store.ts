@@ -20,6 +20,7 @@ import type {
   RoomSettings,
   ServerRole,
   ThreadSummary,
+  FileInfo,
 } from '../protocol/model.js';
 
 /**
@@ -300,6 +301,12 @@ export interface NewMessage {
    * transaction (the unread-mention counts and the inbox read them). None for most messages.
    */
   mentionTargets?: readonly string[];
+  /**
+   * Files attached (checked by the send steps: they exist and are the sender's): an attachment row each, in the
+   * message's own transaction, and the list in the stored event. A file gone by then fails this message only, with
+   * `attachment_not_found`.
+   */
+  attachments?: readonly FileInfo[];
 }
 
 /** How an edit changes a message's mentions (see ModerationStore.editMessage). */
@@ -453,6 +460,45 @@ export interface ReactionStore {
   listReactions(roomId: string, fromSeq: number, toSeq: number): Promise<Map<number, Reaction[]>>;
 }
 
+/** A stored file's metadata (the bytes are the blob `sha256` of the BlobStore). */
+export interface FileRecord extends FileInfo {
+  ownerId: string;
+  sha256: string;
+  /** An image's thumbnail blob, or null. */
+  thumbSha256: string | null;
+  thumbSize: number | null;
+  /** 'upload' (collected when never attached) or a feature's own kind (kept until it deletes the file). */
+  kind: string;
+  createdAt: number;
+}
+
+/** Files and message attachments (migration 13). */
+export interface FileStore {
+  /**
+   * Records a file, unless the owner's files (of every kind) would then add up to more than `quotaBytes`: rejects
+   * with `quota_exceeded` then, and writes nothing. Concurrent uploads of one owner are serialized on the owner.
+   */
+  createFile(file: Omit<FileRecord, 'createdAt'>, quotaBytes: number): Promise<FileRecord>;
+  getFile(id: string): Promise<FileRecord | null>;
+  /** Files by id, in no particular order; unknown ids are skipped. */
+  getFiles(ids: readonly string[]): Promise<FileRecord[]>;
+  /** The bytes the owner's files take (the quota's measure). */
+  fileUsage(ownerId: string): Promise<number>;
+  /** The rooms with a message (not deleted) this file is attached to, at most `limit`. */
+  attachmentRooms(fileId: string, limit: number): Promise<string[]>;
+  /** Deletes a file unless a message has it attached (false then, or when there was none). */
+  deleteFile(id: string): Promise<boolean>;
+  /** Files of kind 'upload' created before `createdBefore` (epoch ms) that no message has attached, oldest first. */
+  unattachedFiles(createdBefore: number, limit: number): Promise<FileRecord[]>;
+  /** Whether any file's bytes or thumbnail are this blob. */
+  blobInUse(sha256: string): Promise<boolean>;
+  /**
+   * The server secret named `name`: the stored one, or `candidate` stored now when there is none (the first node to
+   * ask wins; every node then gets the same value).
+   */
+  serverSecret(name: string, candidate: string): Promise<string>;
+}
+
 /** Link previews (issue 15): the preview rides its message's data and the room sequence. */
 export interface LinkPreviewStore {
   /**
@@ -475,7 +521,8 @@ export interface Store
     ThreadStore,
     MentionStore,
     BlockStore,
-    LinkPreviewStore {
+    LinkPreviewStore,
+    FileStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -91,6 +91,32 @@ export const ERRORS = {
   flood: { status: 429, retryable: true, message: 'You sent that same message just now.' },
   rate_limited: { status: 429, retryable: true, message: 'Too many requests; retry after retryAfterMs.' },
   too_many_connections: { status: 429, retryable: true, message: 'Too many open connections.' },
+  // ---- files (issue 15) ----
+  file_too_large: {
+    status: 413,
+    retryable: false,
+    message: 'The file is larger than this server accepts (MAX_UPLOAD_BYTES).',
+  },
+  quota_exceeded: {
+    status: 413,
+    retryable: false,
+    message: 'Your files would take more space than your quota (UPLOAD_QUOTA_BYTES): files not sent are collected.',
+  },
+  image_rejected: {
+    status: 422,
+    retryable: false,
+    message: 'The image is corrupt or has more pixels than this server decodes.',
+  },
+  attachment_not_found: {
+    status: 422,
+    retryable: false,
+    message: 'An attachment names no file you uploaded.',
+  },
+  too_many_attachments: {
+    status: 422,
+    retryable: false,
+    message: 'Too many attachments on one message (MAX_ATTACHMENTS_PER_MESSAGE).',
+  },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

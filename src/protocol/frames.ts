@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
-import { Body, ClientMsgId, Id, Seq } from './model.js';
+import { AttachmentIds, bodyOrAttachments, BodyOrEmpty, ClientMsgId, Id, Seq } from './model.js';
 import type {
   Announcement,
   MyRoom,
@@ -33,17 +33,21 @@ export const HelloFrame = z.strictObject({
   resume: z.record(Id, Seq).optional(),
   ref: Ref,
 });
-export const SendFrame = z.strictObject({
-  type: z.literal('send'),
-  roomId: Id,
-  clientMsgId: ClientMsgId,
-  body: Body,
-  /** A reply: the seq of a message of the same room (see docs/protocol.md, replies and threads). */
-  replyTo: Seq.min(1).optional(),
-  /** With `replyTo`: a thread reply that main timelines hide. */
-  threadOnly: z.boolean().optional(),
-  ref: Ref,
-});
+export const SendFrame = z
+  .strictObject({
+    type: z.literal('send'),
+    roomId: Id,
+    clientMsgId: ClientMsgId,
+    body: BodyOrEmpty,
+    /** A reply: the seq of a message of the same room (see docs/protocol.md, replies and threads). */
+    replyTo: Seq.min(1).optional(),
+    /** With `replyTo`: a thread reply that main timelines hide. */
+    threadOnly: z.boolean().optional(),
+    /** Ids of files the sender uploaded (`POST /api/v1/files`); with them `body` may be ''. */
+    attachments: AttachmentIds.optional(),
+    ref: Ref,
+  })
+  .refine(...bodyOrAttachments);
 export const TypingFrame = z.strictObject({ type: z.literal('typing'), roomId: Id, ref: Ref });
 export const PresenceFrame = z.strictObject({
   type: z.literal('presence'),

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import {
   FOREVER_MS,
+  AttachmentIds,
   Body,
+  BodyOrEmpty,
+  bodyOrAttachments,
   ClientMsgId,
   DisplayName,
   Id,
@@ -140,12 +143,15 @@ export const CreateDmRequest = z.strictObject({
   usernames: z.array(Username).min(1).max(16),
 });
 
-export const SendMessageRequest = z.strictObject({
-  body: Body,
-  clientMsgId: ClientMsgId,
-  replyTo: Seq.min(1).optional(),
-  threadOnly: z.boolean().optional(),
-});
+export const SendMessageRequest = z
+  .strictObject({
+    body: BodyOrEmpty,
+    clientMsgId: ClientMsgId,
+    replyTo: Seq.min(1).optional(),
+    threadOnly: z.boolean().optional(),
+    attachments: AttachmentIds.optional(),
+  })
+  .refine(...bodyOrAttachments);
 export const EditMessageRequest = z.strictObject({ body: Body });
 export const AnnouncementRequest = z.strictObject({ body: Body });
 
@@ -196,3 +202,16 @@ export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
 export type EventsQuery = z.infer<typeof EventsQuery>;
+
+// ---- files (issue 15) ----
+export const FileVariant = z.enum(['original', 'thumbnail']);
+/** `GET /api/v1/files/:id/link`: which variant the signed link serves. */
+export const FileLinkQuery = z.strictObject({ variant: FileVariant.default('original') });
+/** `GET /api/v1/files/:id/content`: a signed link's query (from `/link`, never built by hand). */
+export const SignedFileQuery = z.strictObject({
+  variant: FileVariant,
+  expires: decimalInt(0, Number.MAX_SAFE_INTEGER),
+  sig: z.string().min(1).max(100),
+});
+/** `GET /api/v1/files/:id`: `variant=thumbnail` serves an image's thumbnail. */
+export const FileDownloadQuery = z.strictObject({ variant: FileVariant.default('original') });

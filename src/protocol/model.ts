@@ -91,6 +91,22 @@ export const Body = z
   .refine((s) => !BODY_FORBIDDEN.test(s), 'must not contain control characters other than newline and tab')
   .refine((s) => s.trim().length > 0, 'must not be blank');
 export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** File ids one message may name: the server's MAX_ATTACHMENTS_PER_MESSAGE (at most this hard cap) bounds them. */
+export const MAX_ATTACHMENT_IDS = 100;
+export const AttachmentIds = z
+  .array(z.string().min(1).max(64))
+  .max(MAX_ATTACHMENT_IDS)
+  .refine((ids) => new Set(ids).size === ids.length, 'must not name a file twice');
+/** A message body, which may be empty ('') when the message carries attachments. */
+export const BodyOrEmpty = z.union([Body, z.literal('')]);
+/** A send without attachments needs a body. */
+export const bodyOrAttachments: [
+  (m: { body: string; attachments?: readonly string[] | undefined }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (m) => m.body !== '' || (m.attachments?.length ?? 0) > 0,
+  { message: 'must not be empty without attachments', path: ['body'] },
+];
 
 export type ServerRole = 'admin' | 'user';
 export type RoomKind = 'public' | 'private' | 'dm';
@@ -294,6 +310,8 @@ export interface RoomEvent {
    * replayed events do not carry it: the `reaction.added` / `reaction.removed` events after the message do.
    */
   reactions?: Reaction[];
+  /** A message's attached files (`attachments` on send), in the order sent; absent when it has none. */
+  attachments?: FileInfo[];
 }
 
 /** One emoji's reactions on a message: who, in the order they reacted. Emojis are listed first-reacted first. */
@@ -491,4 +509,17 @@ export interface AdminStats {
    * when the other nodes' entries could not be read (Redis down).
    */
   nodes: NodeSummary[] | null;
+}
+
+/**
+ * An uploaded file (`POST /api/v1/files`). `contentType` is what the server detected from the bytes (magic numbers),
+ * `application/octet-stream` when unknown; images (PNG, JPEG, GIF, WebP) have their pixel `width` and `height`.
+ */
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  contentType: string;
+  width?: number;
+  height?: number;
 }

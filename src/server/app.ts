@@ -27,6 +27,10 @@ import { InMemoryRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { RoomService } from '../core/rooms.js';
 import type { Store } from '../core/store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
+import type { BlobStore } from '../core/blobs.js';
+import { FileService } from '../core/files/file-service.js';
+import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { fileRoutes } from './http/routes/files.js';
 import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
@@ -83,6 +87,8 @@ export interface Adapters {
   bus?: Bus;
   presence?: Presence;
   limiter?: RateLimiter;
+  /** File bytes (default: files under DATA_DIR/blobs; the cluster passes PostgreSQL's). */
+  blobs?: BlobStore;
   logger?: Logger;
   /** Directory of the built web client served at `/` (default: `dist/web`; tests pass a fresh build). */
   webDir?: string;
@@ -92,6 +98,8 @@ export interface Adapters {
 export interface Domain {
   services: Services;
   ports: DomainContext;
+  /** The file bytes' store (not a DomainContext port: only FileService uses it). */
+  blobs: BlobStore;
 }
 
 export function buildDomain(config: Config, adapters: Adapters, log: Logger): Domain {
@@ -179,6 +187,35 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
+  const blobs = adapters.blobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
+  let secret: Promise<string> | undefined;
+  const files = new FileService({
+    store: ctx.store,
+    blobs,
+    limiter: ctx.limiter,
+    rooms,
+    now: ctx.now,
+    limits: {
+      maxUploadBytes: config.maxUploadBytes,
+      quotaBytes: config.uploadQuotaBytes,
+      uploads: { burst: config.uploadsPerMinute, perSecond: config.uploadsPerMinute / 60 },
+      maxAttachments: config.maxAttachmentsPerMessage,
+      gcGraceMs: config.fileGcGraceSeconds * 1000,
+      maxImagePixels: config.maxImagePixels,
+      linkTtlMs: config.fileUrlTtlSeconds * 1000,
+    },
+    // FILE_URL_SECRET, or one kept in the database: the first node to start makes it, every node reads the same.
+    secret: () =>
+      (secret ??= config.fileUrlSecret
+        ? Promise.resolve(config.fileUrlSecret)
+        : ctx.store.serverSecret('file-links', randomBytes(32).toString('base64url')).catch((err: unknown) => {
+            secret = undefined;
+            throw err;
+          })),
+    spoolDir: join(config.dataDir, 'uploads-tmp'),
+  });
+  // A check (the files must be the sender's), so before the throttles; after the other checks' cheaper reads.
+  messages.pipeline.addStep(files.attachmentsStep(), { after: 'reply target' });
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -193,10 +230,11 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     moderation,
     reports,
     admin,
+    files,
     presence: ctx.presence,
     health,
   };
-  return { services, ports: ctx };
+  return { services, ports: ctx, blobs };
 }
 
 /** The composition root: wires config, ports, domain and transports into one server. */
@@ -218,6 +256,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
     bus: !!adapters.bus,
     presence: !!adapters.presence,
     limiter: !!adapters.limiter,
+    blobs: !!adapters.blobs,
   });
   let domain: Domain;
   try {
@@ -229,6 +268,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         bus: adapters.bus ?? ports.bus,
         presence: adapters.presence ?? ports.presence,
         limiter: adapters.limiter ?? ports.limiter,
+        blobs: adapters.blobs ?? ports.blobs,
       },
       log,
     );
@@ -264,6 +304,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   reactionRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);
+  fileRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {
@@ -341,6 +382,20 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   webClientRoutes(app, adapters.webDir);
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
+  // Unattached uploads and unused blobs, collected on every node (each pass is safe alongside the others').
+  const gcTimer =
+    config.fileGcIntervalSeconds > 0
+      ? setInterval(() => {
+          services.files
+            .collect()
+            .then((r) => {
+              if (r.files + r.blobs > 0) log.info(r, 'file collection');
+            })
+            .catch((err: unknown) => log.warn({ err }, 'file collection failed'));
+        }, config.fileGcIntervalSeconds * 1000)
+      : undefined;
+  gcTimer?.unref();
+
   let closed: Promise<void> | undefined;
   let endDrainWait: (() => void) | undefined;
   const server: ChatServer = {
@@ -379,6 +434,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       endDrainWait?.();
       readiness.draining = true;
       closed ??= (async () => {
+        clearInterval(gcTimer);
         await gateway.close(config.shutdownGraceMs);
         ports.unwire();
         await stats.stop();
@@ -393,6 +449,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();
+        await domain.blobs.close();
         await ctx.store.close();
       })();
       return closed;

@@ -8,6 +8,7 @@ import type { Presence } from '../core/presence.js';
 import type { PresenceNotifier } from '../core/presence-notifier.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
 import type { Store } from '../core/store.js';
+import type { BlobStore } from '../core/blobs.js';
 import type { Config } from './config.js';
 
 /**
@@ -20,6 +21,8 @@ export interface ClusterPorts {
   bus?: Bus;
   presence?: Presence;
   limiter?: RateLimiter;
+  /** File bytes in PostgreSQL (DATABASE_URL), so every node serves every file. */
+  blobs?: BlobStore;
   /** Where the nodes post their figures for the admin dashboard. */
   nodes?: NodeDirectory;
   /**
@@ -45,7 +48,7 @@ export async function openClusterPorts(
   config: Config,
   nodeId: string,
   log: Logger,
-  skip: { store?: boolean; bus?: boolean; presence?: boolean; limiter?: boolean } = {},
+  skip: { store?: boolean; bus?: boolean; presence?: boolean; limiter?: boolean; blobs?: boolean } = {},
 ): Promise<ClusterPorts> {
   const ports: ClusterPorts = { wire: () => {}, unwire: () => {}, close: async () => {} };
   let redisPresence: { heartbeat(): Promise<void> } | undefined;
@@ -63,6 +66,12 @@ export async function openClusterPorts(
         onConnectionError: (err) => log.warn({ err }, 'idle PostgreSQL connection failed; it is replaced'),
       });
       opened.push(ports.store);
+    }
+    if (config.databaseUrl && !skip.blobs) {
+      // After the store: PgStore.open ran the migrations (13 makes the blob tables).
+      const { PgBlobStore } = await import('../storage/blobs/pg-blob-store.js');
+      ports.blobs = PgBlobStore.open({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize });
+      opened.push(ports.blobs);
     }
     if (config.redisUrl) {
       const [{ RedisBus }, { RedisPresence }, { RedisRateLimiter }, { RedisNodeDirectory }] = await Promise.all([

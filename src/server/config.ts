@@ -513,6 +513,61 @@ export const SETTINGS = {
     default: 3000,
     doc: 'On SIGTERM, time `/readyz` answers 503 (draining) before connections are closed, so the load balancer stops routing here first. Skipped when no `/readyz` check came in during the last minute.',
   },
+  // ---- files (issue 15) ----
+  maxUploadBytes: {
+    env: 'MAX_UPLOAD_BYTES',
+    schema: int(1, 1 << 30),
+    default: 26214400,
+    doc: 'Largest file upload (`POST /api/v1/files`), enforced while the bytes stream in: 413 `file_too_large`.',
+  },
+  uploadQuotaBytes: {
+    env: 'UPLOAD_QUOTA_BYTES',
+    schema: int(0, Number.MAX_SAFE_INTEGER),
+    default: 1073741824,
+    doc: "Bytes a user's files may take in all (deduplicated content still counts per file): 413 `quota_exceeded` beyond it.",
+  },
+  uploadsPerMinute: {
+    env: 'UPLOADS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'File uploads per user per minute (burst and refill): 429 `rate_limited` beyond it.',
+  },
+  maxAttachmentsPerMessage: {
+    env: 'MAX_ATTACHMENTS_PER_MESSAGE',
+    schema: int(1, 100),
+    default: 10,
+    doc: 'Files one message may carry (`attachments`): `too_many_attachments` beyond it.',
+  },
+  fileGcGraceSeconds: {
+    env: 'FILE_GC_GRACE_SECONDS',
+    schema: int(0, 31536000),
+    default: 86400,
+    doc: 'An upload no message took within this time is deleted, and a blob no file uses is deleted once this old.',
+  },
+  fileGcIntervalSeconds: {
+    env: 'FILE_GC_INTERVAL_SECONDS',
+    schema: int(0, 86400),
+    default: 3600,
+    doc: 'How often each node collects unattached uploads and unused blobs; 0 = never.',
+  },
+  fileUrlSecret: {
+    env: 'FILE_URL_SECRET',
+    schema: z.string().refine((v) => v === '' || v.length >= 32, 'at least 32 characters'),
+    default: '',
+    doc: 'Key (32+ characters) signing the short-lived file links; every node of a cluster needs the same. Empty = one made at first start and kept in the database (shared by the nodes).',
+  },
+  fileUrlTtlSeconds: {
+    env: 'FILE_URL_TTL_SECONDS',
+    schema: int(10, 86400),
+    default: 300,
+    doc: 'How long a signed file link (`GET /api/v1/files/:id/link`) works.',
+  },
+  maxImagePixels: {
+    env: 'MAX_IMAGE_PIXELS',
+    schema: int(1, 1000000000),
+    default: 50000000,
+    doc: 'Images with more pixels (width × height, as the header declares) are refused with 422 `image_rejected` before decoding: the decompression-bomb limit.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

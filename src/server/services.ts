@@ -11,6 +11,7 @@ import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
 import type { LinkPreviewService } from '../core/link-previews.js';
 import type { RoomService } from '../core/rooms.js';
+import type { FileService } from '../core/files/file-service.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
 export type PresenceView = Pick<Presence, 'statusOf' | 'onlineCount'>;
@@ -39,6 +40,8 @@ export interface Services {
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;
+  /** Uploads, downloads, signed links, attachments (issue 15). */
+  files: FileService;
   presence: PresenceView;
   health: Health;
 }

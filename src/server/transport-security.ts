@@ -100,7 +100,9 @@ export function installSecurityHeaders(app: FastifyInstance, config: Pick<Config
   app.addHook('onSend', async (req, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff');
     if (hsts && req.protocol === 'https') void reply.header('strict-transport-security', hsts);
-    if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
+    // A route that set its own (file downloads: private, revalidated by ETag) keeps it.
+    if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
+      void reply.header('cache-control', 'no-store');
     return payload;
   });
 }

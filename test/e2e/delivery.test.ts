@@ -3,6 +3,7 @@ import { CLOSE_CODES } from '../../src/protocol/close-codes.js';
 import type { RoomEvent } from '../../src/protocol/model.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { connect, rawSocket, recordEvents, registerUser, startServer, waitFor } from '../helpers/harness.js';
+import { pngOf, upload } from '../helpers/files.js';
 
 /** Asserts a delivered stream is exactly seqs from..to, each once, ascending. */
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -470,6 +471,51 @@ describe('delivery guarantees', () => {
           s2,
         ),
     });
+  });
+
+  it('raw socket: messages with attachments sent while offline replay exactly once, in order, with their files', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const bob = await registerUser(srv.url);
+    const room = await alice.api.createRoom('resume-files');
+    await bob.api.join(room.id);
+    const before = await rawHello(srv.url, bob.token);
+    await waitFor(() => before.synced(room.id), 5000, 'synced');
+    const position = before.lastSeq(room.id);
+    before.ws.terminate();
+    await before.closed;
+
+    // Away: a photo with text, a voice-note-like file alone, two files at once, a plain message.
+    const up = async (bytes: Buffer, name: string) => {
+      const r = await upload(srv.url, alice.token, bytes, name);
+      expect(r.status).toBe(201);
+      return r.body.file;
+    };
+    const photo = await up(await pngOf(20, 10), 'photo.png');
+    const note = await up(Buffer.from('OggS-not-really-a-voice-note'), 'note.bin');
+    const doc1 = await up(Buffer.from('first document'), 'a.txt');
+    const doc2 = await up(Buffer.from('second document'), 'b.txt');
+    const send = async (body: string, attachments: string[], clientMsgId: string) => {
+      const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ body, clientMsgId, attachments }),
+      });
+      expect(res.status).toBe(201);
+    };
+    await send('look at this', [photo.id], 'rf-1');
+    await send('', [note.id], 'rf-2');
+    await send('both', [doc2.id, doc1.id], 'rf-3');
+    await send('plain', [], 'rf-4');
+    const want = [
+      ['look at this', [photo]],
+      ['', [note]],
+      ['both', [doc2, doc1]],
+      ['plain', null],
+    ];
+    const shape = (e: RoomEvent) => [e.body, e.attachments ?? null];
+    expect(photo).toMatchObject({ contentType: 'image/png', width: 20, height: 10 });
+    await resumeAtEveryPoint({ url: srv.url, token: bob.token, roomId: room.id, position, want, shape });
   });
 
   it('raw socket: pins and unpins made while offline replay exactly once, in order', async () => {

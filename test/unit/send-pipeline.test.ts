@@ -18,6 +18,7 @@ describe('the send path as named steps', () => {
       'dm block',
       'keyword filter',
       'reply target',
+      'attachments',
       'rate limit',
       'slow mode',
       'flood guard',

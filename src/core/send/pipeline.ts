@@ -1,4 +1,4 @@
-import type { MemberRole, ReplyData, Room, RoomEvent } from '../../protocol/model.js';
+import type { FileInfo, MemberRole, ReplyData, Room, RoomEvent } from '../../protocol/model.js';
 import type { AuthContext } from '../accounts.js';
 import type { ChatError } from '../chat-error.js';
 import type { ResolvedMentions } from '../mentions.js';
@@ -12,6 +12,8 @@ export interface SendInput {
   replyTo?: number | undefined;
   /** With replyTo: a thread reply main timelines hide. */
   threadOnly?: boolean | undefined;
+  /** Ids of files the sender uploaded, to attach (checked by the `attachments` step). */
+  attachments?: readonly string[] | undefined;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface SendDraft {
   reply?: ReplyData;
   /** Set by the `mentions` step when the message mentions someone: stored with it (data and mention rows). */
   mentions?: ResolvedMentions;
+  /** Set by the `attachments` step: the files the message carries. */
+  attachments?: FileInfo[];
   /** Flagged words: the message passes and moderators get a report (an after-commit hook). */
   flagged: readonly string[];
   /** A throttle's refusal. Later steps are skipped, except those that run `onRefusal`. */

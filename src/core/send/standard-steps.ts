@@ -87,7 +87,10 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
       // re-sent by the SDK after retryAfterMs) must not count as a repeat.
       name: 'flood guard',
       run(d) {
-        const refused = flood.check(d.auth.user.id, d.input.roomId, d.input.body, d.input.clientMsgId);
+        // Files make a message different: three photos sent with no text in a row are not a repeat.
+        const files = d.input.attachments;
+        const text = files && files.length > 0 ? `${d.input.body}\u0000${files.join(',')}` : d.input.body;
+        const refused = flood.check(d.auth.user.id, d.input.roomId, text, d.input.clientMsgId);
         if (refused) d.refused = refused;
       },
     },

@@ -313,6 +313,64 @@ CREATE INDEX blocks_by_blocked ON blocks (blocked_id, user_id);
 `,
   },
   {
+    version: 13,
+    name: 'files and message attachments',
+    sql: `
+-- Uploaded files (POST /api/v1/files): the bytes are a blob (src/core/blobs.ts) named by sha256; many files may
+-- share one blob (the same content uploaded twice is stored once). An image has its dimensions and a thumbnail blob.
+-- kind 'upload' is collected when no message took it within FILE_GC_GRACE_SECONDS; other kinds (a feature's own
+-- files: avatars, link preview images) live until that feature deletes them.
+CREATE TABLE files (
+  id           text COLLATE "C" PRIMARY KEY,
+  owner_id     text COLLATE "C" NOT NULL,
+  name         text NOT NULL,
+  size         bigint NOT NULL,
+  content_type text NOT NULL,                -- detected from the bytes, never the client's word
+  sha256       text COLLATE "C" NOT NULL,
+  width        integer,
+  height       integer,
+  thumb_sha256 text COLLATE "C",
+  thumb_size   bigint,
+  kind         text NOT NULL DEFAULT 'upload',
+  created_at   bigint NOT NULL
+);
+CREATE INDEX files_by_owner ON files (owner_id);
+CREATE INDEX files_by_sha256 ON files (sha256);
+CREATE INDEX files_by_thumb ON files (thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
+CREATE INDEX files_by_created ON files (created_at) WHERE kind = 'upload';
+-- A message's attachments, written in the message's own transaction (the FileInfo list also rides in the event's
+-- data). Who may read the message may read the file; a deleted message drops its rows.
+CREATE TABLE message_attachments (
+  room_id  text COLLATE "C" NOT NULL,
+  seq      bigint NOT NULL,
+  file_id  text COLLATE "C" NOT NULL REFERENCES files(id),
+  position integer NOT NULL,
+  PRIMARY KEY (room_id, seq, file_id)
+);
+CREATE INDEX attachments_by_file ON message_attachments (file_id, room_id);
+-- Secrets the server makes itself and every node must share (the signing key of file links), unless configured.
+CREATE TABLE server_secrets (
+  name       text COLLATE "C" PRIMARY KEY,
+  value      text NOT NULL,
+  created_at bigint NOT NULL
+);
+-- The cluster's blob store (src/storage/blobs/pg-blob-store.ts): a blob row once complete, its bytes in 256 KiB
+-- chunks. A put writes its chunks under a temporary key and renames them in the transaction that adds the row.
+CREATE TABLE blobs (
+  sha256     text COLLATE "C" PRIMARY KEY,
+  size       bigint NOT NULL,
+  written_at bigint NOT NULL                 -- last put of this content: the garbage collector's clock
+);
+CREATE TABLE blob_chunks (
+  blob text COLLATE "C" NOT NULL,
+  n    integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (blob, n)
+);
+ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL; -- already compressed media: skip TOAST compression
+`,
+  },
+  {
     version: 14,
     name: 'link previews room setting',
     sql: `

@@ -4,6 +4,7 @@ import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
 import type { Row } from '../sql/rows.js';
+import type { FileRecord } from '../../core/store.js';
 
 /** A pool or one checked-out connection: reads and one-statement writes use the pool, transactions one client. */
 export interface Queryable {
@@ -525,4 +526,49 @@ export const pgQueries: PgQueries = {
      WHERE room_id = @roomId AND (data->>'replyTo')::bigint = @seq
        AND (data->>'replyTo')::bigint IS NOT NULL`,
   ),
+  // ---- files and attachments (migration 13) ----
+  fileOwnerLock: exists('SELECT 1 FROM users WHERE id = @ownerId FOR NO KEY UPDATE'),
+  fileBytesOf: count('SELECT coalesce(sum(size), 0)::bigint AS n FROM files WHERE owner_id = @ownerId'),
+  fileInsert: run(
+    `INSERT INTO files (id, owner_id, name, size, content_type, sha256, width, height, thumb_sha256, thumb_size,
+       kind, created_at)
+     VALUES (@id, @ownerId, @name, @size, @contentType, @sha256, @width, @height, @thumbSha256, @thumbSize,
+       @kind, @createdAt)`,
+    ({ file }: { file: FileRecord }) => ({ width: null, height: null, ...file }),
+  ),
+  fileById: one('SELECT * FROM files WHERE id = @id'),
+  filesByIds: all('SELECT * FROM files WHERE id = ANY(@ids::text[])'),
+  // KEY SHARE: a concurrent delete of the file (the collector) waits for the message's commit, then finds it attached.
+  filesLockForAttach: all('SELECT * FROM files WHERE id = ANY(@ids::text[]) ORDER BY id FOR KEY SHARE'),
+  attachmentsInsert: run(
+    `INSERT INTO message_attachments (room_id, seq, file_id, position)
+     SELECT room_id, seq, file_id, position
+     FROM unnest(@roomIds::text[], @seqs::bigint[], @fileIds::text[], @positions::int[]) AS x(room_id, seq, file_id, position)
+     ON CONFLICT DO NOTHING`,
+    (a: { rows: readonly { roomId: string; seq: number; fileId: string; position: number }[] }) => ({
+      roomIds: a.rows.map((r) => r.roomId),
+      seqs: a.rows.map((r) => r.seq),
+      fileIds: a.rows.map((r) => r.fileId),
+      positions: a.rows.map((r) => r.position),
+    }),
+  ),
+  attachmentsDeleteOf: run('DELETE FROM message_attachments WHERE room_id = @roomId AND seq = @seq'),
+  attachmentRoomsOf: all<{ room_id: string }>(
+    'SELECT DISTINCT room_id FROM message_attachments WHERE file_id = @fileId ORDER BY room_id LIMIT @limit',
+  ),
+  fileDeleteUnattached: run(
+    'DELETE FROM files WHERE id = @id AND NOT EXISTS (SELECT 1 FROM message_attachments WHERE file_id = @id)',
+  ),
+  filesUnattached: all(
+    `SELECT * FROM files f WHERE kind = 'upload' AND created_at < @before
+       AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.id)
+     ORDER BY created_at LIMIT @limit`,
+  ),
+  blobReferenced: exists(
+    'SELECT 1 FROM files WHERE sha256 = @sha256 UNION ALL SELECT 1 FROM files WHERE thumb_sha256 = @sha256 LIMIT 1',
+  ),
+  secretInsert: run(
+    'INSERT INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING',
+  ),
+  secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'),
 };

@@ -3,6 +3,7 @@ import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type { EventKinds, EventStore, NewMessage } from '../../core/store.js';
 import { query, read, type Operations, type Recipe } from './recipe.js';
+import { fileInfoOf } from './files.js';
 import { iso, toEvent, type Row } from './rows.js';
 
 /** The named queries of the room sequence and its events. */
@@ -125,6 +126,18 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
   const roomIds = [
     ...new Set(messages.filter((m) => !stored.has(keyOf(m.senderId, m.clientMsgId))).map((m) => m.roomId)),
   ].sort();
+  // Attached files still there (on PostgreSQL locked against deletion until commit): checked before any seq is given.
+  const fileIds = [
+    ...new Set(
+      messages.flatMap((m) =>
+        m.attachments && !stored.has(keyOf(m.senderId, m.clientMsgId)) ? m.attachments.map((f) => f.id) : [],
+      ),
+    ),
+  ].sort();
+  const filesThere = new Set<string>();
+  if (fileIds.length > 0) {
+    for (const r of yield* query('filesLockForAttach', { ids: fileIds })) filesThere.add(r.id as string);
+  }
   const lastSeq = new Map<string, number>();
   if (roomIds.length > 0) {
     for (const r of yield* query('roomsLockSeqs', { roomIds })) lastSeq.set(r.id, r.last_seq);
@@ -134,6 +147,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
   const fresh = new Map<string, RoomEvent>();
   const created: RoomEvent[] = [];
   const mentionRows: { userId: string; roomId: string; seq: number }[] = [];
+  const attachmentRows: { roomId: string; seq: number; fileId: string; position: number }[] = [];
   const outcomes = messages.map((m): Outcome => {
     const key = keyOf(m.senderId, m.clientMsgId);
     const earlier = stored.get(key) ?? fresh.get(key);
@@ -144,6 +158,9 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     }
     const last = next.get(m.roomId);
     if (last === undefined) return { ok: false, error: new ChatError('room_not_found') };
+    if (m.attachments?.some((f) => !filesThere.has(f.id))) {
+      return { ok: false, error: new ChatError('attachment_not_found') };
+    }
     const event: RoomEvent = {
       id: m.id,
       roomId: m.roomId,
@@ -156,9 +173,19 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
       createdAt: iso(now),
     };
     next.set(m.roomId, last + 1);
-    fresh.set(key, event);
-    created.push(event);
     for (const userId of m.mentionTargets ?? []) mentionRows.push({ userId, roomId: m.roomId, seq: event.seq });
+    if (m.attachments && m.attachments.length > 0) {
+      // Stored inside data (see liftAttachments), answered beside it.
+      const attachments = m.attachments.map(fileInfoOf);
+      created.push({ ...event, data: { ...m.data, attachments } });
+      m.attachments.forEach((f, position) =>
+        attachmentRows.push({ roomId: m.roomId, seq: event.seq, fileId: f.id, position }),
+      );
+      event.attachments = attachments;
+    } else {
+      created.push(event);
+    }
+    fresh.set(key, event);
     return { ok: true, value: { event, duplicate: false } };
   });
   if (created.length === 0) return outcomes;
@@ -177,6 +204,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
   if ((yield* query('messagesInsertNew', { events: created, now })) !== created.length) throw new IdempotencyRace();
   // Mentions are durable with their message (same transaction); a batch of plain messages issues no query here.
   if (mentionRows.length > 0) yield* query('mentionsInsert', { rows: mentionRows, now });
+  if (attachmentRows.length > 0) yield* query('attachmentsInsert', { rows: attachmentRows });
   return outcomes;
 }
 

@@ -145,6 +145,8 @@ export const moderation = {
     yield* query('reactionsDeleteOf', { roomId, seq });
     // A deleted message mentions nobody: out of the inbox and the unread-mention counts.
     yield* query('mentionsDeleteOf', { roomId, seq });
+    // Its files are no longer readable through it (their uploader keeps them until collected).
+    yield* query('attachmentsDeleteOf', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 
@@ -182,7 +184,9 @@ export const moderation = {
     if (mentions) {
       const { mentions: _m, mentionAll: _a, ...rest } = data;
       data = { ...rest, ...mentions.data };
-      yield* query('messageDataSet', { roomId, seq, data });
+      // The stored data keeps the attachments (toEvent lifted them out of it).
+      const stored = message.attachments ? { ...data, attachments: message.attachments } : data;
+      yield* query('messageDataSet', { roomId, seq, data: stored });
       mentioned = yield* replaceMentions(roomId, seq, mentions.targets, mentions.keepExisting, now);
     }
     const event: RoomEvent = {

@@ -1,6 +1,7 @@
 import type { AccountQueries } from './accounts.js';
 import type { BlockQueries } from './blocks.js';
 import type { EventQueries } from './events.js';
+import type { FileQueries } from './files.js';
 import type { MentionQueries } from './mentions.js';
 import type { ModerationQueries } from './moderation.js';
 import type { PinQueries } from './pins.js';
@@ -25,4 +26,5 @@ export interface Queries
     PinQueries,
     ThreadQueries,
     MentionQueries,
-    BlockQueries {}
+    BlockQueries,
+    FileQueries {}

@@ -1,5 +1,6 @@
 import type {
   AuditEntry,
+  FileInfo,
   MemberRole,
   MessageEdit,
   PublicUser,
@@ -69,7 +70,7 @@ export function toRoom(r: Row): Room {
 
 export function toEvent(r: Row): RoomEvent {
   const data = typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data;
-  return {
+  const event: RoomEvent = {
     id: r.id as string,
     roomId: r.room_id as string,
     seq: r.seq as number,
@@ -79,6 +80,21 @@ export function toEvent(r: Row): RoomEvent {
     clientMsgId: (r.client_msg_id as string | null) ?? null,
     data: (data as Record<string, unknown> | null | undefined) ?? null,
     createdAt: iso(r.created_at),
+  };
+  return (data as Record<string, unknown> | null)?.attachments !== undefined ? liftAttachments(event) : event;
+}
+
+/**
+ * A message's attachments are stored in its `data` (so every read of the event brings them, replay included) and
+ * carried as `attachments` beside it on the wire; `data` keeps the rest (null when nothing is left).
+ */
+export function liftAttachments(event: RoomEvent): RoomEvent {
+  const { attachments, ...rest } = event.data ?? {};
+  if (!Array.isArray(attachments)) return event;
+  return {
+    ...event,
+    data: Object.keys(rest).length > 0 ? rest : null,
+    ...(attachments.length > 0 ? { attachments: attachments as FileInfo[] } : {}),
   };
 }
 

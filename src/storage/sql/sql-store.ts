@@ -2,6 +2,7 @@ import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
 import { blocks } from './blocks.js';
 import { events, type AppendResult } from './events.js';
+import { files } from './files.js';
 import { mentions } from './mentions.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
@@ -133,4 +134,15 @@ export abstract class SqlStore implements Store {
 
   // ---- LinkPreviewStore ----
   setLinkPreview: Store['setLinkPreview'] = (...a) => this.perform(linkPreviews.setLinkPreview, a);
+
+  // ---- FileStore ----
+  createFile: Store['createFile'] = (...a) => this.perform(files.createFile, a);
+  getFile: Store['getFile'] = (...a) => this.perform(files.getFile, a);
+  getFiles: Store['getFiles'] = (...a) => this.perform(files.getFiles, a);
+  fileUsage: Store['fileUsage'] = (...a) => this.perform(files.fileUsage, a);
+  attachmentRooms: Store['attachmentRooms'] = (...a) => this.perform(files.attachmentRooms, a);
+  deleteFile: Store['deleteFile'] = (...a) => this.perform(files.deleteFile, a);
+  unattachedFiles: Store['unattachedFiles'] = (...a) => this.perform(files.unattachedFiles, a);
+  blobInUse: Store['blobInUse'] = (...a) => this.perform(files.blobInUse, a);
+  serverSecret: Store['serverSecret'] = (...a) => this.perform(files.serverSecret, a);
 }

@@ -280,6 +280,50 @@ CREATE INDEX blocks_by_blocked ON blocks(blocked_id, user_id);
 `,
   },
   {
+    version: 13,
+    name: 'files and message attachments',
+    sql: `
+-- Uploaded files (POST /api/v1/files): the bytes are a blob (src/core/blobs.ts) named by sha256; many files may
+-- share one blob (the same content uploaded twice is stored once). An image has its dimensions and a thumbnail blob.
+-- kind 'upload' is collected when no message took it within FILE_GC_GRACE_SECONDS; other kinds (a feature's own
+-- files: avatars, link preview images) live until that feature deletes them.
+CREATE TABLE files (
+  id           TEXT PRIMARY KEY,
+  owner_id     TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  size         INTEGER NOT NULL,
+  content_type TEXT NOT NULL,                -- detected from the bytes, never the client's word
+  sha256       TEXT NOT NULL,
+  width        INTEGER,
+  height       INTEGER,
+  thumb_sha256 TEXT,
+  thumb_size   INTEGER,
+  kind         TEXT NOT NULL DEFAULT 'upload',
+  created_at   INTEGER NOT NULL
+);
+CREATE INDEX files_by_owner ON files(owner_id);
+CREATE INDEX files_by_sha256 ON files(sha256);
+CREATE INDEX files_by_thumb ON files(thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
+CREATE INDEX files_by_created ON files(created_at) WHERE kind = 'upload';
+-- A message's attachments, written in the message's own transaction (the FileInfo list also rides in the event's
+-- data). Who may read the message may read the file; a deleted message drops its rows.
+CREATE TABLE message_attachments (
+  room_id  TEXT NOT NULL,
+  seq      INTEGER NOT NULL,
+  file_id  TEXT NOT NULL REFERENCES files(id),
+  position INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq, file_id)
+) WITHOUT ROWID;
+CREATE INDEX attachments_by_file ON message_attachments(file_id, room_id);
+-- Secrets the server makes itself and every node must share (the signing key of file links), unless configured.
+CREATE TABLE server_secrets (
+  name       TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`,
+  },
+  {
     version: 14,
     name: 'link previews room setting',
     sql: `

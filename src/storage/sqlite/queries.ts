@@ -4,6 +4,7 @@ import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
 import type { Row } from '../sql/rows.js';
+import type { FileRecord } from '../../core/store.js';
 
 /**
  * The SQL of every named query (src/storage/sql/queries.ts) for SQLite, as prepared better-sqlite3 statements with
@@ -523,5 +524,53 @@ export function sqliteQueries(db: Database.Database): Queries {
       `UPDATE events INDEXED BY events_reply_to SET data = json_set(data, '$.quote.body', '', '$.quote.deleted', json('true'))
        WHERE room_id = @roomId AND json_extract(data, '$.replyTo') = @seq AND json_extract(data, '$.replyTo') IS NOT NULL`,
     ),
+    // ---- files and attachments (migration 13) ----
+    fileOwnerLock: () => true,
+    fileBytesOf: count('SELECT coalesce(sum(size), 0) AS n FROM files WHERE owner_id = @ownerId'),
+    fileInsert: (() => {
+      const q = run(
+        `INSERT INTO files (id, owner_id, name, size, content_type, sha256, width, height, thumb_sha256, thumb_size,
+           kind, created_at)
+         VALUES (@id, @ownerId, @name, @size, @contentType, @sha256, @width, @height, @thumbSha256, @thumbSize,
+           @kind, @createdAt)`,
+      );
+      return ({ file }: { file: FileRecord }) => q({ width: null, height: null, ...file });
+    })(),
+    fileById: one('SELECT * FROM files WHERE id = @id'),
+    filesByIds: (() => {
+      const q = all('SELECT * FROM files WHERE id IN (SELECT value FROM json_each(@ids))');
+      return (a: { ids: readonly string[] }) => q({ ids: JSON.stringify(a.ids) });
+    })(),
+    filesLockForAttach: (() => {
+      const q = all('SELECT * FROM files WHERE id IN (SELECT value FROM json_each(@ids))');
+      return (a: { ids: readonly string[] }) => q({ ids: JSON.stringify(a.ids) });
+    })(),
+    attachmentsInsert: (() => {
+      const q = run(
+        'INSERT OR IGNORE INTO message_attachments (room_id, seq, file_id, position) VALUES (@roomId, @seq, @fileId, @position)',
+      );
+      return (a: { rows: readonly { roomId: string; seq: number; fileId: string; position: number }[] }) => {
+        let n = 0;
+        for (const r of a.rows) n += q(r);
+        return n;
+      };
+    })(),
+    attachmentsDeleteOf: run('DELETE FROM message_attachments WHERE room_id = @roomId AND seq = @seq'),
+    attachmentRoomsOf: all<{ room_id: string }>(
+      'SELECT DISTINCT room_id FROM message_attachments WHERE file_id = @fileId ORDER BY room_id LIMIT @limit',
+    ),
+    fileDeleteUnattached: run(
+      'DELETE FROM files WHERE id = @id AND NOT EXISTS (SELECT 1 FROM message_attachments WHERE file_id = @id)',
+    ),
+    filesUnattached: all(
+      `SELECT * FROM files f WHERE kind = 'upload' AND created_at < @before
+         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.id)
+       ORDER BY created_at LIMIT @limit`,
+    ),
+    blobReferenced: exists(
+      'SELECT 1 FROM files WHERE sha256 = @sha256 UNION ALL SELECT 1 FROM files WHERE thumb_sha256 = @sha256 LIMIT 1',
+    ),
+    secretInsert: run('INSERT OR IGNORE INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now)'),
+    secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'),
   };
 }
