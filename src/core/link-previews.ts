@@ -1,15 +1,32 @@
-import type { LinkPreview, RoomEvent } from '../protocol/model.js';
+import type { FileInfo, LinkPreview, RoomEvent } from '../protocol/model.js';
+import type { AuthContext } from './accounts.js';
 import type { DomainContext } from './context.js';
 import type { RoomService } from './rooms.js';
 import type { AfterCommitHook } from './send/pipeline.js';
 
+/** What a page says of itself: a preview's text, and where its image is (an absolute http(s) URL), if anywhere. */
+export interface FetchedPage {
+  preview: Omit<LinkPreview, 'image'>;
+  imageUrl: string | null;
+}
+
 /**
  * Fetches what a link points at, under the SSRF policy (src/server/previews/): a port, so the domain never does
- * network I/O itself. Resolves null when there is nothing to show (refused, failed, not HTML, no title or
- * description); never rejects for a bad page.
+ * network I/O itself. Resolves null when there is nothing to show (refused, failed, not HTML / not an image, no title
+ * or description, over the byte cap); never rejects for a bad page.
  */
 export interface LinkPreviewFetcher {
-  fetch(url: string): Promise<LinkPreview | null>;
+  page(url: string): Promise<FetchedPage | null>;
+  /** The bytes of an image (PNG, JPEG, GIF or WebP by its Content-Type), whole and within the byte cap, or null. */
+  image(url: string): Promise<Uint8Array | null>;
+}
+
+/**
+ * Keeps a preview image as a file of the message's author, typed and thumbnailed by the files service (magic bytes,
+ * bomb limits, metadata stripped); null when the bytes are not an image it can thumbnail.
+ */
+export interface PreviewImageStore {
+  store(owner: AuthContext, bytes: Uint8Array): Promise<FileInfo | null>;
 }
 
 export interface LinkPreviewOptions {
@@ -54,6 +71,8 @@ export class LinkPreviewService {
     private readonly rooms: RoomService,
     private readonly fetcher: LinkPreviewFetcher | null,
     private readonly opts: LinkPreviewOptions,
+    /** Where preview images go (the files service); null: previews without images. */
+    private readonly images: PreviewImageStore | null = null,
   ) {}
 
   /** The after-commit hook: starts a preview for a newly stored message with a link, in a room that wants them. */
@@ -64,26 +83,34 @@ export class LinkPreviewService {
         if (duplicate || !this.fetcher || this.closed) return;
         if (draft.room && !draft.room.settings.linkPreviews) return;
         const url = firstLink(event.body);
-        if (url) this.start(event, url);
+        if (url) this.start(draft.auth, event, url);
       },
     };
   }
 
-  private start(message: RoomEvent, url: string): void {
+  private start(author: AuthContext, message: RoomEvent, url: string): void {
     if (this.inFlight.size >= this.opts.concurrency) {
       this.stats.skippedBusy++;
       return;
     }
     this.stats.started++;
-    const task = this.preview(message, url)
+    const task = this.preview(author, message, url)
       .catch((err: unknown) => this.opts.onError?.(err))
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
   }
 
-  private async preview(message: RoomEvent, url: string): Promise<void> {
-    const preview = await this.fetcher!.fetch(url);
-    if (!preview || this.closed) return;
+  private async preview(author: AuthContext, message: RoomEvent, url: string): Promise<void> {
+    const page = await this.fetcher!.page(url);
+    if (!page || this.closed) return;
+    let preview: LinkPreview = page.preview;
+    // The image is fetched once, here, and re-served from our files (thumbnail variant): never hot-linked.
+    if (page.imageUrl && this.images) {
+      const bytes = await this.fetcher!.image(page.imageUrl);
+      const image = bytes && !this.closed ? await this.images.store(author, bytes).catch(() => null) : null;
+      if (image) preview = { ...preview, image };
+    }
+    if (this.closed) return;
     const event = await this.ctx.store.setLinkPreview(message.roomId, message.seq, preview);
     if (!event) return;
     this.stats.stored++;

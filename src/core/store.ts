@@ -504,7 +504,9 @@ export interface LinkPreviewStore {
   /**
    * Stores `preview` in the message's `data.preview` and appends `message.preview` (sender: the message's author; data
    * `{seq, messageId, preview}`), atomically, without lifting the room's activity time. Null (nothing written) when
-   * the room or message is gone, the message was deleted, or it has a preview already.
+   * the room or message is gone, the message was deleted, or it has a preview already. With `preview.image`, the file
+   * is attached to the message (a message_attachments row, not in its `attachments` list) in the same transaction, so
+   * the room's readers may read it and it lives as long as the message; an unknown file id is dropped from the preview.
    */
   setLinkPreview(roomId: string, seq: number, preview: LinkPreview): Promise<RoomEvent | null>;
 }

@@ -372,6 +372,12 @@ export interface LinkPreview {
   title: string | null;
   /** At most LINK_PREVIEW_DESCRIPTION_MAX characters; null when the page has none. */
   description: string | null;
+  /**
+   * The page's image (`og:image` / `twitter:image`), fetched once by the server and stored as a file readable by the
+   * room: show its `thumbnail` variant (`GET /api/v1/files/:id/link?variant=thumbnail`), never the page's own URL.
+   * Absent when the page names none, or it could not be fetched or is not a PNG, JPEG, GIF or WebP image.
+   */
+  image?: FileInfo;
 }
 
 /** The longest `LinkPreview.title` and `description` (code points; longer text is cut with an ellipsis). */

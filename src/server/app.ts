@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -28,7 +29,7 @@ import { RoomService } from '../core/rooms.js';
 import type { Store } from '../core/store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { BlobStore } from '../core/blobs.js';
-import { FileService } from '../core/files/file-service.js';
+import { FileService, toFileInfo } from '../core/files/file-service.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { fileRoutes } from './http/routes/files.js';
 import { openClusterPorts } from './cluster.js';
@@ -165,25 +166,6 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const blocks = new BlockService(ctx);
   const notifications = new NotificationService(ctx, rooms);
   const reactions = new ReactionService(ctx, rooms);
-  // LINK_PREVIEWS=off: no fetcher, so the server never makes an outbound request for a message.
-  const previews = new LinkPreviewService(
-    ctx,
-    rooms,
-    config.linkPreviews === 'on'
-      ? createPreviewFetcher({
-          timeoutMs: config.linkPreviewTimeoutMs,
-          maxBytes: config.linkPreviewMaxBytes,
-          maxRedirects: config.linkPreviewMaxRedirects,
-          allow: config.linkPreviewAllowHosts ? config.linkPreviewAllowHosts.split(',').map((h) => h.trim()) : [],
-          onRefused: (_url, reason) => log.debug({ reason }, 'link preview refused'),
-        })
-      : null,
-    {
-      concurrency: config.linkPreviewConcurrency,
-      onError: (err) => log.warn({ err }, 'link preview failed'),
-    },
-  );
-  messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
@@ -216,6 +198,37 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   });
   // A check (the files must be the sender's), so before the throttles; after the other checks' cheaper reads.
   messages.pipeline.addStep(files.attachmentsStep(), { after: 'reply target' });
+  // LINK_PREVIEWS=off: no fetcher, so the server never makes an outbound request for a message.
+  const previews = new LinkPreviewService(
+    ctx,
+    rooms,
+    config.linkPreviews === 'on'
+      ? createPreviewFetcher({
+          timeoutMs: config.linkPreviewTimeoutMs,
+          maxBytes: config.linkPreviewMaxBytes,
+          maxRedirects: config.linkPreviewMaxRedirects,
+          allow: config.linkPreviewAllowHosts ? config.linkPreviewAllowHosts.split(',').map((h) => h.trim()) : [],
+          onRefused: (_url, reason) => log.debug({ reason }, 'link preview refused'),
+        })
+      : null,
+    {
+      concurrency: config.linkPreviewConcurrency,
+      onError: (err) => log.warn({ err }, 'link preview failed'),
+    },
+    {
+      // The image is stored like an upload of the message's author (their quota; collected when its message goes),
+      // typed and thumbnailed from its bytes; anything that is not an image gets no thumbnail and is left out.
+      async store(owner, bytes) {
+        const file = await files.upload(
+          owner,
+          { filename: 'link-preview', stream: Readable.from([bytes]), truncated: () => false },
+          { limitBytes: config.linkPreviewMaxBytes, byQuota: false },
+        );
+        return file.thumbSha256 ? toFileInfo(file) : null;
+      },
+    },
+  );
+  messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,

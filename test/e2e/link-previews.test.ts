@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { LinkPreview, RoomEvent } from '../../src/protocol/model.js';
 import { startServer } from '../helpers/harness.js';
@@ -228,5 +229,59 @@ describe('link previews', () => {
     const after = (await history(srv.url, bob.token, roomId)).find((e) => e.seq === kept.seq)!;
     expect(after.data).toMatchObject({ deleted: true });
     expect(after.data?.preview).toBeUndefined();
+  });
+
+  it('the page image is fetched once, stored as a file the room may read, and served as a thumbnail', async () => {
+    const png = await sharp({ create: { width: 640, height: 320, channels: 3, background: '#4f46e5' } })
+      .png()
+      .toBuffer();
+    const page = await pageServer((req, res) => {
+      if (req.url === '/cover.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(png);
+      if (req.url === '/fake.png') return res.writeHead(200, { 'content-type': 'image/png' }).end('<svg onload=x>');
+      const img = req.url === '/fake' ? '/fake.png' : '/cover.png';
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<title>With a picture</title><meta property="og:image" content="${img}">`);
+    });
+    const srv = await startServer({ linkPreviews: 'on', linkPreviewAllowHosts: page.allow });
+    const { alice, bob, mod } = await cast(srv.url);
+    const dm = await alice.api.openDm('bob');
+    const b = await live(srv.url, bob.token);
+    const m = await send(srv.url, alice.token, dm.id, `look ${page.base}/post`);
+    const f = await b.next(isPreview(dm.id, m.seq), 'preview with image');
+    const preview = (f.event as RoomEvent).data!.preview as LinkPreview;
+    expect(preview).toMatchObject({
+      url: `${page.base}/post`,
+      title: 'With a picture',
+      image: { contentType: 'image/png', width: 640, height: 320 },
+    });
+    expect(page.hits).toEqual(['/post', '/cover.png']);
+    const id = preview.image!.id;
+    // Bob, who reads the DM, gets a signed thumbnail link that serves an image; Mod, outside it, gets not_found.
+    const link = await call<{ url: string }>(srv.url, bob.token, 'GET', `/api/v1/files/${id}/link?variant=thumbnail`);
+    expect(link.status).toBe(200);
+    const thumb = await fetch(`${srv.url}${link.body.url}`);
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toMatch(/^image\//);
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    expect(Math.max(meta.width!, meta.height!)).toBeLessThan(640);
+    await expectStatus(
+      srv.url,
+      mod.token,
+      'GET',
+      `/api/v1/files/${id}/link?variant=thumbnail`,
+      undefined,
+      404,
+      'not_found',
+    );
+    // History carries the same image; the message is not given it as an attachment.
+    const stored = (await history(srv.url, bob.token, dm.id)).find((e) => e.seq === m.seq)!;
+    expect((stored.data?.preview as LinkPreview).image).toEqual(preview.image);
+    expect(stored.data?.attachments).toBeUndefined();
+    // Bytes that are not an image (whatever the Content-Type says): the preview comes without one.
+    const fake = await send(srv.url, alice.token, dm.id, `${page.base}/fake`);
+    const g = await b.next(isPreview(dm.id, fake.seq), 'preview without image');
+    expect(((g.event as RoomEvent).data!.preview as LinkPreview).image).toBeUndefined();
+    expect(page.hits).toEqual(['/post', '/cover.png', '/fake', '/fake.png']);
   });
 });

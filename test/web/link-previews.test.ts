@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startServer } from '../helpers/harness.js';
 import { openRoomPage, sendInComposer, waitForBodies, webSuite } from './browser.js';
@@ -17,13 +18,28 @@ const { shot } = web;
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8">
 <meta property="og:title" content="Relaychat 2.0 发布：消息搜索、文件与链接预览">
+<meta property="og:image" content="/cover.png">
 <meta property="og:description" content="This release adds full-text search that works for Chinese, file uploads with thumbnails, and link previews fetched safely by the server. 这是一段足够长的中文简介，用来检查卡片在手机上的换行与截断是否整齐。">
 </head><body>hello</body></html>`;
 
 async function pageServer() {
   const hits: string[] = [];
+  // A cover picture: a gradient-free block with a band, enough to see the thumbnail in a screenshot.
+  const cover = await sharp({ create: { width: 1200, height: 630, channels: 3, background: '#4f46e5' } })
+    .composite([
+      {
+        input: await sharp({ create: { width: 1200, height: 200, channels: 3, background: '#f5a524' } })
+          .png()
+          .toBuffer(),
+        top: 215,
+        left: 0,
+      },
+    ])
+    .png()
+    .toBuffer();
   const server = createServer((req, res) => {
     hits.push(req.url ?? '');
+    if (req.url === '/cover.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(cover);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -67,6 +83,15 @@ describe('web client: link previews', { timeout: 120_000 }, () => {
       await expect(c.getAttribute('rel')).resolves.toContain('noreferrer');
     }
     await expect(card(b.page, '新版本发布了').getAttribute('aria-label')).resolves.toMatch(/^链接预览，/);
+    // The picture is the server's thumbnail of its own copy (a signed files link), loaded; never the page's URL.
+    for (const p of [a.page, b.page]) {
+      const img = card(p, '新版本发布了').locator('img.link-preview-image');
+      await expect
+        .poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth).catch(() => 0), { timeout: 10_000 })
+        .toBeGreaterThan(0);
+      await expect(img.getAttribute('src')).resolves.toMatch(new RegExp(`^${srv.url}/api/v1/files/[^/]+/content\\?`));
+    }
+    expect(a.consoleErrors.concat(b.consoleErrors)).toEqual([]);
     // On a phone the card stays inside the screen.
     const box = (await card(b.page, '新版本发布了').boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(390);
@@ -77,7 +102,7 @@ describe('web client: link previews', { timeout: 120_000 }, () => {
     await b.page.reload();
     await b.page.locator('.messages .loading-row').waitFor({ state: 'detached' });
     await card(b.page, '新版本发布了').locator('.link-preview-title').waitFor();
-    expect(site.hits).toEqual(['/release-2.0']);
+    expect(site.hits).toEqual(['/release-2.0', '/cover.png']);
 
     // The owner turns previews off for the room in its settings dialog.
     await a.page.getByRole('button', { name: 'Manage room' }).click();
@@ -100,7 +125,7 @@ describe('web client: link previews', { timeout: 120_000 }, () => {
         timeout: 10_000,
       })
       .toBeTruthy();
-    expect(site.hits).toEqual(['/release-2.0', '/marker']);
+    expect(site.hits).toEqual(['/release-2.0', '/cover.png', '/marker', '/cover.png']);
     await expect(card(b.page, 'no card for').count()).resolves.toBe(0);
     // The setting reads back off when the dialog opens again.
     await a.page.getByRole('button', { name: 'Manage room' }).click();

@@ -1,5 +1,4 @@
 import type { LinkPreviewFetcher } from '../../core/link-previews.js';
-import type { LinkPreview } from '../../protocol/model.js';
 import { decodeHtml, parsePageMeta, PREVIEW_URL_MAX } from './html-meta.js';
 import { DEFAULT_PREVIEW_PORTS, FetchRefused, safeFetch, type Resolver, type SafeFetchOptions } from './safe-fetch.js';
 
@@ -15,11 +14,12 @@ export interface PreviewFetcherOptions {
 }
 
 const HTML_TYPES = ['text/html', 'application/xhtml+xml'];
+/** The image types the files service thumbnails (src/core/files/content-types.ts); it checks the bytes again. */
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
 /**
- * The production LinkPreviewFetcher: the page through safeFetch (SSRF policy, deadline, byte cap), only HTML parsed,
- * only title and description kept. The page's image is not fetched yet: it needs the files service's blob store to
- * be re-served through the thumbnail path (never hot-linked); see docs/security.md.
+ * The production LinkPreviewFetcher: the page and its image through safeFetch (SSRF policy, deadline, byte cap), only
+ * HTML parsed, only title, description and image URL kept; an image is read whole or not at all.
  */
 export function createPreviewFetcher(o: PreviewFetcherOptions): LinkPreviewFetcher {
   const base: Omit<SafeFetchOptions, 'types' | 'overflow'> = {
@@ -30,22 +30,29 @@ export function createPreviewFetcher(o: PreviewFetcherOptions): LinkPreviewFetch
     allow: new Set(o.allow),
     ...(o.resolve ? { resolve: o.resolve } : {}),
   };
+  const refused = (url: string, err: unknown) => {
+    if (!(err instanceof FetchRefused)) throw err;
+    o.onRefused?.(url, err.reason);
+    return null;
+  };
   return {
-    async fetch(url) {
+    async page(url) {
       if (url.length > PREVIEW_URL_MAX) return null;
       try {
         // An HTML head is enough: past the cap the rest is dropped, not refused.
         const page = await safeFetch(url, { ...base, types: HTML_TYPES, overflow: 'truncate' });
         const meta = parsePageMeta(decodeHtml(page.body, page.charset), page.url);
         if (!meta.title && !meta.description) return null;
-        const preview: LinkPreview = { url, title: meta.title, description: meta.description };
-        return preview;
+        return { preview: { url, title: meta.title, description: meta.description }, imageUrl: meta.image };
       } catch (err) {
-        if (err instanceof FetchRefused) {
-          o.onRefused?.(url, err.reason);
-          return null;
-        }
-        throw err;
+        return refused(url, err);
+      }
+    },
+    async image(url) {
+      try {
+        return (await safeFetch(url, { ...base, types: IMAGE_TYPES, overflow: 'refuse' })).body;
+      } catch (err) {
+        return refused(url, err);
       }
     },
   };

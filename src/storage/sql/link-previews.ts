@@ -19,6 +19,17 @@ export const linkPreviews = {
     if (!message || message.type !== 'message' || message.data?.deleted || message.data?.preview) {
       throw new Rollback(null);
     }
+    if (preview.image) {
+      // The image file becomes readable by whoever may read the message (and is kept while the message is), like an
+      // attachment: a row in message_attachments, though not in the message's `attachments` list. Gone: no image.
+      const found = yield* query('filesLockForAttach', { ids: [preview.image.id] });
+      if (found.length === 0) {
+        const { image: _gone, ...rest } = preview;
+        preview = rest;
+      } else {
+        yield* query('attachmentsInsert', { rows: [{ roomId, seq, fileId: preview.image.id, position: -1 }] });
+      }
+    }
     yield* query('messageDataSet', { roomId, seq, data: { ...message.data, preview } });
     const event: RoomEvent = yield* insertEvent(roomId, next, now, 'message.preview', message.senderId, {
       seq,

@@ -41,7 +41,12 @@ export function previewOf(v: unknown): LinkPreview | undefined {
   const text = (x: unknown) => (typeof x === 'string' && x ? x : null);
   const title = text(p.title);
   const description = text(p.description);
-  return title || description ? { url: p.url, title, description } : undefined;
+  const img = p.image as Record<string, unknown> | undefined;
+  const image =
+    img && typeof img.id === 'string' && typeof img.contentType === 'string' && typeof img.size === 'number'
+      ? (img as unknown as NonNullable<LinkPreview['image']>)
+      : undefined;
+  return title || description ? { url: p.url, title, description, ...(image ? { image } : {}) } : undefined;
 }
 
 /** The list with the message at `seq` given its preview; the same array if there is none or it is deleted. */
