@@ -1265,7 +1265,13 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           { topic: 'hourly', settings: { slowModeSeconds: 30, joinApproval: true } },
           owner.id,
         );
-        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true, mentionAllRole: 'moderator' };
+        const settings = {
+          readOnly: true,
+          slowModeSeconds: 30,
+          joinApproval: true,
+          mentionAllRole: 'moderator',
+          linkPreviews: true,
+        };
         expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, settings });
         expect(r2.event.data).toEqual({ topic: 'hourly', slowModeSeconds: 30, joinApproval: true });
         expect(await store.getRoom(room.id)).toEqual(r2.room);
@@ -1278,6 +1284,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           slowModeSeconds: 0,
           joinApproval: true,
           mentionAllRole: 'moderator',
+          linkPreviews: true,
         });
         expect(r3.event.data).toEqual({ readOnly: false, slowModeSeconds: 0 });
         expect((await allEvents(room.id)).slice(2)).toEqual([r1.event, r2.event, r3.event]);
