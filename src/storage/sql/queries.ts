@@ -7,6 +7,7 @@ import type { PinQueries } from './pins.js';
 import type { ReadQueries } from './reads.js';
 import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
+import type { SearchQueries } from './search.js';
 import type { ThreadQueries } from './threads.js';
 
 /**
@@ -25,4 +26,5 @@ export interface Queries
     PinQueries,
     ThreadQueries,
     MentionQueries,
-    BlockQueries {}
+    BlockQueries,
+    SearchQueries {}
