@@ -23,6 +23,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/limits.test.ts',
   'test/e2e/presence.test.ts',
   'test/e2e/admin-stats.test.ts',
+  'test/e2e/search.test.ts',
 ];
 
 /**

@@ -14,6 +14,7 @@
  * (unicode61) splits them on spaces, PostgreSQL takes them as a tsvector literal, and prefix matching survives the
  * encoding (the code of each character has a fixed width).
  */
+import { SEARCH_HIGHLIGHT_END, SEARCH_HIGHLIGHT_START } from '../protocol/model.js';
 
 /** Characters written without spaces between words: each is indexed alone. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc\u3005]/u;
@@ -125,8 +126,8 @@ const LINK = /\bhttps?:\/\/\S|\bwww\.[^\s.]+\.\S/i;
 export const hasLink = (body: string): boolean => LINK.test(body);
 
 /** The marks around a matched part in a snippet: private-use characters (removed from the text itself). */
-export const HIGHLIGHT_START = '\u{e000}';
-export const HIGHLIGHT_END = '\u{e001}';
+export const HIGHLIGHT_START = SEARCH_HIGHLIGHT_START;
+export const HIGHLIGHT_END = SEARCH_HIGHLIGHT_END;
 
 /**
  * A snippet of `body` around its first match, at most about `maxChars` long, with each matched part wrapped in

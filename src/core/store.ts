@@ -475,6 +475,8 @@ export interface MessageSearch {
 
 export interface SearchHit {
   message: RoomEvent;
+  roomName: string;
+  roomKind: RoomKind;
   /** Where the hit sits in newest-first order (an opaque number for the next page's cursor). */
   position: number;
 }
@@ -486,8 +488,8 @@ export interface SearchHit {
  */
 export interface SearchStore {
   /**
-   * The messages matching the search in rooms `userId` may read (rooms they are a member of, and public rooms),
-   * deleted ones never; newest first, or best match first (then newest). At most `limit`.
+   * The messages matching the search in rooms `userId` may read (rooms they are a member of, and public rooms they
+   * are not banned from), deleted ones never; newest first, or best match first (then newest). At most `limit`.
    */
   searchMessages(search: MessageSearch): Promise<SearchHit[]>;
 }

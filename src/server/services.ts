@@ -9,6 +9,7 @@ import type { BlockService } from '../core/blocks.js';
 import type { NotificationService } from '../core/notifications.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
+import type { SearchService } from '../core/search.js';
 import type { RoomService } from '../core/rooms.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
@@ -33,6 +34,7 @@ export interface Services {
   pins: PinService;
   blocks: BlockService;
   reactions: ReactionService;
+  search: SearchService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;

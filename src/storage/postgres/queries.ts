@@ -560,14 +560,16 @@ export const pgQueries: PgQueries = {
  * The SQL of a message search: the tsquery (a literal: no parser or dictionary), the rooms the user may read (member
  * of, or public), the filters, newest first (docid) or by ts_rank. Numbered arguments.
  */
-function searchSql(q: MessageSearch): { sql: string; args: unknown[] } {
+function searchSql(q: MessageSearch & { now: number }): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const arg = (v: unknown) => `$${args.push(v)}`;
   const match = arg(tsQuery(q.parts));
   const where = [
     `s.terms @@ ${match}::tsquery`,
+    // A public room refuses its banned users (a ban ends membership, so members' rooms need no such check).
     `s.room_id IN (SELECT room_id FROM members WHERE user_id = ${arg(q.userId)}
-       UNION ALL SELECT id FROM rooms WHERE kind = 'public')`,
+       UNION ALL SELECT id FROM rooms WHERE kind = 'public'
+         AND id NOT IN (SELECT room_id FROM room_bans WHERE user_id = ${arg(q.userId)} AND until > ${arg(q.now)}))`,
   ];
   if (q.roomId !== undefined) where.push(`s.room_id = ${arg(q.roomId)}`);
   if (q.senderId !== undefined) where.push(`s.sender_id = ${arg(q.senderId)}`);
@@ -581,8 +583,9 @@ function searchSql(q: MessageSearch): { sql: string; args: unknown[] } {
   const order = relevance
     ? `ORDER BY ts_rank(s.terms, ${match}::tsquery) DESC, s.docid DESC LIMIT ${arg(q.limit)} OFFSET ${arg(q.cursor ?? 0)}`
     : `ORDER BY s.docid DESC LIMIT ${arg(q.limit)}`;
-  const sql = `SELECT e.*, s.docid AS s_docid FROM message_search s
+  const sql = `SELECT e.*, s.docid AS s_docid, r.name AS r_name, r.kind AS r_kind FROM message_search s
     JOIN events e ON e.room_id = s.room_id AND e.seq = s.seq
+    JOIN rooms r ON r.id = s.room_id
     WHERE ${where.join(' AND ')} ${order}`;
   return { sql, args };
 }

@@ -1,4 +1,4 @@
-import type { RoomEvent } from '../../protocol/model.js';
+import type { RoomEvent, RoomKind } from '../../protocol/model.js';
 import type { MessageSearch, SearchHit, SearchStore } from '../../core/store.js';
 import { hasLink, indexTerms } from '../../core/search-text.js';
 import { query, read, type Operations, type Recipe } from './recipe.js';
@@ -30,7 +30,7 @@ export interface SearchQueries {
    * The search (see SearchStore), as event columns plus `s_docid` (the index entry's id: the newest-first order).
    * Each engine turns `parts` into its own match expression.
    */
-  searchMessages(a: MessageSearch): Row[];
+  searchMessages(a: MessageSearch & { now: number }): Row[];
 }
 
 /** The index entry of a message about to be stored (or re-stored after an edit). */
@@ -56,9 +56,14 @@ export function* indexMessages(events: readonly RoomEvent[], now: number): Recip
 }
 
 export const search: Operations<SearchStore> = {
-  searchMessages: read(function* (_now, s: MessageSearch) {
+  searchMessages: read(function* (now, s: MessageSearch) {
     if (s.parts.length === 0) return [];
-    const rows = yield* query('searchMessages', s);
-    return rows.map((r): SearchHit => ({ message: toEvent(r), position: Number(r.s_docid) }));
+    const rows = yield* query('searchMessages', { ...s, now });
+    return rows.map((r): SearchHit => ({
+      message: toEvent(r),
+      roomName: r.r_name as string,
+      roomKind: r.r_kind as RoomKind,
+      position: Number(r.s_docid),
+    }));
   }),
 };

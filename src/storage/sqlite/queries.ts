@@ -553,11 +553,13 @@ export function sqliteQueries(db: Database.Database): Queries {
  * The SQL of a message search: the FTS5 match, the rooms the user may read (member of, or public), the filters, in
  * docid order (newest first, walked straight off the full-text index) or by bm25 rank. Positional arguments.
  */
-function searchSql(q: MessageSearch): { sql: string; args: unknown[] } {
-  const args: unknown[] = [fts5Match(q.parts), q.userId];
+function searchSql(q: MessageSearch & { now: number }): { sql: string; args: unknown[] } {
+  const args: unknown[] = [fts5Match(q.parts), q.userId, q.userId, q.now];
   const where = [
     'message_fts MATCH ?',
-    `s.room_id IN (SELECT room_id FROM members WHERE user_id = ? UNION ALL SELECT id FROM rooms WHERE kind = 'public')`,
+    // A public room refuses its banned users (a ban ends membership, so members' rooms need no such check).
+    `s.room_id IN (SELECT room_id FROM members WHERE user_id = ? UNION ALL SELECT id FROM rooms WHERE kind = 'public'
+       AND id NOT IN (SELECT room_id FROM room_bans WHERE user_id = ? AND until > ?))`,
   ];
   const filter = (clause: string, ...values: unknown[]) => {
     where.push(clause);
@@ -575,9 +577,10 @@ function searchSql(q: MessageSearch): { sql: string; args: unknown[] } {
   const order = relevance ? 'ORDER BY f.rank, f.rowid DESC LIMIT ? OFFSET ?' : 'ORDER BY f.rowid DESC LIMIT ?';
   args.push(q.limit);
   if (relevance) args.push(q.cursor ?? 0);
-  const sql = `SELECT e.*, s.docid AS s_docid FROM message_fts f
+  const sql = `SELECT e.*, s.docid AS s_docid, r.name AS r_name, r.kind AS r_kind FROM message_fts f
     JOIN message_search s ON s.docid = f.rowid
     JOIN events e ON e.room_id = s.room_id AND e.seq = s.seq
+    JOIN rooms r ON r.id = s.room_id
     WHERE ${where.join(' AND ')} ${order}`;
   return { sql, args };
 }

@@ -2066,6 +2066,11 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         // Leaving a private room leaves its search.
         await store.removeMember(priv.id, member.id, member.id, 'left');
         expect((await found(member, 'secret')).sort()).toEqual(['secret in dm', 'secret in public']);
+        // A public room refuses its banned users, until the ban ends.
+        await store.banFromRoom(pub.id, outsider.id, { until: Date.now() + 60_000, reason: '' }, owner.id);
+        expect(await found(outsider, 'secret')).toEqual([]);
+        await store.banFromRoom(pub.id, outsider.id, { until: Date.now() - 1, reason: '' }, owner.id);
+        expect(await found(outsider, 'secret')).toEqual(['secret in public']);
       });
 
       it('filters by room, author, dates, links and threads; pages newest first and by relevance', async () => {
