@@ -5,6 +5,7 @@ import { tail } from './interactive.js';
 import { edit, history, mentions, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { dnd, notify } from './notify.js';
 import { obtainPassword } from './password.js';
+import { search } from './search.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
 const adminCreate: CommandSpec = {
@@ -73,6 +74,7 @@ export const COMMANDS: CommandSpec[] = [
   unblock,
   blocks,
   mentions,
+  search,
   tail,
   adminCreate,
 ];
