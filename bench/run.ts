@@ -20,6 +20,7 @@ import { passes, type Ctx } from './scenarios/common.js';
 import { history } from './scenarios/history.js';
 import { idle } from './scenarios/idle.js';
 import { reconnect } from './scenarios/reconnect.js';
+import { search } from './scenarios/search.js';
 import { smallRooms } from './scenarios/small-rooms.js';
 
 const RUNNERS: Record<Scenario, (ctx: Ctx) => Promise<Result[]>> = {
@@ -28,6 +29,7 @@ const RUNNERS: Record<Scenario, (ctx: Ctx) => Promise<Result[]>> = {
   idle,
   history,
   reconnect,
+  search,
 };
 
 function fail(code: number, msg: string): never {
