@@ -79,7 +79,7 @@ function ensureBuilt(): void {
 function expectNothingLost(lines: Line[], server: string): void {
   const ours = lines.filter((l) => l.server === server && (l.lost !== undefined || l.delivered !== undefined));
   // Every scenario reports at least one delivery check.
-  expect(new Set(ours.map((l) => l.scenario)).size).toBe(5);
+  expect(new Set(ours.map((l) => l.scenario)).size).toBe(6);
   for (const l of ours) {
     const at = `${l.scenario} ${l.label}`;
     expect({ at, lost: l.lost, duplicated: l.duplicated, gaps: l.gaps ?? 0 }).toEqual({
@@ -92,7 +92,7 @@ function expectNothingLost(lines: Line[], server: string): void {
   }
 }
 
-const SCENARIOS = ['big-room', 'history', 'idle', 'reconnect', 'small-rooms'];
+const SCENARIOS = ['big-room', 'history', 'idle', 'reconnect', 'search', 'small-rooms'];
 
 /**
  * Runs the quick bench once for the enclosing describe block (into a temporary output directory, removed after),
