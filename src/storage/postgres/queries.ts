@@ -482,8 +482,23 @@ export const pgQueries: PgQueries = {
   ),
   searchIndexDelete: run('DELETE FROM message_search WHERE room_id = @roomId AND seq = @seq'),
   searchMessages: async (c, q) => {
-    const { sql, args } = searchSql(q);
-    return (await c.query(sql, args)).rows;
+    if (q.sort === 'relevance') {
+      const { sql, args } = searchSql(q);
+      return (await c.query(sql, args)).rows;
+    }
+    // Newest first, in docid windows from the top, each four times wider than the last, until the page is full. The
+    // planner cannot tell how many rows a phrase (CJK) query matches: asked for the whole table, it takes every row
+    // the GIN index offers (tens of thousands for a common phrase), rechecks each one's positions, then sorts them
+    // for the newest 20. A window ANDs the GIN bitmap with a docid range first, so only its rows are rechecked.
+    let hi = q.cursor ?? Number((await c.query<{ top: string | null }>(TOP_DOCID)).rows[0]?.top ?? 0) + 1;
+    const out: Row[] = [];
+    for (let width = SEARCH_WINDOW; out.length < q.limit && hi > 1; width *= 4) {
+      const lo = Math.max(1, hi - width);
+      const { sql, args } = searchSql({ ...q, limit: q.limit - out.length }, { lo, hi });
+      out.push(...(await c.query(sql, args)).rows);
+      hi = lo;
+    }
+    return out;
   },
   eventsInsert: run(insertEvents, eventArrays),
   messagesInsertNew: run(
@@ -560,7 +575,14 @@ export const pgQueries: PgQueries = {
  * The SQL of a message search: the tsquery (a literal: no parser or dictionary), the rooms the user may read (member
  * of, or public), the filters, newest first (docid) or by ts_rank. Numbered arguments.
  */
-function searchSql(q: MessageSearch & { now: number }): { sql: string; args: unknown[] } {
+/** The first docid window of a newest-first search (see searchMessages). */
+const SEARCH_WINDOW = 20_000;
+const TOP_DOCID = 'SELECT max(docid) AS top FROM message_search';
+
+function searchSql(
+  q: MessageSearch & { now: number },
+  window?: { lo: number; hi: number },
+): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const arg = (v: unknown) => `$${args.push(v)}`;
   const match = arg(tsQuery(q.parts));
@@ -579,7 +601,8 @@ function searchSql(q: MessageSearch & { now: number }): { sql: string; args: unk
   if (q.has === 'file') where.push('s.has_file');
   if (q.inThread !== undefined) where.push(q.inThread ? 's.thread_root IS NOT NULL' : 's.thread_root IS NULL');
   const relevance = q.sort === 'relevance';
-  if (!relevance && q.cursor !== undefined) where.push(`s.docid < ${arg(q.cursor)}`);
+  if (window) where.push(`s.docid >= ${arg(window.lo)} AND s.docid < ${arg(window.hi)}`);
+  else if (!relevance && q.cursor !== undefined) where.push(`s.docid < ${arg(q.cursor)}`);
   const order = relevance
     ? `ORDER BY ts_rank(s.terms, ${match}::tsquery) DESC, s.docid DESC LIMIT ${arg(q.limit)} OFFSET ${arg(q.cursor ?? 0)}`
     : `ORDER BY s.docid DESC LIMIT ${arg(q.limit)}`;
