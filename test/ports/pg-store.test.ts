@@ -739,6 +739,31 @@ describe('PgStore specifics', () => {
     expect(await found('edit', 'link')).toEqual(['改好的 after edit https://example.com']);
   });
 
+  it('a newest-first search widens its docid windows until the page is full, across gaps, and pages on', async () => {
+    h = await pgHarness();
+    const { user, room } = await seedForSearchBackfill(h.store);
+    const send = (body: string) =>
+      h!.store.appendMessage({ id: uid('e'), roomId: room.id, senderId: user.id, clientMsgId: uid('c'), body });
+    // Index entries far apart: the first window (the newest 20,000 docids) holds only the last of them.
+    await send('needle one');
+    await withClient(h.db.url, (c) => c.query("SELECT setval('message_search_docid_seq', 150000)"));
+    await send('needle two');
+    await withClient(h.db.url, (c) => c.query("SELECT setval('message_search_docid_seq', 900000)"));
+    await send('needle three');
+    const search = (limit: number, cursor?: number) =>
+      h!.store.searchMessages({
+        userId: user.id,
+        parts: parseQuery('needle', 8),
+        sort: 'newest',
+        limit,
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+    expect((await search(10)).map((x) => x.message.body)).toEqual(['needle three', 'needle two', 'needle one']);
+    const first = await search(1);
+    expect(first.map((x) => x.message.body)).toEqual(['needle three']);
+    expect((await search(10, first[0]!.position)).map((x) => x.message.body)).toEqual(['needle two', 'needle one']);
+  });
+
   it('migration 10 upgrades a database at 9: members notified of all, do-not-disturb off', async () => {
     const db = await server.createDatabase();
     try {
