@@ -486,13 +486,13 @@ export const pgQueries: PgQueries = {
       const { sql, args } = searchSql(q);
       return (await c.query(sql, args)).rows;
     }
-    // Newest first, in docid windows from the top, each four times wider than the last, until the page is full. The
+    // Newest first, in docid windows from the top, each 16 times wider than the last, until the page is full. The
     // planner cannot tell how many rows a phrase (CJK) query matches: asked for the whole table, it takes every row
     // the GIN index offers (tens of thousands for a common phrase), rechecks each one's positions, then sorts them
     // for the newest 20. A window ANDs the GIN bitmap with a docid range first, so only its rows are rechecked.
     let hi = q.cursor ?? Number((await c.query<{ top: string | null }>(TOP_DOCID)).rows[0]?.top ?? 0) + 1;
     const out: Row[] = [];
-    for (let width = SEARCH_WINDOW; out.length < q.limit && hi > 1; width *= 4) {
+    for (let width = SEARCH_WINDOW; out.length < q.limit && hi > 1; width *= 16) {
       const lo = Math.max(1, hi - width);
       const { sql, args } = searchSql({ ...q, limit: q.limit - out.length }, { lo, hi });
       out.push(...(await c.query(sql, args)).rows);
@@ -575,8 +575,11 @@ export const pgQueries: PgQueries = {
  * The SQL of a message search: the tsquery (a literal: no parser or dictionary), the rooms the user may read (member
  * of, or public), the filters, newest first (docid) or by ts_rank. Numbered arguments.
  */
-/** The first docid window of a newest-first search (see searchMessages). */
-const SEARCH_WINDOW = 20_000;
+/**
+ * The first docid window of a newest-first search (see searchMessages); each next one is 16 times wider, so a million
+ * messages take at most three queries (each window re-reads the terms' GIN entries: few windows, not many small ones).
+ */
+const SEARCH_WINDOW = 50_000;
 const TOP_DOCID = 'SELECT max(docid) AS top FROM message_search';
 
 function searchSql(
