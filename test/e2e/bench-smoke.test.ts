@@ -55,8 +55,9 @@ function runQuick(outDir: string, extra: string[] = []): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Bounded: the bench has its own watchdog, this is the backstop (SIGINT lets it kill its children).
-    const timer = setTimeout(() => child.kill('SIGINT'), 140_000);
+    // Bounded: the bench has its own watchdog, this is the backstop (SIGINT lets it kill its children). The cluster
+    // run starts five fresh clusters; on a loaded 2-core machine that alone took 130 s once, hence the headroom.
+    const timer = setTimeout(() => child.kill('SIGINT'), 260_000);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -104,7 +105,7 @@ function quickRun(prefix: string, args: string[] = []): { out: string; run: Run 
     ensureBuilt();
     fx.out = mkdtempSync(join(tmpdir(), prefix));
     fx.run = await runQuick(fx.out, args);
-  }, 300_000);
+  }, 330_000);
   afterAll(() => {
     if (fx.out) rmSync(fx.out, { recursive: true, force: true });
   });
