@@ -24,6 +24,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/presence.test.ts',
   'test/e2e/admin-stats.test.ts',
   'test/e2e/files.test.ts',
+  'test/e2e/search.test.ts',
 ];
 
 /**

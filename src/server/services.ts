@@ -9,6 +9,7 @@ import type { BlockService } from '../core/blocks.js';
 import type { NotificationService } from '../core/notifications.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
+import type { SearchService } from '../core/search.js';
 import type { RoomService } from '../core/rooms.js';
 import type { FileService } from '../core/files/file-service.js';
 
@@ -34,6 +35,7 @@ export interface Services {
   pins: PinService;
   blocks: BlockService;
   reactions: ReactionService;
+  search: SearchService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;
