@@ -4,7 +4,9 @@ import { block, blocks, unblock } from './blocks.js';
 import { tail } from './interactive.js';
 import { edit, history, mentions, pin, pins, react, read, reply, send, thread, unpin, unreact } from './messages.js';
 import { dnd, notify } from './notify.js';
+import { downloadFile, uploadFile } from './files.js';
 import { obtainPassword } from './password.js';
+import { search } from './search.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
 const adminCreate: CommandSpec = {
@@ -57,6 +59,8 @@ export const COMMANDS: CommandSpec[] = [
   members,
   dm,
   send,
+  uploadFile,
+  downloadFile,
   reply,
   edit,
   react,
@@ -73,6 +77,7 @@ export const COMMANDS: CommandSpec[] = [
   unblock,
   blocks,
   mentions,
+  search,
   tail,
   adminCreate,
 ];

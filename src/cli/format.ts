@@ -54,3 +54,16 @@ export function roomTitle(room: Room | MyRoom): string {
 export function userLabel(u: PublicUser): string {
   return u.displayName && u.displayName !== u.username ? `${u.username} (${u.displayName})` : u.username;
 }
+
+/** `48213` → `47.1 KiB`. */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}

@@ -11,7 +11,7 @@ import {
 import { JSON_OPTION, type CommandSpec } from './command.js';
 import type { Context } from './context.js';
 import { CliError, usageError } from './errors.js';
-import { clean, localTime, roomTitle, withBody } from './format.js';
+import { clean, humanSize, localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 import { blockedIds } from './blocks.js';
@@ -253,7 +253,13 @@ export function formatMessage(
       head,
       `${editedAt ? `${m.body} (edited ${localTime(editedAt)})` : m.body}${repliesNote(m)}${mentionNote(m, me)}`,
     );
-  return m.reactions?.length ? `${line}\n${' '.repeat(withSeq ? 4 : 2)}${reactionsText(m.reactions)}` : line;
+  const indent = ' '.repeat(withSeq ? 4 : 2);
+  // Files: one line each, with the id `chat download` takes.
+  const files = (m.attachments ?? []).map(
+    (f) => `\n${indent}[file] ${clean(f.name)} (${f.contentType}, ${humanSize(f.size)}) ${f.id}`,
+  );
+  const withFiles = line + files.join('');
+  return m.reactions?.length ? `${withFiles}\n${indent}${reactionsText(m.reactions)}` : withFiles;
 }
 
 /** ` [@you]` after a message that mentions `me` by name, ` [@room]` / ` [@here]` after one to everyone. */

@@ -22,6 +22,7 @@ import type {
   ThreadSummary,
   FileInfo,
 } from '../protocol/model.js';
+import type { QueryPart } from './search-text.js';
 
 /**
  * Storage, split by concern. An implementation (SQLite embedded, PostgreSQL clustered) must pass the
@@ -511,6 +512,47 @@ export interface LinkPreviewStore {
   setLinkPreview(roomId: string, seq: number, preview: LinkPreview): Promise<RoomEvent | null>;
 }
 
+/**
+ * A message search (SearchStore.searchMessages). `parts` come from parseQuery (src/core/search-text.ts): all must
+ * match. Dates are epoch ms, `after`/`before` exclusive.
+ */
+export interface MessageSearch {
+  userId: string;
+  parts: readonly QueryPart[];
+  roomId?: string;
+  senderId?: string;
+  after?: number;
+  before?: number;
+  has?: 'link' | 'file';
+  /** true: thread replies only; false: no thread replies. */
+  inThread?: boolean;
+  sort: 'newest' | 'relevance';
+  limit: number;
+  /** Newest: the `position` of the previous page's last hit (results continue below it). Relevance: hits to skip. */
+  cursor?: number;
+}
+
+export interface SearchHit {
+  message: RoomEvent;
+  roomName: string;
+  roomKind: RoomKind;
+  /** Where the hit sits in newest-first order (an opaque number for the next page's cursor). */
+  position: number;
+}
+
+/**
+ * Full-text search over messages. The index is kept by the writers themselves: appendMessage indexes a message,
+ * editMessage re-indexes it and deleteMessage drops it, each in its own transaction, so a search never finds a word a
+ * message no longer has.
+ */
+export interface SearchStore {
+  /**
+   * The messages matching the search in rooms `userId` may read (rooms they are a member of, and public rooms they
+   * are not banned from), deleted ones never; newest first, or best match first (then newest). At most `limit`.
+   */
+  searchMessages(search: MessageSearch): Promise<SearchHit[]>;
+}
+
 export interface Store
   extends
     AccountStore,
@@ -524,7 +566,8 @@ export interface Store
     MentionStore,
     BlockStore,
     LinkPreviewStore,
-    FileStore {
+    FileStore,
+    SearchStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

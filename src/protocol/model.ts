@@ -394,6 +394,19 @@ export interface MentionItem {
   message: RoomEvent;
 }
 
+/**
+ * One result of `GET /api/v1/search`: a message as it stands now, its room, and a snippet of its text around the
+ * match with each matched part between SEARCH_HIGHLIGHT_START (U+E000) and SEARCH_HIGHLIGHT_END (U+E001).
+ */
+export interface SearchResult {
+  message: RoomEvent;
+  roomName: string;
+  roomKind: RoomKind;
+  snippet: string;
+}
+export const SEARCH_HIGHLIGHT_START = '\u{e000}';
+export const SEARCH_HIGHLIGHT_END = '\u{e001}';
+
 /** What a thread root carries in history and in `GET …/thread` (`data.replyCount`, `data.lastReplyAt`). */
 export interface ThreadSummary {
   replyCount: number;

@@ -21,6 +21,7 @@ import { MessageService } from '../core/messages.js';
 import { ReactionService } from '../core/reactions.js';
 import { LinkPreviewService } from '../core/link-previews.js';
 import { createPreviewFetcher } from './previews/fetcher.js';
+import { SearchService } from '../core/search.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
 import { PresenceNotifier } from '../core/presence-notifier.js';
@@ -44,6 +45,7 @@ import { messageRoutes } from './http/routes/messages.js';
 import { readRoutes } from './http/routes/reads.js';
 import { blockRoutes } from './http/routes/blocks.js';
 import { reactionRoutes } from './http/routes/reactions.js';
+import { searchRoutes } from './http/routes/search.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
 import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
@@ -146,9 +148,17 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
         block: { burst: config.blockChangesPerMinute, perSecond: config.blockChangesPerMinute / 60 },
         settings: { burst: config.settingsChangesPerMinute, perSecond: config.settingsChangesPerMinute / 60 },
+        search: { burst: config.searchPerMinute, perSecond: config.searchPerMinute / 60 },
       },
       maxReactionsPerMessage: config.maxReactionsPerMessage,
       maxMentions: config.maxMentions,
+      search: {
+        queryMaxChars: config.searchQueryMaxChars,
+        maxTerms: config.searchMaxTerms,
+        pageMax: config.searchPageMax,
+        relevanceMax: config.searchRelevanceMaxResults,
+        snippetChars: config.searchSnippetChars,
+      },
       flood: { repeats: config.floodRepeats, windowMs: config.floodWindowMs },
       loginLockout: {
         failures: config.loginLockoutFailures,
@@ -166,6 +176,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const blocks = new BlockService(ctx);
   const notifications = new NotificationService(ctx, rooms);
   const reactions = new ReactionService(ctx, rooms);
+  const search = new SearchService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
@@ -236,6 +247,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     messages,
     reactions,
     previews,
+    search,
     reads,
     notifications,
     pins,
@@ -315,6 +327,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   readRoutes(app, services);
   blockRoutes(app, services);
   reactionRoutes(app, services);
+  searchRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);
   fileRoutes(app, services);

@@ -272,6 +272,42 @@ export const SETTINGS = {
     default: 60,
     doc: 'Changes of room notification levels (`PUT …/notifications`) and private settings (`PATCH /me/settings`) a user may make per minute; more get `rate_limited`.',
   },
+  searchPerMinute: {
+    env: 'SEARCH_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Message searches (`GET /api/v1/search`) a user may run per minute; more get `rate_limited`.',
+  },
+  searchQueryMaxChars: {
+    env: 'SEARCH_QUERY_MAX_CHARS',
+    schema: int(1, 100),
+    default: 100,
+    doc: 'Longest message-search query `q`, in characters (at most 100); longer gets `validation_failed`.',
+  },
+  searchMaxTerms: {
+    env: 'SEARCH_MAX_TERMS',
+    schema: int(1, 64),
+    default: 8,
+    doc: 'Most words and CJK phrases one message search may combine (all must match); more get `validation_failed`.',
+  },
+  searchPageMax: {
+    env: 'SEARCH_PAGE_MAX',
+    schema: int(1, 200),
+    default: 50,
+    doc: 'Most results one page of message search returns (`limit`); a larger `limit` gets `validation_failed`.',
+  },
+  searchRelevanceMaxResults: {
+    env: 'SEARCH_RELEVANCE_MAX_RESULTS',
+    schema: int(1, 100000),
+    default: 500,
+    doc: 'How deep `sort=relevance` pages go (ranking is by offset); past it `nextCursor` is null. Newest-first paging has no such bound.',
+  },
+  searchSnippetChars: {
+    env: 'SEARCH_SNIPPET_CHARS',
+    schema: int(20, 2000),
+    default: 160,
+    doc: 'Length of a search result snippet, in characters, cut around the first match.',
+  },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',
     schema: int(1, 100000),

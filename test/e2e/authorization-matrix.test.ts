@@ -4,7 +4,8 @@ import type { RoomAction } from '../../src/protocol/permissions.js';
 import type { MemberRole, RoomKind } from '../../src/protocol/model.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { rawSocket, registerUser, startServer, waitFor, type TestServer, type TestUser } from '../helpers/harness.js';
-import { may, type Caller } from '../helpers/permission-oracle.js';
+import { may, mayDownloadAttachment, type Caller } from '../helpers/permission-oracle.js';
+import { upload } from '../helpers/files.js';
 
 /**
  * The authorization matrix of issue #5: every role × every action × room kind, over HTTP and WebSocket, against
@@ -126,7 +127,9 @@ describe('authorization matrix', () => {
       }
       const res = await fetch(api(path), { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
       const text = await res.text();
-      const json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+      // A file download answers with the file's bytes, not JSON.
+      const isJson = res.headers.get('content-type')?.startsWith('application/json') ?? false;
+      const json = text && isJson ? (JSON.parse(text) as Record<string, unknown>) : undefined;
       const code = (json?.error as { code?: string } | undefined)?.code;
       return { status: res.status, code, body: json };
     }
@@ -231,6 +234,21 @@ describe('authorization matrix', () => {
     ownSeq.set('banned/dm', await post('dm', banned.token));
     const authorSeq = {} as Record<RoomKind, number>;
     for (const kind of KINDS) authorSeq[kind] = await post(kind, author.token);
+    // A file the author attached to a message in each room (the file download cells).
+    const authorFile = {} as Record<RoomKind, string>;
+    for (const kind of KINDS) {
+      const up = await upload(srv.url, author.token, Buffer.from(`matrix file in ${kind} ${tag}`), `${kind}.txt`);
+      if (up.status !== 201) throw new Error(`fixture step failed: upload: ${up.status}`);
+      authorFile[kind] = up.body.file.id;
+      await must(
+        call('POST', `/rooms/${rooms[kind]}/messages`, author.token, {
+          body: 'with a file',
+          clientMsgId: `mx-file-${kind}-${tag}`,
+          attachments: [up.body.file.id],
+        }),
+        'post with a file',
+      );
+    }
 
     // Sockets opened while everyone still belongs: removal, bans and deactivation must reach open connections,
     // not only new ones.
@@ -376,7 +394,25 @@ describe('authorization matrix', () => {
     const gated = (action: RoomAction, ok: string) => (kind: RoomKind, role: Role) =>
       outcome(allowGate(kind, role, action), ok);
     let n = 0;
+    // Files hide whether they exist: every refusal past authentication is 404 not_found.
+    const fileRead = (kind: RoomKind, role: Role, ok: string) => {
+      if (signedOut(role)) return outcome(UNAUTHORIZED, ok);
+      // A role banned from the room, or removed from it, reads it as the outsider it now is.
+      const asCaller: Caller = roomRole(role) ? standing(role) : role === 'serverAdmin' ? 'serverAdmin' : 'nonMember';
+      const banned = role === 'banned';
+      return outcome(mayDownloadAttachment(kind, asCaller) && !banned ? null : '404 not_found', ok);
+    };
     const HTTP: HttpAction[] = [
+      {
+        name: 'file.download',
+        expect: (k, r) => fileRead(k, r, '200'),
+        run: async (c) => show(await call('GET', `/files/${authorFile[c.kind]}`, c.token)),
+      },
+      {
+        name: 'file.link',
+        expect: (k, r) => fileRead(k, r, '200'),
+        run: async (c) => show(await call('GET', `/files/${authorFile[c.kind]}/link?variant=original`, c.token)),
+      },
       {
         name: 'room.get',
         expect: (k, r) => read(k, r, '200'),
@@ -386,6 +422,26 @@ describe('authorization matrix', () => {
         name: 'history.messages',
         expect: (k, r) => read(k, r, '200'),
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/messages?limit=5`, c.token)),
+      },
+      {
+        // Searching one room answers like reading its history.
+        name: 'search.room',
+        expect: (k, r) => read(k, r, '200'),
+        run: async (c) => show(await call('GET', `/search?q=matrix&roomId=${c.roomId}`, c.token)),
+      },
+      {
+        // Searching everything: the room's messages are among the results exactly for those who may read it.
+        name: 'search.all',
+        expect: (k, r) => {
+          const gate = read(k, r, '200 found');
+          return gate.allow || signedOut(r) ? gate : { want: '200 hidden', allow: false };
+        },
+        run: async (c) => {
+          const r = await call('GET', '/search?q=matrix&limit=50', c.token);
+          if (r.status !== 200) return show(r);
+          const results = r.body!.results as { message: { roomId: string } }[];
+          return `200 ${results.some((x) => x.message.roomId === c.roomId) ? 'found' : 'hidden'}`;
+        },
       },
       {
         name: 'history.events',

@@ -1,6 +1,16 @@
 import { FOREVER_MS } from '../../src/protocol/model.js';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -574,6 +584,53 @@ describe('chat CLI: mentions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: search', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('search prints matches with their room, seq, author and highlighted snippet; filters, pages and --json', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const ops = await bob.api.createRoom('ops');
+    const secret = await bob.api.createRoom('secret', 'private');
+    await new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token).join(ops.id);
+    const m1 = (await bob.api.sendMessage(ops.id, '今晚迁移数据库，请勿部署', 'b-1')).message.seq;
+    const m2 = (await bob.api.sendMessage(ops.id, 'Deployment of the 数据库 proxy is done', 'b-2')).message.seq;
+    await bob.api.sendMessage(secret.id, '数据库 password rotation', 'b-3');
+    await alice.ok('send', 'ops', 'who owns the deploy script?');
+
+    const out = (await alice.ok('search', '数据库')).trimEnd().split('\n');
+    expect(out).toEqual([
+      expect.stringMatching(
+        new RegExp(`^ops #${m2} \\[[0-9: -]+\\] bob: Deployment of the \\*数据库\\* proxy is done$`),
+      ),
+      expect.stringMatching(new RegExp(`^ops #${m1} \\[[0-9: -]+\\] bob: 今晚迁移\\*数据库\\*，请勿部署$`)),
+    ]);
+    // Two words: both must match; --from narrows to an author; --room takes a room name.
+    expect(await alice.ok('search', 'deploy', '数据')).toMatch(
+      /^ops #\d+ .* bob: \*Deploy\*ment of the \*数据\*库 proxy is done\n$/,
+    );
+    expect(await alice.ok('search', 'deploy', '--from', 'alice', '--room', 'ops')).toMatch(
+      /alice: who owns the \*deploy\* script\?\n$/,
+    );
+    const page = await alice.run(['search', '数据库', '--limit', '1']);
+    expect(page.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const cursor = /More: add --cursor (\S+)/.exec(page.stderr)?.[1];
+    expect(cursor).toBeTruthy();
+    expect(await alice.ok('search', '数据库', '--limit', '1', '--cursor', cursor!)).toContain(`#${m1} `);
+    const json = JSON.parse(await alice.ok('search', '迁移', '--json')) as {
+      results: { message: { seq: number }; snippet: string }[];
+      nextCursor: string | null;
+    };
+    expect(json.results.map((r) => r.message.seq)).toEqual([m1]);
+    expect(json.results[0]!.snippet).toBe('今晚\u{e000}迁移\u{e001}数据库，请勿部署');
+    expect(json.nextCursor).toBeNull();
+    expect(await alice.ok('search', 'nothingmatchesthis')).toBe('');
+    const bad = await alice.run(['search', 'x', '--after', 'last-week']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/validation_failed|after/);
+  });
+});
+
 describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('reply quotes a message (in the room or --thread only); thread lists it; history and tail show quotes and counts', async () => {
     const srv = await startServer();
@@ -823,3 +880,74 @@ describe('chat CLI: admin create', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
     expect(await new ChatApi(srv.url, token).me()).toMatchObject({ username: 'carol', role: 'admin' });
   });
 });
+
+describe('chat CLI: files', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('upload sends a file as a message; history lists it; download saves it whole', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    const bob = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    await bob.ok('register', 'bob', '--password', PASSWORD);
+    await alice.ok('create', 'Files', '--private');
+    await alice.ok('invite', 'Files', 'bob');
+    await bob.ok('accept', 'Files');
+
+    const dir = tempDir('relaychat-cli-files-');
+    // Bytes that are no known type whatever the name says, with every byte value, so nothing is text-mangled.
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31 + 7) % 256));
+    const src = join(dir, 'report.png');
+    writeFileSync(src, bytes);
+    const up = await alice.ok('upload', 'Files', src, '--message', 'the numbers');
+    const m = /^uploaded report\.png \(application\/octet-stream, 293\.0 KiB\) as (f_\S+); sent #(\d+) to Files$/m.exec(
+      up,
+    );
+    expect(m, up).not.toBeNull();
+    const fileId = m![1]!;
+    const hist = await bob.ok('history', 'Files');
+    expect(hist).toMatch(new RegExp(`^#${m![2]} \\[[0-9: -]+\\] alice: the numbers$`, 'm'));
+    expect(hist).toContain(`[file] report.png (application/octet-stream, 293.0 KiB) ${fileId}`);
+
+    // Bob downloads into a directory (the file's own name) and to a path; a second time needs --force.
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    expect(await bob.ok('download', fileId, '-o', out)).toMatch(/^saved report\.png .* to .*out\/report\.png$/m);
+    expect(readFileSync(join(out, 'report.png')).equals(bytes)).toBe(true);
+    const again = await bob.run(['download', fileId, '-o', out]);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/exists; use --force.*\(exists\)/)]);
+    await bob.ok('download', fileId, '-o', join(out, 'copy.bin'));
+    expect(readFileSync(join(out, 'copy.bin')).equals(bytes)).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['copy.bin', 'report.png']); // no .part files left
+  });
+
+  it('an image upload without text; over MAX_UPLOAD_BYTES: file_too_large; a non-member cannot download', async () => {
+    const srv = await startServer({ maxUploadBytes: 10_000 });
+    const alice = cliUser(srv.url);
+    const carol = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    await carol.ok('register', 'carol', '--password', PASSWORD);
+    await alice.ok('create', 'Big', '--private');
+    const dir = tempDir('relaychat-cli-files-');
+    const png = join(dir, 'dot.png');
+    writeFileSync(png, Buffer.from(PNG_1X1, 'base64'));
+    const up = await alice.ok('upload', 'Big', png);
+    const fileId = /^uploaded dot\.png \(image\/png, \d+ B\) as (f_\S+); sent #\d+/m.exec(up)?.[1];
+    expect(fileId, up).toBeDefined();
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(50_000, 1));
+    const r = await alice.run(['upload', 'Big', join(dir, 'big.bin')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*\(file_too_large\)$/m);
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const room = (await api.myRooms()).find((x) => x.name === 'Big')!;
+    expect((await api.messages(room.id)).map((m) => m.attachments?.[0]?.id)).toEqual([fileId]);
+    const missing = await alice.run(['upload', 'Big', join(dir, 'nope.bin')]);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringMatching(/not a file.*\(usage\)/)]);
+    // Carol is not in the room: the file does not exist for her, and nothing is written.
+    const denied = await carol.run(['download', fileId!, '-o', join(dir, 'carol.bin')]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/\(not_found\)$/m);
+    expect(readdirSync(dir).sort()).toEqual(['big.bin', 'dot.png']);
+  });
+});
+
+/** A 1×1 transparent PNG. */
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';

@@ -112,6 +112,31 @@ export function may(action: RoomAction, kind: RoomKind, caller: Caller): boolean
   return cell;
 }
 
+/**
+ * Files (issue 15): who may download a file someone else uploaded and attached to a message in a room of `kind`.
+ * Written out on its own, not derived from `read` above (it happens to match it: a file is readable exactly by those
+ * who may read the message it is in). Anyone else gets `404 not_found`, so file ids reveal nothing. A file's
+ * uploader may always download it (test/e2e/files.test.ts).
+ */
+const FILE_GRID = `
+kind     nonMember member moderator roomAdmin owner serverAdmin
+public   y         y      y         y         y     y
+private  n         y      y         y         y     n
+dm       n         y      ·         ·         ·     n
+`;
+const FILE_ORACLE = new Map<string, boolean | null>();
+for (const row of FILE_GRID.trim().split('\n').slice(1)) {
+  const [kind, ...cols] = row.trim().split(/\s+/);
+  cols.forEach((c, i) => FILE_ORACLE.set(`${kind}/${CALLERS[i]}`, c === 'y' ? true : c === 'n' ? false : null));
+}
+
+/** Whether `caller` may download a file attached to a message in a room of `kind` (FILE_GRID). */
+export function mayDownloadAttachment(kind: RoomKind, caller: Caller): boolean {
+  const cell = FILE_ORACLE.get(`${kind}/${caller}`);
+  if (cell === undefined || cell === null) throw new Error(`no file cell ${kind}/${caller}`);
+  return cell;
+}
+
 /** Every cell that exists, for tests that walk them all. */
 export function cells(): { action: RoomAction; kind: RoomKind; caller: Caller; allowed: boolean }[] {
   const out = [];

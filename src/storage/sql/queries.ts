@@ -8,6 +8,7 @@ import type { PinQueries } from './pins.js';
 import type { ReadQueries } from './reads.js';
 import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
+import type { SearchQueries } from './search.js';
 import type { ThreadQueries } from './threads.js';
 
 /**
@@ -27,4 +28,5 @@ export interface Queries
     ThreadQueries,
     MentionQueries,
     BlockQueries,
-    FileQueries {}
+    FileQueries,
+    SearchQueries {}

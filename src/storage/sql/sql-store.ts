@@ -11,6 +11,7 @@ import { pins } from './pins.js';
 import { reads } from './reads.js';
 import { reactions } from './reactions.js';
 import { rooms } from './rooms.js';
+import { search } from './search.js';
 import { threads } from './threads.js';
 
 /**
@@ -127,6 +128,9 @@ export abstract class SqlStore implements Store {
   // ---- MentionStore ----
   findMemberIds: Store['findMemberIds'] = (...a) => this.perform(mentions.findMemberIds, a);
   listMentions: Store['listMentions'] = (...a) => this.perform(mentions.listMentions, a);
+
+  // ---- SearchStore ----
+  searchMessages: Store['searchMessages'] = (...a) => this.perform(search.searchMessages, a);
 
   // ---- ThreadStore ----
   listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);

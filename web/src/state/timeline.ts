@@ -186,8 +186,12 @@ export class Timeline extends Slice {
    */
   async loadUntil(roomId: string, seq: number): Promise<boolean> {
     const has = () => this.view(roomId).messages.some((m) => m.seq === seq);
+    // A page already on its way (the room just opened, a scroll to the top) comes first: a load asked for meanwhile
+    // would return at once, and the loop below would stop for want of progress.
+    await this.loadsDone(roomId);
     if (!this.view(roomId).loaded) await this.loadLatest(roomId);
     for (let i = 0; i < 25 && !has(); i++) {
+      await this.loadsDone(roomId);
       const v = this.view(roomId);
       const oldest = v.messages.find((m) => m.seq !== null)?.seq;
       if (!v.hasMore || oldest === undefined || oldest === null || oldest <= seq) break;
@@ -195,6 +199,11 @@ export class Timeline extends Slice {
       if (this.view(roomId).messages.find((m) => m.seq !== null)?.seq === oldest) break; // no progress
     }
     return has();
+  }
+
+  /** Resolves once the room has no page load in flight (bounded: 10 s). */
+  private async loadsDone(roomId: string): Promise<void> {
+    for (let i = 0; i < 200 && this.view(roomId).loading; i++) await new Promise((r) => setTimeout(r, 50));
   }
 
   async loadOlder(roomId: string, limit = PAGE_SIZE): Promise<void> {
