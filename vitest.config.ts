@@ -25,6 +25,8 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/admin-stats.test.ts',
   'test/e2e/files.test.ts',
   'test/e2e/avatars.test.ts',
+  'test/e2e/link-previews.test.ts',
+  'test/e2e/search.test.ts',
 ];
 
 /**

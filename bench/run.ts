@@ -20,6 +20,7 @@ import { passes, type Ctx } from './scenarios/common.js';
 import { history } from './scenarios/history.js';
 import { idle } from './scenarios/idle.js';
 import { reconnect } from './scenarios/reconnect.js';
+import { search } from './scenarios/search.js';
 import { smallRooms } from './scenarios/small-rooms.js';
 
 const RUNNERS: Record<Scenario, (ctx: Ctx) => Promise<Result[]>> = {
@@ -28,6 +29,7 @@ const RUNNERS: Record<Scenario, (ctx: Ctx) => Promise<Result[]>> = {
   idle,
   history,
   reconnect,
+  search,
 };
 
 function fail(code: number, msg: string): never {
@@ -54,7 +56,7 @@ if (!existsSync(join(REPO, 'dist/server/main.js')))
 installCleanup();
 pinServersTo(opts.pinServer);
 // The whole run is bounded: a wedged step cannot hold CI or a terminal forever.
-const watchdogMs = opts.quick ? 150_000 : 45 * 60_000;
+const watchdogMs = opts.quick ? 240_000 : 45 * 60_000;
 setTimeout(() => {
   process.stderr.write(`bench: still running after ${watchdogMs / 1000} s; giving up\n`);
   void shutdown(1); // kills every child, stops a running cluster

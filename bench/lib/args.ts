@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { openFilesHardLimit } from './proc.js';
 
-export const SCENARIOS = ['big-room', 'small-rooms', 'idle', 'history', 'reconnect'] as const;
+export const SCENARIOS = ['big-room', 'small-rooms', 'idle', 'history', 'reconnect', 'search'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface Options {
@@ -38,6 +38,8 @@ export interface Options {
   };
   idle: { connections: number; users: number };
   history: { rows: number; sec: number; concurrency: number[] };
+  /** Message search: stored messages, seconds per query. */
+  search: { rows: number; sec: number };
   reconnect: {
     clients: number;
     roomSize: number;
@@ -60,6 +62,7 @@ export const USAGE = `npm run bench -- [flags]
   --senders N              big-room senders (default 20)
   --room-size N            clients per small room (default 20)
   --history-rows N         rows seeded for the history scenario (default 1000000)
+  --search-rows N          messages seeded for the search scenario (default 1000000)
   --storm-concurrency N    reconnect storm: sockets opened at once (default: all)
   --workers N              client worker threads (default 1)
   --body-bytes N           padding in each message body (default 64)
@@ -115,6 +118,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
         senders: { type: 'string' },
         'room-size': { type: 'string' },
         'history-rows': { type: 'string' },
+        'search-rows': { type: 'string' },
         'storm-concurrency': { type: 'string' },
         workers: { type: 'string' },
         'body-bytes': { type: 'string' },
@@ -215,6 +219,10 @@ export function parseOptions(argv: string[]): Options | 'help' {
         rows: int('history-rows', v['history-rows'], 100, 100_000_000) ?? (quick ? 10_000 : 1_000_000),
         sec: quick ? 0.5 : 4,
         concurrency: [1, 8],
+      },
+      search: {
+        rows: int('search-rows', v['search-rows'], 100, 100_000_000) ?? (quick ? 10_000 : 1_000_000),
+        sec: quick ? 0.5 : 4,
       },
       reconnect: {
         clients: stormN,

@@ -146,6 +146,24 @@ export function idleTable(results: Result[]): string {
   );
 }
 
+export function searchTable(results: Result[]): string {
+  const rows = results
+    .filter((r) => r.scenario === 'search' && r.label !== 'error')
+    .map((r) => [
+      String(r.label),
+      f(r.storedMessages),
+      f(r.requests),
+      f(r.errors),
+      f(r.requestsPerSec),
+      `${f(r.p50Ms)} / ${f(r.p95Ms)} / ${f(r.p99Ms)} / ${f(r.maxMs)}`,
+      `${f(r.seedSec)} s, ${f(r.dbMB)} MB`,
+    ]);
+  return table(
+    ['query', 'stored messages', 'requests', 'errors', 'req/s', 'latency ms p50 / p95 / p99 / max', 'seeding'],
+    rows,
+  );
+}
+
 export function historyTable(results: Result[]): string {
   const rows = results
     .filter((r) => r.scenario === 'history')
@@ -305,6 +323,7 @@ export function allTables(results: Result[], ours = 'relaychat'): string {
   if (has('idle')) parts.push('### Idle connections\n\n' + idleTable(results));
   if (has('history')) parts.push('### History\n\n' + historyTable(results));
   if (has('reconnect')) parts.push('### Reconnect storm\n\n' + reconnectTable(results));
+  if (has('search')) parts.push('### Message search\n\n' + searchTable(results));
   const errors = results.filter((r) => r.label === 'error');
   if (errors.length) {
     parts.push('### Errors\n\n' + errors.map((r) => `- ${r.scenario}: ${String(r.error).split('\n')[0]}`).join('\n'));

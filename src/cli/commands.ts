@@ -6,6 +6,7 @@ import { edit, history, mentions, pin, pins, react, read, reply, send, thread, u
 import { dnd, notify } from './notify.js';
 import { downloadFile, uploadFile } from './files.js';
 import { obtainPassword } from './password.js';
+import { search } from './search.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
 const adminCreate: CommandSpec = {
@@ -76,6 +77,7 @@ export const COMMANDS: CommandSpec[] = [
   unblock,
   blocks,
   mentions,
+  search,
   tail,
   adminCreate,
 ];

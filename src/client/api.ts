@@ -20,6 +20,7 @@ import type {
   Room,
   RoomEvent,
   RoomSettings,
+  SearchResult,
   ServerRole,
   SessionInfo,
   UserSettings,
@@ -83,6 +84,21 @@ export interface AuthResult {
 }
 
 type Query = Record<string, string | number | undefined>;
+
+/** The parameters of `GET /api/v1/search` (dates as `YYYY-MM-DD` or ISO 8601 date-times with a zone). */
+export interface MessageSearchParams {
+  q: string;
+  roomId?: string;
+  /** An author's username. */
+  from?: string;
+  after?: string;
+  before?: string;
+  has?: 'file' | 'link';
+  inThread?: boolean;
+  sort?: 'newest' | 'relevance';
+  limit?: number;
+  cursor?: string;
+}
 
 /** A timed sanction (mute, ban): no `durationSec` = until lifted. */
 export interface Sanction {
@@ -439,6 +455,18 @@ export class ChatApi {
   /** A page of the room's sequence; `kinds: 'membership'` keeps only joins and leaves. */
   events = (roomId: string, q: { after?: number; before?: number; limit?: number; kinds?: 'membership' } = {}) =>
     this.request<{ events: RoomEvent[] }>('GET', `/api/v1/rooms/${roomId}/events`, undefined, q).then((r) => r.events);
+  /** A page of the room's messages centred on `around` (it included): "jump to the message in context". */
+  messagesAround = (roomId: string, around: number, limit?: number) =>
+    this.request<{ messages: Message[] }>('GET', `/api/v1/rooms/${roomId}/messages`, undefined, {
+      around,
+      limit,
+    }).then((r) => r.messages);
+  /** Full-text message search (`GET /api/v1/search`); pass the previous page's `nextCursor` for more. */
+  search = (q: MessageSearchParams) =>
+    this.request<{ results: SearchResult[]; nextCursor: string | null }>('GET', '/api/v1/search', undefined, {
+      ...q,
+      inThread: q.inThread === undefined ? undefined : String(q.inThread),
+    });
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
   online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);

@@ -3,6 +3,7 @@ export {
   ApiError,
   type AuthResult,
   type JoinRequest,
+  type MessageSearchParams,
   type ReportAction,
   type ReplyOptions,
   replyFields,

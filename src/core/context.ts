@@ -42,9 +42,13 @@ export interface DomainLimits {
     block: RateRule;
     /** Changes of notification levels and private settings per user (each is pushed to all their devices). */
     settings: RateRule;
+    /** Message searches per user. */
+    search: RateRule;
   };
   /** Different emojis one message may carry as reactions. */
   maxReactionsPerMessage: number;
+  /** Message search (SEARCH_* settings). */
+  search: { queryMaxChars: number; maxTerms: number; pageMax: number; relevanceMax: number; snippetChars: number };
   /** Most `@username` mentions one message may carry. */
   maxMentions: number;
   /** The same body from the same user in the same room more than `repeats` times within `windowMs` is refused. */

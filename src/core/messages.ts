@@ -202,10 +202,28 @@ export class MessageService {
   async history(
     auth: AuthContext,
     roomId: string,
-    query: { after?: number | undefined; before?: number | undefined; limit: number },
+    query: { after?: number | undefined; before?: number | undefined; around?: number | undefined; limit: number },
     kinds: EventKinds | undefined,
   ): Promise<RoomEvent[]> {
     await this.rooms.requireReadable(auth, roomId);
+    if (query.around !== undefined) {
+      // Centred: the message and up to half a page before it (older), the rest after it.
+      const older = Math.max(1, Math.ceil(query.limit / 2));
+      const upTo = await this.ctx.store.listEvents(roomId, {
+        before: query.around + 1,
+        limit: older,
+        ...(kinds ? { kinds } : {}),
+      });
+      const newer =
+        query.limit - upTo.length > 0
+          ? await this.ctx.store.listEvents(roomId, {
+              after: query.around,
+              limit: query.limit - upTo.length,
+              ...(kinds ? { kinds } : {}),
+            })
+          : [];
+      return this.withThreadSummaries(roomId, [...upTo, ...newer]);
+    }
     const page = await this.ctx.store.listEvents(roomId, {
       ...(query.after !== undefined ? { after: query.after } : {}),
       ...(query.before !== undefined ? { before: query.before } : {}),

@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   Block,
   Invite,
+  LinkPreview,
   MemberRole,
   MentionItem,
   MessageEdit,
@@ -21,6 +22,7 @@ import type {
   ThreadSummary,
   FileInfo,
 } from '../protocol/model.js';
+import type { QueryPart } from './search-text.js';
 
 /**
  * Storage, split by concern. An implementation (SQLite embedded, PostgreSQL clustered) must pass the
@@ -518,6 +520,59 @@ export interface FileStore {
   serverSecret(name: string, candidate: string): Promise<string>;
 }
 
+/** Link previews (issue 15): the preview rides its message's data and the room sequence. */
+export interface LinkPreviewStore {
+  /**
+   * Stores `preview` in the message's `data.preview` and appends `message.preview` (sender: the message's author; data
+   * `{seq, messageId, preview}`), atomically, without lifting the room's activity time. Null (nothing written) when
+   * the room or message is gone, the message was deleted, or it has a preview already. With `preview.image`, the file
+   * is attached to the message (a message_attachments row, not in its `attachments` list) in the same transaction, so
+   * the room's readers may read it and it lives as long as the message; an unknown file id is dropped from the preview.
+   */
+  setLinkPreview(roomId: string, seq: number, preview: LinkPreview): Promise<RoomEvent | null>;
+}
+
+/**
+ * A message search (SearchStore.searchMessages). `parts` come from parseQuery (src/core/search-text.ts): all must
+ * match. Dates are epoch ms, `after`/`before` exclusive.
+ */
+export interface MessageSearch {
+  userId: string;
+  parts: readonly QueryPart[];
+  roomId?: string;
+  senderId?: string;
+  after?: number;
+  before?: number;
+  has?: 'link' | 'file';
+  /** true: thread replies only; false: no thread replies. */
+  inThread?: boolean;
+  sort: 'newest' | 'relevance';
+  limit: number;
+  /** Newest: the `position` of the previous page's last hit (results continue below it). Relevance: hits to skip. */
+  cursor?: number;
+}
+
+export interface SearchHit {
+  message: RoomEvent;
+  roomName: string;
+  roomKind: RoomKind;
+  /** Where the hit sits in newest-first order (an opaque number for the next page's cursor). */
+  position: number;
+}
+
+/**
+ * Full-text search over messages. The index is kept by the writers themselves: appendMessage indexes a message,
+ * editMessage re-indexes it and deleteMessage drops it, each in its own transaction, so a search never finds a word a
+ * message no longer has.
+ */
+export interface SearchStore {
+  /**
+   * The messages matching the search in rooms `userId` may read (rooms they are a member of, and public rooms they
+   * are not banned from), deleted ones never; newest first, or best match first (then newest). At most `limit`.
+   */
+  searchMessages(search: MessageSearch): Promise<SearchHit[]>;
+}
+
 export interface Store
   extends
     AccountStore,
@@ -530,7 +585,9 @@ export interface Store
     ThreadStore,
     MentionStore,
     BlockStore,
+    LinkPreviewStore,
     FileStore,
+    SearchStore,
     AvatarStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;

@@ -76,6 +76,7 @@ export const RoomSettingsPatch = z
     slowModeSeconds: z.number().int().min(0).max(SLOW_MODE_MAX_SECONDS).optional(),
     joinApproval: z.boolean().optional(),
     mentionAllRole: z.enum(['owner', 'admin', 'moderator', 'member']).optional(),
+    linkPreviews: z.boolean().optional(),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'nothing to update');
 export const UpdateRoomRequest = z
@@ -164,6 +165,17 @@ const oneCursor = [
   'give either after or before, not both',
 ] as const;
 export const HistoryQuery = z.strictObject(historyPage).refine(...oneCursor);
+/**
+ * `GET …/messages`: a history page, or with `around` the page centred on that seq (it included, about half the
+ * page before it): "jump to the message in context". `around` goes alone, without `after` or `before`.
+ */
+export const MessagesQuery = z
+  .strictObject({ ...historyPage, around: decimalInt(1, Number.MAX_SAFE_INTEGER).optional() })
+  .refine(...oneCursor)
+  .refine((q) => q.around === undefined || (q.after === undefined && q.before === undefined), {
+    message: 'give around alone, without after or before',
+    path: ['around'],
+  });
 /** `GET …/events`: a page of the sequence; `kinds=membership` keeps only joins and leaves. */
 export const EventsQuery = z
   .strictObject({ ...historyPage, kinds: z.enum(['membership']).optional() })
@@ -175,6 +187,49 @@ export const RoomSearchQuery = z.strictObject({
   /** Opaque cursor from the previous page's `nextCursor`. */
   cursor: z.string().max(200).optional(),
 });
+/** A date filter of message search: a day (`2026-12-07`, UTC midnight) or an ISO 8601 date-time with a zone. */
+const SearchDate = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'a date (YYYY-MM-DD) or an ISO 8601 date-time with a zone',
+  )
+  // Date.parse takes 2026-02-30 as 2 March: the calendar date must exist as written.
+  .refine((s) => {
+    const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const t = new Date(Date.UTC(y, m - 1, d));
+    return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+  }, 'not a real date')
+  .transform((s) => Date.parse(s))
+  .pipe(z.number({ error: 'not a real date' }).int());
+/**
+ * `GET /api/v1/search`: full-text message search. Lengths and the page size are bounded again by the server's
+ * SEARCH_* settings; these are the protocol's hard caps.
+ */
+export const MessageSearchQuery = z
+  .strictObject({
+    q: z.string().trim().min(1, 'q is required').max(PROTOCOL_LIMITS.searchQueryMax),
+    roomId: Id.optional(),
+    /** An author's username. */
+    from: Username.optional(),
+    /** Only messages sent after / before this moment (exclusive). */
+    after: SearchDate.optional(),
+    before: SearchDate.optional(),
+    has: z.enum(['file', 'link']).optional(),
+    /** `true`: thread replies only; `false`: no thread replies. */
+    inThread: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    sort: z.enum(['newest', 'relevance']).default('newest'),
+    /** Default: 20, or SEARCH_PAGE_MAX when lower. */
+    limit: Limit.optional(),
+    cursor: z.string().max(200).optional(),
+  })
+  .refine((q) => q.after === undefined || q.before === undefined || q.after < q.before, {
+    message: 'after must be earlier than before',
+    path: ['after'],
+  });
 export const UserSearchQuery = z.strictObject({
   q: SearchQuery.default(''),
   limit: Limit.default(20),
@@ -200,6 +255,7 @@ export type CreateRoomRequest = z.input<typeof CreateRoomRequest>;
 export type SendMessageRequest = z.infer<typeof SendMessageRequest>;
 export type EditMessageRequest = z.infer<typeof EditMessageRequest>;
 export type HistoryQuery = z.infer<typeof HistoryQuery>;
+export type MessageSearchQuery = z.infer<typeof MessageSearchQuery>;
 export type EventsQuery = z.infer<typeof EventsQuery>;
 
 // ---- files (issue 15) ----

@@ -170,6 +170,11 @@ export interface RoomSettings {
    * stays and mentions nobody. Default `moderator`.
    */
   mentionAllRole: MemberRole;
+  /**
+   * The server fetches a preview of the first link of each message (when LINK_PREVIEWS is on): `message.preview`
+   * events. Default on; owners and admins turn it off for the room.
+   */
+  linkPreviews: boolean;
 }
 
 export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
@@ -177,6 +182,7 @@ export const DEFAULT_ROOM_SETTINGS: RoomSettings = {
   slowModeSeconds: 0,
   joinApproval: false,
   mentionAllRole: 'moderator',
+  linkPreviews: true,
 };
 
 /** A room from its member's point of view. */
@@ -294,7 +300,8 @@ export type RoomEventType =
   | 'member.unmuted'
   | 'member.read'
   | 'message.pinned'
-  | 'message.unpinned';
+  | 'message.unpinned'
+  | 'message.preview';
 
 export interface RoomEvent {
   id: string;
@@ -364,6 +371,31 @@ export interface MentionData {
   mentionAll?: 'room' | 'here';
 }
 
+/**
+ * A link preview (issue 15): what the server found at the first http(s) link of a message — only the page's title,
+ * description and image (Open Graph / Twitter card / `<title>` / meta description), plain text, length-capped. It
+ * reaches clients as a `message.preview` event `{seq, messageId, preview}` on the room sequence, and history pages
+ * carry it in the message's `data.preview`.
+ */
+export interface LinkPreview {
+  /** The link as it appears in the message (http or https). */
+  url: string;
+  /** At most LINK_PREVIEW_TITLE_MAX characters; null when the page has none. */
+  title: string | null;
+  /** At most LINK_PREVIEW_DESCRIPTION_MAX characters; null when the page has none. */
+  description: string | null;
+  /**
+   * The page's image (`og:image` / `twitter:image`), fetched once by the server and stored as a file readable by the
+   * room: show its `thumbnail` variant (`GET /api/v1/files/:id/link?variant=thumbnail`), never the page's own URL.
+   * Absent when the page names none, or it could not be fetched or is not a PNG, JPEG, GIF or WebP image.
+   */
+  image?: FileInfo;
+}
+
+/** The longest `LinkPreview.title` and `description` (code points; longer text is cut with an ellipsis). */
+export const LINK_PREVIEW_TITLE_MAX = 200;
+export const LINK_PREVIEW_DESCRIPTION_MAX = 500;
+
 /** One entry of the mentions inbox (`GET /api/v1/me/mentions`): a message that mentions you, as it stands now. */
 export interface MentionItem {
   /** The inbox cursor: pass the last one as `before` for the next page. */
@@ -373,6 +405,19 @@ export interface MentionItem {
   roomKind: RoomKind;
   message: RoomEvent;
 }
+
+/**
+ * One result of `GET /api/v1/search`: a message as it stands now, its room, and a snippet of its text around the
+ * match with each matched part between SEARCH_HIGHLIGHT_START (U+E000) and SEARCH_HIGHLIGHT_END (U+E001).
+ */
+export interface SearchResult {
+  message: RoomEvent;
+  roomName: string;
+  roomKind: RoomKind;
+  snippet: string;
+}
+export const SEARCH_HIGHLIGHT_START = '\u{e000}';
+export const SEARCH_HIGHLIGHT_END = '\u{e001}';
 
 /** What a thread root carries in history and in `GET …/thread` (`data.replyCount`, `data.lastReplyAt`). */
 export interface ThreadSummary {

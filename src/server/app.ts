@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +19,9 @@ import { BlockService } from '../core/blocks.js';
 import { ReadStateService } from '../core/read-state.js';
 import { MessageService } from '../core/messages.js';
 import { ReactionService } from '../core/reactions.js';
+import { LinkPreviewService } from '../core/link-previews.js';
+import { createPreviewFetcher } from './previews/fetcher.js';
+import { SearchService } from '../core/search.js';
 import { PasswordHasher } from '../core/password.js';
 import type { Presence } from '../core/presence.js';
 import { PresenceNotifier } from '../core/presence-notifier.js';
@@ -26,7 +30,7 @@ import { RoomService } from '../core/rooms.js';
 import type { Store } from '../core/store.js';
 import { SqliteStore } from '../storage/sqlite/sqlite-store.js';
 import type { BlobStore } from '../core/blobs.js';
-import { FileService } from '../core/files/file-service.js';
+import { FileService, toFileInfo } from '../core/files/file-service.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { fileRoutes } from './http/routes/files.js';
 import { openClusterPorts } from './cluster.js';
@@ -43,6 +47,7 @@ import { blockRoutes } from './http/routes/blocks.js';
 import { avatarRoutes } from './http/routes/avatars.js';
 import { AvatarService } from '../core/avatars.js';
 import { reactionRoutes } from './http/routes/reactions.js';
+import { searchRoutes } from './http/routes/search.js';
 import { roomRoutes } from './http/routes/rooms.js';
 import { moderationRoutes } from './http/routes/moderation.js';
 import { adminRoutes, adminStatsRoutes } from './http/routes/admin.js';
@@ -145,9 +150,17 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
         reaction: { burst: config.reactionsPerMinute, perSecond: config.reactionsPerMinute / 60 },
         block: { burst: config.blockChangesPerMinute, perSecond: config.blockChangesPerMinute / 60 },
         settings: { burst: config.settingsChangesPerMinute, perSecond: config.settingsChangesPerMinute / 60 },
+        search: { burst: config.searchPerMinute, perSecond: config.searchPerMinute / 60 },
       },
       maxReactionsPerMessage: config.maxReactionsPerMessage,
       maxMentions: config.maxMentions,
+      search: {
+        queryMaxChars: config.searchQueryMaxChars,
+        maxTerms: config.searchMaxTerms,
+        pageMax: config.searchPageMax,
+        relevanceMax: config.searchRelevanceMaxResults,
+        snippetChars: config.searchSnippetChars,
+      },
       flood: { repeats: config.floodRepeats, windowMs: config.floodWindowMs },
       loginLockout: {
         failures: config.loginLockoutFailures,
@@ -165,6 +178,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const blocks = new BlockService(ctx);
   const notifications = new NotificationService(ctx, rooms);
   const reactions = new ReactionService(ctx, rooms);
+  const search = new SearchService(ctx, rooms);
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
@@ -198,12 +212,45 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   // A check (the files must be the sender's), so before the throttles; after the other checks' cheaper reads.
   messages.pipeline.addStep(files.attachmentsStep(), { after: 'reply target' });
   const avatars = new AvatarService(ctx, rooms, { maxBytes: config.maxAvatarBytes, maxPixels: config.maxImagePixels });
+  // LINK_PREVIEWS=off: no fetcher, so the server never makes an outbound request for a message.
+  const previews = new LinkPreviewService(
+    ctx,
+    rooms,
+    config.linkPreviews === 'on'
+      ? createPreviewFetcher({
+          timeoutMs: config.linkPreviewTimeoutMs,
+          maxBytes: config.linkPreviewMaxBytes,
+          maxRedirects: config.linkPreviewMaxRedirects,
+          allow: config.linkPreviewAllowHosts ? config.linkPreviewAllowHosts.split(',').map((h) => h.trim()) : [],
+          onRefused: (_url, reason) => log.debug({ reason }, 'link preview refused'),
+        })
+      : null,
+    {
+      concurrency: config.linkPreviewConcurrency,
+      onError: (err) => log.warn({ err }, 'link preview failed'),
+    },
+    {
+      // The image is stored like an upload of the message's author (their quota; collected when its message goes),
+      // typed and thumbnailed from its bytes; anything that is not an image gets no thumbnail and is left out.
+      async store(owner, bytes) {
+        const file = await files.upload(
+          owner,
+          { filename: 'link-preview', stream: Readable.from([bytes]), truncated: () => false },
+          { limitBytes: config.linkPreviewMaxBytes, byQuota: false },
+        );
+        return file.thumbSha256 ? toFileInfo(file) : null;
+      },
+    },
+  );
+  messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
     rooms,
     messages,
     reactions,
+    previews,
+    search,
     reads,
     notifications,
     pins,
@@ -285,6 +332,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   blockRoutes(app, services);
   avatarRoutes(app, services, config.maxAvatarBytes);
   reactionRoutes(app, services);
+  searchRoutes(app, services);
   moderationRoutes(app, services);
   adminRoutes(app, services);
   fileRoutes(app, services);
@@ -427,6 +475,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         // Node's headersTimeout (60 s): give requests in flight the grace period, then cut what is left.
         const cut = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
         await app.close().finally(() => clearTimeout(cut));
+        // Previews in flight finish (each bounded by LINK_PREVIEW_TIMEOUT_MS) before the store closes.
+        await services.previews.close();
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();

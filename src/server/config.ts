@@ -278,6 +278,42 @@ export const SETTINGS = {
     default: 60,
     doc: 'Changes of room notification levels (`PUT …/notifications`) and private settings (`PATCH /me/settings`) a user may make per minute; more get `rate_limited`.',
   },
+  searchPerMinute: {
+    env: 'SEARCH_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Message searches (`GET /api/v1/search`) a user may run per minute; more get `rate_limited`.',
+  },
+  searchQueryMaxChars: {
+    env: 'SEARCH_QUERY_MAX_CHARS',
+    schema: int(1, 100),
+    default: 100,
+    doc: 'Longest message-search query `q`, in characters (at most 100); longer gets `validation_failed`.',
+  },
+  searchMaxTerms: {
+    env: 'SEARCH_MAX_TERMS',
+    schema: int(1, 64),
+    default: 8,
+    doc: 'Most words and CJK phrases one message search may combine (all must match); more get `validation_failed`.',
+  },
+  searchPageMax: {
+    env: 'SEARCH_PAGE_MAX',
+    schema: int(1, 200),
+    default: 50,
+    doc: 'Most results one page of message search returns (`limit`); a larger `limit` gets `validation_failed`.',
+  },
+  searchRelevanceMaxResults: {
+    env: 'SEARCH_RELEVANCE_MAX_RESULTS',
+    schema: int(1, 100000),
+    default: 500,
+    doc: 'How deep `sort=relevance` pages go (ranking is by offset); past it `nextCursor` is null. Newest-first paging has no such bound.',
+  },
+  searchSnippetChars: {
+    env: 'SEARCH_SNIPPET_CHARS',
+    schema: int(20, 2000),
+    default: 160,
+    doc: 'Length of a search result snippet, in characters, cut around the first match.',
+  },
   reportsPerHour: {
     env: 'REPORTS_PER_HOUR',
     schema: int(1, 100000),
@@ -325,6 +361,44 @@ export const SETTINGS = {
     schema: int(1, 1000),
     default: 20,
     doc: 'Different emojis one message may carry as reactions; adding another gets `too_many_reactions` (joining one there is fine).',
+  },
+  linkPreviews: {
+    env: 'LINK_PREVIEWS',
+    schema: z.enum(['on', 'off']),
+    default: 'on',
+    doc: '`on`: the server fetches the first http(s) link of each message and adds a preview (title, description) as a `message.preview` event, in rooms whose `linkPreviews` setting is on. `off`: never (the server makes no outbound request). See docs/security.md for the SSRF policy.',
+  },
+  linkPreviewTimeoutMs: {
+    env: 'LINK_PREVIEW_TIMEOUT_MS',
+    schema: int(100, 60000),
+    default: 5000,
+    doc: 'Time limit of one preview fetch: resolving, connecting, every redirect and reading the body.',
+  },
+  linkPreviewMaxBytes: {
+    env: 'LINK_PREVIEW_MAX_BYTES',
+    schema: int(1024, 10_485_760),
+    default: 524288,
+    doc: 'Bytes of a linked page read for its preview (the head of the page is enough); the connection is closed there.',
+  },
+  linkPreviewMaxRedirects: {
+    env: 'LINK_PREVIEW_MAX_REDIRECTS',
+    schema: int(0, 20),
+    default: 3,
+    doc: 'Redirects a preview fetch follows; each target is checked like the first URL.',
+  },
+  linkPreviewConcurrency: {
+    env: 'LINK_PREVIEW_CONCURRENCY',
+    schema: int(1, 1000),
+    default: 8,
+    doc: 'Preview fetches in flight per node; a link arriving while all are busy gets no preview.',
+  },
+  linkPreviewAllowHosts: {
+    env: 'LINK_PREVIEW_ALLOW_HOSTS',
+    schema: z
+      .string()
+      .regex(/^$|^[\w.:[\]]+:\d+(,[\w.:[\]]+:\d+)*$/, 'expected comma-separated address:port pairs ([v6]:port)'),
+    default: '',
+    doc: 'FOR TESTS ONLY: comma-separated resolved `address:port` pairs (`127.0.0.1:8080`, `[::1]:8080`) a preview fetch may reach although the SSRF policy refuses them (a local test server). Leave empty in production.',
   },
   filterBlock: {
     env: 'FILTER_BLOCK',

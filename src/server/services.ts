@@ -10,6 +10,8 @@ import type { BlockService } from '../core/blocks.js';
 import type { NotificationService } from '../core/notifications.js';
 import type { ReadStateService } from '../core/read-state.js';
 import type { ReactionService } from '../core/reactions.js';
+import type { LinkPreviewService } from '../core/link-previews.js';
+import type { SearchService } from '../core/search.js';
 import type { RoomService } from '../core/rooms.js';
 import type { FileService } from '../core/files/file-service.js';
 
@@ -35,6 +37,9 @@ export interface Services {
   pins: PinService;
   blocks: BlockService;
   reactions: ReactionService;
+  /** Link previews (a send hook); transports only need it to stop it at close. */
+  previews: LinkPreviewService;
+  search: SearchService;
   moderation: RoomModeration;
   reports: ReportService;
   admin: AdminService;

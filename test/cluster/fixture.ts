@@ -32,6 +32,7 @@ export const FAULT_TEST_SETTINGS: Record<string, string> = {
   HEARTBEAT_MS: '5000',
   DRAIN_DELAY_MS: '1500',
   SHUTDOWN_GRACE_MS: '2000',
+  LINK_PREVIEWS: 'off',
 };
 
 /** One cluster for the calling test file (beforeAll/afterAll); logs are kept when a test failed. */

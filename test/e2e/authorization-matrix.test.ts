@@ -439,6 +439,26 @@ describe('authorization matrix', () => {
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/messages?limit=5`, c.token)),
       },
       {
+        // Searching one room answers like reading its history.
+        name: 'search.room',
+        expect: (k, r) => read(k, r, '200'),
+        run: async (c) => show(await call('GET', `/search?q=matrix&roomId=${c.roomId}`, c.token)),
+      },
+      {
+        // Searching everything: the room's messages are among the results exactly for those who may read it.
+        name: 'search.all',
+        expect: (k, r) => {
+          const gate = read(k, r, '200 found');
+          return gate.allow || signedOut(r) ? gate : { want: '200 hidden', allow: false };
+        },
+        run: async (c) => {
+          const r = await call('GET', '/search?q=matrix&limit=50', c.token);
+          if (r.status !== 200) return show(r);
+          const results = r.body!.results as { message: { roomId: string } }[];
+          return `200 ${results.some((x) => x.message.roomId === c.roomId) ? 'found' : 'hidden'}`;
+        },
+      },
+      {
         name: 'history.events',
         expect: (k, r) => read(k, r, '200'),
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/events?after=0&limit=5`, c.token)),

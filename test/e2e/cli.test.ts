@@ -584,6 +584,53 @@ describe('chat CLI: mentions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: search', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('search prints matches with their room, seq, author and highlighted snippet; filters, pages and --json', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const ops = await bob.api.createRoom('ops');
+    const secret = await bob.api.createRoom('secret', 'private');
+    await new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token).join(ops.id);
+    const m1 = (await bob.api.sendMessage(ops.id, '今晚迁移数据库，请勿部署', 'b-1')).message.seq;
+    const m2 = (await bob.api.sendMessage(ops.id, 'Deployment of the 数据库 proxy is done', 'b-2')).message.seq;
+    await bob.api.sendMessage(secret.id, '数据库 password rotation', 'b-3');
+    await alice.ok('send', 'ops', 'who owns the deploy script?');
+
+    const out = (await alice.ok('search', '数据库')).trimEnd().split('\n');
+    expect(out).toEqual([
+      expect.stringMatching(
+        new RegExp(`^ops #${m2} \\[[0-9: -]+\\] bob: Deployment of the \\*数据库\\* proxy is done$`),
+      ),
+      expect.stringMatching(new RegExp(`^ops #${m1} \\[[0-9: -]+\\] bob: 今晚迁移\\*数据库\\*，请勿部署$`)),
+    ]);
+    // Two words: both must match; --from narrows to an author; --room takes a room name.
+    expect(await alice.ok('search', 'deploy', '数据')).toMatch(
+      /^ops #\d+ .* bob: \*Deploy\*ment of the \*数据\*库 proxy is done\n$/,
+    );
+    expect(await alice.ok('search', 'deploy', '--from', 'alice', '--room', 'ops')).toMatch(
+      /alice: who owns the \*deploy\* script\?\n$/,
+    );
+    const page = await alice.run(['search', '数据库', '--limit', '1']);
+    expect(page.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const cursor = /More: add --cursor (\S+)/.exec(page.stderr)?.[1];
+    expect(cursor).toBeTruthy();
+    expect(await alice.ok('search', '数据库', '--limit', '1', '--cursor', cursor!)).toContain(`#${m1} `);
+    const json = JSON.parse(await alice.ok('search', '迁移', '--json')) as {
+      results: { message: { seq: number }; snippet: string }[];
+      nextCursor: string | null;
+    };
+    expect(json.results.map((r) => r.message.seq)).toEqual([m1]);
+    expect(json.results[0]!.snippet).toBe('今晚\u{e000}迁移\u{e001}数据库，请勿部署');
+    expect(json.nextCursor).toBeNull();
+    expect(await alice.ok('search', 'nothingmatchesthis')).toBe('');
+    const bad = await alice.run(['search', 'x', '--after', 'last-week']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/validation_failed|after/);
+  });
+});
+
 describe('chat CLI: replies and threads', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('reply quotes a message (in the room or --thread only); thread lists it; history and tail show quotes and counts', async () => {
     const srv = await startServer();

@@ -337,6 +337,7 @@ describe('room settings', () => {
       slowModeSeconds: 5,
       joinApproval: false,
       mentionAllRole: 'moderator',
+      linkPreviews: true,
     });
     await a.next(isEvent('room.updated'), 'room.updated reaches members');
 

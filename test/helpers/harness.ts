@@ -64,6 +64,8 @@ export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Co
     invitesPerMinute: 10_000,
     presenceFlushMs: 50,
     shutdownGraceMs: 1000,
+    // Tests talk to loopback only: no preview fetches unless a test turns them on (with a local test server).
+    linkPreviews: 'off',
     ...overrides,
   });
 }

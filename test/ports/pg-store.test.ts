@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChatError } from '../../src/core/chat-error.js';
 import type { NewMessage, Store, UserRecord } from '../../src/core/store.js';
 import { FOREVER_MS, type RoomEvent } from '../../src/protocol/model.js';
+import { parseQuery } from '../../src/core/search-text.js';
 import { migrate } from '../../src/storage/postgres/migrate.js';
 import { migrations } from '../../src/storage/postgres/migrations.js';
 import { PgStore, toStoreError, type PgStoreOptions } from '../../src/storage/postgres/pg-store.js';
@@ -72,6 +73,30 @@ async function pgHarness(opts: StoreOptions = {}) {
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}_${(++counter).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+/** Stores messages (one edited, one deleted), then takes the database back to before migration 12. */
+async function seedForSearchBackfill(store: Store) {
+  const a = await store.createUser(
+    { id: uid('u'), username: uid('a'), displayName: 'a', passwordHash: 'x' },
+    { adminIfFirst: false },
+  );
+  const { room } = await store.createRoom({
+    id: uid('r'),
+    kind: 'public',
+    name: uid('old'),
+    topic: '',
+    createdBy: a.id,
+    members: [{ userId: a.id, role: 'owner' }],
+  });
+  const send = async (body: string) =>
+    (await store.appendMessage({ id: uid('e'), roomId: room.id, senderId: a.id, clientMsgId: uid('c'), body })).event;
+  await send('第一条旧消息 first');
+  const edited = await send('要改的 before edit');
+  await store.editMessage(room.id, edited.seq, a.id, '改好的 after edit https://example.com');
+  const deleted = await send('删掉的 gone');
+  await store.deleteMessage(room.id, deleted.seq, a.id);
+  await send('最后的旧消息 last');
+  return { user: a, room };
+}
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 function createUser(store: Store, username: string, adminIfFirst = false): Promise<UserRecord> {
@@ -211,9 +236,11 @@ describe('PgStore specifics', () => {
       expect(indexes.get('rooms_directory')).toMatch(/\(name_key, id\) WHERE \(kind = 'public'::text\)/);
       const rows = (await c.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
       expect(rows).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
-      // No SEQUENCE for events: room seqs come from rooms.last_seq. The one sequence numbers the mentions inbox.
-      expect((await c.query("SELECT relname FROM pg_class WHERE relkind = 'S'")).rows).toEqual([
+      // No SEQUENCE for events: room seqs come from rooms.last_seq. The sequences number the mentions inbox and the
+      // search index (its newest-first order).
+      expect((await c.query("SELECT relname FROM pg_class WHERE relkind = 'S' ORDER BY relname")).rows).toEqual([
         { relname: 'mentions_id_seq' },
+        { relname: 'message_search_docid_seq' },
       ]);
     });
     // Reopening applies nothing.
@@ -683,6 +710,58 @@ describe('PgStore specifics', () => {
         await server.dropDatabase(db.name);
       }
     }
+  });
+
+  it('migration 12 indexes the messages stored before it, oldest first, in its own transaction', async () => {
+    h = await pgHarness();
+    const { user, room } = await seedForSearchBackfill(h.store);
+    await h.store.close();
+    await withClient(h.db.url, async (c) => {
+      await c.query('DROP TABLE message_search');
+      await c.query('DELETE FROM schema_migrations WHERE version = 12');
+    });
+    const store = await h.open();
+    const found = async (q: string, has?: 'link') =>
+      (
+        await store.searchMessages({
+          userId: user.id,
+          parts: parseQuery(q, 8),
+          sort: 'newest',
+          limit: 10,
+          roomId: room.id,
+          ...(has ? { has } : {}),
+        })
+      ).map((x) => x.message.body);
+    expect(await found('旧消息')).toEqual(['最后的旧消息 last', '第一条旧消息 first']);
+    expect(await found('改好')).toEqual(['改好的 after edit https://example.com']);
+    expect(await found('before')).toEqual([]);
+    expect(await found('删掉')).toEqual([]);
+    expect(await found('edit', 'link')).toEqual(['改好的 after edit https://example.com']);
+  });
+
+  it('a newest-first search widens its docid windows until the page is full, across gaps, and pages on', async () => {
+    h = await pgHarness();
+    const { user, room } = await seedForSearchBackfill(h.store);
+    const send = (body: string) =>
+      h!.store.appendMessage({ id: uid('e'), roomId: room.id, senderId: user.id, clientMsgId: uid('c'), body });
+    // Index entries far apart: the first window (the newest 20,000 docids) holds only the last of them.
+    await send('needle one');
+    await withClient(h.db.url, (c) => c.query("SELECT setval('message_search_docid_seq', 150000)"));
+    await send('needle two');
+    await withClient(h.db.url, (c) => c.query("SELECT setval('message_search_docid_seq', 900000)"));
+    await send('needle three');
+    const search = (limit: number, cursor?: number) =>
+      h!.store.searchMessages({
+        userId: user.id,
+        parts: parseQuery('needle', 8),
+        sort: 'newest',
+        limit,
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
+    expect((await search(10)).map((x) => x.message.body)).toEqual(['needle three', 'needle two', 'needle one']);
+    const first = await search(1);
+    expect(first.map((x) => x.message.body)).toEqual(['needle three']);
+    expect((await search(10, first[0]!.position)).map((x) => x.message.body)).toEqual(['needle two', 'needle one']);
   });
 
   it('migration 10 upgrades a database at 9: members notified of all, do-not-disturb off', async () => {

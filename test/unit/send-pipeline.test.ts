@@ -25,7 +25,7 @@ describe('the send path as named steps', () => {
       'duplicate lookup',
       'mentions',
     ]);
-    expect(pipeline.hookNames).toEqual(['count', 'flagged report', 'publish', 'mention notify']);
+    expect(pipeline.hookNames).toEqual(['count', 'flagged report', 'publish', 'mention notify', 'link preview']);
   });
 
   it('a plugged-in step runs at its place, and a hook after the commit', async () => {

@@ -117,6 +117,8 @@ describe('appendMessages: the room sequence guard', () => {
         }
         case 'messagesInsertNew':
           return (args.events as unknown[]).length;
+        case 'searchIndexInsert':
+          return (args.rows as unknown[]).length;
         default:
           throw new Error(`unexpected query ${op.name}`);
       }
@@ -130,6 +132,8 @@ describe('appendMessages: the room sequence guard', () => {
     const { exec, ran } = engine();
     expect(seqs(runSync(appendMessages(batch, 0), exec))).toEqual(['r1:6', 'r2:10', 'r1:7']);
     expect(ran).toContain('messagesInsertNew');
+    // The messages are searchable from their own transaction on.
+    expect(ran.at(-1)).toBe('searchIndexInsert');
   });
 
   it('fails the batch, before inserting, if a room advanced elsewhere than counted', () => {

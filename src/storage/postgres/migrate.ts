@@ -49,6 +49,7 @@ export async function migrate(
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
+        if (m.then) await m.then(client);
         await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
           m.version,
           m.name,

@@ -1,3 +1,5 @@
+import type { ClientBase } from 'pg';
+import { indexStoredMessages } from './search-backfill.js';
 /**
  * PostgreSQL schema, as an ordered list of migrations. Append only: never edit a migration that has shipped.
  * Applied by migrate.ts, each in its own transaction, under an advisory lock; `schema_migrations` records what ran.
@@ -17,6 +19,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Work SQL cannot do (text through JavaScript), run after `sql` in the migration's own transaction. */
+  then?: (client: ClientBase) => Promise<void>;
 }
 
 export const migrations: readonly Migration[] = [
@@ -313,6 +317,33 @@ CREATE INDEX blocks_by_blocked ON blocks (blocked_id, user_id);
 `,
   },
   {
+    version: 12,
+    name: 'message search',
+    sql: `
+-- The message search index (src/core/search-text.ts says how text becomes terms). One row per message that is not
+-- deleted: appendMessage inserts it, editMessage rewrites it, deleteMessage drops it, each in its own transaction.
+-- docid grows with time, so newest first is docid descending (an edit keeps its docid).
+-- terms: a tsvector built by the store from the message's ASCII index terms with their positions (CJK characters
+-- are one term each, so a CJK word is a phrase query): no text search parser, dictionary or locale is involved.
+CREATE TABLE message_search (
+  docid       bigserial PRIMARY KEY,
+  room_id     text COLLATE "C" NOT NULL,
+  seq         bigint NOT NULL,
+  sender_id   text COLLATE "C" NOT NULL,
+  created_at  bigint NOT NULL,
+  has_link    boolean NOT NULL DEFAULT false,
+  has_file    boolean NOT NULL DEFAULT false,  -- set by the files feature (attachments); false until then
+  thread_root bigint,                          -- a thread reply's root seq; NULL otherwise
+  terms       tsvector NOT NULL
+);
+CREATE UNIQUE INDEX message_search_by_message ON message_search (room_id, seq);
+CREATE INDEX message_search_terms ON message_search USING gin (terms);
+-- The messages stored before this migration are indexed by indexStoredMessages (search-backfill.ts), oldest first, in
+-- this same transaction.
+`,
+    then: indexStoredMessages,
+  },
+  {
     version: 13,
     name: 'files and message attachments',
     sql: `
@@ -368,6 +399,16 @@ CREATE TABLE blob_chunks (
   PRIMARY KEY (blob, n)
 );
 ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL; -- already compressed media: skip TOAST compression
+`,
+  },
+  {
+    version: 14,
+    name: 'link previews room setting',
+    sql: `
+-- The room's link-preview switch (RoomSettings.linkPreviews, on by default). A preview itself is kept in its
+-- message's data (data.preview) with a message.preview event on the sequence, so it needs no table. One column only,
+-- so it applies whatever 12, 13 and 15 add, in any order.
+ALTER TABLE rooms ADD COLUMN link_previews boolean NOT NULL DEFAULT true;
 `,
   },
   {

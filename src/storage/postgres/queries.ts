@@ -5,6 +5,9 @@ import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
 import type { Row } from '../sql/rows.js';
 import type { FileRecord } from '../../core/store.js';
+import type { SearchRow } from '../sql/search.js';
+import type { MessageSearch } from '../../core/store.js';
+import { tsQuery, tsVector } from '../../core/search-text.js';
 
 /** A pool or one checked-out connection: reads and one-statement writes use the pool, transactions one client. */
 export interface Queryable {
@@ -225,7 +228,8 @@ export const pgQueries: PgQueries = {
        topic = COALESCE(@topic, topic), topic_key = COALESCE(@topicKey, topic_key),
        read_only = COALESCE(@readOnly, read_only), slow_mode_s = COALESCE(@slowModeSeconds, slow_mode_s),
        join_approval = COALESCE(@joinApproval, join_approval),
-       mention_all_role = COALESCE(@mentionAllRole, mention_all_role)
+       mention_all_role = COALESCE(@mentionAllRole, mention_all_role),
+       link_previews = COALESCE(@linkPreviews, link_previews)
      WHERE id = @roomId RETURNING *`,
   ),
 
@@ -463,6 +467,48 @@ export const pgQueries: PgQueries = {
   ),
   notifyLevelGet: one('SELECT notify FROM members WHERE room_id = @roomId AND user_id = @userId'),
   notifyLevelSet: run('UPDATE members SET notify = @level WHERE room_id = @roomId AND user_id = @userId'),
+  // ---- message search (migration 12) ----
+  searchIndexInsert: run(
+    `INSERT INTO message_search (room_id, seq, sender_id, created_at, has_link, has_file, thread_root, terms)
+     SELECT r, s, u, c, l, f, t, v::tsvector
+     FROM unnest(@roomIds::text[], @seqs::bigint[], @senderIds::text[], @createdAts::bigint[], @links::boolean[],
+       @files::boolean[], @roots::bigint[], @vectors::text[]) AS x(r, s, u, c, l, f, t, v)`,
+    ({ rows }: { rows: readonly SearchRow[] }) => ({
+      roomIds: rows.map((r) => r.roomId),
+      seqs: rows.map((r) => r.seq),
+      senderIds: rows.map((r) => r.senderId),
+      createdAts: rows.map((r) => r.createdAt),
+      links: rows.map((r) => r.hasLink),
+      files: rows.map((r) => r.hasFile),
+      roots: rows.map((r) => r.threadRoot),
+      vectors: rows.map((r) => tsVector(r.terms)),
+    }),
+  ),
+  searchIndexUpdate: run(
+    `UPDATE message_search SET terms = @vector::tsvector, has_link = @hasLink, has_file = @hasFile
+     WHERE room_id = @roomId AND seq = @seq`,
+    ({ row }: { row: SearchRow }) => ({ ...row, vector: tsVector(row.terms) }),
+  ),
+  searchIndexDelete: run('DELETE FROM message_search WHERE room_id = @roomId AND seq = @seq'),
+  searchMessages: async (c, q) => {
+    if (q.sort === 'relevance') {
+      const { sql, args } = searchSql(q);
+      return (await c.query(sql, args)).rows;
+    }
+    // Newest first, in docid windows from the top, each 16 times wider than the last, until the page is full. The
+    // planner cannot tell how many rows a phrase (CJK) query matches: asked for the whole table, it takes every row
+    // the GIN index offers (tens of thousands for a common phrase), rechecks each one's positions, then sorts them
+    // for the newest 20. A window ANDs the GIN bitmap with a docid range first, so only its rows are rechecked.
+    let hi = q.cursor ?? Number((await c.query<{ top: string | null }>(TOP_DOCID)).rows[0]?.top ?? 0) + 1;
+    const out: Row[] = [];
+    for (let width = SEARCH_WINDOW; out.length < q.limit && hi > 1; width *= 16) {
+      const lo = Math.max(1, hi - width);
+      const { sql, args } = searchSql({ ...q, limit: q.limit - out.length }, { lo, hi });
+      out.push(...(await c.query(sql, args)).rows);
+      hi = lo;
+    }
+    return out;
+  },
   eventsInsert: run(insertEvents, eventArrays),
   messagesInsertNew: run(
     `${insertEvents} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
@@ -578,3 +624,48 @@ export const pgQueries: PgQueries = {
   ),
   secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'),
 };
+
+/**
+ * The SQL of a message search: the tsquery (a literal: no parser or dictionary), the rooms the user may read (member
+ * of, or public), the filters, newest first (docid) or by ts_rank. Numbered arguments.
+ */
+/**
+ * The first docid window of a newest-first search (see searchMessages); each next one is 16 times wider, so a million
+ * messages take at most three queries (each window re-reads the terms' GIN entries: few windows, not many small ones).
+ */
+const SEARCH_WINDOW = 50_000;
+const TOP_DOCID = 'SELECT max(docid) AS top FROM message_search';
+
+function searchSql(
+  q: MessageSearch & { now: number },
+  window?: { lo: number; hi: number },
+): { sql: string; args: unknown[] } {
+  const args: unknown[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  const match = arg(tsQuery(q.parts));
+  const where = [
+    `s.terms @@ ${match}::tsquery`,
+    // A public room refuses its banned users (a ban ends membership, so members' rooms need no such check).
+    `s.room_id IN (SELECT room_id FROM members WHERE user_id = ${arg(q.userId)}
+       UNION ALL SELECT id FROM rooms WHERE kind = 'public'
+         AND id NOT IN (SELECT room_id FROM room_bans WHERE user_id = ${arg(q.userId)} AND until > ${arg(q.now)}))`,
+  ];
+  if (q.roomId !== undefined) where.push(`s.room_id = ${arg(q.roomId)}`);
+  if (q.senderId !== undefined) where.push(`s.sender_id = ${arg(q.senderId)}`);
+  if (q.after !== undefined) where.push(`s.created_at > ${arg(q.after)}`);
+  if (q.before !== undefined) where.push(`s.created_at < ${arg(q.before)}`);
+  if (q.has === 'link') where.push('s.has_link');
+  if (q.has === 'file') where.push('s.has_file');
+  if (q.inThread !== undefined) where.push(q.inThread ? 's.thread_root IS NOT NULL' : 's.thread_root IS NULL');
+  const relevance = q.sort === 'relevance';
+  if (window) where.push(`s.docid >= ${arg(window.lo)} AND s.docid < ${arg(window.hi)}`);
+  else if (!relevance && q.cursor !== undefined) where.push(`s.docid < ${arg(q.cursor)}`);
+  const order = relevance
+    ? `ORDER BY ts_rank(s.terms, ${match}::tsquery) DESC, s.docid DESC LIMIT ${arg(q.limit)} OFFSET ${arg(q.cursor ?? 0)}`
+    : `ORDER BY s.docid DESC LIMIT ${arg(q.limit)}`;
+  const sql = `SELECT e.*, s.docid AS s_docid, r.name AS r_name, r.kind AS r_kind FROM message_search s
+    JOIN events e ON e.room_id = s.room_id AND e.seq = s.seq
+    JOIN rooms r ON r.id = s.room_id
+    WHERE ${where.join(' AND ')} ${order}`;
+  return { sql, args };
+}

@@ -5,6 +5,7 @@ import type { EventKinds, EventStore, NewMessage } from '../../core/store.js';
 import { query, read, type Operations, type Recipe } from './recipe.js';
 import { fileInfoOf } from './files.js';
 import { iso, toEvent, type Row } from './rows.js';
+import { indexMessages } from './search.js';
 
 /** The named queries of the room sequence and its events. */
 export interface EventQueries {
@@ -205,6 +206,8 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
   // Mentions are durable with their message (same transaction); a batch of plain messages issues no query here.
   if (mentionRows.length > 0) yield* query('mentionsInsert', { rows: mentionRows, now });
   if (attachmentRows.length > 0) yield* query('attachmentsInsert', { rows: attachmentRows });
+  // Searchable from the moment it is stored: the index entries are in the same transaction.
+  yield* indexMessages(created, now);
   return outcomes;
 }
 

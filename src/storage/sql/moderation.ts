@@ -6,6 +6,7 @@ import { insertEvent, nextSeq } from './events.js';
 import { replaceMentions } from './mentions.js';
 import { query, read, Rollback, transaction, write, type Operations } from './recipe.js';
 import { iso, toAudit, toEdit, toEvent, toPublic, toReport, toRoomBan, type Row } from './rows.js';
+import { searchRowOf } from './search.js';
 
 export interface ReportQuery {
   status?: Report['status'];
@@ -147,6 +148,8 @@ export const moderation = {
     yield* query('mentionsDeleteOf', { roomId, seq });
     // Its files are no longer readable through it (their uploader keeps them until collected).
     yield* query('attachmentsDeleteOf', { roomId, seq });
+    // …nor is it found by search any more.
+    yield* query('searchIndexDelete', { roomId, seq });
     return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
   }),
 
@@ -179,6 +182,8 @@ export const moderation = {
       now,
     });
     yield* query('messageRewrite', { roomId, seq, body, editedAt });
+    // Search finds the new text only, from this commit on.
+    yield* query('searchIndexUpdate', { row: searchRowOf({ ...message, body }, now) });
     let data: Record<string, unknown> = { ...message.data, editedAt };
     let mentioned: string[] = [];
     if (mentions) {

@@ -9,6 +9,7 @@ import type { PinQueries } from './pins.js';
 import type { ReadQueries } from './reads.js';
 import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
+import type { SearchQueries } from './search.js';
 import type { ThreadQueries } from './threads.js';
 
 /**
@@ -29,4 +30,5 @@ export interface Queries
     MentionQueries,
     BlockQueries,
     FileQueries,
-    AvatarQueries {}
+    AvatarQueries,
+    SearchQueries {}

@@ -58,6 +58,7 @@ export interface RoomQueries {
     slowModeSeconds: number | null;
     joinApproval: boolean | null;
     mentionAllRole: MemberRole | null;
+    linkPreviews: boolean | null;
   }): Row | undefined;
 
   /** role, muted_until, joined_seq. */
@@ -209,6 +210,7 @@ export const rooms = {
       slowModeSeconds: settings.slowModeSeconds ?? null,
       joinApproval: settings.joinApproval ?? null,
       mentionAllRole: settings.mentionAllRole ?? null,
+      linkPreviews: settings.linkPreviews ?? null,
     });
     if (!row) throw new ChatError('room_not_found');
     const data = defined({
@@ -218,6 +220,7 @@ export const rooms = {
       slowModeSeconds: settings.slowModeSeconds,
       joinApproval: settings.joinApproval,
       mentionAllRole: settings.mentionAllRole,
+      linkPreviews: settings.linkPreviews,
     });
     const event = yield* insertEvent(roomId, Number(row.last_seq), now, 'room.updated', actorId, data);
     return { room: toRoom(row), event };

@@ -64,6 +64,8 @@ export function toRoom(r: Row): Room {
       joinApproval: Boolean(r.join_approval),
       // Rows from before migration 9 (none in practice) read as the default.
       mentionAllRole: (r.mention_all_role as MemberRole | undefined) ?? 'moderator',
+      // Rows from before migration 14 read as the default (on).
+      linkPreviews: r.link_previews === undefined || r.link_previews === null ? true : Boolean(r.link_previews),
     },
     ...(r.avatar_id ? { avatarUrl: avatarUrl(r.avatar_id as string) } : {}),
   };

@@ -7,10 +7,12 @@ import { files } from './files.js';
 import { mentions } from './mentions.js';
 import { moderation } from './moderation.js';
 import type { Operation, RecipeFn } from './recipe.js';
+import { linkPreviews } from './link-previews.js';
 import { pins } from './pins.js';
 import { reads } from './reads.js';
 import { reactions } from './reactions.js';
 import { rooms } from './rooms.js';
+import { search } from './search.js';
 import { threads } from './threads.js';
 
 /**
@@ -133,9 +135,15 @@ export abstract class SqlStore implements Store {
   findMemberIds: Store['findMemberIds'] = (...a) => this.perform(mentions.findMemberIds, a);
   listMentions: Store['listMentions'] = (...a) => this.perform(mentions.listMentions, a);
 
+  // ---- SearchStore ----
+  searchMessages: Store['searchMessages'] = (...a) => this.perform(search.searchMessages, a);
+
   // ---- ThreadStore ----
   listThread: Store['listThread'] = (...a) => this.perform(threads.listThread, a);
   threadSummaries: Store['threadSummaries'] = (...a) => this.perform(threads.threadSummaries, a);
+
+  // ---- LinkPreviewStore ----
+  setLinkPreview: Store['setLinkPreview'] = (...a) => this.perform(linkPreviews.setLinkPreview, a);
 
   // ---- FileStore ----
   createFile: Store['createFile'] = (...a) => this.perform(files.createFile, a);

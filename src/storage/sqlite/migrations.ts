@@ -280,6 +280,50 @@ CREATE INDEX blocks_by_blocked ON blocks(blocked_id, user_id);
 `,
   },
   {
+    version: 12,
+    name: 'message search',
+    sql: `
+-- The message search index (src/core/search-text.ts says how text becomes terms). One row per message that is not
+-- deleted: appendMessage inserts it, editMessage rewrites it, deleteMessage drops it, each in its own transaction.
+-- docid is the FTS5 rowid and grows with time, so newest first is docid descending (an edit keeps its docid).
+-- terms: the message's index terms, ASCII, space-separated, in order (CJK characters are one term each).
+CREATE TABLE message_search (
+  docid       INTEGER PRIMARY KEY,
+  room_id     TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  sender_id   TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  has_link    INTEGER NOT NULL DEFAULT 0,
+  has_file    INTEGER NOT NULL DEFAULT 0,      -- set by the files feature (attachments); 0 until then
+  thread_root INTEGER,                         -- a thread reply's root seq; NULL otherwise
+  terms       TEXT NOT NULL
+);
+CREATE UNIQUE INDEX message_search_by_message ON message_search(room_id, seq);
+-- External content: the terms live once, in message_search; the triggers keep the full-text index in step.
+CREATE VIRTUAL TABLE message_fts USING fts5(
+  terms, content='message_search', content_rowid='docid', tokenize='unicode61', prefix='2 3 4', detail='full'
+);
+CREATE TRIGGER message_search_ai AFTER INSERT ON message_search BEGIN
+  INSERT INTO message_fts(rowid, terms) VALUES (new.docid, new.terms);
+END;
+CREATE TRIGGER message_search_ad AFTER DELETE ON message_search BEGIN
+  INSERT INTO message_fts(message_fts, rowid, terms) VALUES ('delete', old.docid, old.terms);
+END;
+CREATE TRIGGER message_search_au AFTER UPDATE OF terms ON message_search BEGIN
+  INSERT INTO message_fts(message_fts, rowid, terms) VALUES ('delete', old.docid, old.terms);
+  INSERT INTO message_fts(rowid, terms) VALUES (new.docid, new.terms);
+END;
+-- The messages stored before this migration, oldest first (so docid order is time order), in this same transaction.
+-- search_terms() and search_has_link() are JavaScript functions the store registers (src/core/search-text.ts).
+INSERT INTO message_search (room_id, seq, sender_id, created_at, has_link, has_file, thread_root, terms)
+SELECT room_id, seq, sender_id, created_at, search_has_link(body), 0, json_extract(data, '$.threadRoot'),
+  search_terms(body)
+FROM events
+WHERE type = 'message' AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
+ORDER BY created_at, room_id, seq;
+`,
+  },
+  {
     version: 13,
     name: 'files and message attachments',
     sql: `
@@ -321,6 +365,16 @@ CREATE TABLE server_secrets (
   value      TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+`,
+  },
+  {
+    version: 14,
+    name: 'link previews room setting',
+    sql: `
+-- The room's link-preview switch (RoomSettings.linkPreviews, on by default). A preview itself is kept in its
+-- message's data (data.preview) with a message.preview event on the sequence, so it needs no table. One column only,
+-- so it applies whatever 12, 13 and 15 add, in any order.
+ALTER TABLE rooms ADD COLUMN link_previews INTEGER NOT NULL DEFAULT 1;
 `,
   },
   {

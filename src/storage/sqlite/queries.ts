@@ -5,6 +5,9 @@ import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
 import type { Row } from '../sql/rows.js';
 import type { FileRecord } from '../../core/store.js';
+import type { SearchRow } from '../sql/search.js';
+import type { MessageSearch } from '../../core/store.js';
+import { fts5Match } from '../../core/search-text.js';
 
 /**
  * The SQL of every named query (src/storage/sql/queries.ts) for SQLite, as prepared better-sqlite3 statements with
@@ -64,6 +67,21 @@ export function sqliteQueries(db: Database.Database): Queries {
   const bit = (b: boolean | null) => (b === null ? null : b ? 1 : 0);
   const json = (data: Record<string, unknown> | null) => (data ? JSON.stringify(data) : null);
 
+  const searchArgs = (r: SearchRow) => ({
+    ...r,
+    terms: r.terms.join(' '),
+    hasLink: bit(r.hasLink),
+    hasFile: bit(r.hasFile),
+  });
+  const searchInsert = run(
+    `INSERT INTO message_search (room_id, seq, sender_id, created_at, has_link, has_file, thread_root, terms)
+     VALUES (@roomId, @seq, @senderId, @createdAt, @hasLink, @hasFile, @threadRoot, @terms)`,
+  );
+  const searchUpdate = run(
+    `UPDATE message_search SET terms = @terms, has_link = @hasLink, has_file = @hasFile
+     WHERE room_id = @roomId AND seq = @seq`,
+  );
+
   const userById = one('SELECT * FROM users WHERE id = @id');
   const bumpSeq = one<{ last_seq: number }>(
     `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now, member_count = member_count + @memberDelta
@@ -101,7 +119,8 @@ export function sqliteQueries(db: Database.Database): Queries {
        name = coalesce(@name, name), name_key = coalesce(@nameKey, name_key), topic = coalesce(@topic, topic),
        read_only = coalesce(@readOnly, read_only), slow_mode_s = coalesce(@slowModeSeconds, slow_mode_s),
        join_approval = coalesce(@joinApproval, join_approval),
-       mention_all_role = coalesce(@mentionAllRole, mention_all_role)
+       mention_all_role = coalesce(@mentionAllRole, mention_all_role),
+       link_previews = coalesce(@linkPreviews, link_previews)
      WHERE id = @roomId RETURNING *`,
   );
   // Unread: others' messages after the marker, not deleted, counted up to UNREAD_COUNT_MAX (a range scan of the
@@ -237,7 +256,13 @@ export function sqliteQueries(db: Database.Database): Queries {
       return rows;
     },
     roomCountOf: count('SELECT count(*) AS n FROM members WHERE user_id = @userId'),
-    roomUpdate: (a) => roomUpdate({ ...a, readOnly: bit(a.readOnly), joinApproval: bit(a.joinApproval) }),
+    roomUpdate: (a) =>
+      roomUpdate({
+        ...a,
+        readOnly: bit(a.readOnly),
+        joinApproval: bit(a.joinApproval),
+        linkPreviews: bit(a.linkPreviews),
+      }),
 
     memberGet: one('SELECT role, muted_until, joined_seq FROM members WHERE room_id = @roomId AND user_id = @userId'),
     membersOf: all(
@@ -467,6 +492,18 @@ export function sqliteQueries(db: Database.Database): Queries {
       }),
     notifyLevelGet: one('SELECT notify FROM members WHERE room_id = @roomId AND user_id = @userId'),
     notifyLevelSet: run('UPDATE members SET notify = @level WHERE room_id = @roomId AND user_id = @userId'),
+    // ---- message search (migration 12; message_fts follows message_search by its triggers) ----
+    searchIndexInsert: ({ rows }) => {
+      let n = 0;
+      for (const r of rows) n += searchInsert(searchArgs(r));
+      return n;
+    },
+    searchIndexUpdate: ({ row }) => searchUpdate(searchArgs(row)),
+    searchIndexDelete: run('DELETE FROM message_search WHERE room_id = @roomId AND seq = @seq'),
+    searchMessages: (q) => {
+      const { sql, args } = searchSql(q);
+      return prepareDynamic(sql).all(...args) as Row[];
+    },
     eventsInsert: insertEvents(eventColumns),
     messagesInsertNew: insertEvents(
       `${eventColumns} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
@@ -573,4 +610,40 @@ export function sqliteQueries(db: Database.Database): Queries {
     secretInsert: run('INSERT OR IGNORE INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now)'),
     secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'),
   };
+}
+
+/**
+ * The SQL of a message search: the FTS5 match, the rooms the user may read (member of, or public), the filters, in
+ * docid order (newest first, walked straight off the full-text index) or by bm25 rank. Positional arguments.
+ */
+function searchSql(q: MessageSearch & { now: number }): { sql: string; args: unknown[] } {
+  const args: unknown[] = [fts5Match(q.parts), q.userId, q.userId, q.now];
+  const where = [
+    'message_fts MATCH ?',
+    // A public room refuses its banned users (a ban ends membership, so members' rooms need no such check).
+    `s.room_id IN (SELECT room_id FROM members WHERE user_id = ? UNION ALL SELECT id FROM rooms WHERE kind = 'public'
+       AND id NOT IN (SELECT room_id FROM room_bans WHERE user_id = ? AND until > ?))`,
+  ];
+  const filter = (clause: string, ...values: unknown[]) => {
+    where.push(clause);
+    args.push(...values);
+  };
+  if (q.roomId !== undefined) filter('s.room_id = ?', q.roomId);
+  if (q.senderId !== undefined) filter('s.sender_id = ?', q.senderId);
+  if (q.after !== undefined) filter('s.created_at > ?', q.after);
+  if (q.before !== undefined) filter('s.created_at < ?', q.before);
+  if (q.has === 'link') where.push('s.has_link = 1');
+  if (q.has === 'file') where.push('s.has_file = 1');
+  if (q.inThread !== undefined) where.push(q.inThread ? 's.thread_root IS NOT NULL' : 's.thread_root IS NULL');
+  const relevance = q.sort === 'relevance';
+  if (!relevance && q.cursor !== undefined) filter('f.rowid < ?', q.cursor);
+  const order = relevance ? 'ORDER BY f.rank, f.rowid DESC LIMIT ? OFFSET ?' : 'ORDER BY f.rowid DESC LIMIT ?';
+  args.push(q.limit);
+  if (relevance) args.push(q.cursor ?? 0);
+  const sql = `SELECT e.*, s.docid AS s_docid, r.name AS r_name, r.kind AS r_kind FROM message_fts f
+    JOIN message_search s ON s.docid = f.rowid
+    JOIN events e ON e.room_id = s.room_id AND e.seq = s.seq
+    JOIN rooms r ON r.id = s.room_id
+    WHERE ${where.join(' AND ')} ${order}`;
+  return { sql, args };
 }

@@ -8,6 +8,7 @@ import type { Queries } from '../sql/queries.js';
 import { oneStatement, Rollback, runSync, type Op, type RecipeFn } from '../sql/recipe.js';
 import { SqlStore } from '../sql/sql-store.js';
 import { migrations } from './migrations.js';
+import { hasLink, indexTerms } from '../../core/search-text.js';
 import { sqliteQueries } from './queries.js';
 
 export interface SqliteStoreOptions {
@@ -60,6 +61,9 @@ export class SqliteStore extends SqlStore {
     this.db.pragma('busy_timeout = 5000');
     // SQLite's lower() and LIKE fold ASCII only; search must fold "Élodie" like "elodie".
     this.db.function('fold', { deterministic: true }, (v: unknown) => (v == null ? null : String(v).toLowerCase()));
+    // Migration 12 indexes the messages stored before it with these (search-text.ts: the same terms as a write).
+    this.db.function('search_terms', { deterministic: true }, (v: unknown) => indexTerms(String(v ?? '')).join(' '));
+    this.db.function('search_has_link', { deterministic: true }, (v: unknown) => (hasLink(String(v ?? '')) ? 1 : 0));
     this.migrate();
     this.queries = sqliteQueries(this.db);
     // better-sqlite3 transaction functions, made once rather than per call.

@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../../src/core/chat-error.js';
 import { replyData } from '../../../src/core/send/standard-steps.js';
-import type { NewMessage, NewReport, SessionRecord, Store, UserRecord } from '../../../src/core/store.js';
+import type {
+  MessageSearch,
+  NewMessage,
+  NewReport,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from '../../../src/core/store.js';
+import { parseQuery } from '../../../src/core/search-text.js';
 import type { ErrorCode } from '../../../src/protocol/errors.js';
 import {
   DEFAULT_ROOM_SETTINGS,
@@ -1265,7 +1273,13 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           { topic: 'hourly', settings: { slowModeSeconds: 30, joinApproval: true } },
           owner.id,
         );
-        const settings = { readOnly: true, slowModeSeconds: 30, joinApproval: true, mentionAllRole: 'moderator' };
+        const settings = {
+          readOnly: true,
+          slowModeSeconds: 30,
+          joinApproval: true,
+          mentionAllRole: 'moderator',
+          linkPreviews: true,
+        };
         expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, settings });
         expect(r2.event.data).toEqual({ topic: 'hourly', slowModeSeconds: 30, joinApproval: true });
         expect(await store.getRoom(room.id)).toEqual(r2.room);
@@ -1278,6 +1292,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           slowModeSeconds: 0,
           joinApproval: true,
           mentionAllRole: 'moderator',
+          linkPreviews: true,
         });
         expect(r3.event.data).toEqual({ readOnly: false, slowModeSeconds: 0 });
         expect((await allEvents(room.id)).slice(2)).toEqual([r1.event, r2.event, r3.event]);
@@ -1857,6 +1872,59 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.addReaction(room.id, event.seq, owner.id, '🎉', 20)).toBeNull();
       });
     });
+    describe('link previews', () => {
+      it('setLinkPreview stores data.preview and appends message.preview; no-ops write nothing and take no seq', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner); // 1..2
+        const { event: a } = await store.appendMessage(message(room.id, owner, 'lp1', 'see https://x.example/')); // 3
+        const { event: gone } = await store.appendMessage(message(room.id, owner, 'lp2', 'https://y.example/')); // 4
+        const preview = { url: 'https://x.example/', title: '标题', description: null };
+        await clockTick();
+        const ev = await store.setLinkPreview(room.id, a.seq, preview);
+        expect(ev).toMatchObject({
+          roomId: room.id,
+          seq: 5,
+          type: 'message.preview',
+          senderId: owner.id,
+          body: null,
+          clientMsgId: null,
+          data: { seq: a.seq, messageId: a.id, preview },
+        });
+        expect((await store.getEvent(room.id, a.seq))?.data).toEqual({ preview });
+        expect((await store.listEvents(room.id, { after: 4, limit: 10 })).map((e) => e.type)).toEqual([
+          'message.preview',
+        ]);
+        expect((await store.listRoomsOf(owner.id)).find((r) => r.id === room.id)?.lastSeq).toBe(5);
+        // A second preview, a deleted message, a non-message, an unknown seq or room: null, and no seq taken.
+        expect(await store.setLinkPreview(room.id, a.seq, { ...preview, title: 'again' })).toBeNull();
+        await store.deleteMessage(room.id, gone.seq, owner.id); // 6
+        expect(await store.setLinkPreview(room.id, gone.seq, preview)).toBeNull();
+        expect(await store.setLinkPreview(room.id, 1, preview)).toBeNull();
+        expect(await store.setLinkPreview(room.id, 99, preview)).toBeNull();
+        expect(await store.setLinkPreview('no-such-room', 1, preview)).toBeNull();
+        expect(await lastSeq(room.id)).toBe(6);
+        expect(seqsOf(await allEvents(room.id))).toEqual(range(1, 6));
+        expect((await store.getEvent(room.id, a.seq))?.data).toEqual({ preview });
+        // Deleting the message drops its preview with the rest of its data.
+        await store.deleteMessage(room.id, a.seq, owner.id);
+        expect((await store.getEvent(room.id, a.seq))?.data?.preview).toBeUndefined();
+      });
+
+      it('the linkPreviews room setting defaults on and round-trips through updateRoom', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        expect(room.settings.linkPreviews).toBe(true);
+        const { room: off, event } = await store.updateRoom(room.id, { settings: { linkPreviews: false } }, owner.id);
+        expect(off.settings).toMatchObject({ linkPreviews: false, readOnly: false });
+        expect(event.data).toEqual({ linkPreviews: false });
+        expect((await store.getRoom(room.id))?.settings.linkPreviews).toBe(false);
+        const { room: on } = await store.updateRoom(room.id, { settings: { readOnly: true } }, owner.id);
+        expect(on.settings).toMatchObject({ linkPreviews: false, readOnly: true });
+        expect(
+          (await store.updateRoom(room.id, { settings: { linkPreviews: true } }, owner.id)).room.settings.linkPreviews,
+        ).toBe(true);
+      });
+    });
     describe('pinned messages', () => {
       it('pinMessage appends message.pinned and lists it; repeats and unpins of nothing write nothing', async () => {
         const owner = await createUser('owner');
@@ -1978,6 +2046,149 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await store.unblockUser(bob.id, alice.id);
         expect(await store.blockWithMember(dm.id, alice.id)).toBe(false);
         expect(await store.blockBetween(bob.id, [alice.id])).toBe(false);
+      });
+    });
+
+    describe('message search', () => {
+      /** The bodies found by a search for `q` as `user` (newest first unless sorted otherwise). */
+      const found = async (
+        user: UserRecord,
+        q: string,
+        opts: Partial<Omit<MessageSearch, 'userId' | 'parts'>> = {},
+      ): Promise<string[]> =>
+        (
+          await store.searchMessages({ userId: user.id, parts: parseQuery(q, 8), sort: 'newest', limit: 50, ...opts })
+        ).map((h) => h.message.body ?? '');
+      const say = async (roomId: string, sender: UserRecord, body: string, data?: Record<string, unknown>) =>
+        (await store.appendMessage({ ...message(roomId, sender, undefined, body), ...(data ? { data } : {}) })).event;
+
+      it('finds Chinese by one, two and more characters, Japanese, mixed script and Latin prefixes', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        await say(room.id, owner, '我们明天部署数据库');
+        await say(room.id, owner, '今日は東京で会議があります');
+        await say(room.id, owner, '新版本的API文档已经deploy到staging了');
+        await say(room.id, owner, 'The deployment finished without errors');
+        await say(room.id, owner, 'unrelated chatter');
+        expect(await found(owner, '库')).toEqual(['我们明天部署数据库']);
+        expect(await found(owner, '数据')).toEqual(['我们明天部署数据库']);
+        expect(await found(owner, '部署数据库')).toEqual(['我们明天部署数据库']);
+        // A phrase: the characters adjacent and in order, not merely all present.
+        expect(await found(owner, '据数')).toEqual([]);
+        expect(await found(owner, '东京')).toEqual([]); // simplified 东 is not the Japanese 東
+        expect(await found(owner, '東京')).toEqual(['今日は東京で会議があります']);
+        expect(await found(owner, '会議')).toEqual(['今日は東京で会議があります']);
+        expect(await found(owner, 'は')).toEqual(['今日は東京で会議があります']);
+        expect(await found(owner, '文档 deploy')).toEqual(['新版本的API文档已经deploy到staging了']);
+        expect(await found(owner, 'api文档')).toEqual(['新版本的API文档已经deploy到staging了']);
+        expect(await found(owner, 'STAG')).toEqual(['新版本的API文档已经deploy到staging了']);
+        expect(await found(owner, 'deploy')).toEqual([
+          'The deployment finished without errors',
+          '新版本的API文档已经deploy到staging了',
+        ]);
+        expect(await found(owner, 'deploy errors')).toEqual(['The deployment finished without errors']);
+        expect(await found(owner, 'ployment')).toEqual([]); // prefixes only, not infixes
+      });
+
+      it('an edit re-indexes and a delete drops the message, in their own transactions', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        const m = await say(room.id, owner, 'the old wording 旧的');
+        const other = await say(room.id, owner, 'kept wording');
+        expect(await found(owner, '旧')).toEqual(['the old wording 旧的']);
+        await store.editMessage(room.id, m.seq, owner.id, 'the new wording 新的');
+        expect(await found(owner, 'old')).toEqual([]);
+        expect(await found(owner, '旧')).toEqual([]);
+        expect(await found(owner, '新的')).toEqual(['the new wording 新的']);
+        // Its place in newest-first order is where it was sent.
+        expect(await found(owner, 'wording')).toEqual(['kept wording', 'the new wording 新的']);
+        await store.deleteMessage(room.id, m.seq, owner.id);
+        expect(await found(owner, 'new')).toEqual([]);
+        expect(await found(owner, 'wording')).toEqual(['kept wording']);
+        expect(other.seq).toBeGreaterThan(m.seq);
+      });
+
+      it('covers rooms the user is a member of and public rooms: never a private room or DM of others', async () => {
+        const owner = await createUser('owner');
+        const member = await createUser('member');
+        const outsider = await createUser('outsider');
+        const { room: pub } = await createRoom(owner);
+        const { room: priv } = await createRoom(owner, { kind: 'private', members: [{ user: member }] });
+        const { room: dm } = await createDm([owner, member]);
+        await say(pub.id, owner, 'secret in public');
+        await say(priv.id, owner, 'secret in private');
+        await say(dm.id, owner, 'secret in dm');
+        expect((await found(member, 'secret')).sort()).toEqual(
+          ['secret in dm', 'secret in private', 'secret in public'].sort(),
+        );
+        expect(await found(outsider, 'secret')).toEqual(['secret in public']);
+        expect(await found(outsider, 'secret', { roomId: priv.id })).toEqual([]);
+        // Leaving a private room leaves its search.
+        await store.removeMember(priv.id, member.id, member.id, 'left');
+        expect((await found(member, 'secret')).sort()).toEqual(['secret in dm', 'secret in public']);
+        // A public room refuses its banned users, until the ban ends.
+        await store.banFromRoom(pub.id, outsider.id, { until: Date.now() + 60_000, reason: '' }, owner.id);
+        expect(await found(outsider, 'secret')).toEqual([]);
+        await store.banFromRoom(pub.id, outsider.id, { until: Date.now() - 1, reason: '' }, owner.id);
+        expect(await found(outsider, 'secret')).toEqual(['secret in public']);
+      });
+
+      it('filters by room, author, dates, links and threads; pages newest first and by relevance', async () => {
+        const owner = await createUser('owner');
+        const friend = await createUser('friend');
+        const { room: a } = await createRoom(owner, { members: [{ user: friend }] });
+        const { room: b } = await createRoom(owner);
+        const root = await say(a.id, owner, 'note one');
+        await clockTick();
+        const mid = Date.now();
+        await clockTick();
+        await say(a.id, friend, 'note two https://example.com/x');
+        await say(b.id, owner, 'note three');
+        await say(a.id, friend, 'note four', { replyTo: root.seq, threadRoot: root.seq, threadOnly: true });
+        await say(a.id, owner, 'note note note five');
+        expect(await found(owner, 'note', { roomId: b.id })).toEqual(['note three']);
+        expect(await found(owner, 'note', { senderId: friend.id })).toEqual([
+          'note four',
+          'note two https://example.com/x',
+        ]);
+        expect(await found(owner, 'note', { before: mid })).toEqual(['note one']);
+        expect((await found(owner, 'note', { after: mid })).length).toBe(4);
+        expect(await found(owner, 'note', { has: 'link' })).toEqual(['note two https://example.com/x']);
+        expect(await found(owner, 'note', { has: 'file' })).toEqual([]);
+        expect(await found(owner, 'note', { inThread: true })).toEqual(['note four']);
+        expect((await found(owner, 'note', { inThread: false })).length).toBe(4);
+        // Paging newest first: the cursor is the last hit's position.
+        const all = await found(owner, 'note');
+        expect(all).toHaveLength(5);
+        const pages: string[] = [];
+        let cursor: number | undefined;
+        for (let i = 0; i < 10; i++) {
+          const hits = await store.searchMessages({
+            userId: owner.id,
+            parts: parseQuery('note', 8),
+            sort: 'newest',
+            limit: 2,
+            ...(cursor !== undefined ? { cursor } : {}),
+          });
+          if (hits.length === 0) break;
+          pages.push(...hits.map((h) => h.message.body ?? ''));
+          cursor = hits.at(-1)!.position;
+        }
+        expect(pages).toEqual(all);
+        // Relevance: the message saying it four times first; the cursor skips.
+        const ranked = await found(owner, 'note', { sort: 'relevance' });
+        expect(ranked[0]).toBe('note note note five');
+        expect(ranked.slice().sort()).toEqual(all.slice().sort());
+        expect(await found(owner, 'note', { sort: 'relevance', cursor: 1, limit: 2 })).toEqual(ranked.slice(1, 3));
+      });
+
+      it('the index survives a reopen', async () => {
+        const owner = await createUser('owner');
+        const { room } = await createRoom(owner);
+        await say(room.id, owner, '持久的消息 durable');
+        await store.close();
+        store = await harness.reopen();
+        expect(await found(owner, '消息')).toEqual(['持久的消息 durable']);
       });
     });
 

@@ -1,5 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
-import type { MentionItem, PublicUser, SessionInfo } from '../../../src/protocol/model.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import {
+  SEARCH_HIGHLIGHT_END,
+  SEARCH_HIGHLIGHT_START,
+  type MentionItem,
+  type PublicUser,
+  type SearchResult,
+  type SessionInfo,
+} from '../../../src/protocol/model.js';
 import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
@@ -914,6 +921,160 @@ function MentionsDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
+/** A search snippet as text with its highlight marks (U+E000 … U+E001, docs/protocol.md) turned into <mark>. */
+export function Snippet({ text }: { text: string }) {
+  const parts: (string | { mark: string })[] = [];
+  for (const [i, piece] of text.split(SEARCH_HIGHLIGHT_START).entries()) {
+    if (i === 0) {
+      if (piece) parts.push(piece);
+      continue;
+    }
+    const end = piece.indexOf(SEARCH_HIGHLIGHT_END);
+    parts.push({ mark: end < 0 ? piece : piece.slice(0, end) });
+    if (end >= 0 && end + 1 < piece.length) parts.push(piece.slice(end + 1));
+  }
+  return (
+    <p class="search-snippet">{parts.map((p, i) => (typeof p === 'string' ? p : <mark key={i}>{p.mark}</mark>))}</p>
+  );
+}
+
+/**
+ * Message search (GET /api/v1/search): a query, a room and an author filter, results newest first with highlighted
+ * snippets; a click opens the room at the message (loading the history back to it) and highlights it.
+ */
+function SearchDialog({ roomId, onClose }: { roomId?: string; onClose: () => void }) {
+  const chat = useChat();
+  const users = useApp((s) => s.users);
+  const meId = useApp((s) => s.me?.id);
+  const rooms = useApp((s) => s.rooms);
+  const [q, setQ] = useState('');
+  const [room, setRoom] = useState(roomId ?? '');
+  const [from, setFrom] = useState('');
+  const [results, setResults] = useState<SearchResult[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const asked = useRef<{ q: string; room: string; from: string } | null>(null);
+  const run = async (more: boolean) => {
+    const ask = more && asked.current ? asked.current : { q: q.trim(), room, from: from.trim().replace(/^@/, '') };
+    if (!ask.q) return;
+    asked.current = ask;
+    setBusy(true);
+    try {
+      const page = await chat.api.search({
+        q: ask.q,
+        ...(ask.room ? { roomId: ask.room } : {}),
+        ...(ask.from ? { from: ask.from } : {}),
+        ...(more && next ? { cursor: next } : {}),
+      });
+      for (const r of page.results) chat.people.ensureUser(r.message.senderId);
+      setResults((cur) => (more && cur ? [...cur, ...page.results] : page.results));
+      setNext(page.nextCursor);
+    } catch (err) {
+      chat.ui.fail(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const nameOf = (id: string) => users[id]?.displayName || users[id]?.username || t('people.unknown');
+  const roomName = (r: SearchResult) => {
+    const known = rooms[r.message.roomId];
+    return known ? roomTitle(known, meId) : r.roomName;
+  };
+  const myRooms = Object.values(rooms).sort((a, b) => roomTitle(a, meId).localeCompare(roomTitle(b, meId)));
+  return (
+    <Modal title={t('search.title')} onClose={onClose} wide>
+      <form
+        class="search-form"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(false);
+        }}
+      >
+        <label class="search-query">
+          <span class="sr-only">{t('search.label')}</span>
+          <Icon name="search" size={16} />
+          <input
+            type="search"
+            value={q}
+            autoFocus
+            maxLength={100}
+            placeholder={t('search.placeholder')}
+            onInput={(e) => setQ(e.currentTarget.value)}
+          />
+        </label>
+        <div class="search-filters">
+          <label>
+            <span>{t('search.room')}</span>
+            <select value={room} onChange={(e) => setRoom(e.currentTarget.value)}>
+              <option value="">{t('search.allRooms')}</option>
+              {myRooms.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {roomTitle(r, meId)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            <span>{t('search.from')}</span>
+            <input
+              type="text"
+              value={from}
+              maxLength={33}
+              placeholder={t('search.fromPlaceholder')}
+              onInput={(e) => setFrom(e.currentTarget.value)}
+            />
+          </label>
+          <button type="submit" class="button primary" disabled={busy || !q.trim()}>
+            {t('search.submit')}
+          </button>
+        </div>
+      </form>
+      {results === null ? (
+        <p class="muted search-hint">{busy ? t('common.loading') : t('search.hint')}</p>
+      ) : results.length === 0 ? (
+        <p class="muted">{t('search.empty')}</p>
+      ) : (
+        <>
+          <p class="muted search-count" aria-live="polite">
+            {t('search.results', { count: results.length + (next ? '+' : '') })}
+          </p>
+          <ul class="pin-list search-results">
+            {results.map((r) => (
+              <li key={r.message.id} class="pin-item search-item">
+                <button
+                  type="button"
+                  class="mention-open"
+                  onClick={() => {
+                    onClose();
+                    chat.rooms.open(r.message.roomId);
+                    void chat.threads.jumpTo(r.message.roomId, r.message.seq);
+                  }}
+                >
+                  <div class="pin-head">
+                    <Avatar id={r.message.senderId} name={nameOf(r.message.senderId)} size={28} />
+                    <strong>{nameOf(r.message.senderId)}</strong>
+                    <span class="muted">{t('mentions.inRoom', { room: roomName(r) })}</span>
+                    <time dateTime={r.message.createdAt} title={formatFull(r.message.createdAt)}>
+                      {formatTime(r.message.createdAt)}
+                    </time>
+                  </div>
+                  <Snippet text={r.snippet} />
+                </button>
+              </li>
+            ))}
+          </ul>
+          {next && (
+            <button type="button" class="button" disabled={busy} onClick={() => void run(true)}>
+              {t('search.more')}
+            </button>
+          )}
+        </>
+      )}
+    </Modal>
+  );
+}
+
 function AdminDialog({ onClose }: { onClose: () => void }) {
   const m = useView('admin');
   return m ? <m.AdminDialog onClose={onClose} /> : <Loading onClose={onClose} />;
@@ -943,6 +1104,8 @@ export function Dialogs() {
       return <NotifyDialog roomId={dialog.roomId} onClose={close} />;
     case 'mentions':
       return <MentionsDialog onClose={close} />;
+    case 'search':
+      return <SearchDialog {...(dialog.roomId ? { roomId: dialog.roomId } : {})} onClose={close} />;
     case 'profile':
       return <ProfileDialog userId={dialog.userId} onClose={close} />;
     case 'admin':

@@ -12,6 +12,7 @@ import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { useAutoGrow } from './kit.js';
 import { memo } from './memo.js';
+import { LinkPreviewCard } from './LinkPreviewCard.js';
 import { MessageBody } from './MessageBody.js';
 import { ReactionPicker } from './ReactionPicker.js';
 import { can } from '../state/permissions.js';
@@ -395,6 +396,7 @@ export const MessageRow = memo(function MessageRow({
           )
         )}
         {m.attachments && !m.deleted && <Attachments files={m.attachments} />}
+        {m.preview && !m.deleted && !editing && <LinkPreviewCard preview={m.preview} />}
         {isRoot && !inThread && seq !== null && <ThreadLink m={m} seq={seq} unread={unreadThread} />}
         {seq !== null && !m.deleted && m.reactions?.length ? <ReactionChips m={m} seq={seq} onAdd={setPicker} /> : null}
         {picker && seq !== null && !m.deleted && (

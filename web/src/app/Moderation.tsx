@@ -334,6 +334,7 @@ function SettingsForm({ roomId }: { roomId: string }) {
   const [readOnly, setReadOnly] = useState(room?.settings?.readOnly ?? false);
   const [slow, setSlow] = useState(room?.settings?.slowModeSeconds ?? 0);
   const [approval, setApproval] = useState(room?.settings?.joinApproval ?? false);
+  const [previews, setPreviews] = useState(room?.settings?.linkPreviews ?? true);
   const { busy, run, Note } = useAction();
   if (!room) return null;
   const cur = room.settings;
@@ -349,6 +350,7 @@ function SettingsForm({ roomId }: { roomId: string }) {
           ...(readOnly !== cur?.readOnly ? { readOnly } : {}),
           ...(slow !== cur?.slowModeSeconds ? { slowModeSeconds: slow } : {}),
           ...(approval !== cur?.joinApproval && room.kind === 'public' ? { joinApproval: approval } : {}),
+          ...(previews !== (cur?.linkPreviews ?? true) ? { linkPreviews: previews } : {}),
         };
         const patch = {
           ...(name.trim() && name.trim() !== room.name ? { name: name.trim() } : {}),
@@ -394,6 +396,13 @@ function SettingsForm({ roomId }: { roomId: string }) {
           </span>
         </label>
       )}
+      <label class="check">
+        <input type="checkbox" checked={previews} onChange={(e) => setPreviews(e.currentTarget.checked)} />
+        <span>
+          <strong>{tm('roomSettings.linkPreviews')}</strong>
+          <span class="muted">{tm('roomSettings.linkPreviewsHint')}</span>
+        </span>
+      </label>
       <Note />
       <div class="dialog-foot">
         <button type="submit" class="button primary" disabled={busy}>

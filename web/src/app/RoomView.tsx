@@ -75,6 +75,15 @@ export function RoomView({ roomId }: { roomId: string }) {
         <div class="room-tools">
           <button
             type="button"
+            class="icon-button"
+            aria-label={t('search.button')}
+            title={t('search.button')}
+            onClick={() => chat.ui.setDialog({ kind: 'search', roomId })}
+          >
+            <Icon name="search" size={18} />
+          </button>
+          <button
+            type="button"
             class={`pill-button${membersOpen ? ' active' : ''}`}
             aria-pressed={membersOpen}
             aria-label={t('room.membersButton', { count: room.memberCount, online: online ?? 0 })}

@@ -152,6 +152,10 @@ export function Sidebar() {
           <Icon name="compass" size={16} />
           {t('nav.browse')}
         </button>
+        <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'search' })}>
+          <Icon name="search" size={16} />
+          {t('search.title')}
+        </button>
         <button type="button" class="side-action" onClick={() => chat.ui.setDialog({ kind: 'mentions' })}>
           <Icon name="at" size={16} />
           {t('mentions.title')}

@@ -47,6 +47,7 @@ export type Dialog =
   | { kind: 'pins'; roomId: string }
   | { kind: 'notify'; roomId: string }
   | { kind: 'mentions' }
+  | { kind: 'search'; roomId?: string }
   | { kind: 'profile'; userId: string }
   | { kind: 'settings' }
   // Moderation and administration: their views load on first use (app/Moderation.tsx, app/Admin.tsx).

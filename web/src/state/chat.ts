@@ -20,6 +20,7 @@ import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { debounced, load, remove, save } from './persist.js';
 import { Membership } from './membership.js';
+import { previewOf } from './messages.js';
 import { Pins } from './pins.js';
 import { Blocks } from './blocks.js';
 import { Receipts } from './receipts.js';
@@ -306,6 +307,11 @@ export class Chat {
         if (typeof d?.seq === 'number' && typeof d.emoji === 'string' && typeof d.userId === 'string') {
           this.timeline.reacted(e.roomId, d.seq, d.emoji, d.userId, e.type === 'reaction.added');
         }
+        return;
+      }
+      case 'message.preview': {
+        const preview = previewOf(e.data?.preview);
+        if (typeof e.data?.seq === 'number' && preview) this.timeline.previewed(e.roomId, e.data.seq, preview);
         return;
       }
       case 'message.edited':

@@ -1,5 +1,4 @@
-import type { FileInfo } from '../../../src/protocol/model.js';
-import type { Message, Reaction, RoomEvent } from '../../../src/protocol/model.js';
+import type { FileInfo, LinkPreview, Message, Reaction, RoomEvent } from '../../../src/protocol/model.js';
 
 export type SendStatus = 'sent' | 'pending' | 'failed';
 
@@ -32,6 +31,34 @@ export interface UiMessage {
   mentionAll?: 'room' | 'here';
   /** Files it carries (images, voice notes, any file), in the order attached. */
   attachments?: FileInfo[];
+  /** The server's preview of its first link (`data.preview`, or a `message.preview` event); absent when none. */
+  preview?: LinkPreview;
+}
+
+/** A preview from the wire, checked: an http(s) URL, text or null; anything else is ignored. */
+export function previewOf(v: unknown): LinkPreview | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const p = v as Record<string, unknown>;
+  if (typeof p.url !== 'string' || !/^https?:\/\//i.test(p.url)) return undefined;
+  const text = (x: unknown) => (typeof x === 'string' && x ? x : null);
+  const title = text(p.title);
+  const description = text(p.description);
+  const img = p.image as Record<string, unknown> | undefined;
+  const image =
+    img && typeof img.id === 'string' && typeof img.contentType === 'string' && typeof img.size === 'number'
+      ? (img as unknown as NonNullable<LinkPreview['image']>)
+      : undefined;
+  return title || description ? { url: p.url, title, description, ...(image ? { image } : {}) } : undefined;
+}
+
+/** The list with the message at `seq` given its preview; the same array if there is none or it is deleted. */
+export function markPreview(list: UiMessage[], seq: number, preview: LinkPreview): UiMessage[] {
+  const i = list.findIndex((m) => m.seq === seq);
+  const m = list[i];
+  if (!m || m.deleted || m.preview) return list;
+  const next = list.slice();
+  next[i] = { ...m, preview };
+  return next;
 }
 
 export interface UiReply {
@@ -76,6 +103,7 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     ...(Array.isArray(m.data?.mentions) ? { mentions: m.data.mentions as string[] } : {}),
     ...(m.data?.mentionAll === 'room' || m.data?.mentionAll === 'here' ? { mentionAll: m.data.mentionAll } : {}),
     ...withAttachments(m.attachments),
+    ...withPreview(m.data?.deleted === true ? undefined : previewOf(m.data?.preview)),
   };
 }
 
@@ -208,3 +236,5 @@ export function mergeMessages(list: UiMessage[], incoming: UiMessage[]): UiMessa
   stored.sort((a, b) => (a.seq as number) - (b.seq as number));
   return stored.concat(keptLocal);
 }
+
+const withPreview = (preview: LinkPreview | undefined) => (preview ? { preview } : {});

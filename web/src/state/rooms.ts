@@ -249,6 +249,7 @@ export class Rooms extends Slice {
       if (typeof flat.slowModeSeconds === 'number') settings.slowModeSeconds = flat.slowModeSeconds;
       if (typeof flat.joinApproval === 'boolean') settings.joinApproval = flat.joinApproval;
       if (typeof flat.mentionAllRole === 'string') settings.mentionAllRole = flat.mentionAllRole as MemberRole;
+      if (typeof flat.linkPreviews === 'boolean') settings.linkPreviews = flat.linkPreviews;
       const next: MyRoom = {
         ...r,
         ...(typeof d.name === 'string' ? { name: d.name } : {}),

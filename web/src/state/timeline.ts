@@ -4,12 +4,13 @@
  * read marker per room with the unread count it gives. The server keeps the marker for all the user's devices
  * (`readSeq` and `unread` in welcome, `read` frames); reading here moves it there, at most once a second.
  */
-import type { RoomEvent } from '../../../src/protocol/model.js';
+import type { LinkPreview, RoomEvent } from '../../../src/protocol/model.js';
 import type { RoomView } from './app-state.js';
 import {
   applyReaction,
   markDeleted,
   markEdited,
+  markPreview,
   markReaction,
   mergeMessages,
   toUi,
@@ -50,6 +51,8 @@ export class Timeline extends Slice {
    * already counted) to a history page that may have been read before them.
    */
   private reactionOps = new Map<string, { seq: number; emoji: string; userId: string; added: boolean }[]>();
+  /** Link previews seen while this page runs, per room and seq: a page fetched just before one shows it anyway. */
+  private previews = new Map<string, Map<number, LinkPreview>>();
   /** Set by the message list: whether the active room is scrolled to its newest message. */
   atBottom = true;
 
@@ -73,6 +76,7 @@ export class Timeline extends Slice {
     this.deletedSeqs.clear();
     this.edits.clear();
     this.reactionOps.clear();
+    this.previews.clear();
     this.atBottom = true;
   }
 
@@ -88,6 +92,7 @@ export class Timeline extends Slice {
     this.deletedSeqs.clear();
     this.edits.clear();
     this.reactionOps.clear();
+    this.previews.clear();
   }
 
   // ───────────────────────────── history ─────────────────────────────
@@ -126,7 +131,8 @@ export class Timeline extends Slice {
     const gone = this.deletedSeqs.get(roomId);
     const edits = this.edits.get(roomId);
     const ops = this.reactionOps.get(roomId);
-    if (!gone?.size && !edits?.size && !ops?.length) return msgs;
+    const previews = this.previews.get(roomId);
+    if (!gone?.size && !edits?.size && !ops?.length && !previews?.size) return msgs;
     return msgs.map((m) => {
       if (m.seq === null) return m;
       if (gone?.has(m.seq)) {
@@ -135,6 +141,8 @@ export class Timeline extends Slice {
       }
       const e = edits?.get(m.seq);
       let out = e && (m.editedAt === undefined || m.editedAt < e.editedAt) ? { ...m, ...e } : m;
+      const preview = previews?.get(m.seq);
+      if (preview && !out.preview) out = { ...out, preview };
       let reactions = out.reactions;
       for (const op of ops ?? []) {
         if (op.seq === m.seq) reactions = applyReaction(reactions, op.emoji, op.userId, op.added);
@@ -178,8 +186,12 @@ export class Timeline extends Slice {
    */
   async loadUntil(roomId: string, seq: number): Promise<boolean> {
     const has = () => this.view(roomId).messages.some((m) => m.seq === seq);
+    // A page already on its way (the room just opened, a scroll to the top) comes first: a load asked for meanwhile
+    // would return at once, and the loop below would stop for want of progress.
+    await this.loadsDone(roomId);
     if (!this.view(roomId).loaded) await this.loadLatest(roomId);
     for (let i = 0; i < 25 && !has(); i++) {
+      await this.loadsDone(roomId);
       const v = this.view(roomId);
       const oldest = v.messages.find((m) => m.seq !== null)?.seq;
       if (!v.hasMore || oldest === undefined || oldest === null || oldest <= seq) break;
@@ -187,6 +199,11 @@ export class Timeline extends Slice {
       if (this.view(roomId).messages.find((m) => m.seq !== null)?.seq === oldest) break; // no progress
     }
     return has();
+  }
+
+  /** Resolves once the room has no page load in flight (bounded: 10 s). */
+  private async loadsDone(roomId: string): Promise<void> {
+    for (let i = 0; i < 200 && this.view(roomId).loading; i++) await new Promise((r) => setTimeout(r, 50));
   }
 
   async loadOlder(roomId: string, limit = PAGE_SIZE): Promise<void> {
@@ -243,6 +260,16 @@ export class Timeline extends Slice {
     const known = edits.get(seq);
     if (!known || known.editedAt < editedAt) edits.set(seq, { body, editedAt });
     this.setView(roomId, (v) => ({ messages: markEdited(v.messages, seq, body, editedAt) }));
+  }
+
+  /** A `message.preview` event: the message's link preview card, now and in any page fetched later. */
+  previewed(roomId: string, seq: number, preview: LinkPreview): void {
+    let previews = this.previews.get(roomId);
+    if (!previews) this.previews.set(roomId, (previews = new Map()));
+    previews.set(seq, preview);
+    // Bounded like reactionOps: only pages fetched in the next moments need these.
+    if (previews.size > 500) previews.delete(previews.keys().next().value!);
+    this.setView(roomId, (v) => ({ messages: markPreview(v.messages, seq, preview) }));
   }
 
   /** A `reaction.added` / `reaction.removed` event: the message's chips now, and in any page fetched later. */

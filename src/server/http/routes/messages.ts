@@ -4,6 +4,7 @@ import {
   EditMessageRequest,
   EventsQuery,
   HistoryQuery,
+  MessagesQuery,
   RoomIdParams,
   RoomSeqParams,
   SendMessageRequest,
@@ -24,7 +25,7 @@ export function messageRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/rooms/:roomId/messages', async (req) => {
     const auth = await requireAuth(s, req);
     const { roomId } = parse(RoomIdParams, req.params);
-    const messages = await s.messages.history(auth, roomId, parse(HistoryQuery, req.query), 'messages');
+    const messages = await s.messages.history(auth, roomId, parse(MessagesQuery, req.query), 'messages');
     return { messages: await s.reactions.attach(roomId, messages) };
   });
 
