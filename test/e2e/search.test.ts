@@ -135,4 +135,19 @@ describe('message search', () => {
     // Bob has his own budget.
     expect((await bob.api.search({ q: 'one' })).results).toEqual([]);
   });
+  it('has=file finds the messages that carry files, and keeps finding one after its text is edited', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const room = await alice.api.createRoom(`f${cid()}`);
+    const file = await alice.api.uploadFile(new Blob(['q3 figures']), 'q3.txt');
+    const withFile = (await alice.api.sendMessage(room.id, 'quarterly report attached', cid(), undefined, [file.id]))
+      .message;
+    await alice.api.sendMessage(room.id, 'quarterly report is late', cid());
+    const hits = async () =>
+      (await alice.api.search({ q: 'quarterly', has: 'file' })).results.map((r) => r.message.seq);
+    expect(await hits()).toEqual([withFile.seq]);
+    expect((await alice.api.search({ q: 'quarterly' })).results).toHaveLength(2);
+    await alice.api.editMessage(room.id, withFile.seq, 'quarterly report, see the file');
+    expect(await hits()).toEqual([withFile.seq]);
+  });
 });

@@ -37,7 +37,8 @@ export interface SearchQueries {
 export function searchRowOf(e: RoomEvent, now: number): SearchRow {
   const body = e.body ?? '';
   const root = e.data?.threadRoot;
-  const files = e.data?.attachments;
+  // A new message has its files in `data` (as stored); one read back for an edit has them lifted to `attachments`.
+  const files = e.attachments ?? e.data?.attachments;
   return {
     roomId: e.roomId,
     seq: e.seq,
