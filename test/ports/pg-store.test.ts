@@ -8,6 +8,7 @@ import { migrate } from '../../src/storage/postgres/migrate.js';
 import { migrations } from '../../src/storage/postgres/migrations.js';
 import { PgStore, toStoreError, type PgStoreOptions } from '../../src/storage/postgres/pg-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
+import { expectBackfilled, seedForSearchBackfill } from './contract/search-backfill.js';
 import { waitFor } from '../helpers/wait.js';
 import { startPostgres, type PgTestServer, type TestDatabase } from '../helpers/postgres.js';
 
@@ -73,30 +74,6 @@ async function pgHarness(opts: StoreOptions = {}) {
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}_${(++counter).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-/** Stores messages (one edited, one deleted), then takes the database back to before migration 12. */
-async function seedForSearchBackfill(store: Store) {
-  const a = await store.createUser(
-    { id: uid('u'), username: uid('a'), displayName: 'a', passwordHash: 'x' },
-    { adminIfFirst: false },
-  );
-  const { room } = await store.createRoom({
-    id: uid('r'),
-    kind: 'public',
-    name: uid('old'),
-    topic: '',
-    createdBy: a.id,
-    members: [{ userId: a.id, role: 'owner' }],
-  });
-  const send = async (body: string) =>
-    (await store.appendMessage({ id: uid('e'), roomId: room.id, senderId: a.id, clientMsgId: uid('c'), body })).event;
-  await send('第一条旧消息 first');
-  const edited = await send('要改的 before edit');
-  await store.editMessage(room.id, edited.seq, a.id, '改好的 after edit https://example.com');
-  const deleted = await send('删掉的 gone');
-  await store.deleteMessage(room.id, deleted.seq, a.id);
-  await send('最后的旧消息 last');
-  return { user: a, room };
-}
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 function createUser(store: Store, username: string, adminIfFirst = false): Promise<UserRecord> {
@@ -714,34 +691,19 @@ describe('PgStore specifics', () => {
 
   it('migration 12 indexes the messages stored before it, oldest first, in its own transaction', async () => {
     h = await pgHarness();
-    const { user, room } = await seedForSearchBackfill(h.store);
+    const seeded = await seedForSearchBackfill(h.store, uid);
     await h.store.close();
     await withClient(h.db.url, async (c) => {
       await c.query('DROP TABLE message_search');
       await c.query('DELETE FROM schema_migrations WHERE version = 12');
     });
     const store = await h.open();
-    const found = async (q: string, has?: 'link') =>
-      (
-        await store.searchMessages({
-          userId: user.id,
-          parts: parseQuery(q, 8),
-          sort: 'newest',
-          limit: 10,
-          roomId: room.id,
-          ...(has ? { has } : {}),
-        })
-      ).map((x) => x.message.body);
-    expect(await found('旧消息')).toEqual(['最后的旧消息 last', '第一条旧消息 first']);
-    expect(await found('改好')).toEqual(['改好的 after edit https://example.com']);
-    expect(await found('before')).toEqual([]);
-    expect(await found('删掉')).toEqual([]);
-    expect(await found('edit', 'link')).toEqual(['改好的 after edit https://example.com']);
+    await expectBackfilled(store, seeded);
   });
 
   it('a newest-first search widens its docid windows until the page is full, across gaps, and pages on', async () => {
     h = await pgHarness();
-    const { user, room } = await seedForSearchBackfill(h.store);
+    const { user, room } = await seedForSearchBackfill(h.store, uid);
     const send = (body: string) =>
       h!.store.appendMessage({ id: uid('e'), roomId: room.id, senderId: user.id, clientMsgId: uid('c'), body });
     // Index entries far apart: the first window (the newest 20,000 docids) holds only the last of them.

@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/store.js';
 import type { Queries } from '../../src/storage/sql/queries.js';
-import { parseQuery } from '../../src/core/search-text.js';
 import { migrations } from '../../src/storage/sqlite/migrations.js';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/storage/sqlite/sqlite-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
+import { expectBackfilled, seedForSearchBackfill } from './contract/search-backfill.js';
 
 /** A SqliteStore over a real file in a fresh temp dir; cleanup closes every store opened and removes the dir. */
 function sqliteHarness(opts: Omit<SqliteStoreOptions, 'file'> = {}) {
@@ -39,30 +39,6 @@ storeContract('SqliteStore (maxBatch 3)', () => Promise.resolve(sqliteHarness({ 
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}_${(++counter).toString(36)}`;
-/** Stores messages (one edited, one deleted), then takes the database back to before migration 12. */
-async function seedForSearchBackfill(store: Store) {
-  const a = await store.createUser(
-    { id: uid('u'), username: uid('a'), displayName: 'a', passwordHash: 'x' },
-    { adminIfFirst: false },
-  );
-  const { room } = await store.createRoom({
-    id: uid('r'),
-    kind: 'public',
-    name: uid('old'),
-    topic: '',
-    createdBy: a.id,
-    members: [{ userId: a.id, role: 'owner' }],
-  });
-  const send = async (body: string) =>
-    (await store.appendMessage({ id: uid('e'), roomId: room.id, senderId: a.id, clientMsgId: uid('c'), body })).event;
-  await send('第一条旧消息 first');
-  const edited = await send('要改的 before edit');
-  await store.editMessage(room.id, edited.seq, a.id, '改好的 after edit https://example.com');
-  const deleted = await send('删掉的 gone');
-  await store.deleteMessage(room.id, deleted.seq, a.id);
-  await send('最后的旧消息 last');
-  return { user: a, room };
-}
 
 describe('SqliteStore specifics', () => {
   let h: ReturnType<typeof sqliteHarness>;
@@ -406,29 +382,14 @@ describe('SqliteStore specifics', () => {
   });
 
   it('migration 12 indexes the messages stored before it, oldest first, in its own transaction', async () => {
-    const { user, room } = await seedForSearchBackfill(h.store);
+    const seeded = await seedForSearchBackfill(h.store, uid);
     await h.store.close();
     const db = openRaw();
     db.exec('DROP TABLE message_fts; DROP TABLE message_search; DELETE FROM schema_migrations WHERE version = 12');
     db.close();
     raw = undefined;
     const store = await h.reopen();
-    const found = async (q: string, has?: 'link') =>
-      (
-        await store.searchMessages({
-          userId: user.id,
-          parts: parseQuery(q, 8),
-          sort: 'newest',
-          limit: 10,
-          roomId: room.id,
-          ...(has ? { has } : {}),
-        })
-      ).map((x) => x.message.body);
-    expect(await found('旧消息')).toEqual(['最后的旧消息 last', '第一条旧消息 first']);
-    expect(await found('改好')).toEqual(['改好的 after edit https://example.com']);
-    expect(await found('before')).toEqual([]);
-    expect(await found('删掉')).toEqual([]);
-    expect(await found('edit', 'link')).toEqual(['改好的 after edit https://example.com']);
+    await expectBackfilled(store, seeded);
   });
 
   it('migration 10 upgrades a file at 9: members notified of all, do-not-disturb off', async () => {
