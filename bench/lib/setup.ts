@@ -1,3 +1,4 @@
+import { request, type Agent } from 'node:http';
 /** Bench setup over relaychat's HTTP API: users, rooms, memberships. Concurrency-limited, every call timed out. */
 
 export const BENCH_PASSWORD = 'bench-password-1';
@@ -106,4 +107,31 @@ export async function buildRooms(base: string, groups: BenchUser[][], concurrenc
 /** Leaves the lobby for each user (so a scenario's rooms are the only rooms its clients are in). */
 export async function leaveLobby(base: string, users: BenchUser[], concurrency = 50): Promise<void> {
   await mapLimit(users, concurrency, (u) => api(base, 'POST', '/api/v1/rooms/lobby/leave', undefined, u.token));
+}
+
+/**
+ * One authenticated GET of `path` on `agent` (a keep-alive agent sized to the loop's concurrency), body drained;
+ * resolves with the status, or 0 on an error or after 10 s. For closed-loop latency scenarios (history, search).
+ */
+export function timedGet(agent: Agent, base: URL, path: string, token: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const req = request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        path,
+        method: 'GET',
+        headers: { authorization: `Bearer ${token}` },
+        timeout: 10_000,
+      },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+    req.end();
+  });
 }

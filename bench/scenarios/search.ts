@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -7,7 +7,7 @@ import { hasLink, indexTerms, tsVector } from '../../src/core/search-text.js';
 import type { ServerHandle } from '../lib/children.js';
 import { Histogram, ms } from '../lib/histogram.js';
 import { closeWindow, MB, openWindow, round, type Result } from '../lib/measure.js';
-import { api, registerUsers } from '../lib/setup.js';
+import { api, registerUsers, timedGet } from '../lib/setup.js';
 import { withRelay, type Ctx } from './common.js';
 
 /**
@@ -289,27 +289,7 @@ async function load(
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const h = new Histogram();
   let errors = 0;
-  const get = () =>
-    new Promise<number>((resolve) => {
-      const req = request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          path,
-          method: 'GET',
-          headers: { authorization: `Bearer ${token}` },
-          timeout: 10_000,
-        },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => resolve(0));
-      req.end();
-    });
+  const get = () => timedGet(agent, url, path, token);
   try {
     for (let i = 0; i < warmup; i++) await get();
     const win = openWindow(server);
