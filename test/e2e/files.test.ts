@@ -211,6 +211,59 @@ describe('file uploads', () => {
     expect(next.status).toBe(201);
   });
 
+  it('a malformed multipart body is 400 validation_failed, not a server error; nothing is kept', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const raw = (body: string, boundary = 'fuzz') =>
+      fetch(`${srv.url}/api/v1/files`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        body,
+      }).then(async (r) => [r.status, ((await r.json()) as { error?: { code?: string } }).error?.code]);
+    // No boundary line at all (what the fuzzer sent).
+    expect(await raw('=_F@np(7#')).toEqual([400, 'validation_failed']);
+    // A part header that never ends.
+    expect(await raw('--fuzz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"')).toEqual([
+      400,
+      'validation_failed',
+    ]);
+    // The file's bytes start, then the body ends without the closing boundary.
+    const cut = '--fuzz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n' + 'x'.repeat(5000);
+    expect(await raw(cut)).toEqual([400, 'validation_failed']);
+    await waitFor(() => spooled(srv).length === 0, 10_000, 'no spool file left');
+    expect(await storedBlobs(srv)).toEqual({ blobs: [], partial: 0 });
+    expect(await srv.server.ports.store.fileUsage(alice.user.id)).toBe(0);
+    expect((await upload(srv.url, alice.token, Buffer.from('still fine'), 'ok.txt')).status).toBe(201);
+    // The avatar routes read forms the same way.
+    const avatar = await fetch(`${srv.url}/api/v1/me/avatar`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'multipart/form-data; boundary=fuzz' },
+      body: cut,
+    });
+    expect([avatar.status, ((await avatar.json()) as { error?: { code?: string } }).error?.code]).toEqual([
+      400,
+      'validation_failed',
+    ]);
+  });
+
+  it('a form sent to a JSON route is 415, not taken as an empty body', async () => {
+    const srv = await startServer();
+    const alice = await registerUser(srv.url);
+    const room = await alice.api.createRoom(`form${Date.now()}`);
+    const res = await fetch(`${srv.url}/api/v1/rooms/${room.id}/read`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'multipart/form-data; boundary=fuzz' },
+      body: '--fuzz--',
+    });
+    expect([res.status, ((await res.json()) as { error?: { code?: string } }).error?.code]).toEqual([
+      415,
+      'unsupported_media_type',
+    ]);
+  });
+
   it('the same content uploaded concurrently: one blob, one file record per upload, all readable', async () => {
     const srv = await startServer();
     const [alice, bob] = await Promise.all([registerUser(srv.url), registerUser(srv.url)]);

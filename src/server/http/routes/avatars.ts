@@ -4,6 +4,7 @@ import { ChatError } from '../../../core/chat-error.js';
 import { IdParams, RoomIdParams } from '../../../protocol/http.js';
 import type { Services } from '../../services.js';
 import { requireAuth } from '../auth.js';
+import { malformedForm } from '../multipart.js';
 import { parse } from '../validate.js';
 
 /** The multipart field of a picture, as for files. */
@@ -61,7 +62,12 @@ async function readPicture(req: FastifyRequest, reply: FastifyReply, maxBytes: n
       message: 'Send the picture as multipart/form-data, field "file".',
     });
   }
-  const part = await req.file();
+  let part;
+  try {
+    part = await req.file();
+  } catch (err) {
+    throw malformedForm(err);
+  }
   if (!part || part.fieldname !== FIELD) {
     part?.file.resume();
     throw new ChatError('validation_failed', {
@@ -69,7 +75,12 @@ async function readPicture(req: FastifyRequest, reply: FastifyReply, maxBytes: n
       issues: [{ path: FIELD, message: 'required' }],
     });
   }
-  const bytes = await part.toBuffer();
+  let bytes;
+  try {
+    bytes = await part.toBuffer();
+  } catch (err) {
+    throw malformedForm(err);
+  }
   if (part.file.truncated || bytes.byteLength > maxBytes) {
     void reply.header('connection', 'close');
     throw new ChatError('file_too_large', {
