@@ -95,7 +95,15 @@ export class MessageService {
           senderId: auth.user.id,
           clientMsgId: input.clientMsgId,
           body: draft.body,
-          ...(draft.reply || draft.mentions ? { data: { ...draft.reply, ...draft.mentions?.data } } : {}),
+          ...(draft.reply || draft.mentions || input.integration
+            ? {
+                data: {
+                  ...draft.reply,
+                  ...draft.mentions?.data,
+                  ...(input.integration ? { integration: input.integration } : {}),
+                },
+              }
+            : {}),
           ...(draft.mentions ? { mentionTargets: [...draft.mentions.targets.keys()] } : {}),
           ...(draft.attachments && draft.attachments.length > 0 ? { attachments: draft.attachments } : {}),
         });

@@ -21,6 +21,7 @@ import type {
   ServerRole,
   ThreadSummary,
   FileInfo,
+  WebhookDelivery,
 } from '../protocol/model.js';
 import type { QueryPart } from './search-text.js';
 
@@ -573,6 +574,107 @@ export interface SearchStore {
   searchMessages(search: MessageSearch): Promise<SearchHit[]>;
 }
 
+/** An incoming webhook as stored: the URL's token only as its hash; the signing secret as is (HMAC needs it). */
+export interface IncomingWebhookRecord {
+  id: string;
+  roomId: string;
+  name: string;
+  iconUrl: string | null;
+  tokenHash: string;
+  /** null: posts need no signature. */
+  signingSecret: string | null;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** An outgoing webhook as stored, with its signing secret. `roomId` null: server-wide (public rooms). */
+export interface SubscriptionRecord {
+  id: string;
+  roomId: string | null;
+  url: string;
+  events: string[];
+  secret: string;
+  createdBy: string;
+  createdAt: number;
+}
+
+/**
+ * A subscription's position in one room's sequence, claimed by one node for a lease: the events after `lastSeq` are
+ * that node's to deliver, in order, until it completes the claim or the lease runs out.
+ */
+export interface DeliveryClaim {
+  subscription: SubscriptionRecord;
+  roomId: string;
+  lastSeq: number;
+  /** Failed attempts at the event after `lastSeq` so far. */
+  attempts: number;
+}
+
+/** What became of the first event of a claim that the subscription wants (the delivery log's entry). */
+export interface DeliveryOutcome {
+  eventId: string;
+  seq: number;
+  eventType: string;
+  status: 'delivered' | 'retrying' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+/**
+ * Webhooks (migration 17). Outgoing deliveries are a durable queue without a queue table: each subscription keeps a
+ * cursor per room over the room's own sequence (which is durable already), so nothing committed can be missed, a
+ * restart resumes at the cursor, and events go out in sequence order. A node claims a cursor with a lease (PostgreSQL:
+ * `FOR UPDATE SKIP LOCKED`), so no two nodes work on one at once, and moves it only while it holds the lease.
+ */
+export interface WebhookStore {
+  /** Rejects with `too_many_webhooks` when the room has `max` incoming webhooks already; nothing is written then. */
+  createIncomingWebhook(hook: Omit<IncomingWebhookRecord, 'createdAt'>, max: number): Promise<IncomingWebhookRecord>;
+  getIncomingWebhookByTokenHash(tokenHash: string): Promise<IncomingWebhookRecord | null>;
+  listIncomingWebhooks(roomId: string): Promise<IncomingWebhookRecord[]>;
+  /** False when the room has no such webhook. Its remembered signatures go with it. */
+  deleteIncomingWebhook(roomId: string, id: string): Promise<boolean>;
+  /**
+   * Remembers a signature of a signed post until `expiresAt` (epoch ms); false when it was remembered already (a
+   * replay). Forgets the webhook's expired signatures on the way.
+   */
+  rememberSignature(webhookId: string, signature: string, expiresAt: number): Promise<boolean>;
+
+  /**
+   * Records a subscription with its cursors at the end of the room's sequence (server-wide: of every public room), so
+   * it gets the events from now on. Rejects with `room_not_found`, or `too_many_webhooks` when its room (or the
+   * server-wide list) has `max` already.
+   */
+  createSubscription(sub: Omit<SubscriptionRecord, 'createdAt'>, max: number): Promise<SubscriptionRecord>;
+  getSubscription(id: string): Promise<SubscriptionRecord | null>;
+  /** A room's subscriptions, or (null) the server-wide ones; oldest first. */
+  listSubscriptions(roomId: string | null): Promise<SubscriptionRecord[]>;
+  /** Deletes it with its cursors and log; false when there was none. */
+  deleteSubscription(id: string): Promise<boolean>;
+  /**
+   * Claims up to `limit` cursors that have events to deliver and are due (not leased by a live lease, retry time
+   * reached), leasing them to `nodeId` until now + `leaseMs`, oldest due first. Public rooms created after a
+   * server-wide subscription get their cursor here, at the start of their sequence.
+   */
+  claimDeliveries(nodeId: string, leaseMs: number, limit: number): Promise<DeliveryClaim[]>;
+  /**
+   * Ends a claim (only while `nodeId` still holds it and the cursor is at `fromSeq`; false otherwise, writing nothing):
+   * moves the cursor to `toSeq`, records `outcome` in the log when there is one, sets the failed-attempt count and
+   * when the cursor is next due (`retryAt`, epoch ms; null = now), and releases the lease unless `keepLease` (the node
+   * goes on to the next event under the same lease).
+   */
+  completeDelivery(
+    claim: { subscriptionId: string; roomId: string; nodeId: string; fromSeq: number },
+    toSeq: number,
+    outcome: DeliveryOutcome | null,
+    next: { attempts: number; retryAt: number | null; keepLease?: boolean },
+  ): Promise<boolean>;
+  /** A subscription's delivery log, newest first; `before` an `updatedAt` (epoch ms) from the previous page. */
+  listDeliveries(subscriptionId: string, query: { limit: number; before?: number }): Promise<WebhookDelivery[]>;
+  /** Drops log entries last updated before `before` (epoch ms); how many. */
+  pruneDeliveries(before: number): Promise<number>;
+}
+
 export interface Store
   extends
     AccountStore,
@@ -588,7 +690,8 @@ export interface Store
     LinkPreviewStore,
     FileStore,
     SearchStore,
-    AvatarStore {
+    AvatarStore,
+    WebhookStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */

@@ -117,6 +117,29 @@ export const ERRORS = {
     retryable: false,
     message: 'Too many attachments on one message (MAX_ATTACHMENTS_PER_MESSAGE).',
   },
+  // ---- webhooks (issue 16) ----
+  webhook_not_found: { status: 404, retryable: false, message: 'No such webhook (revoked, or a wrong URL).' },
+  webhook_signature_invalid: {
+    status: 401,
+    retryable: false,
+    message: 'The webhook signature is missing or does not match (X-Relaychat-Timestamp, X-Relaychat-Signature).',
+  },
+  webhook_signature_stale: {
+    status: 401,
+    retryable: false,
+    message: 'The signed timestamp is too far from now (WEBHOOK_SIGNATURE_TTL_SECONDS): sign again.',
+  },
+  webhook_replayed: { status: 409, retryable: false, message: 'This signed request was received already.' },
+  webhook_target_refused: {
+    status: 422,
+    retryable: false,
+    message: 'The webhook target URL is not allowed (scheme, credentials, or a private or loopback address).',
+  },
+  too_many_webhooks: {
+    status: 409,
+    retryable: false,
+    message: 'This room (or the server) has as many webhooks as it may (MAX_WEBHOOKS_PER_ROOM): revoke one first.',
+  },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

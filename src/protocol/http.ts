@@ -17,6 +17,7 @@ import {
   StatusText,
   Topic,
   Username,
+  WEBHOOK_EVENT_TYPES,
 } from './model.js';
 
 /** Request schemas for the HTTP API. All objects are strict: unknown fields are a validation error. */
@@ -270,3 +271,47 @@ export const SignedFileQuery = z.strictObject({
 });
 /** `GET /api/v1/files/:id`: `variant=thumbnail` serves an image's thumbnail. */
 export const FileDownloadQuery = z.strictObject({ variant: FileVariant.default('original') });
+
+// ---- webhooks (issue 16) ----
+const WebhookName = z.string().trim().min(1).max(80);
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((u) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL');
+export const CreateIncomingWebhookRequest = z.strictObject({
+  name: WebhookName,
+  iconUrl: HttpUrl.optional(),
+  /** Posts must be signed (a signing secret is made and shown once). */
+  signed: z.boolean().optional(),
+});
+/** What a POST to an incoming webhook's URL carries. */
+export const IncomingWebhookPost = z.strictObject({
+  text: Body,
+  displayName: WebhookName.optional(),
+  iconUrl: HttpUrl.optional(),
+});
+export const HookTokenParams = z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a webhook URL') });
+export const RoomWebhookParams = z.strictObject({ roomId: Id, webhookId: Id });
+export const CreateSubscriptionRequest = z.strictObject({
+  url: HttpUrl,
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length),
+});
+export const SubscriptionIdParams = z.strictObject({ subscriptionId: Id });
+export const RoomSubscriptionParams = z.strictObject({ roomId: Id, subscriptionId: Id });
+export const DeliveriesQuery = z.strictObject({
+  limit: decimalInt(1, 100).optional(),
+  /** `updatedAt` (epoch ms) of the previous page's last entry. */
+  before: decimalInt(0, Number.MAX_SAFE_INTEGER).optional(),
+});
+/** An incoming post's `Idempotency-Key` header. */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII');

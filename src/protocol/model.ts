@@ -554,3 +554,80 @@ export interface FileInfo {
   width?: number;
   height?: number;
 }
+
+// ---- webhooks (issue 16) ----
+
+/** Room event types an outgoing webhook may subscribe to (every type on the room sequence). */
+export const WEBHOOK_EVENT_TYPES = [
+  'message',
+  'message.deleted',
+  'message.edited',
+  'reaction.added',
+  'reaction.removed',
+  'room.created',
+  'room.updated',
+  'member.joined',
+  'member.left',
+  'member.invited',
+  'member.role',
+  'member.muted',
+  'member.unmuted',
+  'member.read',
+  'message.pinned',
+  'message.unpinned',
+  'message.preview',
+] as const satisfies readonly RoomEventType[];
+
+/**
+ * Who a message posted through an incoming webhook is shown as: `data.integration` of the message. Clients show
+ * `name` (and `iconUrl`) with an app badge instead of the sender's name; `senderId` is the webhook's creator.
+ */
+export interface IntegrationRef {
+  id: string;
+  name: string;
+  iconUrl: string | null;
+}
+
+/** An incoming webhook of a room. `url` and `signingSecret` are present only in the answer that created it. */
+export interface IncomingWebhook {
+  id: string;
+  roomId: string;
+  name: string;
+  iconUrl: string | null;
+  /** Whether posts must carry a valid signature (X-Relaychat-Timestamp + X-Relaychat-Signature). */
+  signed: boolean;
+  createdBy: string;
+  createdAt: string;
+  url?: string;
+  signingSecret?: string;
+}
+
+/** An outgoing webhook (event subscription): per room, or server-wide (`roomId` null: every public room). */
+export interface WebhookSubscription {
+  id: string;
+  roomId: string | null;
+  url: string;
+  events: string[];
+  createdBy: string;
+  createdAt: string;
+  /** The signing secret: present only in the answer that created it. */
+  secret?: string;
+}
+
+/** One entry of a subscription's delivery log: an event and how its delivery went. */
+export interface WebhookDelivery {
+  subscriptionId: string;
+  eventId: string;
+  roomId: string;
+  seq: number;
+  eventType: string;
+  /** `retrying`: an attempt failed and another is scheduled; `failed`: every attempt failed. */
+  status: 'delivered' | 'retrying' | 'failed';
+  attempts: number;
+  /** The receiver's HTTP status on the last attempt (null: no answer). */
+  lastStatus: number | null;
+  /** Why the last attempt failed (timeout, refused by the SSRF guard, status …); null when delivered. */
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

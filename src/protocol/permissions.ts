@@ -27,7 +27,8 @@ export type RoomAction =
   | 'react'
   | 'approveJoin'
   | 'viewReports'
-  | 'viewAudit';
+  | 'viewAudit'
+  | 'manageWebhooks';
 
 export type Who = 'anyone' | 'nobody' | MemberRole;
 
@@ -60,6 +61,11 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   approveJoin: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'rooms' },
   viewReports: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   viewAudit: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'all' },
+  /**
+   * Create, list and revoke the room's incoming and outgoing webhooks, read their delivery log. Not server admins who
+   * are not room admins: an outgoing webhook reads the room (they subscribe server-wide, to public rooms, instead).
+   */
+  manageWebhooks: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: false },
 };
 
 /** Read-only rooms: posting needs this role. Slow mode does not apply from this role up. */

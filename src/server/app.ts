@@ -60,6 +60,10 @@ import { installSecurityHeaders } from './transport-security.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 import { Sessions } from '../core/session/sessions.js';
+import { WebhookService } from '../core/webhooks/webhook-service.js';
+import { DeliveryWorker } from '../core/webhooks/delivery-worker.js';
+import { createTargetCheck, createWebhookSender } from './webhooks/sender.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 
 export interface ChatServer {
   app: FastifyInstance;
@@ -243,6 +247,18 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     },
   );
   messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
+  const webhookHttp = { timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivateTargets };
+  const webhooks = new WebhookService(
+    ctx,
+    rooms,
+    messages,
+    {
+      maxPerRoom: config.maxWebhooksPerRoom,
+      posts: { burst: config.webhookPostsPerMinute, perSecond: config.webhookPostsPerMinute / 60 },
+      signatureMaxAgeMs: config.webhookSignatureTtlSeconds * 1000,
+    },
+    createTargetCheck(webhookHttp),
+  );
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -260,6 +276,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     admin,
     files,
     avatars,
+    webhooks,
     presence: ctx.presence,
     health,
   };
@@ -336,6 +353,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
   fileRoutes(app, services);
+  webhookRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {
@@ -427,6 +445,25 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       : undefined;
   gcTimer?.unref();
 
+  // Outgoing webhooks: every node delivers from the store's durable queue (claims are leased, see WebhookStore).
+  const deliveries = new DeliveryWorker(
+    ctx,
+    createWebhookSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivateTargets }),
+    {
+      nodeId,
+      pollMs: config.webhookPollMs,
+      leaseMs: config.webhookLeaseMs,
+      timeoutMs: config.webhookTimeoutMs,
+      concurrency: config.webhookConcurrency,
+      retryDelaysMs: config.webhookRetryDelaysSeconds
+        ? config.webhookRetryDelaysSeconds.split(',').map((s) => Math.round(Number(s) * 1000))
+        : [],
+      logRetentionMs: config.webhookLogRetentionDays * 86_400_000,
+      onError: (err) => log.warn({ err }, 'webhook delivery pass failed'),
+    },
+  );
+  deliveries.start();
+
   let closed: Promise<void> | undefined;
   let endDrainWait: (() => void) | undefined;
   const server: ChatServer = {
@@ -477,6 +514,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         await app.close().finally(() => clearTimeout(cut));
         // Previews in flight finish (each bounded by LINK_PREVIEW_TIMEOUT_MS) before the store closes.
         await services.previews.close();
+        // Deliveries in flight finish (each bounded by WEBHOOK_TIMEOUT_MS) and move their cursors before the store closes.
+        await deliveries.close();
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();

@@ -610,6 +610,67 @@ export const SETTINGS = {
     default: 50000000,
     doc: 'Images with more pixels (width × height, as the header declares) are refused with 422 `image_rejected` before decoding: the decompression-bomb limit.',
   },
+  // ---- webhooks (issue 16) ----
+  maxWebhooksPerRoom: {
+    env: 'MAX_WEBHOOKS_PER_ROOM',
+    schema: int(1, 1000),
+    default: 20,
+    doc: 'Incoming webhooks a room may have, and outgoing ones (subscriptions) a room — or the server-wide list — may have; more get `too_many_webhooks`.',
+  },
+  webhookPostsPerMinute: {
+    env: 'WEBHOOK_POSTS_PER_MINUTE',
+    schema: int(1, 100000),
+    default: 60,
+    doc: "Posts one incoming webhook may make per minute (burst the same); more get 429 `rate_limited`. Its posts do not count against its creator's own message rate.",
+  },
+  webhookSignatureTtlSeconds: {
+    env: 'WEBHOOK_SIGNATURE_TTL_SECONDS',
+    schema: int(10, 3600),
+    default: 300,
+    doc: 'A signed incoming post whose `X-Relaychat-Timestamp` is further from now than this is refused (`webhook_signature_stale`); signatures are remembered this long to refuse replays (`webhook_replayed`).',
+  },
+  webhookTimeoutMs: {
+    env: 'WEBHOOK_TIMEOUT_MS',
+    schema: int(100, 60000),
+    default: 3000,
+    doc: 'Time limit of one outgoing delivery (resolve, connect, send, the answer); longer counts as a failed attempt.',
+  },
+  webhookRetryDelaysSeconds: {
+    env: 'WEBHOOK_RETRY_DELAYS_SECONDS',
+    schema: z.string().regex(/^$|^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'expected comma-separated seconds'),
+    default: '60,240',
+    doc: 'Waits (seconds, fractions allowed) before each retry of a failed outgoing delivery: the default tries at about 0, 1 and 5 minutes, then marks the delivery `failed` and moves on. Empty = no retries.',
+  },
+  webhookLeaseMs: {
+    env: 'WEBHOOK_LEASE_MS',
+    schema: int(1000, 600000),
+    default: 30000,
+    doc: "How long a node holds a subscription's queue while delivering (must exceed `WEBHOOK_TIMEOUT_MS` by a second): after a node dies, another resumes its deliveries after at most this.",
+  },
+  webhookPollMs: {
+    env: 'WEBHOOK_POLL_MS',
+    schema: int(10, 60000),
+    default: 1000,
+    doc: 'How often each node looks for due outgoing deliveries (the delay before a new event goes out is up to this).',
+  },
+  webhookConcurrency: {
+    env: 'WEBHOOK_CONCURRENCY',
+    schema: int(1, 1000),
+    default: 8,
+    doc: 'Subscription queues one node delivers at once (each sends its events one at a time, in order).',
+  },
+  webhookLogRetentionDays: {
+    env: 'WEBHOOK_LOG_RETENTION_DAYS',
+    schema: int(1, 3650),
+    default: 7,
+    doc: 'Delivery log entries are kept this long after their last attempt.',
+  },
+  webhookAllowPrivateTargets: {
+    env: 'WEBHOOK_ALLOW_PRIVATE_TARGETS',
+    schema: bool,
+    default: false,
+    doc: 'Let outgoing webhooks reach loopback and private addresses (the SSRF guard refuses them otherwise, with `webhook_target_refused`): for receivers on your own network, and the test suite. Leave `false` when room admins are not trusted with your network.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -706,6 +767,12 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   if ((out.loginLockoutMaxMs as number) < (out.loginLockoutBaseMs as number)) {
     throw new ConfigError(
       `Invalid setting LOGIN_LOCKOUT_MAX_MS (--login-lockout-max-ms) = ${String(out.loginLockoutMaxMs)}: must be at least LOGIN_LOCKOUT_BASE_MS (${String(out.loginLockoutBaseMs)})`,
+    );
+  }
+  if ((out.webhookLeaseMs as number) < (out.webhookTimeoutMs as number) + 1000) {
+    // A delivery must end inside its lease, or another node could send the same event at the same time.
+    throw new ConfigError(
+      `Invalid setting WEBHOOK_LEASE_MS (--webhook-lease-ms) = ${String(out.webhookLeaseMs)}: must be at least WEBHOOK_TIMEOUT_MS + 1000 (${String((out.webhookTimeoutMs as number) + 1000)})`,
     );
   }
   // A bad filter file stops the start like any other bad setting.

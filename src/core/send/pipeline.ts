@@ -1,4 +1,4 @@
-import type { FileInfo, MemberRole, ReplyData, Room, RoomEvent } from '../../protocol/model.js';
+import type { FileInfo, IntegrationRef, MemberRole, ReplyData, Room, RoomEvent } from '../../protocol/model.js';
 import type { AuthContext } from '../accounts.js';
 import type { ChatError } from '../chat-error.js';
 import type { ResolvedMentions } from '../mentions.js';
@@ -14,6 +14,8 @@ export interface SendInput {
   threadOnly?: boolean | undefined;
   /** Ids of files the sender uploaded, to attach (checked by the `attachments` step). */
   attachments?: readonly string[] | undefined;
+  /** Posted by an incoming webhook: stored as the message's `data.integration` (issue 16). */
+  integration?: IntegrationRef | undefined;
 }
 
 /**

@@ -66,6 +66,9 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
     {
       name: 'rate limit',
       async run(d) {
+        // An incoming webhook's post is limited per webhook (WEBHOOK_POSTS_PER_MINUTE, before the send), not as its
+        // creator's own messages.
+        if (d.input.integration) return;
         const rate = await ctx.limiter.take(`msg:${d.auth.user.id}`, ctx.limits.rates.message);
         if (!rate.ok) d.refused = new ChatError('rate_limited', { retryAfterMs: rate.retryAfterMs });
       },
@@ -90,7 +93,10 @@ export function standardSteps(ctx: DomainContext, rooms: RoomService, flood: Flo
         // Files make a message different: three photos sent with no text in a row are not a repeat.
         const files = d.input.attachments;
         const text = files && files.length > 0 ? `${d.input.body}\u0000${files.join(',')}` : d.input.body;
-        const refused = flood.check(d.auth.user.id, d.input.roomId, text, d.input.clientMsgId);
+        // A webhook repeats itself by nature ("build passed"): integrations are not flood-checked as their creator.
+        const refused = d.input.integration
+          ? null
+          : flood.check(d.auth.user.id, d.input.roomId, text, d.input.clientMsgId);
         if (refused) d.refused = refused;
       },
     },

@@ -36,6 +36,13 @@ export interface SafeFetchOptions {
   overflow: 'truncate' | 'refuse';
   /** DNS resolution (all addresses); tests inject a stub. */
   resolve?: Resolver;
+  /**
+   * Webhook deliveries (issue 16): a POST of `body` with these headers instead of a GET; the answer's body is read
+   * like any other (capped) and its type not checked (`types` is ignored).
+   */
+  post?: { body: Buffer; headers: Record<string, string> };
+  /** The operator allows loopback and private addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS): the address policy is off. */
+  allowPrivate?: boolean;
 }
 
 export interface Fetched {
@@ -46,11 +53,17 @@ export interface Fetched {
   charset: string | null;
   body: Buffer;
   truncated: boolean;
+  /** The answer's HTTP status (2xx). */
+  status: number;
 }
 
 /** The guard said no (a machine-readable reason for logs and tests), or the fetch failed. */
 export class FetchRefused extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    /** The HTTP status, when the refusal is the answer's status. */
+    readonly status: number | null = null,
+  ) {
     super(`link preview fetch refused: ${reason}`);
   }
 }
@@ -85,7 +98,7 @@ async function checkHop(
   // Every address, not just the one connected to: a resolver may order them differently next time.
   for (const a of addresses) {
     const key = a.family === 6 ? `[${a.address}]:${port}` : `${a.address}:${port}`;
-    if (opts.allow.has(key)) continue;
+    if (opts.allow.has(key) || opts.allowPrivate) continue;
     if (opts.ports !== 'any' && !opts.ports.has(port)) throw new FetchRefused(`port ${port}`);
     const refusal = addressRefusal(a.address);
     if (refusal) throw new FetchRefused(`address ${a.address}: ${refusal}`);
@@ -143,10 +156,10 @@ export async function safeFetch(raw: string, opts: SafeFetchOptions): Promise<Fe
       }
       if (status < 200 || status > 299) {
         res.destroy();
-        throw new FetchRefused(`status ${status}`);
+        throw new FetchRefused(`status ${status}`, status);
       }
       const { type, charset } = mediaType(res.headers['content-type']);
-      if (!opts.types.includes(type)) {
+      if (!opts.post && !opts.types.includes(type)) {
         res.destroy();
         throw new FetchRefused(`content type ${type || '(none)'}`);
       }
@@ -156,7 +169,7 @@ export async function safeFetch(raw: string, opts: SafeFetchOptions): Promise<Fe
         throw new FetchRefused(`content-length ${length} over ${opts.maxBytes}`);
       }
       const { body, truncated } = await Promise.race([readCapped(res, opts), deadline]);
-      return { url: url.href, contentType: type, charset, body, truncated };
+      return { url: url.href, contentType: type, charset, body, truncated, status };
     }
   } finally {
     clearTimeout(timer);
@@ -175,24 +188,26 @@ function request(
     const req = mod.request(
       url,
       {
-        method: 'GET',
+        method: opts.post ? 'POST' : 'GET',
         // No keep-alive pool: each hop gets its own socket to its own checked address.
         agent: false,
         port: target.port,
         lookup: pinnedLookup(target.address, target.family),
         signal,
-        headers: {
-          'user-agent': USER_AGENT,
-          accept: opts.types.join(', '),
-          'accept-encoding': 'identity',
-        },
+        headers: opts.post
+          ? { ...opts.post.headers, 'content-length': String(opts.post.body.length), 'accept-encoding': 'identity' }
+          : {
+              'user-agent': USER_AGENT,
+              accept: opts.types.join(', '),
+              'accept-encoding': 'identity',
+            },
       },
       resolve,
     );
     req.on('error', (err) =>
       reject(new FetchRefused(`request failed (${(err as NodeJS.ErrnoException).code ?? err.message})`)),
     );
-    req.end();
+    req.end(opts.post?.body);
   });
 }
 
@@ -228,4 +243,32 @@ function readCapped(res: IncomingMessage, opts: SafeFetchOptions): Promise<{ bod
       done = true;
     });
   });
+}
+
+/**
+ * Checks a URL against the same policy without fetching it (scheme, credentials, port, every address it resolves to):
+ * null when a fetch would be allowed to connect, else the reason. For a webhook target when it is created.
+ */
+export async function checkUrl(raw: string, opts: SafeFetchOptions): Promise<string | null> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'malformed URL';
+  }
+  let onTimeout: () => void = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    onTimeout = () => reject(new FetchRefused(`timed out after ${opts.timeoutMs} ms`));
+  });
+  deadline.catch(() => {});
+  const timer = setTimeout(() => onTimeout(), opts.timeoutMs);
+  try {
+    await checkHop(url, opts, deadline);
+    return null;
+  } catch (err) {
+    if (err instanceof FetchRefused) return err.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }

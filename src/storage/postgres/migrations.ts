@@ -428,4 +428,71 @@ ALTER TABLE users ADD COLUMN avatar_id text;
 ALTER TABLE rooms ADD COLUMN avatar_id text;
 `,
   },
+  {
+    version: 17,
+    name: 'webhooks',
+    sql: `
+-- Incoming webhooks: a room's secret URLs. The URL's token is kept only as its SHA-256; the signing secret as is
+-- (verifying an HMAC needs it). Signatures seen are remembered until they are too old to be accepted anyway.
+CREATE TABLE incoming_webhooks (
+  id             text COLLATE "C" PRIMARY KEY,
+  room_id        text COLLATE "C" NOT NULL,
+  name           text NOT NULL,
+  icon_url       text,
+  token_hash     text COLLATE "C" NOT NULL UNIQUE,
+  signing_secret text,
+  created_by     text COLLATE "C" NOT NULL,
+  created_at     bigint NOT NULL
+);
+CREATE INDEX incoming_webhooks_by_room ON incoming_webhooks(room_id, created_at);
+CREATE TABLE webhook_signatures (
+  webhook_id text COLLATE "C" NOT NULL,
+  signature  text COLLATE "C" NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (webhook_id, signature)
+);
+-- Outgoing webhooks. room_id NULL: server-wide (every public room). events: JSON array of event types.
+CREATE TABLE webhook_subscriptions (
+  id         text COLLATE "C" PRIMARY KEY,
+  room_id    text COLLATE "C",
+  url        text NOT NULL,
+  events     text NOT NULL,
+  secret     text NOT NULL,
+  created_by text COLLATE "C" NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX webhook_subscriptions_by_room ON webhook_subscriptions(room_id, created_at);
+-- The delivery queue: a subscription's cursor per room over the room's own sequence (durable already), leased by
+-- the node delivering it (claimed FOR UPDATE SKIP LOCKED). next_at: when it is due (a retry's backoff); attempts:
+-- failures at the event after last_seq.
+CREATE TABLE webhook_cursors (
+  subscription_id text COLLATE "C" NOT NULL,
+  room_id         text COLLATE "C" NOT NULL,
+  last_seq        bigint NOT NULL,
+  attempts        integer NOT NULL DEFAULT 0,
+  next_at         bigint NOT NULL DEFAULT 0,
+  lease_owner     text,
+  lease_until     bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (subscription_id, room_id)
+);
+CREATE INDEX webhook_cursors_by_room ON webhook_cursors(room_id);
+-- The delivery log: one row per (subscription, event), updated by each attempt.
+CREATE TABLE webhook_deliveries (
+  subscription_id text COLLATE "C" NOT NULL,
+  event_id        text COLLATE "C" NOT NULL,
+  room_id         text COLLATE "C" NOT NULL,
+  seq             bigint NOT NULL,
+  event_type      text NOT NULL,
+  status          text NOT NULL,
+  attempts        integer NOT NULL,
+  last_status     integer,
+  last_error      text,
+  created_at      bigint NOT NULL,
+  updated_at      bigint NOT NULL,
+  PRIMARY KEY (subscription_id, event_id)
+);
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(subscription_id, updated_at);
+CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries(updated_at);
+`,
+  },
 ];

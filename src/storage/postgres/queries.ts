@@ -622,7 +622,92 @@ export const pgQueries: PgQueries = {
   secretInsert: run(
     'INSERT INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING',
   ),
-  secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'),
+  secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'), // ---- webhooks (migration 17) ----
+  // The room row locked: two creates cannot both pass the per-room cap.
+  webhookRoomLock: exists('SELECT 1 FROM rooms WHERE id = @roomId FOR NO KEY UPDATE'),
+  incomingCount: count('SELECT count(*)::int AS n FROM incoming_webhooks WHERE room_id = @roomId'),
+  incomingInsert: run(
+    `INSERT INTO incoming_webhooks (id, room_id, name, icon_url, token_hash, signing_secret, created_by, created_at)
+     VALUES (@id, @roomId, @name, @iconUrl, @tokenHash, @signingSecret, @createdBy, @now)`,
+    (a: { hook: object; now: number }) => ({ ...a.hook, now: a.now }),
+  ),
+  incomingByTokenHash: one('SELECT * FROM incoming_webhooks WHERE token_hash = @tokenHash'),
+  incomingOf: all('SELECT * FROM incoming_webhooks WHERE room_id = @roomId ORDER BY created_at, id'),
+  incomingDelete: run('DELETE FROM incoming_webhooks WHERE room_id = @roomId AND id = @id'),
+  signaturesPrune: run('DELETE FROM webhook_signatures WHERE webhook_id = @webhookId AND expires_at < @now'),
+  signatureInsert: run(
+    `INSERT INTO webhook_signatures (webhook_id, signature, expires_at) VALUES (@webhookId, @signature, @expiresAt)
+     ON CONFLICT DO NOTHING`,
+  ),
+  signaturesDeleteOf: run('DELETE FROM webhook_signatures WHERE webhook_id = @webhookId'),
+  // No row to lock for the server-wide list: a transaction-scoped advisory lock (key: "webhooks" as bytes).
+  subscriptionLockServerWide: exists("SELECT pg_advisory_xact_lock(hashtext('relaychat-webhooks-server'))"),
+  subscriptionCount: count(
+    'SELECT count(*)::int AS n FROM webhook_subscriptions WHERE room_id IS NOT DISTINCT FROM @roomId::text',
+  ),
+  subscriptionInsert: run(
+    `INSERT INTO webhook_subscriptions (id, room_id, url, events, secret, created_by, created_at)
+     VALUES (@id, @roomId, @url, @events, @secret, @createdBy, @now)`,
+    (a: { sub: { events: string[] }; now: number }) => ({ ...a.sub, events: JSON.stringify(a.sub.events), now: a.now }),
+  ),
+  subscriptionById: one('SELECT * FROM webhook_subscriptions WHERE id = @id'),
+  subscriptionsByIds: all('SELECT * FROM webhook_subscriptions WHERE id = ANY(@ids::text[])'),
+  subscriptionsOf: all(
+    `SELECT * FROM webhook_subscriptions WHERE room_id IS NOT DISTINCT FROM @roomId::text ORDER BY created_at, id`,
+  ),
+  subscriptionDelete: run('DELETE FROM webhook_subscriptions WHERE id = @id'),
+  cursorInsertForRoom: run(
+    `INSERT INTO webhook_cursors (subscription_id, room_id, last_seq)
+     SELECT @subscriptionId, id, last_seq FROM rooms WHERE id = @roomId ON CONFLICT DO NOTHING`,
+  ),
+  cursorsInsertPublic: run(
+    `INSERT INTO webhook_cursors (subscription_id, room_id, last_seq)
+     SELECT @subscriptionId, id, last_seq FROM rooms WHERE kind = 'public' ON CONFLICT DO NOTHING`,
+  ),
+  cursorsDiscover: run(
+    `INSERT INTO webhook_cursors (subscription_id, room_id, last_seq)
+     SELECT s.id, r.id, 0 FROM webhook_subscriptions s JOIN rooms r ON r.kind = 'public' AND r.created_at >= s.created_at
+     WHERE s.room_id IS NULL
+       AND NOT EXISTS (SELECT 1 FROM webhook_cursors c WHERE c.subscription_id = s.id AND c.room_id = r.id)
+     ON CONFLICT DO NOTHING`,
+  ),
+  cursorsDeleteOf: run('DELETE FROM webhook_cursors WHERE subscription_id = @subscriptionId'),
+  // SKIP LOCKED: nodes claiming at once take different cursors instead of waiting on each other; the lease keeps them
+  // from taking one another's after this transaction commits. Only the cursor rows are locked (not the hot rooms).
+  cursorsClaim: all(
+    `UPDATE webhook_cursors w SET lease_owner = @nodeId, lease_until = @leaseUntil
+     FROM (SELECT c.subscription_id, c.room_id FROM webhook_cursors c JOIN rooms r ON r.id = c.room_id
+           WHERE r.last_seq > c.last_seq AND c.next_at <= @now AND c.lease_until <= @now
+           ORDER BY c.next_at LIMIT @limit FOR UPDATE OF c SKIP LOCKED) due
+     WHERE w.subscription_id = due.subscription_id AND w.room_id = due.room_id
+     RETURNING w.*`,
+  ),
+  cursorComplete: run(
+    `UPDATE webhook_cursors SET last_seq = @toSeq, attempts = @attempts, next_at = @nextAt,
+       lease_owner = CASE WHEN @keep::boolean THEN lease_owner ELSE NULL END,
+       lease_until = CASE WHEN @keep::boolean THEN lease_until ELSE 0 END
+     WHERE subscription_id = @subscriptionId AND room_id = @roomId AND lease_owner = @nodeId AND last_seq = @fromSeq`,
+  ),
+  deliveryUpsert: run(
+    `INSERT INTO webhook_deliveries (subscription_id, event_id, room_id, seq, event_type, status, attempts,
+       last_status, last_error, created_at, updated_at)
+     VALUES (@subscriptionId, @eventId, @roomId, @seq, @eventType, @status, @attempts, @lastStatus, @lastError,
+       @now, @now)
+     ON CONFLICT (subscription_id, event_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+       last_status = excluded.last_status, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+    (a: { subscriptionId: string; roomId: string; outcome: object; now: number }) => ({
+      subscriptionId: a.subscriptionId,
+      roomId: a.roomId,
+      now: a.now,
+      ...a.outcome,
+    }),
+  ),
+  deliveriesOf: all(
+    `SELECT * FROM webhook_deliveries WHERE subscription_id = @subscriptionId AND updated_at < @before
+     ORDER BY updated_at DESC, seq DESC LIMIT @limit`,
+  ),
+  deliveriesDeleteOf: run('DELETE FROM webhook_deliveries WHERE subscription_id = @subscriptionId'),
+  deliveriesPrune: run('DELETE FROM webhook_deliveries WHERE updated_at < @before'),
 };
 
 /**

@@ -11,6 +11,7 @@ import type { ReactionQueries } from './reactions.js';
 import type { RoomQueries } from './rooms.js';
 import type { SearchQueries } from './search.js';
 import type { ThreadQueries } from './threads.js';
+import type { WebhookQueries } from './webhooks.js';
 
 /**
  * Every named query a recipe may run, with its arguments and result: the contract between the recipes and the
@@ -31,4 +32,5 @@ export interface Queries
     BlockQueries,
     FileQueries,
     AvatarQueries,
-    SearchQueries {}
+    SearchQueries,
+    WebhookQueries {}

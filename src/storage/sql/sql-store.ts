@@ -14,6 +14,7 @@ import { reactions } from './reactions.js';
 import { rooms } from './rooms.js';
 import { search } from './search.js';
 import { threads } from './threads.js';
+import { webhooks } from './webhooks.js';
 
 /**
  * The Store over SQL, engine-neutral: each method performs the operation of its concern (accounts.ts, rooms.ts,
@@ -155,4 +156,20 @@ export abstract class SqlStore implements Store {
   unattachedFiles: Store['unattachedFiles'] = (...a) => this.perform(files.unattachedFiles, a);
   blobInUse: Store['blobInUse'] = (...a) => this.perform(files.blobInUse, a);
   serverSecret: Store['serverSecret'] = (...a) => this.perform(files.serverSecret, a);
+
+  // ---- WebhookStore (migration 17) ----
+  createIncomingWebhook: Store['createIncomingWebhook'] = (...a) => this.perform(webhooks.createIncomingWebhook, a);
+  getIncomingWebhookByTokenHash: Store['getIncomingWebhookByTokenHash'] = (...a) =>
+    this.perform(webhooks.getIncomingWebhookByTokenHash, a);
+  listIncomingWebhooks: Store['listIncomingWebhooks'] = (...a) => this.perform(webhooks.listIncomingWebhooks, a);
+  deleteIncomingWebhook: Store['deleteIncomingWebhook'] = (...a) => this.perform(webhooks.deleteIncomingWebhook, a);
+  rememberSignature: Store['rememberSignature'] = (...a) => this.perform(webhooks.rememberSignature, a);
+  createSubscription: Store['createSubscription'] = (...a) => this.perform(webhooks.createSubscription, a);
+  getSubscription: Store['getSubscription'] = (...a) => this.perform(webhooks.getSubscription, a);
+  listSubscriptions: Store['listSubscriptions'] = (...a) => this.perform(webhooks.listSubscriptions, a);
+  deleteSubscription: Store['deleteSubscription'] = (...a) => this.perform(webhooks.deleteSubscription, a);
+  claimDeliveries: Store['claimDeliveries'] = (...a) => this.perform(webhooks.claimDeliveries, a);
+  completeDelivery: Store['completeDelivery'] = (...a) => this.perform(webhooks.completeDelivery, a);
+  listDeliveries: Store['listDeliveries'] = (...a) => this.perform(webhooks.listDeliveries, a);
+  pruneDeliveries: Store['pruneDeliveries'] = (...a) => this.perform(webhooks.pruneDeliveries, a);
 }

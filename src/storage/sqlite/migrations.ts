@@ -394,4 +394,70 @@ ALTER TABLE users ADD COLUMN avatar_id TEXT;
 ALTER TABLE rooms ADD COLUMN avatar_id TEXT;
 `,
   },
+  {
+    version: 17,
+    name: 'webhooks',
+    sql: `
+-- Incoming webhooks: a room's secret URLs. The URL's token is kept only as its SHA-256; the signing secret as is
+-- (verifying an HMAC needs it). Signatures seen are remembered until they are too old to be accepted anyway.
+CREATE TABLE incoming_webhooks (
+  id             TEXT PRIMARY KEY,
+  room_id        TEXT NOT NULL,
+  name           TEXT NOT NULL,
+  icon_url       TEXT,
+  token_hash     TEXT NOT NULL UNIQUE,
+  signing_secret TEXT,
+  created_by     TEXT NOT NULL,
+  created_at     INTEGER NOT NULL
+);
+CREATE INDEX incoming_webhooks_by_room ON incoming_webhooks(room_id, created_at);
+CREATE TABLE webhook_signatures (
+  webhook_id TEXT NOT NULL,
+  signature  TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (webhook_id, signature)
+) WITHOUT ROWID;
+-- Outgoing webhooks. room_id NULL: server-wide (every public room). events: JSON array of event types.
+CREATE TABLE webhook_subscriptions (
+  id         TEXT PRIMARY KEY,
+  room_id    TEXT,
+  url        TEXT NOT NULL,
+  events     TEXT NOT NULL,
+  secret     TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_subscriptions_by_room ON webhook_subscriptions(room_id, created_at);
+-- The delivery queue: a subscription's cursor per room over the room's own sequence (durable already), leased by
+-- the node delivering it. next_at: when it is due (a retry's backoff); attempts: failures at the event after last_seq.
+CREATE TABLE webhook_cursors (
+  subscription_id TEXT NOT NULL,
+  room_id         TEXT NOT NULL,
+  last_seq        INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_at         INTEGER NOT NULL DEFAULT 0,
+  lease_owner     TEXT,
+  lease_until     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (subscription_id, room_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_cursors_by_room ON webhook_cursors(room_id);
+-- The delivery log: one row per (subscription, event), updated by each attempt.
+CREATE TABLE webhook_deliveries (
+  subscription_id TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  room_id         TEXT NOT NULL,
+  seq             INTEGER NOT NULL,
+  event_type      TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  attempts        INTEGER NOT NULL,
+  last_status     INTEGER,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (subscription_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(subscription_id, updated_at);
+CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries(updated_at);
+`,
+  },
 ];

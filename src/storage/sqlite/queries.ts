@@ -608,7 +608,95 @@ export function sqliteQueries(db: Database.Database): Queries {
       'SELECT 1 FROM files WHERE sha256 = @sha256 UNION ALL SELECT 1 FROM files WHERE thumb_sha256 = @sha256 LIMIT 1',
     ),
     secretInsert: run('INSERT OR IGNORE INTO server_secrets (name, value, created_at) VALUES (@name, @value, @now)'),
-    secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'),
+    secretGet: one<{ value: string }>('SELECT value FROM server_secrets WHERE name = @name'), // ---- webhooks (migration 17) ----
+    webhookRoomLock: exists('SELECT 1 FROM rooms WHERE id = @roomId'),
+    incomingCount: count('SELECT count(*) AS n FROM incoming_webhooks WHERE room_id = @roomId'),
+    incomingInsert: (() => {
+      const q = run(
+        `INSERT INTO incoming_webhooks (id, room_id, name, icon_url, token_hash, signing_secret, created_by, created_at)
+         VALUES (@id, @roomId, @name, @iconUrl, @tokenHash, @signingSecret, @createdBy, @now)`,
+      );
+      return (a: { hook: object; now: number }) => q({ ...a.hook, now: a.now });
+    })(),
+    incomingByTokenHash: one('SELECT * FROM incoming_webhooks WHERE token_hash = @tokenHash'),
+    incomingOf: all('SELECT * FROM incoming_webhooks WHERE room_id = @roomId ORDER BY created_at, id'),
+    incomingDelete: run('DELETE FROM incoming_webhooks WHERE room_id = @roomId AND id = @id'),
+    signaturesPrune: run('DELETE FROM webhook_signatures WHERE webhook_id = @webhookId AND expires_at < @now'),
+    signatureInsert: run(
+      `INSERT OR IGNORE INTO webhook_signatures (webhook_id, signature, expires_at)
+       VALUES (@webhookId, @signature, @expiresAt)`,
+    ),
+    signaturesDeleteOf: run('DELETE FROM webhook_signatures WHERE webhook_id = @webhookId'),
+    // One writer: nothing to lock.
+    subscriptionLockServerWide: () => true,
+    subscriptionCount: count('SELECT count(*) AS n FROM webhook_subscriptions WHERE room_id IS @roomId'),
+    subscriptionInsert: (() => {
+      const q = run(
+        `INSERT INTO webhook_subscriptions (id, room_id, url, events, secret, created_by, created_at)
+         VALUES (@id, @roomId, @url, @events, @secret, @createdBy, @now)`,
+      );
+      return (a: { sub: { events: string[] }; now: number }) =>
+        q({ ...a.sub, events: JSON.stringify(a.sub.events), now: a.now });
+    })(),
+    subscriptionById: one('SELECT * FROM webhook_subscriptions WHERE id = @id'),
+    subscriptionsByIds: (a: { ids: readonly string[] }) =>
+      prepareDynamic(`SELECT * FROM webhook_subscriptions WHERE id IN (${placeholders(a.ids.length)})`).all(
+        ...a.ids,
+      ) as Row[],
+    subscriptionsOf: all('SELECT * FROM webhook_subscriptions WHERE room_id IS @roomId ORDER BY created_at, id'),
+    subscriptionDelete: run('DELETE FROM webhook_subscriptions WHERE id = @id'),
+    cursorInsertForRoom: run(
+      `INSERT OR IGNORE INTO webhook_cursors (subscription_id, room_id, last_seq)
+       SELECT @subscriptionId, id, last_seq FROM rooms WHERE id = @roomId`,
+    ),
+    cursorsInsertPublic: run(
+      `INSERT OR IGNORE INTO webhook_cursors (subscription_id, room_id, last_seq)
+       SELECT @subscriptionId, id, last_seq FROM rooms WHERE kind = 'public'`,
+    ),
+    cursorsDiscover: run(
+      `INSERT OR IGNORE INTO webhook_cursors (subscription_id, room_id, last_seq)
+       SELECT s.id, r.id, 0 FROM webhook_subscriptions s JOIN rooms r ON r.kind = 'public' AND r.created_at >= s.created_at
+       WHERE s.room_id IS NULL
+         AND NOT EXISTS (SELECT 1 FROM webhook_cursors c WHERE c.subscription_id = s.id AND c.room_id = r.id)`,
+    ),
+    cursorsDeleteOf: run('DELETE FROM webhook_cursors WHERE subscription_id = @subscriptionId'),
+    // The IMMEDIATE transaction holds the one write lock: no other claim runs meanwhile.
+    cursorsClaim: all(
+      `UPDATE webhook_cursors SET lease_owner = @nodeId, lease_until = @leaseUntil
+       WHERE (subscription_id, room_id) IN (
+         SELECT c.subscription_id, c.room_id FROM webhook_cursors c JOIN rooms r ON r.id = c.room_id
+         WHERE r.last_seq > c.last_seq AND c.next_at <= @now AND c.lease_until <= @now
+         ORDER BY c.next_at LIMIT @limit)
+       RETURNING *`,
+    ),
+    cursorComplete: (() => {
+      const q = run(
+        `UPDATE webhook_cursors SET last_seq = @toSeq, attempts = @attempts, next_at = @nextAt,
+           lease_owner = CASE WHEN @keep = 1 THEN lease_owner ELSE NULL END,
+           lease_until = CASE WHEN @keep = 1 THEN lease_until ELSE 0 END
+         WHERE subscription_id = @subscriptionId AND room_id = @roomId AND lease_owner = @nodeId
+           AND last_seq = @fromSeq`,
+      );
+      return (a: { keep: boolean }) => q({ ...a, keep: a.keep ? 1 : 0 });
+    })(),
+    deliveryUpsert: (() => {
+      const q = run(
+        `INSERT INTO webhook_deliveries (subscription_id, event_id, room_id, seq, event_type, status, attempts,
+           last_status, last_error, created_at, updated_at)
+         VALUES (@subscriptionId, @eventId, @roomId, @seq, @eventType, @status, @attempts, @lastStatus, @lastError,
+           @now, @now)
+         ON CONFLICT (subscription_id, event_id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+           last_status = excluded.last_status, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+      );
+      return (a: { subscriptionId: string; roomId: string; outcome: object; now: number }) =>
+        q({ subscriptionId: a.subscriptionId, roomId: a.roomId, now: a.now, ...a.outcome });
+    })(),
+    deliveriesOf: all(
+      `SELECT * FROM webhook_deliveries WHERE subscription_id = @subscriptionId AND updated_at < @before
+       ORDER BY updated_at DESC, seq DESC LIMIT @limit`,
+    ),
+    deliveriesDeleteOf: run('DELETE FROM webhook_deliveries WHERE subscription_id = @subscriptionId'),
+    deliveriesPrune: run('DELETE FROM webhook_deliveries WHERE updated_at < @before'),
   };
 }
 
