@@ -119,17 +119,17 @@ export const ERRORS = {
   },
   // ---- webhooks (issue 16) ----
   webhook_not_found: { status: 404, retryable: false, message: 'No such webhook (revoked, or a wrong URL).' },
-  webhook_signature_invalid: {
+  bad_signature: {
     status: 401,
     retryable: false,
     message: 'The webhook signature is missing or does not match (X-Relaychat-Timestamp, X-Relaychat-Signature).',
   },
-  webhook_signature_stale: {
+  signature_stale: {
     status: 401,
     retryable: false,
     message: 'The signed timestamp is too far from now (WEBHOOK_SIGNATURE_TTL_SECONDS): sign again.',
   },
-  webhook_replayed: { status: 409, retryable: false, message: 'This signed request was received already.' },
+  signature_replayed: { status: 409, retryable: false, message: 'This signed request was received already.' },
   webhook_target_refused: {
     status: 422,
     retryable: false,

@@ -302,8 +302,8 @@ export const CreateSubscriptionRequest = z.strictObject({
   url: HttpUrl,
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length),
 });
-export const SubscriptionIdParams = z.strictObject({ subscriptionId: Id });
-export const RoomSubscriptionParams = z.strictObject({ roomId: Id, subscriptionId: Id });
+export const SubscriptionIdParams = z.strictObject({ id: Id });
+export const RoomSubscriptionParams = z.strictObject({ roomId: Id, id: Id });
 export const DeliveriesQuery = z.strictObject({
   limit: decimalInt(1, 100).optional(),
   /** `updatedAt` (epoch ms) of the previous page's last entry. */

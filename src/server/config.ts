@@ -627,7 +627,7 @@ export const SETTINGS = {
     env: 'WEBHOOK_SIGNATURE_TTL_SECONDS',
     schema: int(10, 3600),
     default: 300,
-    doc: 'A signed incoming post whose `X-Relaychat-Timestamp` is further from now than this is refused (`webhook_signature_stale`); signatures are remembered this long to refuse replays (`webhook_replayed`).',
+    doc: 'A signed incoming post whose `X-Relaychat-Timestamp` is further from now than this is refused (`signature_stale`); signatures are remembered this long to refuse replays (`signature_replayed`).',
   },
   webhookTimeoutMs: {
     env: 'WEBHOOK_TIMEOUT_MS',

@@ -171,22 +171,22 @@ describe('incoming webhooks', () => {
     });
 
     const none = await hookPost(webhook.url, body);
-    expect([none.status, none.body.error.code]).toEqual([401, 'webhook_signature_invalid']);
+    expect([none.status, none.body.error.code]).toEqual([401, 'bad_signature']);
     const bad = await hookPost(webhook.url, body, headers(now, sign('wrong-secret', now, body)));
-    expect([bad.status, bad.body.error.code]).toEqual([401, 'webhook_signature_invalid']);
+    expect([bad.status, bad.body.error.code]).toEqual([401, 'bad_signature']);
     // The signature covers the body: another body under a good signature is refused.
     const tampered = await hookPost(webhook.url, JSON.stringify({ text: 'deploy FAILED' }), headers(now));
-    expect(tampered.body.error?.code).toBe('webhook_signature_invalid');
+    expect(tampered.body.error?.code).toBe('bad_signature');
     const stale = await hookPost(webhook.url, body, headers(now - 301));
-    expect([stale.status, stale.body.error.code]).toEqual([401, 'webhook_signature_stale']);
+    expect([stale.status, stale.body.error.code]).toEqual([401, 'signature_stale']);
     const future = await hookPost(webhook.url, body, headers(now + 301));
-    expect(future.body.error?.code).toBe('webhook_signature_stale');
+    expect(future.body.error?.code).toBe('signature_stale');
 
     const good = await hookPost(webhook.url, body, headers(now));
     expect(good.status).toBe(201);
     expect(good.body.message.data.integration.name).toBe('Signed');
     const replay = await hookPost(webhook.url, body, headers(now));
-    expect([replay.status, replay.body.error.code]).toEqual([409, 'webhook_replayed']);
+    expect([replay.status, replay.body.error.code]).toEqual([409, 'signature_replayed']);
     // A fresh signature of the same text is a new post.
     const next = await hookPost(webhook.url, body, headers(now + 1));
     expect(next.status).toBe(201);

@@ -138,12 +138,12 @@ export class WebhookService {
         now,
         this.limits.signatureMaxAgeMs,
       );
-      if (check === 'invalid') throw new ChatError('webhook_signature_invalid');
-      if (check === 'stale') throw new ChatError('webhook_signature_stale');
+      if (check === 'invalid') throw new ChatError('bad_signature');
+      if (check === 'stale') throw new ChatError('signature_stale');
       // Remembered as long as its timestamp could pass the age check, so a replay is caught for as long as it matters.
       const expiresAt = Number(headers.timestamp) * 1000 + this.limits.signatureMaxAgeMs;
       if (!(await this.ctx.store.rememberSignature(hook.id, headers.signature!, expiresAt))) {
-        throw new ChatError('webhook_replayed');
+        throw new ChatError('signature_replayed');
       }
     }
     const rate = await this.ctx.limiter.take(`hook:${hook.id}`, this.limits.posts);

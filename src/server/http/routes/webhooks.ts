@@ -84,15 +84,15 @@ export function webhookRoutes(app: FastifyInstance, s: Services): void {
     const auth = await requireAuth(s, req);
     return { subscriptions: await s.webhooks.listSubscriptions(auth, parse(RoomIdParams, req.params).roomId) };
   });
-  app.delete('/api/v1/rooms/:roomId/subscriptions/:subscriptionId', async (req, reply) => {
+  app.delete('/api/v1/rooms/:roomId/subscriptions/:id', async (req, reply) => {
     const auth = await requireAuth(s, req);
-    const { roomId, subscriptionId } = parse(RoomSubscriptionParams, req.params);
+    const { roomId, id: subscriptionId } = parse(RoomSubscriptionParams, req.params);
     await s.webhooks.unsubscribe(auth, roomId, subscriptionId);
     return reply.status(204).send();
   });
-  app.get('/api/v1/rooms/:roomId/subscriptions/:subscriptionId/deliveries', async (req) => {
+  app.get('/api/v1/rooms/:roomId/subscriptions/:id/deliveries', async (req) => {
     const auth = await requireAuth(s, req);
-    const { roomId, subscriptionId } = parse(RoomSubscriptionParams, req.params);
+    const { roomId, id: subscriptionId } = parse(RoomSubscriptionParams, req.params);
     const q = parse(DeliveriesQuery, req.query);
     return {
       deliveries: await s.webhooks.deliveries(auth, roomId, subscriptionId, { limit: q.limit ?? 50, before: q.before }),
@@ -109,14 +109,14 @@ export function webhookRoutes(app: FastifyInstance, s: Services): void {
     const auth = await requireAuth(s, req);
     return { subscriptions: await s.webhooks.listSubscriptions(auth, null) };
   });
-  app.delete('/api/v1/webhooks/subscriptions/:subscriptionId', async (req, reply) => {
+  app.delete('/api/v1/webhooks/subscriptions/:id', async (req, reply) => {
     const auth = await requireAuth(s, req);
-    await s.webhooks.unsubscribe(auth, null, parse(SubscriptionIdParams, req.params).subscriptionId);
+    await s.webhooks.unsubscribe(auth, null, parse(SubscriptionIdParams, req.params).id);
     return reply.status(204).send();
   });
-  app.get('/api/v1/webhooks/subscriptions/:subscriptionId/deliveries', async (req) => {
+  app.get('/api/v1/webhooks/subscriptions/:id/deliveries', async (req) => {
     const auth = await requireAuth(s, req);
-    const { subscriptionId } = parse(SubscriptionIdParams, req.params);
+    const { id: subscriptionId } = parse(SubscriptionIdParams, req.params);
     const q = parse(DeliveriesQuery, req.query);
     return {
       deliveries: await s.webhooks.deliveries(auth, null, subscriptionId, { limit: q.limit ?? 50, before: q.before }),
