@@ -710,6 +710,16 @@ describe('authorization matrix', () => {
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/audit`, c.token)),
       },
       {
+        name: 'room.webhooks',
+        expect: gated('manageWebhooks', '200'),
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/webhooks`, c.token)),
+      },
+      {
+        name: 'room.subscriptions',
+        expect: gated('manageWebhooks', '200'),
+        run: async (c) => show(await call('GET', `/rooms/${c.roomId}/subscriptions`, c.token)),
+      },
+      {
         name: 'message.report',
         expect: (k, r) => read(k, r, '201'),
         run: async (c) =>
