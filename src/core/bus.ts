@@ -1,4 +1,4 @@
-import type { MentionNotice } from '../protocol/frames.js';
+import type { AssistantStreamFrame, MentionNotice } from '../protocol/frames.js';
 import type {
   Announcement,
   MyRoom,
@@ -16,6 +16,8 @@ import type {
 export type BusMessage =
   | { kind: 'event'; event: RoomEvent }
   | { kind: 'typing'; roomId: string; userId: string; username: string }
+  /** An assistant answer as it is written (not stored): an `assistant.stream` frame to the room's connections. */
+  | { kind: 'assistant.stream'; frame: AssistantStreamFrame }
   | {
       kind: 'presence';
       roomId: string;

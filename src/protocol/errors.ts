@@ -117,6 +117,32 @@ export const ERRORS = {
     retryable: false,
     message: 'Too many attachments on one message (MAX_ATTACHMENTS_PER_MESSAGE).',
   },
+  // The built-in assistant (issue 16).
+  assistant_disabled: {
+    status: 404,
+    retryable: false,
+    message: 'This server has no assistant (set ASSISTANT_FAQ_FILE or ASSISTANT_URL).',
+  },
+  assistant_budget_exhausted: {
+    status: 429,
+    retryable: true,
+    message: "The assistant's budget for this room is spent (ASSISTANT_ANSWERS_PER_HOUR); it answers again later.",
+  },
+  assistant_timeout: {
+    status: 504,
+    retryable: true,
+    message: "The assistant's endpoint did not answer in time (ASSISTANT_TIMEOUT_MS).",
+  },
+  assistant_upstream_failed: {
+    status: 502,
+    retryable: true,
+    message: "The assistant's endpoint failed or could not be reached.",
+  },
+  assistant_bad_response: {
+    status: 502,
+    retryable: true,
+    message: "The assistant's endpoint sent an answer that is not valid chat-completions JSON or SSE.",
+  },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

@@ -232,6 +232,24 @@ export interface PongFrame {
   time: string;
 }
 
+/**
+ * An answer of the built-in assistant as it is written (issue 16): sent to the room's connections, not stored and
+ * not on the room sequence. `streaming` frames carry the whole text so far (throttled); the last frame of an answer
+ * is `done` (the answer was posted as an ordinary message at `seq`) or `error` (`error` says why; `seq` is the
+ * posted error notice, absent when nothing was posted, e.g. `assistant_budget_exhausted`).
+ */
+export interface AssistantStreamFrame {
+  type: 'assistant.stream';
+  roomId: string;
+  /** One answer's frames share it. */
+  answerId: string;
+  /** The seq of the question the assistant answers. */
+  replyTo: number;
+  state: 'streaming' | 'done' | 'error';
+  text: string;
+  seq?: number;
+  error?: ErrorBody;
+}
 export type ServerFrame =
   | WelcomeFrame
   | EventFrame
@@ -250,6 +268,7 @@ export type ServerFrame =
   | BlockNotice
   | NotifyNotice
   | SettingsNotice
+  | AssistantStreamFrame
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

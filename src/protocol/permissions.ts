@@ -27,7 +27,8 @@ export type RoomAction =
   | 'react'
   | 'approveJoin'
   | 'viewReports'
-  | 'viewAudit';
+  | 'viewAudit'
+  | 'manageAssistant';
 
 export type Who = 'anyone' | 'nobody' | MemberRole;
 
@@ -60,6 +61,8 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
   approveJoin: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'rooms' },
   viewReports: { public: 'moderator', private: 'moderator', dm: 'nobody', serverAdmin: 'all' },
   viewAudit: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'all' },
+  /** Add or remove the built-in assistant (issue 16): room admins; in a DM one opens a DM with it instead. */
+  manageAssistant: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'rooms' },
 };
 
 /** Read-only rooms: posting needs this role. Slow mode does not apply from this role up. */

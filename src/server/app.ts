@@ -60,6 +60,9 @@ import { installSecurityHeaders } from './transport-security.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 import { Sessions } from '../core/session/sessions.js';
+import { AssistantService } from '../core/assistant/assistant-service.js';
+import { assistantBackendFrom } from './assistant/backend-from-config.js';
+import { assistantRoutes } from './http/routes/assistant.js';
 
 export interface ChatServer {
   app: FastifyInstance;
@@ -171,7 +174,13 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     filter: contentFilterFrom(config),
   };
   const rooms = new RoomService(ctx);
-  const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
+  let assistant: AssistantService | null = null;
+  const accounts = new AccountService(ctx, {
+    onRegistered: async (user) => {
+      await rooms.joinLobby(user);
+      await assistant?.onRegistered();
+    },
+  });
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
@@ -242,7 +251,20 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
       },
     },
   );
-  messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
+  messages.pipeline.addHook(previews.hook()); // it only starts a background fetch
+  const assistantBackend = assistantBackendFrom(config);
+  assistant = assistantBackend
+    ? new AssistantService(ctx, rooms, messages, assistantBackend, {
+        username: config.assistantUsername,
+        displayName: 'Assistant',
+        answersPerHour: config.assistantAnswersPerHour,
+        contextMessages: config.assistantContextMessages,
+        streamIntervalMs: config.assistantStreamIntervalMs,
+        onError: (err) => log.warn({ err }, 'assistant failed'),
+      })
+    : null;
+  // After the publish (the question is out first); the answer itself runs in the background.
+  if (assistant) messages.pipeline.addHook(assistant.hook());
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -260,6 +282,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     admin,
     files,
     avatars,
+    assistant,
     presence: ctx.presence,
     health,
   };
@@ -302,6 +325,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       log,
     );
     await domain.services.rooms.ensureLobby();
+    await domain.services.assistant?.start();
   } catch (err) {
     await ports.close();
     throw err;
@@ -336,6 +360,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
   fileRoutes(app, services);
+  assistantRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {
@@ -477,6 +502,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         await app.close().finally(() => clearTimeout(cut));
         // Previews in flight finish (each bounded by LINK_PREVIEW_TIMEOUT_MS) before the store closes.
         await services.previews.close();
+        await services.assistant?.close();
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();

@@ -67,6 +67,9 @@ viewReports    dm       n         n      ·         ·         ·     y
 viewAudit      public   n         n      n         y         y     y
 viewAudit      private  n         n      n         y         y     y
 viewAudit      dm       n         n      ·         ·         ·     y
+manageAssistant public  n         n      n         y         y     y
+manageAssistant private n         n      n         y         y     y
+manageAssistant dm      n         n      ·         ·         ·     n
 `;
 
 export const ACTIONS = [
@@ -87,6 +90,7 @@ export const ACTIONS = [
   'approveJoin',
   'viewReports',
   'viewAudit',
+  'manageAssistant',
 ] as const satisfies readonly RoomAction[];
 export const KINDS = ['public', 'private', 'dm'] as const satisfies readonly RoomKind[];
 
@@ -217,6 +221,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
+  manageAssistant: 'Add or remove the assistant (`PUT`/`DELETE …/assistant`)',
 };
 
 /**

@@ -32,6 +32,7 @@ const ROW_OF: Record<RoomAction, string> = {
   approveJoin: 'Approve / reject join requests',
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
+  manageAssistant: 'Add or remove the assistant (`PUT`/`DELETE …/assistant`)',
 };
 
 interface DocRow {

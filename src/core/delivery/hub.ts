@@ -308,6 +308,13 @@ export class Hub {
       }
       case 'presence':
         return this.fanOutPresence(m);
+      case 'assistant.stream': {
+        const set = this.byRoom.get(m.frame.roomId);
+        if (!set) return;
+        const frame = JSON.stringify(m.frame);
+        for (const conn of set) conn.sendRaw(frame);
+        return;
+      }
       default:
         this.opts.log.warn({ kind: m.kind }, 'unexpected message on a room topic; dropped');
     }
