@@ -28,6 +28,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/link-previews.test.ts',
   'test/e2e/search.test.ts',
   'test/e2e/assistant.test.ts',
+  'test/e2e/bots.test.ts',
 ];
 
 /**

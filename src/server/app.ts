@@ -57,6 +57,8 @@ import { RoomModeration } from '../core/moderation/room-moderation.js';
 import { systemRoutes } from './http/routes/system.js';
 import { webClientRoutes } from './http/static.js';
 import { installSecurityHeaders } from './transport-security.js';
+import { BotService } from '../core/bots.js';
+import { botRoutes } from './http/routes/bots.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 import { Sessions } from '../core/session/sessions.js';
@@ -191,6 +193,10 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
+  const bots = new BotService(ctx, rooms, {
+    maxCommandsPerBot: config.botMaxCommands,
+    managePerMinute: config.botManagePerMinute,
+  });
   const blobs = adapters.blobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
   let secret: Promise<string> | undefined;
   const files = new FileService({
@@ -285,6 +291,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     assistant,
     presence: ctx.presence,
     health,
+    bots,
   };
   return { services, ports: ctx, blobs };
 }
@@ -361,6 +368,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   adminRoutes(app, services);
   fileRoutes(app, services);
   assistantRoutes(app, services);
+  botRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {

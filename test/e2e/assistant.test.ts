@@ -196,6 +196,25 @@ describe('assistant: the FAQ engine', () => {
   });
 });
 
+describe('assistant: a bot among bots', () => {
+  it('is a bot account, and never answers another bot (no loops between bots)', async () => {
+    const srv = await startServer({ assistantFaqFile: FAQ_FILE });
+    const { owner, alice, roomId } = await cast(srv.url);
+    const me = (await addAssistant(srv.url, owner.token, roomId)).assistant.user as { id: string; bot?: boolean };
+    expect(me.bot).toBe(true);
+    const { token } = await owner.api.createBot({ username: 'echo', roomId, scopes: ['read', 'post'] });
+    const a = await live(srv.url, alice.token);
+    const fromBot = await httpSend(srv.url, token, roomId, '@assistant when are you open?');
+    expect(fromBot.status).toBe(201);
+    expect(fromBot.body.message.data?.mentions).toEqual([me.id]);
+    // The marker: a person's question afterwards is answered; the bot's never was.
+    const { question } = await askAndWait(a, srv.url, alice.token, roomId, '@assistant when are you open?');
+    const answers = (await history(srv.url, alice.token, roomId)).filter((e) => e.senderId === me.id);
+    expect(answers.map((e) => e.data?.replyTo)).toEqual([question.seq]);
+    expect(a.frames.filter((f) => isStream(f) && f.replyTo === fromBot.body.message.seq)).toEqual([]);
+  });
+});
+
 describe('assistant: an OpenAI-compatible endpoint', () => {
   it('streams: frames grow, then one final message through the send path; the request carries model, key, context and stream: true', async () => {
     const fake = await fakeEndpoint({ chunks: ['Hello', ', this', ' is the', ' fake model.'], chunkDelayMs: 80 });

@@ -18,7 +18,7 @@ import type { AuthContext } from '../accounts.js';
 import { toPublicUser } from '../accounts.js';
 import { topics } from '../bus.js';
 import { ChatError } from '../chat-error.js';
-import type { DomainContext } from '../context.js';
+import { SYSTEM_USER_ID, type DomainContext } from '../context.js';
 import { newId, newTimeId } from '../ids.js';
 import type { MessageService } from '../messages.js';
 import type { RateRule } from '../rate-limiter.js';
@@ -68,23 +68,32 @@ export class AssistantService {
   }
 
   /**
-   * Finds or creates the assistant's account: the one place that makes it. It has no password (no login is
-   * possible: the hash is not a hash) and no session; the server acts as it directly.
+   * Finds or creates the assistant's account: the one place that makes it. It is a bot account (issue 16: `bot`
+   * on its profile, no password, no login) managed by the server itself; it holds no token — the server acts as
+   * it directly. A person's account under ASSISTANT_USERNAME is never taken over: the server refuses to start.
    */
   async ensureUser(): Promise<UserRecord> {
     if (this.user) return this.user;
     let user = await this.ctx.store.getUserByUsername(this.opts.username);
     if (!user) {
       try {
-        user = await this.ctx.store.createUser(
-          { id: newId('u'), username: this.opts.username, displayName: this.opts.displayName, passwordHash: '!' },
-          { adminIfFirst: false },
-        );
+        user = await this.ctx.store.createBot({
+          id: newId('u'),
+          username: this.opts.username,
+          displayName: this.opts.displayName,
+          passwordHash: '!assistant',
+          bot: { roomId: null, createdBy: SYSTEM_USER_ID, scopes: ['read', 'post'] },
+        });
       } catch (err) {
         // Cluster nodes starting at once race to create it: the loser finds the winner's.
         user = await this.ctx.store.getUserByUsername(this.opts.username);
         if (!user) throw err;
       }
+    }
+    if (!user.botOf) {
+      throw new Error(
+        `ASSISTANT_USERNAME "${this.opts.username}" is a person's account: choose another username for the assistant`,
+      );
     }
     this.user = user;
     return user;
@@ -195,8 +204,8 @@ export class AssistantService {
 
   /** Mentioned by name (not by @room / @here), or any message in a one-to-one DM with it. Never itself or a bot. */
   private async isQuestion(draft: SendDraft): Promise<boolean> {
-    const sender = draft.auth.user as UserRecord & { bot?: boolean };
-    if (sender.id === this.me.id || sender.bot === true) return false;
+    const sender = draft.auth.user;
+    if (sender.id === this.me.id || sender.botOf) return false;
     if (draft.mentions?.data.mentions?.includes(this.me.id)) return true;
     const room = draft.room;
     if (!room || room.kind !== 'dm' || room.memberCount !== 2) return false;
