@@ -123,7 +123,7 @@ export const ERRORS = {
     retryable: false,
     message: 'This server has no assistant (set ASSISTANT_FAQ_FILE or ASSISTANT_URL).',
   },
-  assistant_budget_exhausted: {
+  assistant_over_budget: {
     status: 429,
     retryable: true,
     message: "The assistant's budget for this room is spent (ASSISTANT_ANSWERS_PER_HOUR); it answers again later.",
@@ -133,7 +133,7 @@ export const ERRORS = {
     retryable: true,
     message: "The assistant's endpoint did not answer in time (ASSISTANT_TIMEOUT_MS).",
   },
-  assistant_upstream_failed: {
+  assistant_failed: {
     status: 502,
     retryable: true,
     message: "The assistant's endpoint failed or could not be reached.",

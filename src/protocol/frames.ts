@@ -236,7 +236,7 @@ export interface PongFrame {
  * An answer of the built-in assistant as it is written (issue 16): sent to the room's connections, not stored and
  * not on the room sequence. `streaming` frames carry the whole text so far (throttled); the last frame of an answer
  * is `done` (the answer was posted as an ordinary message at `seq`) or `error` (`error` says why; `seq` is the
- * posted error notice, absent when nothing was posted, e.g. `assistant_budget_exhausted`).
+ * posted error notice, absent when nothing was posted, e.g. `assistant_over_budget`).
  */
 export interface AssistantStreamFrame {
   type: 'assistant.stream';

@@ -676,7 +676,7 @@ export const SETTINGS = {
     env: 'ASSISTANT_ANSWERS_PER_HOUR',
     schema: int(1, 100000),
     default: 30,
-    doc: 'Budget per room: answers the assistant gives in a room per hour (a burst of this many, refilled over the hour). Past it a question gets an `assistant.stream` frame with `assistant_budget_exhausted` and no answer.',
+    doc: 'Budget per room: answers the assistant gives in a room per hour (a burst of this many, refilled over the hour). Past it a question gets an `assistant.stream` frame with `assistant_over_budget` and no answer.',
   },
   assistantContextMessages: {
     env: 'ASSISTANT_CONTEXT_MESSAGES',

@@ -169,7 +169,7 @@ describe('assistant: the FAQ engine', () => {
     expect(msgs.map((e) => e.senderId === alice.user.id)).toEqual([true, false, true, false]);
   });
 
-  it('the per-room budget: past ASSISTANT_ANSWERS_PER_HOUR a question gets assistant_budget_exhausted and no answer; other rooms are not affected', async () => {
+  it('the per-room budget: past ASSISTANT_ANSWERS_PER_HOUR a question gets assistant_over_budget and no answer; other rooms are not affected', async () => {
     const srv = await startServer({ assistantFaqFile: FAQ_FILE, assistantAnswersPerHour: 2 });
     const { owner, alice, roomId } = await cast(srv.url);
     const me = (await addAssistant(srv.url, owner.token, roomId)).assistant.user;
@@ -180,7 +180,7 @@ describe('assistant: the FAQ engine', () => {
       );
     }
     const third = await askAndWait(a, srv.url, alice.token, roomId, '@assistant when are you open?');
-    expect(third.end).toMatchObject({ state: 'error', error: { code: 'assistant_budget_exhausted', retryable: true } });
+    expect(third.end).toMatchObject({ state: 'error', error: { code: 'assistant_over_budget', retryable: true } });
     expect(third.end.error as { retryAfterMs: number }).toMatchObject({ retryAfterMs: expect.any(Number) });
     expect(third.end.seq).toBeUndefined();
     const answers = (await history(srv.url, alice.token, roomId)).filter((e) => e.senderId === me.id);
@@ -297,7 +297,7 @@ describe('assistant: an OpenAI-compatible endpoint', () => {
     const dm = await alice.api.openDm('assistant');
     await a.next((f) => f.type === 'room.added', 'the DM');
     const failed = await askAndWait(a, srv.url, alice.token, dm.id, 'hello?');
-    expect(failed.end).toMatchObject({ state: 'error', error: { code: 'assistant_upstream_failed' } });
+    expect(failed.end).toMatchObject({ state: 'error', error: { code: 'assistant_failed' } });
     expect(failed.end.text).toContain('HTTP 500');
     expect(failed.end.text).toContain('the fake model is down');
     fake.mode = 'malformed';
@@ -311,7 +311,7 @@ describe('assistant: an OpenAI-compatible endpoint', () => {
     expect(bodies).toHaveLength(6);
   });
 
-  it('an endpoint that cannot be reached is assistant_upstream_failed', async () => {
+  it('an endpoint that cannot be reached is assistant_failed', async () => {
     const fake = await fakeEndpoint();
     const url = fake.url;
     await fake.close();
@@ -321,7 +321,7 @@ describe('assistant: an OpenAI-compatible endpoint', () => {
     const dm = await alice.api.openDm('assistant');
     await a.next((f) => f.type === 'room.added', 'the DM');
     const { end } = await askAndWait(a, srv.url, alice.token, dm.id, 'hello?');
-    expect(end).toMatchObject({ state: 'error', error: { code: 'assistant_upstream_failed' } });
+    expect(end).toMatchObject({ state: 'error', error: { code: 'assistant_failed' } });
     expect(end.text).toMatch(/could not be reached/);
   });
 });

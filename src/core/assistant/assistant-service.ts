@@ -227,7 +227,7 @@ export class AssistantService {
         ...base,
         state: 'error',
         text: '',
-        error: errorOf('assistant_budget_exhausted', undefined, spent.retryAfterMs),
+        error: errorOf('assistant_over_budget', undefined, spent.retryAfterMs),
       });
       return;
     }

@@ -31,7 +31,7 @@ export type AssistantOutcome =
 /** Why a backend could not answer; `code` is an error code of the catalogue. */
 export class AssistantBackendError extends Error {
   constructor(
-    readonly code: 'assistant_timeout' | 'assistant_upstream_failed' | 'assistant_bad_response',
+    readonly code: 'assistant_timeout' | 'assistant_failed' | 'assistant_bad_response',
     message: string,
   ) {
     super(message);

@@ -69,7 +69,7 @@ export class OpenAiBackend implements AssistantBackend {
       if (!res.ok) {
         const body = await res.text().catch(() => '');
         throw new AssistantBackendError(
-          'assistant_upstream_failed',
+          'assistant_failed',
           `The assistant's endpoint answered HTTP ${res.status}${body ? `: ${snippet(body)}` : ''}.`,
         );
       }
@@ -81,9 +81,9 @@ export class OpenAiBackend implements AssistantBackend {
     } catch (err) {
       if (err instanceof AssistantBackendError) throw err;
       if (timeout.aborted) throw timedOut();
-      if (req.signal.aborted) throw new AssistantBackendError('assistant_upstream_failed', 'The server is stopping.');
+      if (req.signal.aborted) throw new AssistantBackendError('assistant_failed', 'The server is stopping.');
       throw new AssistantBackendError(
-        'assistant_upstream_failed',
+        'assistant_failed',
         `The assistant's endpoint could not be reached: ${(err as Error).message}.`,
       );
     }
@@ -129,7 +129,7 @@ export class OpenAiBackend implements AssistantBackend {
       }
       if (chunk.error !== undefined) {
         throw new AssistantBackendError(
-          'assistant_upstream_failed',
+          'assistant_failed',
           `The endpoint reported an error: ${snippet(JSON.stringify(chunk.error))}`,
         );
       }
