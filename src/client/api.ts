@@ -230,6 +230,17 @@ export class ChatApi {
   myRooms = () => this.request<{ rooms: MyRoom[] }>('GET', '/api/v1/me/rooms').then((r) => r.rooms);
   invites = () => this.request<{ invites: Invite[] }>('GET', '/api/v1/me/invites').then((r) => r.invites);
   room = (roomId: string) => this.request<{ room: Room }>('GET', `/api/v1/rooms/${roomId}`).then((r) => r.room);
+  /** The built-in assistant (issue 16): who it is; whether it is in a room; add or remove it (room admins). */
+  assistant = () =>
+    this.request<{ assistant: { user: PublicUser; backend: string; answersPerHour: number } }>(
+      'GET',
+      '/api/v1/assistant',
+    );
+  roomAssistant = (roomId: string, method: 'GET' | 'PUT' | 'DELETE' = 'GET') =>
+    this.request<{ assistant: { added: boolean; user: PublicUser; backend: string; answersPerHour: number } }>(
+      method,
+      `/api/v1/rooms/${encodeURIComponent(roomId)}/assistant`,
+    ).then((r) => r.assistant);
   updateRoom = (roomId: string, patch: { name?: string; topic?: string; settings?: Partial<RoomSettings> }) =>
     this.request<{ room: Room }>('PATCH', `/api/v1/rooms/${roomId}`, patch).then((r) => r.room);
   /** Joins a public room, or — when it needs approval — records a join request (`{pending: true}`). */

@@ -18,6 +18,7 @@ import type {
   SyncedFrame,
   TypingNotice,
   WelcomeFrame,
+  AssistantStreamFrame,
 } from '../protocol/frames.js';
 import type { Message, RoomEvent } from '../protocol/model.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
@@ -54,6 +55,8 @@ export interface ClientEvents extends Record<string, unknown> {
   message: Message;
   synced: SyncedFrame;
   typing: TypingNotice;
+  /** The built-in assistant writing an answer (not stored; the answer arrives as a message). */
+  'assistant.stream': AssistantStreamFrame;
   presence: PresenceNotice;
   'room.added': RoomAddedFrame;
   'room.removed': RoomRemovedFrame;
@@ -300,6 +303,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('synced', frame);
       case 'typing':
         return this.emit('typing', frame);
+      case 'assistant.stream':
+        return this.emit('assistant.stream', frame);
       case 'presence':
         return this.emit('presence', frame);
       case 'invite':

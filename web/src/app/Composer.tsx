@@ -8,6 +8,7 @@ import { blockedDmPeer } from '../state/blocks.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { AttachButton, UploadChips, VoiceRecorder } from './Attach.js';
+import { AssistantStream } from './Assistant.js';
 
 const SHORTCODE_AT_CARET = /(^|\s):([a-z0-9_+-]{2,32})$/;
 /** `@` and the start of a name right before the caret, where the server would read a mention (not in an e-mail). */
@@ -307,6 +308,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const targetName = targetAuthor ? targetAuthor.displayName || targetAuthor.username : t('people.unknown');
   return (
     <div class="composer-wrap">
+      <AssistantStream roomId={roomId} />
       {replying !== null && (
         <div class="reply-preview" data-testid="reply-preview">
           <Icon name="reply" size={15} />

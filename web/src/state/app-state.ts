@@ -14,6 +14,7 @@ import type {
   UserSettings,
 } from '../../../src/protocol/model.js';
 import type { FileInfo } from '../../../src/protocol/model.js';
+import type { AssistantStreamFrame } from '../../../src/protocol/frames.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 import type { Permission } from './notify-policy.js';
@@ -161,6 +162,8 @@ export interface PeopleState {
   serverOnline: number;
   presence: Record<string, PresenceStatus>;
   typing: Record<string, Record<string, number>>;
+  /** Per room: the assistant's answer being written (its latest `assistant.stream` frame). */
+  assistantStreams: Record<string, AssistantStreamFrame>;
 }
 
 /** The thread side panel (threads.ts): one thread at a time, its root and replies as loaded and received live. */
@@ -263,6 +266,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   serverOnline: 0,
   presence: freeze({}),
   typing: freeze({}),
+  assistantStreams: freeze({}),
   dialog: null,
   editing: null,
   replying: null,

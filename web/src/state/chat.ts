@@ -176,6 +176,7 @@ export class Chat {
       client.on('welcome', (w) => this.onWelcome(w)),
       client.on('event', (e) => this.onEvent(e)),
       client.on('typing', (n) => this.people.onTyping(n)),
+      client.on('assistant.stream', (f) => this.people.onAssistantStream(f)),
       client.on('presence', (n) => this.people.onPresence(n)),
       client.on('room.added', (f) => this.rooms.added(f.room)),
       client.on('room.removed', (f) => {
