@@ -117,6 +117,13 @@ export const ERRORS = {
     retryable: false,
     message: 'Too many attachments on one message (MAX_ATTACHMENTS_PER_MESSAGE).',
   },
+  // ---- slash commands (issue 16) ----
+  unknown_command: {
+    status: 400,
+    retryable: false,
+    message: 'No such command in this room: see GET /api/v1/rooms/:roomId/commands, or send //text to post /text.',
+  },
+  command_usage: { status: 400, retryable: false, message: 'Wrong arguments for this command.' },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

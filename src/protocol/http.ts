@@ -270,3 +270,13 @@ export const SignedFileQuery = z.strictObject({
 });
 /** `GET /api/v1/files/:id`: `variant=thumbnail` serves an image's thumbnail. */
 export const FileDownloadQuery = z.strictObject({ variant: FileVariant.default('original') });
+
+// ---- slash commands (issue 16) ----
+/**
+ * `POST /api/v1/rooms/:roomId/commands`: composer text starting with `/`. `clientMsgId` makes a command that posts
+ * (`/me`, `/shrug`, `//text`) idempotent like a send; without one the server makes one up.
+ */
+export const CommandRequest = z.strictObject({
+  text: Body.refine((s) => s.startsWith('/'), 'must start with "/" (send other text as a message)'),
+  clientMsgId: ClientMsgId.optional(),
+});

@@ -33,6 +33,8 @@ import type { BlobStore } from '../core/blobs.js';
 import { FileService, toFileInfo } from '../core/files/file-service.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { fileRoutes } from './http/routes/files.js';
+import { commandRoutes } from './http/routes/commands.js';
+import { CommandService } from '../core/commands/command-service.js';
 import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
@@ -243,6 +245,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     },
   );
   messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
+  const commands = new CommandService(ctx, { accounts, rooms, messages, moderation });
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -262,6 +265,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     avatars,
     presence: ctx.presence,
     health,
+    commands,
   };
   return { services, ports: ctx, blobs };
 }
@@ -336,6 +340,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
   fileRoutes(app, services);
+  commandRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {
