@@ -1,4 +1,5 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
+import type { CommandInfo, CommandResult } from '../protocol/commands.js';
 import type {
   Block,
   AdminStats,
@@ -470,6 +471,20 @@ export class ChatApi {
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
   online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);
+
+  // ---- slash commands (issue 16) ----
+  /** The room's commands: built-ins, then its bots' commands (`source: 'bot'`). */
+  commands = (roomId: string) =>
+    this.request<{ commands: CommandInfo[] }>('GET', `/api/v1/rooms/${roomId}/commands`).then((r) => r.commands);
+  /**
+   * Runs composer text starting with `/` (`/me waves`, `/kick @bob spam`); `//text` posts `/text`. Rejects with
+   * `unknown_command` (nothing posted) or `command_usage` (the message ends in the usage line).
+   */
+  runCommand = (roomId: string, text: string, clientMsgId?: string) =>
+    this.request<{ result: CommandResult }>('POST', `/api/v1/rooms/${roomId}/commands`, {
+      text,
+      ...(clientMsgId ? { clientMsgId } : {}),
+    }).then((r) => r.result);
 }
 
 /** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */

@@ -1,4 +1,4 @@
-import { Fragment } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
 import type { MemberLine } from '../state/app-state.js';
@@ -388,11 +388,13 @@ export const MessageRow = memo(function MessageRow({
           <MessageEditor m={m} seq={seq} />
         ) : (
           (m.body || !m.attachments) && (
-            <MessageBody
-              body={m.body}
-              {...(m.editedAt ? { editedAt: m.editedAt } : {})}
-              {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
-            />
+            <EmoteWrap emote={!!m.emote} name={name}>
+              <MessageBody
+                body={m.body}
+                {...(m.editedAt ? { editedAt: m.editedAt } : {})}
+                {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
+              />
+            </EmoteWrap>
           )
         )}
         {m.attachments && !m.deleted && <Attachments files={m.attachments} />}
@@ -424,6 +426,17 @@ export const MessageRow = memo(function MessageRow({
     </div>
   );
 });
+
+/** An action message (`/me waves`) reads "* Alice waves": the name, then the body, in italics. */
+function EmoteWrap({ emote, name, children }: { emote: boolean; name: string; children: ComponentChildren }) {
+  if (!emote) return <>{children}</>;
+  return (
+    <div class="msg-emote" data-testid="emote">
+      <span class="msg-emote-name">* {name}</span>
+      {children}
+    </div>
+  );
+}
 
 /** A message from someone this user blocked, collapsed to one line; Show expands this one message. */
 export function BlockedRow({ m }: { m: UiMessage }) {
