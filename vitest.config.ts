@@ -27,6 +27,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/avatars.test.ts',
   'test/e2e/link-previews.test.ts',
   'test/e2e/search.test.ts',
+  'test/e2e/bots.test.ts',
   'test/e2e/slash-commands.test.ts',
 ];
 

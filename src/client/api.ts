@@ -2,6 +2,9 @@ import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
 import type { CommandInfo, CommandResult } from '../protocol/commands.js';
 import type {
   Block,
+  BotCommand,
+  BotInfo,
+  BotScope,
   AdminStats,
   AdminUser,
   AuditEntry,
@@ -462,6 +465,20 @@ export class ChatApi {
       around,
       limit,
     }).then((r) => r.messages);
+  // ---- bots (issue 16) ----
+  /** Creates a bot: server-wide (server admins) or, with `roomId`, in that room (its owners). The token shows once. */
+  createBot = (input: { username: string; displayName?: string; roomId?: string; scopes: BotScope[] }) =>
+    this.request<{ bot: PublicUser; token: string }>('POST', '/api/v1/bots', input);
+  /** The bots the caller manages. */
+  bots = () => this.request<{ bots: BotInfo[] }>('GET', '/api/v1/bots').then((r) => r.bots);
+  /** A new token for the bot; the old one stops working at once. */
+  rotateBotToken = (botId: string) =>
+    this.request<{ token: string }>('POST', `/api/v1/bots/${botId}/token`).then((r) => r.token);
+  deleteBot = (botId: string) => this.request<void>('DELETE', `/api/v1/bots/${botId}`);
+  /** As a bot (scope `commands`): replaces its slash commands. */
+  setBotCommands = (commands: BotCommand[]) =>
+    this.request<{ commands: BotCommand[] }>('PUT', '/api/v1/bots/me/commands', { commands }).then((r) => r.commands);
+
   /** Full-text message search (`GET /api/v1/search`); pass the previous page's `nextCursor` for more. */
   search = (q: MessageSearchParams) =>
     this.request<{ results: SearchResult[]; nextCursor: string | null }>('GET', '/api/v1/search', undefined, {

@@ -126,6 +126,8 @@ export const ERRORS = {
   command_usage: { status: 400, retryable: false, message: 'Wrong arguments for this command.' },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
+  // ---- bots (issue 16) ----
+  bot_unavailable: { status: 503, retryable: true, message: 'That bot is not connected; try again later.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -232,7 +232,21 @@ export interface PongFrame {
   time: string;
 }
 
+/**
+ * A slash command for a bot (issue 16), sent to the bot's connections: `/name args` typed by `user` in `roomId`.
+ * The bot answers by posting normally.
+ */
+export interface BotCommandFrame {
+  type: 'command';
+  invocationId: string;
+  roomId: string;
+  name: string;
+  args: string;
+  user: UserProfile;
+}
+
 export type ServerFrame =
+  | BotCommandFrame
   | WelcomeFrame
   | EventFrame
   | SyncedFrame

@@ -59,6 +59,8 @@ import { RoomModeration } from '../core/moderation/room-moderation.js';
 import { systemRoutes } from './http/routes/system.js';
 import { webClientRoutes } from './http/static.js';
 import { installSecurityHeaders } from './transport-security.js';
+import { BotService } from '../core/bots.js';
+import { botRoutes } from './http/routes/bots.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 import { Sessions } from '../core/session/sessions.js';
@@ -184,6 +186,10 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
+  const bots = new BotService(ctx, rooms, {
+    maxCommandsPerBot: config.botMaxCommands,
+    managePerMinute: config.botManagePerMinute,
+  });
   const blobs = adapters.blobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
   let secret: Promise<string> | undefined;
   const files = new FileService({
@@ -246,6 +252,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   );
   messages.pipeline.addHook(previews.hook()); // last: it only starts a background fetch
   const commands = new CommandService(ctx, { accounts, rooms, messages, moderation });
+  commands.setBotCommands(bots.commands);
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -265,6 +272,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     avatars,
     presence: ctx.presence,
     health,
+    bots,
     commands,
   };
   return { services, ports: ctx, blobs };
@@ -340,6 +348,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   moderationRoutes(app, services);
   adminRoutes(app, services);
   fileRoutes(app, services);
+  botRoutes(app, services);
   commandRoutes(app, services);
 
   const notifier = new PresenceNotifier(

@@ -610,6 +610,19 @@ export const SETTINGS = {
     default: 50000000,
     doc: 'Images with more pixels (width × height, as the header declares) are refused with 422 `image_rejected` before decoding: the decompression-bomb limit.',
   },
+  // ---- bots (issue 16) ----
+  botMaxCommands: {
+    env: 'BOT_MAX_COMMANDS',
+    schema: int(0, 1000),
+    default: 50,
+    doc: 'Most slash commands one bot may register (`PUT /api/v1/bots/me/commands`); more is `validation_failed`.',
+  },
+  botManagePerMinute: {
+    env: 'BOT_MANAGE_PER_MINUTE',
+    schema: int(1, 10000),
+    default: 10,
+    doc: 'Bot creations and token rotations per managing user, and command registrations per bot, per minute (burst); more is `rate_limited`.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -14,6 +14,7 @@ import type { LinkPreviewService } from '../core/link-previews.js';
 import type { SearchService } from '../core/search.js';
 import type { RoomService } from '../core/rooms.js';
 import type { FileService } from '../core/files/file-service.js';
+import type { BotService } from '../core/bots.js';
 import type { CommandService } from '../core/commands/command-service.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
@@ -50,6 +51,8 @@ export interface Services {
   health: Health;
   /** Pictures of users and rooms (issue 15). */
   avatars: AvatarService;
+  /** Bot accounts, their tokens and commands (issue 16); `bots.commands` lists and dispatches bot commands. */
+  bots: BotService;
   /** Slash commands (issue 16): built-ins run through the services above; bot commands through the bots service. */
   commands: CommandService;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChatApi } from '../../src/client/api.js';
 import type { CommandInfo, CommandResult } from '../../src/protocol/commands.js';
 import type { Member, PublicUser, RoomEvent } from '../../src/protocol/model.js';
 import { registerUser, startServer } from '../helpers/harness.js';
@@ -299,5 +300,78 @@ describe('slash commands', () => {
     });
     expect(await ok(srv.url, alice.token, roomId, '/away')).toMatchObject({ away: false, user: { statusText: '' } });
     expect((await bob.api.user(alice.user.id)).user.statusText).toBe('');
+  });
+
+  it('bot commands: listed next to the built-ins, dispatched to the bot as a command frame; the bot answers by posting', async () => {
+    const srv = await startServer();
+    const { owner, alice, bob, roomId } = await cast(srv.url);
+    const { bot, token } = await owner.api.createBot({
+      username: 'deploybot',
+      roomId,
+      scopes: ['read', 'post', 'commands'],
+    });
+    const botApi = new ChatApi(srv.url, token);
+    await botApi.setBotCommands([
+      { name: 'deploy', description: 'Deploy a service', argsHint: '<service> [env]' },
+      // A bot cannot take over a built-in: /kick stays the moderation command.
+      { name: 'kick', description: 'Not the real kick' },
+    ]);
+
+    const list = await expectStatus<{ commands: CommandInfo[] }>(
+      srv.url,
+      alice.token,
+      'GET',
+      `/api/v1/rooms/${roomId}/commands`,
+      undefined,
+      200,
+    );
+    expect(list.commands.filter((c) => c.source === 'bot')).toEqual([
+      { name: 'deploy', description: 'Deploy a service', argsHint: '<service> [env]', source: 'bot', botId: bot.id },
+    ]);
+    expect(list.commands.filter((c) => c.name === 'kick')).toEqual([
+      expect.objectContaining({ source: 'builtin', argsHint: '@user [reason]' }),
+    ]);
+    const help = await ok(srv.url, alice.token, roomId, '/help');
+    expect(help.kind === 'ephemeral' && help.text).toContain('/deploy <service> [env] — Deploy a service');
+
+    // The bot not connected: 503 bot_unavailable, nothing posted.
+    const seq = await lastSeq(srv.url, alice.token, roomId);
+    await refused(srv.url, alice.token, roomId, '/deploy api', 503, 'bot_unavailable');
+    expect(await lastSeq(srv.url, alice.token, roomId)).toBe(seq);
+
+    // Connected: the invocation reaches the bot's socket with the invoker's profile; the bot replies by posting.
+    const botLive = await live(srv.url, token);
+    const b = await live(srv.url, bob.token);
+    const r = await ok(srv.url, alice.token, roomId, '/DEPLOY  api  "prod eu" ');
+    expect(r).toMatchObject({ kind: 'dispatched', command: 'deploy', botId: bot.id });
+    const frame = await botLive.next((f) => f.type === 'command', 'the command frame at the bot');
+    expect(frame).toMatchObject({
+      type: 'command',
+      invocationId: r.kind === 'dispatched' ? r.invocationId : '',
+      roomId,
+      name: 'deploy',
+      args: 'api  "prod eu"',
+      user: { id: alice.user.id, username: 'alice' },
+    });
+    await botApi.sendMessage(roomId, 'deploying api to prod eu', 'bot-1');
+    const reply = await b.next(
+      (f) => f.type === 'event' && (f.event as RoomEvent).body === 'deploying api to prod eu',
+      'the bot reply at bob',
+    );
+    expect((reply.event as RoomEvent).senderId).toBe(bot.id);
+    // Nobody but the bot got the invocation.
+    expect(b.frames.some((f) => f.type === 'command')).toBe(false);
+
+    // A muted member may not invoke a bot (it would be a way to speak); an unknown name stays unknown.
+    await ok(srv.url, owner.token, roomId, '/mute @alice');
+    await refused(srv.url, alice.token, roomId, '/deploy api', 403, 'muted');
+    await refused(srv.url, bob.token, roomId, '/deploy2 api', 400, 'unknown_command');
+    // The bot removed: its command is gone from the list.
+    await owner.api.deleteBot(bot.id);
+    const after = await bob.api.commands(roomId);
+    expect(after.filter((c) => c.source === 'bot')).toEqual([]);
+    await refused(srv.url, bob.token, roomId, '/deploy api', 400, 'unknown_command');
+    botLive.close();
+    b.close();
   });
 });

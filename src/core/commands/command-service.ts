@@ -23,27 +23,12 @@ import type { MessageService } from '../messages.js';
 import type { RoomModeration } from '../moderation/room-moderation.js';
 import type { RoomService } from '../rooms.js';
 import type { RoomAction } from '../../protocol/permissions.js';
+import type { BotCommandService } from '../bots.js';
 import { BUILTIN_COMMANDS, SHRUG, type BuiltinName } from './builtins.js';
 
-/** A command a bot registered, as the bots service lists it for a room (the bots in the room only). */
-export interface BotCommand {
-  botId: string;
-  name: string;
-  description: string;
-  argsHint?: string | undefined;
-}
-
-/**
- * What the slash commands need of bots (issue 16, `bots` branch): the commands of the bots in a room, and handing
- * an invocation to a bot (a `command` frame on its connections; `bot_unavailable` when it has none open).
- */
-export interface BotCommandPort {
-  list(roomId: string): Promise<BotCommand[]>;
-  dispatch(
-    auth: AuthContext,
-    input: { roomId: string; botId: string; name: string; args: string },
-  ): Promise<{ invocationId: string }>;
-}
+/** What the slash commands need of bots (the bots service): the room's bot commands, and dispatching one. */
+export type BotCommandPort = Pick<BotCommandService, 'list' | 'dispatch'>;
+type BotCommand = Awaited<ReturnType<BotCommandPort['list']>>[number];
 
 interface Invocation {
   auth: AuthContext;
@@ -138,11 +123,12 @@ export class CommandService {
     }
     // A person invoking a bot must be a member who may post here, like sending it a message.
     await this.deps.messages.requirePoster(auth, roomId);
-    const { invocationId } = await this.bots.dispatch(auth, {
+    const { invocationId } = await this.bots.dispatch({
       roomId,
-      botId: bot.botId,
       name: bot.name,
       args: parsed.args,
+      invoker: toPublicUser(auth.user),
+      botId: bot.botId,
     });
     return { kind: 'dispatched', command: bot.name, botId: bot.botId, invocationId };
   }

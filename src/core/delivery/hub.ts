@@ -465,6 +465,11 @@ export class Hub {
         for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }
+      case 'command': {
+        const frame = JSON.stringify(m.frame);
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
       case 'revoke': {
         const ids = new Set(m.sessionIds);
         for (const conn of [...conns]) {

@@ -428,4 +428,28 @@ ALTER TABLE users ADD COLUMN avatar_id text;
 ALTER TABLE rooms ADD COLUMN avatar_id text;
 `,
   },
+  {
+    version: 16,
+    name: 'bots',
+    sql: `
+-- Bot accounts (issue 16): a bot is a user with bot = true, managed by whoever may manage its room (bot_room_id)
+-- or, server-wide (bot_room_id NULL), by server admins. Its tokens are sessions whose scopes are set
+-- (comma-separated); a person's session has scopes NULL. Self-contained, so it applies whatever 17-19 add.
+ALTER TABLE users ADD COLUMN bot boolean NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN bot_room_id text COLLATE "C";
+ALTER TABLE users ADD COLUMN bot_created_by text COLLATE "C";
+ALTER TABLE users ADD COLUMN bot_scopes text;
+ALTER TABLE sessions ADD COLUMN scopes text;
+CREATE INDEX users_bots ON users(bot_room_id) WHERE bot;
+-- The slash commands a bot registered (PUT /api/v1/bots/me/commands replaces them all).
+CREATE TABLE bot_commands (
+  bot_id      text COLLATE "C" NOT NULL REFERENCES users(id),
+  name        text COLLATE "C" NOT NULL,
+  description text NOT NULL,
+  args_hint   text,
+  position    integer NOT NULL,
+  PRIMARY KEY (bot_id, name)
+);
+`,
+  },
 ];

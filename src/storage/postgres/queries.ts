@@ -3,8 +3,8 @@ import { UNREAD_COUNT_MAX, type RoomEvent } from '../../protocol/model.js';
 import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
-import type { Row } from '../sql/rows.js';
-import type { FileRecord } from '../../core/store.js';
+import { scopesText, type Row } from '../sql/rows.js';
+import type { FileRecord, SessionRecord } from '../../core/store.js';
 import type { SearchRow } from '../sql/search.js';
 import type { MessageSearch } from '../../core/store.js';
 import { tsQuery, tsVector } from '../../core/search-text.js';
@@ -128,6 +128,30 @@ function newestFirst(c: Queryable, table: string, where: string[], params: unkno
  * differ; `ON CONFLICT` settles races with other nodes; arrays (`unnest`, `ANY`) make a batch one statement.
  */
 export const pgQueries: PgQueries = {
+  // ---- bots (issue 16) ----
+  botInsert: one(
+    `INSERT INTO users (id, username, username_key, display_name, display_name_key, role, password_hash, created_at,
+                        bot, bot_room_id, bot_created_by, bot_scopes)
+     VALUES (@id, @username, @usernameKey, @displayName, @displayNameKey, 'user', @passwordHash, @now,
+             true, @roomId, @createdBy, @scopes)
+     ON CONFLICT (username_key) DO NOTHING RETURNING *`,
+  ),
+  botsAll: all('SELECT * FROM users WHERE bot AND deactivated_at IS NULL ORDER BY username_key'),
+  botsOfRooms: all(
+    `SELECT * FROM users WHERE bot AND deactivated_at IS NULL AND bot_room_id = ANY(@roomIds::text[])
+     ORDER BY username_key`,
+  ),
+  botCommandsDelete: run('DELETE FROM bot_commands WHERE bot_id = @botId'),
+  botCommandInsert: run(
+    `INSERT INTO bot_commands (bot_id, name, description, args_hint, position)
+     VALUES (@botId, @name, @description, @argsHint, @position)`,
+  ),
+  roomBotCommands: all(
+    `SELECT c.* FROM bot_commands c JOIN members m ON m.user_id = c.bot_id AND m.room_id = @roomId
+     JOIN users u ON u.id = c.bot_id AND u.deactivated_at IS NULL
+     ORDER BY c.name, c.bot_id`,
+  ),
+
   // ---- accounts ----
   userById: one('SELECT * FROM users WHERE id = @id'),
   userByUsernameKey: one('SELECT * FROM users WHERE username_key = @usernameKey'),
@@ -166,8 +190,9 @@ export const pgQueries: PgQueries = {
   userSetBannedUntil: run('UPDATE users SET banned_until = @until WHERE id = @id'),
 
   sessionInsert: run(
-    `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at)
-     VALUES (@id, @userId, @tokenHash, @label, @createdAt, @expiresAt, @lastUsedAt)`,
+    `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at, scopes)
+     VALUES (@id, @userId, @tokenHash, @label, @createdAt, @expiresAt, @lastUsedAt, @scopes)`,
+    (a: SessionRecord) => ({ ...a, scopes: scopesText(a.scopes) }),
   ),
   sessionByTokenHash: async (c, a) => {
     const r = await sessionWithUser(c, a);
