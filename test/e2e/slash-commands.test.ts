@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ChatApi } from '../../src/client/api.js';
 import type { CommandInfo, CommandResult } from '../../src/protocol/commands.js';
@@ -373,5 +376,33 @@ describe('slash commands', () => {
     await refused(srv.url, bob.token, roomId, '/deploy api', 400, 'unknown_command');
     botLive.close();
     b.close();
+  });
+
+  it('the curl example of docs/integrations.md runs as written', async () => {
+    const srv = await startServer();
+    const { owner, roomId } = await cast(srv.url);
+    const doc = readFileSync('docs/integrations.md', 'utf8');
+    const block = /```sh slash-commands-example\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block, 'the example block in docs/integrations.md').toBeDefined();
+    // Async: the server answering curl runs in this process.
+    const { stdout: out } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block!], {
+      env: { PATH: process.env.PATH ?? '', SERVER: srv.url, TOKEN: owner.token, ROOM: roomId },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    // curl -s prints the three answers back to back.
+    const answers = out
+      .replace(/}{/g, '}\n{')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect((answers[0] as { commands: CommandInfo[] }).commands.map((c) => c.name)).toContain('kick');
+    expect(answers[1]).toMatchObject({
+      result: { kind: 'done', command: 'topic', room: { topic: 'Release on Friday' } },
+    });
+    expect(answers[2]).toMatchObject({
+      result: { kind: 'message', duplicate: false, message: { body: 'ships v2', data: { emote: true } } },
+    });
+    expect((await owner.api.room(roomId)).topic).toBe('Release on Friday');
   });
 });
