@@ -2,6 +2,7 @@ import { shouldReconnect, CLOSE_CODES } from '../protocol/close-codes.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type {
   AckFrame,
+  BotCommandFrame,
   AnnouncementFrame,
   ProfileNotice,
   MentionNotice,
@@ -73,6 +74,8 @@ export interface ClientEvents extends Record<string, unknown> {
   settings: SettingsNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
+  /** (Bots) a slash command for this bot, typed by someone in one of its rooms (issue 16). */
+  command: BotCommandFrame;
   /**
    * A send the server asked to wait for (`slow_mode`, `rate_limited`, ...): it stays pending and is re-sent with
    * the same clientMsgId after `retryAfterMs`. For showing a countdown; nothing to do.
@@ -318,6 +321,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('notify', frame);
       case 'settings':
         return this.emit('settings', frame);
+      case 'command':
+        return this.emit('command', frame);
       case 'pong':
         return;
     }
