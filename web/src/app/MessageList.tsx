@@ -369,6 +369,7 @@ export const MessageRow = memo(function MessageRow({
             >
               {name}
             </button>
+            {author?.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
             {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
             <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
