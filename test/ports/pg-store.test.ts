@@ -701,6 +701,21 @@ describe('PgStore specifics', () => {
     await expectBackfilled(store, seeded);
   });
 
+  it('migration 20 adds CJK bigrams to the messages indexed before it', async () => {
+    h = await pgHarness();
+    const seeded = await seedForSearchBackfill(h.store, uid);
+    await h.store.close();
+    await withClient(h.db.url, async (c) => {
+      // The index as migration 12 left it: unigrams only, where a phrase query finds nothing.
+      await c.query(
+        "UPDATE message_search SET terms = ts_delete(terms, ARRAY(SELECT lexeme FROM unnest(terms) WHERE lexeme LIKE 'B%'))",
+      );
+      await c.query('DELETE FROM schema_migrations WHERE version = 20');
+    });
+    const store = await h.open();
+    await expectBackfilled(store, seeded);
+  });
+
   it('a newest-first search widens its docid windows until the page is full, across gaps, and pages on', async () => {
     h = await pgHarness();
     const { user, room } = await seedForSearchBackfill(h.store, uid);
