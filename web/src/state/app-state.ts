@@ -24,6 +24,11 @@ export interface RoomView {
   hasMore: boolean;
   loading: boolean;
   loaded: boolean;
+  /**
+   * The messages are a window around a message jumped to far back (search, a quote), not joined to the room's newest:
+   * newer pages load as the reader scrolls down, until they meet what arrived live meanwhile (timeline.ts).
+   */
+  detached?: boolean;
 }
 
 export interface PendingInvite {
