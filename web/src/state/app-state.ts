@@ -71,6 +71,9 @@ export interface SessionState {
   me: PublicUser | null;
   conn: ConnectionState;
   maxChars: number;
+  /** The server's upload limits (welcome): a file over the size, or one too many, is refused before it is sent. */
+  maxUploadBytes: number;
+  maxAttachments: number;
 }
 
 /** Rooms (rooms.ts): the user's rooms and what the sidebar shows of them. */
@@ -242,6 +245,8 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   me: null,
   conn: 'idle',
   maxChars: 4000,
+  maxUploadBytes: 25 * 1024 * 1024,
+  maxAttachments: 10,
   rooms: freeze({}),
   activity: freeze({}),
   previews: freeze({}),
