@@ -420,7 +420,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     body: string,
     clientMsgId: string = randomId(),
     reply?: ReplyOptions,
-    /** Ids of files you uploaded (`ChatApi.uploadFile`); with them `body` may be ''. */
+    /** Ids of files you uploaded (`ChatApi.upload`); with them `body` may be ''. */
     attachments?: string[],
   ): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);

@@ -393,6 +393,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       sessionRecheckMs: config.sessionRecheckMs,
       maxFrameBytes: config.maxFrameBytes,
       maxMessageChars: config.maxMessageChars,
+      maxUploadBytes: config.maxUploadBytes,
+      maxAttachmentsPerMessage: config.maxAttachmentsPerMessage,
       maxOutboundBytes: config.maxOutboundBytes,
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       maxViewedRooms: config.maxViewedRooms,

@@ -247,6 +247,8 @@ export class Chat {
       rooms,
       serverOnline: w.online,
       maxChars: w.limits.maxMessageChars,
+      maxUploadBytes: w.limits.maxUploadBytes,
+      maxAttachments: w.limits.maxAttachmentsPerMessage,
     });
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
