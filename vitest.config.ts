@@ -29,6 +29,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/search.test.ts',
   'test/e2e/assistant.test.ts',
   'test/e2e/bots.test.ts',
+  'test/e2e/slash-commands.test.ts',
 ];
 
 /**

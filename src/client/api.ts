@@ -1,4 +1,5 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
+import type { CommandInfo, CommandResult } from '../protocol/commands.js';
 import type {
   Block,
   BotCommand,
@@ -174,8 +175,9 @@ export class ChatApi {
   }
 
   /**
-   * Uploads a file (streamed by the server, its type read from its bytes); attach the answer's `id` to a message.
-   * `onProgress` reports bytes sent; aborting `signal` cancels it (rejects with code `aborted`).
+   * Uploads a file (streamed by the server, its type read from its bytes); attach the answer's `id` to a message. A
+   * browser `File` is a Blob; in Node, `fs.openAsBlob(path)` streams it from disk. `onProgress` reports bytes sent;
+   * aborting `signal` cancels it (rejects with code `aborted`). (The one upload call: `uploadFile` was the same.)
    */
   upload = (blob: Blob, name: string, opts: UploadOptions = {}) =>
     this.sendFile<{ file: FileInfo }>('POST', '/api/v1/files', blob, name, opts).then((r) => r.file);
@@ -333,7 +335,7 @@ export class ChatApi {
 
   /**
    * `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room).
-   * `attachments`: ids of files you uploaded (`uploadFile`); with them `body` may be ''.
+   * `attachments`: ids of files you uploaded (`upload`); with them `body` may be ''.
    */
   sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions, attachments?: string[]) =>
     this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
@@ -344,12 +346,6 @@ export class ChatApi {
     });
 
   // ---- files (docs/protocol.md §3.12) ----
-  /** Uploads a file (a browser `File` is a Blob; in Node, `fs.openAsBlob(path)` streams it from disk). */
-  uploadFile = (file: Blob, name: string) => {
-    const form = new FormData();
-    form.append('file', file, name);
-    return this.request<{ file: FileInfo }>('POST', '/api/v1/files', form).then((r) => r.file);
-  };
   fileInfo = (id: string) =>
     this.request<{ file: FileInfo }>('GET', `/api/v1/files/${encodeURIComponent(id)}/info`).then((r) => r.file);
   /**
@@ -498,6 +494,20 @@ export class ChatApi {
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
   online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);
+
+  // ---- slash commands (issue 16) ----
+  /** The room's commands: built-ins, then its bots' commands (`source: 'bot'`). */
+  commands = (roomId: string) =>
+    this.request<{ commands: CommandInfo[] }>('GET', `/api/v1/rooms/${roomId}/commands`).then((r) => r.commands);
+  /**
+   * Runs composer text starting with `/` (`/me waves`, `/kick @bob spam`); `//text` posts `/text`. Rejects with
+   * `unknown_command` (nothing posted) or `command_usage` (the message ends in the usage line).
+   */
+  runCommand = (roomId: string, text: string, clientMsgId?: string) =>
+    this.request<{ result: CommandResult }>('POST', `/api/v1/rooms/${roomId}/commands`, {
+      text,
+      ...(clientMsgId ? { clientMsgId } : {}),
+    }).then((r) => r.result);
 }
 
 /** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */

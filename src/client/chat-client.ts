@@ -2,6 +2,7 @@ import { shouldReconnect, CLOSE_CODES } from '../protocol/close-codes.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type {
   AckFrame,
+  BotCommandFrame,
   AnnouncementFrame,
   ProfileNotice,
   MentionNotice,
@@ -76,6 +77,8 @@ export interface ClientEvents extends Record<string, unknown> {
   settings: SettingsNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
+  /** (Bots) a slash command for this bot, typed by someone in one of its rooms (issue 16). */
+  command: BotCommandFrame;
   /**
    * A send the server asked to wait for (`slow_mode`, `rate_limited`, ...): it stays pending and is re-sent with
    * the same clientMsgId after `retryAfterMs`. For showing a countdown; nothing to do.
@@ -323,6 +326,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('notify', frame);
       case 'settings':
         return this.emit('settings', frame);
+      case 'command':
+        return this.emit('command', frame);
       case 'pong':
         return;
     }
@@ -420,7 +425,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     body: string,
     clientMsgId: string = randomId(),
     reply?: ReplyOptions,
-    /** Ids of files you uploaded (`ChatApi.uploadFile`); with them `body` may be ''. */
+    /** Ids of files you uploaded (`ChatApi.upload`); with them `body` may be ''. */
     attachments?: string[],
   ): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);

@@ -95,7 +95,9 @@ export class MessageService {
           senderId: auth.user.id,
           clientMsgId: input.clientMsgId,
           body: draft.body,
-          ...(draft.reply || draft.mentions ? { data: { ...draft.reply, ...draft.mentions?.data } } : {}),
+          ...(draft.reply || draft.mentions || input.emote
+            ? { data: { ...draft.reply, ...draft.mentions?.data, ...(input.emote ? { emote: true } : {}) } }
+            : {}),
           ...(draft.mentions ? { mentionTargets: [...draft.mentions.targets.keys()] } : {}),
           ...(draft.attachments && draft.attachments.length > 0 ? { attachments: draft.attachments } : {}),
         });

@@ -143,6 +143,13 @@ export const ERRORS = {
     retryable: true,
     message: "The assistant's endpoint sent an answer that is not valid chat-completions JSON or SSE.",
   },
+  // ---- slash commands (issue 16) ----
+  unknown_command: {
+    status: 400,
+    retryable: false,
+    message: 'No such command in this room: see GET /api/v1/rooms/:roomId/commands, or send //text to post /text.',
+  },
+  command_usage: { status: 400, retryable: false, message: 'Wrong arguments for this command.' },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
   // ---- bots (issue 16) ----

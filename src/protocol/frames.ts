@@ -94,7 +94,8 @@ export interface WelcomeFrame {
   /** Names of every user a DM in `rooms` lists in `memberIds`, once each, by id. */
   profiles: Record<string, Omit<UserProfile, 'id'>>;
   heartbeatMs: number;
-  limits: { maxFrameBytes: number; maxMessageChars: number };
+  /** Limits a client should know before it tries: a frame, a message body, an upload, a message's attachments. */
+  limits: { maxFrameBytes: number; maxMessageChars: number; maxUploadBytes: number; maxAttachmentsPerMessage: number };
   online: number;
 }
 export interface EventFrame {

@@ -300,3 +300,13 @@ export const SetBotCommandsRequest = z.strictObject({
     .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'command names must be unique'),
 });
 export const BotIdParams = z.strictObject({ botId: Id });
+
+// ---- slash commands (issue 16) ----
+/**
+ * `POST /api/v1/rooms/:roomId/commands`: composer text starting with `/`. `clientMsgId` makes a command that posts
+ * (`/me`, `/shrug`, `//text`) idempotent like a send; without one the server makes one up.
+ */
+export const CommandRequest = z.strictObject({
+  text: Body.refine((s) => s.startsWith('/'), 'must start with "/" (send other text as a message)'),
+  clientMsgId: ClientMsgId.optional(),
+});

@@ -584,3 +584,12 @@ export interface BotCommand {
   description: string;
   argsHint?: string;
 }
+
+// ---- slash commands (issue 16) ----
+/**
+ * An action message (`/me waves`): its `data.emote` is true and the body is the action alone ("waves"); clients show
+ * it as "* Alice waves". Clients that do not know it show the body as plain text.
+ */
+export interface EmoteData {
+  emote?: true;
+}

@@ -33,6 +33,8 @@ import type { BlobStore } from '../core/blobs.js';
 import { FileService, toFileInfo } from '../core/files/file-service.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { fileRoutes } from './http/routes/files.js';
+import { commandRoutes } from './http/routes/commands.js';
+import { CommandService } from '../core/commands/command-service.js';
 import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
@@ -271,6 +273,8 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     : null;
   // After the publish (the question is out first); the answer itself runs in the background.
   if (assistant) messages.pipeline.addHook(assistant.hook());
+  const commands = new CommandService(ctx, { accounts, rooms, messages, moderation });
+  commands.setBotCommands(bots.commands);
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -292,6 +296,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     presence: ctx.presence,
     health,
     bots,
+    commands,
   };
   return { services, ports: ctx, blobs };
 }
@@ -369,6 +374,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   fileRoutes(app, services);
   assistantRoutes(app, services);
   botRoutes(app, services);
+  commandRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {
@@ -412,6 +418,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       sessionRecheckMs: config.sessionRecheckMs,
       maxFrameBytes: config.maxFrameBytes,
       maxMessageChars: config.maxMessageChars,
+      maxUploadBytes: config.maxUploadBytes,
+      maxAttachmentsPerMessage: config.maxAttachmentsPerMessage,
       maxOutboundBytes: config.maxOutboundBytes,
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       maxViewedRooms: config.maxViewedRooms,

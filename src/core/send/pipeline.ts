@@ -14,6 +14,8 @@ export interface SendInput {
   threadOnly?: boolean | undefined;
   /** Ids of files the sender uploaded, to attach (checked by the `attachments` step). */
   attachments?: readonly string[] | undefined;
+  /** An action message (`/me waves`): stored with `data.emote: true`, shown as "* alice waves". */
+  emote?: boolean | undefined;
 }
 
 /**

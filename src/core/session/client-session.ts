@@ -246,7 +246,12 @@ export class ClientSession {
       // Kept small for a user in many rooms: no member lists, DM peers by id with one profile each.
       ...compactRooms(rooms),
       heartbeatMs: limits.heartbeatMs,
-      limits: { maxFrameBytes: limits.maxFrameBytes, maxMessageChars: limits.maxMessageChars },
+      limits: {
+        maxFrameBytes: limits.maxFrameBytes,
+        maxMessageChars: limits.maxMessageChars,
+        maxUploadBytes: limits.maxUploadBytes,
+        maxAttachmentsPerMessage: limits.maxAttachmentsPerMessage,
+      },
       online,
     });
     hub.attach(conn, rooms, hello.resume ?? {});

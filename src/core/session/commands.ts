@@ -134,6 +134,15 @@ export function runCommand(cx: CommandContext, frame: CommandFrame): Promise<voi
     };
     return reply(cx, new ChatError('forbidden', { message: `This bot token lacks the "${scope}" scope.` }), ids);
   }
+  // A room bot acts in its own room only (as over HTTP).
+  const home = cx.auth.user.botOf?.roomId;
+  if (home != null && 'roomId' in frame && frame.roomId !== home) {
+    const ids = { ref: frame.ref, ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}) };
+    return reply(cx, new ChatError('forbidden', { message: 'A room bot may act only in its own room.' }), {
+      ...ids,
+      roomId: frame.roomId,
+    });
+  }
   const command = COMMANDS[frame.type] as Command<CommandFrame>;
   return command.run(cx, frame);
 }

@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { indexStoredMessages } from './search-backfill.js';
+import { addCjkBigrams, indexStoredMessages } from './search-backfill.js';
 /**
  * PostgreSQL schema, as an ordered list of migrations. Append only: never edit a migration that has shipped.
  * Applied by migrate.ts, each in its own transaction, under an advisory lock; `schema_migrations` records what ran.
@@ -451,5 +451,17 @@ CREATE TABLE bot_commands (
   PRIMARY KEY (bot_id, name)
 );
 `,
+  },
+  {
+    version: 20,
+    name: 'search: CJK bigrams',
+    sql: `
+-- PostgreSQL only (SQLite's FTS5 keeps positions in its index and needs no bigrams): message_search.terms gains a
+-- term per two adjacent CJK characters (src/core/search-text.ts, tsVector), so a CJK phrase is found through rare
+-- terms instead of rechecking every row holding its single characters. addCjkBigrams rewrites the stored rows in
+-- this same transaction. Numbered after 16-19, which other features take on both engines.
+SELECT 1;
+`,
+    then: addCjkBigrams,
   },
 ];

@@ -140,7 +140,7 @@ export function toEdit(r: Row): MessageEdit {
 }
 
 export function toSession(r: Row): SessionRecord {
-  return {
+  const session: SessionRecord = {
     id: r.id as string,
     userId: r.user_id as string,
     tokenHash: r.token_hash as string,
@@ -148,8 +148,10 @@ export function toSession(r: Row): SessionRecord {
     createdAt: r.created_at as number,
     expiresAt: r.expires_at as number,
     lastUsedAt: r.last_used_at as number,
-    scopes: parseScopes(r.scopes),
   };
+  // Only a bot token has scopes (absent = a person's session).
+  const scopes = parseScopes(r.scopes);
+  return scopes === null ? session : { ...session, scopes };
 }
 
 /**

@@ -25,6 +25,11 @@ export interface RoomView {
   hasMore: boolean;
   loading: boolean;
   loaded: boolean;
+  /**
+   * The messages are a window around a message jumped to far back (search, a quote), not joined to the room's newest:
+   * newer pages load as the reader scrolls down, until they meet what arrived live meanwhile (timeline.ts).
+   */
+  detached?: boolean;
 }
 
 export interface PendingInvite {
@@ -67,6 +72,9 @@ export interface SessionState {
   me: PublicUser | null;
   conn: ConnectionState;
   maxChars: number;
+  /** The server's upload limits (welcome): a file over the size, or one too many, is refused before it is sent. */
+  maxUploadBytes: number;
+  maxAttachments: number;
 }
 
 /** Rooms (rooms.ts): the user's rooms and what the sidebar shows of them. */
@@ -240,6 +248,8 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   me: null,
   conn: 'idle',
   maxChars: 4000,
+  maxUploadBytes: 25 * 1024 * 1024,
+  maxAttachments: 10,
   rooms: freeze({}),
   activity: freeze({}),
   previews: freeze({}),
