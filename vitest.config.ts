@@ -28,6 +28,9 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/link-previews.test.ts',
   'test/e2e/search.test.ts',
   'test/e2e/webhooks.test.ts',
+  'test/e2e/assistant.test.ts',
+  'test/e2e/bots.test.ts',
+  'test/e2e/slash-commands.test.ts',
 ];
 
 /**

@@ -7,6 +7,7 @@ import { dnd, notify } from './notify.js';
 import { downloadFile, uploadFile } from './files.js';
 import { obtainPassword } from './password.js';
 import { search } from './search.js';
+import { command, commandList } from './slash.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
 const adminCreate: CommandSpec = {
@@ -79,6 +80,8 @@ export const COMMANDS: CommandSpec[] = [
   mentions,
   search,
   tail,
+  command,
+  commandList,
   adminCreate,
 ];
 

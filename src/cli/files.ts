@@ -31,7 +31,7 @@ export const uploadFile: CommandSpec = {
     const room = await findRoom(ctx, inv.args.room!);
     const api = ctx.api();
     // openAsBlob reads the file as the request streams it.
-    const file = await api.uploadFile(await openAsBlob(path), basename(path));
+    const file = await api.upload(await openAsBlob(path), basename(path));
     const clientMsgId = `cli-${randomUUID()}`;
     const text = inv.string('message') ?? '';
     const { message, duplicate } = await withRetry(() =>

@@ -52,7 +52,8 @@ export function roomTitle(room: Room | MyRoom): string {
 }
 
 export function userLabel(u: PublicUser): string {
-  return u.displayName && u.displayName !== u.username ? `${u.username} (${u.displayName})` : u.username;
+  const label = u.displayName && u.displayName !== u.username ? `${u.username} (${u.displayName})` : u.username;
+  return u.bot ? `${label} [bot]` : label;
 }
 
 /** `48213` → `47.1 KiB`. */

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { createInterface, type Interface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { ChatClient, SendError, type WebSocketCtor } from '../client/index.js';
 import type { CommandSpec } from './command.js';
 import type { Context } from './context.js';
-import { CliError } from './errors.js';
+import { CliError, describeError } from './errors.js';
+import { resultLines } from './slash.js';
 import { clean, roomTitle } from './format.js';
 import { collapsedLine, formatMessage, markReadQuietly, namedUsers } from './messages.js';
 import { blockedIds } from './blocks.js';
@@ -36,6 +38,7 @@ const HELP = [
   '  /who    members and who is online',
   '  /quit   leave (also Ctrl-D); unsent messages are waited for',
   '  //text  send a line that starts with "/"',
+  "Other /commands run in the room (the server's list follows):",
 ];
 
 async function connectBounded(client: ChatClient): Promise<void> {
@@ -143,19 +146,51 @@ async function runTail(
   await connectBounded(client);
   screen.status(tty ? '* connected; /help for commands' : '* connected');
 
+  /**
+   * Lines keep their order across the two paths (messages over the socket, commands over HTTP): a message waits for
+   * the command typed before it, and a command for the messages before it to be acknowledged.
+   */
+  let afterCommands: Promise<unknown> = Promise.resolve();
+
   const sendLine = (body: string) => {
-    const p = client.send(room.id, body).then(
-      (ack) => {
-        lastAcked = Math.max(lastAcked, ack.seq);
-      },
-      (err: unknown) => {
-        failures++;
-        const why = err instanceof SendError ? `${err.message} (${err.code})` : String(err);
-        const preview = body.length > 40 ? `${body.slice(0, 40)}…` : body;
-        screen.status(`! not sent: "${clean(preview)}": ${why}`);
-      },
-    );
+    const p = afterCommands
+      .then(() => client.send(room.id, body))
+      .then(
+        (ack) => {
+          lastAcked = Math.max(lastAcked, ack.seq);
+        },
+        (err: unknown) => {
+          failures++;
+          const why = err instanceof SendError ? `${err.message} (${err.code})` : String(err);
+          const preview = body.length > 40 ? `${body.slice(0, 40)}…` : body;
+          screen.status(`! not sent: "${clean(preview)}": ${why}`);
+        },
+      );
     sends.add(p);
+    void p.finally(() => sends.delete(p));
+  };
+
+  /**
+   * A slash command, through the server's command route (the same parsing and permission checks as the web app).
+   * Tracked like a send, so leaving waits for it; what it posts or changes arrives as room events.
+   */
+  const runSlash = (text: string) => {
+    const before = Promise.allSettled([...sends]);
+    const p = before
+      .then(() => api.runCommand(room.id, text, `cli-${randomUUID()}`))
+      .then(
+        (result) => {
+          if (result.kind === 'done' && result.command === 'away') client.setPresence(result.away ? 'away' : 'online');
+          if (result.kind === 'message') lastAcked = Math.max(lastAcked, result.message.seq);
+          for (const l of resultLines(result)) screen.status(l);
+        },
+        (err: unknown) => {
+          const { message, code } = describeError(err, ctx.server);
+          screen.status(`! ${clean(text.split(/\s/, 1)[0] ?? '')}: ${message} (${code})`);
+        },
+      );
+    sends.add(p);
+    afterCommands = p;
     void p.finally(() => sends.delete(p));
   };
 
@@ -193,7 +228,10 @@ async function runTail(
       const cmd = line.trim();
       if (cmd === '') return;
       if (cmd === '/quit' || cmd === '/exit') return void leave(0);
-      if (cmd === '/help') return HELP.forEach((l) => screen.status(l));
+      if (cmd === '/help') {
+        HELP.forEach((l) => screen.status(l));
+        return runSlash(cmd);
+      }
       if (cmd === '/who') {
         void api.members(room.id, { limit: 200 }).then(
           (r) =>
@@ -204,7 +242,7 @@ async function runTail(
         );
         return;
       }
-      if (cmd.startsWith('/') && !cmd.startsWith('//')) return screen.status(`! unknown command ${cmd}; /help`);
+      if (cmd.startsWith('/') && !cmd.startsWith('//')) return runSlash(cmd);
       sendLine(cmd.startsWith('//') ? line.slice(line.indexOf('/') + 1) : line);
     };
     rl.on('line', (line) => {
@@ -239,8 +277,9 @@ export const tail: CommandSpec = {
   summary: 'Follow a room live and chat in it',
   details:
     'Shows the last messages, then new messages, joins, typing and presence as they happen. Each line you\n' +
-    'type is sent; if it cannot be delivered you see a "! not sent" line. /quit or Ctrl-D leaves (after\n' +
-    'unsent messages are acknowledged). With stdin not a terminal, piped lines are sent and the command\n' +
+    'type is sent; if it cannot be delivered you see a "! not sent" line. A line starting with "/" is a slash\n' +
+    'command run in the room (/me, /topic, /kick, ..., /help lists them; //text sends "/text").\n' +
+    '/quit or Ctrl-D leaves (after unsent messages are acknowledged). With stdin not a terminal, piped lines are sent and the command\n' +
     'exits when the input ends. A <room> is a room id, the exact name of one of your rooms, or @user.',
   args: [{ name: 'room' }],
   options: {

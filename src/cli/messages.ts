@@ -242,7 +242,9 @@ export function formatMessage(
   name?: (id: string) => string,
   me?: string,
 ): string {
-  const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${author}: `;
+  // An action message (`/me waves`) reads "* alice waves".
+  const who = m.data?.emote === true ? `* ${author} ` : `${author}: `;
+  const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${who}`;
   const quote = replyLine(m, name);
   const pre = quote ? `${quote}\n` : '';
   if (m.data?.deleted) return `${pre}${head}(message deleted)${repliesNote(m)}`;

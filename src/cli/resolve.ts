@@ -99,13 +99,17 @@ export async function resolveInvite(api: ChatApi, arg: string): Promise<Invite> 
  * Usernames for the user ids events carry. Seeded from a room's member list (one request); anyone else (a
  * member who has left) is looked up once by id. A failed lookup shows the id rather than failing the command.
  */
+/** A user's name on screen: bots are marked `[bot]` wherever a name appears (issue 16). */
+export const shownName = (u: Pick<PublicUser, 'username' | 'bot'>): string =>
+  u.bot ? `${u.username} [bot]` : u.username;
+
 export class UserNames {
   private readonly names = new Map<string, string>();
 
   constructor(private readonly api: ChatApi) {}
 
   add(users: readonly PublicUser[]): void {
-    for (const u of users) this.names.set(u.id, u.username);
+    for (const u of users) this.names.set(u.id, shownName(u));
   }
 
   async seedRoom(roomId: string): Promise<void> {
@@ -122,7 +126,7 @@ export class UserNames {
       if (!id || this.names.has(id)) continue;
       try {
         const { user } = await this.api.user(id);
-        this.names.set(id, user.username);
+        this.names.set(id, shownName(user));
       } catch {
         this.names.set(id, id);
       }

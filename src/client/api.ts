@@ -1,6 +1,10 @@
 import type { ErrorBody, ErrorCode } from '../protocol/errors.js';
+import type { CommandInfo, CommandResult } from '../protocol/commands.js';
 import type {
   Block,
+  BotCommand,
+  BotInfo,
+  BotScope,
   AdminStats,
   AdminUser,
   AuditEntry,
@@ -171,8 +175,9 @@ export class ChatApi {
   }
 
   /**
-   * Uploads a file (streamed by the server, its type read from its bytes); attach the answer's `id` to a message.
-   * `onProgress` reports bytes sent; aborting `signal` cancels it (rejects with code `aborted`).
+   * Uploads a file (streamed by the server, its type read from its bytes); attach the answer's `id` to a message. A
+   * browser `File` is a Blob; in Node, `fs.openAsBlob(path)` streams it from disk. `onProgress` reports bytes sent;
+   * aborting `signal` cancels it (rejects with code `aborted`). (The one upload call: `uploadFile` was the same.)
    */
   upload = (blob: Blob, name: string, opts: UploadOptions = {}) =>
     this.sendFile<{ file: FileInfo }>('POST', '/api/v1/files', blob, name, opts).then((r) => r.file);
@@ -227,6 +232,17 @@ export class ChatApi {
   myRooms = () => this.request<{ rooms: MyRoom[] }>('GET', '/api/v1/me/rooms').then((r) => r.rooms);
   invites = () => this.request<{ invites: Invite[] }>('GET', '/api/v1/me/invites').then((r) => r.invites);
   room = (roomId: string) => this.request<{ room: Room }>('GET', `/api/v1/rooms/${roomId}`).then((r) => r.room);
+  /** The built-in assistant (issue 16): who it is; whether it is in a room; add or remove it (room admins). */
+  assistant = () =>
+    this.request<{ assistant: { user: PublicUser; backend: string; answersPerHour: number } }>(
+      'GET',
+      '/api/v1/assistant',
+    );
+  roomAssistant = (roomId: string, method: 'GET' | 'PUT' | 'DELETE' = 'GET') =>
+    this.request<{ assistant: { added: boolean; user: PublicUser; backend: string; answersPerHour: number } }>(
+      method,
+      `/api/v1/rooms/${encodeURIComponent(roomId)}/assistant`,
+    ).then((r) => r.assistant);
   updateRoom = (roomId: string, patch: { name?: string; topic?: string; settings?: Partial<RoomSettings> }) =>
     this.request<{ room: Room }>('PATCH', `/api/v1/rooms/${roomId}`, patch).then((r) => r.room);
   /** Joins a public room, or — when it needs approval — records a join request (`{pending: true}`). */
@@ -319,7 +335,7 @@ export class ChatApi {
 
   /**
    * `reply`: makes it a reply to the message at `replyTo` (`threadOnly`: shown in the thread, not the room).
-   * `attachments`: ids of files you uploaded (`uploadFile`); with them `body` may be ''.
+   * `attachments`: ids of files you uploaded (`upload`); with them `body` may be ''.
    */
   sendMessage = (roomId: string, body: string, clientMsgId: string, reply?: ReplyOptions, attachments?: string[]) =>
     this.request<{ message: Message; duplicate: boolean }>('POST', `/api/v1/rooms/${roomId}/messages`, {
@@ -330,12 +346,6 @@ export class ChatApi {
     });
 
   // ---- files (docs/protocol.md §3.12) ----
-  /** Uploads a file (a browser `File` is a Blob; in Node, `fs.openAsBlob(path)` streams it from disk). */
-  uploadFile = (file: Blob, name: string) => {
-    const form = new FormData();
-    form.append('file', file, name);
-    return this.request<{ file: FileInfo }>('POST', '/api/v1/files', form).then((r) => r.file);
-  };
   fileInfo = (id: string) =>
     this.request<{ file: FileInfo }>('GET', `/api/v1/files/${encodeURIComponent(id)}/info`).then((r) => r.file);
   /**
@@ -461,6 +471,20 @@ export class ChatApi {
       around,
       limit,
     }).then((r) => r.messages);
+  // ---- bots (issue 16) ----
+  /** Creates a bot: server-wide (server admins) or, with `roomId`, in that room (its owners). The token shows once. */
+  createBot = (input: { username: string; displayName?: string; roomId?: string; scopes: BotScope[] }) =>
+    this.request<{ bot: PublicUser; token: string }>('POST', '/api/v1/bots', input);
+  /** The bots the caller manages. */
+  bots = () => this.request<{ bots: BotInfo[] }>('GET', '/api/v1/bots').then((r) => r.bots);
+  /** A new token for the bot; the old one stops working at once. */
+  rotateBotToken = (botId: string) =>
+    this.request<{ token: string }>('POST', `/api/v1/bots/${botId}/token`).then((r) => r.token);
+  deleteBot = (botId: string) => this.request<void>('DELETE', `/api/v1/bots/${botId}`);
+  /** As a bot (scope `commands`): replaces its slash commands. */
+  setBotCommands = (commands: BotCommand[]) =>
+    this.request<{ commands: BotCommand[] }>('PUT', '/api/v1/bots/me/commands', { commands }).then((r) => r.commands);
+
   /** Full-text message search (`GET /api/v1/search`); pass the previous page's `nextCursor` for more. */
   search = (q: MessageSearchParams) =>
     this.request<{ results: SearchResult[]; nextCursor: string | null }>('GET', '/api/v1/search', undefined, {
@@ -470,6 +494,20 @@ export class ChatApi {
   announce = (body: string) =>
     this.request<{ announcement: { id: string } }>('POST', '/api/v1/announcements', { body });
   online = () => this.request<{ online: number }>('GET', '/api/v1/presence').then((r) => r.online);
+
+  // ---- slash commands (issue 16) ----
+  /** The room's commands: built-ins, then its bots' commands (`source: 'bot'`). */
+  commands = (roomId: string) =>
+    this.request<{ commands: CommandInfo[] }>('GET', `/api/v1/rooms/${roomId}/commands`).then((r) => r.commands);
+  /**
+   * Runs composer text starting with `/` (`/me waves`, `/kick @bob spam`); `//text` posts `/text`. Rejects with
+   * `unknown_command` (nothing posted) or `command_usage` (the message ends in the usage line).
+   */
+  runCommand = (roomId: string, text: string, clientMsgId?: string) =>
+    this.request<{ result: CommandResult }>('POST', `/api/v1/rooms/${roomId}/commands`, {
+      text,
+      ...(clientMsgId ? { clientMsgId } : {}),
+    }).then((r) => r.result);
 }
 
 /** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */

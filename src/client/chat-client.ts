@@ -2,6 +2,7 @@ import { shouldReconnect, CLOSE_CODES } from '../protocol/close-codes.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type {
   AckFrame,
+  BotCommandFrame,
   AnnouncementFrame,
   ProfileNotice,
   MentionNotice,
@@ -18,6 +19,7 @@ import type {
   SyncedFrame,
   TypingNotice,
   WelcomeFrame,
+  AssistantStreamFrame,
 } from '../protocol/frames.js';
 import type { Message, RoomEvent } from '../protocol/model.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
@@ -54,6 +56,8 @@ export interface ClientEvents extends Record<string, unknown> {
   message: Message;
   synced: SyncedFrame;
   typing: TypingNotice;
+  /** The built-in assistant writing an answer (not stored; the answer arrives as a message). */
+  'assistant.stream': AssistantStreamFrame;
   presence: PresenceNotice;
   'room.added': RoomAddedFrame;
   'room.removed': RoomRemovedFrame;
@@ -73,6 +77,8 @@ export interface ClientEvents extends Record<string, unknown> {
   settings: SettingsNotice;
   /** Error frames not tied to a pending send. */
   error: ErrorFrame;
+  /** (Bots) a slash command for this bot, typed by someone in one of its rooms (issue 16). */
+  command: BotCommandFrame;
   /**
    * A send the server asked to wait for (`slow_mode`, `rate_limited`, ...): it stays pending and is re-sent with
    * the same clientMsgId after `retryAfterMs`. For showing a countdown; nothing to do.
@@ -300,6 +306,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('synced', frame);
       case 'typing':
         return this.emit('typing', frame);
+      case 'assistant.stream':
+        return this.emit('assistant.stream', frame);
       case 'presence':
         return this.emit('presence', frame);
       case 'invite':
@@ -318,6 +326,8 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('notify', frame);
       case 'settings':
         return this.emit('settings', frame);
+      case 'command':
+        return this.emit('command', frame);
       case 'pong':
         return;
     }
@@ -415,7 +425,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     body: string,
     clientMsgId: string = randomId(),
     reply?: ReplyOptions,
-    /** Ids of files you uploaded (`ChatApi.uploadFile`); with them `body` may be ''. */
+    /** Ids of files you uploaded (`ChatApi.upload`); with them `body` may be ''. */
     attachments?: string[],
   ): Promise<AckFrame> {
     const existing = this.outbox.get(clientMsgId);

@@ -21,3 +21,4 @@ export {
   type WebSocketOptions,
 } from './chat-client.js';
 export * from '../protocol/index.js';
+export { Bot, createBot, type BotOptions, type CommandHandler, type MessageHandler, type Reply } from './bot.js';

@@ -32,6 +32,7 @@ export function toPublicUser(u: UserRecord): PublicUser {
     role: u.role,
     createdAt: u.createdAt,
     ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
+    ...(u.botOf ? { bot: true as const } : {}),
   };
 }
 
@@ -114,7 +115,8 @@ export class AccountService {
     const user = await this.ctx.store.getUserByUsername(input.username);
     // Known or not, the check goes through the same bounded hashing queue (a full one refuses both alike).
     let ok = false;
-    if (user) ok = await this.ctx.hasher.verify(input.password, user.passwordHash);
+    // A bot has no password (its tokens are made by whoever manages it): it is answered like an unknown user.
+    if (user && !user.botOf) ok = await this.ctx.hasher.verify(input.password, user.passwordHash);
     else await this.ctx.hasher.burn(input.password);
     if (!user || !ok) {
       await this.lockout.failed(name);
@@ -183,6 +185,8 @@ export class AccountService {
 
   /** The sliding expiry: a session in use lives SESSION_TTL_DAYS past its last use, written at most hourly. */
   private async slide(session: SessionRecord, now: number): Promise<void> {
+    // A bot token (scopes set) does not expire by disuse: it lives until rotated or its bot is deleted.
+    if (session.scopes != null) return;
     if (now - session.lastUsedAt <= TOUCH_EVERY_MS) return;
     const expiresAt = now + this.ctx.limits.sessionTtlMs;
     await this.ctx.store.touchSession(session.id, now, expiresAt);

@@ -26,7 +26,8 @@ export class AdminService {
 
   /** Throws `forbidden` unless `auth` is a server admin. */
   requireAdmin(auth: AuthContext): void {
-    if (auth.user.role !== 'admin') throw new ChatError('forbidden');
+    // A bot token never administers, whatever its account's role (issue 16).
+    if (auth.user.role !== 'admin' || auth.session.scopes != null) throw new ChatError('forbidden');
   }
 
   private async target(auth: AuthContext, userId: string, selfOk = false): Promise<UserRecord> {

@@ -1,4 +1,4 @@
-import type { MentionNotice } from '../protocol/frames.js';
+import type { AssistantStreamFrame, BotCommandFrame, MentionNotice } from '../protocol/frames.js';
 import type {
   Announcement,
   MyRoom,
@@ -16,6 +16,8 @@ import type {
 export type BusMessage =
   | { kind: 'event'; event: RoomEvent }
   | { kind: 'typing'; roomId: string; userId: string; username: string }
+  /** An assistant answer as it is written (not stored): an `assistant.stream` frame to the room's connections. */
+  | { kind: 'assistant.stream'; frame: AssistantStreamFrame }
   | {
       kind: 'presence';
       roomId: string;
@@ -48,6 +50,8 @@ export type BusMessage =
    */
   | { kind: 'revoke'; userId: string; sessionIds: string[]; disabled?: boolean }
   | { kind: 'announcement'; announcement: Announcement }
+  /** A slash command for a bot (issue 16): a `command` frame to each of the bot's connections. */
+  | { kind: 'command'; userId: string; frame: BotCommandFrame }
   /** A user's public profile changed (on `all`): a live hint to every connection, not replayed on resume. */
   | { kind: 'profile'; user: PublicUser };
 

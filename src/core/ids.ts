@@ -4,8 +4,8 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 const pool = Buffer.alloc(12 * 341);
 let poolAt = pool.length;
 
-/** A random, URL-safe id with a readable prefix (`u_` user, `r_` room, `e_` event, `s_` session, `f_` file). 96 bits. */
-export function newId(prefix: 'u' | 'r' | 'e' | 's' | 'c' | 'a' | 'f' | 'wh' | 'ws'): string {
+/** A random, URL-safe id with a readable prefix (`u_` user, `r_` room, `e_` event, `s_` session, `f_` file, `i_` bot command invocation, `as_` assistant answer). 96 bits. */
+export function newId(prefix: 'u' | 'r' | 'e' | 's' | 'c' | 'a' | 'f' | 'i' | 'as' | 'wh' | 'ws'): string {
   if (poolAt === pool.length) {
     randomFillSync(pool);
     poolAt = 0;

@@ -95,12 +95,13 @@ export class MessageService {
           senderId: auth.user.id,
           clientMsgId: input.clientMsgId,
           body: draft.body,
-          ...(draft.reply || draft.mentions || input.integration
+          ...(draft.reply || draft.mentions || input.integration || input.emote
             ? {
                 data: {
                   ...draft.reply,
                   ...draft.mentions?.data,
                   ...(input.integration ? { integration: input.integration } : {}),
+                  ...(input.emote ? { emote: true } : {}),
                 },
               }
             : {}),

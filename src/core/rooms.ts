@@ -8,6 +8,7 @@ import type {
   RoomEvent,
   RoomSettings,
 } from '../protocol/model.js';
+import { requireBotRoom } from './bot-scopes.js';
 import type { AuthContext } from './accounts.js';
 import { toPublicUser } from './accounts.js';
 import { topics } from './bus.js';
@@ -264,6 +265,7 @@ export class RoomService {
    * A public room that needs approval records a join request instead (`pending`), unless the user is invited.
    */
   async join(auth: AuthContext, roomId: string): Promise<{ room: Room; pending: boolean }> {
+    requireBotRoom(auth, roomId);
     const { room, role } = await this.requireVisible(auth, roomId);
     if (role) return { room, pending: false };
     if (room.kind === 'dm') throw new ChatError('forbidden', { message: 'DMs cannot be joined.' });
@@ -311,6 +313,9 @@ export class RoomService {
     await this.limit(`invite:${auth.user.id}`, this.ctx.limits.rates.invite);
     const invitee = await this.ctx.store.getUserByUsername(username);
     if (!invitee || invitee.deactivated) throw new ChatError('user_not_found');
+    if (invitee.botOf?.roomId != null && invitee.botOf.roomId !== roomId) {
+      throw new ChatError('forbidden', { message: 'A room bot belongs to its own room only.' });
+    }
     if (await this.ctx.store.getRole(roomId, invitee.id)) throw new ChatError('already_member');
     if (await this.isBanned(roomId, invitee.id)) {
       throw new ChatError('banned', { message: 'That user is banned from this room.' });

@@ -105,18 +105,48 @@ export function fts5Match(parts: readonly QueryPart[]): string {
   return parts.map((p) => (p.kind === 'phrase' ? `"${p.terms.join(' ')}"` : `"${p.term}"*`)).join(' AND ');
 }
 
+/**
+ * PostgreSQL only: a pair of adjacent CJK characters is also indexed as one term, at the first one's position
+ * (`B` + both codes: upper case, which no folded word's term contains, so it cannot collide with one). A GIN index
+ * keeps no positions, so a phrase query makes PostgreSQL recheck every row holding all its terms; single
+ * characters are so common that a CJK word of two characters matched thousands of rows to find twenty. As bigrams, a
+ * two-character word is one term (no recheck at all) and a longer one is a chain of rare terms. SQLite's FTS5 reads
+ * positions from its own index and needs none of this.
+ */
+const CJK_TERM = /^x[0-9a-f]{5}$/;
+const isCjkTerm = (t: string): boolean =>
+  CJK_TERM.test(t) && UNSPACED.test(String.fromCodePoint(parseInt(t.slice(1), 16)));
+const bigram = (a: string, b: string): string => `B${a.slice(1)}${b.slice(1)}`;
+
 /** A PostgreSQL tsquery literal (cast with ::tsquery, no parser or dictionary involved). */
 export function tsQuery(parts: readonly QueryPart[]): string {
-  return parts.map((p) => (p.kind === 'phrase' ? `(${p.terms.join(' <-> ')})` : `${p.term}:*`)).join(' & ');
+  const phrase = (terms: readonly string[]): string => {
+    if (terms.length < 2 || !terms.every(isCjkTerm)) return `(${terms.join(' <-> ')})`;
+    return `(${terms
+      .slice(1)
+      .map((t, i) => bigram(terms[i]!, t))
+      .join(' <-> ')})`;
+  };
+  return parts.map((p) => (p.kind === 'phrase' ? phrase(p.terms) : `${p.term}:*`)).join(' & ');
 }
 
-/** A PostgreSQL tsvector literal of a body's terms with their positions (1-based, capped at 16383 as tsvector is). */
+/**
+ * A PostgreSQL tsvector literal of a body's terms with their positions (1-based, capped at 16383 as tsvector is),
+ * plus the bigram of each two adjacent CJK characters.
+ */
 export function tsVector(terms: readonly string[]): string {
   const positions = new Map<string, number[]>();
-  terms.forEach((t, i) => {
+  const add = (t: string, i: number) => {
     const list = positions.get(t) ?? [];
     if (list.length < 256) list.push(Math.min(i + 1, 16383));
     positions.set(t, list);
+  };
+  let prevCjk = false;
+  terms.forEach((t, i) => {
+    add(t, i);
+    const cjk = isCjkTerm(t);
+    if (cjk && prevCjk) add(bigram(terms[i - 1]!, t), i - 1);
+    prevCjk = cjk;
   });
   return [...positions].map(([t, ps]) => `${t}:${[...new Set(ps)].join(',')}`).join(' ');
 }

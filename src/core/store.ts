@@ -20,6 +20,8 @@ import type {
   RoomSettings,
   ServerRole,
   ThreadSummary,
+  BotCommand,
+  BotScope,
   FileInfo,
   WebhookDelivery,
 } from '../protocol/model.js';
@@ -49,6 +51,17 @@ export interface UserRecord extends PublicUser {
   readReceipts: boolean;
   /** Do not disturb until (epoch ms), null = off (UserSettings). */
   dndUntil: number | null;
+  /** Set only on bot accounts (issue 16): who manages it and what its tokens may do. */
+  botOf?: BotOf;
+}
+
+/** A bot account's management facts (issue 16). */
+export interface BotOf {
+  /** The room of a room bot; null for a server-wide bot. */
+  roomId: string | null;
+  createdBy: string;
+  /** The scopes every token of this bot gets. */
+  scopes: BotScope[];
 }
 
 export interface SessionRecord {
@@ -59,6 +72,8 @@ export interface SessionRecord {
   createdAt: number;
   expiresAt: number;
   lastUsedAt: number;
+  /** A bot token's scopes (issue 16); null or absent = a person's session, which may do all its user may. */
+  scopes?: BotScope[] | null;
 }
 
 export interface NewUser {
@@ -691,9 +706,33 @@ export interface Store
     FileStore,
     SearchStore,
     AvatarStore,
-    WebhookStore {
+    WebhookStore,
+    BotStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */
   close(): Promise<void>;
+}
+
+// ---- bots (issue 16) ----
+
+export interface NewBot extends NewUser {
+  bot: BotOf;
+}
+
+/** A bot's registered command, with the bot it dispatches to. */
+export interface BotCommandRow extends BotCommand {
+  botId: string;
+}
+
+/** Bot accounts and their slash commands. A bot is a user (UserRecord.botOf set); its tokens are sessions with scopes. */
+export interface BotStore {
+  /** Creates a bot user (no usable password). A username clash throws `username_taken`. */
+  createBot(bot: NewBot): Promise<UserRecord>;
+  /** Active bots, by username: all of them, or (with `roomIds`) the room bots of those rooms. */
+  listBots(query: { roomIds?: readonly string[] }): Promise<UserRecord[]>;
+  /** Replaces the bot's commands (in the given order). */
+  setBotCommands(botId: string, commands: readonly BotCommand[]): Promise<void>;
+  /** The commands of the active bots that are members of the room, by name then bot id. */
+  listRoomBotCommands(roomId: string): Promise<BotCommandRow[]>;
 }

@@ -140,8 +140,43 @@ export const ERRORS = {
     retryable: false,
     message: 'This room (or the server) has as many webhooks as it may (MAX_WEBHOOKS_PER_ROOM): revoke one first.',
   },
+  // The built-in assistant (issue 16).
+  assistant_disabled: {
+    status: 404,
+    retryable: false,
+    message: 'This server has no assistant (set ASSISTANT_FAQ_FILE or ASSISTANT_URL).',
+  },
+  assistant_over_budget: {
+    status: 429,
+    retryable: true,
+    message: "The assistant's budget for this room is spent (ASSISTANT_ANSWERS_PER_HOUR); it answers again later.",
+  },
+  assistant_timeout: {
+    status: 504,
+    retryable: true,
+    message: "The assistant's endpoint did not answer in time (ASSISTANT_TIMEOUT_MS).",
+  },
+  assistant_failed: {
+    status: 502,
+    retryable: true,
+    message: "The assistant's endpoint failed or could not be reached.",
+  },
+  assistant_bad_response: {
+    status: 502,
+    retryable: true,
+    message: "The assistant's endpoint sent an answer that is not valid chat-completions JSON or SSE.",
+  },
+  // ---- slash commands (issue 16) ----
+  unknown_command: {
+    status: 400,
+    retryable: false,
+    message: 'No such command in this room: see GET /api/v1/rooms/:roomId/commands, or send //text to post /text.',
+  },
+  command_usage: { status: 400, retryable: false, message: 'Wrong arguments for this command.' },
   internal: { status: 500, retryable: true, message: 'Internal server error.' },
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
+  // ---- bots (issue 16) ----
+  bot_unavailable: { status: 503, retryable: true, message: 'That bot is not connected; try again later.' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

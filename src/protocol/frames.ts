@@ -94,7 +94,8 @@ export interface WelcomeFrame {
   /** Names of every user a DM in `rooms` lists in `memberIds`, once each, by id. */
   profiles: Record<string, Omit<UserProfile, 'id'>>;
   heartbeatMs: number;
-  limits: { maxFrameBytes: number; maxMessageChars: number };
+  /** Limits a client should know before it tries: a frame, a message body, an upload, a message's attachments. */
+  limits: { maxFrameBytes: number; maxMessageChars: number; maxUploadBytes: number; maxAttachmentsPerMessage: number };
   online: number;
 }
 export interface EventFrame {
@@ -232,7 +233,40 @@ export interface PongFrame {
   time: string;
 }
 
+/**
+ * An answer of the built-in assistant as it is written (issue 16): sent to the room's connections, not stored and
+ * not on the room sequence. `streaming` frames carry the whole text so far (throttled); the last frame of an answer
+ * is `done` (the answer was posted as an ordinary message at `seq`) or `error` (`error` says why; `seq` is the
+ * posted error notice, absent when nothing was posted, e.g. `assistant_over_budget`).
+ */
+export interface AssistantStreamFrame {
+  type: 'assistant.stream';
+  roomId: string;
+  /** One answer's frames share it. */
+  answerId: string;
+  /** The seq of the question the assistant answers. */
+  replyTo: number;
+  state: 'streaming' | 'done' | 'error';
+  text: string;
+  seq?: number;
+  error?: ErrorBody;
+}
+
+/**
+ * A slash command for a bot (issue 16), sent to the bot's connections: `/name args` typed by `user` in `roomId`.
+ * The bot answers by posting normally.
+ */
+export interface BotCommandFrame {
+  type: 'command';
+  invocationId: string;
+  roomId: string;
+  name: string;
+  args: string;
+  user: UserProfile;
+}
+
 export type ServerFrame =
+  | BotCommandFrame
   | WelcomeFrame
   | EventFrame
   | SyncedFrame
@@ -250,6 +284,7 @@ export type ServerFrame =
   | BlockNotice
   | NotifyNotice
   | SettingsNotice
+  | AssistantStreamFrame
   | PongFrame;
 
 export type ServerFrameType = ServerFrame['type'];

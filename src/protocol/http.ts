@@ -18,6 +18,7 @@ import {
   Topic,
   Username,
   WEBHOOK_EVENT_TYPES,
+  BOT_SCOPES,
 } from './model.js';
 
 /** Request schemas for the HTTP API. All objects are strict: unknown fields are a validation error. */
@@ -315,3 +316,41 @@ export const IdempotencyKey = z
   .min(1)
   .max(100)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII');
+// ---- bots (issue 16) ----
+export const BotScopeSchema = z.enum(BOT_SCOPES);
+/** `POST /api/v1/bots`: a server-wide bot (server admins) or, with `roomId`, a room bot (that room's owner). */
+export const CreateBotRequest = z.strictObject({
+  username: Username,
+  displayName: DisplayName.optional(),
+  roomId: Id.optional(),
+  scopes: z.array(BotScopeSchema).min(1).max(BOT_SCOPES.length),
+});
+export type CreateBotRequest = z.infer<typeof CreateBotRequest>;
+/** A command name as typed after `/`: lower-case letters, digits, `_` and `-`, starting with a letter. */
+export const BotCommandName = z
+  .string()
+  .min(1)
+  .max(PROTOCOL_LIMITS.botCommandNameMax)
+  .regex(/^[a-z][a-z0-9_-]*$/, 'lower-case letters, digits, "_" and "-", starting with a letter');
+export const BotCommandSchema = z.strictObject({
+  name: BotCommandName,
+  description: z.string().trim().min(1).max(PROTOCOL_LIMITS.botCommandDescriptionMax),
+  argsHint: z.string().trim().max(PROTOCOL_LIMITS.botCommandArgsHintMax).optional(),
+});
+/** `PUT /api/v1/bots/me/commands`: replaces the calling bot's commands (names unique; the count capped by BOT_MAX_COMMANDS). */
+export const SetBotCommandsRequest = z.strictObject({
+  commands: z
+    .array(BotCommandSchema)
+    .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, 'command names must be unique'),
+});
+export const BotIdParams = z.strictObject({ botId: Id });
+
+// ---- slash commands (issue 16) ----
+/**
+ * `POST /api/v1/rooms/:roomId/commands`: composer text starting with `/`. `clientMsgId` makes a command that posts
+ * (`/me`, `/shrug`, `//text`) idempotent like a send; without one the server makes one up.
+ */
+export const CommandRequest = z.strictObject({
+  text: Body.refine((s) => s.startsWith('/'), 'must start with "/" (send other text as a message)'),
+  clientMsgId: ClientMsgId.optional(),
+});

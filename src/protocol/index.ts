@@ -6,3 +6,4 @@ export * from './http.js';
 export * from './frames.js';
 export * from './welcome.js';
 export * from './well-formed.js';
+export * from './commands.js';

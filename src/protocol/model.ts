@@ -20,6 +20,10 @@ export const PROTOCOL_LIMITS = {
   quoteChars: 200,
   /** Longest `:emoji` of a reaction route (an emoji or a shortcode), in UTF-16 units. */
   emojiMaxChars: 64,
+  /** A bot's slash command (issue 16): its name (without the `/`), description and argument hint. */
+  botCommandNameMax: 32,
+  botCommandDescriptionMax: 200,
+  botCommandArgsHintMax: 100,
 } as const;
 
 // Control characters (C0, DEL, C1) and bidi overrides never belong in names: they spoof or break layouts.
@@ -125,10 +129,12 @@ export interface PublicUser {
   createdAt: string;
   /** Their picture (`GET` it as it is: no token needed, immutable); absent when they have none. */
   avatarUrl?: string;
+  /** Present (true) only on bot accounts (issue 16): clients mark them wherever a name appears. */
+  bot?: true;
 }
 
 /** A user's names and picture: all a client needs to title a DM or show who is in it. */
-export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName' | 'avatarUrl'>;
+export type UserProfile = Pick<PublicUser, 'id' | 'username' | 'displayName' | 'avatarUrl' | 'bot'>;
 
 export function toProfile(u: UserProfile): UserProfile {
   return {
@@ -136,6 +142,7 @@ export function toProfile(u: UserProfile): UserProfile {
     username: u.username,
     displayName: u.displayName,
     ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
+    ...(u.bot ? { bot: true as const } : {}),
   };
 }
 
@@ -630,4 +637,36 @@ export interface WebhookDelivery {
   lastError: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+// ---- bots (issue 16) ----
+
+/** What a bot token may do: read its rooms, post, react, register slash commands. */
+export type BotScope = 'read' | 'post' | 'react' | 'commands';
+export const BOT_SCOPES = ['read', 'post', 'react', 'commands'] as const satisfies readonly BotScope[];
+
+/** A bot as the people who manage it see it (`GET /api/v1/bots`). */
+export interface BotInfo {
+  bot: PublicUser;
+  /** The room a room bot belongs to; null for a server-wide bot. */
+  roomId: string | null;
+  /** Who created it. */
+  createdBy: string;
+  scopes: BotScope[];
+}
+
+/** A slash command a bot registered (`PUT /api/v1/bots/me/commands`). */
+export interface BotCommand {
+  name: string;
+  description: string;
+  argsHint?: string;
+}
+
+// ---- slash commands (issue 16) ----
+/**
+ * An action message (`/me waves`): its `data.emote` is true and the body is the action alone ("waves"); clients show
+ * it as "* Alice waves". Clients that do not know it show the body as plain text.
+ */
+export interface EmoteData {
+  emote?: true;
 }

@@ -28,7 +28,8 @@ export type RoomAction =
   | 'approveJoin'
   | 'viewReports'
   | 'viewAudit'
-  | 'manageWebhooks';
+  | 'manageWebhooks'
+  | 'manageAssistant';
 
 export type Who = 'anyone' | 'nobody' | MemberRole;
 
@@ -66,6 +67,8 @@ export const ROOM_PERMISSIONS: Record<RoomAction, Record<RoomKind, Who> & { serv
    * are not room admins: an outgoing webhook reads the room (they subscribe server-wide, to public rooms, instead).
    */
   manageWebhooks: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: false },
+  /** Add or remove the built-in assistant (issue 16): room admins; in a DM one opens a DM with it instead. */
+  manageAssistant: { public: 'admin', private: 'admin', dm: 'nobody', serverAdmin: 'rooms' },
 };
 
 /** Read-only rooms: posting needs this role. Slow mode does not apply from this role up. */

@@ -11,7 +11,15 @@ export function welcomeRooms(w: Pick<WelcomeFrame, 'rooms' | 'profiles'>): MyRoo
     const members = memberIds.flatMap((id) => {
       const p = w.profiles[id];
       return p
-        ? [{ id, username: p.username, displayName: p.displayName, ...(p.avatarUrl ? { avatarUrl: p.avatarUrl } : {}) }]
+        ? [
+            {
+              id,
+              username: p.username,
+              displayName: p.displayName,
+              ...(p.avatarUrl ? { avatarUrl: p.avatarUrl } : {}),
+              ...(p.bot ? { bot: true as const } : {}),
+            },
+          ]
         : [];
     });
     return { ...room, members };
@@ -28,6 +36,7 @@ export function compactRooms(rooms: readonly MyRoom[]): Pick<WelcomeFrame, 'room
         username: m.username,
         displayName: m.displayName,
         ...(m.avatarUrl ? { avatarUrl: m.avatarUrl } : {}),
+        ...(m.bot ? { bot: true as const } : {}),
       };
     }
     return { ...room, memberIds: members.map((m) => m.id) };

@@ -33,6 +33,8 @@ import type { BlobStore } from '../core/blobs.js';
 import { FileService, toFileInfo } from '../core/files/file-service.js';
 import { FsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { fileRoutes } from './http/routes/files.js';
+import { commandRoutes } from './http/routes/commands.js';
+import { CommandService } from '../core/commands/command-service.js';
 import { openClusterPorts } from './cluster.js';
 import { contentFilterFrom, trustProxyOption, type Config } from './config.js';
 import { frameworkErrors, installErrorHandling } from './http/errors.js';
@@ -57,6 +59,8 @@ import { RoomModeration } from '../core/moderation/room-moderation.js';
 import { systemRoutes } from './http/routes/system.js';
 import { webClientRoutes } from './http/static.js';
 import { installSecurityHeaders } from './transport-security.js';
+import { BotService } from '../core/bots.js';
+import { botRoutes } from './http/routes/bots.js';
 import type { Services } from './services.js';
 import { Gateway } from './ws/gateway.js';
 import { Sessions } from '../core/session/sessions.js';
@@ -64,6 +68,9 @@ import { WebhookService } from '../core/webhooks/webhook-service.js';
 import { DeliveryWorker } from '../core/webhooks/delivery-worker.js';
 import { createTargetCheck, createWebhookSender } from './webhooks/sender.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
+import { AssistantService } from '../core/assistant/assistant-service.js';
+import { assistantBackendFrom } from './assistant/backend-from-config.js';
+import { assistantRoutes } from './http/routes/assistant.js';
 
 export interface ChatServer {
   app: FastifyInstance;
@@ -175,7 +182,13 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     filter: contentFilterFrom(config),
   };
   const rooms = new RoomService(ctx);
-  const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
+  let assistant: AssistantService | null = null;
+  const accounts = new AccountService(ctx, {
+    onRegistered: async (user) => {
+      await rooms.joinLobby(user);
+      await assistant?.onRegistered();
+    },
+  });
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
@@ -186,6 +199,10 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
   const moderation = new RoomModeration(ctx, rooms);
   const admin = new AdminService(ctx);
   const reports = new ReportService(ctx, rooms, moderation, admin);
+  const bots = new BotService(ctx, rooms, {
+    maxCommandsPerBot: config.botMaxCommands,
+    managePerMinute: config.botManagePerMinute,
+  });
   const blobs = adapters.blobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
   let secret: Promise<string> | undefined;
   const files = new FileService({
@@ -259,6 +276,21 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     },
     createTargetCheck(webhookHttp),
   );
+  const assistantBackend = assistantBackendFrom(config);
+  assistant = assistantBackend
+    ? new AssistantService(ctx, rooms, messages, assistantBackend, {
+        username: config.assistantUsername,
+        displayName: 'Assistant',
+        answersPerHour: config.assistantAnswersPerHour,
+        contextMessages: config.assistantContextMessages,
+        streamIntervalMs: config.assistantStreamIntervalMs,
+        onError: (err) => log.warn({ err }, 'assistant failed'),
+      })
+    : null;
+  // After the publish (the question is out first); the answer itself runs in the background.
+  if (assistant) messages.pipeline.addHook(assistant.hook());
+  const commands = new CommandService(ctx, { accounts, rooms, messages, moderation });
+  commands.setBotCommands(bots.commands);
   const health = { pingStore: () => ctx.store.ping(), pingBus: () => ctx.bus.ping() };
   const services = {
     accounts,
@@ -277,8 +309,11 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     files,
     avatars,
     webhooks,
+    assistant,
     presence: ctx.presence,
     health,
+    bots,
+    commands,
   };
   return { services, ports: ctx, blobs };
 }
@@ -319,6 +354,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       log,
     );
     await domain.services.rooms.ensureLobby();
+    await domain.services.assistant?.start();
   } catch (err) {
     await ports.close();
     throw err;
@@ -354,6 +390,9 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   adminRoutes(app, services);
   fileRoutes(app, services);
   webhookRoutes(app, services);
+  assistantRoutes(app, services);
+  botRoutes(app, services);
+  commandRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {
@@ -397,6 +436,8 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       sessionRecheckMs: config.sessionRecheckMs,
       maxFrameBytes: config.maxFrameBytes,
       maxMessageChars: config.maxMessageChars,
+      maxUploadBytes: config.maxUploadBytes,
+      maxAttachmentsPerMessage: config.maxAttachmentsPerMessage,
       maxOutboundBytes: config.maxOutboundBytes,
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       maxViewedRooms: config.maxViewedRooms,
@@ -516,6 +557,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
         await services.previews.close();
         // Deliveries in flight finish (each bounded by WEBHOOK_TIMEOUT_MS) and move their cursors before the store closes.
         await deliveries.close();
+        await services.assistant?.close();
         await ctx.bus.close();
         await ctx.presence.close();
         await ctx.limiter.close();

@@ -4,6 +4,7 @@ import { createSecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { KeywordFilter, parseFilterFile, type FilterRule } from '../core/moderation/keyword-filter.js';
+import { parseFaqMarkdown, type FaqEntry } from '../core/assistant/faq.js';
 
 /**
  * Every setting: its env var, its CLI flag, its schema and default, and a line for the docs.
@@ -671,6 +672,98 @@ export const SETTINGS = {
     default: false,
     doc: 'Let outgoing webhooks reach loopback and private addresses (the SSRF guard refuses them otherwise, with `webhook_target_refused`): for receivers on your own network, and the test suite. Leave `false` when room admins are not trusted with your network.',
   },
+  // The built-in assistant (issue 16).
+  assistantFaqFile: {
+    env: 'ASSISTANT_FAQ_FILE',
+    schema: z.string(),
+    default: '',
+    doc: 'Markdown FAQ the built-in assistant answers from (`## question`, `? other phrasing` lines, then the answer; see docs/integrations.md). Setting it (or `ASSISTANT_URL`) turns the assistant on; neither = no assistant.',
+  },
+  assistantFaqMinConfidence: {
+    env: 'ASSISTANT_FAQ_MIN_CONFIDENCE',
+    schema: z.coerce.number().min(0).max(1),
+    default: 0.35,
+    doc: 'FAQ engine: least similarity (0–1, TF-IDF cosine) between a question and an FAQ question for it to answer; below it the assistant says it does not know.',
+  },
+  assistantFaqUnknownText: {
+    env: 'ASSISTANT_FAQ_UNKNOWN_TEXT',
+    schema: z.string().min(1).max(1000),
+    default: "Sorry, I don't know the answer to that. Someone from the team will follow up.",
+    doc: 'What the FAQ engine answers when no FAQ question is similar enough.',
+  },
+  assistantUrl: {
+    env: 'ASSISTANT_URL',
+    schema: z.string().regex(/^https?:\/\/\S+$/, 'expected an http(s) URL'),
+    default: '',
+    doc: 'Base URL of an OpenAI-compatible chat-completions API (`…/v1`; the assistant POSTs to `{URL}/chat/completions` with `stream: true`). Set = this backend instead of the FAQ engine; needs `ASSISTANT_MODEL`.',
+  },
+  assistantModel: {
+    env: 'ASSISTANT_MODEL',
+    schema: z.string().min(1).max(200),
+    default: '',
+    doc: 'The `model` sent to `ASSISTANT_URL`.',
+  },
+  assistantApiKey: {
+    env: 'ASSISTANT_API_KEY',
+    schema: z.string().max(1000),
+    default: '',
+    doc: 'Sent to `ASSISTANT_URL` as `Authorization: Bearer`; empty = no header.',
+  },
+  assistantTimeoutMs: {
+    env: 'ASSISTANT_TIMEOUT_MS',
+    schema: int(100, 600000),
+    default: 30000,
+    doc: 'Time limit of one answer from `ASSISTANT_URL`, from the request to the end of the stream; then the assistant posts an `assistant_timeout` notice.',
+  },
+  assistantMaxTokens: {
+    env: 'ASSISTANT_MAX_TOKENS',
+    schema: int(1, 100000),
+    default: 512,
+    doc: 'The `max_tokens` of each request to `ASSISTANT_URL`.',
+  },
+  assistantSystemPrompt: {
+    env: 'ASSISTANT_SYSTEM_PROMPT',
+    schema: z.string().min(1).max(10000),
+    default: 'You are a helpful assistant in a chat room. Answer briefly, in the language of the question.',
+    doc: 'The system message of each request to `ASSISTANT_URL`.',
+  },
+  assistantUsername: {
+    env: 'ASSISTANT_USERNAME',
+    schema: z.string().regex(/^[a-zA-Z0-9_-]{2,32}$/, 'expected 2–32 letters, digits, _ or -'),
+    default: 'assistant',
+    doc: "The assistant's username (people @mention it and open DMs with it); its account is made at the first start.",
+  },
+  assistantAnswersPerHour: {
+    env: 'ASSISTANT_ANSWERS_PER_HOUR',
+    schema: int(1, 100000),
+    default: 30,
+    doc: 'Budget per room: answers the assistant gives in a room per hour (a burst of this many, refilled over the hour). Past it a question gets an `assistant.stream` frame with `assistant_over_budget` and no answer.',
+  },
+  assistantContextMessages: {
+    env: 'ASSISTANT_CONTEXT_MESSAGES',
+    schema: int(0, 200),
+    default: 20,
+    doc: 'Recent messages of the room before the question that the assistant is given as context.',
+  },
+  assistantStreamIntervalMs: {
+    env: 'ASSISTANT_STREAM_INTERVAL_MS',
+    schema: int(0, 10000),
+    default: 250,
+    doc: 'Least time between two `assistant.stream` frames of one answer (the streamed text is sent at most this often).',
+  },
+  // ---- bots (issue 16) ----
+  botMaxCommands: {
+    env: 'BOT_MAX_COMMANDS',
+    schema: int(0, 1000),
+    default: 50,
+    doc: 'Most slash commands one bot may register (`PUT /api/v1/bots/me/commands`); more is `validation_failed`.',
+  },
+  botManagePerMinute: {
+    env: 'BOT_MANAGE_PER_MINUTE',
+    schema: int(1, 10000),
+    default: 10,
+    doc: 'Bot creations and token rotations per managing user, and command registrations per bot, per minute (burst); more is `rate_limited`.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -777,6 +870,11 @@ export function loadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.P
   }
   // A bad filter file stops the start like any other bad setting.
   contentFilterFrom(out as Config);
+  // So does a bad FAQ file, or an assistant URL without a model.
+  if (out.assistantUrl && !out.assistantModel) {
+    throw new ConfigError('Invalid setting ASSISTANT_URL (--assistant-url): needs ASSISTANT_MODEL (--assistant-model)');
+  }
+  if (out.assistantFaqFile && !out.assistantUrl) faqEntriesFrom(out as Config);
   return out as Config;
 }
 
@@ -796,6 +894,19 @@ export function contentFilterFrom(config: Config): KeywordFilter {
     { block: config.filterBlock, mask: config.filterMask, flag: config.filterFlag },
     fromFile,
   );
+}
+
+/** The entries of ASSISTANT_FAQ_FILE; a file that cannot be read or parsed is a ConfigError naming the setting. */
+export function faqEntriesFrom(config: Config): FaqEntry[] {
+  try {
+    const entries = parseFaqMarkdown(readFileSync(config.assistantFaqFile, 'utf8'));
+    if (entries.length === 0) throw new Error('no questions (a question is a "## " heading)');
+    return entries;
+  } catch (err) {
+    throw new ConfigError(
+      `Invalid setting ASSISTANT_FAQ_FILE (--assistant-faq-file) = ${JSON.stringify(config.assistantFaqFile)}: ${(err as Error).message}`,
+    );
+  }
 }
 
 /** Defaults with overrides, for tests and embedding. */

@@ -15,6 +15,9 @@ import type { SearchService } from '../core/search.js';
 import type { RoomService } from '../core/rooms.js';
 import type { FileService } from '../core/files/file-service.js';
 import type { WebhookService } from '../core/webhooks/webhook-service.js';
+import type { AssistantService } from '../core/assistant/assistant-service.js';
+import type { BotService } from '../core/bots.js';
+import type { CommandService } from '../core/commands/command-service.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
 export type PresenceView = Pick<Presence, 'statusOf' | 'onlineCount'>;
@@ -52,4 +55,10 @@ export interface Services {
   avatars: AvatarService;
   /** Incoming and outgoing webhooks (issue 16). */
   webhooks: WebhookService;
+  /** The built-in assistant (issue 16); null when no backend is configured. */
+  assistant: AssistantService | null;
+  /** Bot accounts, their tokens and commands (issue 16); `bots.commands` lists and dispatches bot commands. */
+  bots: BotService;
+  /** Slash commands (issue 16): built-ins run through the services above; bot commands through the bots service. */
+  commands: CommandService;
 }

@@ -1139,3 +1139,146 @@ describe('authorization matrix', () => {
     expect(mismatches, `${mismatches.length} of ${results.length} cells do not match`).toEqual([]);
   });
 });
+
+/**
+ * Bot tokens in the matrix (issue 16): every scope alone, all of them, and a room bot outside its room, × what bots
+ * may and may never do, over HTTP and WebSocket. The expected cells are the literal grid BOT_GRID (the server
+ * decides with BOT_ROUTES and FRAME_SCOPES: a wrong entry there must not move the expectation too).
+ */
+type BotCaller = 'read' | 'post' | 'react' | 'commands' | 'all' | 'otherRoomBot';
+const BOT_CALLERS: readonly BotCaller[] = ['read', 'post', 'react', 'commands', 'all', 'otherRoomBot'];
+/** Per action: which callers are allowed; everyone else gets `403 forbidden`. */
+const BOT_GRID: Record<string, readonly BotCaller[]> = {
+  'GET /me': ['read', 'all', 'otherRoomBot'],
+  'GET room messages': ['read', 'all'],
+  'GET room members': ['read', 'all'],
+  'POST room message': ['post', 'all'],
+  'PUT reaction': ['react', 'all'],
+  'PUT /bots/me/commands': ['commands', 'all', 'otherRoomBot'],
+  'POST /rooms (create)': [],
+  'POST /dms': [],
+  'PATCH room (settings)': [],
+  'POST invite': [],
+  'PUT room ban': [],
+  'POST /bots (create a bot)': [],
+  'GET /bots': [],
+  'GET /admin/users': [],
+  'POST /announcements': [],
+  'POST /auth/logout-all': [],
+  'POST /auth/password': [],
+  'PATCH /me (profile)': [],
+  'ws hello': ['read', 'all', 'otherRoomBot'],
+  'ws send': ['all'],
+  'ws typing': ['all'],
+};
+
+describe('authorization matrix: bot tokens', () => {
+  it('checks every bot scope × action over HTTP and WebSocket', { timeout: 90_000 }, async () => {
+    const t: TestServer = await startServer();
+    const admin = await registerUser(t.url); // first user: server admin
+    const owner = await registerUser(t.url);
+    const victim = await registerUser(t.url);
+    const room = await owner.api.createRoom(`botmatrix${process.pid}`, 'public');
+    const otherRoom = await owner.api.createRoom(`botmatrix2${process.pid}`, 'public');
+    await victim.api.join(room.id);
+    const target = await owner.api.sendMessage(room.id, 'react to me', 'target');
+    const seq = target.message.seq;
+
+    const tokens = {} as Record<BotCaller, string>;
+    for (const caller of BOT_CALLERS) {
+      const scopes =
+        caller === 'all' || caller === 'otherRoomBot' ? (['read', 'post', 'react', 'commands'] as const) : [caller];
+      const home = caller === 'otherRoomBot' ? otherRoom.id : room.id;
+      tokens[caller] = (
+        await admin.api.createBot({ username: `mx${caller}${process.pid}`, roomId: home, scopes: [...scopes] })
+      ).token;
+    }
+
+    const call = async (method: string, path: string, token: string, body?: unknown): Promise<string> => {
+      const res = await fetch(`${t.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      if (res.status < 300) return 'allowed';
+      const code = text ? (JSON.parse(text) as { error?: { code?: string } }).error?.code : undefined;
+      return `${res.status} ${code ?? '?'}`;
+    };
+    let n = 0;
+    const http: Record<string, (token: string) => Promise<string>> = {
+      'GET /me': (k) => call('GET', '/api/v1/me', k),
+      'GET room messages': (k) => call('GET', `/api/v1/rooms/${room.id}/messages`, k),
+      'GET room members': (k) => call('GET', `/api/v1/rooms/${room.id}/members`, k),
+      'POST room message': (k) =>
+        call('POST', `/api/v1/rooms/${room.id}/messages`, k, { body: 'hi', clientMsgId: `m${++n}` }),
+      'PUT reaction': (k) =>
+        call('PUT', `/api/v1/rooms/${room.id}/messages/${seq}/reactions/${encodeURIComponent('👍')}`, k),
+      'PUT /bots/me/commands': (k) =>
+        call('PUT', '/api/v1/bots/me/commands', k, { commands: [{ name: 'x', description: 'X' }] }),
+      'POST /rooms (create)': (k) => call('POST', '/api/v1/rooms', k, { name: `botroom${++n}${process.pid}` }),
+      'POST /dms': (k) => call('POST', '/api/v1/dms', k, { usernames: [victim.username] }),
+      'PATCH room (settings)': (k) => call('PATCH', `/api/v1/rooms/${room.id}`, k, { topic: 'bot topic' }),
+      'POST invite': (k) => call('POST', `/api/v1/rooms/${room.id}/invites`, k, { username: admin.username }),
+      'PUT room ban': (k) => call('PUT', `/api/v1/rooms/${room.id}/bans/${victim.user.id}`, k, {}),
+      'POST /bots (create a bot)': (k) =>
+        call('POST', '/api/v1/bots', k, { username: `bb${++n}${process.pid}`, scopes: ['read'] }),
+      'GET /bots': (k) => call('GET', '/api/v1/bots', k),
+      'GET /admin/users': (k) => call('GET', '/api/v1/admin/users', k),
+      'POST /announcements': (k) => call('POST', '/api/v1/announcements', k, { body: 'hello all' }),
+      'POST /auth/logout-all': (k) => call('POST', '/api/v1/auth/logout-all', k),
+      'POST /auth/password': (k) =>
+        call('POST', '/api/v1/auth/password', k, { currentPassword: 'whatever12', newPassword: 'whatever34' }),
+      'PATCH /me (profile)': (k) => call('PATCH', '/api/v1/me', k, { statusText: 'beep' }),
+    };
+
+    /** hello, then one frame; what the server answered (an ack/typing echo → allowed, an error frame → its code). */
+    const ws = async (token: string, frame: Record<string, unknown> | null): Promise<string> => {
+      const sock = await rawSocket(t.url);
+      sock.send({ type: 'hello', v: PROTOCOL_VERSION, token });
+      const first = await waitFor(
+        () => sock.frames.find((f) => f.type === 'welcome' || f.type === 'error'),
+        5000,
+        'hello answer',
+      );
+      if (first?.type === 'error') return `403 ${String(first.code)}`;
+      if (!frame) return 'allowed';
+      sock.send({ ...frame, ref: 'x' });
+      // A typing frame has no answer when allowed: a ping after it is the positive marker. A send is answered (ack
+      // or error) after the store, so it waits for that answer itself.
+      if (frame.type !== 'send') sock.send({ type: 'ping', ref: 'marker' });
+      const answer = await waitFor(
+        () =>
+          sock.frames.find((f) => (f.type === 'error' || f.type === 'ack') && f.ref === 'x') ??
+          sock.frames.find((f) => f.type === 'pong' && f.ref === 'marker'),
+        5000,
+        'frame answer',
+      );
+      sock.ws.close();
+      return answer?.type === 'error' ? `403 ${String(answer.code)}` : 'allowed';
+    };
+    const wsActions: Record<string, (token: string) => Promise<string>> = {
+      'ws hello': (k) => ws(k, null),
+      'ws send': (k) => ws(k, { type: 'send', roomId: room.id, body: 'over ws', clientMsgId: `w${++n}` }),
+      'ws typing': (k) => ws(k, { type: 'typing', roomId: room.id }),
+    };
+
+    const mismatches: string[] = [];
+    let cells = 0;
+    for (const [action, allowed] of Object.entries(BOT_GRID)) {
+      const run = http[action] ?? wsActions[action];
+      if (!run) throw new Error(`no runner for ${action}`);
+      for (const caller of BOT_CALLERS) {
+        cells++;
+        const want = allowed.includes(caller) ? 'allowed' : '403 forbidden';
+        const got = await run(tokens[caller]);
+        if (got !== want) mismatches.push(`${caller} × ${action}: expected ${want}, got ${got}`);
+      }
+    }
+    console.log(`authorization matrix (bots): ${cells} cells, ${mismatches.length} mismatches`);
+    expect(mismatches).toEqual([]);
+  });
+});

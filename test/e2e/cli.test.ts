@@ -540,6 +540,69 @@ describe('chat CLI: pins', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: slash commands', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it('command runs one through the route (refusals print the server code); commands lists them', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const bob = await registerUser(srv.url, 'bob');
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('ops')).id;
+    await bob.api.join(roomId);
+
+    const listed = await alice.ok('commands', 'ops');
+    expect(listed.split('\n')[0]).toBe('/me <action> — Post an action: /me waves shows as "* you waves".');
+    expect(listed).toMatch(/^\/ban @user \[duration\] \[reason\] — /m);
+    expect(await alice.ok('command', 'ops', '/topic', 'Release', 'on', 'Friday')).toBe('* /topic: done\n');
+    expect((await api.room(roomId)).topic).toBe('Release on Friday');
+    expect(await alice.ok('command', 'ops', '/me', 'ships', 'it')).toMatch(/^sent #\d+ to ops\n$/);
+    expect(await alice.ok('cmd', 'ops', '/mute', '@bob', '10m')).toBe('* /mute bob: done\n');
+    // Refusals: the server's code, exit status 1, nothing posted.
+    const unknown = await alice.run(['command', 'ops', '/frobnicate']);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringMatching(/\(unknown_command\)$/m)]);
+    const usage = await alice.run(['command', 'ops', '/slow', 'soon']);
+    expect(usage.stderr).toMatch(/Usage: \/slow <seconds \| 30s \| 5m \| off> \(command_usage\)$/m);
+    // A plain member may not kick: forbidden, bob stays.
+    const carol = cliUser(srv.url);
+    await carol.ok('register', 'carol', '--password', PASSWORD);
+    await carol.ok('join', 'ops');
+    const kick = await carol.run(['command', 'ops', '/kick', '@bob']);
+    expect([kick.code, kick.stderr]).toEqual([1, expect.stringMatching(/\(forbidden\)$/m)]);
+    expect((await api.allMembers(roomId)).members.map((m) => m.user.username).sort()).toEqual([
+      'alice',
+      'bob',
+      'carol',
+    ]);
+  });
+
+  it('tail runs lines starting with "/" as commands, sends //text as /text, and shows actions as "* alice ..."', async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const api = new ChatApi(srv.url, savedLogins(alice.configFile)[srv.url]!.token);
+    const roomId = (await api.createRoom('ops')).id;
+    await api.sendMessage(roomId, 'ships it', 'a-1');
+    const tail = alice.spawn(['tail', 'ops']);
+    await waitFor(() => tail.stderr().includes('* connected'), 10_000, 'tail to connect');
+    tail.write('/me waves from the terminal\n');
+    tail.write('/kick\n');
+    tail.write('/nope\n');
+    tail.write('//etc is a path\n');
+    tail.end();
+    await waitFor(() => tail.exited(), EXIT_TIMEOUT_MS, 'tail to exit');
+    expect(tail.stdout()).toMatch(/\] \* alice waves from the terminal$/m);
+    expect(tail.stdout()).toMatch(/\] alice: \/etc is a path$/m);
+    expect(tail.stderr()).toMatch(/^! \/kick: .*Usage: \/kick @user \[reason\] \(command_usage\)$/m);
+    expect(tail.stderr()).toMatch(/^! \/nope: .*\(unknown_command\)$/m);
+    const bodies = (await api.messages(roomId)).map((m) => [m.body, m.data?.emote ?? null]);
+    expect(bodies).toEqual([
+      ['ships it', null],
+      ['waves from the terminal', true],
+      ['/etc is a path', null],
+    ]);
+  });
+});
+
 describe('chat CLI: mentions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('mentions lists the inbox; rooms shows unread mentions; history and tail mark mentions of me', async () => {
     const srv = await startServer();

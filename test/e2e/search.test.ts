@@ -139,7 +139,7 @@ describe('message search', () => {
     const srv = await startServer();
     const alice = await registerUser(srv.url);
     const room = await alice.api.createRoom(`f${cid()}`);
-    const file = await alice.api.uploadFile(new Blob(['q3 figures']), 'q3.txt');
+    const file = await alice.api.upload(new Blob(['q3 figures']), 'q3.txt');
     const withFile = (await alice.api.sendMessage(room.id, 'quarterly report attached', cid(), undefined, [file.id]))
       .message;
     await alice.api.sendMessage(room.id, 'quarterly report is late', cid());

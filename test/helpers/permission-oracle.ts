@@ -70,6 +70,9 @@ viewAudit      dm       n         n      ·         ·         ·     y
 manageWebhooks public   n         n      n         y         y     n
 manageWebhooks private  n         n      n         y         y     n
 manageWebhooks dm       n         n      ·         ·         ·     n
+manageAssistant public  n         n      n         y         y     y
+manageAssistant private n         n      n         y         y     y
+manageAssistant dm      n         n      ·         ·         ·     n
 `;
 
 export const ACTIONS = [
@@ -91,6 +94,7 @@ export const ACTIONS = [
   'viewReports',
   'viewAudit',
   'manageWebhooks',
+  'manageAssistant',
 ] as const satisfies readonly RoomAction[];
 export const KINDS = ['public', 'private', 'dm'] as const satisfies readonly RoomKind[];
 
@@ -222,6 +226,7 @@ export const DOC_ROW_OF: Record<RoomAction, string> = {
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
   manageWebhooks: 'Webhooks and their delivery logs (`…/webhooks`, `…/subscriptions`)',
+  manageAssistant: 'Add or remove the assistant (`PUT`/`DELETE …/assistant`)',
 };
 
 /**

@@ -701,29 +701,59 @@ describe('PgStore specifics', () => {
     await expectBackfilled(store, seeded);
   });
 
+  it('migration 20 adds CJK bigrams to the messages indexed before it', async () => {
+    h = await pgHarness();
+    const seeded = await seedForSearchBackfill(h.store, uid);
+    await h.store.close();
+    await withClient(h.db.url, async (c) => {
+      // The index as migration 12 left it: unigrams only, where a phrase query finds nothing.
+      await c.query(
+        "UPDATE message_search SET terms = ts_delete(terms, ARRAY(SELECT lexeme FROM unnest(terms) WHERE lexeme LIKE 'B%'))",
+      );
+      await c.query('DELETE FROM schema_migrations WHERE version = 20');
+    });
+    const store = await h.open();
+    await expectBackfilled(store, seeded);
+  });
+
   it('a newest-first search widens its docid windows until the page is full, across gaps, and pages on', async () => {
     h = await pgHarness();
     const { user, room } = await seedForSearchBackfill(h.store, uid);
     const send = (body: string) =>
       h!.store.appendMessage({ id: uid('e'), roomId: room.id, senderId: user.id, clientMsgId: uid('c'), body });
-    // Index entries far apart: the first window (the newest 20,000 docids) holds only the last of them.
-    await send('needle one');
+    // Index entries far apart: the newest rows (read one by one for a query of several terms) and the first window
+    // (the newest 50,000 docids) hold only the last of them.
+    await send('needle one 针线活');
     await withClient(h.db.url, (c) => c.query("SELECT setval('message_search_docid_seq', 150000)"));
-    await send('needle two');
+    await send('needle two 针线活');
     await withClient(h.db.url, (c) => c.query("SELECT setval('message_search_docid_seq', 900000)"));
-    await send('needle three');
-    const search = (limit: number, cursor?: number) =>
-      h!.store.searchMessages({
-        userId: user.id,
-        parts: parseQuery('needle', 8),
-        sort: 'newest',
-        limit,
-        ...(cursor !== undefined ? { cursor } : {}),
-      });
-    expect((await search(10)).map((x) => x.message.body)).toEqual(['needle three', 'needle two', 'needle one']);
-    const first = await search(1);
-    expect(first.map((x) => x.message.body)).toEqual(['needle three']);
-    expect((await search(10, first[0]!.position)).map((x) => x.message.body)).toEqual(['needle two', 'needle one']);
+    await send('needle three 针线活');
+    await send('needle 针 and 线活 apart: no phrase');
+    await send('needle four 针线活');
+    // One GIN term, and several (a word and a three-character phrase): the second reads the newest rows first.
+    for (const q of ['needle', 'needle 针线活']) {
+      const search = (limit: number, cursor?: number) =>
+        h!.store.searchMessages({
+          userId: user.id,
+          parts: parseQuery(q, 8),
+          sort: 'newest',
+          limit,
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+      const all = ['needle four 针线活', 'needle three 针线活', 'needle two 针线活', 'needle one 针线活'];
+      const expected = q === 'needle' ? [all[0], 'needle 针 and 线活 apart: no phrase', ...all.slice(1)] : all;
+      expect((await search(10)).map((x) => x.message.body)).toEqual(expected);
+      // One at a time, the cursor crossing from the rows read one by one into the windows and across the gaps.
+      const walked: string[] = [];
+      let cursor: number | undefined;
+      for (let i = 0; i < expected.length + 1; i++) {
+        const page = await search(1, cursor);
+        if (page.length === 0) break;
+        walked.push(page[0]!.message.body!);
+        cursor = page[0]!.position;
+      }
+      expect(walked).toEqual(expected);
+    }
   });
 
   it('migration 10 upgrades a database at 9: members notified of all, do-not-disturb off', async () => {

@@ -33,6 +33,7 @@ const ROW_OF: Record<RoomAction, string> = {
   viewReports: "See the room's reports",
   viewAudit: 'Room audit log',
   manageWebhooks: 'Webhooks and their delivery logs (`…/webhooks`, `…/subscriptions`)',
+  manageAssistant: 'Add or remove the assistant (`PUT`/`DELETE …/assistant`)',
 };
 
 interface DocRow {

@@ -40,11 +40,21 @@ describe('search text', () => {
     expect(parseQuery(' ?! ', 8)).toEqual([]);
   });
 
-  it('engine match syntax carries only [a-z0-9] terms', () => {
+  it('engine match syntax carries only ASCII terms', () => {
     const parts = parseQuery('数据 "deploy* OR x', 8);
     expect(fts5Match(parts)).toBe('"x06570 x0636e" AND "deploy"* AND "or"* AND "x"');
-    expect(tsQuery(parts)).toBe('(x06570 <-> x0636e) & deploy:* & or:* & (x)');
+    expect(tsQuery(parts)).toBe('(B065700636e) & deploy:* & or:* & (x)');
     expect(tsVector(['a', 'b', 'a'])).toBe('a:1,3 b:2');
+  });
+
+  it('PostgreSQL indexes adjacent CJK characters as bigrams too, and phrase queries use them', () => {
+    // 数据库: unigrams at 1..3, bigrams 数据 at 1 and 据库 at 2; the word between breaks no chain on its own.
+    expect(tsVector(indexTerms('数据库'))).toBe('x06570:1 x0636e:2 B065700636e:1 x05e93:3 B0636e05e93:2');
+    // A non-CJK term between two characters ends the pair; a one-letter Cyrillic word (x + 5 hex) is not CJK.
+    expect(tsVector(indexTerms('数 ok 据 д 库'))).toBe('x06570:1 ok:2 x0636e:3 x00434:4 x05e93:5');
+    expect(tsQuery(parseQuery('库', 8))).toBe('(x05e93)');
+    expect(tsQuery(parseQuery('数据库迁移', 8))).toBe('(B065700636e <-> B0636e05e93 <-> B05e9308fc1 <-> B08fc1079fb)');
+    expect(tsQuery(parseQuery('дд', 8))).toBe('x00434x00434:*');
   });
 
   it('snippets mark matched prefixes and phrases in the text as written, cut around the first match', () => {

@@ -222,6 +222,36 @@ describe('web client: files, voice notes and avatars', { timeout: 180_000 }, () 
     expect(m.attachments?.[0]).toMatchObject({ width: 120, height: 80 });
   });
 
+  it('a file over the server limit, or one too many for a message, is refused before a byte is sent', async () => {
+    const srv = await startServer({ maxUploadBytes: 1 << 20, maxAttachmentsPerMessage: 2 }, { webDir: web.webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('limits', 'public');
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id, { locale: 'zh-CN' });
+    const posted: string[] = [];
+    a.page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/v1/files')) posted.push(r.url());
+    });
+    const input = a.page.locator('[data-testid=attach-input]');
+    // The limit comes from the server's welcome (1 MB here), in the reader's language.
+    await input.setInputFiles([
+      { name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2 << 20) },
+    ]);
+    const huge = chips(a.page).filter({ hasText: 'huge.bin' });
+    await expect.poll(() => huge.getAttribute('data-status')).toBe('failed');
+    await expect(huge.getByRole('alert').textContent()).resolves.toBe('文件过大：上限为 1 MB。');
+    // Three small ones for a message that may carry two: the third is refused, the two go up.
+    await input.setInputFiles(
+      ['a.txt', 'b.txt', 'c.txt'].map((name) => ({ name, mimeType: 'text/plain', buffer: Buffer.from(name) })),
+    );
+    const statuses = () => chips(a.page).evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+    await expect.poll(statuses).toEqual(['failed', 'done', 'done', 'failed']);
+    await expect(chips(a.page).nth(3).getByRole('alert').textContent()).resolves.toBe('每条消息最多 2 个文件。');
+    await shot(a.page, 'limits-zh');
+    expect(posted).toHaveLength(2);
+    expect(a.errors).toEqual([]);
+  });
+
   it('records a voice note with the microphone, uploads it, and plays it inline', async () => {
     const { url, alice, bob, roomId } = await setup();
     const a = await openRoomPage(web.browser, alice, url, roomId, { permissions: ['microphone'] });

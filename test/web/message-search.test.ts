@@ -2,7 +2,8 @@
  * Message search in the web client, in a real Chromium against a real server: the search dialog (from the sidebar
  * and the room header) with its room and author filters, highlighted snippets, and a click on a result that opens the
  * room at the message — loading the history back to it, far beyond the first page — and highlights it. Desktop, and
- * a phone in Chinese.
+ * a phone in Chinese. A result far back opens a window around it instead of loading the whole history: scrolling
+ * down joins it to the newest, live messages included, and sending a message goes back to the newest.
  */
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../helpers/harness.js';
@@ -88,5 +89,81 @@ describe('web client: message search', { timeout: 120_000 }, () => {
     await expect(zh.locator('.search-item mark').allTextContents()).resolves.toEqual(['数据库', 'colours']);
     await web.shot(b.page, 'phone-zh');
     expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it('a result far back opens a window around it, joined to the newest as the reader scrolls down', async () => {
+    const srv = await startServer({ messageBurst: 2000, messagesPerSecond: 2000 }, { webDir: web.webDir });
+    await seedUser(srv.url, 'root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice Martin');
+    const bob = await seedUser(srv.url, 'bob', 'Bob Chen');
+    const room = await bob.api.createRoom('archive', 'public');
+    await alice.api.join(room.id);
+    const target = (await bob.api.sendMessage(room.id, '去年的发布计划 release plan', 'b-target')).message;
+    // 800 later messages: far more than the room loads back to reach a message (600).
+    for (let i = 1; i <= 800; i++) await bob.api.sendMessage(room.id, `filler ${i}`, `b-${i}`);
+
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id);
+    const rows = a.page.locator('.messages .msg[data-seq]');
+    const seqs = () => rows.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
+    const search = async (q: string) => {
+      await a.page.getByRole('button', { name: 'Search messages' }).first().click();
+      const dialog = a.page.getByRole('dialog', { name: 'Search messages' });
+      await dialog.getByRole('searchbox', { name: 'Search for' }).fill(q);
+      await dialog.getByRole('button', { name: 'Search', exact: true }).click();
+      await expect.poll(() => dialog.locator('.search-item').count()).toBe(1);
+      await dialog.locator('.search-item').first().getByRole('button').click();
+      await dialog.waitFor({ state: 'detached' });
+    };
+    await expect.poll(async () => (await seqs()).at(-1)).toBe(target.seq + 800);
+
+    await search('发布计划');
+    const row = a.page.locator(`.messages .msg[data-seq="${target.seq}"]`);
+    await expect.poll(() => row.getAttribute('class')).toMatch(/\bhighlighted\b/);
+    // A window around it, not the 800 messages between it and the newest.
+    const window = await seqs();
+    expect(window[0]).toBe(target.seq);
+    expect(window.length).toBeLessThanOrEqual(101);
+    expect(window.at(-1)).toBeLessThan(target.seq + 200);
+    const jump = a.page.locator('.jump-latest');
+    await jump.waitFor();
+    await web.shot(a.page, 'window');
+
+    // Meanwhile a message arrives live; then the reader scrolls down page by page until the window meets it.
+    const live = (await bob.api.sendMessage(room.id, 'live while you read old news', 'b-live')).message;
+    for (let i = 0; i < 20 && !(await seqs()).includes(live.seq); i++) {
+      await a.page.locator('.messages').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await a.page.waitForTimeout(150);
+    }
+    const joined = await seqs();
+    expect(joined.at(-1)).toBe(live.seq);
+    // One list, in order and without a gap: every message the server has from the jumped-to one to the live one.
+    const stored: number[] = [target.seq];
+    for (let i = 0; i < 10 && stored.at(-1)! < live.seq; i++) {
+      stored.push(...(await alice.api.messages(room.id, { after: stored.at(-1)!, limit: 200 })).map((m) => m.seq));
+    }
+    expect(stored.at(-1)).toBe(live.seq);
+    expect(joined).toEqual(stored);
+    await expect(a.page.locator('.messages .msg', { hasText: 'live while you read old news' }).count()).resolves.toBe(
+      1,
+    );
+
+    // Again far back, in a fresh page (this one has it all loaded now); this time the reader sends a message: the
+    // room goes back to its newest, the message there.
+    await a.page.reload();
+    await expect.poll(async () => (await seqs()).at(-1)).toBe(live.seq);
+    await search('release plan');
+    await expect.poll(async () => (await seqs()).length).toBeLessThanOrEqual(101);
+    await a.page.locator('textarea.composer-input').fill('back to now');
+    await a.page.locator('textarea.composer-input').press('Enter');
+    const sent = a.page.locator('.messages .msg[data-seq]', { hasText: 'back to now' });
+    await sent.waitFor();
+    const sentSeq = Number(await sent.getAttribute('data-seq'));
+    expect(sentSeq).toBeGreaterThan(live.seq);
+    const latest = await seqs();
+    expect(latest.at(-1)).toBe(sentSeq);
+    await expect(jump.isVisible()).resolves.toBe(false);
+    expect(latest[0]).toBeGreaterThan(target.seq + 600);
+    await web.shot(a.page, 'back-to-newest');
+    expect(a.errors).toEqual([]);
   });
 });

@@ -308,6 +308,13 @@ export class Hub {
       }
       case 'presence':
         return this.fanOutPresence(m);
+      case 'assistant.stream': {
+        const set = this.byRoom.get(m.frame.roomId);
+        if (!set) return;
+        const frame = JSON.stringify(m.frame);
+        for (const conn of set) conn.sendRaw(frame);
+        return;
+      }
       default:
         this.opts.log.warn({ kind: m.kind }, 'unexpected message on a room topic; dropped');
     }
@@ -462,6 +469,11 @@ export class Hub {
       }
       case 'mention': {
         const frame = JSON.stringify(m.notice);
+        for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
+        return;
+      }
+      case 'command': {
+        const frame = JSON.stringify(m.frame);
         for (const conn of conns) if (conn.attached) conn.sendRaw(frame);
         return;
       }

@@ -16,6 +16,8 @@ export interface SendInput {
   attachments?: readonly string[] | undefined;
   /** Posted by an incoming webhook: stored as the message's `data.integration` (issue 16). */
   integration?: IntegrationRef | undefined;
+  /** An action message (`/me waves`): stored with `data.emote: true`, shown as "* alice waves". */
+  emote?: boolean | undefined;
 }
 
 /**

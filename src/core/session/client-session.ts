@@ -208,6 +208,13 @@ export class ClientSession {
     const limits = this.host.limits;
     const auth = await accounts.authenticate(hello.token);
     if (!this.transport.open) return;
+    // A socket delivers the bot's rooms' events: a bot token without the "read" scope may not open one (issue 16).
+    if (auth.session.scopes != null && !auth.session.scopes.includes('read')) {
+      this.sendError(new ChatError('forbidden', { message: 'This bot token lacks the "read" scope.' }), {
+        ref: hello.ref,
+      });
+      return this.transport.close(CLOSE_CODES.UNAUTHORIZED.code, 'bot token lacks the read scope');
+    }
     if (hub.connectionsOf(auth.user.id) >= limits.maxConnectionsPerUser) {
       this.sendError(new ChatError('too_many_connections', { retryAfterMs: 5000 }), { ref: hello.ref });
       return this.transport.close(CLOSE_CODES.TOO_MANY_CONNECTIONS.code, 'too many connections');
@@ -239,7 +246,12 @@ export class ClientSession {
       // Kept small for a user in many rooms: no member lists, DM peers by id with one profile each.
       ...compactRooms(rooms),
       heartbeatMs: limits.heartbeatMs,
-      limits: { maxFrameBytes: limits.maxFrameBytes, maxMessageChars: limits.maxMessageChars },
+      limits: {
+        maxFrameBytes: limits.maxFrameBytes,
+        maxMessageChars: limits.maxMessageChars,
+        maxUploadBytes: limits.maxUploadBytes,
+        maxAttachmentsPerMessage: limits.maxAttachmentsPerMessage,
+      },
       online,
     });
     hub.attach(conn, rooms, hello.resume ?? {});

@@ -1,4 +1,5 @@
 import type { ClientFrame, ErrorFrame, HelloFrame } from '../../protocol/frames.js';
+import type { BotScope } from '../../protocol/model.js';
 import type { AuthContext } from '../accounts.js';
 import { ChatError } from '../chat-error.js';
 import type { Connection } from '../delivery/connection.js';
@@ -115,7 +116,33 @@ export const COMMANDS: Commands = {
 };
 
 /** Runs one command frame through its entry in the table (TypeScript cannot narrow the lookup by itself). */
+/** The scope a bot token needs for each frame (issue 16); null = any session. People's sessions have every scope. */
+const FRAME_SCOPES: { [T in CommandFrame['type']]: BotScope | null } = {
+  send: 'post',
+  typing: 'post',
+  presence: 'read',
+  view: 'read',
+  ping: null,
+};
+
 export function runCommand(cx: CommandContext, frame: CommandFrame): Promise<void> | void {
+  const scope = FRAME_SCOPES[frame.type];
+  if (scope !== null && cx.auth.session.scopes != null && !cx.auth.session.scopes.includes(scope)) {
+    const ids = {
+      ref: frame.ref,
+      ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId, roomId: frame.roomId } : {}),
+    };
+    return reply(cx, new ChatError('forbidden', { message: `This bot token lacks the "${scope}" scope.` }), ids);
+  }
+  // A room bot acts in its own room only (as over HTTP).
+  const home = cx.auth.user.botOf?.roomId;
+  if (home != null && 'roomId' in frame && frame.roomId !== home) {
+    const ids = { ref: frame.ref, ...(frame.type === 'send' ? { clientMsgId: frame.clientMsgId } : {}) };
+    return reply(cx, new ChatError('forbidden', { message: 'A room bot may act only in its own room.' }), {
+      ...ids,
+      roomId: frame.roomId,
+    });
+  }
   const command = COMMANDS[frame.type] as Command<CommandFrame>;
   return command.run(cx, frame);
 }

@@ -18,6 +18,9 @@ export interface SessionLimits {
   sessionRecheckMs: number;
   maxFrameBytes: number;
   maxMessageChars: number;
+  /** Told to clients in `welcome` (files are uploaded over HTTP, not through a session). */
+  maxUploadBytes: number;
+  maxAttachmentsPerMessage: number;
   maxOutboundBytes: number;
   maxConnectionsPerUser: number;
   maxViewedRooms: number;

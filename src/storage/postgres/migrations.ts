@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { indexStoredMessages } from './search-backfill.js';
+import { addCjkBigrams, indexStoredMessages } from './search-backfill.js';
 /**
  * PostgreSQL schema, as an ordered list of migrations. Append only: never edit a migration that has shipped.
  * Applied by migrate.ts, each in its own transaction, under an advisory lock; `schema_migrations` records what ran.
@@ -429,6 +429,30 @@ ALTER TABLE rooms ADD COLUMN avatar_id text;
 `,
   },
   {
+    version: 16,
+    name: 'bots',
+    sql: `
+-- Bot accounts (issue 16): a bot is a user with bot = true, managed by whoever may manage its room (bot_room_id)
+-- or, server-wide (bot_room_id NULL), by server admins. Its tokens are sessions whose scopes are set
+-- (comma-separated); a person's session has scopes NULL. Self-contained, so it applies whatever 17-19 add.
+ALTER TABLE users ADD COLUMN bot boolean NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN bot_room_id text COLLATE "C";
+ALTER TABLE users ADD COLUMN bot_created_by text COLLATE "C";
+ALTER TABLE users ADD COLUMN bot_scopes text;
+ALTER TABLE sessions ADD COLUMN scopes text;
+CREATE INDEX users_bots ON users(bot_room_id) WHERE bot;
+-- The slash commands a bot registered (PUT /api/v1/bots/me/commands replaces them all).
+CREATE TABLE bot_commands (
+  bot_id      text COLLATE "C" NOT NULL REFERENCES users(id),
+  name        text COLLATE "C" NOT NULL,
+  description text NOT NULL,
+  args_hint   text,
+  position    integer NOT NULL,
+  PRIMARY KEY (bot_id, name)
+);
+`,
+  },
+  {
     version: 17,
     name: 'webhooks',
     sql: `
@@ -494,5 +518,17 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(subscription_id, updated_at);
 CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries(updated_at);
 `,
+  },
+  {
+    version: 20,
+    name: 'search: CJK bigrams',
+    sql: `
+-- PostgreSQL only (SQLite's FTS5 keeps positions in its index and needs no bigrams): message_search.terms gains a
+-- term per two adjacent CJK characters (src/core/search-text.ts, tsVector), so a CJK phrase is found through rare
+-- terms instead of rechecking every row holding its single characters. addCjkBigrams rewrites the stored rows in
+-- this same transaction. Numbered after 16-19, which other features take on both engines.
+SELECT 1;
+`,
+    then: addCjkBigrams,
   },
 ];

@@ -47,3 +47,27 @@ export async function indexStoredMessages(client: ClientBase): Promise<void> {
   }
   await client.query('CLOSE search_backfill');
 }
+
+/**
+ * Migration 20's rewrite: every indexed message's terms again, now with CJK bigrams (see tsVector), in docid order
+ * and batches, inside the migration's transaction — searches of two or more CJK characters look for bigrams, so an
+ * index without them would find nothing older than the upgrade.
+ */
+export async function addCjkBigrams(client: ClientBase): Promise<void> {
+  await client.query(
+    `DECLARE search_bigrams NO SCROLL CURSOR FOR
+     SELECT s.docid, e.body FROM message_search s JOIN events e ON e.room_id = s.room_id AND e.seq = s.seq
+     ORDER BY s.docid`,
+  );
+  for (;;) {
+    const { rows } = await client.query<{ docid: string; body: string | null }>(`FETCH ${BATCH} FROM search_bigrams`);
+    if (rows.length === 0) break;
+    await client.query(
+      `UPDATE message_search s SET terms = x.v::tsvector
+       FROM unnest($1::bigint[], $2::text[]) AS x(d, v) WHERE s.docid = x.d`,
+      [rows.map((r) => r.docid), rows.map((r) => tsVector(indexTerms(r.body ?? '')))],
+    );
+    if (rows.length < BATCH) break;
+  }
+  await client.query('CLOSE search_bigrams');
+}

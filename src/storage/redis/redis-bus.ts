@@ -278,6 +278,7 @@ const KINDS: ReadonlySet<string> = new Set<BusMessage['kind']>([
   'revoke',
   'announcement',
   'profile',
+  'command',
 ]);
 
 /** A shape check, not full validation: the bus is our own infrastructure; this stops corrupt or foreign data. */

@@ -1,6 +1,7 @@
 import type { AccountQueries } from './accounts.js';
 import type { AvatarQueries } from './avatars.js';
 import type { BlockQueries } from './blocks.js';
+import type { BotQueries } from './bots.js';
 import type { EventQueries } from './events.js';
 import type { FileQueries } from './files.js';
 import type { MentionQueries } from './mentions.js';
@@ -33,4 +34,5 @@ export interface Queries
     FileQueries,
     AvatarQueries,
     SearchQueries,
-    WebhookQueries {}
+    WebhookQueries,
+    BotQueries {}

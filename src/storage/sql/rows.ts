@@ -1,5 +1,6 @@
 import type {
   AuditEntry,
+  BotScope,
   FileInfo,
   MemberRole,
   MessageEdit,
@@ -14,7 +15,7 @@ import type {
 } from '../../protocol/model.js';
 import { avatarUrl } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
-import type { MemberRecord, RoomBan, RoomPage, SessionRecord, UserRecord } from '../../core/store.js';
+import type { BotOf, MemberRecord, RoomBan, RoomPage, SessionRecord, UserRecord } from '../../core/store.js';
 
 /**
  * Row → domain mapping shared by the SQL stores: both use the same column names and store times as epoch ms.
@@ -39,11 +40,38 @@ export function toUser(r: Row): UserRecord {
     readReceipts: r.read_receipts == null ? true : Boolean(r.read_receipts),
     dndUntil: r.dnd_until == null ? null : Number(r.dnd_until),
     ...(r.avatar_id ? { avatarUrl: avatarUrl(r.avatar_id as string) } : {}),
+    // SQLite stores the flag as 0/1, PostgreSQL as a boolean; rows from before migration 16 have none.
+    ...(r.bot ? { bot: true as const, botOf: toBotOf(r) } : {}),
   };
 }
 
+function toBotOf(r: Row): BotOf {
+  return {
+    roomId: (r.bot_room_id as string | null) ?? null,
+    createdBy: r.bot_created_by as string,
+    scopes: parseScopes(r.bot_scopes) ?? [],
+  };
+}
+
+/** Scopes are stored as comma-separated text; null = none recorded (a person's session). */
+export function parseScopes(v: unknown): BotScope[] | null {
+  if (typeof v !== 'string') return null;
+  return v === '' ? [] : (v.split(',') as BotScope[]);
+}
+
+export const scopesText = (scopes: readonly BotScope[] | null | undefined): string | null =>
+  scopes ? scopes.join(',') : null;
+
 export function toPublic(r: Row): PublicUser {
-  const { passwordHash: _p, deactivated: _d, bannedUntil: _b, readReceipts: _r, dndUntil: _d2, ...pub } = toUser(r);
+  const {
+    passwordHash: _p,
+    deactivated: _d,
+    bannedUntil: _b,
+    readReceipts: _r,
+    dndUntil: _d2,
+    botOf: _bo,
+    ...pub
+  } = toUser(r);
   return pub;
 }
 
@@ -112,7 +140,7 @@ export function toEdit(r: Row): MessageEdit {
 }
 
 export function toSession(r: Row): SessionRecord {
-  return {
+  const session: SessionRecord = {
     id: r.id as string,
     userId: r.user_id as string,
     tokenHash: r.token_hash as string,
@@ -121,6 +149,9 @@ export function toSession(r: Row): SessionRecord {
     expiresAt: r.expires_at as number,
     lastUsedAt: r.last_used_at as number,
   };
+  // Only a bot token has scopes (absent = a person's session).
+  const scopes = parseScopes(r.scopes);
+  return scopes === null ? session : { ...session, scopes };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { NewMessage, Store } from '../../core/store.js';
 import { accounts } from './accounts.js';
 import { avatars } from './avatars.js';
 import { blocks } from './blocks.js';
+import { bots } from './bots.js';
 import { events, type AppendResult } from './events.js';
 import { files } from './files.js';
 import { mentions } from './mentions.js';
@@ -35,6 +36,12 @@ export abstract class SqlStore implements Store {
   abstract appendMessage(message: NewMessage): Promise<AppendResult>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
+
+  // ---- BotStore (issue 16) ----
+  createBot: Store['createBot'] = (...a) => this.perform(bots.createBot, a);
+  listBots: Store['listBots'] = (...a) => this.perform(bots.listBots, a);
+  setBotCommands: Store['setBotCommands'] = (...a) => this.perform(bots.setBotCommands, a);
+  listRoomBotCommands: Store['listRoomBotCommands'] = (...a) => this.perform(bots.listRoomBotCommands, a);
 
   // ---- AccountStore ----
   createUser: Store['createUser'] = (...a) => this.perform(accounts.createUser, a);

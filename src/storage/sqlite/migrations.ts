@@ -395,6 +395,30 @@ ALTER TABLE rooms ADD COLUMN avatar_id TEXT;
 `,
   },
   {
+    version: 16,
+    name: 'bots',
+    sql: `
+-- Bot accounts (issue 16): a bot is a user with bot = 1, managed by whoever may manage its room (bot_room_id) or,
+-- server-wide (bot_room_id NULL), by server admins. Its tokens are sessions whose scopes are set (comma-separated);
+-- a person's session has scopes NULL. Self-contained, so it applies whatever 17-19 add, in any order.
+ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN bot_room_id TEXT;
+ALTER TABLE users ADD COLUMN bot_created_by TEXT;
+ALTER TABLE users ADD COLUMN bot_scopes TEXT;
+ALTER TABLE sessions ADD COLUMN scopes TEXT;
+CREATE INDEX users_bots ON users(bot_room_id) WHERE bot = 1;
+-- The slash commands a bot registered (PUT /api/v1/bots/me/commands replaces them all).
+CREATE TABLE bot_commands (
+  bot_id      TEXT NOT NULL REFERENCES users(id),
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL,
+  args_hint   TEXT,
+  position    INTEGER NOT NULL,
+  PRIMARY KEY (bot_id, name)
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 17,
     name: 'webhooks',
     sql: `

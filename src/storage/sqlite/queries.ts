@@ -3,7 +3,7 @@ import { UNREAD_COUNT_MAX, type RoomEvent } from '../../protocol/model.js';
 import type { AuditQuery, ReportQuery } from '../sql/moderation.js';
 import { compileParams, valuesOf } from '../sql/params.js';
 import type { Queries } from '../sql/queries.js';
-import type { Row } from '../sql/rows.js';
+import { scopesText, type Row } from '../sql/rows.js';
 import type { FileRecord } from '../../core/store.js';
 import type { SearchRow } from '../sql/search.js';
 import type { MessageSearch } from '../../core/store.js';
@@ -148,6 +148,10 @@ export function sqliteQueries(db: Database.Database): Queries {
     `UPDATE events SET data = @data WHERE room_id = @roomId AND seq = @seq AND type = 'message'`,
   );
   const sessionByTokenHash = one('SELECT * FROM sessions WHERE token_hash = @tokenHash');
+  const sessionInsert = run(
+    `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at, scopes)
+     VALUES (@id, @userId, @tokenHash, @label, @createdAt, @expiresAt, @lastUsedAt, @scopes)`,
+  );
   const invitesOf = all(
     `SELECT i.created_at AS invited_at, i.inviter_id, r.* FROM invites i JOIN rooms r ON r.id = i.room_id
      WHERE i.user_id = @userId ORDER BY i.created_at DESC`,
@@ -155,6 +159,11 @@ export function sqliteQueries(db: Database.Database): Queries {
   const auditInsert = inserted(
     `INSERT INTO audit_log (id, actor_id, action, room_id, target_user_id, data, created_at)
      VALUES (@id, @actorId, @action, @roomId, @targetUserId, @data, @now) RETURNING *`,
+  );
+
+  const botsOfRooms = all(
+    `SELECT * FROM users WHERE bot = 1 AND deactivated_at IS NULL
+       AND bot_room_id IN (SELECT value FROM json_each(@roomIds)) ORDER BY username_key`,
   );
 
   /** `(created_at, id) < …` of the row `before` names: newest-first pages of reports and the audit log. */
@@ -170,6 +179,26 @@ export function sqliteQueries(db: Database.Database): Queries {
   };
 
   return {
+    // ---- bots (issue 16) ----
+    botInsert: one(
+      `INSERT INTO users (id, username, username_key, display_name, role, password_hash, created_at,
+                          bot, bot_room_id, bot_created_by, bot_scopes)
+       VALUES (@id, @username, @usernameKey, @displayName, 'user', @passwordHash, @now, 1, @roomId, @createdBy, @scopes)
+       ON CONFLICT (username_key) DO NOTHING RETURNING *`,
+    ),
+    botsAll: all('SELECT * FROM users WHERE bot = 1 AND deactivated_at IS NULL ORDER BY username_key'),
+    botsOfRooms: (a) => botsOfRooms({ roomIds: JSON.stringify(a.roomIds) }),
+    botCommandsDelete: run('DELETE FROM bot_commands WHERE bot_id = @botId'),
+    botCommandInsert: run(
+      `INSERT INTO bot_commands (bot_id, name, description, args_hint, position)
+       VALUES (@botId, @name, @description, @argsHint, @position)`,
+    ),
+    roomBotCommands: all(
+      `SELECT c.* FROM bot_commands c JOIN members m ON m.user_id = c.bot_id AND m.room_id = @roomId
+       JOIN users u ON u.id = c.bot_id AND u.deactivated_at IS NULL
+       ORDER BY c.name, c.bot_id`,
+    ),
+
     // ---- accounts ----
     userById,
     userByUsernameKey: one('SELECT * FROM users WHERE username_key = @usernameKey'),
@@ -211,10 +240,7 @@ export function sqliteQueries(db: Database.Database): Queries {
     userReactivate: run('UPDATE users SET deactivated_at = NULL WHERE id = @id'),
     userSetBannedUntil: run('UPDATE users SET banned_until = @until WHERE id = @id'),
 
-    sessionInsert: run(
-      `INSERT INTO sessions (id, user_id, token_hash, label, created_at, expires_at, last_used_at)
-       VALUES (@id, @userId, @tokenHash, @label, @createdAt, @expiresAt, @lastUsedAt)`,
-    ),
+    sessionInsert: (a) => sessionInsert({ ...a, scopes: scopesText(a.scopes) }),
     sessionByTokenHash: (a) => {
       const session = sessionByTokenHash(a);
       const user = session && userById({ id: session.user_id });

@@ -23,6 +23,7 @@ import {
   type RoomEvent,
   type RoomKind,
   type ServerRole,
+  type BotScope,
 } from '../../../src/protocol/model.js';
 import { clockTick } from '../../helpers/wait.js';
 
@@ -2959,6 +2960,100 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
     });
 
     // ---- lifecycle ----
+
+    // ---- bots (issue 16) ----
+
+    describe('bots', () => {
+      const newBot = (username: string, bot: { roomId: string | null; createdBy: string; scopes: BotScope[] }) =>
+        store.createBot({ id: newTestId('u'), username, displayName: `${username} bot`, passwordHash: '!bot', bot });
+
+      it('createBot makes a user marked bot, with its room, creator and scopes; usernames stay unique', async () => {
+        const owner = await createUser('botowner');
+        const { room } = await createRoom(owner);
+        const bot = await newBot('helper', { roomId: room.id, createdBy: owner.id, scopes: ['read', 'post'] });
+        expect(bot).toMatchObject({ username: 'helper', bot: true, role: 'user', deactivated: false });
+        expect(bot.botOf).toEqual({ roomId: room.id, createdBy: owner.id, scopes: ['read', 'post'] });
+        expect(await store.getUser(bot.id)).toEqual(bot);
+        expect(await store.getUserByUsername('HELPER')).toEqual(bot);
+        // Others see the flag, not the management facts.
+        const [pub] = await store.getUsers([bot.id]);
+        expect(pub).toMatchObject({ id: bot.id, bot: true });
+        expect(pub).not.toHaveProperty('botOf');
+        expect(pub).not.toHaveProperty('passwordHash');
+        // A person is not a bot.
+        expect(owner).not.toHaveProperty('bot');
+        expect(owner).not.toHaveProperty('botOf');
+        await expect(newBot('Helper', { roomId: null, createdBy: owner.id, scopes: ['read'] })).rejects.toMatchObject({
+          code: 'username_taken',
+        });
+        await expect(createUser('helper')).rejects.toMatchObject({ code: 'username_taken' });
+      });
+
+      it('listBots lists active bots, all or those of some rooms, by username', async () => {
+        const owner = await createUser('lbowner');
+        const { room: a } = await createRoom(owner);
+        const { room: b } = await createRoom(owner);
+        const zed = await newBot('zed', { roomId: a.id, createdBy: owner.id, scopes: ['read'] });
+        const amy = await newBot('amy', { roomId: b.id, createdBy: owner.id, scopes: ['post'] });
+        const srv = await newBot('srv', { roomId: null, createdBy: owner.id, scopes: ['read'] });
+        const gone = await newBot('gone', { roomId: a.id, createdBy: owner.id, scopes: ['read'] });
+        await store.setDeactivated(gone.id, true);
+        expect((await store.listBots({})).map((u) => u.id)).toEqual([amy.id, srv.id, zed.id]);
+        expect((await store.listBots({ roomIds: [a.id] })).map((u) => u.id)).toEqual([zed.id]);
+        expect((await store.listBots({ roomIds: [a.id, b.id] })).map((u) => u.id)).toEqual([amy.id, zed.id]);
+        expect(await store.listBots({ roomIds: [] })).toEqual([]);
+      });
+
+      it('a session keeps its scopes; a person session has none', async () => {
+        const owner = await createUser('scowner');
+        const bot = await newBot('scoped', { roomId: null, createdBy: owner.id, scopes: ['read', 'react'] });
+        const s = await session(bot, { scopes: ['read', 'react'] });
+        const found = await store.getSessionByTokenHash(s.tokenHash);
+        expect(found?.session.scopes).toEqual(['read', 'react']);
+        expect(found?.user.botOf?.scopes).toEqual(['read', 'react']);
+        const p = await session(owner);
+        expect((await store.getSessionByTokenHash(p.tokenHash))?.session).not.toHaveProperty('scopes');
+        expect(await store.listSessions(bot.id)).toEqual([
+          expect.objectContaining({ id: s.id, scopes: ['read', 'react'] }),
+        ]);
+      });
+
+      it("setBotCommands replaces a bot's commands; a room lists those of its active member bots", async () => {
+        const owner = await createUser('cmdowner');
+        const { room } = await createRoom(owner);
+        const { room: other } = await createRoom(owner);
+        const b1 = await newBot('cmdbot1', { roomId: room.id, createdBy: owner.id, scopes: ['commands'] });
+        const b2 = await newBot('cmdbot2', { roomId: null, createdBy: owner.id, scopes: ['commands'] });
+        await store.addMember(room.id, b1.id, 'member', owner.id);
+        await store.addMember(room.id, b2.id, 'member', owner.id);
+        await store.setBotCommands(b1.id, [
+          { name: 'weather', description: 'The weather', argsHint: '<city>' },
+          { name: 'ping', description: 'Pong' },
+        ]);
+        await store.setBotCommands(b2.id, [{ name: 'ping', description: 'Also pong' }]);
+        expect(await store.listRoomBotCommands(room.id)).toEqual(
+          [
+            { botId: b1.id, name: 'ping', description: 'Pong' },
+            ...[
+              { botId: b2.id, name: 'ping', description: 'Also pong' },
+              // two bots may offer one name: ordered by bot id
+            ].sort((x, y) => (x.botId < y.botId ? -1 : 1)),
+            { botId: b1.id, name: 'weather', description: 'The weather', argsHint: '<city>' },
+          ].sort((x, y) => (x.name === y.name ? (x.botId < y.botId ? -1 : 1) : x.name < y.name ? -1 : 1)),
+        );
+        expect(await store.listRoomBotCommands(other.id)).toEqual([]);
+        // Replacing: the old list goes.
+        await store.setBotCommands(b1.id, [{ name: 'help', description: 'Help' }]);
+        await store.removeMember(room.id, b2.id, owner.id, 'removed');
+        expect(await store.listRoomBotCommands(room.id)).toEqual([{ botId: b1.id, name: 'help', description: 'Help' }]);
+        // A deactivated bot offers nothing.
+        await store.setDeactivated(b1.id, true);
+        expect(await store.listRoomBotCommands(room.id)).toEqual([]);
+        await store.setBotCommands(b1.id, []);
+        await store.setDeactivated(b1.id, false);
+        expect(await store.listRoomBotCommands(room.id)).toEqual([]);
+      });
+    });
 
     describe('lifecycle', () => {
       it('ping resolves on an open store', async () => {

@@ -8,6 +8,10 @@ import { blockedDmPeer } from '../state/blocks.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { AttachButton, UploadChips, VoiceRecorder } from './Attach.js';
+import { AssistantStream } from './Assistant.js';
+import type { CommandInfo } from '../../../src/protocol/commands.js';
+import { parseCommandText } from '../../../src/protocol/commands.js';
+import { commandDescription, commandPrefix, type CommandNote } from '../state/commands.js';
 
 const SHORTCODE_AT_CARET = /(^|\s):([a-z0-9_+-]{2,32})$/;
 /** `@` and the start of a name right before the caret, where the server would read a mention (not in an e-mail). */
@@ -19,7 +23,8 @@ const MENTION_SUGGESTIONS = 8;
 type Suggestion =
   | { kind: 'emoji'; key: string; code: string; emoji: string }
   | { kind: 'user'; key: string; username: string; displayName: string }
-  | { kind: 'all'; key: string; word: 'room' | 'here' };
+  | { kind: 'all'; key: string; word: 'room' | 'here' }
+  | { kind: 'command'; key: string; info: CommandInfo };
 
 function TypingIndicator({ roomId }: { roomId: string }) {
   const typing = useApp((s) => s.typing[roomId]);
@@ -84,6 +89,45 @@ function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onC
           {emoji}
         </button>
       ))}
+    </div>
+  );
+}
+
+/** What a command answered only to you (`/help`, the topic, a usage error), above the composer until dismissed. */
+function CommandNoteView({ note, onClose }: { note: CommandNote; onClose: () => void }) {
+  return (
+    <div
+      class={`command-note ${note.tone}`}
+      role={note.tone === 'error' ? 'alert' : 'status'}
+      data-testid="command-note"
+    >
+      <div class="command-note-body">
+        <p>{note.text}</p>
+        {note.commands && (
+          <ul class="command-help">
+            {note.commands.map((c) => (
+              <li key={`${c.source}:${c.name}`}>
+                <code>
+                  /{c.name}
+                  {c.argsHint ? ` ${c.argsHint}` : ''}
+                </code>{' '}
+                {c.source === 'bot' && <span class="badge">{t('commands.bot')}</span>}
+                <span>{commandDescription(c)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p class="command-note-private">{t('commands.onlyYou')}</p>
+      </div>
+      <button
+        type="button"
+        class="icon-button small"
+        aria-label={t('common.dismiss')}
+        title={t('common.dismiss')}
+        onClick={onClose}
+      >
+        <Icon name="x" size={15} />
+      </button>
     </div>
   );
 }
@@ -164,6 +208,10 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const room = useApp((s) => s.rooms[roomId]);
   const meId = useApp((s) => s.me?.id);
   const [sel, setSel] = useState(0);
+  const [note, setNote] = useState<CommandNote | null>(null);
+  const [running, setRunning] = useState(false);
+  // Answers to `GET …/commands` may come back out of order: only the latest typing's counts.
+  const suggestTurn = useRef(0);
   const input = useRef<HTMLTextAreaElement>(null);
   const replying = useApp((s) => (s.replying?.roomId === roomId ? s.replying.seq : null));
   const users = useApp((s) => s.users);
@@ -173,6 +221,11 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const attached = !!uploads?.some((u) => u.status === 'done');
 
   useAutoGrow(input, draft);
+
+  // A long list (the commands, on a phone) scrolls: keep the selected line in view.
+  useEffect(() => {
+    if (suggest.length) document.getElementById(`emoji-suggest-${roomId}-${sel}`)?.scrollIntoView({ block: 'nearest' });
+  }, [sel, suggest]);
 
   // Reply clicked: type the answer right away.
   useEffect(() => {
@@ -185,6 +238,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   useEffect(() => {
     if (matchMedia('(pointer: fine)').matches) input.current?.focus();
     setSuggest([]);
+    setNote(null);
   }, [roomId]);
 
   /** Room members whose username or display name starts with `prefix` (any case); @room / @here if allowed. */
@@ -210,6 +264,16 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   };
 
   const updateSuggestions = (value: string, caret: number) => {
+    const turn = ++suggestTurn.current;
+    const prefix = commandPrefix(value, caret);
+    if (prefix !== null) {
+      void chat.commands.suggest(roomId, prefix).then((list) => {
+        if (turn !== suggestTurn.current) return;
+        setSuggest(list.map((info) => ({ kind: 'command', key: `c:${info.source}:${info.name}`, info })));
+        setSel(0);
+      });
+      return;
+    }
     const before = value.slice(0, caret);
     const at = MENTION_AT_CARET.exec(before);
     const m = at ? null : SHORTCODE_AT_CARET.exec(before);
@@ -240,7 +304,10 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     const el = input.current;
     if (!s || !el) return;
     const before = draft.slice(0, el.selectionStart);
-    if (s.kind === 'emoji') {
+    if (s.kind === 'command') {
+      suggestTurn.current++;
+      insert(`/${s.info.name} `, before.length);
+    } else if (s.kind === 'emoji') {
       const m = SHORTCODE_AT_CARET.exec(before);
       insert(`${s.emoji} `, m ? (m[2] as string).length + 1 : 0);
     } else {
@@ -254,11 +321,30 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     if ((!draft.trim() && !attached) || draft.length > maxChars || wait > 0) return;
     // Files still uploading go with the message, so it waits for them (their chips show how long).
     if (uploading) return chat.ui.toast(t('files.waitForUploads'), 'info');
-    const files = chat.uploads.take(roomId);
-    if (replying !== null) chat.threads.sendReply(roomId, draft, files);
-    else chat.outbox.send(roomId, draft, undefined, files);
-    chat.rooms.setDraft(roomId, '');
+    const parsed = parseCommandText(draft);
+    suggestTurn.current++;
     setSuggest([]);
+    if (parsed.kind !== 'message') return void runCommand(draft);
+    // `//text` posts `/text`: sent like any message (outbox, retries), no command involved.
+    const body = parsed.body;
+    const files = chat.uploads.take(roomId);
+    if (replying !== null) chat.threads.sendReply(roomId, body, files);
+    else chat.outbox.send(roomId, body, undefined, files);
+    chat.rooms.setDraft(roomId, '');
+    setNote(null);
+  };
+
+  /** `/…`: through the command route; a refused command keeps its text so it can be fixed. */
+  const runCommand = async (text: string) => {
+    if (running) return;
+    setRunning(true);
+    try {
+      const { ok, note: shown } = await chat.commands.run(roomId, text);
+      if (ok && (chat.store.state.drafts[roomId] ?? '') === text) chat.rooms.setDraft(roomId, '');
+      setNote(shown);
+    } finally {
+      setRunning(false);
+    }
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
@@ -271,7 +357,10 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
       }
       if (e.key === 'Enter' || e.key === 'Tab') {
         e.preventDefault();
-        pickSuggestion(sel);
+        const s = suggest[sel];
+        // A command typed out in full: Enter runs it (Tab still completes).
+        if (e.key === 'Enter' && s?.kind === 'command' && draft.trim().toLowerCase() === `/${s.info.name}`) submit();
+        else pickSuggestion(sel);
         return;
       }
       if (e.key === 'Escape') {
@@ -279,6 +368,11 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
         setSuggest([]);
         return;
       }
+    }
+    if (e.key === 'Escape' && note) {
+      e.preventDefault();
+      setNote(null);
+      return;
     }
     if (e.key === 'Escape' && replying !== null) {
       e.preventDefault();
@@ -307,6 +401,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const targetName = targetAuthor ? targetAuthor.displayName || targetAuthor.username : t('people.unknown');
   return (
     <div class="composer-wrap">
+      <AssistantStream roomId={roomId} />
       {replying !== null && (
         <div class="reply-preview" data-testid="reply-preview">
           <Icon name="reply" size={15} />
@@ -329,6 +424,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
         </div>
       )}
       <UploadChips roomId={roomId} />
+      {note && <CommandNoteView note={note} onClose={() => setNote(null)} />}
       <form
         class={`composer${over > 0 ? ' over' : ''}`}
         onSubmit={(e) => {
@@ -338,10 +434,16 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
       >
         {suggest.length > 0 && (
           <ul
-            class="suggest"
+            class={suggest[0]?.kind === 'command' ? 'suggest suggest-commands' : 'suggest'}
             id={listId}
             role="listbox"
-            aria-label={t(suggest[0]?.kind === 'emoji' ? 'composer.emojiSuggestions' : 'mentions.suggestions')}
+            aria-label={t(
+              suggest[0]?.kind === 'emoji'
+                ? 'composer.emojiSuggestions'
+                : suggest[0]?.kind === 'command'
+                  ? 'commands.suggestions'
+                  : 'mentions.suggestions',
+            )}
           >
             {suggest.map((s, i) => (
               <li
@@ -355,7 +457,14 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
                   pickSuggestion(i);
                 }}
               >
-                {s.kind === 'emoji' ? (
+                {s.kind === 'command' ? (
+                  <span class="suggest-command">
+                    <span class="suggest-name">/{s.info.name}</span>
+                    {s.info.argsHint && <span class="suggest-hint">{s.info.argsHint}</span>}
+                    {s.info.source === 'bot' && <span class="badge">{t('commands.bot')}</span>}
+                    <span class="suggest-desc">{commandDescription(s.info)}</span>
+                  </span>
+                ) : s.kind === 'emoji' ? (
                   <>
                     <span class="suggest-emoji">{s.emoji}</span> :{s.code}:
                   </>

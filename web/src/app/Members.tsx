@@ -40,6 +40,7 @@ export function Members({ roomId }: { roomId: string }) {
         <span class="member-text">
           <span class="member-name">
             {name}
+            {m.user.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
             {m.user.id === meId && <span class="muted">{spacedAfterWord(t('people.you'))}</span>}
           </span>
           <span class="member-sub">

@@ -1,4 +1,4 @@
-import { Fragment } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
 import type { MemberLine } from '../state/app-state.js';
@@ -369,6 +369,7 @@ export const MessageRow = memo(function MessageRow({
             >
               {name}
             </button>
+            {author?.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
             {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
             <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
@@ -388,11 +389,13 @@ export const MessageRow = memo(function MessageRow({
           <MessageEditor m={m} seq={seq} />
         ) : (
           (m.body || !m.attachments) && (
-            <MessageBody
-              body={m.body}
-              {...(m.editedAt ? { editedAt: m.editedAt } : {})}
-              {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
-            />
+            <EmoteWrap emote={!!m.emote} name={name}>
+              <MessageBody
+                body={m.body}
+                {...(m.editedAt ? { editedAt: m.editedAt } : {})}
+                {...(m.mentions || m.mentionAll ? { mentionMe: (meName ?? '').toLowerCase() } : {})}
+              />
+            </EmoteWrap>
           )
         )}
         {m.attachments && !m.deleted && <Attachments files={m.attachments} />}
@@ -424,6 +427,17 @@ export const MessageRow = memo(function MessageRow({
     </div>
   );
 });
+
+/** An action message (`/me waves`) reads "* Alice waves": the name, then the body, in italics. */
+function EmoteWrap({ emote, name, children }: { emote: boolean; name: string; children: ComponentChildren }) {
+  if (!emote) return <>{children}</>;
+  return (
+    <div class="msg-emote" data-testid="emote">
+      <span class="msg-emote-name">* {name}</span>
+      {children}
+    </div>
+  );
+}
 
 /** A message from someone this user blocked, collapsed to one line; Show expands this one message. */
 export function BlockedRow({ m }: { m: UiMessage }) {
@@ -573,6 +587,8 @@ export function MessageList({ roomId }: { roomId: string }) {
   const seen = seenLine(messages, me?.id, receipts, users, room?.kind === 'dm' && room.memberCount <= 2);
 
   const scrollToBottom = () => {
+    // A window far back (a search result): back to the room's newest first.
+    if (chat.timeline.view(roomId).detached) void chat.timeline.returnToLatest(roomId);
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
     atBottom.current = true;
@@ -588,10 +604,10 @@ export function MessageList({ roomId }: { roomId: string }) {
     const first = messages[0]?.key;
     if (prev.count && first !== prev.first && messages.length > prev.count && !atBottom.current) {
       el.scrollTop = prev.top + (el.scrollHeight - prev.height);
-    } else if (atBottom.current || chat.timeline.atBottom) {
+    } else if ((atBottom.current || chat.timeline.atBottom) && !view?.detached) {
       el.scrollTop = el.scrollHeight;
       atBottom.current = true;
-    } else if (messages.length > prev.count) {
+    } else if (messages.length > prev.count || view?.detached) {
       setShowJump(true); // new messages below while the reader is scrolled up
     }
     snapshot.current = { first, height: el.scrollHeight, top: el.scrollTop, count: messages.length };
@@ -599,7 +615,11 @@ export function MessageList({ roomId }: { roomId: string }) {
     if (view?.loaded && view.hasMore && !view.loading && el.scrollHeight <= el.clientHeight + NEAR_TOP_PX) {
       void chat.timeline.loadOlder(roomId);
     }
-  }, [messages, view?.loaded, view?.hasMore, view?.loading]);
+    // Likewise a window far back that does not fill the screen: newer pages.
+    if (view?.detached && !view.loading && el.scrollHeight <= el.clientHeight + NEAR_BOTTOM_PX) {
+      void chat.timeline.loadNewer(roomId);
+    }
+  }, [messages, view?.loaded, view?.hasMore, view?.loading, view?.detached]);
 
   // A new room opens at its newest message...
   useLayoutEffect(() => {
@@ -656,9 +676,13 @@ export function MessageList({ roomId }: { roomId: string }) {
     atBottom.current = bottom;
     chat.timeline.atBottom = bottom;
     snapshot.current = { ...snapshot.current, top: el.scrollTop, height: el.scrollHeight };
-    setShowJump(!bottom && el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight / 2);
+    setShowJump(
+      !!view?.detached || (!bottom && el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight / 2),
+    );
     if (bottom) chat.timeline.markReadLatest(roomId);
     if (el.scrollTop < NEAR_TOP_PX) void chat.timeline.loadOlder(roomId);
+    // The end of a window far back: the next newer page, until it meets the newest.
+    if (bottom && view?.detached) void chat.timeline.loadNewer(roomId);
   };
 
   let prev: UiMessage | undefined;

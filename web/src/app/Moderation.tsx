@@ -14,6 +14,7 @@ import { can, grantable, isMuted, outranks } from '../state/permissions.js';
 import { inertText } from './Inert.js';
 import { Avatar } from './Avatar.js';
 import { AvatarEdit } from './AvatarEdit.js';
+import { AssistantSettings } from './Assistant.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
 import { ErrorLine, Modal } from './kit.js';
@@ -315,6 +316,7 @@ export function RoomSettingsDialog({ roomId, onClose }: { roomId: string; onClos
         />
       )}
       {tab === 'settings' && <SettingsForm roomId={roomId} />}
+      {tab === 'settings' && <AssistantSettings roomId={roomId} />}
       {tab === 'requests' && <JoinRequests roomId={roomId} />}
       {tab === 'bans' && <Bans roomId={roomId} />}
       {tab === 'audit' && (

@@ -59,6 +59,7 @@ export function RoomView({ roomId }: { roomId: string }) {
               <Icon name={room.kind === 'private' ? 'lock' : room.kind === 'dm' ? 'at' : 'hash'} size={18} />
             )}
             <span>{title}</span>
+            {peer?.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
           </h1>
           {(room.topic || flags.length > 0) && (
             <p class="room-topic" title={room.topic || undefined}>

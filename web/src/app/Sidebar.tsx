@@ -44,6 +44,7 @@ function RoomItem({ room }: { room: MyRoom }) {
           <Icon name={room.kind === 'private' ? 'lock' : 'hash'} size={16} class="room-icon" />
         )}
         <span class="room-name">{title}</span>
+        {peer?.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
         {room.notify !== 'all' && (
           <span
             class="room-muted"

@@ -14,6 +14,7 @@ import type {
   UserSettings,
 } from '../../../src/protocol/model.js';
 import type { FileInfo } from '../../../src/protocol/model.js';
+import type { AssistantStreamFrame } from '../../../src/protocol/frames.js';
 import type { Locale, MsgKey } from '../i18n/index.js';
 import type { UiMessage } from './messages.js';
 import type { Permission } from './notify-policy.js';
@@ -24,6 +25,11 @@ export interface RoomView {
   hasMore: boolean;
   loading: boolean;
   loaded: boolean;
+  /**
+   * The messages are a window around a message jumped to far back (search, a quote), not joined to the room's newest:
+   * newer pages load as the reader scrolls down, until they meet what arrived live meanwhile (timeline.ts).
+   */
+  detached?: boolean;
 }
 
 export interface PendingInvite {
@@ -66,6 +72,9 @@ export interface SessionState {
   me: PublicUser | null;
   conn: ConnectionState;
   maxChars: number;
+  /** The server's upload limits (welcome): a file over the size, or one too many, is refused before it is sent. */
+  maxUploadBytes: number;
+  maxAttachments: number;
 }
 
 /** Rooms (rooms.ts): the user's rooms and what the sidebar shows of them. */
@@ -161,6 +170,8 @@ export interface PeopleState {
   serverOnline: number;
   presence: Record<string, PresenceStatus>;
   typing: Record<string, Record<string, number>>;
+  /** Per room: the assistant's answer being written (its latest `assistant.stream` frame). */
+  assistantStreams: Record<string, AssistantStreamFrame>;
 }
 
 /** The thread side panel (threads.ts): one thread at a time, its root and replies as loaded and received live. */
@@ -237,6 +248,8 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   me: null,
   conn: 'idle',
   maxChars: 4000,
+  maxUploadBytes: 25 * 1024 * 1024,
+  maxAttachments: 10,
   rooms: freeze({}),
   activity: freeze({}),
   previews: freeze({}),
@@ -263,6 +276,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   serverOnline: 0,
   presence: freeze({}),
   typing: freeze({}),
+  assistantStreams: freeze({}),
   dialog: null,
   editing: null,
   replying: null,

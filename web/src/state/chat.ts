@@ -23,6 +23,7 @@ import { Membership } from './membership.js';
 import { previewOf } from './messages.js';
 import { Pins } from './pins.js';
 import { Blocks } from './blocks.js';
+import { Commands } from './commands.js';
 import { Receipts } from './receipts.js';
 import { roomFromUrl, Rooms } from './rooms.js';
 import type { StateContext } from './slice.js';
@@ -84,6 +85,7 @@ export class Chat {
   readonly pins = new Pins(this.ctx, this.timeline, this.ui);
   readonly blocks = new Blocks(this.ctx, this.ui);
   readonly membership = new Membership(this.ctx, this.people);
+  readonly commands = new Commands(this.ctx, this.people);
   readonly rooms = new Rooms(this.ctx, this.timeline, this.people, this.receipts, this.pins, this.ui);
   readonly threads = new Threads(this.ctx, this.timeline, this.outbox, this.people, this.ui);
   readonly notifier = new Notifier(this.ctx, this.ui, (roomId) => {
@@ -176,6 +178,7 @@ export class Chat {
       client.on('welcome', (w) => this.onWelcome(w)),
       client.on('event', (e) => this.onEvent(e)),
       client.on('typing', (n) => this.people.onTyping(n)),
+      client.on('assistant.stream', (f) => this.people.onAssistantStream(f)),
       client.on('presence', (n) => this.people.onPresence(n)),
       client.on('room.added', (f) => this.rooms.added(f.room)),
       client.on('room.removed', (f) => {
@@ -245,6 +248,8 @@ export class Chat {
       rooms,
       serverOnline: w.online,
       maxChars: w.limits.maxMessageChars,
+      maxUploadBytes: w.limits.maxUploadBytes,
+      maxAttachments: w.limits.maxAttachmentsPerMessage,
     });
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
@@ -358,7 +363,8 @@ export class Chat {
   private onVisibility(): void {
     clearTimeout(this.awayTimer);
     if (document.visibilityState === 'visible') {
-      this.ctx.client?.setPresence('online');
+      // `/away message` keeps you away until `/away` alone.
+      if (!this.commands.away) this.ctx.client?.setPresence('online');
       const active = this.s.active;
       if (active && this.timeline.atBottom) {
         // What came while the tab was hidden gets the "new messages" divider, as on opening the room.

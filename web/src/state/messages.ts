@@ -33,6 +33,8 @@ export interface UiMessage {
   attachments?: FileInfo[];
   /** The server's preview of its first link (`data.preview`, or a `message.preview` event); absent when none. */
   preview?: LinkPreview;
+  /** An action message (`/me waves`, `data.emote`): shown as "* Alice waves". */
+  emote?: true;
 }
 
 /** A preview from the wire, checked: an http(s) URL, text or null; anything else is ignored. */
@@ -104,6 +106,7 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     ...(m.data?.mentionAll === 'room' || m.data?.mentionAll === 'here' ? { mentionAll: m.data.mentionAll } : {}),
     ...withAttachments(m.attachments),
     ...withPreview(m.data?.deleted === true ? undefined : previewOf(m.data?.preview)),
+    ...(m.data?.emote === true ? { emote: true as const } : {}),
   };
 }
 

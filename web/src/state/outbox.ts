@@ -87,6 +87,8 @@ export class Outbox extends Slice {
     const body = text.replace(/\s+$/, '');
     if (!me || (!body.trim() && !attachments.length)) return;
     const clientMsgId = randomId();
+    // Sent from a window far back (a search result): the room goes back to its newest, where the message will be.
+    void this.timeline.returnToLatest(roomId);
     this.timeline.atBottom = true;
     this.timeline.clearDivider(roomId);
     this.timeline.addLocal({

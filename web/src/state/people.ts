@@ -2,7 +2,7 @@
  * People: the directory of users this page knows, each room's member list, presence and online counts, who is
  * typing, and which room this tab tells the server it views (so that big rooms send it their presence changes).
  */
-import type { PresenceNotice, TypingNotice } from '../../../src/protocol/frames.js';
+import type { AssistantStreamFrame, PresenceNotice, TypingNotice } from '../../../src/protocol/frames.js';
 import type { PublicUser, RoomEvent, UserProfile } from '../../../src/protocol/model.js';
 import { TYPING_TTL_MS } from '../../../src/protocol/timing.js';
 import type { AppState } from './app-state.js';
@@ -274,6 +274,14 @@ export class People extends Slice {
       typing: { ...s.typing, [n.roomId]: { ...s.typing[n.roomId], [n.userId]: Date.now() + TYPING_TTL_MS } },
     }));
     this.scheduleTypingSweep();
+  }
+
+  /** The assistant's answer as it grows; the message at `seq` replaces it (Composer's AssistantStream). */
+  onAssistantStream(f: AssistantStreamFrame): void {
+    const cur = this.s.assistantStreams[f.roomId];
+    // A late `streaming` frame of an answer already finished changes nothing.
+    if (cur && cur.answerId === f.answerId && cur.state !== 'streaming') return;
+    this.set((s) => ({ assistantStreams: { ...s.assistantStreams, [f.roomId]: f } }));
   }
 
   /** Their message arrived: they are no longer typing it. */

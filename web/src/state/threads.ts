@@ -232,11 +232,11 @@ export class Threads extends Slice {
   // ───────────────────────────── jumping to a quoted message ─────────────────────────────
 
   /**
-   * Shows the message at `seq`: scrolled to and highlighted in the room, older history loaded first when it is not
-   * (bounded); a thread-only reply opens its thread instead.
+   * Shows the message at `seq`: scrolled to and highlighted in the room, loaded first when it is not (older pages, or
+   * a window around it far back: timeline.bringInto); a thread-only reply opens its thread instead.
    */
   async jumpTo(roomId: string, seq: number): Promise<void> {
-    const found = (await this.timeline.loadUntil(roomId, seq)) ? this.find(roomId, seq) : undefined;
+    const found = (await this.timeline.bringInto(roomId, seq)) ? this.find(roomId, seq) : undefined;
     if (!found) {
       this.ui.toast(t('message.notLoaded'), 'info');
       return;

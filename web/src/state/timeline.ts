@@ -22,6 +22,14 @@ import { Slice, type StateContext } from './slice.js';
 import type { Ui } from './ui.js';
 
 export const PAGE_SIZE = 50;
+/** A message this many or fewer messages before the oldest loaded is reached by loading older pages; further back, a
+ * window around it replaces the view (a detached view). */
+const LOAD_BACK_MAX = 600;
+/** Messages of a jump's window (`GET …/messages?around=`), and of each newer page after it. */
+const AROUND_SIZE = 100;
+const NEWER_SIZE = 200;
+/** Live messages held for a detached view at most; beyond, going back to the newest reloads it instead. */
+const HELD_MAX = 1000;
 
 const EMPTY_VIEW: RoomView = { messages: [], hasMore: true, loading: false, loaded: false };
 
@@ -53,6 +61,13 @@ export class Timeline extends Slice {
   private reactionOps = new Map<string, { seq: number; emoji: string; userId: string; added: boolean }[]>();
   /** Link previews seen while this page runs, per room and seq: a page fetched just before one shows it anyway. */
   private previews = new Map<string, Map<number, LinkPreview>>();
+  /**
+   * Live messages that arrived for a detached view, per room, newest last: merged when newer pages meet them; `null`
+   * once more than HELD_MAX came (the view then reloads its newest page instead).
+   */
+  private held = new Map<string, UiMessage[] | null>();
+  /** Bumped when a detached view is left: a window or newer page still on its way is then dropped. */
+  private windowGen = new Map<string, number>();
   /** Set by the message list: whether the active room is scrolled to its newest message. */
   atBottom = true;
 
@@ -77,6 +92,7 @@ export class Timeline extends Slice {
     this.edits.clear();
     this.reactionOps.clear();
     this.previews.clear();
+    this.held.clear();
     this.atBottom = true;
   }
 
@@ -118,7 +134,21 @@ export class Timeline extends Slice {
   /** Stored messages (history, live, acks): merged by seq, replacing this user's local copy of the same send. */
   addStored(roomId: string, msgs: UiMessage[]): void {
     this.listener?.stored(roomId, msgs);
-    this.setView(roomId, (v) => ({ messages: mergeMessages(v.messages, this.redact(roomId, msgs)) }));
+    const v = this.view(roomId);
+    if (v.detached) {
+      // Beyond the window's newest: not joined to it yet, so held until newer pages reach them.
+      const newest = newestSeq(v.messages);
+      const later = msgs.filter((m) => m.seq !== null && m.seq > newest);
+      if (later.length > 0) {
+        const held = this.held.get(roomId);
+        if (held !== null) {
+          const next = [...(held ?? []), ...later];
+          this.held.set(roomId, next.length > HELD_MAX ? null : next);
+        }
+        msgs = msgs.filter((m) => !later.includes(m));
+      }
+    }
+    this.setView(roomId, (cur) => ({ messages: mergeMessages(cur.messages, this.redact(roomId, msgs)) }));
   }
 
   /** This user's message not stored yet (pending or failed), after the stored ones. */
@@ -199,6 +229,102 @@ export class Timeline extends Slice {
       if (this.view(roomId).messages.find((m) => m.seq !== null)?.seq === oldest) break; // no progress
     }
     return has();
+  }
+
+  /**
+   * Brings the message at `seq` into the room's view: older pages when it is near (LOAD_BACK_MAX), otherwise one
+   * page around it that replaces the view, detached from the newest until the reader scrolls down to it. True when
+   * the message is in the view.
+   */
+  async bringInto(roomId: string, seq: number): Promise<boolean> {
+    await this.loadsDone(roomId);
+    if (!this.view(roomId).loaded) await this.loadLatest(roomId);
+    const v = this.view(roomId);
+    if (v.messages.some((m) => m.seq === seq)) return true;
+    const oldest = v.messages.find((m) => m.seq !== null)?.seq;
+    if (!v.detached && oldest != null && oldest - seq <= LOAD_BACK_MAX) return this.loadUntil(roomId, seq);
+    this.setView(roomId, () => ({ loading: true }));
+    const live = this.windowLive(roomId);
+    try {
+      const page = await this.ctx.api.messagesAround(roomId, seq, AROUND_SIZE);
+      if (!live()) return false;
+      for (const m of page) this.people.ensureUser(m.senderId);
+      const ui = page.map(toUi);
+      this.listener?.page(roomId, ui);
+      const cur = this.view(roomId);
+      const curOldest = cur.messages.find((m) => m.seq !== null)?.seq ?? null;
+      // The window reaches what is loaded (new messages came meanwhile, or the room is short): one list again.
+      if (!cur.detached && curOldest !== null && newestSeq(ui) >= curOldest - 1) {
+        this.setView(roomId, (c) => ({ messages: mergeMessages(c.messages, this.redact(roomId, ui)), loading: false }));
+      } else {
+        if (!cur.detached) this.held.set(roomId, []);
+        const local = cur.messages.filter((m) => m.seq === null);
+        this.setView(roomId, () => ({
+          messages: [...this.redact(roomId, ui), ...local],
+          hasMore: (ui[0]?.seq ?? 1) > 1,
+          loading: false,
+          loaded: true,
+          detached: true,
+        }));
+      }
+      return this.view(roomId).messages.some((m) => m.seq === seq);
+    } catch (err) {
+      if (!live()) return false;
+      this.setView(roomId, () => ({ loading: false }));
+      this.ui.fail(err);
+      return false;
+    }
+  }
+
+  /** A detached view scrolled to its end: the next newer page; joined to the live messages once it reaches them. */
+  async loadNewer(roomId: string): Promise<void> {
+    const v = this.view(roomId);
+    if (!v.detached || v.loading) return;
+    const held = this.held.get(roomId);
+    if (held === null) return this.returnToLatest(roomId);
+    this.setView(roomId, () => ({ loading: true }));
+    const live = this.windowLive(roomId);
+    try {
+      const page = await this.ctx.api.messages(roomId, { after: newestSeq(v.messages), limit: NEWER_SIZE });
+      if (!live()) return;
+      for (const m of page) this.people.ensureUser(m.senderId);
+      const ui = page.map(toUi);
+      this.listener?.page(roomId, ui);
+      const joined = page.length < NEWER_SIZE;
+      const rest = this.held.get(roomId);
+      if (joined && rest === null) return this.returnToLatest(roomId);
+      // Held live messages are merged only on joining: before, they lie beyond a gap.
+      const add = joined ? [...ui, ...(rest ?? [])] : ui;
+      if (joined) this.held.delete(roomId);
+      this.setView(roomId, (c) => ({
+        messages: mergeMessages(c.messages, this.redact(roomId, add)),
+        loading: false,
+        detached: !joined,
+      }));
+    } catch (err) {
+      if (!live()) return;
+      this.setView(roomId, () => ({ loading: false }));
+      this.ui.fail(err);
+    }
+  }
+
+  /** Leaves a detached view for the room's newest page (the "jump to latest" button, sending a message). */
+  async returnToLatest(roomId: string): Promise<void> {
+    const v = this.view(roomId);
+    if (!v.detached) return;
+    this.windowGen.set(roomId, (this.windowGen.get(roomId) ?? 0) + 1);
+    this.held.delete(roomId);
+    // This user's unsent messages stay; the stored ones come back with the newest page.
+    this.setView(roomId, (c) => ({ ...EMPTY_VIEW, messages: c.messages.filter((m) => m.seq === null) }));
+    this.atBottom = true;
+    await this.loadLatest(roomId);
+  }
+
+  /** Like `live()`, and also false once the room's detached view was left. */
+  private windowLive(roomId: string): () => boolean {
+    const live = this.live();
+    const gen = this.windowGen.get(roomId) ?? 0;
+    return () => live() && gen === (this.windowGen.get(roomId) ?? 0);
   }
 
   /** Resolves once the room has no page load in flight (bounded: 10 s). */
@@ -368,7 +494,10 @@ export class Timeline extends Slice {
   }
 
   isReading(roomId: string): boolean {
-    return this.s.active === roomId && this.atBottom && document.visibilityState === 'visible';
+    // At the end of a detached view, the newest messages are not on screen.
+    return (
+      this.s.active === roomId && this.atBottom && !this.view(roomId).detached && document.visibilityState === 'visible'
+    );
   }
 
   countUnread(roomId: string, seqs: number[]): void {
@@ -402,7 +531,10 @@ export class Timeline extends Slice {
 
   /** The message list reached the bottom of the active room: everything in it is read. */
   markReadLatest(roomId: string): void {
-    const msgs = this.view(roomId).messages;
+    const v = this.view(roomId);
+    // A detached view's end is not the room's: read up to what is shown.
+    if (v.detached) return this.markRead(roomId, newestSeq(v.messages));
+    const msgs = v.messages;
     for (let i = msgs.length - 1; i >= 0; i--) {
       const seq = msgs[i]?.seq;
       if (seq != null) return this.markRead(roomId, Math.max(seq, this.s.rooms[roomId]?.lastSeq ?? 0));
@@ -441,4 +573,13 @@ export class Timeline extends Slice {
       this.set((s) => ({ unreadMentions: { ...s.unreadMentions, [roomId]: at } }));
     }
   }
+}
+
+/** The newest stored message's seq in a list (0 when none). */
+function newestSeq(msgs: readonly UiMessage[]): number {
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const seq = msgs[i]!.seq;
+    if (seq !== null) return seq;
+  }
+  return 0;
 }

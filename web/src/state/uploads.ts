@@ -6,6 +6,8 @@ import type { FileInfo } from '../../../src/protocol/model.js';
 import { ApiError } from '../../../src/client/api.js';
 import type { PendingUpload } from './app-state.js';
 import { errorText } from './errors.js';
+import { bytesText } from './format.js';
+import { t } from '../i18n/index.js';
 import { Slice } from './slice.js';
 
 let seq = 0;
@@ -25,6 +27,27 @@ export class Uploads extends Slice {
 
   private start(roomId: string, f: File): void {
     const key = `up${++seq}`;
+    // What the server would refuse is refused here, before any byte is sent: the size, and one file too many for a
+    // message (counting the room's chips that are not failed).
+    const pending = (this.s.uploads[roomId] ?? []).filter((u) => u.status !== 'failed').length;
+    const refused =
+      f.size > this.s.maxUploadBytes
+        ? t('files.tooLarge', { max: bytesText(this.s.maxUploadBytes) })
+        : pending >= this.s.maxAttachments
+          ? t('files.tooMany', { count: this.s.maxAttachments })
+          : null;
+    if (refused) {
+      const chip: PendingUpload = {
+        key,
+        name: f.name || 'file',
+        size: f.size,
+        type: f.type,
+        progress: 0,
+        status: 'failed',
+      };
+      this.patch(roomId, (list) => [...list, { ...chip, error: refused }]);
+      return;
+    }
     const controller = new AbortController();
     this.inFlight.set(key, controller);
     const live = this.live();
