@@ -96,6 +96,8 @@ export interface WelcomeFrame {
   heartbeatMs: number;
   /** Limits a client should know before it tries: a frame, a message body, an upload, a message's attachments. */
   limits: { maxFrameBytes: number; maxMessageChars: number; maxUploadBytes: number; maxAttachmentsPerMessage: number };
+  /** Optional parts this server runs: `assistant` when the built-in assistant is configured (issue 16). */
+  features: { assistant: boolean };
   online: number;
 }
 export interface EventFrame {

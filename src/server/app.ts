@@ -438,6 +438,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
       maxMessageChars: config.maxMessageChars,
       maxUploadBytes: config.maxUploadBytes,
       maxAttachmentsPerMessage: config.maxAttachmentsPerMessage,
+      features: { assistant: services.assistant !== null },
       maxOutboundBytes: config.maxOutboundBytes,
       maxConnectionsPerUser: config.maxConnectionsPerUser,
       maxViewedRooms: config.maxViewedRooms,

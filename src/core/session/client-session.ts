@@ -252,6 +252,7 @@ export class ClientSession {
         maxUploadBytes: limits.maxUploadBytes,
         maxAttachmentsPerMessage: limits.maxAttachmentsPerMessage,
       },
+      features: limits.features,
       online,
     });
     hub.attach(conn, rooms, hello.resume ?? {});

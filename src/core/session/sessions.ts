@@ -21,6 +21,8 @@ export interface SessionLimits {
   /** Told to clients in `welcome` (files are uploaded over HTTP, not through a session). */
   maxUploadBytes: number;
   maxAttachmentsPerMessage: number;
+  /** Told to clients in `welcome.features`. */
+  features: { assistant: boolean };
   maxOutboundBytes: number;
   maxConnectionsPerUser: number;
   maxViewedRooms: number;

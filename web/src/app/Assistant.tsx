@@ -39,7 +39,10 @@ export function AssistantSettings({ roomId }: { roomId: string }) {
   const [status, setStatus] = useState<Status | null>(null);
   const [unavailable, setUnavailable] = useState(false);
   const { busy, run, Note } = useAction();
+  const enabled = useApp((s) => s.assistant);
   useEffect(() => {
+    // No assistant on this server (welcome.features): nothing to ask, and no section.
+    if (!enabled) return;
     let live = true;
     chat.api
       .roomAssistant(roomId)
@@ -51,8 +54,8 @@ export function AssistantSettings({ roomId }: { roomId: string }) {
     return () => {
       live = false;
     };
-  }, [roomId]);
-  if (unavailable || !status) return null;
+  }, [roomId, enabled]);
+  if (!enabled || unavailable || !status) return null;
   return (
     <section class="assistant-settings" data-testid="assistant-settings">
       <h3>{t('assistant.section')}</h3>

@@ -75,6 +75,8 @@ export interface SessionState {
   /** The server's upload limits (welcome): a file over the size, or one too many, is refused before it is sent. */
   maxUploadBytes: number;
   maxAttachments: number;
+  /** Whether the server runs the built-in assistant (welcome.features): its room settings show only then. */
+  assistant: boolean;
 }
 
 /** Rooms (rooms.ts): the user's rooms and what the sidebar shows of them. */
@@ -250,6 +252,7 @@ export const SESSION_START: Readonly<SignedInState> = freeze({
   maxChars: 4000,
   maxUploadBytes: 25 * 1024 * 1024,
   maxAttachments: 10,
+  assistant: false,
   rooms: freeze({}),
   activity: freeze({}),
   previews: freeze({}),

@@ -250,6 +250,7 @@ export class Chat {
       maxChars: w.limits.maxMessageChars,
       maxUploadBytes: w.limits.maxUploadBytes,
       maxAttachments: w.limits.maxAttachmentsPerMessage,
+      assistant: w.features.assistant,
     });
     const session = load<SavedSession>('session');
     if (session) save('session', { ...session, user: w.user });
