@@ -1,6 +1,6 @@
 /**
  * The built-in assistant in the web client (issue 16), in a real Chromium against a real server and a fake
- * OpenAI-compatible endpoint on loopback: the room's owner adds it in the room settings, a question @mentions it,
+ * OpenAI-compatible endpoint on loopback: the room's owner adds it in the room settings (Integrations tab), a question @mentions it,
  * both members see the answer grow as it streams (the endpoint holds the rest until the test lets it go), then the
  * streamed text gives way to the one final message. Desktop, and a phone in 简体中文.
  */
@@ -41,6 +41,7 @@ describe('web client: the assistant', { timeout: 120_000 }, () => {
 
     await a.page.getByRole('button', { name: 'Manage room' }).click();
     const dialog = a.page.getByRole('dialog');
+    await dialog.getByRole('tab', { name: 'Integrations' }).click();
     const section = dialog.getByTestId('assistant-settings');
     await section.getByRole('button', { name: 'Add assistant' }).click();
     await section.getByRole('button', { name: 'Remove assistant' }).waitFor();

@@ -12,6 +12,7 @@ import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { ErrorLine, Modal, SearchField, useSearch } from './kit.js';
 import { AUDIT_PAGE, AuditList, DurationSelect, Tabs, useAction } from './ModShared.js';
+import { ServerIntegrations } from './Integrations.js';
 import { Operations } from './Operations.js';
 
 const USERS_PAGE = 50;
@@ -20,7 +21,7 @@ const FOREVER_ISO = '9999-12-31T23:59:59.000Z';
 
 export function AdminDialog({ onClose }: { onClose: () => void }) {
   const chat = useChat();
-  const [tab, setTab] = useState<'users' | 'audit' | 'operations'>('users');
+  const [tab, setTab] = useState<'users' | 'audit' | 'operations' | 'integrations'>('users');
   return (
     <Modal title={tm('admin.title')} onClose={onClose} wide>
       <Tabs
@@ -28,6 +29,7 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
           { id: 'users', text: tm('admin.users') },
           { id: 'audit', text: tm('admin.audit') },
           { id: 'operations', text: tm('admin.operations') },
+          { id: 'integrations', text: tm('admin.integrations') },
         ]}
         active={tab}
         onPick={setTab}
@@ -38,6 +40,7 @@ export function AdminDialog({ onClose }: { onClose: () => void }) {
         <AuditList load={(before) => chat.api.audit({ limit: AUDIT_PAGE, ...(before ? { before } : {}) })} />
       )}
       {tab === 'operations' && <Operations />}
+      {tab === 'integrations' && <ServerIntegrations />}
     </Modal>
   );
 }

@@ -14,9 +14,9 @@ import { can, grantable, isMuted, outranks } from '../state/permissions.js';
 import { inertText } from './Inert.js';
 import { Avatar } from './Avatar.js';
 import { AvatarEdit } from './AvatarEdit.js';
-import { AssistantSettings } from './Assistant.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
+import { RoomIntegrations } from './Integrations.js';
 import { ErrorLine, Modal } from './kit.js';
 import { AUDIT_PAGE, AuditList, DurationSelect, Tabs, useAction, useNames, useRoomName } from './ModShared.js';
 
@@ -287,7 +287,7 @@ export function MemberDialog({ roomId, userId, onClose }: { roomId: string; user
 
 const SLOW_MODES = [0, 5, 10, 30, 60, 120, 300, 600, 900, 3600, 21_600];
 
-type SettingsTab = 'settings' | 'requests' | 'bans' | 'audit';
+type SettingsTab = 'settings' | 'requests' | 'bans' | 'audit' | 'integrations';
 
 export function RoomSettingsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }) {
   const chat = useChat();
@@ -301,6 +301,7 @@ export function RoomSettingsDialog({ roomId, onClose }: { roomId: string; onClos
     ...(room && can('viewAudit', room.kind, room.myRole, me)
       ? [{ id: 'audit' as const, text: tm('roomSettings.tab.audit') }]
       : []),
+    ...(admin ? [{ id: 'integrations' as const, text: tm('roomSettings.tab.integrations') }] : []),
   ];
   const [tab, setTab] = useState<SettingsTab>(tabs[0]?.id ?? 'requests');
   if (!room) return null;
@@ -316,7 +317,6 @@ export function RoomSettingsDialog({ roomId, onClose }: { roomId: string; onClos
         />
       )}
       {tab === 'settings' && <SettingsForm roomId={roomId} />}
-      {tab === 'settings' && <AssistantSettings roomId={roomId} />}
       {tab === 'requests' && <JoinRequests roomId={roomId} />}
       {tab === 'bans' && <Bans roomId={roomId} />}
       {tab === 'audit' && (
@@ -324,6 +324,7 @@ export function RoomSettingsDialog({ roomId, onClose }: { roomId: string; onClos
           load={(before) => chat.api.roomAudit(roomId, { limit: AUDIT_PAGE, ...(before ? { before } : {}) })}
         />
       )}
+      {tab === 'integrations' && <RoomIntegrations roomId={roomId} />}
     </Modal>
   );
 }
