@@ -4,7 +4,7 @@ import { createSecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { KeywordFilter, parseFilterFile, type FilterRule } from '../core/moderation/keyword-filter.js';
-import { parseFaqMarkdown, type FaqEntry } from '../core/assistant/faq.js';
+import { parseFaqFile, type FaqEntry } from '../core/assistant/faq.js';
 
 /**
  * Every setting: its env var, its CLI flag, its schema and default, and a line for the docs.
@@ -677,7 +677,7 @@ export const SETTINGS = {
     env: 'ASSISTANT_FAQ_FILE',
     schema: z.string(),
     default: '',
-    doc: 'Markdown FAQ the built-in assistant answers from (`## question`, `? other phrasing` lines, then the answer; see docs/integrations.md). Setting it (or `ASSISTANT_URL`) turns the assistant on; neither = no assistant.',
+    doc: 'FAQ file the built-in assistant answers from: Markdown (`## question`, `? other phrasing` lines, then the answer) or, for a `.yaml`/`.yml` name, a YAML list of `{question, also, answer}`; see docs/integrations.md. Setting it (or `ASSISTANT_URL`) turns the assistant on; neither = no assistant.',
   },
   assistantFaqMinConfidence: {
     env: 'ASSISTANT_FAQ_MIN_CONFIDENCE',
@@ -899,8 +899,9 @@ export function contentFilterFrom(config: Config): KeywordFilter {
 /** The entries of ASSISTANT_FAQ_FILE; a file that cannot be read or parsed is a ConfigError naming the setting. */
 export function faqEntriesFrom(config: Config): FaqEntry[] {
   try {
-    const entries = parseFaqMarkdown(readFileSync(config.assistantFaqFile, 'utf8'));
-    if (entries.length === 0) throw new Error('no questions (a question is a "## " heading)');
+    const entries = parseFaqFile(config.assistantFaqFile, readFileSync(config.assistantFaqFile, 'utf8'));
+    if (entries.length === 0)
+      throw new Error('no questions (a question is a "## " heading, or a YAML entry with "question")');
     return entries;
   } catch (err) {
     throw new ConfigError(

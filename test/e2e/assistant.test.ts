@@ -143,7 +143,7 @@ describe('assistant: the FAQ engine', () => {
     const answer = (await history(srv.url, alice.token, roomId)).filter((e) => e.senderId === me.id);
     expect(answer).toHaveLength(1);
     expect(answer[0]).toMatchObject({ seq: end.seq, data: { replyTo: question.seq } });
-    expect(answer[0]!.body).toMatch(/^Open \*\*Settings → Account → Change password\*\*/);
+    expect(answer[0]!.body).toMatch(/^Open \*\*Settings → Password\*\*/);
     // The final message reaches bob on the sequence (not necessarily before the `done` frame: frames are not
     // ordered with the sequence, a connection catching up reads events from the store).
     await b.next((f) => isMessageFrom(me.id)(f) && (f.event as RoomEvent).seq === end.seq, 'the answer at bob');

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LOBBY_ROOM_ID } from '../../src/core/context.js';
 import type { RoomAction } from '../../src/protocol/permissions.js';
@@ -127,6 +128,8 @@ describe('authorization matrix', () => {
       profileChangesPerMinute: 100_000,
       helloTimeoutMs: 60_000,
       presenceFanoutMaxMembers: 1_000_000,
+      // The assistant on (local FAQ engine), for the cells that add it to and remove it from rooms.
+      assistantFaqFile: fileURLToPath(new URL('../../docs/examples/faq.md', import.meta.url)),
     });
     const api = (p: string) => `${srv.url}/api/v1${p}`;
 
@@ -718,6 +721,16 @@ describe('authorization matrix', () => {
         name: 'room.subscriptions',
         expect: gated('manageWebhooks', '200'),
         run: async (c) => show(await call('GET', `/rooms/${c.roomId}/subscriptions`, c.token)),
+      },
+      {
+        name: 'room.assistant.add',
+        expect: gated('manageAssistant', '200'),
+        run: async (c) => show(await call('PUT', `/rooms/${c.roomId}/assistant`, c.token)),
+      },
+      {
+        name: 'room.assistant.remove',
+        expect: gated('manageAssistant', '200'),
+        run: async (c) => show(await call('DELETE', `/rooms/${c.roomId}/assistant`, c.token)),
       },
       {
         name: 'message.report',

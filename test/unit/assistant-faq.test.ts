@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FaqEngine, faqTerms, parseFaqMarkdown } from '../../src/core/assistant/faq.js';
+import { FaqEngine, faqTerms, parseFaqFile, parseFaqMarkdown, parseFaqYaml } from '../../src/core/assistant/faq.js';
 
 /**
  * The local FAQ engine (issue 16): the Markdown format, the scorer (TF-IDF cosine over search-text terms plus CJK
@@ -26,7 +26,7 @@ describe('FAQ file format', () => {
       '发票怎么开？',
     ]);
     expect(entries[0]!.alternatives).toEqual(['I forgot my password', "can't log in, lost password"]);
-    expect(entries[0]!.answer).toMatch(/^Open \*\*Settings → Account → Change password\*\*\./);
+    expect(entries[0]!.answer).toMatch(/^Open \*\*Settings → Password\*\*, type your current password/);
     expect(entries[0]!.answer).not.toContain('? I forgot');
     expect(entries[3]!.alternatives).toEqual(['忘记密码怎么办']);
   });
@@ -43,6 +43,45 @@ describe('FAQ file format', () => {
     const [e] = parseFaqMarkdown('## Q?\n? alt\nAnswer\n? not an alt');
     expect(e!.alternatives).toEqual(['alt']);
     expect(e!.answer).toBe('Answer\n? not an alt');
+  });
+});
+
+describe('FAQ file format: YAML', () => {
+  const YAML_SAMPLE = readFileSync(new URL('../../docs/examples/faq.yaml', import.meta.url), 'utf8');
+
+  it('reads the documented YAML sample into the same entries as its Markdown twin', () => {
+    const fromYaml = parseFaqFile('/etc/relaychat/faq.yaml', YAML_SAMPLE);
+    expect(fromYaml.map((e) => e.question)).toEqual([
+      'What are the office opening hours?',
+      'How do I export my chat history?',
+      '发票怎么开？',
+    ]);
+    expect(fromYaml[0]!.alternatives).toEqual(['when are you open', 'are you open on Saturday']);
+    // The entries the two samples share read the same either way (block scalars lose their final newline).
+    const md = parseFaqMarkdown(SAMPLE);
+    for (const q of ['How do I export my chat history?', '发票怎么开？'])
+      expect(fromYaml.find((e) => e.question === q)).toEqual(md.find((e) => e.question === q));
+    const e = new FaqEngine(fromYaml, { threshold: 0.35, unknownText: UNKNOWN });
+    expect(e.best('are you open on Saturday?')!.entry.question).toBe('What are the office opening hours?');
+  });
+
+  it('the file name picks the parser: .yml/.yaml is YAML, anything else Markdown', () => {
+    expect(parseFaqFile('faq.YML', '- question: Q?\n  answer: A')).toEqual([
+      { question: 'Q?', alternatives: [], answer: 'A' },
+    ]);
+    expect(parseFaqFile('faq.md', '## Q?\nA')).toEqual([{ question: 'Q?', alternatives: [], answer: 'A' }]);
+  });
+
+  it('mistakes are errors naming the entry: not a list, no answer, a typo in a key, a bad "also"', () => {
+    expect(() => parseFaqYaml('question: Q?\nanswer: A')).toThrow(/a YAML FAQ is a list/);
+    expect(() => parseFaqYaml('- question: One?\n  answer: Yes\n- question: Two?')).toThrow(
+      /entry 2: the question "Two\?" has no answer/,
+    );
+    expect(() => parseFaqYaml('- question: Q?\n  answr: A')).toThrow(/entry 1: unknown key "answr"/);
+    expect(() => parseFaqYaml('- question: Q?\n  also: just one\n  answer: A')).toThrow(
+      /entry 1: "also" must be a list/,
+    );
+    expect(() => parseFaqYaml('- [a, b')).toThrow();
   });
 });
 

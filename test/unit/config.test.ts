@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, contentFilterFrom, flagOf, loadConfig, SETTINGS } from '../../src/server/config.js';
+import {
+  ConfigError,
+  contentFilterFrom,
+  faqEntriesFrom,
+  flagOf,
+  loadConfig,
+  SETTINGS,
+} from '../../src/server/config.js';
 
 describe('configuration', () => {
   it('uses defaults, then env vars, then CLI flags (flags win)', () => {
@@ -53,6 +60,28 @@ describe('configuration', () => {
       expect(() => loadConfig(['--filter-file', file], {})).toThrow(/^Invalid setting FILTER_FILE .*line 2:/);
       expect(() => loadConfig(['--filter-file', join(dir, 'missing.txt')], {})).toThrow(
         /^Invalid setting FILTER_FILE .*ENOENT/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the assistant FAQ file: Markdown or YAML by its name; a broken one stops the start naming the setting', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relaychat-config-'));
+    try {
+      const yml = join(dir, 'faq.yml');
+      writeFileSync(yml, '- question: Open on Sunday?\n  answer: No.\n');
+      expect(faqEntriesFrom(loadConfig(['--assistant-faq-file', yml], {}))).toEqual([
+        { question: 'Open on Sunday?', alternatives: [], answer: 'No.' },
+      ]);
+      writeFileSync(yml, '- question: Open on Sunday?\n');
+      expect(() => loadConfig(['--assistant-faq-file', yml], {})).toThrow(
+        /^Invalid setting ASSISTANT_FAQ_FILE .*entry 1: the question "Open on Sunday\?" has no answer/,
+      );
+      const md = join(dir, 'faq.md');
+      writeFileSync(md, '# Title only\n');
+      expect(() => loadConfig(['--assistant-faq-file', md], {})).toThrow(
+        /^Invalid setting ASSISTANT_FAQ_FILE .*no questions/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -11,7 +11,6 @@
  * The assistant never answers itself or a bot, so two assistants cannot talk in a loop.
  */
 import type { PublicUser, RoomEvent } from '../../protocol/model.js';
-import { can } from '../../protocol/permissions.js';
 import type { AssistantStreamFrame } from '../../protocol/frames.js';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.js';
 import type { AuthContext } from '../accounts.js';
@@ -146,12 +145,8 @@ export class AssistantService {
   }
 
   /** Who may add or remove it: `manageAssistant` of the permissions table (room admins; not in DMs). */
-  private async requireManager(auth: AuthContext, roomId: string) {
-    const found = await this.rooms.requireVisible(auth, roomId);
-    if (!can('manageAssistant', found.room.kind, found.role, auth.user.role === 'admin')) {
-      throw new ChatError('forbidden');
-    }
-    return found;
+  private requireManager(auth: AuthContext, roomId: string) {
+    return this.rooms.requireAllowed(auth, roomId, 'manageAssistant');
   }
 
   /** Adds the assistant to the room (a `member.joined` event on the sequence). Adding it twice changes nothing. */
@@ -163,7 +158,8 @@ export class AssistantService {
       await this.rooms.publish([event]);
       await this.audit(auth, room.id, 'assistant.add');
     }
-    return this.status(auth, roomId);
+    // Not status(): a server admin may manage a private room they cannot see as a member.
+    return { added: true, ...this.info() };
   }
 
   /** Removes it (a `member.left` event). Removing it when it is not there changes nothing. */
@@ -174,7 +170,7 @@ export class AssistantService {
       await this.rooms.publish([event]);
       await this.audit(auth, room.id, 'assistant.remove');
     }
-    return this.status(auth, roomId);
+    return { added: false, ...this.info() };
   }
 
   private async audit(auth: AuthContext, roomId: string, action: string): Promise<void> {

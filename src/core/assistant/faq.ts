@@ -1,5 +1,5 @@
 /**
- * The local FAQ engine: answers from an operator's Markdown FAQ file, no network, no model.
+ * The local FAQ engine: answers from an operator's FAQ file (Markdown or YAML), no network, no model.
  *
  * Scoring is TF-IDF cosine similarity between the question asked and each phrasing of each FAQ question, over the
  * terms of src/core/search-text.ts (so Chinese and Japanese are split per character like message search), with
@@ -8,6 +8,7 @@
  * says it does not know (`unknown`), which the customer-service mode can use to hand over to a person. Every
  * answer carries the terms that matched, so a surprising answer can be explained.
  */
+import { parse as parseYamlText } from 'yaml';
 import { tokenize } from '../search-text.js';
 import type { AssistantBackend, AssistantOutcome, AssistantRequest } from './backend.js';
 
@@ -48,6 +49,35 @@ export function parseFaqMarkdown(text: string): FaqEntry[] {
   });
   finish();
   return entries;
+}
+
+/**
+ * Parses a YAML FAQ: a list of `{question, also?, answer}` mappings (`also`: other phrasings, a list of strings),
+ * the same entries as the Markdown form for operators who keep their FAQ as data. Throws naming the entry at fault.
+ */
+export function parseFaqYaml(text: string): FaqEntry[] {
+  const doc: unknown = parseYamlText(text);
+  if (doc == null) return [];
+  if (!Array.isArray(doc)) throw new Error('a YAML FAQ is a list of {question, also?, answer} entries');
+  return doc.map((item: unknown, i) => {
+    const at = `entry ${i + 1}`;
+    if (typeof item !== 'object' || item === null) throw new Error(`${at}: not a mapping`);
+    const { question, also, answer, ...rest } = item as Record<string, unknown>;
+    const unknownKeys = Object.keys(rest);
+    if (unknownKeys.length) throw new Error(`${at}: unknown key "${unknownKeys[0]}" (use question, also, answer)`);
+    if (typeof question !== 'string' || !question.trim()) throw new Error(`${at}: "question" must be text`);
+    if (typeof answer !== 'string' || !answer.trim())
+      throw new Error(`${at}: the question "${question.trim()}" has no answer`);
+    const alts = also ?? [];
+    if (!Array.isArray(alts) || !alts.every((a): a is string => typeof a === 'string'))
+      throw new Error(`${at}: "also" must be a list of phrasings`);
+    return { question: question.trim(), alternatives: alts.map((a) => a.trim()), answer: answer.trim() };
+  });
+}
+
+/** The entries of an FAQ file: YAML for `.yaml`/`.yml`, Markdown otherwise. */
+export function parseFaqFile(path: string, text: string): FaqEntry[] {
+  return /\.ya?ml$/i.test(path) ? parseFaqYaml(text) : parseFaqMarkdown(text);
 }
 
 /** Function words that say nothing about what is asked (English; CJK particles). Kept short on purpose. */
