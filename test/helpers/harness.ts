@@ -37,6 +37,11 @@ function clusterBackendsOnce(): Promise<{ pg: PgTestServer; redis: RedisTestServ
   return clusterBackends;
 }
 
+/** The PostgreSQL server the cluster backend uses in this test file (started on first use, stopped after it). */
+export function clusterPostgres(): Promise<PgTestServer> {
+  return clusterBackendsOnce().then((b) => b.pg);
+}
+
 if (backend === 'cluster') {
   afterAll(async () => {
     const b = await clusterBackends?.catch(() => undefined);
