@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import { ChatApi } from '../../src/client/api.js';
 import { connectionsPerNode, report, Traffic, until, useCluster } from './fixture.js';
 
-describe('cluster: a node is killed (kill -9)', () => {
+describe('cluster: nodes go away — killed (kill -9), or drained one by one for an upgrade', () => {
   const cluster = useCluster();
 
   it('its clients reconnect through the load balancer and resume; nothing acknowledged is lost or doubled', async () => {
@@ -74,4 +74,53 @@ describe('cluster: a node is killed (kill -9)', () => {
     // speed a busy machine may miss.
     expect(lbStates[victim.name]).toMatch(/DOWN/);
   }, 120_000);
+
+  /**
+   * A rolling upgrade as docs/operations.md describes it (issue 18): under steady sends, each node in turn is
+   * stopped gracefully (SIGTERM: /readyz turns 503 so HAProxy stops routing to it, then its sockets close with 1001)
+   * and started again — the moment a new release would take its place — and only after HAProxy routes to it again is
+   * the next one stopped. Every client moves at least once; every acknowledged message reaches every member exactly
+   * once, in room order, and is in the store. (What a new release's schema may do during this — expand only — is
+   * checked against data of every earlier schema by test/e2e/schema-upgrades.test.ts.)
+   */
+  it('each node drained and replaced in turn; nothing acknowledged is lost or doubled', async () => {
+    const c = cluster();
+    // The whole cluster up first (the test above leaves its victim down).
+    const routed = async (name: string) => /^UP/.test((await c.haproxy.serverStates())[name] ?? '');
+    for (const node of c.nodes) {
+      if (!node.running) await node.start();
+      await until(() => routed(node.name), 30_000, `HAProxy to route to ${node.name}`);
+    }
+    const traffic = new Traffic(c.url);
+    await traffic.setup({ users: 9, rooms: 2, tag: 'roll' });
+    const spread = await connectionsPerNode(c);
+    traffic.start({ senders: 6, intervalMs: 40 });
+    await until(() => traffic.acks.size >= 60, 30_000, 'traffic flowing before the upgrade');
+
+    const steps: string[] = [];
+    const began = Date.now();
+    for (const node of c.nodes) {
+      const stoppedAt = Date.now();
+      node.kill('SIGTERM');
+      await node.exited();
+      await node.start();
+      await until(() => routed(node.name), 30_000, `HAProxy to route to ${node.name} again`);
+      // Sends go on while it is back before the next one goes.
+      const acked = traffic.acks.size;
+      await until(() => traffic.acks.size >= acked + 30, 30_000, `traffic after ${node.name} came back`);
+      steps.push(`${node.name} ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+    }
+
+    await traffic.stop();
+    await traffic.drain();
+    const figures = await traffic.verify(new ChatApi(c.url, traffic.members[0]!.token));
+    traffic.close();
+    report('rolling upgrade of 3 nodes', figures, {
+      'clients per node before': JSON.stringify(spread),
+      'each node: stop → routed to again': steps.join(', '),
+      'whole upgrade (s)': ((Date.now() - began) / 1000).toFixed(1),
+    });
+    // Every client was on a node that went away, so each reconnected at least once and resumed.
+    expect(traffic.members.every((m) => m.disconnects.length >= 1)).toBe(true);
+  }, 180_000);
 });
