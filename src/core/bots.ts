@@ -5,7 +5,7 @@ import { toPublicUser, type AuthContext } from './accounts.js';
 import { requirePerson, requireScope } from './bot-scopes.js';
 import { topics } from './bus.js';
 import { ChatError } from './chat-error.js';
-import type { DomainContext } from './context.js';
+import { SYSTEM_USER_ID, type DomainContext } from './context.js';
 import { newId } from './ids.js';
 import type { RoomService } from './rooms.js';
 import type { SessionRecord, UserRecord } from './store.js';
@@ -61,6 +61,8 @@ export class BotService {
     requirePerson(auth);
     const bot = await this.ctx.store.getUser(botId);
     if (!bot?.botOf || bot.deactivated) throw new ChatError('not_found');
+    // The server's own bots (the assistant) follow its configuration; nobody rotates or deletes them by hand.
+    if (bot.botOf.createdBy === SYSTEM_USER_ID) throw new ChatError('not_found');
     await this.requireManager(auth, bot.botOf.roomId);
     return bot;
   }
@@ -116,7 +118,9 @@ export class BotService {
   /** Every bot for a server admin; for others, the bots of the rooms they own. */
   async list(auth: AuthContext): Promise<BotInfo[]> {
     requirePerson(auth);
-    if (auth.user.role === 'admin') return (await this.ctx.store.listBots({})).map(toBotInfo);
+    if (auth.user.role === 'admin') {
+      return (await this.ctx.store.listBots({})).map(toBotInfo).filter((b) => b.createdBy !== SYSTEM_USER_ID);
+    }
     const owned = (await this.ctx.store.listRoomsOf(auth.user.id)).filter((r) => r.myRole === 'owner');
     return (await this.ctx.store.listBots({ roomIds: owned.map((r) => r.id) })).map(toBotInfo);
   }

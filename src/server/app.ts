@@ -182,13 +182,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     filter: contentFilterFrom(config),
   };
   const rooms = new RoomService(ctx);
-  let assistant: AssistantService | null = null;
-  const accounts = new AccountService(ctx, {
-    onRegistered: async (user) => {
-      await rooms.joinLobby(user);
-      await assistant?.onRegistered();
-    },
-  });
+  const accounts = new AccountService(ctx, { onRegistered: (user) => rooms.joinLobby(user) });
   const messages = new MessageService(ctx, rooms);
   const reads = new ReadStateService(ctx, rooms);
   const pins = new PinService(ctx, rooms);
@@ -277,7 +271,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     createTargetCheck(webhookHttp),
   );
   const assistantBackend = assistantBackendFrom(config);
-  assistant = assistantBackend
+  const assistant = assistantBackend
     ? new AssistantService(ctx, rooms, messages, assistantBackend, {
         username: config.assistantUsername,
         displayName: 'Assistant',

@@ -60,8 +60,11 @@ describe('assistant: adding and removing', () => {
     );
 
     const srv = await startServer({ assistantFaqFile: FAQ_FILE });
+    // Its account is made at start (on every node), before anyone registers — a bot, which does not take the
+    // place of the first user: the first person to register still becomes the server admin.
+    const early = await srv.server.ports.store.getUserByUsername('assistant');
+    expect(early?.bot).toBe(true);
     const { admin, owner, mod, alice, roomId } = await cast(srv.url);
-    // The first registration still made the server admin (the assistant's account came after it).
     expect(admin.user.role).toBe('admin');
     const info = await expectStatus<{ assistant: Assistant }>(
       srv.url,
@@ -71,7 +74,36 @@ describe('assistant: adding and removing', () => {
       undefined,
       200,
     );
-    expect(info.assistant).toMatchObject({ user: { username: 'assistant' }, backend: 'faq', answersPerHour: 30 });
+    expect(info.assistant).toMatchObject({
+      user: { username: 'assistant', bot: true },
+      backend: 'faq',
+      answersPerHour: 30,
+    });
+    expect(info.assistant.user.id).toBe(early!.id);
+    // Another start on the same store (a restart, or another node) finds the same account.
+    await srv.restart();
+    const again = await expectStatus<{ assistant: Assistant }>(
+      srv.url,
+      alice.token,
+      'GET',
+      '/api/v1/assistant',
+      undefined,
+      200,
+    );
+    expect(again.assistant.user.id).toBe(info.assistant.user.id);
+    // Not a bot anyone manages by hand: not in the admin's list, and neither rotated nor deleted.
+    const bots = await expectStatus<{ bots: { bot: { id: string } }[] }>(
+      srv.url,
+      admin.token,
+      'GET',
+      '/api/v1/bots',
+      undefined,
+      200,
+    );
+    expect(bots.bots.map((b) => b.bot.id)).not.toContain(info.assistant.user.id);
+    const mine = `/api/v1/bots/${info.assistant.user.id}`;
+    await expectStatus(srv.url, admin.token, 'POST', `${mine}/token`, undefined, 404, 'not_found');
+    await expectStatus(srv.url, admin.token, 'DELETE', mine, undefined, 404, 'not_found');
     for (const who of [alice, mod]) {
       await expectStatus(srv.url, who.token, 'PUT', `/api/v1/rooms/${roomId}/assistant`, undefined, 403, 'forbidden');
     }

@@ -98,18 +98,9 @@ export class AssistantService {
     return user;
   }
 
-  /**
-   * At start: makes the account now, unless the store has no user yet and the first user becomes server admin —
-   * the assistant must not be that first user; it is then made right after the first registration (`onRegistered`).
-   */
+  /** At start, on every node: finds or makes its account (a bot, so it never counts as the first user). */
   async start(): Promise<void> {
-    if (this.ctx.limits.firstUserIsAdmin && (await this.ctx.store.listUsers('', 1)).users.length === 0) return;
     await this.ensureUser();
-  }
-
-  /** After each registration: the first one makes the assistant's account (see `start`). */
-  async onRegistered(): Promise<void> {
-    if (!this.user) await this.ensureUser();
   }
 
   private get me(): UserRecord {

@@ -167,7 +167,8 @@ export const pgQueries: PgQueries = {
        AND (username_key, id) > (@afterKey, @afterId)
      ORDER BY username_key, id LIMIT @limit`,
   ),
-  usersExist: exists('SELECT 1 FROM users LIMIT 1'),
+  // People only: a bot made before anyone registered (the assistant) does not make the first person an ordinary user.
+  usersExist: exists('SELECT 1 FROM users WHERE NOT bot LIMIT 1'),
   // Transaction-scoped advisory lock: concurrent first registrations queue here; each re-checks after the previous
   // one committed (READ COMMITTED: the next statement sees it).
   firstUserLock: async (c) => {

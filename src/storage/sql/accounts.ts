@@ -53,8 +53,8 @@ export interface AccountQueries {
 
 /** AccountStore, written once: each operation's recipe and how it runs. */
 export const accounts = {
-  // "First user" must be decided atomically across writers. Once any user exists it is settled for good (users are
-  // never deleted), so only registrations into an empty table take the lock and re-check.
+  // "First user" must be decided atomically across writers. Once any person exists it is settled for good (user rows
+  // are never deleted), so only registrations while there is none take the lock and re-check. Bots do not count.
   createUser: transaction(function* (now, user: NewUser, opts: { adminIfFirst: boolean; role?: ServerRole }) {
     let role: ServerRole = opts.role ?? 'user';
     if (!opts.role && opts.adminIfFirst && !(yield* query('usersExist', {}))) {

@@ -223,7 +223,8 @@ export function sqliteQueries(db: Database.Database): Queries {
          AND (username_key, id) > (@afterKey, @afterId)
        ORDER BY username_key, id LIMIT @limit`,
     ),
-    usersExist: exists('SELECT 1 FROM users LIMIT 1'),
+    // People only: a bot made before anyone registered (the assistant) does not make the first person an ordinary user.
+    usersExist: exists('SELECT 1 FROM users WHERE bot = 0 LIMIT 1'),
     firstUserLock: () => {},
     userInsert: one(
       `INSERT INTO users (id, username, username_key, display_name, role, password_hash, created_at)
