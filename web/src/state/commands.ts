@@ -1,6 +1,6 @@
 /**
- * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, read once per
- * room), and running `/…` text through `POST …/commands`. What a command answers only to its caller (`/help`, the
+ * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, read again each
+ * time the list opens), and running `/…` text through `POST …/commands`. What a command answers only to its caller (`/help`, the
  * topic, an error) becomes a note shown above the composer, never a message; what it changes arrives as room events
  * like any other change.
  */
@@ -14,6 +14,20 @@ import { Slice, type StateContext } from './slice.js';
 
 /** Commands offered at most while typing a name. */
 const COMMAND_SUGGESTIONS = 12;
+
+/**
+ * The list opening again this soon after the last read does not read again (a `/` typed, erased and typed again):
+ * the list is at most this stale when it opens, and one person typing costs at most one read per this long.
+ */
+export const COMMANDS_REREAD_MS = 2000;
+
+/** One room's command list: the read in flight or done, and the last list that came back (shown meanwhile). */
+interface ListRead {
+  startedAt: number;
+  list: Promise<CommandInfo[]>;
+  done: boolean;
+  last: CommandInfo[] | null;
+}
 
 /** Shown above the composer until dismissed or the next command: text only this user sees. */
 export interface CommandNote {
@@ -38,7 +52,7 @@ export function commandPrefix(draft: string, caret: number): string | null {
 }
 
 export class Commands extends Slice {
-  private readonly lists = new Map<string, Promise<CommandInfo[]>>();
+  private readonly lists = new Map<string, ListRead>();
   /** Set by `/away message`, cleared by `/away`: a visible tab then stays away instead of coming back online. */
   away = false;
 
@@ -49,28 +63,45 @@ export class Commands extends Slice {
     super(ctx);
   }
 
-  /** The room's commands (read once per room and session; read again after a failure). */
+  /** The room's commands as last read (read now if never). */
   list(roomId: string): Promise<CommandInfo[]> {
-    let p = this.lists.get(roomId);
-    if (!p) {
-      p = this.ctx.api.commands(roomId).catch(() => {
-        this.lists.delete(roomId);
-        return [];
-      });
-      this.lists.set(roomId, p);
-    }
-    return p;
+    return (this.lists.get(roomId) ?? this.read(roomId)).list;
   }
 
-  /** Commands whose name starts with `prefix`, built-ins first (the server's order). */
-  async suggest(roomId: string, prefix: string): Promise<CommandInfo[]> {
-    const all = await this.list(roomId);
-    return all.filter((c) => c.name.startsWith(prefix)).slice(0, COMMAND_SUGGESTIONS);
+  private read(roomId: string): ListRead {
+    const entry: ListRead = {
+      startedAt: Date.now(),
+      done: false,
+      last: this.lists.get(roomId)?.last ?? null,
+      list: Promise.resolve([]),
+    };
+    entry.list = this.ctx.api.commands(roomId).then(
+      (list) => {
+        entry.last = list;
+        return list;
+      },
+      () => {
+        entry.startedAt = 0; // failed: the next opening reads again
+        return entry.last ?? [];
+      },
+    );
+    void entry.list.then(() => (entry.done = true));
+    this.lists.set(roomId, entry);
+    return entry;
   }
 
-  /** Forgets the lists (a bot joined or registered commands: the next `/` reads them again). */
-  forget(): void {
-    this.lists.clear();
+  /**
+   * Commands whose name starts with `prefix`, built-ins first (the server's order), handed to `show`: at once from
+   * the last list read, and again when a read in flight lands. `opening`: the list has just opened, so the room's
+   * commands are read again — bots join, leave and change their commands, and nothing tells the room's members —
+   * unless they were read in the last COMMANDS_REREAD_MS.
+   */
+  suggest(roomId: string, prefix: string, opening: boolean, show: (list: CommandInfo[]) => void): void {
+    let entry = this.lists.get(roomId);
+    if (!entry || (opening && Date.now() - entry.startedAt >= COMMANDS_REREAD_MS)) entry = this.read(roomId);
+    const match = (all: CommandInfo[]) => all.filter((c) => c.name.startsWith(prefix)).slice(0, COMMAND_SUGGESTIONS);
+    if (entry.last) show(match(entry.last));
+    if (!entry.done) void entry.list.then((all) => show(match(all)));
   }
 
   /**
