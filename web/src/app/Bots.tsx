@@ -127,7 +127,9 @@ function BotRow({
   const roomName = useRoomName(inRoom ? null : info.roomId);
   const u = info.bot;
   const name = u.displayName || u.username;
-  const where = info.roomId === null ? tb('bots.serverWide') : inRoom ? null : tb('bots.inRoom', { room: roomName });
+  // A room bot outside its room's settings: where it lives, once the room's name is known.
+  const where =
+    info.roomId === null ? tb('bots.serverWide') : !inRoom && roomName ? tb('bots.inRoom', { room: roomName }) : null;
   return (
     <li class="mod-row bot-row" data-bot={u.username}>
       <Avatar id={u.id} name={name} size={32} url={u.avatarUrl} />

@@ -733,7 +733,9 @@ export function MessageList({ roomId }: { roomId: string }) {
       before.length === 0 &&
       !!prev &&
       prev.senderId === m.senderId &&
-      prev.integration?.id === m.integration?.id && // an integration is not its creator: a group of its own
+      // An integration is not its creator, and a post may name itself (displayName): a group of its own.
+      prev.integration?.id === m.integration?.id &&
+      prev.integration?.name === m.integration?.name &&
       prev.status !== 'failed' &&
       !m.reply && // a reply starts its own group: its quote heads it
       Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_MS;
