@@ -1,6 +1,6 @@
 /**
  * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, read again each
- * time the list opens), and running `/…` text through `POST …/commands`. What a command answers only to its caller (`/help`, the
+ * time the list opens: command-lists.ts), and running `/…` text through `POST …/commands`. What a command answers only to its caller (`/help`, the
  * topic, an error) becomes a note shown above the composer, never a message; what it changes arrives as room events
  * like any other change.
  */
@@ -8,26 +8,10 @@ import { ApiError } from '../../../src/client/api.js';
 import { parseCommandText, type CommandInfo, type CommandResult } from '../../../src/protocol/commands.js';
 import type { PublicUser } from '../../../src/protocol/model.js';
 import { t, type MsgKey } from '../i18n/index.js';
+import { CommandLists } from './command-lists.js';
 import { errorText } from './errors.js';
 import type { People } from './people.js';
 import { Slice, type StateContext } from './slice.js';
-
-/** Commands offered at most while typing a name. */
-const COMMAND_SUGGESTIONS = 12;
-
-/**
- * The list opening again this soon after the last read does not read again (a `/` typed, erased and typed again):
- * the list is at most this stale when it opens, and one person typing costs at most one read per this long.
- */
-export const COMMANDS_REREAD_MS = 2000;
-
-/** One room's command list: the read in flight or done, and the last list that came back (shown meanwhile). */
-interface ListRead {
-  startedAt: number;
-  list: Promise<CommandInfo[]>;
-  done: boolean;
-  last: CommandInfo[] | null;
-}
 
 /** Shown above the composer until dismissed or the next command: text only this user sees. */
 export interface CommandNote {
@@ -52,7 +36,7 @@ export function commandPrefix(draft: string, caret: number): string | null {
 }
 
 export class Commands extends Slice {
-  private readonly lists = new Map<string, ListRead>();
+  private readonly lists = new CommandLists((roomId) => this.ctx.api.commands(roomId));
   /** Set by `/away message`, cleared by `/away`: a visible tab then stays away instead of coming back online. */
   away = false;
 
@@ -65,43 +49,12 @@ export class Commands extends Slice {
 
   /** The room's commands as last read (read now if never). */
   list(roomId: string): Promise<CommandInfo[]> {
-    return (this.lists.get(roomId) ?? this.read(roomId)).list;
+    return this.lists.list(roomId);
   }
 
-  private read(roomId: string): ListRead {
-    const entry: ListRead = {
-      startedAt: Date.now(),
-      done: false,
-      last: this.lists.get(roomId)?.last ?? null,
-      list: Promise.resolve([]),
-    };
-    entry.list = this.ctx.api.commands(roomId).then(
-      (list) => {
-        entry.last = list;
-        return list;
-      },
-      () => {
-        entry.startedAt = 0; // failed: the next opening reads again
-        return entry.last ?? [];
-      },
-    );
-    void entry.list.then(() => (entry.done = true));
-    this.lists.set(roomId, entry);
-    return entry;
-  }
-
-  /**
-   * Commands whose name starts with `prefix`, built-ins first (the server's order), handed to `show`: at once from
-   * the last list read, and again when a read in flight lands. `opening`: the list has just opened, so the room's
-   * commands are read again — bots join, leave and change their commands, and nothing tells the room's members —
-   * unless they were read in the last COMMANDS_REREAD_MS.
-   */
+  /** See CommandLists.suggest: the room's commands starting with `prefix`, read again when the list `opening`. */
   suggest(roomId: string, prefix: string, opening: boolean, show: (list: CommandInfo[]) => void): void {
-    let entry = this.lists.get(roomId);
-    if (!entry || (opening && Date.now() - entry.startedAt >= COMMANDS_REREAD_MS)) entry = this.read(roomId);
-    const match = (all: CommandInfo[]) => all.filter((c) => c.name.startsWith(prefix)).slice(0, COMMAND_SUGGESTIONS);
-    if (entry.last) show(match(entry.last));
-    if (!entry.done) void entry.list.then((all) => show(match(all)));
+    this.lists.suggest(roomId, prefix, opening, show);
   }
 
   /**

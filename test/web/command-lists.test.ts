@@ -1,15 +1,12 @@
 /**
- * The composer's command list without a browser (web/src/state/commands.ts): a room's commands are read again each
+ * The composer's command list without a browser (web/src/state/command-lists.ts): a room's commands are read again each
  * time the list opens — bots join, leave and change their commands, and nothing tells the room's members — but not
  * more than once per COMMANDS_REREAD_MS; meanwhile the last list is shown at once, then the fresh one; typing within
  * an open list never reads; a failed read shows the last list and the next opening reads again.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChatApi } from '../../src/client/api.js';
 import type { CommandInfo } from '../../src/protocol/commands.js';
-import { Commands, COMMANDS_REREAD_MS } from '../../web/src/state/commands.js';
-import type { People } from '../../web/src/state/people.js';
-import type { StateContext } from '../../web/src/state/slice.js';
+import { CommandLists, COMMANDS_REREAD_MS } from '../../web/src/state/command-lists.js';
 
 const cmd = (name: string, source: CommandInfo['source'] = 'builtin'): CommandInfo =>
   ({ name, description: name, source }) as CommandInfo;
@@ -18,15 +15,11 @@ const cmd = (name: string, source: CommandInfo['source'] = 'builtin'): CommandIn
 function setup() {
   const answers: (CommandInfo[] | Error)[] = [];
   let reads = 0;
-  const api = {
-    commands: () => {
-      reads++;
-      const a = answers.shift() ?? new Error('no answer queued');
-      return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
-    },
-  } as unknown as ChatApi;
-  const ctx = { api, client: null, epoch: 0, store: {} } as unknown as StateContext;
-  const commands = new Commands(ctx, {} as People);
+  const commands = new CommandLists(() => {
+    reads++;
+    const a = answers.shift() ?? new Error('no answer queued');
+    return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
+  });
   /** One keystroke: every list `show` got (synchronously and once reads landed), names only. */
   const type = async (prefix: string, opening: boolean) => {
     const shown: string[][] = [];
