@@ -1,8 +1,8 @@
 /**
- * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, read again each
- * time the list opens: command-lists.ts), and running `/…` text through `POST …/commands`. What a command answers only to its caller (`/help`, the
- * topic, an error) becomes a note shown above the composer, never a message; what it changes arrives as room events
- * like any other change.
+ * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, kept by
+ * command-lists.ts), and running `/…` text through `POST …/commands`. What a command answers only to its caller
+ * (`/help`, the topic, an error) becomes a note shown above the composer, never a message; what it changes arrives as
+ * room events like any other change.
  */
 import { ApiError } from '../../../src/client/api.js';
 import { parseCommandText, type CommandInfo, type CommandResult } from '../../../src/protocol/commands.js';
