@@ -286,6 +286,14 @@ describe('web client: managing bots', { timeout: 180_000 }, () => {
     await ciMsg.hover();
     expect(await ciMsg.getByRole('button', { name: 'Edit' }).count()).toBe(0);
     await shot(a.page, 'webhook-desktop');
+    // Its thread panel is headed by the integration too.
+    await ciMsg.getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = a.page.getByTestId('thread-panel');
+    await expect(panel.getAttribute('aria-label')).resolves.toContain('CI');
+    await expect(panel.locator('.msg-head .msg-author').first().innerText()).resolves.toBe('CI');
+    await panel.locator('.msg-head .badge-app').first().waitFor();
+    await shot(a.page, 'webhook-thread');
+    await a.page.keyboard.press('Escape');
     await waitForBodies(b.page, (x) => x.includes('Deploy to staging done'), 'the webhook posts at bob');
     const bCi = b.page.locator('.messages .msg-head', { has: b.page.locator('.msg-author', { hasText: 'CI' }) });
     await expect(bCi.locator('.badge-app').innerText()).resolves.toBe('应用');

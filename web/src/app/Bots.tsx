@@ -280,7 +280,12 @@ function CreateBot({ roomId, onCreated }: { roomId: string | null; onCreated: (s
 function TokenOnce({ shown, onDone }: { shown: Shown; onDone: () => void }) {
   const field = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
-  useEffect(() => setCopied(null), [shown.token]);
+  useEffect(() => {
+    setCopied(null);
+    // Made from the form at the bottom of a long list: bring the token into view, selected.
+    field.current?.scrollIntoView({ block: 'nearest' });
+    field.current?.focus();
+  }, [shown.token]);
   const copy = () => {
     field.current?.select();
     // The clipboard API needs a secure context (https, or localhost); without it the selected text is the fallback.
