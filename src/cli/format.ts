@@ -1,4 +1,4 @@
-import type { MyRoom, PublicUser, Room } from '../client/index.js';
+import { integrationOf, type MyRoom, type PublicUser, type Room } from '../client/index.js';
 import { displayWidth, padEndDisplay } from './display-width.js';
 
 /**
@@ -54,6 +54,15 @@ export function roomTitle(room: Room | MyRoom): string {
 export function userLabel(u: PublicUser): string {
   const label = u.displayName && u.displayName !== u.username ? `${u.username} (${u.displayName})` : u.username;
   return u.bot ? `${label} [bot]` : label;
+}
+
+/**
+ * A message posted through an incoming webhook is shown as its integration, marked `[app]`, not as the account that
+ * set the webhook up (issue 16); undefined for any other message.
+ */
+export function appLabel(data: Record<string, unknown> | null | undefined): string | undefined {
+  const app = integrationOf(data);
+  return app ? `${clean(app.name)} [app]` : undefined;
 }
 
 /** `48213` → `47.1 KiB`. */

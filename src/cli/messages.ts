@@ -11,7 +11,7 @@ import {
 import { JSON_OPTION, type CommandSpec } from './command.js';
 import type { Context } from './context.js';
 import { CliError, usageError } from './errors.js';
-import { clean, humanSize, localTime, roomTitle, withBody } from './format.js';
+import { appLabel, clean, humanSize, localTime, roomTitle, withBody } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 import { blockedIds } from './blocks.js';
@@ -242,8 +242,9 @@ export function formatMessage(
   name?: (id: string) => string,
   me?: string,
 ): string {
+  const shown = appLabel(m.data) ?? author;
   // An action message (`/me waves`) reads "* alice waves".
-  const who = m.data?.emote === true ? `* ${author} ` : `${author}: `;
+  const who = m.data?.emote === true ? `* ${shown} ` : `${shown}: `;
   const head = `${withSeq ? `#${m.seq} ` : ''}[${localTime(m.createdAt)}] ${who}`;
   const quote = replyLine(m, name);
   const pre = quote ? `${quote}\n` : '';

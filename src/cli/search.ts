@@ -1,7 +1,7 @@
 import { SEARCH_HIGHLIGHT_END, SEARCH_HIGHLIGHT_START, type MessageSearchParams } from '../client/index.js';
 import { JSON_OPTION, type CommandSpec } from './command.js';
 import { usageError } from './errors.js';
-import { clean, localTime } from './format.js';
+import { appLabel, clean, localTime } from './format.js';
 import { UserNames } from './resolve.js';
 import { findRoom } from './rooms.js';
 
@@ -71,7 +71,7 @@ export const search: CommandSpec = {
       const where = r.roomKind === 'dm' ? 'DM' : clean(r.roomName);
       const m = r.message;
       ctx.out(
-        `${where} #${m.seq} [${localTime(m.createdAt)}] ${names.name(m.senderId)}: ${renderSnippet(r.snippet, tty)}`,
+        `${where} #${m.seq} [${localTime(m.createdAt)}] ${appLabel(m.data) ?? names.name(m.senderId)}: ${renderSnippet(r.snippet, tty)}`,
       );
     }
     if (page.nextCursor) ctx.note(`More: add --cursor ${page.nextCursor}`);

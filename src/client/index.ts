@@ -22,3 +22,4 @@ export {
 } from './chat-client.js';
 export * from '../protocol/index.js';
 export { Bot, createBot, type BotOptions, type CommandHandler, type MessageHandler, type Reply } from './bot.js';
+export { integrationOf } from './integration.js';

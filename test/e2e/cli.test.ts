@@ -603,6 +603,38 @@ describe('chat CLI: slash commands', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('chat CLI: integrations', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
+  it("a message posted through an incoming webhook shows the integration's name marked [app], not its creator", async () => {
+    const srv = await startServer();
+    const alice = cliUser(srv.url);
+    await alice.ok('register', 'alice', '--password', PASSWORD);
+    const token = savedLogins(alice.configFile)[srv.url]!.token;
+    const api = new ChatApi(srv.url, token);
+    const roomId = (await api.createRoom('ops')).id;
+    await api.sendMessage(roomId, 'deploying now', 'a-1');
+    const created = await fetch(`${srv.url}/api/v1/rooms/${roomId}/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'CI' }),
+    });
+    expect(created.status).toBe(201);
+    const { webhook } = (await created.json()) as { webhook: { url: string } };
+    const posted = await fetch(webhook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Build 1234 passed' }),
+    });
+    expect(posted.ok).toBe(true);
+
+    const history = (await alice.ok('history', 'ops')).trimEnd().split('\n');
+    expect(history).toEqual([
+      expect.stringMatching(/^#\d+ \[[0-9: -]+\] alice: deploying now$/),
+      expect.stringMatching(/^#\d+ \[[0-9: -]+\] CI \[app\]: Build 1234 passed$/),
+    ]);
+    expect(await alice.ok('search', 'build')).toMatch(/^ops #\d+ \[[0-9: -]+\] CI \[app\]: \*Build\* 1234 passed\n$/);
+  });
+});
+
 describe('chat CLI: mentions', { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   it('mentions lists the inbox; rooms shows unread mentions; history and tail mark mentions of me', async () => {
     const srv = await startServer();

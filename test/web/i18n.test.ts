@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import botsEn from '../../web/src/i18n/bots.en.json' with { type: 'json' };
+import botsZh from '../../web/src/i18n/bots.zh-CN.json' with { type: 'json' };
 import en from '../../web/src/i18n/en.json' with { type: 'json' };
 import modEn from '../../web/src/i18n/mod.en.json' with { type: 'json' };
 import modZh from '../../web/src/i18n/mod.zh-CN.json' with { type: 'json' };
@@ -11,6 +13,7 @@ describe('web client strings', () => {
   for (const [name, a, b] of [
     ['en.json / zh-CN.json', en, zh],
     ['mod.en.json / mod.zh-CN.json', modEn, modZh],
+    ['bots.en.json / bots.zh-CN.json', botsEn, botsZh],
   ] as const) {
     it(`${name}: every string in both languages, with the same placeholders`, () => {
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
@@ -20,4 +23,9 @@ describe('web client strings', () => {
       expect(mismatched.map(([k]) => k)).toEqual([]);
     });
   }
+
+  // A view's own catalog adds to the shared tables: its keys carry its prefix, so they cannot overwrite another's.
+  it('bots.*.json: every key prefixed bots.', () => {
+    expect(Object.keys(botsEn).filter((k) => !k.startsWith('bots.'))).toEqual([]);
+  });
 });

@@ -212,6 +212,8 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const [running, setRunning] = useState(false);
   // Answers to `GET …/commands` may come back out of order: only the latest typing's counts.
   const suggestTurn = useRef(0);
+  // Whether the draft was a command name at the last keystroke: it becoming one opens the command list.
+  const commandMode = useRef(false);
   const input = useRef<HTMLTextAreaElement>(null);
   const replying = useApp((s) => (s.replying?.roomId === roomId ? s.replying.seq : null));
   const users = useApp((s) => s.users);
@@ -239,6 +241,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     if (matchMedia('(pointer: fine)').matches) input.current?.focus();
     setSuggest([]);
     setNote(null);
+    commandMode.current = false;
   }, [roomId]);
 
   /** Room members whose username or display name starts with `prefix` (any case); @room / @here if allowed. */
@@ -266,8 +269,10 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
   const updateSuggestions = (value: string, caret: number) => {
     const turn = ++suggestTurn.current;
     const prefix = commandPrefix(value, caret);
+    const opening = prefix !== null && !commandMode.current;
+    commandMode.current = prefix !== null;
     if (prefix !== null) {
-      void chat.commands.suggest(roomId, prefix).then((list) => {
+      chat.commands.suggest(roomId, prefix, opening, (list) => {
         if (turn !== suggestTurn.current) return;
         setSuggest(list.map((info) => ({ kind: 'command', key: `c:${info.source}:${info.name}`, info })));
         setSel(0);
@@ -323,6 +328,7 @@ function ComposerEditor({ roomId, placeholder }: { roomId: string; placeholder: 
     if (uploading) return chat.ui.toast(t('files.waitForUploads'), 'info');
     const parsed = parseCommandText(draft);
     suggestTurn.current++;
+    commandMode.current = false;
     setSuggest([]);
     if (parsed.kind !== 'message') return void runCommand(draft);
     // `//text` posts `/text`: sent like any message (outbox, retries), no command involved.

@@ -11,6 +11,7 @@ import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
 import { AvatarEdit } from './AvatarEdit.js';
+import { ListAuthor } from './AppName.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -818,8 +819,7 @@ function PinsDialog({ roomId, onClose }: { roomId: string; onClose: () => void }
           {pins.map((p) => (
             <li key={p.seq} class="pin-item">
               <div class="pin-head">
-                <Avatar id={p.message.senderId} name={nameOf(p.message.senderId)} size={28} />
-                <strong>{nameOf(p.message.senderId)}</strong>
+                <ListAuthor message={p.message} user={users[p.message.senderId]} name={nameOf(p.message.senderId)} />
                 <time dateTime={p.message.createdAt} title={formatFull(p.message.createdAt)}>
                   {formatTime(p.message.createdAt)}
                 </time>
@@ -901,8 +901,7 @@ function MentionsDialog({ onClose }: { onClose: () => void }) {
                 }}
               >
                 <div class="pin-head">
-                  <Avatar id={i.message.senderId} name={nameOf(i.message.senderId)} size={28} />
-                  <strong>{nameOf(i.message.senderId)}</strong>
+                  <ListAuthor message={i.message} user={users[i.message.senderId]} name={nameOf(i.message.senderId)} />
                   <span class="muted">{t('mentions.inRoom', { room: roomName(i) })}</span>
                   <time dateTime={i.message.createdAt} title={formatFull(i.message.createdAt)}>
                     {formatTime(i.message.createdAt)}
@@ -1052,8 +1051,11 @@ function SearchDialog({ roomId, onClose }: { roomId?: string; onClose: () => voi
                   }}
                 >
                   <div class="pin-head">
-                    <Avatar id={r.message.senderId} name={nameOf(r.message.senderId)} size={28} />
-                    <strong>{nameOf(r.message.senderId)}</strong>
+                    <ListAuthor
+                      message={r.message}
+                      user={users[r.message.senderId]}
+                      name={nameOf(r.message.senderId)}
+                    />
                     <span class="muted">{t('mentions.inRoom', { room: roomName(r) })}</span>
                     <time dateTime={r.message.createdAt} title={formatFull(r.message.createdAt)}>
                       {formatTime(r.message.createdAt)}

@@ -16,6 +16,7 @@ import { LinkPreviewCard } from './LinkPreviewCard.js';
 import { MessageBody } from './MessageBody.js';
 import { ReactionPicker } from './ReactionPicker.js';
 import { can } from '../state/permissions.js';
+import { AppBadge, appIcon } from './AppName.js';
 
 const NONE: UiMessage[] = [];
 const NO_LINES: MemberLine[] = [];
@@ -215,7 +216,7 @@ export const MessageRow = memo(function MessageRow({
   m,
   grouped,
   author,
-  mine,
+  mine: mineSender,
   canDelete,
   editing,
   quoteAuthor,
@@ -246,7 +247,10 @@ export const MessageRow = memo(function MessageRow({
   canPin?: boolean;
 }) {
   const chat = useChat();
-  const name = displayOf(author);
+  // Posted through an incoming webhook: shown as the integration; not editable as one's own message.
+  const app = m.integration;
+  const name = app ? app.name : displayOf(author);
+  const mine = mineSender && !app;
   const seq = m.seq;
   const actions = seq !== null && !m.deleted && !editing;
   const reply = m.reply;
@@ -356,21 +360,30 @@ export const MessageRow = memo(function MessageRow({
             {formatTime(m.createdAt)}
           </time>
         ) : (
-          <Avatar id={m.senderId} name={name} size={38} url={author?.avatarUrl} />
+          <Avatar id={app?.id ?? m.senderId} name={name} size={38} url={app ? appIcon(app) : author?.avatarUrl} />
         )}
       </div>
       <div class="msg-main">
         {!grouped && (
           <div class="msg-head">
-            <button
-              type="button"
-              class="msg-author"
-              onClick={() => chat.ui.setDialog({ kind: 'profile', userId: m.senderId })}
-            >
-              {name}
-            </button>
-            {author?.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
-            {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
+            {app ? (
+              <>
+                <span class="msg-author msg-app">{name}</span>
+                <AppBadge by={displayOf(author)} />
+              </>
+            ) : (
+              <>
+                <button
+                  type="button"
+                  class="msg-author"
+                  onClick={() => chat.ui.setDialog({ kind: 'profile', userId: m.senderId })}
+                >
+                  {name}
+                </button>
+                {author?.bot && <span class="badge badge-bot">{t('people.bot')}</span>}
+                {author?.role === 'admin' && <span class="badge">{t('people.admin')}</span>}
+              </>
+            )}
             <time class="msg-time" dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
             </time>
@@ -534,7 +547,7 @@ function seenLine(
   let seq: number | null = null;
   for (let i = messages.length - 1; i >= 0 && seq === null; i--) {
     const m = messages[i]!;
-    if (m.senderId === meId && m.seq !== null && !m.deleted) seq = m.seq;
+    if (m.senderId === meId && m.seq !== null && !m.deleted && !m.integration) seq = m.seq;
   }
   if (seq === null) return null;
   const readers = Object.entries(receipts)
@@ -720,6 +733,9 @@ export function MessageList({ roomId }: { roomId: string }) {
       before.length === 0 &&
       !!prev &&
       prev.senderId === m.senderId &&
+      // An integration is not its creator, and a post may name itself (displayName): a group of its own.
+      prev.integration?.id === m.integration?.id &&
+      prev.integration?.name === m.integration?.name &&
       prev.status !== 'failed' &&
       !m.reply && // a reply starts its own group: its quote heads it
       Date.parse(m.createdAt) - Date.parse(prev.createdAt) < GROUP_MS;

@@ -46,7 +46,8 @@ export function ThreadPanel({ roomId }: { roomId: string }) {
   const root = panel.root ?? chat.threads.find(roomId, panel.rootSeq) ?? null;
   const deleteAny = room ? can('deleteAny', room.kind, room.myRole, me) : false;
   const rootAuthor = root ? users[root.senderId] : undefined;
-  const rootName = rootAuthor ? rootAuthor.displayName || rootAuthor.username : t('people.unknown');
+  const rootName =
+    root?.integration?.name ?? (rootAuthor ? rootAuthor.displayName || rootAuthor.username : t('people.unknown'));
   // All of them, loaded or not (the root counts them), and at least those shown.
   const count = Math.max(replies.filter((m) => !m.deleted && m.seq !== null).length, root?.replyCount ?? 0);
   const row = (m: (typeof replies)[number], inThread: boolean) =>

@@ -1,19 +1,17 @@
 /**
- * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, read once per
- * room), and running `/…` text through `POST …/commands`. What a command answers only to its caller (`/help`, the
- * topic, an error) becomes a note shown above the composer, never a message; what it changes arrives as room events
- * like any other change.
+ * Slash commands in the composer (issue 16): the room's commands for autocomplete (`GET …/commands`, kept by
+ * command-lists.ts), and running `/…` text through `POST …/commands`. What a command answers only to its caller
+ * (`/help`, the topic, an error) becomes a note shown above the composer, never a message; what it changes arrives as
+ * room events like any other change.
  */
 import { ApiError } from '../../../src/client/api.js';
 import { parseCommandText, type CommandInfo, type CommandResult } from '../../../src/protocol/commands.js';
 import type { PublicUser } from '../../../src/protocol/model.js';
 import { t, type MsgKey } from '../i18n/index.js';
+import { CommandLists } from './command-lists.js';
 import { errorText } from './errors.js';
 import type { People } from './people.js';
 import { Slice, type StateContext } from './slice.js';
-
-/** Commands offered at most while typing a name. */
-const COMMAND_SUGGESTIONS = 12;
 
 /** Shown above the composer until dismissed or the next command: text only this user sees. */
 export interface CommandNote {
@@ -38,7 +36,7 @@ export function commandPrefix(draft: string, caret: number): string | null {
 }
 
 export class Commands extends Slice {
-  private readonly lists = new Map<string, Promise<CommandInfo[]>>();
+  private readonly lists = new CommandLists((roomId) => this.ctx.api.commands(roomId));
   /** Set by `/away message`, cleared by `/away`: a visible tab then stays away instead of coming back online. */
   away = false;
 
@@ -49,28 +47,14 @@ export class Commands extends Slice {
     super(ctx);
   }
 
-  /** The room's commands (read once per room and session; read again after a failure). */
+  /** The room's commands as last read (read now if never). */
   list(roomId: string): Promise<CommandInfo[]> {
-    let p = this.lists.get(roomId);
-    if (!p) {
-      p = this.ctx.api.commands(roomId).catch(() => {
-        this.lists.delete(roomId);
-        return [];
-      });
-      this.lists.set(roomId, p);
-    }
-    return p;
+    return this.lists.list(roomId);
   }
 
-  /** Commands whose name starts with `prefix`, built-ins first (the server's order). */
-  async suggest(roomId: string, prefix: string): Promise<CommandInfo[]> {
-    const all = await this.list(roomId);
-    return all.filter((c) => c.name.startsWith(prefix)).slice(0, COMMAND_SUGGESTIONS);
-  }
-
-  /** Forgets the lists (a bot joined or registered commands: the next `/` reads them again). */
-  forget(): void {
-    this.lists.clear();
+  /** See CommandLists.suggest: the room's commands starting with `prefix`, read again when the list `opening`. */
+  suggest(roomId: string, prefix: string, opening: boolean, show: (list: CommandInfo[]) => void): void {
+    this.lists.suggest(roomId, prefix, opening, show);
   }
 
   /**

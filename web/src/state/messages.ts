@@ -1,4 +1,12 @@
-import type { FileInfo, LinkPreview, Message, Reaction, RoomEvent } from '../../../src/protocol/model.js';
+import { integrationOf } from '../../../src/client/integration.js';
+import type {
+  FileInfo,
+  IntegrationRef,
+  LinkPreview,
+  Message,
+  Reaction,
+  RoomEvent,
+} from '../../../src/protocol/model.js';
 
 export type SendStatus = 'sent' | 'pending' | 'failed';
 
@@ -35,6 +43,8 @@ export interface UiMessage {
   preview?: LinkPreview;
   /** An action message (`/me waves`, `data.emote`): shown as "* Alice waves". */
   emote?: true;
+  /** Posted through an incoming webhook (`data.integration`): shown as that integration, not as its sender. */
+  integration?: IntegrationRef;
 }
 
 /** A preview from the wire, checked: an http(s) URL, text or null; anything else is ignored. */
@@ -107,6 +117,7 @@ export function toUi(m: Message | RoomEvent): UiMessage {
     ...withAttachments(m.attachments),
     ...withPreview(m.data?.deleted === true ? undefined : previewOf(m.data?.preview)),
     ...(m.data?.emote === true ? { emote: true as const } : {}),
+    ...withIntegration(integrationOf(m.data)),
   };
 }
 
@@ -114,6 +125,7 @@ export function toUi(m: Message | RoomEvent): UiMessage {
 export const mentionsMe = (m: UiMessage, meId: string | undefined) =>
   meId !== undefined && m.senderId !== meId && (m.mentions?.includes(meId) === true || m.mentionAll !== undefined);
 
+const withIntegration = (integration: IntegrationRef | undefined) => (integration ? { integration } : {});
 const withReply = (reply: UiReply | undefined) => (reply ? { reply } : {});
 const withAttachments = (a: FileInfo[] | undefined) => (a?.length ? { attachments: a } : {});
 

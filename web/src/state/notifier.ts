@@ -9,6 +9,7 @@
  *   `none`), and never during do-not-disturb.
  * The sound is a short tone made with WebAudio (no asset), on this device only; off until the user turns it on.
  */
+import { integrationOf } from '../../../src/client/integration.js';
 import type { MyRoom, RoomEvent, UserSettings } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
 import { roomTitle, nameOf } from './format.js';
@@ -66,7 +67,8 @@ export class Notifier extends Slice {
 
   private show(room: MyRoom, e: RoomEvent): void {
     if (permissionNow() !== 'granted') return;
-    const sender = nameOf(this.s.users, e.senderId);
+    // Posted through an incoming webhook: the integration's name (issue 16), not its creator's.
+    const sender = integrationOf(e.data)?.name ?? nameOf(this.s.users, e.senderId);
     // A DM is titled by its sender; a group DM and a room say where, as the tab title does.
     const where = room.kind === 'dm' ? roomTitle(room, this.s.me?.id) : `#${room.name}`;
     const oneToOne = room.kind === 'dm' && (room.members?.length ?? 1) <= 1;

@@ -432,7 +432,8 @@ export class Timeline extends Slice {
     const me = this.s.me?.id;
     for (let i = msgs.length - 1; i >= 0; i--) {
       const m = msgs[i]!;
-      if (m.senderId === me && m.seq !== null && !m.deleted) return m.seq;
+      // A webhook's post is not the user's own message, though it is sent as them (issue 16).
+      if (m.senderId === me && m.seq !== null && !m.deleted && !m.integration) return m.seq;
     }
     return null;
   }
