@@ -242,7 +242,7 @@ describe('security headers', () => {
       for (const values of csp.values()) expect(values).not.toContain("'unsafe-eval'");
       // Exactly the directives docs/security.md lists: images and styles from this origin only (no data:, no
       // 'unsafe-inline'; the "not built" page allows its one inline style by hash).
-      expect(csp.get('img-src'), url).toEqual(["'self'"]);
+      expect(csp.get('img-src'), url).toEqual(["'self'", 'blob:']);
       expect(csp.get('connect-src'), url).toEqual(["'self'"]);
       expect(csp.get('form-action'), url).toEqual(["'self'"]);
       const styles = csp.get('style-src') ?? [];

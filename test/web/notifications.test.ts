@@ -85,9 +85,20 @@ const favicon = (page: Page) =>
     return {
       badge: el.dataset.badge ?? '',
       mention: el.dataset.mention ?? '',
-      png: el.href.startsWith('data:image/png'),
+      drawn: el.href.startsWith('blob:'),
     };
   });
+/** Whether the page may show its current favicon (its CSP allows it, and it decodes as an image). */
+const faviconLoads = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const img = new Image();
+        img.onload = () => resolve(img.naturalWidth > 0);
+        img.onerror = () => resolve(false);
+        img.src = document.querySelector<HTMLLinkElement>('link[rel="icon"]')!.href;
+      }),
+  );
 async function waitForFavicon(page: Page, want: { badge: string; mention?: string }): Promise<void> {
   const deadline = Date.now() + 10_000;
   let last = await favicon(page);
@@ -171,7 +182,11 @@ describe('web client: notifications', { timeout: 180_000 }, () => {
     await expect(page.locator(`.room-item[data-room="${news.id}"] .unread-badge.dim`).count()).resolves.toBe(0);
     // news: the marker (your own message read what was before it), chatter 1, the DM 1.
     await waitForFavicon(page, { badge: '3', mention: 'true' });
-    expect((await favicon(page)).png).toBe(true);
+    await page.waitForFunction(() =>
+      document.querySelector<HTMLLinkElement>('link[rel="icon"]')!.href.startsWith('blob:'),
+    );
+    expect((await favicon(page)).drawn).toBe(true);
+    await expect(faviconLoads(page)).resolves.toBe(true);
     await shot(page, 'desktop-sidebar');
 
     // Do not disturb from the quick toggle: nothing notifies until it is off again.

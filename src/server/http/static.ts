@@ -19,7 +19,8 @@ const csp = (styleSrc: string) =>
     // No 'unsafe-inline': the client's CSS is a file, and its few computed styles are set through the CSSOM
     // (element.style), which CSP does not restrict.
     `style-src ${styleSrc}`,
-    "img-src 'self'",
+    // blob: for the unread badge drawn on the favicon (web/src/app/favicon.ts); never data: or other origins.
+    "img-src 'self' blob:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",

@@ -1,12 +1,14 @@
 /**
  * The tab's icon with the unread count on it, like the title's "(3)": red when something unread mentions you (or
  * is a direct message), grey otherwise; the plain icon when all is read. Drawn on a canvas from the app's own
- * favicon.svg, so no extra assets.
+ * favicon.svg, so no extra assets. The drawing is handed over as a `blob:` URL: the page's CSP allows `img-src 'self'
+ * blob:` and not `data:` (a blob URL can only be made by this page's own script).
  */
 const BASE = '/favicon.svg';
 const SIZE = 64;
 let image: Promise<HTMLImageElement> | null = null;
 let drawn = '';
+let current: string | null = null;
 
 function baseImage(): Promise<HTMLImageElement> {
   image ??= new Promise((resolve, reject) => {
@@ -39,6 +41,7 @@ export async function setFaviconBadge(count: number, mention: boolean): Promise<
   if (!key) {
     el.type = 'image/svg+xml';
     el.href = BASE;
+    release();
     return;
   }
   try {
@@ -65,9 +68,20 @@ export async function setFaviconBadge(count: number, mention: boolean): Promise<
     g.textAlign = 'center';
     g.textBaseline = 'middle';
     g.fillText(text, cx, cy + 1);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+    if (!blob || drawn !== key) return;
+    const url = URL.createObjectURL(blob);
     el.type = 'image/png';
-    el.href = canvas.toDataURL('image/png');
+    el.href = url;
+    release();
+    current = url;
   } catch {
     /* no canvas or no image: the title still counts */
   }
+}
+
+/** Frees the previous drawing once the link no longer points at it. */
+function release(): void {
+  if (current) URL.revokeObjectURL(current);
+  current = null;
 }
