@@ -4,17 +4,23 @@
  * module; this one only lays them out.
  */
 import { AssistantSettings } from './Assistant.js';
+import { RoomWebhooks, ServerWebhooks } from './Webhooks.js';
 
 /** Room settings → Integrations (room owners and admins). */
 export function RoomIntegrations({ roomId }: { roomId: string }) {
   return (
     <div class="integrations">
       <AssistantSettings roomId={roomId} />
+      <RoomWebhooks roomId={roomId} />
     </div>
   );
 }
 
 /** Admin → Integrations (server admins): server-wide bots and event subscriptions. */
 export function ServerIntegrations() {
-  return <div class="integrations" />;
+  return (
+    <div class="integrations">
+      <ServerWebhooks />
+    </div>
+  );
 }
