@@ -239,4 +239,50 @@ describe('web client: webhooks', { timeout: 120_000 }, () => {
     expect((await root.api.subscriptions(null)).map((s) => [s.roomId, s.url])).toEqual([[null, rx.url]]);
     expect(problems(r)).toEqual([]);
   });
+
+  it('room settings on a phone in 简体中文; a server admin who is not a room admin is pointed elsewhere', async () => {
+    const srv = await startServer({}, { webDir: web.webDir });
+    const root = await seedUser(srv.url, 'root', 'Root');
+    const alice = await seedUser(srv.url, 'alice', 'Alice');
+    const room = await alice.api.createRoom('release', 'public');
+    await root.api.join(room.id);
+
+    const a = await openRoomPage(web.browser, alice, srv.url, room.id, {
+      locale: 'zh-CN',
+      viewport: { width: 390, height: 844 },
+    });
+    await a.page.getByRole('button', { name: '管理房间' }).click();
+    const dialog = a.page.getByRole('dialog');
+    await dialog.getByRole('tab', { name: '集成' }).click();
+    const incoming = dialog.getByTestId('incoming-webhooks');
+    await incoming.getByText('还没有传入 Webhook。').waitFor();
+    await incoming.getByRole('button', { name: '新建传入 Webhook' }).click();
+    await incoming.getByLabel('名称', { exact: true }).fill('告警');
+    await incoming.getByRole('button', { name: '创建 Webhook' }).click();
+    const once = incoming.getByTestId('webhook-created');
+    await expect(once.textContent()).resolves.toContain('之后将无法再次查看');
+    const url = await once.getByRole('textbox', { name: 'Webhook URL', exact: true }).inputValue();
+    // Unsigned: the curl line is one command, no secret in it.
+    const curl = await once.getByRole('textbox', { name: '用 curl 试一下', exact: true }).inputValue();
+    expect(curl).toBe(`curl -X POST '${url}' -H 'content-type: application/json' -d '{"text": "Hello from curl"}'`);
+    // Fits the phone: the box and its fields stay inside the screen (long values scroll inside their field).
+    expect(await a.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const box = (await once.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+    await shot(a.page, 'incoming-created-phone-zh');
+    await once.getByRole('button', { name: '完成' }).click();
+    await incoming.getByTestId('incoming-webhook').filter({ hasText: '告警' }).waitFor();
+    expect(problems(a)).toEqual([]);
+
+    // A server admin may manage the room (its Integrations tab shows) but not its webhooks: a note, no lists.
+    const r = await openRoomPage(web.browser, root, srv.url, room.id);
+    await r.page.getByRole('button', { name: 'Manage room' }).click();
+    const rd = r.page.getByRole('dialog');
+    await rd.getByRole('tab', { name: 'Integrations' }).click();
+    await expect(rd.getByTestId('webhooks-unavailable').textContent()).resolves.toContain(
+      'Administration → Integrations',
+    );
+    expect(await rd.getByTestId('incoming-webhooks').count()).toBe(0);
+    expect(problems(r)).toEqual([]);
+  });
 });

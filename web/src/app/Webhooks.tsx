@@ -3,7 +3,7 @@
  * outgoing ones (event subscriptions, with their delivery logs), in Room settings → Integrations; server-wide
  * subscriptions in Admin → Integrations. Secrets are shown once, right after creation, with copy buttons.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type {
   IncomingWebhook,
@@ -17,7 +17,7 @@ import { getLocale } from '../i18n/index.js';
 import { tw, type WebhooksKey } from '../i18n/webhooks.js';
 import { errorText } from '../state/errors.js';
 import { useApp, useChat } from './context.js';
-import { ErrorLine } from './kit.js';
+import { ErrorLine, useAutoGrow } from './kit.js';
 
 /** Delivery log entries per page (the server allows up to 100). */
 const LOG_PAGE = 20;
@@ -286,8 +286,12 @@ function OnceBox({
 /** A read-only value with a copy button (the clipboard API; when it is refused, the text is selected instead). */
 function Secret({ label, value, multiline = false }: { label: string; value: string; multiline?: boolean }) {
   const [copied, setCopied] = useState<'yes' | 'select' | null>(null);
-  const [field, setField] = useState<HTMLInputElement | HTMLTextAreaElement | null>(null);
+  const line = useRef<HTMLInputElement>(null);
+  const area = useRef<HTMLTextAreaElement>(null);
+  // The curl lines wrap: the box grows to show all of it (up to a point), nothing hidden sideways.
+  useAutoGrow(area, multiline ? value : '', 320);
   const copy = async () => {
+    const field = area.current ?? line.current;
     try {
       await navigator.clipboard.writeText(value);
       setCopied('yes');
@@ -303,17 +307,17 @@ function Secret({ label, value, multiline = false }: { label: string; value: str
       <div class="webhook-secret-row">
         {multiline ? (
           <textarea
-            ref={setField}
+            ref={area}
             class="webhook-code"
             readOnly
-            rows={value.split('\n').length}
+            rows={2}
             value={value}
             aria-label={label}
             onFocus={(e) => e.currentTarget.select()}
           />
         ) : (
           <input
-            ref={setField}
+            ref={line}
             class="webhook-code"
             readOnly
             value={value}
