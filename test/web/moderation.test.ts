@@ -200,6 +200,7 @@ describe('web client moderation', { timeout: 90_000 }, () => {
       'Join requests',
       'Bans',
       'Audit log',
+      'Integrations',
     ]);
     await shot(a.page, 'room-settings');
     await dialog(a.page).getByLabel('Slow mode').selectOption({ label: '30 seconds' });
