@@ -20,6 +20,9 @@ const web = webSuite('webhooks');
 const { shot } = web;
 const CLIPBOARD = ['clipboard-read', 'clipboard-write'];
 
+/** A delivery row's event number, exactly (`#3`, not `#30`). */
+const seqOf = (seq: number) => new RegExp(`#${seq}(?!\\d)`);
+
 const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
 
 /** Uncaught errors and console errors, less the browser's own line for an HTTP error answer (tested on purpose). */
@@ -32,7 +35,7 @@ const problems = (p: UserPage) => [
  * Clicks the log's Refresh until a delivery row matching `hasText` shows `status`: the log is read on demand (the
  * server pushes nothing about deliveries), so the test does what a person would.
  */
-async function refreshUntil(log: Locator, status: string, hasText: string): Promise<Locator> {
+async function refreshUntil(log: Locator, status: string, hasText: RegExp): Promise<Locator> {
   const row = log
     .getByTestId('delivery')
     .filter({ hasText })
@@ -43,7 +46,7 @@ async function refreshUntil(log: Locator, status: string, hasText: string): Prom
       await log.getByRole('button', { name: /^(Refresh|刷新)$/ }).click();
       return false;
     },
-    { timeoutMs: 20_000, intervalMs: 200, what: `a ${status} delivery of ${hasText} in the log` },
+    { timeoutMs: 20_000, intervalMs: 200, what: `a ${status} delivery of ${String(hasText)} in the log` },
   );
   return row.first();
 }
@@ -168,7 +171,7 @@ describe('web client: webhooks', { timeout: 120_000 }, () => {
     const okRow = subs.getByTestId('subscription').filter({ hasText: rx.url });
     await okRow.getByRole('button', { name: 'Delivery log' }).click();
     const okLog = okRow.getByTestId('delivery-log');
-    const delivered = await refreshUntil(okLog, 'delivered', `#${sent.message.seq}`);
+    const delivered = await refreshUntil(okLog, 'delivered', seqOf(sent.message.seq));
     await expect(delivered.textContent()).resolves.toMatch(/^message #\d+delivered/);
     expect(await delivered.locator('td.num').textContent()).toBe('1');
     expect(await delivered.locator('.webhook-log-error').textContent()).toBe('—');
@@ -178,7 +181,7 @@ describe('web client: webhooks', { timeout: 120_000 }, () => {
     });
     const badRow = subs.getByTestId('subscription').filter({ hasText: failing.url });
     await badRow.getByRole('button', { name: 'Delivery log' }).click();
-    const failed = await refreshUntil(badRow.getByTestId('delivery-log'), 'failed', `#${sent.message.seq}`);
+    const failed = await refreshUntil(badRow.getByTestId('delivery-log'), 'failed', seqOf(sent.message.seq));
     expect(await failed.locator('.webhook-log-error').textContent()).toBe('HTTP 500');
     expect(await failed.locator('td.num').textContent()).toBe('2');
     await failed.scrollIntoViewIfNeeded();
@@ -225,7 +228,7 @@ describe('web client: webhooks', { timeout: 120_000 }, () => {
     const sent = await alice.api.sendMessage(room.id, '你好，世界', 'zh-1');
     const row = subs.getByTestId('subscription');
     await row.getByRole('button', { name: '投递记录' }).click();
-    const delivered = await refreshUntil(row.getByTestId('delivery-log'), 'delivered', `#${sent.message.seq}`);
+    const delivered = await refreshUntil(row.getByTestId('delivery-log'), 'delivered', seqOf(sent.message.seq));
     await expect(delivered.textContent()).resolves.toContain('已送达');
     // Server-wide: each entry names its room.
     await expect(delivered.textContent()).resolves.toContain('#general-chat');
@@ -236,6 +239,25 @@ describe('web client: webhooks', { timeout: 120_000 }, () => {
     const box = (await delivered.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(390);
     await shot(r.page, 'server-log-phone-zh');
+
+    // The log is paged (20 at a time, newest first): after 21 more, the first is on the second page.
+    let last = sent.message.seq;
+    for (let i = 0; i < 21; i++) last = (await alice.api.sendMessage(room.id, `burst ${i}`, `burst-${i}`)).message.seq;
+    const log = row.getByTestId('delivery-log');
+    await refreshUntil(log, 'delivered', seqOf(last));
+    expect(await log.getByTestId('delivery').count()).toBe(20);
+    await expect(
+      log
+        .getByTestId('delivery')
+        .filter({ hasText: seqOf(sent.message.seq) })
+        .count(),
+    ).resolves.toBe(0);
+    await log.getByRole('button', { name: '更早的投递' }).click();
+    await log
+      .getByTestId('delivery')
+      .filter({ hasText: seqOf(sent.message.seq) })
+      .waitFor();
+    expect(await log.getByTestId('delivery').count()).toBeGreaterThan(20);
     expect((await root.api.subscriptions(null)).map((s) => [s.roomId, s.url])).toEqual([[null, rx.url]]);
     expect(problems(r)).toEqual([]);
   });
