@@ -28,6 +28,10 @@ import type {
   ServerRole,
   SessionInfo,
   UserSettings,
+  IncomingWebhook,
+  WebhookDelivery,
+  WebhookEventType,
+  WebhookSubscription,
 } from '../protocol/model.js';
 import { uploadMultipart, UploadFailure, type UploadOptions } from './upload.js';
 
@@ -484,6 +488,80 @@ export class ChatApi {
   /** As a bot (scope `commands`): replaces its slash commands. */
   setBotCommands = (commands: BotCommand[]) =>
     this.request<{ commands: BotCommand[] }>('PUT', '/api/v1/bots/me/commands', { commands }).then((r) => r.commands);
+  // ---- webhooks (issue 16) ----
+  /**
+   * Creates an incoming webhook (room owners and admins). The answer alone carries its secret `url` (and, when
+   * `signed`, its `signingSecret`): neither can be read again.
+   */
+  createWebhook = (roomId: string, input: { name: string; iconUrl?: string; signed?: boolean }) =>
+    this.request<{ webhook: IncomingWebhook & { url: string } }>(
+      'POST',
+      `/api/v1/rooms/${encodeURIComponent(roomId)}/webhooks`,
+      input,
+    ).then((r) => r.webhook);
+  /** The room's incoming webhooks (no URLs or secrets). */
+  webhooks = (roomId: string) =>
+    this.request<{ webhooks: IncomingWebhook[] }>('GET', `/api/v1/rooms/${encodeURIComponent(roomId)}/webhooks`).then(
+      (r) => r.webhooks,
+    );
+  /** Revokes an incoming webhook: its URL answers `webhook_not_found` at once. */
+  revokeWebhook = (roomId: string, webhookId: string) =>
+    this.request<void>(
+      'DELETE',
+      `/api/v1/rooms/${encodeURIComponent(roomId)}/webhooks/${encodeURIComponent(webhookId)}`,
+    );
+  /**
+   * Posts to an incoming webhook's secret URL (what an outside system does; no session needed). A signed webhook
+   * needs `signature` = {timestamp, signature} (see docs/integrations.md); `idempotencyKey` makes a retry safe.
+   */
+  postToWebhook = async (
+    url: string,
+    input: { text: string; displayName?: string; iconUrl?: string },
+    opts: { idempotencyKey?: string; timestamp?: string; signature?: string; rawBody?: string } = {},
+  ) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+    if (opts.timestamp) headers['x-relaychat-timestamp'] = opts.timestamp;
+    if (opts.signature) headers['x-relaychat-signature'] = opts.signature;
+    let res: Response;
+    try {
+      // The signature covers the exact bytes: a caller that signed `rawBody` sends those.
+      res = await fetch(url, { method: 'POST', headers, body: opts.rawBody ?? JSON.stringify(input) });
+    } catch (err) {
+      throw new ApiError(0, 'network_error', (err as Error).message, true);
+    }
+    return answerOf<{ message: Message; duplicate: boolean }>(res.status, await res.text(), res.statusText);
+  };
+  /**
+   * Subscribes `url` to event types of one room (room owners and admins) or, with `roomId` null, of every public
+   * room (server admins). The answer alone carries the signing `secret`.
+   */
+  subscribe = (roomId: string | null, input: { url: string; events: WebhookEventType[] }) =>
+    this.request<{ subscription: WebhookSubscription & { secret: string } }>(
+      'POST',
+      subscriptionsPath(roomId),
+      input,
+    ).then((r) => r.subscription);
+  subscriptions = (roomId: string | null) =>
+    this.request<{ subscriptions: WebhookSubscription[] }>('GET', subscriptionsPath(roomId)).then(
+      (r) => r.subscriptions,
+    );
+  unsubscribe = (roomId: string | null, subscriptionId: string) =>
+    this.request<void>('DELETE', `${subscriptionsPath(roomId)}/${encodeURIComponent(subscriptionId)}`);
+  /**
+   * A subscription's delivery log, most recently changed first (default 50, at most 100). `before`: the previous
+   * page's last entry's `updatedAt` (ISO or epoch ms).
+   */
+  deliveries = (roomId: string | null, subscriptionId: string, q: { limit?: number; before?: string | number } = {}) =>
+    this.request<{ deliveries: WebhookDelivery[] }>(
+      'GET',
+      `${subscriptionsPath(roomId)}/${encodeURIComponent(subscriptionId)}/deliveries`,
+      undefined,
+      {
+        limit: q.limit,
+        before: typeof q.before === 'string' ? Date.parse(q.before) : q.before,
+      },
+    ).then((r) => r.deliveries);
 
   /** Full-text message search (`GET /api/v1/search`); pass the previous page's `nextCursor` for more. */
   search = (q: MessageSearchParams) =>
@@ -520,4 +598,11 @@ export interface ReplyOptions {
 export function replyFields(reply: ReplyOptions | undefined): { replyTo?: number; threadOnly?: boolean } {
   if (!reply) return {};
   return { replyTo: reply.replyTo, ...(reply.threadOnly ? { threadOnly: true } : {}) };
+}
+
+/** Where a room's subscriptions live, or the server-wide ones (`roomId` null). */
+function subscriptionsPath(roomId: string | null): string {
+  return roomId === null
+    ? '/api/v1/webhooks/subscriptions'
+    : `/api/v1/rooms/${encodeURIComponent(roomId)}/subscriptions`;
 }

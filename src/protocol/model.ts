@@ -584,6 +584,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'message.unpinned',
   'message.preview',
 ] as const satisfies readonly RoomEventType[];
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /**
  * Who a message posted through an incoming webhook is shown as: `data.integration` of the message. Clients show

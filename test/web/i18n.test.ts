@@ -5,6 +5,8 @@ import en from '../../web/src/i18n/en.json' with { type: 'json' };
 import modEn from '../../web/src/i18n/mod.en.json' with { type: 'json' };
 import modZh from '../../web/src/i18n/mod.zh-CN.json' with { type: 'json' };
 import zh from '../../web/src/i18n/zh-CN.json' with { type: 'json' };
+import webhooksEn from '../../web/src/i18n/webhooks.en.json' with { type: 'json' };
+import webhooksZh from '../../web/src/i18n/webhooks.zh-CN.json' with { type: 'json' };
 
 /** The `{name}` placeholders of a string, sorted. */
 const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -14,6 +16,7 @@ describe('web client strings', () => {
     ['en.json / zh-CN.json', en, zh],
     ['mod.en.json / mod.zh-CN.json', modEn, modZh],
     ['bots.en.json / bots.zh-CN.json', botsEn, botsZh],
+    ['webhooks.en.json / webhooks.zh-CN.json', webhooksEn, webhooksZh],
   ] as const) {
     it(`${name}: every string in both languages, with the same placeholders`, () => {
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());

@@ -5,6 +5,7 @@
  */
 import { AssistantSettings } from './Assistant.js';
 import { RoomBots, ServerBots } from './Bots.js';
+import { RoomWebhooks, ServerWebhooks } from './Webhooks.js';
 
 /** Room settings → Integrations (room owners and admins). */
 export function RoomIntegrations({ roomId }: { roomId: string }) {
@@ -12,6 +13,7 @@ export function RoomIntegrations({ roomId }: { roomId: string }) {
     <div class="integrations">
       <AssistantSettings roomId={roomId} />
       <RoomBots roomId={roomId} />
+      <RoomWebhooks roomId={roomId} />
     </div>
   );
 }
@@ -21,6 +23,7 @@ export function ServerIntegrations() {
   return (
     <div class="integrations">
       <ServerBots />
+      <ServerWebhooks />
     </div>
   );
 }
