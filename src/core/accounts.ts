@@ -33,6 +33,7 @@ export function toPublicUser(u: UserRecord): PublicUser {
     createdAt: u.createdAt,
     ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
     ...(u.botOf ? { bot: true as const } : {}),
+    ...(u.deleted ? { deleted: true as const } : {}),
   };
 }
 
@@ -243,6 +244,21 @@ export class AccountService {
     await this.ctx.store.setPasswordHash(auth.user.id, await this.ctx.hasher.hash(newPassword));
     const ids = await this.ctx.store.deleteSessions(auth.user.id, auth.session.id);
     await this.revoked(auth.user.id, ids);
+  }
+
+  /**
+   * Checks the user's own password before a grave step (deleting the account, issue 18), counted into the same
+   * per-username lockout as a failed login; `invalid_credentials` when wrong.
+   */
+  async checkPassword(auth: AuthContext, password: string): Promise<void> {
+    const name = auth.user.username.toLowerCase();
+    await this.limit(`login-user:${name}`, this.ctx.limits.rates.login);
+    await this.lockout.check(name);
+    if (!(await this.ctx.hasher.verify(password, auth.user.passwordHash))) {
+      await this.lockout.failed(name);
+      throw new ChatError('invalid_credentials');
+    }
+    await this.lockout.succeeded(name);
   }
 
   async updateProfile(auth: AuthContext, patch: { displayName?: string; statusText?: string }): Promise<PublicUser> {
