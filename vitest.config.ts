@@ -51,6 +51,7 @@ const SERVICE_SUITES = [
   'test/e2e/bench-smoke.test.ts',
   'test/e2e/transport-security.test.ts',
   'test/e2e/crash-durability.test.ts',
+  'test/e2e/backup.test.ts',
 ];
 
 export default defineConfig({
