@@ -3,6 +3,8 @@ import en from '../../web/src/i18n/en.json' with { type: 'json' };
 import modEn from '../../web/src/i18n/mod.en.json' with { type: 'json' };
 import modZh from '../../web/src/i18n/mod.zh-CN.json' with { type: 'json' };
 import zh from '../../web/src/i18n/zh-CN.json' with { type: 'json' };
+import keepEn from '../../web/src/i18n/keep.en.json' with { type: 'json' };
+import keepZh from '../../web/src/i18n/keep.zh-CN.json' with { type: 'json' };
 
 /** The `{name}` placeholders of a string, sorted. */
 const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -11,6 +13,7 @@ describe('web client strings', () => {
   for (const [name, a, b] of [
     ['en.json / zh-CN.json', en, zh],
     ['mod.en.json / mod.zh-CN.json', modEn, modZh],
+    ['keep.en.json / keep.zh-CN.json', keepEn, keepZh],
   ] as const) {
     it(`${name}: every string in both languages, with the same placeholders`, () => {
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());

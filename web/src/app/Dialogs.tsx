@@ -11,6 +11,7 @@ import { LOCALES, t, type Locale } from '../i18n/index.js';
 import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
 import { AvatarEdit } from './AvatarEdit.js';
+import { AccountKeep } from './Keep.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -494,6 +495,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
         <PasswordForm />
         <SessionList />
         <BlockedList />
+        <AccountKeep />
         <div class="dialog-foot split">
           <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
             {t('settings.logoutAll')}
