@@ -57,10 +57,10 @@ export function AccountKeep() {
       <span>
         <Icon name="download" size={14} /> {tk('keep.data')}
       </span>
-      <div class="inline-form wrap">
-        <span class="muted grow">{tk('keep.exportHint')}</span>
+      <p class="muted">{tk('keep.exportHint')}</p>
+      <div>
         <button type="button" class="button" onClick={() => void download()}>
-          {tk('keep.export')}
+          <Icon name="download" size={16} /> {tk('keep.export')}
         </button>
       </div>
       <span class="keep-danger-title">
