@@ -277,7 +277,8 @@ export class AccountService {
 
   async getUser(id: string): Promise<PublicUser> {
     const user = await this.ctx.store.getUser(id);
-    if (!user || user.deactivated) throw new ChatError('user_not_found');
+    // A deleted account (issue 18) still answers, as "Deleted user": its kept messages name it.
+    if (!user || (user.deactivated && !user.deleted)) throw new ChatError('user_not_found');
     return toPublicUser(user);
   }
 

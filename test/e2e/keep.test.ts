@@ -121,6 +121,17 @@ describe('account deletion (DELETE /api/v1/me)', () => {
       deleted: true,
     });
 
+    // Her messages' sender still answers, as a deleted user.
+    const sender = await call<{ user: { displayName: string; deleted?: true } }>(
+      srv.url,
+      bob.token,
+      'GET',
+      `/api/v1/users/${alice.user.id}`,
+    );
+    expect([sender.status, sender.body.user]).toEqual([
+      200,
+      expect.objectContaining({ displayName: 'Deleted user', deleted: true }),
+    ]);
     // The name is free: someone new may take it, as a different account.
     const newAlice = await registerUser(srv.url, 'alice');
     expect(newAlice.user.id).not.toBe(alice.user.id);

@@ -90,9 +90,21 @@ describe('keeping and leaving (web)', () => {
     // Bob sees her message go, live; his stays.
     await b.page.locator('.messages .msg', { hasText: 'my words, soon gone' }).waitFor({ state: 'detached' });
     await b.page.locator('.messages .msg', { hasText: 'bob stays' }).waitFor();
+    // The deleted message's line names its sender as a deleted user (the profile change reached bob's page live).
+    await b.page.locator('.messages .msg', { hasText: 'Deleted user' }).waitFor();
     await expect(new ChatApi(srv.url).login('alice', alice.password)).rejects.toMatchObject({
       code: 'invalid_credentials',
     });
     expect(a.errors).toEqual([]);
+
+    // The same section on a desktop, in Chinese.
+    const z = await openRoomPage(web.browser, bob, srv.url, room.id, { locale: 'zh-CN' });
+    await z.page.getByRole('button', { name: '设置', exact: true }).click();
+    const zk = z.page.getByTestId('account-keep');
+    await zk.getByRole('button', { name: '删除我的账号…' }).click();
+    await zk.getByLabel('保留我的消息（显示为“已删除的用户”）').waitFor();
+    await zk.scrollIntoViewIfNeeded();
+    await web.shot(z.page, 'settings-desktop-zh');
+    expect(z.errors).toEqual([]);
   });
 });
