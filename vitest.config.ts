@@ -32,6 +32,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/bots.test.ts',
   'test/e2e/slash-commands.test.ts',
   'test/e2e/schema-upgrades.test.ts',
+  'test/e2e/keep.test.ts',
 ];
 
 /**
@@ -51,6 +52,7 @@ const SERVICE_SUITES = [
   'test/e2e/bench-smoke.test.ts',
   'test/e2e/transport-security.test.ts',
   'test/e2e/crash-durability.test.ts',
+  'test/e2e/backup.test.ts',
 ];
 
 export default defineConfig({

@@ -586,6 +586,47 @@ export class ChatApi {
       text,
       ...(clientMsgId ? { clientMsgId } : {}),
     }).then((r) => r.result);
+
+  // ---- keeping and leaving (issue 18) ----
+  /**
+   * Deletes the signed-in account (needs its password). `keep`: messages stay, shown as a deleted user; `erase`: each
+   * is deleted on its room's sequence. Every session ends at once, this one too.
+   */
+  deleteAccount = (password: string, messages: 'keep' | 'erase') =>
+    this.request<{ erased: number; roomsLeft: number }>('DELETE', '/api/v1/me', { password, messages });
+  /** One's own data (profile, rooms, messages, attached files' metadata) as the export document. */
+  exportMine = () => this.request<AccountExport>('GET', '/api/v1/me/export');
+  /** Admins: a one-time password reset link for a user; `path` (`/reset#<token>`) goes after the server's origin. */
+  createResetLink = (userId: string) =>
+    this.request<{ token: string; path: string; expiresAt: string }>(
+      'POST',
+      `/api/v1/admin/users/${userId}/reset-link`,
+      {},
+    );
+  /** Whose reset link this is (`reset_link_invalid` when unknown, used or expired). */
+  checkResetLink = (token: string) =>
+    this.request<{ username: string; expiresAt: string }>('POST', '/api/v1/auth/reset/check', { token });
+  /** Sets a new password through a reset link; every session of the account ends. */
+  resetPassword = (token: string, newPassword: string) =>
+    this.request<void>('POST', '/api/v1/auth/reset', { token, newPassword });
+}
+
+/** `GET /api/v1/me/export` (issue 18). */
+export interface AccountExport {
+  format: 'relaychat-export/1';
+  exportedAt: string;
+  profile: PublicUser;
+  rooms: { id: string; kind: string; name: string }[];
+  messages: {
+    roomId: string;
+    seq: number;
+    id: string;
+    createdAt: string;
+    body: string;
+    data?: Record<string, unknown>;
+    attachments?: string[];
+  }[];
+  files: (FileInfo & { path: string })[];
 }
 
 /** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */

@@ -33,6 +33,7 @@ export function toPublicUser(u: UserRecord): PublicUser {
     createdAt: u.createdAt,
     ...(u.avatarUrl ? { avatarUrl: u.avatarUrl } : {}),
     ...(u.botOf ? { bot: true as const } : {}),
+    ...(u.deleted ? { deleted: true as const } : {}),
   };
 }
 
@@ -245,6 +246,21 @@ export class AccountService {
     await this.revoked(auth.user.id, ids);
   }
 
+  /**
+   * Checks the user's own password before a grave step (deleting the account, issue 18), counted into the same
+   * per-username lockout as a failed login; `invalid_credentials` when wrong.
+   */
+  async checkPassword(auth: AuthContext, password: string): Promise<void> {
+    const name = auth.user.username.toLowerCase();
+    await this.limit(`login-user:${name}`, this.ctx.limits.rates.login);
+    await this.lockout.check(name);
+    if (!(await this.ctx.hasher.verify(password, auth.user.passwordHash))) {
+      await this.lockout.failed(name);
+      throw new ChatError('invalid_credentials');
+    }
+    await this.lockout.succeeded(name);
+  }
+
   async updateProfile(auth: AuthContext, patch: { displayName?: string; statusText?: string }): Promise<PublicUser> {
     const clean: { displayName?: string; statusText?: string } = {};
     if (patch.displayName !== undefined) clean.displayName = this.filtered(patch.displayName);
@@ -261,7 +277,8 @@ export class AccountService {
 
   async getUser(id: string): Promise<PublicUser> {
     const user = await this.ctx.store.getUser(id);
-    if (!user || user.deactivated) throw new ChatError('user_not_found');
+    // A deleted account (issue 18) still answers, as "Deleted user": its kept messages name it.
+    if (!user || (user.deactivated && !user.deleted)) throw new ChatError('user_not_found');
     return toPublicUser(user);
   }
 

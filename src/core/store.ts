@@ -707,7 +707,8 @@ export interface Store
     SearchStore,
     AvatarStore,
     WebhookStore,
-    BotStore {
+    BotStore,
+    KeepStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */
@@ -735,4 +736,44 @@ export interface BotStore {
   setBotCommands(botId: string, commands: readonly BotCommand[]): Promise<void>;
   /** The commands of the active bots that are members of the room, by name then bot id. */
   listRoomBotCommands(roomId: string): Promise<BotCommandRow[]>;
+}
+
+// ---- keeping and leaving (issue 18) ----
+
+/** An admin-issued one-time password reset link (only the token's hash is stored). */
+export interface PasswordResetRecord {
+  tokenHash: string;
+  userId: string;
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Account deletion, password reset links, own-data export. */
+export interface KeepStore {
+  /**
+   * Marks the account deleted, atomically: `deleted_at` and `deactivated_at` set, the username replaced by
+   * `placeholder` (freeing the name), display name `Deleted user`, status and avatar cleared, the password hash
+   * unusable, and every session and reset link of the user dropped. Returns the ids of the sessions dropped; null
+   * when there is no such user or it is deleted already.
+   */
+  markUserDeleted(id: string, placeholder: string): Promise<string[] | null>;
+  /**
+   * The user's messages not deleted, ordered by (roomId, seq), after the exclusive keyset `after`; at most `limit`.
+   * Messages only (type `message`), in every room, whether or not the user is still a member.
+   */
+  listOwnMessages(userId: string, after: { roomId: string; seq: number } | null, limit: number): Promise<RoomEvent[]>;
+  createPasswordReset(reset: PasswordResetRecord): Promise<void>;
+  /** The link with this token hash, expired or not (callers compare), or null. */
+  getPasswordReset(tokenHash: string): Promise<PasswordResetRecord | null>;
+  /**
+   * Uses a link: when it exists and `expiresAt > now`, sets the user's password hash, deletes every reset link of
+   * the user and all their sessions, atomically; returns the user id and the ids of the sessions dropped. Null (and
+   * nothing written) when the link is unknown, used or expired. Two concurrent uses: one wins.
+   */
+  consumePasswordReset(
+    tokenHash: string,
+    now: number,
+    passwordHash: string,
+  ): Promise<{ userId: string; sessionIds: string[] } | null>;
 }

@@ -177,6 +177,12 @@ export const ERRORS = {
   unavailable: { status: 503, retryable: true, message: 'Temporarily unavailable; retry shortly.' },
   // ---- bots (issue 16) ----
   bot_unavailable: { status: 503, retryable: true, message: 'That bot is not connected; try again later.' },
+  // ---- keeping and leaving (issue 18) ----
+  reset_link_invalid: {
+    status: 400,
+    retryable: false,
+    message: 'This password reset link is unknown, used already or expired: ask an admin for a new one.',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -354,3 +354,16 @@ export const CommandRequest = z.strictObject({
   text: Body.refine((s) => s.startsWith('/'), 'must start with "/" (send other text as a message)'),
   clientMsgId: ClientMsgId.optional(),
 });
+
+// ---- keeping and leaving (issue 18) ----
+/** `DELETE /api/v1/me`: the account's own password, and whether its messages stay (as "deleted user") or go. */
+export const DeleteAccountRequest = z.strictObject({
+  password: z.string().min(1).max(PROTOCOL_LIMITS.passwordMax),
+  messages: z.enum(['keep', 'erase']),
+});
+/** A reset link's token (the part after `#` in `/reset#<token>`). */
+const ResetToken = z.string().min(1).max(200);
+/** `POST /api/v1/auth/reset/check`: whose link this is. */
+export const ResetCheckRequest = z.strictObject({ token: ResetToken });
+/** `POST /api/v1/auth/reset`: uses the link. */
+export const ResetPasswordRequest = z.strictObject({ token: ResetToken, newPassword: Password });

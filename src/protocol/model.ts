@@ -131,6 +131,8 @@ export interface PublicUser {
   avatarUrl?: string;
   /** Present (true) only on bot accounts (issue 16): clients mark them wherever a name appears. */
   bot?: true;
+  /** Present (true) only on deleted accounts (issue 18): clients show "deleted user" for them. */
+  deleted?: true;
 }
 
 /** A user's names and picture: all a client needs to title a DM or show who is in it. */

@@ -71,6 +71,10 @@ import { webhookRoutes } from './http/routes/webhooks.js';
 import { AssistantService } from '../core/assistant/assistant-service.js';
 import { assistantBackendFrom } from './assistant/backend-from-config.js';
 import { assistantRoutes } from './http/routes/assistant.js';
+import { AccountDeletion } from '../core/account-deletion.js';
+import { PasswordResets } from '../core/password-reset.js';
+import { DataExport } from '../core/data-export.js';
+import { keepRoutes } from './http/routes/keep.js';
 
 export interface ChatServer {
   app: FastifyInstance;
@@ -308,6 +312,9 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     health,
     bots,
     commands,
+    leaving: new AccountDeletion(ctx, accounts, rooms),
+    resets: new PasswordResets(ctx, admin, config.passwordResetTtlSeconds * 1000),
+    exporter: new DataExport(ctx),
   };
   return { services, ports: ctx, blobs };
 }
@@ -387,6 +394,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   assistantRoutes(app, services);
   botRoutes(app, services);
   commandRoutes(app, services);
+  keepRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {

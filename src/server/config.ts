@@ -764,6 +764,12 @@ export const SETTINGS = {
     default: 10,
     doc: 'Bot creations and token rotations per managing user, and command registrations per bot, per minute (burst); more is `rate_limited`.',
   },
+  passwordResetTtlSeconds: {
+    env: 'PASSWORD_RESET_TTL_SECONDS',
+    schema: int(60, 2_592_000),
+    default: 86400,
+    doc: 'How long an admin-issued password reset link works (single use); after that it is `reset_link_invalid`.',
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

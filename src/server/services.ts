@@ -18,6 +18,9 @@ import type { WebhookService } from '../core/webhooks/webhook-service.js';
 import type { AssistantService } from '../core/assistant/assistant-service.js';
 import type { BotService } from '../core/bots.js';
 import type { CommandService } from '../core/commands/command-service.js';
+import type { AccountDeletion } from '../core/account-deletion.js';
+import type { PasswordResets } from '../core/password-reset.js';
+import type { DataExport } from '../core/data-export.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
 export type PresenceView = Pick<Presence, 'statusOf' | 'onlineCount'>;
@@ -61,4 +64,10 @@ export interface Services {
   bots: BotService;
   /** Slash commands (issue 16): built-ins run through the services above; bot commands through the bots service. */
   commands: CommandService;
+  /** Deleting one's own account (issue 18). */
+  leaving: AccountDeletion;
+  /** Admin-issued one-time password reset links (issue 18). */
+  resets: PasswordResets;
+  /** One's own data as a JSON download (issue 18). */
+  exporter: DataExport;
 }

@@ -139,7 +139,7 @@ describe('authorization matrix', () => {
       let payload: string | FormData | undefined;
       if (body instanceof FormData) {
         payload = body; // multipart (avatars): fetch writes its own Content-Type with the boundary
-      } else if (method !== 'GET' && method !== 'DELETE') {
+      } else if (method !== 'GET' && (method !== 'DELETE' || body !== undefined)) {
         headers['content-type'] = 'application/json';
         payload = JSON.stringify(body ?? {});
       }
@@ -845,6 +845,8 @@ describe('authorization matrix', () => {
       { name: 'admin.audit', ok: '200', run: (t) => call('GET', '/admin/audit?limit=5', t) },
       { name: 'admin.stats', ok: '200', run: (t) => call('GET', '/admin/stats', t) },
       { name: 'admin.announce', ok: '201', run: (t) => call('POST', '/announcements', t, { body: 'matrix notice' }) },
+      // Issue 18.
+      { name: 'admin.resetLink', ok: '201', run: (t, u) => call('POST', `/admin/users/${u.user.id}/reset-link`, t) },
     ];
     async function adminCells(): Promise<void> {
       for (const role of ROLES) {
@@ -864,6 +866,14 @@ describe('authorization matrix', () => {
     const OWN: { name: string; ok: string; run(token: string | undefined): Promise<Res> }[] = [
       { name: 'me.avatar.set', ok: '200', run: (t) => call('PUT', '/me/avatar', t, pictureForm()) },
       { name: 'me.avatar.clear', ok: '200', run: (t) => call('DELETE', '/me/avatar', t) },
+      // Issue 18: one's own data; deleting one's account gets as far as the password check (a wrong one here, so the
+      // role's user lives on: the real deletion is in accounts.test.ts).
+      { name: 'me.export', ok: '200', run: (t) => call('GET', '/me/export', t) },
+      {
+        name: 'me.delete',
+        ok: '401 invalid_credentials',
+        run: (t) => call('DELETE', '/me', t, { password: 'not-the-password', messages: 'keep' }),
+      },
     ];
     async function ownCells(): Promise<void> {
       for (const role of ROLES) {
@@ -1180,6 +1190,9 @@ const BOT_GRID: Record<string, readonly BotCaller[]> = {
   'POST /auth/logout-all': [],
   'POST /auth/password': [],
   'PATCH /me (profile)': [],
+  'DELETE /me': [],
+  'GET /me/export': [],
+  'POST /admin/users/:id/reset-link': [],
   'ws hello': ['read', 'all', 'otherRoomBot'],
   'ws send': ['all'],
   'ws typing': ['all'],
@@ -1246,6 +1259,9 @@ describe('authorization matrix: bot tokens', () => {
       'POST /auth/password': (k) =>
         call('POST', '/api/v1/auth/password', k, { currentPassword: 'whatever12', newPassword: 'whatever34' }),
       'PATCH /me (profile)': (k) => call('PATCH', '/api/v1/me', k, { statusText: 'beep' }),
+      'DELETE /me': (k) => call('DELETE', '/api/v1/me', k, { password: 'whatever12', messages: 'erase' }),
+      'GET /me/export': (k) => call('GET', '/api/v1/me/export', k),
+      'POST /admin/users/:id/reset-link': (k) => call('POST', `/api/v1/admin/users/${victim.user.id}/reset-link`, k),
     };
 
     /** hello, then one frame; what the server answered (an ack/typing echo → allowed, an error frame → its code). */

@@ -7,6 +7,8 @@ import modZh from '../../web/src/i18n/mod.zh-CN.json' with { type: 'json' };
 import zh from '../../web/src/i18n/zh-CN.json' with { type: 'json' };
 import webhooksEn from '../../web/src/i18n/webhooks.en.json' with { type: 'json' };
 import webhooksZh from '../../web/src/i18n/webhooks.zh-CN.json' with { type: 'json' };
+import keepEn from '../../web/src/i18n/keep.en.json' with { type: 'json' };
+import keepZh from '../../web/src/i18n/keep.zh-CN.json' with { type: 'json' };
 
 /** The `{name}` placeholders of a string, sorted. */
 const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -17,6 +19,7 @@ describe('web client strings', () => {
     ['mod.en.json / mod.zh-CN.json', modEn, modZh],
     ['bots.en.json / bots.zh-CN.json', botsEn, botsZh],
     ['webhooks.en.json / webhooks.zh-CN.json', webhooksEn, webhooksZh],
+    ['keep.en.json / keep.zh-CN.json', keepEn, keepZh],
   ] as const) {
     it(`${name}: every string in both languages, with the same placeholders`, () => {
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());

@@ -531,4 +531,24 @@ SELECT 1;
 `,
     then: addCjkBigrams,
   },
+  {
+    version: 19,
+    name: 'account deletion and password reset links',
+    sql: `
+-- Issue 18. A deleted account keeps its row (its messages and events still name it) with deleted_at set; its
+-- username is replaced by a placeholder no one can register, so the name is free again.
+ALTER TABLE users ADD COLUMN deleted_at bigint;
+-- Admin-issued one-time password reset links: only the token's hash is stored; using one deletes it.
+CREATE TABLE password_resets (
+  token_hash text COLLATE "C" PRIMARY KEY,
+  user_id    text COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_by text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX password_resets_by_user ON password_resets(user_id);
+-- A user's own messages, for erasing them at deletion and for their export.
+CREATE INDEX events_by_sender ON events (sender_id, room_id, seq) WHERE type = 'message';
+`,
+  },
 ];

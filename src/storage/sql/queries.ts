@@ -13,6 +13,7 @@ import type { RoomQueries } from './rooms.js';
 import type { SearchQueries } from './search.js';
 import type { ThreadQueries } from './threads.js';
 import type { WebhookQueries } from './webhooks.js';
+import type { KeepQueries } from './keep.js';
 
 /**
  * Every named query a recipe may run, with its arguments and result: the contract between the recipes and the
@@ -35,4 +36,5 @@ export interface Queries
     AvatarQueries,
     SearchQueries,
     WebhookQueries,
-    BotQueries {}
+    BotQueries,
+    KeepQueries {}

@@ -42,6 +42,8 @@ export function toUser(r: Row): UserRecord {
     ...(r.avatar_id ? { avatarUrl: avatarUrl(r.avatar_id as string) } : {}),
     // SQLite stores the flag as 0/1, PostgreSQL as a boolean; rows from before migration 16 have none.
     ...(r.bot ? { bot: true as const, botOf: toBotOf(r) } : {}),
+    // Rows from before migration 19 have no deleted_at (undefined), like live accounts (null).
+    ...(r.deleted_at != null ? { deleted: true as const } : {}),
   };
 }
 

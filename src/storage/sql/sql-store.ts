@@ -16,6 +16,7 @@ import { rooms } from './rooms.js';
 import { search } from './search.js';
 import { threads } from './threads.js';
 import { webhooks } from './webhooks.js';
+import { keep } from './keep.js';
 
 /**
  * The Store over SQL, engine-neutral: each method performs the operation of its concern (accounts.ts, rooms.ts,
@@ -42,6 +43,13 @@ export abstract class SqlStore implements Store {
   listBots: Store['listBots'] = (...a) => this.perform(bots.listBots, a);
   setBotCommands: Store['setBotCommands'] = (...a) => this.perform(bots.setBotCommands, a);
   listRoomBotCommands: Store['listRoomBotCommands'] = (...a) => this.perform(bots.listRoomBotCommands, a);
+
+  // ---- KeepStore (issue 18) ----
+  markUserDeleted: Store['markUserDeleted'] = (...a) => this.perform(keep.markUserDeleted, a);
+  listOwnMessages: Store['listOwnMessages'] = (...a) => this.perform(keep.listOwnMessages, a);
+  createPasswordReset: Store['createPasswordReset'] = (...a) => this.perform(keep.createPasswordReset, a);
+  getPasswordReset: Store['getPasswordReset'] = (...a) => this.perform(keep.getPasswordReset, a);
+  consumePasswordReset: Store['consumePasswordReset'] = (...a) => this.perform(keep.consumePasswordReset, a);
 
   // ---- AccountStore ----
   createUser: Store['createUser'] = (...a) => this.perform(accounts.createUser, a);

@@ -484,4 +484,24 @@ CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries(subscription_id, u
 CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries(updated_at);
 `,
   },
+  {
+    version: 19,
+    name: 'account deletion and password reset links',
+    sql: `
+-- Issue 18. A deleted account keeps its row (its messages and events still name it) with deleted_at set; its
+-- username is replaced by a placeholder no one can register, so the name is free again.
+ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+-- Admin-issued one-time password reset links: only the token's hash is stored; using one deletes it.
+CREATE TABLE password_resets (
+  token_hash TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX password_resets_by_user ON password_resets(user_id);
+-- A user's own messages, for erasing them at deletion and for their export.
+CREATE INDEX events_by_sender ON events(sender_id, room_id, seq) WHERE type = 'message';
+`,
+  },
 ];

@@ -179,6 +179,27 @@ export function sqliteQueries(db: Database.Database): Queries {
   };
 
   return {
+    // ---- keeping and leaving (issue 18) ----
+    userMarkDeleted: run(
+      `UPDATE users SET username = @username, username_key = @usernameKey, display_name = 'Deleted user',
+         status_text = '', avatar_id = NULL, password_hash = '!', deactivated_at = coalesce(deactivated_at, @now),
+         deleted_at = @now
+       WHERE id = @id AND deleted_at IS NULL`,
+    ),
+    resetsDeleteOfUser: run('DELETE FROM password_resets WHERE user_id = @userId'),
+    ownMessagesAfter: all(
+      `SELECT * FROM events INDEXED BY events_by_sender
+       WHERE sender_id = @userId AND type = 'message' AND (room_id, seq) > (@afterRoom, @afterSeq)
+         AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
+       ORDER BY room_id, seq LIMIT @limit`,
+    ),
+    resetInsert: run(
+      `INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at)
+       VALUES (@tokenHash, @userId, @createdBy, @createdAt, @expiresAt)`,
+    ),
+    resetByTokenHash: one('SELECT * FROM password_resets WHERE token_hash = @tokenHash'),
+    resetTake: one('DELETE FROM password_resets WHERE token_hash = @tokenHash AND expires_at > @now RETURNING *'),
+
     // ---- bots (issue 16) ----
     botInsert: one(
       `INSERT INTO users (id, username, username_key, display_name, role, password_hash, created_at,

@@ -3254,5 +3254,93 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(failures).toEqual([]);
       });
     });
+    // ---- keeping and leaving (issue 18) ----
+    describe('account deletion, reset links, own messages', () => {
+      it('markUserDeleted frees the name, clears the profile, drops sessions and links; once only', async () => {
+        const u = await createUser('Zelda');
+        const s1 = await session(u);
+        const s2 = await session(u);
+        await store.createPasswordReset({
+          tokenHash: 'th-z',
+          userId: u.id,
+          createdBy: u.id,
+          createdAt: 1,
+          expiresAt: 9e15,
+        });
+        const other = await createUser('otto');
+        const keep = await session(other);
+        const dropped = await store.markUserDeleted(u.id, `deleted~${u.id}`);
+        expect(dropped?.sort()).toEqual([s1.id, s2.id].sort());
+        const after = await store.getUser(u.id);
+        expect(after).toMatchObject({
+          username: `deleted~${u.id}`,
+          displayName: 'Deleted user',
+          statusText: '',
+          deactivated: true,
+          deleted: true,
+        });
+        expect(await store.getUserByUsername('zelda')).toBeNull();
+        expect(await store.getPasswordReset('th-z')).toBeNull();
+        expect(await store.getSessionByTokenHash(keep.tokenHash)).not.toBeNull();
+        expect(await store.markUserDeleted(u.id, `deleted~${u.id}`)).toBeNull();
+        expect(await store.markUserDeleted('u_nobody', 'deleted~u_nobody')).toBeNull();
+        // The name is free again.
+        expect((await createUser('zelda')).id).not.toBe(u.id);
+        expect((await store.getUser(other.id))?.deleted).toBeUndefined();
+      });
+
+      it('consumePasswordReset: once, before expiry, sets the hash and ends every session and link', async () => {
+        const u = await createUser('rita');
+        const s = await session(u);
+        const base = { userId: u.id, createdBy: u.id, createdAt: 1_000 };
+        await store.createPasswordReset({ ...base, tokenHash: 'th-1', expiresAt: 5_000 });
+        await store.createPasswordReset({ ...base, tokenHash: 'th-2', expiresAt: 5_000 });
+        expect(await store.getPasswordReset('th-1')).toEqual({ ...base, tokenHash: 'th-1', expiresAt: 5_000 });
+        // Expired (now = expiresAt): nothing happens.
+        expect(await store.consumePasswordReset('th-1', 5_000, 'new-hash')).toBeNull();
+        expect((await store.getUser(u.id))?.passwordHash).toBe('hash:rita');
+        expect(await store.consumePasswordReset('unknown', 1_500, 'new-hash')).toBeNull();
+        // Two at once: one wins.
+        const both = await Promise.all([
+          store.consumePasswordReset('th-1', 4_999, 'new-hash'),
+          store.consumePasswordReset('th-1', 4_999, 'other-hash'),
+        ]);
+        const won = both.filter((r) => r !== null);
+        expect(won).toEqual([{ userId: u.id, sessionIds: [s.id] }]);
+        expect(['new-hash', 'other-hash']).toContain((await store.getUser(u.id))?.passwordHash);
+        expect(await store.getSessionByTokenHash(s.tokenHash)).toBeNull();
+        // The user's other link went with it.
+        expect(await store.getPasswordReset('th-2')).toBeNull();
+        expect(await store.consumePasswordReset('th-2', 1_500, 'x')).toBeNull();
+      });
+
+      it('listOwnMessages: the sender’s messages not deleted, every room, by (room, seq), keyset pages', async () => {
+        const me = await createUser('mia');
+        const you = await createUser('yan');
+        const { room: r1 } = await createRoom(me, { id: 'r_keep_a', members: [{ user: you }] });
+        const { room: r2 } = await createRoom(you, { id: 'r_keep_b', members: [{ user: me }] });
+        const mine: [string, number][] = [];
+        for (const [room, who] of [
+          [r2, me],
+          [r1, me],
+          [r1, you],
+          [r2, me],
+          [r1, me],
+        ] as const) {
+          const e = (await store.appendMessage(message(room.id, who))).event;
+          if (who === me) mine.push([e.roomId, e.seq]);
+        }
+        const gone = mine.splice(1, 1)[0]!; // r1's first message of mine
+        expect(await store.deleteMessage(gone[0], gone[1], me.id)).not.toBeNull();
+        mine.sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? -1 : 1));
+        const all = await store.listOwnMessages(me.id, null, 10);
+        expect(all.map((e) => [e.roomId, e.seq])).toEqual(mine);
+        expect(all.every((e) => e.senderId === me.id && e.type === 'message')).toBe(true);
+        const page1 = await store.listOwnMessages(me.id, null, 2);
+        const last = page1.at(-1)!;
+        const page2 = await store.listOwnMessages(me.id, { roomId: last.roomId, seq: last.seq }, 2);
+        expect([...page1, ...page2].map((e) => [e.roomId, e.seq])).toEqual(mine);
+      });
+    });
   });
 }

@@ -3,6 +3,7 @@
  * directory with deactivate / reactivate, sign-out everywhere, admin rights and server bans, the audit log, and
  * the operations dashboard.
  */
+import { ResetLinkButton } from './Keep.js';
 import { useState } from 'preact/hooks';
 import type { AdminUser } from '../../../src/protocol/model.js';
 import { t } from '../i18n/index.js';
@@ -131,6 +132,7 @@ function UserRow({ user: u, onChange }: { user: AdminUser; onChange: (u: AdminUs
           >
             {tm('admin.logout')}
           </button>
+          <ResetLinkButton userId={u.id} name={name} />
           {u.deactivated ? (
             <button
               type="button"

@@ -5,6 +5,7 @@ import type { Chat } from '../state/chat.js';
 import { roomTitle } from '../state/format.js';
 import { useSelector } from '../state/store.js';
 import { AuthScreen } from './Auth.js';
+import { ResetPage } from './Keep.js';
 import { Announcements, ConnectionBanner, Toasts } from './Banners.js';
 import { ChatContext, useApp, useChat } from './context.js';
 import { Dialogs } from './Dialogs.js';
@@ -92,6 +93,15 @@ function Root() {
       .querySelector('meta[name="theme-color"]')
       ?.setAttribute('content', theme === 'dark' ? '#1a1d21' : '#ffffff');
   }, [theme]);
+  // A password reset link (issue 18) opens its own page, signed in or not.
+  if (location.pathname === '/reset') {
+    return (
+      <>
+        <ResetPage />
+        <Toasts />
+      </>
+    );
+  }
   return (
     <>
       {phase === 'ready' ? <Shell /> : phase === 'auth' ? <AuthScreen /> : <Splash />}

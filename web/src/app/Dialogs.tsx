@@ -12,6 +12,7 @@ import { errorText } from '../state/errors.js';
 import type { Dialog } from '../state/app-state.js';
 import { AvatarEdit } from './AvatarEdit.js';
 import { ListAuthor } from './AppName.js';
+import { AccountKeep } from './Keep.js';
 import { Avatar } from './Avatar.js';
 import { useApp, useChat } from './context.js';
 import { Icon } from './Icon.js';
@@ -495,6 +496,7 @@ function SettingsDialog({ onClose }: { onClose: () => void }) {
         <PasswordForm />
         <SessionList />
         <BlockedList />
+        <AccountKeep />
         <div class="dialog-foot split">
           <button type="button" class="button danger-outline" onClick={() => void chat.logout(true)}>
             {t('settings.logoutAll')}

@@ -1,3 +1,4 @@
+import { tk } from '../i18n/keep.js';
 import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MyRoom, PublicUser } from '../../../src/protocol/model.js';
@@ -103,7 +104,9 @@ function MessageEditor({ m, seq }: { m: UiMessage; seq: number }) {
   );
 }
 
-const displayOf = (u: PublicUser | undefined) => (u ? u.displayName || u.username : t('people.unknown'));
+// A deleted account (issue 18) reads as "Deleted user" in the reader's language.
+const displayOf = (u: PublicUser | undefined) =>
+  u ? (u.deleted ? tk('keep.deletedUser') : u.displayName || u.username) : t('people.unknown');
 
 /** The quote of what a reply answers: author and start of the text; a click shows the original. */
 function ReplyQuote({ m, reply, author }: { m: UiMessage; reply: UiReply; author: PublicUser | undefined }) {
