@@ -3,6 +3,7 @@ import { accounts } from './accounts.js';
 import { avatars } from './avatars.js';
 import { blocks } from './blocks.js';
 import { bots } from './bots.js';
+import { chain } from './chain.js';
 import { events, type AppendResult } from './events.js';
 import { files } from './files.js';
 import { mentions } from './mentions.js';
@@ -42,6 +43,10 @@ export abstract class SqlStore implements Store {
   listBots: Store['listBots'] = (...a) => this.perform(bots.listBots, a);
   setBotCommands: Store['setBotCommands'] = (...a) => this.perform(bots.setBotCommands, a);
   listRoomBotCommands: Store['listRoomBotCommands'] = (...a) => this.perform(bots.listRoomBotCommands, a);
+
+  // ---- ChainStore (issue 18) ----
+  getChainHead: Store['getChainHead'] = (...a) => this.perform(chain.getChainHead, a);
+  listChainRows: Store['listChainRows'] = (...a) => this.perform(chain.listChainRows, a);
 
   // ---- AccountStore ----
   createUser: Store['createUser'] = (...a) => this.perform(accounts.createUser, a);
