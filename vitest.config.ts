@@ -31,6 +31,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/assistant.test.ts',
   'test/e2e/bots.test.ts',
   'test/e2e/slash-commands.test.ts',
+  'test/e2e/history-integrity.test.ts',
 ];
 
 /**

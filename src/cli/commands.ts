@@ -8,6 +8,7 @@ import { downloadFile, uploadFile } from './files.js';
 import { obtainPassword } from './password.js';
 import { search } from './search.js';
 import { command, commandList } from './slash.js';
+import { adminVerify } from './verify.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
 const adminCreate: CommandSpec = {
@@ -83,6 +84,7 @@ export const COMMANDS: CommandSpec[] = [
   command,
   commandList,
   adminCreate,
+  adminVerify,
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

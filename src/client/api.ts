@@ -29,6 +29,7 @@ import type {
   SessionInfo,
   UserSettings,
 } from '../protocol/model.js';
+import type { ChainReport, ChainSummary } from '../protocol/chain.js';
 import { uploadMultipart, UploadFailure, type UploadOptions } from './upload.js';
 
 /** The JSON of an answer, or its error as an ApiError (code and message from the catalogue body). */
@@ -508,6 +509,13 @@ export class ChatApi {
       text,
       ...(clientMsgId ? { clientMsgId } : {}),
     }).then((r) => r.result);
+
+  // ---- history integrity (issue 18) ----
+  /** Walks the room's stored hash chain (room admins and owners, server admins); names the first broken link. */
+  verifyRoom = (roomId: string) =>
+    this.request<{ report: ChainReport }>('GET', `/api/v1/rooms/${roomId}/verify`).then((r) => r.report);
+  /** Walks every room's chain (server admins). */
+  verifyAllRooms = () => this.request<ChainSummary>('GET', '/api/v1/admin/verify');
 }
 
 /** Makes a send a reply: `replyTo` is the seq of a message of the same room; `threadOnly` keeps it out of the room. */

@@ -5,6 +5,10 @@ import {
   GENESIS_HASH,
   MUTATING_EVENT_TYPES,
   type ChainHeader,
+  type ChainProblem,
+  type ChainProblemKind,
+  type ChainReport,
+  type ChainSummary,
 } from '../protocol/chain.js';
 import type { RoomEvent } from '../protocol/model.js';
 import type { ChainRow, ChainStore } from './store.js';
@@ -47,36 +51,6 @@ export function chainEvent(
 
 // ---- verification ----
 
-/**
- * What can be wrong at a seq: `missing` (no row: removed), `reordered` (the row was appended at another seq),
- * `altered` (the row's header fields — id, type, sender, time, hashes — do not match its hash), `link` (its prevHash
- * is not the hash of the event before it), `content` (its body or data do not match its contentHash, nor the hash a
- * later edit / delete / preview recorded for it), `unhashed` (no hash where the chain has begun), `head` (the room's
- * head hash is not the hash of its last event).
- */
-export type ChainProblemKind = 'missing' | 'reordered' | 'altered' | 'link' | 'content' | 'unhashed' | 'head';
-
-export interface ChainProblem {
-  seq: number;
-  problem: ChainProblemKind;
-  detail: string;
-}
-
-export interface ChainReport {
-  roomId: string;
-  ok: boolean;
-  /** The room's last seq and the seq its chain starts at (events before it predate the chain). */
-  lastSeq: number;
-  chainFrom: number;
-  headHash: string | null;
-  /** How many hashed events were checked. */
-  checked: number;
-  /** The first broken link (lowest seq), or null. */
-  firstBroken: ChainProblem | null;
-  /** Every problem found, by seq, at most VERIFY_PROBLEMS_MAX. */
-  problems: ChainProblem[];
-}
-
 export const VERIFY_PAGE = 500;
 export const VERIFY_PROBLEMS_MAX = 100;
 
@@ -88,7 +62,8 @@ const targetOf = (r: ChainRow): number | null => (typeof r.data?.seq === 'number
  * link (seqs contiguous, each row's hash over its own fields, each prevHash the previous row's hash) and collects
  * what the edit / delete / preview events recorded about the messages they changed; the second checks every row's
  * content against its contentHash or, for a changed message, the latest hash recorded for it. Memory: one entry per
- * changed message.
+ * changed message. The room may be written meanwhile: events appended after the walk began are read for what they
+ * record (a message edited during the walk is not reported), and the head is checked as it was when the walk began.
  */
 export async function verifyRoomChain(store: ChainStore, roomId: string): Promise<ChainReport | null> {
   const head = await store.getChainHead(roomId);
@@ -97,12 +72,15 @@ export async function verifyRoomChain(store: ChainStore, roomId: string): Promis
   const problems: ChainProblem[] = [];
   const report = (seq: number, problem: ChainProblemKind, detail: string) => problems.push({ seq, problem, detail });
 
-  /** Rows of the chain in order, page by page. */
-  async function* rows(): AsyncGenerator<ChainRow> {
-    let after = chainFrom - 1;
+  /** Rows after `from` in order (up to `to`, or to the end), page by page. */
+  async function* rows(from: number, to = Number.MAX_SAFE_INTEGER): AsyncGenerator<ChainRow> {
+    let after = from;
     for (;;) {
       const page = await store.listChainRows(roomId, after, VERIFY_PAGE);
-      for (const r of page) yield r;
+      for (const r of page) {
+        if (r.seq > to) return;
+        yield r;
+      }
       if (page.length < VERIFY_PAGE) return;
       after = page[page.length - 1]!.seq;
     }
@@ -121,19 +99,28 @@ export async function verifyRoomChain(store: ChainStore, roomId: string): Promis
     return null;
   };
 
-  // Pass 1: links.
   const attested = new Map<number, { hash: string; by: number }>();
   const deleted = new Set<number>();
+  const collect = (r: ChainRow) => {
+    const target = targetOf(r);
+    if (MUTATING_EVENT_TYPES.includes(r.type) && target !== null && r.targetHash !== null && r.hash !== null) {
+      attested.set(target, { hash: r.targetHash, by: r.seq });
+      if (r.type === 'message.deleted') deleted.add(target);
+    }
+  };
+
+  // Pass 1: links.
   let expected = chainFrom;
   let prev = GENESIS_HASH;
+  let headSeen: string | null = null;
   let checked = 0;
-  for await (const r of rows()) {
+  for await (const r of rows(chainFrom - 1)) {
     if (r.seq > expected) {
       report(expected, 'missing', `events ${expected}..${r.seq - 1} are missing (removed)`);
       prev = r.prevHash ?? prev;
     }
     expected = r.seq + 1;
-    checked++;
+    if (r.seq <= lastSeq) checked++;
     if (r.hash === null || r.prevHash === null || r.contentHash === null) {
       report(r.seq, 'unhashed', `event ${r.id} has no hash, though the chain starts at ${chainFrom}`);
       prev = r.hash ?? prev;
@@ -148,32 +135,43 @@ export async function verifyRoomChain(store: ChainStore, roomId: string): Promis
       report(r.seq, 'link', `prevHash is not the hash of the event before it (an earlier event changed or moved)`);
     }
     prev = r.hash;
-    const target = targetOf(r);
-    if (MUTATING_EVENT_TYPES.includes(r.type) && target !== null && r.targetHash !== null) {
-      attested.set(target, { hash: r.targetHash, by: r.seq });
-      if (r.type === 'message.deleted') deleted.add(target);
-    }
+    if (r.seq === lastSeq) headSeen = r.hash;
+    collect(r);
   }
+  const end = expected - 1;
   if (expected <= lastSeq) report(expected, 'missing', `events ${expected}..${lastSeq} are missing (removed)`);
-  if (lastSeq >= chainFrom && head.headHash !== prev) {
+  if (lastSeq >= chainFrom && head.headHash !== headSeen) {
     report(lastSeq, 'head', `the room's head hash is not the hash of its last event`);
   }
 
   // Pass 2: contents.
-  for await (const r of rows()) {
+  const suspects: { r: ChainRow; current: string }[] = [];
+  for await (const r of rows(chainFrom - 1, end)) {
     if (r.contentHash === null) continue;
     const current = contentHashOf(r.type, r.body, r.data);
+    if (!contentHolds(r, current)) suspects.push({ r, current });
+  }
+  // A change committed during pass 2 is recorded after `end`: read what was appended since, then judge.
+  if (suspects.length > 0) for await (const r of rows(end)) collect(r);
+  for (const { r, current } of suspects) {
+    if (contentHolds(r, current)) continue;
     const latest = r.type === 'message' ? attested.get(r.seq) : undefined;
-    if (latest) {
-      if (current !== latest.hash) {
-        report(r.seq, 'content', `message content does not match the hash recorded by its change at seq ${latest.by}`);
-      }
-    } else if (current !== r.contentHash) {
-      // An edit event of a deleted message has its text erased with the message's (its contentHash stays).
-      const target = targetOf(r);
-      const erased = r.type === 'message.edited' && r.body === '' && target !== null && deleted.has(target);
-      if (!erased) report(r.seq, 'content', `event ${r.id}: its content does not match its contentHash`);
-    }
+    report(
+      r.seq,
+      'content',
+      latest
+        ? `message content does not match the hash recorded by its change at seq ${latest.by}`
+        : `event ${r.id}: its content does not match its contentHash`,
+    );
+  }
+
+  function contentHolds(r: ChainRow, current: string): boolean {
+    const latest = r.type === 'message' ? attested.get(r.seq) : undefined;
+    if (latest) return current === latest.hash;
+    if (current === r.contentHash) return true;
+    // An edit event of a deleted message has its text erased with the message's (its contentHash stays).
+    const target = targetOf(r);
+    return r.type === 'message.edited' && r.body === '' && target !== null && deleted.has(target);
   }
 
   problems.sort((a, b) => a.seq - b.seq);
@@ -187,4 +185,25 @@ export async function verifyRoomChain(store: ChainStore, roomId: string): Promis
     firstBroken: problems[0] ?? null,
     problems: problems.slice(0, VERIFY_PROBLEMS_MAX),
   };
+}
+
+/** Every room (server admins): how many were walked, and the broken ones. Rooms are walked one at a time. */
+export async function verifyAllRooms(store: ChainStore): Promise<ChainSummary> {
+  const broken: ChainSummary['broken'] = [];
+  let rooms = 0;
+  let after = '';
+  for (;;) {
+    const ids = await store.listRoomIds(after, VERIFY_PAGE);
+    for (const roomId of ids) {
+      const r = await verifyRoomChain(store, roomId);
+      if (!r) continue;
+      rooms++;
+      if (r.firstBroken) {
+        broken.push({ roomId, lastSeq: r.lastSeq, chainFrom: r.chainFrom, firstBroken: r.firstBroken });
+      }
+    }
+    if (ids.length < VERIFY_PAGE) break;
+    after = ids[ids.length - 1]!;
+  }
+  return { ok: broken.length === 0, rooms, broken };
 }

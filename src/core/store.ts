@@ -768,4 +768,6 @@ export interface ChainStore {
   getChainHead(roomId: string): Promise<ChainHead | null>;
   /** Stored events with seq > afterSeq, ascending, at most `limit`: the rows as they are, for the verifier. */
   listChainRows(roomId: string, afterSeq: number, limit: number): Promise<ChainRow[]>;
+  /** Every room's id after `afterId` (any kind), in id order, at most `limit`. */
+  listRoomIds(afterId: string, limit: number): Promise<string[]>;
 }

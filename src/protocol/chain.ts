@@ -89,3 +89,42 @@ export function canonicalLink(
 
 /** A lower-case hex SHA-256 digest, as hashes are written everywhere. */
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+// ---- verification reports (GET /api/v1/rooms/:roomId/verify, chat admin verify) ----
+
+/**
+ * What can be wrong at a seq: `missing` (no row: removed), `reordered` (the row was appended at another seq),
+ * `altered` (the row's header fields — id, type, sender, time, hashes — do not match its hash), `link` (its prevHash
+ * is not the hash of the event before it), `content` (its body or data do not match its contentHash, nor the hash a
+ * later edit / delete / preview recorded for it), `unhashed` (no hash where the chain has begun), `head` (the room's
+ * head hash is not the hash of its last event).
+ */
+export type ChainProblemKind = 'missing' | 'reordered' | 'altered' | 'link' | 'content' | 'unhashed' | 'head';
+
+export interface ChainProblem {
+  seq: number;
+  problem: ChainProblemKind;
+  detail: string;
+}
+
+export interface ChainReport {
+  roomId: string;
+  ok: boolean;
+  /** The room's last seq and the seq its chain starts at (events before it predate the chain). */
+  lastSeq: number;
+  chainFrom: number;
+  headHash: string | null;
+  /** How many hashed events were checked. */
+  checked: number;
+  /** The first broken link (lowest seq), or null. */
+  firstBroken: ChainProblem | null;
+  /** Every problem found, by seq, at most 100 (VERIFY_PROBLEMS_MAX). */
+  problems: ChainProblem[];
+}
+
+/** GET /api/v1/admin/verify: how many rooms were walked, and each broken one with its first broken link. */
+export interface ChainSummary {
+  ok: boolean;
+  rooms: number;
+  broken: { roomId: string; lastSeq: number; chainFrom: number; firstBroken: ChainProblem }[];
+}

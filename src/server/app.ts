@@ -70,6 +70,8 @@ import { createTargetCheck, createWebhookSender } from './webhooks/sender.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { AssistantService } from '../core/assistant/assistant-service.js';
 import { assistantBackendFrom } from './assistant/backend-from-config.js';
+import { HistoryService } from '../core/history.js';
+import { historyRoutes } from './http/routes/history.js';
 import { assistantRoutes } from './http/routes/assistant.js';
 
 export interface ChatServer {
@@ -314,6 +316,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     health,
     bots,
     commands,
+    history: new HistoryService(ctx, rooms),
   };
   return { services, ports: ctx, blobs };
 }
@@ -393,6 +396,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   assistantRoutes(app, services);
   botRoutes(app, services);
   commandRoutes(app, services);
+  historyRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {

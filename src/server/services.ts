@@ -17,6 +17,7 @@ import type { FileService } from '../core/files/file-service.js';
 import type { WebhookService } from '../core/webhooks/webhook-service.js';
 import type { AssistantService } from '../core/assistant/assistant-service.js';
 import type { BotService } from '../core/bots.js';
+import type { HistoryService } from '../core/history.js';
 import type { CommandService } from '../core/commands/command-service.js';
 
 /** What transports read of presence (who is online); changes come only from sessions. */
@@ -61,4 +62,6 @@ export interface Services {
   bots: BotService;
   /** Slash commands (issue 16): built-ins run through the services above; bot commands through the bots service. */
   commands: CommandService;
+  /** History integrity (issue 18): verifying rooms' hash chains. */
+  history: HistoryService;
 }

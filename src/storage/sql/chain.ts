@@ -7,6 +7,7 @@ export interface ChainQueries {
   chainHead(a: { roomId: string }): { last_seq: number; chain_from: number; head_hash: string | null } | undefined;
   /** Stored events after `seq`, ascending. */
   chainRows(a: { roomId: string; seq: number; limit: number }): Row[];
+  roomIdsAfter(a: { afterId: string; limit: number }): { id: string }[];
 }
 
 const hex = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -38,5 +39,8 @@ export const chain = {
   }),
   listChainRows: read(function* (_now, roomId: string, afterSeq: number, limit: number) {
     return (yield* query('chainRows', { roomId, seq: afterSeq, limit })).map(toChainRow);
+  }),
+  listRoomIds: read(function* (_now, afterId: string, limit: number) {
+    return (yield* query('roomIdsAfter', { afterId, limit })).map((r) => r.id);
   }),
 } satisfies Operations<ChainStore>;

@@ -47,6 +47,7 @@ export abstract class SqlStore implements Store {
   // ---- ChainStore (issue 18) ----
   getChainHead: Store['getChainHead'] = (...a) => this.perform(chain.getChainHead, a);
   listChainRows: Store['listChainRows'] = (...a) => this.perform(chain.listChainRows, a);
+  listRoomIds: Store['listRoomIds'] = (...a) => this.perform(chain.listRoomIds, a);
 
   // ---- AccountStore ----
   createUser: Store['createUser'] = (...a) => this.perform(accounts.createUser, a);

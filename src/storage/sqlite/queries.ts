@@ -206,6 +206,7 @@ export function sqliteQueries(db: Database.Database): Queries {
     // ---- history integrity (issue 18) ----
     chainHead: one('SELECT last_seq, chain_from, head_hash FROM rooms WHERE id = @roomId'),
     chainRows: all('SELECT * FROM events WHERE room_id = @roomId AND seq > @seq ORDER BY seq LIMIT @limit'),
+    roomIdsAfter: all<{ id: string }>('SELECT id FROM rooms WHERE id > @afterId ORDER BY id LIMIT @limit'),
 
     // ---- bots (issue 16) ----
     botInsert: one(
