@@ -33,6 +33,7 @@ const CLUSTER_BACKEND_SUITES = [
   'test/e2e/slash-commands.test.ts',
   'test/e2e/schema-upgrades.test.ts',
   'test/e2e/keep.test.ts',
+  'test/e2e/history-integrity.test.ts',
 ];
 
 /**

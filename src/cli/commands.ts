@@ -9,6 +9,7 @@ import { obtainPassword } from './password.js';
 import { search } from './search.js';
 import { command, commandList } from './slash.js';
 import { adminBackup, adminResetLink, adminRestore, deleteAccount, exportMine } from './keep.js';
+import { adminVerify } from './verify.js';
 import { accept, create, decline, dm, invite, invites, join, leave, members, rooms, roomsSearch } from './rooms.js';
 
 const adminCreate: CommandSpec = {
@@ -89,6 +90,7 @@ export const COMMANDS: CommandSpec[] = [
   adminResetLink,
   adminBackup,
   adminRestore,
+  adminVerify,
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -33,6 +33,7 @@ import type {
   WebhookEventType,
   WebhookSubscription,
 } from '../protocol/model.js';
+import type { ChainReport, ChainSummary } from '../protocol/chain.js';
 import { uploadMultipart, UploadFailure, type UploadOptions } from './upload.js';
 
 /** The JSON of an answer, or its error as an ApiError (code and message from the catalogue body). */
@@ -609,6 +610,12 @@ export class ChatApi {
   /** Sets a new password through a reset link; every session of the account ends. */
   resetPassword = (token: string, newPassword: string) =>
     this.request<void>('POST', '/api/v1/auth/reset', { token, newPassword });
+  // ---- history integrity (issue 18) ----
+  /** Walks the room's stored hash chain (room admins and owners, server admins); names the first broken link. */
+  verifyRoom = (roomId: string) =>
+    this.request<{ report: ChainReport }>('GET', `/api/v1/rooms/${roomId}/verify`).then((r) => r.report);
+  /** Walks every room's chain (server admins). */
+  verifyAllRooms = () => this.request<ChainSummary>('GET', '/api/v1/admin/verify');
 }
 
 /** `GET /api/v1/me/export` (issue 18). */

@@ -25,6 +25,7 @@ import type { Message, RoomEvent } from '../protocol/model.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { Emitter } from './emitter.js';
 import { replyFields, type ReplyOptions } from './api.js';
+import { ChainChecker, type ChainBreak } from './chain-check.js';
 
 /** The subset of the WebSocket API the client uses: the browser's global and the `ws` package both fit. */
 export interface WebSocketLike {
@@ -87,6 +88,11 @@ export interface ClientEvents extends Record<string, unknown> {
   state: ConnectionState;
   /** The server closed the connection; `willReconnect` says whether the client retries. */
   disconnect: { code: number; reason: string; willReconnect: boolean };
+  /**
+   * History integrity (issue 18): an event received does not fit the room's hash chain (see ChainChecker). Checked
+   * off the delivery path: it follows the `event` it is about.
+   */
+  'chain.broken': ChainBreak;
 }
 
 export interface ChatClientOptions {
@@ -113,6 +119,13 @@ export interface ChatClientOptions {
    * Default: the origin of `url` (the server's own). Browsers send the page's origin themselves; this is ignored there.
    */
   origin?: string;
+  /**
+   * Verify each room's hash chain as events arrive and report breaks as `chain.broken` (docs/protocol.md "History
+   * integrity"). Default: on where WebCrypto is available (Node 20; browsers on https or localhost).
+   */
+  verifyHistory?: boolean;
+  /** With `resume`: the `historyHeads` of that run, so the first event replayed is checked against them too. */
+  resumeHeads?: Record<string, { seq: number; hash: string }>;
 }
 
 /** Longest wait before re-sending after a retryable error that named no `retryAfterMs`. */
@@ -174,13 +187,31 @@ export class ChatClient extends Emitter<ClientEvents> {
   welcome: WelcomeFrame | undefined;
   /** Diagnostics: events skipped as duplicates, and sequence gaps seen (the server promises none). */
   readonly stats = { duplicatesDropped: 0, gaps: 0, reconnects: 0 };
+  private readonly chain: ChainChecker | undefined;
 
   constructor(private readonly opts: ChatClientOptions) {
     super();
+    const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
+    if (subtle && opts.verifyHistory !== false) {
+      this.chain = new ChainChecker(subtle, (b) => this.emit('chain.broken', b));
+      for (const [room, h] of Object.entries(opts.resumeHeads ?? {})) this.chain.anchor(room, h.seq, h.hash);
+    } else if (opts.verifyHistory === true) {
+      throw new Error('verifyHistory: WebCrypto (crypto.subtle) is not available here.');
+    }
     const Ws = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!Ws) throw new Error('No WebSocket implementation: pass options.WebSocket (e.g. from the "ws" package).');
     this.Ws = Ws;
     for (const [room, seq] of Object.entries(opts.resume ?? {})) this.cursors.set(room, seq);
+  }
+
+  /** Resolves when every event received so far has been checked against its room's hash chain. */
+  historyChecked(): Promise<void> {
+    return this.chain?.idle() ?? Promise.resolve();
+  }
+
+  /** The last hash checked per room (after historyChecked()): persist it with `positions` (`resumeHeads`). */
+  get historyHeads(): Record<string, { seq: number; hash: string }> {
+    return this.chain?.snapshot() ?? {};
   }
 
   /** Last delivered seq per room: persist it to resume a later run exactly. */
@@ -250,7 +281,12 @@ export class ChatClient extends Emitter<ClientEvents> {
         // Rooms we had but no longer belong to (removed while we were away): forget them and say so.
         const gone = [...this.cursors.keys()].filter((id) => !current.has(id));
         for (const roomId of gone) this.cursors.delete(roomId);
-        for (const room of frame.rooms) if (!this.cursors.has(room.id)) this.cursors.set(room.id, room.lastSeq);
+        for (const room of frame.rooms) {
+          if (!this.cursors.has(room.id)) this.cursors.set(room.id, room.lastSeq);
+          // Nothing to replay: the next event links to the room's head as stated here.
+          if (this.cursors.get(room.id) === room.lastSeq) this.chain?.anchor(room.id, room.lastSeq, room.headHash);
+        }
+        for (const roomId of gone) this.chain?.forget(roomId);
         this.setState('open');
         this.startHeartbeat(frame.heartbeatMs);
         // Before 'welcome' listeners run: one that re-reads member lists then misses no change after its read.
@@ -301,6 +337,7 @@ export class ChatClient extends Emitter<ClientEvents> {
         return this.emit('room.added', frame);
       case 'room.removed':
         this.cursors.delete(frame.roomId);
+        this.chain?.forget(frame.roomId);
         return this.emit('room.removed', frame);
       case 'synced':
         return this.emit('synced', frame);
@@ -341,6 +378,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     }
     if (event.seq !== last + 1 && last !== 0) this.stats.gaps++;
     this.cursors.set(event.roomId, event.seq);
+    this.chain?.check(event);
     this.emit('event', event);
     if (event.type === 'message') this.emit('message', event as Message);
   }

@@ -20,6 +20,7 @@ export {
   type WebSocketCtor,
   type WebSocketOptions,
 } from './chat-client.js';
+export { ChainChecker, type ChainBreak } from './chain-check.js';
 export * from '../protocol/index.js';
 export { Bot, createBot, type BotOptions, type CommandHandler, type MessageHandler, type Reply } from './bot.js';
 export { integrationOf } from './integration.js';

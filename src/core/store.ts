@@ -708,7 +708,8 @@ export interface Store
     AvatarStore,
     WebhookStore,
     BotStore,
-    KeepStore {
+    KeepStore,
+    ChainStore {
   /** Resolves when the store can serve; rejects otherwise. For readiness checks. */
   ping(): Promise<void>;
   /** Flushes pending writes and releases resources. Idempotent. */
@@ -776,4 +777,38 @@ export interface KeepStore {
     now: number,
     passwordHash: string,
   ): Promise<{ userId: string; sessionIds: string[] } | null>;
+}
+
+// ---- history integrity (issue 18) ----
+
+/** A stored event as the chain covers it: `data` in its stored form (attachments inside it), hashes as stored. */
+export interface ChainRow {
+  seq: number;
+  id: string;
+  type: string;
+  senderId: string;
+  body: string | null;
+  clientMsgId: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+  hash: string | null;
+  prevHash: string | null;
+  contentHash: string | null;
+  targetHash: string | null;
+}
+
+/** What the room row says about its chain. */
+export interface ChainHead {
+  roomId: string;
+  lastSeq: number;
+  chainFrom: number;
+  headHash: string | null;
+}
+
+export interface ChainStore {
+  getChainHead(roomId: string): Promise<ChainHead | null>;
+  /** Stored events with seq > afterSeq, ascending, at most `limit`: the rows as they are, for the verifier. */
+  listChainRows(roomId: string, afterSeq: number, limit: number): Promise<ChainRow[]>;
+  /** Every room's id after `afterId` (any kind), in id order, at most `limit`. */
+  listRoomIds(afterId: string, limit: number): Promise<string[]>;
 }

@@ -7,3 +7,4 @@ export * from './frames.js';
 export * from './welcome.js';
 export * from './well-formed.js';
 export * from './commands.js';
+export * from './chain.js';

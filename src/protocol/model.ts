@@ -164,6 +164,10 @@ export interface Room {
   settings: RoomSettings;
   /** The room's picture (see PublicUser.avatarUrl); absent when it has none. */
   avatarUrl?: string;
+  /** The hash of the room's newest event (the head of its hash chain); absent while no event is hashed. */
+  headHash?: string;
+  /** The seq of the room's first hashed event (1, or the first event after migration 18 in an older room). */
+  chainFrom?: number;
 }
 
 /** Per-room moderation settings, changed by room owners and admins. */
@@ -333,6 +337,17 @@ export interface RoomEvent {
   reactions?: Reaction[];
   /** A message's attached files (`attachments` on send), in the order sent; absent when it has none. */
   attachments?: FileInfo[];
+  /**
+   * History integrity (docs/protocol.md "History integrity"): this event's link in its room's hash chain, hex
+   * SHA-256 of `prevHash` and its canonical header. Absent on events stored before the chain began (migration 18).
+   */
+  hash?: string;
+  /** The hash of the event before it (seq − 1), or the genesis hash (64 zeros) at the start of the room's chain. */
+  prevHash?: string;
+  /** SHA-256 of the canonical content (body and stored data) as appended: kept when the content is later erased. */
+  contentHash?: string;
+  /** On `message.edited` / `message.deleted` / `message.preview`: the content hash of the message after the change. */
+  targetHash?: string;
 }
 
 /** One emoji's reactions on a message: who, in the order they reacted. Emojis are listed first-reacted first. */

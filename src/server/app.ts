@@ -70,6 +70,8 @@ import { createTargetCheck, createWebhookSender } from './webhooks/sender.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { AssistantService } from '../core/assistant/assistant-service.js';
 import { assistantBackendFrom } from './assistant/backend-from-config.js';
+import { HistoryService } from '../core/history.js';
+import { historyRoutes } from './http/routes/history.js';
 import { assistantRoutes } from './http/routes/assistant.js';
 import { AccountDeletion } from '../core/account-deletion.js';
 import { PasswordResets } from '../core/password-reset.js';
@@ -315,6 +317,7 @@ export function buildDomain(config: Config, adapters: Adapters, log: Logger): Do
     leaving: new AccountDeletion(ctx, accounts, rooms),
     resets: new PasswordResets(ctx, admin, config.passwordResetTtlSeconds * 1000),
     exporter: new DataExport(ctx),
+    history: new HistoryService(ctx, rooms),
   };
   return { services, ports: ctx, blobs };
 }
@@ -395,6 +398,7 @@ export async function createChatServer(config: Config, adapters: Adapters = {}):
   botRoutes(app, services);
   commandRoutes(app, services);
   keepRoutes(app, services);
+  historyRoutes(app, services);
 
   const notifier = new PresenceNotifier(
     {

@@ -17,6 +17,7 @@ import type { FileService } from '../core/files/file-service.js';
 import type { WebhookService } from '../core/webhooks/webhook-service.js';
 import type { AssistantService } from '../core/assistant/assistant-service.js';
 import type { BotService } from '../core/bots.js';
+import type { HistoryService } from '../core/history.js';
 import type { CommandService } from '../core/commands/command-service.js';
 import type { AccountDeletion } from '../core/account-deletion.js';
 import type { PasswordResets } from '../core/password-reset.js';
@@ -70,4 +71,6 @@ export interface Services {
   resets: PasswordResets;
   /** One's own data as a JSON download (issue 18). */
   exporter: DataExport;
+  /** History integrity (issue 18): verifying rooms' hash chains. */
+  history: HistoryService;
 }

@@ -8,6 +8,7 @@ import { migrate } from '../../src/storage/postgres/migrate.js';
 import { migrations } from '../../src/storage/postgres/migrations.js';
 import { PgStore, toStoreError, type PgStoreOptions } from '../../src/storage/postgres/pg-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
+import { chainContract } from './contract/chain-contract.js';
 import { expectBackfilled, seedForSearchBackfill } from './contract/search-backfill.js';
 import { waitFor } from '../helpers/wait.js';
 import { startPostgres, type PgTestServer, type TestDatabase } from '../helpers/postgres.js';
@@ -1422,6 +1423,23 @@ describe('PgStore specifics', () => {
 storeContract('PgStore', () => pgHarness());
 // Tiny batches and a tiny pool: many transactions queue for few connections under the suite's concurrent tests.
 storeContract('PgStore (maxBatch 3, poolSize 2)', () => pgHarness({ maxBatch: 3, poolSize: 2 }));
+// History integrity: rows changed by hand through a plain client; three stores over one database are three nodes.
+chainContract('PgStore', async () => {
+  const h = await pgHarness({ maxBatch: 3 });
+  const client = new pg.Client({ connectionString: h.db.url });
+  await client.connect();
+  return {
+    store: h.store,
+    sql: async (text: string, params: unknown[] = []) => {
+      await client.query(text, params);
+    },
+    another: () => h.open(),
+    cleanup: async () => {
+      await client.end();
+      await h.cleanup();
+    },
+  };
+});
 
 // Last in the file: it stops and restarts the file's server.
 describe('PgStore when the server goes away', () => {

@@ -8,6 +8,7 @@ import type { Queries } from '../../src/storage/sql/queries.js';
 import { migrations } from '../../src/storage/sqlite/migrations.js';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/storage/sqlite/sqlite-store.js';
 import { storeContract, type StoreUnderTest } from './contract/store-contract.js';
+import { chainContract } from './contract/chain-contract.js';
 import { expectBackfilled, seedForSearchBackfill } from './contract/search-backfill.js';
 
 /** A SqliteStore over a real file in a fresh temp dir; cleanup closes every store opened and removes the dir. */
@@ -34,6 +35,24 @@ function sqliteHarness(opts: Omit<SqliteStoreOptions, 'file'> = {}) {
 }
 
 storeContract('SqliteStore', () => Promise.resolve(sqliteHarness()));
+// History integrity: rows changed by hand through a second connection to the same file.
+chainContract('SqliteStore', () => {
+  const h = sqliteHarness();
+  const db = new Database(h.file);
+  db.pragma('busy_timeout = 5000');
+  return Promise.resolve({
+    store: h.store,
+    sql: (text: string, params: unknown[] = []) => {
+      db.prepare(text.replace(/\$\d+/g, '?')).run(...params);
+      return Promise.resolve();
+    },
+    another: () => Promise.resolve(h.store),
+    cleanup: async () => {
+      db.close();
+      await h.cleanup();
+    },
+  });
+});
 // A tiny group-commit batch exercises the synchronous flush path under load.
 storeContract('SqliteStore (maxBatch 3)', () => Promise.resolve(sqliteHarness({ maxBatch: 3 })));
 

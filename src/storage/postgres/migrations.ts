@@ -520,16 +520,24 @@ CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries(updated_at);
 `,
   },
   {
-    version: 20,
-    name: 'search: CJK bigrams',
+    version: 18,
+    name: 'history integrity: hash chain',
     sql: `
--- PostgreSQL only (SQLite's FTS5 keeps positions in its index and needs no bigrams): message_search.terms gains a
--- term per two adjacent CJK characters (src/core/search-text.ts, tsVector), so a CJK phrase is found through rare
--- terms instead of rechecking every row holding its single characters. addCjkBigrams rewrites the stored rows in
--- this same transaction. Numbered after 16-19, which other features take on both engines.
-SELECT 1;
+-- Every event appended from here on is a link of its room's hash chain (docs/protocol.md "History integrity"):
+-- hash = SHA-256(prev_hash ‖ canonical header with content_hash). target_hash: on an event that changes another
+-- event (an edit, a delete, a link preview), that event's content hash after the change. Hex text.
+ALTER TABLE events ADD COLUMN hash text COLLATE "C";
+ALTER TABLE events ADD COLUMN prev_hash text COLLATE "C";
+ALTER TABLE events ADD COLUMN content_hash text COLLATE "C";
+ALTER TABLE events ADD COLUMN target_hash text COLLATE "C";
+-- head_hash: the hash of the room's newest event (NULL: none hashed yet), read and written with last_seq under the
+-- room row's lock (UPDATE … RETURNING sees the latest committed head, which a subquery on events would not).
+-- chain_from: the seq of the room's first hashed event. A room that has events already when this runs keeps them
+-- unhashed: its chain is anchored at its next event, whose prev_hash is the genesis hash.
+ALTER TABLE rooms ADD COLUMN head_hash text COLLATE "C";
+ALTER TABLE rooms ADD COLUMN chain_from bigint NOT NULL DEFAULT 1;
+UPDATE rooms SET chain_from = last_seq + 1;
 `,
-    then: addCjkBigrams,
   },
   {
     version: 19,
@@ -550,5 +558,17 @@ CREATE INDEX password_resets_by_user ON password_resets(user_id);
 -- A user's own messages, for erasing them at deletion and for their export.
 CREATE INDEX events_by_sender ON events (sender_id, room_id, seq) WHERE type = 'message';
 `,
+  },
+  {
+    version: 20,
+    name: 'search: CJK bigrams',
+    sql: `
+-- PostgreSQL only (SQLite's FTS5 keeps positions in its index and needs no bigrams): message_search.terms gains a
+-- term per two adjacent CJK characters (src/core/search-text.ts, tsVector), so a CJK phrase is found through rare
+-- terms instead of rechecking every row holding its single characters. addCjkBigrams rewrites the stored rows in
+-- this same transaction. Numbered after 16-19, which other features take on both engines.
+SELECT 1;
+`,
+    then: addCjkBigrams,
   },
 ];

@@ -6,6 +6,7 @@ import type { Queries } from '../sql/queries.js';
 import { scopesText, type Row } from '../sql/rows.js';
 import type { FileRecord, SessionRecord } from '../../core/store.js';
 import type { SearchRow } from '../sql/search.js';
+import type { SeqRow } from '../sql/events.js';
 import type { MessageSearch } from '../../core/store.js';
 import { tsQuery, tsVector } from '../../core/search-text.js';
 
@@ -67,13 +68,32 @@ const eventArrays = ({ events, now }: { events: readonly RoomEvent[]; now: numbe
   bodies: events.map((e) => e.body),
   clientMsgIds: events.map((e) => e.clientMsgId),
   datas: events.map((e) => (e.data ? JSON.stringify(e.data) : null)),
+  hashes: events.map((e) => e.hash ?? null),
+  prevHashes: events.map((e) => e.prevHash ?? null),
+  contentHashes: events.map((e) => e.contentHash ?? null),
+  targetHashes: events.map((e) => e.targetHash ?? null),
   now,
 });
-const insertEvents = `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
-  SELECT room_id, seq, id, type, sender_id, body, client_msg_id, data::jsonb, @now
+const insertEvents = `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at,
+    hash, prev_hash, content_hash, target_hash)
+  SELECT room_id, seq, id, type, sender_id, body, client_msg_id, data::jsonb, @now,
+    hash, prev_hash, content_hash, target_hash
   FROM unnest(@roomIds::text[], @seqs::bigint[], @ids::text[], @types::text[], @senderIds::text[], @bodies::text[],
-              @clientMsgIds::text[], @datas::text[])
-    AS x(room_id, seq, id, type, sender_id, body, client_msg_id, data)`;
+              @clientMsgIds::text[], @datas::text[], @hashes::text[], @prevHashes::text[], @contentHashes::text[],
+              @targetHashes::text[])
+    AS x(room_id, seq, id, type, sender_id, body, client_msg_id, data, hash, prev_hash, content_hash, target_hash)`;
+/**
+ * The same, moving each room's head hash to its newest inserted event in the same statement (a data-modifying CTE:
+ * no round trip more). The room row is locked already, by the seq this transaction took.
+ */
+const insertEventsMovingHeads = `WITH heads AS (
+    UPDATE rooms AS r SET head_hash = h.hash
+    FROM (SELECT DISTINCT ON (room_id) room_id, hash
+          FROM unnest(@roomIds::text[], @seqs::bigint[], @hashes::text[]) AS y(room_id, seq, hash)
+          ORDER BY room_id, seq DESC) AS h
+    WHERE r.id = h.room_id
+  )
+  ${insertEvents}`;
 
 const sessionWithUser = one(
   'SELECT s.*, to_json(u) AS u FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = @tokenHash',
@@ -92,15 +112,15 @@ const membersInsert = run(
   }),
 );
 /** Takes the room row's lock and its next seq (see roomNextSeq in src/storage/sql/events.ts). */
-const nextSeq = one<{ last_seq: number }>(
+const nextSeq = one<SeqRow>(
   `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = GREATEST(last_event_at, @now),
      member_count = member_count + @memberDelta
-   WHERE id = @roomId RETURNING last_seq`,
+   WHERE id = @roomId RETURNING last_seq, head_hash`,
 );
 
 /** Like nextSeq, without lifting the room's activity time (read receipts). */
-const nextSeqQuiet = one<{ last_seq: number }>(
-  'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
+const nextSeqQuiet = one<SeqRow>(
+  'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq, head_hash',
 );
 
 /**
@@ -148,6 +168,10 @@ export const pgQueries: PgQueries = {
   ),
   resetByTokenHash: one('SELECT * FROM password_resets WHERE token_hash = @tokenHash'),
   resetTake: one('DELETE FROM password_resets WHERE token_hash = @tokenHash AND expires_at > @now RETURNING *'),
+  // ---- history integrity (issue 18) ----
+  chainHead: one('SELECT last_seq, chain_from, head_hash FROM rooms WHERE id = @roomId'),
+  chainRows: all('SELECT * FROM events WHERE room_id = @roomId AND seq > @seq ORDER BY seq LIMIT @limit'),
+  roomIdsAfter: all<{ id: string }>('SELECT id FROM rooms WHERE id > @afterId ORDER BY id LIMIT @limit'),
 
   // ---- bots (issue 16) ----
   botInsert: one(
@@ -330,14 +354,14 @@ export const pgQueries: PgQueries = {
   banDelete: run('DELETE FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
   banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
   bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
-  messageRedact: one<{ id: string }>(
+  messageRedact: one(
     // A reply keeps its place (replyTo, threadRoot, threadOnly) so clients still file it; its quote goes.
     `UPDATE events SET body = '', data = jsonb_build_object('deleted', true, 'deletedBy', @actorId::text)
        || CASE WHEN data ? 'threadRoot' THEN jsonb_build_object('replyTo', data->'replyTo',
             'threadRoot', data->'threadRoot', 'threadOnly', data->'threadOnly') ELSE '{}'::jsonb END
      WHERE room_id = @roomId AND seq = @seq AND type = 'message'
        AND (data IS NULL OR data->'deleted' IS DISTINCT FROM 'true'::jsonb)
-     RETURNING id`,
+     RETURNING *`,
   ),
   editEventsRedact: run(
     `UPDATE events SET body = ''
@@ -455,8 +479,8 @@ export const pgQueries: PgQueries = {
   },
 
   // ---- events ----
-  roomNextSeq: async (c, a) => (await nextSeq(c, a))?.last_seq ?? null,
-  roomNextSeqQuiet: async (c, a) => (await nextSeqQuiet(c, a))?.last_seq ?? null,
+  roomNextSeq: async (c, a) => (await nextSeq(c, a)) ?? null,
+  roomNextSeqQuiet: async (c, a) => (await nextSeqQuiet(c, a)) ?? null,
   readMarkerGet: one(
     `SELECT GREATEST(m.read_seq, m.joined_seq) AS read_seq, r.last_seq FROM members m JOIN rooms r ON r.id = m.room_id
      WHERE m.room_id = @roomId AND m.user_id = @userId`,
@@ -567,7 +591,7 @@ export const pgQueries: PgQueries = {
     }
     return out;
   },
-  eventsInsert: run(insertEvents, eventArrays),
+  eventsInsert: run(insertEventsMovingHeads, eventArrays),
   messagesInsertNew: run(
     `${insertEvents} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
     eventArrays,
@@ -584,16 +608,21 @@ export const pgQueries: PgQueries = {
     }),
   ),
   // Locked in id order, so two batches never deadlock on each other's rooms.
-  roomsLockSeqs: all<{ id: string; last_seq: number }>(
-    'SELECT id, last_seq FROM rooms WHERE id = ANY(@roomIds::text[]) ORDER BY id FOR NO KEY UPDATE',
+  roomsLockSeqs: all<{ id: string; last_seq: number; head_hash: string | null }>(
+    'SELECT id, last_seq, head_hash FROM rooms WHERE id = ANY(@roomIds::text[]) ORDER BY id FOR NO KEY UPDATE',
   ),
-  roomsAdvanceSeqs: all<{ id: string; last_seq: number }, { bumps: readonly { id: string; n: number }[]; now: number }>(
-    `UPDATE rooms AS r SET last_seq = r.last_seq + b.n, last_event_at = GREATEST(r.last_event_at, @now)
-     FROM unnest(@ids::text[], @ns::bigint[]) AS b(id, n)
+  roomsAdvanceSeqs: all<
+    { id: string; last_seq: number },
+    { bumps: readonly { id: string; n: number; head: string }[]; now: number }
+  >(
+    `UPDATE rooms AS r SET last_seq = r.last_seq + b.n, head_hash = b.head,
+       last_event_at = GREATEST(r.last_event_at, @now)
+     FROM unnest(@ids::text[], @ns::bigint[], @heads::text[]) AS b(id, n, head)
      WHERE r.id = b.id RETURNING r.id, r.last_seq`,
     (a) => ({
       ids: a.bumps.map((b) => b.id),
       ns: a.bumps.map((b) => b.n),
+      heads: a.bumps.map((b) => b.head),
       now: a.now,
     }),
   ),

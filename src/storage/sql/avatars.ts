@@ -45,7 +45,7 @@ export const avatars = {
     const event = yield* insertEvent(roomId, seq, now, 'room.updated', actorId, {
       avatarUrl: room.avatarUrl ?? null,
     });
-    return { room, event };
+    return { room: { ...room, headHash: event.hash! }, event };
   }),
 
   getAvatar: read(function* (_now, id: string) {

@@ -1,5 +1,7 @@
 import type { RoomEvent, RoomEventType } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
+import { chainEvent } from '../../core/chain.js';
+import { GENESIS_HASH } from '../../protocol/chain.js';
 import { newId } from '../../core/ids.js';
 import type { EventKinds, EventStore, NewMessage } from '../../core/store.js';
 import { query, read, type Operations, type Recipe } from './recipe.js';
@@ -14,8 +16,11 @@ export interface EventQueries {
    * returns the new last_seq, or null for an unknown room. On PostgreSQL this takes the room row's lock until the
    * transaction ends: every writer of a room is serialized from here to its commit.
    */
-  roomNextSeq(a: { roomId: string; now: number; memberDelta: number }): number | null;
-  /** Inserts events (with `data` as JSON); returns how many. */
+  roomNextSeq(a: { roomId: string; now: number; memberDelta: number }): SeqRow | null;
+  /**
+   * Inserts events (with `data` as JSON, and their hashes); returns how many. The room's head hash becomes the hash
+   * of its highest-seq event among them (they are the room's newest: their seqs were just taken).
+   */
   eventsInsert(a: { events: readonly RoomEvent[]; now: number }): number;
   /** Like eventsInsert, but skips an event whose (sender_id, client_msg_id) is stored already. */
   messagesInsertNew(a: { events: readonly RoomEvent[]; now: number }): number;
@@ -23,10 +28,13 @@ export interface EventQueries {
   eventByClientMsgId(a: { senderId: string; clientMsgId: string }): Row | undefined;
   /** The stored events of these (sender, clientMsgId) keys. */
   eventsByClientMsgIds(a: { keys: readonly { senderId: string; clientMsgId: string }[] }): Row[];
-  /** Reads (and on PostgreSQL locks, in id order, until the transaction ends) the rooms' last_seq. */
-  roomsLockSeqs(a: { roomIds: readonly string[] }): { id: string; last_seq: number }[];
-  /** Advances each room's last_seq by `n` (activity time to `now`); returns the new last_seqs. */
-  roomsAdvanceSeqs(a: { bumps: readonly { id: string; n: number }[]; now: number }): { id: string; last_seq: number }[];
+  /** Reads (and on PostgreSQL locks, in id order, until the transaction ends) the rooms' last_seq and head hash. */
+  roomsLockSeqs(a: { roomIds: readonly string[] }): { id: string; last_seq: number; head_hash: string | null }[];
+  /** Advances each room's last_seq by `n` and sets its head hash (activity time to `now`); returns the new last_seqs. */
+  roomsAdvanceSeqs(a: { bumps: readonly { id: string; n: number; head: string }[]; now: number }): {
+    id: string;
+    last_seq: number;
+  }[];
   /** Ascending, `seq` exclusive. */
   eventsAfter(a: { roomId: string; seq: number; limit: number }): Row[];
   /** Descending (newest first), `seq` exclusive. */
@@ -39,28 +47,44 @@ export interface EventQueries {
 
 // ---- the append-event step: every event-producing recipe ends with it ----
 
-/**
- * Takes the room's next seq (see roomNextSeq: the room lock on PostgreSQL). Recipes take it before touching
- * members, invites or bans, so every writer locks the room first and writers never deadlock; a no-op found
- * afterwards throws a Rollback, which returns the seq with the rest.
- */
-export function nextSeq(roomId: string, now: number, memberDelta = 0): Recipe<number | null> {
-  return query('roomNextSeq', { roomId, now, memberDelta });
+/** The room row after its seq was taken: the new last_seq and the head hash before it (NULL: none yet). */
+export type SeqRow = { last_seq: number; head_hash: string | null };
+
+/** A place in a room's sequence: the seq taken, and the hash of the event before it (the chain's head). */
+export interface Slot {
+  seq: number;
+  prevHash: string;
 }
 
-/** Appends a non-message event at `seq` (from nextSeq) and returns it. */
+export const slotOf = (r: SeqRow | null): Slot | null =>
+  r ? { seq: Number(r.last_seq), prevHash: r.head_hash ?? GENESIS_HASH } : null;
+
+/**
+ * Takes the room's next seq (see roomNextSeq: the room lock on PostgreSQL), with the room's head hash read from the
+ * same row. Recipes take it before touching members, invites or bans, so every writer locks the room first and
+ * writers never deadlock; a no-op found afterwards throws a Rollback, which returns the seq with the rest.
+ */
+export function* nextSeq(roomId: string, now: number, memberDelta = 0): Recipe<Slot | null> {
+  return slotOf(yield* query('roomNextSeq', { roomId, now, memberDelta }));
+}
+
+/**
+ * Appends a non-message event at `slot` (from nextSeq) and returns it, hashed onto the room's chain. `targetHash`:
+ * for an event that changed a message, the message's content hash after the change.
+ */
 export function* insertEvent(
   roomId: string,
-  seq: number,
+  slot: Slot,
   now: number,
   type: RoomEventType,
   senderId: string,
   data: Record<string, unknown>,
+  targetHash: string | null = null,
 ): Recipe<RoomEvent> {
   const event: RoomEvent = {
     id: newId('e'),
     roomId,
-    seq,
+    seq: slot.seq,
     type,
     senderId,
     body: null,
@@ -68,6 +92,7 @@ export function* insertEvent(
     data,
     createdAt: iso(now),
   };
+  chainEvent(event, slot.prevHash, targetHash);
   yield* query('eventsInsert', { events: [event], now });
   return event;
 }
@@ -140,8 +165,13 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     for (const r of yield* query('filesLockForAttach', { ids: fileIds })) filesThere.add(r.id as string);
   }
   const lastSeq = new Map<string, number>();
+  // Each room's chain head, advanced as its new messages are hashed in seq order.
+  const heads = new Map<string, string>();
   if (roomIds.length > 0) {
-    for (const r of yield* query('roomsLockSeqs', { roomIds })) lastSeq.set(r.id, r.last_seq);
+    for (const r of yield* query('roomsLockSeqs', { roomIds })) {
+      lastSeq.set(r.id, Number(r.last_seq));
+      heads.set(r.id, r.head_hash ?? GENESIS_HASH);
+    }
   }
 
   const next = new Map(lastSeq);
@@ -174,17 +204,19 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
       createdAt: iso(now),
     };
     next.set(m.roomId, last + 1);
-    for (const userId of m.mentionTargets ?? []) mentionRows.push({ userId, roomId: m.roomId, seq: event.seq });
+    let asStored = event;
     if (m.attachments && m.attachments.length > 0) {
-      // Stored inside data (see liftAttachments), answered beside it.
-      const attachments = m.attachments.map(fileInfoOf);
-      created.push({ ...event, data: { ...m.data, attachments } });
-      m.attachments.forEach((f, position) =>
+      // Stored inside data (see liftAttachments), answered beside it; hashed as stored.
+      asStored = { ...event, data: { ...m.data, attachments: m.attachments.map(fileInfoOf) } };
+    }
+    heads.set(m.roomId, chainEvent(asStored, heads.get(m.roomId) ?? GENESIS_HASH, null, event));
+    for (const userId of m.mentionTargets ?? []) mentionRows.push({ userId, roomId: m.roomId, seq: event.seq });
+    created.push(asStored);
+    if (asStored !== event) {
+      m.attachments?.forEach((f, position) =>
         attachmentRows.push({ roomId: m.roomId, seq: event.seq, fileId: f.id, position }),
       );
-      event.attachments = attachments;
-    } else {
-      created.push(event);
+      event.attachments = asStored.data?.attachments as RoomEvent['attachments'];
     }
     fresh.set(key, event);
     return { ok: true, value: { event, duplicate: false } };
@@ -196,6 +228,7 @@ export function* appendMessages(messages: readonly NewMessage[], now: number): R
     .map(([id, seq]) => ({
       id,
       n: seq - (lastSeq.get(id) ?? 0),
+      head: heads.get(id) ?? GENESIS_HASH,
     }));
   const updated = yield* query('roomsAdvanceSeqs', { bumps, now });
   // Nothing can have moved the rooms under us; checked anyway, as a gap or reuse would be silent.

@@ -1,6 +1,7 @@
 import type { LinkPreview, RoomEvent } from '../../protocol/model.js';
 import type { LinkPreviewStore } from '../../core/store.js';
-import { insertEvent } from './events.js';
+import { contentHashOf } from '../../core/chain.js';
+import { insertEvent, slotOf } from './events.js';
 import { query, Rollback, transaction, type Operations } from './recipe.js';
 import { toEvent } from './rows.js';
 
@@ -11,7 +12,7 @@ import { toEvent } from './rows.js';
 export const linkPreviews = {
   setLinkPreview: transaction(function* (now, roomId: string, seq: number, preview: LinkPreview) {
     // The room lock and a seq like every writer, but not the room's activity time: a preview is not news.
-    const next = yield* query('roomNextSeqQuiet', { roomId });
+    const next = slotOf(yield* query('roomNextSeqQuiet', { roomId }));
     if (next === null) throw new Rollback(null);
     const row = yield* query('eventBySeq', { roomId, seq });
     const message = row ? toEvent(row) : null;
@@ -30,12 +31,18 @@ export const linkPreviews = {
         yield* query('attachmentsInsert', { rows: [{ roomId, seq, fileId: preview.image.id, position: -1 }] });
       }
     }
-    yield* query('messageDataSet', { roomId, seq, data: { ...message.data, preview } });
-    const event: RoomEvent = yield* insertEvent(roomId, next, now, 'message.preview', message.senderId, {
-      seq,
-      messageId: message.id,
-      preview,
-    });
+    // The stored data keeps the attachments (toEvent lifted them out of it).
+    const data = { ...message.data, ...(message.attachments ? { attachments: message.attachments } : {}), preview };
+    yield* query('messageDataSet', { roomId, seq, data });
+    const event: RoomEvent = yield* insertEvent(
+      roomId,
+      next,
+      now,
+      'message.preview',
+      message.senderId,
+      { seq, messageId: message.id, preview },
+      contentHashOf('message', message.body, data),
+    );
     return event;
   }),
 } satisfies Operations<LinkPreviewStore>;

@@ -3,6 +3,7 @@ import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type { MentionUpdate, ModerationStore, NewAuditEntry, NewReport } from '../../core/store.js';
 import { insertEvent, nextSeq } from './events.js';
+import { chainEvent, contentHashOf } from '../../core/chain.js';
 import { replaceMentions } from './mentions.js';
 import { query, read, Rollback, transaction, write, type Operations } from './recipe.js';
 import { iso, toAudit, toEdit, toEvent, toPublic, toReport, toRoomBan, type Row } from './rows.js';
@@ -38,7 +39,8 @@ export interface ModerationQueries {
    * Redacts the message at `seq` (body '', data `{deleted: true, deletedBy: actorId}`) unless it is not a message
    * or deleted already; the row's `id`, or undefined when nothing was redacted.
    */
-  messageRedact(a: { roomId: string; seq: number; actorId: string }): { id: string } | undefined;
+  /** Erases a message's text and data (keeping its place in a thread); the row as it is now. */
+  messageRedact(a: { roomId: string; seq: number; actorId: string }): Row | undefined;
   /** Blanks the bodies of the `message.edited` events of the message at `seq` (by its recorded edits). */
   editEventsRedact(a: { roomId: string; seq: number }): number;
   /** Drops the message's edit history. */
@@ -150,7 +152,19 @@ export const moderation = {
     yield* query('attachmentsDeleteOf', { roomId, seq });
     // …nor is it found by search any more.
     yield* query('searchIndexDelete', { roomId, seq });
-    return yield* insertEvent(roomId, next, now, 'message.deleted', actorId, { seq, messageId: redacted.id });
+    // The delete records the erased message's content hash: erasing is part of the chain, the contentHash the
+    // message row keeps is the proof of what was there.
+    const erased = toEvent(redacted);
+    const stored = erased.attachments ? { ...erased.data, attachments: erased.attachments } : erased.data;
+    return yield* insertEvent(
+      roomId,
+      next,
+      now,
+      'message.deleted',
+      actorId,
+      { seq, messageId: redacted.id as string },
+      contentHashOf('message', erased.body, stored),
+    );
   }),
 
   editMessage: transaction(function* (
@@ -175,7 +189,7 @@ export const moderation = {
     yield* query('editInsert', {
       roomId,
       seq,
-      editSeq: next,
+      editSeq: next.seq,
       editorId,
       previousBody: message.body ?? '',
       body,
@@ -194,10 +208,15 @@ export const moderation = {
       yield* query('messageDataSet', { roomId, seq, data: stored });
       mentioned = yield* replaceMentions(roomId, seq, mentions.targets, mentions.keepExisting, now);
     }
+    // The edit records the message's content hash as it now stands (read back: each engine writes editedAt itself).
+    const after = yield* query('eventBySeq', { roomId, seq });
+    if (!after) throw new Error(`message ${roomId}/${seq} vanished during its edit`);
+    const afterData = typeof after.data === 'string' ? (JSON.parse(after.data) as Record<string, unknown>) : after.data;
+    const targetHash = contentHashOf('message', after.body as string, (afterData as Record<string, unknown>) ?? null);
     const event: RoomEvent = {
       id: newId('e'),
       roomId,
-      seq: next,
+      seq: next.seq,
       type: 'message.edited',
       senderId: editorId,
       body,
@@ -205,6 +224,7 @@ export const moderation = {
       data: { seq, messageId: message.id, editedAt, ...mentions?.data },
       createdAt: editedAt,
     };
+    chainEvent(event, next.prevHash, targetHash);
     yield* query('eventsInsert', { events: [event], now });
     return { message: { ...message, body, data }, event, mentioned };
   }),

@@ -2,6 +2,7 @@ import type { AccountQueries } from './accounts.js';
 import type { AvatarQueries } from './avatars.js';
 import type { BlockQueries } from './blocks.js';
 import type { BotQueries } from './bots.js';
+import type { ChainQueries } from './chain.js';
 import type { EventQueries } from './events.js';
 import type { FileQueries } from './files.js';
 import type { MentionQueries } from './mentions.js';
@@ -37,4 +38,5 @@ export interface Queries
     SearchQueries,
     WebhookQueries,
     BotQueries,
-    KeepQueries {}
+    KeepQueries,
+    ChainQueries {}

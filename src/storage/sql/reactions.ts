@@ -1,7 +1,7 @@
 import type { Reaction, RoomEvent } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import type { ReactionStore } from '../../core/store.js';
-import { insertEvent, nextSeq } from './events.js';
+import { insertEvent, nextSeq, type Slot } from './events.js';
 import { query, read, Rollback, transaction, type Operations, type Recipe } from './recipe.js';
 import { toEvent, type Row } from './rows.js';
 
@@ -24,7 +24,7 @@ export interface ReactionQueries {
 }
 
 /** Locks the room (nextSeq, like every writer) and finds the message a reaction is for, or throws. */
-function* reactionTarget(now: number, roomId: string, seq: number): Recipe<{ next: number; message: RoomEvent }> {
+function* reactionTarget(now: number, roomId: string, seq: number): Recipe<{ next: Slot; message: RoomEvent }> {
   const next = yield* nextSeq(roomId, now);
   if (next === null) throw new ChatError('room_not_found');
   const row = yield* query('eventBySeq', { roomId, seq });
@@ -56,7 +56,7 @@ export const reactions = {
         message: `A message may have at most ${maxDistinct} different reactions.`,
       });
     }
-    yield* query('reactionInsert', { ...key, eventSeq: next, now });
+    yield* query('reactionInsert', { ...key, eventSeq: next.seq, now });
     return yield* insertEvent(roomId, next, now, 'reaction.added', userId, {
       seq,
       messageId: message.id,

@@ -1,7 +1,7 @@
 import type { NotifyLevel, ReadReceipt, RoomEvent } from '../../protocol/model.js';
 import { ChatError } from '../../core/chat-error.js';
 import type { ReadStore } from '../../core/store.js';
-import { insertEvent } from './events.js';
+import { insertEvent, slotOf, type SeqRow } from './events.js';
 import { query, read, Rollback, transaction, write, type Operations } from './recipe.js';
 import { toUser, type Row } from './rows.js';
 
@@ -18,7 +18,7 @@ export interface ReadQueries {
    * should lift the room in anyone's list); the new last_seq, null for an unknown room. The room lock, like
    * roomNextSeq.
    */
-  roomNextSeqQuiet(a: { roomId: string }): number | null;
+  roomNextSeqQuiet(a: { roomId: string }): SeqRow | null;
   /** Members who share read receipts, with their marker in effect, by user id. */
   receiptsOf(a: { roomId: string }): { user_id: string; read_seq: number }[];
   /** Sets the given settings (null leaves one as it is; `dndOff` clears dnd_until); the row, none for no user. */
@@ -37,11 +37,11 @@ export interface ReadQueries {
 export const reads = {
   markRead: transaction(function* (_now, roomId: string, userId: string, seq: number, announce: boolean) {
     // Announcing appends to the room: the room lock first, like every writer (see nextSeq in events.ts).
-    const next = announce ? yield* query('roomNextSeqQuiet', { roomId }) : null;
+    const next = announce ? slotOf(yield* query('roomNextSeqQuiet', { roomId })) : null;
     if (announce && next === null) throw new ChatError('room_not_found');
     const marker = yield* query('readMarkerGet', { roomId, userId });
     if (!marker) throw new ChatError('not_member');
-    const head = next === null ? Number(marker.last_seq) : next - 1;
+    const head = next === null ? Number(marker.last_seq) : next.seq - 1;
     // The marker names a message: a read of events after it (receipts, joins) does not move it, so two clients
     // that each mark what the other's receipt appended do not trade receipts for ever.
     const target = Number(yield* query('lastMessageSeqUpTo', { roomId, seq: Math.min(seq, head) }));

@@ -10,7 +10,9 @@ import {
 import { ChatError } from '../../core/chat-error.js';
 import { newId } from '../../core/ids.js';
 import type { MemberPage, NewRoom, RoomStore } from '../../core/store.js';
-import { insertEvent, nextSeq } from './events.js';
+import { insertEvent, nextSeq, slotOf } from './events.js';
+import { chainEvent } from '../../core/chain.js';
+import { GENESIS_HASH } from '../../protocol/chain.js';
 import { query, read, Rollback, transaction, write, type Operations, type Recipe } from './recipe.js';
 import { decodeRoomCursor, iso, roomPage, toMember, toPublic, toRoom, type Row } from './rows.js';
 import { defined, fold, foldOrNull, likeContains } from './text.js';
@@ -147,8 +149,11 @@ export const rooms = {
       const members = room.members.map((m, i) => ({ userId: m.userId, role: m.role, joinedSeq: i + 2 }));
       yield* query('membersInsert', { roomId: room.id, now, members });
     }
+    // A new room's chain starts at its first event (chain_from 1).
+    let head = GENESIS_HASH;
+    for (const e of events) head = chainEvent(e, head);
     yield* query('eventsInsert', { events, now });
-    return { room: toRoom(row), events, created: true };
+    return { room: { ...toRoom(row), headHash: head }, events, created: true };
   }),
 
   getRoom: read(function* (_now, id: string) {
@@ -222,8 +227,9 @@ export const rooms = {
       mentionAllRole: settings.mentionAllRole,
       linkPreviews: settings.linkPreviews,
     });
-    const event = yield* insertEvent(roomId, Number(row.last_seq), now, 'room.updated', actorId, data);
-    return { room: toRoom(row), event };
+    const slot = slotOf({ last_seq: Number(row.last_seq), head_hash: (row.head_hash as string | null) ?? null });
+    const event = yield* insertEvent(roomId, slot!, now, 'room.updated', actorId, data);
+    return { room: { ...toRoom(row), headHash: event.hash! }, event };
   }),
 
   getRole: read(function* (_now, roomId: string, userId: string) {
@@ -268,7 +274,7 @@ export const rooms = {
   addMember: transaction(function* (now, roomId: string, userId: string, role: MemberRole, actorId: string) {
     const seq = yield* nextSeq(roomId, now, 1);
     if (seq === null) throw new ChatError('room_not_found');
-    if (!(yield* query('memberInsert', { roomId, userId, role, now, joinedSeq: seq }))) throw new Rollback(null);
+    if (!(yield* query('memberInsert', { roomId, userId, role, now, joinedSeq: seq.seq }))) throw new Rollback(null);
     yield* query('inviteDelete', { roomId, userId });
     yield* query('joinRequestDelete', { roomId, userId });
     return yield* insertEvent(roomId, seq, now, 'member.joined', actorId, { userId, role });

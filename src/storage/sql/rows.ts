@@ -98,6 +98,9 @@ export function toRoom(r: Row): Room {
       linkPreviews: r.link_previews === undefined || r.link_previews === null ? true : Boolean(r.link_previews),
     },
     ...(r.avatar_id ? { avatarUrl: avatarUrl(r.avatar_id as string) } : {}),
+    // History integrity (migration 18): absent while the room has no hashed event.
+    ...(typeof r.head_hash === 'string' ? { headHash: r.head_hash } : {}),
+    ...(r.chain_from != null ? { chainFrom: Number(r.chain_from) } : {}),
   };
 }
 
@@ -114,6 +117,13 @@ export function toEvent(r: Row): RoomEvent {
     data: (data as Record<string, unknown> | null | undefined) ?? null,
     createdAt: iso(r.created_at),
   };
+  // History integrity (migration 18): events stored before it have no hashes.
+  if (typeof r.hash === 'string') {
+    event.hash = r.hash;
+    event.prevHash = r.prev_hash as string;
+    event.contentHash = r.content_hash as string;
+    if (typeof r.target_hash === 'string') event.targetHash = r.target_hash;
+  }
   return (data as Record<string, unknown> | null)?.attachments !== undefined ? liftAttachments(event) : event;
 }
 

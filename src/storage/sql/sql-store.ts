@@ -3,6 +3,7 @@ import { accounts } from './accounts.js';
 import { avatars } from './avatars.js';
 import { blocks } from './blocks.js';
 import { bots } from './bots.js';
+import { chain } from './chain.js';
 import { events, type AppendResult } from './events.js';
 import { files } from './files.js';
 import { mentions } from './mentions.js';
@@ -50,6 +51,10 @@ export abstract class SqlStore implements Store {
   createPasswordReset: Store['createPasswordReset'] = (...a) => this.perform(keep.createPasswordReset, a);
   getPasswordReset: Store['getPasswordReset'] = (...a) => this.perform(keep.getPasswordReset, a);
   consumePasswordReset: Store['consumePasswordReset'] = (...a) => this.perform(keep.consumePasswordReset, a);
+  // ---- ChainStore (issue 18) ----
+  getChainHead: Store['getChainHead'] = (...a) => this.perform(chain.getChainHead, a);
+  listChainRows: Store['listChainRows'] = (...a) => this.perform(chain.listChainRows, a);
+  listRoomIds: Store['listRoomIds'] = (...a) => this.perform(chain.listRoomIds, a);
 
   // ---- AccountStore ----
   createUser: Store['createUser'] = (...a) => this.perform(accounts.createUser, a);

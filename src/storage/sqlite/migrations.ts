@@ -485,6 +485,25 @@ CREATE INDEX webhook_deliveries_by_age ON webhook_deliveries(updated_at);
 `,
   },
   {
+    version: 18,
+    name: 'history integrity: hash chain',
+    sql: `
+-- Every event appended from here on is a link of its room's hash chain (docs/protocol.md "History integrity"):
+-- hash = SHA-256(prev_hash ‖ canonical header with content_hash). target_hash: on an event that changes another
+-- event (an edit, a delete, a link preview), that event's content hash after the change. Hex text.
+ALTER TABLE events ADD COLUMN hash TEXT;
+ALTER TABLE events ADD COLUMN prev_hash TEXT;
+ALTER TABLE events ADD COLUMN content_hash TEXT;
+ALTER TABLE events ADD COLUMN target_hash TEXT;
+-- head_hash: the hash of the room's newest event (NULL: none hashed yet), read and written with last_seq under the
+-- room's write lock. chain_from: the seq of the room's first hashed event. A room that has events already when this
+-- runs keeps them unhashed: its chain is anchored at its next event, whose prev_hash is the genesis hash.
+ALTER TABLE rooms ADD COLUMN head_hash TEXT;
+ALTER TABLE rooms ADD COLUMN chain_from INTEGER NOT NULL DEFAULT 1;
+UPDATE rooms SET chain_from = last_seq + 1;
+`,
+  },
+  {
     version: 19,
     name: 'account deletion and password reset links',
     sql: `

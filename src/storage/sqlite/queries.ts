@@ -6,6 +6,7 @@ import type { Queries } from '../sql/queries.js';
 import { scopesText, type Row } from '../sql/rows.js';
 import type { FileRecord } from '../../core/store.js';
 import type { SearchRow } from '../sql/search.js';
+import type { SeqRow } from '../sql/events.js';
 import type { MessageSearch } from '../../core/store.js';
 import { fts5Match } from '../../core/search-text.js';
 
@@ -83,12 +84,12 @@ export function sqliteQueries(db: Database.Database): Queries {
   );
 
   const userById = one('SELECT * FROM users WHERE id = @id');
-  const bumpSeq = one<{ last_seq: number }>(
+  const bumpSeq = one<SeqRow>(
     `UPDATE rooms SET last_seq = last_seq + 1, last_event_at = @now, member_count = member_count + @memberDelta
-     WHERE id = @roomId RETURNING last_seq`,
+     WHERE id = @roomId RETURNING last_seq, head_hash`,
   );
-  const bumpSeqQuiet = one<{ last_seq: number }>(
-    'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq',
+  const bumpSeqQuiet = one<SeqRow>(
+    'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = @roomId RETURNING last_seq, head_hash',
   );
   const settingsUpdate = one(
     `UPDATE users SET read_receipts = coalesce(@readReceipts, read_receipts),
@@ -96,20 +97,43 @@ export function sqliteQueries(db: Database.Database): Queries {
      WHERE id = @id RETURNING *`,
   );
   const eventByClientMsgId = one('SELECT * FROM events WHERE sender_id = @senderId AND client_msg_id = @clientMsgId');
-  const roomSeq = one<{ id: string; last_seq: number }>('SELECT id, last_seq FROM rooms WHERE id = @id');
-  const advanceSeq = one<{ id: string; last_seq: number }>(
-    'UPDATE rooms SET last_seq = last_seq + @n, last_event_at = @now WHERE id = @id RETURNING id, last_seq',
+  const roomSeq = one<{ id: string; last_seq: number; head_hash: string | null }>(
+    'SELECT id, last_seq, head_hash FROM rooms WHERE id = @id',
   );
-  const insertEvents = (sql: string) => {
+  const advanceSeq = one<{ id: string; last_seq: number }>(
+    `UPDATE rooms SET last_seq = last_seq + @n, head_hash = @head, last_event_at = @now WHERE id = @id
+     RETURNING id, last_seq`,
+  );
+  const headSet = run('UPDATE rooms SET head_hash = @hash WHERE id = @roomId');
+  const insertEvents = (sql: string, moveHead: boolean) => {
     const { s, values } = prepare(sql);
     return (a: { events: readonly RoomEvent[]; now: number }) => {
       let n = 0;
-      for (const e of a.events) n += s.run(values({ ...e, data: json(e.data), createdAt: a.now })).changes;
+      const heads = new Map<string, RoomEvent>();
+      for (const e of a.events) {
+        n += s.run(
+          values({
+            ...e,
+            data: json(e.data),
+            createdAt: a.now,
+            hash: e.hash ?? null,
+            prevHash: e.prevHash ?? null,
+            contentHash: e.contentHash ?? null,
+            targetHash: e.targetHash ?? null,
+          }),
+        ).changes;
+        const h = heads.get(e.roomId);
+        if (!h || h.seq < e.seq) heads.set(e.roomId, e);
+      }
+      // One writer: the head follows its room's newest event (messages move it with the seq: roomsAdvanceSeqs).
+      if (moveHead) for (const e of heads.values()) headSet({ roomId: e.roomId, hash: e.hash ?? null });
       return n;
     };
   };
-  const eventColumns = `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at)
-    VALUES (@roomId, @seq, @id, @type, @senderId, @body, @clientMsgId, @data, @createdAt)`;
+  const eventColumns = `INSERT INTO events (room_id, seq, id, type, sender_id, body, client_msg_id, data, created_at,
+      hash, prev_hash, content_hash, target_hash)
+    VALUES (@roomId, @seq, @id, @type, @senderId, @body, @clientMsgId, @data, @createdAt,
+      @hash, @prevHash, @contentHash, @targetHash)`;
   const memberInsert = run(
     `INSERT OR IGNORE INTO members (room_id, user_id, role, joined_at, joined_seq)
      VALUES (@roomId, @userId, @role, @now, @joinedSeq)`,
@@ -199,6 +223,10 @@ export function sqliteQueries(db: Database.Database): Queries {
     ),
     resetByTokenHash: one('SELECT * FROM password_resets WHERE token_hash = @tokenHash'),
     resetTake: one('DELETE FROM password_resets WHERE token_hash = @tokenHash AND expires_at > @now RETURNING *'),
+    // ---- history integrity (issue 18) ----
+    chainHead: one('SELECT last_seq, chain_from, head_hash FROM rooms WHERE id = @roomId'),
+    chainRows: all('SELECT * FROM events WHERE room_id = @roomId AND seq > @seq ORDER BY seq LIMIT @limit'),
+    roomIdsAfter: all<{ id: string }>('SELECT id FROM rooms WHERE id > @afterId ORDER BY id LIMIT @limit'),
 
     // ---- bots (issue 16) ----
     botInsert: one(
@@ -360,7 +388,7 @@ export function sqliteQueries(db: Database.Database): Queries {
     banDelete: run('DELETE FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
     banGet: one('SELECT * FROM room_bans WHERE room_id = @roomId AND user_id = @userId'),
     bansOf: all('SELECT * FROM room_bans WHERE room_id = @roomId ORDER BY created_at DESC, user_id'),
-    messageRedact: one<{ id: string }>(
+    messageRedact: one(
       // A reply keeps its place (replyTo, threadRoot, threadOnly) so clients still file it; its quote goes.
       `UPDATE events SET body = '', data = CASE WHEN json_extract(data, '$.threadRoot') IS NULL
          THEN json_object('deleted', json('true'), 'deletedBy', @actorId)
@@ -369,7 +397,7 @@ export function sqliteQueries(db: Database.Database): Queries {
            'threadOnly', json(CASE WHEN json_extract(data, '$.threadOnly') THEN 'true' ELSE 'false' END)) END
        WHERE room_id = @roomId AND seq = @seq AND type = 'message'
          AND (data IS NULL OR json_extract(data, '$.deleted') IS NOT 1)
-       RETURNING id`,
+       RETURNING *`,
     ),
     editEventsRedact: run(
       `UPDATE events SET body = ''
@@ -481,8 +509,8 @@ export function sqliteQueries(db: Database.Database): Queries {
     },
 
     // ---- events ----
-    roomNextSeq: (a) => bumpSeq(a)?.last_seq ?? null,
-    roomNextSeqQuiet: (a) => bumpSeqQuiet(a)?.last_seq ?? null,
+    roomNextSeq: (a) => bumpSeq(a) ?? null,
+    roomNextSeqQuiet: (a) => bumpSeqQuiet(a) ?? null,
     readMarkerGet: one(
       `SELECT max(m.read_seq, m.joined_seq) AS read_seq, r.last_seq FROM members m JOIN rooms r ON r.id = m.room_id
        WHERE m.room_id = @roomId AND m.user_id = @userId`,
@@ -552,9 +580,10 @@ export function sqliteQueries(db: Database.Database): Queries {
       const { sql, args } = searchSql(q);
       return prepareDynamic(sql).all(...args) as Row[];
     },
-    eventsInsert: insertEvents(eventColumns),
+    eventsInsert: insertEvents(eventColumns, true),
     messagesInsertNew: insertEvents(
       `${eventColumns} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
+      false,
     ),
     eventBySeq: one('SELECT * FROM events WHERE room_id = @roomId AND seq = @seq'),
     eventByClientMsgId,

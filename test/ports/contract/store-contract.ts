@@ -706,11 +706,13 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const owner = await createUser('owner');
         const { room } = await createRoom(owner, { name: 'Old Name', topic: 'old topic' });
         const { room: renamed, event } = await store.updateRoom(room.id, { name: 'New Name' }, owner.id);
-        expect(renamed).toEqual({ ...room, name: 'New Name', lastSeq: 3 });
+        // The room's head hash moves to each event appended (history integrity).
+        expect(renamed).toEqual({ ...room, name: 'New Name', lastSeq: 3, headHash: event.hash });
         expect(event).toMatchObject({ roomId: room.id, seq: 3, type: 'room.updated', senderId: owner.id });
+        expect(event.prevHash).toBe(room.headHash);
         expect(event.data).toMatchObject({ name: 'New Name' });
         const { room: retopiced, event: e2 } = await store.updateRoom(room.id, { topic: 'new topic' }, owner.id);
-        expect(retopiced).toEqual({ ...room, name: 'New Name', topic: 'new topic', lastSeq: 4 });
+        expect(retopiced).toEqual({ ...room, name: 'New Name', topic: 'new topic', lastSeq: 4, headHash: e2.hash });
         expect(e2.data).toMatchObject({ topic: 'new topic' });
         const { event: e3 } = await store.updateRoom(room.id, { name: 'Both', topic: 'both' }, owner.id);
         expect(e3.data).toMatchObject({ name: 'Both', topic: 'both' });
@@ -755,12 +757,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         await clockTick();
         await createRoom(other, { name: 'not mine' });
         await clockTick();
-        await store.appendMessage(message(a.id, me));
+        const sent = (await store.appendMessage(message(a.id, me))).event;
 
         const rooms = await store.listRoomsOf(me.id);
         expect(rooms.map((r) => r.id)).toEqual([a.id, dm.id, b.id]);
         expect(rooms.map((r) => r.myRole)).toEqual(['owner', 'member', 'admin']);
-        expect(rooms[0]).toMatchObject({ ...a, lastSeq: 3, myRole: 'owner' });
+        expect(rooms[0]).toMatchObject({ ...a, lastSeq: 3, myRole: 'owner', headHash: sent.hash });
         const dmRoom = rooms[1];
         expect(dmRoom?.kind).toBe('dm');
         expect(dmRoom?.members?.map((u) => u.id)).toEqual([friend.id]);
@@ -909,6 +911,10 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           clientMsgId: 'client-1',
           data: null,
           createdAt: event.createdAt,
+          // Its link in the room's hash chain, after the room's two creation events.
+          hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+          prevHash: room.headHash,
+          contentHash: expect.stringMatching(/^[0-9a-f]{64}$/),
         });
         expectIso(event.createdAt);
         expect(await lastSeq(room.id)).toBe(3);
@@ -1264,7 +1270,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect((await store.getRoom(room.id))?.settings).toEqual(DEFAULT_ROOM_SETTINGS);
 
         const r1 = await store.updateRoom(room.id, { settings: { readOnly: true } }, owner.id);
-        expect(r1.room).toEqual({ ...room, lastSeq: 3, settings: { ...DEFAULT_ROOM_SETTINGS, readOnly: true } });
+        expect(r1.room).toEqual({
+          ...room,
+          lastSeq: 3,
+          headHash: r1.event.hash,
+          settings: { ...DEFAULT_ROOM_SETTINGS, readOnly: true },
+        });
         expect(r1.event).toMatchObject({ roomId: room.id, seq: 3, type: 'room.updated', senderId: owner.id });
         // Settings are flattened into the event data; only the changed fields appear.
         expect(r1.event.data).toEqual({ readOnly: true });
@@ -1281,7 +1292,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           mentionAllRole: 'moderator',
           linkPreviews: true,
         };
-        expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, settings });
+        expect(r2.room).toEqual({ ...room, topic: 'hourly', lastSeq: 4, headHash: r2.event.hash, settings });
         expect(r2.event.data).toEqual({ topic: 'hourly', slowModeSeconds: 30, joinApproval: true });
         expect(await store.getRoom(room.id)).toEqual(r2.room);
         expect((await store.listRoomsOf(owner.id))[0]?.settings).toEqual(settings);
